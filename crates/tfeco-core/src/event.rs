@@ -1,0 +1,216 @@
+//! Events: past-tense facts produced by an applied command (the receipt returned to the caller).
+
+use serde::{Deserialize, Serialize};
+use tfeco_money::{Amount, AssetAmount, Cc, Price, Tft, Tfp, Usdc};
+
+use crate::command::{Billing, PriceFeed};
+use crate::ids::{AccountKey, AccountRef, FarmId, LeaseId, NodeId, WithdrawalId};
+
+/// Why a lease closed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CloseReason {
+    /// The tenant cancelled; the lease ran to the end of its paid period.
+    Cancelled,
+    /// The lease reached its number of periods.
+    Expired,
+    /// Grace ran out without funds (spec `decisions.md` §9).
+    InsufficientFunds,
+}
+
+/// A fact that happened. Amounts are exact.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "event")]
+pub enum Event {
+    /// An account was registered.
+    AccountRegistered {
+        /// The account.
+        account: AccountKey,
+    },
+    /// Value moved between accounts.
+    Transferred {
+        /// Sender.
+        from: AccountRef,
+        /// Receiver.
+        to: AccountRef,
+        /// Amount and asset.
+        amount: AssetAmount,
+    },
+    /// An attestation was recorded but the threshold is not reached yet.
+    AttestationRecorded {
+        /// External id.
+        external_tx_id: String,
+        /// Attestations so far.
+        count: u32,
+        /// Needed.
+        threshold: u32,
+    },
+    /// A repeated attestation or payment for an id that already executed; nothing moved.
+    AlreadyApplied {
+        /// The id.
+        id: String,
+    },
+    /// External funds entered the system.
+    Deposited {
+        /// Credited account.
+        to: AccountRef,
+        /// Amount and asset.
+        amount: AssetAmount,
+        /// External id.
+        external_tx_id: String,
+    },
+    /// A withdrawal was requested; funds are escrowed.
+    WithdrawalRequested {
+        /// The request.
+        withdrawal_id: WithdrawalId,
+        /// Amount and asset.
+        amount: AssetAmount,
+    },
+    /// Escrowed funds left the system.
+    Withdrawn {
+        /// The request.
+        withdrawal_id: WithdrawalId,
+        /// Amount and asset.
+        amount: AssetAmount,
+        /// External id.
+        external_tx_id: String,
+    },
+    /// A price submission was stored.
+    PriceSubmitted {
+        /// Feed.
+        feed: PriceFeed,
+        /// Submitted price.
+        price: Price,
+        /// Observation time.
+        observed_at: i64,
+    },
+    /// Pool 1 entry with TFT.
+    EnteredWithTft {
+        /// The user.
+        account: AccountKey,
+        /// TFT locked in the vault (and TFP minted to `pool2.reserve`).
+        tft_locked: Amount<Tft>,
+        /// CC minted to the user.
+        cc_minted: Amount<Cc>,
+    },
+    /// Fiat entry.
+    EnteredWithFiat {
+        /// The user.
+        account: AccountKey,
+        /// USD paid (credited as USDC to the treasury).
+        usd: Amount<Usdc>,
+        /// CC minted to the user.
+        cc_minted: Amount<Cc>,
+        /// Payment id.
+        payment_id: String,
+    },
+    /// TFT locked for TFP 1:1.
+    TftLocked {
+        /// The user.
+        account: AccountKey,
+        /// Amount.
+        tft: Amount<Tft>,
+    },
+    /// TFP returned, TFT released 1:1.
+    TfpUnlocked {
+        /// The user.
+        account: AccountKey,
+        /// Amount.
+        tfp: Amount<Tfp>,
+    },
+    /// A farm was registered.
+    FarmRegistered {
+        /// The farm.
+        farm_id: FarmId,
+        /// Owner.
+        owner: AccountKey,
+    },
+    /// A node was registered.
+    NodeRegistered {
+        /// The node.
+        node_id: NodeId,
+        /// Its farm.
+        farm_id: FarmId,
+        /// Slices offered.
+        offered_slices: u32,
+    },
+    /// A node's slice price was set.
+    SlicePriceSet {
+        /// The node.
+        node_id: NodeId,
+        /// CC per slice-month.
+        price: Amount<Cc>,
+    },
+    /// A lease opened.
+    LeaseOpened {
+        /// The lease.
+        lease_id: LeaseId,
+        /// Node.
+        node_id: NodeId,
+        /// Slices.
+        n_slices: u32,
+        /// Billing mode.
+        billing: Billing,
+        /// CC charged per period.
+        period_charge: Amount<Cc>,
+    },
+    /// A lease period was charged and split.
+    LeaseCharged {
+        /// The lease.
+        lease_id: LeaseId,
+        /// Start of the paid period (unix seconds).
+        period_start: i64,
+        /// Total CC charged.
+        charge: Amount<Cc>,
+        /// Farmer share (revenue CC).
+        farmer: Amount<Cc>,
+        /// CC burned.
+        burned: Amount<Cc>,
+        /// Treasury share.
+        treasury: Amount<Cc>,
+        /// Version of the revenue split used.
+        split_version: u32,
+    },
+    /// A lease could not be charged and entered grace.
+    LeaseGraceStarted {
+        /// The lease.
+        lease_id: LeaseId,
+        /// Grace ends at this time unless funds arrive.
+        grace_until: i64,
+    },
+    /// A lease in grace was paid and resumed.
+    LeaseResumed {
+        /// The lease.
+        lease_id: LeaseId,
+    },
+    /// The tenant asked to end the lease at its period end.
+    LeaseCancelRequested {
+        /// The lease.
+        lease_id: LeaseId,
+        /// When it will close.
+        ends_at: i64,
+    },
+    /// A lease closed; its slices are free again.
+    LeaseClosed {
+        /// The lease.
+        lease_id: LeaseId,
+        /// Why.
+        reason: CloseReason,
+        /// When (unix seconds).
+        at: i64,
+    },
+    /// CC burned from revenue; its TFT counterpart burned from the vault (with TFP from `pool2.reserve`).
+    RevenueBurned {
+        /// CC whose TFT counterpart was settled.
+        cc: Amount<Cc>,
+        /// TFT (and the same TFP) burned.
+        tft: Amount<Tft>,
+        /// TFT the reserve could not cover, added to `burn_owed_tft`.
+        tft_owed: Amount<Tft>,
+    },
+    /// Time advanced.
+    Ticked {
+        /// New time, unix seconds.
+        now: i64,
+    },
+}

@@ -1,0 +1,310 @@
+//! The ledger: accounts, balances and per-asset totals. It is the only module that changes balances, and
+//! only through postings (transfer, mint, burn) that are validated as a whole plan before any is applied.
+//!
+//! Lock and release are transfers to and from system accounts (`vault`, `escrow.*`); the events name them.
+
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+use tfeco_money::{Amount, Asset};
+
+use crate::ids::{AccountKey, AccountRef, SystemAccount};
+use crate::rejection::Rejection;
+
+/// A user account's ledger record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct UserAccount {
+    /// The key.
+    pub key: AccountKey,
+    /// Balances in base units, indexed by [`Asset::index`].
+    pub balances: [i128; 4],
+    /// The part of the CC balance that is revenue CC (farmer shares); always `<=` the CC balance. Spending
+    /// uses ordinary CC first (the revenue part shrinks only when the balance drops below it).
+    pub revenue_cc: i128,
+    /// The last nonce used (0 before the first command).
+    pub last_nonce: u64,
+    /// Registration time (unix seconds).
+    pub registered_at: i64,
+}
+
+/// Flows of one asset across the system boundary, in base units. Conservation: the sum of all balances
+/// equals `deposited + minted - withdrawn - burned` (spec `decisions.md` §1).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct AssetTotals {
+    /// Attested deposits (and fiat credited as USDC).
+    pub deposited: i128,
+    /// Minted (CC on entry, TFP on lock, TFT rewards).
+    pub minted: i128,
+    /// Attested withdrawals.
+    pub withdrawn: i128,
+    /// Burned.
+    pub burned: i128,
+}
+
+impl AssetTotals {
+    /// What the balances must sum to.
+    pub fn expected_supply(&self) -> i128 {
+        self.deposited + self.minted - self.withdrawn - self.burned
+    }
+}
+
+/// Where a posting takes or puts value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Slot {
+    User(u32),
+    System(SystemAccount),
+}
+
+/// How value enters the system.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Inflow {
+    Deposit,
+    Mint,
+}
+
+/// How value leaves the system.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Outflow {
+    Withdrawal,
+    Burn,
+}
+
+/// One movement of value. `units` is always > 0.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Posting {
+    /// Moves value; `revenue` marks CC credited as a farmer's revenue share.
+    Transfer { asset: Asset, from: Slot, to: Slot, units: i128, revenue: bool },
+    /// Value enters the system.
+    Mint { asset: Asset, to: Slot, units: i128, inflow: Inflow },
+    /// Value leaves the system.
+    Burn { asset: Asset, from: Slot, units: i128, outflow: Outflow },
+}
+
+/// Accounts, balances and totals.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Ledger {
+    users: Vec<UserAccount>,
+    #[serde(skip)]
+    index: FxHashMap<AccountKey, u32>,
+    system: [[i128; 4]; 6],
+    totals: [AssetTotals; 4],
+}
+
+impl PartialEq for Ledger {
+    fn eq(&self, other: &Self) -> bool {
+        self.users == other.users && self.system == other.system && self.totals == other.totals
+    }
+}
+
+impl Ledger {
+    /// The slot of a registered user.
+    pub(crate) fn slot_of(&self, key: &AccountKey) -> Option<Slot> {
+        self.index.get(key).map(|i| Slot::User(*i))
+    }
+
+    /// The record of a registered user.
+    pub fn account(&self, key: &AccountKey) -> Option<&UserAccount> {
+        self.index.get(key).map(|i| &self.users[*i as usize])
+    }
+
+    /// All user accounts, in registration order.
+    pub fn accounts(&self) -> &[UserAccount] {
+        &self.users
+    }
+
+    /// Balance of any account in base units (0 for unknown users).
+    pub fn balance(&self, account: AccountRef, asset: Asset) -> i128 {
+        match account {
+            AccountRef::User(key) => self.account(&key).map_or(0, |a| a.balances[asset.index()]),
+            AccountRef::System(system) => self.system[system.index()][asset.index()],
+        }
+    }
+
+    /// Typed balance of a system account.
+    pub fn system_balance<A: tfeco_money::AssetKind>(&self, system: SystemAccount) -> Amount<A> {
+        Amount::from_units(self.system[system.index()][A::ASSET.index()])
+    }
+
+    /// Totals of one asset.
+    pub fn totals(&self, asset: Asset) -> AssetTotals {
+        self.totals[asset.index()]
+    }
+
+    /// Sum of all balances of one asset (users and system accounts).
+    pub fn supply(&self, asset: Asset) -> i128 {
+        let users: i128 = self.users.iter().map(|a| a.balances[asset.index()]).sum();
+        let system: i128 = self.system.iter().map(|b| b[asset.index()]).sum();
+        users + system
+    }
+
+    pub(crate) fn register(&mut self, key: AccountKey, now: i64) {
+        debug_assert!(!self.index.contains_key(&key));
+        let index = u32::try_from(self.users.len()).expect("fewer than 2^32 accounts");
+        self.users.push(UserAccount { key, balances: [0; 4], revenue_cc: 0, last_nonce: 0, registered_at: now });
+        self.index.insert(key, index);
+    }
+
+    pub(crate) fn last_nonce(&self, key: &AccountKey) -> u64 {
+        self.account(key).map_or(0, |a| a.last_nonce)
+    }
+
+    pub(crate) fn set_nonce(&mut self, key: &AccountKey, nonce: u64) {
+        if let Some(i) = self.index.get(key) {
+            let account = &mut self.users[*i as usize];
+            debug_assert!(nonce > account.last_nonce);
+            account.last_nonce = nonce;
+        }
+    }
+
+    fn slot_balance(&self, slot: Slot, asset: Asset) -> i128 {
+        match slot {
+            Slot::User(i) => self.users[i as usize].balances[asset.index()],
+            Slot::System(s) => self.system[s.index()][asset.index()],
+        }
+    }
+
+    /// Checks that the whole plan can be applied: every amount > 0, no balance goes negative after the
+    /// plan's net effect, and nothing overflows. Changes nothing.
+    pub(crate) fn validate(&self, plan: &[Posting]) -> Result<(), Rejection> {
+        // Net delta per (slot, asset); plans are short, so a linear scan beats a map.
+        let mut deltas: Vec<(Slot, Asset, i128)> = Vec::with_capacity(plan.len() * 2);
+        let mut add = |slot: Slot, asset: Asset, delta: i128| -> Result<(), Rejection> {
+            if let Some(entry) = deltas.iter_mut().find(|(s, a, _)| *s == slot && *a == asset) {
+                entry.2 = entry.2.checked_add(delta).ok_or(Rejection::Overflow)?;
+            } else {
+                deltas.push((slot, asset, delta));
+            }
+            Ok(())
+        };
+        for posting in plan {
+            match *posting {
+                Posting::Transfer { asset, from, to, units, .. } => {
+                    if units <= 0 {
+                        return Err(Rejection::AmountNotPositive);
+                    }
+                    add(from, asset, -units)?;
+                    add(to, asset, units)?;
+                }
+                Posting::Mint { asset, to, units, .. } => {
+                    if units <= 0 {
+                        return Err(Rejection::AmountNotPositive);
+                    }
+                    add(to, asset, units)?;
+                    self.supply_headroom(asset, units)?;
+                }
+                Posting::Burn { asset, from, units, .. } => {
+                    if units <= 0 {
+                        return Err(Rejection::AmountNotPositive);
+                    }
+                    add(from, asset, -units)?;
+                }
+            }
+        }
+        for (slot, asset, delta) in deltas {
+            let balance = self.slot_balance(slot, asset);
+            let after = balance.checked_add(delta).ok_or(Rejection::Overflow)?;
+            if after < 0 {
+                return Err(Rejection::BalanceLow {
+                    asset,
+                    needed: Amount::from_units(-delta),
+                    available: Amount::from_units(balance),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Refuses inflows that would push an asset's total supply near the `i128` limit.
+    fn supply_headroom(&self, asset: Asset, units: i128) -> Result<(), Rejection> {
+        let totals = self.totals[asset.index()];
+        let inflow = totals.deposited.checked_add(totals.minted).and_then(|t| t.checked_add(units));
+        match inflow {
+            Some(total) if total < i128::MAX / 4 => Ok(()),
+            _ => Err(Rejection::Overflow),
+        }
+    }
+
+    /// Applies a plan that [`Ledger::validate`] accepted. Cannot fail; asserts its own postconditions.
+    pub(crate) fn commit(&mut self, plan: &[Posting]) {
+        for posting in plan {
+            match *posting {
+                Posting::Transfer { asset, from, to, units, revenue } => {
+                    self.debit(from, asset, units);
+                    self.credit(to, asset, units);
+                    if revenue && asset == Asset::Cc {
+                        if let Slot::User(i) = to {
+                            self.users[i as usize].revenue_cc += units;
+                        }
+                    }
+                }
+                Posting::Mint { asset, to, units, inflow } => {
+                    self.credit(to, asset, units);
+                    let totals = &mut self.totals[asset.index()];
+                    match inflow {
+                        Inflow::Deposit => totals.deposited += units,
+                        Inflow::Mint => totals.minted += units,
+                    }
+                }
+                Posting::Burn { asset, from, units, outflow } => {
+                    self.debit(from, asset, units);
+                    let totals = &mut self.totals[asset.index()];
+                    match outflow {
+                        Outflow::Withdrawal => totals.withdrawn += units,
+                        Outflow::Burn => totals.burned += units,
+                    }
+                }
+            }
+        }
+    }
+
+    fn credit(&mut self, slot: Slot, asset: Asset, units: i128) {
+        match slot {
+            Slot::User(i) => self.users[i as usize].balances[asset.index()] += units,
+            Slot::System(s) => self.system[s.index()][asset.index()] += units,
+        }
+    }
+
+    fn debit(&mut self, slot: Slot, asset: Asset, units: i128) {
+        match slot {
+            Slot::User(i) => {
+                let account = &mut self.users[i as usize];
+                let balance = &mut account.balances[asset.index()];
+                *balance -= units;
+                assert!(*balance >= 0, "validated plan drove a balance negative");
+                if asset == Asset::Cc && account.revenue_cc > *balance {
+                    account.revenue_cc = *balance;
+                }
+            }
+            Slot::System(s) => {
+                let balance = &mut self.system[s.index()][asset.index()];
+                *balance -= units;
+                assert!(*balance >= 0, "validated plan drove a system balance negative");
+            }
+        }
+    }
+
+    /// Conservation per asset, no negative balance, revenue CC within the CC balance, index consistent.
+    pub(crate) fn check(&self) -> Result<(), String> {
+        for asset in Asset::ALL {
+            let supply = self.supply(asset);
+            let expected = self.totals[asset.index()].expected_supply();
+            if supply != expected {
+                return Err(format!("{asset}: balances sum to {supply} but inflows minus outflows are {expected}"));
+            }
+        }
+        for account in &self.users {
+            if account.balances.iter().any(|b| *b < 0) {
+                return Err(format!("account {} has a negative balance", account.key));
+            }
+            if account.revenue_cc < 0 || account.revenue_cc > account.balances[Asset::Cc.index()] {
+                return Err(format!("account {} has revenue CC outside its CC balance", account.key));
+            }
+        }
+        if self.system.iter().flatten().any(|b| *b < 0) {
+            return Err("a system account has a negative balance".to_owned());
+        }
+        if self.index.len() != self.users.len() {
+            return Err("account index out of sync".to_owned());
+        }
+        Ok(())
+    }
+}

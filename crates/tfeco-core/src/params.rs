@@ -1,0 +1,162 @@
+//! Parameters of the economy: every number of `decisions.md` as a named, documented field, with the
+//! default set `tfgrid4-2025` built by [`Params::tfgrid4_2025`].
+
+use serde::{Deserialize, Serialize};
+use tfeco_money::{Amount, Bps, Cc, Price, Ratio, Tft};
+
+use crate::ids::AccountKey;
+
+/// Who receives a share of a capacity payment (spec `decisions.md` §7).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SplitRecipient {
+    /// The node's farmer (credited as revenue CC). Also receives the rounding remainder.
+    Farmer,
+    /// Burned: the CC is burned, and TFT with it (§7).
+    Burn,
+    /// ThreeFold's treasury account.
+    Treasury,
+}
+
+/// A versioned revenue split: ordered `(recipient, basis points)` summing to 10,000, with exactly one
+/// `Farmer` entry (the rounding sink). Each share is rounded down; the remainder goes to the farmer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevenueSplit {
+    /// Version number, recorded on every charge.
+    pub version: u32,
+    /// The shares, in order.
+    pub shares: Vec<(SplitRecipient, Bps)>,
+}
+
+impl RevenueSplit {
+    /// The October 2025 split: farmer 8,000 / burn 1,000 / treasury 1,000 bps.
+    pub fn tfgrid4_2025() -> Self {
+        let bps = |v| Bps::new(v).expect("constant below 10,000");
+        RevenueSplit {
+            version: 1,
+            shares: vec![
+                (SplitRecipient::Farmer, bps(8_000)),
+                (SplitRecipient::Burn, bps(1_000)),
+                (SplitRecipient::Treasury, bps(1_000)),
+            ],
+        }
+    }
+
+    /// `true` when the shares sum to 10,000 bps and there is exactly one farmer entry.
+    pub fn is_valid(&self) -> bool {
+        let total: u32 = self.shares.iter().map(|(_, b)| u32::from(b.get())).sum();
+        let farmers = self.shares.iter().filter(|(r, _)| *r == SplitRecipient::Farmer).count();
+        total == 10_000 && farmers == 1
+    }
+}
+
+/// All parameters of the economy. Units are in the field names (`_s` seconds, `_gb` gigabytes).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Params {
+    /// Name of the parameter set, e.g. `"tfgrid4-2025"`.
+    pub set_name: String,
+    /// The operator: runs the node and submits `Tick` (§2).
+    pub operator: AccountKey,
+    /// Keys whose attestations of external deposits/withdrawals count (operator for now; guardians later, §12).
+    pub attestors: Vec<AccountKey>,
+    /// Attestations needed before a deposit or withdrawal executes.
+    pub attestation_threshold: u32,
+    /// Keys allowed to submit oracle prices (§3).
+    pub oracle_submitters: Vec<AccountKey>,
+    /// Fresh submissions needed for a valid price (§3; the guardian threshold once guardians exist).
+    pub oracle_quorum: u32,
+    /// A submission older than this is ignored (default 1 h).
+    pub oracle_max_age_s: i64,
+    /// Lower clamp of the effective TFT price (§3).
+    pub tft_usd_min: Price,
+    /// Upper clamp of the effective TFT price (§3).
+    pub tft_usd_max: Price,
+    /// Keys allowed to attest fiat payments for `EnterWithFiat` (§4).
+    pub fiat_payment_keys: Vec<AccountKey>,
+    /// Entry rate: TFT per CC while TFT trades below parity (default 2, §4).
+    pub entry_tft_per_cc: Ratio,
+    /// The active revenue split (§7).
+    pub revenue_split: RevenueSplit,
+    /// Grace period of an unpaid lease before it closes (default 72 h, §9).
+    pub lease_grace_s: i64,
+    /// Length of an hourly billing period (3,600 s).
+    pub hour_s: i64,
+    /// Length of a monthly billing period (720 h = 2,592,000 s, consistent with hourly = monthly / 720).
+    pub month_s: i64,
+    /// Hourly premium at the band minimum, in bps of the monthly rate / 720 (20,000 = 2.0, §9).
+    pub hourly_premium_at_min_bps: u32,
+    /// Hourly premium at the band maximum (15,000 = 1.5, §9).
+    pub hourly_premium_at_max_bps: u32,
+    /// Minimum node specs (§9): passmark per GB of memory.
+    pub min_passmark_per_gb: u32,
+    /// Minimum node memory in GB.
+    pub min_mem_gb: u32,
+    /// Minimum node SSD in GB.
+    pub min_ssd_gb: u32,
+    /// Whether the minimum specs also apply to published catalogue models. Default `false`: three published
+    /// models (Large TFGrid Node, Large TFGrid Node 2, Mini 3) have under 200 passmark per GB; ThreeFold sells
+    /// them, so they are accepted as published and the rule applies to custom hardware.
+    pub min_spec_applies_to_catalogue: bool,
+    /// Custom nodes: band minimum in CC per GB of slice memory per month (0.3 = 1.2 CC per 4 GB slice).
+    pub custom_band_min_cc_per_gb: Amount<Cc>,
+    /// Custom nodes: band maximum in CC per GB of slice memory per month (3 = 12 CC per 4 GB slice).
+    pub custom_band_max_cc_per_gb: Amount<Cc>,
+    /// Custom nodes: a slice is priced as if it had at least this much memory (4 GB, the standard slice).
+    pub custom_band_floor_mem_gb: u32,
+    /// TFT that exists outside the system (§1; 780,000,000 as ThreeFold's manual reports).
+    pub tft_supply_external: Amount<Tft>,
+    /// The global TFT cap (1,000,000,000).
+    pub tft_supply_cap: Amount<Tft>,
+    /// Longest farm name, external transaction id or payment id, in bytes.
+    pub max_text_len: u32,
+    /// Most slices a custom node may declare.
+    pub max_slices_per_node: u32,
+    /// Most nodes one farm may register.
+    pub max_nodes_per_farm: u32,
+    /// Most open leases one account may hold.
+    pub max_open_leases_per_account: u32,
+    /// Longest lease duration in periods (bounds the billing schedule).
+    pub max_lease_periods: u32,
+}
+
+impl Params {
+    /// The default parameter set `tfgrid4-2025` (the October 2025 economics) with the given operator key,
+    /// which is also the only attestor, oracle submitter and fiat payment key until guardians exist.
+    pub fn tfgrid4_2025(operator: AccountKey) -> Self {
+        let price = |s: &str| s.parse::<Price>().expect("constant price");
+        let cc = |s: &str| s.parse::<Amount<Cc>>().expect("constant amount");
+        Params {
+            set_name: "tfgrid4-2025".to_owned(),
+            operator,
+            attestors: vec![operator],
+            attestation_threshold: 1,
+            oracle_submitters: vec![operator],
+            oracle_quorum: 1,
+            oracle_max_age_s: 3_600,
+            tft_usd_min: price("0.001"),
+            tft_usd_max: price("1"),
+            fiat_payment_keys: vec![operator],
+            entry_tft_per_cc: Ratio::new(2, 1).expect("non-zero"),
+            revenue_split: RevenueSplit::tfgrid4_2025(),
+            lease_grace_s: 72 * 3_600,
+            hour_s: 3_600,
+            month_s: 720 * 3_600,
+            hourly_premium_at_min_bps: 20_000,
+            hourly_premium_at_max_bps: 15_000,
+            min_passmark_per_gb: 200,
+            min_mem_gb: 16,
+            min_ssd_gb: 1_000,
+            min_spec_applies_to_catalogue: false,
+            custom_band_min_cc_per_gb: cc("0.3"),
+            custom_band_max_cc_per_gb: cc("3"),
+            custom_band_floor_mem_gb: 4,
+            tft_supply_external: Amount::tokens(780_000_000),
+            tft_supply_cap: Amount::tokens(1_000_000_000),
+            max_text_len: 128,
+            max_slices_per_node: 1_000,
+            max_nodes_per_farm: 10_000,
+            max_open_leases_per_account: 1_000,
+            max_lease_periods: 100_000,
+        }
+    }
+}

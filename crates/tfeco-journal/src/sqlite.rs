@@ -1,0 +1,331 @@
+//! [`SqliteJournal`]: the default backend, one embedded SQLite file in WAL mode with synchronous=FULL.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior};
+
+use crate::record::{check_timestamps, seal, unsealed, ChainCheck};
+use crate::{
+    CorruptReason, Entry, EntryHash, EntryRef, Head, Journal, JournalError, NewEntry, OpenReport, ZERO_HASH,
+};
+
+/// File name of the journal inside its directory.
+pub const FILE_NAME: &str = "journal.sqlite";
+/// On-disk format version written to and checked from the `format_version` meta row.
+pub const FORMAT_VERSION: u32 = 1;
+/// Meta key holding the format version (4 bytes, u32 little-endian); reserved, `put_meta` refuses it.
+pub const FORMAT_VERSION_KEY: &str = "format_version";
+
+const COLUMNS: &str = "seq, ts, signer, payload, signature, prev_hash, hash, checksum";
+const INSERT: &str = "INSERT INTO entries (seq, ts, signer, payload, signature, prev_hash, hash, checksum) \
+                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+const SCHEMA_ENTRIES: &str = "CREATE TABLE entries (
+    seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, signer BLOB NOT NULL, payload BLOB NOT NULL,
+    signature BLOB NOT NULL, prev_hash BLOB NOT NULL, hash BLOB NOT NULL, checksum INTEGER NOT NULL)";
+const SCHEMA_META: &str = "CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL)";
+
+/// Maps a rusqlite error to a [`JournalError`] whose message names what was being done.
+fn sql(context: &'static str) -> impl Fn(rusqlite::Error) -> JournalError {
+    move |e| match e.sqlite_error_code() {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+            JournalError::Locked(format!("{context}: {e}"))
+        }
+        _ => JournalError::Io(format!("{context}: {e}")),
+    }
+}
+
+/// A journal stored in `<dir>/journal.sqlite`. The connection holds an exclusive lock on the file for its
+/// whole life, so a second opener (in this or another process) gets [`JournalError::Locked`].
+pub struct SqliteJournal {
+    conn: Connection,
+    path: PathBuf,
+    head: Head,
+    poisoned: bool,
+}
+
+impl std::fmt::Debug for SqliteJournal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteJournal")
+            .field("path", &self.path)
+            .field("head_seq", &self.head.seq)
+            .field("poisoned", &self.poisoned)
+            .finish()
+    }
+}
+
+impl SqliteJournal {
+    /// Opens (creating `dir` and the file if needed) the journal in `dir/journal.sqlite`.
+    ///
+    /// Checks the format version and verifies the last entry only (checksum, hash, link to its predecessor);
+    /// a bad last entry is a torn write: it is deleted, logged, and reported in
+    /// [`OpenReport::dropped_torn_entry`]. If its predecessor is bad as well nothing is deleted.
+    ///
+    /// Errors: `Io` (cannot create/open, malformed schema), `Locked` (file in use), `FormatVersion`,
+    /// `Corrupt` (the tail cannot be repaired by dropping one entry).
+    pub fn open(dir: &Path) -> Result<(SqliteJournal, OpenReport), JournalError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| JournalError::Io(format!("create journal directory {}: {e}", dir.display())))?;
+        let path = dir.join(FILE_NAME);
+        let mut conn = Connection::open(&path).map_err(sql("open journal file"))?;
+        configure(&conn)?;
+        init_schema(&mut conn)?;
+        let (head, dropped) = recover_tail(&mut conn)?;
+        tracing::debug!(path = %path.display(), seq = head.seq, "journal opened");
+        let journal = SqliteJournal { conn, path, head, poisoned: false };
+        Ok((journal, OpenReport { head, dropped_torn_entry: dropped }))
+    }
+
+    /// Path of the database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// True after an append failed in storage; further appends return [`JournalError::Poisoned`].
+    pub fn is_poisoned(&self) -> bool {
+        self.poisoned
+    }
+
+    fn write_batch(&mut self, batch: &[NewEntry]) -> Result<Head, JournalError> {
+        let mut head = self.head;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql("append: begin"))?;
+        {
+            let mut insert = tx.prepare_cached(INSERT).map_err(sql("append: prepare"))?;
+            for e in batch {
+                let seq = head.seq + 1;
+                let (hash, checksum) = seal(&unsealed(e, seq, &head.hash));
+                insert
+                    .execute(params![
+                        seq as i64,
+                        e.timestamp_ms,
+                        &e.signer[..],
+                        &e.payload[..],
+                        &e.signature[..],
+                        &head.hash[..],
+                        &hash[..],
+                        i64::from(checksum),
+                    ])
+                    .map_err(sql("append: insert"))?;
+                head = Head { seq, hash, timestamp_ms: e.timestamp_ms };
+            }
+        }
+        tx.commit().map_err(sql("append: commit"))?;
+        Ok(head)
+    }
+}
+
+/// Pragmas: exclusive lock, 4 KiB pages, WAL, fsync on every commit, 16 MiB page cache, fail fast if locked.
+fn configure(conn: &Connection) -> Result<(), JournalError> {
+    conn.busy_timeout(Duration::ZERO).map_err(sql("set busy timeout"))?;
+    conn.pragma_update(None, "locking_mode", "EXCLUSIVE").map_err(sql("set locking_mode"))?;
+    conn.pragma_update(None, "page_size", 4096).map_err(sql("set page_size"))?;
+    let mode: String = conn
+        .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
+        .map_err(sql("set journal_mode"))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(JournalError::Io(format!("cannot enable WAL mode (SQLite kept journal_mode={mode})")));
+    }
+    conn.pragma_update(None, "synchronous", "FULL").map_err(sql("set synchronous"))?;
+    conn.pragma_update(None, "foreign_keys", "OFF").map_err(sql("set foreign_keys"))?;
+    conn.pragma_update(None, "cache_size", -16384).map_err(sql("set cache_size"))?;
+    Ok(())
+}
+
+/// Creates the schema in a fresh file or checks the format version of an existing one.
+fn init_schema(conn: &mut Connection) -> Result<(), JournalError> {
+    // BEGIN EXCLUSIVE also takes the file lock that locking_mode=EXCLUSIVE then keeps until close.
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Exclusive)
+        .map_err(sql("open: lock journal file"))?;
+    let table_exists = |name: &str| -> Result<bool, JournalError> {
+        tx.query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1", [name], |r| {
+            r.get::<_, i64>(0)
+        })
+        .map(|n| n > 0)
+        .map_err(sql("open: read schema"))
+    };
+    match (table_exists("meta")?, table_exists("entries")?) {
+        (false, false) => {
+            tx.execute_batch(&format!("{SCHEMA_META}; {SCHEMA_ENTRIES};"))
+                .map_err(sql("open: create schema"))?;
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2)",
+                params![FORMAT_VERSION_KEY, &FORMAT_VERSION.to_le_bytes()[..]],
+            )
+            .map_err(sql("open: write format version"))?;
+        }
+        (true, true) => {
+            let stored: Option<Vec<u8>> = tx
+                .query_row("SELECT value FROM meta WHERE key = ?1", [FORMAT_VERSION_KEY], |r| r.get(0))
+                .optional()
+                .map_err(sql("open: read format version"))?;
+            let bytes = stored.ok_or_else(|| {
+                JournalError::Io(format!("{FILE_NAME} has no {FORMAT_VERSION_KEY} meta row"))
+            })?;
+            let found = <[u8; 4]>::try_from(bytes.as_slice()).map(u32::from_le_bytes).map_err(|_| {
+                JournalError::Io(format!(
+                    "{FILE_NAME}: {FORMAT_VERSION_KEY} meta row is {} bytes, expected 4 (u32 LE)",
+                    bytes.len()
+                ))
+            })?;
+            if found != FORMAT_VERSION {
+                return Err(JournalError::FormatVersion { found, expected: FORMAT_VERSION });
+            }
+        }
+        (meta, entries) => {
+            return Err(JournalError::Io(format!(
+                "{FILE_NAME} has an incomplete schema (meta table: {meta}, entries table: {entries})"
+            )))
+        }
+    }
+    tx.commit().map_err(sql("open: commit schema"))
+}
+
+/// Borrows one row (`COLUMNS` order) as an entry and its checksum without copying the blobs.
+fn decode<'r>(row: &'r Row<'_>) -> Result<(EntryRef<'r>, u32), CorruptReason> {
+    use CorruptReason::Decode;
+    let int = |i: usize| row.get_ref(i).ok().and_then(|v| v.as_i64().ok()).ok_or(Decode);
+    let blob = |i: usize| row.get_ref(i).ok().and_then(|v| v.as_blob().ok()).ok_or(Decode);
+    let hash = |i: usize| blob(i).and_then(|b| <&EntryHash>::try_from(b).map_err(|_| Decode));
+    let entry = EntryRef {
+        seq: u64::try_from(int(0)?).map_err(|_| Decode)?,
+        timestamp_ms: int(1)?,
+        signer: hash(2)?,
+        payload: blob(3)?,
+        signature: blob(4)?,
+        prev_hash: hash(5)?,
+        hash: hash(6)?,
+    };
+    Ok((entry, u32::try_from(int(7)?).map_err(|_| Decode)?))
+}
+
+/// Loads entry `seq` as an owned copy and checks it against its checksum, its hash and, if `link` is
+/// given, the hash of its predecessor. `Ok(None)`: no such row.
+fn load_verified(
+    conn: &Connection,
+    seq: u64,
+    link: Option<EntryHash>,
+) -> Result<Option<Result<Entry, JournalError>>, JournalError> {
+    let mut stmt = conn
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM entries WHERE seq = ?1"))
+        .map_err(sql("open: prepare"))?;
+    let mut rows = stmt.query([seq as i64]).map_err(sql("open: read entry"))?;
+    let Some(row) = rows.next().map_err(sql("open: read entry"))? else { return Ok(None) };
+    Ok(Some(match decode(row) {
+        Ok((e, checksum)) => ChainCheck::new(seq, link).check(&e, checksum).map(|()| e.to_entry()),
+        Err(reason) => Err(JournalError::corrupt(seq, reason)),
+    }))
+}
+
+/// Verifies the last entry (checksum, hash, link to its predecessor) and drops it if torn.
+/// Returns the head and the dropped seq. Reads at most two rows.
+fn recover_tail(conn: &mut Connection) -> Result<(Head, Option<u64>), JournalError> {
+    let last_seq: Option<i64> = conn
+        .query_row("SELECT max(seq) FROM entries", [], |r| r.get(0))
+        .map_err(sql("open: find last entry"))?;
+    let Some(last_seq) = last_seq else { return Ok((Head::EMPTY, None)) };
+    let last_seq = match u64::try_from(last_seq) {
+        Ok(s) if s > 0 => s,
+        _ => return Err(JournalError::corrupt(0, CorruptReason::Decode)),
+    };
+    // The predecessor must be sound on its own; if it is not, this is not a torn tail.
+    let (prev_head, link) = if last_seq == 1 {
+        (Head::EMPTY, ZERO_HASH)
+    } else {
+        let prev = load_verified(conn, last_seq - 1, None)?
+            .ok_or(JournalError::corrupt(last_seq - 1, CorruptReason::SeqGap))??;
+        (Head { seq: prev.seq, hash: prev.hash, timestamp_ms: prev.timestamp_ms }, prev.hash)
+    };
+    let missing = || JournalError::Io(format!("open: entry {last_seq} vanished while reading"));
+    let problem = match load_verified(conn, last_seq, Some(link))?.ok_or_else(missing)? {
+        Ok(last) => {
+            let head = Head { seq: last.seq, hash: last.hash, timestamp_ms: last.timestamp_ms };
+            return Ok((head, None));
+        }
+        Err(problem) => problem,
+    };
+    tracing::warn!(seq = last_seq, %problem, "journal: dropping torn last entry");
+    let tx = conn.transaction().map_err(sql("open: begin drop of torn entry"))?;
+    tx.execute("DELETE FROM entries WHERE seq = ?1", [last_seq as i64])
+        .map_err(sql("open: drop torn entry"))?;
+    tx.commit().map_err(sql("open: commit drop of torn entry"))?;
+    Ok((prev_head, Some(last_seq)))
+}
+
+impl Journal for SqliteJournal {
+    fn append(&mut self, batch: &[NewEntry]) -> Result<Head, JournalError> {
+        if self.poisoned {
+            return Err(JournalError::Poisoned);
+        }
+        if batch.is_empty() {
+            return Ok(self.head);
+        }
+        check_timestamps(&self.head, batch)?;
+        match self.write_batch(batch) {
+            Ok(head) => {
+                self.head = head;
+                Ok(head)
+            }
+            Err(e) => {
+                self.poisoned = true;
+                tracing::error!(error = %e, "journal append failed; journal poisoned (fail-stop)");
+                Err(e)
+            }
+        }
+    }
+
+    fn head(&self) -> Head {
+        self.head
+    }
+
+    fn replay(
+        &self,
+        from_seq: u64,
+        visit: &mut dyn FnMut(EntryRef<'_>) -> Result<(), JournalError>,
+    ) -> Result<Head, JournalError> {
+        let from = from_seq.max(1);
+        if from > self.head.seq {
+            return Ok(self.head);
+        }
+        let (mut check, first) = ChainCheck::for_replay(from);
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM entries WHERE seq >= ?1 AND seq <= ?2 ORDER BY seq"
+            ))
+            .map_err(sql("replay: prepare"))?;
+        let mut rows = stmt.query([first as i64, self.head.seq as i64]).map_err(sql("replay: query"))?;
+        let mut expected = first;
+        while let Some(row) = rows.next().map_err(sql("replay: read"))? {
+            let (e, checksum) = decode(row).map_err(|r| JournalError::corrupt(expected, r))?;
+            check.check(&e, checksum)?;
+            if e.seq >= from {
+                visit(e)?;
+            }
+            expected += 1;
+        }
+        check.finish(&self.head)?;
+        Ok(self.head)
+    }
+
+    fn put_meta(&mut self, key: &str, value: &[u8]) -> Result<(), JournalError> {
+        if key == FORMAT_VERSION_KEY {
+            return Err(JournalError::ReservedKey(key.to_owned()));
+        }
+        self.conn
+            .prepare_cached("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+            .and_then(|mut s| s.execute(params![key, value]))
+            .map(drop)
+            .map_err(sql("put_meta"))
+    }
+
+    fn get_meta(&self, key: &str) -> Result<Option<Vec<u8>>, JournalError> {
+        self.conn
+            .prepare_cached("SELECT value FROM meta WHERE key = ?1")
+            .and_then(|mut s| s.query_row([key], |r| r.get(0)).optional())
+            .map_err(sql("get_meta"))
+    }
+}
