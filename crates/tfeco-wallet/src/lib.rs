@@ -1,1 +1,2 @@
-//! placeholder
+//! Client side of TFGrid Economy: encrypted keystore, request signing, HTTP client.
+pub mod keystore;

@@ -1,0 +1,232 @@
+//! The economy node: the core [`State`] plus a [`Journal`]. Opening replays the log and refuses to serve on
+//! any hash, checksum, decode or invariant failure; applying a batch journals the accepted commands durably
+//! before anyone is told they succeeded (group commit).
+
+use ed25519_dalek::{Signer, SigningKey};
+use tfeco_core::command::RequestBody;
+use tfeco_core::{AccountKey, Command, Genesis, Receipt, Rejection, State};
+use tfeco_journal::{EntryRef, Journal, JournalError, NewEntry};
+
+/// Journal metadata key holding the encoded [`Genesis`].
+pub const GENESIS_META_KEY: &str = "genesis";
+
+/// A signed request as it arrives: the body and its ed25519 signature (already verified by the caller).
+#[derive(Clone, Debug)]
+pub struct SignedRequest {
+    /// The body (signer, nonce, expiry, command).
+    pub body: RequestBody,
+    /// 64-byte signature over [`RequestBody::signing_bytes`].
+    pub signature: Vec<u8>,
+}
+
+impl SignedRequest {
+    /// Signs `command` for `key` with `nonce` and `expiry` (unix seconds).
+    pub fn sign(key: &SigningKey, nonce: u64, expiry: i64, command: Command) -> Self {
+        let body = RequestBody { signer: AccountKey(key.verifying_key().to_bytes()), nonce, expiry, command };
+        let signature = key.sign(&body.signing_bytes()).to_bytes().to_vec();
+        SignedRequest { body, signature }
+    }
+}
+
+/// Why the node cannot open or continue.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    /// The journal failed (I/O or corruption).
+    #[error("journal: {0}")]
+    Journal(#[from] JournalError),
+    /// The journal has entries but no genesis, or a genesis that does not decode.
+    #[error("the journal's genesis is missing or unreadable")]
+    Genesis,
+    /// An entry's payload does not decode as a signed request.
+    #[error("entry {seq}: payload does not decode as a request")]
+    Decode {
+        /// Sequence number.
+        seq: u64,
+    },
+    /// An entry's signature does not verify (only checked when asked).
+    #[error("entry {seq}: signature does not verify")]
+    Signature {
+        /// Sequence number.
+        seq: u64,
+    },
+    /// A journaled command was rejected on replay: the log does not match the rules.
+    #[error("entry {seq}: command rejected on replay ({rejection})")]
+    ReplayRejected {
+        /// Sequence number.
+        seq: u64,
+        /// The rejection.
+        rejection: Rejection,
+    },
+    /// An invariant does not hold after replay.
+    #[error("invariant violated after replay: {0}")]
+    Invariant(String),
+}
+
+/// What opening (replaying) a journal found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReplayReport {
+    /// Entries replayed.
+    pub entries: u64,
+    /// State hash after replay.
+    pub state_hash: String,
+    /// A torn last entry that was dropped, if any.
+    pub dropped_torn_entry: Option<u64>,
+}
+
+/// Options for replay.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ReplayOptions {
+    /// Also verify every entry's ed25519 signature (slower; `tfeco verify --signatures`).
+    pub verify_signatures: bool,
+}
+
+/// One item of a write batch: a client's signed request, or a command the node signs itself with the
+/// operator key at the moment it is applied (the clock's `Tick`).
+#[derive(Clone, Debug)]
+pub enum BatchItem {
+    /// A verified client request.
+    Signed(SignedRequest),
+    /// A node-internal command, signed with the operator key when applied.
+    Internal(Command),
+}
+
+/// The result of one request in a batch.
+pub type Outcome = Result<(u64, Receipt), Rejection>;
+
+/// The state and its journal.
+pub struct Node {
+    state: State,
+    journal: parking_lot::Mutex<Box<dyn Journal>>,
+    last_timestamp_ms: i64,
+    operator_key: Option<SigningKey>,
+}
+
+impl Node {
+    /// Opens a node on `journal`: writes `genesis` if the journal is new, otherwise replays it from its
+    /// stored genesis (the `genesis` argument is then ignored). Fails closed on any inconsistency.
+    pub fn open(
+        mut journal: Box<dyn Journal>,
+        genesis: impl FnOnce() -> Genesis,
+        dropped_torn_entry: Option<u64>,
+        options: ReplayOptions,
+    ) -> Result<(Node, ReplayReport), NodeError> {
+        let genesis = match journal.get_meta(GENESIS_META_KEY)? {
+            Some(bytes) => Genesis::decode(&bytes).ok_or(NodeError::Genesis)?,
+            None => {
+                if journal.head().seq != 0 {
+                    return Err(NodeError::Genesis);
+                }
+                let genesis = genesis();
+                journal.put_meta(GENESIS_META_KEY, &genesis.encode())?;
+                genesis
+            }
+        };
+        let state = replay_into(State::new(genesis), journal.as_ref(), options)?;
+        let head = journal.head();
+        let report =
+            ReplayReport { entries: head.seq, state_hash: state.state_hash(), dropped_torn_entry };
+        Ok((Node { state, journal: parking_lot::Mutex::new(journal), last_timestamp_ms: head.timestamp_ms, operator_key: None }, report))
+    }
+
+    /// Gives the node the operator's signing key, for internal commands ([`BatchItem::Internal`]).
+    pub fn set_operator_key(&mut self, key: SigningKey) {
+        self.operator_key = Some(key);
+    }
+
+    /// The current state (durable: every change in it is journaled).
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// Sequence number of the last journaled entry.
+    pub fn head_seq(&self) -> u64 {
+        self.journal.lock().head().seq
+    }
+
+    /// Applies a batch in order, journals the accepted ones in one durable append, and returns each
+    /// request's outcome (with its sequence number when accepted). On a journal error the node must stop:
+    /// the in-memory state is ahead of the durable log, so the caller exits and a restart replays.
+    pub fn apply_batch(&mut self, batch: &[BatchItem], now_ms: i64) -> Result<Vec<Outcome>, JournalError> {
+        let timestamp_ms = now_ms.max(self.last_timestamp_ms);
+        let mut outcomes = Vec::with_capacity(batch.len());
+        let mut entries = Vec::with_capacity(batch.len());
+        let first_seq = self.journal.get_mut().head().seq + 1;
+        for item in batch {
+            let signed;
+            let request = match item {
+                BatchItem::Signed(request) => request,
+                BatchItem::Internal(command) => match self.sign_internal(command.clone(), timestamp_ms) {
+                    Some(request) => {
+                        signed = request;
+                        &signed
+                    }
+                    None => {
+                        outcomes.push(Err(Rejection::NotAuthorized { role: "operator".to_owned() }));
+                        continue;
+                    }
+                },
+            };
+            let envelope = request.body.clone().into_envelope();
+            match self.state.apply(&envelope) {
+                Ok(receipt) => {
+                    let seq = first_seq + entries.len() as u64;
+                    entries.push(NewEntry {
+                        timestamp_ms,
+                        signer: request.body.signer.0,
+                        payload: request.body.encode(),
+                        signature: request.signature.clone(),
+                    });
+                    outcomes.push(Ok((seq, receipt)));
+                }
+                Err(rejection) => outcomes.push(Err(rejection)),
+            }
+        }
+        if !entries.is_empty() {
+            self.journal.get_mut().append(&entries)?;
+            self.last_timestamp_ms = timestamp_ms;
+        }
+        Ok(outcomes)
+    }
+}
+
+impl Node {
+    fn sign_internal(&self, command: Command, now_ms: i64) -> Option<SignedRequest> {
+        let key = self.operator_key.as_ref()?;
+        let operator = AccountKey(key.verifying_key().to_bytes());
+        let nonce = self.state.ledger().account(&operator).map_or(0, |a| a.last_nonce) + 1;
+        Some(SignedRequest::sign(key, nonce, now_ms / 1000 + 60, command))
+    }
+}
+
+/// Replays every entry of `journal` into `state`: decode, optionally verify the signature, apply (a
+/// rejection is corruption), then check the invariants once at the end.
+pub fn replay_into(mut state: State, journal: &dyn Journal, options: ReplayOptions) -> Result<State, NodeError> {
+    let mut failure: Option<NodeError> = None;
+    let mut visit = |entry: EntryRef<'_>| -> Result<(), JournalError> {
+        let mut step = || -> Result<(), NodeError> {
+            let body = RequestBody::decode(entry.payload).map_err(|_| NodeError::Decode { seq: entry.seq })?;
+            if body.signer.0 != *entry.signer {
+                return Err(NodeError::Decode { seq: entry.seq });
+            }
+            if options.verify_signatures {
+                tfeco_core::command::verify_payload(&body.signer, entry.payload, entry.signature)
+                    .map_err(|_| NodeError::Signature { seq: entry.seq })?;
+            }
+            state
+                .apply(&body.into_envelope())
+                .map(|_| ())
+                .map_err(|rejection| NodeError::ReplayRejected { seq: entry.seq, rejection })
+        };
+        step().map_err(|e| {
+            failure = Some(e);
+            JournalError::Stopped
+        })
+    };
+    let result = journal.replay(1, &mut visit);
+    if let Some(error) = failure {
+        return Err(error);
+    }
+    result?;
+    state.check_invariants().map_err(NodeError::Invariant)?;
+    Ok(state)
+}

@@ -1,0 +1,101 @@
+//! The single writer: one OS thread that takes requests from a queue in arrival order, applies them in
+//! batches (group commit: one durable journal append per batch) and only then answers each caller.
+
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use parking_lot::RwLock;
+use tokio::sync::{mpsc, oneshot};
+use tfeco_core::Command;
+use tfeco_journal::JournalError;
+
+use crate::node::{BatchItem, Node, Outcome, SignedRequest};
+
+struct Job {
+    item: BatchItem,
+    reply: oneshot::Sender<Outcome>,
+}
+
+/// Why a submission got no outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubmitError {
+    /// The writer stopped (shutdown or a fatal journal error).
+    Unavailable,
+}
+
+/// Cloneable handle to the writer's queue.
+#[derive(Clone)]
+pub struct WriterHandle {
+    tx: mpsc::Sender<Job>,
+}
+
+impl WriterHandle {
+    /// Queues a verified client request and waits until it is applied and durable (or rejected).
+    pub async fn submit(&self, request: SignedRequest) -> Result<Outcome, SubmitError> {
+        self.send(BatchItem::Signed(request)).await
+    }
+
+    /// Queues a node-internal command (signed with the operator key when applied).
+    pub async fn submit_internal(&self, command: Command) -> Result<Outcome, SubmitError> {
+        self.send(BatchItem::Internal(command)).await
+    }
+
+    /// `true` once the writer thread has stopped.
+    pub fn is_closed(&self) -> bool {
+        self.tx.is_closed()
+    }
+
+    async fn send(&self, item: BatchItem) -> Result<Outcome, SubmitError> {
+        let (reply, answer) = oneshot::channel();
+        self.tx.send(Job { item, reply }).await.map_err(|_| SubmitError::Unavailable)?;
+        answer.await.map_err(|_| SubmitError::Unavailable)
+    }
+}
+
+/// Starts the writer thread. It runs until every handle is dropped (`Ok`) or the journal fails (`Err`):
+/// then the in-memory state may be ahead of the durable log, so the process must stop (fail-stop) and
+/// a restart replays the durable prefix.
+pub fn spawn_writer(
+    node: Arc<RwLock<Node>>,
+    max_batch: usize,
+    queue_depth: usize,
+    clock_ms: fn() -> i64,
+) -> (WriterHandle, JoinHandle<Result<(), JournalError>>) {
+    let (tx, mut rx) = mpsc::channel::<Job>(queue_depth);
+    let thread = std::thread::Builder::new()
+        .name("tfeco-writer".to_owned())
+        .spawn(move || -> Result<(), JournalError> {
+            let mut items = Vec::with_capacity(max_batch);
+            let mut replies = Vec::with_capacity(max_batch);
+            while let Some(first) = rx.blocking_recv() {
+                items.push(first.item);
+                replies.push(first.reply);
+                while items.len() < max_batch {
+                    match rx.try_recv() {
+                        Ok(job) => {
+                            items.push(job.item);
+                            replies.push(job.reply);
+                        }
+                        Err(_) => break,
+                    }
+                }
+                let outcomes = {
+                    let mut node = node.write();
+                    match node.apply_batch(&items, clock_ms()) {
+                        Ok(outcomes) => outcomes,
+                        Err(error) => {
+                            tracing::error!(%error, "journal append failed; stopping the writer (fail-stop)");
+                            return Err(error);
+                        }
+                    }
+                };
+                for (reply, outcome) in replies.drain(..).zip(outcomes) {
+                    let _ = reply.send(outcome);
+                }
+                items.clear();
+            }
+            Ok(())
+        })
+        .expect("spawning the writer thread");
+    (WriterHandle { tx }, thread)
+}
