@@ -10,19 +10,37 @@ use crate::{CorruptReason, EntryHash, EntryRef, Head, JournalError, NewEntry, ZE
 /// Domain-separation prefix of the canonical encoding (16 bytes; names the format version).
 const DOMAIN: &[u8; 16] = b"tfeco/journal/v1";
 
-/// Streams the canonical encoding of `e` (everything but `e.hash`) into `sink`.
+/// Encodings up to this size are assembled on the stack and fed in one call (much faster for small
+/// entries than many small updates); larger ones are streamed piecewise.
+const STACK_ENCODING: usize = 512;
+
+/// Feeds the canonical encoding of `e` (everything but `e.hash`) into `sink`, without heap allocation.
 fn encode(e: &EntryRef<'_>, sink: &mut impl FnMut(&[u8])) {
-    let mut fixed = [0u8; 64];
-    fixed[..16].copy_from_slice(DOMAIN);
-    fixed[16..24].copy_from_slice(&e.seq.to_le_bytes());
-    fixed[24..32].copy_from_slice(&e.timestamp_ms.to_le_bytes());
-    fixed[32..64].copy_from_slice(e.signer);
-    sink(&fixed);
-    sink(&(e.payload.len() as u64).to_le_bytes());
-    sink(e.payload);
-    sink(&(e.signature.len() as u64).to_le_bytes());
-    sink(e.signature);
-    sink(e.prev_hash);
+    let payload_len = (e.payload.len() as u64).to_le_bytes();
+    let signature_len = (e.signature.len() as u64).to_le_bytes();
+    let parts: [&[u8]; 9] = [
+        DOMAIN,
+        &e.seq.to_le_bytes(),
+        &e.timestamp_ms.to_le_bytes(),
+        e.signer,
+        &payload_len,
+        e.payload,
+        &signature_len,
+        e.signature,
+        e.prev_hash,
+    ];
+    let total: usize = parts.iter().map(|p| p.len()).sum();
+    if total <= STACK_ENCODING {
+        let mut buf = [0u8; STACK_ENCODING];
+        let mut at = 0;
+        for p in parts {
+            buf[at..at + p.len()].copy_from_slice(p);
+            at += p.len();
+        }
+        sink(&buf[..at]);
+    } else {
+        parts.iter().for_each(|p| sink(p));
+    }
 }
 
 /// One pass over the encoding: the blake3 hash and the crc32 state (not yet including any hash).
@@ -178,21 +196,26 @@ mod tests {
     }
 
     #[test]
-    fn encoding_layout_is_as_documented() {
-        let base = sample();
-        let e = unsealed(&base, 0x0102, &[0xAA; 32]);
-        let mut bytes = Vec::new();
-        encode(&e, &mut |b| bytes.extend_from_slice(b));
-        let mut want = b"tfeco/journal/v1".to_vec();
-        want.extend_from_slice(&0x0102u64.to_le_bytes());
-        want.extend_from_slice(&7i64.to_le_bytes());
-        want.extend_from_slice(&[3; 32]);
-        want.extend_from_slice(&3u64.to_le_bytes());
-        want.extend_from_slice(b"pay");
-        want.extend_from_slice(&64u64.to_le_bytes());
-        want.extend_from_slice(&[9; 64]);
-        want.extend_from_slice(&[0xAA; 32]);
-        assert_eq!(bytes, want);
-        assert_eq!(e.compute_hash(), *blake3::hash(&want).as_bytes());
+    fn encoding_layout_is_as_documented_for_small_and_large_entries() {
+        for payload_len in [3usize, 1_000] {
+            let base = NewEntry { payload: vec![0x55; payload_len], ..sample() };
+            let e = unsealed(&base, 0x0102, &[0xAA; 32]);
+            let mut bytes = Vec::new();
+            encode(&e, &mut |b| bytes.extend_from_slice(b));
+            let mut want = b"tfeco/journal/v1".to_vec();
+            want.extend_from_slice(&0x0102u64.to_le_bytes());
+            want.extend_from_slice(&7i64.to_le_bytes());
+            want.extend_from_slice(&[3; 32]);
+            want.extend_from_slice(&(payload_len as u64).to_le_bytes());
+            want.extend_from_slice(&vec![0x55; payload_len]);
+            want.extend_from_slice(&64u64.to_le_bytes());
+            want.extend_from_slice(&[9; 64]);
+            want.extend_from_slice(&[0xAA; 32]);
+            assert_eq!(bytes, want);
+            let hash = *blake3::hash(&want).as_bytes();
+            assert_eq!(e.compute_hash(), hash);
+            want.extend_from_slice(&hash);
+            assert_eq!(seal(&e), (hash, crc32fast::hash(&want)));
+        }
     }
 }

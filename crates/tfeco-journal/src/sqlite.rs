@@ -17,7 +17,16 @@ pub const FORMAT_VERSION: u32 = 1;
 /// Meta key holding the format version (4 bytes, u32 little-endian); reserved, `put_meta` refuses it.
 pub const FORMAT_VERSION_KEY: &str = "format_version";
 
-const COLUMNS: &str = "seq, ts, signer, payload, signature, prev_hash, hash, checksum";
+/// Selects entry columns in the order [`decode`] expects, followed by the given SQL tail.
+macro_rules! select_entries {
+    ($tail:literal) => {
+        concat!("SELECT seq, ts, signer, payload, signature, prev_hash, hash, checksum FROM entries ", $tail)
+    };
+}
+const SELECT_ONE: &str = select_entries!("WHERE seq = ?1");
+const SELECT_RANGE: &str = select_entries!("WHERE seq >= ?1 AND seq <= ?2 ORDER BY seq");
+const UPSERT_META: &str =
+    "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
 const INSERT: &str = "INSERT INTO entries (seq, ts, signer, payload, signature, prev_hash, hash, checksum) \
                       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
 const SCHEMA_ENTRIES: &str = "CREATE TABLE entries (
@@ -70,6 +79,11 @@ impl SqliteJournal {
         let mut conn = Connection::open(&path).map_err(sql("open journal file"))?;
         configure(&conn)?;
         init_schema(&mut conn)?;
+        // SQLite syncs the files it writes, not the directory holding them: make the entries durable.
+        #[cfg(unix)]
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| JournalError::Io(format!("sync journal directory {}: {e}", dir.display())))?;
         let (head, dropped) = recover_tail(&mut conn)?;
         tracing::debug!(path = %path.display(), seq = head.seq, "journal opened");
         let journal = SqliteJournal { conn, path, head, poisoned: false };
@@ -184,7 +198,7 @@ fn init_schema(conn: &mut Connection) -> Result<(), JournalError> {
     tx.commit().map_err(sql("open: commit schema"))
 }
 
-/// Borrows one row (`COLUMNS` order) as an entry and its checksum without copying the blobs.
+/// Borrows one row (`select_entries!` column order) as an entry and its checksum without copying the blobs.
 fn decode<'r>(row: &'r Row<'_>) -> Result<(EntryRef<'r>, u32), CorruptReason> {
     use CorruptReason::Decode;
     let int = |i: usize| row.get_ref(i).ok().and_then(|v| v.as_i64().ok()).ok_or(Decode);
@@ -209,9 +223,7 @@ fn load_verified(
     seq: u64,
     link: Option<EntryHash>,
 ) -> Result<Option<Result<Entry, JournalError>>, JournalError> {
-    let mut stmt = conn
-        .prepare_cached(&format!("SELECT {COLUMNS} FROM entries WHERE seq = ?1"))
-        .map_err(sql("open: prepare"))?;
+    let mut stmt = conn.prepare_cached(SELECT_ONE).map_err(sql("open: prepare"))?;
     let mut rows = stmt.query([seq as i64]).map_err(sql("open: read entry"))?;
     let Some(row) = rows.next().map_err(sql("open: read entry"))? else { return Ok(None) };
     Ok(Some(match decode(row) {
@@ -291,12 +303,7 @@ impl Journal for SqliteJournal {
             return Ok(self.head);
         }
         let (mut check, first) = ChainCheck::for_replay(from);
-        let mut stmt = self
-            .conn
-            .prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM entries WHERE seq >= ?1 AND seq <= ?2 ORDER BY seq"
-            ))
-            .map_err(sql("replay: prepare"))?;
+        let mut stmt = self.conn.prepare_cached(SELECT_RANGE).map_err(sql("replay: prepare"))?;
         let mut rows = stmt.query([first as i64, self.head.seq as i64]).map_err(sql("replay: query"))?;
         let mut expected = first;
         while let Some(row) = rows.next().map_err(sql("replay: read"))? {
@@ -316,7 +323,7 @@ impl Journal for SqliteJournal {
             return Err(JournalError::ReservedKey(key.to_owned()));
         }
         self.conn
-            .prepare_cached("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+            .prepare_cached(UPSERT_META)
             .and_then(|mut s| s.execute(params![key, value]))
             .map(drop)
             .map_err(sql("put_meta"))
@@ -327,5 +334,31 @@ impl Journal for SqliteJournal {
             .prepare_cached("SELECT value FROM meta WHERE key = ?1")
             .and_then(|mut s| s.query_row([key], |r| r.get(0)).optional())
             .map_err(sql("get_meta"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durability_pragmas_are_in_force() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (j, _) = SqliteJournal::open(dir.path()).expect("open");
+        let pragma = |name: &str| -> String {
+            j.conn.pragma_query_value(None, name, |r| r.get::<_, rusqlite::types::Value>(0)).map_or_else(
+                |e| e.to_string(),
+                |v| match v {
+                    rusqlite::types::Value::Integer(i) => i.to_string(),
+                    rusqlite::types::Value::Text(t) => t.to_lowercase(),
+                    other => format!("{other:?}"),
+                },
+            )
+        };
+        assert_eq!(pragma("journal_mode"), "wal");
+        assert_eq!(pragma("synchronous"), "2"); // FULL
+        assert_eq!(pragma("locking_mode"), "exclusive");
+        assert_eq!(pragma("foreign_keys"), "0");
+        assert_eq!(pragma("page_size"), "4096");
     }
 }

@@ -133,6 +133,16 @@ impl Node {
         self.operator_key = Some(key);
     }
 
+    /// Replays this node's own journal from its stored genesis into a fresh state and returns that state's
+    /// hash (it must equal the live hash: the determinism check of the demo and tests).
+    pub fn replay_hash(&self) -> Result<String, NodeError> {
+        let journal = self.journal.lock();
+        let bytes = journal.get_meta(GENESIS_META_KEY)?.ok_or(NodeError::Genesis)?;
+        let genesis = Genesis::decode(&bytes).ok_or(NodeError::Genesis)?;
+        let state = replay_into(State::new(genesis), journal.as_ref(), ReplayOptions::default())?;
+        Ok(state.state_hash())
+    }
+
     /// The current state (durable: every change in it is journaled).
     pub fn state(&self) -> &State {
         &self.state

@@ -1,1 +1,83 @@
-fn main() {}
+//! The `tfeco` binary: argument parsing, logging and exit codes around the library crates. Subcommands:
+//! `serve` (the node), `demo` (the central loop on real data), `verify` (replay a data directory), `wallet`
+//! (the CLI wallet), `admin` (operator commands), `bench` (performance report).
+
+mod admin;
+mod bench;
+mod data;
+mod demo;
+mod serve;
+mod wallet;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// TFGrid Economy: the ledger, pools and capacity marketplace of the ThreeFold Grid.
+#[derive(Parser)]
+#[command(name = "tfeco", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Commands,
+}
+
+#[derive(Subcommand)]
+enum Commands {
+    /// Run the economy node: replay the journal, then serve the HTTP API.
+    Serve(serve::ServeArgs),
+    /// Play one month of the TFGrid economy through the real HTTP API on real data, then keep serving.
+    Demo(demo::DemoArgs),
+    /// Replay a data directory from scratch and report entries, state hash and invariants.
+    Verify {
+        /// Data directory of the node.
+        #[arg(long, default_value = "tfeco-data")]
+        data_dir: PathBuf,
+        /// Also verify every entry's ed25519 signature.
+        #[arg(long)]
+        signatures: bool,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The CLI wallet: keys in an encrypted keystore, signed requests to a node.
+    Wallet(wallet::WalletArgs),
+    /// Operator commands signed with the node's operator key (deposits, prices, ticks).
+    Admin(admin::AdminArgs),
+    /// Measure core, journal, replay and HTTP throughput and print a report.
+    Bench(bench::BenchArgs),
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TFECO_LOG").unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Commands::Serve(args) => serve::run(args).await,
+            Commands::Demo(args) => demo::run(args).await,
+            Commands::Verify { data_dir, signatures, json } => serve::verify(&data_dir, signatures, json),
+            Commands::Wallet(args) => wallet::run(args).await,
+            Commands::Admin(args) => admin::run(args).await,
+            Commands::Bench(args) => bench::run(args).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! `tfeco serve` and `tfeco verify`: open a data directory (replaying its journal), serve the API, or
+//! replay from scratch and report.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use ed25519_dalek::SigningKey;
+use serde_json::json;
+use tfeco_core::AccountKey;
+use tfeco_server::datadir::{load_or_create_operator_key, open_node};
+use tfeco_server::{ClockMode, Node, ReplayOptions, ReplayReport, ServerConfig};
+
+/// Arguments of `tfeco serve`.
+#[derive(clap::Args)]
+pub(crate) struct ServeArgs {
+    /// Data directory (journal and operator key); created on first start.
+    #[arg(long, default_value = "tfeco-data")]
+    pub data_dir: PathBuf,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// `wall`: a clock task ticks with the system time; `manual`: only signed Tick commands move time.
+    #[arg(long, default_value = "wall", value_parser = ["wall", "manual"])]
+    pub clock: String,
+    /// Seconds between automatic ticks (wall clock).
+    #[arg(long, default_value_t = 60)]
+    pub tick_interval: u64,
+}
+
+/// Opens the node of `dir`, creating the operator key and genesis on first start.
+pub(crate) fn open(dir: &Path, start_time: i64, fresh_key: impl FnOnce() -> SigningKey) -> anyhow::Result<(Node, ReplayReport, SigningKey)> {
+    let key = load_or_create_operator_key(dir, fresh_key)?;
+    let genesis = crate::data::genesis(AccountKey(key.verifying_key().to_bytes()), start_time)?;
+    let (mut node, report) = open_node(dir, || genesis, ReplayOptions::default())
+        .with_context(|| format!("opening the node in {}", dir.display()))?;
+    node.set_operator_key(key.clone());
+    Ok((node, report, key))
+}
+
+pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let now = tfeco_server::now_unix_ms() / 1000;
+    let (node, report, key) = open(&args.data_dir, now, || SigningKey::generate(&mut rand::rngs::OsRng))?;
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
+    let config = ServerConfig {
+        clock: if args.clock == "wall" { ClockMode::Wall } else { ClockMode::Manual },
+        tick_interval_s: args.tick_interval,
+        ..ServerConfig::default()
+    };
+    let server = tfeco_server::start(node, listener, config).await?;
+    eprintln!(
+        "tfeco node serving on http://{} (data {}, {} entries replayed, state {}, operator {})",
+        server.addr,
+        args.data_dir.display(),
+        report.entries,
+        report.state_hash,
+        hex::encode(key.verifying_key().to_bytes()),
+    );
+    server.run_until_stopped().await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Replays `dir` from scratch (a fresh state from the stored genesis) and reports. Never creates a genesis.
+pub(crate) fn verify(dir: &Path, signatures: bool, json_out: bool) -> anyhow::Result<ExitCode> {
+    let outcome = replay_dir(dir, signatures);
+    let (ok, entries, state_hash, error) = match outcome {
+        Ok((entries, state_hash, invariants)) => (invariants.is_ok(), entries, state_hash, invariants.err()),
+        Err(error) => (false, 0, String::new(), Some(format!("{error:#}"))),
+    };
+    if json_out {
+        println!("{}", json!({ "entries": entries, "state_hash": state_hash, "invariants_ok": ok, "error": error }));
+    } else if ok {
+        println!("entries: {entries}\nstate_hash: {state_hash}\ninvariants: OK");
+    } else {
+        println!("verification FAILED: {}", error.unwrap_or_default());
+    }
+    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(2) })
+}
+
+fn replay_dir(dir: &Path, signatures: bool) -> anyhow::Result<(u64, String, Result<(), String>)> {
+    use tfeco_journal::Journal;
+    if !dir.join(tfeco_journal::FILE_NAME).exists() {
+        anyhow::bail!("{} has no journal ({})", dir.display(), tfeco_journal::FILE_NAME);
+    }
+    let (journal, open_report) = tfeco_journal::SqliteJournal::open(dir)?;
+    let genesis_bytes = journal
+        .get_meta(tfeco_server::node::GENESIS_META_KEY)?
+        .context("the journal has no genesis")?;
+    let genesis = tfeco_core::Genesis::decode(&genesis_bytes).context("the journal's genesis does not decode")?;
+    let options = ReplayOptions { verify_signatures: signatures };
+    let (node, report) = Node::open(Box::new(journal), || genesis, open_report.dropped_torn_entry, options)?;
+    Ok((report.entries, report.state_hash, node.state().check_invariants()))
+}
