@@ -14,9 +14,11 @@ use std::collections::BTreeMap;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, RngSeed, TestRng, TestRunner};
+use tfeco_core::ledger::AssetTotals;
+use tfeco_core::market::LeaseStatus;
 use tfeco_core::{
-    AccountKey, AccountRef, Billing, Command, Envelope, FarmId, LeaseId, NodeId, NodeSpec, PriceFeed, Resources,
-    SystemAccount, WithdrawalId,
+    AccountKey, AccountRef, Billing, Command, Envelope, Event, FarmId, LeaseId, NodeId, NodeSpec, PriceFeed, Receipt,
+    Rejection, Resources, SystemAccount, WithdrawalId,
 };
 use tfeco_money::{Amount, Asset, Price, Tfp, Tft, Usdc};
 
@@ -27,7 +29,7 @@ const ACTORS: usize = 9;
 const SEEDS: [u8; ACTORS] = [1, 10, 11, 12, 13, 14, 20, 21, 99];
 const STRANGER: usize = 8;
 
-const TFT_PRICES: [&str; 9] = ["0.0005", "0.01", "0.03", "0.0652", "0.07", "0.1", "0.5", "3", "0"];
+const TFT_PRICES: [&str; 10] = ["0.0005", "0.01", "0.03", "0.0652", "0.07", "0.1", "0.12", "0.5", "3", "0"];
 const GOLD_PRICES: [&str; 6] = ["1000", "3110.34768", "4058.33", "4228", "5000", "0"];
 /// How old a submitted observation is (negative: in the future, refused).
 const PRICE_AGES: [i64; 10] = [0, 0, 0, 0, 60, 1_800, 3_600, 3_601, 86_400, -5];
@@ -68,7 +70,10 @@ enum Op {
     SetSlicePrice { actor: usize, node: u8, price: BandPrice },
     OpenLease { actor: usize, node: u8, slices: u8, hourly: bool, periods: Option<u8> },
     CancelLease { actor: usize, lease: u8 },
-    Tick { by_operator: bool, delta: i64 },
+    /// A tick, optionally followed by the operator's fresh prices (indexes into the price lists).
+    Tick { by_operator: bool, delta: i64, refresh: Option<(u8, u8)> },
+    /// Re-sends an accepted attestation (deposit, fiat payment or withdrawal): must be a no-op.
+    ReplayAttestation { pick: u8 },
 }
 
 /// An operation and whether it is sent with a stale nonce (the last used one, or 0).
@@ -149,7 +154,9 @@ fn op() -> impl Strategy<Value = Op> {
             |(actor, node, slices, hourly, periods)| Op::OpenLease { actor, node, slices, hourly, periods }
         ),
         2 => (actor(), any::<u8>()).prop_map(|(actor, lease)| Op::CancelLease { actor, lease }),
-        6 => (operator_mostly(), tick_delta()).prop_map(|(by_operator, delta)| Op::Tick { by_operator, delta }),
+        6 => (operator_mostly(), tick_delta(), prop::option::weighted(0.6, any::<(u8, u8)>()))
+            .prop_map(|(by_operator, delta, refresh)| Op::Tick { by_operator, delta, refresh }),
+        1 => any::<u8>().prop_map(|pick| Op::ReplayAttestation { pick }),
     ]
 }
 
@@ -187,7 +194,7 @@ impl World {
         for user in &actors[1..=5] {
             h.deposit(*user, Asset::Tft, tokens(20_000));
             h.deposit(*user, Asset::Usdc, tokens(1_000));
-            h.apply(*user, Command::EnterWithTft { tft: Amount::<Tft>::from_units(tokens(80)) });
+            h.apply(*user, Command::EnterWithTft { tft: Amount::<Tft>::from_units(tokens(20)) });
             h.apply(*user, Command::LockTft { tft: Amount::<Tft>::from_units(tokens(1_000)) });
         }
         let (f1, f2) = (actors[6], actors[7]);
@@ -274,12 +281,13 @@ impl World {
                 (self.operator_or(*by_operator, 2), Command::SubmitPrice { feed, price, observed_at })
             }
             Op::EnterWithTft { actor, amount } => {
+                let user = self.mostly(self.tenant_in_grace(), *actor);
                 // Small top-ups (a percentage of 1/200 of the TFT), so tenants do run out of CC.
                 let units = match amount {
-                    Amt::Percent(_) => self.resolve(amount, *actor, Asset::Tft) / 200,
-                    Amt::Units(_) => self.resolve(amount, *actor, Asset::Tft),
+                    Amt::Percent(p) => self.h.balance(user, Asset::Tft) * i128::from(*p) / 100 / 200,
+                    Amt::Units(u) => *u,
                 };
-                (key(*actor), Command::EnterWithTft { tft: Amount::<Tft>::from_units(units) })
+                (user, Command::EnterWithTft { tft: Amount::<Tft>::from_units(units) })
             }
             Op::EnterWithFiat { by_operator, to, usd, id } => {
                 let units = match usd {
@@ -287,7 +295,7 @@ impl World {
                     Amt::Units(u) => *u,
                 };
                 let command = Command::EnterWithFiat {
-                    to: key(*to),
+                    to: self.mostly(self.tenant_in_grace(), *to),
                     usd: Amount::<Usdc>::from_units(units),
                     payment_id: format!("pay-{id}"),
                 };
@@ -363,10 +371,40 @@ impl World {
                 let tenant = leases.get(&lease_id).map(|l| l.tenant);
                 (self.mostly(tenant, *actor), Command::CancelLease { lease_id })
             }
-            Op::Tick { by_operator, delta } => {
+            Op::ReplayAttestation { pick } => {
+                let attestations = self.attestations();
+                match attestations.len() {
+                    0 => (self.h.operator, Command::AttestWithdrawal {
+                        withdrawal_id: WithdrawalId(0),
+                        external_tx_id: "none".to_owned(),
+                    }),
+                    n => {
+                        let original = attestations[usize::from(*pick) % n];
+                        (original.signer, original.command.clone())
+                    }
+                }
+            }
+            Op::Tick { by_operator, delta, .. } => {
                 (self.operator_or(*by_operator, 3), Command::Tick { now: now.saturating_add(*delta) })
             }
         }
+    }
+
+    /// The accepted attestations so far (deposits, fiat payments, withdrawals).
+    fn attestations(&self) -> Vec<&Envelope> {
+        let attestation = |e: &&Envelope| {
+            matches!(
+                e.command,
+                Command::AttestDeposit { .. } | Command::EnterWithFiat { .. } | Command::AttestWithdrawal { .. }
+            )
+        };
+        self.h.accepted.iter().filter(attestation).collect()
+    }
+
+    /// The tenant of a lease in grace, if any (top-ups are aimed at it, to exercise resumption).
+    fn tenant_in_grace(&self) -> Option<AccountKey> {
+        let leases = self.h.state.market().leases().values();
+        leases.filter(|l| matches!(l.status, LeaseStatus::Grace { .. })).map(|l| l.tenant).next()
     }
 
     /// `rightful` (the owner of the object an operation names) for most actors drawn, so that operations on
@@ -397,33 +435,85 @@ impl World {
     /// `event:<name>` for each event (`event:lease_closed:<reason>` for closes).
     fn run(&mut self, (op, stale_nonce): &Step, tally: &mut Tally) {
         let (signer, command) = self.command(op);
-        let kind = variant_name(&command);
-        assert_eq!(kind, command.kind(), "the core names the variant the same way");
         let next = self.h.next_nonce(signer);
         let nonce = match stale_nonce {
             None => next,
             Some(true) => next - 1,
             Some(false) => 0,
         };
-        let envelope: Envelope = self.h.envelope(signer, nonce, command);
-        let result = self.h.submit(envelope);
+        let replay = matches!(op, Op::ReplayAttestation { .. }) && !self.attestations().is_empty();
+        let balances_before = self.balances();
+        let result = self.send(signer, nonce, command, tally);
         if stale_nonce.is_some() {
             assert!(result.is_err(), "a stale nonce {nonce} was accepted");
         }
-        match result {
+        if replay && stale_nonce.is_none() {
+            match &result {
+                Ok(events) => {
+                    assert!(
+                        matches!(events.as_slice(), [Event::AlreadyApplied { .. }]),
+                        "a replayed attestation did something: {events:?}"
+                    );
+                    assert_eq!(self.balances(), balances_before, "a replayed attestation moved funds");
+                }
+                Err(rejection) => panic!("a replayed attestation was refused: {rejection:?}"),
+            }
+        }
+        if let Op::Tick { refresh: Some((tft, gold)), .. } = op {
+            // The operator's heartbeat: fresh prices right after the tick.
+            let operator = self.h.operator;
+            let now = self.h.state.now();
+            for (feed, text) in [
+                (PriceFeed::TftUsd, TFT_PRICES[usize::from(*tft) % TFT_PRICES.len()]),
+                (PriceFeed::GoldUsdPerOz, GOLD_PRICES[usize::from(*gold) % GOLD_PRICES.len()]),
+            ] {
+                let command = Command::SubmitPrice { feed, price: price(text), observed_at: now };
+                let _ = self.send(operator, self.h.next_nonce(operator), command, tally);
+            }
+        }
+    }
+
+    /// Signs and submits one command through the harness (which checks the invariants, and the unchanged
+    /// hash on a rejection) and counts what happened in `tally`: `<variant>:accepted` or
+    /// `<variant>:rejected`, `code:<variant>:<code>` for rejections, and `event:<name>` for each event
+    /// (`event:lease_closed:<reason>` for closes).
+    fn send(
+        &mut self,
+        signer: AccountKey,
+        nonce: u64,
+        command: Command,
+        tally: &mut Tally,
+    ) -> Result<Receipt, Rejection> {
+        let kind = variant_name(&command);
+        assert_eq!(kind, command.kind(), "the core names the variant the same way");
+        let envelope: Envelope = self.h.envelope(signer, nonce, command);
+        let result = self.h.submit(envelope);
+        let mut count = |key: String| *tally.entry(key).or_default() += 1;
+        match &result {
             Ok(events) => {
-                *tally.entry(format!("{kind}:accepted")).or_default() += 1;
+                count(format!("{kind}:accepted"));
                 for event in events {
-                    let json = serde_json::to_value(&event).expect("events serialize");
-                    let mut name = format!("event:{}", json["event"].as_str().expect("tagged"));
-                    if let Some(reason) = json.get("reason").and_then(|r| r.as_str()) {
-                        name = format!("{name}:{reason}");
+                    let json = serde_json::to_value(event).expect("events serialize");
+                    let name = json["event"].as_str().expect("events are tagged");
+                    match json.get("reason").and_then(|r| r.as_str()) {
+                        Some(reason) => count(format!("event:{name}:{reason}")),
+                        None => count(format!("event:{name}")),
                     }
-                    *tally.entry(name).or_default() += 1;
                 }
             }
-            Err(_) => *tally.entry(format!("{kind}:rejected")).or_default() += 1,
+            Err(rejection) => {
+                count(format!("{kind}:rejected"));
+                count(format!("code:{kind}:{}", rejection.code()));
+            }
         }
+        result
+    }
+
+    /// Every balance and total of the ledger.
+    fn balances(&self) -> (Vec<[i128; 4]>, Vec<AssetTotals>) {
+        let ledger = self.h.state.ledger();
+        let users = ledger.accounts().iter().map(|a| a.balances).collect();
+        (users, Asset::ALL.iter().map(|a| ledger.totals(*a)).collect())
     }
 
     /// Conservation per asset, computed from the balances here and compared with the ledger's totals.
@@ -533,7 +623,7 @@ fn the_generator_covers_every_command_variant_and_the_billing_paths() {
     let mut runner = TestRunner::new_with_rng(config(1, 0), TestRng::deterministic_rng(RngAlgorithm::ChaCha));
     let strategy = prop::collection::vec(step(), 60);
     let mut tally = Tally::new();
-    for _ in 0..24 {
+    for _ in 0..64 {
         let steps = strategy.new_tree(&mut runner).expect("a value").current();
         run_sequence(&steps, &mut tally);
     }
