@@ -46,17 +46,35 @@ impl State {
     ) -> Result<ChargePlan, Rejection> {
         let from = self.ledger.slot_of(&tenant).ok_or(Rejection::AccountNotFound { account: tenant })?;
         let to = self.ledger.slot_of(&farmer).ok_or(Rejection::AccountNotFound { account: farmer })?;
-        let (farmer_units, burn_units, treasury_units) = split_charge(charge.units(), &self.params.revenue_split);
+        let (farmer_units, burn_units, treasury_units) =
+            split_charge(charge.units(), &self.params.revenue_split);
         let mut postings = Vec::with_capacity(3);
         if farmer_units > 0 {
-            postings.push(Posting::Transfer { asset: Asset::Cc, from, to, units: farmer_units, revenue: true });
+            postings.push(Posting::Transfer {
+                asset: Asset::Cc,
+                from,
+                to,
+                units: farmer_units,
+                revenue: true,
+            });
         }
         if burn_units > 0 {
-            postings.push(Posting::Burn { asset: Asset::Cc, from, units: burn_units, outflow: Outflow::Burn });
+            postings.push(Posting::Burn {
+                asset: Asset::Cc,
+                from,
+                units: burn_units,
+                outflow: Outflow::Burn,
+            });
         }
         if treasury_units > 0 {
             let to = Slot::System(SystemAccount::Treasury);
-            postings.push(Posting::Transfer { asset: Asset::Cc, from, to, units: treasury_units, revenue: false });
+            postings.push(Posting::Transfer {
+                asset: Asset::Cc,
+                from,
+                to,
+                units: treasury_units,
+                revenue: false,
+            });
         }
         self.ledger.validate(&postings)?;
         Ok(ChargePlan {
@@ -117,7 +135,12 @@ impl State {
                     units: burn,
                     outflow: Outflow::Burn,
                 },
-                Posting::Burn { asset: Asset::Tft, from: Slot::System(SystemAccount::Vault), units: burn, outflow: Outflow::Burn },
+                Posting::Burn {
+                    asset: Asset::Tft,
+                    from: Slot::System(SystemAccount::Vault),
+                    units: burn,
+                    outflow: Outflow::Burn,
+                },
             ];
             self.ledger.validate(&plan).expect("the vault backs every TFP, so it holds at least the reserve");
             self.ledger.commit(&plan);
@@ -185,7 +208,11 @@ impl State {
                 }
                 LeaseStatus::Grace { since } => {
                     if now >= since + grace_s {
-                        events.push(self.close_lease(lease_id, CloseReason::InsufficientFunds, since + grace_s));
+                        events.push(self.close_lease(
+                            lease_id,
+                            CloseReason::InsufficientFunds,
+                            since + grace_s,
+                        ));
                         return;
                     }
                     if !self.try_resume(lease_id, events) {

@@ -106,7 +106,9 @@ pub fn parse_catalogue_csv(text: &str) -> Result<Vec<NodeModel>, CatalogueError>
         if model.typical_slices == 0 || model.typical_slices > model.max_slices {
             return Err(err("typical_slices must be between 1 and max_slices".to_owned()));
         }
-        if !model.slice_price_min_month.is_positive() || model.slice_price_min_month > model.slice_price_max_month {
+        if !model.slice_price_min_month.is_positive()
+            || model.slice_price_min_month > model.slice_price_max_month
+        {
             return Err(err("the price band needs 0 < min <= max".to_owned()));
         }
         models.push(model);

@@ -6,7 +6,7 @@
 
 use ed25519_dalek::{Signature, Verifier, VerifyingKey};
 use serde::{Deserialize, Serialize};
-use tfeco_money::{Amount, AnyAsset, Asset, Cc, Price, Tft, Tfp, Usdc};
+use tfeco_money::{Amount, AnyAsset, Asset, Cc, Price, Tfp, Tft, Usdc};
 
 use crate::catalogue::Resources;
 use crate::ids::{AccountKey, FarmId, LeaseId, NodeId, WithdrawalId};

@@ -1,7 +1,7 @@
 //! Events: past-tense facts produced by an applied command (the receipt returned to the caller).
 
 use serde::{Deserialize, Serialize};
-use tfeco_money::{Amount, AssetAmount, Cc, Price, Tft, Tfp, Usdc};
+use tfeco_money::{Amount, AssetAmount, Cc, Price, Tfp, Tft, Usdc};
 
 use crate::command::{Billing, PriceFeed};
 use crate::ids::{AccountKey, AccountRef, FarmId, LeaseId, NodeId, WithdrawalId};

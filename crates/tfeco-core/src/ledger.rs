@@ -139,7 +139,13 @@ impl Ledger {
     pub(crate) fn register(&mut self, key: AccountKey, now: i64) {
         debug_assert!(!self.index.contains_key(&key));
         let index = u32::try_from(self.users.len()).expect("fewer than 2^32 accounts");
-        self.users.push(UserAccount { key, balances: [0; 4], revenue_cc: 0, last_nonce: 0, registered_at: now });
+        self.users.push(UserAccount {
+            key,
+            balances: [0; 4],
+            revenue_cc: 0,
+            last_nonce: 0,
+            registered_at: now,
+        });
         self.index.insert(key, index);
     }
 
@@ -288,7 +294,9 @@ impl Ledger {
             let supply = self.supply(asset);
             let expected = self.totals[asset.index()].expected_supply();
             if supply != expected {
-                return Err(format!("{asset}: balances sum to {supply} but inflows minus outflows are {expected}"));
+                return Err(format!(
+                    "{asset}: balances sum to {supply} but inflows minus outflows are {expected}"
+                ));
             }
         }
         for account in &self.users {

@@ -202,7 +202,13 @@ pub fn hourly_charge(
 }
 
 /// Charge of one period of a lease.
-pub fn period_charge(node: &Node, price: Amount<Cc>, n_slices: u32, billing: Billing, params: &Params) -> Option<Amount<Cc>> {
+pub fn period_charge(
+    node: &Node,
+    price: Amount<Cc>,
+    n_slices: u32,
+    billing: Billing,
+    params: &Params,
+) -> Option<Amount<Cc>> {
     match billing {
         Billing::Monthly => price.units().checked_mul(i128::from(n_slices)).map(Amount::from_units),
         Billing::Hourly => hourly_charge(price, node.band_min, node.band_max, n_slices, params),
@@ -241,15 +247,21 @@ pub fn check_min_spec(resources: &Resources, params: &Params) -> Result<(), Reje
 }
 
 pub(crate) fn validate_text(text: &str, field: &str, params: &Params) -> Result<(), Rejection> {
-    if text.trim().is_empty() || text.len() > params.max_text_len as usize || text.chars().any(char::is_control) {
+    if text.trim().is_empty()
+        || text.len() > params.max_text_len as usize
+        || text.chars().any(char::is_control)
+    {
         return Err(Rejection::TextInvalid { field: field.to_owned(), max_len: params.max_text_len });
     }
     Ok(())
 }
 
-
 impl State {
-    pub(crate) fn apply_register_farm(&mut self, owner: AccountKey, name: &str) -> Result<Vec<Event>, Rejection> {
+    pub(crate) fn apply_register_farm(
+        &mut self,
+        owner: AccountKey,
+        name: &str,
+    ) -> Result<Vec<Event>, Rejection> {
         validate_text(name, "farm name", &self.params)?;
         if self.market.farms.values().any(|f| f.name == name) {
             return Err(Rejection::FarmNameTaken);
@@ -376,15 +388,19 @@ impl State {
         let charge = period_charge(node, price, n_slices, billing, params).ok_or(Rejection::Overflow)?;
         let period_s = self.period_s(billing);
         let ends_at = match periods {
-            Some(n) => Some(self.now.checked_add(period_s.checked_mul(i64::from(n)).ok_or(Rejection::Overflow)?)
-                .ok_or(Rejection::Overflow)?),
+            Some(n) => Some(
+                self.now
+                    .checked_add(period_s.checked_mul(i64::from(n)).ok_or(Rejection::Overflow)?)
+                    .ok_or(Rejection::Overflow)?,
+            ),
             None => None,
         };
         let farmer = self.market.farms[&node.farm_id].owner;
         let id = LeaseId(self.market.leases.len() as u64 + 1);
         // Validate and plan the first charge before creating anything.
         let plan = self.plan_charge(tenant, farmer, charge)?;
-        let mut events = vec![Event::LeaseOpened { lease_id: id, node_id, n_slices, billing, period_charge: charge }];
+        let mut events =
+            vec![Event::LeaseOpened { lease_id: id, node_id, n_slices, billing, period_charge: charge }];
         let lease = Lease {
             id,
             tenant,
@@ -409,7 +425,11 @@ impl State {
         Ok(events)
     }
 
-    pub(crate) fn apply_cancel_lease(&mut self, tenant: AccountKey, lease_id: LeaseId) -> Result<Vec<Event>, Rejection> {
+    pub(crate) fn apply_cancel_lease(
+        &mut self,
+        tenant: AccountKey,
+        lease_id: LeaseId,
+    ) -> Result<Vec<Event>, Rejection> {
         let lease = self.market.leases.get(&lease_id).ok_or(Rejection::LeaseNotFound)?;
         if lease.tenant != tenant {
             return Err(Rejection::NotOwner);
@@ -417,7 +437,8 @@ impl State {
         match lease.status {
             LeaseStatus::Active => {
                 let ends_at = lease.next_charge_at;
-                self.market.leases.get_mut(&lease_id).expect("checked above").status = LeaseStatus::Cancelling;
+                self.market.leases.get_mut(&lease_id).expect("checked above").status =
+                    LeaseStatus::Cancelling;
                 Ok(vec![Event::LeaseCancelRequested { lease_id, ends_at }])
             }
             LeaseStatus::Grace { .. } => {

@@ -49,7 +49,10 @@ impl Oracle {
         if let Some(previous) = self.latest.get(&(feed, submitter)) {
             if submission.observed_at <= previous.observed_at {
                 return Err(Rejection::PriceInvalid {
-                    reason: format!("observed_at must be after the previous submission ({})", previous.observed_at),
+                    reason: format!(
+                        "observed_at must be after the previous submission ({})",
+                        previous.observed_at
+                    ),
                 });
             }
         }

@@ -210,8 +210,12 @@ impl std::fmt::Display for Rejection {
                 write!(f, "no valid {} price (too few fresh oracle submissions)", feed.name())
             }
             Rejection::PriceInvalid { reason } => write!(f, "price refused: {reason}"),
-            Rejection::UnlockClosed => f.write_str("unlocking TFP is closed while TFT trades below the entry parity"),
-            Rejection::AttestationConflict { id } => write!(f, "id {id:?} was already used with different facts"),
+            Rejection::UnlockClosed => {
+                f.write_str("unlocking TFP is closed while TFT trades below the entry parity")
+            }
+            Rejection::AttestationConflict { id } => {
+                write!(f, "id {id:?} was already used with different facts")
+            }
             Rejection::WithdrawalNotFound => f.write_str("no such withdrawal request"),
             Rejection::FarmNotFound => f.write_str("no such farm"),
             Rejection::FarmNameTaken => f.write_str("a farm with this name exists"),
@@ -229,7 +233,9 @@ impl std::fmt::Display for Rejection {
                 write!(f, "{requested} slices requested but only {free} free")
             }
             Rejection::LeaseNotOpen => f.write_str("the lease is not open"),
-            Rejection::TimeRegression { now, got } => write!(f, "time {got} is before the current time {now}"),
+            Rejection::TimeRegression { now, got } => {
+                write!(f, "time {got} is before the current time {now}")
+            }
             Rejection::Overflow => f.write_str("the amount is too large"),
         }
     }

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use tfeco_money::{Amount, AnyAsset, Asset, Cc, Rounding, Tft, Tfp, Usdc};
+use tfeco_money::{Amount, AnyAsset, Asset, Cc, Rounding, Tfp, Tft, Usdc};
 
 use crate::catalogue::NodeModel;
 use crate::command::{Command, Envelope, PriceFeed};
@@ -187,7 +187,8 @@ impl State {
                 let submission = Submission { price: *price, observed_at: *observed_at };
                 self.oracle.validate(*feed, signer, submission, self.now)?;
                 self.oracle.store(*feed, signer, submission);
-                let mut events = vec![Event::PriceSubmitted { feed: *feed, price: *price, observed_at: *observed_at }];
+                let mut events =
+                    vec![Event::PriceSubmitted { feed: *feed, price: *price, observed_at: *observed_at }];
                 self.settle_pending_burn(&mut events);
                 Ok(events)
             }
@@ -287,10 +288,11 @@ impl State {
                 return Ok(Some(vec![Event::AlreadyApplied { id: external_tx_id.to_owned() }]));
             }
         }
-        let entry = self
-            .attestations
-            .entry(external_tx_id.to_owned())
-            .or_insert(Attestation { fact, signers: Vec::new(), executed: false });
+        let entry = self.attestations.entry(external_tx_id.to_owned()).or_insert(Attestation {
+            fact,
+            signers: Vec::new(),
+            executed: false,
+        });
         let count = entry.signers.len() as u32 + 1;
         if count < threshold {
             entry.signers.push(signer);
@@ -352,7 +354,13 @@ impl State {
         validate_text(destination, "destination", &self.params)?;
         let from = self.user_slot(&owner)?;
         let to = Slot::System(SystemAccount::EscrowWithdrawals);
-        self.commit_postings(&[Posting::Transfer { asset, from, to, units: amount.units(), revenue: false }])?;
+        self.commit_postings(&[Posting::Transfer {
+            asset,
+            from,
+            to,
+            units: amount.units(),
+            revenue: false,
+        }])?;
         let id = WithdrawalId(self.withdrawals.len() as u64 + 1);
         self.withdrawals.insert(
             id,
@@ -390,7 +398,8 @@ impl State {
         self.ledger.validate(&plan).expect("the escrow holds every pending withdrawal");
         self.mark_executed(signer, external_tx_id);
         self.ledger.commit(&plan);
-        self.withdrawals.get_mut(&withdrawal_id).expect("checked above").paid_by = Some(external_tx_id.to_owned());
+        self.withdrawals.get_mut(&withdrawal_id).expect("checked above").paid_by =
+            Some(external_tx_id.to_owned());
         Ok(vec![Event::Withdrawn {
             withdrawal_id,
             amount: Amount::<AnyAsset>::from_units(units).with_asset(asset),
@@ -432,8 +441,11 @@ impl State {
             },
             Posting::Mint { asset: Asset::Cc, to: slot, units: cc_units, inflow: Inflow::Mint },
         ])?;
-        let mut events =
-            vec![Event::EnteredWithTft { account: user, tft_locked: tft, cc_minted: Amount::from_units(cc_units) }];
+        let mut events = vec![Event::EnteredWithTft {
+            account: user,
+            tft_locked: tft,
+            cc_minted: Amount::from_units(cc_units),
+        }];
         self.resume_after_top_up(user, &mut events);
         Ok(events)
     }
@@ -540,12 +552,8 @@ impl State {
         if self.burn_pending_cc.units() < 0 || self.burn_owed_tft.units() < 0 {
             return Err("negative burn counters".to_owned());
         }
-        let escrowed: i128 = self
-            .withdrawals
-            .values()
-            .filter(|w| w.paid_by.is_none())
-            .map(|w| w.units)
-            .sum::<i128>();
+        let escrowed: i128 =
+            self.withdrawals.values().filter(|w| w.paid_by.is_none()).map(|w| w.units).sum::<i128>();
         let escrow: i128 = Asset::ALL
             .iter()
             .map(|a| self.ledger.balance(AccountRef::System(SystemAccount::EscrowWithdrawals), *a))

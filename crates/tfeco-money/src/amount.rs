@@ -250,7 +250,10 @@ fn parse_units(s: &str) -> Result<i128, ParseAmountError> {
         None => (text, ""),
     };
     let digits_only = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
-    if whole.is_empty() || !digits_only(whole) || !digits_only(fraction) || (text.contains('.') && fraction.is_empty())
+    if whole.is_empty()
+        || !digits_only(whole)
+        || !digits_only(fraction)
+        || (text.contains('.') && fraction.is_empty())
     {
         return Err(ParseAmountError::Invalid(s.to_owned()));
     }
@@ -260,7 +263,8 @@ fn parse_units(s: &str) -> Result<i128, ParseAmountError> {
     let overflow = || ParseAmountError::Overflow(s.to_owned());
     let mut units: i128 = 0;
     for b in whole.bytes() {
-        units = units.checked_mul(10).and_then(|u| u.checked_add(i128::from(b - b'0'))).ok_or_else(overflow)?;
+        units =
+            units.checked_mul(10).and_then(|u| u.checked_add(i128::from(b - b'0'))).ok_or_else(overflow)?;
     }
     units = units.checked_mul(UNITS_PER_TOKEN).ok_or_else(overflow)?;
     let mut frac_units: i128 = 0;

@@ -141,7 +141,10 @@ fn parse_fixed(s: &str, decimals: u32) -> Result<u128, ParsePriceError> {
     }
     let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
     let digits_only = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
-    if whole.is_empty() || !digits_only(whole) || !digits_only(fraction) || (text.contains('.') && fraction.is_empty())
+    if whole.is_empty()
+        || !digits_only(whole)
+        || !digits_only(fraction)
+        || (text.contains('.') && fraction.is_empty())
     {
         return Err(ParsePriceError::Invalid(s.to_owned()));
     }
@@ -151,7 +154,8 @@ fn parse_fixed(s: &str, decimals: u32) -> Result<u128, ParsePriceError> {
     let overflow = || ParsePriceError::Overflow(s.to_owned());
     let mut value: u128 = 0;
     for b in whole.bytes().chain(fraction.bytes()) {
-        value = value.checked_mul(10).and_then(|v| v.checked_add(u128::from(b - b'0'))).ok_or_else(overflow)?;
+        value =
+            value.checked_mul(10).and_then(|v| v.checked_add(u128::from(b - b'0'))).ok_or_else(overflow)?;
     }
     let missing = decimals - fraction.len() as u32;
     value.checked_mul(10u128.pow(missing)).ok_or_else(overflow)

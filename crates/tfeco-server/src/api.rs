@@ -133,7 +133,11 @@ async fn submit_tx(AxumState(app): AxumState<AppState>, body: Bytes) -> Result<R
         .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "bad_signature", "signature is not hex"))?;
     let now_s = now_unix_ms() / 1000;
     if dto.body.expiry < now_s {
-        return Err(ApiError::new(StatusCode::UNAUTHORIZED, "request_expired", "the request's expiry has passed"));
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "request_expired",
+            "the request's expiry has passed",
+        ));
     }
     if dto.body.expiry > now_s + app.config.max_expiry_s {
         return Err(ApiError::new(
@@ -143,11 +147,17 @@ async fn submit_tx(AxumState(app): AxumState<AppState>, body: Bytes) -> Result<R
         ));
     }
     dto.body.verify(&signature).map_err(|_| {
-        ApiError::new(StatusCode::UNAUTHORIZED, "bad_signature", "the signature does not verify for this signer")
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "bad_signature",
+            "the signature does not verify for this signer",
+        )
     })?;
     let request = SignedRequest { body: dto.body, signature };
     match app.writer.submit(request).await {
-        Ok(Ok((seq, events))) => Ok((StatusCode::OK, Json(json!({ "seq": seq, "events": events }))).into_response()),
+        Ok(Ok((seq, events))) => {
+            Ok((StatusCode::OK, Json(json!({ "seq": seq, "events": events }))).into_response())
+        }
         Ok(Err(rejection)) => Err(ApiError::from_rejection(&rejection)),
         Err(SubmitError::Unavailable) => Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -160,7 +170,10 @@ async fn submit_tx(AxumState(app): AxumState<AppState>, body: Bytes) -> Result<R
 fn amounts(units: [i128; 4]) -> Value {
     let mut map = serde_json::Map::new();
     for asset in Asset::ALL {
-        map.insert(asset.code().to_owned(), json!(Amount::<Cc>::from_units(units[asset.index()]).to_string()));
+        map.insert(
+            asset.code().to_owned(),
+            json!(Amount::<Cc>::from_units(units[asset.index()]).to_string()),
+        );
     }
     Value::Object(map)
 }
@@ -261,15 +274,19 @@ async fn catalogue(AxumState(app): AxumState<AppState>) -> Json<Value> {
     Json(json!({ "models": models }))
 }
 
-async fn account(AxumState(app): AxumState<AppState>, Path(key): Path<String>) -> Result<Json<Value>, ApiError> {
-    let key: AccountKey = key
-        .parse()
-        .map_err(|e: tfeco_core::ids::InvalidAccountKey| ApiError::new(StatusCode::BAD_REQUEST, "invalid_account", e.to_string()))?;
+async fn account(
+    AxumState(app): AxumState<AppState>,
+    Path(key): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let key: AccountKey = key.parse().map_err(|e: tfeco_core::ids::InvalidAccountKey| {
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_account", e.to_string())
+    })?;
     let node = app.node.read();
     let state = node.state();
-    let record = state.ledger().account(&key).ok_or_else(|| {
-        ApiError::from_rejection(&Rejection::AccountNotFound { account: key })
-    })?;
+    let record = state
+        .ledger()
+        .account(&key)
+        .ok_or_else(|| ApiError::from_rejection(&Rejection::AccountNotFound { account: key }))?;
     let leases: Vec<u64> =
         state.market().leases().values().filter(|l| l.tenant == key && l.is_open()).map(|l| l.id.0).collect();
     Ok(Json(json!({
@@ -346,7 +363,10 @@ struct LeaseView<'a> {
     lease: &'a tfeco_core::market::Lease,
 }
 
-async fn leases(AxumState(app): AxumState<AppState>, Query(filter): Query<LeaseFilter>) -> Result<Json<Value>, ApiError> {
+async fn leases(
+    AxumState(app): AxumState<AppState>,
+    Query(filter): Query<LeaseFilter>,
+) -> Result<Json<Value>, ApiError> {
     let tenant: Option<AccountKey> = match filter.tenant {
         Some(text) => Some(text.parse().map_err(|e: tfeco_core::ids::InvalidAccountKey| {
             ApiError::new(StatusCode::BAD_REQUEST, "invalid_account", e.to_string())

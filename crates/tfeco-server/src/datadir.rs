@@ -37,7 +37,10 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> DataDirError + '_ {
 }
 
 /// Loads `operator.key`, or creates it with `fresh` (a new random key from the caller) on first start.
-pub fn load_or_create_operator_key(dir: &Path, fresh: impl FnOnce() -> SigningKey) -> Result<SigningKey, DataDirError> {
+pub fn load_or_create_operator_key(
+    dir: &Path,
+    fresh: impl FnOnce() -> SigningKey,
+) -> Result<SigningKey, DataDirError> {
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let path = dir.join(OPERATOR_KEY_FILE);
     if path.exists() {

@@ -90,10 +90,15 @@ pub enum ServeError {
 }
 
 /// Starts the writer, the clock (in `Wall` mode) and the HTTP server on `listener`.
-pub async fn start(node: Node, listener: TcpListener, config: ServerConfig) -> std::io::Result<RunningServer> {
+pub async fn start(
+    node: Node,
+    listener: TcpListener,
+    config: ServerConfig,
+) -> std::io::Result<RunningServer> {
     let addr = listener.local_addr()?;
     let node = Arc::new(RwLock::new(node));
-    let (writer, writer_thread) = writer::spawn_writer(node.clone(), config.max_batch, config.queue_depth, now_unix_ms);
+    let (writer, writer_thread) =
+        writer::spawn_writer(node.clone(), config.max_batch, config.queue_depth, now_unix_ms);
     let app = AppState { node, writer: writer.clone(), config };
     let (shutdown, mut shutdown_rx) = watch::channel(false);
     if config.clock == ClockMode::Wall {

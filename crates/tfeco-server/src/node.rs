@@ -123,9 +123,16 @@ impl Node {
         };
         let state = replay_into(State::new(genesis), journal.as_ref(), options)?;
         let head = journal.head();
-        let report =
-            ReplayReport { entries: head.seq, state_hash: state.state_hash(), dropped_torn_entry };
-        Ok((Node { state, journal: parking_lot::Mutex::new(journal), last_timestamp_ms: head.timestamp_ms, operator_key: None }, report))
+        let report = ReplayReport { entries: head.seq, state_hash: state.state_hash(), dropped_torn_entry };
+        Ok((
+            Node {
+                state,
+                journal: parking_lot::Mutex::new(journal),
+                last_timestamp_ms: head.timestamp_ms,
+                operator_key: None,
+            },
+            report,
+        ))
     }
 
     /// Gives the node the operator's signing key, for internal commands ([`BatchItem::Internal`]).
@@ -210,11 +217,16 @@ impl Node {
 
 /// Replays every entry of `journal` into `state`: decode, optionally verify the signature, apply (a
 /// rejection is corruption), then check the invariants once at the end.
-pub fn replay_into(mut state: State, journal: &dyn Journal, options: ReplayOptions) -> Result<State, NodeError> {
+pub fn replay_into(
+    mut state: State,
+    journal: &dyn Journal,
+    options: ReplayOptions,
+) -> Result<State, NodeError> {
     let mut failure: Option<NodeError> = None;
     let mut visit = |entry: EntryRef<'_>| -> Result<(), JournalError> {
         let mut step = || -> Result<(), NodeError> {
-            let body = RequestBody::decode(entry.payload).map_err(|_| NodeError::Decode { seq: entry.seq })?;
+            let body =
+                RequestBody::decode(entry.payload).map_err(|_| NodeError::Decode { seq: entry.seq })?;
             if body.signer.0 != *entry.signer {
                 return Err(NodeError::Decode { seq: entry.seq });
             }

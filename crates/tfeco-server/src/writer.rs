@@ -5,9 +5,9 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use parking_lot::RwLock;
-use tokio::sync::{mpsc, oneshot};
 use tfeco_core::Command;
 use tfeco_journal::JournalError;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::node::{BatchItem, Node, Outcome, SignedRequest};
 

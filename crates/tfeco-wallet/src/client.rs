@@ -101,8 +101,12 @@ impl Client {
 
     /// `GET path` as JSON.
     pub async fn get(&self, path: &str) -> Result<Value, ClientError> {
-        let response =
-            self.http.get(format!("{}{path}", self.base)).send().await.map_err(|e| ClientError::Http(e.to_string()))?;
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .map_err(|e| ClientError::Http(e.to_string()))?;
         Self::decode(response).await
     }
 
@@ -128,7 +132,9 @@ impl Client {
     /// The next nonce of an account (1 for an unregistered key).
     pub async fn next_nonce(&self, account: &AccountKey) -> Result<u64, ClientError> {
         match self.get(&format!("/v1/accounts/{account}")).await {
-            Ok(value) => value["next_nonce"].as_u64().ok_or_else(|| ClientError::Decode("missing next_nonce".to_owned())),
+            Ok(value) => value["next_nonce"]
+                .as_u64()
+                .ok_or_else(|| ClientError::Decode("missing next_nonce".to_owned())),
             Err(ClientError::Api { code, .. }) if code == "account_not_found" => Ok(1),
             Err(error) => Err(error),
         }

@@ -89,7 +89,8 @@ pub(crate) async fn run(args: AdminArgs) -> anyhow::Result<ExitCode> {
     let path = args.data_dir.join(OPERATOR_KEY_FILE);
     let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
     let mut seed = [0u8; 32];
-    hex::decode_to_slice(text.trim(), &mut seed).with_context(|| format!("{} is not a hex key", path.display()))?;
+    hex::decode_to_slice(text.trim(), &mut seed)
+        .with_context(|| format!("{} is not a hex key", path.display()))?;
     let key = ed25519_dalek::SigningKey::from_bytes(&seed);
     let client = Client::new(&args.node);
     let command = match args.command {

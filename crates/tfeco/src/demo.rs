@@ -117,20 +117,36 @@ impl Demo {
 
     async fn submit_prices(&mut self, now: i64) -> anyhow::Result<()> {
         let tft = Price::from_atto(self.tft_usd_atto);
-        self.send(Who::Operator, Command::SubmitPrice { feed: PriceFeed::TftUsd, price: tft, observed_at: now }).await?;
+        self.send(
+            Who::Operator,
+            Command::SubmitPrice { feed: PriceFeed::TftUsd, price: tft, observed_at: now },
+        )
+        .await?;
         let gold = self.gold;
-        self.send(Who::Operator, Command::SubmitPrice { feed: PriceFeed::GoldUsdPerOz, price: gold, observed_at: now })
-            .await?;
+        self.send(
+            Who::Operator,
+            Command::SubmitPrice { feed: PriceFeed::GoldUsdPerOz, price: gold, observed_at: now },
+        )
+        .await?;
         Ok(())
     }
 
-    async fn deposit_and_enter(&mut self, user: usize, tft_whole: i64, enter_whole: i64) -> anyhow::Result<()> {
+    async fn deposit_and_enter(
+        &mut self,
+        user: usize,
+        tft_whole: i64,
+        enter_whole: i64,
+    ) -> anyhow::Result<()> {
         self.deposit_counter += 1;
         let to = account_of(&self.users[user].key);
         let external_tx_id = format!("demo-deposit-{}-{}", self.now().await?, self.deposit_counter);
         let amount = Amount::<Tft>::tokens(tft_whole).erase();
-        let command =
-            Command::AttestDeposit { asset: Asset::Tft, to, amount: Amount::from_units(amount.units), external_tx_id };
+        let command = Command::AttestDeposit {
+            asset: Asset::Tft,
+            to,
+            amount: Amount::from_units(amount.units),
+            external_tx_id,
+        };
         self.send(Who::Operator, command).await?;
         self.send(Who::User(user), Command::EnterWithTft { tft: Amount::tokens(enter_whole) }).await?;
         Ok(())
@@ -141,7 +157,8 @@ impl Demo {
         self.submit_prices(now).await?;
         for i in 0..N_FARMERS {
             self.send(Who::Farmer(i), Command::RegisterAccount {}).await?;
-            self.send(Who::Farmer(i), Command::RegisterFarm { name: format!("Demo Farm {:02}", i + 1) }).await?;
+            self.send(Who::Farmer(i), Command::RegisterFarm { name: format!("Demo Farm {:02}", i + 1) })
+                .await?;
         }
         let farms = self.client.get("/v1/farms").await?;
         let farm_ids: BTreeMap<String, u32> = farms["farms"]
@@ -157,8 +174,9 @@ impl Demo {
             for k in 0..n_nodes {
                 let model = &catalogue[(i + 3 * k) % catalogue.len()];
                 let spec = NodeSpec::Model { model: model.name.clone() };
-                let Some(events) =
-                    self.send(Who::Farmer(i), Command::RegisterNode { farm_id, spec, offered_slices: None }).await?
+                let Some(events) = self
+                    .send(Who::Farmer(i), Command::RegisterNode { farm_id, spec, offered_slices: None })
+                    .await?
                 else {
                     continue;
                 };
@@ -183,7 +201,8 @@ impl Demo {
     async fn open_some_lease(&mut self, user: usize) -> anyhow::Result<()> {
         let nodes = self.client.get("/v1/nodes").await?;
         let balance = self.client.get(&format!("/v1/accounts/{}", account_of(&self.users[user].key))).await?;
-        let cc: Amount<Cc> = balance["balances"]["CC"].as_str().unwrap_or("0").parse().unwrap_or(Amount::ZERO);
+        let cc: Amount<Cc> =
+            balance["balances"]["CC"].as_str().unwrap_or("0").parse().unwrap_or(Amount::ZERO);
         let candidates: Vec<(u32, Amount<Cc>)> = nodes["nodes"]
             .as_array()
             .map(|nodes| {
@@ -206,7 +225,8 @@ impl Demo {
         let n_slices = if self.rng.gen_bool(0.2) { 2 } else { 1 };
         let periods = if self.rng.gen_bool(0.3) { Some(self.rng.gen_range(1..=3) * 24) } else { None };
         let periods = if billing == Billing::Monthly { periods.map(|_| 1) } else { periods };
-        self.send(Who::User(user), Command::OpenLease { node_id: NodeId(node), n_slices, billing, periods }).await?;
+        self.send(Who::User(user), Command::OpenLease { node_id: NodeId(node), n_slices, billing, periods })
+            .await?;
         Ok(())
     }
 
@@ -240,7 +260,9 @@ impl Demo {
                     .client
                     .get(&format!("/v1/leases?tenant={}&open=true", account_of(&self.users[user].key)))
                     .await?;
-                if let Some(id) = leases["leases"].as_array().and_then(|l| l.first()).and_then(|l| l["id"].as_u64()) {
+                if let Some(id) =
+                    leases["leases"].as_array().and_then(|l| l.first()).and_then(|l| l["id"].as_u64())
+                {
                     self.send(Who::User(user), Command::CancelLease { lease_id: LeaseId(id) }).await?;
                 }
             }
@@ -259,7 +281,11 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let (node, report, operator) = crate::serve::open(&args.data_dir, START, || demo_key("operator", 0))?;
     let resumed = report.entries > 0;
     let listen = args.listen.clone().unwrap_or_else(|| {
-        if args.no_serve { "127.0.0.1:0".to_owned() } else { "127.0.0.1:8080".to_owned() }
+        if args.no_serve {
+            "127.0.0.1:0".to_owned()
+        } else {
+            "127.0.0.1:8080".to_owned()
+        }
     });
     let listener =
         tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("listening on {listen}"))?;
@@ -295,13 +321,15 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     }
     demo.play_month(month).await?;
 
-    let summary = summary(server.app.node.clone(), &demo, &client, &args, &gold_month, month, resumed).await?;
+    let summary =
+        summary(server.app.node.clone(), &demo, &client, &args, &gold_month, month, resumed).await?;
     if args.json {
         println!("{summary}");
     } else {
         print_summary(&summary);
     }
-    let ok = summary["invariants_ok"].as_bool() == Some(true) && summary["replay_matches"].as_bool() == Some(true);
+    let ok =
+        summary["invariants_ok"].as_bool() == Some(true) && summary["replay_matches"].as_bool() == Some(true);
     if args.no_serve {
         server.stop().await?;
     } else {
@@ -382,12 +410,22 @@ async fn summary(
 }
 
 fn print_summary(summary: &Value) {
-    println!("TFGrid Economy demo: month {} played{}", summary["month_played"], if summary["resumed"] == true { " (resumed)" } else { "" });
+    println!(
+        "TFGrid Economy demo: month {} played{}",
+        summary["month_played"],
+        if summary["resumed"] == true { " (resumed)" } else { "" }
+    );
     println!("  journal entries      {}", summary["entries"]);
     println!("  state hash           {}", text(&summary["state_hash"]));
-    println!("  replay from scratch  {}", if summary["replay_matches"] == true { "same hash" } else { "MISMATCH" });
+    println!(
+        "  replay from scratch  {}",
+        if summary["replay_matches"] == true { "same hash" } else { "MISMATCH" }
+    );
     println!("  invariants           {}", if summary["invariants_ok"] == true { "OK" } else { "VIOLATED" });
-    println!("  commands             {} accepted, rejected by code {}", summary["commands_accepted"], summary["commands_rejected"]);
+    println!(
+        "  commands             {} accepted, rejected by code {}",
+        summary["commands_accepted"], summary["commands_rejected"]
+    );
     println!("  CC minted            {}", text(&summary["cc_minted"]));
     println!("  CC burned            {}", text(&summary["cc_burned"]));
     println!("  TFT locked (vault)   {}", text(&summary["tft_locked_in_vault"]));
@@ -397,7 +435,11 @@ fn print_summary(summary: &Value) {
     println!("  prices               {}", summary["prices"]);
     println!("  revenue per farmer (CC):");
     for farmer in summary["revenue_per_farmer"].as_array().map(Vec::as_slice).unwrap_or_default() {
-        println!("    farmer {:>2}  {:>14}  {}", farmer["farmer"], text(&farmer["revenue_cc"]), text(&farmer["account"]));
+        println!(
+            "    farmer {:>2}  {:>14}  {}",
+            farmer["farmer"],
+            text(&farmer["revenue_cc"]),
+            text(&farmer["account"])
+        );
     }
 }
-

@@ -29,7 +29,11 @@ pub(crate) struct ServeArgs {
 }
 
 /// Opens the node of `dir`, creating the operator key and genesis on first start.
-pub(crate) fn open(dir: &Path, start_time: i64, fresh_key: impl FnOnce() -> SigningKey) -> anyhow::Result<(Node, ReplayReport, SigningKey)> {
+pub(crate) fn open(
+    dir: &Path,
+    start_time: i64,
+    fresh_key: impl FnOnce() -> SigningKey,
+) -> anyhow::Result<(Node, ReplayReport, SigningKey)> {
     let key = load_or_create_operator_key(dir, fresh_key)?;
     let genesis = crate::data::genesis(AccountKey(key.verifying_key().to_bytes()), start_time)?;
     let (mut node, report) = open_node(dir, || genesis, ReplayOptions::default())
@@ -70,7 +74,10 @@ pub(crate) fn verify(dir: &Path, signatures: bool, json_out: bool) -> anyhow::Re
         Err(error) => (false, 0, String::new(), Some(format!("{error:#}"))),
     };
     if json_out {
-        println!("{}", json!({ "entries": entries, "state_hash": state_hash, "invariants_ok": ok, "error": error }));
+        println!(
+            "{}",
+            json!({ "entries": entries, "state_hash": state_hash, "invariants_ok": ok, "error": error })
+        );
     } else if ok {
         println!("entries: {entries}\nstate_hash: {state_hash}\ninvariants: OK");
     } else {
@@ -85,10 +92,10 @@ fn replay_dir(dir: &Path, signatures: bool) -> anyhow::Result<(u64, String, Resu
         anyhow::bail!("{} has no journal ({})", dir.display(), tfeco_journal::FILE_NAME);
     }
     let (journal, open_report) = tfeco_journal::SqliteJournal::open(dir)?;
-    let genesis_bytes = journal
-        .get_meta(tfeco_server::node::GENESIS_META_KEY)?
-        .context("the journal has no genesis")?;
-    let genesis = tfeco_core::Genesis::decode(&genesis_bytes).context("the journal's genesis does not decode")?;
+    let genesis_bytes =
+        journal.get_meta(tfeco_server::node::GENESIS_META_KEY)?.context("the journal has no genesis")?;
+    let genesis =
+        tfeco_core::Genesis::decode(&genesis_bytes).context("the journal's genesis does not decode")?;
     let options = ReplayOptions { verify_signatures: signatures };
     let (node, report) = Node::open(Box::new(journal), || genesis, open_report.dropped_torn_entry, options)?;
     Ok((report.entries, report.state_hash, node.state().check_invariants()))

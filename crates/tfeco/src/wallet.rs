@@ -10,7 +10,7 @@ use clap::{Args, Subcommand};
 use ed25519_dalek::SigningKey;
 use serde_json::{json, Value};
 use tfeco_core::{AccountKey, Billing, Command, FarmId, LeaseId, NodeId, NodeSpec};
-use tfeco_money::{Amount, AnyAsset, Asset, Cc, Tft, Tfp};
+use tfeco_money::{Amount, AnyAsset, Asset, Cc, Tfp, Tft};
 use tfeco_wallet::client::account_of;
 use tfeco_wallet::keystore::{password_from_env_or_prompt, KdfParams, Keystore};
 use tfeco_wallet::{Client, ClientError};
@@ -203,7 +203,12 @@ pub(crate) fn report_error(json_out: bool, error: &ClientError) -> ExitCode {
 }
 
 /// Submits a command and prints the outcome.
-pub(crate) async fn submit_and_print(client: &Client, key: &SigningKey, command: Command, json_out: bool) -> ExitCode {
+pub(crate) async fn submit_and_print(
+    client: &Client,
+    key: &SigningKey,
+    command: Command,
+    json_out: bool,
+) -> ExitCode {
     match client.submit_next(key, command).await {
         Ok(ok) => {
             let value = json!({ "seq": ok.seq, "events": ok.events });
@@ -226,15 +231,20 @@ pub(crate) async fn run(args: WalletArgs) -> anyhow::Result<ExitCode> {
     let json_out = args.json;
     let command = match args.command {
         WalletCommand::New { label, insecure_fast_kdf } => {
-            let password = password_from_env_or_prompt("TFECO_PASSWORD", "New keystore password: ", true, &prompt)?;
+            let password =
+                password_from_env_or_prompt("TFECO_PASSWORD", "New keystore password: ", true, &prompt)?;
             let key = SigningKey::generate(&mut rand::rngs::OsRng);
-            let params = if insecure_fast_kdf { KdfParams::fast_for_tests() } else { KdfParams::interactive() };
+            let params =
+                if insecure_fast_kdf { KdfParams::fast_for_tests() } else { KdfParams::interactive() };
             let keystore = Keystore::encrypt(&key, &password, params, label)?;
             keystore.save(&args.keystore).with_context(|| format!("writing {}", args.keystore.display()))?;
             let account = account_of(&key);
             let value = json!({ "account": account, "keystore": args.keystore });
             print(json_out, &value, || {
-                format!("new account {account}\nkeystore {} (keep the password: it cannot be recovered)", args.keystore.display())
+                format!(
+                    "new account {account}\nkeystore {} (keep the password: it cannot be recovered)",
+                    args.keystore.display()
+                )
             });
             return Ok(ExitCode::SUCCESS);
         }
@@ -301,7 +311,9 @@ pub(crate) async fn run(args: WalletArgs) -> anyhow::Result<ExitCode> {
             let account = AccountKey(Keystore::load(&args.keystore)?.public_key()?.to_bytes());
             return Ok(match client.get(&format!("/v1/leases?tenant={account}")).await {
                 Ok(value) => {
-                    print(json_out, &value, || serde_json::to_string_pretty(&value["leases"]).unwrap_or_default());
+                    print(json_out, &value, || {
+                        serde_json::to_string_pretty(&value["leases"]).unwrap_or_default()
+                    });
                     ExitCode::SUCCESS
                 }
                 Err(error) => report_error(json_out, &error),
@@ -321,7 +333,9 @@ pub(crate) async fn run(args: WalletArgs) -> anyhow::Result<ExitCode> {
             billing: if billing == "hourly" { Billing::Hourly } else { Billing::Monthly },
             periods,
         },
-        WalletCommand::Lease(LeaseCommand::Cancel { lease }) => Command::CancelLease { lease_id: LeaseId(lease) },
+        WalletCommand::Lease(LeaseCommand::Cancel { lease }) => {
+            Command::CancelLease { lease_id: LeaseId(lease) }
+        }
         WalletCommand::Farm(FarmCommand::Create { name }) => Command::RegisterFarm { name },
         WalletCommand::Farm(FarmCommand::AddNode { farm, model, offered }) => Command::RegisterNode {
             farm_id: FarmId(farm),
