@@ -7,16 +7,20 @@
 //!
 //! Spec: `decisions.md` §1-4, §7, §9, §14, §15 (copied rules are cited on each item).
 
+pub mod auction;
 pub mod billing;
 pub mod catalogue;
 pub mod command;
 pub mod event;
+pub mod exchange;
 pub mod ids;
 pub mod ledger;
 pub mod market;
+pub mod minting;
 pub mod oracle;
 pub mod params;
 pub mod rejection;
+pub mod roi;
 pub mod state;
 
 pub use catalogue::{parse_catalogue_csv, parse_gold_csv, NodeModel, Resources};

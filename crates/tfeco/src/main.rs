@@ -3,9 +3,12 @@
 //! (the CLI wallet), `admin` (operator commands), `bench` (performance report).
 
 mod admin;
+mod auction_cmd;
 mod bench;
+mod calc_cmd;
 mod data;
 mod demo;
+mod exchange_cmd;
 mod serve;
 mod wallet;
 
@@ -46,6 +49,12 @@ enum Commands {
     Admin(admin::AdminArgs),
     /// Measure core, journal, replay and HTTP throughput and print a report.
     Bench(bench::BenchArgs),
+    /// Exit-pool Dutch auction tools (offline clearing of a bid book for analysts and auditors).
+    Auction(auction_cmd::Args),
+    /// In-wallet exchange tools (offline clearing of a batch from a CSV book).
+    Exchange(exchange_cmd::Args),
+    /// Calculators: farmer income and ROI, v3 minting rewards.
+    Calc(calc_cmd::Args),
 }
 
 fn main() -> ExitCode {
@@ -71,6 +80,9 @@ fn main() -> ExitCode {
             Commands::Wallet(args) => wallet::run(args).await,
             Commands::Admin(args) => admin::run(args).await,
             Commands::Bench(args) => bench::run(args).await,
+            Commands::Auction(args) => auction_cmd::run(args).await,
+            Commands::Exchange(args) => exchange_cmd::run(args).await,
+            Commands::Calc(args) => calc_cmd::run(args).await,
         }
     });
     match result {
