@@ -4,7 +4,7 @@
 use tfeco_money::{Amount, Asset, Cc, Rounding, Tft};
 
 use crate::event::{CloseReason, Event};
-use crate::ids::{AccountKey, LeaseId, SystemAccount};
+use crate::ids::{AccountKey, LeaseId, NodeId, SystemAccount};
 use crate::ledger::{Outflow, Posting, Slot};
 use crate::market::LeaseStatus;
 use crate::params::SplitRecipient;
@@ -14,6 +14,8 @@ use crate::state::State;
 /// A validated charge: the postings and the split, ready to commit.
 pub(crate) struct ChargePlan {
     postings: Vec<Posting>,
+    farmer_key: AccountKey,
+    pool: Option<(AccountKey, Amount<Cc>)>,
     charge: Amount<Cc>,
     farmer: Amount<Cc>,
     burned: Amount<Cc>,
@@ -41,22 +43,35 @@ impl State {
     pub(crate) fn plan_charge(
         &self,
         tenant: AccountKey,
-        farmer: AccountKey,
+        node_id: NodeId,
         charge: Amount<Cc>,
     ) -> Result<ChargePlan, Rejection> {
         let from = self.ledger.slot_of(&tenant).ok_or(Rejection::AccountNotFound { account: tenant })?;
+        self.plan_charge_from(from, node_id, charge)
+    }
+
+    /// Like [`State::plan_charge`] but paid from any slot (an escrow for standing bids and capacity
+    /// requests).
+    pub(crate) fn plan_charge_from(
+        &self,
+        from: Slot,
+        node_id: NodeId,
+        charge: Amount<Cc>,
+    ) -> Result<ChargePlan, Rejection> {
+        let (farmer, pool) = self.revenue_recipients(node_id);
         let to = self.ledger.slot_of(&farmer).ok_or(Rejection::AccountNotFound { account: farmer })?;
         let (farmer_units, burn_units, treasury_units) =
             split_charge(charge.units(), &self.params.revenue_split);
-        let mut postings = Vec::with_capacity(3);
-        if farmer_units > 0 {
-            postings.push(Posting::Transfer {
-                asset: Asset::Cc,
-                from,
-                to,
-                units: farmer_units,
-                revenue: true,
-            });
+        let mut postings = Vec::with_capacity(4);
+        // A farming pool takes its fee (rounded down) from the farmer share (spec §10).
+        let pool_fee = pool.map(|(owner, fee_bps)| (owner, fee_bps.share_of(farmer_units, Rounding::Down)));
+        let member_units = farmer_units - pool_fee.map_or(0, |(_, fee)| fee);
+        if let Some((owner, fee)) = pool_fee.filter(|(_, fee)| *fee > 0) {
+            let pool_slot = self.ledger.slot_of(&owner).ok_or(Rejection::AccountNotFound { account: owner })?;
+            postings.push(Posting::Transfer { asset: Asset::Cc, from, to: pool_slot, units: fee, revenue: true });
+        }
+        if member_units > 0 {
+            postings.push(Posting::Transfer { asset: Asset::Cc, from, to, units: member_units, revenue: true });
         }
         if burn_units > 0 {
             postings.push(Posting::Burn {
@@ -79,8 +94,10 @@ impl State {
         self.ledger.validate(&postings)?;
         Ok(ChargePlan {
             postings,
+            farmer_key: farmer,
+            pool: pool_fee.map(|(owner, fee)| (owner, Amount::from_units(fee))),
             charge,
-            farmer: Amount::from_units(farmer_units),
+            farmer: Amount::from_units(member_units),
             burned: Amount::from_units(burn_units),
             treasury: Amount::from_units(treasury_units),
         })
@@ -104,10 +121,15 @@ impl State {
             period_start,
             charge: plan.charge,
             farmer: plan.farmer,
+            pool_fee: plan.pool.map_or(Amount::ZERO, |(_, fee)| fee),
             burned: plan.burned,
             treasury: plan.treasury,
             split_version: self.params.revenue_split.version,
         });
+        self.settle_revenue(plan.farmer_key, plan.farmer, events);
+        if let Some((owner, fee)) = plan.pool {
+            self.settle_revenue(owner, fee, events);
+        }
     }
 
     /// Burns the TFT counterpart of the CC burned so far (spec §7): `b = cc * cc_usd / tft_usd` rounded
@@ -167,7 +189,9 @@ impl State {
         for lease_id in due {
             self.bill_lease(lease_id, &mut events);
         }
+        self.close_capacity_requests(&mut events);
         self.settle_pending_burn(&mut events);
+        self.run_exit_rounds(&mut events);
         Ok(events)
     }
 
@@ -177,7 +201,7 @@ impl State {
         let grace_s = self.params.lease_grace_s;
         loop {
             let lease = &self.market.leases[&lease_id];
-            let farmer = self.market.farms[&self.market.nodes[&lease.node_id].farm_id].owner;
+            let node_id = lease.node_id;
             match lease.status {
                 LeaseStatus::Closed { .. } => return,
                 LeaseStatus::Active | LeaseStatus::Cancelling => {
@@ -195,7 +219,7 @@ impl State {
                             return;
                         }
                     }
-                    match self.plan_charge(lease.tenant, farmer, lease.period_charge) {
+                    match self.plan_charge(lease.tenant, node_id, lease.period_charge) {
                         Ok(plan) => self.commit_charge(lease_id, plan, events),
                         Err(_) => {
                             let tenant = lease.tenant;
@@ -226,9 +250,8 @@ impl State {
     /// Charges the unpaid period of a lease in grace if the tenant can now pay; returns `true` if resumed.
     fn try_resume(&mut self, lease_id: LeaseId, events: &mut Vec<Event>) -> bool {
         let lease = &self.market.leases[&lease_id];
-        let farmer = self.market.farms[&self.market.nodes[&lease.node_id].farm_id].owner;
         let tenant = lease.tenant;
-        let Ok(plan) = self.plan_charge(tenant, farmer, lease.period_charge) else {
+        let Ok(plan) = self.plan_charge(tenant, lease.node_id, lease.period_charge) else {
             return false;
         };
         self.market.leases.get_mut(&lease_id).expect("known").status = LeaseStatus::Active;

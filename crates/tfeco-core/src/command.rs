@@ -8,8 +8,10 @@ use ed25519_dalek::{Signature, Verifier, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use tfeco_money::{Amount, AnyAsset, Asset, Cc, Price, Tfp, Tft, Usdc};
 
+use crate::capacity::{Requirements, SearchQuery};
 use crate::catalogue::Resources;
-use crate::ids::{AccountKey, FarmId, LeaseId, NodeId, WithdrawalId};
+use crate::farming::{MembershipChange, PoolRules};
+use crate::ids::{AccountKey, ExitBidId, FarmId, LeaseId, NodeId, PositionId, WithdrawalId};
 
 /// An oracle price feed (spec `decisions.md` §3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -178,12 +180,165 @@ pub enum Command {
         /// The lease (of the signer).
         lease_id: LeaseId,
     },
-    /// Advances time to `now` (unix seconds) and runs everything due: billing, grace expiry, pending burns.
-    /// Operator only.
+    /// Advances time to `now` (unix seconds) and runs everything due: billing, grace expiry, pending burns,
+    /// exit rounds. Operator only.
     Tick {
         /// The new time, unix seconds, not before the current time.
         now: i64,
     },
+    /// Pool 2: converts revenue CC to TFP at the oracle price; the CC is burned and
+    /// `floor(cc * cc_usd / tft_usd)` TFP leave `pool2.reserve` (spec `decisions.md` §5).
+    ConvertCcToTfp {
+        /// Revenue CC to convert, > 0.
+        cc: Amount<Cc>,
+        /// Convert as much as the reserve allows instead of refusing a shortfall.
+        allow_partial: bool,
+    },
+    /// Pool 2: TFP into `pool2.reserve`, `floor(tfp * tft_usd / cc_usd)` ordinary CC minted (spec §5).
+    ConvertTfpToCc {
+        /// TFP to convert, > 0.
+        tfp: Amount<Tfp>,
+    },
+    /// A farmer's settlement preference: revenue stays CC, or converts to TFP when credited (spec §6).
+    SetSettlement {
+        /// CC or TFP.
+        settle_in: Settlement,
+    },
+    /// Operator: moves USDC from the treasury into the exit pool (spec §8).
+    FundExitPool {
+        /// USDC, > 0.
+        usdc: Amount<Usdc>,
+    },
+    /// Locks TFP in the exit pool as a permanent, non-transferable position (spec §8).
+    OpenPosition {
+        /// TFP, > 0.
+        tfp: Amount<Tfp>,
+    },
+    /// Closes a position after `position_min_lock_s`, returning its TFP and earned TFP.
+    ClosePosition {
+        /// The position (of the signer).
+        position_id: PositionId,
+    },
+    /// A sealed exit bid in the current round against one's position: sell TFP for `usdc` at no less than
+    /// `min_price` USD per TFP; `ceil(usdc / min_price)` TFP is reserved on the position.
+    SubmitExitBid {
+        /// The position.
+        position_id: PositionId,
+        /// USDC wanted, > 0.
+        usdc: Amount<Usdc>,
+        /// Lowest acceptable price, USD per TFP, > 0.
+        min_price: Price,
+        /// Keep the unfilled part for the next round instead of releasing it.
+        carry_over: bool,
+    },
+    /// Changes an exit bid: any change until the lock window; inside it only a lower min price.
+    AmendExitBid {
+        /// The bid.
+        bid_id: ExitBidId,
+        /// New USDC amount.
+        usdc: Amount<Usdc>,
+        /// New min price.
+        min_price: Price,
+    },
+    /// Cancels an exit bid (not inside the lock window).
+    CancelExitBid {
+        /// The bid.
+        bid_id: ExitBidId,
+    },
+    /// Posts a standing bid (a bid tier): up to `quantity` slices meeting `requirements` at `price_month`
+    /// CC per slice-month, monthly; the first period of the whole quantity is escrowed (spec §9).
+    PostStandingBid {
+        /// A name, e.g. "Standard Compute".
+        name: String,
+        /// Per-slice requirements.
+        requirements: Requirements,
+        /// CC per slice-month.
+        price_month: Amount<Cc>,
+        /// Slices wanted.
+        quantity: u32,
+        /// Lease length in months (`None`: until cancelled).
+        periods: Option<u32>,
+    },
+    /// A farmer fills a standing bid with slices of an eligible node (a lease at the bid price).
+    FillStandingBid {
+        /// The bid.
+        bid_id: u64,
+        /// The node (of the signer's farm).
+        node_id: NodeId,
+        /// Slices.
+        n_slices: u32,
+    },
+    /// The buyer cancels a standing bid; the unused escrow is refunded.
+    CancelStandingBid {
+        /// The bid.
+        bid_id: u64,
+    },
+    /// Posts a capacity request (reverse auction): `max_price_month * n_slices` CC escrowed; farmers offer
+    /// during `window_s`; `Tick` closes it (spec §9).
+    PostCapacityRequest {
+        /// Per-slice requirements.
+        requirements: Requirements,
+        /// Slices wanted.
+        n_slices: u32,
+        /// Highest price per slice-month.
+        max_price_month: Amount<Cc>,
+        /// Lease length in months (`None`: until cancelled).
+        periods: Option<u32>,
+        /// Offer window, seconds.
+        window_s: i64,
+    },
+    /// A farmer offers a node for a capacity request at `price_month <= max`.
+    OfferCapacity {
+        /// The request.
+        request_id: u64,
+        /// The node (of the signer's farm).
+        node_id: NodeId,
+        /// CC per slice-month.
+        price_month: Amount<Cc>,
+    },
+    /// Creates a farming pool owned by the signer (spec §10).
+    CreateFarmingPool {
+        /// Name, unique.
+        name: String,
+        /// Rules.
+        rules: PoolRules,
+    },
+    /// One side's signature (farm owner or pool owner) on a join or leave; the second completes it.
+    SignPoolMembership {
+        /// The pool.
+        pool_id: u64,
+        /// The farm.
+        farm_id: FarmId,
+        /// Join or leave.
+        change: MembershipChange,
+    },
+    /// The pool owner sets a member node's slice price (inside the node's band).
+    SetPoolPrice {
+        /// The node.
+        node_id: NodeId,
+        /// CC per slice-month.
+        price: Amount<Cc>,
+    },
+    /// Instant take: leases `n_slices` on the cheapest node matching the query at its listed price.
+    TakeCapacity {
+        /// Requirements, price ceiling and billing mode.
+        query: SearchQuery,
+        /// Slices.
+        n_slices: u32,
+        /// Periods until the lease expires (`None`: until cancelled).
+        periods: Option<u32>,
+    },
+}
+
+/// Where a farmer's revenue settles (spec `decisions.md` §6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Settlement {
+    /// Revenue stays as revenue CC (default).
+    #[default]
+    Cc,
+    /// Revenue CC converts to TFP through Pool 2 when credited, as far as the reserve allows.
+    Tfp,
 }
 
 impl Command {
@@ -206,6 +361,24 @@ impl Command {
             Command::OpenLease { .. } => "open_lease",
             Command::CancelLease { .. } => "cancel_lease",
             Command::Tick { .. } => "tick",
+            Command::ConvertCcToTfp { .. } => "convert_cc_to_tfp",
+            Command::ConvertTfpToCc { .. } => "convert_tfp_to_cc",
+            Command::SetSettlement { .. } => "set_settlement",
+            Command::FundExitPool { .. } => "fund_exit_pool",
+            Command::OpenPosition { .. } => "open_position",
+            Command::ClosePosition { .. } => "close_position",
+            Command::SubmitExitBid { .. } => "submit_exit_bid",
+            Command::AmendExitBid { .. } => "amend_exit_bid",
+            Command::CancelExitBid { .. } => "cancel_exit_bid",
+            Command::PostStandingBid { .. } => "post_standing_bid",
+            Command::FillStandingBid { .. } => "fill_standing_bid",
+            Command::CancelStandingBid { .. } => "cancel_standing_bid",
+            Command::PostCapacityRequest { .. } => "post_capacity_request",
+            Command::OfferCapacity { .. } => "offer_capacity",
+            Command::TakeCapacity { .. } => "take_capacity",
+            Command::CreateFarmingPool { .. } => "create_farming_pool",
+            Command::SignPoolMembership { .. } => "sign_pool_membership",
+            Command::SetPoolPrice { .. } => "set_pool_price",
         }
     }
 }
@@ -276,6 +449,26 @@ impl RequestBody {
     pub fn into_envelope(self) -> Envelope {
         Envelope { signer: self.signer, nonce: self.nonce, command: self.command }
     }
+}
+
+/// Domain separation prefix of signed reads (views of one's own sealed bids and orders).
+pub const READ_SIGNING_DOMAIN: &[u8] = b"tfeco/v1/read\0";
+
+/// The bytes a client signs to read `path` (without query) at `timestamp` (unix seconds): the domain
+/// prefix, the path, a zero byte, and the timestamp in decimal.
+pub fn read_signing_bytes(path: &str, timestamp: i64) -> Vec<u8> {
+    let mut bytes = READ_SIGNING_DOMAIN.to_vec();
+    bytes.extend_from_slice(path.as_bytes());
+    bytes.push(0);
+    bytes.extend_from_slice(timestamp.to_string().as_bytes());
+    bytes
+}
+
+/// Verifies a signed read.
+pub fn verify_read(signer: &AccountKey, path: &str, timestamp: i64, signature: &[u8]) -> Result<(), RequestError> {
+    let key = VerifyingKey::from_bytes(signer.as_bytes()).map_err(|_| RequestError::BadKey)?;
+    let signature = Signature::from_slice(signature).map_err(|_| RequestError::BadSignature)?;
+    key.verify(&read_signing_bytes(path, timestamp), &signature).map_err(|_| RequestError::BadSignature)
 }
 
 /// Domain prefix + payload.

@@ -162,8 +162,10 @@ pub enum Event {
         period_start: i64,
         /// Total CC charged.
         charge: Amount<Cc>,
-        /// Farmer share (revenue CC).
+        /// Farmer share (revenue CC), after the farming pool's fee.
         farmer: Amount<Cc>,
+        /// The farming pool's fee (0 outside pools).
+        pool_fee: Amount<Cc>,
         /// CC burned.
         burned: Amount<Cc>,
         /// Treasury share.
@@ -212,5 +214,180 @@ pub enum Event {
     Ticked {
         /// New time, unix seconds.
         now: i64,
+    },
+    /// Revenue CC converted to TFP through Pool 2 (CC burned, TFP from `pool2.reserve`).
+    ConvertedCcToTfp {
+        /// The account.
+        account: AccountKey,
+        /// CC burned.
+        cc: Amount<Cc>,
+        /// TFP received.
+        tfp: Amount<Tfp>,
+    },
+    /// TFP converted to CC through Pool 2 (TFP into `pool2.reserve`, CC minted).
+    ConvertedTfpToCc {
+        /// The account.
+        account: AccountKey,
+        /// TFP given.
+        tfp: Amount<Tfp>,
+        /// CC minted.
+        cc: Amount<Cc>,
+    },
+    /// USDC moved from the treasury into the exit pool.
+    ExitPoolFunded {
+        /// USDC.
+        usdc: Amount<Usdc>,
+    },
+    /// A position opened.
+    PositionOpened {
+        /// The position.
+        position_id: crate::ids::PositionId,
+        /// Owner.
+        owner: AccountKey,
+        /// TFP locked.
+        tfp: Amount<Tfp>,
+        /// USD value at opening.
+        value_usd_at_open: Amount<Usdc>,
+    },
+    /// A position closed; its TFP returned.
+    PositionClosed {
+        /// The position.
+        position_id: crate::ids::PositionId,
+        /// TFP returned from the locked amount.
+        tfp: Amount<Tfp>,
+        /// Earned TFP returned.
+        earned: Amount<Tfp>,
+    },
+    /// An exit bid was placed.
+    ExitBidSubmitted {
+        /// The bid.
+        bid_id: crate::ids::ExitBidId,
+        /// Its round.
+        round_id: crate::ids::RoundId,
+        /// TFP reserved on the position.
+        reserved_tfp: Amount<Tfp>,
+    },
+    /// An exit bid was changed.
+    ExitBidAmended {
+        /// The bid.
+        bid_id: crate::ids::ExitBidId,
+        /// TFP now reserved.
+        reserved_tfp: Amount<Tfp>,
+    },
+    /// An exit bid was cancelled.
+    ExitBidCancelled {
+        /// The bid.
+        bid_id: crate::ids::ExitBidId,
+        /// TFP released.
+        released_tfp: Amount<Tfp>,
+    },
+    /// An exit round closed (the full result is published in the round history).
+    ExitRoundClosed {
+        /// The round.
+        round_id: crate::ids::RoundId,
+        /// Uniform clearing price, if anything filled.
+        clearing_price: Option<Price>,
+        /// USDC paid.
+        total_paid: Amount<Usdc>,
+        /// TFP surrendered.
+        tfp_surrendered: Amount<Tfp>,
+        /// Margin credited to staying positions.
+        margin_tfp: Amount<Tfp>,
+    },
+    /// A standing bid was posted; its first period is escrowed.
+    StandingBidPosted {
+        /// The bid.
+        bid_id: u64,
+        /// Slices wanted.
+        quantity: u32,
+        /// CC per slice-month.
+        price_month: Amount<Cc>,
+        /// CC escrowed.
+        escrow: Amount<Cc>,
+    },
+    /// A farmer filled part of a standing bid.
+    StandingBidFilled {
+        /// The bid.
+        bid_id: u64,
+        /// The node.
+        node_id: crate::ids::NodeId,
+        /// Slices.
+        n_slices: u32,
+        /// Slices still wanted.
+        remaining: u32,
+    },
+    /// A standing bid was cancelled.
+    StandingBidCancelled {
+        /// The bid.
+        bid_id: u64,
+        /// CC refunded.
+        refunded: Amount<Cc>,
+    },
+    /// A capacity request was posted.
+    CapacityRequestPosted {
+        /// The request.
+        request_id: u64,
+        /// Slices wanted.
+        n_slices: u32,
+        /// Highest price per slice-month.
+        max_price_month: Amount<Cc>,
+        /// Offers close at.
+        closes_at: i64,
+        /// CC escrowed.
+        escrow: Amount<Cc>,
+    },
+    /// A farmer offered a node.
+    CapacityOffered {
+        /// The request.
+        request_id: u64,
+        /// The node.
+        node_id: crate::ids::NodeId,
+        /// CC per slice-month.
+        price_month: Amount<Cc>,
+    },
+    /// A capacity request closed.
+    CapacityRequestClosed {
+        /// The request.
+        request_id: u64,
+        /// Slices leased.
+        filled: u32,
+        /// CC released.
+        refunded: Amount<Cc>,
+        /// Why fewer slices than asked.
+        reasons: Vec<String>,
+    },
+    /// A farming pool was created.
+    FarmingPoolCreated {
+        /// The pool.
+        pool_id: u64,
+        /// Owner.
+        owner: AccountKey,
+    },
+    /// One side signed a membership change; the other side's signature completes it.
+    FarmingPoolMembershipSigned {
+        /// The pool.
+        pool_id: u64,
+        /// The farm.
+        farm_id: crate::ids::FarmId,
+        /// Join or leave.
+        change: crate::farming::MembershipChange,
+        /// Signed by the farmer (else by the pool owner).
+        by_farmer: bool,
+    },
+    /// A farm joined or left a pool (both signatures collected).
+    FarmingPoolMembershipChanged {
+        /// The pool.
+        pool_id: u64,
+        /// The farm.
+        farm_id: crate::ids::FarmId,
+        /// Join or leave.
+        change: crate::farming::MembershipChange,
+    },
+    /// A farmer chose how revenue settles.
+    SettlementSet {
+        /// The account.
+        account: AccountKey,
+        /// CC or TFP.
+        settle_in: crate::command::Settlement,
     },
 }

@@ -93,17 +93,23 @@ pub enum SystemAccount {
     Treasury,
     /// Funds of pending withdrawals, until the bridge attests them.
     EscrowWithdrawals,
+    /// CC escrowed by standing bids (first period of the unfilled quantity).
+    EscrowStandingBids,
+    /// CC escrowed by open capacity requests (reverse auctions).
+    EscrowCapacityRequests,
 }
 
 impl SystemAccount {
     /// All system accounts in canonical order.
-    pub const ALL: [SystemAccount; 6] = [
+    pub const ALL: [SystemAccount; 8] = [
         SystemAccount::Vault,
         SystemAccount::Pool2Reserve,
         SystemAccount::ExitPoolUsdc,
         SystemAccount::ExitPoolTfp,
         SystemAccount::Treasury,
         SystemAccount::EscrowWithdrawals,
+        SystemAccount::EscrowStandingBids,
+        SystemAccount::EscrowCapacityRequests,
     ];
 
     /// Stable name, as in the spec: `vault`, `pool2.reserve`, `exit_pool.usdc`, `exit_pool.tfp`,
@@ -116,6 +122,8 @@ impl SystemAccount {
             SystemAccount::ExitPoolTfp => "exit_pool.tfp",
             SystemAccount::Treasury => "treasury",
             SystemAccount::EscrowWithdrawals => "escrow.withdrawals",
+            SystemAccount::EscrowStandingBids => "escrow.standing_bids",
+            SystemAccount::EscrowCapacityRequests => "escrow.capacity_requests",
         }
     }
 
@@ -201,3 +209,6 @@ numeric_id!(FarmId, u32, "A farm, numbered from 1 in registration order.");
 numeric_id!(NodeId, u32, "A node, numbered from 1 in registration order.");
 numeric_id!(LeaseId, u64, "A lease, numbered from 1 in opening order.");
 numeric_id!(WithdrawalId, u64, "A pending withdrawal, numbered from 1.");
+numeric_id!(PositionId, u64, "An exit-pool position, numbered from 1.");
+numeric_id!(ExitBidId, u64, "An exit bid, numbered from 1.");
+numeric_id!(RoundId, u64, "An exit auction round, numbered from 1.");

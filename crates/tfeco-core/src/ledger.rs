@@ -77,6 +77,9 @@ pub(crate) enum Posting {
     Mint { asset: Asset, to: Slot, units: i128, inflow: Inflow },
     /// Value leaves the system.
     Burn { asset: Asset, from: Slot, units: i128, outflow: Outflow },
+    /// Marks `units` of a user's revenue CC as used (no balance change). Must precede the posting that
+    /// moves that CC, so that only revenue CC is spent (Pool 2 conversions, spec §5).
+    ConsumeRevenue { from: Slot, units: i128 },
 }
 
 /// Accounts, balances and totals.
@@ -85,7 +88,7 @@ pub struct Ledger {
     users: Vec<UserAccount>,
     #[serde(skip)]
     index: FxHashMap<AccountKey, u32>,
-    system: [[i128; 4]; 6],
+    system: [[i128; 4]; SystemAccount::ALL.len()],
     totals: [AssetTotals; 4],
 }
 
@@ -203,6 +206,18 @@ impl Ledger {
                     }
                     add(from, asset, -units)?;
                 }
+                Posting::ConsumeRevenue { from, units } => {
+                    let available = match from {
+                        Slot::User(i) => self.users[i as usize].revenue_cc,
+                        Slot::System(_) => 0,
+                    };
+                    if units <= 0 || units > available {
+                        return Err(Rejection::RevenueCcLow {
+                            needed: Amount::from_units(units),
+                            available: Amount::from_units(available),
+                        });
+                    }
+                }
             }
         }
         for (slot, asset, delta) in deltas {
@@ -248,6 +263,13 @@ impl Ledger {
                     match inflow {
                         Inflow::Deposit => totals.deposited += units,
                         Inflow::Mint => totals.minted += units,
+                    }
+                }
+                Posting::ConsumeRevenue { from, units } => {
+                    if let Slot::User(i) = from {
+                        let account = &mut self.users[i as usize];
+                        account.revenue_cc -= units;
+                        assert!(account.revenue_cc >= 0, "validated plan consumed more revenue CC than held");
                     }
                 }
                 Posting::Burn { asset, from, units, outflow } => {

@@ -9,16 +9,20 @@
 
 pub mod auction;
 pub mod billing;
+pub mod capacity;
 pub mod catalogue;
 pub mod command;
 pub mod event;
 pub mod exchange;
+pub mod exit;
+pub mod farming;
 pub mod ids;
 pub mod ledger;
 pub mod market;
 pub mod minting;
 pub mod oracle;
 pub mod params;
+pub mod pools;
 pub mod rejection;
 pub mod roi;
 pub mod state;

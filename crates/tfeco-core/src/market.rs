@@ -349,6 +349,7 @@ impl State {
         if price < node.band_min || price > node.band_max {
             return Err(Rejection::PriceOutOfBand { min: node.band_min, max: node.band_max, got: price });
         }
+        self.check_pool_price_policy(node.farm_id, price)?;
         self.market.nodes.get_mut(&node_id).expect("checked above").price = Some(price);
         Ok(vec![Event::SlicePriceSet { node_id, price }])
     }
@@ -386,6 +387,24 @@ impl State {
             return Err(Rejection::SlicesUnavailable { requested: n_slices, free: node.free_slices() });
         }
         let charge = period_charge(node, price, n_slices, billing, params).ok_or(Rejection::Overflow)?;
+        let payer = self.ledger.slot_of(&tenant).ok_or(Rejection::AccountNotFound { account: tenant })?;
+        self.open_lease_paid_by(tenant, payer, node_id, n_slices, billing, price, charge, periods)
+    }
+
+    /// Creates a lease after the caller checked the node, the slices and the price, charging the first period
+    /// from `payer` (the tenant, or an escrow). Validates the charge before creating anything.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn open_lease_paid_by(
+        &mut self,
+        tenant: AccountKey,
+        payer: crate::ledger::Slot,
+        node_id: NodeId,
+        n_slices: u32,
+        billing: Billing,
+        price: Amount<Cc>,
+        charge: Amount<Cc>,
+        periods: Option<u32>,
+    ) -> Result<Vec<Event>, Rejection> {
         let period_s = self.period_s(billing);
         let ends_at = match periods {
             Some(n) => Some(
@@ -395,10 +414,13 @@ impl State {
             ),
             None => None,
         };
-        let farmer = self.market.farms[&node.farm_id].owner;
+        let node = self.market.nodes.get(&node_id).ok_or(Rejection::NodeNotFound)?;
+        if n_slices == 0 || n_slices > node.free_slices() {
+            return Err(Rejection::SlicesUnavailable { requested: n_slices, free: node.free_slices() });
+        }
         let id = LeaseId(self.market.leases.len() as u64 + 1);
         // Validate and plan the first charge before creating anything.
-        let plan = self.plan_charge(tenant, farmer, charge)?;
+        let plan = self.plan_charge_from(payer, node_id, charge)?;
         let mut events =
             vec![Event::LeaseOpened { lease_id: id, node_id, n_slices, billing, period_charge: charge }];
         let lease = Lease {

@@ -117,6 +117,35 @@ pub struct Params {
     pub max_open_leases_per_account: u32,
     /// Longest lease duration in periods (bounds the billing schedule).
     pub max_lease_periods: u32,
+    /// Exit pool: a position can be closed this long after it opened (default 30 days, §8).
+    pub position_min_lock_s: i64,
+    /// Exit pool: length of an auction round (default 7 days, §8).
+    pub exit_round_period_s: i64,
+    /// Exit pool: before a round closes, only price improvements are accepted in this window (default 1 h).
+    pub exit_lock_window_s: i64,
+    /// Exit pool: minimum discount against the oracle TFT price (default 2,000 bps = 20 %).
+    pub exit_min_discount_bps: Bps,
+    /// Exit pool cap A: this share of all USD value ever contributed, minus USDC already paid out
+    /// (default 5,000 bps = 50 %; `None` switches it off).
+    pub exit_cap_a_bps: Option<Bps>,
+    /// Exit pool cap B: this share of the pool's USDC at close (default 500 bps = 5 %; `None` = off).
+    pub exit_cap_b_bps: Option<Bps>,
+    /// Exit pool: the marginal price level shares the rest of the cap pro rata (`false`: whole bids only).
+    pub exit_allow_partial: bool,
+    /// Position weight: `amount * (1 + k * min(age, cap) / year)`, k in bps (default 10,000 = 1).
+    pub position_weight_k_bps: u32,
+    /// Position weight: age cap (default 2 years).
+    pub position_age_cap_s: i64,
+    /// Seconds in the weight's year (365 days).
+    pub year_s: i64,
+    /// Most open exit bids in one round.
+    pub max_exit_bids_per_round: u32,
+    /// Round results kept in the state (older ones remain in the journal's events).
+    pub exit_history_rounds: u32,
+    /// Most slices one standing bid or capacity request may ask for.
+    pub max_slices_per_bid: u32,
+    /// Longest offer window of a capacity request (default 30 days).
+    pub max_request_window_s: i64,
 }
 
 impl Params {
@@ -157,6 +186,20 @@ impl Params {
             max_nodes_per_farm: 10_000,
             max_open_leases_per_account: 1_000,
             max_lease_periods: 100_000,
+            position_min_lock_s: 30 * 86_400,
+            exit_round_period_s: 7 * 86_400,
+            exit_lock_window_s: 3_600,
+            exit_min_discount_bps: Bps::new(2_000).expect("below 10,000"),
+            exit_cap_a_bps: Some(Bps::new(5_000).expect("below 10,000")),
+            exit_cap_b_bps: Some(Bps::new(500).expect("below 10,000")),
+            exit_allow_partial: true,
+            position_weight_k_bps: 10_000,
+            position_age_cap_s: 2 * 365 * 86_400,
+            year_s: 365 * 86_400,
+            max_exit_bids_per_round: 2_000_000,
+            exit_history_rounds: 52,
+            max_slices_per_bid: 100_000,
+            max_request_window_s: 30 * 86_400,
         }
     }
 }

@@ -10,7 +10,7 @@
 //! Codes are stable API: never renamed or reused.
 
 use serde::{Deserialize, Serialize};
-use tfeco_money::{Amount, AnyAsset, Asset, Cc};
+use tfeco_money::{Amount, AnyAsset, Asset, Cc, Tfp};
 
 use crate::command::PriceFeed;
 use crate::ids::AccountKey;
@@ -146,6 +146,93 @@ pub enum Rejection {
     },
     /// The result would overflow.
     Overflow,
+    /// Only revenue CC (farmer shares) can be converted to TFP (spec §5).
+    RevenueCcLow {
+        /// Revenue CC needed.
+        needed: Amount<Cc>,
+        /// Revenue CC held.
+        available: Amount<Cc>,
+    },
+    /// No such position.
+    PositionNotFound,
+    /// The position cannot close before `until` (spec §8 `position_min_lock`).
+    PositionLocked {
+        /// Unix seconds.
+        until: i64,
+    },
+    /// The position has open exit bids; cancel them first.
+    PositionHasOpenBids,
+    /// The position's free TFP cannot cover the bid's reservation.
+    PositionTfpLow {
+        /// TFP needed.
+        needed: Amount<Tfp>,
+        /// TFP free.
+        available: Amount<Tfp>,
+    },
+    /// No such exit bid in the current round.
+    ExitBidNotFound,
+    /// Inside the lock window before the round closes only a lower min price is accepted.
+    ExitBidLocked,
+    /// No such standing bid.
+    StandingBidNotFound,
+    /// The node does not meet the bid's or request's requirements.
+    RequirementsUnmet {
+        /// Which requirement, in words.
+        reason: String,
+    },
+    /// No such capacity request.
+    CapacityRequestNotFound,
+    /// The request's offer window has closed.
+    CapacityRequestClosed,
+    /// The offer is above the request's max price.
+    OfferAboveMaxPrice {
+        /// The max.
+        max: Amount<Cc>,
+        /// The offer.
+        got: Amount<Cc>,
+    },
+    /// No listed capacity matches; one reason per blocking requirement.
+    NoCapacity {
+        /// Reasons.
+        reasons: Vec<String>,
+    },
+    /// No such farming pool (or the node's farm is in none).
+    PoolNotFound,
+    /// The pool's rules are invalid.
+    InvalidPoolRules {
+        /// Why.
+        reason: String,
+    },
+    /// The membership change does not apply (already a member, not a member).
+    MembershipConflict {
+        /// Why.
+        reason: String,
+    },
+    /// The node's farming pool sets its prices.
+    PriceSetByPool,
+    /// The price is outside the farming pool's range.
+    PriceOutsidePoolPolicy {
+        /// Pool minimum.
+        min: Amount<Cc>,
+        /// Pool maximum.
+        max: Amount<Cc>,
+        /// Price given.
+        got: Amount<Cc>,
+    },
+    /// The farming pool's exit quota would be exceeded this round.
+    ExitQuotaExceeded {
+        /// TFP the member may reserve in this round.
+        allowed: Amount<Tfp>,
+        /// TFP the member's bids would reserve.
+        requested: Amount<Tfp>,
+    },
+    /// Pool 2's reserve cannot cover the conversion and no partial fill was allowed (spec §5).
+    InsufficientPoolLiquidity {
+        /// TFP needed.
+        needed: Amount<AnyAsset>,
+        /// TFP in `pool2.reserve`.
+        available: Amount<AnyAsset>,
+    },
 }
 
 impl Rejection {
@@ -182,6 +269,26 @@ impl Rejection {
             Rejection::LeaseNotOpen => "lease_not_open",
             Rejection::TimeRegression { .. } => "time_regression",
             Rejection::Overflow => "overflow",
+            Rejection::RevenueCcLow { .. } => "revenue_cc_low",
+            Rejection::InsufficientPoolLiquidity { .. } => "insufficient_pool_liquidity",
+            Rejection::PositionNotFound => "position_not_found",
+            Rejection::PositionLocked { .. } => "position_locked",
+            Rejection::PositionHasOpenBids => "position_has_open_bids",
+            Rejection::PositionTfpLow { .. } => "position_tfp_low",
+            Rejection::ExitBidNotFound => "exit_bid_not_found",
+            Rejection::ExitBidLocked => "exit_bid_locked",
+            Rejection::StandingBidNotFound => "standing_bid_not_found",
+            Rejection::RequirementsUnmet { .. } => "requirements_unmet",
+            Rejection::CapacityRequestNotFound => "capacity_request_not_found",
+            Rejection::CapacityRequestClosed => "capacity_request_closed",
+            Rejection::OfferAboveMaxPrice { .. } => "offer_above_max_price",
+            Rejection::NoCapacity { .. } => "no_capacity",
+            Rejection::PoolNotFound => "pool_not_found",
+            Rejection::InvalidPoolRules { .. } => "invalid_pool_rules",
+            Rejection::MembershipConflict { .. } => "membership_conflict",
+            Rejection::PriceSetByPool => "price_set_by_pool",
+            Rejection::PriceOutsidePoolPolicy { .. } => "price_outside_pool_policy",
+            Rejection::ExitQuotaExceeded { .. } => "exit_quota_exceeded",
         }
     }
 }
@@ -237,6 +344,38 @@ impl std::fmt::Display for Rejection {
                 write!(f, "time {got} is before the current time {now}")
             }
             Rejection::Overflow => f.write_str("the amount is too large"),
+            Rejection::RevenueCcLow { needed, available } => {
+                write!(f, "only revenue CC converts to TFP: {needed} needed, {available} available")
+            }
+            Rejection::PositionNotFound => f.write_str("no such position"),
+            Rejection::PositionLocked { until } => write!(f, "the position is locked until {until}"),
+            Rejection::PositionHasOpenBids => f.write_str("the position has open exit bids"),
+            Rejection::PositionTfpLow { needed, available } => {
+                write!(f, "the position has {available} TFP free, {needed} needed")
+            }
+            Rejection::ExitBidNotFound => f.write_str("no such exit bid in this round"),
+            Rejection::ExitBidLocked => {
+                f.write_str("inside the lock window only a lower min price (same amount) is accepted")
+            }
+            Rejection::StandingBidNotFound => f.write_str("no such standing bid"),
+            Rejection::RequirementsUnmet { reason } => write!(f, "the node does not meet the requirements: {reason}"),
+            Rejection::CapacityRequestNotFound => f.write_str("no such capacity request"),
+            Rejection::CapacityRequestClosed => f.write_str("the request's offer window has closed"),
+            Rejection::OfferAboveMaxPrice { max, got } => write!(f, "offer {got} CC is above the max price {max} CC"),
+            Rejection::NoCapacity { reasons } => write!(f, "no matching capacity: {}", reasons.join("; ")),
+            Rejection::PoolNotFound => f.write_str("no such farming pool"),
+            Rejection::InvalidPoolRules { reason } => write!(f, "invalid pool rules: {reason}"),
+            Rejection::MembershipConflict { reason } => write!(f, "membership change refused: {reason}"),
+            Rejection::PriceSetByPool => f.write_str("this node's farming pool sets its prices"),
+            Rejection::PriceOutsidePoolPolicy { min, max, got } => {
+                write!(f, "price {got} CC is outside the pool's range {min} to {max} CC")
+            }
+            Rejection::ExitQuotaExceeded { allowed, requested } => {
+                write!(f, "the pool's exit quota allows {allowed} TFP this round, bids would reserve {requested}")
+            }
+            Rejection::InsufficientPoolLiquidity { needed, available } => {
+                write!(f, "pool2.reserve holds {available} TFP, {needed} needed")
+            }
         }
     }
 }

@@ -106,6 +106,10 @@ pub struct State {
     pub(crate) burn_owed_tft: Amount<Tft>,
     pub(crate) tft_rewards_minted: Amount<Tft>,
     pub(crate) commands_applied: u64,
+    pub(crate) settlement: BTreeMap<AccountKey, crate::command::Settlement>,
+    pub(crate) exit: crate::exit::ExitPool,
+    pub(crate) capacity: crate::capacity::CapacityBook,
+    pub(crate) farming: crate::farming::FarmingPools,
 }
 
 impl PartialEq for State {
@@ -122,6 +126,7 @@ impl State {
     pub fn new(genesis: Genesis) -> Self {
         let mut ledger = Ledger::default();
         ledger.register(genesis.params.operator, genesis.start_time);
+        let exit = crate::exit::ExitPool::new(genesis.start_time, genesis.params.exit_round_period_s);
         State {
             params: genesis.params,
             catalogue: genesis.catalogue,
@@ -136,6 +141,10 @@ impl State {
             burn_owed_tft: Amount::ZERO,
             tft_rewards_minted: Amount::ZERO,
             commands_applied: 0,
+            settlement: BTreeMap::new(),
+            exit,
+            capacity: crate::capacity::CapacityBook::default(),
+            farming: crate::farming::FarmingPools::default(),
         }
     }
 
@@ -214,6 +223,37 @@ impl State {
                 }
                 self.apply_tick(*now)
             }
+            Command::ConvertCcToTfp { cc, allow_partial } => {
+                self.apply_convert_cc_to_tfp(signer, *cc, *allow_partial)
+            }
+            Command::ConvertTfpToCc { tfp } => self.apply_convert_tfp_to_cc(signer, *tfp),
+            Command::SetSettlement { settle_in } => Ok(self.apply_set_settlement(signer, *settle_in)),
+            Command::FundExitPool { .. }
+            | Command::OpenPosition { .. }
+            | Command::ClosePosition { .. }
+            | Command::SubmitExitBid { .. }
+            | Command::AmendExitBid { .. }
+            | Command::CancelExitBid { .. } => self.apply_exit(signer, command),
+            Command::PostStandingBid { name, requirements, price_month, quantity, periods } => {
+                self.apply_post_standing_bid(signer, name, requirements, *price_month, *quantity, *periods)
+            }
+            Command::FillStandingBid { bid_id, node_id, n_slices } => {
+                self.apply_fill_standing_bid(signer, *bid_id, *node_id, *n_slices)
+            }
+            Command::CancelStandingBid { bid_id } => self.apply_cancel_standing_bid(signer, *bid_id),
+            Command::PostCapacityRequest { requirements, n_slices, max_price_month, periods, window_s } => self
+                .apply_post_capacity_request(signer, requirements, *n_slices, *max_price_month, *periods, *window_s),
+            Command::OfferCapacity { request_id, node_id, price_month } => {
+                self.apply_offer_capacity(signer, *request_id, *node_id, *price_month)
+            }
+            Command::TakeCapacity { query, n_slices, periods } => {
+                self.apply_take_capacity(signer, query, *n_slices, *periods)
+            }
+            Command::CreateFarmingPool { name, rules } => self.apply_create_pool(signer, name, *rules),
+            Command::SignPoolMembership { pool_id, farm_id, change } => {
+                self.apply_sign_membership(signer, *pool_id, *farm_id, *change)
+            }
+            Command::SetPoolPrice { node_id, price } => self.apply_set_pool_price(signer, *node_id, *price),
         }
     }
 
@@ -561,7 +601,12 @@ impl State {
         if escrowed != escrow {
             return Err(format!("withdrawal escrow holds {escrow} but pending requests total {escrowed}"));
         }
-        self.market.check()
+        self.market.check()?;
+        let pool_tfp = self.ledger.balance(AccountRef::System(SystemAccount::ExitPoolTfp), Asset::Tfp);
+        self.exit.check(pool_tfp)?;
+        let bids = self.ledger.balance(AccountRef::System(SystemAccount::EscrowStandingBids), Asset::Cc);
+        let requests = self.ledger.balance(AccountRef::System(SystemAccount::EscrowCapacityRequests), Asset::Cc);
+        self.capacity.check(bids, requests)
     }
 
     /// Global TFT supply: `tft_supply_external + rewards minted here - TFT burned here` (spec §1).
@@ -617,6 +662,18 @@ impl State {
     /// Commands applied since genesis.
     pub fn commands_applied(&self) -> u64 {
         self.commands_applied
+    }
+    /// Farming pools.
+    pub fn farming(&self) -> &crate::farming::FarmingPools {
+        &self.farming
+    }
+    /// Standing bids and capacity requests.
+    pub fn capacity(&self) -> &crate::capacity::CapacityBook {
+        &self.capacity
+    }
+    /// The exit pool.
+    pub fn exit_pool(&self) -> &crate::exit::ExitPool {
+        &self.exit
     }
     /// Valid prices at the current time, if any.
     pub fn prices(&self) -> Result<Prices, Rejection> {

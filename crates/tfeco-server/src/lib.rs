@@ -5,6 +5,7 @@
 //! it holds no economic rule of its own.
 
 pub mod api;
+pub mod api_exit;
 pub mod datadir;
 pub mod node;
 pub mod openapi;

@@ -110,6 +110,23 @@ impl Client {
         Self::decode(response).await
     }
 
+    /// `GET path` as a signed read (own sealed bids and orders): headers carry the account, a timestamp and
+    /// an ed25519 signature over [`tfeco_core::command::read_signing_bytes`].
+    pub async fn get_signed(&self, path: &str, key: &SigningKey) -> Result<Value, ClientError> {
+        let timestamp = unix_now();
+        let signature = key.sign(&tfeco_core::command::read_signing_bytes(path, timestamp));
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("x-tfeco-account", account_of(key).to_hex())
+            .header("x-tfeco-timestamp", timestamp.to_string())
+            .header("x-tfeco-signature", hex::encode(signature.to_bytes()))
+            .send()
+            .await
+            .map_err(|e| ClientError::Http(e.to_string()))?;
+        Self::decode(response).await
+    }
+
     /// Posts an already signed body (see [`sign_request`]).
     pub async fn post_signed(&self, body: &Value) -> Result<TxOk, ClientError> {
         let response = self

@@ -77,6 +77,12 @@ enum AdminCommand {
         #[arg(long)]
         observed_at: Option<i64>,
     },
+    /// Move USDC from the treasury into the exit pool.
+    FundExitPool {
+        /// USDC.
+        #[arg(long)]
+        usdc: Amount<Usdc>,
+    },
     /// Advance the node's time (manual clock).
     Tick {
         /// New time, unix seconds.
@@ -110,6 +116,7 @@ pub(crate) async fn run(args: AdminArgs) -> anyhow::Result<ExitCode> {
             Command::SubmitPrice { feed, price, observed_at }
         }
         AdminCommand::Tick { now } => Command::Tick { now },
+        AdminCommand::FundExitPool { usdc } => Command::FundExitPool { usdc },
     };
     Ok(crate::wallet::submit_and_print(&client, &key, command, args.json).await)
 }

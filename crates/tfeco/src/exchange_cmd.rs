@@ -1,16 +1,245 @@
-//! placeholder: being written
+//! `tfeco exchange clear`: clears one batch of the in-wallet exchange offline, from a CSV book, with the
+//! core's own [`clear_batch`] (spec `decisions.md` §13), so auditors can re-check a published batch.
+//!
+//! The book is `id,side,quantity,limit_price` ([`parse_book_csv`]); ids keep their original text in the
+//! output. Human output: price, volume, demand, supply, imbalance, quote totals and one line per order.
+//! `--json`: one object with `price` (decimal string or null), `volume` and `fills` (`[{id, filled, …}]`,
+//! decimal strings, in file order) plus the other batch figures.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// Arguments.
+use anyhow::Context;
+use clap::Subcommand;
+use serde::Serialize;
+use tfeco_core::exchange::{
+    clear_batch, parse_book_csv, BatchOutcome, BookEntry, ExchangeError, Order, OrderFill, Side,
+};
+use tfeco_money::{AnyAsset, Bps, Price};
+
+/// Arguments of `tfeco exchange`.
 #[derive(clap::Args)]
 pub(crate) struct Args {
-    /// Print JSON.
+    #[command(subcommand)]
+    command: ExchangeCommand,
+}
+
+#[derive(Subcommand)]
+enum ExchangeCommand {
+    /// Clear one batch from a CSV book at one uniform price and print the price, volume and every fill.
+    Clear(ClearArgs),
+}
+
+/// Arguments of `tfeco exchange clear`.
+#[derive(clap::Args)]
+struct ClearArgs {
+    /// CSV book with the header `id,side,quantity,limit_price`: side buy|sell, quantity in base tokens (at
+    /// most 7 decimals), limit price in quote per base token. Ids are any unique text.
+    #[arg(long)]
+    book: PathBuf,
+    /// The market's previous clearing price (breaks volume and imbalance ties: the closest price wins).
+    #[arg(long)]
+    last_price: Option<Price>,
+    /// Fee per side in basis points of each order's quote amount, rounded up.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=10_000))]
+    fee_bps: u16,
+    /// Print one JSON object.
     #[arg(long)]
     json: bool,
 }
 
 pub(crate) async fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let _ = args.json;
-    anyhow::bail!("not yet implemented")
+    match args.command {
+        ExchangeCommand::Clear(clear) => run_clear(&clear),
+    }
+}
+
+fn run_clear(args: &ClearArgs) -> anyhow::Result<ExitCode> {
+    let path = args.book.display();
+    let text = std::fs::read_to_string(&args.book).with_context(|| format!("cannot read the book {path}"))?;
+    let entries = parse_book_csv(&text).with_context(|| format!("invalid book {path}"))?;
+    let fee = Bps::new(args.fee_bps).context("--fee-bps must be at most 10000")?;
+    let orders: Vec<Order<AnyAsset>> = entries.iter().map(|entry| entry.order).collect();
+    let outcome = clear_batch::<AnyAsset, AnyAsset>(&orders, args.last_price, fee)
+        .map_err(|error| anyhow::anyhow!(describe_error(&entries, error)))
+        .with_context(|| format!("cannot clear the book {path}"))?;
+    // Fills come back in ascending id; the output follows the file.
+    let fill_of = |entry: &BookEntry| -> &OrderFill<AnyAsset, AnyAsset> {
+        let at = outcome.fills.binary_search_by_key(&entry.order.id, |fill| fill.id);
+        &outcome.fills[at.expect("one fill per order")]
+    };
+    if args.json {
+        print_json(args, &entries, &outcome, fill_of)?;
+    } else {
+        print_human(args, &entries, &outcome, fill_of);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The core error with the order's original id and line instead of its numeric id.
+fn describe_error(entries: &[BookEntry], error: ExchangeError) -> String {
+    let id = match error {
+        ExchangeError::DuplicateId { id }
+        | ExchangeError::QuantityNotPositive { id }
+        | ExchangeError::ZeroPrice { id }
+        | ExchangeError::Overflow { id: Some(id) } => id,
+        ExchangeError::Overflow { id: None } => return error.to_string(),
+    };
+    match entries.iter().find(|entry| entry.order.id == id) {
+        Some(entry) => {
+            let what = error.to_string();
+            let what = what.split_once(": ").map_or(what.as_str(), |(_, rest)| rest);
+            format!("line {}: order {:?}: {what}", entry.line, entry.label)
+        }
+        None => error.to_string(),
+    }
+}
+
+/// The `--json` report; fields print in this order.
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    price: Option<String>,
+    volume: String,
+    demand: String,
+    supply: String,
+    imbalance: String,
+    rationed: Option<String>,
+    quote_volume: String,
+    quote_dust: String,
+    fees_total: String,
+    fee_bps: u16,
+    last_price: Option<String>,
+    orders: usize,
+    fills: Vec<JsonFill<'a>>,
+}
+
+/// One order of the `--json` report.
+#[derive(Serialize)]
+struct JsonFill<'a> {
+    id: &'a str,
+    filled: String,
+    side: String,
+    quantity: String,
+    limit_price: String,
+    quote: String,
+    fee: String,
+    settled_quote: String,
+    refund_base: String,
+    refund_quote: String,
+}
+
+fn print_json<'a>(
+    args: &ClearArgs,
+    entries: &'a [BookEntry],
+    outcome: &'a BatchOutcome<AnyAsset, AnyAsset>,
+    fill_of: impl Fn(&'a BookEntry) -> &'a OrderFill<AnyAsset, AnyAsset>,
+) -> anyhow::Result<()> {
+    let fills = entries
+        .iter()
+        .map(|entry| {
+            let fill = fill_of(entry);
+            JsonFill {
+                id: &entry.label,
+                filled: fill.filled.to_string(),
+                side: entry.order.side.to_string(),
+                quantity: entry.order.quantity.to_string(),
+                limit_price: entry.order.limit_price.to_string(),
+                quote: fill.quote.to_string(),
+                fee: fill.fee.to_string(),
+                settled_quote: fill.settled_quote().to_string(),
+                refund_base: fill.refund_base.to_string(),
+                refund_quote: fill.refund_quote.to_string(),
+            }
+        })
+        .collect();
+    let report = JsonReport {
+        price: outcome.price.map(|price| price.to_string()),
+        volume: outcome.volume.to_string(),
+        demand: outcome.demand.to_string(),
+        supply: outcome.supply.to_string(),
+        imbalance: outcome.imbalance.to_string(),
+        rationed: outcome.rationed.map(|side| side.to_string()),
+        quote_volume: outcome.quote_volume.to_string(),
+        quote_dust: outcome.quote_dust.to_string(),
+        fees_total: outcome.fees_total.to_string(),
+        fee_bps: args.fee_bps,
+        last_price: args.last_price.map(|price| price.to_string()),
+        orders: entries.len(),
+        fills,
+    };
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(())
+}
+
+fn print_human<'a>(
+    args: &ClearArgs,
+    entries: &'a [BookEntry],
+    outcome: &'a BatchOutcome<AnyAsset, AnyAsset>,
+    fill_of: impl Fn(&'a BookEntry) -> &'a OrderFill<AnyAsset, AnyAsset>,
+) {
+    let buys = entries.iter().filter(|entry| entry.order.side == Side::Buy).count();
+    let last = args.last_price.map_or_else(|| "none".to_owned(), |price| price.to_string());
+    println!(
+        "book        {} ({} orders: {buys} buy, {} sell), fee {} bps, last price {last}",
+        args.book.display(),
+        entries.len(),
+        entries.len() - buys,
+        args.fee_bps,
+    );
+    match outcome.price {
+        None => println!("price       none: no buy crosses a sell, nothing trades, every escrow is refunded"),
+        Some(price) => {
+            let rationed = match outcome.rationed {
+                Some(side) => format!(" ({side} side long: its marginal price level shares pro rata)"),
+                None => " (balanced)".to_owned(),
+            };
+            println!("price       {price} (quote per base token, one price for every trade)");
+            println!("volume      {}", outcome.volume);
+            println!("demand      {}", outcome.demand);
+            println!("supply      {}", outcome.supply);
+            println!("imbalance   {}{rationed}", outcome.imbalance);
+            println!(
+                "quote       {} paid by buyers before fees, dust {} (buyers round up, sellers down), fees {}",
+                outcome.quote_volume, outcome.quote_dust, outcome.fees_total
+            );
+        }
+    }
+    println!();
+    let header = ["id", "side", "quantity", "limit", "filled", "quote", "fee", "settled", "refund"];
+    let rows: Vec<[String; 9]> = entries
+        .iter()
+        .map(|entry| {
+            let fill = fill_of(entry);
+            let refund = match entry.order.side {
+                Side::Buy => format!("{} quote", fill.refund_quote),
+                Side::Sell => format!("{} base", fill.refund_base),
+            };
+            [
+                entry.label.clone(),
+                entry.order.side.to_string(),
+                entry.order.quantity.to_string(),
+                entry.order.limit_price.to_string(),
+                fill.filled.to_string(),
+                fill.quote.to_string(),
+                fill.fee.to_string(),
+                fill.settled_quote().to_string(),
+                refund,
+            ]
+        })
+        .collect();
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &[String]| {
+        let padded: Vec<String> =
+            cells.iter().zip(widths).map(|(cell, width)| format!("{cell:<width$}")).collect();
+        println!("{}", padded.join("  ").trim_end());
+    };
+    line(&header.map(str::to_owned));
+    for row in &rows {
+        line(row);
+    }
 }

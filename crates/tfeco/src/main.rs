@@ -9,6 +9,7 @@ mod calc_cmd;
 mod data;
 mod demo;
 mod exchange_cmd;
+mod mint_cmd;
 mod serve;
 mod wallet;
 

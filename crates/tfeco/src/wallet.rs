@@ -102,6 +102,105 @@ enum WalletCommand {
     Farm(FarmCommand),
     /// List nodes with prices and free slices.
     Nodes,
+    /// Pool 2 conversions between revenue CC and TFP.
+    #[command(subcommand)]
+    Convert(ConvertCommand),
+    /// How your farmer revenue settles: cc (default) or tfp (converted through Pool 2 when credited).
+    Settle {
+        /// cc or tfp.
+        #[arg(long = "in", value_parser = ["cc", "tfp"])]
+        settle_in: String,
+    },
+    /// Exit-pool positions (TFP locked for time-weighted margin).
+    #[command(subcommand)]
+    Position(PositionCommand),
+    /// Exit-pool Dutch auction: sealed bids, round status and results.
+    #[command(subcommand)]
+    Exit(ExitCommand),
+}
+
+#[derive(Subcommand)]
+enum ConvertCommand {
+    /// Revenue CC to TFP at the oracle price.
+    CcToTfp {
+        /// CC to convert.
+        #[arg(long)]
+        cc: Amount<Cc>,
+        /// Convert what the reserve allows instead of refusing a shortfall.
+        #[arg(long)]
+        partial: bool,
+    },
+    /// TFP to CC at the oracle price.
+    TfpToCc {
+        /// TFP to convert.
+        #[arg(long)]
+        tfp: Amount<Tfp>,
+    },
+}
+
+#[derive(Subcommand)]
+enum PositionCommand {
+    /// Lock TFP as a new position.
+    Open {
+        /// TFP to lock.
+        #[arg(long)]
+        tfp: Amount<Tfp>,
+    },
+    /// Close a position (after the minimum lock), returning its TFP and earned TFP.
+    Close {
+        /// Position id.
+        #[arg(long)]
+        id: u64,
+    },
+    /// List this wallet's positions.
+    List,
+}
+
+#[derive(Subcommand)]
+enum ExitCommand {
+    /// Place a sealed exit bid: sell TFP from a position for USDC at no less than a min price.
+    Bid {
+        /// Position id.
+        #[arg(long)]
+        position: u64,
+        /// USDC wanted.
+        #[arg(long)]
+        usdc: Amount<tfeco_money::Usdc>,
+        /// Lowest acceptable price, USD per TFP.
+        #[arg(long)]
+        min_price: tfeco_money::Price,
+        /// Carry the unfilled part into the next round.
+        #[arg(long)]
+        carry_over: bool,
+    },
+    /// Change a bid (inside the lock window only a lower min price).
+    Amend {
+        /// Bid id.
+        #[arg(long)]
+        bid: u64,
+        /// New USDC amount.
+        #[arg(long)]
+        usdc: Amount<tfeco_money::Usdc>,
+        /// New min price.
+        #[arg(long)]
+        min_price: tfeco_money::Price,
+    },
+    /// Cancel a bid (not inside the lock window).
+    Cancel {
+        /// Bid id.
+        #[arg(long)]
+        bid: u64,
+    },
+    /// Your own open bids (a signed read: bids are sealed).
+    Bids,
+    /// The current round: times, aggregate counts, pool balances.
+    Round,
+    /// Published round results (all, or one with --round).
+    History {
+        /// A round id for its full per-bid result.
+        #[arg(long)]
+        round: Option<u64>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -177,6 +276,17 @@ fn print(json_out: bool, value: &Value, human: impl FnOnce() -> String) {
         println!("{value}");
     } else {
         println!("{}", human());
+    }
+}
+
+/// `GET path` and print it (pretty JSON for people, compact JSON with `--json`).
+pub(crate) async fn show(client: &Client, path: &str, json_out: bool) -> ExitCode {
+    match client.get(path).await {
+        Ok(value) => {
+            print(json_out, &value, || serde_json::to_string_pretty(&value).unwrap_or_default());
+            ExitCode::SUCCESS
+        }
+        Err(error) => report_error(json_out, &error),
     }
 }
 
@@ -318,6 +428,55 @@ pub(crate) async fn run(args: WalletArgs) -> anyhow::Result<ExitCode> {
                 }
                 Err(error) => report_error(json_out, &error),
             });
+        }
+        WalletCommand::Position(PositionCommand::List) => {
+            let account = AccountKey(Keystore::load(&args.keystore)?.public_key()?.to_bytes());
+            return Ok(show(&client, &format!("/v1/exit/positions?owner={account}"), json_out).await);
+        }
+        WalletCommand::Exit(ExitCommand::Round) => return Ok(show(&client, "/v1/exit/round", json_out).await),
+        WalletCommand::Exit(ExitCommand::History { round }) => {
+            let path = match round {
+                Some(id) => format!("/v1/exit/rounds/{id}"),
+                None => "/v1/exit/rounds".to_owned(),
+            };
+            return Ok(show(&client, &path, json_out).await);
+        }
+        WalletCommand::Exit(ExitCommand::Bids) => {
+            let key = unlock(&args.keystore)?;
+            return Ok(match client.get_signed("/v1/exit/bids", &key).await {
+                Ok(value) => {
+                    print(json_out, &value, || serde_json::to_string_pretty(&value).unwrap_or_default());
+                    ExitCode::SUCCESS
+                }
+                Err(error) => report_error(json_out, &error),
+            });
+        }
+        WalletCommand::Convert(ConvertCommand::CcToTfp { cc, partial }) => {
+            Command::ConvertCcToTfp { cc, allow_partial: partial }
+        }
+        WalletCommand::Convert(ConvertCommand::TfpToCc { tfp }) => Command::ConvertTfpToCc { tfp },
+        WalletCommand::Settle { settle_in } => Command::SetSettlement {
+            settle_in: if settle_in == "tfp" {
+                tfeco_core::command::Settlement::Tfp
+            } else {
+                tfeco_core::command::Settlement::Cc
+            },
+        },
+        WalletCommand::Position(PositionCommand::Open { tfp }) => Command::OpenPosition { tfp },
+        WalletCommand::Position(PositionCommand::Close { id }) => {
+            Command::ClosePosition { position_id: tfeco_core::ids::PositionId(id) }
+        }
+        WalletCommand::Exit(ExitCommand::Bid { position, usdc, min_price, carry_over }) => Command::SubmitExitBid {
+            position_id: tfeco_core::ids::PositionId(position),
+            usdc,
+            min_price,
+            carry_over,
+        },
+        WalletCommand::Exit(ExitCommand::Amend { bid, usdc, min_price }) => {
+            Command::AmendExitBid { bid_id: tfeco_core::ids::ExitBidId(bid), usdc, min_price }
+        }
+        WalletCommand::Exit(ExitCommand::Cancel { bid }) => {
+            Command::CancelExitBid { bid_id: tfeco_core::ids::ExitBidId(bid) }
         }
         WalletCommand::Register => Command::RegisterAccount {},
         WalletCommand::Send { asset, to, amount } => Command::Transfer { asset, to, amount },

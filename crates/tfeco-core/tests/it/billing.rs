@@ -53,7 +53,10 @@ fn closed(h: &Harness, lease: tfeco_core::LeaseId) -> Option<(CloseReason, i64)>
 fn monthly_lease_is_charged_at_opening_and_again_720_hours_later() {
     let Setup { mut h, farmer, tenant, node } = setup("Mini AI 1", "100");
     fund_cc(&mut h, tenant, tokens(200));
-    let events = h.apply(tenant, Command::OpenLease { node_id: node, n_slices: 1, billing: Billing::Monthly, periods: None });
+    let events = h.apply(
+        tenant,
+        Command::OpenLease { node_id: node, n_slices: 1, billing: Billing::Monthly, periods: None },
+    );
     let lease = match events.first() {
         Some(Event::LeaseOpened { lease_id, period_charge, .. }) => {
             assert_eq!(*period_charge, cc("100"));
@@ -83,7 +86,8 @@ fn hourly_lease_is_charged_once_per_hour_by_a_daily_tick() {
     let Setup { mut h, farmer, tenant, node } = setup("Mini 1", "6");
     let m = model("Mini 1");
     let params = h.state.params().clone();
-    let hourly = hourly_charge(cc("6"), m.slice_price_min_month, m.slice_price_max_month, 2, &params).unwrap();
+    let hourly =
+        hourly_charge(cc("6"), m.slice_price_min_month, m.slice_price_max_month, 2, &params).unwrap();
     // 2 slices at 6 CC: 12 / 720 * premium(6) = 12 / 720 * (2 - 0.5 * 4.8 / 10.8) -> rounded up once.
     assert_eq!(hourly.units(), ceil_div(2 * 6 * TOKEN * (4 * 108 - 48), 1440 * 108));
     fund_cc(&mut h, tenant, tokens(10));
@@ -108,7 +112,9 @@ fn unpaid_period_enters_grace_and_a_top_up_inside_grace_resumes_and_charges_it()
 
     let events = h.tick_to(START + MONTH);
     assert!(charges(&events).is_empty(), "nothing charged without funds");
-    assert!(events.contains(&Event::LeaseGraceStarted { lease_id: lease, grace_until: START + MONTH + GRACE }));
+    assert!(
+        events.contains(&Event::LeaseGraceStarted { lease_id: lease, grace_until: START + MONTH + GRACE })
+    );
     assert_eq!(h.lease(lease).status, LeaseStatus::Grace { since: START + MONTH });
     assert_eq!(h.balance(farmer, Asset::Cc), tokens(80), "the farmer is not paid for the unpaid period");
     assert_eq!(h.free_slices(node), 3, "the slice stays reserved during grace");
@@ -139,7 +145,11 @@ fn grace_running_out_closes_the_lease_for_insufficient_funds_and_frees_its_slice
 
     let events = h.tick_to(START + MONTH + GRACE);
     let at = START + MONTH + GRACE;
-    assert!(events.contains(&Event::LeaseClosed { lease_id: lease, reason: CloseReason::InsufficientFunds, at }));
+    assert!(events.contains(&Event::LeaseClosed {
+        lease_id: lease,
+        reason: CloseReason::InsufficientFunds,
+        at
+    }));
     assert_eq!(closed(&h, lease), Some((CloseReason::InsufficientFunds, at)));
     assert_eq!(h.free_slices(node), 4, "the slices are free again");
     assert_eq!(h.balance(farmer, Asset::Cc), tokens(80), "only the paid period reached the farmer");
@@ -184,7 +194,11 @@ fn cancelling_a_monthly_lease_ends_it_at_the_period_end_without_refund() {
     assert_eq!(h.free_slices(node), 3, "the slice is used until the period ends");
     let events = h.tick_to(START + MONTH);
     assert!(charges(&events).is_empty(), "the next period is not charged");
-    assert!(events.contains(&Event::LeaseClosed { lease_id: lease, reason: CloseReason::Cancelled, at: START + MONTH }));
+    assert!(events.contains(&Event::LeaseClosed {
+        lease_id: lease,
+        reason: CloseReason::Cancelled,
+        at: START + MONTH
+    }));
     assert_eq!(h.balance(tenant, Asset::Cc), tokens(200));
     assert_eq!(h.free_slices(node), 4);
     assert_eq!(h.reject(tenant, Command::CancelLease { lease_id: lease }).code(), "lease_not_open");
@@ -213,7 +227,11 @@ fn a_lease_of_n_periods_expires_after_n_charges() {
 
     let events = h.advance(5 * HOUR);
     assert_eq!(charges(&events), vec![(lease, START + HOUR, hourly), (lease, START + 2 * HOUR, hourly)]);
-    assert!(events.contains(&Event::LeaseClosed { lease_id: lease, reason: CloseReason::Expired, at: START + 3 * HOUR }));
+    assert!(events.contains(&Event::LeaseClosed {
+        lease_id: lease,
+        reason: CloseReason::Expired,
+        at: START + 3 * HOUR
+    }));
     assert_eq!(h.lease(lease).periods_paid, 3);
     assert_eq!(h.lease(lease).total_paid, Amount::<Cc>::from_units(3 * hourly));
     assert_eq!(h.balance(tenant, Asset::Cc), tokens(100) - 3 * hourly);
@@ -258,11 +276,31 @@ fn revenue_burn_waits_for_valid_prices_and_then_uses_them() {
     assert_eq!(h.state.burn_pending_cc(), cc("10"));
     assert_eq!(h.burned(Asset::Tft), tft_burned_at_open);
 
-    h.set_prices("0.02", "4100");
+    h.set_prices("0.025", "4100");
     assert_eq!(h.state.burn_pending_cc(), Amount::ZERO);
-    let expected = tft_for_cc_floor(tokens(10), "0.02", "4100");
+    let expected = tft_for_cc_floor(tokens(10), "0.025", "4100");
+    assert_eq!(expected, 527_272_243, "10 CC * (4100 / 31103.4768 / 1000) / 0.025, rounded down");
     assert_eq!(h.burned(Asset::Tft) - tft_burned_at_open, expected);
+    assert_eq!(h.state.burn_owed_tft(), Amount::ZERO);
     assert_eq!(h.burned(Asset::Tfp), h.burned(Asset::Tft));
+}
+
+#[test]
+fn a_renewal_charged_by_tick_with_fresh_prices_burns_its_tft_in_the_same_tick() {
+    let Setup { mut h, tenant, node, .. } = setup("Mini AI 1", "100");
+    fund_cc(&mut h, tenant, tokens(200));
+    h.open_lease(tenant, node, 1, Billing::Monthly, None);
+    let tft_burned_at_open = h.burned(Asset::Tft);
+    h.tick_to(START + MONTH - 600);
+    h.set_prices("0.025", "4100"); // ten minutes old at the renewal: still fresh
+
+    let events = h.tick_to(START + MONTH);
+    let expected = tft_for_cc_floor(tokens(10), "0.025", "4100");
+    let burn =
+        Event::RevenueBurned { cc: cc("10"), tft: Amount::from_units(expected), tft_owed: Amount::ZERO };
+    assert!(events.contains(&burn), "{events:?}");
+    assert_eq!(h.burned(Asset::Tft) - tft_burned_at_open, expected);
+    assert_eq!(h.state.burn_pending_cc(), Amount::ZERO);
 }
 
 #[test]

@@ -27,7 +27,8 @@ pub(crate) const MONTH: i64 = 720 * HOUR;
 pub(crate) const GRACE: i64 = 72 * HOUR;
 
 /// The repository's copy of the Q4 2025 node catalogue (compiled in; nothing is read at run time).
-pub(crate) const CATALOGUE_CSV: &str = include_str!("../../../../data/node-catalogue/tfgrid-nodes-q4-2025.csv");
+pub(crate) const CATALOGUE_CSV: &str =
+    include_str!("../../../../data/node-catalogue/tfgrid-nodes-q4-2025.csv");
 /// The repository's copy of the monthly gold price series.
 pub(crate) const GOLD_CSV: &str = include_str!("../../../../data/gold-prices/monthly.csv");
 
@@ -222,7 +223,10 @@ impl Harness {
     pub(crate) fn enter_fiat(&mut self, to: AccountKey, usd_units: i128) -> Receipt {
         let payment_id = self.external_id("payment");
         let operator = self.operator;
-        self.apply(operator, Command::EnterWithFiat { to, usd: Amount::<Usdc>::from_units(usd_units), payment_id })
+        self.apply(
+            operator,
+            Command::EnterWithFiat { to, usd: Amount::<Usdc>::from_units(usd_units), payment_id },
+        )
     }
 
     /// Registers a farm for `farmer` (registered) with a fresh name.
@@ -236,7 +240,13 @@ impl Harness {
     }
 
     /// Registers a catalogue node in `farm_id` and lists it at `price_month` CC per slice-month.
-    pub(crate) fn node(&mut self, farmer: AccountKey, farm_id: FarmId, model: &str, price_month: &str) -> NodeId {
+    pub(crate) fn node(
+        &mut self,
+        farmer: AccountKey,
+        farm_id: FarmId,
+        model: &str,
+        price_month: &str,
+    ) -> NodeId {
         let spec = NodeSpec::Model { model: model.to_owned() };
         let events = self.apply(farmer, Command::RegisterNode { farm_id, spec, offered_slices: None });
         let node_id = match events.as_slice() {
@@ -293,7 +303,10 @@ impl Harness {
         let mut fresh = State::new(self.genesis.clone());
         for (i, envelope) in self.accepted.iter().enumerate() {
             if let Err(r) = fresh.apply(envelope) {
-                panic!("replay: envelope {i} ({:?}) accepted live but rejected on replay: {r:?}", envelope.command);
+                panic!(
+                    "replay: envelope {i} ({:?}) accepted live but rejected on replay: {r:?}",
+                    envelope.command
+                );
             }
         }
         fresh.state_hash()

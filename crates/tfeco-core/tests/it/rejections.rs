@@ -42,7 +42,10 @@ fn slice_price_outside_the_band_is_refused() {
     let set = |p: &str| Command::SetSlicePrice { node_id: node, price: cc(p) };
     let rejection = h.reject(farmer, set("100.0000001"));
     assert_eq!(rejection.code(), "price_out_of_band");
-    assert_eq!(rejection, Rejection::PriceOutOfBand { min: cc("10"), max: cc("100"), got: cc("100.0000001") });
+    assert_eq!(
+        rejection,
+        Rejection::PriceOutOfBand { min: cc("10"), max: cc("100"), got: cc("100.0000001") }
+    );
     assert_eq!(h.reject(farmer, set("9.9999999")).code(), "price_out_of_band");
     assert_eq!(h.reject(farmer, set("0")).code(), "price_out_of_band");
     h.apply(farmer, set("100"));
@@ -156,7 +159,11 @@ fn price_dependent_commands_are_unavailable_without_fresh_prices() {
     let unlock = Command::UnlockTfp { tfp: Amount::<Tfp>::from_units(1) };
     assert_eq!(h.reject(alice, unlock).code(), "price_unavailable");
     let operator = h.operator;
-    let fiat = Command::EnterWithFiat { to: alice, usd: Amount::<Usdc>::from_units(tokens(1)), payment_id: "p".to_owned() };
+    let fiat = Command::EnterWithFiat {
+        to: alice,
+        usd: Amount::<Usdc>::from_units(tokens(1)),
+        payment_id: "p".to_owned(),
+    };
     assert_eq!(h.reject(operator, fiat), Rejection::PriceUnavailable { feed: PriceFeed::GoldUsdPerOz });
 
     // Only one feed fresh is not enough for a TFT entry.
@@ -170,9 +177,14 @@ fn price_dependent_commands_are_unavailable_without_fresh_prices() {
 fn invalid_price_submissions_are_refused() {
     let mut h = Harness::new();
     let operator = h.operator;
-    let submit = |p: &str, observed_at| Command::SubmitPrice { feed: PriceFeed::TftUsd, price: price(p), observed_at };
+    let submit =
+        |p: &str, observed_at| Command::SubmitPrice { feed: PriceFeed::TftUsd, price: price(p), observed_at };
     assert_eq!(h.reject(operator, submit("0", START)).code(), "price_invalid");
-    assert_eq!(h.reject(operator, submit("0.01", START + 1)).code(), "price_invalid", "observed in the future");
+    assert_eq!(
+        h.reject(operator, submit("0.01", START + 1)).code(),
+        "price_invalid",
+        "observed in the future"
+    );
     h.apply(operator, submit("0.01", START));
     assert_eq!(h.reject(operator, submit("0.02", START)).code(), "price_invalid", "not newer");
 }
@@ -192,6 +204,12 @@ fn a_node_below_the_minimum_specs_is_refused() {
     // Custom band: max(4 GB, 32 / 4 GB) per slice x 0.3..3 CC per GB = 2.4..24 CC.
     let registered = h.state.market().nodes().values().next().unwrap();
     assert_eq!((registered.band_min, registered.band_max), (cc("2.4"), cc("24")));
+    // 16 GB in 8 slices is 2 GB per slice, priced as the 4 GB floor: 1.2..12 CC.
+    let small =
+        Resources { cpu_cores: 8, passmark: 3_200, mem_gb: 16, ssd_gb: 1_000, ai_mem_gb: 0, ai_tps: 0 };
+    h.apply(farmer, node(NodeSpec::Custom { resources: small, slices: 8 }));
+    let registered = h.state.market().nodes().values().last().unwrap();
+    assert_eq!((registered.band_min, registered.band_max, registered.slices), (cc("1.2"), cc("12"), 8));
     let unknown = node(NodeSpec::Model { model: "Mini 4".to_owned() });
     assert_eq!(h.reject(farmer, unknown).code(), "unknown_model");
 }
@@ -201,13 +219,21 @@ fn operator_only_commands_are_refused_to_others() {
     let mut h = priced();
     let alice = h.register(10);
     let now = h.state.now();
-    assert_eq!(h.reject(alice, Command::Tick { now: now + 1 }), Rejection::NotAuthorized { role: "operator".to_owned() });
+    assert_eq!(
+        h.reject(alice, Command::Tick { now: now + 1 }),
+        Rejection::NotAuthorized { role: "operator".to_owned() }
+    );
     let submit = Command::SubmitPrice { feed: PriceFeed::TftUsd, price: price("0.02"), observed_at: now };
     assert_eq!(h.reject(alice, submit).code(), "not_authorized");
-    let deposit =
-        Command::AttestDeposit { asset: Asset::Tft, to: alice, amount: any_units(1), external_tx_id: "x".to_owned() };
+    let deposit = Command::AttestDeposit {
+        asset: Asset::Tft,
+        to: alice,
+        amount: any_units(1),
+        external_tx_id: "x".to_owned(),
+    };
     assert_eq!(h.reject(alice, deposit).code(), "not_authorized");
-    let fiat = Command::EnterWithFiat { to: alice, usd: Amount::<Usdc>::from_units(1), payment_id: "x".to_owned() };
+    let fiat =
+        Command::EnterWithFiat { to: alice, usd: Amount::<Usdc>::from_units(1), payment_id: "x".to_owned() };
     assert_eq!(h.reject(alice, fiat).code(), "not_authorized");
     assert_eq!(h.state.now(), now);
 }

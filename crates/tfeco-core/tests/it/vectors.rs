@@ -171,8 +171,11 @@ fn lease_split_vectors_a_monthly_lease_charge_is_split_end_to_end() {
         let farmer = h.register(20);
         let farm = h.farm(farmer);
         let node_spec = tfeco_core::NodeSpec::Model { model: v.model.clone() };
-        let events = h.apply(farmer, Command::RegisterNode { farm_id: farm, spec: node_spec, offered_slices: None });
-        let Some(Event::NodeRegistered { node_id, .. }) = events.first() else { panic!("{}: {events:?}", v.id) };
+        let events =
+            h.apply(farmer, Command::RegisterNode { farm_id: farm, spec: node_spec, offered_slices: None });
+        let Some(Event::NodeRegistered { node_id, .. }) = events.first() else {
+            panic!("{}: {events:?}", v.id)
+        };
         let node_id = *node_id;
         let set_price = Command::SetSlicePrice { node_id, price: cc(&v.price) };
         if let Some(code) = &v.expect_rejection {
@@ -187,7 +190,12 @@ fn lease_split_vectors_a_monthly_lease_charge_is_split_end_to_end() {
         assert_eq!(h.balance(tenant, Asset::Cc), cc_before, "{}: tenant CC before", v.id);
         let cc_burned_before = h.burned(Asset::Cc);
 
-        let open = Command::OpenLease { node_id, n_slices: v.slices, billing: tfeco_core::Billing::Monthly, periods: None };
+        let open = Command::OpenLease {
+            node_id,
+            n_slices: v.slices,
+            billing: tfeco_core::Billing::Monthly,
+            periods: None,
+        };
         let events = h.apply(tenant, open);
 
         let expect = |field: &Option<String>| units(field.as_deref().expect("field present"));
@@ -230,8 +238,12 @@ fn hourly_vectors_match_the_table() {
         let (min, max) = (m.slice_price_min_month, m.slice_price_max_month);
         let got = hourly_charge(cc(&v.price), min, max, v.slices, &params).expect("no overflow");
         assert_eq!(got, cc(&v.hourly), "{} at {} x{}", v.model, v.price, v.slices);
-        let independent =
-            expected_hourly(units(&v.price) as u128, min.units() as u128, max.units() as u128, v.slices.into());
+        let independent = expected_hourly(
+            units(&v.price) as u128,
+            min.units() as u128,
+            max.units() as u128,
+            v.slices.into(),
+        );
         assert_eq!(got.units() as u128, independent, "{} at {}: independent formula", v.model, v.price);
     }
 }
@@ -265,7 +277,8 @@ fn cc_price_vectors_from_the_gold_series() {
     let (latest_month, latest) = series.last().expect("non-empty").clone();
     assert_eq!((latest_month.as_str(), latest), ("2026-06", price("4228")), "P1-1 uses the latest row");
     for v in vectors().cc_price {
-        let (_, gold) = series.iter().find(|(m, _)| *m == v.month).unwrap_or_else(|| panic!("no row {}", v.month));
+        let (_, gold) =
+            series.iter().find(|(m, _)| *m == v.month).unwrap_or_else(|| panic!("no row {}", v.month));
         assert_eq!(*gold, price(&v.gold_usd_per_oz), "{}: the gold row", v.month);
         let usd = CcPrice::from_gold(*gold).usd();
         assert_eq!(usd.to_string_rounded(5), v.cc_usd_rounded_5, "{}: cc_usd", v.month);

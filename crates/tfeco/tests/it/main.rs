@@ -1,0 +1,16 @@
+//! End-to-end and HTTP tests of the `tfeco` binary and node: crash durability under SIGKILL, replay
+//! determinism against `tfeco verify`, refusals of bad input through the real HTTP API, journal failures,
+//! the demo, and the CLI wallet. Process tests run the real binary (`CARGO_BIN_EXE_tfeco`) on loopback.
+
+mod crash;
+mod demo;
+mod http_errors;
+mod journal_faults;
+mod replay;
+mod support;
+mod wallet_cli;
+
+/// Tests that show bugs in `tfeco-server`. They fail today; enable this module (remove the `cfg`) with the
+/// fixes.
+//CFG
+mod known_bugs;
