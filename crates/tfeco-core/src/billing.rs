@@ -189,9 +189,12 @@ impl State {
         for lease_id in due {
             self.bill_lease(lease_id, &mut events);
         }
+        self.apply_due_param_changes(&mut events);
         self.close_capacity_requests(&mut events);
         self.settle_pending_burn(&mut events);
         self.run_exit_rounds(&mut events);
+        self.close_minting_periods(&mut events);
+        self.release_vesting(&mut events);
         Ok(events)
     }
 

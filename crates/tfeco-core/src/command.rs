@@ -10,6 +10,8 @@ use tfeco_money::{Amount, AnyAsset, Asset, Cc, Price, Tfp, Tft, Usdc};
 
 use crate::capacity::{Requirements, SearchQuery};
 use crate::catalogue::Resources;
+use crate::governance::ParamUpdate;
+use crate::rewards::UptimeSample;
 use crate::farming::{MembershipChange, PoolRules};
 use crate::ids::{AccountKey, ExitBidId, FarmId, LeaseId, NodeId, PositionId, WithdrawalId};
 
@@ -319,6 +321,37 @@ pub enum Command {
         /// CC per slice-month.
         price: Amount<Cc>,
     },
+    /// The farmer names the registered key its node signs uptime reports with.
+    SetNodeKey {
+        /// The node.
+        node_id: NodeId,
+        /// The node's key.
+        node_key: AccountKey,
+    },
+    /// A node reports uptime samples (signed by its node key), at most `max_uptime_reports_per_command`.
+    ReportUptime {
+        /// The node.
+        node_id: NodeId,
+        /// Samples in time order.
+        reports: Vec<UptimeSample>,
+    },
+    /// A guardian signs a minting report's hash; the threshold mints (spec §11).
+    SignMintReport {
+        /// The period.
+        period: u32,
+        /// The report hash the guardian re-computed (hex).
+        report_hash: String,
+    },
+    /// A guardian proposes a parameter change (its proposal is its signature).
+    ProposeParamChange {
+        /// The change.
+        update: ParamUpdate,
+    },
+    /// A guardian signs a pending parameter change.
+    SignParamChange {
+        /// The change.
+        change_id: u64,
+    },
     /// Instant take: leases `n_slices` on the cheapest node matching the query at its listed price.
     TakeCapacity {
         /// Requirements, price ceiling and billing mode.
@@ -379,6 +412,11 @@ impl Command {
             Command::CreateFarmingPool { .. } => "create_farming_pool",
             Command::SignPoolMembership { .. } => "sign_pool_membership",
             Command::SetPoolPrice { .. } => "set_pool_price",
+            Command::SetNodeKey { .. } => "set_node_key",
+            Command::ReportUptime { .. } => "report_uptime",
+            Command::SignMintReport { .. } => "sign_mint_report",
+            Command::ProposeParamChange { .. } => "propose_param_change",
+            Command::SignParamChange { .. } => "sign_param_change",
         }
     }
 }

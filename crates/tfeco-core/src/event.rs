@@ -383,6 +383,87 @@ pub enum Event {
         /// Join or leave.
         change: crate::farming::MembershipChange,
     },
+    /// A node's report key was set.
+    NodeKeySet {
+        /// The node.
+        node_id: crate::ids::NodeId,
+        /// The key.
+        key: AccountKey,
+    },
+    /// Uptime reports were recorded.
+    UptimeReported {
+        /// The node.
+        node_id: crate::ids::NodeId,
+        /// Reports in the batch.
+        reports: u32,
+        /// Violations detected.
+        violations: u32,
+    },
+    /// A minting period closed into a report awaiting guardian signatures.
+    MintReportClosed {
+        /// The period.
+        period: u32,
+        /// Nodes with a receipt.
+        nodes: u32,
+        /// Total to mint.
+        total: Amount<Tft>,
+        /// Report hash (hex).
+        hash: String,
+        /// Scaled down to stay under the supply cap.
+        scaled_to_cap: bool,
+    },
+    /// A guardian signed a minting report.
+    MintReportSigned {
+        /// The period.
+        period: u32,
+        /// Valid signatures so far.
+        signatures: u32,
+        /// Needed.
+        threshold: u32,
+    },
+    /// Rewards were minted into vesting.
+    RewardsMinted {
+        /// The period.
+        period: u32,
+        /// TFT minted.
+        total: Amount<Tft>,
+    },
+    /// Vested rewards were released to a farm owner.
+    RewardsReleased {
+        /// The node.
+        node_id: crate::ids::NodeId,
+        /// The farm owner.
+        owner: AccountKey,
+        /// TFT released.
+        tft: Amount<Tft>,
+    },
+    /// A parameter change was proposed.
+    ParamChangeProposed {
+        /// The change.
+        change_id: u64,
+    },
+    /// A guardian signed a parameter change.
+    ParamChangeSigned {
+        /// The change.
+        change_id: u64,
+    },
+    /// A parameter change reached the threshold.
+    ParamChangeApproved {
+        /// The change.
+        change_id: u64,
+        /// When it takes effect.
+        effective_at: i64,
+    },
+    /// A parameter change took effect.
+    ParamChangeApplied {
+        /// The change.
+        change_id: u64,
+    },
+    /// A parameter change no longer validated when due and was dropped.
+    ParamChangeDropped {
+        /// The change.
+        change_id: u64,
+    },
     /// A farmer chose how revenue settles.
     SettlementSet {
         /// The account.

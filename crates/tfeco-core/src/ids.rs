@@ -97,11 +97,13 @@ pub enum SystemAccount {
     EscrowStandingBids,
     /// CC escrowed by open capacity requests (reverse auctions).
     EscrowCapacityRequests,
+    /// Minted node rewards not yet vested (spec §11 lock-up).
+    VestingLocked,
 }
 
 impl SystemAccount {
     /// All system accounts in canonical order.
-    pub const ALL: [SystemAccount; 8] = [
+    pub const ALL: [SystemAccount; 9] = [
         SystemAccount::Vault,
         SystemAccount::Pool2Reserve,
         SystemAccount::ExitPoolUsdc,
@@ -110,6 +112,7 @@ impl SystemAccount {
         SystemAccount::EscrowWithdrawals,
         SystemAccount::EscrowStandingBids,
         SystemAccount::EscrowCapacityRequests,
+        SystemAccount::VestingLocked,
     ];
 
     /// Stable name, as in the spec: `vault`, `pool2.reserve`, `exit_pool.usdc`, `exit_pool.tfp`,
@@ -124,6 +127,7 @@ impl SystemAccount {
             SystemAccount::EscrowWithdrawals => "escrow.withdrawals",
             SystemAccount::EscrowStandingBids => "escrow.standing_bids",
             SystemAccount::EscrowCapacityRequests => "escrow.capacity_requests",
+            SystemAccount::VestingLocked => "vesting.locked",
         }
     }
 

@@ -16,6 +16,7 @@ pub mod event;
 pub mod exchange;
 pub mod exit;
 pub mod farming;
+pub mod governance;
 pub mod ids;
 pub mod ledger;
 pub mod market;
@@ -24,6 +25,7 @@ pub mod oracle;
 pub mod params;
 pub mod pools;
 pub mod rejection;
+pub mod rewards;
 pub mod roi;
 pub mod state;
 

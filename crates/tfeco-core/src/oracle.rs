@@ -68,13 +68,13 @@ impl Oracle {
     /// `[tft_usd_min, tft_usd_max]`. With an even count the lower median is used (no rounding needed).
     pub fn effective(&self, feed: PriceFeed, params: &Params, now: i64) -> Result<Price, Rejection> {
         let mut fresh: Vec<Price> = params
-            .oracle_submitters
+            .guardians
             .iter()
             .filter_map(|key| self.latest.get(&(feed, *key)))
             .filter(|s| s.observed_at <= now && now - s.observed_at <= params.oracle_max_age_s)
             .map(|s| s.price)
             .collect();
-        if fresh.is_empty() || (fresh.len() as u64) < u64::from(params.oracle_quorum) {
+        if fresh.is_empty() || (fresh.len() as u64) < u64::from(params.oracle_quorum()) {
             return Err(Rejection::PriceUnavailable { feed });
         }
         fresh.sort_unstable();

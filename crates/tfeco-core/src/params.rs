@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use tfeco_money::{Amount, Bps, Cc, Price, Ratio, Tft};
 
 use crate::ids::AccountKey;
+use crate::minting::{CapacityRules, SeedLockRule, UptimeRules, V3Rules, VestingRule};
 
 /// Who receives a share of a capacity payment (spec `decisions.md` §7).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -57,14 +58,15 @@ pub struct Params {
     pub set_name: String,
     /// The operator: runs the node and submits `Tick` (§2).
     pub operator: AccountKey,
-    /// Keys whose attestations of external deposits/withdrawals count (operator for now; guardians later, §12).
-    pub attestors: Vec<AccountKey>,
-    /// Attestations needed before a deposit or withdrawal executes.
-    pub attestation_threshold: u32,
-    /// Keys allowed to submit oracle prices (§3).
-    pub oracle_submitters: Vec<AccountKey>,
-    /// Fresh submissions needed for a valid price (§3; the guardian threshold once guardians exist).
-    pub oracle_quorum: u32,
+    /// The guardian set (§12): they attest external deposits and withdrawals, submit oracle prices, sign
+    /// minting reports and parameter changes. Default: the operator alone until a set is configured.
+    pub guardians: Vec<AccountKey>,
+    /// Signatures needed (`None`: `ceil(2n/3)`, 6 of 9).
+    pub guardian_threshold: Option<u32>,
+    /// Fresh oracle submissions needed for a valid price (`None`: the guardian threshold, §3).
+    pub oracle_quorum: Option<u32>,
+    /// A parameter change takes effect this long after reaching the threshold (default 24 h, §12).
+    pub param_delay_s: i64,
     /// A submission older than this is ignored (default 1 h).
     pub oracle_max_age_s: i64,
     /// Lower clamp of the effective TFT price (§3).
@@ -146,9 +148,58 @@ pub struct Params {
     pub max_slices_per_bid: u32,
     /// Longest offer window of a capacity request (default 30 days).
     pub max_request_window_s: i64,
+    /// Node rewards: whether minting periods close into reports (§11).
+    pub minting_enabled: bool,
+    /// The reward rule set: `v3` (exact) or `capacity` (§11).
+    pub reward_rules: RewardRules,
+    /// Uptime report rules (40-minute interval, 60 s grace, 120 s clock skew).
+    pub uptime_rules: UptimeRules,
+    /// Lock-up and vesting of minted rewards: the seed rule or `release_36m` (§11).
+    pub vesting_rule: VestingRule,
+    /// A period is closed at the first Tick this long after its end (the last report's credit may reach
+    /// back one interval plus grace: 2,460 s).
+    pub mint_close_delay_s: i64,
+    /// Most uptime reports in one command.
+    pub max_uptime_reports_per_command: u32,
+}
+
+/// The reward rule set (spec §11), selected by parameter.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RewardRules {
+    /// The exact v3 rules (CU/SU/NU/IPv4, thresholds, linear scaling, certified bonus, connection price).
+    V3(V3Rules),
+    /// Per GB memory / TB SSD / TB HDD / TB network per month.
+    Capacity(CapacityRules),
+}
+
+impl RewardRules {
+    /// Stable name: `v3` or `capacity`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            RewardRules::V3(_) => "v3",
+            RewardRules::Capacity(_) => "capacity",
+        }
+    }
 }
 
 impl Params {
+    /// Guardian signatures needed: the configured threshold, or `ceil(2n/3)` (at least 1).
+    pub fn guardian_threshold(&self) -> u32 {
+        let n = self.guardians.len() as u32;
+        self.guardian_threshold.unwrap_or((2 * n).div_ceil(3)).max(1)
+    }
+
+    /// Fresh oracle submissions needed: `oracle_quorum`, or the guardian threshold.
+    pub fn oracle_quorum(&self) -> u32 {
+        self.oracle_quorum.unwrap_or_else(|| self.guardian_threshold()).max(1)
+    }
+
+    /// `true` when `key` is a guardian.
+    pub fn is_guardian(&self, key: &AccountKey) -> bool {
+        self.guardians.contains(key)
+    }
+
     /// The default parameter set `tfgrid4-2025` (the October 2025 economics) with the given operator key,
     /// which is also the only attestor, oracle submitter and fiat payment key until guardians exist.
     pub fn tfgrid4_2025(operator: AccountKey) -> Self {
@@ -157,10 +208,10 @@ impl Params {
         Params {
             set_name: "tfgrid4-2025".to_owned(),
             operator,
-            attestors: vec![operator],
-            attestation_threshold: 1,
-            oracle_submitters: vec![operator],
-            oracle_quorum: 1,
+            guardians: vec![operator],
+            guardian_threshold: None,
+            oracle_quorum: None,
+            param_delay_s: 86_400,
             oracle_max_age_s: 3_600,
             tft_usd_min: price("0.001"),
             tft_usd_max: price("1"),
@@ -200,6 +251,12 @@ impl Params {
             exit_history_rounds: 52,
             max_slices_per_bid: 100_000,
             max_request_window_s: 30 * 86_400,
+            minting_enabled: true,
+            reward_rules: RewardRules::V3(V3Rules::default()),
+            uptime_rules: UptimeRules::default(),
+            vesting_rule: VestingRule::Seed(SeedLockRule::default()),
+            mint_close_delay_s: 2_460,
+            max_uptime_reports_per_command: 1_000,
         }
     }
 }

@@ -226,6 +226,33 @@ pub enum Rejection {
         /// TFP the member's bids would reserve.
         requested: Amount<Tfp>,
     },
+    /// This guardian already signed this subject; a signature counts once.
+    DuplicateSignature,
+    /// No such minting report.
+    ReportNotFound,
+    /// The signed hash is not the report's hash (an altered report does not mint).
+    ReportHashMismatch {
+        /// The report's hash.
+        expected: String,
+    },
+    /// The report was already minted.
+    ReportAlreadyMinted,
+    /// No pending parameter change with this id.
+    ParamChangeNotFound,
+    /// The parameter change is invalid.
+    ParamChangeInvalid {
+        /// Why.
+        reason: String,
+    },
+    /// An uptime report was refused (not after the previous one, in a closed period, in the future, ...).
+    UptimeReportInvalid {
+        /// Index of the first bad report in the batch.
+        index: u32,
+        /// Why.
+        reason: String,
+    },
+    /// The signer is not this node's key, or the key is already used by another node.
+    NodeKeyMismatch,
     /// Pool 2's reserve cannot cover the conversion and no partial fill was allowed (spec §5).
     InsufficientPoolLiquidity {
         /// TFP needed.
@@ -283,6 +310,14 @@ impl Rejection {
             Rejection::CapacityRequestClosed => "capacity_request_closed",
             Rejection::OfferAboveMaxPrice { .. } => "offer_above_max_price",
             Rejection::NoCapacity { .. } => "no_capacity",
+            Rejection::DuplicateSignature => "duplicate_signature",
+            Rejection::ReportNotFound => "report_not_found",
+            Rejection::ReportHashMismatch { .. } => "report_hash_mismatch",
+            Rejection::ReportAlreadyMinted => "report_already_minted",
+            Rejection::ParamChangeNotFound => "param_change_not_found",
+            Rejection::ParamChangeInvalid { .. } => "param_change_invalid",
+            Rejection::UptimeReportInvalid { .. } => "uptime_report_invalid",
+            Rejection::NodeKeyMismatch => "node_key_mismatch",
             Rejection::PoolNotFound => "pool_not_found",
             Rejection::InvalidPoolRules { .. } => "invalid_pool_rules",
             Rejection::MembershipConflict { .. } => "membership_conflict",
@@ -363,6 +398,18 @@ impl std::fmt::Display for Rejection {
             Rejection::CapacityRequestClosed => f.write_str("the request's offer window has closed"),
             Rejection::OfferAboveMaxPrice { max, got } => write!(f, "offer {got} CC is above the max price {max} CC"),
             Rejection::NoCapacity { reasons } => write!(f, "no matching capacity: {}", reasons.join("; ")),
+            Rejection::DuplicateSignature => f.write_str("this guardian already signed this subject"),
+            Rejection::ReportNotFound => f.write_str("no such minting report"),
+            Rejection::ReportHashMismatch { expected } => {
+                write!(f, "the signed hash is not the report's hash {expected}")
+            }
+            Rejection::ReportAlreadyMinted => f.write_str("the report was already minted"),
+            Rejection::ParamChangeNotFound => f.write_str("no pending parameter change with this id"),
+            Rejection::ParamChangeInvalid { reason } => write!(f, "invalid parameter change: {reason}"),
+            Rejection::UptimeReportInvalid { index, reason } => {
+                write!(f, "uptime report {index} refused: {reason}")
+            }
+            Rejection::NodeKeyMismatch => f.write_str("the signer is not this node's key (or the key is taken)"),
             Rejection::PoolNotFound => f.write_str("no such farming pool"),
             Rejection::InvalidPoolRules { reason } => write!(f, "invalid pool rules: {reason}"),
             Rejection::MembershipConflict { reason } => write!(f, "membership change refused: {reason}"),

@@ -110,6 +110,8 @@ pub struct State {
     pub(crate) exit: crate::exit::ExitPool,
     pub(crate) capacity: crate::capacity::CapacityBook,
     pub(crate) farming: crate::farming::FarmingPools,
+    pub(crate) governance: crate::governance::Governance,
+    pub(crate) rewards: crate::rewards::Rewards,
 }
 
 impl PartialEq for State {
@@ -145,6 +147,8 @@ impl State {
             exit,
             capacity: crate::capacity::CapacityBook::default(),
             farming: crate::farming::FarmingPools::default(),
+            governance: crate::governance::Governance::default(),
+            rewards: crate::rewards::Rewards::default(),
         }
     }
 
@@ -181,18 +185,18 @@ impl State {
             }
             Command::Transfer { asset, to, amount } => self.apply_transfer(signer, *asset, *to, *amount),
             Command::AttestDeposit { asset, to, amount, external_tx_id } => {
-                self.require(signer, &self.params.attestors, "attestor")?;
+                self.require(signer, &self.params.guardians, "guardian")?;
                 self.apply_attest_deposit(signer, *asset, *to, *amount, external_tx_id)
             }
             Command::RequestWithdrawal { asset, amount, destination } => {
                 self.apply_request_withdrawal(signer, *asset, *amount, destination)
             }
             Command::AttestWithdrawal { withdrawal_id, external_tx_id } => {
-                self.require(signer, &self.params.attestors, "attestor")?;
+                self.require(signer, &self.params.guardians, "guardian")?;
                 self.apply_attest_withdrawal(signer, *withdrawal_id, external_tx_id)
             }
             Command::SubmitPrice { feed, price, observed_at } => {
-                self.require(signer, &self.params.oracle_submitters, "oracle")?;
+                self.require(signer, &self.params.guardians, "guardian")?;
                 let submission = Submission { price: *price, observed_at: *observed_at };
                 self.oracle.validate(*feed, signer, submission, self.now)?;
                 self.oracle.store(*feed, signer, submission);
@@ -254,6 +258,13 @@ impl State {
                 self.apply_sign_membership(signer, *pool_id, *farm_id, *change)
             }
             Command::SetPoolPrice { node_id, price } => self.apply_set_pool_price(signer, *node_id, *price),
+            Command::SetNodeKey { node_id, node_key } => self.apply_set_node_key(signer, *node_id, *node_key),
+            Command::ReportUptime { node_id, reports } => self.apply_report_uptime(signer, *node_id, reports),
+            Command::SignMintReport { period, report_hash } => {
+                self.apply_sign_mint_report(signer, *period, report_hash)
+            }
+            Command::ProposeParamChange { update } => self.apply_propose_param_change(signer, update),
+            Command::SignParamChange { change_id } => self.apply_sign_param_change(signer, *change_id),
         }
     }
 
@@ -318,14 +329,17 @@ impl State {
         fact: AttestedFact,
     ) -> Result<Option<Receipt>, Rejection> {
         validate_text(external_tx_id, "external_tx_id", &self.params)?;
-        let threshold = self.params.attestation_threshold.max(1);
+        let threshold = self.params.guardian_threshold();
         let conflict = || Rejection::AttestationConflict { id: external_tx_id.to_owned() };
         if let Some(existing) = self.attestations.get(external_tx_id) {
             if existing.fact != fact {
                 return Err(conflict());
             }
-            if existing.executed || existing.signers.contains(&signer) {
+            if existing.executed {
                 return Ok(Some(vec![Event::AlreadyApplied { id: external_tx_id.to_owned() }]));
+            }
+            if existing.signers.contains(&signer) {
+                return Err(Rejection::DuplicateSignature);
             }
         }
         let entry = self.attestations.entry(external_tx_id.to_owned()).or_insert(Attestation {
@@ -606,7 +620,8 @@ impl State {
         self.exit.check(pool_tfp)?;
         let bids = self.ledger.balance(AccountRef::System(SystemAccount::EscrowStandingBids), Asset::Cc);
         let requests = self.ledger.balance(AccountRef::System(SystemAccount::EscrowCapacityRequests), Asset::Cc);
-        self.capacity.check(bids, requests)
+        self.capacity.check(bids, requests)?;
+        self.check_vesting()
     }
 
     /// Global TFT supply: `tft_supply_external + rewards minted here - TFT burned here` (spec §1).
@@ -662,6 +677,14 @@ impl State {
     /// Commands applied since genesis.
     pub fn commands_applied(&self) -> u64 {
         self.commands_applied
+    }
+    /// Parameter changes.
+    pub fn governance(&self) -> &crate::governance::Governance {
+        &self.governance
+    }
+    /// Minting reports and vesting.
+    pub fn rewards(&self) -> &crate::rewards::Rewards {
+        &self.rewards
     }
     /// Farming pools.
     pub fn farming(&self) -> &crate::farming::FarmingPools {

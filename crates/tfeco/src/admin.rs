@@ -1,13 +1,16 @@
 //! `tfeco admin`: operator commands (attested deposits and withdrawals, fiat entries, oracle prices,
-//! ticks) signed with the node's `operator.key` from its data directory and sent over HTTP.
+//! ticks, the published bid tiers) signed with the node's `operator.key` from its data directory and sent
+//! over HTTP.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
+use serde_json::{json, Value};
+use tfeco_core::capacity::Requirements;
 use tfeco_core::{AccountKey, Command, PriceFeed, WithdrawalId};
-use tfeco_money::{Amount, AnyAsset, Asset, Price, Usdc};
+use tfeco_money::{Amount, AnyAsset, Asset, Cc, Price, Usdc};
 use tfeco_server::datadir::OPERATOR_KEY_FILE;
 use tfeco_wallet::Client;
 
@@ -89,6 +92,139 @@ enum AdminCommand {
         #[arg(long)]
         now: i64,
     },
+    /// Post the two published bid tiers as the operator's standing bids: Standard Compute (passmark>=2000
+    /// mem_gb>=4, 1.2 CC, 20,000 slices) and Memory-Heavy (mem_gb>=8, 2.4 CC, 2,000 slices). Escrows
+    /// their first month, 28,800 CC, from the operator account; a tier the operator already has open is
+    /// skipped.
+    SeedBidTiers {
+        /// Lease length in months of the leases the bids create [default: until cancelled].
+        #[arg(long)]
+        periods: Option<u32>,
+    },
+}
+
+/// A published bid tier (spec `marketplace_and_nodes.md` §5.2, issue 4).
+struct BidTier {
+    name: &'static str,
+    requirements: Requirements,
+    price_month: &'static str,
+    quantity: u32,
+}
+
+/// The published tiers: Standard Compute (BID-1: 1.2 CC x 20,000 = 24,000 CC per month) and Memory-Heavy
+/// (BID-2: 2.4 CC x 2,000 = 4,800 CC per month).
+fn bid_tiers() -> [BidTier; 2] {
+    [
+        BidTier {
+            name: "Standard Compute",
+            requirements: Requirements { min_passmark: 2_000, min_mem_gb: 4, ..Requirements::default() },
+            price_month: "1.2",
+            quantity: 20_000,
+        },
+        BidTier {
+            name: "Memory-Heavy",
+            requirements: Requirements { min_mem_gb: 8, ..Requirements::default() },
+            price_month: "2.4",
+            quantity: 2_000,
+        },
+    ]
+}
+
+impl BidTier {
+    fn price(&self) -> Amount<Cc> {
+        self.price_month.parse().expect("constant price")
+    }
+
+    /// The first month's escrow, `price x quantity`.
+    fn escrow(&self) -> Amount<Cc> {
+        Amount::from_units(self.price().units() * i128::from(self.quantity))
+    }
+}
+
+/// Posts the tiers the operator does not have open yet. The operator's CC is checked first, so that
+/// either every missing tier is posted or none (`balance_low`, exit 3, as a refusal by the node).
+async fn seed_bid_tiers(
+    client: &Client,
+    key: &ed25519_dalek::SigningKey,
+    periods: Option<u32>,
+    json_out: bool,
+) -> anyhow::Result<ExitCode> {
+    let operator = tfeco_wallet::client::account_of(key);
+    let open = match client.get(&format!("/v1/market/standing-bids?buyer={operator}&open=true")).await {
+        Ok(value) => value["standing_bids"].as_array().cloned().unwrap_or_default(),
+        Err(error) => return Ok(crate::wallet::report_error(json_out, &error)),
+    };
+    let existing = |name: &str| open.iter().find(|b| b["name"] == name).and_then(|b| b["id"].as_u64());
+    let (skipped, todo): (Vec<BidTier>, Vec<BidTier>) =
+        bid_tiers().into_iter().partition(|t| existing(t.name).is_some());
+    let needed = Amount::<Cc>::from_units(todo.iter().map(|t| t.escrow().units()).sum());
+    let account = match client.get(&format!("/v1/accounts/{operator}")).await {
+        Ok(value) => value,
+        Err(error) => return Ok(crate::wallet::report_error(json_out, &error)),
+    };
+    let available: Amount<Cc> = account["balances"]["CC"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .context("the node's account view has no CC balance")?;
+    if available < needed {
+        let names: Vec<String> = todo.iter().map(|t| format!("{} {} CC", t.name, t.escrow())).collect();
+        let message = format!(
+            "insufficient CC: {needed} needed, {available} available (the first month of {}); fund the \
+             operator account {operator} with CC first (e.g. tfeco admin fiat)",
+            names.join(" + ")
+        );
+        let error = tfeco_wallet::ClientError::Api { status: 422, code: "balance_low".to_owned(), message };
+        return Ok(crate::wallet::report_error(json_out, &error));
+    }
+    let mut posted = Vec::new();
+    for tier in &todo {
+        let command = Command::PostStandingBid {
+            name: tier.name.to_owned(),
+            requirements: tier.requirements.clone(),
+            price_month: tier.price(),
+            quantity: tier.quantity,
+            periods,
+        };
+        match client.submit_next(key, command).await {
+            Ok(ok) => {
+                let events = ok.events.as_array().cloned().unwrap_or_default();
+                let bid_id = events.iter().find_map(|e| e["bid_id"].as_u64());
+                posted.push(json!({
+                    "name": tier.name, "bid_id": bid_id, "seq": ok.seq, "price_month": tier.price(),
+                    "quantity": tier.quantity, "escrow": tier.escrow(),
+                }));
+            }
+            Err(error) => {
+                if !json_out {
+                    for p in &posted {
+                        eprintln!("posted {} as standing bid {}", p["name"], p["bid_id"]);
+                    }
+                }
+                return Ok(crate::wallet::report_error(json_out, &error));
+            }
+        }
+    }
+    let skipped: Vec<Value> =
+        skipped.iter().map(|t| json!({ "name": t.name, "bid_id": existing(t.name) })).collect();
+    if json_out {
+        println!("{}", json!({ "posted": posted, "skipped": skipped, "escrowed": needed }));
+    } else {
+        for p in &posted {
+            println!(
+                "posted {} as standing bid {}: {} slices at {} CC per slice-month, {} CC escrowed (entry {})",
+                p["name"],
+                p["bid_id"],
+                p["quantity"],
+                p["price_month"].as_str().unwrap_or("?"),
+                p["escrow"].as_str().unwrap_or("?"),
+                p["seq"]
+            );
+        }
+        for s in &skipped {
+            println!("skipped {}: already open as standing bid {}", s["name"], s["bid_id"]);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 pub(crate) async fn run(args: AdminArgs) -> anyhow::Result<ExitCode> {
@@ -117,6 +253,9 @@ pub(crate) async fn run(args: AdminArgs) -> anyhow::Result<ExitCode> {
         }
         AdminCommand::Tick { now } => Command::Tick { now },
         AdminCommand::FundExitPool { usdc } => Command::FundExitPool { usdc },
+        AdminCommand::SeedBidTiers { periods } => {
+            return seed_bid_tiers(&client, &key, periods, args.json).await;
+        }
     };
     Ok(crate::wallet::submit_and_print(&client, &key, command, args.json).await)
 }

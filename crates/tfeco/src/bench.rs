@@ -11,15 +11,20 @@
 //! - **replay**: `replay_into(State::new(genesis), &journal, ReplayOptions::default())` over a SQLite
 //!   journal of registrations + deposits + transfers that were applied to a state when they were built (so
 //!   every entry is valid on replay); the count includes the setup entries. The journal file is warm in the
-//!   OS page cache (just written). The replayed state hash must equal the builder's.
+//!   OS page cache (just written). The replayed state hash must equal the builder's. A breakdown (µs per
+//!   entry) comes from the same replay over a `MemoryJournal` and from timing the pure steps (hash +
+//!   checksum, decode) on the same entries.
 //! - **http**: the real server in-process (`tfeco_server::start` on 127.0.0.1:0, manual clock, fresh SQLite
-//!   data directory), 64 accounts registered and funded through the API, then 64 concurrent tokio tasks, one
-//!   per account, each posting its own pre-signed, pre-serialised transfers in nonce order over a shared
+//!   data directory), 64 accounts registered and funded through the API, then 64 concurrent tasks, one per
+//!   account, each posting its own pre-signed, pre-serialised transfers in nonce order over a shared
 //!   keep-alive `reqwest` client. Client signing is outside the timer; the server still decodes and verifies
-//!   every signature and journals every batch durably. Clients and server share the machine's cores.
-//!   Per-request latency (p50/p99/max) and per-thread CPU (Linux `/proc/self/task/*/schedstat`) are reported.
+//!   every signature and journals every batch durably. The clients run on their own runtime
+//!   (`bench-client` threads) so that per-thread CPU (Linux `/proc/self/task/*/schedstat`) splits client
+//!   from server; both share the machine's cores. Latency p50/p99/max is per request, send to response.
 //! - **micro**: ed25519 sign and verify, and the JSON decode of one signed request, in µs per call.
 //!
+//! The machine may be shared: `cpu_share` (this thread's CPU time / wall time of a single-threaded timing)
+//! and the load average say how much, and `*_per_cpu_s` give the rate per CPU-second (an uncontended core).
 //! Temporary data goes to the system temp directory (`TMPDIR` to move it: it must be a real disk for the
 //! fsync figures to mean anything). Figures from a debug build are not meaningful: the core then checks
 //! every invariant after each command; the report says `"build": "debug"` and the workloads are shrunk.
@@ -34,7 +39,7 @@ use ed25519_dalek::{Signer, SigningKey};
 use serde_json::{json, Value};
 use tfeco_core::command::RequestBody;
 use tfeco_core::{AccountKey, Command, Envelope, Genesis, State};
-use tfeco_journal::{EntryRef, Journal, NewEntry, SqliteJournal, ZERO_HASH};
+use tfeco_journal::{EntryRef, Journal, MemoryJournal, NewEntry, SqliteJournal, ZERO_HASH};
 use tfeco_money::{Amount, Asset, Tft};
 use tfeco_server::node::{replay_into, ReplayOptions};
 use tfeco_server::{ClockMode, ServerConfig};
@@ -339,7 +344,8 @@ fn funded_state(genesis: &Genesis, signers: &Signers) -> anyhow::Result<State> {
 struct Offline {
     core_transfers_per_s: f64,
     core_span: Span,
-    journal_batch: [(usize, f64); 3],
+    /// `(batch size, entries, span)`.
+    journal_batch: [(usize, usize, Span); 3],
     replay_entries_per_s: f64,
     replay_span: Span,
     replay_breakdown: ReplayBreakdown,
@@ -360,15 +366,17 @@ fn run_offline(sizes: Sizes, threads: usize) -> anyhow::Result<Offline> {
 
     // The journal benches append realistic signed transfers: the corpus's, after its setup part.
     let transfers = &corpus[2 * signers.users()..];
-    let mut journal_batch = [(1, 0.0), (100, 0.0), (1_000, 0.0)];
-    for (batch, rate) in &mut journal_batch {
+    let mut journal_batch = [(1, 0, Span::default()), (100, 0, Span::default()), (1_000, 0, Span::default())];
+    for (batch, entries, span) in &mut journal_batch {
         let n = if *batch == 1 { sizes.journal_batch_1_entries } else { sizes.journal_entries };
         ensure!(transfers.len() >= n, "the corpus holds {} transfers, {n} needed", transfers.len());
-        *rate = bench_journal(&transfers[..n], *batch)?;
+        *entries = n;
+        *span = bench_journal(&transfers[..n], *batch)?;
     }
 
     let replay_entries = corpus.len();
-    let (replay_entries_per_s, replay_span, replay_breakdown) = bench_replay(&genesis, corpus, &expected_hash)?;
+    let (replay_entries_per_s, replay_span, replay_breakdown) =
+        bench_replay(&genesis, corpus, &expected_hash)?;
     Ok(Offline {
         core_transfers_per_s,
         core_span,
@@ -410,7 +418,8 @@ fn micro(signers: &Signers, iterations: usize) -> anyhow::Result<Micro> {
     let (verified, verify) = Span::measure(|| {
         (0..iterations)
             .filter(|_| {
-                tfeco_core::command::verify_payload(&body.signer, std::hint::black_box(&payload), &signature).is_ok()
+                tfeco_core::command::verify_payload(&body.signer, std::hint::black_box(&payload), &signature)
+                    .is_ok()
             })
             .count()
     });
@@ -496,35 +505,39 @@ fn open_journal(dir: &Path) -> anyhow::Result<SqliteJournal> {
 }
 
 /// Durable appends of `entries` in batches of `batch` into a fresh journal: entries per second.
-fn bench_journal(entries: &[NewEntry], batch: usize) -> anyhow::Result<f64> {
+fn bench_journal(entries: &[NewEntry], batch: usize) -> anyhow::Result<Span> {
     let dir = temp_dir("journal")?;
     let mut journal = open_journal(dir.path())?;
-    let start = Instant::now();
-    for chunk in entries.chunks(batch) {
-        journal.append(chunk)?;
-    }
-    let elapsed = start.elapsed();
+    let (appended, span) = Span::measure(|| -> anyhow::Result<()> {
+        for chunk in entries.chunks(batch) {
+            journal.append(chunk)?;
+        }
+        Ok(())
+    });
+    appended?;
     ensure!(journal.head().seq == entries.len() as u64, "the journal lost entries");
-    Ok(rate(entries.len(), elapsed))
+    Ok(span)
 }
 
 /// Where replay time goes, µs per entry.
 #[derive(Clone, Copy, Default)]
 struct ReplayBreakdown {
-    /// Whole `replay_into`.
+    /// Whole `replay_into` over the SQLite journal.
     total_us: f64,
-    /// SQLite row reads (scan with a no-op visitor, minus the hash/checksum share).
+    /// The same replay over a `MemoryJournal` holding the same entries.
+    memory_journal_us: f64,
+    /// SQLite row reads: `total - memory_journal`.
     sqlite_read_us: f64,
     /// blake3 hash + crc32 recomputation of each entry (`ChainCheck`).
     hash_crc_us: f64,
     /// `RequestBody::decode` (postcard).
     decode_us: f64,
-    /// The rest: `State::apply`, envelope building, final invariant check.
+    /// The rest (`State::apply`, envelope moves, final invariant check): `memory_journal - hash - decode`.
     apply_and_rest_us: f64,
 }
 
 /// Writes the corpus to a SQLite journal, reopens it and times a full replay: entries per second, the
-/// replay's span and a breakdown of its time.
+/// replay's span and a breakdown of its time (from a `MemoryJournal` replay and the pure steps).
 fn bench_replay(
     genesis: &Genesis,
     corpus: Vec<NewEntry>,
@@ -532,13 +545,14 @@ fn bench_replay(
 ) -> anyhow::Result<(f64, Span, ReplayBreakdown)> {
     let dir = temp_dir("replay")?;
     let n = corpus.len();
+    let mut memory = MemoryJournal::new();
     {
         let mut journal = open_journal(dir.path())?;
         for chunk in corpus.chunks(REPLAY_WRITE_BATCH) {
             journal.append(chunk)?;
+            memory.append(chunk)?;
         }
     }
-    // Per-entry costs of the pure steps, on the same entries.
     let per_entry_us = |span: Span| span.wall.as_secs_f64() * 1e6 / n.max(1) as f64;
     let ((), hash_span) = Span::measure(|| {
         for e in &corpus {
@@ -554,28 +568,44 @@ fn bench_replay(
             std::hint::black_box(view.compute_checksum());
         }
     });
-    let (decoded, decode_span) =
-        Span::measure(|| corpus.iter().filter(|e| RequestBody::decode(std::hint::black_box(&e.payload)).is_ok()).count());
+    let (decoded, decode_span) = Span::measure(|| {
+        corpus.iter().filter(|e| RequestBody::decode(std::hint::black_box(&e.payload)).is_ok()).count()
+    });
     ensure!(decoded == n, "{} corpus payloads do not decode", n - decoded);
     drop(corpus);
 
+    let check = |state: State| -> anyhow::Result<()> {
+        ensure!(
+            state.commands_applied() == n as u64,
+            "replay applied {} of {n} entries",
+            state.commands_applied()
+        );
+        ensure!(
+            state.state_hash() == expected_hash,
+            "the replayed state differs from the state that built the log"
+        );
+        Ok(())
+    };
+    let (state, memory_span) =
+        Span::measure(|| replay_into(State::new(genesis.clone()), &memory, ReplayOptions::default()));
+    check(state?)?;
+    drop(memory);
     let journal = open_journal(dir.path())?;
-    let (state, span) = Span::measure(|| replay_into(State::new(genesis.clone()), &journal, ReplayOptions::default()));
-    let state = state?;
-    ensure!(state.commands_applied() == n as u64, "replay applied {} of {n} entries", state.commands_applied());
-    ensure!(state.state_hash() == expected_hash, "the replayed state differs from the state that built the log");
-    let (scan, scan_span) = Span::measure(|| journal.replay(1, &mut |_| Ok(())));
-    scan?;
+    let (state, span) =
+        Span::measure(|| replay_into(State::new(genesis.clone()), &journal, ReplayOptions::default()));
+    check(state?)?;
+
     let total_us = per_entry_us(span);
-    let scan_us = per_entry_us(scan_span);
+    let memory_journal_us = per_entry_us(memory_span);
     let hash_crc_us = per_entry_us(hash_span);
     let decode_us = per_entry_us(decode_span);
     let breakdown = ReplayBreakdown {
         total_us,
-        sqlite_read_us: (scan_us - hash_crc_us).max(0.0),
+        memory_journal_us,
+        sqlite_read_us: (total_us - memory_journal_us).max(0.0),
         hash_crc_us,
         decode_us,
-        apply_and_rest_us: (total_us - scan_us - decode_us).max(0.0),
+        apply_and_rest_us: (memory_journal_us - hash_crc_us - decode_us).max(0.0),
     };
     Ok((rate(n, span.wall), span, breakdown))
 }
@@ -708,11 +738,14 @@ async fn bench_http(sizes: Sizes, threads: usize) -> anyhow::Result<Http> {
         .map(|requests| {
             let (http, url) = (http.clone(), url.clone());
             client_rt.spawn(async move {
-                let mut run = ClientRun { latencies_us: Vec::with_capacity(requests.len()), errors: Vec::new() };
+                let mut run =
+                    ClientRun { latencies_us: Vec::with_capacity(requests.len()), errors: Vec::new() };
                 for body in requests {
                     let sent = Instant::now();
                     match post(&http, &url, body).await {
-                        Ok(()) => run.latencies_us.push(u32::try_from(sent.elapsed().as_micros()).unwrap_or(u32::MAX)),
+                        Ok(()) => run
+                            .latencies_us
+                            .push(u32::try_from(sent.elapsed().as_micros()).unwrap_or(u32::MAX)),
                         Err(error) => run.errors.push(error),
                     }
                 }
@@ -848,11 +881,27 @@ pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let http = bench_http(sizes, threads).await?;
     let total_wall_s = started.elapsed().as_secs_f64();
 
+    let journal_rate = |i: usize| {
+        let (_, entries, span): (usize, usize, Span) = offline.journal_batch[i];
+        round_rate(rate(entries, span.wall))
+    };
+    // Rates per second of this thread's CPU: what an uncontended core would do (other processes may share
+    // the machine; see `cpu_share`).
+    let per_cpu_s =
+        |count: usize, span: Span| span.cpu_ns.map(|ns| round_rate(count as f64 * 1e9 / ns.max(1) as f64));
+    let journal_cpu_us = |i: usize| {
+        let (_, entries, span): (usize, usize, Span) = offline.journal_batch[i];
+        span.cpu_ns.map(|ns| round3(ns as f64 / 1_000.0 / entries.max(1) as f64))
+    };
+    let journal_commit_ms = {
+        let (_, entries, span) = offline.journal_batch[0];
+        round3(span.wall.as_secs_f64() * 1_000.0 / entries.max(1) as f64)
+    };
     let figures: BTreeMap<&str, u64> = [
         ("core_transfers_per_s", round_rate(offline.core_transfers_per_s)),
-        ("journal_cmds_per_s_batch_1", round_rate(offline.journal_batch[0].1)),
-        ("journal_cmds_per_s_batch_100", round_rate(offline.journal_batch[1].1)),
-        ("journal_cmds_per_s_batch_1000", round_rate(offline.journal_batch[2].1)),
+        ("journal_cmds_per_s_batch_1", journal_rate(0)),
+        ("journal_cmds_per_s_batch_100", journal_rate(1)),
+        ("journal_cmds_per_s_batch_1000", journal_rate(2)),
         ("replay_entries_per_s", round_rate(offline.replay_entries_per_s)),
         ("http_signed_requests_per_s", round_rate(http.requests_per_s)),
     ]
@@ -868,7 +917,8 @@ pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         .collect();
     let breakdown = offline.replay_breakdown;
     // What the server alone could sustain on this machine's cores if CPU were the only limit.
-    let server_cpu_bound_per_s = http.cpu.server_us.filter(|us| *us > 0.0).map(|us| round_rate(threads as f64 * 1e6 / us));
+    let server_cpu_bound_per_s =
+        http.cpu.server_us.filter(|us| *us > 0.0).map(|us| round_rate(threads as f64 * 1e6 / us));
     let mut report = json!({
         "build": build,
         "quick": args.quick,
@@ -887,9 +937,17 @@ pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         "http_cpu_cores_used": http.cpu.cores_used,
         "http_writer_busy_fraction": http.cpu.writer_busy,
         "http_server_cpu_bound_estimate_per_s": server_cpu_bound_per_s,
-        "journal_commit_ms_batch_1": round3(1_000.0 / offline.journal_batch[0].1.max(1e-9)),
+        "journal_commit_ms_batch_1": journal_commit_ms,
+        "journal_cpu_us_per_entry": {
+            "batch_1": journal_cpu_us(0),
+            "batch_100": journal_cpu_us(1),
+            "batch_1000": journal_cpu_us(2),
+        },
+        "core_transfers_per_cpu_s": per_cpu_s(sizes.core_transfers, offline.core_span),
+        "replay_entries_per_cpu_s": per_cpu_s(offline.replay_entries, offline.replay_span),
         "replay_us_per_entry": {
             "total": round3(breakdown.total_us),
+            "memory_journal_total": round3(breakdown.memory_journal_us),
             "sqlite_read": round3(breakdown.sqlite_read_us),
             "hash_and_checksum": round3(breakdown.hash_crc_us),
             "decode": round3(breakdown.decode_us),
@@ -972,10 +1030,19 @@ fn print_table(report: &Value, figures: &BTreeMap<&str, u64>) {
     println!("  http CPU µs per request by thread: {}", report["http_cpu_us_per_request"]);
     println!(
         "  http cores used {}, writer thread busy fraction {}, server CPU-bound estimate {} requests/s",
-        report["http_cpu_cores_used"], report["http_writer_busy_fraction"], report["http_server_cpu_bound_estimate_per_s"]
+        report["http_cpu_cores_used"],
+        report["http_writer_busy_fraction"],
+        report["http_server_cpu_bound_estimate_per_s"]
     );
     println!("  replay µs per entry: {}", report["replay_us_per_entry"]);
-    println!("  CPU share of the single-threaded timings (below ~0.95: the core was shared): {}", report["cpu_share"]);
+    println!(
+        "  per CPU-second of the timing thread: core {} transfers, replay {} entries; journal CPU µs per entry {}",
+        report["core_transfers_per_cpu_s"], report["replay_entries_per_cpu_s"], report["journal_cpu_us_per_entry"]
+    );
+    println!(
+        "  CPU share of the single-threaded timings (below ~0.95: the core was shared): {}",
+        report["cpu_share"]
+    );
     println!(
         "  micro: ed25519 verify {} µs, sign {} µs, request JSON decode {} µs; journal commit (batch 1) {} ms",
         report["ed25519_verify_us"],

@@ -9,6 +9,7 @@ mod calc_cmd;
 mod data;
 mod demo;
 mod exchange_cmd;
+mod market_cmd;
 mod mint_cmd;
 mod serve;
 mod wallet;
@@ -56,6 +57,8 @@ enum Commands {
     Exchange(exchange_cmd::Args),
     /// Calculators: farmer income and ROI, v3 minting rewards.
     Calc(calc_cmd::Args),
+    /// Capacity marketplace: search, take, standing bids, capacity requests, farming pools.
+    Market(market_cmd::Args),
 }
 
 fn main() -> ExitCode {
@@ -84,6 +87,7 @@ fn main() -> ExitCode {
             Commands::Auction(args) => auction_cmd::run(args).await,
             Commands::Exchange(args) => exchange_cmd::run(args).await,
             Commands::Calc(args) => calc_cmd::run(args).await,
+            Commands::Market(args) => market_cmd::run(args).await,
         }
     });
     match result {

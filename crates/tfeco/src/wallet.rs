@@ -1,11 +1,19 @@
 //! `tfeco wallet`: the CLI wallet. The account key lives in an encrypted keystore (argon2id +
 //! XChaCha20-Poly1305); the password comes from `TFECO_PASSWORD` or a prompt. Every command talks to a node
 //! over HTTP with signed requests and has `--json` output.
+//!
+//! Recovery phrases: `wallet new --mnemonic` derives the key from a new 24-word BIP-39 phrase (English;
+//! SLIP-0010 ed25519 path `m/44'/1952867683'/account'/0'/0'`, see `tfeco_wallet::mnemonic`) and shows the
+//! words once, on the terminal (stderr) only: never on stdout, in the JSON or in a log. `wallet recover`
+//! reads a phrase from `TFECO_MNEMONIC` or a hidden prompt and writes a new keystore for it. The optional
+//! BIP-39 passphrase is used only with `--with-passphrase` and comes from `TFECO_MNEMONIC_PASSPHRASE` or a
+//! prompt.
 
-use std::path::PathBuf;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Context;
+use anyhow::{anyhow, bail, Context};
 use clap::{Args, Subcommand};
 use ed25519_dalek::SigningKey;
 use serde_json::{json, Value};
@@ -13,6 +21,7 @@ use tfeco_core::{AccountKey, Billing, Command, FarmId, LeaseId, NodeId, NodeSpec
 use tfeco_money::{Amount, AnyAsset, Asset, Cc, Tfp, Tft};
 use tfeco_wallet::client::account_of;
 use tfeco_wallet::keystore::{password_from_env_or_prompt, KdfParams, Keystore};
+use tfeco_wallet::mnemonic::{account_path_string, Mnemonic, Zeroizing};
 use tfeco_wallet::{Client, ClientError};
 
 /// Arguments of `tfeco wallet`.
@@ -41,6 +50,37 @@ enum WalletCommand {
         /// Use cheap key derivation (for tests only).
         #[arg(long, hide = true)]
         insecure_fast_kdf: bool,
+        /// Derive the key from a new 24-word BIP-39 recovery phrase, shown once on the terminal (stderr).
+        #[arg(long)]
+        mnemonic: bool,
+        /// With --mnemonic: add a BIP-39 passphrase (TFECO_MNEMONIC_PASSPHRASE or a prompt); the words
+        /// alone then no longer recover the account.
+        #[arg(long, requires = "mnemonic")]
+        with_passphrase: bool,
+        /// With --mnemonic: print the phrase to stderr without asking, even with --json or when stderr is
+        /// not a terminal (it is never printed to stdout).
+        #[arg(long, requires = "mnemonic")]
+        show_mnemonic: bool,
+    },
+    /// Recreate an account key from its BIP-39 recovery phrase (TFECO_MNEMONIC or a hidden prompt) into a
+    /// new encrypted keystore (password from TFECO_PASSWORD or a prompt); never overwrites a file.
+    Recover {
+        /// A label stored with the key.
+        #[arg(long)]
+        label: Option<String>,
+        /// Use cheap key derivation (for tests only).
+        #[arg(long, hide = true)]
+        insecure_fast_kdf: bool,
+        /// The phrase was made with a BIP-39 passphrase (TFECO_MNEMONIC_PASSPHRASE or a prompt).
+        #[arg(long)]
+        with_passphrase: bool,
+        /// Which account of the phrase (0 for the first, the one `wallet new --mnemonic` makes).
+        #[arg(long, default_value_t = 0)]
+        account_index: u32,
+        /// Refuse unless the recovered account is this key (catches a mistyped passphrase, which no
+        /// checksum can).
+        #[arg(long)]
+        expect_account: Option<AccountKey>,
     },
     /// Show the account key of the keystore.
     Show,
@@ -265,6 +305,220 @@ fn prompt(text: &str) -> std::io::Result<String> {
     rpassword::prompt_password(text)
 }
 
+/// Where `wallet recover` reads the recovery phrase when set (else a hidden prompt).
+const MNEMONIC_ENV: &str = "TFECO_MNEMONIC";
+/// Where the BIP-39 passphrase is read when set and `--with-passphrase` is given (else a prompt).
+const PASSPHRASE_ENV: &str = "TFECO_MNEMONIC_PASSPHRASE";
+
+fn kdf_params(insecure_fast_kdf: bool) -> KdfParams {
+    if insecure_fast_kdf {
+        KdfParams::fast_for_tests()
+    } else {
+        KdfParams::interactive()
+    }
+}
+
+/// Refuses early, before any secret is asked for or shown, when the keystore file exists
+/// ([`Keystore::save`] refuses again, atomically, when it writes).
+fn ensure_no_keystore(path: &Path) -> anyhow::Result<()> {
+    if path.symlink_metadata().is_ok() {
+        bail!(
+            "keystore {} already exists: refusing to overwrite it (choose another --keystore)",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// The recovery phrase from `TFECO_MNEMONIC`, or else a hidden prompt on the terminal.
+fn read_phrase() -> anyhow::Result<Zeroizing<String>> {
+    if let Some(value) = std::env::var_os(MNEMONIC_ENV).filter(|v| !v.is_empty()) {
+        return value
+            .into_string()
+            .map(Zeroizing::new)
+            .map_err(|_| anyhow!("{MNEMONIC_ENV} is not valid UTF-8"));
+    }
+    prompt("Recovery phrase (words separated by spaces; input hidden): ")
+        .map(Zeroizing::new)
+        .map_err(|e| anyhow!("reading the recovery phrase: {e} (without a terminal, set {MNEMONIC_ENV})"))
+}
+
+/// The BIP-39 passphrase: empty unless `--with-passphrase`; then `TFECO_MNEMONIC_PASSPHRASE` or a prompt
+/// (asked twice when `confirm`).
+fn read_passphrase(with_passphrase: bool, confirm: bool) -> anyhow::Result<Zeroizing<String>> {
+    if !with_passphrase {
+        if std::env::var_os(PASSPHRASE_ENV).is_some_and(|v| !v.is_empty()) {
+            eprintln!(
+                "warning: {PASSPHRASE_ENV} is set but --with-passphrase was not given: no passphrase is used"
+            );
+        }
+        return Ok(Zeroizing::new(String::new()));
+    }
+    Ok(password_from_env_or_prompt(PASSPHRASE_ENV, "BIP-39 passphrase: ", confirm, &prompt)
+        .context("reading the BIP-39 passphrase")?)
+}
+
+/// Checks the phrase (word list and checksum), derives account `account_index` and, when given, checks it
+/// is `expect_account`.
+fn recover_key(
+    phrase: &str,
+    passphrase: &str,
+    account_index: u32,
+    expect_account: Option<AccountKey>,
+) -> anyhow::Result<SigningKey> {
+    let mnemonic = Mnemonic::parse(phrase)?;
+    let key = mnemonic.account_key(passphrase, account_index)?;
+    if let Some(expected) = expect_account {
+        let account = account_of(&key);
+        if account != expected {
+            bail!(
+                "the phrase gives account {account} at index {account_index}, not {expected}: check the \
+                 passphrase and the account index (nothing was written)"
+            );
+        }
+    }
+    Ok(key)
+}
+
+/// How `wallet new --mnemonic` may show the phrase.
+#[derive(Debug, PartialEq, Eq)]
+enum PhraseDisplay {
+    /// Print it to stderr.
+    Show,
+    /// Ask on the terminal first (`--json` with a terminal and no `--show-mnemonic`).
+    ConfirmFirst,
+    /// Refuse before creating anything, for this reason.
+    Refuse(&'static str),
+}
+
+/// The words only ever go to stderr. They are printed when stderr is a terminal, or anywhere when
+/// `--show-mnemonic` says so; with `--json` (output likely read by a program) a person at a terminal
+/// confirms first, and without a terminal `--show-mnemonic` is required.
+fn phrase_display(json_out: bool, show_mnemonic: bool, stderr_tty: bool, stdin_tty: bool) -> PhraseDisplay {
+    if show_mnemonic {
+        PhraseDisplay::Show
+    } else if !stderr_tty {
+        PhraseDisplay::Refuse(
+            "stderr is not a terminal, so the recovery phrase would land in a file or a log: run this in a \
+             terminal, or pass --show-mnemonic to print it to stderr anyway (nothing was created)",
+        )
+    } else if !json_out {
+        PhraseDisplay::Show
+    } else if stdin_tty {
+        PhraseDisplay::ConfirmFirst
+    } else {
+        PhraseDisplay::Refuse(
+            "with --json the recovery phrase is printed to the terminal (stderr), never in the JSON: pass \
+             --show-mnemonic to allow it (nothing was created)",
+        )
+    }
+}
+
+/// The warning banner and the numbered words, for stderr only. Written straight into one buffer with room
+/// to spare, so no stray copy of a word is left in freed memory.
+fn phrase_banner(mnemonic: &Mnemonic, derivation_path: &str, with_passphrase: bool) -> Zeroizing<String> {
+    use std::fmt::Write as _;
+    let rule = "=".repeat(78);
+    let thin = "-".repeat(78);
+    let count = mnemonic.word_count();
+    let mut text = Zeroizing::new(String::with_capacity(4096));
+    // Writing to a String cannot fail.
+    let _ = writeln!(text, "{rule}");
+    let _ = writeln!(text, "  RECOVERY PHRASE: write these {count} words down, in order, on paper.");
+    let _ = writeln!(text, "  Anyone with them controls the account. They will not be shown again.");
+    let _ = writeln!(text, "  tfeco keeps no copy; never type them into a website, a chat or a photo.");
+    let _ = writeln!(text, "{thin}");
+    for (i, word) in mnemonic.words().enumerate() {
+        let last_in_row = i % 4 == 3 || i + 1 == count;
+        let _ = if last_in_row {
+            writeln!(text, "  {:>2}. {word}", i + 1)
+        } else {
+            write!(text, "  {:>2}. {word:<12}", i + 1)
+        };
+    }
+    let _ = writeln!(text, "{thin}");
+    let _ = writeln!(text, "  BIP-39 English words; key at SLIP-0010 ed25519 path {derivation_path}.");
+    if with_passphrase {
+        let _ =
+            writeln!(text, "  A BIP-39 passphrase was added: the words alone do NOT recover this account.");
+        let _ = writeln!(text, "  Keep the passphrase too, apart from the words; recover with");
+        let _ = writeln!(text, "  `tfeco wallet recover --with-passphrase`.");
+    } else {
+        let _ = writeln!(text, "  Recover with `tfeco wallet recover`.");
+    }
+    let _ = writeln!(text, "{rule}");
+    text
+}
+
+/// Options of `wallet new --mnemonic`.
+struct NewFromPhrase {
+    label: Option<String>,
+    insecure_fast_kdf: bool,
+    with_passphrase: bool,
+    show_mnemonic: bool,
+}
+
+/// `wallet new --mnemonic`: decide how the words will be shown (or refuse) before anything is created;
+/// generate the phrase, derive account 0, write the keystore; only then show the words, on stderr.
+fn new_from_phrase(keystore_path: &Path, json_out: bool, options: NewFromPhrase) -> anyhow::Result<ExitCode> {
+    ensure_no_keystore(keystore_path)?;
+    let stderr_tty = std::io::stderr().is_terminal();
+    let stdin_tty = std::io::stdin().is_terminal();
+    match phrase_display(json_out, options.show_mnemonic, stderr_tty, stdin_tty) {
+        PhraseDisplay::Show => {}
+        PhraseDisplay::Refuse(reason) => bail!("{reason}"),
+        PhraseDisplay::ConfirmFirst => {
+            eprint!(
+                "The recovery phrase will be shown on this terminal (stderr), not in the JSON output.\n\
+                 Make sure nobody can see the screen. Show it? Type \"yes\": "
+            );
+            let mut answer = String::new();
+            std::io::stdin().read_line(&mut answer).context("reading the confirmation")?;
+            if !answer.trim().eq_ignore_ascii_case("yes") {
+                bail!("not confirmed: no key was created");
+            }
+        }
+    }
+    let passphrase = read_passphrase(options.with_passphrase, true)?;
+    let password = password_from_env_or_prompt("TFECO_PASSWORD", "New keystore password: ", true, &prompt)?;
+
+    let mnemonic = Mnemonic::generate();
+    let key = mnemonic.account_key(&passphrase, 0)?;
+    let keystore = Keystore::encrypt(&key, &password, kdf_params(options.insecure_fast_kdf), options.label)?;
+    keystore.save(keystore_path).with_context(|| format!("writing {}", keystore_path.display()))?;
+
+    let path = account_path_string(0)?;
+    let banner = phrase_banner(&mnemonic, &path, options.with_passphrase);
+    let mut stderr = std::io::stderr().lock();
+    stderr
+        .write_all(banner.as_bytes())
+        .and_then(|()| stderr.flush())
+        .context("showing the recovery phrase")?;
+    drop(stderr);
+
+    let account = account_of(&key);
+    let value = json!({
+        "account": account,
+        "keystore": keystore_path,
+        "mnemonic": {
+            "words": mnemonic.word_count(),
+            "wordlist": "english",
+            "derivation_path": path,
+            "passphrase": options.with_passphrase,
+            "shown_on": "stderr",
+        },
+    });
+    print(json_out, &value, || {
+        format!(
+            "new account {account}\nkeystore {} (keep the password: it cannot be recovered; the {} words \
+             above recover the key)",
+            keystore_path.display(),
+            mnemonic.word_count()
+        )
+    });
+    Ok(ExitCode::SUCCESS)
+}
+
 fn unlock(path: &PathBuf) -> anyhow::Result<SigningKey> {
     let keystore = Keystore::load(path).with_context(|| format!("reading keystore {}", path.display()))?;
     let password = password_from_env_or_prompt("TFECO_PASSWORD", "Keystore password: ", false, &prompt)?;
@@ -340,20 +594,57 @@ pub(crate) async fn run(args: WalletArgs) -> anyhow::Result<ExitCode> {
     let client = Client::new(&args.node);
     let json_out = args.json;
     let command = match args.command {
-        WalletCommand::New { label, insecure_fast_kdf } => {
+        WalletCommand::New { label, insecure_fast_kdf, mnemonic: true, with_passphrase, show_mnemonic } => {
+            let options = NewFromPhrase { label, insecure_fast_kdf, with_passphrase, show_mnemonic };
+            return new_from_phrase(&args.keystore, json_out, options);
+        }
+        WalletCommand::New { label, insecure_fast_kdf, .. } => {
+            ensure_no_keystore(&args.keystore)?;
             let password =
                 password_from_env_or_prompt("TFECO_PASSWORD", "New keystore password: ", true, &prompt)?;
             let key = SigningKey::generate(&mut rand::rngs::OsRng);
-            let params =
-                if insecure_fast_kdf { KdfParams::fast_for_tests() } else { KdfParams::interactive() };
-            let keystore = Keystore::encrypt(&key, &password, params, label)?;
+            let keystore = Keystore::encrypt(&key, &password, kdf_params(insecure_fast_kdf), label)?;
             keystore.save(&args.keystore).with_context(|| format!("writing {}", args.keystore.display()))?;
             let account = account_of(&key);
             let value = json!({ "account": account, "keystore": args.keystore });
             print(json_out, &value, || {
                 format!(
-                    "new account {account}\nkeystore {} (keep the password: it cannot be recovered)",
+                    "new account {account}\nkeystore {} (keep the password: it cannot be recovered; no \
+                     recovery phrase: back up the keystore file, or create keys with --mnemonic)",
                     args.keystore.display()
+                )
+            });
+            return Ok(ExitCode::SUCCESS);
+        }
+        WalletCommand::Recover {
+            label,
+            insecure_fast_kdf,
+            with_passphrase,
+            account_index,
+            expect_account,
+        } => {
+            ensure_no_keystore(&args.keystore)?;
+            let phrase = read_phrase()?;
+            let passphrase = read_passphrase(with_passphrase, false)?;
+            let key = recover_key(&phrase, &passphrase, account_index, expect_account)?;
+            drop(phrase);
+            let password =
+                password_from_env_or_prompt("TFECO_PASSWORD", "New keystore password: ", true, &prompt)?;
+            let keystore = Keystore::encrypt(&key, &password, kdf_params(insecure_fast_kdf), label)?;
+            keystore.save(&args.keystore).with_context(|| format!("writing {}", args.keystore.display()))?;
+            let account = account_of(&key);
+            let path = account_path_string(account_index)?;
+            let value = json!({
+                "account": account,
+                "keystore": args.keystore,
+                "derivation_path": path,
+                "passphrase": with_passphrase,
+            });
+            print(json_out, &value, || {
+                format!(
+                    "recovered account {account}\nkeystore {} (path {path}{})",
+                    args.keystore.display(),
+                    if with_passphrase { ", with a BIP-39 passphrase" } else { "" }
                 )
             });
             return Ok(ExitCode::SUCCESS);
@@ -466,12 +757,14 @@ pub(crate) async fn run(args: WalletArgs) -> anyhow::Result<ExitCode> {
         WalletCommand::Position(PositionCommand::Close { id }) => {
             Command::ClosePosition { position_id: tfeco_core::ids::PositionId(id) }
         }
-        WalletCommand::Exit(ExitCommand::Bid { position, usdc, min_price, carry_over }) => Command::SubmitExitBid {
-            position_id: tfeco_core::ids::PositionId(position),
-            usdc,
-            min_price,
-            carry_over,
-        },
+        WalletCommand::Exit(ExitCommand::Bid { position, usdc, min_price, carry_over }) => {
+            Command::SubmitExitBid {
+                position_id: tfeco_core::ids::PositionId(position),
+                usdc,
+                min_price,
+                carry_over,
+            }
+        }
         WalletCommand::Exit(ExitCommand::Amend { bid, usdc, min_price }) => {
             Command::AmendExitBid { bid_id: tfeco_core::ids::ExitBidId(bid), usdc, min_price }
         }

@@ -1,5 +1,8 @@
 //! Property test: random sequences of valid and invalid commands over a small world (the operator, five
-//! users, two farmers with five nodes, and one unregistered key), covering every `Command` variant.
+//! users, two farmers with five nodes, and one unregistered key; an exit-pool position per user, a farming
+//! pool, an open capacity request and a standing bid), covering every `Command` variant: accounts, transfers,
+//! attestations, oracle, entry and vault (§1-4), Pool 2 and settlement (§5-6), the exit pool (§8), the
+//! marketplace, billing and capacity market (§7, §9), farming pools (§10) and time (§14).
 //!
 //! Properties, checked by the harness after every command and here at the end:
 //! - every invariant holds after every command (`check_invariants`);
@@ -7,7 +10,9 @@
 //! - replaying the accepted envelopes into a fresh state gives the same final state hash (determinism);
 //! - conservation: per asset, the sum of all balances == deposited + minted - withdrawn - burned.
 //!
-//! The proptest RNG seed is fixed (no randomness between runs) and nothing is persisted to disk.
+//! The proptest RNG seed is fixed (no randomness between runs) and nothing is persisted to disk. A second
+//! test checks that the generator reaches every variant the `Command` enum has (listed at run time from
+//! serde, so a variant added later makes it fail until the generator produces it too).
 
 use std::collections::BTreeMap;
 
@@ -16,6 +21,7 @@ use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, RngSeed, TestRng, TestRunner};
 use tfeco_core::capacity::{Requirements, SearchQuery};
 use tfeco_core::command::Settlement;
+use tfeco_core::farming::{MembershipChange, PoolRules, PricePolicy};
 use tfeco_core::ids::{ExitBidId, PositionId};
 use tfeco_core::ledger::AssetTotals;
 use tfeco_core::market::LeaseStatus;
@@ -23,7 +29,7 @@ use tfeco_core::{
     AccountKey, AccountRef, Billing, Command, Envelope, Event, FarmId, LeaseId, NodeId, NodeSpec, PriceFeed,
     Receipt, Rejection, Resources, SystemAccount, WithdrawalId,
 };
-use tfeco_money::{Amount, Asset, Cc, Price, Tfp, Tft, Usdc};
+use tfeco_money::{Amount, Asset, Bps, Cc, Price, Tfp, Tft, Usdc};
 
 use crate::harness::{any_units, price, tokens, Harness, GRACE, HOUR, MONTH};
 
@@ -187,13 +193,65 @@ enum Op {
         bid: u8,
     },
     /// Capacity market (§9): a standing bid, filled by farmers.
-    PostStandingBid { actor: usize, name: u8, requirements: u8, price: u8, quantity: u8, periods: Option<u8> },
-    FillStandingBid { actor: usize, bid: u8, node: u8, n_slices: u8 },
-    CancelStandingBid { actor: usize, bid: u8 },
+    PostStandingBid {
+        actor: usize,
+        name: u8,
+        requirements: u8,
+        price: u8,
+        quantity: u8,
+        periods: Option<u8>,
+    },
+    FillStandingBid {
+        actor: usize,
+        bid: u8,
+        node: u8,
+        n_slices: u8,
+    },
+    CancelStandingBid {
+        actor: usize,
+        bid: u8,
+    },
     /// Capacity market (§9): a reverse auction, offers by farmers, and taking listed prices at once.
-    PostCapacityRequest { actor: usize, requirements: u8, n_slices: u8, price: u8, periods: Option<u8>, window: u8 },
-    OfferCapacity { actor: usize, request: u8, node: u8, price: u8 },
-    TakeCapacity { actor: usize, requirements: u8, price: Option<u8>, hourly: Option<bool>, n_slices: u8 },
+    PostCapacityRequest {
+        actor: usize,
+        requirements: u8,
+        n_slices: u8,
+        price: u8,
+        periods: Option<u8>,
+        window: u8,
+    },
+    OfferCapacity {
+        actor: usize,
+        request: u8,
+        node: u8,
+        price: u8,
+    },
+    TakeCapacity {
+        actor: usize,
+        requirements: u8,
+        price: Option<u8>,
+        hourly: Option<bool>,
+        n_slices: u8,
+    },
+    /// Farming pools (§10): creation, two-signature membership, pool-set prices.
+    CreateFarmingPool {
+        actor: usize,
+        name: u8,
+        fee: u8,
+        policy: u8,
+        lock: u8,
+    },
+    SignPoolMembership {
+        actor: usize,
+        pool: u8,
+        farm: u8,
+        leave: bool,
+    },
+    SetPoolPrice {
+        actor: usize,
+        node: u8,
+        price: BandPrice,
+    },
     /// Re-sends an accepted attestation (deposit, fiat payment or withdrawal): must be a no-op.
     ReplayAttestation {
         pick: u8,
@@ -239,6 +297,11 @@ fn actor() -> impl Strategy<Value = usize> {
     0..ACTORS
 }
 
+/// A slice count or quantity: 1 to 3 mostly, sometimes 0 (refused).
+fn slice_count() -> impl Strategy<Value = u8> {
+    prop_oneof![9 => 1u8..4, 1 => Just(0u8)]
+}
+
 fn operator_mostly() -> impl Strategy<Value = bool> {
     prop::bool::weighted(0.85)
 }
@@ -263,9 +326,9 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(actor, asset, amount)| Op::RequestWithdrawal { actor, asset, amount }),
         2 => (operator_mostly(), any::<u8>(), 0u8..12)
             .prop_map(|(by_operator, withdrawal, id)| Op::AttestWithdrawal { by_operator, withdrawal, id }),
-        6 => (operator_mostly(), any::<bool>(), any::<u8>(), any::<u8>())
+        4 => (operator_mostly(), any::<bool>(), any::<u8>(), any::<u8>())
             .prop_map(|(by_operator, tft_feed, value, age)| Op::SubmitPrice { by_operator, tft_feed, value, age }),
-        4 => (actor(), amount()).prop_map(|(actor, amount)| Op::EnterWithTft { actor, amount }),
+        5 => (actor(), amount()).prop_map(|(actor, amount)| Op::EnterWithTft { actor, amount }),
         2 => (operator_mostly(), actor(), amount(), 0u8..4)
             .prop_map(|(by_operator, to, usd, id)| Op::EnterWithFiat { by_operator, to, usd, id }),
         2 => (actor(), amount()).prop_map(|(actor, amount)| Op::LockTft { actor, amount }),
@@ -274,13 +337,18 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (actor(), any::<u8>(), 0u8..14, prop::option::weighted(0.3, 0u8..30))
             .prop_map(|(actor, farm, spec, offered)| Op::RegisterNode { actor, farm, spec, offered }),
         2 => (actor(), any::<u8>(), band_price()).prop_map(|(actor, node, price)| Op::SetSlicePrice { actor, node, price }),
-        5 => (actor(), any::<u8>(), 0u8..6, any::<bool>(), prop::option::weighted(0.4, 0u8..4)).prop_map(
+        8 => (actor(), any::<u8>(), slice_count(), any::<bool>(), prop::option::weighted(0.4, 0u8..4)).prop_map(
             |(actor, node, slices, hourly, periods)| Op::OpenLease { actor, node, slices, hourly, periods }
         ),
         2 => (actor(), any::<u8>()).prop_map(|(actor, lease)| Op::CancelLease { actor, lease }),
-        6 => (operator_mostly(), tick_delta(), prop::option::weighted(0.6, any::<(u8, u8)>()))
+        9 => (operator_mostly(), tick_delta(), prop::option::weighted(0.6, any::<(u8, u8)>()))
             .prop_map(|(by_operator, delta, refresh)| Op::Tick { by_operator, delta, refresh }),
         1 => any::<u8>().prop_map(|pick| Op::ReplayAttestation { pick }),
+        1 => (actor(), 0u8..4, any::<u8>(), any::<u8>(), 0u8..13)
+            .prop_map(|(actor, name, fee, policy, lock)| Op::CreateFarmingPool { actor, name, fee, policy, lock }),
+        2 => (actor(), any::<u8>(), any::<u8>(), prop::bool::weighted(0.3))
+            .prop_map(|(actor, pool, farm, leave)| Op::SignPoolMembership { actor, pool, farm, leave }),
+        1 => (actor(), any::<u8>(), band_price()).prop_map(|(actor, node, price)| Op::SetPoolPrice { actor, node, price }),
         2 => (actor(), amount(), any::<bool>())
             .prop_map(|(actor, amount, allow_partial)| Op::ConvertCcToTfp { actor, amount, allow_partial }),
         1 => (actor(), amount()).prop_map(|(actor, amount)| Op::ConvertTfpToCc { actor, amount }),
@@ -288,7 +356,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (operator_mostly(), amount()).prop_map(|(by_operator, amount)| Op::FundExitPool { by_operator, amount }),
         2 => (actor(), amount()).prop_map(|(actor, amount)| Op::OpenPosition { actor, amount }),
         1 => (actor(), any::<u8>()).prop_map(|(actor, position)| Op::ClosePosition { actor, position }),
-        3 => (actor(), any::<u8>(), amount(), any::<u8>(), any::<bool>()).prop_map(
+        2 => (actor(), any::<u8>(), amount(), any::<u8>(), any::<bool>()).prop_map(
             |(actor, position, usdc, min_price, carry_over)| Op::SubmitExitBid {
                 actor,
                 position,
@@ -300,7 +368,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (actor(), any::<u8>(), amount(), any::<u8>())
             .prop_map(|(actor, bid, usdc, min_price)| Op::AmendExitBid { actor, bid, usdc, min_price }),
         1 => (actor(), any::<u8>()).prop_map(|(actor, bid)| Op::CancelExitBid { actor, bid }),
-        2 => (actor(), 0u8..4, any::<u8>(), any::<u8>(), 0u8..5, prop::option::weighted(0.5, 0u8..4)).prop_map(
+        2 => (actor(), 0u8..4, any::<u8>(), any::<u8>(), slice_count(), prop::option::weighted(0.5, 0u8..4)).prop_map(
             |(actor, name, requirements, price, quantity, periods)| Op::PostStandingBid {
                 actor,
                 name,
@@ -310,10 +378,10 @@ fn op() -> impl Strategy<Value = Op> {
                 periods
             }
         ),
-        3 => (actor(), any::<u8>(), any::<u8>(), 0u8..4)
+        2 => (actor(), any::<u8>(), any::<u8>(), slice_count())
             .prop_map(|(actor, bid, node, n_slices)| Op::FillStandingBid { actor, bid, node, n_slices }),
         1 => (actor(), any::<u8>()).prop_map(|(actor, bid)| Op::CancelStandingBid { actor, bid }),
-        3 => (actor(), any::<u8>(), 0u8..4, any::<u8>(), prop::option::weighted(0.5, 0u8..4), any::<u8>())
+        2 => (actor(), any::<u8>(), slice_count(), any::<u8>(), prop::option::weighted(0.5, 0u8..4), any::<u8>())
             .prop_map(|(actor, requirements, n_slices, price, periods, window)| Op::PostCapacityRequest {
                 actor,
                 requirements,
@@ -322,14 +390,14 @@ fn op() -> impl Strategy<Value = Op> {
                 periods,
                 window
             }),
-        3 => (actor(), any::<u8>(), any::<u8>(), any::<u8>())
+        2 => (actor(), any::<u8>(), any::<u8>(), any::<u8>())
             .prop_map(|(actor, request, node, price)| Op::OfferCapacity { actor, request, node, price }),
         2 => (
             actor(),
             any::<u8>(),
             prop::option::weighted(0.5, any::<u8>()),
             prop::option::weighted(0.5, any::<bool>()),
-            0u8..4
+            slice_count()
         )
             .prop_map(|(actor, requirements, price, hourly, n_slices)| Op::TakeCapacity {
                 actor,
@@ -360,6 +428,18 @@ fn pick_key(raw: u8, keys: impl Iterator<Item = u64>) -> u64 {
     } else {
         u64::from(raw % 16)
     }
+}
+
+/// A price relative to a band `[min, max]` (base units).
+fn band_units(price: &BandPrice, min: i128, max: i128) -> Amount<Cc> {
+    Amount::from_units(match price {
+        BandPrice::Min => min,
+        BandPrice::Max => max,
+        BandPrice::Mid => (min + max) / 2,
+        BandPrice::BelowMin => min - 1,
+        BandPrice::AboveMax => max + 1,
+        BandPrice::Raw(units) => *units,
+    })
 }
 
 /// Buyer requirements: none, the seed tiers (Standard Compute, Memory-Heavy), certified, AI, one farm,
@@ -452,6 +532,35 @@ impl World {
         );
         assert_eq!(events.len(), 1);
         h.apply(f2, Command::SetSlicePrice { node_id: NodeId(5), price: "2.4".parse().unwrap() });
+        // A farming pool owned by user 3 with pool-set prices; farm 2 joins (both sides sign).
+        let rules = PoolRules {
+            fee_bps: Bps::new(500).expect("valid"),
+            price_policy: PricePolicy::PoolSet,
+            reward_lock_months: 0,
+            exit_quota_bps: Bps::FULL,
+        };
+        h.apply(actors[3], Command::CreateFarmingPool { name: "pool".to_owned(), rules });
+        let join = Command::SignPoolMembership { pool_id: 1, farm_id: farm2, change: MembershipChange::Join };
+        h.apply(actors[3], join.clone());
+        h.apply(f2, join);
+        assert_eq!(h.state.farming().pool_of(farm2).map(|p| p.owner), Some(actors[3]));
+        // Open business on the capacity market: a reverse auction and a standing bid.
+        let request = Command::PostCapacityRequest {
+            requirements: requirements_preset(1),
+            n_slices: 2,
+            max_price_month: market_price(3),
+            periods: Some(2),
+            window_s: 72 * HOUR,
+        };
+        h.apply(actors[1], request);
+        let tier = Command::PostStandingBid {
+            name: "standard compute".to_owned(),
+            requirements: requirements_preset(1),
+            price_month: market_price(1),
+            quantity: 2,
+            periods: None,
+        };
+        h.apply(actors[2], tier);
         World { h, actors }
     }
 
@@ -608,25 +717,11 @@ impl World {
                 let market = self.h.state.market();
                 let node_id = NodeId(pick_id(*node, market.nodes().len()) as u32);
                 let owner = market.nodes().get(&node_id).map(|n| market.farms()[&n.farm_id].owner);
-                let band = self
-                    .h
-                    .state
-                    .market()
-                    .nodes()
-                    .get(&node_id)
-                    .map(|n| (n.band_min.units(), n.band_max.units()));
+                let band = market.nodes().get(&node_id).map(|n| (n.band_min.units(), n.band_max.units()));
                 let (min, max) = band.unwrap_or((tokens(1), tokens(10)));
-                let units = match price {
-                    BandPrice::Min => min,
-                    BandPrice::Max => max,
-                    BandPrice::Mid => (min + max) / 2,
-                    BandPrice::BelowMin => min - 1,
-                    BandPrice::AboveMax => max + 1,
-                    BandPrice::Raw(units) => *units,
-                };
                 (
                     self.mostly(owner, *actor),
-                    Command::SetSlicePrice { node_id, price: Amount::from_units(units) },
+                    Command::SetSlicePrice { node_id, price: band_units(price, min, max) },
                 )
             }
             Op::OpenLease { actor, node, slices, hourly, periods } => {
@@ -756,7 +851,13 @@ impl World {
                 let request_id = pick_key(*request, requests.keys().copied());
                 let requester = requests.get(&request_id).map(|r| r.requester);
                 let (node_id, owner) = self.node_not_of(*node, requester);
-                let command = Command::OfferCapacity { request_id, node_id, price_month: market_price(*price) };
+                // Mostly the node's band minimum (the likeliest to be in band and under the maximum).
+                let band_min = self.h.state.market().nodes().get(&node_id).map(|n| n.band_min);
+                let price_month = match band_min {
+                    Some(min) if *price >= 64 => min,
+                    _ => market_price(*price),
+                };
+                let command = Command::OfferCapacity { request_id, node_id, price_month };
                 (self.mostly(owner, *actor), command)
             }
             Op::TakeCapacity { actor, requirements, price, hourly, n_slices } => {
@@ -774,6 +875,49 @@ impl World {
                     limit: 10,
                 };
                 (taker, Command::TakeCapacity { query, n_slices: u32::from(*n_slices), periods: Some(2) })
+            }
+            Op::CreateFarmingPool { actor, name, fee, policy, lock } => {
+                let name = if *name == 0 { String::new() } else { format!("pool {name}") };
+                let cc = |text: &str| text.parse::<Amount<Cc>>().expect("constant");
+                let price_policy = match policy % 4 {
+                    0 => PricePolicy::Free,
+                    1 => PricePolicy::Range { min_month: cc("1.2"), max_month: cc("12") },
+                    2 => PricePolicy::Range { min_month: cc("5"), max_month: cc("1") },
+                    _ => PricePolicy::PoolSet,
+                };
+                let bps = |v: u16| Bps::new(v).expect("at most 10,000");
+                let rules = PoolRules {
+                    fee_bps: bps([0, 500, 2_000, 10_000][usize::from(*fee) % 4]),
+                    price_policy,
+                    reward_lock_months: u32::from(*lock),
+                    exit_quota_bps: bps([0, 2_500, 10_000][usize::from(*fee) % 3]),
+                };
+                (key(*actor), Command::CreateFarmingPool { name, rules })
+            }
+            Op::SignPoolMembership { actor, pool, farm, leave } => {
+                let pools = self.h.state.farming().pools();
+                let pool_id = pick_key(*pool, pools.keys().copied());
+                let pool_owner = pools.get(&pool_id).map(|p| p.owner);
+                let farms = self.h.state.market().farms();
+                let farm_id = FarmId(pick_id(*farm, farms.len()) as u32);
+                let farm_owner = farms.get(&farm_id).map(|f| f.owner);
+                // Either side signs: the pool owner for even actors, the farmer for odd ones.
+                let rightful = if actor % 2 == 0 { pool_owner } else { farm_owner };
+                let change = if *leave { MembershipChange::Leave } else { MembershipChange::Join };
+                (self.mostly(rightful, *actor), Command::SignPoolMembership { pool_id, farm_id, change })
+            }
+            Op::SetPoolPrice { actor, node, price } => {
+                let market = self.h.state.market();
+                let node_id = NodeId(pick_id(*node, market.nodes().len()) as u32);
+                let node = market.nodes().get(&node_id);
+                let pool_owner =
+                    node.and_then(|n| self.h.state.farming().pool_of(n.farm_id)).map(|p| p.owner);
+                let (min, max) =
+                    node.map_or((tokens(1), tokens(10)), |n| (n.band_min.units(), n.band_max.units()));
+                (
+                    self.mostly(pool_owner, *actor),
+                    Command::SetPoolPrice { node_id, price: band_units(price, min, max) },
+                )
             }
             Op::ReplayAttestation { pick } => {
                 let attestations = self.attestations();

@@ -193,7 +193,7 @@ async fn wall_clock_ticks_are_journaled_and_replay() {
     let start_now = start["now"].as_i64().expect("now");
     let mut status = start.clone();
     // Bounded wait for the clock task's first journaled tick (one per second once the wall clock moved on).
-    for _ in 0..500 {
+    for _ in 0..1_500 {
         status = api.status().await;
         if status["seq"].as_u64() >= Some(2) {
             break;
