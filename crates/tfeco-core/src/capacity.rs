@@ -140,43 +140,54 @@ pub struct SearchHit {
     pub free_slices: u32,
 }
 
-/// Nodes that meet a query, cheapest first (ties: lower node id). Cost: one pass over the nodes plus a sort of
-/// the hits.
+/// Nodes that meet a query, cheapest first (ties: lower node id). Cost: one pass over the nodes, a partial
+/// selection of the `limit` cheapest, and a sort of those only; the hourly price is computed per node only
+/// for hourly billing (it is the compared price) and otherwise only for the returned hits.
 pub fn search(state: &State, query: &SearchQuery) -> Vec<SearchHit> {
     let billing = query.billing.unwrap_or(Billing::Monthly);
     let min_free = query.min_free_slices.max(1);
-    let hours = state.params().month_s / state.params().hour_s;
-    let mut hits: Vec<SearchHit> = state
+    let hours = i128::from(state.params().month_s / state.params().hour_s);
+    let limit = if query.limit == 0 { 100 } else { query.limit.min(10_000) } as usize;
+    let hour_of = |n: &Node, p: Amount<Cc>| hourly_charge(p, n.band_min, n.band_max, 1, state.params());
+    let mut candidates: Vec<(Amount<Cc>, NodeId, &Node)> = state
         .market()
         .nodes()
         .values()
         .filter(|n| n.free_slices() >= min_free && query.requirements.unmet(n).is_none())
         .filter_map(|n| {
             let price = n.price?;
-            let hour = hourly_charge(price, n.band_min, n.band_max, 1, state.params())?;
             let effective = match billing {
                 Billing::Monthly => price,
-                Billing::Hourly => Amount::from_units(hour.units().checked_mul(i128::from(hours))?),
+                Billing::Hourly => Amount::from_units(hour_of(n, price)?.units().checked_mul(hours)?),
             };
             if query.max_price_month.is_some_and(|max| effective > max) {
                 return None;
             }
+            Some((effective, n.id, n))
+        })
+        .collect();
+    let order = |a: &(Amount<Cc>, NodeId, &Node), b: &(Amount<Cc>, NodeId, &Node)| a.0.cmp(&b.0).then(a.1.cmp(&b.1));
+    if candidates.len() > limit {
+        candidates.select_nth_unstable_by(limit - 1, order);
+        candidates.truncate(limit);
+    }
+    candidates.sort_unstable_by(order);
+    candidates
+        .into_iter()
+        .filter_map(|(effective, _, n)| {
+            let price = n.price?;
             Some(SearchHit {
                 node_id: n.id,
                 farm_id: n.farm_id,
                 model: n.model.clone(),
                 certified: n.certified,
                 price_month: price,
-                price_hour: hour,
+                price_hour: hour_of(n, price)?,
                 effective_month: effective,
                 free_slices: n.free_slices(),
             })
         })
-        .collect();
-    hits.sort_by(|a, b| a.effective_month.cmp(&b.effective_month).then(a.node_id.cmp(&b.node_id)));
-    let limit = if query.limit == 0 { 100 } else { query.limit.min(10_000) } as usize;
-    hits.truncate(limit);
-    hits
+        .collect()
 }
 
 /// Why `n_slices` at `max_price_month` cannot be had: one reason per blocking requirement, in order
@@ -657,7 +668,14 @@ impl State {
         let query = SearchQuery { min_free_slices: n_slices.max(1), limit: 1, ..query.clone() };
         let Some(hit) = search(self, &query).into_iter().next() else {
             let max = query.max_price_month.unwrap_or(Amount::from_units(i128::MAX / 4));
-            let reasons = explain_shortfall(self, &query.requirements, n_slices.max(1), max);
+            let mut reasons = explain_shortfall(self, &query.requirements, n_slices.max(1), max);
+            if reasons.is_empty() {
+                // Monthly prices fit, so the hourly rate (with its short-rental premium) is what is too high.
+                reasons.push(format!(
+                    "eligible nodes' hourly price x {} is above max price {max} (hourly billing carries a premium)",
+                    self.params.month_s / self.params.hour_s
+                ));
+            }
             return Err(Rejection::NoCapacity { reasons });
         };
         self.apply_open_lease(tenant, hit.node_id, n_slices, billing, periods)

@@ -1167,38 +1167,4 @@ mod tests {
         }
     }
 
-    /// Timing aid for the benchmark of issue 6 (run with `--release -- --ignored` under `time`):
-    /// 1,000,000 orders on 2,000 price levels.
-    #[test]
-    #[ignore]
-    fn clears_a_million_orders() {
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
-        let orders: Vec<Order<AnyAsset>> = (0..1_000_000u64)
-            .map(|i| {
-                let r = next();
-                let buy = r & 1 == 0;
-                let level = u128::from((r >> 1) % 2_000) + if buy { 500 } else { 1 };
-                Order {
-                    id: i.wrapping_mul(0x9E37_79B9) ^ (r >> 40),
-                    side: if buy { Side::Buy } else { Side::Sell },
-                    quantity: Amount::from_units(i128::from((r >> 20) % 10_000_000_000 + 1)),
-                    limit_price: Price::from_atto(level * STEP),
-                }
-            })
-            .collect();
-        let outcome = clear_batch::<AnyAsset, AnyAsset>(&orders, None, bps(10));
-        let outcome = match outcome {
-            Ok(outcome) => outcome,
-            Err(ExchangeError::DuplicateId { .. }) => return, // astronomically unlikely with these ids
-            Err(e) => panic!("{e}"),
-        };
-        assert!(outcome.volume.is_positive());
-        assert_eq!(outcome.fills.len(), 1_000_000);
-    }
 }

@@ -97,6 +97,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/nodes", get(nodes))
         .route("/v1/leases", get(leases))
         .merge(crate::api_exit::routes())
+        .merge(crate::api_governance::routes())
         .merge(crate::api_market::routes())
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)

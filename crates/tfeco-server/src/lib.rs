@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod api_exit;
+pub mod api_governance;
 pub mod api_market;
 pub mod datadir;
 pub mod node;

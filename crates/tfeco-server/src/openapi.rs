@@ -46,7 +46,21 @@ pub fn document() -> Value {
             "/v1/system-accounts": get_json("Balances of vault, pool2.reserve, treasury, escrow and exit pool accounts"),
             "/v1/farms": get_json("Farms"),
             "/v1/nodes": get_json("Nodes with prices and free slices; ?farm=ID"),
-            "/v1/leases": get_json("Leases; ?tenant=KEY&open=true|false")
+            "/v1/leases": get_json("Leases; ?tenant=KEY&open=true|false"),
+            "/v1/market/search": get_json("Listed slices meeting per-slice requirements, cheapest first: {results, count}; \
+                ?min_cores&min_passmark&min_mem_gb&min_ssd_gb&min_ai_mem_gb&min_ai_tps&certified_only=true|false&farm=ID\
+                &max_price=CC&billing=hourly|monthly&min_free=N&limit=1..10000 (all optional; 400 invalid_query names a bad parameter)"),
+            "/v1/market/explain": get_json("Why n_slices cannot be had, one reason per blocking requirement: {reasons, satisfiable}; \
+                the requirement parameters of /v1/market/search, n_slices (default 1), max_price"),
+            "/v1/market/standing-bids": get_json("Standing bids (bid tiers) with remaining, filled and escrow; ?buyer=KEY&open=true|false"),
+            "/v1/market/requests": get_json("Capacity requests (reverse auctions) with their public offers and outcomes; ?requester=KEY&open=true|false"),
+            "/v1/market/requests/{id}": get_json("One capacity request: status, offers cheapest first, outcome and reasons (404 capacity_request_not_found)"),
+            "/v1/farming-pools": get_json("Farming pools: rules, member farms, pending joins and leaves"),
+            "/v1/farming-pools/{id}": get_json("One farming pool with its member nodes (404 pool_not_found)"),
+            "/v1/calc/node": get_json("Farmer income and ROI of one catalogue model, as `tfeco calc node --json`; \
+                ?model&utilization&price=min|max|CC (required), share_bps, offered_slices, hw_cost=whole|exact, cc_usd, amortization_months"),
+            "/v1/calc/table": get_json("The catalogue's income table, as `tfeco calc table --json`: {params, rows}; \
+                ?income_factor_min&income_factor_max&cc_usd&amortization_months")
         },
         "components": { "schemas": {
             "Error": { "type": "object", "required": ["code", "message"], "properties": {

@@ -145,8 +145,14 @@ impl Mnemonic {
     /// Errors: [`MnemonicError::WordCount`], [`MnemonicError::UnknownWord`],
     /// [`MnemonicError::Checksum`].
     pub fn parse(phrase: &str) -> Result<Mnemonic, MnemonicError> {
-        let normalized: Zeroizing<String> =
-            Zeroizing::new(phrase.split_whitespace().map(str::to_lowercase).collect::<Vec<_>>().join(" "));
+        // Built in one wiped buffer (sized so it never reallocates for ASCII input).
+        let mut normalized = Zeroizing::new(String::with_capacity(phrase.len()));
+        for word in phrase.split_whitespace() {
+            if !normalized.is_empty() {
+                normalized.push(' ');
+            }
+            normalized.extend(word.chars().flat_map(char::to_lowercase));
+        }
         Ok(Mnemonic { inner: bip39::Mnemonic::parse_in(bip39::Language::English, normalized.as_str())? })
     }
 

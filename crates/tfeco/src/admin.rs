@@ -20,8 +20,8 @@ pub(crate) struct AdminArgs {
     /// The node's data directory (for `operator.key`).
     #[arg(long, default_value = "tfeco-data", global = true)]
     data_dir: PathBuf,
-    /// Node URL.
-    #[arg(long, env = "TFECO_NODE", default_value = "http://127.0.0.1:8080", global = true)]
+    /// Node URL (`--url`; `--node` is a node id in the subcommands that take one).
+    #[arg(long = "url", env = "TFECO_NODE", default_value = "http://127.0.0.1:8080", global = true)]
     node: String,
     /// Print JSON.
     #[arg(long, global = true)]
@@ -92,10 +92,12 @@ enum AdminCommand {
         #[arg(long)]
         now: i64,
     },
-    /// Post the two published bid tiers as the operator's standing bids: Standard Compute (passmark>=2000
-    /// mem_gb>=4, 1.2 CC, 20,000 slices) and Memory-Heavy (mem_gb>=8, 2.4 CC, 2,000 slices). Escrows
-    /// their first month, 28,800 CC, from the operator account; a tier the operator already has open is
-    /// skipped.
+    /// Post the published bid tiers (Standard Compute, Memory-Heavy) as the operator's standing bids.
+    ///
+    /// Standard Compute: passmark>=2000 mem_gb>=4 per slice, 1.2 CC per slice-month, 20,000 slices;
+    /// Memory-Heavy: mem_gb>=8, 2.4 CC, 2,000 slices. Their first month, 28,800 CC, is escrowed from the
+    /// operator account (refused with balance_low, before anything is posted, when it holds less); a tier
+    /// the operator already has open is skipped.
     SeedBidTiers {
         /// Lease length in months of the leases the bids create [default: until cancelled].
         #[arg(long)]

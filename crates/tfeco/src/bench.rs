@@ -624,6 +624,9 @@ struct Http {
     max_ms: f64,
     elapsed_s: f64,
     journal_seq_ok: bool,
+    /// Group commits during the timed phase (distinct batch timestamps: a lower bound, batches within the
+    /// same millisecond count once).
+    commits: u64,
     cpu: CpuBreakdown,
 }
 
@@ -766,6 +769,7 @@ async fn bench_http(sizes: Sizes, threads: usize) -> anyhow::Result<Http> {
 
     let journal_seq_ok = server.app.node.read().head_seq() == setup_seq + latencies.len() as u64;
     server.stop().await?;
+    let commits = count_commits(dir.path(), setup_seq)?;
 
     latencies.sort_unstable();
     let percentile = |p: usize| -> f64 {
@@ -791,8 +795,25 @@ async fn bench_http(sizes: Sizes, threads: usize) -> anyhow::Result<Http> {
         max_ms: latencies.last().map_or(0.0, |m| round3(f64::from(*m) / 1_000.0)),
         elapsed_s: elapsed.as_secs_f64(),
         journal_seq_ok,
+        commits,
         cpu,
     })
+}
+
+/// Group commits after entry `after_seq` of the stopped server's journal: each batch is stamped with one
+/// `timestamp_ms`, so distinct consecutive stamps count batches (batches in the same millisecond merge).
+fn count_commits(dir: &Path, after_seq: u64) -> anyhow::Result<u64> {
+    let journal = open_journal(dir)?;
+    let mut commits = 0u64;
+    let mut last = None;
+    journal.replay(after_seq + 1, &mut |entry| {
+        if last != Some(entry.timestamp_ms) {
+            commits += 1;
+            last = Some(entry.timestamp_ms);
+        }
+        Ok(())
+    })?;
+    Ok(commits)
 }
 
 /// CPU time on each live thread of this process, by thread id: `(name, ns)`. Empty where `/proc` is missing.
@@ -932,6 +953,9 @@ pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         "http_first_errors": http.first_errors,
         "http_all_accepted": http.errors == 0,
         "http_journal_seq_ok": http.journal_seq_ok,
+        "http_group_commits_min": http.commits,
+        "http_requests_per_commit_max": round3(http.accepted as f64 / http.commits.max(1) as f64),
+        "http_commit_cycle_ms_max": round3(http.elapsed_s * 1_000.0 / http.commits.max(1) as f64),
         "http_elapsed_s": round3(http.elapsed_s),
         "http_cpu_us_per_request": http.cpu.us_per_request,
         "http_cpu_cores_used": http.cpu.cores_used,
@@ -1033,6 +1057,12 @@ fn print_table(report: &Value, figures: &BTreeMap<&str, u64>) {
         report["http_cpu_cores_used"],
         report["http_writer_busy_fraction"],
         report["http_server_cpu_bound_estimate_per_s"]
+    );
+    println!(
+        "  http group commits >= {} (<= {} requests per commit, one every <= {} ms)",
+        report["http_group_commits_min"],
+        report["http_requests_per_commit_max"],
+        report["http_commit_cycle_ms_max"]
     );
     println!("  replay µs per entry: {}", report["replay_us_per_entry"]);
     println!(

@@ -46,6 +46,9 @@ const DAY: i64 = 86_400;
 const MONTH_DAYS: i64 = 30;
 const N_FARMERS: usize = 10;
 const N_USERS: usize = 50;
+const N_GUARDIANS: usize = 9;
+/// Uptime report interval of the nodes (v3: 40 minutes).
+const REPORT_EVERY_S: i64 = 2_400;
 
 fn demo_key(role: &str, index: usize) -> SigningKey {
     let seed = blake3::hash(format!("tfeco-demo/{role}/{index}").as_bytes());
@@ -63,6 +66,9 @@ struct Demo {
     operator: Actor,
     farmers: Vec<Actor>,
     users: Vec<Actor>,
+    guardians: Vec<Actor>,
+    /// Node keys by node id, with the time of the node's last uptime report and its boot time.
+    nodes: BTreeMap<u32, (Actor, i64, i64)>,
     rejections: BTreeMap<String, u64>,
     accepted: u64,
     deposit_counter: u64,
@@ -75,6 +81,8 @@ enum Who {
     Operator,
     Farmer(usize),
     User(usize),
+    Guardian(usize),
+    Node(u32),
 }
 
 impl Demo {
@@ -83,6 +91,8 @@ impl Demo {
             Who::Operator => &mut self.operator,
             Who::Farmer(i) => &mut self.farmers[*i],
             Who::User(i) => &mut self.users[*i],
+            Who::Guardian(i) => &mut self.guardians[*i],
+            Who::Node(id) => &mut self.nodes.get_mut(id).expect("known demo node").0,
         }
     }
 
@@ -115,19 +125,57 @@ impl Demo {
         self.client.get("/v1/status").await?["now"].as_i64().context("status without time")
     }
 
+    /// The guardians' quorum (6 of 9) submits both prices.
     async fn submit_prices(&mut self, now: i64) -> anyhow::Result<()> {
         let tft = Price::from_atto(self.tft_usd_atto);
-        self.send(
-            Who::Operator,
-            Command::SubmitPrice { feed: PriceFeed::TftUsd, price: tft, observed_at: now },
-        )
-        .await?;
         let gold = self.gold;
-        self.send(
-            Who::Operator,
-            Command::SubmitPrice { feed: PriceFeed::GoldUsdPerOz, price: gold, observed_at: now },
-        )
-        .await?;
+        for g in 0..quorum() {
+            let feed = PriceFeed::TftUsd;
+            self.send(Who::Guardian(g), Command::SubmitPrice { feed, price: tft, observed_at: now }).await?;
+            let feed = PriceFeed::GoldUsdPerOz;
+            self.send(Who::Guardian(g), Command::SubmitPrice { feed, price: gold, observed_at: now }).await?;
+        }
+        Ok(())
+    }
+
+    /// Each node reports its uptime every 40 minutes from its last report up to `until` (in batches).
+    async fn report_uptime(&mut self, until: i64) -> anyhow::Result<()> {
+        let ids: Vec<u32> = self.nodes.keys().copied().collect();
+        for id in ids {
+            let (_, last, boot) = self.nodes[&id];
+            let mut samples = Vec::new();
+            let mut at = last + REPORT_EVERY_S;
+            while at <= until {
+                samples.push(tfeco_core::rewards::UptimeSample { at, uptime_s: (at - boot) as u64 });
+                at += REPORT_EVERY_S;
+            }
+            for chunk in samples.chunks(500) {
+                let reports = chunk.to_vec();
+                self.send(Who::Node(id), Command::ReportUptime { node_id: NodeId(id), reports }).await?;
+            }
+            if let Some(sample) = samples.last() {
+                self.nodes.get_mut(&id).expect("known").1 = sample.at;
+            }
+        }
+        Ok(())
+    }
+
+    /// Guardians verify each unsigned minting report (re-computing its hash from the canonical JSON) and
+    /// sign it until the threshold mints it.
+    async fn sign_mint_reports(&mut self) -> anyhow::Result<()> {
+        let reports = self.client.get("/v1/mint/reports").await?;
+        for report in reports["reports"].as_array().cloned().unwrap_or_default() {
+            if !report["minted_at"].is_null() {
+                continue;
+            }
+            let period = report["period"].as_u64().context("period")? as u32;
+            let full = self.client.get(&format!("/v1/mint/reports/{period}")).await?;
+            let json = full["canonical_json"].as_str().context("canonical json")?;
+            let hash = blake3::hash(json.as_bytes()).to_hex().to_string();
+            for g in 0..quorum() {
+                self.send(Who::Guardian(g), Command::SignMintReport { period, report_hash: hash.clone() }).await?;
+            }
+        }
         Ok(())
     }
 
@@ -141,19 +189,25 @@ impl Demo {
         let to = account_of(&self.users[user].key);
         let external_tx_id = format!("demo-deposit-{}-{}", self.now().await?, self.deposit_counter);
         let amount = Amount::<Tft>::tokens(tft_whole).erase();
-        let command = Command::AttestDeposit {
-            asset: Asset::Tft,
-            to,
-            amount: Amount::from_units(amount.units),
-            external_tx_id,
-        };
-        self.send(Who::Operator, command).await?;
+        // The bridge deposit executes once the guardians' threshold attested it.
+        for g in 0..quorum() {
+            let command = Command::AttestDeposit {
+                asset: Asset::Tft,
+                to,
+                amount: Amount::from_units(amount.units),
+                external_tx_id: external_tx_id.clone(),
+            };
+            self.send(Who::Guardian(g), command).await?;
+        }
         self.send(Who::User(user), Command::EnterWithTft { tft: Amount::tokens(enter_whole) }).await?;
         Ok(())
     }
 
     async fn setup(&mut self, catalogue: &[tfeco_core::NodeModel]) -> anyhow::Result<()> {
         let now = self.now().await?;
+        for g in 0..N_GUARDIANS {
+            self.send(Who::Guardian(g), Command::RegisterAccount {}).await?;
+        }
         self.submit_prices(now).await?;
         for i in 0..N_FARMERS {
             self.send(Who::Farmer(i), Command::RegisterAccount {}).await?;
@@ -186,6 +240,11 @@ impl Demo {
                 let price = Amount::<Cc>::from_units(lo + (hi - lo) * ((i + k) % 5) as i128 / 10);
                 let node_id = NodeId(u32::try_from(node_id)?);
                 self.send(Who::Farmer(i), Command::SetSlicePrice { node_id, price }).await?;
+                // The node's own key signs its uptime reports.
+                self.nodes.insert(node_id.0, (Actor { key: demo_key("node", node_id.0 as usize), next_nonce: None }, now, now));
+                self.send(Who::Node(node_id.0), Command::RegisterAccount {}).await?;
+                let node_key = account_of(&self.nodes[&node_id.0].0.key);
+                self.send(Who::Farmer(i), Command::SetNodeKey { node_id, node_key }).await?;
             }
         }
         for j in 0..N_USERS {
@@ -243,8 +302,18 @@ impl Demo {
             let drift = self.rng.gen_range(-200i64..=200);
             let next = (self.tft_usd_atto as i128) * (10_000 + drift as i128) / 10_000;
             self.tft_usd_atto = u128::try_from(next.clamp(5_000_000_000_000_000, 20_000_000_000_000_000))?;
+            // When a minting period closes today, tick just after its end first so the nodes can report
+            // the period's last hours before the close.
+            let period = tfeco_core::minting::period_of(now - DAY).unwrap_or(0);
+            let end = tfeco_core::minting::period_end(period);
+            if end > now - DAY && end + 2_460 <= now {
+                self.send(Who::Operator, Command::Tick { now: end }).await?;
+                self.report_uptime(end).await?;
+            }
             self.send(Who::Operator, Command::Tick { now }).await?;
+            self.report_uptime(now).await?;
             self.submit_prices(now).await?;
+            self.sign_mint_reports().await?;
             for _ in 0..2 {
                 let user = self.rng.gen_range(0..N_USERS);
                 if self.rng.gen_bool(0.5) {
@@ -271,6 +340,11 @@ impl Demo {
     }
 }
 
+/// Signatures needed by the demo's guardian set: ceil(2 * 9 / 3) = 6.
+fn quorum() -> usize {
+    (2 * N_GUARDIANS).div_ceil(3)
+}
+
 fn text(value: &Value) -> String {
     value.as_str().unwrap_or("?").to_owned()
 }
@@ -278,7 +352,11 @@ fn text(value: &Value) -> String {
 pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let catalogue = crate::data::catalogue()?;
     let (gold_month, gold) = crate::data::latest_gold()?;
-    let (node, report, operator) = crate::serve::open(&args.data_dir, START, || demo_key("operator", 0))?;
+    let guardians: Vec<SigningKey> = (0..N_GUARDIANS).map(|g| demo_key("guardian", g)).collect();
+    let guardian_keys: Vec<tfeco_core::AccountKey> = guardians.iter().map(account_of).collect();
+    let (node, report, operator) = crate::serve::open(&args.data_dir, START, || demo_key("operator", 0), |params| {
+        params.guardians = guardian_keys;
+    })?;
     let resumed = report.entries > 0;
     let listen = args.listen.clone().unwrap_or_else(|| {
         if args.no_serve {
@@ -299,6 +377,8 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         operator: Actor { key: operator, next_nonce: None },
         farmers: (0..N_FARMERS).map(|i| Actor { key: demo_key("farmer", i), next_nonce: None }).collect(),
         users: (0..N_USERS).map(|i| Actor { key: demo_key("user", i), next_nonce: None }).collect(),
+        guardians: guardians.into_iter().map(|key| Actor { key, next_nonce: None }).collect(),
+        nodes: BTreeMap::new(),
         rejections: BTreeMap::new(),
         accepted: 0,
         deposit_counter: 0,
@@ -318,6 +398,13 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let farms = client.get("/v1/farms").await?;
     if farms["farms"].as_array().is_none_or(|f| f.is_empty()) {
         demo.setup(&catalogue).await?;
+    } else {
+        // Resume: the nodes' keys are derived from their ids; their last report is the state's time.
+        let nodes = client.get("/v1/nodes").await?;
+        for node in nodes["nodes"].as_array().cloned().unwrap_or_default() {
+            let id = node["id"].as_u64().context("node id")? as u32;
+            demo.nodes.insert(id, (Actor { key: demo_key("node", id as usize), next_nonce: None }, now, START));
+        }
     }
     demo.play_month(month).await?;
 
@@ -335,7 +422,7 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     } else {
         eprintln!(
             "\nserving on http://{}: explore with e.g. `curl http://{}/v1/supply` or \
-             `tfeco wallet --node http://{} nodes`; Ctrl-C to stop.",
+             `tfeco wallet --url http://{} nodes`; Ctrl-C to stop.",
             server.addr, server.addr, server.addr
         );
         server.run_until_stopped().await?;
@@ -357,6 +444,7 @@ async fn summary(
     let system = client.get("/v1/system-accounts").await?;
     let prices = client.get("/v1/prices").await?;
     let leases = client.get("/v1/leases").await?;
+    let mint_reports = client.get("/v1/mint/reports").await.unwrap_or(Value::Null);
     let mut farmers = Vec::new();
     for (i, farmer) in demo.farmers.iter().enumerate() {
         let account = account_of(&farmer.key);
@@ -399,6 +487,9 @@ async fn summary(
         "revenue_per_farmer": farmers,
         "leases": by_status,
         "prices": prices["current"],
+        "minting_reports": mint_reports["reports"],
+        "tft_rewards_minted": supply["assets"]["TFT"]["minted"],
+        "vesting_locked_tft": system["vesting.locked"]["TFT"],
         "assumptions": {
             "tft_usd": "0.01 with a deterministic daily drift of up to ±2%",
             "gold_usd_per_oz": format!("{} ({gold_month}, latest row of the series)", demo.gold),
@@ -433,6 +524,18 @@ fn print_summary(summary: &Value) {
     println!("  treasury             {} CC", text(&summary["treasury_cc"]));
     println!("  leases               {}", summary["leases"]);
     println!("  prices               {}", summary["prices"]);
+    for report in summary["minting_reports"].as_array().map(Vec::as_slice).unwrap_or_default() {
+        println!(
+            "  minting period {}     {} nodes, {} TFT, hash {}…, signed {}, {}",
+            report["period"],
+            report["nodes"],
+            text(&report["total"]),
+            &text(&report["hash"]).chars().take(16).collect::<String>(),
+            report["signatures"],
+            if report["minted_at"].is_null() { "pending" } else { "minted into vesting" }
+        );
+    }
+    println!("  TFT locked (vesting) {}", text(&summary["vesting_locked_tft"]));
     println!("  revenue per farmer (CC):");
     for farmer in summary["revenue_per_farmer"].as_array().map(Vec::as_slice).unwrap_or_default() {
         println!(

@@ -10,10 +10,12 @@
 //! A FILTER is an expression in the spirit of `vastai search offers 'gpu_ram>=24'`, per slice:
 //! `cores>=N`, `passmark>=N`, `mem_gb>=N`, `ssd_gb>=N`, `ai_mem_gb>=N`, `ai_tps>=N` (minimums),
 //! `certified=true|false`, `farm=ID`, `price<=CC` (CC per slice-month) and `free>=N` (free slices on the
-//! node). Several may share one argument (`'mem_gb >= 8 passmark>=2000'`); each key at most once. Reads
-//! need only `--node`; writes are signed with the key of `--keystore` (password from `TFECO_PASSWORD` or a
-//! prompt). Every command has `--json`; a node's refusal exits 3 with its stable code, an unreachable node
-//! exits 4.
+//! node). Several may share one argument (`'mem_gb >= 8 passmark>=2000'`); each key at most once.
+//!
+//! Reads need only the node's URL: `tfeco market --url URL ...`, or `TFECO_NODE`
+//! (after the subcommand, `--node` is a node id, as in `bid fill --node 3`). Writes are signed with the key
+//! of `--keystore` (password from `TFECO_PASSWORD` or a prompt). Every command has `--json`; a node's
+//! refusal exits 3 with its stable code, an unreachable node exits 4.
 
 use std::fmt::{self, Write as _};
 use std::io::Write as _;
@@ -35,19 +37,36 @@ use crate::wallet::{report_error, submit_and_print};
 
 /// Arguments of `tfeco market`.
 #[derive(clap::Args)]
+#[command(after_help = FILTER_HELP)]
 pub(crate) struct Args {
     /// Keystore file of the account key (for commands that sign).
     #[arg(long, env = "TFECO_KEYSTORE", default_value = "tfeco-wallet.json", global = true)]
     keystore: PathBuf,
-    /// Node URL.
-    #[arg(long, env = "TFECO_NODE", default_value = "http://127.0.0.1:8080", global = true)]
-    node: String,
+    /// Node URL (`--url`; `--node` is a node id, as in `bid fill --node 3`).
+    #[arg(
+        long = "url",
+        id = "node_url",
+        value_name = "URL",
+        env = "TFECO_NODE",
+        default_value = "http://127.0.0.1:8080",
+        global = true
+    )]
+    node_url: String,
     /// Print JSON (amounts as decimal strings).
     #[arg(long, global = true)]
     json: bool,
     #[command(subcommand)]
     command: MarketCommand,
 }
+
+/// The filter language, shown under `tfeco market --help`.
+const FILTER_HELP: &str = "\
+FILTERS (per slice; quote them, an unquoted > or < is a shell redirection):
+  cores>=N  passmark>=N  mem_gb>=N  ssd_gb>=N  ai_mem_gb>=N  ai_tps>=N   minimums per slice
+  certified=true|false  farm=ID                                          exact values
+  price<=CC                                                              CC per slice-month
+  free>=N                                                                free slices on the node (search)
+Example: tfeco market search 'mem_gb>=8' 'passmark>=2000' 'price<=2' --limit 10";
 
 #[derive(Subcommand)]
 enum MarketCommand {
@@ -102,7 +121,8 @@ impl BillingArg {
 /// Arguments of `market search`.
 #[derive(clap::Args)]
 struct SearchArgs {
-    /// Filters, e.g. mem_gb>=8 passmark>=2000 certified=true price<=2 free>=2 (see `tfeco market --help`).
+    /// Filters, quoted, e.g. 'mem_gb>=8' 'passmark>=2000' 'certified=true' 'price<=2' 'free>=2' (see
+    /// `tfeco market --help`).
     #[arg(value_name = "FILTER")]
     filters: Vec<FilterArg>,
     /// Compare prices as billed: monthly, or hourly (the hourly price x 720, so price<= is still per
@@ -403,7 +423,8 @@ const OPERATOR_CHARS: &[char] = &['<', '>', '=', '!'];
 fn parse_expression(text: &str) -> Result<Filter, String> {
     let Some(at) = text.find(OPERATOR_CHARS) else {
         return Err(format!(
-            "{text:?} is not a filter: expected KEY OP VALUE such as mem_gb>=8; {}",
+            "{text:?} is not a filter: expected KEY OP VALUE such as 'mem_gb>=8' (quote it: in a shell an \
+             unquoted > or < redirects); {}",
             accepted_keys()
         ));
     };
@@ -674,7 +695,7 @@ const NOT_A_NODE_FILTER: &str = "a lease takes --slices on one node, which must 
 
 /// Runs `tfeco market`.
 pub(crate) async fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let client = Client::new(&args.node);
+    let client = Client::new(&args.node_url);
     let json_out = args.json;
     let command = match args.command {
         MarketCommand::Search(search) => {
@@ -691,7 +712,16 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitCode> {
                             let n = selection.min_free.unwrap_or(1).max(1);
                             let why = explain_path(&selection.requirements, n, selection.max_price);
                             if let Ok(explain) = client.get(&why).await {
-                                text.push_str(&render_reasons(&explain));
+                                let hourly = search.billing == Some(BillingArg::Hourly);
+                                if hourly && explain["satisfiable"] == Value::Bool(true) {
+                                    // The reasons compare monthly prices; hourly billing costs more.
+                                    text.push_str(
+                                        "  why not: listed monthly prices are within the ceiling, but hourly \
+                                         billing (the hourly price x 720) is above it; try --billing monthly.\n",
+                                    );
+                                } else {
+                                    text.push_str(&render_reasons(&explain));
+                                }
                             }
                         }
                         emit(&text)?;
@@ -1219,7 +1249,7 @@ mod tests {
             ("certified=yes", &["certified expects true or false"]),
             ("farm=x", &["farm expects a farm id"]),
             ("price<=1.123456789", &["price expects CC per slice-month", "decimals"]),
-            ("mem_gb", &["is not a filter", "accepted:"]),
+            ("mem_gb", &["is not a filter", "quote it", "accepted:"]),
             (">=8", &["a filter needs a key"]),
             ("  ", &["an empty filter"]),
         ] {
@@ -1239,6 +1269,12 @@ mod tests {
         assert_eq!(error, "the filter price<=2 does not apply here: the ceiling is --max-price");
     }
 
+    /// Parses a command line split on spaces (`_` stands for a space inside an argument).
+    fn parse_line(line: &str) -> Result<Args, clap::Error> {
+        let words: Vec<String> = line.split(' ').map(|w| w.replace('_', " ")).collect();
+        parse(&words.iter().map(String::as_str).collect::<Vec<_>>())
+    }
+
     #[test]
     fn command_lines_parse() {
         let args = parse(&["search", "mem_gb>=8", "passmark >= 2000", "--billing", "hourly", "--limit", "5"])
@@ -1249,78 +1285,39 @@ mod tests {
         let error = parse(&["search", "gpu_ram>=24"]).err().unwrap();
         assert_eq!(error.exit_code(), 2);
         assert!(error.to_string().contains("unknown key \"gpu_ram\""), "{error}");
-        assert!(parse(&["search", "--limit", "0"]).is_err());
-        assert!(parse(&["take", "mem_gb>=8"]).is_err(), "--slices is required");
-        assert!(parse(&[
-            "take",
-            "mem_gb>=8",
-            "--slices",
-            "2",
-            "--billing",
-            "hourly",
-            "--periods",
-            "3",
-            "--json"
-        ])
-        .is_ok());
-        assert!(parse(&["explain", "mem_gb>=64", "--slices", "4", "--max-price", "2.0"]).is_ok());
-        assert!(parse(&[
-            "bid",
-            "post",
-            "--name",
-            "Standard Compute",
-            "passmark>=2000",
-            "mem_gb>=4",
-            "--price",
-            "1.2",
-            "--quantity",
-            "20000"
-        ])
-        .is_ok());
-        assert!(parse(&["bid", "fill", "--bid", "1", "--node", "3", "--slices", "2"]).is_ok());
-        assert!(parse(&[
-            "request",
-            "post",
-            "mem_gb>=8",
-            "--slices",
-            "4",
-            "--max-price",
-            "2",
-            "--window-s",
-            "3600"
-        ])
-        .is_ok());
-        assert!(parse(&["request", "offer", "--request", "1", "--node", "3", "--price", "1.8"]).is_ok());
-        assert!(parse(&["request", "show", "--id", "1"]).is_ok());
-        for listing in ["bids", "requests", "pools"] {
-            assert!(parse(&[listing, "--json"]).is_ok());
+        for bad in ["search --limit 0", "take passmark>=8", "explain --slices 0", "pool create --name P"] {
+            assert!(parse_line(bad).is_err(), "{bad} must be refused");
         }
-        let args = parse(&[
-            "pool",
-            "create",
-            "--name",
-            "P",
-            "--fee-bps",
-            "1000",
-            "--price-policy",
-            "range:1.5-3",
-            "--reward-lock-months",
-            "6",
-            "--exit-quota-bps",
-            "2500",
-        ])
-        .unwrap();
+        for good in [
+            "take passmark>=8 --slices 2 --billing hourly --periods 3 --json",
+            "explain passmark>=64 --slices 4 --max-price 2.0",
+            "bid post --name Standard_Compute passmark>=2000 --price 1.2 --quantity 20000 --periods 12",
+            "bid fill --bid 1 --node 3 --slices 2",
+            "bid cancel --bid 1",
+            "request post passmark>=8 --slices 4 --max-price 2 --window-s 3600",
+            "request offer --request 1 --node 3 --price 1.8",
+            "request show --id 1",
+            "bids --json",
+            "requests",
+            "pools",
+            "pool join --pool 1 --farm 2",
+            "pool leave --pool 1 --farm 2",
+            "pool price --node 4 --price 2.5",
+            "pool show --id 1",
+        ] {
+            assert!(parse_line(good).is_ok(), "{good}: {:?}", parse_line(good).err());
+        }
+        let line = "pool create --name P --fee-bps 1000 --price-policy range:1.5-3 --reward-lock-months 6 \
+                    --exit-quota-bps 2500";
+        let args = parse_line(&line.split_whitespace().collect::<Vec<_>>().join(" ")).unwrap();
         let MarketCommand::Pool(PoolCommand::Create { price_policy, fee_bps, .. }) = args.command else {
-            panic!()
+            panic!("pool create")
         };
         assert_eq!(fee_bps.get(), 1000);
         assert_eq!(
             price_policy,
             PricePolicy::Range { min_month: "1.5".parse().unwrap(), max_month: "3".parse().unwrap() }
         );
-        assert!(parse(&["pool", "join", "--pool", "1", "--farm", "2"]).is_ok());
-        assert!(parse(&["pool", "leave", "--pool", "1", "--farm", "2"]).is_ok());
-        assert!(parse(&["pool", "price", "--node", "4", "--price", "2.5"]).is_ok());
     }
 
     #[test]
@@ -1359,8 +1356,9 @@ mod tests {
             "{text}"
         );
         let request = json!({
-            "id": 3, "status": "closed", "requester": "ab", "n_slices": 4, "max_price_month": "2", "periods": null,
-            "closes_at": 100, "escrow": "0", "offers": [{ "node_id": 9, "price_month": "1.8" }],
+            "id": 3, "status": "closed", "requester": "ab", "n_slices": 4, "max_price_month": "2",
+            "periods": null, "closes_at": 100, "escrow": "0",
+            "offers": [{ "node_id": 9, "price_month": "1.8" }],
             "requirements": { "min_cores": 0, "min_passmark": 0, "min_mem_gb": 64, "min_ssd_gb": 0,
                 "min_ai_mem_gb": 0, "min_ai_tps": 0, "certified_only": false, "farm_id": null },
             "outcome": { "closed_at": 100, "filled": 0, "leases": [], "refunded": "8",

@@ -33,9 +33,11 @@ pub(crate) fn open(
     dir: &Path,
     start_time: i64,
     fresh_key: impl FnOnce() -> SigningKey,
+    customize: impl FnOnce(&mut tfeco_core::Params),
 ) -> anyhow::Result<(Node, ReplayReport, SigningKey)> {
     let key = load_or_create_operator_key(dir, fresh_key)?;
-    let genesis = crate::data::genesis(AccountKey(key.verifying_key().to_bytes()), start_time)?;
+    let mut genesis = crate::data::genesis(AccountKey(key.verifying_key().to_bytes()), start_time)?;
+    customize(&mut genesis.params);
     let (mut node, report) = open_node(dir, || genesis, ReplayOptions::default())
         .with_context(|| format!("opening the node in {}", dir.display()))?;
     node.set_operator_key(key.clone());
@@ -44,7 +46,7 @@ pub(crate) fn open(
 
 pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let now = tfeco_server::now_unix_ms() / 1000;
-    let (node, report, key) = open(&args.data_dir, now, || SigningKey::generate(&mut rand::rngs::OsRng))?;
+    let (node, report, key) = open(&args.data_dir, now, || SigningKey::generate(&mut rand::rngs::OsRng), |_| {})?;
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;

@@ -30,8 +30,8 @@ pub(crate) struct WalletArgs {
     /// Keystore file of the account key.
     #[arg(long, env = "TFECO_KEYSTORE", default_value = "tfeco-wallet.json", global = true)]
     keystore: PathBuf,
-    /// Node URL.
-    #[arg(long, env = "TFECO_NODE", default_value = "http://127.0.0.1:8080", global = true)]
+    /// Node URL (`--url`; `--node` is a node id in the subcommands that take one).
+    #[arg(long = "url", env = "TFECO_NODE", default_value = "http://127.0.0.1:8080", global = true)]
     node: String,
     /// Print JSON.
     #[arg(long, global = true)]
@@ -354,8 +354,17 @@ fn read_passphrase(with_passphrase: bool, confirm: bool) -> anyhow::Result<Zeroi
         }
         return Ok(Zeroizing::new(String::new()));
     }
-    Ok(password_from_env_or_prompt(PASSPHRASE_ENV, "BIP-39 passphrase: ", confirm, &prompt)
-        .context("reading the BIP-39 passphrase")?)
+    let from_env = std::env::var_os(PASSPHRASE_ENV).is_some_and(|v| !v.is_empty());
+    let passphrase = password_from_env_or_prompt(PASSPHRASE_ENV, "BIP-39 passphrase: ", false, &prompt)
+        .context("reading the BIP-39 passphrase")?;
+    if confirm && !from_env {
+        let again =
+            Zeroizing::new(prompt("Repeat BIP-39 passphrase: ").context("reading the BIP-39 passphrase")?);
+        if *again != *passphrase {
+            bail!("the BIP-39 passphrases do not match (nothing was created)");
+        }
+    }
+    Ok(passphrase)
 }
 
 /// Checks the phrase (word list and checksum), derives account `account_index` and, when given, checks it
@@ -519,7 +528,7 @@ fn new_from_phrase(keystore_path: &Path, json_out: bool, options: NewFromPhrase)
     Ok(ExitCode::SUCCESS)
 }
 
-fn unlock(path: &PathBuf) -> anyhow::Result<SigningKey> {
+fn unlock(path: &Path) -> anyhow::Result<SigningKey> {
     let keystore = Keystore::load(path).with_context(|| format!("reading keystore {}", path.display()))?;
     let password = password_from_env_or_prompt("TFECO_PASSWORD", "Keystore password: ", false, &prompt)?;
     Ok(keystore.decrypt(&password)?)
@@ -800,4 +809,161 @@ pub(crate) async fn run(args: WalletArgs) -> anyhow::Result<ExitCode> {
     };
     let key = unlock(&args.keystore)?;
     Ok(submit_and_print(&client, &key, command, json_out).await)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+    use tfeco_wallet::mnemonic::MnemonicError;
+
+    /// A public test phrase (BIP-39 reference entropy 00..00) and its pinned account 0 / account 1 keys
+    /// without a passphrase (see the pinned test in `tfeco_wallet::mnemonic`).
+    const PHRASE: &str = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon \
+                          abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon \
+                          abandon abandon abandon art";
+    const ACCOUNT_0: &str = "863e37d0a4ab945f4f8787eabe8132cd80f51303f73fde035bc5deaf9056e23a";
+    const ACCOUNT_1: &str = "fed60ae2d61ce49b446a224eba438e450b888105c004c271f30de2b826596a4a";
+
+    #[derive(Parser)]
+    struct TestCli {
+        #[command(flatten)]
+        wallet: WalletArgs,
+    }
+
+    fn parse(args: &[&str]) -> Result<WalletArgs, clap::Error> {
+        TestCli::try_parse_from(std::iter::once("wallet").chain(args.iter().copied())).map(|cli| cli.wallet)
+    }
+
+    #[test]
+    fn recover_and_new_arguments_parse() {
+        let args = parse(&[
+            "--json",
+            "recover",
+            "--with-passphrase",
+            "--account-index",
+            "2",
+            "--expect-account",
+            ACCOUNT_0,
+            "--label",
+            "restored",
+        ])
+        .expect("parse");
+        assert!(args.json);
+        match args.command {
+            WalletCommand::Recover { label, with_passphrase, account_index, expect_account, .. } => {
+                assert_eq!(label.as_deref(), Some("restored"));
+                assert!(with_passphrase);
+                assert_eq!(account_index, 2);
+                assert_eq!(expect_account.map(|a| a.to_string()).as_deref(), Some(ACCOUNT_0));
+            }
+            _ => panic!("not recover"),
+        }
+        match parse(&["new", "--mnemonic", "--show-mnemonic"]).expect("parse").command {
+            WalletCommand::New { mnemonic, show_mnemonic, with_passphrase, .. } => {
+                assert!(mnemonic && show_mnemonic && !with_passphrase);
+            }
+            _ => panic!("not new"),
+        }
+        // The mnemonic options make no sense without --mnemonic.
+        assert!(parse(&["new", "--show-mnemonic"]).is_err());
+        assert!(parse(&["new", "--with-passphrase"]).is_err());
+        // The phrase is never an argument (it would be visible in the process list and shell history).
+        assert!(parse(&["recover", "--mnemonic", PHRASE]).is_err());
+    }
+
+    #[test]
+    fn the_phrase_is_shown_only_where_it_should_be() {
+        use PhraseDisplay::*;
+        // (json, --show-mnemonic, stderr is a terminal, stdin is a terminal)
+        assert_eq!(phrase_display(false, false, true, true), Show);
+        assert_eq!(phrase_display(false, false, true, false), Show);
+        assert_eq!(phrase_display(true, false, true, true), ConfirmFirst);
+        assert!(
+            matches!(phrase_display(true, false, true, false), Refuse(r) if r.contains("--show-mnemonic"))
+        );
+        // stderr redirected to a file or a pipe: never without --show-mnemonic.
+        for json in [false, true] {
+            for stdin_tty in [false, true] {
+                assert!(
+                    matches!(phrase_display(json, false, false, stdin_tty), Refuse(r) if r.contains("log"))
+                );
+                assert_eq!(phrase_display(json, true, false, stdin_tty), Show);
+            }
+        }
+        assert_eq!(phrase_display(true, true, true, true), Show);
+    }
+
+    #[test]
+    fn banner_warns_and_numbers_every_word() {
+        let mnemonic = Mnemonic::generate();
+        let path = account_path_string(0).expect("path");
+        let banner = phrase_banner(&mnemonic, &path, false);
+        for needle in [
+            "write these 24 words down",
+            "Anyone with them controls the account",
+            "will not be shown again",
+            "m/44'/1952867683'/0'/0'/0'",
+            "tfeco wallet recover",
+        ] {
+            assert!(banner.contains(needle), "missing {needle:?}:\n{}", banner.as_str());
+        }
+        assert!(!banner.contains("passphrase"));
+        // Every word, numbered, in order, four to a line.
+        let mut found = Vec::new();
+        for line in banner.lines() {
+            let tokens: Vec<&str> = line.split_whitespace().collect();
+            if tokens.first().is_some_and(|t| t.ends_with('.') && t[..t.len() - 1].parse::<usize>().is_ok()) {
+                assert_eq!(tokens.len(), 8, "{line}");
+                for pair in tokens.chunks(2) {
+                    found.push((pair[0].trim_end_matches('.').parse::<usize>().expect("number"), pair[1]));
+                }
+            }
+        }
+        let expected: Vec<(usize, &str)> = mnemonic.words().enumerate().map(|(i, w)| (i + 1, w)).collect();
+        assert_eq!(found, expected);
+
+        let with_passphrase = phrase_banner(&mnemonic, &path, true);
+        assert!(with_passphrase.contains("the words alone do NOT recover"), "{}", with_passphrase.as_str());
+        assert!(with_passphrase.contains("--with-passphrase"));
+    }
+
+    #[test]
+    fn recover_key_checks_the_phrase_and_the_expected_account() {
+        let key = recover_key(PHRASE, "", 0, None).expect("recover");
+        assert_eq!(account_of(&key).to_string(), ACCOUNT_0);
+        let key = recover_key(&PHRASE.to_uppercase(), "", 1, ACCOUNT_1.parse().ok()).expect("recover");
+        assert_eq!(account_of(&key).to_string(), ACCOUNT_1);
+
+        // A wrong word: the checksum error comes through typed.
+        let wrong = PHRASE.replace(" art", " abandon");
+        let error = recover_key(&wrong, "", 0, None).expect_err("refused");
+        assert_eq!(error.downcast_ref::<MnemonicError>(), Some(&MnemonicError::Checksum));
+        let error = recover_key(&PHRASE.replacen("abandon", "abandno", 1), "", 0, None).expect_err("refused");
+        assert_eq!(error.downcast_ref::<MnemonicError>(), Some(&MnemonicError::UnknownWord { position: 1 }));
+        assert!(!error.to_string().contains("abandno"), "{error}");
+
+        // A mistyped passphrase gives another valid account: --expect-account catches it.
+        let error = recover_key(PHRASE, "TREZRO", 0, ACCOUNT_0.parse().ok()).expect_err("refused");
+        assert!(error.to_string().contains("check the passphrase"), "{error}");
+    }
+
+    #[test]
+    fn recovered_key_round_trips_through_a_new_keystore_that_is_never_overwritten() {
+        let temp = tempfile::tempdir().expect("tempdir");
+        let path = temp.path().join("recovered.json");
+        ensure_no_keystore(&path).expect("free");
+
+        let generated = Mnemonic::generate();
+        let original = generated.account_key("", 0).expect("derive");
+        let key = recover_key(&generated.phrase(), "", 0, Some(account_of(&original))).expect("recover");
+        let keystore =
+            Keystore::encrypt(&key, "pw", kdf_params(true), Some("restored".to_owned())).expect("encrypt");
+        keystore.save(&path).expect("save");
+        let loaded = Keystore::load(&path).expect("load");
+        assert_eq!(loaded.decrypt("pw").expect("decrypt").to_bytes(), original.to_bytes());
+
+        let error = ensure_no_keystore(&path).expect_err("exists");
+        assert!(error.to_string().contains("refusing to overwrite"), "{error}");
+    }
 }

@@ -5,15 +5,18 @@ use tfeco_core::{Billing, Command};
 
 use crate::harness::{tokens, Harness};
 
-/// BUG: `State::plan_charge` (src/billing.rs) validates the charge by its *net* effect per account
-/// (`Ledger::validate`, src/ledger.rs), but `Ledger::commit` applies the postings one by one and asserts
-/// after each debit. When the tenant is also the node's farmer, the farmer-share transfer goes from the
-/// tenant to itself: validation sees a net debit of only the burn + treasury shares (20 %), while commit
-/// first debits the whole farmer share (80 %) and panics with "validated plan drove a balance negative".
+/// BUG: `State::plan_charge_from` (src/billing.rs) builds the charge's postings and `Ledger::validate`
+/// (src/ledger.rs) checks them by their *net* effect per account, but `Ledger::commit` applies them one by
+/// one and asserts after each debit (`Ledger::debit`: "validated plan drove a balance negative"). When the
+/// tenant is also the node's farmer, the farmer-share transfer goes from the tenant to itself: validation
+/// sees a net debit of only the burn + treasury shares (20 %), while commit first debits the whole farmer
+/// share (80 %) and panics. The same holds when the tenant owns the node's farming pool (the pool-fee
+/// transfer goes from the tenant to itself).
 ///
 /// Here the farmer holds 20 CC and opens a 100 CC lease of its own node: expected a rejection
 /// (`balance_low`, the state unchanged), actual a panic inside `State::apply`. The same panic hits `Tick`
-/// when a self-lease renews while the farmer holds between 20 % and 80 % of the charge.
+/// when a self-lease renews while the farmer holds between 20 % and 80 % of the charge (a tenant paying
+/// itself is also a way to turn ordinary CC into revenue CC, which only revenue may convert to TFP, §5).
 #[test]
 fn a_farmer_leasing_its_own_node_without_enough_cc_is_refused_not_a_panic() {
     let mut h = Harness::new();
@@ -28,12 +31,13 @@ fn a_farmer_leasing_its_own_node_without_enough_cc_is_refused_not_a_panic() {
     assert_eq!(h.free_slices(node), 4);
 }
 
-/// BUG (lower severity, operator input): `State::commit_charge` (src/billing.rs, `lease.next_charge_at +=
-/// period_s`) adds without a check. `Tick` accepts any later time, so after a `Tick` close to `i64::MAX`
-/// opening a lease overflows: a panic ("attempt to add with overflow") in debug builds, a wrapped
-/// (negative) `next_charge_at` in release builds, after which every `Tick` finds the lease due and bills it
-/// period after period. `apply_open_lease` already checks `ends_at` for overflow; the next charge time
-/// (and `since + lease_grace_s` in `bill_lease`) needs the same care, or `Tick` a bound.
+/// BUG (lower severity, operator input): `Tick` accepts any later time, and the schedules add periods to
+/// it unchecked. Close to `i64::MAX`, `Tick` itself now overflows in the exit-round scheduling
+/// (src/exit.rs, `opened_at + period`), and opening a lease overflows in `State::commit_charge`
+/// (src/billing.rs, `lease.next_charge_at += period_s`): a panic ("attempt to add with overflow") in debug
+/// builds, wrapped (negative) times in release builds, after which every `Tick` finds the lease due and
+/// bills it period after period. `apply_open_lease` already checks `ends_at` for overflow; the other
+/// schedule times (and `since + lease_grace_s` in `bill_lease`) need the same care, or `Tick` a bound.
 ///
 /// Expected: either the far-future `Tick` or the `OpenLease` is refused, and nothing panics.
 #[test]

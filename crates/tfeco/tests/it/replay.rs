@@ -54,7 +54,7 @@ async fn live_state_hash_equals_verify_of_the_stopped_data_dir() {
             "admin",
             "--data-dir",
             dir_text,
-            "--node",
+            "--url",
             &api.base,
             "--json",
             "price",

@@ -7,9 +7,9 @@ use crate::support::{hex_of, in_process_server, run_cli, Api, CliRun};
 
 const PASSWORD: &str = "correct horse battery staple";
 
-/// `tfeco wallet --keystore K --node URL --json args...`, with `TFECO_PASSWORD` set when given.
+/// `tfeco wallet --keystore K --url URL --json args...`, with `TFECO_PASSWORD` set when given.
 async fn wallet(keystore: &str, url: &str, args: &[&str], password: Option<&str>) -> CliRun {
-    let mut all = vec!["wallet", "--keystore", keystore, "--node", url, "--json"];
+    let mut all = vec!["wallet", "--keystore", keystore, "--url", url, "--json"];
     all.extend_from_slice(args);
     match password {
         Some(password) => run_cli(&all, &[("TFECO_PASSWORD", password)]).await,
