@@ -11,6 +11,9 @@ use crate::params::SplitRecipient;
 use crate::rejection::Rejection;
 use crate::state::State;
 
+/// The latest time a `Tick` may set: 9999-12-31T23:59:59Z.
+pub const MAX_TIME: i64 = 253_402_300_799;
+
 /// A validated charge: the postings and the split, ready to commit.
 pub(crate) struct ChargePlan {
     postings: Vec<Posting>,
@@ -66,11 +69,14 @@ impl State {
         // A farming pool takes its fee (rounded down) from the farmer share (spec §10).
         let pool_fee = pool.map(|(owner, fee_bps)| (owner, fee_bps.share_of(farmer_units, Rounding::Down)));
         let member_units = farmer_units - pool_fee.map_or(0, |(_, fee)| fee);
+        // A payment to oneself (a farmer leasing its own node) moves nothing and creates no revenue CC.
         if let Some((owner, fee)) = pool_fee.filter(|(_, fee)| *fee > 0) {
             let pool_slot = self.ledger.slot_of(&owner).ok_or(Rejection::AccountNotFound { account: owner })?;
-            postings.push(Posting::Transfer { asset: Asset::Cc, from, to: pool_slot, units: fee, revenue: true });
+            if pool_slot != from {
+                postings.push(Posting::Transfer { asset: Asset::Cc, from, to: pool_slot, units: fee, revenue: true });
+            }
         }
-        if member_units > 0 {
+        if member_units > 0 && to != from {
             postings.push(Posting::Transfer { asset: Asset::Cc, from, to, units: member_units, revenue: true });
         }
         if burn_units > 0 {
@@ -183,6 +189,10 @@ impl State {
         if now < self.now {
             return Err(Rejection::TimeRegression { now: self.now, got: now });
         }
+        // Schedules add periods to times: keep every time far from i64 overflow (year 9999).
+        if now > MAX_TIME {
+            return Err(Rejection::LimitExceeded { what: "unix seconds (time)".to_owned(), limit: MAX_TIME as u64 });
+        }
         self.now = now;
         let mut events = vec![Event::Ticked { now }];
         let due: Vec<LeaseId> = self.market.open_leases.iter().copied().collect();
@@ -193,6 +203,7 @@ impl State {
         self.close_capacity_requests(&mut events);
         self.settle_pending_burn(&mut events);
         self.run_exit_rounds(&mut events);
+        self.clear_batches(&mut events);
         self.close_minting_periods(&mut events);
         self.release_vesting(&mut events);
         Ok(events)

@@ -352,6 +352,40 @@ pub enum Command {
         /// The change.
         change_id: u64,
     },
+    /// Places a prefunded, sealed limit order in a market's next batch (spec §13).
+    PlaceOrder {
+        /// The market.
+        market_id: u32,
+        /// Buy or sell.
+        side: crate::exchange::Side,
+        /// Base units.
+        quantity: Amount<AnyAsset>,
+        /// Quote per whole base token.
+        limit_price: Price,
+        /// Batches the order lives (default: the market's).
+        expires_after_batches: Option<u32>,
+    },
+    /// Cancels an order (not inside the lock window); the escrow is refunded.
+    CancelOrder {
+        /// The order.
+        order_id: u64,
+    },
+    /// Changes an order; inside the lock window only improvements.
+    AmendOrder {
+        /// The order.
+        order_id: u64,
+        /// New quantity, base units.
+        quantity: Amount<AnyAsset>,
+        /// New limit.
+        limit_price: Price,
+    },
+    /// The operator (identity provider) marks an account verified for identity-gated markets.
+    SetVerified {
+        /// The account.
+        account: AccountKey,
+        /// Verified or not.
+        verified: bool,
+    },
     /// Instant take: leases `n_slices` on the cheapest node matching the query at its listed price.
     TakeCapacity {
         /// Requirements, price ceiling and billing mode.
@@ -413,6 +447,10 @@ impl Command {
             Command::SignPoolMembership { .. } => "sign_pool_membership",
             Command::SetPoolPrice { .. } => "set_pool_price",
             Command::SetNodeKey { .. } => "set_node_key",
+            Command::PlaceOrder { .. } => "place_order",
+            Command::CancelOrder { .. } => "cancel_order",
+            Command::AmendOrder { .. } => "amend_order",
+            Command::SetVerified { .. } => "set_verified",
             Command::ReportUptime { .. } => "report_uptime",
             Command::SignMintReport { .. } => "sign_mint_report",
             Command::ProposeParamChange { .. } => "propose_param_change",

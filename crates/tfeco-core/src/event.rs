@@ -464,6 +464,51 @@ pub enum Event {
         /// The change.
         change_id: u64,
     },
+    /// An order was placed (its funds escrowed).
+    OrderPlaced {
+        /// The order.
+        order_id: u64,
+        /// Market.
+        market_id: u32,
+        /// The batch it joins.
+        batch: u64,
+        /// Escrowed units (base for sells, quote for buys).
+        escrow: tfeco_money::Amount<tfeco_money::AnyAsset>,
+    },
+    /// An order was cancelled.
+    OrderCancelled {
+        /// The order.
+        order_id: u64,
+        /// Units refunded.
+        refunded: tfeco_money::Amount<tfeco_money::AnyAsset>,
+    },
+    /// An order was amended.
+    OrderAmended {
+        /// The order.
+        order_id: u64,
+        /// Units now escrowed.
+        escrow: tfeco_money::Amount<tfeco_money::AnyAsset>,
+    },
+    /// An account's identity flag changed.
+    AccountVerified {
+        /// The account.
+        account: AccountKey,
+        /// Verified or not.
+        verified: bool,
+    },
+    /// A market's batch cleared at one uniform price.
+    BatchCleared {
+        /// Market.
+        market_id: u32,
+        /// Batch number.
+        batch: u64,
+        /// Price, if anything crossed.
+        price: Option<Price>,
+        /// Base matched.
+        volume: tfeco_money::Amount<tfeco_money::AnyAsset>,
+        /// Imbalance at the price.
+        imbalance: tfeco_money::Amount<tfeco_money::AnyAsset>,
+    },
     /// A farmer chose how revenue settles.
     SettlementSet {
         /// The account.

@@ -60,6 +60,8 @@ pub enum ParamUpdate {
     MintingEnabled(bool),
     /// The delay of later parameter changes, seconds.
     ParamDelay(i64),
+    /// Registers a new exchange market (spec §13).
+    RegisterMarket(crate::trading::MarketSpec),
 }
 
 impl ParamUpdate {
@@ -93,6 +95,15 @@ impl ParamUpdate {
                 invalid("durations must be positive")
             }
             ParamUpdate::TftUsdClamp { min, max } if min.is_zero() || min > max => invalid("the clamp needs 0 < min <= max"),
+            ParamUpdate::RegisterMarket(spec) => {
+                if !spec.is_valid() {
+                    return invalid("the market needs two distinct transferable assets and sane batch rules");
+                }
+                if params.markets.iter().any(|m| m.id == spec.id || (m.base == spec.base && m.quote == spec.quote)) {
+                    return invalid("a market with this id or these assets exists");
+                }
+                Ok(())
+            }
             _ => Ok(()),
         }
     }
@@ -120,6 +131,7 @@ impl ParamUpdate {
             ParamUpdate::VestingRule(rule) => params.vesting_rule = *rule,
             ParamUpdate::MintingEnabled(on) => params.minting_enabled = *on,
             ParamUpdate::ParamDelay(s) => params.param_delay_s = *s,
+            ParamUpdate::RegisterMarket(spec) => params.markets.push(spec.clone()),
         }
     }
 }

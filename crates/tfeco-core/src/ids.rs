@@ -99,11 +99,13 @@ pub enum SystemAccount {
     EscrowCapacityRequests,
     /// Minted node rewards not yet vested (spec §11 lock-up).
     VestingLocked,
+    /// Funds of open exchange orders (spec §13: orders are prefunded).
+    EscrowOrders,
 }
 
 impl SystemAccount {
     /// All system accounts in canonical order.
-    pub const ALL: [SystemAccount; 9] = [
+    pub const ALL: [SystemAccount; 10] = [
         SystemAccount::Vault,
         SystemAccount::Pool2Reserve,
         SystemAccount::ExitPoolUsdc,
@@ -113,6 +115,7 @@ impl SystemAccount {
         SystemAccount::EscrowStandingBids,
         SystemAccount::EscrowCapacityRequests,
         SystemAccount::VestingLocked,
+        SystemAccount::EscrowOrders,
     ];
 
     /// Stable name, as in the spec: `vault`, `pool2.reserve`, `exit_pool.usdc`, `exit_pool.tfp`,
@@ -128,6 +131,7 @@ impl SystemAccount {
             SystemAccount::EscrowStandingBids => "escrow.standing_bids",
             SystemAccount::EscrowCapacityRequests => "escrow.capacity_requests",
             SystemAccount::VestingLocked => "vesting.locked",
+            SystemAccount::EscrowOrders => "escrow.orders",
         }
     }
 

@@ -174,13 +174,27 @@ impl Ledger {
     /// Checks that the whole plan can be applied: every amount > 0, no balance goes negative after the
     /// plan's net effect, and nothing overflows. Changes nothing.
     pub(crate) fn validate(&self, plan: &[Posting]) -> Result<(), Rejection> {
-        // Net delta per (slot, asset); plans are short, so a linear scan beats a map.
+        // Running delta per (slot, asset), checked after every debit in plan order — exactly the order in
+        // which `commit` applies and asserts. Plans are short, so a linear scan beats a map.
         let mut deltas: Vec<(Slot, Asset, i128)> = Vec::with_capacity(plan.len() * 2);
-        let mut add = |slot: Slot, asset: Asset, delta: i128| -> Result<(), Rejection> {
+        let mut add = |slot: Slot, asset: Asset, delta: i128| -> Result<i128, Rejection> {
             if let Some(entry) = deltas.iter_mut().find(|(s, a, _)| *s == slot && *a == asset) {
                 entry.2 = entry.2.checked_add(delta).ok_or(Rejection::Overflow)?;
+                Ok(entry.2)
             } else {
                 deltas.push((slot, asset, delta));
+                Ok(delta)
+            }
+        };
+        let debit = |slot: Slot, asset: Asset, units: i128, running: i128| -> Result<(), Rejection> {
+            let balance = self.slot_balance(slot, asset);
+            let after = balance.checked_add(running).ok_or(Rejection::Overflow)?;
+            if after < 0 {
+                return Err(Rejection::BalanceLow {
+                    asset,
+                    needed: Amount::from_units(units),
+                    available: Amount::from_units(balance + running + units),
+                });
             }
             Ok(())
         };
@@ -190,21 +204,25 @@ impl Ledger {
                     if units <= 0 {
                         return Err(Rejection::AmountNotPositive);
                     }
-                    add(from, asset, -units)?;
-                    add(to, asset, units)?;
+                    let running = add(from, asset, -units)?;
+                    debit(from, asset, units, running)?;
+                    let credited = add(to, asset, units)?;
+                    self.slot_balance(to, asset).checked_add(credited).ok_or(Rejection::Overflow)?;
                 }
                 Posting::Mint { asset, to, units, .. } => {
                     if units <= 0 {
                         return Err(Rejection::AmountNotPositive);
                     }
-                    add(to, asset, units)?;
+                    let credited = add(to, asset, units)?;
+                    self.slot_balance(to, asset).checked_add(credited).ok_or(Rejection::Overflow)?;
                     self.supply_headroom(asset, units)?;
                 }
                 Posting::Burn { asset, from, units, .. } => {
                     if units <= 0 {
                         return Err(Rejection::AmountNotPositive);
                     }
-                    add(from, asset, -units)?;
+                    let running = add(from, asset, -units)?;
+                    debit(from, asset, units, running)?;
                 }
                 Posting::ConsumeRevenue { from, units } => {
                     let available = match from {
@@ -218,17 +236,6 @@ impl Ledger {
                         });
                     }
                 }
-            }
-        }
-        for (slot, asset, delta) in deltas {
-            let balance = self.slot_balance(slot, asset);
-            let after = balance.checked_add(delta).ok_or(Rejection::Overflow)?;
-            if after < 0 {
-                return Err(Rejection::BalanceLow {
-                    asset,
-                    needed: Amount::from_units(-delta),
-                    available: Amount::from_units(balance),
-                });
             }
         }
         Ok(())

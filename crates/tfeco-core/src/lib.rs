@@ -28,6 +28,7 @@ pub mod rejection;
 pub mod rewards;
 pub mod roi;
 pub mod state;
+pub mod trading;
 
 pub use catalogue::{parse_catalogue_csv, parse_gold_csv, NodeModel, Resources};
 pub use command::{Billing, Command, Envelope, NodeSpec, PriceFeed, RequestBody};

@@ -161,6 +161,8 @@ pub struct Params {
     pub mint_close_delay_s: i64,
     /// Most uptime reports in one command.
     pub max_uptime_reports_per_command: u32,
+    /// Markets of the in-wallet exchange (§13): TFT/USDC by default; others registered by governance.
+    pub markets: Vec<crate::trading::MarketSpec>,
 }
 
 /// The reward rule set (spec §11), selected by parameter.
@@ -257,6 +259,7 @@ impl Params {
             vesting_rule: VestingRule::Seed(SeedLockRule::default()),
             mint_close_delay_s: 2_460,
             max_uptime_reports_per_command: 1_000,
+            markets: vec![crate::trading::MarketSpec::tft_usdc()],
         }
     }
 }

@@ -253,6 +253,19 @@ pub enum Rejection {
     },
     /// The signer is not this node's key, or the key is already used by another node.
     NodeKeyMismatch,
+    /// No such market.
+    MarketNotFound,
+    /// The market trades only between verified accounts.
+    IdentityRequired,
+    /// The order is below the market's minimum size.
+    OrderTooSmall {
+        /// Minimum, base units.
+        min: Amount<AnyAsset>,
+    },
+    /// No such open order.
+    OrderNotFound,
+    /// Inside the lock window before a batch closes only price improvements are accepted.
+    OrderLocked,
     /// Pool 2's reserve cannot cover the conversion and no partial fill was allowed (spec §5).
     InsufficientPoolLiquidity {
         /// TFP needed.
@@ -311,6 +324,11 @@ impl Rejection {
             Rejection::OfferAboveMaxPrice { .. } => "offer_above_max_price",
             Rejection::NoCapacity { .. } => "no_capacity",
             Rejection::DuplicateSignature => "duplicate_signature",
+            Rejection::MarketNotFound => "market_not_found",
+            Rejection::IdentityRequired => "identity_required",
+            Rejection::OrderTooSmall { .. } => "order_too_small",
+            Rejection::OrderNotFound => "order_not_found",
+            Rejection::OrderLocked => "order_locked",
             Rejection::ReportNotFound => "report_not_found",
             Rejection::ReportHashMismatch { .. } => "report_hash_mismatch",
             Rejection::ReportAlreadyMinted => "report_already_minted",
@@ -399,6 +417,13 @@ impl std::fmt::Display for Rejection {
             Rejection::OfferAboveMaxPrice { max, got } => write!(f, "offer {got} CC is above the max price {max} CC"),
             Rejection::NoCapacity { reasons } => write!(f, "no matching capacity: {}", reasons.join("; ")),
             Rejection::DuplicateSignature => f.write_str("this guardian already signed this subject"),
+            Rejection::MarketNotFound => f.write_str("no such market"),
+            Rejection::IdentityRequired => f.write_str("this market trades only between verified accounts"),
+            Rejection::OrderTooSmall { min } => write!(f, "the order is below the market minimum of {min}"),
+            Rejection::OrderNotFound => f.write_str("no such open order"),
+            Rejection::OrderLocked => {
+                f.write_str("inside the lock window before the batch closes only price improvements are accepted")
+            }
             Rejection::ReportNotFound => f.write_str("no such minting report"),
             Rejection::ReportHashMismatch { expected } => {
                 write!(f, "the signed hash is not the report's hash {expected}")

@@ -112,6 +112,7 @@ pub struct State {
     pub(crate) farming: crate::farming::FarmingPools,
     pub(crate) governance: crate::governance::Governance,
     pub(crate) rewards: crate::rewards::Rewards,
+    pub(crate) exchange: crate::trading::Exchange,
 }
 
 impl PartialEq for State {
@@ -149,6 +150,7 @@ impl State {
             farming: crate::farming::FarmingPools::default(),
             governance: crate::governance::Governance::default(),
             rewards: crate::rewards::Rewards::default(),
+            exchange: crate::trading::Exchange::default(),
         }
     }
 
@@ -259,6 +261,14 @@ impl State {
             }
             Command::SetPoolPrice { node_id, price } => self.apply_set_pool_price(signer, *node_id, *price),
             Command::SetNodeKey { node_id, node_key } => self.apply_set_node_key(signer, *node_id, *node_key),
+            Command::PlaceOrder { market_id, side, quantity, limit_price, expires_after_batches } => {
+                self.apply_place_order(signer, *market_id, *side, *quantity, *limit_price, *expires_after_batches)
+            }
+            Command::CancelOrder { order_id } => self.apply_cancel_order(signer, *order_id),
+            Command::AmendOrder { order_id, quantity, limit_price } => {
+                self.apply_amend_order(signer, *order_id, *quantity, *limit_price)
+            }
+            Command::SetVerified { account, verified } => self.apply_set_verified(signer, *account, *verified),
             Command::ReportUptime { node_id, reports } => self.apply_report_uptime(signer, *node_id, reports),
             Command::SignMintReport { period, report_hash } => {
                 self.apply_sign_mint_report(signer, *period, report_hash)
@@ -621,7 +631,8 @@ impl State {
         let bids = self.ledger.balance(AccountRef::System(SystemAccount::EscrowStandingBids), Asset::Cc);
         let requests = self.ledger.balance(AccountRef::System(SystemAccount::EscrowCapacityRequests), Asset::Cc);
         self.capacity.check(bids, requests)?;
-        self.check_vesting()
+        self.check_vesting()?;
+        self.check_orders()
     }
 
     /// Global TFT supply: `tft_supply_external + rewards minted here - TFT burned here` (spec §1).
@@ -677,6 +688,10 @@ impl State {
     /// Commands applied since genesis.
     pub fn commands_applied(&self) -> u64 {
         self.commands_applied
+    }
+    /// The exchange's books.
+    pub fn exchange(&self) -> &crate::trading::Exchange {
+        &self.exchange
     }
     /// Parameter changes.
     pub fn governance(&self) -> &crate::governance::Governance {

@@ -622,6 +622,79 @@ mod tests {
         assert!(pick_entries(&5u8, "map", &|_| true, &|_| true).is_err());
     }
 
+    /// One node reports a whole period 91 (the operator is the only guardian, threshold 1); built with
+    /// envelopes applied directly (no signatures are needed at this level). Returns the state before the
+    /// period closes, and the same state after it closed and the operator signed it.
+    fn reporting_then_minted() -> (State, State, NodeId, AccountKey) {
+        use tfeco_core::rewards::UptimeSample;
+        use tfeco_core::{Command, Envelope, Genesis, NodeSpec};
+        const CATALOGUE_CSV: &str = include_str!("../../../data/node-catalogue/tfgrid-nodes-q4-2025.csv");
+        let operator = AccountKey([1; 32]);
+        let farmer = AccountKey([2; 32]);
+        let node_key = AccountKey([3; 32]);
+        let start = period_start(91);
+        let genesis = Genesis {
+            params: Params::tfgrid4_2025(operator),
+            catalogue: tfeco_core::parse_catalogue_csv(CATALOGUE_CSV).unwrap(),
+            start_time: start,
+        };
+        let mut state = State::new(genesis);
+        let mut nonce = 0;
+        let mut apply = |state: &mut State, signer, command| {
+            nonce += 1;
+            state.apply(&Envelope { signer, nonce, command }).unwrap()
+        };
+        apply(&mut state, farmer, Command::RegisterAccount {});
+        apply(&mut state, node_key, Command::RegisterAccount {});
+        apply(&mut state, farmer, Command::RegisterFarm { name: "f".to_owned() });
+        let spec = NodeSpec::Model { model: "3Node Home".to_owned() };
+        apply(&mut state, farmer, Command::RegisterNode { farm_id: tfeco_core::FarmId(1), spec, offered_slices: None });
+        let node = NodeId(1);
+        apply(&mut state, farmer, Command::SetNodeKey { node_id: node, node_key });
+        let samples: Vec<UptimeSample> = (0..)
+            .map(|i| start + 5 + i * 2_400)
+            .take_while(|t| *t < period_end(91) + 2_400)
+            .map(|t| UptimeSample { at: t, uptime_s: (t - start + 1_000) as u64 })
+            .collect();
+        apply(&mut state, operator, Command::Tick { now: period_end(91) + 2_405 });
+        for batch in samples.chunks(1_000) {
+            apply(&mut state, node_key, Command::ReportUptime { node_id: node, reports: batch.to_vec() });
+        }
+        let reporting = state.clone();
+        apply(&mut state, operator, Command::Tick { now: period_end(91) + 2_460 });
+        let hash = state.rewards().reports()[&91].hash.clone();
+        apply(&mut state, operator, Command::SignMintReport { period: 91, report_hash: hash });
+        (reporting, state, node, node_key)
+    }
+
+    #[test]
+    fn uptime_and_vesting_views_read_the_trackers_and_records() {
+        let (reporting, minted, node, node_key) = reporting_then_minted();
+        let view = uptime_view(&reporting, node).unwrap();
+        assert_eq!(view["report_key"], json!(node_key));
+        assert_eq!(view["first_report_at"], json!(period_start(91) + 5));
+        assert_eq!(view["open_period"], json!(92));
+        assert_eq!(view["periods"][0]["period"], json!(91));
+        assert_eq!(view["periods"][0]["credited_s"], json!(2_630_880));
+        assert_eq!(view["periods"][0]["uptime_permill"], json!(1_000));
+        assert_eq!(view["periods"][0]["violation"], Value::Null);
+        assert_eq!(view["periods"][1]["period"], json!(92));
+        assert_eq!(view["periods"][1]["reports"], json!(1));
+        assert!(uptime_view(&reporting, NodeId(2)).is_none());
+
+        let view = uptime_view(&minted, node).unwrap();
+        assert_eq!(view["periods"].as_array().map(Vec::len), Some(1), "period 91 is closed");
+        assert_eq!(view["vesting"]["total"], json!("282.5"));
+        let vesting = vesting_view(&minted, Some(AccountKey([2; 32])));
+        assert_eq!(vesting["rule"], "seed");
+        let record = &vesting["records"][0];
+        assert_eq!((record["total"].clone(), record["locked"].clone()), (json!("282.5"), json!("282.5")));
+        assert_eq!((record["vested"].clone(), record["releasable"].clone()), (json!("0"), json!("0")));
+        assert_eq!(record["unlocks_by_time_at"], json!(period_start(91) + 5 + 24 * 2_630_880));
+        assert_eq!(vesting["totals"]["locked"], json!("282.5"));
+        assert_eq!(vesting_view(&minted, Some(AccountKey([9; 32])))["records"], json!([]));
+    }
+
     #[test]
     fn change_status_follows_the_timestamps() {
         let change = |approved_at, applied_at| ParamChange {

@@ -47,6 +47,12 @@ pub fn document() -> Value {
             "/v1/farms": get_json("Farms"),
             "/v1/nodes": get_json("Nodes with prices and free slices; ?farm=ID"),
             "/v1/leases": get_json("Leases; ?tenant=KEY&open=true|false"),
+            "/v1/guardians": get_json("The guardian set, signature threshold (ceil(2n/3) unless configured), oracle quorum and parameter delay"),
+            "/v1/param-changes": get_json("Parameter changes with signers, signatures/threshold, approved_at, effective_at, applied_at; ?status=pending|approved|applied"),
+            "/v1/mint/reports": get_json("Minting reports: period, total, hash, signatures/threshold, minted_at, scaled_to_cap, nodes; next period to close"),
+            "/v1/mint/reports/{period}": get_json("One minting report in full: receipts (node, uptime, violations, reward) and the canonical JSON whose blake3 is the hash (404 report_not_found)"),
+            "/v1/vesting": get_json("Vesting records of the nodes of an owner's farms: total, released, locked, start, vested and releasable now; ?owner=KEY"),
+            "/v1/nodes/{id}/uptime": get_json("A node's report key, first report, last report and the running uptime of its open minting period(s) (404 node_not_found)"),
             "/v1/market/search": get_json("Listed slices meeting per-slice requirements, cheapest first: {results, count}; \
                 ?min_cores&min_passmark&min_mem_gb&min_ssd_gb&min_ai_mem_gb&min_ai_tps&certified_only=true|false&farm=ID\
                 &max_price=CC&billing=hourly|monthly&min_free=N&limit=1..10000 (all optional; 400 invalid_query names a bad parameter)"),

@@ -9,8 +9,10 @@ mod calc_cmd;
 mod data;
 mod demo;
 mod exchange_cmd;
+mod guardian_cmd;
 mod market_cmd;
 mod mint_cmd;
+mod mint_report_cmd;
 mod serve;
 mod wallet;
 
@@ -59,6 +61,13 @@ enum Commands {
     Calc(calc_cmd::Args),
     /// Capacity marketplace: search, take, standing bids, capacity requests, farming pools.
     Market(market_cmd::Args),
+    /// Minting reports, vesting of minted rewards and node uptime (read-only).
+    Mint(mint_report_cmd::Args),
+    /// Guardian commands signed with a keystore: sign minting reports, propose and sign parameter changes,
+    /// attest deposits and withdrawals, submit oracle prices.
+    Guardian(guardian_cmd::GuardianArgs),
+    /// Node commands: name a node's report key (farmer), report uptime (node key).
+    Node(guardian_cmd::NodeArgs),
 }
 
 fn main() -> ExitCode {
@@ -88,6 +97,9 @@ fn main() -> ExitCode {
             Commands::Exchange(args) => exchange_cmd::run(args).await,
             Commands::Calc(args) => calc_cmd::run(args).await,
             Commands::Market(args) => market_cmd::run(args).await,
+            Commands::Mint(args) => mint_report_cmd::run(args).await,
+            Commands::Guardian(args) => guardian_cmd::run_guardian(args).await,
+            Commands::Node(args) => guardian_cmd::run_node(args).await,
         }
     });
     match result {

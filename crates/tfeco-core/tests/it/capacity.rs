@@ -125,7 +125,13 @@ fn create_pool(h: &mut Harness, owner: AccountKey, name: &str, rules: PoolRules)
     }
 }
 
-fn sign(h: &mut Harness, who: AccountKey, pool_id: u64, farm_id: FarmId, change: MembershipChange) -> Vec<Event> {
+fn sign(
+    h: &mut Harness,
+    who: AccountKey,
+    pool_id: u64,
+    farm_id: FarmId,
+    change: MembershipChange,
+) -> Vec<Event> {
     h.apply(who, Command::SignPoolMembership { pool_id, farm_id, change })
 }
 
@@ -166,9 +172,9 @@ struct AuctionOutcome {
     request_id: u64,
 }
 
-/// A request for 16 standard slices at up to 3 CC, offers submitted in `order` (indices into [`OFFERS`]),
+/// A request for 16 standard slices at up to 3 CC, `offers` submitted in `order` (indices into `offers`),
 /// closed by `Tick` at the end of the one-day window.
-fn run_auction(order: &[usize]) -> AuctionOutcome {
+fn run_auction(offers: &[(usize, &str)], order: &[usize]) -> AuctionOutcome {
     let mut h = market();
     let requester = cc_holder(&mut h, 60, 100);
     let farmers = [farmer(&mut h, 61), farmer(&mut h, 62), farmer(&mut h, 63)];
@@ -183,7 +189,7 @@ fn run_auction(order: &[usize]) -> AuctionOutcome {
     assert_eq!(h.balance(requester, Asset::Cc), tokens(100) - tokens(48));
     assert_eq!(cc_escrow(&h, SystemAccount::EscrowCapacityRequests), tokens(48));
     for &i in order {
-        let (node, offer) = OFFERS[i];
+        let (node, offer) = offers[i];
         let command = Command::OfferCapacity { request_id, node_id: nodes[node], price_month: cc(offer) };
         h.apply(owner_of[node], command);
     }
@@ -203,7 +209,7 @@ fn expected_winners(nodes: &[NodeId]) -> Vec<(NodeId, u32, Amount<Cc>, Amount<Cc
 
 #[test]
 fn a_reverse_auction_leases_the_cheapest_offers_and_conserves_the_escrow_exactly() {
-    let AuctionOutcome { h, requester, nodes, request_id } = run_auction(&[0, 1, 2, 3, 4, 5]);
+    let AuctionOutcome { h, requester, nodes, request_id } = run_auction(&OFFERS, &[0, 1, 2, 3, 4, 5]);
     assert_eq!(leases_of(&h, requester), expected_winners(&nodes));
     let spent = tokens(25); // 7 x 1.5 + 7 x 1.5 + 2 x 2
     let outcome = request(&h, request_id).outcome.expect("closed by the tick");
@@ -232,7 +238,7 @@ fn a_reverse_auction_leases_the_cheapest_offers_and_conserves_the_escrow_exactly
 #[test]
 fn equal_offers_go_to_the_lower_node_id_whatever_the_submission_order() {
     // The higher ids offer first.
-    let AuctionOutcome { h, requester, nodes, .. } = run_auction(&[5, 3, 4, 2, 1, 0]);
+    let AuctionOutcome { h, requester, nodes, .. } = run_auction(&OFFERS, &[5, 3, 4, 2, 1, 0]);
     assert_eq!(leases_of(&h, requester), expected_winners(&nodes));
     assert_eq!(h.free_slices(nodes[5]), 7, "node 6 loses the tie at 2 CC to node 3");
     assert_eq!(h.free_slices(nodes[2]), 5);
@@ -256,10 +262,50 @@ proptest! {
     fn the_reverse_auction_does_not_depend_on_the_order_of_offers(
         order in Just((0..OFFERS.len()).collect::<Vec<usize>>()).prop_shuffle()
     ) {
-        let AuctionOutcome { h, requester, nodes, request_id } = run_auction(&order);
+        let AuctionOutcome { h, requester, nodes, request_id } = run_auction(&OFFERS, &order);
         prop_assert_eq!(leases_of(&h, requester), expected_winners(&nodes));
         let outcome = request(&h, request_id).outcome.expect("closed");
         prop_assert_eq!(outcome.refunded.units(), tokens(23));
+        prop_assert_eq!(cc_escrow(&h, SystemAccount::EscrowCapacityRequests), 0);
+    }
+}
+
+/// Offer prices with many ties, inside Mini 1's band and the request's max of 3 CC.
+const OFFER_PRICES: [&str; 4] = ["1.2", "1.5", "2", "3"];
+
+proptest! {
+    #![proptest_config(fixed_config(48, 0x0ff3_4a11))]
+
+    /// Random prices (with ties) in a random submission order: the winners are the cheapest offers, ties
+    /// to the lower node id, each taking up to its 7 free slices until 16 are leased; the requester pays
+    /// exactly the winning prices and gets the rest of the escrow back.
+    #[test]
+    fn the_cheapest_offers_win_for_any_prices_and_any_order(
+        prices in prop::collection::vec(0..OFFER_PRICES.len(), 6),
+        order in Just((0..6).collect::<Vec<usize>>()).prop_shuffle()
+    ) {
+        let offers: Vec<(usize, &str)> = prices.iter().enumerate().map(|(i, p)| (i, OFFER_PRICES[*p])).collect();
+        let AuctionOutcome { h, requester, nodes, request_id } = run_auction(&offers, &order);
+        let mut ranked: Vec<(Amount<Cc>, usize)> = offers.iter().map(|(i, p)| (cc(p), *i)).collect();
+        ranked.sort();
+        let mut remaining = 16u32;
+        let mut want = Vec::new();
+        let mut spent = 0i128;
+        for (price_month, i) in ranked {
+            let take = remaining.min(7);
+            if take == 0 {
+                break;
+            }
+            let charge = Amount::<Cc>::from_units(price_month.units() * i128::from(take));
+            want.push((nodes[i], take, price_month, charge));
+            spent += charge.units();
+            remaining -= take;
+        }
+        want.sort_by_key(|l| l.0);
+        prop_assert_eq!(leases_of(&h, requester), want);
+        prop_assert_eq!(h.balance(requester, Asset::Cc), tokens(100) - spent);
+        let outcome = request(&h, request_id).outcome.expect("closed");
+        prop_assert_eq!(outcome.refunded.units(), tokens(48) - spent);
         prop_assert_eq!(cc_escrow(&h, SystemAccount::EscrowCapacityRequests), 0);
     }
 }
@@ -274,7 +320,11 @@ fn offers_are_checked_against_the_request_and_the_window() {
     let (other, other_farm) = farmer(&mut h, 62);
     h.node(other, other_farm, "Mini 1", "12");
     let request_id = post_request(&mut h, requester, standard(), 4, "3", DAY);
-    let offer = |node_id, price_month: &str| Command::OfferCapacity { request_id, node_id, price_month: cc(price_month) };
+    let offer = |node_id, price_month: &str| Command::OfferCapacity {
+        request_id,
+        node_id,
+        price_month: cc(price_month),
+    };
     let r = h.reject(f, offer(mini3, "2"));
     assert_eq!(r.code(), "requirements_unmet", "Mini 3 has 1,000 passmark per slice");
     assert!(format!("{r:?}").contains("passmark per slice"), "{r:?}");
@@ -446,7 +496,10 @@ fn standing_bids_fill_only_with_eligible_nodes_never_beyond_quantity_and_refund_
 
     // 7 slices of the 3Node Home: a lease at the bid price paid from the escrow.
     let events = h.apply(f, Command::FillStandingBid { bid_id: bid, node_id: home, n_slices: 7 });
-    assert_eq!(charged(&events), (cc("8.4").units(), cc("6.72").units(), 0, cc("0.84").units(), cc("0.84").units()));
+    assert_eq!(
+        charged(&events),
+        (cc("8.4").units(), cc("6.72").units(), 0, cc("0.84").units(), cc("0.84").units())
+    );
     let state_bid = &h.state.capacity().standing_bids()[&bid];
     assert_eq!((state_bid.remaining, state_bid.filled), (3, 7));
     assert_eq!(state_bid.escrow.units(), tokens(12) - cc("8.4").units());
@@ -468,7 +521,9 @@ fn standing_bids_fill_only_with_eligible_nodes_never_beyond_quantity_and_refund_
     assert_eq!(r, tfeco_core::Rejection::InvalidSliceCount { max: 0 });
     // Cancelling an exhausted bid refunds nothing.
     let events = h.apply(buyer, Command::CancelStandingBid { bid_id: bid });
-    assert!(matches!(events.as_slice(), [Event::StandingBidCancelled { refunded, .. }] if refunded.is_zero()));
+    assert!(
+        matches!(events.as_slice(), [Event::StandingBidCancelled { refunded, .. }] if refunded.is_zero())
+    );
     assert_eq!(h.reject(buyer, Command::CancelStandingBid { bid_id: bid }).code(), "standing_bid_not_found");
 
     // A second bid, partly filled, then cancelled: the unused escrow comes back exactly.
@@ -518,19 +573,28 @@ fn a_pool_takes_its_fee_from_the_farmer_share_only_with_both_signatures_and_unti
     assert!(state_pool.members.is_empty());
     assert_eq!(state_pool.pending_joins.get(&farm), Some(&true));
     assert!(h.state.farming().pool_of(farm).is_none());
-    let r = h.reject(stranger, Command::SignPoolMembership { pool_id: pool, farm_id: farm, change: MembershipChange::Join });
+    let r = h.reject(
+        stranger,
+        Command::SignPoolMembership { pool_id: pool, farm_id: farm, change: MembershipChange::Join },
+    );
     assert_eq!(r.code(), "not_owner");
     // The farmer signing again does not complete it either.
     sign(&mut h, member, pool, farm, MembershipChange::Join);
     assert!(h.state.farming().pool_of(farm).is_none());
 
     // A charge while pending: no fee.
-    let events = h.apply(tenant, Command::OpenLease { node_id: node, n_slices: 1, billing: Billing::Monthly, periods: None });
+    let events = h.apply(
+        tenant,
+        Command::OpenLease { node_id: node, n_slices: 1, billing: Billing::Monthly, periods: None },
+    );
     assert_eq!(charged(&events), (tokens(100), tokens(80), 0, tokens(10), tokens(10)));
 
     // The owner's signature completes the join.
     let events = sign(&mut h, owner, pool, farm, MembershipChange::Join);
-    assert!(matches!(events.as_slice(), [Event::FarmingPoolMembershipChanged { change: MembershipChange::Join, .. }]));
+    assert!(matches!(
+        events.as_slice(),
+        [Event::FarmingPoolMembershipChanged { change: MembershipChange::Join, .. }]
+    ));
     assert!(h.state.farming().pools()[&pool].members.contains(&farm));
     assert!(h.state.farming().pools()[&pool].pending_joins.is_empty());
 
@@ -538,7 +602,11 @@ fn a_pool_takes_its_fee_from_the_farmer_share_only_with_both_signatures_and_unti
     let receipt = h.tick_to(START + MONTH);
     assert_eq!(charged(&receipt), (tokens(100), tokens(72), tokens(8), tokens(10), tokens(10)));
     assert_eq!(h.balance(owner, Asset::Cc), tokens(8));
-    assert_eq!(h.state.ledger().account(&owner).expect("registered").revenue_cc, tokens(8), "the fee is revenue CC");
+    assert_eq!(
+        h.state.ledger().account(&owner).expect("registered").revenue_cc,
+        tokens(8),
+        "the fee is revenue CC"
+    );
     assert_eq!(h.balance(member, Asset::Cc), tokens(80 + 72));
 
     // Leaving needs both signatures too; until then the split goes on.
@@ -548,13 +616,19 @@ fn a_pool_takes_its_fee_from_the_farmer_share_only_with_both_signatures_and_unti
     assert_eq!(charged(&receipt).2, tokens(8));
     h.tick_to(START + 2 * MONTH + DAY);
     let events = sign(&mut h, member, pool, farm, MembershipChange::Leave);
-    assert!(matches!(events.as_slice(), [Event::FarmingPoolMembershipChanged { change: MembershipChange::Leave, .. }]));
+    assert!(matches!(
+        events.as_slice(),
+        [Event::FarmingPoolMembershipChanged { change: MembershipChange::Leave, .. }]
+    ));
     assert!(h.state.farming().pool_of(farm).is_none());
     // From the next period on, the member keeps the whole farmer share.
     let receipt = h.tick_to(START + 3 * MONTH);
     assert_eq!(charged(&receipt), (tokens(100), tokens(80), 0, tokens(10), tokens(10)));
     assert_eq!(h.balance(owner, Asset::Cc), tokens(16));
-    let r = h.reject(member, Command::SignPoolMembership { pool_id: pool, farm_id: farm, change: MembershipChange::Leave });
+    let r = h.reject(
+        member,
+        Command::SignPoolMembership { pool_id: pool, farm_id: farm, change: MembershipChange::Leave },
+    );
     assert_eq!(r.code(), "membership_conflict");
 }
 
@@ -567,7 +641,10 @@ fn the_pool_fee_rounds_down_and_the_member_keeps_the_remainder() {
     let tenant = cc_holder(&mut h, 82, 100);
     let pool = create_pool(&mut h, owner, "Odd", pool_rules(333, PricePolicy::Free, 10_000));
     join(&mut h, owner, member, pool, farm);
-    let events = h.apply(tenant, Command::OpenLease { node_id: node, n_slices: 1, billing: Billing::Monthly, periods: None });
+    let events = h.apply(
+        tenant,
+        Command::OpenLease { node_id: node, n_slices: 1, billing: Billing::Monthly, periods: None },
+    );
     let charge = 100_000_003i128;
     let burn = charge / 10;
     let treasury = charge / 10;
@@ -631,10 +708,14 @@ fn pool_price_policies_bind_members_and_the_owner_sets_pool_prices() {
     let bad = PricePolicy::Range { min_month: cc("50"), max_month: cc("20") };
     let command = Command::CreateFarmingPool { name: "Bad".to_owned(), rules: pool_rules(0, bad, 0) };
     assert_eq!(h.reject(owner, command).code(), "invalid_pool_rules");
-    let command = Command::CreateFarmingPool { name: "Set".to_owned(), rules: pool_rules(0, PricePolicy::Free, 0) };
+    let command =
+        Command::CreateFarmingPool { name: "Set".to_owned(), rules: pool_rules(0, PricePolicy::Free, 0) };
     assert_eq!(h.reject(owner, command).code(), "invalid_pool_rules");
     // A farm is in one pool at a time.
-    let r = h.reject(owner, Command::SignPoolMembership { pool_id: set, farm_id: farm, change: MembershipChange::Join });
+    let r = h.reject(
+        owner,
+        Command::SignPoolMembership { pool_id: set, farm_id: farm, change: MembershipChange::Join },
+    );
     assert_eq!(r.code(), "membership_conflict");
 }
 
@@ -783,7 +864,10 @@ fn search_sorts_by_price_then_node_id_and_applies_every_filter() {
         (query(Requirements { min_mem_gb: 30, ..Requirements::default() }, None), vec![n[1], n[3]]),
         (query(Requirements { min_mem_gb: 25, ..Requirements::default() }, None), vec![n[4], n[1], n[3]]),
         (query(Requirements { certified_only: true, ..Requirements::default() }, None), vec![n[3]]),
-        (query(Requirements { farm_id: Some(farm2), ..Requirements::default() }, None), vec![n[5], n[4], n[3]]),
+        (
+            query(Requirements { farm_id: Some(farm2), ..Requirements::default() }, None),
+            vec![n[5], n[4], n[3]],
+        ),
         // The ceiling is inclusive.
         (query(Requirements::default(), Some("3")), vec![n[5], n[0], n[2]]),
         (query(Requirements::default(), Some("2.9999999")), vec![n[5]]),
@@ -808,11 +892,14 @@ fn search_sorts_by_price_then_node_id_and_applies_every_filter() {
     assert_eq!(hits.len(), 6);
     for hit in &hits {
         let node = &h.state.market().nodes()[&hit.node_id];
-        let hour = hourly_charge(hit.price_month, node.band_min, node.band_max, 1, h.state.params()).expect("fits");
+        let hour =
+            hourly_charge(hit.price_month, node.band_min, node.band_max, 1, h.state.params()).expect("fits");
         assert_eq!(hit.price_hour, hour);
         assert_eq!(hit.effective_month.units(), hour.units() * 720);
     }
-    assert!(hits.windows(2).all(|w| (w[0].effective_month, w[0].node_id) < (w[1].effective_month, w[1].node_id)));
+    assert!(hits
+        .windows(2)
+        .all(|w| (w[0].effective_month, w[0].node_id) < (w[1].effective_month, w[1].node_id)));
 
     // A node with every slice leased drops out.
     let tenant = cc_holder(&mut h, 92, 100);
@@ -828,7 +915,8 @@ fn search_sorts_by_price_then_node_id_and_applies_every_filter() {
 fn take_capacity_leases_the_cheapest_eligible_node_at_its_listed_price() {
     let SearchWorld { mut h, n, .. } = search_world();
     let tenant = cc_holder(&mut h, 92, 100);
-    let q = SearchQuery { requirements: standard(), max_price_month: Some(cc("5")), ..SearchQuery::default() };
+    let q =
+        SearchQuery { requirements: standard(), max_price_month: Some(cc("5")), ..SearchQuery::default() };
     // n6 (Mini 1 @ 2) is the cheapest node meeting 2,000 passmark and 4 GB per slice.
     h.apply(tenant, Command::TakeCapacity { query: q.clone(), n_slices: 3, periods: Some(1) });
     assert_eq!(leases_of(&h, tenant), vec![(n[5], 3, cc("2"), cc("6"))]);
@@ -838,11 +926,15 @@ fn take_capacity_leases_the_cheapest_eligible_node_at_its_listed_price() {
     assert_eq!(h.balance(tenant, Asset::Cc), tokens(100) - tokens(21));
 
     // Nothing eligible: the rejection names the blocking requirement.
-    let memory = SearchQuery { requirements: Requirements { min_mem_gb: 600, ..Requirements::default() }, ..SearchQuery::default() };
+    let memory = SearchQuery {
+        requirements: Requirements { min_mem_gb: 600, ..Requirements::default() },
+        ..SearchQuery::default()
+    };
     let r = h.reject(tenant, Command::TakeCapacity { query: memory, n_slices: 1, periods: None });
     assert_eq!(r.code(), "no_capacity");
     assert!(format!("{r:?}").contains("600 GB memory per slice"), "{r:?}");
-    let cheap = SearchQuery { requirements: standard(), max_price_month: Some(cc("1.5")), ..SearchQuery::default() };
+    let cheap =
+        SearchQuery { requirements: standard(), max_price_month: Some(cc("1.5")), ..SearchQuery::default() };
     let r = h.reject(tenant, Command::TakeCapacity { query: cheap, n_slices: 1, periods: None });
     assert_eq!(r.code(), "no_capacity");
     assert!(format!("{r:?}").contains("above max price"), "{r:?}");
@@ -876,5 +968,28 @@ mod known_bugs_lead {
             min_price: price("0.05"),
         };
         assert_eq!(h.reject(member, amend).code(), "exit_quota_exceeded");
+    }
+
+    /// BUG (resource limit): leases created by `FillStandingBid` (and by the close of a capacity request)
+    /// go through `State::open_lease_paid_by` (src/market.rs), which does not check
+    /// `max_open_leases_per_account`; only `apply_open_lease` does. The buyer of a standing bid ends up with
+    /// more open leases than the limit allows (up to `max_slices_per_bid` = 100,000 one-slice leases, each
+    /// billed by every `Tick`).
+    ///
+    /// Expected: the fill that would exceed the limit is refused (e.g. `limit_exceeded`), or the bid is
+    /// refused at posting. Actual: both fills are accepted and the buyer holds 2 open leases with a limit
+    /// of 1.
+    #[test]
+    fn standing_bid_fills_respect_the_open_lease_limit() {
+        let mut h = Harness::with_params(|p| p.max_open_leases_per_account = 1);
+        h.set_prices("0.01", GOLD);
+        let buyer = cc_holder(&mut h, 70, 100);
+        let (f, farm) = farmer(&mut h, 71);
+        let node = h.node(f, farm, "Mini 1", "12");
+        let bid = post_standing(&mut h, buyer, "Two", standard(), "1.2", 2);
+        h.apply(f, Command::FillStandingBid { bid_id: bid, node_id: node, n_slices: 1 });
+        let second = h.try_apply(f, Command::FillStandingBid { bid_id: bid, node_id: node, n_slices: 1 });
+        let open = h.state.market().leases().values().filter(|l| l.tenant == buyer && l.is_open()).count();
+        assert!(second.is_err() && open <= 1, "{open} open leases for a limit of 1");
     }
 }

@@ -1,37 +1,33 @@
-//! Tests that show known bugs in `src/`. Compiled only when the `cfg(any())` on `mod known_bugs` in
-//! `main.rs` is removed, which should be done together with the fix.
+//! Regression tests of bugs found in `src/` and fixed: a farmer leasing its own node, and times near the end
+//! of `i64`.
 
 use tfeco_core::{Billing, Command};
 
 use crate::harness::{tokens, Harness};
 
-/// BUG: `State::plan_charge_from` (src/billing.rs) builds the charge's postings and `Ledger::validate`
-/// (src/ledger.rs) checks them by their *net* effect per account, but `Ledger::commit` applies them one by
-/// one and asserts after each debit (`Ledger::debit`: "validated plan drove a balance negative"). When the
-/// tenant is also the node's farmer, the farmer-share transfer goes from the tenant to itself: validation
-/// sees a net debit of only the burn + treasury shares (20 %), while commit first debits the whole farmer
-/// share (80 %) and panics. The same holds when the tenant owns the node's farming pool (the pool-fee
-/// transfer goes from the tenant to itself).
-///
-/// Here the farmer holds 20 CC and opens a 100 CC lease of its own node: expected a rejection
-/// (`balance_low`, the state unchanged), actual a panic inside `State::apply`. The same panic hits `Tick`
-/// when a self-lease renews while the farmer holds between 20 % and 80 % of the charge (a tenant paying
-/// itself is also a way to turn ordinary CC into revenue CC, which only revenue may convert to TFP, §5).
+/// Regression: a farmer leasing its own node once panicked (the farmer-share transfer went from the tenant
+/// to itself, and validation looked only at net effects). Now a payment to oneself moves nothing: the farmer
+/// pays only the burn and treasury shares (20 %) and gains no revenue CC (which only real revenue may be, §5),
+/// and validation checks every debit in order, as commit applies them.
 #[test]
-fn a_farmer_leasing_its_own_node_without_enough_cc_is_refused_not_a_panic() {
+fn a_farmer_leasing_its_own_node_pays_only_burn_and_treasury() {
     let mut h = Harness::new();
     h.set_prices("0.01", "4228");
     let farmer = h.register(20);
     let farm = h.farm(farmer);
     let node = h.node(farmer, farm, "Mini AI 1", "100");
-    h.enter(farmer, tokens(40)); // 20 CC, a fifth of the 100 CC charge
+    h.enter(farmer, tokens(38)); // 19 CC: less than the 20 CC burn and treasury shares of a 100 CC charge
     let open = Command::OpenLease { node_id: node, n_slices: 1, billing: Billing::Monthly, periods: None };
-    let rejection = h.reject(farmer, open);
-    assert_eq!(rejection.code(), "balance_low");
-    assert_eq!(h.free_slices(node), 4);
+    assert_eq!(h.reject(farmer, open.clone()).code(), "balance_low");
+    h.enter(farmer, tokens(2)); // now exactly 20 CC
+    h.apply(farmer, open);
+    assert_eq!(h.free_slices(node), 3);
+    let account = h.state.ledger().account(&farmer).expect("registered").clone();
+    assert_eq!(account.balances[tfeco_money::Asset::Cc.index()], 0);
+    assert_eq!(account.revenue_cc, 0);
 }
 
-/// BUG (lower severity, operator input): `Tick` accepts any later time, and the schedules add periods to
+/// Regression (operator input): `Tick` accepts any later time, and the schedules add periods to
 /// it unchecked. Close to `i64::MAX`, `Tick` itself now overflows in the exit-round scheduling
 /// (src/exit.rs, `opened_at + period`), and opening a lease overflows in `State::commit_charge`
 /// (src/billing.rs, `lease.next_charge_at += period_s`): a panic ("attempt to add with overflow") in debug

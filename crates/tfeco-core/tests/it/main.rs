@@ -8,11 +8,14 @@ mod properties;
 mod rejections;
 mod vectors;
 
-/// Tests that show bugs in `src/`. They fail today; enable this module (remove the `cfg`) after the fix.
-#[cfg(any())]
+/// Regression tests of bugs found and fixed in `src/`.
 mod known_bugs;
 
 /// Guardian governance (attestations, oracle quorum, parameter and guardian-set changes).
 mod governance;
 /// Minting periods, uptime violations, guardian-signed reports, the supply cap and vesting.
 mod minting_state;
+/// Pool 2 conversions, farmer settlement in TFP, exit-pool positions, bids and rounds (issue 3).
+mod pools_exit;
+/// Capacity requests, standing bids, farming pools and capacity search (issue 4).
+mod capacity;

@@ -1,14 +1,18 @@
 //! Property test: random sequences of valid and invalid commands over a small world (the operator, five
-//! users, two farmers with five nodes, and one unregistered key; an exit-pool position per user, a farming
-//! pool, an open capacity request and a standing bid), covering every `Command` variant: accounts, transfers,
-//! attestations, oracle, entry and vault (§1-4), Pool 2 and settlement (§5-6), the exit pool (§8), the
-//! marketplace, billing and capacity market (§7, §9), farming pools (§10) and time (§14).
+//! users, two farmers with five nodes with their own keys, and one unregistered key; an exit-pool position
+//! and a carry-over exit bid per user, a farming pool, an open capacity request and a standing bid; two
+//! guardians, the operator and user 1, both needed), covering every `Command` variant: accounts,
+//! transfers, attestations, oracle, entry and vault (§1-4), Pool 2 and settlement (§5-6), the exit pool
+//! (§8), the marketplace, billing and capacity market (§7, §9), farming pools (§10), minting (§11),
+//! governance (§12) and time (§14). Parameters are the defaults except the guardian set, the oracle quorum
+//! (1) and the position lock (1 h, so that sequences reach closes).
 //!
 //! Properties, checked by the harness after every command and here at the end:
 //! - every invariant holds after every command (`check_invariants`);
 //! - a rejected command leaves the state hash unchanged;
 //! - replaying the accepted envelopes into a fresh state gives the same final state hash (determinism);
-//! - conservation: per asset, the sum of all balances == deposited + minted - withdrawn - burned.
+//! - conservation: per asset, the sum of all balances == deposited + minted - withdrawn - burned;
+//! - re-sending an executed attestation (deposit, fiat payment, withdrawal) is a no-op (`AlreadyApplied`).
 //!
 //! The proptest RNG seed is fixed (no randomness between runs) and nothing is persisted to disk. A second
 //! test checks that the generator reaches every variant the `Command` enum has (listed at run time from
