@@ -132,6 +132,8 @@ impl State {
             treasury: plan.treasury,
             split_version: self.params.revenue_split.version,
         });
+        // The burn's TFP leaves the reserve before a TFP-settling farmer's conversion draws on it.
+        self.settle_pending_burn(events);
         self.settle_revenue(plan.farmer_key, plan.farmer, events);
         if let Some((owner, fee)) = plan.pool {
             self.settle_revenue(owner, fee, events);

@@ -412,6 +412,9 @@ impl State {
             return Err(Rejection::PositionTfpLow { needed: reserve, available: free_after_release });
         }
         let (position_id, old) = (bid.position_id, bid.reserved);
+        if reserve > old {
+            self.check_exit_quota(owner, position_id, Amount::from_units(reserve.units() - old.units()))?;
+        }
         let position = self.exit.positions.get_mut(&position_id).expect("bid's position exists");
         position.reserved = Amount::from_units(position.reserved.units() - old.units() + reserve.units());
         let bid = self.exit.bids.get_mut(&bid_id).expect("checked above");

@@ -372,13 +372,6 @@ impl State {
                 });
             }
         }
-        let open = self.market.open_by_tenant.get(&tenant).copied().unwrap_or(0);
-        if open >= params.max_open_leases_per_account {
-            return Err(Rejection::LimitExceeded {
-                what: "open leases per account".to_owned(),
-                limit: u64::from(params.max_open_leases_per_account),
-            });
-        }
         let price = node.price.ok_or(Rejection::NodeNotListed)?;
         if n_slices == 0 || n_slices > node.offered_slices {
             return Err(Rejection::InvalidSliceCount { max: node.offered_slices });
@@ -414,6 +407,13 @@ impl State {
             ),
             None => None,
         };
+        let open = self.market.open_by_tenant.get(&tenant).copied().unwrap_or(0);
+        if open >= self.params.max_open_leases_per_account {
+            return Err(Rejection::LimitExceeded {
+                what: "open leases per account".to_owned(),
+                limit: u64::from(self.params.max_open_leases_per_account),
+            });
+        }
         let node = self.market.nodes.get(&node_id).ok_or(Rejection::NodeNotFound)?;
         if n_slices == 0 || n_slices > node.free_slices() {
             return Err(Rejection::SlicesUnavailable { requested: n_slices, free: node.free_slices() });

@@ -237,7 +237,7 @@ impl Params {
             max_text_len: 128,
             max_slices_per_node: 1_000,
             max_nodes_per_farm: 10_000,
-            max_open_leases_per_account: 1_000,
+            max_open_leases_per_account: 100_000,
             max_lease_periods: 100_000,
             position_min_lock_s: 30 * 86_400,
             exit_round_period_s: 7 * 86_400,

@@ -41,6 +41,10 @@ impl State {
         let mut cc_units = cc.units();
         let mut tfp_units =
             to_i128(prices.tft_for_cc(cc_units.unsigned_abs(), Rounding::Down).ok_or(Rejection::Overflow)?)?;
+        if tfp_units == 0 {
+            // Worth less than one TFP base unit: nothing to convert, whatever the reserve holds.
+            return Err(Rejection::AmountNotPositive);
+        }
         if tfp_units > reserve {
             if !allow_partial {
                 return Err(Rejection::InsufficientPoolLiquidity {

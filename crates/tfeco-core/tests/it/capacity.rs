@@ -948,7 +948,6 @@ fn take_capacity_leases_the_cheapest_eligible_node_at_its_listed_price() {
 // Bugs found while writing these tests. Enable after the fix (remove the `cfg`).
 // ---------------------------------------------------------------------------------------------------
 
-#[cfg(any())]
 mod known_bugs_lead {
     use super::*;
 

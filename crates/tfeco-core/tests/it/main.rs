@@ -19,3 +19,5 @@ mod minting_state;
 mod pools_exit;
 /// Capacity requests, standing bids, farming pools and capacity search (issue 4).
 mod capacity;
+/// The in-wallet exchange through the state: batch settlement, anti-bot rules, expiry (issue 6).
+mod trading;
