@@ -99,8 +99,23 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::api_exit::routes())
         .merge(crate::api_governance::routes())
         .merge(crate::api_market::routes())
+        .layer(axum::middleware::from_fn_with_state(state.clone(), refuse_when_failed))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
+}
+
+/// After a failed journal append the in-memory state may hold changes that are not durable: nothing is served
+/// from it (503) until the process stops and a restart replays the journal.
+async fn refuse_when_failed(
+    AxumState(app): AxumState<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if app.node.read().has_failed() {
+        return ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the node stopped after a storage failure")
+            .into_response();
+    }
+    next.run(request).await
 }
 
 /// `POST /v1/tx` body: `{ "body": { "signer", "nonce", "expiry", "command" }, "signature": hex }`.
@@ -114,13 +129,27 @@ struct SignedRequestDto {
 /// Classifies a JSON decoding error into a stable code.
 fn decode_error(error: &serde_json::Error) -> ApiError {
     let text = error.to_string();
-    let code = if text.contains("unknown field") || text.contains("unknown variant") {
+    // Classify on serde's and our own wording only: quoted parts echo the client's input and are removed.
+    let mut wording = String::with_capacity(text.len());
+    let mut quoted = false;
+    for c in text.chars() {
+        match c {
+            '"' | '`' => quoted = !quoted,
+            _ if !quoted => wording.push(c),
+            _ => {}
+        }
+    }
+    let text_for_code = wording;
+    let code = if text_for_code.contains("unknown field") {
         "unknown_field"
-    } else if text.contains("too many decimals") {
+    } else if text_for_code.contains("unknown variant") && text.contains("`register_account`") {
+        // An unknown command name is an unknown key of the `command` object.
+        "unknown_field"
+    } else if text_for_code.contains("too many decimals") {
         "amount_too_many_decimals"
-    } else if text.contains("negative") {
+    } else if text_for_code.contains("negative amounts are not allowed") {
         "amount_negative"
-    } else if text.contains("too large") {
+    } else if text_for_code.contains("is too large") {
         "amount_overflow"
     } else if error.is_syntax() || error.is_eof() {
         "malformed_json"

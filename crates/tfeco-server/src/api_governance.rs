@@ -184,8 +184,7 @@ async fn mint_reports(AxumState(app): AxumState<AppState>) -> Json<Value> {
     let node = app.node.read();
     let state = node.state();
     let params = state.params();
-    let reports: Vec<Value> =
-        state.rewards().reports().values().map(|r| report_summary(r, params)).collect();
+    let reports: Vec<Value> = state.rewards().reports().values().map(|r| report_summary(r, params)).collect();
     Json(json!({
         "now": state.now(),
         "minting_enabled": params.minting_enabled,
@@ -207,11 +206,10 @@ async fn mint_report(
         period.parse().map_err(|_| bad_request("invalid_period", "the period must be a whole number"))?;
     let node = app.node.read();
     let state = node.state();
-    let report = state
-        .rewards()
-        .reports()
-        .get(&period)
-        .ok_or_else(|| not_found(Rejection::ReportNotFound.code(), Rejection::ReportNotFound.to_string()))?;
+    let report =
+        state.rewards().reports().get(&period).ok_or_else(|| {
+            not_found(Rejection::ReportNotFound.code(), Rejection::ReportNotFound.to_string())
+        })?;
     let mut view = report_summary(report, state.params());
     view["receipts"] = serde_json::to_value(&report.receipts).unwrap_or(Value::Null);
     view["unscaled_total"] =
@@ -240,7 +238,9 @@ fn rule_name(rule: &VestingRule) -> &'static str {
 /// When the record unlocks by time (seed rule), or when its last step vests (`release_36m`).
 fn schedule_end(rule: &VestingRule, start: i64) -> i64 {
     match rule {
-        VestingRule::Seed(seed) => start.saturating_add(i64::from(seed.lock_months).saturating_mul(seed.month_s)),
+        VestingRule::Seed(seed) => {
+            start.saturating_add(i64::from(seed.lock_months).saturating_mul(seed.month_s))
+        }
         VestingRule::Release36m(r) => start.saturating_add(
             i64::from(r.locked_months.saturating_add(r.release_months)).saturating_mul(r.month_s),
         ),
@@ -313,7 +313,9 @@ async fn vesting(
 ) -> Result<Json<Value>, ApiError> {
     let Query(filter) = filter.map_err(|e| bad_request("invalid_query", e.body_text()))?;
     let owner: Option<AccountKey> = match filter.owner {
-        Some(text) => Some(text.parse().map_err(|_| bad_request("invalid_account", "owner: not a 64-hex key"))?),
+        Some(text) => {
+            Some(text.parse().map_err(|_| bad_request("invalid_account", "owner: not a 64-hex key"))?)
+        }
         None => None,
     };
     let node = app.node.read();
@@ -386,7 +388,8 @@ async fn node_uptime(
     AxumState(app): AxumState<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let id: u32 = id.parse().map_err(|_| bad_request("invalid_node", "the node id must be a whole number"))?;
+    let id: u32 =
+        id.parse().map_err(|_| bad_request("invalid_node", "the node id must be a whole number"))?;
     let node = app.node.read();
     uptime_view(node.state(), NodeId(id))
         .map(Json)
@@ -533,7 +536,11 @@ impl ser::SerializeStruct for FieldPickerStruct<'_> {
     type Ok = Vec<(Value, Value)>;
     type Error = serde_json::Error;
 
-    fn serialize_field<V: Serialize + ?Sized>(&mut self, key: &'static str, value: &V) -> Result<(), Self::Error> {
+    fn serialize_field<V: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &V,
+    ) -> Result<(), Self::Error> {
         if key == self.picker.field {
             let picker = MapPicker { keep_key: self.picker.keep_key, keep_value: self.picker.keep_value };
             self.out = Some(value.serialize(picker)?);
@@ -648,7 +655,11 @@ mod tests {
         apply(&mut state, node_key, Command::RegisterAccount {});
         apply(&mut state, farmer, Command::RegisterFarm { name: "f".to_owned() });
         let spec = NodeSpec::Model { model: "3Node Home".to_owned() };
-        apply(&mut state, farmer, Command::RegisterNode { farm_id: tfeco_core::FarmId(1), spec, offered_slices: None });
+        apply(
+            &mut state,
+            farmer,
+            Command::RegisterNode { farm_id: tfeco_core::FarmId(1), spec, offered_slices: None },
+        );
         let node = NodeId(1);
         apply(&mut state, farmer, Command::SetNodeKey { node_id: node, node_key });
         let samples: Vec<UptimeSample> = (0..)

@@ -79,6 +79,9 @@ pub struct RunningServer {
     shutdown: watch::Sender<bool>,
     http: tokio::task::JoinHandle<std::io::Result<()>>,
     writer_thread: std::thread::JoinHandle<Result<(), tfeco_journal::JournalError>>,
+    /// SIGINT and SIGTERM, registered before the first request is served.
+    #[cfg(unix)]
+    signals: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
 }
 
 /// Why the server stopped badly.
@@ -90,6 +93,9 @@ pub enum ServeError {
     /// The journal failed: the node stopped to protect durability.
     #[error("journal failure, node stopped: {0}")]
     Journal(#[from] tfeco_journal::JournalError),
+    /// The writer thread panicked (a bug): the node stopped.
+    #[error("the writer thread panicked; the node stopped (restart replays the durable journal)")]
+    WriterPanicked,
 }
 
 /// Starts the writer, the clock (in `Wall` mode) and the HTTP server on `listener`.
@@ -99,6 +105,11 @@ pub async fn start(
     config: ServerConfig,
 ) -> std::io::Result<RunningServer> {
     let addr = listener.local_addr()?;
+    #[cfg(unix)]
+    let signals = {
+        use tokio::signal::unix::{signal, SignalKind};
+        Some((signal(SignalKind::interrupt())?, signal(SignalKind::terminate())?))
+    };
     let node = Arc::new(RwLock::new(node));
     let (writer, writer_thread) =
         writer::spawn_writer(node.clone(), config.max_batch, config.queue_depth, now_unix_ms);
@@ -135,7 +146,15 @@ pub async fn start(
             })
             .await
     });
-    Ok(RunningServer { addr, app, shutdown, http, writer_thread })
+    Ok(RunningServer {
+        addr,
+        app,
+        shutdown,
+        http,
+        writer_thread,
+        #[cfg(unix)]
+        signals,
+    })
 }
 
 impl RunningServer {
@@ -147,8 +166,9 @@ impl RunningServer {
         // The writer ends once every handle is gone; do not wait forever on a handle still held elsewhere.
         let join = tokio::task::spawn_blocking(move || self.writer_thread.join());
         let writer = match tokio::time::timeout(std::time::Duration::from_secs(5), join).await {
-            Ok(Ok(Ok(result))) => result,
-            _ => Ok(()),
+            Ok(Ok(Ok(result))) => result.map_err(ServeError::from),
+            Ok(Ok(Err(_panic))) => Err(ServeError::WriterPanicked),
+            Ok(Err(_)) | Err(_) => Ok(()),
         };
         http?;
         writer?;
@@ -156,7 +176,7 @@ impl RunningServer {
     }
 
     /// Waits until the writer fails (journal error) or the process is interrupted (Ctrl-C).
-    pub async fn run_until_stopped(self) -> Result<(), ServeError> {
+    pub async fn run_until_stopped(mut self) -> Result<(), ServeError> {
         let writer_failed = {
             let app = self.app.clone();
             async move {
@@ -168,6 +188,26 @@ impl RunningServer {
                 }
             }
         };
+        #[cfg(unix)]
+        {
+            let mut signals = self.signals.take();
+            let interrupted = async move {
+                match signals.as_mut() {
+                    Some((interrupt, terminate)) => {
+                        tokio::select! {
+                            _ = interrupt.recv() => {}
+                            _ = terminate.recv() => {}
+                        }
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                _ = interrupted => {}
+                _ = writer_failed => {}
+            }
+        }
+        #[cfg(not(unix))]
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = writer_failed => {}

@@ -99,6 +99,9 @@ pub struct Node {
     journal: parking_lot::Mutex<Box<dyn Journal>>,
     last_timestamp_ms: i64,
     operator_key: Option<SigningKey>,
+    /// Set when a journal append failed: the in-memory state may then hold changes that are not durable,
+    /// so it must not be served (the process stops and a restart replays the journal).
+    failed: bool,
 }
 
 impl Node {
@@ -130,6 +133,7 @@ impl Node {
                 journal: parking_lot::Mutex::new(journal),
                 last_timestamp_ms: head.timestamp_ms,
                 operator_key: None,
+                failed: false,
             },
             report,
         ))
@@ -148,6 +152,11 @@ impl Node {
         let genesis = Genesis::decode(&bytes).ok_or(NodeError::Genesis)?;
         let state = replay_into(State::new(genesis), journal.as_ref(), ReplayOptions::default())?;
         Ok(state.state_hash())
+    }
+
+    /// `true` after a failed journal append: the state must no longer be served.
+    pub fn has_failed(&self) -> bool {
+        self.failed
     }
 
     /// The current state (durable: every change in it is journaled).
@@ -199,7 +208,10 @@ impl Node {
             }
         }
         if !entries.is_empty() {
-            self.journal.get_mut().append(&entries)?;
+            if let Err(error) = self.journal.get_mut().append(&entries) {
+                self.failed = true;
+                return Err(error);
+            }
             self.last_timestamp_ms = timestamp_ms;
         }
         Ok(outcomes)

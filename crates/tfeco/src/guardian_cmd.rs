@@ -181,7 +181,8 @@ pub(crate) struct ProposeArgs {
 fn parse_split(text: &str, version: u32) -> anyhow::Result<RevenueSplit> {
     let mut shares = Vec::new();
     for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let (name, bps) = part.split_once('=').with_context(|| format!("{part:?}: expected recipient=bps"))?;
+        let (name, bps) =
+            part.split_once('=').with_context(|| format!("{part:?}: expected recipient=bps"))?;
         let recipient = match name.trim() {
             "farmer" => SplitRecipient::Farmer,
             "burn" => SplitRecipient::Burn,
@@ -202,7 +203,8 @@ fn parse_split(text: &str, version: u32) -> anyhow::Result<RevenueSplit> {
 impl ProposeArgs {
     fn into_update(self) -> anyhow::Result<ParamUpdate> {
         if let Some(json) = self.update {
-            return serde_json::from_str(&json).with_context(|| format!("--update is not a parameter update: {json}"));
+            return serde_json::from_str(&json)
+                .with_context(|| format!("--update is not a parameter update: {json}"));
         }
         if let Some(guardians) = self.guardian_set {
             return Ok(ParamUpdate::GuardianSet { guardians, threshold: self.threshold });
@@ -218,7 +220,9 @@ impl ProposeArgs {
             return Ok(ParamUpdate::MintingEnabled(switch == Switch::On));
         }
         match self.vesting {
-            Some(VestingName::Seed) => Ok(ParamUpdate::VestingRule(VestingRule::Seed(SeedLockRule::default()))),
+            Some(VestingName::Seed) => {
+                Ok(ParamUpdate::VestingRule(VestingRule::Seed(SeedLockRule::default())))
+            }
             Some(VestingName::Release36m) => {
                 Ok(ParamUpdate::VestingRule(VestingRule::Release36m(Release36mRule::default())))
             }
@@ -306,10 +310,13 @@ pub(crate) fn verify_report(report: &Value, check_rewards: bool) -> Result<Strin
     if hash != published {
         return Err(format!("blake3 of the canonical JSON is {hash}, but the node publishes {published}"));
     }
-    let receipts: Vec<Value> =
-        serde_json::from_str(canonical).map_err(|e| format!("the canonical JSON is not a receipts array: {e}"))?;
+    let receipts: Vec<Value> = serde_json::from_str(canonical)
+        .map_err(|e| format!("the canonical JSON is not a receipts array: {e}"))?;
     let amount = |v: &Value, field: &str| -> Result<Amount<Tft>, String> {
-        v[field].as_str().and_then(|s| s.parse().ok()).ok_or_else(|| format!("receipt without a valid {field}"))
+        v[field]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| format!("receipt without a valid {field}"))
     };
     let mut total: i128 = 0;
     let scaled = report["scaled_to_cap"].as_bool().unwrap_or(false);
@@ -336,7 +343,10 @@ pub(crate) fn verify_report(report: &Value, check_rewards: bool) -> Result<Strin
     }
     let stated = amount(report, "total")?;
     if stated.units() != total {
-        return Err(format!("the total {stated} is not the sum of the receipts {}", Amount::<Tft>::from_units(total)));
+        return Err(format!(
+            "the total {stated} is not the sum of the receipts {}",
+            Amount::<Tft>::from_units(total)
+        ));
     }
     Ok(hash)
 }
@@ -347,7 +357,8 @@ fn v3_receipt_reward(receipt: &Value) -> Result<Amount<Tft>, String> {
     let r = &receipt["resources"];
     let field = |name: &str| r[name].as_u64().ok_or_else(|| format!("receipt without resources.{name}"));
     let cores = u32::try_from(field("cpu_cores")?).map_err(|_| "cpu_cores too large".to_owned())?;
-    let resources = NodeResources::from_gib(cores, field("mem_gb")?, field("ssd_gb")?, 0).map_err(|e| e.to_string())?;
+    let resources =
+        NodeResources::from_gib(cores, field("mem_gb")?, field("ssd_gb")?, 0).map_err(|e| e.to_string())?;
     let input = V3NodeInput {
         resources,
         nru_bytes: 0,
@@ -374,8 +385,9 @@ fn read_samples(path: &Path) -> anyhow::Result<Vec<UptimeSample>> {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let (at, uptime) =
-            line.split_once(',').with_context(|| format!("{}:{}: expected at,uptime_s", path.display(), n + 1))?;
+        let (at, uptime) = line
+            .split_once(',')
+            .with_context(|| format!("{}:{}: expected at,uptime_s", path.display(), n + 1))?;
         match (at.trim().parse(), uptime.trim().parse()) {
             (Ok(at), Ok(uptime_s)) => samples.push(UptimeSample { at, uptime_s }),
             _ if n == 0 => continue, // header
@@ -571,7 +583,10 @@ mod tests {
             propose(&["--vesting", "release-36m"]).unwrap(),
             ParamUpdate::VestingRule(VestingRule::Release36m(_))
         ));
-        assert_eq!(propose(&["--update", r#"{"oracle_max_age": 1800}"#]).unwrap(), ParamUpdate::OracleMaxAge(1_800));
+        assert_eq!(
+            propose(&["--update", r#"{"oracle_max_age": 1800}"#]).unwrap(),
+            ParamUpdate::OracleMaxAge(1_800)
+        );
         // Exactly one form; the split must be valid and versioned.
         assert!(propose(&[]).is_err());
         assert!(propose(&["--param-delay", "1", "--minting", "on"]).is_err());

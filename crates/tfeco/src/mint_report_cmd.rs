@@ -115,7 +115,9 @@ pub(crate) fn render_report(report: &Value) -> String {
     let threshold = report["threshold"].as_u64().unwrap_or(0);
     let status = match report["minted_at"].as_i64() {
         Some(at) => format!("minted at {at}"),
-        None => format!("pending: {} more guardian signature(s) needed", threshold.saturating_sub(signatures)),
+        None => {
+            format!("pending: {} more guardian signature(s) needed", threshold.saturating_sub(signatures))
+        }
     };
     let _ = writeln!(out, "signatures {signatures}/{threshold}, {status}");
     if scaled {
@@ -276,7 +278,8 @@ mod tests {
         assert!(text.contains("total      100 TFT"), "{text}");
         assert!(text.contains("signatures 5/6, pending: 1 more"), "{text}");
         assert!(text.contains("unscaled total 1723.125 TFT"), "{text}");
-        let minted = json!({ "receipts": [], "total": "0", "signatures": 6, "threshold": 6, "minted_at": 77 });
+        let minted =
+            json!({ "receipts": [], "total": "0", "signatures": 6, "threshold": 6, "minted_at": 77 });
         let text = render_report(&minted);
         assert!(text.contains("signatures 6/6, minted at 77") && !text.contains("note:"), "{text}");
     }

@@ -499,7 +499,7 @@ fn minting_can_be_switched_off_and_the_delay_itself_changed() {
 
 /// Tests that show bugs in `src/` found while writing this file. They fail today; enable the module
 /// (remove the `cfg`) together with the fix.
-#[cfg(any())]
+#[cfg(all())]
 mod known_bugs_lead {
     use super::*;
 
@@ -631,5 +631,29 @@ mod known_bugs_lead {
         );
         let paid = before - h.balance(tenant, Asset::Cc);
         assert_eq!(paid, tokens(10), "the tenant pays the listed 10 CC, not more");
+    }
+
+    /// BUG (src/governance.rs, `ParamUpdate::validate`: `_ => Ok(())`): rule sets that the pure functions
+    /// refuse are accepted as parameter changes, and the state machine then fails silently: with
+    /// `Release36m { release_months: 0 }` (or a zero `month_s`) `release_vesting` skips every record forever
+    /// (`let Ok(amount) = releasable(..) else { continue }`), and with a zero v3 connection price
+    /// `node_reward` turns every reward into 0 (`unwrap_or(Amount::ZERO)`).
+    ///
+    /// Expected: `param_change_invalid` when proposed. Actual: accepted.
+    #[test]
+    fn rules_that_cannot_compute_are_refused_when_proposed() {
+        use tfeco_core::minting::{Release36mRule, V3Rules, VestingRule};
+        use tfeco_core::params::RewardRules;
+        let (mut h, g) = guardian_harness(9, |_| {});
+        let no_months = Release36mRule { release_months: 0, ..Release36mRule::default() };
+        let zero_price = V3Rules { connection_price_musd: 0, ..V3Rules::default() };
+        for update in [
+            ParamUpdate::VestingRule(VestingRule::Release36m(no_months)),
+            ParamUpdate::RewardRules(RewardRules::V3(zero_price)),
+        ] {
+            let shown = format!("{update:?}");
+            let result = h.try_apply(g[0], Command::ProposeParamChange { update });
+            assert_eq!(result.map_err(|r| r.code()), Err("param_change_invalid"), "{shown}");
+        }
     }
 }

@@ -569,7 +569,7 @@ fn release_36m_pays_nothing_for_eleven_months_then_four_percent_a_month_totallin
 
 /// Tests that show bugs in `src/` found while writing this file. They fail today; enable the module
 /// (remove the `cfg`) together with the fix.
-#[cfg(any())]
+#[cfg(all())]
 mod known_bugs_lead {
     use super::*;
 
@@ -627,5 +627,30 @@ mod known_bugs_lead {
         h.tick_to(period_end(P + 1) + CLOSE_DELAY);
         let events = h.tick_to(period_end(P + 2) + CLOSE_DELAY);
         assert_eq!(released(&events).len(), 1, "months P, P+1, P+2 were all at 30 %");
+    }
+
+    /// BUG (gap): `PoolRules::reward_lock_months` is documented "Months the members' minted rewards stay
+    /// locked (applied by vesting)" (src/farming.rs, spec `decisions.md` §10 `reward_lock`), but nothing
+    /// reads it: a member node of a pool with a 36-month reward lock is released by the seed rule after 24.
+    ///
+    /// Expected: still locked 24 months after the first report. Actual: released.
+    #[test]
+    fn a_farming_pools_reward_lock_keeps_member_rewards_locked() {
+        let (mut h, g) = guardian_harness(9, |_| {});
+        let (farmer_key, farm) = farmer(&mut h, 20);
+        let rules: tfeco_core::farming::PoolRules = serde_json::from_str(
+            r#"{"fee_bps": 0, "price_policy": "free", "reward_lock_months": 36, "exit_quota_bps": 10000}"#,
+        )
+        .expect("pool rules");
+        h.apply(farmer_key, Command::CreateFarmingPool { name: "locked".to_owned(), rules });
+        let join = tfeco_core::farming::MembershipChange::Join;
+        h.apply(farmer_key, Command::SignPoolMembership { pool_id: 1, farm_id: farm, change: join });
+        let node = add_node(&mut h, farmer_key, farm, "3Node Home", 40);
+        let samples = clean_period(P);
+        report_uptime(&mut h, node, &samples);
+        close(&mut h, P);
+        sign(&mut h, &g[..6], P);
+        let events = h.tick_to(samples[0].at + 24 * PERIOD_S);
+        assert!(released(&events).is_empty(), "the pool locks member rewards for 36 months");
     }
 }

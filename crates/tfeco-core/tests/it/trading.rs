@@ -14,7 +14,7 @@ use tfeco_core::exchange::Side;
 use tfeco_core::governance::ParamUpdate;
 use tfeco_core::trading::{BatchRecord, MarketSpec, OrderRecord};
 use tfeco_core::{AccountKey, AccountRef, Command, Event, Rejection, SystemAccount};
-use tfeco_money::{Amount, Asset, Bps};
+use tfeco_money::{Asset, Bps};
 
 use crate::harness::{any_units, price, tokens, Harness, START};
 
@@ -211,11 +211,11 @@ fn without_a_fee_only_the_rounding_dust_reaches_the_treasury() {
     place(&mut h, b1, Side::Buy, tokens(100), "0.012", Some(1));
     place(&mut h, b2, Side::Buy, tokens(250), "0.012", Some(1));
     h.tick_to(START + 10);
-    // 100 TFT shared 100 : 250 → floors 285,714,285 and 714,285,714 (remainders 1.5e9 and 2e9 of 3.5e9):
-    // the missing unit goes to b2.
-    assert_eq!(h.balance(b1, Asset::Tft), 285_714_285);
-    assert_eq!(h.balance(b2, Asset::Tft), 714_285_715);
-    // ceil(3,428,571.42) = 3,428,572 and ceil(8,571,428.58) = 8,571,429; the seller gets 12,000,000.
+    // 100 TFT shared 100 : 250 → floors 285,714,285 and 714,285,714 (remainders 2.5e9 and 1e9 of 3.5e9):
+    // the missing unit goes to b1.
+    assert_eq!(h.balance(b1, Asset::Tft), 285_714_286);
+    assert_eq!(h.balance(b2, Asset::Tft), 714_285_714);
+    // ceil(3,428,571.432) = 3,428,572 and ceil(8,571,428.568) = 8,571,429; the seller gets 12,000,000.
     assert_eq!(h.balance(b1, Asset::Usdc), tokens(100) - 3_428_572);
     assert_eq!(h.balance(b2, Asset::Usdc), tokens(100) - 8_571_429);
     assert_eq!(h.balance(s1, Asset::Usdc), 12_000_000);
@@ -410,19 +410,19 @@ fn a_large_order_ten_times_the_book_fills_at_the_batch_price() {
     // The whale got all 100 TFT and paid exactly 100 * 0.014: its average price is the batch price.
     assert_eq!(h.balance(whale, Asset::Tft), tokens(100));
     let fill = batch.fills.iter().find(|f| f.order_id == big).expect("filled");
-    assert_eq!((fill.filled.units(), fill.quote.units()), (tokens(100), 1_400_000));
+    assert_eq!((fill.filled.units(), fill.quote.units()), (tokens(100), 14_000_000));
     // Each seller, whatever its limit, got 20 * 0.014 = 0.28 USDC: the same price for every unit.
     for seller in &sellers {
         assert_eq!(h.balance(*seller, Asset::Usdc), 2_800_000);
         assert_eq!(h.balance(*seller, Asset::Tft), tokens(80));
     }
     for f in &batch.fills {
-        assert_eq!(f.quote.units() * 10_000_000, f.filled.units() * 140_000, "order {} at 0.014", f.order_id);
+        assert_eq!(f.quote.units() * 1_000, f.filled.units() * 14, "order {} at 0.014", f.order_id);
     }
     // Paid 1.4 USDC; the rest (900 TFT at 0.02 = 18 USDC) stays escrowed, the remaining 0.6 is refunded.
     let rest = order(&h, big).expect("the rest rests");
     assert_eq!((rest.quantity.units(), rest.escrow.units()), (tokens(900), tokens(18)));
-    assert_eq!(h.balance(whale, Asset::Usdc), tokens(100) - 1_400_000 - tokens(18));
+    assert_eq!(h.balance(whale, Asset::Usdc), tokens(100) - 14_000_000 - tokens(18));
     assert_conserved(&h);
 }
 
@@ -438,16 +438,16 @@ fn an_unfilled_order_is_refunded_after_its_last_batch() {
     assert_eq!(order(&h, one).unwrap().expires_after_batch, 1);
     assert_eq!(order(&h, two).unwrap().expires_after_batch, 2);
     assert_eq!(order(&h, default).unwrap().expires_after_batch, 360);
-    assert_eq!(h.balance(alice, Asset::Usdc), tokens(100) - 100_000 - 50_000);
+    assert_eq!(h.balance(alice, Asset::Usdc), tokens(100) - 1_000_000 - 500_000);
     h.tick_to(START + 10);
     assert_eq!(order(&h, one), None);
     assert!(order(&h, two).is_some());
-    assert_eq!(h.balance(alice, Asset::Usdc), tokens(100) - 50_000);
+    assert_eq!(h.balance(alice, Asset::Usdc), tokens(100) - 500_000);
     assert_eq!(h.balance(alice, Asset::Tft), tokens(90));
     h.tick_to(START + 20);
     assert_eq!(order(&h, two), None);
     assert_eq!(h.balance(alice, Asset::Tft), tokens(100));
-    assert_eq!((escrow(&h, Asset::Tft), escrow(&h, Asset::Usdc)), (0, 50_000));
+    assert_eq!((escrow(&h, Asset::Tft), escrow(&h, Asset::Usdc)), (0, 500_000));
     // A long gap: the default order lives 360 batches (one hour), then it is refunded too.
     h.tick_to(START + 3_590);
     assert!(order(&h, default).is_some());

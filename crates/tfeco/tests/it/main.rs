@@ -10,7 +10,6 @@ mod replay;
 mod support;
 mod wallet_cli;
 
-/// Tests that show bugs in `tfeco-server`. They fail today; enable this module (remove the `cfg`) with the
+/// Regression tests of bugs found in the server and the binary, and fixed.
 /// fixes.
-#[cfg(any())]
 mod known_bugs;
