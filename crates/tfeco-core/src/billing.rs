@@ -197,11 +197,12 @@ impl State {
         }
         self.now = now;
         let mut events = vec![Event::Ticked { now }];
+        // Parameter changes due by now apply first, so every charge billed by this Tick uses them.
+        self.apply_due_param_changes(&mut events);
         let due: Vec<LeaseId> = self.market.open_leases.iter().copied().collect();
         for lease_id in due {
             self.bill_lease(lease_id, &mut events);
         }
-        self.apply_due_param_changes(&mut events);
         self.close_capacity_requests(&mut events);
         self.settle_pending_burn(&mut events);
         self.run_exit_rounds(&mut events);

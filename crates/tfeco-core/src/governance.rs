@@ -17,6 +17,9 @@ use crate::params::{Params, RevenueSplit, RewardRules};
 use crate::rejection::Rejection;
 use crate::state::State;
 
+/// Longest duration a parameter change may set (10 years), so schedules never approach `i64` overflow.
+pub const MAX_DURATION_S: i64 = 10 * 366 * 86_400;
+
 /// A change of parameters. Each variant is validated when proposed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -91,8 +94,22 @@ impl ParamUpdate {
                 Ok(())
             }
             ParamUpdate::EntryTftPerCc(ratio) if ratio.num() == 0 => invalid("the entry rate must be positive"),
-            ParamUpdate::OracleMaxAge(s) | ParamUpdate::LeaseGrace(s) | ParamUpdate::ParamDelay(s) if *s <= 0 => {
-                invalid("durations must be positive")
+            ParamUpdate::OracleMaxAge(s) | ParamUpdate::LeaseGrace(s) | ParamUpdate::ParamDelay(s)
+                if *s <= 0 || *s > MAX_DURATION_S =>
+            {
+                invalid("durations must be positive and at most 10 years")
+            }
+            ParamUpdate::VestingRule(rule) => match rule {
+                VestingRule::Seed(seed) if seed.month_s <= 0 || seed.lock_months == 0 => {
+                    invalid("the seed rule needs a positive month and lock")
+                }
+                VestingRule::Release36m(r) if r.month_s <= 0 || r.release_months == 0 => {
+                    invalid("release_36m needs a positive month and at least one release month")
+                }
+                _ => Ok(()),
+            },
+            ParamUpdate::RewardRules(RewardRules::V3(rules)) if rules.connection_price_musd == 0 || rules.period_s <= 0 => {
+                invalid("v3 rules need a positive connection price and period")
             }
             ParamUpdate::TftUsdClamp { min, max } if min.is_zero() || min > max => invalid("the clamp needs 0 < min <= max"),
             ParamUpdate::RegisterMarket(spec) => {

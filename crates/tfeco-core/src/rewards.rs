@@ -99,6 +99,8 @@ pub struct Rewards {
     pub(crate) next_period: Option<u32>,
     pub(crate) reports: BTreeMap<u32, MintReport>,
     pub(crate) vesting: BTreeMap<NodeId, NodeVesting>,
+    /// Utilization (bps) of every reporting node at each period close, oldest first.
+    pub(crate) utilization: BTreeMap<NodeId, Vec<u16>>,
 }
 
 impl Rewards {
@@ -159,7 +161,11 @@ impl State {
         let mut tracker = self.rewards.trackers.get(&node_id).cloned().unwrap_or_else(|| UptimeTracker::new(first_period));
         let mut evicted = Vec::new();
         let mut violations = 0u32;
+        let registered_at = self.market.nodes.get(&node_id).ok_or(Rejection::NodeNotFound)?.registered_at;
         for (index, sample) in samples.iter().enumerate() {
+            if sample.at <= registered_at {
+                return Err(invalid(index, format!("report time {} is not after the node's registration {registered_at}", sample.at)));
+            }
             if sample.at > self.now {
                 return Err(invalid(index, format!("report time {} is after the current time {}", sample.at, self.now)));
             }
@@ -261,11 +267,16 @@ impl State {
                 reward,
             });
         }
-        // Utilization snapshot for the vesting rule (leased / offered slices at the close, bps).
-        for vesting in self.rewards.vesting.values_mut() {
-            let node = &self.market.nodes[&vesting.node_id];
+        // Utilization snapshot for the vesting rule (leased / offered slices at the close, bps), kept for every
+        // reporting node from its first period so a later vesting record sees its whole history.
+        let tracked: Vec<NodeId> = self.rewards.trackers.keys().copied().collect();
+        for node_id in tracked {
+            let node = &self.market.nodes[&node_id];
             let bps = (u64::from(node.leased_slices) * 10_000 / u64::from(node.offered_slices.max(1))) as u16;
-            vesting.record.utilization_bps.push(bps);
+            self.rewards.utilization.entry(node_id).or_default().push(bps);
+            if let Some(vesting) = self.rewards.vesting.get_mut(&node_id) {
+                vesting.record.utilization_bps.push(bps);
+            }
         }
         // Never cross the cap: scale against the headroom left after reports not yet minted.
         let pending: i128 = self.rewards.reports.values().filter(|r| r.minted_at.is_none()).map(|r| r.total.units()).sum();
@@ -347,11 +358,12 @@ impl State {
                 minting::VestingRule::Release36m(_) => None,
             }
             .unwrap_or(self.market.nodes[&node_id].registered_at);
-            let vesting = self
-                .rewards
-                .vesting
-                .entry(node_id)
-                .or_insert_with(|| NodeVesting { node_id, record: VestingRecord::new(start) });
+            let history = self.rewards.utilization.get(&node_id).cloned().unwrap_or_default();
+            let vesting = self.rewards.vesting.entry(node_id).or_insert_with(|| {
+                let mut record = VestingRecord::new(start);
+                record.utilization_bps = history;
+                NodeVesting { node_id, record }
+            });
             vesting.record.deposit(amount).expect("positive amounts deposit");
         }
         let report = self.rewards.reports.get_mut(&period).expect("checked above");
@@ -367,6 +379,16 @@ impl State {
         let node_ids: Vec<NodeId> = self.rewards.vesting.keys().copied().collect();
         for node_id in node_ids {
             let vesting = &self.rewards.vesting[&node_id];
+            // A farming pool's reward lock (spec §10) keeps members' rewards locked at least that long.
+            let farm_id = self.market.nodes[&node_id].farm_id;
+            let pool_lock_months = self.farming.pool_of(farm_id).map_or(0, |p| p.rules.reward_lock_months);
+            let month_s = match rule {
+                minting::VestingRule::Seed(r) => r.month_s,
+                minting::VestingRule::Release36m(r) => r.month_s,
+            };
+            if self.now < vesting.record.start.saturating_add(i64::from(pool_lock_months).saturating_mul(month_s)) {
+                continue;
+            }
             let Ok(amount) = minting::releasable(&rule, &vesting.record, self.now) else { continue };
             if !amount.is_positive() {
                 continue;

@@ -357,7 +357,9 @@ impl State {
             signers: Vec::new(),
             executed: false,
         });
-        let count = entry.signers.len() as u32 + 1;
+        // Only current guardians count (a guardian removed since its signature no longer does).
+        let guardians = &self.params.guardians;
+        let count = entry.signers.iter().filter(|k| guardians.contains(k)).count() as u32 + 1;
         if count < threshold {
             entry.signers.push(signer);
             return Ok(Some(vec![Event::AttestationRecorded {

@@ -233,9 +233,16 @@ impl fmt::Display for Ratio {
     }
 }
 
-/// Basis points: 1/10,000. Valid values are `0..=10_000`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+/// Basis points: 1/10,000. Valid values are `0..=10_000` (checked on construction and deserialization).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Bps(u16);
+
+impl<'de> Deserialize<'de> for Bps {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = u16::deserialize(deserializer)?;
+        Bps::new(value).ok_or_else(|| serde::de::Error::custom(format!("{value} bps is above 10,000 (100 %)")))
+    }
+}
 
 impl Bps {
     /// 100 %.

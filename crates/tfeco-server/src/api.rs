@@ -99,8 +99,10 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::api_exit::routes())
         .merge(crate::api_governance::routes())
         .merge(crate::api_market::routes())
+        .merge(crate::api_trading::routes())
         .layer(axum::middleware::from_fn_with_state(state.clone(), refuse_when_failed))
         .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::Extension(TxRateLimit::new(&state.config)))
         .with_state(state)
 }
 
@@ -159,7 +161,61 @@ fn decode_error(error: &serde_json::Error) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, code, text)
 }
 
-async fn submit_tx(AxumState(app): AxumState<AppState>, body: Bytes) -> Result<Response, ApiError> {
+/// The per-signer limit of `POST /v1/tx`: a keyed GCRA token bucket (`governor`) of
+/// [`ServerConfig::rate_limit_per_s`] requests per second with bursts of [`ServerConfig::rate_limit_burst`],
+/// installed by [`router`] (one per server). Counted after the signature verifies, so only a key's holder
+/// spends its budget. The operator and the guardians (the node's clock, attestations, prices) are not
+/// limited.
+#[derive(Clone)]
+struct TxRateLimit(Option<Arc<governor::DefaultKeyedRateLimiter<AccountKey>>>);
+
+/// Above this many tracked signers, the buckets that are full again are dropped.
+const RATE_LIMIT_TRACKED_MAX: usize = 100_000;
+
+impl TxRateLimit {
+    fn new(config: &ServerConfig) -> Self {
+        let quota = config.rate_limit_per_s.and_then(std::num::NonZeroU32::new).map(|per_s| {
+            let burst = std::num::NonZeroU32::new(config.rate_limit_burst).unwrap_or(per_s);
+            governor::Quota::per_second(per_s).allow_burst(burst)
+        });
+        TxRateLimit(quota.map(|quota| Arc::new(governor::RateLimiter::keyed(quota))))
+    }
+
+    /// `Err(429 rate_limited)` with `Retry-After` when `signer` is over its budget.
+    fn check(&self, app: &AppState, signer: &AccountKey) -> Result<(), Response> {
+        use governor::clock::{Clock, DefaultClock};
+        let Some(limiter) = &self.0 else { return Ok(()) };
+        if limiter.len() > RATE_LIMIT_TRACKED_MAX {
+            limiter.retain_recent();
+        }
+        let Err(not_until) = limiter.check_key(signer) else { return Ok(()) };
+        let exempt = {
+            let node = app.node.read();
+            let params = node.state().params();
+            *signer == params.operator || params.is_guardian(signer)
+        };
+        if exempt {
+            return Ok(());
+        }
+        let wait = not_until.wait_time_from(DefaultClock::default().now());
+        let message = format!(
+            "too many requests from this account: at most {} requests per second (bursts of {}); retry in {} ms",
+            app.config.rate_limit_per_s.unwrap_or(0),
+            app.config.rate_limit_burst,
+            wait.as_millis().max(1)
+        );
+        let mut response = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message).into_response();
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(seconds.max(1)));
+        Err(response)
+    }
+}
+
+async fn submit_tx(
+    AxumState(app): AxumState<AppState>,
+    axum::Extension(rate_limit): axum::Extension<TxRateLimit>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     let dto: SignedRequestDto = serde_json::from_slice(&body).map_err(|e| decode_error(&e))?;
     let signature = hex::decode(&dto.signature)
         .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "bad_signature", "signature is not hex"))?;
@@ -185,6 +241,9 @@ async fn submit_tx(AxumState(app): AxumState<AppState>, body: Bytes) -> Result<R
             "the signature does not verify for this signer",
         )
     })?;
+    if let Err(response) = rate_limit.check(&app, &dto.body.signer) {
+        return Ok(response);
+    }
     let request = SignedRequest { body: dto.body, signature };
     match app.writer.submit(request).await {
         Ok(Ok((seq, events))) => {

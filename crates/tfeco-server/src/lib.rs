@@ -8,6 +8,7 @@ pub mod api;
 pub mod api_exit;
 pub mod api_governance;
 pub mod api_market;
+pub mod api_trading;
 pub mod datadir;
 pub mod node;
 pub mod openapi;
@@ -55,6 +56,11 @@ pub struct ServerConfig {
     pub clock: ClockMode,
     /// Seconds between automatic ticks.
     pub tick_interval_s: u64,
+    /// Signed requests (`POST /v1/tx`) one account may send per second, sustained; `None`: no limit. Over
+    /// it: HTTP 429 `rate_limited`. The operator and the guardians are not limited.
+    pub rate_limit_per_s: Option<u32>,
+    /// Requests one account may send at once before the per-second rate applies.
+    pub rate_limit_burst: u32,
 }
 
 impl Default for ServerConfig {
@@ -66,6 +72,8 @@ impl Default for ServerConfig {
             queue_depth: 16_384,
             clock: ClockMode::Wall,
             tick_interval_s: 60,
+            rate_limit_per_s: Some(200),
+            rate_limit_burst: 400,
         }
     }
 }

@@ -35,6 +35,9 @@ pub fn document() -> Value {
                     "409": error_response("nonce_reused, account_exists, attestation_conflict, farm_name_taken"),
                     "413": { "description": "Body larger than the limit" },
                     "422": error_response("Any other rejection of the rules, e.g. balance_low, cc_not_transferable, price_out_of_band, price_unavailable, unlock_closed, slices_unavailable"),
+                    "429": error_response("rate_limited: more signed requests from this account than \
+                        rate_limit_per_s (default 200/s, bursts of 400); see the Retry-After header. The operator \
+                        and the guardians are not limited"),
                     "503": error_response("unavailable: the node is stopping")
                 }
             } },
@@ -66,7 +69,20 @@ pub fn document() -> Value {
             "/v1/calc/node": get_json("Farmer income and ROI of one catalogue model, as `tfeco calc node --json`; \
                 ?model&utilization&price=min|max|CC (required), share_bps, offered_slices, hw_cost=whole|exact, cc_usd, amortization_months"),
             "/v1/calc/table": get_json("The catalogue's income table, as `tfeco calc table --json`: {params, rows}; \
-                ?income_factor_min&income_factor_max&cc_usd&amortization_months")
+                ?income_factor_min&income_factor_max&cc_usd&amortization_months"),
+            "/v1/exchange/markets": get_json("In-wallet exchange markets: rules (batch_interval_s, lock_window_s, \
+                max_orders_per_account_per_batch, min_order_base, fee_bps, identity_required), current batch, \
+                next_clear_at, lock_window_starts_at, last_price and open order counts per side (orders are sealed)"),
+            "/v1/exchange/markets/{id}/batches": get_json("Published batches of a market, newest first: price, volume, \
+                imbalance, orders, filled_orders and the depth after the clear (no fills of others); ?limit=1..100 \
+                (default 20); 404 market_not_found"),
+            "/v1/exchange/markets/{id}/depth": get_json("The resting depth after the latest clear of a market: \
+                {batch, cleared_at, price, levels: [{price, buy, sell}]}; 404 market_not_found"),
+            "/v1/exchange/orders": get_json("Signed read (headers x-tfeco-account, x-tfeco-timestamp, \
+                x-tfeco-signature over the path): the reader's own open orders with escrow, expiry batch and whether \
+                the lock window is on"),
+            "/v1/exchange/fills": get_json("Signed read: the reader's own fills in the batches the node keeps \
+                (market_id, batch, cleared_at, price, order_id, side, filled, quote paid or received, fee), newest first")
         },
         "components": { "schemas": {
             "Error": { "type": "object", "required": ["code", "message"], "properties": {

@@ -11,5 +11,4 @@ mod support;
 mod wallet_cli;
 
 /// Regression tests of bugs found in the server and the binary, and fixed.
-/// fixes.
 mod known_bugs;
