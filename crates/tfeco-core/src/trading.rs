@@ -170,6 +170,38 @@ impl Exchange {
     }
 }
 
+/// The unfilled rest of an order and the escrow it keeps, from the `held` units left after this batch's fill.
+/// A sell keeps its rest of base. A buy keeps `ceil(rest * limit)` plus its fee; because the fills were charged
+/// with their own rounding, `held` can fall a unit or two short of that, and then the rest shrinks to the
+/// largest quantity its escrow still covers (at most a few base units less), so a later fill always settles
+/// within the escrow. A rest below the market minimum ends the order.
+fn rest_escrow(side: Side, rest: i128, limit: Price, held: i128, spec: &MarketSpec) -> (i128, i128) {
+    let cost = |quantity: i128| {
+        let order = Order { id: 0, side, quantity: Amount::from_units(quantity), limit_price: limit };
+        order_escrow::<AnyAsset, AnyAsset>(&order, spec.fee_bps)
+            .map(|e| if side == Side::Buy { e.quote.units() } else { e.base.units() })
+            .unwrap_or(i128::MAX)
+    };
+    let mut quantity = rest;
+    let mut needed = cost(quantity);
+    if needed > held && side == Side::Buy {
+        // First guess from the held funds, then step down until it fits.
+        let guess = tfeco_money::mul_div(held.max(0).unsigned_abs(), Price::scale(), limit.atto().max(1), tfeco_money::Rounding::Down)
+            .and_then(|q| i128::try_from(q).ok())
+            .unwrap_or(0);
+        quantity = quantity.min(guess);
+        needed = cost(quantity);
+        while quantity > 0 && needed > held {
+            quantity -= 1;
+            needed = cost(quantity);
+        }
+    }
+    if quantity < spec.min_order_base.units() || needed > held {
+        return (0, 0);
+    }
+    (quantity, needed)
+}
+
 /// Batches kept per market in the state.
 const HISTORY: usize = 100;
 
@@ -385,10 +417,31 @@ impl State {
     fn clear_market(&mut self, spec: &MarketSpec, events: &mut Vec<Event>) {
         let book = &self.exchange.books[&spec.id];
         let batch = book.batch;
+        // The pure rule breaks exact ties (a pro-rata remainder unit) by order id. Ids follow arrival, so the
+        // batch is cleared under ids drawn from a hash of (market, batch, owner, side, quantity, limit):
+        // arrival order gives no edge, and the result stays deterministic.
+        let mut real_id: BTreeMap<u64, u64> = BTreeMap::new();
         let orders: Vec<Order<AnyAsset>> = book
             .orders
             .values()
-            .map(|o| Order { id: o.id, side: o.side, quantity: o.quantity, limit_price: o.limit_price })
+            .map(|o| {
+                let mut hasher = blake3::Hasher::new();
+                hasher.update(&spec.id.to_le_bytes());
+                hasher.update(&batch.to_le_bytes());
+                // The order's content, not its id: equal orders of different owners in either arrival order
+                // draw the same tie ids.
+                hasher.update(o.owner.as_bytes());
+                hasher.update(&[u8::from(o.side == Side::Buy)]);
+                hasher.update(&o.quantity.units().to_le_bytes());
+                hasher.update(&o.limit_price.atto().to_le_bytes());
+                let bytes: [u8; 8] = hasher.finalize().as_bytes()[..8].try_into().expect("8 bytes");
+                let mut tie_id = u64::from_le_bytes(bytes);
+                while real_id.contains_key(&tie_id) {
+                    tie_id = tie_id.wrapping_add(1);
+                }
+                real_id.insert(tie_id, o.id);
+                Order { id: tie_id, side: o.side, quantity: o.quantity, limit_price: o.limit_price }
+            })
             .collect();
         let n_orders = orders.len() as u32;
         let outcome = match clear_batch::<AnyAsset, AnyAsset>(&orders, book.last_price, spec.fee_bps) {
@@ -401,7 +454,8 @@ impl State {
         let mut fills = Vec::new();
         let mut remaining: Vec<(u64, i128, i128)> = Vec::new();
         for fill in &outcome.fills {
-            let order = &self.exchange.books[&spec.id].orders[&fill.id];
+            let order_id = real_id[&fill.id];
+            let order = &self.exchange.books[&spec.id].orders[&order_id];
             let owner = self.ledger.slot_of(&order.owner).expect("order owners are registered");
             let settled = fill.settled_quote().units();
             if fill.filled.is_positive() {
@@ -414,7 +468,7 @@ impl State {
                     }
                 }
                 fills.push(OrderFillRecord {
-                    order_id: fill.id,
+                    order_id,
                     owner: order.owner,
                     side: fill.side,
                     filled: fill.filled,
@@ -429,21 +483,17 @@ impl State {
                 Side::Sell => fill.filled.units(),
             };
             let held = order.escrow.units() - used;
-            let keep = if rest <= 0 || batch >= order.expires_after_batch {
-                0
+            let (rest, keep) = if rest <= 0 || batch >= order.expires_after_batch {
+                (0, 0)
             } else {
-                let rest_order = Order { id: 0, side: fill.side, quantity: Amount::from_units(rest), limit_price: order.limit_price };
-                order_escrow::<AnyAsset, AnyAsset>(&rest_order, spec.fee_bps)
-                    .map(|e| if fill.side == Side::Buy { e.quote.units() } else { e.base.units() })
-                    .unwrap_or(0)
-                    .min(held)
+                rest_escrow(fill.side, rest, order.limit_price, held, spec)
             };
             let refund = held - keep;
             if refund > 0 {
                 let asset = if fill.side == Side::Buy { spec.quote } else { spec.base };
                 plan.push(Posting::Transfer { asset, from: escrow, to: owner, units: refund, revenue: false });
             }
-            remaining.push((fill.id, rest, keep));
+            remaining.push((order_id, rest, keep));
         }
         let to_treasury = outcome.fees_total.units() + outcome.quote_dust.units();
         if to_treasury > 0 {

@@ -181,21 +181,21 @@ impl TxRateLimit {
         TxRateLimit(quota.map(|quota| Arc::new(governor::RateLimiter::keyed(quota))))
     }
 
-    /// `Err(429 rate_limited)` with `Retry-After` when `signer` is over its budget.
-    fn check(&self, app: &AppState, signer: &AccountKey) -> Result<(), Response> {
+    /// `Some(429 rate_limited)` with `Retry-After` when `signer` is over its budget.
+    fn refusal(&self, app: &AppState, signer: &AccountKey) -> Option<Response> {
         use governor::clock::{Clock, DefaultClock};
-        let Some(limiter) = &self.0 else { return Ok(()) };
+        let limiter = self.0.as_ref()?;
         if limiter.len() > RATE_LIMIT_TRACKED_MAX {
             limiter.retain_recent();
         }
-        let Err(not_until) = limiter.check_key(signer) else { return Ok(()) };
+        let not_until = limiter.check_key(signer).err()?;
         let exempt = {
             let node = app.node.read();
             let params = node.state().params();
             *signer == params.operator || params.is_guardian(signer)
         };
         if exempt {
-            return Ok(());
+            return None;
         }
         let wait = not_until.wait_time_from(DefaultClock::default().now());
         let message = format!(
@@ -204,10 +204,11 @@ impl TxRateLimit {
             app.config.rate_limit_burst,
             wait.as_millis().max(1)
         );
-        let mut response = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message).into_response();
+        let mut response =
+            ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message).into_response();
         let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
         response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(seconds.max(1)));
-        Err(response)
+        Some(response)
     }
 }
 
@@ -241,7 +242,7 @@ async fn submit_tx(
             "the signature does not verify for this signer",
         )
     })?;
-    if let Err(response) = rate_limit.check(&app, &dto.body.signer) {
+    if let Some(response) = rate_limit.refusal(&app, &dto.body.signer) {
         return Ok(response);
     }
     let request = SignedRequest { body: dto.body, signature };

@@ -85,8 +85,9 @@ pub fn batch_view(market_id: u32, record: &BatchRecord) -> Value {
 }
 
 fn market_id(raw: &str) -> Result<u32, ApiError> {
-    raw.parse()
-        .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "invalid_id", format!("{raw:?} is not a market id")))
+    raw.parse().map_err(|_| {
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_id", format!("{raw:?} is not a market id"))
+    })
 }
 
 fn spec_of(state: &State, id: u32) -> Result<&MarketSpec, ApiError> {
@@ -119,7 +120,9 @@ fn batch_limit(query: Result<Query<BatchQuery>, QueryRejection>) -> Result<usize
         None => Ok(DEFAULT_BATCH_LIMIT),
         Some(text) => match text.parse::<usize>() {
             Ok(n) if (1..=MAX_BATCH_LIMIT).contains(&n) => Ok(n),
-            _ => Err(invalid(format!("limit: expected a whole number from 1 to {MAX_BATCH_LIMIT}, got {text:?}"))),
+            _ => Err(invalid(format!(
+                "limit: expected a whole number from 1 to {MAX_BATCH_LIMIT}, got {text:?}"
+            ))),
         },
     }
 }
@@ -161,13 +164,17 @@ async fn depth(AxumState(app): AxumState<AppState>, Path(id): Path<String>) -> R
     }))
 }
 
-async fn own_orders(AxumState(app): AxumState<AppState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+async fn own_orders(
+    AxumState(app): AxumState<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
     let reader = signed_reader(&headers, "/v1/exchange/orders")?;
     let node = app.node.read();
     let state = node.state();
     let mut list = Vec::new();
     for (market_id, book) in state.exchange().books() {
-        let lock_window_s = state.params().markets.iter().find(|m| m.id == *market_id).map_or(0, |m| m.lock_window_s);
+        let lock_window_s =
+            state.params().markets.iter().find(|m| m.id == *market_id).map_or(0, |m| m.lock_window_s);
         for order in book.orders.values().filter(|o| o.owner == reader) {
             let mut view = serde_json::to_value(order).unwrap_or(Value::Null);
             view["next_clear_at"] = json!(book.next_clear_at);
@@ -282,7 +289,8 @@ mod tests {
                 .header(crate::api_exit::HEADER_TIMESTAMP, timestamp.to_string())
                 .header(crate::api_exit::HEADER_SIGNATURE, hex::encode(signature.to_bytes()));
         }
-        let response = router.clone().oneshot(request.body(axum::body::Body::empty()).unwrap()).await.unwrap();
+        let response =
+            router.clone().oneshot(request.body(axum::body::Body::empty()).unwrap()).await.unwrap();
         let status = response.status();
         let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
         (status, serde_json::from_slice(&bytes).unwrap())
@@ -318,7 +326,10 @@ mod tests {
         let (status, body) = get(&router, "/v1/exchange/markets", None).await;
         assert_eq!(status, StatusCode::OK);
         let market = &body["markets"][0];
-        assert_eq!((&market["id"], &market["base"], &market["quote"]), (&json!(1), &json!("TFT"), &json!("USDC")));
+        assert_eq!(
+            (&market["id"], &market["base"], &market["quote"]),
+            (&json!(1), &json!("TFT"), &json!("USDC"))
+        );
         assert_eq!(market["open_orders"], json!({ "buy": 2, "sell": 2 }));
         assert_eq!((&market["batch"], &market["next_clear_at"]), (&json!(1), &json!(next_clear_at)));
         assert_eq!(market["lock_window_starts_at"], json!(next_clear_at - 2));
@@ -348,7 +359,8 @@ mod tests {
                     axum::http::Request::post("/v1/tx")
                         .header("content-type", "application/json")
                         .body(axum::body::Body::from(
-                            json!({ "body": tick.body, "signature": hex::encode(&tick.signature) }).to_string(),
+                            json!({ "body": tick.body, "signature": hex::encode(&tick.signature) })
+                                .to_string(),
                         ))
                         .unwrap(),
                 )
@@ -363,8 +375,14 @@ mod tests {
         let (status, body) = get(&router, "/v1/exchange/markets/1/batches?limit=5", None).await;
         assert_eq!(status, StatusCode::OK);
         let batch = &body["batches"][0];
-        assert_eq!((&batch["batch"], &batch["price"], &batch["volume"]), (&json!(1), &json!("0.012"), &json!("1000")));
-        assert_eq!((&batch["imbalance"], &batch["orders"], &batch["filled_orders"]), (&json!("0"), &json!(4), &json!(2)));
+        assert_eq!(
+            (&batch["batch"], &batch["price"], &batch["volume"]),
+            (&json!(1), &json!("0.012"), &json!("1000"))
+        );
+        assert_eq!(
+            (&batch["imbalance"], &batch["orders"], &batch["filled_orders"]),
+            (&json!("0"), &json!(4), &json!(2))
+        );
         let depth = json!([{ "price": "0.011", "buy": "500", "sell": "0" }, { "price": "0.02", "buy": "0", "sell": "10" }]);
         assert_eq!(batch["depth"], depth);
         assert!(batch.get("fills").is_none(), "no fills of others in the public batch: {batch}");
@@ -375,7 +393,10 @@ mod tests {
         let (_, body) = get(&router, "/v1/exchange/fills", Some(&bob)).await;
         let fills = body["fills"].as_array().unwrap();
         assert_eq!(fills.len(), 1, "{body}");
-        assert_eq!((&fills[0]["side"], &fills[0]["filled"], &fills[0]["quote"]), (&json!("buy"), &json!("1000"), &json!("12")));
+        assert_eq!(
+            (&fills[0]["side"], &fills[0]["filled"], &fills[0]["quote"]),
+            (&json!("buy"), &json!("1000"), &json!("12"))
+        );
         assert_eq!(fills[0]["price"], "0.012");
         let (_, body) = get(&router, "/v1/exchange/fills", Some(&alice)).await;
         assert_eq!((&body["fills"][0]["side"], &body["fills"][0]["quote"]), (&json!("sell"), &json!("12")));
@@ -436,12 +457,20 @@ mod tests {
             let request = SignedRequest::sign(&alice, nonce, expiry, Command::RegisterAccount {});
             answers.push(post_tx(server.addr, &request).await);
         }
-        let codes: Vec<(u16, &str)> = answers.iter().map(|(s, b)| (*s, b["code"].as_str().unwrap_or(""))).collect();
-        assert_eq!(codes, [(200, ""), (409, "account_exists"), (409, "account_exists"), (429, "rate_limited")]);
+        let codes: Vec<(u16, &str)> =
+            answers.iter().map(|(s, b)| (*s, b["code"].as_str().unwrap_or(""))).collect();
+        assert_eq!(
+            codes,
+            [(200, ""), (409, "account_exists"), (409, "account_exists"), (429, "rate_limited")]
+        );
         let message = answers[3].1["message"].as_str().unwrap();
-        assert!(message.contains("at most 1 requests per second") && message.contains("bursts of 3"), "{message}");
+        assert!(
+            message.contains("at most 1 requests per second") && message.contains("bursts of 3"),
+            "{message}"
+        );
         // Another account has its own bucket.
-        let (status, _) = post_tx(server.addr, &SignedRequest::sign(&bob, 1, expiry, Command::RegisterAccount {})).await;
+        let (status, _) =
+            post_tx(server.addr, &SignedRequest::sign(&bob, 1, expiry, Command::RegisterAccount {})).await;
         assert_eq!(status, 200);
         // A bad signature is refused before it counts (the limit is per verified signer).
         let mut forged = SignedRequest::sign(&bob, 2, expiry, Command::RegisterAccount {});
@@ -449,7 +478,10 @@ mod tests {
         for _ in 0..5 {
             assert_eq!(post_tx(server.addr, &forged).await.0, 401);
         }
-        assert_eq!(post_tx(server.addr, &SignedRequest::sign(&bob, 2, expiry, Command::RegisterAccount {})).await.0, 409);
+        assert_eq!(
+            post_tx(server.addr, &SignedRequest::sign(&bob, 2, expiry, Command::RegisterAccount {})).await.0,
+            409
+        );
         // The operator is not limited.
         let start = server.app.node.read().state().now();
         for k in 1..=6 {

@@ -1,6 +1,6 @@
 //! `tfeco admin`: operator commands (attested deposits and withdrawals, fiat entries, oracle prices,
-//! ticks, the published bid tiers) signed with the node's `operator.key` from its data directory and sent
-//! over HTTP.
+//! ticks, the published bid tiers, identity verification for the exchange) signed with the node's
+//! `operator.key` from its data directory and sent over HTTP.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -85,6 +85,15 @@ enum AdminCommand {
         /// USDC.
         #[arg(long)]
         usdc: Amount<Usdc>,
+    },
+    /// Mark an account verified (or not, with --unverify) for identity-gated exchange markets.
+    Verify {
+        /// The account.
+        #[arg(long)]
+        account: AccountKey,
+        /// Remove the verification instead.
+        #[arg(long)]
+        unverify: bool,
     },
     /// Advance the node's time (manual clock).
     Tick {
@@ -254,6 +263,7 @@ pub(crate) async fn run(args: AdminArgs) -> anyhow::Result<ExitCode> {
             Command::SubmitPrice { feed, price, observed_at }
         }
         AdminCommand::Tick { now } => Command::Tick { now },
+        AdminCommand::Verify { account, unverify } => Command::SetVerified { account, verified: !unverify },
         AdminCommand::FundExitPool { usdc } => Command::FundExitPool { usdc },
         AdminCommand::SeedBidTiers { periods } => {
             return seed_bid_tiers(&client, &key, periods, args.json).await;

@@ -14,6 +14,7 @@ mod market_cmd;
 mod mint_cmd;
 mod mint_report_cmd;
 mod serve;
+mod trade_cmd;
 mod wallet;
 
 use std::path::PathBuf;

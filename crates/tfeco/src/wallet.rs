@@ -157,6 +157,10 @@ enum WalletCommand {
     /// Exit-pool Dutch auction: sealed bids, round status and results.
     #[command(subcommand)]
     Exit(ExitCommand),
+    /// The in-wallet exchange: sealed limit orders cleared every batch at one uniform price (buy, sell,
+    /// amend, cancel; your orders and fills; market status, last batches and depth).
+    #[command(subcommand)]
+    Trade(crate::trade_cmd::TradeCommand),
 }
 
 #[derive(Subcommand)]
@@ -528,7 +532,7 @@ fn new_from_phrase(keystore_path: &Path, json_out: bool, options: NewFromPhrase)
     Ok(ExitCode::SUCCESS)
 }
 
-fn unlock(path: &Path) -> anyhow::Result<SigningKey> {
+pub(crate) fn unlock(path: &Path) -> anyhow::Result<SigningKey> {
     let keystore = Keystore::load(path).with_context(|| format!("reading keystore {}", path.display()))?;
     let password = password_from_env_or_prompt("TFECO_PASSWORD", "Keystore password: ", false, &prompt)?;
     Ok(keystore.decrypt(&password)?)
@@ -734,6 +738,9 @@ pub(crate) async fn run(args: WalletArgs) -> anyhow::Result<ExitCode> {
             return Ok(show(&client, &format!("/v1/exit/positions?owner={account}"), json_out).await);
         }
         WalletCommand::Exit(ExitCommand::Round) => return Ok(show(&client, "/v1/exit/round", json_out).await),
+        WalletCommand::Trade(command) => {
+            return crate::trade_cmd::run(command, &client, &args.keystore, json_out).await;
+        }
         WalletCommand::Exit(ExitCommand::History { round }) => {
             let path = match round {
                 Some(id) => format!("/v1/exit/rounds/{id}"),

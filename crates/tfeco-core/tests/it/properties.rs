@@ -24,8 +24,8 @@ use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, RngSeed, TestRng, TestRunner};
 use tfeco_core::capacity::{Requirements, SearchQuery};
-use tfeco_core::exchange::Side;
 use tfeco_core::command::Settlement;
+use tfeco_core::exchange::Side;
 use tfeco_core::farming::{MembershipChange, PoolRules, PricePolicy};
 use tfeco_core::governance::ParamUpdate;
 use tfeco_core::ids::{ExitBidId, PositionId};
@@ -557,8 +557,16 @@ const EXIT_MIN_PRICES: [&str; 7] = ["0.001", "0.005", "0.008", "0.01", "0.05", "
 
 /// Exchange order quantities, base units: below the 1 TFT minimum, odd unit counts (so that pro-rata fills
 /// and quotes round), and more than anyone holds.
-const ORDER_QUANTITIES: [i128; 8] =
-    [5_000_000, 10_000_000, 10_000_001, 25_000_000, 123_456_789, 1_000_000_000, 10_000_000_000, 10_000_000_000_000];
+const ORDER_QUANTITIES: [i128; 8] = [
+    5_000_000,
+    10_000_000,
+    10_000_001,
+    25_000_000,
+    123_456_789,
+    1_000_000_000,
+    10_000_000_000,
+    10_000_000_000_000,
+];
 
 /// Exchange limit prices, USDC per TFT (zero is refused), close together so that books cross.
 const ORDER_LIMITS: [&str; 8] = ["0.009", "0.01", "0.0101", "0.0105", "0.011", "0.0123457", "0.013", "0"];
