@@ -26,7 +26,9 @@ async fn a_failed_append_is_never_acknowledged_and_stop_reports_it() {
     let later = signed(&key("faults/dave"), 1, Command::RegisterAccount {});
     let (status, answer) = api.try_post(&later).await.expect("POST");
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{answer}");
-    assert_eq!(api.status().await["seq"], 2, "the journal head did not move");
+    // Reads refuse too: the in-memory state may hold the failed batch, which is not durable.
+    let (status, answer) = api.try_get("/v1/status").await.expect("GET");
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{answer}");
 
     match server.stop().await {
         Err(ServeError::Journal(error)) => assert!(error.to_string().contains("injected"), "{error}"),
