@@ -319,12 +319,13 @@ fn each_violation_from_a_minimal_report_sequence_zeroes_the_receipt() {
         // Control: a valid reboot (600 s of uptime 2,400 s after the previous report).
         ("valid reboot", None, vec![sample(t0, 100_000), sample(t0 + 2_400, 600)]),
     ];
-    let mut nodes = Vec::new();
-    for (i, (name, code, samples)) in cases.iter().enumerate() {
-        let node = add_node(&mut h, farmer_key, farm, "3Node Home", 40 + i as u8);
-        let violations = report_uptime(&mut h, node, samples);
+    // Every node is registered before its first sample (samples before a node's registration are refused).
+    let nodes: Vec<TestNode> =
+        (0..cases.len()).map(|i| add_node(&mut h, farmer_key, farm, "3Node Home", 40 + i as u8)).collect();
+    for ((name, code, samples), node) in cases.iter().zip(&nodes) {
+        assert!(h.state.market().nodes()[&node.id].registered_at < samples[0].at, "{name}");
+        let violations = report_uptime(&mut h, *node, samples);
         assert_eq!(violations, vec![u32::from(code.is_some())], "{name}");
-        nodes.push(node);
     }
     let report = close(&mut h, P);
     assert_eq!(report.receipts.len(), cases.len());
@@ -372,11 +373,12 @@ fn a_violation_zeroes_a_period_that_would_otherwise_be_paid() {
         ("invalid reboot", Some("invalid_reboot"), invalid_reboot),
         ("clock skew", Some("clock_skew"), skew),
     ];
-    let mut nodes = Vec::new();
-    for (i, (_, _, samples)) in cases.iter().enumerate() {
-        let node = add_node(&mut h, farmer_key, farm, "3Node Home", 40 + i as u8);
-        report_uptime(&mut h, node, samples);
-        nodes.push(node);
+    // Every node is registered before its first sample (samples before a node's registration are refused).
+    let nodes: Vec<TestNode> =
+        (0..cases.len()).map(|i| add_node(&mut h, farmer_key, farm, "3Node Home", 40 + i as u8)).collect();
+    for ((name, _, samples), node) in cases.iter().zip(&nodes) {
+        assert!(h.state.market().nodes()[&node.id].registered_at < samples[0].at, "{name}");
+        report_uptime(&mut h, *node, samples);
     }
     let report = close(&mut h, P);
     for ((name, code, _), receipt) in cases.iter().zip(&report.receipts) {
@@ -508,19 +510,28 @@ fn seed_rule_releases_early_after_three_period_closes_at_thirty_percent_utilizat
     assert_eq!(report.total.units(), 2 * reward);
     sign(&mut h, &g[..6], P);
 
-    // Closes of P+1 and P+2: two qualifying months, still locked.
-    for k in [P + 1, P + 2] {
-        let events = h.tick_to(period_end(k) + CLOSE_DELAY);
-        assert!(released(&events).is_empty(), "period {k}");
-    }
-    h.tick_to(period_end(P + 3) + CLOSE_DELAY - 1);
+    // The history starts with the node's first period close (P), copied into the record at the mint.
+    let vesting = h.state.rewards().vesting();
+    assert_eq!(vesting[&busy.id].record.utilization_bps, vec![3_000]);
+    assert_eq!(vesting[&idle.id].record.utilization_bps, vec![2_500]);
+
+    // Close of P+1: two qualifying closes (P, P+1), still locked.
+    let events = h.tick_to(period_end(P + 1) + CLOSE_DELAY);
+    assert!(released(&events).is_empty(), "period {}", P + 1);
+    h.tick_to(period_end(P + 2) + CLOSE_DELAY - 1);
     assert_eq!(vesting_locked(&h), 2 * reward);
-    // The third close at >= 30 %: the busy node's rewards are released, the other node's stay locked.
-    let events = h.tick_to(period_end(P + 3) + CLOSE_DELAY);
+    // The third close at >= 30 % (P+2): the busy node's rewards are released, the other node's stay locked.
+    let events = h.tick_to(period_end(P + 2) + CLOSE_DELAY);
     assert_eq!(released(&events), vec![(busy.id, farmer_key, reward)]);
     let vesting = h.state.rewards().vesting();
     assert_eq!(vesting[&busy.id].record.utilization_bps, vec![3_000; 3]);
     assert_eq!(vesting[&idle.id].record.utilization_bps, vec![2_500; 3]);
+    assert_eq!((h.balance(farmer_key, Asset::Tft), vesting_locked(&h)), (reward, reward));
+    // At 25 % the other node stays locked at later closes too.
+    let events = h.tick_to(period_end(P + 3) + CLOSE_DELAY);
+    assert!(released(&events).is_empty(), "period {}", P + 3);
+    let vesting = h.state.rewards().vesting();
+    assert_eq!(vesting[&idle.id].record.utilization_bps, vec![2_500; 4]);
     assert_eq!((h.balance(farmer_key, Asset::Tft), vesting_locked(&h)), (reward, reward));
     assert_eq!(h.replay_hash(), h.state.state_hash());
 }
