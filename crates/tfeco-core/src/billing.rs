@@ -71,13 +71,26 @@ impl State {
         let member_units = farmer_units - pool_fee.map_or(0, |(_, fee)| fee);
         // A payment to oneself (a farmer leasing its own node) moves nothing and creates no revenue CC.
         if let Some((owner, fee)) = pool_fee.filter(|(_, fee)| *fee > 0) {
-            let pool_slot = self.ledger.slot_of(&owner).ok_or(Rejection::AccountNotFound { account: owner })?;
+            let pool_slot =
+                self.ledger.slot_of(&owner).ok_or(Rejection::AccountNotFound { account: owner })?;
             if pool_slot != from {
-                postings.push(Posting::Transfer { asset: Asset::Cc, from, to: pool_slot, units: fee, revenue: true });
+                postings.push(Posting::Transfer {
+                    asset: Asset::Cc,
+                    from,
+                    to: pool_slot,
+                    units: fee,
+                    revenue: true,
+                });
             }
         }
         if member_units > 0 && to != from {
-            postings.push(Posting::Transfer { asset: Asset::Cc, from, to, units: member_units, revenue: true });
+            postings.push(Posting::Transfer {
+                asset: Asset::Cc,
+                from,
+                to,
+                units: member_units,
+                revenue: true,
+            });
         }
         if burn_units > 0 {
             postings.push(Posting::Burn {
@@ -193,7 +206,10 @@ impl State {
         }
         // Schedules add periods to times: keep every time far from i64 overflow (year 9999).
         if now > MAX_TIME {
-            return Err(Rejection::LimitExceeded { what: "unix seconds (time)".to_owned(), limit: MAX_TIME as u64 });
+            return Err(Rejection::LimitExceeded {
+                what: "unix seconds (time)".to_owned(),
+                limit: MAX_TIME as u64,
+            });
         }
         self.now = now;
         let mut events = vec![Event::Ticked { now }];

@@ -166,7 +166,8 @@ pub fn search(state: &State, query: &SearchQuery) -> Vec<SearchHit> {
             Some((effective, n.id, n))
         })
         .collect();
-    let order = |a: &(Amount<Cc>, NodeId, &Node), b: &(Amount<Cc>, NodeId, &Node)| a.0.cmp(&b.0).then(a.1.cmp(&b.1));
+    let order =
+        |a: &(Amount<Cc>, NodeId, &Node), b: &(Amount<Cc>, NodeId, &Node)| a.0.cmp(&b.0).then(a.1.cmp(&b.1));
     if candidates.len() > limit {
         candidates.select_nth_unstable_by(limit - 1, order);
         candidates.truncate(limit);
@@ -222,7 +223,8 @@ pub fn explain_shortfall(
         }
         return reasons;
     }
-    let affordable: Vec<&Node> = eligible.iter().copied().filter(|n| n.price.is_some_and(|p| p <= max_price_month)).collect();
+    let affordable: Vec<&Node> =
+        eligible.iter().copied().filter(|n| n.price.is_some_and(|p| p <= max_price_month)).collect();
     if affordable.is_empty() {
         let cheapest = eligible.iter().filter_map(|n| n.price).min().unwrap_or(Amount::ZERO);
         reasons.push(format!(
@@ -378,7 +380,10 @@ impl State {
             return Err(Rejection::AmountNotPositive);
         }
         if quantity == 0 || quantity > self.params.max_slices_per_bid {
-            return Err(Rejection::LimitExceeded { what: "slices per bid".to_owned(), limit: u64::from(self.params.max_slices_per_bid) });
+            return Err(Rejection::LimitExceeded {
+                what: "slices per bid".to_owned(),
+                limit: u64::from(self.params.max_slices_per_bid),
+            });
         }
         self.check_periods(periods)?;
         let escrow = cc_times(price_month, quantity)?;
@@ -452,8 +457,16 @@ impl State {
         let (buyer, price, periods) = (bid.buyer, bid.price_month, bid.periods);
         let charge = cc_times(price, n_slices)?;
         let escrow = Slot::System(SystemAccount::EscrowStandingBids);
-        let mut events =
-            self.open_lease_paid_by(buyer, escrow, node_id, n_slices, Billing::Monthly, price, charge, periods)?;
+        let mut events = self.open_lease_paid_by(
+            buyer,
+            escrow,
+            node_id,
+            n_slices,
+            Billing::Monthly,
+            price,
+            charge,
+            periods,
+        )?;
         let bid = self.capacity.standing_bids.get_mut(&bid_id).expect("checked above");
         bid.remaining -= n_slices;
         bid.filled += n_slices;
@@ -463,7 +476,11 @@ impl State {
     }
 
     /// `CancelStandingBid`: refunds the unused escrow; filled leases continue.
-    pub(crate) fn apply_cancel_standing_bid(&mut self, buyer: AccountKey, bid_id: u64) -> Result<Vec<Event>, Rejection> {
+    pub(crate) fn apply_cancel_standing_bid(
+        &mut self,
+        buyer: AccountKey,
+        bid_id: u64,
+    ) -> Result<Vec<Event>, Rejection> {
         let bid = self.capacity.standing_bids.get(&bid_id).ok_or(Rejection::StandingBidNotFound)?;
         if bid.buyer != buyer {
             return Err(Rejection::NotOwner);
@@ -505,11 +522,15 @@ impl State {
             return Err(Rejection::InvalidSliceCount { max: self.params.max_slices_per_bid });
         }
         if window_s <= 0 || window_s > self.params.max_request_window_s {
-            return Err(Rejection::LimitExceeded { what: "seconds of request window".to_owned(), limit: self.params.max_request_window_s.unsigned_abs() });
+            return Err(Rejection::LimitExceeded {
+                what: "seconds of request window".to_owned(),
+                limit: self.params.max_request_window_s.unsigned_abs(),
+            });
         }
         self.check_periods(periods)?;
         let escrow = cc_times(max_price_month, n_slices)?;
-        let from = self.ledger.slot_of(&requester).ok_or(Rejection::AccountNotFound { account: requester })?;
+        let from =
+            self.ledger.slot_of(&requester).ok_or(Rejection::AccountNotFound { account: requester })?;
         let plan = [Posting::Transfer {
             asset: Asset::Cc,
             from,
@@ -537,7 +558,13 @@ impl State {
                 outcome: None,
             },
         );
-        Ok(vec![Event::CapacityRequestPosted { request_id: id, n_slices, max_price_month, closes_at, escrow }])
+        Ok(vec![Event::CapacityRequestPosted {
+            request_id: id,
+            n_slices,
+            max_price_month,
+            closes_at,
+            escrow,
+        }])
     }
 
     /// `OfferCapacity`: a farmer offers an eligible node at `price_month <= max`; a later offer for the same
@@ -561,7 +588,11 @@ impl State {
             return Err(Rejection::OfferAboveMaxPrice { max: request.max_price_month, got: price_month });
         }
         if price_month < node.band_min || price_month > node.band_max {
-            return Err(Rejection::PriceOutOfBand { min: node.band_min, max: node.band_max, got: price_month });
+            return Err(Rejection::PriceOutOfBand {
+                min: node.band_min,
+                max: node.band_max,
+                got: price_month,
+            });
         }
         let request = self.capacity.requests.get_mut(&request_id).expect("checked above");
         request.offers.insert(node_id, CapacityOffer { node_id, price_month });
@@ -594,8 +625,13 @@ impl State {
             })
             .collect();
         offers.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
-        let (requester, periods, requirements, wanted, max_price) =
-            (request.requester, request.periods, request.requirements.clone(), request.n_slices, request.max_price_month);
+        let (requester, periods, requirements, wanted, max_price) = (
+            request.requester,
+            request.periods,
+            request.requirements.clone(),
+            request.n_slices,
+            request.max_price_month,
+        );
         let escrow_slot = Slot::System(SystemAccount::EscrowCapacityRequests);
         let mut remaining = wanted;
         let mut spent = 0i128;
@@ -613,7 +649,16 @@ impl State {
                 continue;
             }
             let Ok(charge) = cc_times(price, take) else { continue };
-            match self.open_lease_paid_by(requester, escrow_slot, node_id, take, Billing::Monthly, price, charge, periods) {
+            match self.open_lease_paid_by(
+                requester,
+                escrow_slot,
+                node_id,
+                take,
+                Billing::Monthly,
+                price,
+                charge,
+                periods,
+            ) {
                 Ok(mut lease_events) => {
                     if let Some(Event::LeaseOpened { lease_id, .. }) = lease_events.first() {
                         leases.push(*lease_id);
@@ -629,7 +674,13 @@ impl State {
         let refund = request.escrow.units() - spent;
         if refund > 0 {
             let to = self.ledger.slot_of(&requester).expect("requesters are registered");
-            let plan = [Posting::Transfer { asset: Asset::Cc, from: escrow_slot, to, units: refund, revenue: false }];
+            let plan = [Posting::Transfer {
+                asset: Asset::Cc,
+                from: escrow_slot,
+                to,
+                units: refund,
+                revenue: false,
+            }];
             self.ledger.validate(&plan).expect("the escrow covers the request");
             self.ledger.commit(&plan);
         }
@@ -652,7 +703,12 @@ impl State {
             refunded: Amount::from_units(refund),
             reasons: reasons.clone(),
         });
-        events.push(Event::CapacityRequestClosed { request_id, filled, refunded: Amount::from_units(refund), reasons });
+        events.push(Event::CapacityRequestClosed {
+            request_id,
+            filled,
+            refunded: Amount::from_units(refund),
+            reasons,
+        });
         self.resume_after_top_up(requester, events);
     }
 

@@ -10,10 +10,10 @@ use tfeco_money::{Amount, AnyAsset, Asset, Cc, Price, Tfp, Tft, Usdc};
 
 use crate::capacity::{Requirements, SearchQuery};
 use crate::catalogue::Resources;
-use crate::governance::ParamUpdate;
-use crate::rewards::UptimeSample;
 use crate::farming::{MembershipChange, PoolRules};
+use crate::governance::ParamUpdate;
 use crate::ids::{AccountKey, ExitBidId, FarmId, LeaseId, NodeId, PositionId, WithdrawalId};
+use crate::rewards::UptimeSample;
 
 /// An oracle price feed (spec `decisions.md` §3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -541,7 +541,12 @@ pub fn read_signing_bytes(path: &str, timestamp: i64) -> Vec<u8> {
 }
 
 /// Verifies a signed read.
-pub fn verify_read(signer: &AccountKey, path: &str, timestamp: i64, signature: &[u8]) -> Result<(), RequestError> {
+pub fn verify_read(
+    signer: &AccountKey,
+    path: &str,
+    timestamp: i64,
+    signature: &[u8],
+) -> Result<(), RequestError> {
     let key = VerifyingKey::from_bytes(signer.as_bytes()).map_err(|_| RequestError::BadKey)?;
     let signature = Signature::from_slice(signature).map_err(|_| RequestError::BadSignature)?;
     key.verify(&read_signing_bytes(path, timestamp), &signature).map_err(|_| RequestError::BadSignature)

@@ -1166,5 +1166,4 @@ mod tests {
             prop_assert_eq!(a, b);
         }
     }
-
 }

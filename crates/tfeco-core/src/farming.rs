@@ -92,11 +92,18 @@ pub enum MembershipChange {
 }
 
 impl State {
-    pub(crate) fn apply_create_pool(&mut self, owner: AccountKey, name: &str, rules: PoolRules) -> Result<Vec<Event>, Rejection> {
+    pub(crate) fn apply_create_pool(
+        &mut self,
+        owner: AccountKey,
+        name: &str,
+        rules: PoolRules,
+    ) -> Result<Vec<Event>, Rejection> {
         crate::market::validate_text(name, "pool name", &self.params)?;
         if let PricePolicy::Range { min_month, max_month } = rules.price_policy {
             if !min_month.is_positive() || min_month > max_month {
-                return Err(Rejection::InvalidPoolRules { reason: "price range needs 0 < min <= max".to_owned() });
+                return Err(Rejection::InvalidPoolRules {
+                    reason: "price range needs 0 < min <= max".to_owned(),
+                });
             }
         }
         if self.farming.pools.values().any(|p| p.name == name) {
@@ -136,12 +143,16 @@ impl State {
         match change {
             MembershipChange::Join => {
                 if self.farming.pool_of_farm.contains_key(&farm_id) {
-                    return Err(Rejection::MembershipConflict { reason: "the farm is already in a pool".to_owned() });
+                    return Err(Rejection::MembershipConflict {
+                        reason: "the farm is already in a pool".to_owned(),
+                    });
                 }
             }
             MembershipChange::Leave => {
                 if !pool.members.contains(&farm_id) {
-                    return Err(Rejection::MembershipConflict { reason: "the farm is not a member".to_owned() });
+                    return Err(Rejection::MembershipConflict {
+                        reason: "the farm is not a member".to_owned(),
+                    });
                 }
             }
         }
@@ -193,7 +204,11 @@ impl State {
     }
 
     /// The pool's price policy for a member's own `SetSlicePrice` (spec §10).
-    pub(crate) fn check_pool_price_policy(&self, farm_id: FarmId, price: Amount<Cc>) -> Result<(), Rejection> {
+    pub(crate) fn check_pool_price_policy(
+        &self,
+        farm_id: FarmId,
+        price: Amount<Cc>,
+    ) -> Result<(), Rejection> {
         let Some(pool) = self.farming.pool_of(farm_id) else { return Ok(()) };
         match pool.rules.price_policy {
             PricePolicy::Free => Ok(()),
@@ -218,7 +233,12 @@ impl State {
 
     /// Exit quota (spec §10): a pool member may reserve at most `exit_quota_bps` of its TFP (free TFP plus
     /// its positions' holdings) in one round's exit bids. The strictest pool among the owner's farms applies.
-    pub(crate) fn check_exit_quota(&self, owner: AccountKey, _position_id: PositionId, reserve: Amount<Tfp>) -> Result<(), Rejection> {
+    pub(crate) fn check_exit_quota(
+        &self,
+        owner: AccountKey,
+        _position_id: PositionId,
+        reserve: Amount<Tfp>,
+    ) -> Result<(), Rejection> {
         let quota = self
             .market
             .farms
@@ -232,9 +252,13 @@ impl State {
         let in_positions: i128 =
             self.exit.positions.values().filter(|p| p.owner == owner).map(|p| p.holding().units()).sum();
         let allowed = quota.share_of(free + in_positions, Rounding::Down);
-        let already: i128 = self.exit.bids.values().filter(|b| b.owner == owner).map(|b| b.reserved.units()).sum();
+        let already: i128 =
+            self.exit.bids.values().filter(|b| b.owner == owner).map(|b| b.reserved.units()).sum();
         if already + reserve.units() > allowed {
-            return Err(Rejection::ExitQuotaExceeded { allowed: Amount::from_units(allowed), requested: Amount::from_units(already + reserve.units()) });
+            return Err(Rejection::ExitQuotaExceeded {
+                allowed: Amount::from_units(allowed),
+                requested: Amount::from_units(already + reserve.units()),
+            });
         }
         Ok(())
     }

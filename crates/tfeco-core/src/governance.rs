@@ -93,7 +93,9 @@ impl ParamUpdate {
                 }
                 Ok(())
             }
-            ParamUpdate::EntryTftPerCc(ratio) if ratio.num() == 0 => invalid("the entry rate must be positive"),
+            ParamUpdate::EntryTftPerCc(ratio) if ratio.num() == 0 => {
+                invalid("the entry rate must be positive")
+            }
             ParamUpdate::OracleMaxAge(s) | ParamUpdate::LeaseGrace(s) | ParamUpdate::ParamDelay(s)
                 if *s <= 0 || *s > MAX_DURATION_S =>
             {
@@ -108,15 +110,23 @@ impl ParamUpdate {
                 }
                 _ => Ok(()),
             },
-            ParamUpdate::RewardRules(RewardRules::V3(rules)) if rules.connection_price_musd == 0 || rules.period_s <= 0 => {
+            ParamUpdate::RewardRules(RewardRules::V3(rules))
+                if rules.connection_price_musd == 0 || rules.period_s <= 0 =>
+            {
                 invalid("v3 rules need a positive connection price and period")
             }
-            ParamUpdate::TftUsdClamp { min, max } if min.is_zero() || min > max => invalid("the clamp needs 0 < min <= max"),
+            ParamUpdate::TftUsdClamp { min, max } if min.is_zero() || min > max => {
+                invalid("the clamp needs 0 < min <= max")
+            }
             ParamUpdate::RegisterMarket(spec) => {
                 if !spec.is_valid() {
                     return invalid("the market needs two distinct transferable assets and sane batch rules");
                 }
-                if params.markets.iter().any(|m| m.id == spec.id || (m.base == spec.base && m.quote == spec.quote)) {
+                if params
+                    .markets
+                    .iter()
+                    .any(|m| m.id == spec.id || (m.base == spec.base && m.quote == spec.quote))
+                {
                     return invalid("a market with this id or these assets exists");
                 }
                 Ok(())
@@ -196,7 +206,11 @@ impl State {
         }
     }
 
-    pub(crate) fn apply_propose_param_change(&mut self, signer: AccountKey, update: &ParamUpdate) -> Result<Vec<Event>, Rejection> {
+    pub(crate) fn apply_propose_param_change(
+        &mut self,
+        signer: AccountKey,
+        update: &ParamUpdate,
+    ) -> Result<Vec<Event>, Rejection> {
         self.require_guardian(signer)?;
         update.validate(&self.params)?;
         let id = self.governance.changes.len() as u64 + 1;
@@ -218,7 +232,11 @@ impl State {
         Ok(events)
     }
 
-    pub(crate) fn apply_sign_param_change(&mut self, signer: AccountKey, change_id: u64) -> Result<Vec<Event>, Rejection> {
+    pub(crate) fn apply_sign_param_change(
+        &mut self,
+        signer: AccountKey,
+        change_id: u64,
+    ) -> Result<Vec<Event>, Rejection> {
         self.require_guardian(signer)?;
         let change = self.governance.changes.get(&change_id).ok_or(Rejection::ParamChangeNotFound)?;
         if change.approved_at.is_some() {

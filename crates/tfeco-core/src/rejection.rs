@@ -411,19 +411,23 @@ impl std::fmt::Display for Rejection {
                 f.write_str("inside the lock window only a lower min price (same amount) is accepted")
             }
             Rejection::StandingBidNotFound => f.write_str("no such standing bid"),
-            Rejection::RequirementsUnmet { reason } => write!(f, "the node does not meet the requirements: {reason}"),
+            Rejection::RequirementsUnmet { reason } => {
+                write!(f, "the node does not meet the requirements: {reason}")
+            }
             Rejection::CapacityRequestNotFound => f.write_str("no such capacity request"),
             Rejection::CapacityRequestClosed => f.write_str("the request's offer window has closed"),
-            Rejection::OfferAboveMaxPrice { max, got } => write!(f, "offer {got} CC is above the max price {max} CC"),
+            Rejection::OfferAboveMaxPrice { max, got } => {
+                write!(f, "offer {got} CC is above the max price {max} CC")
+            }
             Rejection::NoCapacity { reasons } => write!(f, "no matching capacity: {}", reasons.join("; ")),
             Rejection::DuplicateSignature => f.write_str("this guardian already signed this subject"),
             Rejection::MarketNotFound => f.write_str("no such market"),
             Rejection::IdentityRequired => f.write_str("this market trades only between verified accounts"),
             Rejection::OrderTooSmall { min } => write!(f, "the order is below the market minimum of {min}"),
             Rejection::OrderNotFound => f.write_str("no such open order"),
-            Rejection::OrderLocked => {
-                f.write_str("inside the lock window before the batch closes only price improvements are accepted")
-            }
+            Rejection::OrderLocked => f.write_str(
+                "inside the lock window before the batch closes only price improvements are accepted",
+            ),
             Rejection::ReportNotFound => f.write_str("no such minting report"),
             Rejection::ReportHashMismatch { expected } => {
                 write!(f, "the signed hash is not the report's hash {expected}")
@@ -434,7 +438,9 @@ impl std::fmt::Display for Rejection {
             Rejection::UptimeReportInvalid { index, reason } => {
                 write!(f, "uptime report {index} refused: {reason}")
             }
-            Rejection::NodeKeyMismatch => f.write_str("the signer is not this node's key (or the key is taken)"),
+            Rejection::NodeKeyMismatch => {
+                f.write_str("the signer is not this node's key (or the key is taken)")
+            }
             Rejection::PoolNotFound => f.write_str("no such farming pool"),
             Rejection::InvalidPoolRules { reason } => write!(f, "invalid pool rules: {reason}"),
             Rejection::MembershipConflict { reason } => write!(f, "membership change refused: {reason}"),
@@ -443,7 +449,10 @@ impl std::fmt::Display for Rejection {
                 write!(f, "price {got} CC is outside the pool's range {min} to {max} CC")
             }
             Rejection::ExitQuotaExceeded { allowed, requested } => {
-                write!(f, "the pool's exit quota allows {allowed} TFP this round, bids would reserve {requested}")
+                write!(
+                    f,
+                    "the pool's exit quota allows {allowed} TFP this round, bids would reserve {requested}"
+                )
             }
             Rejection::InsufficientPoolLiquidity { needed, available } => {
                 write!(f, "pool2.reserve holds {available} TFP, {needed} needed")

@@ -128,7 +128,12 @@ fn violation_code(period: &PeriodUptime) -> Option<String> {
 
 impl State {
     /// `SetNodeKey`: the farmer names the (registered) key its node signs uptime reports with.
-    pub(crate) fn apply_set_node_key(&mut self, farmer: AccountKey, node_id: NodeId, key: AccountKey) -> Result<Vec<Event>, Rejection> {
+    pub(crate) fn apply_set_node_key(
+        &mut self,
+        farmer: AccountKey,
+        node_id: NodeId,
+        key: AccountKey,
+    ) -> Result<Vec<Event>, Rejection> {
         let node = self.market.nodes.get(&node_id).ok_or(Rejection::NodeNotFound)?;
         if self.market.farms[&node.farm_id].owner != farmer {
             return Err(Rejection::NotOwner);
@@ -146,7 +151,12 @@ impl State {
 
     /// `ReportUptime`: a batch of the node's uptime samples, fed to its tracker in order. Violations are
     /// recorded (they zero the period's reward), not refused; malformed reports refuse the whole batch.
-    pub(crate) fn apply_report_uptime(&mut self, signer: AccountKey, node_id: NodeId, samples: &[UptimeSample]) -> Result<Vec<Event>, Rejection> {
+    pub(crate) fn apply_report_uptime(
+        &mut self,
+        signer: AccountKey,
+        node_id: NodeId,
+        samples: &[UptimeSample],
+    ) -> Result<Vec<Event>, Rejection> {
         if self.rewards.node_keys.get(&signer) != Some(&node_id) {
             return Err(Rejection::NodeKeyMismatch);
         }
@@ -156,24 +166,36 @@ impl State {
                 limit: u64::from(self.params.max_uptime_reports_per_command),
             });
         }
-        let invalid = |index: usize, reason: String| Rejection::UptimeReportInvalid { index: index as u32, reason };
-        let first_period = period_of(samples[0].at).ok_or_else(|| invalid(0, "before the first minting period".to_owned()))?;
-        let mut tracker = self.rewards.trackers.get(&node_id).cloned().unwrap_or_else(|| UptimeTracker::new(first_period));
+        let invalid =
+            |index: usize, reason: String| Rejection::UptimeReportInvalid { index: index as u32, reason };
+        let first_period = period_of(samples[0].at)
+            .ok_or_else(|| invalid(0, "before the first minting period".to_owned()))?;
+        let mut tracker =
+            self.rewards.trackers.get(&node_id).cloned().unwrap_or_else(|| UptimeTracker::new(first_period));
         let mut evicted = Vec::new();
         let mut violations = 0u32;
         let registered_at = self.market.nodes.get(&node_id).ok_or(Rejection::NodeNotFound)?.registered_at;
         for (index, sample) in samples.iter().enumerate() {
             if sample.at <= registered_at {
-                return Err(invalid(index, format!("report time {} is not after the node's registration {registered_at}", sample.at)));
+                return Err(invalid(
+                    index,
+                    format!("report time {} is not after the node's registration {registered_at}", sample.at),
+                ));
             }
             if sample.at > self.now {
-                return Err(invalid(index, format!("report time {} is after the current time {}", sample.at, self.now)));
+                return Err(invalid(
+                    index,
+                    format!("report time {} is after the current time {}", sample.at, self.now),
+                ));
             }
             if self.rewards.next_period.is_some_and(|next| period_of(sample.at).is_some_and(|p| p < next)) {
                 return Err(invalid(index, "the report's minting period is already closed".to_owned()));
             }
             let observation = tracker
-                .observe(UptimeReport { timestamp: sample.at, uptime_s: sample.uptime_s }, &self.params.uptime_rules)
+                .observe(
+                    UptimeReport { timestamp: sample.at, uptime_s: sample.uptime_s },
+                    &self.params.uptime_rules,
+                )
                 .map_err(|e| invalid(index, format!("{e:?}")))?;
             if observation.violation.is_some() {
                 violations += 1;
@@ -211,20 +233,25 @@ impl State {
         let r = &node.resources;
         let violation = uptime.violation.is_some();
         let result = match &self.params.reward_rules {
-            RewardRules::V3(rules) => NodeResources::from_gib(r.cpu_cores, u64::from(r.mem_gb), u64::from(r.ssd_gb), 0)
-                .and_then(|resources| {
-                    let input = V3NodeInput {
-                        resources,
-                        nru_bytes: 0,
-                        ipv4_seconds: 0,
-                        certification: if node.certified { Certification::Certified } else { Certification::Diy },
-                        farming_policy_id: 1,
-                        uptime_permill: minting::uptime_permill(uptime.credited_s, rules.period_s),
-                        violation,
-                        virtualized: false,
-                    };
-                    v3_reward(&input, rules).map(|reward| reward.payout_tft)
-                }),
+            RewardRules::V3(rules) => NodeResources::from_gib(
+                r.cpu_cores,
+                u64::from(r.mem_gb),
+                u64::from(r.ssd_gb),
+                0,
+            )
+            .and_then(|resources| {
+                let input = V3NodeInput {
+                    resources,
+                    nru_bytes: 0,
+                    ipv4_seconds: 0,
+                    certification: if node.certified { Certification::Certified } else { Certification::Diy },
+                    farming_policy_id: 1,
+                    uptime_permill: minting::uptime_permill(uptime.credited_s, rules.period_s),
+                    violation,
+                    virtualized: false,
+                };
+                v3_reward(&input, rules).map(|reward| reward.payout_tft)
+            }),
             RewardRules::Capacity(rules) => {
                 let resources = CapacityResources {
                     memory_gb: u64::from(r.mem_gb),
@@ -279,7 +306,8 @@ impl State {
             }
         }
         // Never cross the cap: scale against the headroom left after reports not yet minted.
-        let pending: i128 = self.rewards.reports.values().filter(|r| r.minted_at.is_none()).map(|r| r.total.units()).sum();
+        let pending: i128 =
+            self.rewards.reports.values().filter(|r| r.minted_at.is_none()).map(|r| r.total.units()).sum();
         let headroom = (self.params.tft_supply_cap.units() - self.global_tft_supply() - pending).max(0);
         let rewards: Vec<(NodeId, Amount<Tft>)> = receipts.iter().map(|r| (r.node_id, r.reward)).collect();
         let (scaled, was_scaled) = minting::scale_to_cap(&rewards, Amount::from_units(headroom))
@@ -290,7 +318,13 @@ impl State {
         let total = Amount::from_units(receipts.iter().map(|r| r.reward.units()).sum());
         let canonical_json = serde_json::to_string(&receipts).expect("receipts serialize");
         let hash = blake3::hash(canonical_json.as_bytes()).to_hex().to_string();
-        events.push(Event::MintReportClosed { period, nodes: receipts.len() as u32, total, hash: hash.clone(), scaled_to_cap: was_scaled });
+        events.push(Event::MintReportClosed {
+            period,
+            nodes: receipts.len() as u32,
+            total,
+            hash: hash.clone(),
+            scaled_to_cap: was_scaled,
+        });
         self.rewards.reports.insert(
             period,
             MintReport {
@@ -309,7 +343,12 @@ impl State {
 
     /// `SignMintReport`: a guardian signs a report's hash; at the threshold the rewards are minted into
     /// per-node vesting records.
-    pub(crate) fn apply_sign_mint_report(&mut self, signer: AccountKey, period: u32, report_hash: &str) -> Result<Vec<Event>, Rejection> {
+    pub(crate) fn apply_sign_mint_report(
+        &mut self,
+        signer: AccountKey,
+        period: u32,
+        report_hash: &str,
+    ) -> Result<Vec<Event>, Rejection> {
         if !self.params.is_guardian(&signer) {
             return Err(Rejection::NotAuthorized { role: "guardian".to_owned() });
         }
@@ -325,7 +364,8 @@ impl State {
         }
         let valid = report.signers.iter().filter(|k| self.params.is_guardian(k)).count() + 1;
         let threshold = self.params.guardian_threshold() as usize;
-        let mut events = vec![Event::MintReportSigned { period, signatures: valid as u32, threshold: threshold as u32 }];
+        let mut events =
+            vec![Event::MintReportSigned { period, signatures: valid as u32, threshold: threshold as u32 }];
         if valid < threshold {
             self.rewards.reports.get_mut(&period).expect("checked above").signers.push(signer);
             return Ok(events);
@@ -333,9 +373,12 @@ impl State {
         // Mint: the cap is checked again (burns may only have raised the headroom).
         let report = &self.rewards.reports[&period];
         let headroom = (self.params.tft_supply_cap.units() - self.global_tft_supply()).max(0);
-        let mut amounts: Vec<(NodeId, Amount<Tft>)> = report.receipts.iter().map(|r| (r.node_id, r.reward)).collect();
+        let mut amounts: Vec<(NodeId, Amount<Tft>)> =
+            report.receipts.iter().map(|r| (r.node_id, r.reward)).collect();
         if report.total.units() > headroom {
-            amounts = minting::scale_to_cap(&amounts, Amount::from_units(headroom)).map(|(a, _)| a).unwrap_or_default();
+            amounts = minting::scale_to_cap(&amounts, Amount::from_units(headroom))
+                .map(|(a, _)| a)
+                .unwrap_or_default();
         }
         let total: i128 = amounts.iter().map(|(_, a)| a.units()).sum();
         if total > 0 {
@@ -354,7 +397,9 @@ impl State {
                 continue;
             }
             let start = match self.params.vesting_rule {
-                minting::VestingRule::Seed(_) => self.rewards.trackers.get(&node_id).and_then(|t| t.first_report_at()),
+                minting::VestingRule::Seed(_) => {
+                    self.rewards.trackers.get(&node_id).and_then(|t| t.first_report_at())
+                }
                 minting::VestingRule::Release36m(_) => None,
             }
             .unwrap_or(self.market.nodes[&node_id].registered_at);
@@ -386,7 +431,9 @@ impl State {
                 minting::VestingRule::Seed(r) => r.month_s,
                 minting::VestingRule::Release36m(r) => r.month_s,
             };
-            if self.now < vesting.record.start.saturating_add(i64::from(pool_lock_months).saturating_mul(month_s)) {
+            if self.now
+                < vesting.record.start.saturating_add(i64::from(pool_lock_months).saturating_mul(month_s))
+            {
                 continue;
             }
             let Ok(amount) = minting::releasable(&rule, &vesting.record, self.now) else { continue };
@@ -414,8 +461,10 @@ impl State {
 
     /// Locked TFT equals what vesting records still hold.
     pub(crate) fn check_vesting(&self) -> Result<(), String> {
-        let locked: i128 = self.rewards.vesting.values().map(|v| v.record.total.units() - v.record.released.units()).sum();
-        let account = self.ledger.balance(crate::ids::AccountRef::System(SystemAccount::VestingLocked), Asset::Tft);
+        let locked: i128 =
+            self.rewards.vesting.values().map(|v| v.record.total.units() - v.record.released.units()).sum();
+        let account =
+            self.ledger.balance(crate::ids::AccountRef::System(SystemAccount::VestingLocked), Asset::Tft);
         if locked != account {
             return Err(format!("vesting records hold {locked} TFT but vesting.locked has {account}"));
         }

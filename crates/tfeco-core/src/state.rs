@@ -247,8 +247,16 @@ impl State {
                 self.apply_fill_standing_bid(signer, *bid_id, *node_id, *n_slices)
             }
             Command::CancelStandingBid { bid_id } => self.apply_cancel_standing_bid(signer, *bid_id),
-            Command::PostCapacityRequest { requirements, n_slices, max_price_month, periods, window_s } => self
-                .apply_post_capacity_request(signer, requirements, *n_slices, *max_price_month, *periods, *window_s),
+            Command::PostCapacityRequest { requirements, n_slices, max_price_month, periods, window_s } => {
+                self.apply_post_capacity_request(
+                    signer,
+                    requirements,
+                    *n_slices,
+                    *max_price_month,
+                    *periods,
+                    *window_s,
+                )
+            }
             Command::OfferCapacity { request_id, node_id, price_month } => {
                 self.apply_offer_capacity(signer, *request_id, *node_id, *price_month)
             }
@@ -261,14 +269,22 @@ impl State {
             }
             Command::SetPoolPrice { node_id, price } => self.apply_set_pool_price(signer, *node_id, *price),
             Command::SetNodeKey { node_id, node_key } => self.apply_set_node_key(signer, *node_id, *node_key),
-            Command::PlaceOrder { market_id, side, quantity, limit_price, expires_after_batches } => {
-                self.apply_place_order(signer, *market_id, *side, *quantity, *limit_price, *expires_after_batches)
-            }
+            Command::PlaceOrder { market_id, side, quantity, limit_price, expires_after_batches } => self
+                .apply_place_order(
+                    signer,
+                    *market_id,
+                    *side,
+                    *quantity,
+                    *limit_price,
+                    *expires_after_batches,
+                ),
             Command::CancelOrder { order_id } => self.apply_cancel_order(signer, *order_id),
             Command::AmendOrder { order_id, quantity, limit_price } => {
                 self.apply_amend_order(signer, *order_id, *quantity, *limit_price)
             }
-            Command::SetVerified { account, verified } => self.apply_set_verified(signer, *account, *verified),
+            Command::SetVerified { account, verified } => {
+                self.apply_set_verified(signer, *account, *verified)
+            }
             Command::ReportUptime { node_id, reports } => self.apply_report_uptime(signer, *node_id, reports),
             Command::SignMintReport { period, report_hash } => {
                 self.apply_sign_mint_report(signer, *period, report_hash)
@@ -631,7 +647,8 @@ impl State {
         let pool_tfp = self.ledger.balance(AccountRef::System(SystemAccount::ExitPoolTfp), Asset::Tfp);
         self.exit.check(pool_tfp)?;
         let bids = self.ledger.balance(AccountRef::System(SystemAccount::EscrowStandingBids), Asset::Cc);
-        let requests = self.ledger.balance(AccountRef::System(SystemAccount::EscrowCapacityRequests), Asset::Cc);
+        let requests =
+            self.ledger.balance(AccountRef::System(SystemAccount::EscrowCapacityRequests), Asset::Cc);
         self.capacity.check(bids, requests)?;
         self.check_vesting()?;
         self.check_orders()

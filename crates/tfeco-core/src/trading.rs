@@ -186,9 +186,14 @@ fn rest_escrow(side: Side, rest: i128, limit: Price, held: i128, spec: &MarketSp
     let mut needed = cost(quantity);
     if needed > held && side == Side::Buy {
         // First guess from the held funds, then step down until it fits.
-        let guess = tfeco_money::mul_div(held.max(0).unsigned_abs(), Price::scale(), limit.atto().max(1), tfeco_money::Rounding::Down)
-            .and_then(|q| i128::try_from(q).ok())
-            .unwrap_or(0);
+        let guess = tfeco_money::mul_div(
+            held.max(0).unsigned_abs(),
+            Price::scale(),
+            limit.atto().max(1),
+            tfeco_money::Rounding::Down,
+        )
+        .and_then(|q| i128::try_from(q).ok())
+        .unwrap_or(0);
         quantity = quantity.min(guess);
         needed = cost(quantity);
         while quantity > 0 && needed > held {
@@ -213,7 +218,8 @@ impl State {
     /// The book of a market, created on first use (markets registered by governance get one lazily).
     fn book_mut(&mut self, market_id: u32) -> &mut MarketBook {
         let now = self.now;
-        let interval = self.params.markets.iter().find(|m| m.id == market_id).map_or(10, |m| m.batch_interval_s);
+        let interval =
+            self.params.markets.iter().find(|m| m.id == market_id).map_or(10, |m| m.batch_interval_s);
         self.exchange.books.entry(market_id).or_insert_with(|| MarketBook {
             orders: BTreeMap::new(),
             batch: 1,
@@ -246,9 +252,17 @@ impl State {
             return Err(Rejection::OrderTooSmall { min: spec.min_order_base });
         }
         if limit_price.is_zero() {
-            return Err(Rejection::PriceInvalid { reason: "limit price must be greater than zero".to_owned() });
+            return Err(Rejection::PriceInvalid {
+                reason: "limit price must be greater than zero".to_owned(),
+            });
         }
-        let placed = self.exchange.books.get(&market_id).and_then(|b| b.placed_this_batch.get(&owner)).copied().unwrap_or(0);
+        let placed = self
+            .exchange
+            .books
+            .get(&market_id)
+            .and_then(|b| b.placed_this_batch.get(&owner))
+            .copied()
+            .unwrap_or(0);
         if placed >= spec.max_orders_per_account_per_batch {
             return Err(Rejection::LimitExceeded {
                 what: "orders per account per batch".to_owned(),
@@ -256,13 +270,20 @@ impl State {
             });
         }
         let order = Order { id: 0, side, quantity, limit_price };
-        let escrow = order_escrow::<AnyAsset, AnyAsset>(&order, spec.fee_bps).map_err(|_| Rejection::Overflow)?;
+        let escrow =
+            order_escrow::<AnyAsset, AnyAsset>(&order, spec.fee_bps).map_err(|_| Rejection::Overflow)?;
         let (asset, units) = match side {
             Side::Sell => (spec.base, escrow.base.units()),
             Side::Buy => (spec.quote, escrow.quote.units()),
         };
         let from = self.ledger.slot_of(&owner).ok_or(Rejection::AccountNotFound { account: owner })?;
-        let plan = [Posting::Transfer { asset, from, to: Slot::System(SystemAccount::EscrowOrders), units, revenue: false }];
+        let plan = [Posting::Transfer {
+            asset,
+            from,
+            to: Slot::System(SystemAccount::EscrowOrders),
+            units,
+            revenue: false,
+        }];
         self.ledger.validate(&plan)?;
         self.ledger.commit(&plan);
         self.exchange.next_order_id += 1;
@@ -311,13 +332,23 @@ impl State {
             Side::Buy => spec.quote,
         };
         let to = self.ledger.slot_of(&order.owner).expect("order owners are registered");
-        let plan = [Posting::Transfer { asset, from: Slot::System(SystemAccount::EscrowOrders), to, units, revenue: false }];
+        let plan = [Posting::Transfer {
+            asset,
+            from: Slot::System(SystemAccount::EscrowOrders),
+            to,
+            units,
+            revenue: false,
+        }];
         self.ledger.validate(&plan).expect("the escrow holds every open order's funds");
         self.ledger.commit(&plan);
     }
 
     /// `CancelOrder`: refused inside the lock window; refunds the escrow.
-    pub(crate) fn apply_cancel_order(&mut self, owner: AccountKey, order_id: u64) -> Result<Vec<Event>, Rejection> {
+    pub(crate) fn apply_cancel_order(
+        &mut self,
+        owner: AccountKey,
+        order_id: u64,
+    ) -> Result<Vec<Event>, Rejection> {
         let order = self.owned_order(owner, order_id)?.clone();
         let spec = self.market_spec(order.market_id)?.clone();
         if self.in_order_lock_window(order.market_id, &spec) {
@@ -343,7 +374,9 @@ impl State {
             return Err(Rejection::OrderTooSmall { min: spec.min_order_base });
         }
         if limit_price.is_zero() {
-            return Err(Rejection::PriceInvalid { reason: "limit price must be greater than zero".to_owned() });
+            return Err(Rejection::PriceInvalid {
+                reason: "limit price must be greater than zero".to_owned(),
+            });
         }
         if self.in_order_lock_window(order.market_id, &spec) {
             let improves = match order.side {
@@ -355,7 +388,8 @@ impl State {
             }
         }
         let new = Order { id: 0, side: order.side, quantity, limit_price };
-        let escrow = order_escrow::<AnyAsset, AnyAsset>(&new, spec.fee_bps).map_err(|_| Rejection::Overflow)?;
+        let escrow =
+            order_escrow::<AnyAsset, AnyAsset>(&new, spec.fee_bps).map_err(|_| Rejection::Overflow)?;
         let needed = match order.side {
             Side::Sell => escrow.base.units(),
             Side::Buy => escrow.quote.units(),
@@ -364,13 +398,26 @@ impl State {
         if delta > 0 {
             let asset = if order.side == Side::Sell { spec.base } else { spec.quote };
             let from = self.ledger.slot_of(&owner).ok_or(Rejection::AccountNotFound { account: owner })?;
-            let plan = [Posting::Transfer { asset, from, to: Slot::System(SystemAccount::EscrowOrders), units: delta, revenue: false }];
+            let plan = [Posting::Transfer {
+                asset,
+                from,
+                to: Slot::System(SystemAccount::EscrowOrders),
+                units: delta,
+                revenue: false,
+            }];
             self.ledger.validate(&plan)?;
             self.ledger.commit(&plan);
         } else {
             self.refund_order_escrow(&order, -delta);
         }
-        let record = self.exchange.books.get_mut(&order.market_id).expect("book").orders.get_mut(&order_id).expect("order");
+        let record = self
+            .exchange
+            .books
+            .get_mut(&order.market_id)
+            .expect("book")
+            .orders
+            .get_mut(&order_id)
+            .expect("order");
         record.quantity = quantity;
         record.limit_price = limit_price;
         record.escrow = Amount::from_units(needed);
@@ -378,7 +425,12 @@ impl State {
     }
 
     /// `SetVerified`: the operator (identity provider) marks an account verified or not.
-    pub(crate) fn apply_set_verified(&mut self, signer: AccountKey, account: AccountKey, verified: bool) -> Result<Vec<Event>, Rejection> {
+    pub(crate) fn apply_set_verified(
+        &mut self,
+        signer: AccountKey,
+        account: AccountKey,
+        verified: bool,
+    ) -> Result<Vec<Event>, Rejection> {
         if signer != self.params.operator {
             return Err(Rejection::NotAuthorized { role: "operator".to_owned() });
         }
@@ -460,10 +512,22 @@ impl State {
             let settled = fill.settled_quote().units();
             if fill.filled.is_positive() {
                 match fill.side {
-                    Side::Buy => plan.push(Posting::Transfer { asset: spec.base, from: escrow, to: owner, units: fill.filled.units(), revenue: false }),
+                    Side::Buy => plan.push(Posting::Transfer {
+                        asset: spec.base,
+                        from: escrow,
+                        to: owner,
+                        units: fill.filled.units(),
+                        revenue: false,
+                    }),
                     Side::Sell => {
                         if settled > 0 {
-                            plan.push(Posting::Transfer { asset: spec.quote, from: escrow, to: owner, units: settled, revenue: false });
+                            plan.push(Posting::Transfer {
+                                asset: spec.quote,
+                                from: escrow,
+                                to: owner,
+                                units: settled,
+                                revenue: false,
+                            });
                         }
                     }
                 }
@@ -491,13 +555,25 @@ impl State {
             let refund = held - keep;
             if refund > 0 {
                 let asset = if fill.side == Side::Buy { spec.quote } else { spec.base };
-                plan.push(Posting::Transfer { asset, from: escrow, to: owner, units: refund, revenue: false });
+                plan.push(Posting::Transfer {
+                    asset,
+                    from: escrow,
+                    to: owner,
+                    units: refund,
+                    revenue: false,
+                });
             }
             remaining.push((order_id, rest, keep));
         }
         let to_treasury = outcome.fees_total.units() + outcome.quote_dust.units();
         if to_treasury > 0 {
-            plan.push(Posting::Transfer { asset: spec.quote, from: escrow, to: treasury, units: to_treasury, revenue: false });
+            plan.push(Posting::Transfer {
+                asset: spec.quote,
+                from: escrow,
+                to: treasury,
+                units: to_treasury,
+                revenue: false,
+            });
         }
         self.ledger.validate(&plan).expect("a batch settles within the escrowed funds");
         self.ledger.commit(&plan);
@@ -522,7 +598,8 @@ impl State {
                 Side::Sell => level.1 += order.quantity.units(),
             }
         }
-        let depth = levels.into_iter().map(|(p, (b, s))| (p, Amount::from_units(b), Amount::from_units(s))).collect();
+        let depth =
+            levels.into_iter().map(|(p, (b, s))| (p, Amount::from_units(b), Amount::from_units(s))).collect();
         events.push(Event::BatchCleared {
             market_id: spec.id,
             batch,
@@ -558,9 +635,13 @@ impl State {
             }
         }
         for asset in Asset::ALL {
-            let held = self.ledger.balance(crate::ids::AccountRef::System(SystemAccount::EscrowOrders), asset);
+            let held =
+                self.ledger.balance(crate::ids::AccountRef::System(SystemAccount::EscrowOrders), asset);
             if held != expected[asset.index()] {
-                return Err(format!("order escrow holds {held} {asset} but open orders total {}", expected[asset.index()]));
+                return Err(format!(
+                    "order escrow holds {held} {asset} but open orders total {}",
+                    expected[asset.index()]
+                ));
             }
         }
         Ok(())

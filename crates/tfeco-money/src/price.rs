@@ -240,7 +240,8 @@ pub struct Bps(u16);
 impl<'de> Deserialize<'de> for Bps {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let value = u16::deserialize(deserializer)?;
-        Bps::new(value).ok_or_else(|| serde::de::Error::custom(format!("{value} bps is above 10,000 (100 %)")))
+        Bps::new(value)
+            .ok_or_else(|| serde::de::Error::custom(format!("{value} bps is above 10,000 (100 %)")))
     }
 }
 

@@ -114,8 +114,12 @@ async fn refuse_when_failed(
     next: axum::middleware::Next,
 ) -> Response {
     if app.node.read().has_failed() {
-        return ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the node stopped after a storage failure")
-            .into_response();
+        return ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the node stopped after a storage failure",
+        )
+        .into_response();
     }
     next.run(request).await
 }

@@ -47,12 +47,17 @@ pub fn signed_reader(headers: &HeaderMap, path: &str) -> Result<AccountKey, ApiE
         .parse()
         .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", "bad timestamp header"))?;
     if (now_unix_ms() / 1000 - timestamp).abs() > READ_WINDOW_S {
-        return Err(ApiError::new(StatusCode::UNAUTHORIZED, "request_expired", "the signed read is too old or too new"));
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "request_expired",
+            "the signed read is too old or too new",
+        ));
     }
     let signature = hex::decode(header(HEADER_SIGNATURE)?)
         .map_err(|_| ApiError::new(StatusCode::UNAUTHORIZED, "bad_signature", "signature is not hex"))?;
-    tfeco_core::command::verify_read(&account, path, timestamp, &signature)
-        .map_err(|_| ApiError::new(StatusCode::UNAUTHORIZED, "bad_signature", "the read signature does not verify"))?;
+    tfeco_core::command::verify_read(&account, path, timestamp, &signature).map_err(|_| {
+        ApiError::new(StatusCode::UNAUTHORIZED, "bad_signature", "the read signature does not verify")
+    })?;
     Ok(account)
 }
 
@@ -107,15 +112,14 @@ async fn rounds(AxumState(app): AxumState<AppState>) -> Json<Value> {
     Json(json!({ "rounds": list }))
 }
 
-async fn round_result(AxumState(app): AxumState<AppState>, Path(id): Path<u64>) -> Result<Json<Value>, ApiError> {
+async fn round_result(
+    AxumState(app): AxumState<AppState>,
+    Path(id): Path<u64>,
+) -> Result<Json<Value>, ApiError> {
     let node = app.node.read();
-    let result = node
-        .state()
-        .exit_pool()
-        .history()
-        .iter()
-        .find(|r| r.round_id.0 == id)
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "round_not_found", "no published result for this round"))?;
+    let result = node.state().exit_pool().history().iter().find(|r| r.round_id.0 == id).ok_or_else(|| {
+        ApiError::new(StatusCode::NOT_FOUND, "round_not_found", "no published result for this round")
+    })?;
     Ok(Json(serde_json::to_value(result).unwrap_or(Value::Null)))
 }
 
@@ -130,7 +134,8 @@ async fn positions(
 ) -> Result<Json<Value>, ApiError> {
     let owner: Option<AccountKey> = match filter.owner {
         Some(text) => Some(
-            text.parse().map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "invalid_account", "bad owner key"))?,
+            text.parse()
+                .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "invalid_account", "bad owner key"))?,
         ),
         None => None,
     };

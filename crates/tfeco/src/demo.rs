@@ -173,7 +173,8 @@ impl Demo {
             let json = full["canonical_json"].as_str().context("canonical json")?;
             let hash = blake3::hash(json.as_bytes()).to_hex().to_string();
             for g in 0..quorum() {
-                self.send(Who::Guardian(g), Command::SignMintReport { period, report_hash: hash.clone() }).await?;
+                self.send(Who::Guardian(g), Command::SignMintReport { period, report_hash: hash.clone() })
+                    .await?;
             }
         }
         Ok(())
@@ -241,7 +242,10 @@ impl Demo {
                 let node_id = NodeId(u32::try_from(node_id)?);
                 self.send(Who::Farmer(i), Command::SetSlicePrice { node_id, price }).await?;
                 // The node's own key signs its uptime reports.
-                self.nodes.insert(node_id.0, (Actor { key: demo_key("node", node_id.0 as usize), next_nonce: None }, now, now));
+                self.nodes.insert(
+                    node_id.0,
+                    (Actor { key: demo_key("node", node_id.0 as usize), next_nonce: None }, now, now),
+                );
                 self.send(Who::Node(node_id.0), Command::RegisterAccount {}).await?;
                 let node_key = account_of(&self.nodes[&node_id.0].0.key);
                 self.send(Who::Farmer(i), Command::SetNodeKey { node_id, node_key }).await?;
@@ -354,9 +358,14 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let (gold_month, gold) = crate::data::latest_gold()?;
     let guardians: Vec<SigningKey> = (0..N_GUARDIANS).map(|g| demo_key("guardian", g)).collect();
     let guardian_keys: Vec<tfeco_core::AccountKey> = guardians.iter().map(account_of).collect();
-    let (node, report, operator) = crate::serve::open(&args.data_dir, START, || demo_key("operator", 0), |params| {
-        params.guardians = guardian_keys;
-    })?;
+    let (node, report, operator) = crate::serve::open(
+        &args.data_dir,
+        START,
+        || demo_key("operator", 0),
+        |params| {
+            params.guardians = guardian_keys;
+        },
+    )?;
     let resumed = report.entries > 0;
     let listen = args.listen.clone().unwrap_or_else(|| {
         if args.no_serve {
@@ -403,7 +412,8 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         let nodes = client.get("/v1/nodes").await?;
         for node in nodes["nodes"].as_array().cloned().unwrap_or_default() {
             let id = node["id"].as_u64().context("node id")? as u32;
-            demo.nodes.insert(id, (Actor { key: demo_key("node", id as usize), next_nonce: None }, now, START));
+            demo.nodes
+                .insert(id, (Actor { key: demo_key("node", id as usize), next_nonce: None }, now, START));
         }
     }
     demo.play_month(month).await?;

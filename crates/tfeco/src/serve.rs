@@ -46,7 +46,8 @@ pub(crate) fn open(
 
 pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let now = tfeco_server::now_unix_ms() / 1000;
-    let (node, report, key) = open(&args.data_dir, now, || SigningKey::generate(&mut rand::rngs::OsRng), |_| {})?;
+    let (node, report, key) =
+        open(&args.data_dir, now, || SigningKey::generate(&mut rand::rngs::OsRng), |_| {})?;
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;

@@ -196,7 +196,11 @@ fn a_hand_checked_batch_settles_exactly_through_the_state() {
     let rest = order(&h, o_b3).expect("B3 rests");
     // The rest shrinks by the few base units its escrow (after the rounding of this fill) cannot cover.
     let full_rest = tokens(250) - 1_071_428_571;
-    assert!(rest.quantity.units() <= full_rest && rest.quantity.units() > full_rest - 200, "{}", rest.quantity.units());
+    assert!(
+        rest.quantity.units() <= full_rest && rest.quantity.units() > full_rest - 200,
+        "{}",
+        rest.quantity.units()
+    );
     assert_eq!(h.balance(b3, Asset::Usdc) + rest.escrow.units(), tokens(100) - 12_870_001);
     // The escrow account is back to the sum of the resting orders; the depth shows the rest.
     assert_eq!(escrow(&h, Asset::Usdc), rest.escrow.units());
@@ -582,7 +586,11 @@ mod known_bugs_lead {
         match order(&h, buy) {
             Some(rest) => {
                 let cost = (rest.quantity.units() * 5_000_000 + tokens(1) - 1) / tokens(1);
-                assert!(rest.escrow.units() >= cost, "escrow {} covers the rest's cost {cost}", rest.escrow.units());
+                assert!(
+                    rest.escrow.units() >= cost,
+                    "escrow {} covers the rest's cost {cost}",
+                    rest.escrow.units()
+                );
             }
             None => assert_eq!(h.balance(buyer, Asset::Usdc), tokens(10) - 5_000_001),
         }
