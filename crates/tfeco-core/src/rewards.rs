@@ -93,6 +93,8 @@ pub struct NodeVesting {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Rewards {
     pub(crate) node_keys: BTreeMap<AccountKey, NodeId>,
+    /// The reverse of `node_keys`.
+    pub(crate) key_of_node: BTreeMap<NodeId, AccountKey>,
     pub(crate) trackers: BTreeMap<NodeId, UptimeTracker>,
     /// Periods a tracker had to finalize early (kept until the period is closed).
     pub(crate) evicted: BTreeMap<(NodeId, u32), PeriodUptime>,
@@ -144,7 +146,9 @@ impl State {
         if self.rewards.node_keys.get(&key).is_some_and(|n| *n != node_id) {
             return Err(Rejection::NodeKeyMismatch);
         }
-        self.rewards.node_keys.retain(|_, n| *n != node_id);
+        if let Some(previous) = self.rewards.key_of_node.insert(node_id, key) {
+            self.rewards.node_keys.remove(&previous);
+        }
         self.rewards.node_keys.insert(key, node_id);
         Ok(vec![Event::NodeKeySet { node_id, key }])
     }

@@ -1,5 +1,9 @@
 //! `tfeco bench`: performance report (core, journal, replay, HTTP).
 //!
+//! `--suite foundation` (the default) runs what is described below; `--suite market` runs the exit auction,
+//! capacity, minting and exchange measurements of `bench_market.rs` instead, and `--suite all` runs both
+//! (the JSON report then carries the market figures in an object `market`).
+//!
 //! What is measured, and how (wall clock with `std::time::Instant`; no criterion, one run per figure):
 //!
 //! - **core**: `State::apply` of pre-built `Transfer` envelopes on one thread, on a state with 10,000
@@ -54,7 +58,25 @@ pub(crate) struct BenchArgs {
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
+    /// Which measurements: `foundation` (core, journal, replay, HTTP), `market` (exit auction, capacity,
+    /// minting, exchange) or `all`.
+    #[arg(long, value_enum, default_value_t = Suite::Foundation)]
+    suite: Suite,
 }
+
+/// The benchmark suites of `tfeco bench --suite`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Suite {
+    /// Core apply, journal, replay, HTTP, micro (the default).
+    Foundation,
+    /// Exit auction, capacity requests, minting, exchange at scale (see `bench_market.rs`).
+    Market,
+    /// Both.
+    All,
+}
+
+#[path = "bench_market.rs"]
+mod market;
 
 /// The targets the report compares against (2-core machine).
 const TARGETS: [(&str, u64); 4] = [
@@ -884,6 +906,104 @@ fn cpu_breakdown(
 // The report.
 
 pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
+    let foundation = match args.suite {
+        Suite::Foundation | Suite::All => Some(run_foundation(&args).await?),
+        Suite::Market => None,
+    };
+    let market = match args.suite {
+        Suite::Market | Suite::All => Some(run_market(&args).await?),
+        Suite::Foundation => None,
+    };
+    let ok = foundation.as_ref().is_none_or(|f| f.ok) && market.as_ref().is_none_or(|m| m["ok"] == true);
+    match (foundation, market) {
+        (Some(f), None) => {
+            if args.json {
+                println!("{}", f.report);
+            } else {
+                print_table(&f.report, &f.figures);
+            }
+        }
+        (None, Some(m)) => {
+            if args.json {
+                println!("{m}");
+            } else {
+                print_market_report(&m);
+            }
+        }
+        (Some(mut f), Some(m)) => {
+            f.report["suite"] = json!("all");
+            f.report["market"] = m["market"].clone();
+            f.report["market_machine"] = m["machine"].clone();
+            f.report["market_wall_s"] = m["total_wall_s"].clone();
+            f.report["ok"] = json!(ok);
+            if args.json {
+                println!("{}", f.report);
+            } else {
+                print_table(&f.report, &f.figures);
+                print_market_report(&m);
+            }
+        }
+        (None, None) => unreachable!("every suite runs something"),
+    }
+    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// The market suite's report: `{build, quick, suite, ok, market: {...}, machine, total_wall_s}`.
+async fn run_market(args: &BenchArgs) -> anyhow::Result<Value> {
+    let started = Instant::now();
+    let sizes = market::MarketSizes::new(args.quick);
+    let build = if cfg!(debug_assertions) { "debug" } else { "release" };
+    if cfg!(debug_assertions) {
+        eprintln!("warning: debug build: the core checks every invariant after each command and workloads are shrunk; build with --release for meaningful figures");
+    }
+    let progress = !args.json;
+    if progress {
+        eprintln!(
+            "tfeco bench{} --suite market: running (exit auction, capacity, exchange, minting)...",
+            if args.quick { " --quick" } else { "" }
+        );
+    }
+    let load_before = load_average();
+    let market = tokio::task::spawn_blocking(move || market::run_market(sizes, progress)).await??;
+    Ok(json!({
+        "build": build,
+        "quick": args.quick,
+        "suite": "market",
+        "ok": true,
+        "market": market,
+        "machine": {
+            "available_parallelism": std::thread::available_parallelism().map_or(1, |n| n.get()),
+            "os": std::env::consts::OS,
+            "arch": std::env::consts::ARCH,
+            "load_average_1m_before": load_before,
+            "load_average_1m_after": load_average(),
+        },
+        "total_wall_s": round3(started.elapsed().as_secs_f64()),
+    }))
+}
+
+fn print_market_report(report: &Value) {
+    println!(
+        "tfeco bench --suite market ({} build{})",
+        report["build"].as_str().unwrap_or("?"),
+        if report["quick"] == true { ", quick" } else { "" }
+    );
+    if report["build"] == "debug" {
+        println!("  WARNING: debug build, figures are not meaningful (use --release)");
+    }
+    market::print_market_table(&report["market"]);
+    println!("  machine: {}", report["machine"]);
+    println!("  total wall time: {} s", report["total_wall_s"]);
+}
+
+/// The foundation suite's report, its headline figures, and whether every HTTP request was accepted.
+struct Foundation {
+    report: Value,
+    figures: BTreeMap<&'static str, u64>,
+    ok: bool,
+}
+
+async fn run_foundation(args: &BenchArgs) -> anyhow::Result<Foundation> {
     let started = Instant::now();
     let sizes = Sizes::new(args.quick);
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -1002,12 +1122,7 @@ pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     for (name, value) in &figures {
         report[*name] = json!(value);
     }
-    if args.json {
-        println!("{report}");
-    } else {
-        print_table(&report, &figures);
-    }
-    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(Foundation { report, figures, ok })
 }
 
 fn print_table(report: &Value, figures: &BTreeMap<&str, u64>) {
