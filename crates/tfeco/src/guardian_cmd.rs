@@ -25,7 +25,6 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use clap::{ArgGroup, Subcommand, ValueEnum};
-use ed25519_dalek::SigningKey;
 use serde_json::{json, Value};
 use tfeco_core::governance::ParamUpdate;
 use tfeco_core::minting::{
@@ -34,7 +33,7 @@ use tfeco_core::minting::{
 use tfeco_core::rewards::UptimeSample;
 use tfeco_core::{AccountKey, Command, NodeId, PriceFeed, RevenueSplit, SplitRecipient, WithdrawalId};
 use tfeco_money::{Amount, AnyAsset, Asset, Bps, Price, Tft};
-use tfeco_wallet::keystore::{password_from_env_or_prompt, Keystore};
+
 use tfeco_wallet::Client;
 
 use crate::wallet::{report_error, show, submit_and_print};
@@ -283,13 +282,7 @@ enum NodeCommand {
     },
 }
 
-/// Unlocks the keystore at `path` (password from `TFECO_PASSWORD` or a prompt).
-fn unlock(path: &Path) -> anyhow::Result<SigningKey> {
-    let keystore = Keystore::load(path).with_context(|| format!("reading keystore {}", path.display()))?;
-    let prompt = |text: &str| rpassword::prompt_password(text);
-    let password = password_from_env_or_prompt("TFECO_PASSWORD", "Keystore password: ", false, &prompt)?;
-    Ok(keystore.decrypt(&password)?)
-}
+use crate::wallet::unlock;
 
 /// A refusal decided here (not by the node): printed like the node's, exit 3.
 fn refuse(json_out: bool, code: &str, message: &str) -> ExitCode {

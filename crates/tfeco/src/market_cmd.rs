@@ -19,18 +19,17 @@
 
 use std::fmt::{self, Write as _};
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Subcommand, ValueEnum};
-use ed25519_dalek::SigningKey;
 use serde_json::Value;
 use tfeco_core::capacity::{Requirements, SearchQuery};
 use tfeco_core::farming::{MembershipChange, PoolRules, PricePolicy};
 use tfeco_core::{Billing, Command, FarmId, NodeId};
 use tfeco_money::{Amount, Bps, Cc};
-use tfeco_wallet::keystore::{password_from_env_or_prompt, Keystore};
+
 use tfeco_wallet::Client;
 
 use crate::wallet::{report_error, submit_and_print};
@@ -653,16 +652,7 @@ fn parse_price_policy(s: &str) -> Result<PricePolicy, String> {
 // Running
 // ---------------------------------------------------------------------------------------------------------
 
-fn prompt(text: &str) -> std::io::Result<String> {
-    rpassword::prompt_password(text)
-}
-
-/// The signing key of the keystore (password from `TFECO_PASSWORD` or a prompt).
-fn unlock(path: &Path) -> anyhow::Result<SigningKey> {
-    let keystore = Keystore::load(path).with_context(|| format!("reading keystore {}", path.display()))?;
-    let password = password_from_env_or_prompt("TFECO_PASSWORD", "Keystore password: ", false, &prompt)?;
-    Ok(keystore.decrypt(&password)?)
-}
+use crate::wallet::unlock;
 
 /// Writes to stdout; a closed pipe (`tfeco market search | head`) is not an error.
 fn emit(text: &str) -> anyhow::Result<()> {

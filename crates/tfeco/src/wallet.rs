@@ -532,6 +532,7 @@ fn new_from_phrase(keystore_path: &Path, json_out: bool, options: NewFromPhrase)
     Ok(ExitCode::SUCCESS)
 }
 
+/// The signing key of the keystore at `path` (password from `TFECO_PASSWORD` or a prompt).
 pub(crate) fn unlock(path: &Path) -> anyhow::Result<SigningKey> {
     let keystore = Keystore::load(path).with_context(|| format!("reading keystore {}", path.display()))?;
     let password = password_from_env_or_prompt("TFECO_PASSWORD", "Keystore password: ", false, &prompt)?;
