@@ -566,26 +566,8 @@ pub struct BookEntry {
     pub order: Order<AnyAsset>,
 }
 
-/// Why a CSV book was refused.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BookError {
-    /// 1-based line number (0 when the file itself is the problem).
-    pub line: u64,
-    /// What is wrong.
-    pub message: String,
-}
-
-impl fmt::Display for BookError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.line == 0 {
-            f.write_str(&self.message)
-        } else {
-            write!(f, "line {}: {}", self.line, self.message)
-        }
-    }
-}
-
-impl std::error::Error for BookError {}
+/// Why a CSV book was refused (the same error as the exit-auction book's).
+pub use crate::auction::BookError;
 
 /// The header a CSV book must start with.
 pub const BOOK_HEADER: [&str; 4] = ["id", "side", "quantity", "limit_price"];
