@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use tfeco_money::{Amount, Cc, Price};
 
 /// Resources of a whole node (or of one slice, when divided).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Resources {
     /// CPU cores.
     pub cpu_cores: u32,

@@ -1,70 +1,24 @@
-//! Commands (the only inputs that change state), their envelope, and the canonical bytes a client signs.
+//! Commands: the only inputs that change state, as the journal stores them.
 //!
-//! The `Command` enum is the journaled wire format: its serde shape is versioned and only grows (new
-//! variants at the end; never reorder or reuse). JSON uses externally tagged snake_case variants, e.g.
-//! `{"transfer": {"asset": "TFT", "to": "ab…", "amount": "12.5"}}`; the journal uses postcard.
+//! `Command` is a wire format. Postcard (the journal) encodes a variant by its index, so every variant has a
+//! fixed index, listed in [`COMMAND_INDEX`] and checked by a test: new variants go at the end, a variant is
+//! never reordered, removed or reused (a retired one stays, refused by the rules). JSON (the HTTP API) uses
+//! externally tagged snake_case names, e.g. `{"transfer": {"asset": "TFT", "to": "ab…", "amount": "12.5"}}`;
+//! those names are stable too. Field shapes only change with a new payload format
+//! ([`crate::request::PAYLOAD_FORMAT`]).
 
-use ed25519_dalek::{Signature, Verifier, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use tfeco_money::{Amount, AnyAsset, Asset, Cc, Price, Tfp, Tft, Usdc};
 
-use crate::capacity::{Requirements, SearchQuery};
-use crate::catalogue::Resources;
-use crate::farming::{MembershipChange, PoolRules};
-use crate::governance::ParamUpdate;
-use crate::ids::{AccountKey, ExitBidId, FarmId, LeaseId, NodeId, PositionId, WithdrawalId};
-use crate::rewards::UptimeSample;
-
-/// An oracle price feed (spec `decisions.md` §3).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PriceFeed {
-    /// TFT price in USD per TFT.
-    TftUsd,
-    /// Gold price in USD per troy ounce (the CC peg: 0.001 g of gold).
-    GoldUsdPerOz,
-}
-
-impl PriceFeed {
-    /// Both feeds, in canonical order.
-    pub const ALL: [PriceFeed; 2] = [PriceFeed::TftUsd, PriceFeed::GoldUsdPerOz];
-
-    /// Stable name: `tft_usd` or `gold_usd_per_oz`.
-    pub fn name(self) -> &'static str {
-        match self {
-            PriceFeed::TftUsd => "tft_usd",
-            PriceFeed::GoldUsdPerOz => "gold_usd_per_oz",
-        }
-    }
-}
-
-/// How a lease is billed (spec `decisions.md` §9).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Billing {
-    /// One-hour periods at the hourly price (monthly price / 720 × premium).
-    Hourly,
-    /// 720-hour periods at the listed monthly price; not refundable.
-    Monthly,
-}
-
-/// What a node is: a catalogue model or custom resources.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
-pub enum NodeSpec {
-    /// A model of the catalogue, by exact name (e.g. `"Mini 3"`).
-    Model {
-        /// The model name.
-        model: String,
-    },
-    /// Custom hardware: resources and the number of slices it is cut into. Never certified.
-    Custom {
-        /// Whole-node resources.
-        resources: Resources,
-        /// Slices the node is cut into (per-slice resources = resources / slices).
-        slices: u32,
-    },
-}
+use crate::ids::{
+    AccountKey, CapacityRequestId, ExitBidId, FarmId, FarmingPoolId, LeaseId, MarketId, NodeId, OrderId,
+    ParamChangeId, PositionId, StandingBidId, WithdrawalId,
+};
+use crate::params::ParamUpdate;
+use crate::types::{
+    Billing, MembershipChange, NodeSpec, PoolRules, PriceFeed, Requirements, SearchQuery, Settlement, Side,
+    UptimeSample,
+};
 
 /// A state-changing command. Each is validated fully before anything changes; a rejection is a
 /// [`crate::Rejection`] and leaves the state untouched.
@@ -264,7 +218,7 @@ pub enum Command {
     /// A farmer fills a standing bid with slices of an eligible node (a lease at the bid price).
     FillStandingBid {
         /// The bid.
-        bid_id: u64,
+        bid_id: StandingBidId,
         /// The node (of the signer's farm).
         node_id: NodeId,
         /// Slices.
@@ -273,7 +227,7 @@ pub enum Command {
     /// The buyer cancels a standing bid; the unused escrow is refunded.
     CancelStandingBid {
         /// The bid.
-        bid_id: u64,
+        bid_id: StandingBidId,
     },
     /// Posts a capacity request (reverse auction): `max_price_month * n_slices` CC escrowed; farmers offer
     /// during `window_s`; `Tick` closes it (spec §9).
@@ -292,7 +246,7 @@ pub enum Command {
     /// A farmer offers a node for a capacity request at `price_month <= max`.
     OfferCapacity {
         /// The request.
-        request_id: u64,
+        request_id: CapacityRequestId,
         /// The node (of the signer's farm).
         node_id: NodeId,
         /// CC per slice-month.
@@ -308,7 +262,7 @@ pub enum Command {
     /// One side's signature (farm owner or pool owner) on a join or leave; the second completes it.
     SignPoolMembership {
         /// The pool.
-        pool_id: u64,
+        pool_id: FarmingPoolId,
         /// The farm.
         farm_id: FarmId,
         /// Join or leave.
@@ -350,14 +304,14 @@ pub enum Command {
     /// A guardian signs a pending parameter change.
     SignParamChange {
         /// The change.
-        change_id: u64,
+        change_id: ParamChangeId,
     },
     /// Places a prefunded, sealed limit order in a market's next batch (spec §13).
     PlaceOrder {
         /// The market.
-        market_id: u32,
+        market_id: MarketId,
         /// Buy or sell.
-        side: crate::exchange::Side,
+        side: Side,
         /// Base units.
         quantity: Amount<AnyAsset>,
         /// Quote per whole base token.
@@ -368,12 +322,12 @@ pub enum Command {
     /// Cancels an order (not inside the lock window); the escrow is refunded.
     CancelOrder {
         /// The order.
-        order_id: u64,
+        order_id: OrderId,
     },
     /// Changes an order; inside the lock window only improvements.
     AmendOrder {
         /// The order.
-        order_id: u64,
+        order_id: OrderId,
         /// New quantity, base units.
         quantity: Amount<AnyAsset>,
         /// New limit.
@@ -397,68 +351,6 @@ pub enum Command {
     },
 }
 
-/// Where a farmer's revenue settles (spec `decisions.md` §6).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Settlement {
-    /// Revenue stays as revenue CC (default).
-    #[default]
-    Cc,
-    /// Revenue CC converts to TFP through Pool 2 when credited, as far as the reserve allows.
-    Tfp,
-}
-
-impl Command {
-    /// Stable name of the command kind (for logs and metrics).
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Command::RegisterAccount {} => "register_account",
-            Command::Transfer { .. } => "transfer",
-            Command::AttestDeposit { .. } => "attest_deposit",
-            Command::RequestWithdrawal { .. } => "request_withdrawal",
-            Command::AttestWithdrawal { .. } => "attest_withdrawal",
-            Command::SubmitPrice { .. } => "submit_price",
-            Command::EnterWithTft { .. } => "enter_with_tft",
-            Command::EnterWithFiat { .. } => "enter_with_fiat",
-            Command::LockTft { .. } => "lock_tft",
-            Command::UnlockTfp { .. } => "unlock_tfp",
-            Command::RegisterFarm { .. } => "register_farm",
-            Command::RegisterNode { .. } => "register_node",
-            Command::SetSlicePrice { .. } => "set_slice_price",
-            Command::OpenLease { .. } => "open_lease",
-            Command::CancelLease { .. } => "cancel_lease",
-            Command::Tick { .. } => "tick",
-            Command::ConvertCcToTfp { .. } => "convert_cc_to_tfp",
-            Command::ConvertTfpToCc { .. } => "convert_tfp_to_cc",
-            Command::SetSettlement { .. } => "set_settlement",
-            Command::FundExitPool { .. } => "fund_exit_pool",
-            Command::OpenPosition { .. } => "open_position",
-            Command::ClosePosition { .. } => "close_position",
-            Command::SubmitExitBid { .. } => "submit_exit_bid",
-            Command::AmendExitBid { .. } => "amend_exit_bid",
-            Command::CancelExitBid { .. } => "cancel_exit_bid",
-            Command::PostStandingBid { .. } => "post_standing_bid",
-            Command::FillStandingBid { .. } => "fill_standing_bid",
-            Command::CancelStandingBid { .. } => "cancel_standing_bid",
-            Command::PostCapacityRequest { .. } => "post_capacity_request",
-            Command::OfferCapacity { .. } => "offer_capacity",
-            Command::TakeCapacity { .. } => "take_capacity",
-            Command::CreateFarmingPool { .. } => "create_farming_pool",
-            Command::SignPoolMembership { .. } => "sign_pool_membership",
-            Command::SetPoolPrice { .. } => "set_pool_price",
-            Command::SetNodeKey { .. } => "set_node_key",
-            Command::PlaceOrder { .. } => "place_order",
-            Command::CancelOrder { .. } => "cancel_order",
-            Command::AmendOrder { .. } => "amend_order",
-            Command::SetVerified { .. } => "set_verified",
-            Command::ReportUptime { .. } => "report_uptime",
-            Command::SignMintReport { .. } => "sign_mint_report",
-            Command::ProposeParamChange { .. } => "propose_param_change",
-            Command::SignParamChange { .. } => "sign_param_change",
-        }
-    }
-}
-
 /// A command with who signed it and the nonce, as the core applies it. The journal stores the signed
 /// request this was decoded from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -471,98 +363,233 @@ pub struct Envelope {
     pub command: Command,
 }
 
-/// The body a client signs: signer, nonce, expiry and command. Its canonical encoding is
-/// [`SIGNING_DOMAIN`] followed by the postcard encoding of this struct ([`RequestBody::signing_bytes`]).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RequestBody {
-    /// The signing account.
-    pub signer: AccountKey,
-    /// Per-account strictly increasing nonce.
-    pub nonce: u64,
-    /// Unix seconds after which the server refuses the request.
-    pub expiry: i64,
-    /// The command.
-    pub command: Command,
-}
+/// Every command kind with its fixed wire index (its postcard variant index), in index order. The journal
+/// depends on these numbers: append only.
+pub const COMMAND_INDEX: [(&str, u32); 43] = [
+    ("register_account", 0),
+    ("transfer", 1),
+    ("attest_deposit", 2),
+    ("request_withdrawal", 3),
+    ("attest_withdrawal", 4),
+    ("submit_price", 5),
+    ("enter_with_tft", 6),
+    ("enter_with_fiat", 7),
+    ("lock_tft", 8),
+    ("unlock_tfp", 9),
+    ("register_farm", 10),
+    ("register_node", 11),
+    ("set_slice_price", 12),
+    ("open_lease", 13),
+    ("cancel_lease", 14),
+    ("tick", 15),
+    ("convert_cc_to_tfp", 16),
+    ("convert_tfp_to_cc", 17),
+    ("set_settlement", 18),
+    ("fund_exit_pool", 19),
+    ("open_position", 20),
+    ("close_position", 21),
+    ("submit_exit_bid", 22),
+    ("amend_exit_bid", 23),
+    ("cancel_exit_bid", 24),
+    ("post_standing_bid", 25),
+    ("fill_standing_bid", 26),
+    ("cancel_standing_bid", 27),
+    ("post_capacity_request", 28),
+    ("offer_capacity", 29),
+    ("create_farming_pool", 30),
+    ("sign_pool_membership", 31),
+    ("set_pool_price", 32),
+    ("set_node_key", 33),
+    ("report_uptime", 34),
+    ("sign_mint_report", 35),
+    ("propose_param_change", 36),
+    ("sign_param_change", 37),
+    ("place_order", 38),
+    ("cancel_order", 39),
+    ("amend_order", 40),
+    ("set_verified", 41),
+    ("take_capacity", 42),
+];
 
-/// Domain separation prefix of signed requests.
-pub const SIGNING_DOMAIN: &[u8] = b"tfeco/v1/request\0";
-
-/// Why a signed request could not be decoded or verified.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum RequestError {
-    /// The bytes are not a valid encoding.
-    Decode,
-    /// The signer is not a valid ed25519 public key.
-    BadKey,
-    /// The signature does not verify.
-    BadSignature,
-}
-
-impl RequestBody {
-    /// The postcard encoding of this body (what the journal stores as the payload).
-    pub fn encode(&self) -> Vec<u8> {
-        postcard::to_allocvec(self).expect("encoding into a Vec cannot fail")
+impl Command {
+    /// The command's fixed wire index and stable snake_case name (see [`COMMAND_INDEX`]).
+    pub fn tag(&self) -> (u32, &'static str) {
+        match self {
+            Command::RegisterAccount {} => (0, "register_account"),
+            Command::Transfer { .. } => (1, "transfer"),
+            Command::AttestDeposit { .. } => (2, "attest_deposit"),
+            Command::RequestWithdrawal { .. } => (3, "request_withdrawal"),
+            Command::AttestWithdrawal { .. } => (4, "attest_withdrawal"),
+            Command::SubmitPrice { .. } => (5, "submit_price"),
+            Command::EnterWithTft { .. } => (6, "enter_with_tft"),
+            Command::EnterWithFiat { .. } => (7, "enter_with_fiat"),
+            Command::LockTft { .. } => (8, "lock_tft"),
+            Command::UnlockTfp { .. } => (9, "unlock_tfp"),
+            Command::RegisterFarm { .. } => (10, "register_farm"),
+            Command::RegisterNode { .. } => (11, "register_node"),
+            Command::SetSlicePrice { .. } => (12, "set_slice_price"),
+            Command::OpenLease { .. } => (13, "open_lease"),
+            Command::CancelLease { .. } => (14, "cancel_lease"),
+            Command::Tick { .. } => (15, "tick"),
+            Command::ConvertCcToTfp { .. } => (16, "convert_cc_to_tfp"),
+            Command::ConvertTfpToCc { .. } => (17, "convert_tfp_to_cc"),
+            Command::SetSettlement { .. } => (18, "set_settlement"),
+            Command::FundExitPool { .. } => (19, "fund_exit_pool"),
+            Command::OpenPosition { .. } => (20, "open_position"),
+            Command::ClosePosition { .. } => (21, "close_position"),
+            Command::SubmitExitBid { .. } => (22, "submit_exit_bid"),
+            Command::AmendExitBid { .. } => (23, "amend_exit_bid"),
+            Command::CancelExitBid { .. } => (24, "cancel_exit_bid"),
+            Command::PostStandingBid { .. } => (25, "post_standing_bid"),
+            Command::FillStandingBid { .. } => (26, "fill_standing_bid"),
+            Command::CancelStandingBid { .. } => (27, "cancel_standing_bid"),
+            Command::PostCapacityRequest { .. } => (28, "post_capacity_request"),
+            Command::OfferCapacity { .. } => (29, "offer_capacity"),
+            Command::CreateFarmingPool { .. } => (30, "create_farming_pool"),
+            Command::SignPoolMembership { .. } => (31, "sign_pool_membership"),
+            Command::SetPoolPrice { .. } => (32, "set_pool_price"),
+            Command::SetNodeKey { .. } => (33, "set_node_key"),
+            Command::ReportUptime { .. } => (34, "report_uptime"),
+            Command::SignMintReport { .. } => (35, "sign_mint_report"),
+            Command::ProposeParamChange { .. } => (36, "propose_param_change"),
+            Command::SignParamChange { .. } => (37, "sign_param_change"),
+            Command::PlaceOrder { .. } => (38, "place_order"),
+            Command::CancelOrder { .. } => (39, "cancel_order"),
+            Command::AmendOrder { .. } => (40, "amend_order"),
+            Command::SetVerified { .. } => (41, "set_verified"),
+            Command::TakeCapacity { .. } => (42, "take_capacity"),
+        }
     }
 
-    /// Decodes a payload written by [`RequestBody::encode`].
-    pub fn decode(bytes: &[u8]) -> Result<Self, RequestError> {
-        postcard::from_bytes(bytes).map_err(|_| RequestError::Decode)
+    /// Stable name of the command kind (for logs, metrics and the JSON tag).
+    pub fn kind(&self) -> &'static str {
+        self.tag().1
     }
 
-    /// The exact bytes an ed25519 signature covers: domain prefix + [`RequestBody::encode`].
-    pub fn signing_bytes(&self) -> Vec<u8> {
-        signing_bytes_of_payload(&self.encode())
-    }
-
-    /// Verifies `signature` (64 bytes) over this body with the signer's key.
-    pub fn verify(&self, signature: &[u8]) -> Result<(), RequestError> {
-        verify_payload(&self.signer, &self.encode(), signature)
-    }
-
-    /// The envelope the core applies.
-    pub fn into_envelope(self) -> Envelope {
-        Envelope { signer: self.signer, nonce: self.nonce, command: self.command }
+    /// The fixed wire index (postcard variant index) of the command kind.
+    pub fn index(&self) -> u32 {
+        self.tag().0
     }
 }
 
-/// Domain separation prefix of signed reads (views of one's own sealed bids and orders).
-pub const READ_SIGNING_DOMAIN: &[u8] = b"tfeco/v1/read\0";
 
-/// The bytes a client signs to read `path` (without query) at `timestamp` (unix seconds): the domain
-/// prefix, the path, a zero byte, and the timestamp in decimal.
-pub fn read_signing_bytes(path: &str, timestamp: i64) -> Vec<u8> {
-    let mut bytes = READ_SIGNING_DOMAIN.to_vec();
-    bytes.extend_from_slice(path.as_bytes());
-    bytes.push(0);
-    bytes.extend_from_slice(timestamp.to_string().as_bytes());
-    bytes
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalogue::Resources;
+    use crate::types::PricePolicy;
+    use tfeco_money::Bps;
 
-/// Verifies a signed read.
-pub fn verify_read(
-    signer: &AccountKey,
-    path: &str,
-    timestamp: i64,
-    signature: &[u8],
-) -> Result<(), RequestError> {
-    let key = VerifyingKey::from_bytes(signer.as_bytes()).map_err(|_| RequestError::BadKey)?;
-    let signature = Signature::from_slice(signature).map_err(|_| RequestError::BadSignature)?;
-    key.verify(&read_signing_bytes(path, timestamp), &signature).map_err(|_| RequestError::BadSignature)
-}
+    /// One command of every kind, in index order.
+    fn one_of_each() -> Vec<Command> {
+        let key = AccountKey([9; 32]);
+        let any = Amount::<AnyAsset>::from_units(5);
+        let price = Price::from_atto(7);
+        let rules = PoolRules {
+            fee_bps: Bps::ZERO,
+            price_policy: PricePolicy::Free,
+            reward_lock_months: 0,
+            exit_quota_bps: Bps::FULL,
+        };
+        vec![
+            Command::RegisterAccount {},
+            Command::Transfer { asset: Asset::Tft, to: key, amount: any },
+            Command::AttestDeposit { asset: Asset::Tft, to: key, amount: any, external_tx_id: "x".into() },
+            Command::RequestWithdrawal { asset: Asset::Usdc, amount: any, destination: "d".into() },
+            Command::AttestWithdrawal { withdrawal_id: WithdrawalId(1), external_tx_id: "x".into() },
+            Command::SubmitPrice { feed: PriceFeed::TftUsd, price, observed_at: 1 },
+            Command::EnterWithTft { tft: Amount::from_units(1) },
+            Command::EnterWithFiat { to: key, usd: Amount::from_units(1), payment_id: "p".into() },
+            Command::LockTft { tft: Amount::from_units(1) },
+            Command::UnlockTfp { tfp: Amount::from_units(1) },
+            Command::RegisterFarm { name: "f".into() },
+            Command::RegisterNode {
+                farm_id: FarmId(1),
+                spec: NodeSpec::Custom { resources: Resources::default(), slices: 1 },
+                offered_slices: None,
+            },
+            Command::SetSlicePrice { node_id: NodeId(1), price: Amount::from_units(1) },
+            Command::OpenLease { node_id: NodeId(1), n_slices: 1, billing: Billing::Hourly, periods: None },
+            Command::CancelLease { lease_id: LeaseId(1) },
+            Command::Tick { now: 1 },
+            Command::ConvertCcToTfp { cc: Amount::from_units(1), allow_partial: true },
+            Command::ConvertTfpToCc { tfp: Amount::from_units(1) },
+            Command::SetSettlement { settle_in: Settlement::Tfp },
+            Command::FundExitPool { usdc: Amount::from_units(1) },
+            Command::OpenPosition { tfp: Amount::from_units(1) },
+            Command::ClosePosition { position_id: PositionId(1) },
+            Command::SubmitExitBid {
+                position_id: PositionId(1),
+                usdc: Amount::from_units(1),
+                min_price: price,
+                carry_over: false,
+            },
+            Command::AmendExitBid { bid_id: ExitBidId(1), usdc: Amount::from_units(1), min_price: price },
+            Command::CancelExitBid { bid_id: ExitBidId(1) },
+            Command::PostStandingBid {
+                name: "b".into(),
+                requirements: Requirements::default(),
+                price_month: Amount::from_units(1),
+                quantity: 1,
+                periods: None,
+            },
+            Command::FillStandingBid { bid_id: StandingBidId(1), node_id: NodeId(1), n_slices: 1 },
+            Command::CancelStandingBid { bid_id: StandingBidId(1) },
+            Command::PostCapacityRequest {
+                requirements: Requirements::default(),
+                n_slices: 1,
+                max_price_month: Amount::from_units(1),
+                periods: None,
+                window_s: 60,
+            },
+            Command::OfferCapacity {
+                request_id: CapacityRequestId(1),
+                node_id: NodeId(1),
+                price_month: Amount::from_units(1),
+            },
+            Command::CreateFarmingPool { name: "p".into(), rules },
+            Command::SignPoolMembership {
+                pool_id: FarmingPoolId(1),
+                farm_id: FarmId(1),
+                change: MembershipChange::Join,
+            },
+            Command::SetPoolPrice { node_id: NodeId(1), price: Amount::from_units(1) },
+            Command::SetNodeKey { node_id: NodeId(1), node_key: key },
+            Command::ReportUptime { node_id: NodeId(1), reports: vec![UptimeSample { at: 1, uptime_s: 1 }] },
+            Command::SignMintReport { period: 1, report_hash: "h".into() },
+            Command::ProposeParamChange { update: ParamUpdate::MintingEnabled(true) },
+            Command::SignParamChange { change_id: ParamChangeId(1) },
+            Command::PlaceOrder {
+                market_id: MarketId(1),
+                side: Side::Buy,
+                quantity: any,
+                limit_price: price,
+                expires_after_batches: None,
+            },
+            Command::CancelOrder { order_id: OrderId(1) },
+            Command::AmendOrder { order_id: OrderId(1), quantity: any, limit_price: price },
+            Command::SetVerified { account: key, verified: true },
+            Command::TakeCapacity { query: SearchQuery::default(), n_slices: 1, periods: None },
+        ]
+    }
 
-/// Domain prefix + payload.
-pub fn signing_bytes_of_payload(payload: &[u8]) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(SIGNING_DOMAIN.len() + payload.len());
-    bytes.extend_from_slice(SIGNING_DOMAIN);
-    bytes.extend_from_slice(payload);
-    bytes
-}
-
-/// Verifies an ed25519 signature by `signer` over an encoded [`RequestBody`] payload.
-pub fn verify_payload(signer: &AccountKey, payload: &[u8], signature: &[u8]) -> Result<(), RequestError> {
-    let key = VerifyingKey::from_bytes(signer.as_bytes()).map_err(|_| RequestError::BadKey)?;
-    let signature = Signature::from_slice(signature).map_err(|_| RequestError::BadSignature)?;
-    key.verify(&signing_bytes_of_payload(payload), &signature).map_err(|_| RequestError::BadSignature)
+    #[test]
+    fn every_command_keeps_its_wire_index_and_name() {
+        let commands = one_of_each();
+        assert_eq!(commands.len(), COMMAND_INDEX.len(), "one example per kind");
+        for (position, (command, (name, index))) in commands.iter().zip(COMMAND_INDEX).enumerate() {
+            assert_eq!(index as usize, position, "COMMAND_INDEX is in index order without gaps");
+            assert_eq!(command.tag(), (index, name), "{command:?}");
+            let bytes = postcard::to_allocvec(command).expect("encodes");
+            assert_eq!(u32::from(bytes[0]), index, "postcard variant index of {name} (varint < 128)");
+            let json = serde_json::to_value(command).expect("encodes");
+            assert!(json.get(name).is_some(), "JSON tag of {name}: {json}");
+            let back: Command = postcard::from_bytes(&bytes).expect("decodes");
+            assert_eq!(&back, command);
+        }
+        let mut names: Vec<&str> = COMMAND_INDEX.iter().map(|(n, _)| *n).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), COMMAND_INDEX.len(), "names are unique");
+    }
 }

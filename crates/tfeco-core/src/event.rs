@@ -1,22 +1,14 @@
-//! Events: past-tense facts produced by an applied command (the receipt returned to the caller).
+//! Events: past-tense facts produced by an applied command (the receipt returned to the caller), built only
+//! from vocabulary types (ids, money, [`crate::types`]).
 
 use serde::{Deserialize, Serialize};
 use tfeco_money::{Amount, AssetAmount, Cc, Price, Tfp, Tft, Usdc};
 
-use crate::command::{Billing, PriceFeed};
-use crate::ids::{AccountKey, AccountRef, FarmId, LeaseId, NodeId, WithdrawalId};
-
-/// Why a lease closed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CloseReason {
-    /// The tenant cancelled; the lease ran to the end of its paid period.
-    Cancelled,
-    /// The lease reached its number of periods.
-    Expired,
-    /// Grace ran out without funds (spec `decisions.md` §9).
-    InsufficientFunds,
-}
+use crate::ids::{
+    AccountKey, AccountRef, CapacityRequestId, ExitBidId, FarmId, FarmingPoolId, LeaseId, MarketId, NodeId,
+    OrderId, ParamChangeId, PositionId, RoundId, StandingBidId, WithdrawalId,
+};
+use crate::types::{Billing, CloseReason, MembershipChange, PriceFeed, Settlement, Shortfall};
 
 /// A fact that happened. Amounts are exact.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -241,7 +233,7 @@ pub enum Event {
     /// A position opened.
     PositionOpened {
         /// The position.
-        position_id: crate::ids::PositionId,
+        position_id: PositionId,
         /// Owner.
         owner: AccountKey,
         /// TFP locked.
@@ -252,7 +244,7 @@ pub enum Event {
     /// A position closed; its TFP returned.
     PositionClosed {
         /// The position.
-        position_id: crate::ids::PositionId,
+        position_id: PositionId,
         /// TFP returned from the locked amount.
         tfp: Amount<Tfp>,
         /// Earned TFP returned.
@@ -261,30 +253,30 @@ pub enum Event {
     /// An exit bid was placed.
     ExitBidSubmitted {
         /// The bid.
-        bid_id: crate::ids::ExitBidId,
+        bid_id: ExitBidId,
         /// Its round.
-        round_id: crate::ids::RoundId,
+        round_id: RoundId,
         /// TFP reserved on the position.
         reserved_tfp: Amount<Tfp>,
     },
     /// An exit bid was changed.
     ExitBidAmended {
         /// The bid.
-        bid_id: crate::ids::ExitBidId,
+        bid_id: ExitBidId,
         /// TFP now reserved.
         reserved_tfp: Amount<Tfp>,
     },
     /// An exit bid was cancelled.
     ExitBidCancelled {
         /// The bid.
-        bid_id: crate::ids::ExitBidId,
+        bid_id: ExitBidId,
         /// TFP released.
         released_tfp: Amount<Tfp>,
     },
     /// An exit round closed (the full result is published in the round history).
     ExitRoundClosed {
         /// The round.
-        round_id: crate::ids::RoundId,
+        round_id: RoundId,
         /// Uniform clearing price, if anything filled.
         clearing_price: Option<Price>,
         /// USDC paid.
@@ -297,7 +289,7 @@ pub enum Event {
     /// A standing bid was posted; its first period is escrowed.
     StandingBidPosted {
         /// The bid.
-        bid_id: u64,
+        bid_id: StandingBidId,
         /// Slices wanted.
         quantity: u32,
         /// CC per slice-month.
@@ -308,9 +300,9 @@ pub enum Event {
     /// A farmer filled part of a standing bid.
     StandingBidFilled {
         /// The bid.
-        bid_id: u64,
+        bid_id: StandingBidId,
         /// The node.
-        node_id: crate::ids::NodeId,
+        node_id: NodeId,
         /// Slices.
         n_slices: u32,
         /// Slices still wanted.
@@ -319,14 +311,14 @@ pub enum Event {
     /// A standing bid was cancelled.
     StandingBidCancelled {
         /// The bid.
-        bid_id: u64,
+        bid_id: StandingBidId,
         /// CC refunded.
         refunded: Amount<Cc>,
     },
     /// A capacity request was posted.
     CapacityRequestPosted {
         /// The request.
-        request_id: u64,
+        request_id: CapacityRequestId,
         /// Slices wanted.
         n_slices: u32,
         /// Highest price per slice-month.
@@ -339,61 +331,61 @@ pub enum Event {
     /// A farmer offered a node.
     CapacityOffered {
         /// The request.
-        request_id: u64,
+        request_id: CapacityRequestId,
         /// The node.
-        node_id: crate::ids::NodeId,
+        node_id: NodeId,
         /// CC per slice-month.
         price_month: Amount<Cc>,
     },
     /// A capacity request closed.
     CapacityRequestClosed {
         /// The request.
-        request_id: u64,
+        request_id: CapacityRequestId,
         /// Slices leased.
         filled: u32,
         /// CC released.
         refunded: Amount<Cc>,
         /// Why fewer slices than asked.
-        reasons: Vec<String>,
+        reasons: Vec<Shortfall>,
     },
     /// A farming pool was created.
     FarmingPoolCreated {
         /// The pool.
-        pool_id: u64,
+        pool_id: FarmingPoolId,
         /// Owner.
         owner: AccountKey,
     },
     /// One side signed a membership change; the other side's signature completes it.
     FarmingPoolMembershipSigned {
         /// The pool.
-        pool_id: u64,
+        pool_id: FarmingPoolId,
         /// The farm.
-        farm_id: crate::ids::FarmId,
+        farm_id: FarmId,
         /// Join or leave.
-        change: crate::farming::MembershipChange,
+        change: MembershipChange,
         /// Signed by the farmer (else by the pool owner).
         by_farmer: bool,
     },
     /// A farm joined or left a pool (both signatures collected).
     FarmingPoolMembershipChanged {
         /// The pool.
-        pool_id: u64,
+        pool_id: FarmingPoolId,
         /// The farm.
-        farm_id: crate::ids::FarmId,
+        farm_id: FarmId,
         /// Join or leave.
-        change: crate::farming::MembershipChange,
+        change: MembershipChange,
     },
     /// A node's report key was set.
     NodeKeySet {
         /// The node.
-        node_id: crate::ids::NodeId,
+        node_id: NodeId,
         /// The key.
         key: AccountKey,
     },
     /// Uptime reports were recorded.
     UptimeReported {
         /// The node.
-        node_id: crate::ids::NodeId,
+        node_id: NodeId,
         /// Reports in the batch.
         reports: u32,
         /// Violations detected.
@@ -431,7 +423,7 @@ pub enum Event {
     /// Vested rewards were released to a farm owner.
     RewardsReleased {
         /// The node.
-        node_id: crate::ids::NodeId,
+        node_id: NodeId,
         /// The farm owner.
         owner: AccountKey,
         /// TFT released.
@@ -440,36 +432,36 @@ pub enum Event {
     /// A parameter change was proposed.
     ParamChangeProposed {
         /// The change.
-        change_id: u64,
+        change_id: ParamChangeId,
     },
     /// A guardian signed a parameter change.
     ParamChangeSigned {
         /// The change.
-        change_id: u64,
+        change_id: ParamChangeId,
     },
     /// A parameter change reached the threshold.
     ParamChangeApproved {
         /// The change.
-        change_id: u64,
+        change_id: ParamChangeId,
         /// When it takes effect.
         effective_at: i64,
     },
     /// A parameter change took effect.
     ParamChangeApplied {
         /// The change.
-        change_id: u64,
+        change_id: ParamChangeId,
     },
     /// A parameter change no longer validated when due and was dropped.
     ParamChangeDropped {
         /// The change.
-        change_id: u64,
+        change_id: ParamChangeId,
     },
     /// An order was placed (its funds escrowed).
     OrderPlaced {
         /// The order.
-        order_id: u64,
+        order_id: OrderId,
         /// Market.
-        market_id: u32,
+        market_id: MarketId,
         /// The batch it joins.
         batch: u64,
         /// Escrowed units (base for sells, quote for buys).
@@ -478,14 +470,14 @@ pub enum Event {
     /// An order was cancelled.
     OrderCancelled {
         /// The order.
-        order_id: u64,
+        order_id: OrderId,
         /// Units refunded.
         refunded: tfeco_money::Amount<tfeco_money::AnyAsset>,
     },
     /// An order was amended.
     OrderAmended {
         /// The order.
-        order_id: u64,
+        order_id: OrderId,
         /// Units now escrowed.
         escrow: tfeco_money::Amount<tfeco_money::AnyAsset>,
     },
@@ -499,7 +491,7 @@ pub enum Event {
     /// A market's batch cleared at one uniform price.
     BatchCleared {
         /// Market.
-        market_id: u32,
+        market_id: MarketId,
         /// Batch number.
         batch: u64,
         /// Price, if anything crossed.
@@ -514,6 +506,6 @@ pub enum Event {
         /// The account.
         account: AccountKey,
         /// CC or TFP.
-        settle_in: crate::command::Settlement,
+        settle_in: Settlement,
     },
 }

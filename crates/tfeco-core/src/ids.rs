@@ -1,5 +1,7 @@
-//! Identities: account keys (ed25519 public keys), system accounts, and the numeric ids of farms, nodes,
-//! leases and withdrawals.
+//! Identities: account keys (ed25519 public keys), system accounts, and one numeric id newtype per kind of
+//! record (farms, nodes, leases, withdrawals, positions, exit bids and rounds, standing bids, capacity requests,
+//! farming pools, exchange markets and orders, parameter changes). Every id is a transparent number in JSON
+//! and in the journal's postcard encoding, so wrapping a raw number changes no wire format.
 
 use std::fmt;
 use std::str::FromStr;
@@ -211,6 +213,13 @@ macro_rules! numeric_id {
                 write!(f, "{}", self.0)
             }
         }
+        impl FromStr for $name {
+            type Err = std::num::ParseIntError;
+            /// Parses the decimal number.
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                s.trim().parse().map($name)
+            }
+        }
     };
 }
 numeric_id!(FarmId, u32, "A farm, numbered from 1 in registration order.");
@@ -220,3 +229,9 @@ numeric_id!(WithdrawalId, u64, "A pending withdrawal, numbered from 1.");
 numeric_id!(PositionId, u64, "An exit-pool position, numbered from 1.");
 numeric_id!(ExitBidId, u64, "An exit bid, numbered from 1.");
 numeric_id!(RoundId, u64, "An exit auction round, numbered from 1.");
+numeric_id!(StandingBidId, u64, "A standing bid of the capacity market, numbered from 1.");
+numeric_id!(CapacityRequestId, u64, "A capacity request (reverse auction), numbered from 1.");
+numeric_id!(FarmingPoolId, u64, "A farming pool, numbered from 1.");
+numeric_id!(MarketId, u32, "An exchange market (a trading pair such as TFT/USDC), numbered from 1.");
+numeric_id!(OrderId, u64, "An exchange order, numbered from 1 across all markets.");
+numeric_id!(ParamChangeId, u64, "A proposed parameter change, numbered from 1.");

@@ -1,12 +1,14 @@
-//! The ledger: accounts, balances and per-asset totals. It is the only module that changes balances, and
-//! only through postings (transfer, mint, burn) that are validated as a whole plan before any is applied.
+//! The ledger: accounts (registration, nonces), balances and per-asset totals, and the `Transfer` command.
+//! It is the only module that changes balances, and only through postings (transfer, mint, burn) that are
+//! validated as a whole plan before any is applied.
 //!
 //! Lock and release are transfers to and from system accounts (`vault`, `escrow.*`); the events name them.
 
 use rustc_hash::FxHashMap;
 use serde::Serialize;
-use tfeco_money::{Amount, Asset};
+use tfeco_money::{Amount, AnyAsset, Asset};
 
+use crate::event::Event;
 use crate::ids::{AccountKey, AccountRef, SystemAccount};
 use crate::rejection::Rejection;
 
@@ -102,6 +104,42 @@ impl Ledger {
     /// The slot of a registered user.
     pub(crate) fn slot_of(&self, key: &AccountKey) -> Option<Slot> {
         self.index.get(key).map(|i| Slot::User(*i))
+    }
+
+    /// The slot of a registered user, or [`Rejection::AccountNotFound`].
+    pub(crate) fn user_slot(&self, key: &AccountKey) -> Result<Slot, Rejection> {
+        self.slot_of(key).ok_or(Rejection::AccountNotFound { account: *key })
+    }
+
+    /// Validates then commits a plan: either every posting applies or none does.
+    pub(crate) fn apply(&mut self, plan: &[Posting]) -> Result<(), Rejection> {
+        self.validate(plan)?;
+        self.commit(plan);
+        Ok(())
+    }
+
+    /// `Transfer`: moves TFT, TFP or USDC between two registered accounts (CC is not transferable, spec §1).
+    pub(crate) fn transfer(
+        &mut self,
+        from: AccountKey,
+        (asset, to, amount): (Asset, AccountKey, Amount<AnyAsset>),
+    ) -> Result<Vec<Event>, Rejection> {
+        if asset == Asset::Cc {
+            return Err(Rejection::CcNotTransferable);
+        }
+        if !amount.is_positive() {
+            return Err(Rejection::AmountNotPositive);
+        }
+        if from == to {
+            return Err(Rejection::SelfTransfer);
+        }
+        let (from_slot, to_slot) = (self.user_slot(&from)?, self.user_slot(&to)?);
+        self.apply(&[Posting::Transfer { asset, from: from_slot, to: to_slot, units: amount.units(), revenue: false }])?;
+        Ok(vec![Event::Transferred {
+            from: AccountRef::User(from),
+            to: AccountRef::User(to),
+            amount: amount.with_asset(asset),
+        }])
     }
 
     /// The record of a registered user.

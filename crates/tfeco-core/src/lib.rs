@@ -1,39 +1,44 @@
-//! The deterministic economic core of TFGrid Economy: the ledger, oracle, entry pool and vault,
-//! marketplace and billing, as one state machine.
+//! The deterministic economic core of TFGrid Economy: one state machine made of domain slices (governance,
+//! oracle, bridge, entry and vault, Pool 2, farming pools, the capacity market, the exit pool, rewards, the
+//! exchange) over one ledger, with the pure rules they apply kept apart.
 //!
 //! The core does no I/O, reads no clock and uses no randomness: time arrives as `Tick { now }`, prices as
 //! oracle submissions, identities as signed envelopes. The same command log always gives the same
-//! [`State::state_hash`]. Start reading at [`State::apply`].
+//! [`State::state_hash`]. Start reading at [`State::apply`] (`state/mod.rs`), then `state/tick.rs`.
 //!
-//! Spec: `decisions.md` §1-4, §7, §9, §14, §15 (copied rules are cited on each item).
+//! Layers, each importing only the ones above it: [`ids`], [`catalogue`] and [`types`] (vocabulary) →
+//! [`rules`] (pure functions) → [`params`] → [`command`], [`event`], [`rejection`], [`genesis`],
+//! [`request`] → [`ledger`] → [`slices`] (in their own order) → [`state`].
+//!
+//! Spec: `decisions.md` (copied rules are cited on each item).
 
-pub mod auction;
-pub mod billing;
-pub mod capacity;
 pub mod catalogue;
 pub mod command;
 pub mod event;
-pub mod exchange;
-pub mod exit;
-pub mod farming;
-pub mod governance;
+pub mod genesis;
 pub mod ids;
 pub mod ledger;
-pub mod market;
-pub mod minting;
-pub mod oracle;
 pub mod params;
-pub mod pools;
 pub mod rejection;
-pub mod rewards;
-pub mod roi;
+pub mod request;
+pub mod rules;
+pub mod slices;
 pub mod state;
-pub mod trading;
+pub mod types;
 
 pub use catalogue::{parse_catalogue_csv, parse_gold_csv, NodeModel, Resources};
-pub use command::{Billing, Command, Envelope, NodeSpec, PriceFeed, RequestBody};
-pub use event::{CloseReason, Event};
-pub use ids::{AccountKey, AccountRef, FarmId, LeaseId, NodeId, SystemAccount, WithdrawalId};
-pub use params::{Params, RevenueSplit, SplitRecipient};
-pub use rejection::Rejection;
-pub use state::{Genesis, Receipt, State};
+pub use command::{Command, Envelope, COMMAND_INDEX};
+pub use event::Event;
+pub use genesis::{FormatError, Genesis, GENESIS_FORMAT};
+pub use ids::{
+    AccountKey, AccountRef, CapacityRequestId, ExitBidId, FarmId, FarmingPoolId, LeaseId, MarketId, NodeId, OrderId,
+    ParamChangeId, PositionId, RoundId, StandingBidId, SystemAccount, WithdrawalId,
+};
+pub use params::{ParamUpdate, Params, RevenueSplit, SplitRecipient};
+pub use rejection::{Rejection, RejectionCode};
+pub use request::{RequestBody, PAYLOAD_FORMAT};
+pub use state::{Receipt, State, MAX_TIME, STATE_ENCODING_VERSION};
+pub use types::{
+    BidTier, Billing, CloseReason, MarketSpec, MembershipChange, Node, NodeSpec, PoolRules, PriceFeed, PricePolicy,
+    Requirements, Role, SearchQuery, Settlement, Shortfall, Side, Unmet, UptimeSample,
+};

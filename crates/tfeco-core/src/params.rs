@@ -1,58 +1,29 @@
 //! Parameters of the economy: every number of `decisions.md` as a named, documented field, with the
-//! default set `tfgrid4-2025` built by [`Params::tfgrid4_2025`].
+//! default set `tfgrid4-2025` built by [`Params::tfgrid4_2025`]; the guardian-approved changes of them
+//! ([`ParamUpdate`], checked and applied here, collected by the governance slice); and the views the pure
+//! rules take (`lease_pricing`, `oracle_rules`, ...).
+//!
+//! Encoding: `Params` is stored in the journal's genesis as JSON (see [`crate::genesis`]). Every field has
+//! a default (the `tfgrid4-2025` value, [`Params::default`] with a zero operator key), so a parameter added by
+//! a later version reads an older genesis with its default: adding a parameter never breaks a data directory.
+
+use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use tfeco_money::{Amount, Bps, Cc, Price, Ratio, Tft};
 
-use crate::ids::AccountKey;
-use crate::minting::{CapacityRules, SeedLockRule, UptimeRules, V3Rules, VestingRule};
+use crate::ids::{AccountKey, MarketId};
+use crate::rules::billing::{CustomBand, LeasePricing, MinSpec};
+use crate::rules::exit_auction::WeightParams;
+use crate::rules::minting::{CapacityRules, SeedLockRule, UptimeRules, V3Rules, VestingRule};
+use crate::rules::oracle::OracleRules;
+use crate::types::{BidTier, Billing, MarketSpec, Requirements, Role};
 
-/// Who receives a share of a capacity payment (spec `decisions.md` §7).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SplitRecipient {
-    /// The node's farmer (credited as revenue CC). Also receives the rounding remainder.
-    Farmer,
-    /// Burned: the CC is burned, and TFT with it (§7).
-    Burn,
-    /// ThreeFold's treasury account.
-    Treasury,
-}
-
-/// A versioned revenue split: ordered `(recipient, basis points)` summing to 10,000, with exactly one
-/// `Farmer` entry (the rounding sink). Each share is rounded down; the remainder goes to the farmer.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RevenueSplit {
-    /// Version number, recorded on every charge.
-    pub version: u32,
-    /// The shares, in order.
-    pub shares: Vec<(SplitRecipient, Bps)>,
-}
-
-impl RevenueSplit {
-    /// The October 2025 split: farmer 8,000 / burn 1,000 / treasury 1,000 bps.
-    pub fn tfgrid4_2025() -> Self {
-        let bps = |v| Bps::new(v).expect("constant below 10,000");
-        RevenueSplit {
-            version: 1,
-            shares: vec![
-                (SplitRecipient::Farmer, bps(8_000)),
-                (SplitRecipient::Burn, bps(1_000)),
-                (SplitRecipient::Treasury, bps(1_000)),
-            ],
-        }
-    }
-
-    /// `true` when the shares sum to 10,000 bps and there is exactly one farmer entry.
-    pub fn is_valid(&self) -> bool {
-        let total: u32 = self.shares.iter().map(|(_, b)| u32::from(b.get())).sum();
-        let farmers = self.shares.iter().filter(|(r, _)| *r == SplitRecipient::Farmer).count();
-        total == 10_000 && farmers == 1
-    }
-}
+pub use crate::rules::billing::{RevenueSplit, SplitRecipient};
 
 /// All parameters of the economy. Units are in the field names (`_s` seconds, `_gb` gigabytes).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Params {
     /// Name of the parameter set, e.g. `"tfgrid4-2025"`.
     pub set_name: String,
@@ -162,7 +133,18 @@ pub struct Params {
     /// Most uptime reports in one command.
     pub max_uptime_reports_per_command: u32,
     /// Markets of the in-wallet exchange (§13): TFT/USDC by default; others registered by governance.
-    pub markets: Vec<crate::trading::MarketSpec>,
+    pub markets: Vec<MarketSpec>,
+    /// The published bid tiers the operator posts as standing bids (§9 "Seed tiers"): Standard Compute and
+    /// Memory-Heavy.
+    pub bid_tiers: Vec<BidTier>,
+}
+
+impl Default for Params {
+    /// The `tfgrid4-2025` set with an all-zero operator key: the source of defaults for fields missing
+    /// from a stored genesis (every real genesis names its operator).
+    fn default() -> Self {
+        Params::tfgrid4_2025(AccountKey([0; 32]))
+    }
 }
 
 /// The reward rule set (spec §11), selected by parameter.
@@ -188,8 +170,8 @@ impl RewardRules {
 impl Params {
     /// Guardian signatures needed: the configured threshold, or `ceil(2n/3)` (at least 1).
     pub fn guardian_threshold(&self) -> u32 {
-        let n = self.guardians.len() as u32;
-        self.guardian_threshold.unwrap_or((2 * n).div_ceil(3)).max(1)
+        let n = u32::try_from(self.guardians.len()).unwrap_or(u32::MAX);
+        self.guardian_threshold.unwrap_or_else(|| n.saturating_mul(2).div_ceil(3)).max(1)
     }
 
     /// Fresh oracle submissions needed: `oracle_quorum`, or the guardian threshold.
@@ -259,7 +241,303 @@ impl Params {
             vesting_rule: VestingRule::Seed(SeedLockRule::default()),
             mint_close_delay_s: 2_460,
             max_uptime_reports_per_command: 1_000,
-            markets: vec![crate::trading::MarketSpec::tft_usdc()],
+            markets: vec![MarketSpec::tft_usdc()],
+            bid_tiers: default_bid_tiers(),
         }
+    }
+
+    /// `true` when `key` holds `role`.
+    pub fn has_role(&self, key: &AccountKey, role: Role) -> bool {
+        match role {
+            Role::Operator => *key == self.operator,
+            Role::Guardian => self.guardians.contains(key),
+            Role::PaymentKey => self.fiat_payment_keys.contains(key),
+        }
+    }
+
+    /// Seconds of one billing period.
+    pub fn period_s(&self, billing: Billing) -> i64 {
+        match billing {
+            Billing::Hourly => self.hour_s,
+            Billing::Monthly => self.month_s,
+        }
+    }
+
+    /// Hours in a billing month (`month_s / hour_s`, 720; 0 if `hour_s` is not positive).
+    pub fn hours_per_month(&self) -> i64 {
+        self.month_s.checked_div(self.hour_s).unwrap_or(0)
+    }
+
+    /// The hourly-price rule's numbers.
+    pub fn lease_pricing(&self) -> LeasePricing {
+        LeasePricing {
+            premium_at_min_bps: self.hourly_premium_at_min_bps,
+            premium_at_max_bps: self.hourly_premium_at_max_bps,
+            hours_per_month: u32::try_from(self.hours_per_month()).unwrap_or(0),
+        }
+    }
+
+    /// The custom-node band rule's numbers.
+    pub fn custom_band(&self) -> CustomBand {
+        CustomBand {
+            min_cc_per_gb: self.custom_band_min_cc_per_gb,
+            max_cc_per_gb: self.custom_band_max_cc_per_gb,
+            floor_mem_gb: self.custom_band_floor_mem_gb,
+        }
+    }
+
+    /// The minimum node specs.
+    pub fn min_spec(&self) -> MinSpec {
+        MinSpec { passmark_per_gb: self.min_passmark_per_gb, mem_gb: self.min_mem_gb, ssd_gb: self.min_ssd_gb }
+    }
+
+    /// The oracle's rules (freshness, quorum, clamp).
+    pub fn oracle_rules(&self) -> OracleRules {
+        OracleRules {
+            max_age_s: self.oracle_max_age_s,
+            quorum: self.oracle_quorum(),
+            tft_usd_min: self.tft_usd_min,
+            tft_usd_max: self.tft_usd_max,
+        }
+    }
+
+    /// The exit pool's position weight (negative durations read as 0).
+    pub fn weight_params(&self) -> WeightParams {
+        WeightParams {
+            k_bps: self.position_weight_k_bps,
+            age_cap_s: u64::try_from(self.position_age_cap_s).unwrap_or(0),
+            year_s: u64::try_from(self.year_s).unwrap_or(0),
+        }
+    }
+
+    /// An exchange market by id.
+    pub fn market(&self, id: MarketId) -> Option<&MarketSpec> {
+        self.markets.iter().find(|m| m.id == id)
+    }
+}
+
+/// The published bid tiers of `tfgrid4-2025` (spec `decisions.md` §9; `marketplace_and_nodes.md` §5.2):
+/// Standard Compute (2,000 passmark, 4 GB per slice, 1.2 CC, 20,000 slices: 24,000 CC a month, vector
+/// BID-1) and Memory-Heavy (8 GB per slice, 2.4 CC, 2,000 slices).
+pub fn default_bid_tiers() -> Vec<BidTier> {
+    let cc = |s: &str| s.parse::<Amount<Cc>>().expect("constant amount");
+    vec![
+        BidTier {
+            name: "Standard Compute".to_owned(),
+            requirements: Requirements { min_passmark: 2_000, min_mem_gb: 4, ..Requirements::default() },
+            price_month: cc("1.2"),
+            quantity: 20_000,
+        },
+        BidTier {
+            name: "Memory-Heavy".to_owned(),
+            requirements: Requirements { min_mem_gb: 8, ..Requirements::default() },
+            price_month: cc("2.4"),
+            quantity: 2_000,
+        },
+    ]
+}
+
+/// Longest duration a parameter change may set (10 years), so schedules never approach `i64` overflow.
+pub const MAX_DURATION_S: i64 = 10 * 366 * 86_400;
+
+/// A change of parameters, proposed and signed by guardians (spec `decisions.md` §12). Each variant is
+/// checked when proposed and again when it takes effect.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ParamUpdate {
+    /// Replace the guardian set (threshold `None`: `ceil(2n/3)`).
+    GuardianSet {
+        /// New guardians, unique.
+        guardians: Vec<AccountKey>,
+        /// Signatures needed.
+        threshold: Option<u32>,
+    },
+    /// A new revenue split (its version must be higher than the current one).
+    RevenueSplit(RevenueSplit),
+    /// The entry rate, TFT per CC.
+    EntryTftPerCc(Ratio),
+    /// Oracle freshness, seconds.
+    OracleMaxAge(i64),
+    /// Oracle TFT clamp.
+    TftUsdClamp {
+        /// Lower clamp.
+        min: Price,
+        /// Upper clamp.
+        max: Price,
+    },
+    /// Lease grace, seconds.
+    LeaseGrace(i64),
+    /// Exit pool caps and discount.
+    ExitRules {
+        /// Cap A share of value contributed (`None`: off).
+        cap_a_bps: Option<Bps>,
+        /// Cap B share of the pool's USDC (`None`: off).
+        cap_b_bps: Option<Bps>,
+        /// Minimum discount.
+        min_discount_bps: Bps,
+    },
+    /// The reward rule set.
+    RewardRules(RewardRules),
+    /// The vesting rule.
+    VestingRule(VestingRule),
+    /// Minting on or off.
+    MintingEnabled(bool),
+    /// The delay of later parameter changes, seconds.
+    ParamDelay(i64),
+    /// Registers a new exchange market (spec §13).
+    RegisterMarket(MarketSpec),
+}
+
+/// Why a parameter change is invalid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ParamChangeProblem {
+    /// The guardian set is empty or has duplicates.
+    GuardianSetInvalid,
+    /// The threshold is 0 or above the number of guardians.
+    ThresholdOutOfRange,
+    /// The split does not sum to 10,000 bps with exactly one farmer entry.
+    SplitInvalid,
+    /// The split's version is not higher than the current one.
+    SplitVersionNotNewer,
+    /// The entry rate is zero.
+    EntryRateZero,
+    /// A duration is not positive or longer than 10 years.
+    DurationOutOfRange,
+    /// The vesting rule has a zero month or lock.
+    VestingRuleInvalid,
+    /// The v3 rules have a zero connection price or period.
+    RewardRulesInvalid,
+    /// The clamp does not satisfy `0 < min <= max`.
+    ClampInvalid,
+    /// The market's assets or batch rules are invalid.
+    MarketInvalid,
+    /// A market with this id or these assets exists.
+    MarketExists,
+}
+
+impl fmt::Display for ParamChangeProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ParamChangeProblem::GuardianSetInvalid => "the guardian set must be non-empty and without duplicates",
+            ParamChangeProblem::ThresholdOutOfRange => "the threshold must be between 1 and the number of guardians",
+            ParamChangeProblem::SplitInvalid => "the split must sum to 10,000 bps with exactly one farmer entry",
+            ParamChangeProblem::SplitVersionNotNewer => "the split's version must be higher than the current one",
+            ParamChangeProblem::EntryRateZero => "the entry rate must be positive",
+            ParamChangeProblem::DurationOutOfRange => "durations must be positive and at most 10 years",
+            ParamChangeProblem::VestingRuleInvalid => "the vesting rule needs a positive month and lock",
+            ParamChangeProblem::RewardRulesInvalid => "v3 rules need a positive connection price and period",
+            ParamChangeProblem::ClampInvalid => "the clamp needs 0 < min <= max",
+            ParamChangeProblem::MarketInvalid => {
+                "the market needs two distinct transferable assets and sane batch rules"
+            }
+            ParamChangeProblem::MarketExists => "a market with this id or these assets exists",
+        })
+    }
+}
+
+impl ParamUpdate {
+    /// Checks the update against the current parameters.
+    pub fn check(&self, params: &Params) -> Result<(), ParamChangeProblem> {
+        use ParamChangeProblem as P;
+        let fail = |problem| Err(problem);
+        match self {
+            ParamUpdate::GuardianSet { guardians, threshold } => {
+                let mut sorted = guardians.clone();
+                sorted.sort();
+                sorted.dedup();
+                if guardians.is_empty() || sorted.len() != guardians.len() {
+                    return fail(P::GuardianSetInvalid);
+                }
+                if threshold.is_some_and(|t| t == 0 || t as usize > guardians.len()) {
+                    return fail(P::ThresholdOutOfRange);
+                }
+                Ok(())
+            }
+            ParamUpdate::RevenueSplit(split) if !split.is_valid() => fail(P::SplitInvalid),
+            ParamUpdate::RevenueSplit(split) if split.version <= params.revenue_split.version => {
+                fail(P::SplitVersionNotNewer)
+            }
+            ParamUpdate::EntryTftPerCc(ratio) if ratio.num() == 0 => fail(P::EntryRateZero),
+            ParamUpdate::OracleMaxAge(s) | ParamUpdate::LeaseGrace(s) | ParamUpdate::ParamDelay(s)
+                if *s <= 0 || *s > MAX_DURATION_S =>
+            {
+                fail(P::DurationOutOfRange)
+            }
+            ParamUpdate::VestingRule(VestingRule::Seed(seed)) if seed.month_s <= 0 || seed.lock_months == 0 => {
+                fail(P::VestingRuleInvalid)
+            }
+            ParamUpdate::VestingRule(VestingRule::Release36m(r)) if r.month_s <= 0 || r.release_months == 0 => {
+                fail(P::VestingRuleInvalid)
+            }
+            ParamUpdate::RewardRules(RewardRules::V3(rules))
+                if rules.connection_price_musd == 0 || rules.period_s <= 0 =>
+            {
+                fail(P::RewardRulesInvalid)
+            }
+            ParamUpdate::TftUsdClamp { min, max } if min.is_zero() || min > max => fail(P::ClampInvalid),
+            ParamUpdate::RegisterMarket(spec) if !spec.is_valid() => fail(P::MarketInvalid),
+            ParamUpdate::RegisterMarket(spec)
+                if params
+                    .markets
+                    .iter()
+                    .any(|m| m.id == spec.id || (m.base == spec.base && m.quote == spec.quote)) =>
+            {
+                fail(P::MarketExists)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Applies a checked update to `params`.
+    pub fn apply_to(&self, params: &mut Params) {
+        match self {
+            ParamUpdate::GuardianSet { guardians, threshold } => {
+                params.guardians = guardians.clone();
+                params.guardian_threshold = *threshold;
+            }
+            ParamUpdate::RevenueSplit(split) => params.revenue_split = split.clone(),
+            ParamUpdate::EntryTftPerCc(ratio) => params.entry_tft_per_cc = *ratio,
+            ParamUpdate::OracleMaxAge(s) => params.oracle_max_age_s = *s,
+            ParamUpdate::TftUsdClamp { min, max } => {
+                params.tft_usd_min = *min;
+                params.tft_usd_max = *max;
+            }
+            ParamUpdate::LeaseGrace(s) => params.lease_grace_s = *s,
+            ParamUpdate::ExitRules { cap_a_bps, cap_b_bps, min_discount_bps } => {
+                params.exit_cap_a_bps = *cap_a_bps;
+                params.exit_cap_b_bps = *cap_b_bps;
+                params.exit_min_discount_bps = *min_discount_bps;
+            }
+            ParamUpdate::RewardRules(rules) => params.reward_rules = rules.clone(),
+            ParamUpdate::VestingRule(rule) => params.vesting_rule = *rule,
+            ParamUpdate::MintingEnabled(on) => params.minting_enabled = *on,
+            ParamUpdate::ParamDelay(s) => params.param_delay_s = *s,
+            ParamUpdate::RegisterMarket(spec) => params.markets.push(spec.clone()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_parameter_missing_from_a_stored_set_reads_as_its_default() {
+        let params = Params::tfgrid4_2025(AccountKey([7; 32]));
+        let mut json = serde_json::to_value(&params).expect("params serialize");
+        let object = json.as_object_mut().expect("an object");
+        object.remove("bid_tiers");
+        object.remove("max_text_len");
+        let read: Params = serde_json::from_value(json).expect("older sets still read");
+        assert_eq!(read, params, "missing fields take the tfgrid4-2025 defaults; present ones are kept");
+        assert_eq!(read.operator, AccountKey([7; 32]));
+    }
+
+    #[test]
+    fn the_default_tiers_are_the_published_ones() {
+        let tiers = default_bid_tiers();
+        let escrow: Vec<String> = tiers.iter().map(|t| t.escrow().expect("fits").to_string()).collect();
+        assert_eq!(escrow, ["24000", "4800"], "BID-1 and BID-2");
     }
 }

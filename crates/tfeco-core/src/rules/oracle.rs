@@ -1,20 +1,18 @@
-//! Oracle prices (spec `decisions.md` §3): the latest submission of each submitter per feed, the effective
-//! price (median of fresh submissions, quorum, clamp), and the exact conversions between TFT, CC and USD.
+//! Oracle maths (spec `decisions.md` §3, §1): checking a submission, the effective price (median of fresh
+//! submissions, quorum, clamp), and the exact conversions between TFT, CC and USD. Pure: the oracle slice
+//! stores the submissions and calls these.
 
-use std::collections::BTreeMap;
+use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tfeco_money::{cmp_products, mul_div, Price, Ratio, Rounding};
 
-use crate::command::PriceFeed;
-use crate::ids::AccountKey;
-use crate::params::Params;
-use crate::rejection::Rejection;
+use crate::types::PriceFeed;
 
 /// Grams per troy ounce × 10^7 (31.1034768 g).
 const TROY_OZ_G_E7: u128 = 311_034_768;
 
-/// One stored submission.
+/// One price submission: a price observed at a time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Submission {
     /// Submitted price.
@@ -23,79 +21,98 @@ pub struct Submission {
     pub observed_at: i64,
 }
 
-/// Latest submission per (feed, submitter).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct Oracle {
-    latest: BTreeMap<(PriceFeed, AccountKey), Submission>,
+/// The rules that turn submissions into an effective price (spec `decisions.md` §3); the values come from
+/// `Params` (`oracle_max_age_s`, `oracle_quorum()`, `tft_usd_min`, `tft_usd_max`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OracleRules {
+    /// A submission older than this (seconds) is ignored.
+    pub max_age_s: i64,
+    /// Fresh submissions needed (at least 1).
+    pub quorum: u32,
+    /// Lower clamp of the TFT price.
+    pub tft_usd_min: Price,
+    /// Upper clamp of the TFT price.
+    pub tft_usd_max: Price,
 }
 
-impl Oracle {
-    /// Validates a submission without storing it.
-    pub(crate) fn validate(
-        &self,
-        feed: PriceFeed,
-        submitter: AccountKey,
-        submission: Submission,
+/// Why a submission is refused (spec `decisions.md` §3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "problem")]
+pub enum PriceProblem {
+    /// The price is zero.
+    Zero,
+    /// Observed after the state's current time.
+    ObservedInFuture {
+        /// The observation time given.
+        observed_at: i64,
+        /// The state's time.
         now: i64,
-    ) -> Result<(), Rejection> {
-        if submission.price.is_zero() {
-            return Err(Rejection::PriceInvalid { reason: "price must be greater than zero".to_owned() });
-        }
-        if submission.observed_at > now {
-            return Err(Rejection::PriceInvalid {
-                reason: format!("observed_at {} is after the current time {now}", submission.observed_at),
-            });
-        }
-        if let Some(previous) = self.latest.get(&(feed, submitter)) {
-            if submission.observed_at <= previous.observed_at {
-                return Err(Rejection::PriceInvalid {
-                    reason: format!(
-                        "observed_at must be after the previous submission ({})",
-                        previous.observed_at
-                    ),
-                });
+    },
+    /// Not newer than the same submitter's previous submission.
+    NotNewer {
+        /// The previous observation time.
+        previous: i64,
+    },
+}
+
+impl fmt::Display for PriceProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PriceProblem::Zero => f.write_str("price must be greater than zero"),
+            PriceProblem::ObservedInFuture { observed_at, now } => {
+                write!(f, "observed_at {observed_at} is after the current time {now}")
+            }
+            PriceProblem::NotNewer { previous } => {
+                write!(f, "observed_at must be after the previous submission ({previous})")
             }
         }
-        Ok(())
     }
+}
 
-    pub(crate) fn store(&mut self, feed: PriceFeed, submitter: AccountKey, submission: Submission) {
-        self.latest.insert((feed, submitter), submission);
+/// Checks a submission against the submitter's previous one and the time `now`.
+pub fn check_submission(
+    submission: Submission,
+    previous: Option<Submission>,
+    now: i64,
+) -> Result<(), PriceProblem> {
+    if submission.price.is_zero() {
+        return Err(PriceProblem::Zero);
     }
-
-    /// The effective price of a feed at `now`: the median of the latest submission of each allowed submitter
-    /// younger than `oracle_max_age_s`, if at least `oracle_quorum` of them; the TFT price is clamped to
-    /// `[tft_usd_min, tft_usd_max]`. With an even count the lower median is used (no rounding needed).
-    pub fn effective(&self, feed: PriceFeed, params: &Params, now: i64) -> Result<Price, Rejection> {
-        let mut fresh: Vec<Price> = params
-            .guardians
-            .iter()
-            .filter_map(|key| self.latest.get(&(feed, *key)))
-            .filter(|s| s.observed_at <= now && now - s.observed_at <= params.oracle_max_age_s)
-            .map(|s| s.price)
-            .collect();
-        if fresh.is_empty() || (fresh.len() as u64) < u64::from(params.oracle_quorum()) {
-            return Err(Rejection::PriceUnavailable { feed });
+    if submission.observed_at > now {
+        return Err(PriceProblem::ObservedInFuture { observed_at: submission.observed_at, now });
+    }
+    if let Some(previous) = previous {
+        if submission.observed_at <= previous.observed_at {
+            return Err(PriceProblem::NotNewer { previous: previous.observed_at });
         }
-        fresh.sort_unstable();
-        let median = fresh[(fresh.len() - 1) / 2];
-        Ok(match feed {
-            PriceFeed::TftUsd => median.clamp(params.tft_usd_min, params.tft_usd_max),
-            PriceFeed::GoldUsdPerOz => median,
-        })
     }
+    Ok(())
+}
 
-    /// Both prices at `now`, or the first one missing.
-    pub fn prices(&self, params: &Params, now: i64) -> Result<Prices, Rejection> {
-        let tft_usd = self.effective(PriceFeed::TftUsd, params, now)?;
-        let gold = self.effective(PriceFeed::GoldUsdPerOz, params, now)?;
-        Ok(Prices { tft_usd, cc: CcPrice::from_gold(gold) })
+/// The effective price of a feed at `now` (spec `decisions.md` §3): the median of the given latest
+/// submissions (one per current guardian) younger than `max_age_s`, if at least `quorum` of them; the TFT
+/// price is clamped to `[tft_usd_min, tft_usd_max]`. With an even count the lower median is used (no
+/// rounding needed). `None` when too few are fresh.
+pub fn effective_price(
+    feed: PriceFeed,
+    latest: impl IntoIterator<Item = Submission>,
+    rules: &OracleRules,
+    now: i64,
+) -> Option<Price> {
+    let mut fresh: Vec<Price> = latest
+        .into_iter()
+        .filter(|s| s.observed_at <= now && now.saturating_sub(s.observed_at) <= rules.max_age_s)
+        .map(|s| s.price)
+        .collect();
+    if fresh.is_empty() || (fresh.len() as u64) < u64::from(rules.quorum.max(1)) {
+        return None;
     }
-
-    /// All stored submissions (for the API).
-    pub fn submissions(&self) -> impl Iterator<Item = (&(PriceFeed, AccountKey), &Submission)> {
-        self.latest.iter()
-    }
+    fresh.sort_unstable();
+    let median = *fresh.get(fresh.len().saturating_sub(1) / 2)?;
+    Some(match feed {
+        PriceFeed::TftUsd => median.clamp(rules.tft_usd_min, rules.tft_usd_max),
+        PriceFeed::GoldUsdPerOz => median,
+    })
 }
 
 /// The CC price, kept exact as a ratio of the gold price: `cc_usd = gold_usd_per_oz / 31.1034768 / 1000`

@@ -486,7 +486,7 @@ fn to_u64(v: i64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::minting::period::period_end;
+    use crate::rules::minting::period::period_end;
 
     const P: u32 = 80;
 

@@ -68,7 +68,7 @@ use tfeco_money::{
 };
 
 use crate::catalogue::NodeModel;
-use crate::params::{RevenueSplit, SplitRecipient};
+use crate::rules::billing::RevenueSplit;
 
 /// Type tag for US-dollar values in [`Amount<Usd>`]: 7 decimals like every amount, never mixed with CC.
 ///
@@ -563,12 +563,7 @@ impl RoiParams {
     /// The `tfgrid4-2025` defaults: farmer share from [`RevenueSplit::tfgrid4_2025`] (8,000 bps), 60
     /// months, factors 1.3 and 1.5, 1 USD per CC, whole-USD hardware cost.
     pub fn tfgrid4_2025() -> Self {
-        let farmer_share = RevenueSplit::tfgrid4_2025()
-            .shares
-            .iter()
-            .find(|(recipient, _)| *recipient == SplitRecipient::Farmer)
-            .map(|(_, bps)| *bps)
-            .expect("the default split has a farmer entry");
+        let farmer_share = RevenueSplit::tfgrid4_2025().farmer_bps();
         RoiParams {
             farmer_share,
             amortization_months: 60,
@@ -1002,9 +997,9 @@ mod tests {
     use crate::catalogue::parse_catalogue_csv;
     use serde::Deserialize;
 
-    const CATALOGUE_CSV: &str = include_str!("../../../data/node-catalogue/tfgrid-nodes-q4-2025.csv");
-    const INCOME_TABLE_JSON: &str = include_str!("../test_data/roi/income_table.json");
-    const NODE_VECTORS_JSON: &str = include_str!("../test_data/roi/node_income.json");
+    const CATALOGUE_CSV: &str = include_str!("../../../../data/node-catalogue/tfgrid-nodes-q4-2025.csv");
+    const INCOME_TABLE_JSON: &str = include_str!("../../test_data/roi/income_table.json");
+    const NODE_VECTORS_JSON: &str = include_str!("../../test_data/roi/node_income.json");
 
     fn catalogue() -> Vec<NodeModel> {
         parse_catalogue_csv(CATALOGUE_CSV).expect("the catalogue parses")

@@ -414,18 +414,6 @@ impl Default for WeightParams {
     }
 }
 
-impl From<&crate::params::Params> for WeightParams {
-    /// `position_weight_k_bps`, `position_age_cap_s` and `year_s` of the parameters (negative values
-    /// read as 0).
-    fn from(params: &crate::params::Params) -> Self {
-        Self {
-            k_bps: params.position_weight_k_bps,
-            age_cap_s: u64::try_from(params.position_age_cap_s).unwrap_or(0),
-            year_s: u64::try_from(params.year_s).unwrap_or(0),
-        }
-    }
-}
-
 /// A position's weight, exact, as `amount_units * (10,000 * year_s + k_bps * min(age_s, age_cap_s))`.
 ///
 /// Unit: TFP base unit × second ÷ 10,000 (the factor 10,000 keeps `k` in basis points exact). So with the
@@ -906,9 +894,6 @@ mod tests {
         assert_eq!(position_weight(Amount::ZERO, YEAR_S as i64, &params), 0);
         assert_eq!(position_weight(Amount::from_units(-1), 0, &params), 0);
         assert_eq!(position_weight(Amount::from_units(i128::MAX), 0, &params), u128::MAX);
-        let defaults = crate::params::Params::tfgrid4_2025(crate::ids::AccountKey([0; 32]));
-        let from_params = WeightParams::from(&defaults);
-        assert_eq!(from_params, params);
     }
 
     #[test]
@@ -955,13 +940,13 @@ mod tests {
 
     #[test]
     fn da1_csv_book_parses_and_clears() {
-        let book = parse_bid_book_csv(include_str!("../test_data/auction/da1.csv")).unwrap();
+        let book = parse_bid_book_csv(include_str!("../../test_data/auction/da1.csv")).unwrap();
         assert_eq!(book.labels, ["A", "B", "C", "D", "E", "F", "G", "H"]);
         assert_eq!(book.bids, da1_book());
         let clearing = clear(&book.bids, &ClearingRules::with_cap(usdc("3000000"))).unwrap();
         assert_eq!(clearing.clearing_price, Some(price("0.105")));
         assert_eq!(clearing.fills[6].filled, usdc("300000"));
-        let book = parse_bid_book_csv(include_str!("../test_data/auction/variant_b.csv")).unwrap();
+        let book = parse_bid_book_csv(include_str!("../../test_data/auction/variant_b.csv")).unwrap();
         assert_eq!(book.labels, ["X", "Y", "Z"]);
         assert_eq!(book.bids[2].min_price, price("0.085"));
     }

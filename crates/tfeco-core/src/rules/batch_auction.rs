@@ -61,31 +61,14 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use tfeco_money::{mul_div, Amount, AnyAsset, Bps, Price, Rounding};
 
+pub use crate::types::Side;
+
 /// No trading fee (the default of `fee_bps`, spec `decisions.md` §13).
 pub const NO_FEE: Bps = match Bps::new(0) {
     Some(bps) => bps,
     None => panic!("0 bps is a valid share"),
 };
 
-/// The side of an order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Side {
-    /// Gives quote, receives base.
-    Buy,
-    /// Gives base, receives quote.
-    Sell,
-}
-
-impl fmt::Display for Side {
-    /// `"buy"` or `"sell"`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Side::Buy => "buy",
-            Side::Sell => "sell",
-        })
-    }
-}
 
 /// A sealed, prefunded limit order of one batch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -567,7 +550,7 @@ pub struct BookEntry {
 }
 
 /// Why a CSV book was refused (the same error as the exit-auction book's).
-pub use crate::auction::BookError;
+pub use crate::rules::exit_auction::BookError;
 
 /// The header a CSV book must start with.
 pub const BOOK_HEADER: [&str; 4] = ["id", "side", "quantity", "limit_price"];
@@ -908,7 +891,7 @@ mod tests {
 
     #[test]
     fn sample_csv_clears_as_hand_checked() {
-        let entries = parse_book_csv(include_str!("../test_data/exchange/sample.csv")).unwrap();
+        let entries = parse_book_csv(include_str!("../../test_data/exchange/sample.csv")).unwrap();
         assert_eq!(entries.len(), 6);
         assert_eq!((entries[0].line, entries[0].label.as_str(), entries[0].order.id), (4, "1", 1));
         let orders: Vec<Order<AnyAsset>> = entries.iter().map(|e| e.order).collect();
@@ -920,7 +903,7 @@ mod tests {
         };
         assert_eq!(units(&outcome), filled(&typed));
 
-        let entries = parse_book_csv(include_str!("../test_data/exchange/pro_rata_tie.csv")).unwrap();
+        let entries = parse_book_csv(include_str!("../../test_data/exchange/pro_rata_tie.csv")).unwrap();
         let ids: Vec<(&str, u64)> = entries.iter().map(|e| (e.label.as_str(), e.order.id)).collect();
         assert_eq!(ids, vec![("c", 2), ("b", 1), ("a", 0), ("s", 3)]);
         let orders: Vec<Order<AnyAsset>> = entries.iter().map(|e| e.order).collect();
@@ -928,8 +911,8 @@ mod tests {
         assert_eq!(units(&outcome), vec![(0, 1), (1, 1), (2, 0), (3, 2)], "a and b get the missing units");
 
         for (file, price) in [
-            (include_str!("../test_data/exchange/large_order.csv"), Some(px("0.12"))),
-            (include_str!("../test_data/exchange/no_cross.csv"), None),
+            (include_str!("../../test_data/exchange/large_order.csv"), Some(px("0.12"))),
+            (include_str!("../../test_data/exchange/no_cross.csv"), None),
         ] {
             let orders: Vec<Order<AnyAsset>> =
                 parse_book_csv(file).unwrap().iter().map(|e| e.order).collect();

@@ -1,0 +1,163 @@
+//! Signed requests: the body a client signs (signer, nonce, expiry, command), the signature scheme, signed
+//! reads, and the versioned journal payload that keeps the signed bytes.
+//!
+//! Journal payload format 1 ([`PAYLOAD_FORMAT`]): one version byte `1`, then the postcard encoding of the
+//! [`RequestBody`] exactly as signed. The signature covers [`SIGNING_DOMAIN`] followed by those postcard
+//! bytes, so anyone can re-verify every journaled signature. A payload of another version is refused with
+//! [`RequestError::UnknownFormat`], never guessed at.
+
+use ed25519_dalek::{Signature, Verifier, VerifyingKey};
+use serde::{Deserialize, Serialize};
+
+use crate::command::{Command, Envelope};
+use crate::ids::AccountKey;
+
+/// The journal payload format this build writes (and the only one it reads).
+pub const PAYLOAD_FORMAT: u8 = 1;
+
+/// The body a client signs: signer, nonce, expiry and command. Its canonical encoding is
+/// [`SIGNING_DOMAIN`] followed by the postcard encoding of this struct ([`RequestBody::signing_bytes`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestBody {
+    /// The signing account.
+    pub signer: AccountKey,
+    /// Per-account strictly increasing nonce.
+    pub nonce: u64,
+    /// Unix seconds after which the server refuses the request.
+    pub expiry: i64,
+    /// The command.
+    pub command: Command,
+}
+
+/// Domain separation prefix of signed requests.
+pub const SIGNING_DOMAIN: &[u8] = b"tfeco/v1/request\0";
+
+/// Why a signed request could not be decoded or verified.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RequestError {
+    /// The payload's format byte is not one this build reads (or the payload is empty).
+    UnknownFormat(Option<u8>),
+    /// The bytes are not a valid encoding.
+    Decode,
+    /// The signer is not a valid ed25519 public key.
+    BadKey,
+    /// The signature does not verify.
+    BadSignature,
+}
+
+impl RequestBody {
+    /// The postcard encoding of this body: the bytes the signature covers after the domain prefix.
+    fn signed_encoding(&self) -> Vec<u8> {
+        postcard::to_allocvec(self).expect("encoding into a Vec cannot fail")
+    }
+
+    /// The journal payload: [`PAYLOAD_FORMAT`] then the postcard encoding of this body.
+    pub fn to_payload(&self) -> Vec<u8> {
+        let encoded = self.signed_encoding();
+        let mut payload = Vec::with_capacity(encoded.len().saturating_add(1));
+        payload.push(PAYLOAD_FORMAT);
+        payload.extend_from_slice(&encoded);
+        payload
+    }
+
+    /// Decodes a journal payload written by [`RequestBody::to_payload`].
+    pub fn from_payload(payload: &[u8]) -> Result<Self, RequestError> {
+        postcard::from_bytes(signed_part(payload)?).map_err(|_| RequestError::Decode)
+    }
+
+    /// The exact bytes an ed25519 signature covers: [`SIGNING_DOMAIN`] + the postcard encoding of the body.
+    pub fn signing_bytes(&self) -> Vec<u8> {
+        signing_bytes_of(&self.signed_encoding())
+    }
+
+    /// Verifies `signature` (64 bytes) over this body with the signer's key.
+    pub fn verify(&self, signature: &[u8]) -> Result<(), RequestError> {
+        verify_signed(&self.signer, &self.signed_encoding(), signature)
+    }
+
+    /// The envelope the core applies.
+    pub fn into_envelope(self) -> Envelope {
+        Envelope { signer: self.signer, nonce: self.nonce, command: self.command }
+    }
+}
+
+/// Domain separation prefix of signed reads (views of one's own sealed bids and orders).
+pub const READ_SIGNING_DOMAIN: &[u8] = b"tfeco/v1/read\0";
+
+/// The bytes a client signs to read `path` (without query) at `timestamp` (unix seconds): the domain
+/// prefix, the path, a zero byte, and the timestamp in decimal.
+pub fn read_signing_bytes(path: &str, timestamp: i64) -> Vec<u8> {
+    let mut bytes = READ_SIGNING_DOMAIN.to_vec();
+    bytes.extend_from_slice(path.as_bytes());
+    bytes.push(0);
+    bytes.extend_from_slice(timestamp.to_string().as_bytes());
+    bytes
+}
+
+/// Verifies a signed read.
+pub fn verify_read(
+    signer: &AccountKey,
+    path: &str,
+    timestamp: i64,
+    signature: &[u8],
+) -> Result<(), RequestError> {
+    let key = VerifyingKey::from_bytes(signer.as_bytes()).map_err(|_| RequestError::BadKey)?;
+    let signature = Signature::from_slice(signature).map_err(|_| RequestError::BadSignature)?;
+    key.verify(&read_signing_bytes(path, timestamp), &signature).map_err(|_| RequestError::BadSignature)
+}
+
+/// The signed part of a journal payload: the bytes after a known format byte.
+fn signed_part(payload: &[u8]) -> Result<&[u8], RequestError> {
+    match payload.split_first() {
+        Some((&PAYLOAD_FORMAT, rest)) => Ok(rest),
+        Some((&other, _)) => Err(RequestError::UnknownFormat(Some(other))),
+        None => Err(RequestError::UnknownFormat(None)),
+    }
+}
+
+/// Domain prefix + the signed encoding.
+fn signing_bytes_of(encoded: &[u8]) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(SIGNING_DOMAIN.len().saturating_add(encoded.len()));
+    bytes.extend_from_slice(SIGNING_DOMAIN);
+    bytes.extend_from_slice(encoded);
+    bytes
+}
+
+fn verify_signed(signer: &AccountKey, encoded: &[u8], signature: &[u8]) -> Result<(), RequestError> {
+    let key = VerifyingKey::from_bytes(signer.as_bytes()).map_err(|_| RequestError::BadKey)?;
+    let signature = Signature::from_slice(signature).map_err(|_| RequestError::BadSignature)?;
+    key.verify(&signing_bytes_of(encoded), &signature).map_err(|_| RequestError::BadSignature)
+}
+
+/// Verifies an ed25519 signature by `signer` over a journal payload ([`RequestBody::to_payload`]).
+pub fn verify_payload(signer: &AccountKey, payload: &[u8], signature: &[u8]) -> Result<(), RequestError> {
+    verify_signed(signer, signed_part(payload)?, signature)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ed25519_dalek::{Signer, SigningKey};
+
+    #[test]
+    fn payloads_carry_their_format_and_keep_the_signed_bytes() {
+        let key = SigningKey::from_bytes(&[4; 32]);
+        let body = RequestBody {
+            signer: AccountKey(key.verifying_key().to_bytes()),
+            nonce: 1,
+            expiry: 99,
+            command: Command::RegisterAccount {},
+        };
+        let signature = key.sign(&body.signing_bytes()).to_bytes();
+        let payload = body.to_payload();
+        assert_eq!(payload[0], PAYLOAD_FORMAT);
+        assert_eq!(RequestBody::from_payload(&payload), Ok(body.clone()));
+        assert_eq!(verify_payload(&body.signer, &payload, &signature), Ok(()));
+        let mut other = payload.clone();
+        other[0] = 2;
+        assert_eq!(RequestBody::from_payload(&other), Err(RequestError::UnknownFormat(Some(2))));
+        assert_eq!(RequestBody::from_payload(&[]), Err(RequestError::UnknownFormat(None)));
+        assert!(RequestBody::from_payload(&payload[1..]).is_err(), "an unversioned payload is refused");
+    }
+}

@@ -1,0 +1,255 @@
+//! The bridge (spec `decisions.md` §1, §2, §12): external deposits and withdrawals of TFT and USDC, attested
+//! by guardians. Attestations are collected per external transaction id and execute at the guardian
+//! threshold; the same id with other facts is refused, the same facts again are idempotent. A withdrawal is
+//! two steps: the user's request escrows the funds in `escrow.withdrawals`, the attestation takes them out.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use tfeco_money::{Amount, AnyAsset, Asset};
+
+use crate::event::Event;
+use crate::ids::{AccountKey, AccountRef, SystemAccount, WithdrawalId};
+use crate::ledger::{Inflow, Ledger, Outflow, Posting, Slot};
+use crate::rejection::{Rejection, TextField};
+use crate::slices::Env;
+use crate::types::Role;
+
+/// An external attestation being collected (deposit or withdrawal), keyed by external transaction id.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Attestation {
+    /// What is attested.
+    pub fact: AttestedFact,
+    /// Attestors that signed.
+    pub signers: Vec<AccountKey>,
+    /// Executed once the threshold was reached.
+    pub executed: bool,
+}
+
+/// The facts an attestation confirms; every attestor must agree on them exactly.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum AttestedFact {
+    /// External funds arrived for `to`.
+    Deposit {
+        /// Credited account.
+        to: AccountKey,
+        /// Asset and amount.
+        asset: Asset,
+        /// Base units.
+        units: i128,
+    },
+    /// A requested withdrawal was paid out.
+    Withdrawal {
+        /// The request.
+        withdrawal_id: WithdrawalId,
+    },
+}
+
+/// A withdrawal request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Withdrawal {
+    /// Id.
+    pub id: WithdrawalId,
+    /// Requesting account.
+    pub owner: AccountKey,
+    /// TFT or USDC.
+    pub asset: Asset,
+    /// Base units escrowed.
+    pub units: i128,
+    /// External address.
+    pub destination: String,
+    /// External transaction id once paid out.
+    pub paid_by: Option<String>,
+}
+
+/// Attestations and withdrawal requests.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Bridge {
+    attestations: BTreeMap<String, Attestation>,
+    withdrawals: BTreeMap<WithdrawalId, Withdrawal>,
+}
+
+/// What recording one attestation led to.
+enum Recorded {
+    /// Nothing more to do: these events are the answer (already applied, or below the threshold).
+    Done(Vec<Event>),
+    /// The threshold is reached with this signature: execute now.
+    Execute,
+}
+
+/// Only TFT and USDC cross the bridge.
+fn external_asset(asset: Asset) -> Result<(), Rejection> {
+    match asset {
+        Asset::Tft | Asset::Usdc => Ok(()),
+        Asset::Tfp | Asset::Cc => Err(Rejection::AssetNotAllowed { asset }),
+    }
+}
+
+impl Bridge {
+    /// Withdrawal requests by id.
+    pub fn withdrawals(&self) -> &BTreeMap<WithdrawalId, Withdrawal> {
+        &self.withdrawals
+    }
+
+    /// Attestations by external transaction id.
+    pub fn attestations(&self) -> &BTreeMap<String, Attestation> {
+        &self.attestations
+    }
+
+    /// `AttestDeposit`: a guardian attests external funds for `to`; credits them at the threshold.
+    pub(crate) fn attest_deposit(
+        &mut self,
+        env: &Env<'_>,
+        ledger: &mut Ledger,
+        signer: AccountKey,
+        deposit: (Asset, AccountKey, Amount<AnyAsset>),
+        external_tx_id: &str,
+    ) -> Result<Vec<Event>, Rejection> {
+        let (asset, to, amount) = deposit;
+        env.require(signer, Role::Guardian)?;
+        external_asset(asset)?;
+        if !amount.is_positive() {
+            return Err(Rejection::AmountNotPositive);
+        }
+        let slot = ledger.user_slot(&to)?;
+        let plan = [Posting::Mint { asset, to: slot, units: amount.units(), inflow: Inflow::Deposit }];
+        // Validate the postings before recording anything, so a rejection changes nothing.
+        ledger.validate(&plan)?;
+        let fact = AttestedFact::Deposit { to, asset, units: amount.units() };
+        if let Recorded::Done(events) = self.record(env, signer, external_tx_id, fact)? {
+            return Ok(events);
+        }
+        self.mark_executed(signer, external_tx_id);
+        ledger.commit(&plan);
+        Ok(vec![Event::Deposited {
+            to: AccountRef::User(to),
+            amount: amount.with_asset(asset),
+            external_tx_id: external_tx_id.to_owned(),
+        }])
+    }
+
+    /// `RequestWithdrawal`: escrows the funds until a guardian attests the external payout.
+    pub(crate) fn request_withdrawal(
+        &mut self,
+        env: &Env<'_>,
+        ledger: &mut Ledger,
+        owner: AccountKey,
+        (asset, amount): (Asset, Amount<AnyAsset>),
+        destination: &str,
+    ) -> Result<Vec<Event>, Rejection> {
+        external_asset(asset)?;
+        if !amount.is_positive() {
+            return Err(Rejection::AmountNotPositive);
+        }
+        env.check_text(destination, TextField::Destination)?;
+        let from = ledger.user_slot(&owner)?;
+        let to = Slot::System(SystemAccount::EscrowWithdrawals);
+        ledger.apply(&[Posting::Transfer { asset, from, to, units: amount.units(), revenue: false }])?;
+        let next = u64::try_from(self.withdrawals.len()).map_err(|_| Rejection::Overflow)?;
+        let id = WithdrawalId(next.saturating_add(1));
+        let withdrawal = Withdrawal {
+            id,
+            owner,
+            asset,
+            units: amount.units(),
+            destination: destination.to_owned(),
+            paid_by: None,
+        };
+        self.withdrawals.insert(id, withdrawal);
+        Ok(vec![Event::WithdrawalRequested { withdrawal_id: id, amount: amount.with_asset(asset) }])
+    }
+
+    /// `AttestWithdrawal`: a guardian attests that a requested withdrawal was paid out; at the threshold the
+    /// escrowed funds leave the system.
+    pub(crate) fn attest_withdrawal(
+        &mut self,
+        env: &Env<'_>,
+        ledger: &mut Ledger,
+        signer: AccountKey,
+        withdrawal_id: WithdrawalId,
+        external_tx_id: &str,
+    ) -> Result<Vec<Event>, Rejection> {
+        env.require(signer, Role::Guardian)?;
+        let withdrawal = self.withdrawals.get(&withdrawal_id).ok_or(Rejection::WithdrawalNotFound)?;
+        if withdrawal.paid_by.as_deref().is_some_and(|paid_by| paid_by != external_tx_id) {
+            return Err(Rejection::AttestationConflict { id: external_tx_id.to_owned() });
+        }
+        let (asset, units) = (withdrawal.asset, withdrawal.units);
+        let from = Slot::System(SystemAccount::EscrowWithdrawals);
+        let plan = [Posting::Burn { asset, from, units, outflow: Outflow::Withdrawal }];
+        let fact = AttestedFact::Withdrawal { withdrawal_id };
+        if let Recorded::Done(events) = self.record(env, signer, external_tx_id, fact)? {
+            return Ok(events);
+        }
+        ledger.validate(&plan).expect("the escrow holds every pending withdrawal");
+        self.mark_executed(signer, external_tx_id);
+        ledger.commit(&plan);
+        if let Some(withdrawal) = self.withdrawals.get_mut(&withdrawal_id) {
+            withdrawal.paid_by = Some(external_tx_id.to_owned());
+        }
+        Ok(vec![Event::Withdrawn {
+            withdrawal_id,
+            amount: Amount::<AnyAsset>::from_units(units).with_asset(asset),
+            external_tx_id: external_tx_id.to_owned(),
+        }])
+    }
+
+    /// Records an attestation of `fact` under `external_tx_id`. Only current guardians count (a guardian
+    /// removed since its signature no longer does).
+    fn record(
+        &mut self,
+        env: &Env<'_>,
+        signer: AccountKey,
+        external_tx_id: &str,
+        fact: AttestedFact,
+    ) -> Result<Recorded, Rejection> {
+        env.check_text(external_tx_id, TextField::ExternalTxId)?;
+        let threshold = env.params.guardian_threshold();
+        if let Some(existing) = self.attestations.get(external_tx_id) {
+            if existing.fact != fact {
+                return Err(Rejection::AttestationConflict { id: external_tx_id.to_owned() });
+            }
+            if existing.executed {
+                return Ok(Recorded::Done(vec![Event::AlreadyApplied { id: external_tx_id.to_owned() }]));
+            }
+            if existing.signers.contains(&signer) {
+                return Err(Rejection::DuplicateSignature);
+            }
+        }
+        let entry = self.attestations.entry(external_tx_id.to_owned()).or_insert(Attestation {
+            fact,
+            signers: Vec::new(),
+            executed: false,
+        });
+        let counted = entry.signers.iter().filter(|k| env.params.has_role(k, Role::Guardian)).count();
+        let count = u32::try_from(counted).unwrap_or(u32::MAX).saturating_add(1);
+        if count < threshold {
+            entry.signers.push(signer);
+            return Ok(Recorded::Done(vec![Event::AttestationRecorded {
+                external_tx_id: external_tx_id.to_owned(),
+                count,
+                threshold,
+            }]));
+        }
+        Ok(Recorded::Execute)
+    }
+
+    fn mark_executed(&mut self, signer: AccountKey, external_tx_id: &str) {
+        let entry = self.attestations.get_mut(external_tx_id).expect("recorded before executing");
+        entry.signers.push(signer);
+        entry.executed = true;
+    }
+
+    /// `escrow.withdrawals` holds exactly the pending (unpaid) requests, summed over assets.
+    pub(crate) fn check(&self, ledger: &Ledger) -> Result<(), String> {
+        let pending: i128 = self.withdrawals.values().filter(|w| w.paid_by.is_none()).map(|w| w.units).sum();
+        let escrow: i128 = Asset::ALL
+            .iter()
+            .map(|a| ledger.balance(AccountRef::System(SystemAccount::EscrowWithdrawals), *a))
+            .sum();
+        if pending != escrow {
+            return Err(format!("withdrawal escrow holds {escrow} but pending requests total {pending}"));
+        }
+        Ok(())
+    }
+}
