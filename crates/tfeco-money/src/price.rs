@@ -246,6 +246,8 @@ impl<'de> Deserialize<'de> for Bps {
 }
 
 impl Bps {
+    /// 0 %.
+    pub const ZERO: Bps = Bps(0);
     /// 100 %.
     pub const FULL: Bps = Bps(10_000);
 

@@ -1,8 +1,9 @@
 //! Billing and leases (spec `decisions.md` §7, §9): charging at period start, hourly and monthly periods,
 //! grace and resumption, closing, cancellation, expiry, and the revenue burn of TFT with its CC.
 
-use tfeco_core::billing::split_charge;
-use tfeco_core::market::{hourly_charge, LeaseStatus};
+use crate::harness::split_charge;
+use crate::harness::hourly_charge;
+use tfeco_core::slices::capacity::LeaseStatus;
 use tfeco_core::{AccountKey, Billing, CloseReason, Command, Event, NodeId, RevenueSplit, SystemAccount};
 use tfeco_money::{Amount, Asset, Cc, Tft};
 
@@ -188,7 +189,7 @@ fn cancelling_a_monthly_lease_ends_it_at_the_period_end_without_refund() {
     assert_eq!(events, vec![Event::LeaseCancelRequested { lease_id: lease, ends_at: START + MONTH }]);
     assert_eq!(h.balance(tenant, Asset::Cc), tokens(200), "no refund of the running month");
     assert_eq!(h.lease(lease).status, LeaseStatus::Cancelling);
-    assert_eq!(h.reject(tenant, Command::CancelLease { lease_id: lease }).code(), "lease_not_open");
+    assert_eq!(h.reject(tenant, Command::CancelLease { lease_id: lease }).code().as_str(), "lease_not_open");
 
     h.tick_to(START + MONTH - 1);
     assert_eq!(h.free_slices(node), 3, "the slice is used until the period ends");
@@ -201,7 +202,7 @@ fn cancelling_a_monthly_lease_ends_it_at_the_period_end_without_refund() {
     }));
     assert_eq!(h.balance(tenant, Asset::Cc), tokens(200));
     assert_eq!(h.free_slices(node), 4);
-    assert_eq!(h.reject(tenant, Command::CancelLease { lease_id: lease }).code(), "lease_not_open");
+    assert_eq!(h.reject(tenant, Command::CancelLease { lease_id: lease }).code().as_str(), "lease_not_open");
 }
 
 #[test]
@@ -258,8 +259,8 @@ fn revenue_burn_burns_tft_and_tfp_worth_the_burned_cc() {
     assert_eq!(h.burned(Asset::Tfp), expected);
     assert_eq!(h.system(SystemAccount::Pool2Reserve, Asset::Tfp), tokens(200) - expected);
     assert_eq!(h.system(SystemAccount::Vault, Asset::Tft), tokens(200) - expected);
-    assert_eq!(h.state.burn_owed_tft(), Amount::ZERO);
-    assert_eq!(h.state.burn_pending_cc(), Amount::ZERO);
+    assert_eq!(h.state.pool2().burn_owed_tft(), Amount::ZERO);
+    assert_eq!(h.state.pool2().burn_pending_cc(), Amount::ZERO);
     let external = h.state.params().tft_supply_external.units();
     assert_eq!(h.state.global_tft_supply(), external - expected, "the burn lowers the global supply");
 }
@@ -273,15 +274,15 @@ fn revenue_burn_waits_for_valid_prices_and_then_uses_them() {
 
     h.tick_to(START + MONTH); // prices are a month old: the charge happens, its TFT burn waits
     assert_eq!(h.burned(Asset::Cc), tokens(20));
-    assert_eq!(h.state.burn_pending_cc(), cc("10"));
+    assert_eq!(h.state.pool2().burn_pending_cc(), cc("10"));
     assert_eq!(h.burned(Asset::Tft), tft_burned_at_open);
 
     h.set_prices("0.025", "4100");
-    assert_eq!(h.state.burn_pending_cc(), Amount::ZERO);
+    assert_eq!(h.state.pool2().burn_pending_cc(), Amount::ZERO);
     let expected = tft_for_cc_floor(tokens(10), "0.025", "4100");
     assert_eq!(expected, 527_272_243, "10 CC * (4100 / 31103.4768 / 1000) / 0.025, rounded down");
     assert_eq!(h.burned(Asset::Tft) - tft_burned_at_open, expected);
-    assert_eq!(h.state.burn_owed_tft(), Amount::ZERO);
+    assert_eq!(h.state.pool2().burn_owed_tft(), Amount::ZERO);
     assert_eq!(h.burned(Asset::Tfp), h.burned(Asset::Tft));
 }
 
@@ -300,7 +301,7 @@ fn a_renewal_charged_by_tick_with_fresh_prices_burns_its_tft_in_the_same_tick() 
         Event::RevenueBurned { cc: cc("10"), tft: Amount::from_units(expected), tft_owed: Amount::ZERO };
     assert!(events.contains(&burn), "{events:?}");
     assert_eq!(h.burned(Asset::Tft) - tft_burned_at_open, expected);
-    assert_eq!(h.state.burn_pending_cc(), Amount::ZERO);
+    assert_eq!(h.state.pool2().burn_pending_cc(), Amount::ZERO);
 }
 
 #[test]
@@ -313,8 +314,8 @@ fn revenue_burn_beyond_an_empty_reserve_is_reported_as_owed() {
     let owed = tft_for_cc_floor(tokens(10), TFT_USD, GOLD);
     assert_eq!(h.burned(Asset::Tft), 0);
     assert_eq!(h.burned(Asset::Tfp), 0);
-    assert_eq!(h.state.burn_owed_tft(), Amount::<Tft>::from_units(owed));
-    assert_eq!(h.state.burn_pending_cc(), Amount::ZERO);
+    assert_eq!(h.state.pool2().burn_owed_tft(), Amount::<Tft>::from_units(owed));
+    assert_eq!(h.state.pool2().burn_pending_cc(), Amount::ZERO);
 }
 
 #[test]
@@ -328,5 +329,5 @@ fn revenue_burn_takes_what_the_reserve_holds_and_reports_the_rest_as_owed() {
     assert_eq!(h.burned(Asset::Tft), tokens(100));
     assert_eq!(h.burned(Asset::Tfp), tokens(100));
     assert_eq!(h.system(SystemAccount::Pool2Reserve, Asset::Tfp), 0);
-    assert_eq!(h.state.burn_owed_tft().units(), worth - tokens(100));
+    assert_eq!(h.state.pool2().burn_owed_tft().units(), worth - tokens(100));
 }

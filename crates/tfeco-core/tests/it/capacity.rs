@@ -8,10 +8,12 @@ use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, RngSeed};
-use tfeco_core::capacity::{search, CapacityRequest, Requirements, SearchQuery};
-use tfeco_core::farming::{MembershipChange, PoolRules, PricePolicy};
+use crate::harness::search;
+use tfeco_core::slices::capacity::CapacityRequest;
+use tfeco_core::{Requirements, SearchQuery};
+use tfeco_core::{MembershipChange, PoolRules, PricePolicy};
 use tfeco_core::ids::{ExitBidId, PositionId};
-use tfeco_core::market::hourly_charge;
+use crate::harness::hourly_charge;
 use tfeco_core::{AccountKey, Billing, Command, Event, FarmId, NodeId, NodeSpec, SystemAccount};
 use tfeco_money::{Amount, Asset, Bps, Cc, Tft, Usdc};
 
@@ -98,7 +100,7 @@ fn post_request(
 fn leases_of(h: &Harness, tenant: AccountKey) -> Vec<(NodeId, u32, Amount<Cc>, Amount<Cc>)> {
     let mut leases: Vec<_> = h
         .state
-        .market()
+        .capacity()
         .leases()
         .values()
         .filter(|l| l.tenant == tenant)
@@ -139,7 +141,7 @@ fn sign(
 fn join(h: &mut Harness, owner: AccountKey, member: AccountKey, pool_id: u64, farm_id: FarmId) {
     sign(h, owner, pool_id, farm_id, MembershipChange::Join);
     sign(h, member, pool_id, farm_id, MembershipChange::Join);
-    assert_eq!(h.state.farming().pool_of(farm_id).map(|p| p.id), Some(pool_id));
+    assert_eq!(h.state.farming_pools().pool_of(farm_id).map(|p| p.id), Some(pool_id));
 }
 
 /// `(charge, farmer, pool_fee, burned, treasury)` of the single `LeaseCharged` event of a receipt.
@@ -219,16 +221,16 @@ fn a_reverse_auction_leases_the_cheapest_offers_and_conserves_the_escrow_exactly
     assert_eq!(outcome.refunded.units(), tokens(48) - spent, "refund = escrow - spent");
     assert_eq!(cc_escrow(&h, SystemAccount::EscrowCapacityRequests), 0, "escrow account back to 0");
     assert_eq!(h.balance(requester, Asset::Cc), tokens(100) - spent, "paid exactly the winning offers");
-    let paid: i128 = h.state.market().leases().values().map(|l| l.total_paid.units()).sum();
+    let paid: i128 = h.state.capacity().leases().values().map(|l| l.total_paid.units()).sum();
     assert_eq!(paid, spent);
-    for lease in h.state.market().leases().values() {
+    for lease in h.state.capacity().leases().values() {
         assert_eq!(lease.billing, Billing::Monthly);
         assert_eq!(lease.ends_at, Some(START + DAY + 2 * MONTH), "two monthly periods");
     }
     // The farmers were paid their 80 % of each first period.
     let node_owner = |node: NodeId| {
-        let farm = h.state.market().nodes()[&node].farm_id;
-        h.state.market().farms()[&farm].owner
+        let farm = h.state.capacity().nodes()[&node].farm_id;
+        h.state.capacity().farms()[&farm].owner
     };
     assert_eq!(h.balance(node_owner(nodes[1]), Asset::Cc), cc("8.4").units());
     assert_eq!(h.balance(node_owner(nodes[2]), Asset::Cc), cc("3.2").units());
@@ -326,13 +328,13 @@ fn offers_are_checked_against_the_request_and_the_window() {
         price_month: cc(price_month),
     };
     let r = h.reject(f, offer(mini3, "2"));
-    assert_eq!(r.code(), "requirements_unmet", "Mini 3 has 1,000 passmark per slice");
+    assert_eq!(r.code().as_str(), "requirements_unmet", "Mini 3 has 1,000 passmark per slice");
     assert!(format!("{r:?}").contains("passmark per slice"), "{r:?}");
-    assert_eq!(h.reject(f, offer(mini1, "3.0000001")).code(), "offer_above_max_price");
-    assert_eq!(h.reject(f, offer(mini1, "1.1")).code(), "price_out_of_band", "Mini 1's band starts at 1.2");
-    assert_eq!(h.reject(other, offer(mini1, "2")).code(), "not_owner");
+    assert_eq!(h.reject(f, offer(mini1, "3.0000001")).code().as_str(), "offer_above_max_price");
+    assert_eq!(h.reject(f, offer(mini1, "1.1")).code().as_str(), "price_out_of_band", "Mini 1's band starts at 1.2");
+    assert_eq!(h.reject(other, offer(mini1, "2")).code().as_str(), "not_owner");
     let missing = Command::OfferCapacity { request_id: 99, node_id: mini1, price_month: cc("2") };
-    assert_eq!(h.reject(f, missing).code(), "capacity_request_not_found");
+    assert_eq!(h.reject(f, missing).code().as_str(), "capacity_request_not_found");
     h.apply(f, offer(mini1, "2.5"));
     // A later offer for the same node replaces the earlier one.
     h.apply(f, offer(mini1, "2"));
@@ -340,7 +342,7 @@ fn offers_are_checked_against_the_request_and_the_window() {
     h.tick_to(START + DAY - 1);
     h.apply(f, offer(mini1, "1.9"));
     h.tick_to(START + DAY);
-    assert_eq!(h.reject(f, offer(mini1, "1.8")).code(), "capacity_request_closed");
+    assert_eq!(h.reject(f, offer(mini1, "1.8")).code().as_str(), "capacity_request_closed");
     assert_eq!(leases_of(&h, requester), vec![(mini1, 4, cc("1.9"), cc("7.6"))]);
     // Posting checks its shape and the funds.
     let post = |n_slices, max: &str, window_s| Command::PostCapacityRequest {
@@ -350,11 +352,11 @@ fn offers_are_checked_against_the_request_and_the_window() {
         periods: None,
         window_s,
     };
-    assert_eq!(h.reject(requester, post(0, "3", DAY)).code(), "invalid_slice_count");
-    assert_eq!(h.reject(requester, post(4, "0", DAY)).code(), "amount_not_positive");
-    assert_eq!(h.reject(requester, post(4, "3", 0)).code(), "limit_exceeded");
-    assert_eq!(h.reject(requester, post(4, "3", 31 * DAY)).code(), "limit_exceeded");
-    assert_eq!(h.reject(requester, post(1_000, "3", DAY)).code(), "balance_low");
+    assert_eq!(h.reject(requester, post(0, "3", DAY)).code().as_str(), "invalid_slice_count");
+    assert_eq!(h.reject(requester, post(4, "0", DAY)).code().as_str(), "amount_not_positive");
+    assert_eq!(h.reject(requester, post(4, "3", 0)).code().as_str(), "limit_exceeded");
+    assert_eq!(h.reject(requester, post(4, "3", 31 * DAY)).code().as_str(), "limit_exceeded");
+    assert_eq!(h.reject(requester, post(1_000, "3", DAY)).code().as_str(), "balance_low");
 }
 
 #[test]
@@ -369,7 +371,7 @@ fn an_unmatched_request_names_the_blocking_requirement_and_refunds_everything() 
     let memory = post_request(&mut h, requester, big, 2, "5", DAY);
     let offer = Command::OfferCapacity { request_id: memory, node_id: nodes[0], price_month: cc("2") };
     let r = h.reject(f, offer);
-    assert_eq!(r.code(), "requirements_unmet");
+    assert_eq!(r.code().as_str(), "requirements_unmet");
     assert!(format!("{r:?}").contains("600 GB memory per slice"), "{r:?}");
 
     // Price: every eligible node is listed above the max price, and nobody offers.
@@ -465,7 +467,7 @@ fn posting_the_seed_tiers_escrows_24_000_and_4_800_cc() {
         quantity: 1_001,
         periods: None,
     };
-    assert_eq!(h.reject(buyer, command).code(), "balance_low");
+    assert_eq!(h.reject(buyer, command).code().as_str(), "balance_low");
 }
 
 #[test]
@@ -487,12 +489,12 @@ fn standing_bids_fill_only_with_eligible_nodes_never_beyond_quantity_and_refund_
     // Nodes below the requirements cannot fill.
     for node_id in [mini2, mini3] {
         let r = h.reject(f, Command::FillStandingBid { bid_id: bid, node_id, n_slices: 1 });
-        assert_eq!(r.code(), "requirements_unmet", "node {node_id}");
+        assert_eq!(r.code().as_str(), "requirements_unmet", "node {node_id}");
         assert!(format!("{r:?}").contains("passmark per slice"), "{r:?}");
     }
     // Only the node's farmer fills with it.
     let r = h.reject(other, Command::FillStandingBid { bid_id: bid, node_id: home, n_slices: 1 });
-    assert_eq!(r.code(), "not_owner");
+    assert_eq!(r.code().as_str(), "not_owner");
 
     // 7 slices of the 3Node Home: a lease at the bid price paid from the escrow.
     let events = h.apply(f, Command::FillStandingBid { bid_id: bid, node_id: home, n_slices: 7 });
@@ -512,7 +514,7 @@ fn standing_bids_fill_only_with_eligible_nodes_never_beyond_quantity_and_refund_
     let r = h.reject(f, Command::FillStandingBid { bid_id: bid, node_id: mini1, n_slices: 4 });
     assert_eq!(r, tfeco_core::Rejection::InvalidSliceCount { max: 3 });
     let r = h.reject(f, Command::FillStandingBid { bid_id: bid, node_id: mini1, n_slices: 0 });
-    assert_eq!(r.code(), "invalid_slice_count");
+    assert_eq!(r.code().as_str(), "invalid_slice_count");
     // The other farmer fills the rest with its own node.
     h.apply(other, Command::FillStandingBid { bid_id: bid, node_id: other_node, n_slices: 3 });
     assert_eq!(h.state.capacity().standing_bids()[&bid].remaining, 0);
@@ -524,7 +526,7 @@ fn standing_bids_fill_only_with_eligible_nodes_never_beyond_quantity_and_refund_
     assert!(
         matches!(events.as_slice(), [Event::StandingBidCancelled { refunded, .. }] if refunded.is_zero())
     );
-    assert_eq!(h.reject(buyer, Command::CancelStandingBid { bid_id: bid }).code(), "standing_bid_not_found");
+    assert_eq!(h.reject(buyer, Command::CancelStandingBid { bid_id: bid }).code().as_str(), "standing_bid_not_found");
 
     // A second bid, partly filled, then cancelled: the unused escrow comes back exactly.
     let heavy = Requirements { min_mem_gb: 8, ..Requirements::default() };
@@ -534,10 +536,10 @@ fn standing_bids_fill_only_with_eligible_nodes_never_beyond_quantity_and_refund_
     let r = h.reject(f, Command::FillStandingBid { bid_id: bid, node_id: mini1, n_slices: 1 });
     assert!(format!("{r:?}").contains("GB memory per slice"), "{r:?}");
     let r = h.reject(f, Command::FillStandingBid { bid_id: bid, node_id: ai, n_slices: 5 });
-    assert_eq!(r.code(), "slices_unavailable", "a Mini AI 1 has 4 slices");
+    assert_eq!(r.code().as_str(), "slices_unavailable", "a Mini AI 1 has 4 slices");
     h.apply(f, Command::FillStandingBid { bid_id: bid, node_id: ai, n_slices: 2 });
     assert_eq!(cc_escrow(&h, SystemAccount::EscrowStandingBids), tokens(12) - cc("4.8").units());
-    assert_eq!(h.reject(f, Command::CancelStandingBid { bid_id: bid }).code(), "not_owner");
+    assert_eq!(h.reject(f, Command::CancelStandingBid { bid_id: bid }).code().as_str(), "not_owner");
     let events = h.apply(buyer, Command::CancelStandingBid { bid_id: bid });
     match events.as_slice() {
         [Event::StandingBidCancelled { refunded, .. }, ..] => assert_eq!(*refunded, cc("7.2")),
@@ -569,18 +571,18 @@ fn a_pool_takes_its_fee_from_the_farmer_share_only_with_both_signatures_and_unti
     // One signature: pending only.
     let events = sign(&mut h, member, pool, farm, MembershipChange::Join);
     assert!(matches!(events.as_slice(), [Event::FarmingPoolMembershipSigned { by_farmer: true, .. }]));
-    let state_pool = &h.state.farming().pools()[&pool];
+    let state_pool = &h.state.farming_pools().pools()[&pool];
     assert!(state_pool.members.is_empty());
     assert_eq!(state_pool.pending_joins.get(&farm), Some(&true));
-    assert!(h.state.farming().pool_of(farm).is_none());
+    assert!(h.state.farming_pools().pool_of(farm).is_none());
     let r = h.reject(
         stranger,
         Command::SignPoolMembership { pool_id: pool, farm_id: farm, change: MembershipChange::Join },
     );
-    assert_eq!(r.code(), "not_owner");
+    assert_eq!(r.code().as_str(), "not_owner");
     // The farmer signing again does not complete it either.
     sign(&mut h, member, pool, farm, MembershipChange::Join);
-    assert!(h.state.farming().pool_of(farm).is_none());
+    assert!(h.state.farming_pools().pool_of(farm).is_none());
 
     // A charge while pending: no fee.
     let events = h.apply(
@@ -595,8 +597,8 @@ fn a_pool_takes_its_fee_from_the_farmer_share_only_with_both_signatures_and_unti
         events.as_slice(),
         [Event::FarmingPoolMembershipChanged { change: MembershipChange::Join, .. }]
     ));
-    assert!(h.state.farming().pools()[&pool].members.contains(&farm));
-    assert!(h.state.farming().pools()[&pool].pending_joins.is_empty());
+    assert!(h.state.farming_pools().pools()[&pool].members.contains(&farm));
+    assert!(h.state.farming_pools().pools()[&pool].pending_joins.is_empty());
 
     // Next period: 100 CC -> farmer share 80 -> pool fee 8 (10 %), member 72.
     let receipt = h.tick_to(START + MONTH);
@@ -611,7 +613,7 @@ fn a_pool_takes_its_fee_from_the_farmer_share_only_with_both_signatures_and_unti
 
     // Leaving needs both signatures too; until then the split goes on.
     sign(&mut h, owner, pool, farm, MembershipChange::Leave);
-    assert!(h.state.farming().pool_of(farm).is_some());
+    assert!(h.state.farming_pools().pool_of(farm).is_some());
     let receipt = h.tick_to(START + 2 * MONTH);
     assert_eq!(charged(&receipt).2, tokens(8));
     h.tick_to(START + 2 * MONTH + DAY);
@@ -620,7 +622,7 @@ fn a_pool_takes_its_fee_from_the_farmer_share_only_with_both_signatures_and_unti
         events.as_slice(),
         [Event::FarmingPoolMembershipChanged { change: MembershipChange::Leave, .. }]
     ));
-    assert!(h.state.farming().pool_of(farm).is_none());
+    assert!(h.state.farming_pools().pool_of(farm).is_none());
     // From the next period on, the member keeps the whole farmer share.
     let receipt = h.tick_to(START + 3 * MONTH);
     assert_eq!(charged(&receipt), (tokens(100), tokens(80), 0, tokens(10), tokens(10)));
@@ -629,7 +631,7 @@ fn a_pool_takes_its_fee_from_the_farmer_share_only_with_both_signatures_and_unti
         member,
         Command::SignPoolMembership { pool_id: pool, farm_id: farm, change: MembershipChange::Leave },
     );
-    assert_eq!(r.code(), "membership_conflict");
+    assert_eq!(r.code().as_str(), "membership_conflict");
 }
 
 #[test]
@@ -678,25 +680,25 @@ fn pool_price_policies_bind_members_and_the_owner_sets_pool_prices() {
         );
     }
     let r = h.reject(member, Command::SetSlicePrice { node_id: node, price: cc("150") });
-    assert_eq!(r.code(), "price_out_of_band", "the node's band still applies first");
+    assert_eq!(r.code().as_str(), "price_out_of_band", "the node's band still applies first");
     for good in ["20", "50", "33.3"] {
         h.apply(member, Command::SetSlicePrice { node_id: node, price: cc(good) });
-        assert_eq!(h.state.market().nodes()[&node].price, Some(cc(good)));
+        assert_eq!(h.state.capacity().nodes()[&node].price, Some(cc(good)));
     }
 
     // Pool-set policy: members cannot price; the owner can, inside the band.
     let set = create_pool(&mut h, owner, "Set", pool_rules(0, PricePolicy::PoolSet, 10_000));
     join(&mut h, owner, pooled, set, pooled_farm);
     let r = h.reject(pooled, Command::SetSlicePrice { node_id: pooled_node, price: cc("40") });
-    assert_eq!(r.code(), "price_set_by_pool");
+    assert_eq!(r.code().as_str(), "price_set_by_pool");
     h.apply(owner, Command::SetPoolPrice { node_id: pooled_node, price: cc("40") });
-    assert_eq!(h.state.market().nodes()[&pooled_node].price, Some(cc("40")));
+    assert_eq!(h.state.capacity().nodes()[&pooled_node].price, Some(cc("40")));
     let r = h.reject(owner, Command::SetPoolPrice { node_id: pooled_node, price: cc("100.0000001") });
-    assert_eq!(r.code(), "price_out_of_band");
+    assert_eq!(r.code().as_str(), "price_out_of_band");
     let r = h.reject(pooled, Command::SetPoolPrice { node_id: pooled_node, price: cc("30") });
-    assert_eq!(r.code(), "not_owner");
+    assert_eq!(r.code().as_str(), "not_owner");
     let r = h.reject(owner, Command::SetPoolPrice { node_id: outsider_node, price: cc("30") });
-    assert_eq!(r.code(), "pool_not_found");
+    assert_eq!(r.code().as_str(), "pool_not_found");
     // The pool's price is what tenants pay.
     let tenant = cc_holder(&mut h, 84, 100);
     let lease = h.open_lease(tenant, pooled_node, 1, Billing::Monthly, None);
@@ -707,16 +709,16 @@ fn pool_price_policies_bind_members_and_the_owner_sets_pool_prices() {
     // Invalid rules and duplicate names are refused.
     let bad = PricePolicy::Range { min_month: cc("50"), max_month: cc("20") };
     let command = Command::CreateFarmingPool { name: "Bad".to_owned(), rules: pool_rules(0, bad, 0) };
-    assert_eq!(h.reject(owner, command).code(), "invalid_pool_rules");
+    assert_eq!(h.reject(owner, command).code().as_str(), "invalid_pool_rules");
     let command =
         Command::CreateFarmingPool { name: "Set".to_owned(), rules: pool_rules(0, PricePolicy::Free, 0) };
-    assert_eq!(h.reject(owner, command).code(), "invalid_pool_rules");
+    assert_eq!(h.reject(owner, command).code().as_str(), "invalid_pool_rules");
     // A farm is in one pool at a time.
     let r = h.reject(
         owner,
         Command::SignPoolMembership { pool_id: set, farm_id: farm, change: MembershipChange::Join },
     );
-    assert_eq!(r.code(), "membership_conflict");
+    assert_eq!(r.code().as_str(), "membership_conflict");
 }
 
 /// A pool member with a 10,000 TFP position in a pool whose exit quota is 10 %, and an outsider with the
@@ -775,7 +777,7 @@ fn a_pool_members_exit_bids_beyond_the_exit_quota_are_refused() {
     // At 1 USD per TFP a USDC base unit reserves a TFP base unit: the quota is exact to the unit.
     let (mut fresh, member2, position2, _, _) = quota_world();
     let r = fresh.reject(member2, exit_bid(position2, "1000.0000001", "1"));
-    assert_eq!(r.code(), "exit_quota_exceeded");
+    assert_eq!(r.code().as_str(), "exit_quota_exceeded");
     fresh.apply(member2, exit_bid(position2, "1000", "1"));
     // Outside any pool there is no quota.
     h.apply(outsider, exit_bid(outsider_position, "250", "0.05"));
@@ -814,7 +816,7 @@ fn search_world() -> SearchWorld {
     SearchWorld { h, farm2, n }
 }
 
-fn ids(hits: &[tfeco_core::capacity::SearchHit]) -> Vec<NodeId> {
+fn ids(hits: &[tfeco_core::rules::search::SearchHit]) -> Vec<NodeId> {
     hits.iter().map(|hit| hit.node_id).collect()
 }
 
@@ -825,7 +827,7 @@ fn expected_monthly(h: &Harness, query: &SearchQuery) -> Vec<NodeId> {
     let r = &query.requirements;
     let mut hits: Vec<(Amount<Cc>, NodeId)> = h
         .state
-        .market()
+        .capacity()
         .nodes()
         .values()
         .filter(|n| {
@@ -880,7 +882,7 @@ fn search_sorts_by_price_then_node_id_and_applies_every_filter() {
         assert_eq!(ids(&hits), expected_monthly(&h, q), "{q:?}");
         for hit in &hits {
             assert_eq!(hit.effective_month, hit.price_month, "monthly comparison");
-            assert_eq!(Some(hit.price_month), h.state.market().nodes()[&hit.node_id].price);
+            assert_eq!(Some(hit.price_month), h.state.capacity().nodes()[&hit.node_id].price);
         }
     }
     let limited = SearchQuery { limit: 2, ..SearchQuery::default() };
@@ -891,7 +893,7 @@ fn search_sorts_by_price_then_node_id_and_applies_every_filter() {
     let hits = search(&h.state, &hourly);
     assert_eq!(hits.len(), 6);
     for hit in &hits {
-        let node = &h.state.market().nodes()[&hit.node_id];
+        let node = &h.state.capacity().nodes()[&hit.node_id];
         let hour =
             hourly_charge(hit.price_month, node.band_min, node.band_max, 1, h.state.params()).expect("fits");
         assert_eq!(hit.price_hour, hour);
@@ -931,17 +933,17 @@ fn take_capacity_leases_the_cheapest_eligible_node_at_its_listed_price() {
         ..SearchQuery::default()
     };
     let r = h.reject(tenant, Command::TakeCapacity { query: memory, n_slices: 1, periods: None });
-    assert_eq!(r.code(), "no_capacity");
+    assert_eq!(r.code().as_str(), "no_capacity");
     assert!(format!("{r:?}").contains("600 GB memory per slice"), "{r:?}");
     let cheap =
         SearchQuery { requirements: standard(), max_price_month: Some(cc("1.5")), ..SearchQuery::default() };
     let r = h.reject(tenant, Command::TakeCapacity { query: cheap, n_slices: 1, periods: None });
-    assert_eq!(r.code(), "no_capacity");
+    assert_eq!(r.code().as_str(), "no_capacity");
     assert!(format!("{r:?}").contains("above max price"), "{r:?}");
     // Not enough CC for the cheapest: refused, nothing changes.
     let poor = h.register(93);
     let r = h.reject(poor, Command::TakeCapacity { query: q, n_slices: 1, periods: None });
-    assert_eq!(r.code(), "balance_low");
+    assert_eq!(r.code().as_str(), "balance_low");
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -966,7 +968,7 @@ mod known_bugs_lead {
             usdc: "100".parse::<Amount<Usdc>>().expect("amount"),
             min_price: price("0.05"),
         };
-        assert_eq!(h.reject(member, amend).code(), "exit_quota_exceeded");
+        assert_eq!(h.reject(member, amend).code().as_str(), "exit_quota_exceeded");
     }
 
     /// BUG (resource limit): leases created by `FillStandingBid` (and by the close of a capacity request)
@@ -988,7 +990,7 @@ mod known_bugs_lead {
         let bid = post_standing(&mut h, buyer, "Two", standard(), "1.2", 2);
         h.apply(f, Command::FillStandingBid { bid_id: bid, node_id: node, n_slices: 1 });
         let second = h.try_apply(f, Command::FillStandingBid { bid_id: bid, node_id: node, n_slices: 1 });
-        let open = h.state.market().leases().values().filter(|l| l.tenant == buyer && l.is_open()).count();
+        let open = h.state.capacity().leases().values().filter(|l| l.tenant == buyer && l.is_open()).count();
         assert!(second.is_err() && open <= 1, "{open} open leases for a limit of 1");
     }
 }

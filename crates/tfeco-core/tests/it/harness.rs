@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use ed25519_dalek::{Signer, SigningKey};
-use tfeco_core::market::Lease;
+use tfeco_core::slices::capacity::Lease;
 use tfeco_core::{
     parse_catalogue_csv, AccountKey, AccountRef, Billing, Command, Envelope, Event, FarmId, Genesis, LeaseId,
     NodeId, NodeModel, NodeSpec, Params, PriceFeed, Receipt, Rejection, RequestBody, State, SystemAccount,
@@ -34,6 +34,28 @@ pub(crate) const GOLD_CSV: &str = include_str!("../../../../data/gold-prices/mon
 
 /// Seed of the operator's signing key.
 pub(crate) const OPERATOR_SEED: u8 = 1;
+
+/// The capacity search of `state` (the pure rule over its nodes with its parameters).
+pub(crate) fn search(state: &State, query: &tfeco_core::SearchQuery) -> Vec<tfeco_core::rules::search::SearchHit> {
+    state.capacity().search(query, state.params())
+}
+
+/// The hourly charge rule with the pricing numbers of `params`.
+pub(crate) fn hourly_charge(
+    price: Amount<Cc>,
+    band_min: Amount<Cc>,
+    band_max: Amount<Cc>,
+    n_slices: u32,
+    params: &Params,
+) -> Option<Amount<Cc>> {
+    tfeco_core::rules::billing::hourly_charge(price, band_min, band_max, n_slices, &params.lease_pricing())
+}
+
+/// The revenue split of `charge` as `(farmer, burn, treasury)`.
+pub(crate) fn split_charge(charge: i128, split: &tfeco_core::RevenueSplit) -> (i128, i128, i128) {
+    let shares = tfeco_core::rules::billing::split_charge(charge, split);
+    (shares.farmer, shares.burn, shares.treasury)
+}
 
 pub(crate) fn catalogue() -> Vec<NodeModel> {
     parse_catalogue_csv(CATALOGUE_CSV).expect("the repository catalogue parses")
@@ -277,11 +299,11 @@ impl Harness {
     }
 
     pub(crate) fn lease(&self, id: LeaseId) -> &Lease {
-        &self.state.market().leases()[&id]
+        &self.state.capacity().leases()[&id]
     }
 
     pub(crate) fn free_slices(&self, node_id: NodeId) -> u32 {
-        self.state.market().nodes()[&node_id].free_slices()
+        self.state.capacity().nodes()[&node_id].free_slices()
     }
 
     /// Balance of a user in base units.

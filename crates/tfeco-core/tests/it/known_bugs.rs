@@ -18,7 +18,7 @@ fn a_farmer_leasing_its_own_node_pays_only_burn_and_treasury() {
     let node = h.node(farmer, farm, "Mini AI 1", "100");
     h.enter(farmer, tokens(38)); // 19 CC: less than the 20 CC burn and treasury shares of a 100 CC charge
     let open = Command::OpenLease { node_id: node, n_slices: 1, billing: Billing::Monthly, periods: None };
-    assert_eq!(h.reject(farmer, open.clone()).code(), "balance_low");
+    assert_eq!(h.reject(farmer, open.clone()).code().as_str(), "balance_low");
     h.enter(farmer, tokens(2)); // now exactly 20 CC
     h.apply(farmer, open);
     assert_eq!(h.free_slices(node), 3);
@@ -50,5 +50,5 @@ fn opening_a_lease_near_the_end_of_time_is_refused_not_an_overflow() {
         return; // time is bounded: fixed that way
     }
     let open = Command::OpenLease { node_id: node, n_slices: 1, billing: Billing::Monthly, periods: None };
-    assert_eq!(h.reject(tenant, open).code(), "overflow");
+    assert_eq!(h.reject(tenant, open).code().as_str(), "overflow");
 }

@@ -9,11 +9,12 @@
 //! against hand-computed literals (M1-style: 16 cores, 32 GB, 1,000 GB SSD at 100 % = 22,600 mUSD = 282.5
 //! TFT at the 0.08 connection price).
 
-use tfeco_core::minting::{
+use tfeco_core::rules::minting::{
     period_end, period_start, releasable, uptime_permill, v3_reward, vested, Certification, NodeResources,
     Release36mRule, V3NodeInput, V3Rules, VestingRule, PERIOD_S,
 };
-use tfeco_core::rewards::{MintReport, UptimeSample};
+use tfeco_core::slices::rewards::MintReport;
+use tfeco_core::UptimeSample;
 use tfeco_core::{AccountKey, Billing, Command, Event, FarmId, NodeId, Receipt, SystemAccount};
 use tfeco_money::{Amount, Asset, Tft, Usdc};
 
@@ -245,8 +246,8 @@ fn five_of_nine_signatures_mint_nothing_and_the_sixth_mints() {
     assert!(nothing_minted(&h));
 
     // A repeated signature is refused and does not count twice.
-    assert_eq!(h.reject(g[0], sign_with(&hash)).code(), "duplicate_signature");
-    assert_eq!(h.reject(g[4], sign_with(&hash)).code(), "duplicate_signature");
+    assert_eq!(h.reject(g[0], sign_with(&hash)).code().as_str(), "duplicate_signature");
+    assert_eq!(h.reject(g[4], sign_with(&hash)).code().as_str(), "duplicate_signature");
     assert_eq!(h.state.rewards().reports()[&P].signers, g[..5].to_vec());
     assert!(nothing_minted(&h));
 
@@ -255,14 +256,14 @@ fn five_of_nine_signatures_mint_nothing_and_the_sixth_mints() {
     assert_ne!(altered_json, report.canonical_json);
     let altered = blake3::hash(altered_json.as_bytes()).to_hex().to_string();
     let rejection = h.reject(g[5], sign_with(&altered));
-    assert_eq!(rejection.code(), "report_hash_mismatch");
+    assert_eq!(rejection.code().as_str(), "report_hash_mismatch");
     assert_eq!(rejection, tfeco_core::Rejection::ReportHashMismatch { expected: hash.clone() });
-    assert_eq!(h.reject(g[5], sign_with(&"0".repeat(64))).code(), "report_hash_mismatch");
+    assert_eq!(h.reject(g[5], sign_with(&"0".repeat(64))).code().as_str(), "report_hash_mismatch");
     assert!(nothing_minted(&h));
 
     // Not a guardian: the operator, the farmer, the node's own key.
     for outsider in [h.operator, farmer_key, node.key] {
-        assert_eq!(h.reject(outsider, sign_with(&hash)).code(), "not_authorized");
+        assert_eq!(h.reject(outsider, sign_with(&hash)).code().as_str(), "not_authorized");
     }
     // Unknown period.
     assert_eq!(
@@ -287,8 +288,8 @@ fn five_of_nine_signatures_mint_nothing_and_the_sixth_mints() {
     assert_eq!(h.state.ledger().totals(Asset::Tft).minted, HOME_FULL);
     assert_eq!(h.state.global_tft_supply(), h.state.params().tft_supply_external.units() + HOME_FULL);
     // After minting, further signatures are refused; nothing mints twice.
-    assert_eq!(h.reject(g[6], sign_with(&hash)).code(), "report_already_minted");
-    assert_eq!(h.reject(g[0], sign_with(&hash)).code(), "report_already_minted");
+    assert_eq!(h.reject(g[6], sign_with(&hash)).code().as_str(), "report_already_minted");
+    assert_eq!(h.reject(g[0], sign_with(&hash)).code().as_str(), "report_already_minted");
     assert_eq!(vesting_locked(&h), HOME_FULL);
     assert_eq!(h.replay_hash(), h.state.state_hash());
 }
@@ -323,7 +324,7 @@ fn each_violation_from_a_minimal_report_sequence_zeroes_the_receipt() {
     let nodes: Vec<TestNode> =
         (0..cases.len()).map(|i| add_node(&mut h, farmer_key, farm, "3Node Home", 40 + i as u8)).collect();
     for ((name, code, samples), node) in cases.iter().zip(&nodes) {
-        assert!(h.state.market().nodes()[&node.id].registered_at < samples[0].at, "{name}");
+        assert!(h.state.capacity().nodes()[&node.id].registered_at < samples[0].at, "{name}");
         let violations = report_uptime(&mut h, *node, samples);
         assert_eq!(violations, vec![u32::from(code.is_some())], "{name}");
     }
@@ -377,7 +378,7 @@ fn a_violation_zeroes_a_period_that_would_otherwise_be_paid() {
     let nodes: Vec<TestNode> =
         (0..cases.len()).map(|i| add_node(&mut h, farmer_key, farm, "3Node Home", 40 + i as u8)).collect();
     for ((name, _, samples), node) in cases.iter().zip(&nodes) {
-        assert!(h.state.market().nodes()[&node.id].registered_at < samples[0].at, "{name}");
+        assert!(h.state.capacity().nodes()[&node.id].registered_at < samples[0].at, "{name}");
         report_uptime(&mut h, *node, samples);
     }
     let report = close(&mut h, P);
@@ -499,7 +500,7 @@ fn seed_rule_releases_early_after_three_period_closes_at_thirty_percent_utilizat
     // Two 20-slice nodes: 6 slices leased (3,000 bps) and 5 (2,500 bps), monthly until cancelled.
     let busy = add_node(&mut h, farmer_key, farm, "Large TFGrid Node 2", 40);
     let idle = add_node(&mut h, farmer_key, farm, "Large TFGrid Node 2", 41);
-    assert_eq!(h.state.market().nodes()[&busy.id].offered_slices, 20);
+    assert_eq!(h.state.capacity().nodes()[&busy.id].offered_slices, 20);
     h.open_lease(tenant, busy.id, 6, Billing::Monthly, None);
     h.open_lease(tenant, idle.id, 5, Billing::Monthly, None);
     for node in [busy, idle] {
@@ -546,7 +547,7 @@ fn release_36m_pays_nothing_for_eleven_months_then_four_percent_a_month_totallin
     });
     let (farmer_key, farm) = farmer(&mut h, 20);
     let node = add_node(&mut h, farmer_key, farm, "3Node Home", 40);
-    let start = h.state.market().nodes()[&node.id].registered_at;
+    let start = h.state.capacity().nodes()[&node.id].registered_at;
     assert_eq!(start, period_start(P));
     report_uptime(&mut h, node, &clean_period(P));
     close(&mut h, P);
@@ -598,12 +599,12 @@ mod known_bugs_lead {
         h.tick_to(period_start(P) + 20 * 86_400);
         let (farmer_key, farm) = farmer(&mut h, 20);
         let node = add_node(&mut h, farmer_key, farm, "3Node Home", 40);
-        let registered_at = h.state.market().nodes()[&node.id].registered_at;
+        let registered_at = h.state.capacity().nodes()[&node.id].registered_at;
         // The first sample of a full period, 20 days before the node existed.
         let first = clean_period(P)[0];
         assert!(first.at < registered_at);
         let backdated = Command::ReportUptime { node_id: node.id, reports: vec![first] };
-        assert_eq!(h.reject(node.key, backdated).code(), "uptime_report_invalid");
+        assert_eq!(h.reject(node.key, backdated).code().as_str(), "uptime_report_invalid");
     }
 
     /// BUG (src/rewards.rs, `close_minting_period`): the utilization history of a vesting record starts at
@@ -648,12 +649,12 @@ mod known_bugs_lead {
     fn a_farming_pools_reward_lock_keeps_member_rewards_locked() {
         let (mut h, g) = guardian_harness(9, |_| {});
         let (farmer_key, farm) = farmer(&mut h, 20);
-        let rules: tfeco_core::farming::PoolRules = serde_json::from_str(
+        let rules: tfeco_core::PoolRules = serde_json::from_str(
             r#"{"fee_bps": 0, "price_policy": "free", "reward_lock_months": 36, "exit_quota_bps": 10000}"#,
         )
         .expect("pool rules");
         h.apply(farmer_key, Command::CreateFarmingPool { name: "locked".to_owned(), rules });
-        let join = tfeco_core::farming::MembershipChange::Join;
+        let join = tfeco_core::MembershipChange::Join;
         h.apply(farmer_key, Command::SignPoolMembership { pool_id: 1, farm_id: farm, change: join });
         let node = add_node(&mut h, farmer_key, farm, "3Node Home", 40);
         let samples = clean_period(P);

@@ -9,9 +9,9 @@
 
 use std::collections::BTreeMap;
 
-use tfeco_core::auction::{self, ClearingRules, ExitBid};
-use tfeco_core::command::Settlement;
-use tfeco_core::exit::{Position, RoundResult};
+use tfeco_core::rules::exit_auction::{self as auction, ClearingRules, ExitBid};
+use tfeco_core::Settlement;
+use tfeco_core::slices::exit_pool::{Position, RoundResult};
 use tfeco_core::ids::{ExitBidId, PositionId};
 use tfeco_core::{AccountKey, Billing, Command, Event, Receipt, Rejection, SystemAccount};
 use tfeco_money::{Amount, Asset, Bps, Cc, Tfp, Tft, Usdc};
@@ -229,7 +229,7 @@ fn converting_revenue_cc_pays_exactly_floor_of_cc_times_cc_usd_over_tft_usd() {
         }
         assert_eq!(revenue_cc(&h, farmer), 0);
         let rejection = h.reject(farmer, Command::ConvertCcToTfp { cc: cc_amount(1), allow_partial: true });
-        assert_eq!(rejection.code(), "revenue_cc_low");
+        assert_eq!(rejection.code().as_str(), "revenue_cc_low");
     }
 }
 
@@ -240,14 +240,14 @@ fn cc_that_is_not_revenue_cannot_be_converted_to_tfp() {
     assert!(h.balance(tenant, Asset::Cc) > tokens(1));
     for allow_partial in [false, true] {
         let r = h.reject(tenant, Command::ConvertCcToTfp { cc: cc_amount(tokens(1)), allow_partial });
-        assert_eq!(r.code(), "revenue_cc_low");
+        assert_eq!(r.code().as_str(), "revenue_cc_low");
     }
     // The farmer also enters TFP for ordinary CC: only the 80 revenue CC convert.
     h.enter(farmer, tokens(1_000));
     let ordinary = h.balance(farmer, Asset::Cc) - tokens(80);
     assert!(ordinary > 0);
     let too_much = Command::ConvertCcToTfp { cc: cc_amount(tokens(80) + 1), allow_partial: true };
-    assert_eq!(h.reject(farmer, too_much).code(), "revenue_cc_low");
+    assert_eq!(h.reject(farmer, too_much).code().as_str(), "revenue_cc_low");
     h.apply(farmer, Command::ConvertCcToTfp { cc: cc_amount(tokens(80)), allow_partial: false });
     assert_eq!(h.balance(farmer, Asset::Cc), ordinary, "the ordinary CC is untouched");
     // CC minted by a TFP→CC conversion is ordinary CC too.
@@ -256,10 +256,10 @@ fn cc_that_is_not_revenue_cannot_be_converted_to_tfp() {
     assert!(h.balance(holder, Asset::Cc) > 0);
     assert_eq!(revenue_cc(&h, holder), 0);
     let back = Command::ConvertCcToTfp { cc: cc_amount(1), allow_partial: false };
-    assert_eq!(h.reject(holder, back).code(), "revenue_cc_low");
+    assert_eq!(h.reject(holder, back).code().as_str(), "revenue_cc_low");
     // Zero is refused as such.
     let zero = Command::ConvertCcToTfp { cc: cc_amount(0), allow_partial: false };
-    assert_eq!(h.reject(farmer, zero).code(), "amount_not_positive");
+    assert_eq!(h.reject(farmer, zero).code().as_str(), "amount_not_positive");
 }
 
 #[test]
@@ -274,7 +274,7 @@ fn a_reserve_shortfall_is_refused_or_partially_filled_with_the_largest_cc_that_f
     assert!(tft_for_cc_floor(earned, tft_usd, gold) > reserve, "the scenario needs a shortfall");
     let command = Command::ConvertCcToTfp { cc: cc_amount(earned), allow_partial: false };
     let rejection = h.reject(farmer, command);
-    assert_eq!(rejection.code(), "insufficient_pool_liquidity");
+    assert_eq!(rejection.code().as_str(), "insufficient_pool_liquidity");
 
     let events = h.apply(farmer, Command::ConvertCcToTfp { cc: cc_amount(earned), allow_partial: true });
     let (cc_burned, tfp_got) = match events.as_slice() {
@@ -316,7 +316,7 @@ fn converting_tfp_to_cc_mints_floor_of_tfp_times_tft_usd_over_cc_usd_as_ordinary
         assert_vault_backs_tfp(&h);
         // More TFP than held is refused.
         let r = h.reject(holder, Command::ConvertTfpToCc { tfp: Amount::from_units(tokens(1_000)) });
-        assert_eq!(r.code(), "balance_low");
+        assert_eq!(r.code().as_str(), "balance_low");
     }
 }
 
@@ -325,10 +325,10 @@ fn conversions_need_a_valid_price() {
     let (mut h, farmer, _) = revenue_world("0.01", GOLD, tokens(10_000_000), tokens(20_000), false);
     h.advance(2 * 3_600); // prices are now stale
     let r = h.reject(farmer, Command::ConvertCcToTfp { cc: cc_amount(tokens(1)), allow_partial: false });
-    assert_eq!(r.code(), "price_unavailable");
+    assert_eq!(r.code().as_str(), "price_unavailable");
     let holder = tfp_holder(&mut h, 60, tokens(10));
     let r = h.reject(holder, Command::ConvertTfpToCc { tfp: Amount::from_units(tokens(1)) });
-    assert_eq!(r.code(), "price_unavailable");
+    assert_eq!(r.code().as_str(), "price_unavailable");
 }
 
 #[test]
@@ -376,7 +376,7 @@ fn settlement_in_tfp_converts_only_as_far_as_the_reserve_allows() {
     // The burn of the same charge (10 CC worth of TFP) leaves the reserve first, in full.
     let burned = h.state.ledger().totals(Asset::Tft).burned;
     assert_eq!(burned, tft_for_cc_floor(tokens(10), tft_usd, gold));
-    assert_eq!(h.state.burn_owed_tft().units(), 0);
+    assert_eq!(h.state.pool2().burn_owed_tft().units(), 0);
     let reserve = reserve - burned;
     let tfp = h.balance(farmer, Asset::Tfp);
     let converted = tokens(80) - revenue_cc(&h, farmer);
@@ -422,9 +422,9 @@ fn an_exit_round_pays_the_fills_takes_tfp_rounded_up_and_shares_the_margin_by_we
 
     // A position cannot reserve more than it holds.
     let r = h.reject(b, bid_command(pb, "100000", "0.07", false));
-    assert_eq!(r.code(), "position_tfp_low");
+    assert_eq!(r.code().as_str(), "position_tfp_low");
     // Nor bid against someone else's position.
-    assert_eq!(h.reject(b, bid_command(pa, "1", "0.07", false)).code(), "not_owner");
+    assert_eq!(h.reject(b, bid_command(pa, "1", "0.07", false)).code().as_str(), "not_owner");
 
     let usdc_a = h.balance(a, Asset::Usdc);
     let usdc_b = h.balance(b, Asset::Usdc);
@@ -601,7 +601,7 @@ fn bids_change_freely_before_the_lock_window_and_only_lower_their_min_price_insi
     // Someone else cannot touch the bid.
     let stranger = tfp_holder(&mut h, 41, 0);
     let r = h.reject(stranger, Command::CancelExitBid { bid_id: bid });
-    assert_eq!(r.code(), "not_owner");
+    assert_eq!(r.code().as_str(), "not_owner");
 
     // Inside the window (it starts exactly one hour before the close).
     h.tick_to(START + ROUND - LOCK_WINDOW);
@@ -615,7 +615,7 @@ fn bids_change_freely_before_the_lock_window_and_only_lower_their_min_price_insi
     ];
     for command in locked {
         let shown = format!("{command:?}");
-        assert_eq!(h.reject(a, command).code(), "exit_bid_locked", "{shown}");
+        assert_eq!(h.reject(a, command).code().as_str(), "exit_bid_locked", "{shown}");
     }
     // A lower min price with the same amount is accepted; the reservation grows to match.
     h.apply(a, Command::AmendExitBid { bid_id: bid, usdc: usdc("1500"), min_price: price("0.06") });
@@ -623,7 +623,7 @@ fn bids_change_freely_before_the_lock_window_and_only_lower_their_min_price_insi
     assert_eq!(h.state.exit_pool().bids()[&bid].min_price, price("0.06"));
     // A lower price that the position cannot cover is still refused.
     let r = h.reject(a, Command::AmendExitBid { bid_id: bid, usdc: usdc("1500"), min_price: price("0.01") });
-    assert_eq!(r.code(), "position_tfp_low");
+    assert_eq!(r.code().as_str(), "position_tfp_low");
 }
 
 #[test]
@@ -639,19 +639,19 @@ fn a_position_closes_only_after_the_minimum_lock_and_without_open_bids() {
     let bid = submit_bid(&mut h, a, pa, "10", "0.5", true);
     h.tick_to(START + MIN_LOCK - 1);
     let r = h.reject(a, Command::ClosePosition { position_id: pa });
-    assert_eq!(r.code(), "position_locked");
+    assert_eq!(r.code().as_str(), "position_locked");
     h.tick_to(START + MIN_LOCK);
     assert!(h.state.exit_pool().bids().contains_key(&bid), "carried over four rounds");
     let r = h.reject(a, Command::ClosePosition { position_id: pa });
-    assert_eq!(r.code(), "position_has_open_bids");
+    assert_eq!(r.code().as_str(), "position_has_open_bids");
     let stranger = tfp_holder(&mut h, 41, 0);
-    assert_eq!(h.reject(stranger, Command::ClosePosition { position_id: pa }).code(), "not_owner");
+    assert_eq!(h.reject(stranger, Command::ClosePosition { position_id: pa }).code().as_str(), "not_owner");
     h.apply(a, Command::CancelExitBid { bid_id: bid });
     h.apply(a, Command::ClosePosition { position_id: pa });
     assert_eq!(h.balance(a, Asset::Tfp), tokens(1_000));
     assert_eq!(h.system(SystemAccount::ExitPoolTfp, Asset::Tfp), 0);
     let r = h.reject(a, Command::ClosePosition { position_id: pa });
-    assert_eq!(r.code(), "position_not_found");
+    assert_eq!(r.code().as_str(), "position_not_found");
 }
 
 #[test]
@@ -659,18 +659,18 @@ fn opening_a_position_needs_a_valid_tft_price_and_the_tfp() {
     let mut h = Harness::new();
     let a = tfp_holder(&mut h, 40, tokens(1_000));
     let r = h.reject(a, Command::OpenPosition { tfp: Amount::from_units(tokens(10)) });
-    assert_eq!(r.code(), "price_unavailable");
+    assert_eq!(r.code().as_str(), "price_unavailable");
     h.set_prices("0.1", GOLD);
     let r = h.reject(a, Command::OpenPosition { tfp: Amount::from_units(tokens(1_001)) });
-    assert_eq!(r.code(), "balance_low");
+    assert_eq!(r.code().as_str(), "balance_low");
     let r = h.reject(a, Command::OpenPosition { tfp: Amount::<Tfp>::ZERO });
-    assert_eq!(r.code(), "amount_not_positive");
+    assert_eq!(r.code().as_str(), "amount_not_positive");
     // Only the operator funds the exit pool.
     let r = h.reject(a, Command::FundExitPool { usdc: usdc("1") });
-    assert_eq!(r.code(), "not_authorized");
+    assert_eq!(r.code().as_str(), "not_authorized");
     let operator = h.operator;
     let r = h.reject(operator, Command::FundExitPool { usdc: usdc("1") });
-    assert_eq!(r.code(), "balance_low", "the treasury holds no USDC yet");
+    assert_eq!(r.code().as_str(), "balance_low", "the treasury holds no USDC yet");
 }
 
 #[test]
@@ -863,6 +863,6 @@ mod known_bugs_lead {
         let (mut h, farmer, _) = revenue_world("1", GOLD, tokens(10_000_000), tokens(20_000), false);
         assert_eq!(tft_for_cc_floor(1, "1", GOLD), 0);
         let r = h.reject(farmer, Command::ConvertCcToTfp { cc: cc_amount(1), allow_partial: false });
-        assert_eq!(r.code(), "amount_not_positive");
+        assert_eq!(r.code().as_str(), "amount_not_positive");
     }
 }

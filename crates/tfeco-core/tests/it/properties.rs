@@ -23,15 +23,15 @@ use std::collections::BTreeMap;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, RngSeed, TestRng, TestRunner};
-use tfeco_core::capacity::{Requirements, SearchQuery};
-use tfeco_core::command::Settlement;
-use tfeco_core::exchange::Side;
-use tfeco_core::farming::{MembershipChange, PoolRules, PricePolicy};
-use tfeco_core::governance::ParamUpdate;
+use tfeco_core::{Requirements, SearchQuery};
+use tfeco_core::Settlement;
+use tfeco_core::Side;
+use tfeco_core::{MembershipChange, PoolRules, PricePolicy};
+use tfeco_core::ParamUpdate;
 use tfeco_core::ids::{ExitBidId, PositionId};
 use tfeco_core::ledger::AssetTotals;
-use tfeco_core::market::LeaseStatus;
-use tfeco_core::rewards::UptimeSample;
+use tfeco_core::slices::capacity::LeaseStatus;
+use tfeco_core::UptimeSample;
 use tfeco_core::{
     AccountKey, AccountRef, Billing, Command, Envelope, Event, FarmId, LeaseId, NodeId, NodeSpec, PriceFeed,
     Receipt, Rejection, Resources, RevenueSplit, SplitRecipient, SystemAccount, WithdrawalId,
@@ -687,7 +687,7 @@ impl World {
         let join = Command::SignPoolMembership { pool_id: 1, farm_id: farm2, change: MembershipChange::Join };
         h.apply(actors[3], join.clone());
         h.apply(f2, join);
-        assert_eq!(h.state.farming().pool_of(farm2).map(|p| p.owner), Some(actors[3]));
+        assert_eq!(h.state.farming_pools().pool_of(farm2).map(|p| p.owner), Some(actors[3]));
         // Open business on the capacity market: a reverse auction and a standing bid.
         let request = Command::PostCapacityRequest {
             requirements: requirements_preset(1),
@@ -779,7 +779,7 @@ impl World {
                 (key(*actor), command)
             }
             Op::AttestWithdrawal { by_operator, withdrawal, id } => {
-                let withdrawal_id = WithdrawalId(pick_id(*withdrawal, self.h.state.withdrawals().len()));
+                let withdrawal_id = WithdrawalId(pick_id(*withdrawal, self.h.state.bridge().withdrawals().len()));
                 let command =
                     Command::AttestWithdrawal { withdrawal_id, external_tx_id: format!("ext-{id}") };
                 (self.guardian_or(*by_operator, *id), command)
@@ -869,14 +869,14 @@ impl World {
                         slices: 6,
                     },
                 };
-                let market = self.h.state.market();
+                let market = self.h.state.capacity();
                 let farm_id = FarmId(pick_id(*farm, market.farms().len()) as u32);
                 let owner = market.farms().get(&farm_id).map(|f| f.owner);
                 let command = Command::RegisterNode { farm_id, spec, offered_slices: offered.map(u32::from) };
                 (self.mostly(owner, *actor), command)
             }
             Op::SetSlicePrice { actor, node, price } => {
-                let market = self.h.state.market();
+                let market = self.h.state.capacity();
                 let node_id = NodeId(pick_id(*node, market.nodes().len()) as u32);
                 let owner = market.nodes().get(&node_id).map(|n| market.farms()[&n.farm_id].owner);
                 let band = market.nodes().get(&node_id).map(|n| (n.band_min.units(), n.band_max.units()));
@@ -887,7 +887,7 @@ impl World {
                 )
             }
             Op::OpenLease { actor, node, slices, hourly, periods } => {
-                let node_id = NodeId(pick_id(*node, self.h.state.market().nodes().len()) as u32);
+                let node_id = NodeId(pick_id(*node, self.h.state.capacity().nodes().len()) as u32);
                 let tenant = self.not_owner_of(node_id, *actor);
                 let billing = if *hourly { Billing::Hourly } else { Billing::Monthly };
                 let command = Command::OpenLease {
@@ -899,7 +899,7 @@ impl World {
                 (tenant, command)
             }
             Op::CancelLease { actor, lease } => {
-                let leases = self.h.state.market().leases();
+                let leases = self.h.state.capacity().leases();
                 let lease_id = LeaseId(pick_id(*lease, leases.len()));
                 let tenant = leases.get(&lease_id).map(|l| l.tenant);
                 (self.mostly(tenant, *actor), Command::CancelLease { lease_id })
@@ -1014,7 +1014,7 @@ impl World {
                 let requester = requests.get(&request_id).map(|r| r.requester);
                 let (node_id, owner) = self.node_not_of(*node, requester);
                 // Mostly the node's band minimum (the likeliest to be in band and under the maximum).
-                let band_min = self.h.state.market().nodes().get(&node_id).map(|n| n.band_min);
+                let band_min = self.h.state.capacity().nodes().get(&node_id).map(|n| n.band_min);
                 let price_month = match band_min {
                     Some(min) if *price >= 64 => min,
                     _ => market_price(*price),
@@ -1026,8 +1026,8 @@ impl World {
                 let taker = key(*actor);
                 let mut requirements = requirements_preset(*requirements);
                 // Only nodes of a farm whose charges do not pay the taker (see `not_owner_of`).
-                let market = self.h.state.market();
-                let pool_owner = |f: FarmId| self.h.state.farming().pool_of(f).map(|p| p.owner);
+                let market = self.h.state.capacity();
+                let pool_owner = |f: FarmId| self.h.state.farming_pools().pool_of(f).map(|p| p.owner);
                 let other_farm = market
                     .farms()
                     .values()
@@ -1062,10 +1062,10 @@ impl World {
                 (key(*actor), Command::CreateFarmingPool { name, rules })
             }
             Op::SignPoolMembership { actor, pool, farm, leave } => {
-                let pools = self.h.state.farming().pools();
+                let pools = self.h.state.farming_pools().pools();
                 let pool_id = pick_key(*pool, pools.keys().copied());
                 let pool_owner = pools.get(&pool_id).map(|p| p.owner);
-                let farms = self.h.state.market().farms();
+                let farms = self.h.state.capacity().farms();
                 let farm_id = FarmId(pick_id(*farm, farms.len()) as u32);
                 let farm_owner = farms.get(&farm_id).map(|f| f.owner);
                 // Either side signs: the pool owner for even actors, the farmer for odd ones.
@@ -1074,11 +1074,11 @@ impl World {
                 (self.mostly(rightful, *actor), Command::SignPoolMembership { pool_id, farm_id, change })
             }
             Op::SetPoolPrice { actor, node, price } => {
-                let market = self.h.state.market();
+                let market = self.h.state.capacity();
                 let node_id = NodeId(pick_id(*node, market.nodes().len()) as u32);
                 let node = market.nodes().get(&node_id);
                 let pool_owner =
-                    node.and_then(|n| self.h.state.farming().pool_of(n.farm_id)).map(|p| p.owner);
+                    node.and_then(|n| self.h.state.farming_pools().pool_of(n.farm_id)).map(|p| p.owner);
                 let (min, max) =
                     node.map_or((tokens(1), tokens(10)), |n| (n.band_min.units(), n.band_max.units()));
                 (
@@ -1087,13 +1087,13 @@ impl World {
                 )
             }
             Op::SetNodeKey { actor, node, key: node_key } => {
-                let market = self.h.state.market();
+                let market = self.h.state.capacity();
                 let node_id = NodeId(pick_id(*node, market.nodes().len()) as u32);
                 let owner = market.nodes().get(&node_id).map(|n| market.farms()[&n.farm_id].owner);
                 (self.mostly(owner, *actor), Command::SetNodeKey { node_id, node_key: key(*node_key) })
             }
             Op::ReportUptime { node, samples, uptime } => {
-                let market = self.h.state.market();
+                let market = self.h.state.capacity();
                 let node_id = NodeId(pick_id(*node, market.nodes().len()) as u32);
                 // The node's own key when one is set (else a farmer's key: `node_key_mismatch`).
                 let rewards = self.h.state.rewards();
@@ -1236,7 +1236,7 @@ impl World {
 
     /// The tenant of a lease in grace, if any (top-ups are aimed at it, to exercise resumption).
     fn tenant_in_grace(&self) -> Option<AccountKey> {
-        let leases = self.h.state.market().leases().values();
+        let leases = self.h.state.capacity().leases().values();
         leases.filter(|l| matches!(l.status, LeaseStatus::Grace { .. })).map(|l| l.tenant).next()
     }
 
@@ -1252,7 +1252,7 @@ impl World {
     /// A node (picked like other ids) whose farm `buyer` does not own, and its owner; `NodeId(0)` (unknown)
     /// when the pick is owned by `buyer` (see `not_owner_of`).
     fn node_not_of(&self, raw: u8, buyer: Option<AccountKey>) -> (NodeId, Option<AccountKey>) {
-        let market = self.h.state.market();
+        let market = self.h.state.capacity();
         let node_id = NodeId(pick_id(raw, market.nodes().len()) as u32);
         let owner = market.nodes().get(&node_id).map(|n| market.farms()[&n.farm_id].owner);
         match buyer {
@@ -1263,10 +1263,10 @@ impl World {
 
     /// Who a charge for `node_id` pays: the farm's owner and its farming pool's owner.
     fn paid_by_node(&self, node_id: NodeId) -> Vec<AccountKey> {
-        let market = self.h.state.market();
+        let market = self.h.state.capacity();
         let Some(node) = market.nodes().get(&node_id) else { return Vec::new() };
         let mut keys = vec![market.farms()[&node.farm_id].owner];
-        keys.extend(self.h.state.farming().pool_of(node.farm_id).map(|p| p.owner));
+        keys.extend(self.h.state.farming_pools().pool_of(node.farm_id).map(|p| p.owner));
         keys
     }
 

@@ -24,8 +24,8 @@ fn cc_cannot_be_transferred_between_users() {
     let (alice, bob) = (h.register(10), h.register(11));
     h.enter(alice, tokens(100));
     let transfer = |units| Command::Transfer { asset: Asset::Cc, to: bob, amount: any_units(units) };
-    assert_eq!(h.reject(alice, transfer(tokens(1))).code(), "cc_not_transferable");
-    assert_eq!(h.reject(alice, transfer(0)).code(), "cc_not_transferable");
+    assert_eq!(h.reject(alice, transfer(tokens(1))).code().as_str(), "cc_not_transferable");
+    assert_eq!(h.reject(alice, transfer(0)).code().as_str(), "cc_not_transferable");
     assert_eq!(h.balance(alice, Asset::Cc), tokens(50));
     // The other assets do move.
     h.deposit(alice, Asset::Usdc, tokens(5));
@@ -41,15 +41,15 @@ fn slice_price_outside_the_band_is_refused() {
     let node = h.node(farmer, farm, "Mini AI 1", "10"); // band 10..100, set at the exact minimum
     let set = |p: &str| Command::SetSlicePrice { node_id: node, price: cc(p) };
     let rejection = h.reject(farmer, set("100.0000001"));
-    assert_eq!(rejection.code(), "price_out_of_band");
+    assert_eq!(rejection.code().as_str(), "price_out_of_band");
     assert_eq!(
         rejection,
         Rejection::PriceOutOfBand { min: cc("10"), max: cc("100"), got: cc("100.0000001") }
     );
-    assert_eq!(h.reject(farmer, set("9.9999999")).code(), "price_out_of_band");
-    assert_eq!(h.reject(farmer, set("0")).code(), "price_out_of_band");
+    assert_eq!(h.reject(farmer, set("9.9999999")).code().as_str(), "price_out_of_band");
+    assert_eq!(h.reject(farmer, set("0")).code().as_str(), "price_out_of_band");
     h.apply(farmer, set("100"));
-    assert_eq!(h.state.market().nodes()[&node].price, Some(cc("100")));
+    assert_eq!(h.state.capacity().nodes()[&node].price, Some(cc("100")));
 }
 
 #[test]
@@ -65,13 +65,13 @@ fn a_nonce_not_above_the_last_one_is_refused() {
     let replay = h.envelope(alice, last, pay.clone());
     let rejection = h.submit(replay).unwrap_err();
     assert_eq!(rejection, Rejection::NonceReused { last: 1, got: 1 });
-    assert_eq!(rejection.code(), "nonce_reused");
-    assert_eq!(h.submit(h.envelope(alice, 0, pay.clone())).unwrap_err().code(), "nonce_reused");
+    assert_eq!(rejection.code().as_str(), "nonce_reused");
+    assert_eq!(h.submit(h.envelope(alice, 0, pay.clone())).unwrap_err().code().as_str(), "nonce_reused");
 
     // Nonces may skip, but never go back.
     h.submit(h.envelope(alice, 7, pay.clone())).expect("a larger nonce is accepted");
-    assert_eq!(h.submit(h.envelope(alice, 7, pay.clone())).unwrap_err().code(), "nonce_reused");
-    assert_eq!(h.submit(h.envelope(alice, 5, pay)).unwrap_err().code(), "nonce_reused");
+    assert_eq!(h.submit(h.envelope(alice, 7, pay.clone())).unwrap_err().code().as_str(), "nonce_reused");
+    assert_eq!(h.submit(h.envelope(alice, 5, pay)).unwrap_err().code().as_str(), "nonce_reused");
     assert_eq!(h.balance(bob, Asset::Tft), 1);
 }
 
@@ -85,7 +85,7 @@ fn unknown_accounts_are_refused() {
     let from_stranger = h.reject(stranger, Command::LockTft { tft: Amount::<Tft>::from_units(1) });
     assert_eq!(from_stranger, Rejection::AccountNotFound { account: stranger });
     let to_stranger = Command::Transfer { asset: Asset::Tft, to: stranger, amount: any_units(1) };
-    assert_eq!(h.reject(alice, to_stranger).code(), "account_not_found");
+    assert_eq!(h.reject(alice, to_stranger).code().as_str(), "account_not_found");
     let operator = h.operator;
     let deposit = Command::AttestDeposit {
         asset: Asset::Tft,
@@ -93,8 +93,8 @@ fn unknown_accounts_are_refused() {
         amount: any_units(1),
         external_tx_id: "tx-to-nobody".to_owned(),
     };
-    assert_eq!(h.reject(operator, deposit).code(), "account_not_found");
-    assert_eq!(h.reject(alice, Command::RegisterAccount {}).code(), "account_exists");
+    assert_eq!(h.reject(operator, deposit).code().as_str(), "account_not_found");
+    assert_eq!(h.reject(alice, Command::RegisterAccount {}).code().as_str(), "account_exists");
 }
 
 #[test]
@@ -113,14 +113,14 @@ fn spending_more_than_the_free_balance_is_refused() {
         }
     );
     let enter = Command::EnterWithTft { tft: Amount::<Tft>::from_units(tokens(11)) };
-    assert_eq!(h.reject(alice, enter).code(), "balance_low");
+    assert_eq!(h.reject(alice, enter).code().as_str(), "balance_low");
     let lock = Command::LockTft { tft: Amount::<Tft>::from_units(tokens(11)) };
-    assert_eq!(h.reject(alice, lock).code(), "balance_low");
+    assert_eq!(h.reject(alice, lock).code().as_str(), "balance_low");
     let unlock = Command::UnlockTfp { tfp: Amount::<Tfp>::from_units(1) };
     h.set_prices("0.5", "4228"); // above parity, so unlocking is open
-    assert_eq!(h.reject(alice, unlock).code(), "balance_low");
+    assert_eq!(h.reject(alice, unlock).code().as_str(), "balance_low");
     let tfp = Command::Transfer { asset: Asset::Tfp, to: bob, amount: any_units(1) };
-    assert_eq!(h.reject(alice, tfp).code(), "balance_low");
+    assert_eq!(h.reject(alice, tfp).code().as_str(), "balance_low");
     assert_eq!(h.balance(alice, Asset::Tft), tokens(10));
 }
 
@@ -133,11 +133,11 @@ fn unlocking_tfp_is_closed_below_parity_and_open_at_or_above_it() {
     assert_eq!((h.balance(alice, Asset::Tft), h.balance(alice, Asset::Tfp)), (0, tokens(100)));
     let unlock = |units| Command::UnlockTfp { tfp: Amount::<Tfp>::from_units(units) };
     assert_eq!(h.reject(alice, unlock(tokens(40))), Rejection::UnlockClosed);
-    assert_eq!(h.reject(alice, unlock(tokens(40))).code(), "unlock_closed");
+    assert_eq!(h.reject(alice, unlock(tokens(40))).code().as_str(), "unlock_closed");
 
     // Exactly at parity: tft_usd = cc_usd / 2 with gold 3110.34768 (cc_usd = 0.1) is tft_usd = 0.05.
     h.set_prices("0.0499999999", "3110.34768");
-    assert_eq!(h.reject(alice, unlock(tokens(40))).code(), "unlock_closed");
+    assert_eq!(h.reject(alice, unlock(tokens(40))).code().as_str(), "unlock_closed");
     h.set_prices("0.05", "3110.34768");
     h.apply(alice, unlock(tokens(40)));
     assert_eq!((h.balance(alice, Asset::Tft), h.balance(alice, Asset::Tfp)), (tokens(40), tokens(60)));
@@ -155,9 +155,9 @@ fn price_dependent_commands_are_unavailable_without_fresh_prices() {
     h.tick_to(START + HOUR); // exactly one hour old: still valid
     h.apply(alice, enter(10));
     h.tick_to(START + HOUR + 1); // older than one hour: stale
-    assert_eq!(h.reject(alice, enter(10)).code(), "price_unavailable");
+    assert_eq!(h.reject(alice, enter(10)).code().as_str(), "price_unavailable");
     let unlock = Command::UnlockTfp { tfp: Amount::<Tfp>::from_units(1) };
-    assert_eq!(h.reject(alice, unlock).code(), "price_unavailable");
+    assert_eq!(h.reject(alice, unlock).code().as_str(), "price_unavailable");
     let operator = h.operator;
     let fiat = Command::EnterWithFiat {
         to: alice,
@@ -179,14 +179,14 @@ fn invalid_price_submissions_are_refused() {
     let operator = h.operator;
     let submit =
         |p: &str, observed_at| Command::SubmitPrice { feed: PriceFeed::TftUsd, price: price(p), observed_at };
-    assert_eq!(h.reject(operator, submit("0", START)).code(), "price_invalid");
+    assert_eq!(h.reject(operator, submit("0", START)).code().as_str(), "price_invalid");
     assert_eq!(
         h.reject(operator, submit("0.01", START + 1)).code(),
         "price_invalid",
         "observed in the future"
     );
     h.apply(operator, submit("0.01", START));
-    assert_eq!(h.reject(operator, submit("0.02", START)).code(), "price_invalid", "not newer");
+    assert_eq!(h.reject(operator, submit("0.02", START)).code().as_str(), "price_invalid", "not newer");
 }
 
 #[test]
@@ -196,22 +196,22 @@ fn a_node_below_the_minimum_specs_is_refused() {
     let farm = h.farm(farmer);
     let node = |spec| Command::RegisterNode { farm_id: farm, spec, offered_slices: None };
     let rejection = h.reject(farmer, node(custom(8, 1_000, 10_000)));
-    assert_eq!(rejection.code(), "node_below_minimum_spec");
-    assert_eq!(h.reject(farmer, node(custom(32, 999, 10_000))).code(), "node_below_minimum_spec");
-    assert_eq!(h.reject(farmer, node(custom(32, 1_000, 6_399))).code(), "node_below_minimum_spec");
+    assert_eq!(rejection.code().as_str(), "node_below_minimum_spec");
+    assert_eq!(h.reject(farmer, node(custom(32, 999, 10_000))).code().as_str(), "node_below_minimum_spec");
+    assert_eq!(h.reject(farmer, node(custom(32, 1_000, 6_399))).code().as_str(), "node_below_minimum_spec");
     let events = h.apply(farmer, node(custom(32, 1_000, 6_400)));
     assert!(matches!(events.as_slice(), [Event::NodeRegistered { offered_slices: 4, .. }]));
     // Custom band: max(4 GB, 32 / 4 GB) per slice x 0.3..3 CC per GB = 2.4..24 CC.
-    let registered = h.state.market().nodes().values().next().unwrap();
+    let registered = h.state.capacity().nodes().values().next().unwrap();
     assert_eq!((registered.band_min, registered.band_max), (cc("2.4"), cc("24")));
     // 16 GB in 8 slices is 2 GB per slice, priced as the 4 GB floor: 1.2..12 CC.
     let small =
         Resources { cpu_cores: 8, passmark: 3_200, mem_gb: 16, ssd_gb: 1_000, ai_mem_gb: 0, ai_tps: 0 };
     h.apply(farmer, node(NodeSpec::Custom { resources: small, slices: 8 }));
-    let registered = h.state.market().nodes().values().last().unwrap();
+    let registered = h.state.capacity().nodes().values().last().unwrap();
     assert_eq!((registered.band_min, registered.band_max, registered.slices), (cc("1.2"), cc("12"), 8));
     let unknown = node(NodeSpec::Model { model: "Mini 4".to_owned() });
-    assert_eq!(h.reject(farmer, unknown).code(), "unknown_model");
+    assert_eq!(h.reject(farmer, unknown).code().as_str(), "unknown_model");
 }
 
 #[test]
@@ -224,17 +224,17 @@ fn operator_only_commands_are_refused_to_others() {
         Rejection::NotAuthorized { role: "operator".to_owned() }
     );
     let submit = Command::SubmitPrice { feed: PriceFeed::TftUsd, price: price("0.02"), observed_at: now };
-    assert_eq!(h.reject(alice, submit).code(), "not_authorized");
+    assert_eq!(h.reject(alice, submit).code().as_str(), "not_authorized");
     let deposit = Command::AttestDeposit {
         asset: Asset::Tft,
         to: alice,
         amount: any_units(1),
         external_tx_id: "x".to_owned(),
     };
-    assert_eq!(h.reject(alice, deposit).code(), "not_authorized");
+    assert_eq!(h.reject(alice, deposit).code().as_str(), "not_authorized");
     let fiat =
         Command::EnterWithFiat { to: alice, usd: Amount::<Usdc>::from_units(1), payment_id: "x".to_owned() };
-    assert_eq!(h.reject(alice, fiat).code(), "not_authorized");
+    assert_eq!(h.reject(alice, fiat).code().as_str(), "not_authorized");
     assert_eq!(h.state.now(), now);
 }
 
@@ -245,7 +245,7 @@ fn time_cannot_go_backwards() {
     let operator = h.operator;
     let rejection = h.reject(operator, Command::Tick { now: START + 9 });
     assert_eq!(rejection, Rejection::TimeRegression { now: START + 10, got: START + 9 });
-    assert_eq!(rejection.code(), "time_regression");
+    assert_eq!(rejection.code().as_str(), "time_regression");
     h.tick_to(START + 10); // the same time is allowed
     assert_eq!(h.state.now(), START + 10);
 }
@@ -262,8 +262,8 @@ fn leasing_more_slices_than_are_free_is_refused() {
     h.open_lease(alice, node, 3, Billing::Monthly, None);
     let open = |n| Command::OpenLease { node_id: node, n_slices: n, billing: Billing::Hourly, periods: None };
     assert_eq!(h.reject(bob, open(2)), Rejection::SlicesUnavailable { requested: 2, free: 1 });
-    assert_eq!(h.reject(bob, open(5)).code(), "invalid_slice_count");
-    assert_eq!(h.reject(bob, open(0)).code(), "invalid_slice_count");
+    assert_eq!(h.reject(bob, open(5)).code().as_str(), "invalid_slice_count");
+    assert_eq!(h.reject(bob, open(0)).code().as_str(), "invalid_slice_count");
     h.open_lease(bob, node, 1, Billing::Hourly, None);
     assert_eq!(h.reject(bob, open(1)), Rejection::SlicesUnavailable { requested: 1, free: 0 });
 }
@@ -277,7 +277,7 @@ fn a_lease_the_tenant_cannot_pay_is_refused() {
     let alice = h.register(10);
     h.enter(alice, tokens(200) - 2); // 99.9999999 CC
     let open = Command::OpenLease { node_id: node, n_slices: 1, billing: Billing::Monthly, periods: None };
-    assert_eq!(h.reject(alice, open).code(), "balance_low");
+    assert_eq!(h.reject(alice, open).code().as_str(), "balance_low");
     assert_eq!(h.free_slices(node), 4);
 }
 
@@ -300,22 +300,22 @@ fn attested_deposits_are_idempotent_by_external_id() {
 
     let conflict = h.reject(operator, deposit(alice, tokens(101)));
     assert_eq!(conflict, Rejection::AttestationConflict { id: "stellar-tx-1".to_owned() });
-    assert_eq!(conflict.code(), "attestation_conflict");
-    assert_eq!(h.reject(operator, deposit(bob, tokens(100))).code(), "attestation_conflict");
+    assert_eq!(conflict.code().as_str(), "attestation_conflict");
+    assert_eq!(h.reject(operator, deposit(bob, tokens(100))).code().as_str(), "attestation_conflict");
     let usdc = Command::AttestDeposit {
         asset: Asset::Usdc,
         to: alice,
         amount: any_units(tokens(100)),
         external_tx_id: "stellar-tx-1".to_owned(),
     };
-    assert_eq!(h.reject(operator, usdc).code(), "attestation_conflict");
+    assert_eq!(h.reject(operator, usdc).code().as_str(), "attestation_conflict");
     let tfp = Command::AttestDeposit {
         asset: Asset::Tfp,
         to: alice,
         amount: any_units(1),
         external_tx_id: "stellar-tx-2".to_owned(),
     };
-    assert_eq!(h.reject(operator, tfp).code(), "asset_not_allowed");
+    assert_eq!(h.reject(operator, tfp).code().as_str(), "asset_not_allowed");
 }
 
 #[test]
@@ -340,7 +340,7 @@ fn fiat_entries_are_idempotent_by_payment_id() {
     assert_eq!(h.balance(alice, Asset::Cc), minted.units(), "minted once");
     let treasury = tfeco_core::AccountRef::System(tfeco_core::SystemAccount::Treasury);
     assert_eq!(h.state.ledger().balance(treasury, Asset::Usdc), tokens(10), "USDC credited once");
-    assert_eq!(h.reject(operator, fiat(tokens(11))).code(), "attestation_conflict");
+    assert_eq!(h.reject(operator, fiat(tokens(11))).code().as_str(), "attestation_conflict");
 }
 
 #[test]
@@ -350,11 +350,11 @@ fn non_positive_amounts_are_refused() {
     h.deposit(alice, Asset::Tft, tokens(10));
     for units in [0, -1, i128::MIN] {
         let transfer = Command::Transfer { asset: Asset::Tft, to: bob, amount: any_units(units) };
-        assert_eq!(h.reject(alice, transfer).code(), "amount_not_positive");
+        assert_eq!(h.reject(alice, transfer).code().as_str(), "amount_not_positive");
         let lock = Command::LockTft { tft: Amount::<Tft>::from_units(units) };
-        assert_eq!(h.reject(alice, lock).code(), "amount_not_positive");
+        assert_eq!(h.reject(alice, lock).code().as_str(), "amount_not_positive");
     }
     // One base unit of TFT is worth less than one base unit of CC at 2 TFT per CC: nothing to mint.
     let dust = Command::EnterWithTft { tft: Amount::<Tft>::from_units(1) };
-    assert_eq!(h.reject(alice, dust).code(), "amount_not_positive");
+    assert_eq!(h.reject(alice, dust).code().as_str(), "amount_not_positive");
 }

@@ -10,9 +10,10 @@
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
-use tfeco_core::exchange::Side;
-use tfeco_core::governance::ParamUpdate;
-use tfeco_core::trading::{BatchRecord, MarketSpec, OrderRecord};
+use tfeco_core::Side;
+use tfeco_core::ParamUpdate;
+use tfeco_core::slices::exchange::{BatchRecord, OrderRecord};
+use tfeco_core::MarketSpec;
 use tfeco_core::{AccountKey, AccountRef, Command, Event, Rejection, SystemAccount};
 use tfeco_money::{Asset, Bps};
 
@@ -305,14 +306,14 @@ fn the_per_batch_order_cap_holds_and_resets_with_the_next_batch() {
     }
     let eleventh = place_cmd(MARKET, Side::Buy, tokens(1), "0.010", None);
     let rejection = h.reject(alice, eleventh.clone());
-    assert_eq!(rejection.code(), "limit_exceeded");
+    assert_eq!(rejection.code().as_str(), "limit_exceeded");
     assert_eq!(
         rejection,
         Rejection::LimitExceeded { what: "orders per account per batch".to_owned(), limit: 10 }
     );
     place(&mut h, bob, Side::Buy, tokens(1), "0.010", None);
     h.apply(alice, Command::CancelOrder { order_id: ids[0] });
-    assert_eq!(h.reject(alice, eleventh.clone()).code(), "limit_exceeded");
+    assert_eq!(h.reject(alice, eleventh.clone()).code().as_str(), "limit_exceeded");
     // Amending is not placing.
     h.apply(alice, amend_cmd(ids[1], tokens(2), "0.011"));
 
@@ -321,7 +322,7 @@ fn the_per_batch_order_cap_holds_and_resets_with_the_next_batch() {
     for _ in 0..9 {
         h.apply(alice, eleventh.clone());
     }
-    assert_eq!(h.reject(alice, eleventh).code(), "limit_exceeded");
+    assert_eq!(h.reject(alice, eleventh).code().as_str(), "limit_exceeded");
     assert_conserved(&h);
 }
 
@@ -335,10 +336,10 @@ fn orders_below_the_minimum_size_are_refused() {
         for side in [Side::Buy, Side::Sell] {
             let rejection = h.reject(alice, place_cmd(MARKET, side, units, "0.01", None));
             assert_eq!(rejection, Rejection::OrderTooSmall { min }, "{units} {side}");
-            assert_eq!(rejection.code(), "order_too_small");
+            assert_eq!(rejection.code().as_str(), "order_too_small");
         }
     }
-    assert_eq!(h.reject(alice, place_cmd(MARKET, Side::Buy, tokens(1), "0", None)).code(), "price_invalid");
+    assert_eq!(h.reject(alice, place_cmd(MARKET, Side::Buy, tokens(1), "0", None)).code().as_str(), "price_invalid");
     assert_eq!(h.reject(alice, place_cmd(7, Side::Buy, tokens(1), "0.01", None)), Rejection::MarketNotFound);
     // Exactly the minimum is fine; more than the balance is not.
     let id = place(&mut h, alice, Side::Sell, tokens(1), "0.01", None);
@@ -347,8 +348,8 @@ fn orders_below_the_minimum_size_are_refused() {
         "balance_low"
     );
     assert_eq!(h.reject(alice, amend_cmd(id, tokens(1) - 1, "0.01")), Rejection::OrderTooSmall { min });
-    assert_eq!(h.reject(alice, amend_cmd(id, tokens(1), "0")).code(), "price_invalid");
-    assert_eq!(h.reject(alice, amend_cmd(id, tokens(11), "0.01")).code(), "balance_low");
+    assert_eq!(h.reject(alice, amend_cmd(id, tokens(1), "0")).code().as_str(), "price_invalid");
+    assert_eq!(h.reject(alice, amend_cmd(id, tokens(11), "0.01")).code().as_str(), "balance_low");
 }
 
 /// A market registered by a guardian-approved parameter change exists only after `param_delay_s`; with
@@ -370,7 +371,7 @@ fn an_identity_gated_market_registered_by_governance_needs_verified_accounts() {
         MarketSpec { id: 3, lock_window_s: 10, ..spec.clone() },
     ] {
         let command = Command::ProposeParamChange { update: ParamUpdate::RegisterMarket(bad.clone()) };
-        assert_eq!(h.reject(operator, command).code(), "param_change_invalid", "{bad:?}");
+        assert_eq!(h.reject(operator, command).code().as_str(), "param_change_invalid", "{bad:?}");
     }
     let events = h.apply(operator, Command::ProposeParamChange { update: ParamUpdate::RegisterMarket(spec) });
     let effective_at = events
@@ -388,12 +389,12 @@ fn an_identity_gated_market_registered_by_governance_needs_verified_accounts() {
     assert!(h.state.params().markets.iter().any(|m| m.id == 2 && m.identity_required));
 
     assert_eq!(h.reject(alice, gated(tokens(1))), Rejection::IdentityRequired);
-    assert_eq!(h.reject(alice, gated(tokens(1))).code(), "identity_required");
+    assert_eq!(h.reject(alice, gated(tokens(1))).code().as_str(), "identity_required");
     // Only the operator verifies; unknown accounts cannot be verified.
     let verify = |account: AccountKey, verified: bool| Command::SetVerified { account, verified };
-    assert_eq!(h.reject(bob, verify(alice, true)).code(), "not_authorized");
+    assert_eq!(h.reject(bob, verify(alice, true)).code().as_str(), "not_authorized");
     let stranger = h.key(99);
-    assert_eq!(h.reject(operator, verify(stranger, true)).code(), "account_not_found");
+    assert_eq!(h.reject(operator, verify(stranger, true)).code().as_str(), "account_not_found");
     let events = h.apply(operator, verify(alice, true));
     assert_eq!(events, vec![Event::AccountVerified { account: alice, verified: true }]);
     assert!(h.state.exchange().is_verified(&alice));

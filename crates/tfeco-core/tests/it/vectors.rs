@@ -3,9 +3,9 @@
 //! recomputes the expected value with its own exact integer arithmetic, so a wrong vector fails too.
 
 use serde::Deserialize;
-use tfeco_core::billing::split_charge;
-use tfeco_core::market::hourly_charge;
-use tfeco_core::oracle::CcPrice;
+use crate::harness::split_charge;
+use crate::harness::hourly_charge;
+use tfeco_core::rules::oracle::CcPrice;
 use tfeco_core::{parse_gold_csv, Command, Event, Params, RevenueSplit, SystemAccount};
 use tfeco_money::{Amount, Asset, Cc, Tft};
 
