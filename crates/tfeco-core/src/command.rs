@@ -472,7 +472,6 @@ impl Command {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

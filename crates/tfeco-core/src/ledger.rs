@@ -45,7 +45,7 @@ pub struct AssetTotals {
 impl AssetTotals {
     /// What the balances must sum to.
     pub fn expected_supply(&self) -> i128 {
-        self.deposited + self.minted - self.withdrawn - self.burned
+        self.deposited.saturating_add(self.minted).saturating_sub(self.withdrawn).saturating_sub(self.burned)
     }
 }
 
@@ -82,6 +82,12 @@ pub(crate) enum Posting {
     /// Marks `units` of a user's revenue CC as used (no balance change). Must precede the posting that
     /// moves that CC, so that only revenue CC is spent (Pool 2 conversions, spec §5).
     ConsumeRevenue { from: Slot, units: i128 },
+}
+
+/// The result of arithmetic on a plan that [`Ledger::validate`] accepted: validation proved it cannot
+/// overflow, so an overflow here is a bug and stops the node (assert, never a silent wrap).
+fn validated(result: Option<i128>) -> i128 {
+    result.expect("a validated plan cannot overflow")
 }
 
 /// Accounts, balances and totals.
@@ -134,7 +140,13 @@ impl Ledger {
             return Err(Rejection::SelfTransfer);
         }
         let (from_slot, to_slot) = (self.user_slot(&from)?, self.user_slot(&to)?);
-        self.apply(&[Posting::Transfer { asset, from: from_slot, to: to_slot, units: amount.units(), revenue: false }])?;
+        self.apply(&[Posting::Transfer {
+            asset,
+            from: from_slot,
+            to: to_slot,
+            units: amount.units(),
+            revenue: false,
+        }])?;
         Ok(vec![Event::Transferred {
             from: AccountRef::User(from),
             to: AccountRef::User(to),
@@ -174,7 +186,7 @@ impl Ledger {
     pub fn supply(&self, asset: Asset) -> i128 {
         let users: i128 = self.users.iter().map(|a| a.balances[asset.index()]).sum();
         let system: i128 = self.system.iter().map(|b| b[asset.index()]).sum();
-        users + system
+        users.saturating_add(system)
     }
 
     pub(crate) fn register(&mut self, key: AccountKey, now: i64) {
@@ -214,7 +226,7 @@ impl Ledger {
     pub(crate) fn validate(&self, plan: &[Posting]) -> Result<(), Rejection> {
         // Running delta per (slot, asset), checked after every debit in plan order — exactly the order in
         // which `commit` applies and asserts. Plans are short, so a linear scan beats a map.
-        let mut deltas: Vec<(Slot, Asset, i128)> = Vec::with_capacity(plan.len() * 2);
+        let mut deltas: Vec<(Slot, Asset, i128)> = Vec::with_capacity(plan.len().saturating_mul(2));
         let mut add = |slot: Slot, asset: Asset, delta: i128| -> Result<i128, Rejection> {
             if let Some(entry) = deltas.iter_mut().find(|(s, a, _)| *s == slot && *a == asset) {
                 entry.2 = entry.2.checked_add(delta).ok_or(Rejection::Overflow)?;
@@ -231,7 +243,7 @@ impl Ledger {
                 return Err(Rejection::BalanceLow {
                     asset,
                     needed: Amount::from_units(units),
-                    available: Amount::from_units(balance + running + units),
+                    available: Amount::from_units(balance.saturating_add(running).saturating_add(units)),
                 });
             }
             Ok(())
@@ -242,7 +254,7 @@ impl Ledger {
                     if units <= 0 {
                         return Err(Rejection::AmountNotPositive);
                     }
-                    let running = add(from, asset, -units)?;
+                    let running = add(from, asset, units.saturating_neg())?;
                     debit(from, asset, units, running)?;
                     let credited = add(to, asset, units)?;
                     self.slot_balance(to, asset).checked_add(credited).ok_or(Rejection::Overflow)?;
@@ -259,7 +271,7 @@ impl Ledger {
                     if units <= 0 {
                         return Err(Rejection::AmountNotPositive);
                     }
-                    let running = add(from, asset, -units)?;
+                    let running = add(from, asset, units.saturating_neg())?;
                     debit(from, asset, units, running)?;
                 }
                 Posting::ConsumeRevenue { from, units } => {
@@ -298,7 +310,8 @@ impl Ledger {
                     self.credit(to, asset, units);
                     if revenue && asset == Asset::Cc {
                         if let Slot::User(i) = to {
-                            self.users[i as usize].revenue_cc += units;
+                            let account = &mut self.users[i as usize];
+                            account.revenue_cc = validated(account.revenue_cc.checked_add(units));
                         }
                     }
                 }
@@ -306,14 +319,14 @@ impl Ledger {
                     self.credit(to, asset, units);
                     let totals = &mut self.totals[asset.index()];
                     match inflow {
-                        Inflow::Deposit => totals.deposited += units,
-                        Inflow::Mint => totals.minted += units,
+                        Inflow::Deposit => totals.deposited = validated(totals.deposited.checked_add(units)),
+                        Inflow::Mint => totals.minted = validated(totals.minted.checked_add(units)),
                     }
                 }
                 Posting::ConsumeRevenue { from, units } => {
                     if let Slot::User(i) = from {
                         let account = &mut self.users[i as usize];
-                        account.revenue_cc -= units;
+                        account.revenue_cc = validated(account.revenue_cc.checked_sub(units));
                         assert!(account.revenue_cc >= 0, "validated plan consumed more revenue CC than held");
                     }
                 }
@@ -321,36 +334,37 @@ impl Ledger {
                     self.debit(from, asset, units);
                     let totals = &mut self.totals[asset.index()];
                     match outflow {
-                        Outflow::Withdrawal => totals.withdrawn += units,
-                        Outflow::Burn => totals.burned += units,
+                        Outflow::Withdrawal => {
+                            totals.withdrawn = validated(totals.withdrawn.checked_add(units))
+                        }
+                        Outflow::Burn => totals.burned = validated(totals.burned.checked_add(units)),
                     }
                 }
             }
         }
     }
 
-    fn credit(&mut self, slot: Slot, asset: Asset, units: i128) {
+    fn balance_mut(&mut self, slot: Slot, asset: Asset) -> &mut i128 {
         match slot {
-            Slot::User(i) => self.users[i as usize].balances[asset.index()] += units,
-            Slot::System(s) => self.system[s.index()][asset.index()] += units,
+            Slot::User(i) => &mut self.users[i as usize].balances[asset.index()],
+            Slot::System(s) => &mut self.system[s.index()][asset.index()],
         }
     }
 
+    fn credit(&mut self, slot: Slot, asset: Asset, units: i128) {
+        let balance = self.balance_mut(slot, asset);
+        *balance = validated(balance.checked_add(units));
+    }
+
     fn debit(&mut self, slot: Slot, asset: Asset, units: i128) {
-        match slot {
-            Slot::User(i) => {
-                let account = &mut self.users[i as usize];
-                let balance = &mut account.balances[asset.index()];
-                *balance -= units;
-                assert!(*balance >= 0, "validated plan drove a balance negative");
-                if asset == Asset::Cc && account.revenue_cc > *balance {
-                    account.revenue_cc = *balance;
-                }
-            }
-            Slot::System(s) => {
-                let balance = &mut self.system[s.index()][asset.index()];
-                *balance -= units;
-                assert!(*balance >= 0, "validated plan drove a system balance negative");
+        let balance = self.balance_mut(slot, asset);
+        *balance = validated(balance.checked_sub(units));
+        assert!(*balance >= 0, "validated plan drove a balance negative");
+        if let Slot::User(i) = slot {
+            let account = &mut self.users[i as usize];
+            let cc = account.balances[Asset::Cc.index()];
+            if asset == Asset::Cc && account.revenue_cc > cc {
+                account.revenue_cc = cc;
             }
         }
     }

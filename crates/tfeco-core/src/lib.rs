@@ -11,6 +11,12 @@
 //! [`request`] → [`ledger`] → [`slices`] (in their own order) → [`state`].
 //!
 //! Spec: `decisions.md` (copied rules are cited on each item).
+//!
+//! Lints: every public item is documented, and production code does no unchecked arithmetic (checked,
+//! saturating or explicitly wrapping operations only; a money overflow is a typed `Overflow` rejection).
+
+#![deny(missing_docs)]
+#![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
 
 pub mod catalogue;
 pub mod command;
@@ -31,14 +37,14 @@ pub use command::{Command, Envelope, COMMAND_INDEX};
 pub use event::Event;
 pub use genesis::{FormatError, Genesis, GENESIS_FORMAT};
 pub use ids::{
-    AccountKey, AccountRef, CapacityRequestId, ExitBidId, FarmId, FarmingPoolId, LeaseId, MarketId, NodeId, OrderId,
-    ParamChangeId, PositionId, RoundId, StandingBidId, SystemAccount, WithdrawalId,
+    AccountKey, AccountRef, CapacityRequestId, ExitBidId, FarmId, FarmingPoolId, LeaseId, MarketId, NodeId,
+    OrderId, ParamChangeId, PositionId, RoundId, StandingBidId, SystemAccount, WithdrawalId,
 };
 pub use params::{ParamUpdate, Params, RevenueSplit, SplitRecipient};
 pub use rejection::{Rejection, RejectionCode};
 pub use request::{RequestBody, PAYLOAD_FORMAT};
 pub use state::{Receipt, State, MAX_TIME, STATE_ENCODING_VERSION};
 pub use types::{
-    BidTier, Billing, CloseReason, MarketSpec, MembershipChange, Node, NodeSpec, PoolRules, PriceFeed, PricePolicy,
-    Requirements, Role, SearchQuery, Settlement, Shortfall, Side, Unmet, UptimeSample,
+    BidTier, Billing, CloseReason, MarketSpec, MembershipChange, Node, NodeSpec, PoolRules, PriceFeed,
+    PricePolicy, Requirements, Role, SearchQuery, Settlement, Shortfall, Side, Unmet, UptimeSample,
 };

@@ -288,7 +288,11 @@ impl Params {
 
     /// The minimum node specs.
     pub fn min_spec(&self) -> MinSpec {
-        MinSpec { passmark_per_gb: self.min_passmark_per_gb, mem_gb: self.min_mem_gb, ssd_gb: self.min_ssd_gb }
+        MinSpec {
+            passmark_per_gb: self.min_passmark_per_gb,
+            mem_gb: self.min_mem_gb,
+            ssd_gb: self.min_ssd_gb,
+        }
     }
 
     /// The oracle's rules (freshness, quorum, clamp).
@@ -419,10 +423,18 @@ pub enum ParamChangeProblem {
 impl fmt::Display for ParamChangeProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            ParamChangeProblem::GuardianSetInvalid => "the guardian set must be non-empty and without duplicates",
-            ParamChangeProblem::ThresholdOutOfRange => "the threshold must be between 1 and the number of guardians",
-            ParamChangeProblem::SplitInvalid => "the split must sum to 10,000 bps with exactly one farmer entry",
-            ParamChangeProblem::SplitVersionNotNewer => "the split's version must be higher than the current one",
+            ParamChangeProblem::GuardianSetInvalid => {
+                "the guardian set must be non-empty and without duplicates"
+            }
+            ParamChangeProblem::ThresholdOutOfRange => {
+                "the threshold must be between 1 and the number of guardians"
+            }
+            ParamChangeProblem::SplitInvalid => {
+                "the split must sum to 10,000 bps with exactly one farmer entry"
+            }
+            ParamChangeProblem::SplitVersionNotNewer => {
+                "the split's version must be higher than the current one"
+            }
             ParamChangeProblem::EntryRateZero => "the entry rate must be positive",
             ParamChangeProblem::DurationOutOfRange => "durations must be positive and at most 10 years",
             ParamChangeProblem::VestingRuleInvalid => "the vesting rule needs a positive month and lock",
@@ -464,10 +476,14 @@ impl ParamUpdate {
             {
                 fail(P::DurationOutOfRange)
             }
-            ParamUpdate::VestingRule(VestingRule::Seed(seed)) if seed.month_s <= 0 || seed.lock_months == 0 => {
+            ParamUpdate::VestingRule(VestingRule::Seed(seed))
+                if seed.month_s <= 0 || seed.lock_months == 0 =>
+            {
                 fail(P::VestingRuleInvalid)
             }
-            ParamUpdate::VestingRule(VestingRule::Release36m(r)) if r.month_s <= 0 || r.release_months == 0 => {
+            ParamUpdate::VestingRule(VestingRule::Release36m(r))
+                if r.month_s <= 0 || r.release_months == 0 =>
+            {
                 fail(P::VestingRuleInvalid)
             }
             ParamUpdate::RewardRules(RewardRules::V3(rules))

@@ -161,7 +161,9 @@ impl fmt::Display for UptimeReportProblem {
             UptimeReportProblem::NotAfterRegistration { registered_at } => {
                 write!(f, "the report time is not after the node's registration {registered_at}")
             }
-            UptimeReportProblem::InFuture { now } => write!(f, "the report time is after the current time {now}"),
+            UptimeReportProblem::InFuture { now } => {
+                write!(f, "the report time is after the current time {now}")
+            }
             UptimeReportProblem::PeriodClosed => f.write_str("the report's minting period is already closed"),
             UptimeReportProblem::Tracker(error) => write!(f, "{error}"),
         }
@@ -582,7 +584,9 @@ impl fmt::Display for Rejection {
                 write!(f, "uptime report {index} refused: {reason}")
             }
             Rejection::OrderTooSmall { min } => write!(f, "the order is below the market minimum of {min}"),
-            Rejection::TimeRegression { now, got } => write!(f, "time {got} is before the current time {now}"),
+            Rejection::TimeRegression { now, got } => {
+                write!(f, "time {got} is before the current time {now}")
+            }
             Rejection::WithdrawalNotFound => f.write_str("no such withdrawal request"),
             Rejection::FarmNotFound => f.write_str("no such farm"),
             Rejection::NodeNotFound => f.write_str("no such node"),
@@ -598,7 +602,9 @@ impl fmt::Display for Rejection {
             Rejection::MarketNotFound => f.write_str("no such market"),
             Rejection::OrderNotFound => f.write_str("no such open order"),
             Rejection::NotOwner => f.write_str("the signer does not own this object"),
-            Rejection::NodeKeyMismatch => f.write_str("the signer is not this node's key (or the key is taken)"),
+            Rejection::NodeKeyMismatch => {
+                f.write_str("the signer is not this node's key (or the key is taken)")
+            }
             other => other.fmt_domain(f),
         }
     }
@@ -609,7 +615,9 @@ impl Rejection {
     fn fmt_domain(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Rejection::FarmNameTaken => f.write_str("a farm with this name exists"),
-            Rejection::NodeBelowMinimumSpec { shortfall } => write!(f, "node below minimum specs: {shortfall}"),
+            Rejection::NodeBelowMinimumSpec { shortfall } => {
+                write!(f, "node below minimum specs: {shortfall}")
+            }
             Rejection::PriceOutOfBand { min, max, got } => {
                 write!(f, "price {got} CC is outside the band {min} to {max} CC per slice-month")
             }
@@ -621,8 +629,12 @@ impl Rejection {
             Rejection::PriceUnavailable { feed } => {
                 write!(f, "no valid {} price (too few fresh oracle submissions)", feed.name())
             }
-            Rejection::UnlockClosed => f.write_str("unlocking TFP is closed while TFT trades below the entry parity"),
-            Rejection::AttestationConflict { id } => write!(f, "id {id:?} was already used with different facts"),
+            Rejection::UnlockClosed => {
+                f.write_str("unlocking TFP is closed while TFT trades below the entry parity")
+            }
+            Rejection::AttestationConflict { id } => {
+                write!(f, "id {id:?} was already used with different facts")
+            }
             Rejection::DuplicateSignature => f.write_str("this guardian already signed this subject"),
             Rejection::PositionLocked { until } => write!(f, "the position is locked until {until}"),
             Rejection::PositionHasOpenBids => f.write_str("the position has open exit bids"),
@@ -639,7 +651,9 @@ impl Rejection {
                 Shortfall::Unmet { unmet: *unmet, required: *required }
             ),
             Rejection::CapacityRequestClosed => f.write_str("the request's offer window has closed"),
-            Rejection::OfferAboveMaxPrice { max, got } => write!(f, "offer {got} CC is above the max price {max} CC"),
+            Rejection::OfferAboveMaxPrice { max, got } => {
+                write!(f, "offer {got} CC is above the max price {max} CC")
+            }
             Rejection::NoCapacity { reasons } => {
                 let reasons: Vec<String> = reasons.iter().map(ToString::to_string).collect();
                 write!(f, "no matching capacity: {}", reasons.join("; "))
@@ -654,9 +668,9 @@ impl Rejection {
             }
             Rejection::ReportAlreadyMinted => f.write_str("the report was already minted"),
             Rejection::IdentityRequired => f.write_str("this market trades only between verified accounts"),
-            Rejection::OrderLocked => {
-                f.write_str("inside the lock window before the batch closes only price improvements are accepted")
-            }
+            Rejection::OrderLocked => f.write_str(
+                "inside the lock window before the batch closes only price improvements are accepted",
+            ),
             Rejection::InsufficientPoolLiquidity { needed, available } => {
                 write!(f, "pool2.reserve holds {available} TFP, {needed} needed")
             }

@@ -69,7 +69,6 @@ pub const NO_FEE: Bps = match Bps::new(0) {
     None => panic!("0 bps is a valid share"),
 };
 
-
 /// A sealed, prefunded limit order of one batch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(bound = "")]

@@ -125,8 +125,7 @@ pub fn hourly_charge(
         (at_min.checked_mul(width)?.checked_sub(drop)?, width)
     };
     let slices_price = p.checked_mul(u128::from(n_slices))?;
-    let denominator =
-        u128::from(pricing.hours_per_month).checked_mul(10_000)?.checked_mul(premium_den)?;
+    let denominator = u128::from(pricing.hours_per_month).checked_mul(10_000)?.checked_mul(premium_den)?;
     let units = mul_div(slices_price, premium_num, denominator, Rounding::Up)?;
     i128::try_from(units).ok().map(Amount::from_units)
 }

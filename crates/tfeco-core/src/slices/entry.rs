@@ -71,7 +71,11 @@ impl Entry {
             },
             Posting::Mint { asset: Asset::Cc, to: slot, units: cc_units, inflow: Inflow::Mint },
         ])?;
-        Ok(vec![Event::EnteredWithTft { account: user, tft_locked: tft, cc_minted: Amount::from_units(cc_units) }])
+        Ok(vec![Event::EnteredWithTft {
+            account: user,
+            tft_locked: tft,
+            cc_minted: Amount::from_units(cc_units),
+        }])
     }
 
     /// `EnterWithFiat`: a payment key attests `usd` paid by `to`: `usd / cc_usd` CC minted to `to` (rounded
@@ -100,7 +104,9 @@ impl Entry {
         }
         let gold = oracle.effective(PriceFeed::GoldUsdPerOz, env.params, env.now)?;
         let prices = Prices { tft_usd: env.params.tft_usd_min, cc: CcPrice::from_gold(gold) };
-        let cc_units = to_units(prices.cc_for_usd(usd.units().unsigned_abs(), Rounding::Down).ok_or(Rejection::Overflow)?)?;
+        let cc_units = to_units(
+            prices.cc_for_usd(usd.units().unsigned_abs(), Rounding::Down).ok_or(Rejection::Overflow)?,
+        )?;
         if cc_units == 0 {
             return Err(Rejection::AmountNotPositive);
         }
@@ -123,7 +129,11 @@ impl Entry {
     }
 
     /// `LockTft`: TFT into the vault, the same TFP minted to the user (1:1).
-    pub(crate) fn lock_tft(ledger: &mut Ledger, user: AccountKey, tft: Amount<Tft>) -> Result<Vec<Event>, Rejection> {
+    pub(crate) fn lock_tft(
+        ledger: &mut Ledger,
+        user: AccountKey,
+        tft: Amount<Tft>,
+    ) -> Result<Vec<Event>, Rejection> {
         if !tft.is_positive() {
             return Err(Rejection::AmountNotPositive);
         }

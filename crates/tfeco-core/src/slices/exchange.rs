@@ -214,7 +214,9 @@ impl Exchange {
     }
 
     fn in_lock_window(&self, env: &Env<'_>, spec: &MarketSpec) -> bool {
-        self.books.get(&spec.id).is_some_and(|b| env.now >= b.next_clear_at.saturating_sub(spec.lock_window_s))
+        self.books
+            .get(&spec.id)
+            .is_some_and(|b| env.now >= b.next_clear_at.saturating_sub(spec.lock_window_s))
     }
 
     /// `PlaceOrder`: escrows the order's funds (sells: the base; buys: `ceil(qty * limit)` plus the fee).
@@ -272,7 +274,8 @@ impl Exchange {
     }
 
     fn owned_order(&self, owner: AccountKey, order_id: OrderId) -> Result<&OrderRecord, Rejection> {
-        let order = self.books.values().find_map(|b| b.orders.get(&order_id)).ok_or(Rejection::OrderNotFound)?;
+        let order =
+            self.books.values().find_map(|b| b.orders.get(&order_id)).ok_or(Rejection::OrderNotFound)?;
         if order.owner != owner {
             return Err(Rejection::NotOwner);
         }
@@ -295,7 +298,13 @@ impl Exchange {
         let (asset, refund) = (spec.escrow_asset(order.side), order.escrow);
         let to = ledger.user_slot(&owner)?;
         if refund.is_positive() {
-            ledger.apply(&[Posting::Transfer { asset, from: ESCROW, to, units: refund.units(), revenue: false }])?;
+            ledger.apply(&[Posting::Transfer {
+                asset,
+                from: ESCROW,
+                to,
+                units: refund.units(),
+                revenue: false,
+            }])?;
         }
         if let Some(book) = self.books.get_mut(&spec.id) {
             book.orders.remove(&order_id);
@@ -329,7 +338,8 @@ impl Exchange {
                 return Err(Rejection::OrderLocked);
             }
         }
-        let needed = escrow_units(order.side, quantity.units(), limit_price, spec).ok_or(Rejection::Overflow)?;
+        let needed =
+            escrow_units(order.side, quantity.units(), limit_price, spec).ok_or(Rejection::Overflow)?;
         let asset = spec.escrow_asset(order.side);
         let slot = ledger.user_slot(&owner)?;
         let delta = needed.saturating_sub(order.escrow.units());
@@ -340,7 +350,8 @@ impl Exchange {
             ledger.apply(&[posting(ESCROW, slot, delta.saturating_neg())])?;
         }
         let market_id = order.market_id;
-        let record = self.books.get_mut(&market_id).and_then(|b| b.orders.get_mut(&order_id)).expect("checked above");
+        let record =
+            self.books.get_mut(&market_id).and_then(|b| b.orders.get_mut(&order_id)).expect("checked above");
         record.quantity = quantity;
         record.limit_price = limit_price;
         record.escrow = Amount::from_units(needed);
@@ -378,7 +389,8 @@ impl Exchange {
                 book.next_clear_at = book.next_clear_at.saturating_add(interval);
                 book.placed_this_batch.clear();
                 if book.orders.is_empty() && book.next_clear_at <= env.now {
-                    let missed = env.now.saturating_sub(book.next_clear_at).checked_div(interval).unwrap_or(0);
+                    let missed =
+                        env.now.saturating_sub(book.next_clear_at).checked_div(interval).unwrap_or(0);
                     let missed = missed.saturating_add(1);
                     book.batch = book.batch.saturating_add(missed.unsigned_abs());
                     book.next_clear_at = book.next_clear_at.saturating_add(missed.saturating_mul(interval));
@@ -389,12 +401,20 @@ impl Exchange {
 
     /// Clears one batch of a market: the pure clear, the settlement postings, the resting orders, the last
     /// price, the event and the published record.
-    fn clear_market(&mut self, env: &Env<'_>, ledger: &mut Ledger, spec: &MarketSpec, events: &mut Vec<Event>) {
+    fn clear_market(
+        &mut self,
+        env: &Env<'_>,
+        ledger: &mut Ledger,
+        spec: &MarketSpec,
+        events: &mut Vec<Event>,
+    ) {
         let Some(book) = self.books.get(&spec.id) else { return };
         let batch = book.batch;
         let (orders, real_id) = tie_ids(book, spec.id);
         let n_orders = u32::try_from(orders.len()).unwrap_or(u32::MAX);
-        let Ok(outcome) = clear_batch::<AnyAsset, AnyAsset>(&orders, book.last_price, spec.fee_bps) else { return };
+        let Ok(outcome) = clear_batch::<AnyAsset, AnyAsset>(&orders, book.last_price, spec.fee_bps) else {
+            return;
+        };
         let mut plan = Vec::new();
         let mut fills = Vec::new();
         let mut rests = Vec::new();
@@ -407,7 +427,13 @@ impl Exchange {
         let to_treasury = outcome.fees_total.units().saturating_add(outcome.quote_dust.units());
         if to_treasury > 0 {
             let treasury = Slot::System(SystemAccount::Treasury);
-            plan.push(Posting::Transfer { asset: spec.quote, from: ESCROW, to: treasury, units: to_treasury, revenue: false });
+            plan.push(Posting::Transfer {
+                asset: spec.quote,
+                from: ESCROW,
+                to: treasury,
+                units: to_treasury,
+                revenue: false,
+            });
         }
         ledger.apply(&plan).expect("a batch settles within the escrowed funds");
         let Some(book) = self.books.get_mut(&spec.id) else { return };
@@ -453,7 +479,10 @@ impl Exchange {
         for asset in Asset::ALL {
             let held = ledger.balance(AccountRef::System(SystemAccount::EscrowOrders), asset);
             if held != expected[asset.index()] {
-                return Err(format!("order escrow holds {held} {asset} but open orders total {}", expected[asset.index()]));
+                return Err(format!(
+                    "order escrow holds {held} {asset} but open orders total {}",
+                    expected[asset.index()]
+                ));
             }
         }
         Ok(())
@@ -524,7 +553,8 @@ fn batch_record(
             Side::Sell => level.1 = level.1.saturating_add(order.quantity.units()),
         }
     }
-    let depth = levels.into_iter().map(|(p, (b, s))| (p, Amount::from_units(b), Amount::from_units(s))).collect();
+    let depth =
+        levels.into_iter().map(|(p, (b, s))| (p, Amount::from_units(b), Amount::from_units(s))).collect();
     BatchRecord {
         batch,
         cleared_at,

@@ -218,7 +218,12 @@ impl ExitPool {
     }
 
     /// `FundExitPool`: the operator moves USDC from the treasury into the exit pool.
-    pub(crate) fn fund(env: &Env<'_>, ledger: &mut Ledger, signer: AccountKey, usdc: Amount<Usdc>) -> Result<Vec<Event>, Rejection> {
+    pub(crate) fn fund(
+        env: &Env<'_>,
+        ledger: &mut Ledger,
+        signer: AccountKey,
+        usdc: Amount<Usdc>,
+    ) -> Result<Vec<Event>, Rejection> {
         env.require(signer, Role::Operator)?;
         if !usdc.is_positive() {
             return Err(Rejection::AmountNotPositive);
@@ -329,7 +334,11 @@ impl ExitPool {
         owner: AccountKey,
         reserve: Amount<Tfp>,
     ) -> Result<(), Rejection> {
-        let quota = capacity.farms_of(owner).filter_map(|f| farming.pool_of(f.id)).map(|p| p.rules.exit_quota_bps).min();
+        let quota = capacity
+            .farms_of(owner)
+            .filter_map(|f| farming.pool_of(f.id))
+            .map(|p| p.rules.exit_quota_bps)
+            .min();
         let Some(quota) = quota else { return Ok(()) };
         let free = ledger.balance(AccountRef::User(owner), Asset::Tfp);
         let in_positions: i128 =
@@ -427,20 +436,32 @@ impl ExitPool {
     }
 
     /// `CancelExitBid`: refused inside the lock window; releases the reservation.
-    pub(crate) fn cancel_bid(&mut self, env: &Env<'_>, owner: AccountKey, bid_id: ExitBidId) -> Result<Vec<Event>, Rejection> {
+    pub(crate) fn cancel_bid(
+        &mut self,
+        env: &Env<'_>,
+        owner: AccountKey,
+        bid_id: ExitBidId,
+    ) -> Result<Vec<Event>, Rejection> {
         self.owned_bid(owner, bid_id)?;
         if self.in_lock_window(env) {
             return Err(Rejection::ExitBidLocked);
         }
         let bid = self.bids.remove(&bid_id).expect("checked above");
         let position = self.positions.get_mut(&bid.position_id).expect("a bid's position exists");
-        position.reserved = Amount::from_units(position.reserved.units().saturating_sub(bid.reserved.units()));
+        position.reserved =
+            Amount::from_units(position.reserved.units().saturating_sub(bid.reserved.units()));
         Ok(vec![Event::ExitBidCancelled { bid_id, released_tfp: bid.reserved }])
     }
 
     /// The `Tick` phase closing every round whose end is at or before `now`; runs of empty rounds after a
     /// long gap are skipped in one step.
-    pub(crate) fn run_rounds(&mut self, env: &Env<'_>, ledger: &mut Ledger, oracle: &Oracle, events: &mut Vec<Event>) {
+    pub(crate) fn run_rounds(
+        &mut self,
+        env: &Env<'_>,
+        ledger: &mut Ledger,
+        oracle: &Oracle,
+        events: &mut Vec<Event>,
+    ) {
         let period = env.params.exit_round_period_s.max(1);
         while self.round.closes_at <= env.now {
             self.close_round(env, ledger, oracle, events);
@@ -461,14 +482,20 @@ impl ExitPool {
 
     /// The caps at close (spec §8 step 2): cap A and cap B as published, and cap B bounded by the pool's USDC
     /// (the pool never pays more than it holds).
-    fn caps_at_close(&self, env: &Env<'_>, ledger: &Ledger) -> (Option<Amount<Usdc>>, Option<Amount<Usdc>>, Amount<Usdc>) {
+    fn caps_at_close(
+        &self,
+        env: &Env<'_>,
+        ledger: &Ledger,
+    ) -> (Option<Amount<Usdc>>, Option<Amount<Usdc>>, Amount<Usdc>) {
         let params = env.params;
         let pool_usdc = ledger.system_balance::<Usdc>(SystemAccount::ExitPoolUsdc);
         let cap_a = params.exit_cap_a_bps.map(|bps| {
             let share = bps.share_of(self.total_value_contributed.units(), Rounding::Down);
             Amount::<Usdc>::from_units(share.saturating_sub(self.total_usdc_paid.units()).max(0))
         });
-        let cap_b = params.exit_cap_b_bps.map(|bps| Amount::<Usdc>::from_units(bps.share_of(pool_usdc.units(), Rounding::Down)));
+        let cap_b = params
+            .exit_cap_b_bps
+            .map(|bps| Amount::<Usdc>::from_units(bps.share_of(pool_usdc.units(), Rounding::Down)));
         let cap_b_effective = cap_b.map_or(pool_usdc, |c| c.min(pool_usdc));
         (cap_a, cap_b, cap_b_effective)
     }
@@ -507,15 +534,21 @@ impl ExitPool {
                     min_discount_bps: env.params.exit_min_discount_bps,
                     allow_partial: env.params.exit_allow_partial,
                 };
-                let bids: Vec<ExitBid> =
-                    self.bids.values().map(|b| ExitBid { id: b.id.0, usdc: b.usdc, min_price: b.min_price }).collect();
+                let bids: Vec<ExitBid> = self
+                    .bids
+                    .values()
+                    .map(|b| ExitBid { id: b.id.0, usdc: b.usdc, min_price: b.min_price })
+                    .collect();
                 match exit_auction::clear(&bids, &rules) {
                     Ok(clearing) => {
                         result.ceiling = clearing.ceiling;
                         result.clearing_price = clearing.clearing_price;
                         result.cap = clearing.cap;
                         for fill in &clearing.fills {
-                            fills.insert(ExitBidId(fill.id), (fill.filled, fill.tfp_surrendered, fill.excluded));
+                            fills.insert(
+                                ExitBidId(fill.id),
+                                (fill.filled, fill.tfp_surrendered, fill.excluded),
+                            );
                         }
                         self.settle_round(env, ledger, p_ref, &fills, &mut result);
                     }
@@ -542,7 +575,8 @@ impl ExitPool {
     fn release_or_carry(&mut self, fills: &BTreeMap<ExitBidId, Fill>, result: &mut RoundResult) {
         let bids = std::mem::take(&mut self.bids);
         for (bid_id, bid) in bids {
-            let (filled, surrendered, excluded) = fills.get(&bid_id).copied().unwrap_or((Amount::ZERO, Amount::ZERO, false));
+            let (filled, surrendered, excluded) =
+                fills.get(&bid_id).copied().unwrap_or((Amount::ZERO, Amount::ZERO, false));
             let remaining_usdc = Amount::<Usdc>::from_units(bid.usdc.units().saturating_sub(filled.units()));
             let position = self.positions.get_mut(&bid.position_id).expect("a bid's position exists");
             let left_reserved = bid.reserved.units().saturating_sub(surrendered.units());
@@ -552,12 +586,15 @@ impl ExitPool {
                 let keep = tfp_for_usdc(remaining_usdc, bid.min_price, Rounding::Up)
                     .map_or(left_reserved, |t| t.units().min(left_reserved));
                 released = left_reserved.saturating_sub(keep);
-                let reserved = position.reserved.units().saturating_sub(surrendered.units()).saturating_sub(released);
+                let reserved =
+                    position.reserved.units().saturating_sub(surrendered.units()).saturating_sub(released);
                 position.reserved = Amount::from_units(reserved);
-                let carried = ExitBidRecord { usdc: remaining_usdc, reserved: Amount::from_units(keep), ..bid.clone() };
+                let carried =
+                    ExitBidRecord { usdc: remaining_usdc, reserved: Amount::from_units(keep), ..bid.clone() };
                 self.bids.insert(bid_id, carried);
             } else {
-                position.reserved = Amount::from_units(position.reserved.units().saturating_sub(bid.reserved.units()));
+                position.reserved =
+                    Amount::from_units(position.reserved.units().saturating_sub(bid.reserved.units()));
             }
             result.bids.push(BidResult {
                 bid_id,
@@ -618,13 +655,27 @@ impl ExitPool {
             .positions
             .values()
             .filter(|p| !exited.contains(&p.id))
-            .map(|p| (p.id.0, exit_auction::position_weight(p.amount, env.now.saturating_sub(p.opened_at).max(0), &weight_params)))
+            .map(|p| {
+                (
+                    p.id.0,
+                    exit_auction::position_weight(
+                        p.amount,
+                        env.now.saturating_sub(p.opened_at).max(0),
+                        &weight_params,
+                    ),
+                )
+            })
             .collect();
-        let settlement =
-            exit_auction::settle_margin(Amount::from_units(surrendered_total), Amount::from_units(paid), p_ref, &weights)
-                .expect("the reference price is positive and the amounts are not negative");
+        let settlement = exit_auction::settle_margin(
+            Amount::from_units(surrendered_total),
+            Amount::from_units(paid),
+            p_ref,
+            &weights,
+        )
+        .expect("the reference price is positive and the amounts are not negative");
         for (position_id, credit) in &settlement.credits {
-            let position = self.positions.get_mut(&PositionId(*position_id)).expect("weighted positions exist");
+            let position =
+                self.positions.get_mut(&PositionId(*position_id)).expect("weighted positions exist");
             position.earned = Amount::from_units(position.earned.units().saturating_add(credit.units()));
         }
         let to_treasury = settlement.treasury_total().units();

@@ -128,7 +128,8 @@ impl FarmingPools {
         };
         // Complete when the other side already signed (or when one key is both owner and farmer).
         let other_signed = pending.get(&farm_id).is_some_and(|farmer_signed| *farmer_signed != by_farmer);
-        if !other_signed && !(by_farmer && by_owner) {
+        let complete = other_signed || (by_farmer && by_owner);
+        if !complete {
             pending.insert(farm_id, by_farmer);
             return Ok(vec![Event::FarmingPoolMembershipSigned { pool_id, farm_id, change, by_farmer }]);
         }

@@ -33,7 +33,8 @@ impl Oracle {
         env.require(signer, Role::Guardian)?;
         let submission = Submission { price, observed_at };
         let previous = self.latest.get(&(feed, signer)).copied();
-        check_submission(submission, previous, env.now).map_err(|reason| Rejection::PriceInvalid { reason })?;
+        check_submission(submission, previous, env.now)
+            .map_err(|reason| Rejection::PriceInvalid { reason })?;
         self.latest.insert((feed, signer), submission);
         Ok(vec![Event::PriceSubmitted { feed, price, observed_at }])
     }

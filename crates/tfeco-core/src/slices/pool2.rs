@@ -67,7 +67,8 @@ fn plan_cc_to_tfp(
             });
         }
         // The most CC whose TFP (rounded down) fits in the reserve.
-        cc_units = to_units(prices.cc_for_tft(reserve.unsigned_abs(), Rounding::Down).ok_or(Rejection::Overflow)?)?;
+        cc_units =
+            to_units(prices.cc_for_tft(reserve.unsigned_abs(), Rounding::Down).ok_or(Rejection::Overflow)?)?;
         tfp_units = tfp_of(cc_units)?;
     }
     if cc_units <= 0 || tfp_units <= 0 {
@@ -137,8 +138,9 @@ impl Pool2 {
             return Err(Rejection::AmountNotPositive);
         }
         let prices = oracle.prices_in(env)?;
-        let cc_units =
-            to_units(prices.cc_for_tft(tfp.units().unsigned_abs(), Rounding::Down).ok_or(Rejection::Overflow)?)?;
+        let cc_units = to_units(
+            prices.cc_for_tft(tfp.units().unsigned_abs(), Rounding::Down).ok_or(Rejection::Overflow)?,
+        )?;
         if cc_units == 0 {
             return Err(Rejection::AmountNotPositive);
         }
@@ -188,7 +190,8 @@ impl Pool2 {
     /// Records CC just burned by a revenue split; its TFT counterpart is settled by
     /// [`Pool2::settle_pending_burn`].
     pub(crate) fn add_burned_cc(&mut self, burned: Amount<Cc>) {
-        self.burn_pending_cc = Amount::from_units(self.burn_pending_cc.units().saturating_add(burned.units()));
+        self.burn_pending_cc =
+            Amount::from_units(self.burn_pending_cc.units().saturating_add(burned.units()));
     }
 
     /// Burns the TFT counterpart of the CC burned so far (spec §7): `b = cc * cc_usd / tft_usd` rounded

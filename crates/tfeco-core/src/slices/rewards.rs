@@ -120,21 +120,25 @@ fn node_reward(params: &Params, node: &Node, uptime: &PeriodUptime) -> Amount<Tf
     let r = &node.resources;
     let violation = uptime.violation.is_some();
     let result = match &params.reward_rules {
-        RewardRules::V3(rules) => {
-            NodeResources::from_gib(r.cpu_cores, u64::from(r.mem_gb), u64::from(r.ssd_gb), 0).and_then(|resources| {
-                let input = V3NodeInput {
-                    resources,
-                    nru_bytes: 0,
-                    ipv4_seconds: 0,
-                    certification: if node.certified { Certification::Certified } else { Certification::Diy },
-                    farming_policy_id: 1,
-                    uptime_permill: minting::uptime_permill(uptime.credited_s, rules.period_s),
-                    violation,
-                    virtualized: false,
-                };
-                v3_reward(&input, rules).map(|reward| reward.payout_tft)
-            })
-        }
+        RewardRules::V3(rules) => NodeResources::from_gib(
+            r.cpu_cores,
+            u64::from(r.mem_gb),
+            u64::from(r.ssd_gb),
+            0,
+        )
+        .and_then(|resources| {
+            let input = V3NodeInput {
+                resources,
+                nru_bytes: 0,
+                ipv4_seconds: 0,
+                certification: if node.certified { Certification::Certified } else { Certification::Diy },
+                farming_policy_id: 1,
+                uptime_permill: minting::uptime_permill(uptime.credited_s, rules.period_s),
+                violation,
+                virtualized: false,
+            };
+            v3_reward(&input, rules).map(|reward| reward.payout_tft)
+        }),
         RewardRules::Capacity(rules) => {
             let resources = CapacityResources {
                 memory_gb: u64::from(r.mem_gb),
@@ -218,15 +222,20 @@ impl Rewards {
         }
         let max = env.params.max_uptime_reports_per_command;
         let Some(first) = samples.first().filter(|_| samples.len() <= max as usize) else {
-            return Err(Rejection::LimitExceeded { what: Limit::UptimeReportsPerCommand, limit: u64::from(max) });
+            return Err(Rejection::LimitExceeded {
+                what: Limit::UptimeReportsPerCommand,
+                limit: u64::from(max),
+            });
         };
         let invalid = |index: usize, reason| Rejection::UptimeReportInvalid {
             index: u32::try_from(index).unwrap_or(u32::MAX),
             reason,
         };
-        let before_first = UptimeReportProblem::Tracker(UptimeError::BeforeFirstPeriod { timestamp: first.at });
+        let before_first =
+            UptimeReportProblem::Tracker(UptimeError::BeforeFirstPeriod { timestamp: first.at });
         let first_period = period_of(first.at).ok_or_else(|| invalid(0, before_first))?;
-        let mut tracker = self.trackers.get(&node_id).cloned().unwrap_or_else(|| UptimeTracker::new(first_period));
+        let mut tracker =
+            self.trackers.get(&node_id).cloned().unwrap_or_else(|| UptimeTracker::new(first_period));
         let registered_at = capacity.nodes().get(&node_id).ok_or(Rejection::NodeNotFound)?.registered_at;
         let (mut evicted, mut violations) = (Vec::new(), 0u32);
         for (index, sample) in samples.iter().enumerate() {
@@ -258,7 +267,13 @@ impl Rewards {
     }
 
     /// The `Tick` phase closing every minting period whose end (plus `mint_close_delay_s`) has passed.
-    pub(crate) fn close_periods(&mut self, env: &Env<'_>, ledger: &Ledger, capacity: &CapacityMarket, events: &mut Vec<Event>) {
+    pub(crate) fn close_periods(
+        &mut self,
+        env: &Env<'_>,
+        ledger: &Ledger,
+        capacity: &CapacityMarket,
+        events: &mut Vec<Event>,
+    ) {
         if !env.params.minting_enabled {
             return;
         }
@@ -319,12 +334,21 @@ impl Rewards {
 
     /// Closes one minting period into a report: receipts, utilization history, scaling to the cap headroom
     /// left after reports not yet minted, and the canonical JSON and hash guardians sign.
-    fn close_period(&mut self, env: &Env<'_>, ledger: &Ledger, capacity: &CapacityMarket, period: u32, events: &mut Vec<Event>) {
+    fn close_period(
+        &mut self,
+        env: &Env<'_>,
+        ledger: &Ledger,
+        capacity: &CapacityMarket,
+        period: u32,
+        events: &mut Vec<Event>,
+    ) {
         let mut receipts = self.receipts_of(env.params, capacity, period);
         self.record_utilization(capacity);
-        let pending: i128 = self.reports.values().filter(|r| r.minted_at.is_none()).map(|r| r.total.units()).sum();
+        let pending: i128 =
+            self.reports.values().filter(|r| r.minted_at.is_none()).map(|r| r.total.units()).sum();
         let supply = global_tft_supply(env.params, ledger, self.tft_minted);
-        let headroom = env.params.tft_supply_cap.units().saturating_sub(supply).saturating_sub(pending).max(0);
+        let headroom =
+            env.params.tft_supply_cap.units().saturating_sub(supply).saturating_sub(pending).max(0);
         let rewards: Vec<(NodeId, Amount<Tft>)> = receipts.iter().map(|r| (r.node_id, r.reward)).collect();
         let (scaled, was_scaled) = minting::scale_to_cap(&rewards, Amount::from_units(headroom))
             .unwrap_or_else(|_| (rewards.iter().map(|(n, _)| (*n, Amount::ZERO)).collect(), true));
@@ -335,7 +359,13 @@ impl Rewards {
         let canonical_json = serde_json::to_string(&receipts).expect("receipts serialize");
         let hash = blake3::hash(canonical_json.as_bytes()).to_hex().to_string();
         let nodes = u32::try_from(receipts.len()).unwrap_or(u32::MAX);
-        events.push(Event::MintReportClosed { period, nodes, total, hash: hash.clone(), scaled_to_cap: was_scaled });
+        events.push(Event::MintReportClosed {
+            period,
+            nodes,
+            total,
+            hash: hash.clone(),
+            scaled_to_cap: was_scaled,
+        });
         let report = MintReport {
             period,
             rule_set: env.params.reward_rules.name().to_owned(),
@@ -389,13 +419,22 @@ impl Rewards {
 
     /// Mints a signed report into `vesting.locked` and the nodes' vesting records; the cap is checked again
     /// (burns may only have raised the headroom). Returns the TFT minted.
-    fn mint_report(&mut self, env: &Env<'_>, ledger: &mut Ledger, capacity: &CapacityMarket, period: u32) -> Result<i128, Rejection> {
+    fn mint_report(
+        &mut self,
+        env: &Env<'_>,
+        ledger: &mut Ledger,
+        capacity: &CapacityMarket,
+        period: u32,
+    ) -> Result<i128, Rejection> {
         let report = self.reports.get(&period).ok_or(Rejection::ReportNotFound)?;
         let supply = global_tft_supply(env.params, ledger, self.tft_minted);
         let headroom = env.params.tft_supply_cap.units().saturating_sub(supply).max(0);
-        let mut amounts: Vec<(NodeId, Amount<Tft>)> = report.receipts.iter().map(|r| (r.node_id, r.reward)).collect();
+        let mut amounts: Vec<(NodeId, Amount<Tft>)> =
+            report.receipts.iter().map(|r| (r.node_id, r.reward)).collect();
         if report.total.units() > headroom {
-            amounts = minting::scale_to_cap(&amounts, Amount::from_units(headroom)).map(|(a, _)| a).unwrap_or_default();
+            amounts = minting::scale_to_cap(&amounts, Amount::from_units(headroom))
+                .map(|(a, _)| a)
+                .unwrap_or_default();
         }
         let total: i128 = amounts.iter().map(|(_, a)| a.units()).sum();
         if total > 0 {
@@ -448,19 +487,24 @@ impl Rewards {
             let Some(owner) = capacity.farm_owner(node.farm_id) else { continue };
             let Ok(to) = ledger.user_slot(&owner) else { continue };
             let from = Slot::System(SystemAccount::VestingLocked);
-            let plan = [Posting::Transfer { asset: Asset::Tft, from, to, units: amount.units(), revenue: false }];
+            let plan =
+                [Posting::Transfer { asset: Asset::Tft, from, to, units: amount.units(), revenue: false }];
             if ledger.apply(&plan).is_err() {
                 continue;
             }
-            vesting.record.released = Amount::from_units(vesting.record.released.units().saturating_add(amount.units()));
+            vesting.record.released =
+                Amount::from_units(vesting.record.released.units().saturating_add(amount.units()));
             events.push(Event::RewardsReleased { node_id: *node_id, owner, tft: amount });
         }
     }
 
     /// `vesting.locked` holds exactly what the vesting records still hold.
     pub(crate) fn check(&self, ledger: &Ledger) -> Result<(), String> {
-        let locked: i128 =
-            self.vesting.values().map(|v| v.record.total.units().saturating_sub(v.record.released.units())).sum();
+        let locked: i128 = self
+            .vesting
+            .values()
+            .map(|v| v.record.total.units().saturating_sub(v.record.released.units()))
+            .sum();
         let account = ledger.balance(AccountRef::System(SystemAccount::VestingLocked), Asset::Tft);
         if locked != account {
             return Err(format!("vesting records hold {locked} TFT but vesting.locked has {account}"));

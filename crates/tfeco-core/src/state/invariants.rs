@@ -25,8 +25,10 @@ impl State {
         self.bridge.check(&self.ledger)?;
         self.capacity.check()?;
         let escrow = |system| self.ledger.balance(AccountRef::System(system), Asset::Cc);
-        self.capacity
-            .check_escrows(escrow(SystemAccount::EscrowStandingBids), escrow(SystemAccount::EscrowCapacityRequests))?;
+        self.capacity.check_escrows(
+            escrow(SystemAccount::EscrowStandingBids),
+            escrow(SystemAccount::EscrowCapacityRequests),
+        )?;
         self.exit_pool.check(&self.ledger)?;
         self.rewards.check(&self.ledger)?;
         self.exchange.check(self.params(), &self.ledger)

@@ -156,9 +156,9 @@ impl State {
                 pool2.settle_pending_burn(&env, ledger, oracle, &mut events);
                 Ok(events)
             }
-            Command::AttestDeposit { .. } | Command::RequestWithdrawal { .. } | Command::AttestWithdrawal { .. } => {
-                self.dispatch_bridge(signer, command)
-            }
+            Command::AttestDeposit { .. }
+            | Command::RequestWithdrawal { .. }
+            | Command::AttestWithdrawal { .. } => self.dispatch_bridge(signer, command),
             Command::EnterWithTft { .. }
             | Command::EnterWithFiat { .. }
             | Command::LockTft { .. }
@@ -209,10 +209,16 @@ impl State {
 
     /// Entry and Pool 2; a command that adds CC to an account then resumes that account's leases in grace
     /// (spec §9: "a top-up inside grace resumes it").
-    fn dispatch_entry_and_pool2(&mut self, signer: AccountKey, command: &Command) -> Result<Receipt, Rejection> {
+    fn dispatch_entry_and_pool2(
+        &mut self,
+        signer: AccountKey,
+        command: &Command,
+    ) -> Result<Receipt, Rejection> {
         let (env, ledger, oracle, _, entry, pool2, farming, capacity, ..) = split!(self);
         let (mut events, topped_up) = match command {
-            Command::EnterWithTft { tft } => (Entry::enter_with_tft(&env, ledger, oracle, signer, *tft)?, Some(signer)),
+            Command::EnterWithTft { tft } => {
+                (Entry::enter_with_tft(&env, ledger, oracle, signer, *tft)?, Some(signer))
+            }
             Command::EnterWithFiat { to, usd, payment_id } => {
                 let events = entry.enter_with_fiat(&env, ledger, oracle, signer, (*to, *usd), payment_id)?;
                 let credited = matches!(events.first(), Some(Event::EnteredWithFiat { .. }));
@@ -244,20 +250,32 @@ impl State {
             Command::RegisterNode { farm_id, spec, offered_slices } => {
                 capacity.register_node(&env, signer, *farm_id, spec, *offered_slices)
             }
-            Command::SetSlicePrice { node_id, price } => capacity.set_slice_price(farming, signer, *node_id, *price),
-            Command::SetPoolPrice { node_id, price } => capacity.set_pool_price(farming, signer, *node_id, *price),
+            Command::SetSlicePrice { node_id, price } => {
+                capacity.set_slice_price(farming, signer, *node_id, *price)
+            }
+            Command::SetPoolPrice { node_id, price } => {
+                capacity.set_pool_price(farming, signer, *node_id, *price)
+            }
             Command::OpenLease { node_id, n_slices, billing, periods } => {
                 capacity.open_lease(&env, &mut pay, signer, (*node_id, *n_slices, *billing), *periods)
             }
             Command::CancelLease { lease_id } => capacity.cancel_lease(&env, signer, *lease_id),
             Command::PostStandingBid { name, requirements, price_month, quantity, periods } => {
-                let bid = BidTerms { name, requirements, price_month: *price_month, quantity: *quantity, periods: *periods };
+                let bid = BidTerms {
+                    name,
+                    requirements,
+                    price_month: *price_month,
+                    quantity: *quantity,
+                    periods: *periods,
+                };
                 capacity.post_standing_bid(&env, &mut pay, signer, bid)
             }
             Command::FillStandingBid { bid_id, node_id, n_slices } => {
                 capacity.fill_standing_bid(&env, &mut pay, signer, (*bid_id, *node_id, *n_slices))
             }
-            Command::CancelStandingBid { bid_id } => capacity.cancel_standing_bid(&env, &mut pay, signer, *bid_id),
+            Command::CancelStandingBid { bid_id } => {
+                capacity.cancel_standing_bid(&env, &mut pay, signer, *bid_id)
+            }
             Command::PostCapacityRequest { requirements, n_slices, max_price_month, periods, window_s } => {
                 let request = RequestTerms {
                     requirements,
@@ -284,10 +302,16 @@ impl State {
         match command {
             Command::FundExitPool { usdc } => ExitPool::fund(&env, ledger, signer, *usdc),
             Command::OpenPosition { tfp } => exit_pool.open_position(&env, ledger, oracle, signer, *tfp),
-            Command::ClosePosition { position_id } => exit_pool.close_position(&env, ledger, signer, *position_id),
-            Command::SubmitExitBid { position_id, usdc, min_price, carry_over } => {
-                exit_pool.submit_bid(&env, ledger, lower, signer, (*position_id, *usdc, *min_price, *carry_over))
+            Command::ClosePosition { position_id } => {
+                exit_pool.close_position(&env, ledger, signer, *position_id)
             }
+            Command::SubmitExitBid { position_id, usdc, min_price, carry_over } => exit_pool.submit_bid(
+                &env,
+                ledger,
+                lower,
+                signer,
+                (*position_id, *usdc, *min_price, *carry_over),
+            ),
             Command::AmendExitBid { bid_id, usdc, min_price } => {
                 exit_pool.amend_bid(&env, ledger, lower, signer, (*bid_id, *usdc, *min_price))
             }
@@ -299,8 +323,12 @@ impl State {
     fn dispatch_rewards(&mut self, signer: AccountKey, command: &Command) -> Result<Receipt, Rejection> {
         let (env, ledger, _, _, _, _, _, capacity, _, rewards, _) = split!(self);
         match command {
-            Command::SetNodeKey { node_id, node_key } => rewards.set_node_key(ledger, capacity, signer, (*node_id, *node_key)),
-            Command::ReportUptime { node_id, reports } => rewards.report_uptime(&env, capacity, signer, *node_id, reports),
+            Command::SetNodeKey { node_id, node_key } => {
+                rewards.set_node_key(ledger, capacity, signer, (*node_id, *node_key))
+            }
+            Command::ReportUptime { node_id, reports } => {
+                rewards.report_uptime(&env, capacity, signer, *node_id, reports)
+            }
             Command::SignMintReport { period, report_hash } => {
                 rewards.sign_report(&env, ledger, capacity, signer, (*period, report_hash))
             }
@@ -312,12 +340,20 @@ impl State {
         let (env, ledger, .., exchange) = split!(self);
         match command {
             Command::PlaceOrder { market_id, side, quantity, limit_price, expires_after_batches } => exchange
-                .place_order(&env, ledger, signer, (*market_id, *side, *quantity, *limit_price), *expires_after_batches),
+                .place_order(
+                    &env,
+                    ledger,
+                    signer,
+                    (*market_id, *side, *quantity, *limit_price),
+                    *expires_after_batches,
+                ),
             Command::CancelOrder { order_id } => exchange.cancel_order(&env, ledger, signer, *order_id),
             Command::AmendOrder { order_id, quantity, limit_price } => {
                 exchange.amend_order(&env, ledger, signer, (*order_id, *quantity, *limit_price))
             }
-            Command::SetVerified { account, verified } => exchange.set_verified(&env, ledger, signer, (*account, *verified)),
+            Command::SetVerified { account, verified } => {
+                exchange.set_verified(&env, ledger, signer, (*account, *verified))
+            }
             other => unreachable!("{} is not an exchange command", other.kind()),
         }
     }

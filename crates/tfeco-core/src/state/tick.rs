@@ -36,7 +36,8 @@ impl State {
         self.now = now;
         let mut events = vec![Event::Ticked { now }];
         self.governance.apply_due(now, &mut events);
-        let (env, ledger, oracle, _, _, pool2, farming, capacity, exit_pool, rewards, exchange) = split!(self);
+        let (env, ledger, oracle, _, _, pool2, farming, capacity, exit_pool, rewards, exchange) =
+            split!(self);
         let mut pay = Payments { ledger, pool2, oracle, farming };
         capacity.bill_due(&env, &mut pay, &mut events);
         capacity.close_due_requests(&env, &mut pay, &mut events);

@@ -6,15 +6,15 @@
 
 use std::collections::BTreeMap;
 
+use crate::harness::hourly_charge;
+use crate::harness::search;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, RngSeed};
-use crate::harness::search;
-use tfeco_core::slices::capacity::CapacityRequest;
-use tfeco_core::{Requirements, SearchQuery};
-use tfeco_core::{MembershipChange, PoolRules, PricePolicy};
 use tfeco_core::ids::{ExitBidId, PositionId};
-use crate::harness::hourly_charge;
+use tfeco_core::slices::capacity::CapacityRequest;
 use tfeco_core::{AccountKey, Billing, Command, Event, FarmId, NodeId, NodeSpec, SystemAccount};
+use tfeco_core::{MembershipChange, PoolRules, PricePolicy};
+use tfeco_core::{Requirements, SearchQuery};
 use tfeco_money::{Amount, Asset, Bps, Cc, Tft, Usdc};
 
 use crate::harness::{cc, price, tokens, Harness, MONTH, START};
@@ -331,7 +331,11 @@ fn offers_are_checked_against_the_request_and_the_window() {
     assert_eq!(r.code().as_str(), "requirements_unmet", "Mini 3 has 1,000 passmark per slice");
     assert!(format!("{r:?}").contains("passmark per slice"), "{r:?}");
     assert_eq!(h.reject(f, offer(mini1, "3.0000001")).code().as_str(), "offer_above_max_price");
-    assert_eq!(h.reject(f, offer(mini1, "1.1")).code().as_str(), "price_out_of_band", "Mini 1's band starts at 1.2");
+    assert_eq!(
+        h.reject(f, offer(mini1, "1.1")).code().as_str(),
+        "price_out_of_band",
+        "Mini 1's band starts at 1.2"
+    );
     assert_eq!(h.reject(other, offer(mini1, "2")).code().as_str(), "not_owner");
     let missing = Command::OfferCapacity { request_id: 99, node_id: mini1, price_month: cc("2") };
     assert_eq!(h.reject(f, missing).code().as_str(), "capacity_request_not_found");
@@ -526,7 +530,10 @@ fn standing_bids_fill_only_with_eligible_nodes_never_beyond_quantity_and_refund_
     assert!(
         matches!(events.as_slice(), [Event::StandingBidCancelled { refunded, .. }] if refunded.is_zero())
     );
-    assert_eq!(h.reject(buyer, Command::CancelStandingBid { bid_id: bid }).code().as_str(), "standing_bid_not_found");
+    assert_eq!(
+        h.reject(buyer, Command::CancelStandingBid { bid_id: bid }).code().as_str(),
+        "standing_bid_not_found"
+    );
 
     // A second bid, partly filled, then cancelled: the unused escrow comes back exactly.
     let heavy = Requirements { min_mem_gb: 8, ..Requirements::default() };

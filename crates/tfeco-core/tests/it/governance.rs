@@ -6,8 +6,8 @@
 //!
 //! The helpers at the top are shared with `minting_state.rs`.
 
-use tfeco_core::ParamUpdate;
 use tfeco_core::rules::minting::period_start;
+use tfeco_core::ParamUpdate;
 use tfeco_core::{
     AccountKey, Billing, Command, Event, Params, PriceFeed, Receipt, RevenueSplit, SplitRecipient, State,
     SystemAccount, WithdrawalId,
@@ -352,7 +352,10 @@ fn a_revenue_split_change_is_visible_while_pending_and_applies_only_after_its_de
         (Some(t), Some(t + delay), None)
     );
     // A later signature is refused: the change is no longer pending.
-    assert_eq!(h.reject(g[6], Command::SignParamChange { change_id: id }).code().as_str(), "param_change_not_found");
+    assert_eq!(
+        h.reject(g[6], Command::SignParamChange { change_id: id }).code().as_str(),
+        "param_change_not_found"
+    );
 
     // Every hourly charge before t + delay uses v1 (80 / 10 / 10).
     let mut before = Vec::new();
@@ -396,11 +399,20 @@ fn a_guardian_set_change_needs_the_current_sets_threshold() {
         "not_authorized"
     );
     let id = propose(&mut h, g[8], update);
-    assert_eq!(h.reject(new_set[0], Command::SignParamChange { change_id: id }).code().as_str(), "not_authorized");
+    assert_eq!(
+        h.reject(new_set[0], Command::SignParamChange { change_id: id }).code().as_str(),
+        "not_authorized"
+    );
     let operator = h.operator;
-    assert_eq!(h.reject(operator, Command::SignParamChange { change_id: id }).code().as_str(), "not_authorized");
+    assert_eq!(
+        h.reject(operator, Command::SignParamChange { change_id: id }).code().as_str(),
+        "not_authorized"
+    );
     // Duplicates do not count; unknown ids are refused.
-    assert_eq!(h.reject(g[8], Command::SignParamChange { change_id: id }).code().as_str(), "duplicate_signature");
+    assert_eq!(
+        h.reject(g[8], Command::SignParamChange { change_id: id }).code().as_str(),
+        "duplicate_signature"
+    );
     assert_eq!(
         h.reject(g[0], Command::SignParamChange { change_id: id + 7 }).code(),
         "param_change_not_found"
@@ -613,8 +625,8 @@ mod known_bugs_lead {
     /// Expected: `param_change_invalid` when proposed. Actual: accepted.
     #[test]
     fn rules_that_cannot_compute_are_refused_when_proposed() {
-        use tfeco_core::rules::minting::{Release36mRule, V3Rules, VestingRule};
         use tfeco_core::params::RewardRules;
+        use tfeco_core::rules::minting::{Release36mRule, V3Rules, VestingRule};
         let (mut h, g) = guardian_harness(9, |_| {});
         let no_months = Release36mRule { release_months: 0, ..Release36mRule::default() };
         let zero_price = V3Rules { connection_price_musd: 0, ..V3Rules::default() };

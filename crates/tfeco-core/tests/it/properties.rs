@@ -23,19 +23,19 @@ use std::collections::BTreeMap;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, RngSeed, TestRng, TestRunner};
-use tfeco_core::{Requirements, SearchQuery};
-use tfeco_core::Settlement;
-use tfeco_core::Side;
-use tfeco_core::{MembershipChange, PoolRules, PricePolicy};
-use tfeco_core::ParamUpdate;
 use tfeco_core::ids::{ExitBidId, PositionId};
 use tfeco_core::ledger::AssetTotals;
 use tfeco_core::slices::capacity::LeaseStatus;
+use tfeco_core::ParamUpdate;
+use tfeco_core::Settlement;
+use tfeco_core::Side;
 use tfeco_core::UptimeSample;
 use tfeco_core::{
     AccountKey, AccountRef, Billing, Command, Envelope, Event, FarmId, LeaseId, NodeId, NodeSpec, PriceFeed,
     Receipt, Rejection, Resources, RevenueSplit, SplitRecipient, SystemAccount, WithdrawalId,
 };
+use tfeco_core::{MembershipChange, PoolRules, PricePolicy};
+use tfeco_core::{Requirements, SearchQuery};
 use tfeco_money::{Amount, Asset, Bps, Cc, Price, Ratio, Tfp, Tft, Usdc};
 
 use crate::harness::{account_of, any_units, price, signing_key, tokens, Harness, GRACE, HOUR, MONTH};
@@ -779,7 +779,8 @@ impl World {
                 (key(*actor), command)
             }
             Op::AttestWithdrawal { by_operator, withdrawal, id } => {
-                let withdrawal_id = WithdrawalId(pick_id(*withdrawal, self.h.state.bridge().withdrawals().len()));
+                let withdrawal_id =
+                    WithdrawalId(pick_id(*withdrawal, self.h.state.bridge().withdrawals().len()));
                 let command =
                     Command::AttestWithdrawal { withdrawal_id, external_tx_id: format!("ext-{id}") };
                 (self.guardian_or(*by_operator, *id), command)

@@ -10,10 +10,10 @@
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
-use tfeco_core::Side;
-use tfeco_core::ParamUpdate;
 use tfeco_core::slices::exchange::{BatchRecord, OrderRecord};
 use tfeco_core::MarketSpec;
+use tfeco_core::ParamUpdate;
+use tfeco_core::Side;
 use tfeco_core::{AccountKey, AccountRef, Command, Event, Rejection, SystemAccount};
 use tfeco_money::{Asset, Bps};
 
@@ -339,7 +339,10 @@ fn orders_below_the_minimum_size_are_refused() {
             assert_eq!(rejection.code().as_str(), "order_too_small");
         }
     }
-    assert_eq!(h.reject(alice, place_cmd(MARKET, Side::Buy, tokens(1), "0", None)).code().as_str(), "price_invalid");
+    assert_eq!(
+        h.reject(alice, place_cmd(MARKET, Side::Buy, tokens(1), "0", None)).code().as_str(),
+        "price_invalid"
+    );
     assert_eq!(h.reject(alice, place_cmd(7, Side::Buy, tokens(1), "0.01", None)), Rejection::MarketNotFound);
     // Exactly the minimum is fine; more than the balance is not.
     let id = place(&mut h, alice, Side::Sell, tokens(1), "0.01", None);

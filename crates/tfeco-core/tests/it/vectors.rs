@@ -2,9 +2,9 @@
 //! hourly price rule (§9) and the CC price from gold (§1). Where the spec gives a formula, the runner also
 //! recomputes the expected value with its own exact integer arithmetic, so a wrong vector fails too.
 
-use serde::Deserialize;
-use crate::harness::split_charge;
 use crate::harness::hourly_charge;
+use crate::harness::split_charge;
+use serde::Deserialize;
 use tfeco_core::rules::oracle::CcPrice;
 use tfeco_core::{parse_gold_csv, Command, Event, Params, RevenueSplit, SystemAccount};
 use tfeco_money::{Amount, Asset, Cc, Tft};

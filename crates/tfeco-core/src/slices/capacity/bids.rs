@@ -174,7 +174,12 @@ impl CapacityMarket {
             escrow,
         };
         self.standing_bids.insert(id, record);
-        Ok(vec![Event::StandingBidPosted { bid_id: id, quantity: bid.quantity, price_month: bid.price_month, escrow }])
+        Ok(vec![Event::StandingBidPosted {
+            bid_id: id,
+            quantity: bid.quantity,
+            price_month: bid.price_month,
+            escrow,
+        }])
     }
 
     /// `FillStandingBid`: a farmer leases `n_slices` of an eligible node to the bid's buyer at the bid price;
@@ -306,13 +311,20 @@ impl CapacityMarket {
         }
         let node = self.owned_node(farmer, node_id)?;
         if let Some(unmet) = request.requirements.unmet(node) {
-            return Err(Rejection::RequirementsUnmet { unmet, required: request.requirements.required(unmet) });
+            return Err(Rejection::RequirementsUnmet {
+                unmet,
+                required: request.requirements.required(unmet),
+            });
         }
         if !price_month.is_positive() || price_month > request.max_price_month {
             return Err(Rejection::OfferAboveMaxPrice { max: request.max_price_month, got: price_month });
         }
         if !node.in_band(price_month) {
-            return Err(Rejection::PriceOutOfBand { min: node.band_min, max: node.band_max, got: price_month });
+            return Err(Rejection::PriceOutOfBand {
+                min: node.band_min,
+                max: node.band_max,
+                got: price_month,
+            });
         }
         let request = self.requests.get_mut(&request_id).expect("checked above");
         request.offers.insert(node_id, CapacityOffer { node_id, price_month });
@@ -320,7 +332,12 @@ impl CapacityMarket {
     }
 
     /// The `Tick` phase closing every capacity request whose window ended.
-    pub(crate) fn close_due_requests(&mut self, env: &Env<'_>, pay: &mut Payments<'_>, events: &mut Vec<Event>) {
+    pub(crate) fn close_due_requests(
+        &mut self,
+        env: &Env<'_>,
+        pay: &mut Payments<'_>,
+        events: &mut Vec<Event>,
+    ) {
         let due: Vec<CapacityRequestId> = self
             .requests
             .values()

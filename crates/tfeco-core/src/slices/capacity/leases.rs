@@ -177,7 +177,8 @@ impl CapacityMarket {
         let id = LeaseId(next.checked_add(1).ok_or(Rejection::Overflow)?);
         // Validate and plan the first charge before creating anything.
         let plan = self.plan_charge(env, pay, payer, node_id, charge)?;
-        let mut events = vec![Event::LeaseOpened { lease_id: id, node_id, n_slices, billing, period_charge: charge }];
+        let mut events =
+            vec![Event::LeaseOpened { lease_id: id, node_id, n_slices, billing, period_charge: charge }];
         let lease = Lease {
             id,
             tenant,
@@ -206,7 +207,12 @@ impl CapacityMarket {
     }
 
     /// `CancelLease`: an active lease ends at its paid period's end; one in grace closes at once.
-    pub(crate) fn cancel_lease(&mut self, env: &Env<'_>, tenant: AccountKey, lease_id: LeaseId) -> Result<Vec<Event>, Rejection> {
+    pub(crate) fn cancel_lease(
+        &mut self,
+        env: &Env<'_>,
+        tenant: AccountKey,
+        lease_id: LeaseId,
+    ) -> Result<Vec<Event>, Rejection> {
         let lease = self.leases.get_mut(&lease_id).ok_or(Rejection::LeaseNotFound)?;
         if lease.tenant != tenant {
             return Err(Rejection::NotOwner);
@@ -216,7 +222,9 @@ impl CapacityMarket {
                 lease.status = LeaseStatus::Cancelling;
                 Ok(vec![Event::LeaseCancelRequested { lease_id, ends_at: lease.next_charge_at }])
             }
-            LeaseStatus::Grace { .. } => Ok(vec![self.close_lease(lease_id, CloseReason::Cancelled, env.now)]),
+            LeaseStatus::Grace { .. } => {
+                Ok(vec![self.close_lease(lease_id, CloseReason::Cancelled, env.now)])
+            }
             LeaseStatus::Cancelling | LeaseStatus::Closed { .. } => Err(Rejection::LeaseNotOpen),
         }
     }
@@ -236,13 +244,18 @@ impl CapacityMarket {
             }
         }
         if let Some(node) = self.nodes.get_mut(&node_id) {
-            node.leased_slices = node.leased_slices.checked_sub(n_slices).expect("a lease's slices are leased");
+            node.leased_slices =
+                node.leased_slices.checked_sub(n_slices).expect("a lease's slices are leased");
         }
         Event::LeaseClosed { lease_id, reason, at }
     }
 
     /// Who receives a node's farmer share: `(farmer, Some((pool owner, fee_bps)))` for farming-pool members.
-    fn revenue_recipients(&self, pay: &Payments<'_>, node_id: NodeId) -> Result<(AccountKey, Option<(AccountKey, Bps)>), Rejection> {
+    fn revenue_recipients(
+        &self,
+        pay: &Payments<'_>,
+        node_id: NodeId,
+    ) -> Result<(AccountKey, Option<(AccountKey, Bps)>), Rejection> {
         let node = self.nodes.get(&node_id).ok_or(Rejection::NodeNotFound)?;
         let farmer = self.farm_owner(node.farm_id).ok_or(Rejection::FarmNotFound)?;
         Ok((farmer, pay.farming.fee_of(node.farm_id)))
@@ -266,7 +279,8 @@ impl CapacityMarket {
         // A farming pool takes its fee (rounded down) from the farmer share (spec §10).
         let pool_fee = pool.map(|(owner, fee_bps)| (owner, fee_bps.share_of(shares.farmer, Rounding::Down)));
         let member_units = shares.farmer.saturating_sub(pool_fee.map_or(0, |(_, fee)| fee));
-        let revenue = |to: Slot, units: i128| Posting::Transfer { asset: Asset::Cc, from, to, units, revenue: true };
+        let revenue =
+            |to: Slot, units: i128| Posting::Transfer { asset: Asset::Cc, from, to, units, revenue: true };
         if let Some((owner, fee)) = pool_fee.filter(|(_, fee)| *fee > 0) {
             let pool_slot = pay.ledger.user_slot(&owner)?;
             if pool_slot != from {
@@ -277,11 +291,22 @@ impl CapacityMarket {
             postings.push(revenue(to, member_units));
         }
         if shares.burn > 0 {
-            postings.push(Posting::Burn { asset: Asset::Cc, from, units: shares.burn, outflow: Outflow::Burn });
+            postings.push(Posting::Burn {
+                asset: Asset::Cc,
+                from,
+                units: shares.burn,
+                outflow: Outflow::Burn,
+            });
         }
         if shares.treasury > 0 {
             let to = Slot::System(SystemAccount::Treasury);
-            postings.push(Posting::Transfer { asset: Asset::Cc, from, to, units: shares.treasury, revenue: false });
+            postings.push(Posting::Transfer {
+                asset: Asset::Cc,
+                from,
+                to,
+                units: shares.treasury,
+                revenue: false,
+            });
         }
         pay.ledger.validate(&postings)?;
         Ok(ChargePlan {
@@ -339,7 +364,13 @@ impl CapacityMarket {
 
     /// Runs one lease's schedule up to `now`: closes it when cancelled or expired, charges due periods,
     /// enters grace when the tenant cannot pay, and closes it when grace runs out.
-    fn bill_lease(&mut self, env: &Env<'_>, pay: &mut Payments<'_>, lease_id: LeaseId, events: &mut Vec<Event>) {
+    fn bill_lease(
+        &mut self,
+        env: &Env<'_>,
+        pay: &mut Payments<'_>,
+        lease_id: LeaseId,
+        events: &mut Vec<Event>,
+    ) {
         let grace_s = env.params.lease_grace_s;
         while let Some(lease) = self.leases.get(&lease_id) {
             let (tenant, node_id, due) = (lease.tenant, lease.node_id, lease.next_charge_at);
@@ -366,7 +397,8 @@ impl CapacityMarket {
                         return;
                     }
                     let from = pay.ledger.user_slot(&tenant);
-                    let plan = from.and_then(|from| self.plan_charge(env, pay, from, node_id, lease.period_charge));
+                    let plan =
+                        from.and_then(|from| self.plan_charge(env, pay, from, node_id, lease.period_charge));
                     match plan {
                         Ok(plan) => self.commit_charge(env, pay, lease_id, plan, events),
                         Err(_) => self.start_grace(env, lease_id, events),
@@ -381,11 +413,20 @@ impl CapacityMarket {
         let since = lease.next_charge_at;
         lease.status = LeaseStatus::Grace { since };
         self.grace_leases.insert((lease.tenant, lease_id));
-        events.push(Event::LeaseGraceStarted { lease_id, grace_until: since.saturating_add(env.params.lease_grace_s) });
+        events.push(Event::LeaseGraceStarted {
+            lease_id,
+            grace_until: since.saturating_add(env.params.lease_grace_s),
+        });
     }
 
     /// Charges the unpaid period of a lease in grace if the tenant can now pay; returns `true` if resumed.
-    fn try_resume(&mut self, env: &Env<'_>, pay: &mut Payments<'_>, lease_id: LeaseId, events: &mut Vec<Event>) -> bool {
+    fn try_resume(
+        &mut self,
+        env: &Env<'_>,
+        pay: &mut Payments<'_>,
+        lease_id: LeaseId,
+        events: &mut Vec<Event>,
+    ) -> bool {
         let Some(lease) = self.leases.get(&lease_id) else { return false };
         let (tenant, node_id, charge) = (lease.tenant, lease.node_id, lease.period_charge);
         let Ok(from) = pay.ledger.user_slot(&tenant) else { return false };

@@ -131,7 +131,12 @@ impl CapacityMarket {
     }
 
     /// Why `n_slices` at `max_price_month` cannot be had ([`crate::rules::search::explain_shortfall`]).
-    pub fn explain(&self, requirements: &Requirements, n_slices: u32, max_price_month: Amount<Cc>) -> Vec<Shortfall> {
+    pub fn explain(
+        &self,
+        requirements: &Requirements,
+        n_slices: u32,
+        max_price_month: Amount<Cc>,
+    ) -> Vec<Shortfall> {
         explain_shortfall(self.nodes.values(), requirements, n_slices, max_price_month)
     }
 
@@ -145,7 +150,12 @@ impl CapacityMarket {
     }
 
     /// `RegisterFarm`: a farm owned by the signer, with a unique name.
-    pub(crate) fn register_farm(&mut self, env: &Env<'_>, owner: AccountKey, name: &str) -> Result<Vec<Event>, Rejection> {
+    pub(crate) fn register_farm(
+        &mut self,
+        env: &Env<'_>,
+        owner: AccountKey,
+        name: &str,
+    ) -> Result<Vec<Event>, Rejection> {
         env.check_text(name, TextField::FarmName)?;
         if self.farms.values().any(|f| f.name == name) {
             return Err(Rejection::FarmNameTaken);
@@ -196,7 +206,8 @@ impl CapacityMarket {
                     return Err(Rejection::InvalidSliceCount { max: params.max_slices_per_node });
                 }
                 check_min_spec(resources, &params.min_spec()).map_err(below)?;
-                let band = custom_band(resources, *slices, &params.custom_band()).ok_or(Rejection::Overflow)?;
+                let band =
+                    custom_band(resources, *slices, &params.custom_band()).ok_or(Rejection::Overflow)?;
                 (None, false, *resources, *slices, band)
             }
         };
