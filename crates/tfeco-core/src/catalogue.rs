@@ -6,6 +6,7 @@ use tfeco_money::{Amount, Cc, Price};
 
 /// Resources of a whole node (or of one slice, when divided).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Resources {
     /// CPU cores.
     pub cpu_cores: u32,
@@ -24,6 +25,7 @@ pub struct Resources {
 /// One model of the catalogue (`data/node-catalogue/tfgrid-nodes-q4-2025.csv`, spec
 /// `marketplace_and_nodes.md` §2-4).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NodeModel {
     /// Model name, e.g. `"Mini 3"`.
     pub name: String,

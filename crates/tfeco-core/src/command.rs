@@ -23,6 +23,7 @@ use crate::types::{
 /// A state-changing command. Each is validated fully before anything changes; a rejection is a
 /// [`crate::Rejection`] and leaves the state untouched.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Command {
     /// Registers the signer's key as an account.

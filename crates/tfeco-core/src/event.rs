@@ -12,6 +12,7 @@ use crate::types::{Billing, CloseReason, MembershipChange, PriceFeed, Settlement
 
 /// A fact that happened. Amounts are exact.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", tag = "event")]
 pub enum Event {
     /// An account was registered.

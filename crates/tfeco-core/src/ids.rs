@@ -82,6 +82,7 @@ impl<'de> Deserialize<'de> for AccountKey {
 /// Accounts without a private key, moved only by rules (spec `decisions.md` §2). Burns are not an account:
 /// burned value leaves the supply and is counted in the ledger's totals.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum SystemAccount {
     /// Holds the TFT locked behind TFP (entry and `LockTft`).
     Vault,
@@ -206,6 +207,7 @@ macro_rules! numeric_id {
     ($name:ident, $inner:ty, $doc:literal) => {
         #[doc = $doc]
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         #[serde(transparent)]
         pub struct $name(pub $inner);
         impl fmt::Display for $name {
@@ -235,3 +237,49 @@ numeric_id!(FarmingPoolId, u64, "A farming pool, numbered from 1.");
 numeric_id!(MarketId, u32, "An exchange market (a trading pair such as TFT/USDC), numbered from 1.");
 numeric_id!(OrderId, u64, "An exchange order, numbered from 1 across all markets.");
 numeric_id!(ParamChangeId, u64, "A proposed parameter change, numbered from 1.");
+
+/// OpenAPI schemas of the hand-serialized identities (cargo feature `openapi`).
+#[cfg(feature = "openapi")]
+mod openapi {
+    use std::borrow::Cow;
+
+    use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
+    use utoipa::openapi::RefOr;
+    use utoipa::{PartialSchema, ToSchema};
+
+    use super::{AccountKey, AccountRef, SystemAccount};
+
+    impl PartialSchema for AccountKey {
+        fn schema() -> RefOr<Schema> {
+            ObjectBuilder::new()
+                .schema_type(SchemaType::new(Type::String))
+                .pattern(Some("^[0-9a-f]{64}$"))
+                .description(Some("An account: its ed25519 public key, 64 lowercase hex characters"))
+                .into()
+        }
+    }
+
+    impl ToSchema for AccountKey {
+        fn name() -> Cow<'static, str> {
+            Cow::Borrowed("AccountKey")
+        }
+    }
+
+    impl PartialSchema for AccountRef {
+        fn schema() -> RefOr<Schema> {
+            let names: Vec<&str> = SystemAccount::ALL.iter().map(|a| a.name()).collect();
+            let pattern = format!("^([0-9a-f]{{64}}|{})$", names.join("|").replace('.', "\\."));
+            ObjectBuilder::new()
+                .schema_type(SchemaType::new(Type::String))
+                .pattern(Some(pattern))
+                .description(Some("A user account (64 hex characters) or a system account by name, e.g. `vault`"))
+                .into()
+        }
+    }
+
+    impl ToSchema for AccountRef {
+        fn name() -> Cow<'static, str> {
+            Cow::Borrowed("AccountRef")
+        }
+    }
+}

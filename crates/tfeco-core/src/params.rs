@@ -23,6 +23,7 @@ pub use crate::rules::billing::{RevenueSplit, SplitRecipient};
 
 /// All parameters of the economy. Units are in the field names (`_s` seconds, `_gb` gigabytes).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct Params {
     /// Name of the parameter set, e.g. `"tfgrid4-2025"`.
@@ -149,6 +150,7 @@ impl Default for Params {
 
 /// The reward rule set (spec §11), selected by parameter.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RewardRules {
     /// The exact v3 rules (CU/SU/NU/IPv4, thresholds, linear scaling, certified bonus, connection price).
@@ -347,6 +349,7 @@ pub const MAX_DURATION_S: i64 = 10 * 366 * 86_400;
 /// A change of parameters, proposed and signed by guardians (spec `decisions.md` §12). Each variant is
 /// checked when proposed and again when it takes effect.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ParamUpdate {
     /// Replace the guardian set (threshold `None`: `ceil(2n/3)`).
@@ -394,6 +397,7 @@ pub enum ParamUpdate {
 
 /// Why a parameter change is invalid.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ParamChangeProblem {
     /// The guardian set is empty or has duplicates.

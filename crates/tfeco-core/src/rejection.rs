@@ -28,6 +28,7 @@ use crate::types::{PriceFeed, Role, Shortfall, Unmet};
 
 /// A text field of a command.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TextField {
     /// A farm's name.
@@ -59,6 +60,7 @@ impl fmt::Display for TextField {
 
 /// A configured limit (the values are parameters, spec `architecture-and-style.md` "limit everything").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Limit {
     /// Nodes one farm may register.
@@ -99,6 +101,7 @@ impl fmt::Display for Limit {
 
 /// Why farming-pool rules are refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PoolRulesProblem {
     /// A price range needs `0 < min <= max`.
@@ -118,6 +121,7 @@ impl fmt::Display for PoolRulesProblem {
 
 /// Why a farming-pool membership change does not apply.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MembershipProblem {
     /// The farm is already in a pool.
@@ -137,6 +141,7 @@ impl fmt::Display for MembershipProblem {
 
 /// Why an uptime report is refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum UptimeReportProblem {
     /// The report time is not after the node's registration.
@@ -172,6 +177,7 @@ impl fmt::Display for UptimeReportProblem {
 
 /// A refused command. Nothing changed. Variants in order of precedence (module docs).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", tag = "code")]
 pub enum Rejection {
     // 1. Authority.
@@ -448,6 +454,7 @@ macro_rules! rejection_codes {
         /// The stable machine-readable code of a [`Rejection`] (its variant without payload), in the same
         /// precedence order. Serialized as the snake_case string, e.g. `"balance_low"`.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         #[serde(rename_all = "snake_case")]
         pub enum RejectionCode {
             $(

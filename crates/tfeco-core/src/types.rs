@@ -13,6 +13,7 @@ use crate::ids::{FarmId, MarketId, NodeId};
 
 /// An oracle price feed (spec `decisions.md` §3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PriceFeed {
     /// TFT price in USD per TFT.
@@ -36,6 +37,7 @@ impl PriceFeed {
 
 /// A role that some commands need (spec `decisions.md` §2, §12). One key may hold several roles.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Runs the node: submits `Tick`, verifies identities for the exchange.
@@ -65,6 +67,7 @@ impl fmt::Display for Role {
 
 /// How a lease is billed (spec `decisions.md` §9).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Billing {
     /// One-hour periods at the hourly price (monthly price / 720 × premium).
@@ -75,6 +78,7 @@ pub enum Billing {
 
 /// What a node is: a catalogue model or custom resources.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum NodeSpec {
     /// A model of the catalogue, by exact name (e.g. `"Mini 3"`).
@@ -94,6 +98,7 @@ pub enum NodeSpec {
 /// A node offering slices in the capacity market (spec `decisions.md` §9). Owned by the capacity-market
 /// slice; a plain record here because the pure search rules read it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Node {
     /// Id.
     pub id: NodeId,
@@ -135,6 +140,7 @@ impl Node {
 
 /// Why a lease closed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CloseReason {
     /// The tenant cancelled; the lease ran to the end of its paid period.
@@ -147,6 +153,7 @@ pub enum CloseReason {
 
 /// Where a farmer's revenue settles (spec `decisions.md` §6).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Settlement {
     /// Revenue stays as revenue CC (default).
@@ -158,6 +165,7 @@ pub enum Settlement {
 
 /// Per-slice requirements of a buyer. Zero / `false` / `None` means "no requirement".
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct Requirements {
     /// CPU cores per slice.
@@ -180,6 +188,7 @@ pub struct Requirements {
 
 /// A requirement a node's slice does not meet, in the order they are checked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Unmet {
     /// Not in the requested farm.
@@ -246,6 +255,7 @@ impl Requirements {
 /// One reason why capacity cannot be had (spec `decisions.md` §9: "a request that gets nothing returns a
 /// reason per requirement"). Serialized as `{"kind": ..., ...}`; [`fmt::Display`] gives the sentence.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Shortfall {
     /// No node has a listed price.
@@ -333,6 +343,7 @@ impl fmt::Display for Shortfall {
 
 /// A capacity search.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct SearchQuery {
     /// Per-slice requirements.
@@ -349,6 +360,7 @@ pub struct SearchQuery {
 
 /// Who sets the slice prices of a farming pool's member nodes (spec `decisions.md` §10).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PricePolicy {
     /// Members price freely inside the node's band.
@@ -366,6 +378,7 @@ pub enum PricePolicy {
 
 /// A farming pool's rules (spec `decisions.md` §10).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PoolRules {
     /// Share of the members' farmer share paid to the pool owner.
@@ -380,6 +393,7 @@ pub struct PoolRules {
 
 /// Which farming-pool membership change a command signs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MembershipChange {
     /// Join the pool.
@@ -390,6 +404,7 @@ pub enum MembershipChange {
 
 /// One uptime sample of a node: at `at` (unix seconds) the node had been up `uptime_s` seconds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UptimeSample {
     /// Report time, unix seconds (not after the state's time).
@@ -400,6 +415,7 @@ pub struct UptimeSample {
 
 /// The side of an exchange order (spec `decisions.md` §13).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Side {
     /// Gives quote, receives base.
@@ -421,6 +437,7 @@ impl fmt::Display for Side {
 /// An exchange market's definition (registered at genesis or by a guardian-approved parameter change,
 /// spec `decisions.md` §13).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MarketSpec {
     /// Id, unique.
@@ -489,6 +506,7 @@ impl MarketSpec {
 /// A published bid tier: a standing bid ThreeFold posts for a class of capacity (spec `decisions.md` §9
 /// "Seed tiers"; `marketplace_and_nodes.md` §5.2). The operator posts them with `PostStandingBid`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BidTier {
     /// Name, e.g. "Standard Compute".
