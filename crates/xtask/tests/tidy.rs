@@ -1,8 +1,12 @@
 //! Tidy checks over the repository, run as an ordinary test: every Rust file opens with a `//!` doc, the
 //! core names no forbidden dependency, no unfinished-code macros, ignored or panic-expecting tests, no
-//! printing in library crates, no trailing whitespace.
+//! printing in library crates, no trailing whitespace, no production function over 80 lines outside the
+//! shrinking allow-list `crates/xtask/long-functions.txt`.
 
 use std::path::{Path, PathBuf};
+
+use xtask::long_functions::{self, ALLOW_LIST};
+use xtask::source::{repo_root, workspace_crates};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repository root")
@@ -109,4 +113,20 @@ fn no_trailing_whitespace() {
         }
     }
     assert!(found.is_empty(), "trailing whitespace: {found:#?}");
+}
+
+#[test]
+fn no_production_function_is_over_the_limit_unless_allow_listed() {
+    let crates = workspace_crates(&repo_root()).expect("every production file parses");
+    let files: Vec<_> = crates.into_iter().flat_map(|c| c.files).collect();
+    let measured = long_functions::measure(&files);
+    let text = std::fs::read_to_string(repo_root().join(ALLOW_LIST)).expect("the allow-list exists");
+    let allowed = long_functions::parse_allow_list(&text).expect("the allow-list is well formed");
+    let problems = long_functions::problems(&measured, &allowed);
+    assert!(
+        problems.is_empty(),
+        "function length (limit {}):\n{}",
+        long_functions::LIMIT,
+        problems.join("\n")
+    );
 }
