@@ -3,18 +3,21 @@
 //! - `cargo run -p xtask -- long-functions`: the production functions over the line limit, as the full
 //!   allow-list file (reasons already given are kept): redirect it to `crates/xtask/long-functions.txt` to
 //!   regenerate the list.
+//! - `cargo run -p xtask -- cycles`: the module cycles of every crate.
 
 use std::process::ExitCode;
 
+use xtask::cycles::ModuleGraph;
 use xtask::long_functions::{self, ALLOW_LIST};
 use xtask::source::{repo_root, workspace_crates, CrateSources};
 
-const USAGE: &str = "usage: cargo run -p xtask -- long-functions";
+const USAGE: &str = "usage: cargo run -p xtask -- <long-functions | cycles>";
 
 fn main() -> ExitCode {
     let command = std::env::args().nth(1);
     let result = match command.as_deref() {
         Some("long-functions") => long_functions_report(),
+        Some("cycles") => cycles_report(),
         _ => Err(USAGE.to_owned()),
     };
     match result {
@@ -41,4 +44,24 @@ fn long_functions_report() -> Result<String, String> {
     let text = std::fs::read_to_string(repo_root().join(ALLOW_LIST)).unwrap_or_default();
     let allowed = long_functions::parse_allow_list(&text).map_err(|e| e.to_string())?;
     Ok(long_functions::allow_list(&measured, &allowed))
+}
+
+/// One line per cycle and a summary line per crate.
+fn cycles_report() -> Result<String, String> {
+    let mut out = String::new();
+    for krate in crates()? {
+        let graph = ModuleGraph::of(&krate.files);
+        let cycles = graph.cycles();
+        for cycle in &cycles {
+            out.push_str(&format!("{}: cycle of {}: {}\n", krate.name, cycle.len(), cycle.join(" ")));
+        }
+        out.push_str(&format!(
+            "{}: {} modules, {} arrows, {} cycles\n",
+            krate.name,
+            graph.units.len(),
+            graph.arrow_count(),
+            cycles.len()
+        ));
+    }
+    Ok(out)
 }
