@@ -1,8 +1,26 @@
 //! Tidy checks over the repository, run as an ordinary test: every Rust file opens with a `//!` doc, the
 //! core names no forbidden dependency, no unfinished-code macros, ignored or panic-expecting tests, no
-//! printing in library crates, no trailing whitespace.
+//! printing in library crates, no trailing whitespace, no production function over 80 lines outside the
+//! shrinking allow-list `crates/xtask/long-functions.txt`, no module cycle outside [`KNOWN_CYCLES`].
 
 use std::path::{Path, PathBuf};
+
+use xtask::cycles::ModuleGraph;
+use xtask::long_functions::{self, ALLOW_LIST};
+use xtask::source::{repo_root, workspace_crates};
+
+/// The module cycles that exist today, as (crate directory, sorted cycle members), in the format printed by
+/// `cargo run -p xtask -- cycles`. The restructure of issue 9 removes them: delete an entry when its cycle is
+/// gone (the test says so); never add one, break the new cycle instead.
+const KNOWN_CYCLES: &[(&str, &str)] = &[
+    ("tfeco", "trade_cmd wallet"),
+    (
+        "tfeco-core",
+        "auction capacity command event exchange exit farming governance ledger market oracle params \
+         rejection rewards state trading",
+    ),
+    ("tfeco-server", "api api_exit api_governance api_market api_trading"),
+];
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repository root")
@@ -109,4 +127,46 @@ fn no_trailing_whitespace() {
         }
     }
     assert!(found.is_empty(), "trailing whitespace: {found:#?}");
+}
+
+#[test]
+fn no_production_function_is_over_the_limit_unless_allow_listed() {
+    let crates = workspace_crates(&repo_root()).expect("every production file parses");
+    let files: Vec<_> = crates.into_iter().flat_map(|c| c.files).collect();
+    let measured = long_functions::measure(&files);
+    let text = std::fs::read_to_string(repo_root().join(ALLOW_LIST)).expect("the allow-list exists");
+    let allowed = long_functions::parse_allow_list(&text).expect("the allow-list is well formed");
+    let problems = long_functions::problems(&measured, &allowed);
+    assert!(
+        problems.is_empty(),
+        "function length (limit {}):\n{}",
+        long_functions::LIMIT,
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn no_crate_has_a_module_cycle_beyond_the_known_ones() {
+    let mut found = Vec::new();
+    for krate in workspace_crates(&repo_root()).expect("every production file parses") {
+        for cycle in ModuleGraph::of(&krate.files).cycles() {
+            found.push((krate.name.clone(), cycle.join(" ")));
+        }
+    }
+    let known: Vec<(String, String)> =
+        KNOWN_CYCLES.iter().map(|(name, members)| ((*name).to_owned(), (*members).to_owned())).collect();
+    let mut problems = Vec::new();
+    for (name, cycle) in found.iter().filter(|c| !known.contains(c)) {
+        problems.push(format!("{name}: new module cycle: {cycle} (break it)"));
+    }
+    for (name, cycle) in known.iter().filter(|c| !found.contains(c)) {
+        problems.push(format!(
+            "{name}: the known cycle {cycle} is gone or changed: delete or update its KNOWN_CYCLES entry"
+        ));
+    }
+    assert!(
+        problems.is_empty(),
+        "module cycles (see `cargo run -p xtask -- cycles`):\n{}",
+        problems.join("\n")
+    );
 }
