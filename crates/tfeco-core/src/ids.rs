@@ -272,7 +272,9 @@ mod openapi {
             ObjectBuilder::new()
                 .schema_type(SchemaType::new(Type::String))
                 .pattern(Some(pattern))
-                .description(Some("A user account (64 hex characters) or a system account by name, e.g. `vault`"))
+                .description(Some(
+                    "A user account (64 hex characters) or a system account by name, e.g. `vault`",
+                ))
                 .into()
         }
     }

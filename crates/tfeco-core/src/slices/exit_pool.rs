@@ -611,17 +611,14 @@ impl ExitPool {
         }
     }
 
-    /// Pays the fills, takes the surrendered TFP from the positions (locked amount first, then earned), and
-    /// splits it between the treasury (the USDC it paid, at reference value) and the staying positions (the
-    /// margin, by weight).
-    fn settle_round(
+    /// Plans the USDC payments of the fills and takes the surrendered TFP from the bids' positions (locked
+    /// amount first, then earned). Returns the postings, the USDC paid, the TFP surrendered and the positions
+    /// that exited (they take no share of the margin).
+    fn take_surrendered(
         &mut self,
-        env: &Env<'_>,
-        ledger: &mut Ledger,
-        p_ref: Price,
+        ledger: &Ledger,
         fills: &BTreeMap<ExitBidId, Fill>,
-        result: &mut RoundResult,
-    ) {
+    ) -> (Vec<Posting>, i128, i128, BTreeSet<PositionId>) {
         let mut plan = Vec::new();
         let (mut paid, mut surrendered_total) = (0i128, 0i128);
         let mut exited = BTreeSet::new();
@@ -647,6 +644,20 @@ impl ExitPool {
             let from_earned = surrendered.units().saturating_sub(from_amount);
             position.earned = Amount::from_units(position.earned.units().saturating_sub(from_earned));
         }
+        (plan, paid, surrendered_total, exited)
+    }
+
+    /// Pays the fills, takes the surrendered TFP from the positions, and splits it between the treasury (the
+    /// USDC it paid, at reference value) and the staying positions (the margin, by weight; spec §8 step 5).
+    fn settle_round(
+        &mut self,
+        env: &Env<'_>,
+        ledger: &mut Ledger,
+        p_ref: Price,
+        fills: &BTreeMap<ExitBidId, Fill>,
+        result: &mut RoundResult,
+    ) {
+        let (mut plan, paid, surrendered_total, exited) = self.take_surrendered(ledger, fills);
         if paid == 0 {
             return;
         }
@@ -656,23 +667,13 @@ impl ExitPool {
             .values()
             .filter(|p| !exited.contains(&p.id))
             .map(|p| {
-                (
-                    p.id.0,
-                    exit_auction::position_weight(
-                        p.amount,
-                        env.now.saturating_sub(p.opened_at).max(0),
-                        &weight_params,
-                    ),
-                )
+                let age = env.now.saturating_sub(p.opened_at).max(0);
+                (p.id.0, exit_auction::position_weight(p.amount, age, &weight_params))
             })
             .collect();
-        let settlement = exit_auction::settle_margin(
-            Amount::from_units(surrendered_total),
-            Amount::from_units(paid),
-            p_ref,
-            &weights,
-        )
-        .expect("the reference price is positive and the amounts are not negative");
+        let (surrendered, paid_usdc) = (Amount::from_units(surrendered_total), Amount::from_units(paid));
+        let settlement = exit_auction::settle_margin(surrendered, paid_usdc, p_ref, &weights)
+            .expect("the reference price is positive and the amounts are not negative");
         for (position_id, credit) in &settlement.credits {
             let position =
                 self.positions.get_mut(&PositionId(*position_id)).expect("weighted positions exist");
@@ -690,8 +691,8 @@ impl ExitPool {
         }
         ledger.apply(&plan).expect("fills fit the pool's USDC and the positions' reservations");
         self.total_usdc_paid = Amount::from_units(self.total_usdc_paid.units().saturating_add(paid));
-        result.total_paid = Amount::from_units(paid);
-        result.tfp_surrendered = Amount::from_units(surrendered_total);
+        result.total_paid = paid_usdc;
+        result.tfp_surrendered = surrendered;
         result.treasury_tfp = settlement.treasury;
         result.margin_tfp = settlement.credited;
         result.dust_tfp = settlement.dust;
