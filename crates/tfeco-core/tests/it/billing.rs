@@ -1,8 +1,8 @@
 //! Billing and leases (spec `decisions.md` §7, §9): charging at period start, hourly and monthly periods,
 //! grace and resumption, closing, cancellation, expiry, and the revenue burn of TFT with its CC.
 
-use crate::harness::split_charge;
 use crate::harness::hourly_charge;
+use crate::harness::split_charge;
 use tfeco_core::slices::capacity::LeaseStatus;
 use tfeco_core::{AccountKey, Billing, CloseReason, Command, Event, NodeId, RevenueSplit, SystemAccount};
 use tfeco_money::{Amount, Asset, Cc, Tft};

@@ -6,11 +6,11 @@
 //!
 //! The helpers at the top are shared with `minting_state.rs`.
 
-use tfeco_core::ParamUpdate;
 use tfeco_core::rules::minting::period_start;
+use tfeco_core::ParamUpdate;
 use tfeco_core::{
-    AccountKey, Billing, Command, Event, Params, PriceFeed, Receipt, RevenueSplit, SplitRecipient, State,
-    SystemAccount, WithdrawalId,
+    AccountKey, Billing, Command, Event, ParamChangeId, Params, PriceFeed, Receipt, RevenueSplit,
+    SplitRecipient, State, SystemAccount, WithdrawalId,
 };
 use tfeco_money::{Amount, Asset, Bps, Usdc};
 
@@ -95,7 +95,7 @@ fn split(version: u32, farmer: u16, burn: u16, treasury: u16) -> RevenueSplit {
 }
 
 /// Proposes `update` by `guardians[0]`; returns the change id.
-fn propose(h: &mut Harness, guardian: AccountKey, update: ParamUpdate) -> u64 {
+fn propose(h: &mut Harness, guardian: AccountKey, update: ParamUpdate) -> ParamChangeId {
     let events = h.apply(guardian, Command::ProposeParamChange { update });
     events
         .iter()
@@ -352,7 +352,10 @@ fn a_revenue_split_change_is_visible_while_pending_and_applies_only_after_its_de
         (Some(t), Some(t + delay), None)
     );
     // A later signature is refused: the change is no longer pending.
-    assert_eq!(h.reject(g[6], Command::SignParamChange { change_id: id }).code().as_str(), "param_change_not_found");
+    assert_eq!(
+        h.reject(g[6], Command::SignParamChange { change_id: id }).code().as_str(),
+        "param_change_not_found"
+    );
 
     // Every hourly charge before t + delay uses v1 (80 / 10 / 10).
     let mut before = Vec::new();
@@ -392,17 +395,26 @@ fn a_guardian_set_change_needs_the_current_sets_threshold() {
     let update = ParamUpdate::GuardianSet { guardians: new_set.clone(), threshold: None };
     // Nobody outside the current set may propose or sign, including the future guardians.
     assert_eq!(
-        h.reject(new_set[0], Command::ProposeParamChange { update: update.clone() }).code(),
+        h.reject(new_set[0], Command::ProposeParamChange { update: update.clone() }).code().as_str(),
         "not_authorized"
     );
     let id = propose(&mut h, g[8], update);
-    assert_eq!(h.reject(new_set[0], Command::SignParamChange { change_id: id }).code().as_str(), "not_authorized");
-    let operator = h.operator;
-    assert_eq!(h.reject(operator, Command::SignParamChange { change_id: id }).code().as_str(), "not_authorized");
-    // Duplicates do not count; unknown ids are refused.
-    assert_eq!(h.reject(g[8], Command::SignParamChange { change_id: id }).code().as_str(), "duplicate_signature");
     assert_eq!(
-        h.reject(g[0], Command::SignParamChange { change_id: id + 7 }).code(),
+        h.reject(new_set[0], Command::SignParamChange { change_id: id }).code().as_str(),
+        "not_authorized"
+    );
+    let operator = h.operator;
+    assert_eq!(
+        h.reject(operator, Command::SignParamChange { change_id: id }).code().as_str(),
+        "not_authorized"
+    );
+    // Duplicates do not count; unknown ids are refused.
+    assert_eq!(
+        h.reject(g[8], Command::SignParamChange { change_id: id }).code().as_str(),
+        "duplicate_signature"
+    );
+    assert_eq!(
+        h.reject(g[0], Command::SignParamChange { change_id: ParamChangeId(id.0 + 7) }).code().as_str(),
         "param_change_not_found"
     );
     for guardian in &g[..4] {
@@ -613,8 +625,8 @@ mod known_bugs_lead {
     /// Expected: `param_change_invalid` when proposed. Actual: accepted.
     #[test]
     fn rules_that_cannot_compute_are_refused_when_proposed() {
-        use tfeco_core::rules::minting::{Release36mRule, V3Rules, VestingRule};
         use tfeco_core::params::RewardRules;
+        use tfeco_core::rules::minting::{Release36mRule, V3Rules, VestingRule};
         let (mut h, g) = guardian_harness(9, |_| {});
         let no_months = Release36mRule { release_months: 0, ..Release36mRule::default() };
         let zero_price = V3Rules { connection_price_musd: 0, ..V3Rules::default() };
@@ -624,7 +636,7 @@ mod known_bugs_lead {
         ] {
             let shown = format!("{update:?}");
             let result = h.try_apply(g[0], Command::ProposeParamChange { update });
-            assert_eq!(result.map_err(|r| r.code()), Err("param_change_invalid"), "{shown}");
+            assert_eq!(result.map_err(|r| r.code().as_str()), Err("param_change_invalid"), "{shown}");
         }
     }
 
@@ -644,7 +656,7 @@ mod known_bugs_lead {
             return; // bounded: fixed that way
         };
         for guardian in &g[1..6] {
-            h.apply(*guardian, Command::SignParamChange { change_id: 1 });
+            h.apply(*guardian, Command::SignParamChange { change_id: ParamChangeId(1) });
         }
         h.advance(86_400);
         assert_eq!(h.state.params().param_delay_s, i64::MAX);

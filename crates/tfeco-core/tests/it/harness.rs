@@ -36,7 +36,10 @@ pub(crate) const GOLD_CSV: &str = include_str!("../../../../data/gold-prices/mon
 pub(crate) const OPERATOR_SEED: u8 = 1;
 
 /// The capacity search of `state` (the pure rule over its nodes with its parameters).
-pub(crate) fn search(state: &State, query: &tfeco_core::SearchQuery) -> Vec<tfeco_core::rules::search::SearchHit> {
+pub(crate) fn search(
+    state: &State,
+    query: &tfeco_core::SearchQuery,
+) -> Vec<tfeco_core::rules::search::SearchHit> {
     state.capacity().search(query, state.params())
 }
 

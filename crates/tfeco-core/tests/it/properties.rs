@@ -23,19 +23,21 @@ use std::collections::BTreeMap;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, RngSeed, TestRng, TestRunner};
-use tfeco_core::{Requirements, SearchQuery};
-use tfeco_core::Settlement;
-use tfeco_core::Side;
-use tfeco_core::{MembershipChange, PoolRules, PricePolicy};
-use tfeco_core::ParamUpdate;
-use tfeco_core::ids::{ExitBidId, PositionId};
+use tfeco_core::ids::{
+    CapacityRequestId, ExitBidId, FarmingPoolId, MarketId, OrderId, ParamChangeId, PositionId, StandingBidId,
+};
 use tfeco_core::ledger::AssetTotals;
 use tfeco_core::slices::capacity::LeaseStatus;
+use tfeco_core::ParamUpdate;
+use tfeco_core::Settlement;
+use tfeco_core::Side;
 use tfeco_core::UptimeSample;
 use tfeco_core::{
     AccountKey, AccountRef, Billing, Command, Envelope, Event, FarmId, LeaseId, NodeId, NodeSpec, PriceFeed,
     Receipt, Rejection, Resources, RevenueSplit, SplitRecipient, SystemAccount, WithdrawalId,
 };
+use tfeco_core::{MembershipChange, PoolRules, PricePolicy};
+use tfeco_core::{Requirements, SearchQuery};
 use tfeco_money::{Amount, Asset, Bps, Cc, Price, Ratio, Tfp, Tft, Usdc};
 
 use crate::harness::{account_of, any_units, price, signing_key, tokens, Harness, GRACE, HOUR, MONTH};
@@ -684,7 +686,11 @@ impl World {
             exit_quota_bps: Bps::FULL,
         };
         h.apply(actors[3], Command::CreateFarmingPool { name: "pool".to_owned(), rules });
-        let join = Command::SignPoolMembership { pool_id: 1, farm_id: farm2, change: MembershipChange::Join };
+        let join = Command::SignPoolMembership {
+            pool_id: FarmingPoolId(1),
+            farm_id: farm2,
+            change: MembershipChange::Join,
+        };
         h.apply(actors[3], join.clone());
         h.apply(f2, join);
         assert_eq!(h.state.farming_pools().pool_of(farm2).map(|p| p.owner), Some(actors[3]));
@@ -779,7 +785,8 @@ impl World {
                 (key(*actor), command)
             }
             Op::AttestWithdrawal { by_operator, withdrawal, id } => {
-                let withdrawal_id = WithdrawalId(pick_id(*withdrawal, self.h.state.bridge().withdrawals().len()));
+                let withdrawal_id =
+                    WithdrawalId(pick_id(*withdrawal, self.h.state.bridge().withdrawals().len()));
                 let command =
                     Command::AttestWithdrawal { withdrawal_id, external_tx_id: format!("ext-{id}") };
                 (self.guardian_or(*by_operator, *id), command)
@@ -986,7 +993,7 @@ impl World {
             }
             Op::FillStandingBid { actor, bid, node, n_slices } => {
                 let bids = self.h.state.capacity().standing_bids();
-                let bid_id = pick_key(*bid, bids.keys().copied());
+                let bid_id = StandingBidId(pick_key(*bid, bids.keys().map(|b| b.0)));
                 let buyer = bids.get(&bid_id).map(|b| b.buyer);
                 let (node_id, owner) = self.node_not_of(*node, buyer);
                 let command = Command::FillStandingBid { bid_id, node_id, n_slices: u32::from(*n_slices) };
@@ -994,7 +1001,7 @@ impl World {
             }
             Op::CancelStandingBid { actor, bid } => {
                 let bids = self.h.state.capacity().standing_bids();
-                let bid_id = pick_key(*bid, bids.keys().copied());
+                let bid_id = StandingBidId(pick_key(*bid, bids.keys().map(|b| b.0)));
                 let buyer = bids.get(&bid_id).map(|b| b.buyer);
                 (self.mostly(buyer, *actor), Command::CancelStandingBid { bid_id })
             }
@@ -1010,7 +1017,7 @@ impl World {
             }
             Op::OfferCapacity { actor, request, node, price } => {
                 let requests = self.h.state.capacity().requests();
-                let request_id = pick_key(*request, requests.keys().copied());
+                let request_id = CapacityRequestId(pick_key(*request, requests.keys().map(|r| r.0)));
                 let requester = requests.get(&request_id).map(|r| r.requester);
                 let (node_id, owner) = self.node_not_of(*node, requester);
                 // Mostly the node's band minimum (the likeliest to be in band and under the maximum).
@@ -1063,7 +1070,7 @@ impl World {
             }
             Op::SignPoolMembership { actor, pool, farm, leave } => {
                 let pools = self.h.state.farming_pools().pools();
-                let pool_id = pick_key(*pool, pools.keys().copied());
+                let pool_id = FarmingPoolId(pick_key(*pool, pools.keys().map(|p| p.0)));
                 let pool_owner = pools.get(&pool_id).map(|p| p.owner);
                 let farms = self.h.state.capacity().farms();
                 let farm_id = FarmId(pick_id(*farm, farms.len()) as u32);
@@ -1121,7 +1128,7 @@ impl World {
             }
             Op::SignParamChange { by_operator, change } => {
                 let changes = self.h.state.governance().changes();
-                let change_id = pick_key(*change, changes.keys().copied());
+                let change_id = ParamChangeId(pick_key(*change, changes.keys().map(|c| c.0)));
                 (self.guardian_or(*by_operator, *change), Command::SignParamChange { change_id })
             }
             Op::CoSignAttestation { pick } => match self.pending.len() {
@@ -1158,7 +1165,7 @@ impl World {
                 let expires_after_batches = if *buy { Some(1) } else { expires.map(u32::from) };
                 let command = Command::PlaceOrder {
                     // Mostly the TFT/USDC market, sometimes an unregistered one.
-                    market_id: if *market < 20 { 2 } else { 1 },
+                    market_id: MarketId(if *market < 20 { 2 } else { 1 }),
                     side,
                     quantity: any_units(ORDER_QUANTITIES[usize::from(*quantity) % ORDER_QUANTITIES.len()]),
                     limit_price: price(ORDER_LIMITS[usize::from(*limit) % ORDER_LIMITS.len()]),
@@ -1222,10 +1229,10 @@ impl World {
     }
 
     /// An open exchange order (picked like other ids; sometimes an unknown id) and its owner.
-    fn pick_order(&self, raw: u8) -> (u64, Option<AccountKey>) {
+    fn pick_order(&self, raw: u8) -> (OrderId, Option<AccountKey>) {
         let books = self.h.state.exchange().books();
         let open = || books.values().flat_map(|b| b.orders.values());
-        let order_id = pick_key(raw, open().map(|o| o.id));
+        let order_id = OrderId(pick_key(raw, open().map(|o| o.id.0)));
         (order_id, open().find(|o| o.id == order_id).map(|o| o.owner))
     }
 
