@@ -6,21 +6,17 @@
 
 use std::collections::BTreeMap;
 
-use crate::harness::hourly_charge;
-use crate::harness::search;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, RngSeed};
-use tfeco_core::ids::{ExitBidId, PositionId};
 use tfeco_core::slices::capacity::CapacityRequest;
 use tfeco_core::{
-    AccountKey, Billing, CapacityRequestId, Command, Event, FarmId, FarmingPoolId, NodeId, NodeSpec,
+    AccountKey, Billing, CapacityRequestId, Command, Event, ExitBidId, FarmId, FarmingPoolId,
+    MembershipChange, NodeId, NodeSpec, PoolRules, PositionId, PricePolicy, Requirements, SearchQuery,
     Shortfall, StandingBidId, SystemAccount,
 };
-use tfeco_core::{MembershipChange, PoolRules, PricePolicy};
-use tfeco_core::{Requirements, SearchQuery};
 use tfeco_money::{Amount, Asset, Bps, Cc, Tft, Usdc};
 
-use crate::harness::{cc, price, tokens, Harness, MONTH, START};
+use crate::harness::{cc, hourly_charge, price, search, tokens, Harness, MONTH, START};
 
 const DAY: i64 = 86_400;
 const GOLD: &str = "4228";
@@ -30,7 +26,7 @@ const GOLD: &str = "4228";
 // ---------------------------------------------------------------------------------------------------
 
 /// A harness with valid prices (TFT 0.01: entry at the fixed 2 TFT per CC).
-fn market() -> Harness {
+fn priced() -> Harness {
     let mut h = Harness::new();
     h.set_prices("0.01", GOLD);
     h
@@ -180,7 +176,7 @@ struct AuctionOutcome {
 /// A request for 16 standard slices at up to 3 CC, `offers` submitted in `order` (indices into `offers`),
 /// closed by `Tick` at the end of the one-day window.
 fn run_auction(offers: &[(usize, &str)], order: &[usize]) -> AuctionOutcome {
-    let mut h = market();
+    let mut h = priced();
     let requester = cc_holder(&mut h, 60, 100);
     let farmers = [farmer(&mut h, 61), farmer(&mut h, 62), farmer(&mut h, 63)];
     let mut nodes = Vec::new();
@@ -317,7 +313,7 @@ proptest! {
 
 #[test]
 fn offers_are_checked_against_the_request_and_the_window() {
-    let mut h = market();
+    let mut h = priced();
     let requester = cc_holder(&mut h, 60, 100);
     let (f, farm) = farmer(&mut h, 61);
     let mini1 = h.node(f, farm, "Mini 1", "12");
@@ -369,7 +365,7 @@ fn offers_are_checked_against_the_request_and_the_window() {
 
 #[test]
 fn an_unmatched_request_names_the_blocking_requirement_and_refunds_everything() {
-    let mut h = market();
+    let mut h = priced();
     let requester = cc_holder(&mut h, 60, 100);
     let (f, farm) = farmer(&mut h, 61);
     let nodes: Vec<NodeId> = (0..3).map(|_| h.node(f, farm, "Mini 1", "12")).collect();
@@ -414,7 +410,7 @@ fn an_unmatched_request_names_the_blocking_requirement_and_refunds_everything() 
 
 #[test]
 fn a_partly_filled_request_leases_what_was_offered_and_says_why_the_rest_is_missing() {
-    let mut h = market();
+    let mut h = priced();
     let requester = cc_holder(&mut h, 60, 100);
     let (f, farm) = farmer(&mut h, 61);
     let node = h.node(f, farm, "Mini 1", "12");
@@ -459,7 +455,7 @@ fn post_standing(
 
 #[test]
 fn posting_the_seed_tiers_escrows_24_000_and_4_800_cc() {
-    let mut h = market();
+    let mut h = priced();
     let buyer = cc_holder(&mut h, 70, 30_000);
     let standard_tier = post_standing(&mut h, buyer, "Standard Compute", standard(), "1.2", 20_000);
     assert_eq!(h.state.capacity().standing_bids()[&standard_tier].escrow.units(), tokens(24_000));
@@ -482,7 +478,7 @@ fn posting_the_seed_tiers_escrows_24_000_and_4_800_cc() {
 
 #[test]
 fn standing_bids_fill_only_with_eligible_nodes_never_beyond_quantity_and_refund_exactly() {
-    let mut h = market();
+    let mut h = priced();
     let buyer = cc_holder(&mut h, 70, 100);
     let (f, farm) = farmer(&mut h, 71);
     let home = h.node(f, farm, "3Node Home", "12");
@@ -573,7 +569,7 @@ fn standing_bids_fill_only_with_eligible_nodes_never_beyond_quantity_and_refund_
 
 #[test]
 fn a_pool_takes_its_fee_from_the_farmer_share_only_with_both_signatures_and_until_the_member_leaves() {
-    let mut h = market();
+    let mut h = priced();
     let owner = h.register(80);
     let (member, farm) = farmer(&mut h, 81);
     let node = h.node(member, farm, "Mini AI 1", "100");
@@ -649,7 +645,7 @@ fn a_pool_takes_its_fee_from_the_farmer_share_only_with_both_signatures_and_unti
 
 #[test]
 fn the_pool_fee_rounds_down_and_the_member_keeps_the_remainder() {
-    let mut h = market();
+    let mut h = priced();
     let owner = h.register(80);
     let (member, farm) = farmer(&mut h, 81);
     let node = h.node(member, farm, "Mini AI 1", "10.0000003");
@@ -671,7 +667,7 @@ fn the_pool_fee_rounds_down_and_the_member_keeps_the_remainder() {
 
 #[test]
 fn pool_price_policies_bind_members_and_the_owner_sets_pool_prices() {
-    let mut h = market();
+    let mut h = priced();
     let owner = h.register(80);
     let (member, farm) = farmer(&mut h, 81);
     let node = h.node(member, farm, "Mini AI 1", "100"); // band 10..=100
@@ -814,7 +810,7 @@ struct SearchWorld {
 /// n1 Mini 1 @ 3 (farm 1), n2 Mini AI 1 @ 20 (farm 1), n3 Mini 2 @ 3 (farm 1), n4 Nvidia 6000 (1x) @ 400
 /// (farm 2, certified), n5 Large TFGrid Node @ 10 (farm 2), n6 Mini 1 @ 2 (farm 2), n7 Mini 3 unlisted.
 fn search_world() -> SearchWorld {
-    let mut h = market();
+    let mut h = priced();
     let (f1, farm1) = farmer(&mut h, 90);
     let (f2, farm2) = farmer(&mut h, 91);
     let n = vec![

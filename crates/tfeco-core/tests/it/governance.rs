@@ -7,10 +7,9 @@
 //! The helpers at the top are shared with `minting_state.rs`.
 
 use tfeco_core::rules::minting::period_start;
-use tfeco_core::ParamUpdate;
 use tfeco_core::{
-    AccountKey, Billing, Command, Event, ParamChangeId, Params, PriceFeed, Receipt, RevenueSplit,
-    SplitRecipient, State, SystemAccount, WithdrawalId,
+    AccountKey, Billing, Command, Event, ParamChangeId, ParamUpdate, Params, PriceFeed, Receipt,
+    RevenueSplit, SplitRecipient, State, SystemAccount, WithdrawalId,
 };
 use tfeco_money::{Amount, Asset, Bps, Usdc};
 

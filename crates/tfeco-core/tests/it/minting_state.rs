@@ -14,8 +14,7 @@ use tfeco_core::rules::minting::{
     Release36mRule, V3NodeInput, V3Rules, VestingRule, PERIOD_S,
 };
 use tfeco_core::slices::rewards::MintReport;
-use tfeco_core::UptimeSample;
-use tfeco_core::{AccountKey, Billing, Command, Event, FarmId, NodeId, Receipt, SystemAccount};
+use tfeco_core::{AccountKey, Billing, Command, Event, FarmId, NodeId, Receipt, SystemAccount, UptimeSample};
 use tfeco_money::{Amount, Asset, Tft, Usdc};
 
 use crate::governance::{guardian_harness, submit_prices, GENESIS_PERIOD};

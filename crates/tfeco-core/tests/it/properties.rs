@@ -23,21 +23,15 @@ use std::collections::BTreeMap;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, RngSeed, TestRng, TestRunner};
-use tfeco_core::ids::{
-    CapacityRequestId, ExitBidId, FarmingPoolId, MarketId, OrderId, ParamChangeId, PositionId, StandingBidId,
-};
 use tfeco_core::ledger::AssetTotals;
 use tfeco_core::slices::capacity::LeaseStatus;
-use tfeco_core::ParamUpdate;
-use tfeco_core::Settlement;
-use tfeco_core::Side;
-use tfeco_core::UptimeSample;
 use tfeco_core::{
-    AccountKey, AccountRef, Billing, Command, Envelope, Event, FarmId, LeaseId, NodeId, NodeSpec, PriceFeed,
-    Receipt, Rejection, Resources, RevenueSplit, SplitRecipient, SystemAccount, WithdrawalId,
+    AccountKey, AccountRef, Billing, CapacityRequestId, Command, Envelope, Event, ExitBidId, FarmId,
+    FarmingPoolId, LeaseId, MarketId, MembershipChange, NodeId, NodeSpec, OrderId, ParamChangeId,
+    ParamUpdate, PoolRules, PositionId, PriceFeed, PricePolicy, Receipt, Rejection, Requirements, Resources,
+    RevenueSplit, SearchQuery, Settlement, Side, SplitRecipient, StandingBidId, SystemAccount, UptimeSample,
+    WithdrawalId,
 };
-use tfeco_core::{MembershipChange, PoolRules, PricePolicy};
-use tfeco_core::{Requirements, SearchQuery};
 use tfeco_money::{Amount, Asset, Bps, Cc, Price, Ratio, Tfp, Tft, Usdc};
 
 use crate::harness::{account_of, any_units, price, signing_key, tokens, Harness, GRACE, HOUR, MONTH};
@@ -876,17 +870,17 @@ impl World {
                         slices: 6,
                     },
                 };
-                let market = self.h.state.capacity();
-                let farm_id = FarmId(pick_id(*farm, market.farms().len()) as u32);
-                let owner = market.farms().get(&farm_id).map(|f| f.owner);
+                let capacity = self.h.state.capacity();
+                let farm_id = FarmId(pick_id(*farm, capacity.farms().len()) as u32);
+                let owner = capacity.farms().get(&farm_id).map(|f| f.owner);
                 let command = Command::RegisterNode { farm_id, spec, offered_slices: offered.map(u32::from) };
                 (self.mostly(owner, *actor), command)
             }
             Op::SetSlicePrice { actor, node, price } => {
-                let market = self.h.state.capacity();
-                let node_id = NodeId(pick_id(*node, market.nodes().len()) as u32);
-                let owner = market.nodes().get(&node_id).map(|n| market.farms()[&n.farm_id].owner);
-                let band = market.nodes().get(&node_id).map(|n| (n.band_min.units(), n.band_max.units()));
+                let capacity = self.h.state.capacity();
+                let node_id = NodeId(pick_id(*node, capacity.nodes().len()) as u32);
+                let owner = capacity.nodes().get(&node_id).map(|n| capacity.farms()[&n.farm_id].owner);
+                let band = capacity.nodes().get(&node_id).map(|n| (n.band_min.units(), n.band_max.units()));
                 let (min, max) = band.unwrap_or((tokens(1), tokens(10)));
                 (
                     self.mostly(owner, *actor),
@@ -1033,9 +1027,9 @@ impl World {
                 let taker = key(*actor);
                 let mut requirements = requirements_preset(*requirements);
                 // Only nodes of a farm whose charges do not pay the taker (see `not_owner_of`).
-                let market = self.h.state.capacity();
+                let capacity = self.h.state.capacity();
                 let pool_owner = |f: FarmId| self.h.state.farming_pools().pool_of(f).map(|p| p.owner);
-                let other_farm = market
+                let other_farm = capacity
                     .farms()
                     .values()
                     .find(|f| f.owner != taker && pool_owner(f.id) != Some(taker))
@@ -1081,9 +1075,9 @@ impl World {
                 (self.mostly(rightful, *actor), Command::SignPoolMembership { pool_id, farm_id, change })
             }
             Op::SetPoolPrice { actor, node, price } => {
-                let market = self.h.state.capacity();
-                let node_id = NodeId(pick_id(*node, market.nodes().len()) as u32);
-                let node = market.nodes().get(&node_id);
+                let capacity = self.h.state.capacity();
+                let node_id = NodeId(pick_id(*node, capacity.nodes().len()) as u32);
+                let node = capacity.nodes().get(&node_id);
                 let pool_owner =
                     node.and_then(|n| self.h.state.farming_pools().pool_of(n.farm_id)).map(|p| p.owner);
                 let (min, max) =
@@ -1094,14 +1088,14 @@ impl World {
                 )
             }
             Op::SetNodeKey { actor, node, key: node_key } => {
-                let market = self.h.state.capacity();
-                let node_id = NodeId(pick_id(*node, market.nodes().len()) as u32);
-                let owner = market.nodes().get(&node_id).map(|n| market.farms()[&n.farm_id].owner);
+                let capacity = self.h.state.capacity();
+                let node_id = NodeId(pick_id(*node, capacity.nodes().len()) as u32);
+                let owner = capacity.nodes().get(&node_id).map(|n| capacity.farms()[&n.farm_id].owner);
                 (self.mostly(owner, *actor), Command::SetNodeKey { node_id, node_key: key(*node_key) })
             }
             Op::ReportUptime { node, samples, uptime } => {
-                let market = self.h.state.capacity();
-                let node_id = NodeId(pick_id(*node, market.nodes().len()) as u32);
+                let capacity = self.h.state.capacity();
+                let node_id = NodeId(pick_id(*node, capacity.nodes().len()) as u32);
                 // The node's own key when one is set (else a farmer's key: `node_key_mismatch`).
                 let rewards = self.h.state.rewards();
                 let mut keys = self.node_keys.iter().chain(self.actors.iter()).copied();
@@ -1259,9 +1253,9 @@ impl World {
     /// A node (picked like other ids) whose farm `buyer` does not own, and its owner; `NodeId(0)` (unknown)
     /// when the pick is owned by `buyer` (see `not_owner_of`).
     fn node_not_of(&self, raw: u8, buyer: Option<AccountKey>) -> (NodeId, Option<AccountKey>) {
-        let market = self.h.state.capacity();
-        let node_id = NodeId(pick_id(raw, market.nodes().len()) as u32);
-        let owner = market.nodes().get(&node_id).map(|n| market.farms()[&n.farm_id].owner);
+        let capacity = self.h.state.capacity();
+        let node_id = NodeId(pick_id(raw, capacity.nodes().len()) as u32);
+        let owner = capacity.nodes().get(&node_id).map(|n| capacity.farms()[&n.farm_id].owner);
         match buyer {
             Some(buyer) if self.paid_by_node(node_id).contains(&buyer) => (NodeId(0), None),
             _ => (node_id, owner),
@@ -1270,9 +1264,9 @@ impl World {
 
     /// Who a charge for `node_id` pays: the farm's owner and its farming pool's owner.
     fn paid_by_node(&self, node_id: NodeId) -> Vec<AccountKey> {
-        let market = self.h.state.capacity();
-        let Some(node) = market.nodes().get(&node_id) else { return Vec::new() };
-        let mut keys = vec![market.farms()[&node.farm_id].owner];
+        let capacity = self.h.state.capacity();
+        let Some(node) = capacity.nodes().get(&node_id) else { return Vec::new() };
+        let mut keys = vec![capacity.farms()[&node.farm_id].owner];
         keys.extend(self.h.state.farming_pools().pool_of(node.farm_id).map(|p| p.owner));
         keys
     }

@@ -12,10 +12,10 @@ use std::collections::BTreeMap;
 use proptest::prelude::*;
 use tfeco_core::rejection::Limit;
 use tfeco_core::slices::exchange::{BatchRecord, OrderRecord};
-use tfeco_core::MarketSpec;
-use tfeco_core::ParamUpdate;
-use tfeco_core::Side;
-use tfeco_core::{AccountKey, AccountRef, Command, Event, MarketId, OrderId, Rejection, SystemAccount};
+use tfeco_core::{
+    AccountKey, AccountRef, Command, Event, MarketId, MarketSpec, OrderId, ParamUpdate, Rejection, Side,
+    SystemAccount,
+};
 use tfeco_money::{Asset, Bps};
 
 use crate::harness::{any_units, price, tokens, Harness, START};

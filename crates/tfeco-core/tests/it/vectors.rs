@@ -2,14 +2,12 @@
 //! hourly price rule (§9) and the CC price from gold (§1). Where the spec gives a formula, the runner also
 //! recomputes the expected value with its own exact integer arithmetic, so a wrong vector fails too.
 
-use crate::harness::hourly_charge;
-use crate::harness::split_charge;
 use serde::Deserialize;
 use tfeco_core::rules::oracle::CcPrice;
 use tfeco_core::{parse_gold_csv, Command, Event, Params, RevenueSplit, SystemAccount};
 use tfeco_money::{Amount, Asset, Cc, Tft};
 
-use crate::harness::{catalogue, cc, model, price, Harness, GOLD_CSV};
+use crate::harness::{catalogue, cc, hourly_charge, model, price, split_charge, Harness, GOLD_CSV};
 
 const VECTORS_JSON: &str = include_str!("../../test_data/vectors.json");
 
