@@ -1,14 +1,13 @@
 //! Billing and leases (spec `decisions.md` §7, §9): charging at period start, hourly and monthly periods,
 //! grace and resumption, closing, cancellation, expiry, and the revenue burn of TFT with its CC.
 
-use crate::harness::hourly_charge;
-use crate::harness::split_charge;
 use tfeco_core::slices::capacity::LeaseStatus;
 use tfeco_core::{AccountKey, Billing, CloseReason, Command, Event, NodeId, RevenueSplit, SystemAccount};
 use tfeco_money::{Amount, Asset, Cc, Tft};
 
 use crate::harness::{
-    cc, charges, model, tft_for_cc_floor, tokens, Harness, GRACE, HOUR, MONTH, START, TOKEN,
+    cc, charges, hourly_charge, model, split_charge, tft_for_cc_floor, tokens, Harness, GRACE, HOUR, MONTH,
+    START, TOKEN,
 };
 
 const TFT_USD: &str = "0.01";

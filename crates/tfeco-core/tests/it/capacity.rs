@@ -6,18 +6,17 @@
 
 use std::collections::BTreeMap;
 
-use crate::harness::hourly_charge;
-use crate::harness::search;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, RngSeed};
-use tfeco_core::ids::{ExitBidId, PositionId};
 use tfeco_core::slices::capacity::CapacityRequest;
-use tfeco_core::{AccountKey, Billing, Command, Event, FarmId, NodeId, NodeSpec, SystemAccount};
-use tfeco_core::{MembershipChange, PoolRules, PricePolicy};
-use tfeco_core::{Requirements, SearchQuery};
+use tfeco_core::{
+    AccountKey, Billing, CapacityRequestId, Command, Event, ExitBidId, FarmId, FarmingPoolId,
+    MembershipChange, NodeId, NodeSpec, PoolRules, PositionId, PricePolicy, Requirements, SearchQuery,
+    Shortfall, StandingBidId, SystemAccount,
+};
 use tfeco_money::{Amount, Asset, Bps, Cc, Tft, Usdc};
 
-use crate::harness::{cc, price, tokens, Harness, MONTH, START};
+use crate::harness::{cc, hourly_charge, price, search, tokens, Harness, MONTH, START};
 
 const DAY: i64 = 86_400;
 const GOLD: &str = "4228";
@@ -27,7 +26,7 @@ const GOLD: &str = "4228";
 // ---------------------------------------------------------------------------------------------------
 
 /// A harness with valid prices (TFT 0.01: entry at the fixed 2 TFT per CC).
-fn market() -> Harness {
+fn priced() -> Harness {
     let mut h = Harness::new();
     h.set_prices("0.01", GOLD);
     h
@@ -67,7 +66,7 @@ fn cc_escrow(h: &Harness, account: SystemAccount) -> i128 {
     h.system(account, Asset::Cc)
 }
 
-fn request(h: &Harness, id: u64) -> CapacityRequest {
+fn request(h: &Harness, id: CapacityRequestId) -> CapacityRequest {
     h.state.capacity().requests()[&id].clone()
 }
 
@@ -78,7 +77,7 @@ fn post_request(
     n_slices: u32,
     max: &str,
     window_s: i64,
-) -> u64 {
+) -> CapacityRequestId {
     let command = Command::PostCapacityRequest {
         requirements,
         n_slices,
@@ -119,7 +118,7 @@ fn pool_rules(fee_bps: u16, price_policy: PricePolicy, exit_quota_bps: u16) -> P
     }
 }
 
-fn create_pool(h: &mut Harness, owner: AccountKey, name: &str, rules: PoolRules) -> u64 {
+fn create_pool(h: &mut Harness, owner: AccountKey, name: &str, rules: PoolRules) -> FarmingPoolId {
     let events = h.apply(owner, Command::CreateFarmingPool { name: name.to_owned(), rules });
     match events.as_slice() {
         [Event::FarmingPoolCreated { pool_id, .. }] => *pool_id,
@@ -130,7 +129,7 @@ fn create_pool(h: &mut Harness, owner: AccountKey, name: &str, rules: PoolRules)
 fn sign(
     h: &mut Harness,
     who: AccountKey,
-    pool_id: u64,
+    pool_id: FarmingPoolId,
     farm_id: FarmId,
     change: MembershipChange,
 ) -> Vec<Event> {
@@ -138,7 +137,7 @@ fn sign(
 }
 
 /// Both signatures on a join (pool owner first).
-fn join(h: &mut Harness, owner: AccountKey, member: AccountKey, pool_id: u64, farm_id: FarmId) {
+fn join(h: &mut Harness, owner: AccountKey, member: AccountKey, pool_id: FarmingPoolId, farm_id: FarmId) {
     sign(h, owner, pool_id, farm_id, MembershipChange::Join);
     sign(h, member, pool_id, farm_id, MembershipChange::Join);
     assert_eq!(h.state.farming_pools().pool_of(farm_id).map(|p| p.id), Some(pool_id));
@@ -171,13 +170,13 @@ struct AuctionOutcome {
     h: Harness,
     requester: AccountKey,
     nodes: Vec<NodeId>,
-    request_id: u64,
+    request_id: CapacityRequestId,
 }
 
 /// A request for 16 standard slices at up to 3 CC, `offers` submitted in `order` (indices into `offers`),
 /// closed by `Tick` at the end of the one-day window.
 fn run_auction(offers: &[(usize, &str)], order: &[usize]) -> AuctionOutcome {
-    let mut h = market();
+    let mut h = priced();
     let requester = cc_holder(&mut h, 60, 100);
     let farmers = [farmer(&mut h, 61), farmer(&mut h, 62), farmer(&mut h, 63)];
     let mut nodes = Vec::new();
@@ -314,7 +313,7 @@ proptest! {
 
 #[test]
 fn offers_are_checked_against_the_request_and_the_window() {
-    let mut h = market();
+    let mut h = priced();
     let requester = cc_holder(&mut h, 60, 100);
     let (f, farm) = farmer(&mut h, 61);
     let mini1 = h.node(f, farm, "Mini 1", "12");
@@ -329,7 +328,7 @@ fn offers_are_checked_against_the_request_and_the_window() {
     };
     let r = h.reject(f, offer(mini3, "2"));
     assert_eq!(r.code().as_str(), "requirements_unmet", "Mini 3 has 1,000 passmark per slice");
-    assert!(format!("{r:?}").contains("passmark per slice"), "{r:?}");
+    assert!(r.to_string().contains("passmark per slice"), "{r:?}");
     assert_eq!(h.reject(f, offer(mini1, "3.0000001")).code().as_str(), "offer_above_max_price");
     assert_eq!(
         h.reject(f, offer(mini1, "1.1")).code().as_str(),
@@ -337,7 +336,8 @@ fn offers_are_checked_against_the_request_and_the_window() {
         "Mini 1's band starts at 1.2"
     );
     assert_eq!(h.reject(other, offer(mini1, "2")).code().as_str(), "not_owner");
-    let missing = Command::OfferCapacity { request_id: 99, node_id: mini1, price_month: cc("2") };
+    let missing =
+        Command::OfferCapacity { request_id: CapacityRequestId(99), node_id: mini1, price_month: cc("2") };
     assert_eq!(h.reject(f, missing).code().as_str(), "capacity_request_not_found");
     h.apply(f, offer(mini1, "2.5"));
     // A later offer for the same node replaces the earlier one.
@@ -365,7 +365,7 @@ fn offers_are_checked_against_the_request_and_the_window() {
 
 #[test]
 fn an_unmatched_request_names_the_blocking_requirement_and_refunds_everything() {
-    let mut h = market();
+    let mut h = priced();
     let requester = cc_holder(&mut h, 60, 100);
     let (f, farm) = farmer(&mut h, 61);
     let nodes: Vec<NodeId> = (0..3).map(|_| h.node(f, farm, "Mini 1", "12")).collect();
@@ -376,14 +376,14 @@ fn an_unmatched_request_names_the_blocking_requirement_and_refunds_everything() 
     let offer = Command::OfferCapacity { request_id: memory, node_id: nodes[0], price_month: cc("2") };
     let r = h.reject(f, offer);
     assert_eq!(r.code().as_str(), "requirements_unmet");
-    assert!(format!("{r:?}").contains("600 GB memory per slice"), "{r:?}");
+    assert!(r.to_string().contains("600 GB memory per slice"), "{r:?}");
 
     // Price: every eligible node is listed above the max price, and nobody offers.
     let cheap = post_request(&mut h, requester, standard(), 2, "1.3", DAY);
     assert_eq!(h.balance(requester, Asset::Cc), tokens(100) - tokens(10) - cc("2.6").units());
 
     let receipt = h.tick_to(START + DAY);
-    let closed: BTreeMap<u64, (u32, i128, Vec<String>)> = receipt
+    let closed: BTreeMap<CapacityRequestId, (u32, i128, Vec<Shortfall>)> = receipt
         .iter()
         .filter_map(|e| match e {
             Event::CapacityRequestClosed { request_id, filled, refunded, reasons } => {
@@ -393,13 +393,15 @@ fn an_unmatched_request_names_the_blocking_requirement_and_refunds_everything() 
         })
         .collect();
     let (filled, refunded, reasons) = &closed[&memory];
+    let texts: Vec<String> = reasons.iter().map(ToString::to_string).collect();
     assert_eq!((*filled, *refunded), (0, tokens(10)));
-    assert!(reasons.iter().any(|r| r.contains("GB memory per slice")), "{reasons:?}");
-    assert!(reasons.iter().any(|r| r.contains(">= 600")), "{reasons:?}");
+    assert!(texts.iter().any(|r| r.contains("GB memory per slice")), "{texts:?}");
+    assert!(texts.iter().any(|r| r.contains(">= 600")), "{texts:?}");
     let (filled, refunded, reasons) = &closed[&cheap];
+    let texts: Vec<String> = reasons.iter().map(ToString::to_string).collect();
     assert_eq!((*filled, *refunded), (0, cc("2.6").units()));
-    assert!(reasons.iter().any(|r| r.contains("above max price")), "{reasons:?}");
-    assert!(reasons.iter().any(|r| r.starts_with("3 eligible nodes")), "{reasons:?}");
+    assert!(texts.iter().any(|r| r.contains("above max price")), "{texts:?}");
+    assert!(texts.iter().any(|r| r.starts_with("3 eligible nodes")), "{texts:?}");
     assert_eq!(request(&h, cheap).outcome.expect("closed").reasons, *reasons, "published on the request");
     assert_eq!(h.balance(requester, Asset::Cc), tokens(100), "everything refunded");
     assert_eq!(cc_escrow(&h, SystemAccount::EscrowCapacityRequests), 0);
@@ -408,7 +410,7 @@ fn an_unmatched_request_names_the_blocking_requirement_and_refunds_everything() 
 
 #[test]
 fn a_partly_filled_request_leases_what_was_offered_and_says_why_the_rest_is_missing() {
-    let mut h = market();
+    let mut h = priced();
     let requester = cc_holder(&mut h, 60, 100);
     let (f, farm) = farmer(&mut h, 61);
     let node = h.node(f, farm, "Mini 1", "12");
@@ -433,7 +435,7 @@ fn post_standing(
     requirements: Requirements,
     price_month: &str,
     quantity: u32,
-) -> u64 {
+) -> StandingBidId {
     let command = Command::PostStandingBid {
         name: name.to_owned(),
         requirements,
@@ -453,7 +455,7 @@ fn post_standing(
 
 #[test]
 fn posting_the_seed_tiers_escrows_24_000_and_4_800_cc() {
-    let mut h = market();
+    let mut h = priced();
     let buyer = cc_holder(&mut h, 70, 30_000);
     let standard_tier = post_standing(&mut h, buyer, "Standard Compute", standard(), "1.2", 20_000);
     assert_eq!(h.state.capacity().standing_bids()[&standard_tier].escrow.units(), tokens(24_000));
@@ -476,7 +478,7 @@ fn posting_the_seed_tiers_escrows_24_000_and_4_800_cc() {
 
 #[test]
 fn standing_bids_fill_only_with_eligible_nodes_never_beyond_quantity_and_refund_exactly() {
-    let mut h = market();
+    let mut h = priced();
     let buyer = cc_holder(&mut h, 70, 100);
     let (f, farm) = farmer(&mut h, 71);
     let home = h.node(f, farm, "3Node Home", "12");
@@ -494,7 +496,7 @@ fn standing_bids_fill_only_with_eligible_nodes_never_beyond_quantity_and_refund_
     for node_id in [mini2, mini3] {
         let r = h.reject(f, Command::FillStandingBid { bid_id: bid, node_id, n_slices: 1 });
         assert_eq!(r.code().as_str(), "requirements_unmet", "node {node_id}");
-        assert!(format!("{r:?}").contains("passmark per slice"), "{r:?}");
+        assert!(r.to_string().contains("passmark per slice"), "{r:?}");
     }
     // Only the node's farmer fills with it.
     let r = h.reject(other, Command::FillStandingBid { bid_id: bid, node_id: home, n_slices: 1 });
@@ -541,7 +543,7 @@ fn standing_bids_fill_only_with_eligible_nodes_never_beyond_quantity_and_refund_
     let bid = post_standing(&mut h, buyer, "Memory-Heavy", heavy, "2.4", 5);
     assert_eq!(h.balance(buyer, Asset::Cc), tokens(88) - tokens(12));
     let r = h.reject(f, Command::FillStandingBid { bid_id: bid, node_id: mini1, n_slices: 1 });
-    assert!(format!("{r:?}").contains("GB memory per slice"), "{r:?}");
+    assert!(r.to_string().contains("GB memory per slice"), "{r:?}");
     let r = h.reject(f, Command::FillStandingBid { bid_id: bid, node_id: ai, n_slices: 5 });
     assert_eq!(r.code().as_str(), "slices_unavailable", "a Mini AI 1 has 4 slices");
     h.apply(f, Command::FillStandingBid { bid_id: bid, node_id: ai, n_slices: 2 });
@@ -567,7 +569,7 @@ fn standing_bids_fill_only_with_eligible_nodes_never_beyond_quantity_and_refund_
 
 #[test]
 fn a_pool_takes_its_fee_from_the_farmer_share_only_with_both_signatures_and_until_the_member_leaves() {
-    let mut h = market();
+    let mut h = priced();
     let owner = h.register(80);
     let (member, farm) = farmer(&mut h, 81);
     let node = h.node(member, farm, "Mini AI 1", "100");
@@ -643,7 +645,7 @@ fn a_pool_takes_its_fee_from_the_farmer_share_only_with_both_signatures_and_unti
 
 #[test]
 fn the_pool_fee_rounds_down_and_the_member_keeps_the_remainder() {
-    let mut h = market();
+    let mut h = priced();
     let owner = h.register(80);
     let (member, farm) = farmer(&mut h, 81);
     let node = h.node(member, farm, "Mini AI 1", "10.0000003");
@@ -665,7 +667,7 @@ fn the_pool_fee_rounds_down_and_the_member_keeps_the_remainder() {
 
 #[test]
 fn pool_price_policies_bind_members_and_the_owner_sets_pool_prices() {
-    let mut h = market();
+    let mut h = priced();
     let owner = h.register(80);
     let (member, farm) = farmer(&mut h, 81);
     let node = h.node(member, farm, "Mini AI 1", "100"); // band 10..=100
@@ -808,7 +810,7 @@ struct SearchWorld {
 /// n1 Mini 1 @ 3 (farm 1), n2 Mini AI 1 @ 20 (farm 1), n3 Mini 2 @ 3 (farm 1), n4 Nvidia 6000 (1x) @ 400
 /// (farm 2, certified), n5 Large TFGrid Node @ 10 (farm 2), n6 Mini 1 @ 2 (farm 2), n7 Mini 3 unlisted.
 fn search_world() -> SearchWorld {
-    let mut h = market();
+    let mut h = priced();
     let (f1, farm1) = farmer(&mut h, 90);
     let (f2, farm2) = farmer(&mut h, 91);
     let n = vec![
@@ -941,12 +943,12 @@ fn take_capacity_leases_the_cheapest_eligible_node_at_its_listed_price() {
     };
     let r = h.reject(tenant, Command::TakeCapacity { query: memory, n_slices: 1, periods: None });
     assert_eq!(r.code().as_str(), "no_capacity");
-    assert!(format!("{r:?}").contains("600 GB memory per slice"), "{r:?}");
+    assert!(r.to_string().contains("600 GB memory per slice"), "{r:?}");
     let cheap =
         SearchQuery { requirements: standard(), max_price_month: Some(cc("1.5")), ..SearchQuery::default() };
     let r = h.reject(tenant, Command::TakeCapacity { query: cheap, n_slices: 1, periods: None });
     assert_eq!(r.code().as_str(), "no_capacity");
-    assert!(format!("{r:?}").contains("above max price"), "{r:?}");
+    assert!(r.to_string().contains("above max price"), "{r:?}");
     // Not enough CC for the cheapest: refused, nothing changes.
     let poor = h.register(93);
     let r = h.reject(poor, Command::TakeCapacity { query: q, n_slices: 1, periods: None });

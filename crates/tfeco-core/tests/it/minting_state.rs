@@ -14,8 +14,7 @@ use tfeco_core::rules::minting::{
     Release36mRule, V3NodeInput, V3Rules, VestingRule, PERIOD_S,
 };
 use tfeco_core::slices::rewards::MintReport;
-use tfeco_core::UptimeSample;
-use tfeco_core::{AccountKey, Billing, Command, Event, FarmId, NodeId, Receipt, SystemAccount};
+use tfeco_core::{AccountKey, Billing, Command, Event, FarmId, NodeId, Receipt, SystemAccount, UptimeSample};
 use tfeco_money::{Amount, Asset, Tft, Usdc};
 
 use crate::governance::{guardian_harness, submit_prices, GENESIS_PERIOD};
@@ -267,7 +266,7 @@ fn five_of_nine_signatures_mint_nothing_and_the_sixth_mints() {
     }
     // Unknown period.
     assert_eq!(
-        h.reject(g[5], Command::SignMintReport { period: P + 5, report_hash: hash.clone() }).code(),
+        h.reject(g[5], Command::SignMintReport { period: P + 5, report_hash: hash.clone() }).code().as_str(),
         "report_not_found"
     );
     assert!(nothing_minted(&h));
@@ -655,7 +654,14 @@ mod known_bugs_lead {
         .expect("pool rules");
         h.apply(farmer_key, Command::CreateFarmingPool { name: "locked".to_owned(), rules });
         let join = tfeco_core::MembershipChange::Join;
-        h.apply(farmer_key, Command::SignPoolMembership { pool_id: 1, farm_id: farm, change: join });
+        h.apply(
+            farmer_key,
+            Command::SignPoolMembership {
+                pool_id: tfeco_core::FarmingPoolId(1),
+                farm_id: farm,
+                change: join,
+            },
+        );
         let node = add_node(&mut h, farmer_key, farm, "3Node Home", 40);
         let samples = clean_period(P);
         report_uptime(&mut h, node, &samples);

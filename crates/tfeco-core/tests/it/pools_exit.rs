@@ -9,11 +9,11 @@
 
 use std::collections::BTreeMap;
 
-use tfeco_core::ids::{ExitBidId, PositionId};
 use tfeco_core::rules::exit_auction::{self as auction, ClearingRules, ExitBid};
 use tfeco_core::slices::exit_pool::{Position, RoundResult};
-use tfeco_core::Settlement;
-use tfeco_core::{AccountKey, Billing, Command, Event, Receipt, Rejection, SystemAccount};
+use tfeco_core::{
+    AccountKey, Billing, Command, Event, ExitBidId, PositionId, Receipt, Rejection, Settlement, SystemAccount,
+};
 use tfeco_money::{Amount, Asset, Bps, Cc, Tfp, Tft, Usdc};
 
 use crate::harness::{price, tft_for_cc_floor, tokens, Harness, MONTH, START};

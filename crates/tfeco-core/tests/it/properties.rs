@@ -23,19 +23,15 @@ use std::collections::BTreeMap;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, RngSeed, TestRng, TestRunner};
-use tfeco_core::ids::{ExitBidId, PositionId};
 use tfeco_core::ledger::AssetTotals;
 use tfeco_core::slices::capacity::LeaseStatus;
-use tfeco_core::ParamUpdate;
-use tfeco_core::Settlement;
-use tfeco_core::Side;
-use tfeco_core::UptimeSample;
 use tfeco_core::{
-    AccountKey, AccountRef, Billing, Command, Envelope, Event, FarmId, LeaseId, NodeId, NodeSpec, PriceFeed,
-    Receipt, Rejection, Resources, RevenueSplit, SplitRecipient, SystemAccount, WithdrawalId,
+    AccountKey, AccountRef, Billing, CapacityRequestId, Command, Envelope, Event, ExitBidId, FarmId,
+    FarmingPoolId, LeaseId, MarketId, MembershipChange, NodeId, NodeSpec, OrderId, ParamChangeId,
+    ParamUpdate, PoolRules, PositionId, PriceFeed, PricePolicy, Receipt, Rejection, Requirements, Resources,
+    RevenueSplit, SearchQuery, Settlement, Side, SplitRecipient, StandingBidId, SystemAccount, UptimeSample,
+    WithdrawalId,
 };
-use tfeco_core::{MembershipChange, PoolRules, PricePolicy};
-use tfeco_core::{Requirements, SearchQuery};
 use tfeco_money::{Amount, Asset, Bps, Cc, Price, Ratio, Tfp, Tft, Usdc};
 
 use crate::harness::{account_of, any_units, price, signing_key, tokens, Harness, GRACE, HOUR, MONTH};
@@ -684,7 +680,11 @@ impl World {
             exit_quota_bps: Bps::FULL,
         };
         h.apply(actors[3], Command::CreateFarmingPool { name: "pool".to_owned(), rules });
-        let join = Command::SignPoolMembership { pool_id: 1, farm_id: farm2, change: MembershipChange::Join };
+        let join = Command::SignPoolMembership {
+            pool_id: FarmingPoolId(1),
+            farm_id: farm2,
+            change: MembershipChange::Join,
+        };
         h.apply(actors[3], join.clone());
         h.apply(f2, join);
         assert_eq!(h.state.farming_pools().pool_of(farm2).map(|p| p.owner), Some(actors[3]));
@@ -870,17 +870,17 @@ impl World {
                         slices: 6,
                     },
                 };
-                let market = self.h.state.capacity();
-                let farm_id = FarmId(pick_id(*farm, market.farms().len()) as u32);
-                let owner = market.farms().get(&farm_id).map(|f| f.owner);
+                let capacity = self.h.state.capacity();
+                let farm_id = FarmId(pick_id(*farm, capacity.farms().len()) as u32);
+                let owner = capacity.farms().get(&farm_id).map(|f| f.owner);
                 let command = Command::RegisterNode { farm_id, spec, offered_slices: offered.map(u32::from) };
                 (self.mostly(owner, *actor), command)
             }
             Op::SetSlicePrice { actor, node, price } => {
-                let market = self.h.state.capacity();
-                let node_id = NodeId(pick_id(*node, market.nodes().len()) as u32);
-                let owner = market.nodes().get(&node_id).map(|n| market.farms()[&n.farm_id].owner);
-                let band = market.nodes().get(&node_id).map(|n| (n.band_min.units(), n.band_max.units()));
+                let capacity = self.h.state.capacity();
+                let node_id = NodeId(pick_id(*node, capacity.nodes().len()) as u32);
+                let owner = capacity.nodes().get(&node_id).map(|n| capacity.farms()[&n.farm_id].owner);
+                let band = capacity.nodes().get(&node_id).map(|n| (n.band_min.units(), n.band_max.units()));
                 let (min, max) = band.unwrap_or((tokens(1), tokens(10)));
                 (
                     self.mostly(owner, *actor),
@@ -987,7 +987,7 @@ impl World {
             }
             Op::FillStandingBid { actor, bid, node, n_slices } => {
                 let bids = self.h.state.capacity().standing_bids();
-                let bid_id = pick_key(*bid, bids.keys().copied());
+                let bid_id = StandingBidId(pick_key(*bid, bids.keys().map(|b| b.0)));
                 let buyer = bids.get(&bid_id).map(|b| b.buyer);
                 let (node_id, owner) = self.node_not_of(*node, buyer);
                 let command = Command::FillStandingBid { bid_id, node_id, n_slices: u32::from(*n_slices) };
@@ -995,7 +995,7 @@ impl World {
             }
             Op::CancelStandingBid { actor, bid } => {
                 let bids = self.h.state.capacity().standing_bids();
-                let bid_id = pick_key(*bid, bids.keys().copied());
+                let bid_id = StandingBidId(pick_key(*bid, bids.keys().map(|b| b.0)));
                 let buyer = bids.get(&bid_id).map(|b| b.buyer);
                 (self.mostly(buyer, *actor), Command::CancelStandingBid { bid_id })
             }
@@ -1011,7 +1011,7 @@ impl World {
             }
             Op::OfferCapacity { actor, request, node, price } => {
                 let requests = self.h.state.capacity().requests();
-                let request_id = pick_key(*request, requests.keys().copied());
+                let request_id = CapacityRequestId(pick_key(*request, requests.keys().map(|r| r.0)));
                 let requester = requests.get(&request_id).map(|r| r.requester);
                 let (node_id, owner) = self.node_not_of(*node, requester);
                 // Mostly the node's band minimum (the likeliest to be in band and under the maximum).
@@ -1027,9 +1027,9 @@ impl World {
                 let taker = key(*actor);
                 let mut requirements = requirements_preset(*requirements);
                 // Only nodes of a farm whose charges do not pay the taker (see `not_owner_of`).
-                let market = self.h.state.capacity();
+                let capacity = self.h.state.capacity();
                 let pool_owner = |f: FarmId| self.h.state.farming_pools().pool_of(f).map(|p| p.owner);
-                let other_farm = market
+                let other_farm = capacity
                     .farms()
                     .values()
                     .find(|f| f.owner != taker && pool_owner(f.id) != Some(taker))
@@ -1064,7 +1064,7 @@ impl World {
             }
             Op::SignPoolMembership { actor, pool, farm, leave } => {
                 let pools = self.h.state.farming_pools().pools();
-                let pool_id = pick_key(*pool, pools.keys().copied());
+                let pool_id = FarmingPoolId(pick_key(*pool, pools.keys().map(|p| p.0)));
                 let pool_owner = pools.get(&pool_id).map(|p| p.owner);
                 let farms = self.h.state.capacity().farms();
                 let farm_id = FarmId(pick_id(*farm, farms.len()) as u32);
@@ -1075,9 +1075,9 @@ impl World {
                 (self.mostly(rightful, *actor), Command::SignPoolMembership { pool_id, farm_id, change })
             }
             Op::SetPoolPrice { actor, node, price } => {
-                let market = self.h.state.capacity();
-                let node_id = NodeId(pick_id(*node, market.nodes().len()) as u32);
-                let node = market.nodes().get(&node_id);
+                let capacity = self.h.state.capacity();
+                let node_id = NodeId(pick_id(*node, capacity.nodes().len()) as u32);
+                let node = capacity.nodes().get(&node_id);
                 let pool_owner =
                     node.and_then(|n| self.h.state.farming_pools().pool_of(n.farm_id)).map(|p| p.owner);
                 let (min, max) =
@@ -1088,14 +1088,14 @@ impl World {
                 )
             }
             Op::SetNodeKey { actor, node, key: node_key } => {
-                let market = self.h.state.capacity();
-                let node_id = NodeId(pick_id(*node, market.nodes().len()) as u32);
-                let owner = market.nodes().get(&node_id).map(|n| market.farms()[&n.farm_id].owner);
+                let capacity = self.h.state.capacity();
+                let node_id = NodeId(pick_id(*node, capacity.nodes().len()) as u32);
+                let owner = capacity.nodes().get(&node_id).map(|n| capacity.farms()[&n.farm_id].owner);
                 (self.mostly(owner, *actor), Command::SetNodeKey { node_id, node_key: key(*node_key) })
             }
             Op::ReportUptime { node, samples, uptime } => {
-                let market = self.h.state.capacity();
-                let node_id = NodeId(pick_id(*node, market.nodes().len()) as u32);
+                let capacity = self.h.state.capacity();
+                let node_id = NodeId(pick_id(*node, capacity.nodes().len()) as u32);
                 // The node's own key when one is set (else a farmer's key: `node_key_mismatch`).
                 let rewards = self.h.state.rewards();
                 let mut keys = self.node_keys.iter().chain(self.actors.iter()).copied();
@@ -1122,7 +1122,7 @@ impl World {
             }
             Op::SignParamChange { by_operator, change } => {
                 let changes = self.h.state.governance().changes();
-                let change_id = pick_key(*change, changes.keys().copied());
+                let change_id = ParamChangeId(pick_key(*change, changes.keys().map(|c| c.0)));
                 (self.guardian_or(*by_operator, *change), Command::SignParamChange { change_id })
             }
             Op::CoSignAttestation { pick } => match self.pending.len() {
@@ -1159,7 +1159,7 @@ impl World {
                 let expires_after_batches = if *buy { Some(1) } else { expires.map(u32::from) };
                 let command = Command::PlaceOrder {
                     // Mostly the TFT/USDC market, sometimes an unregistered one.
-                    market_id: if *market < 20 { 2 } else { 1 },
+                    market_id: MarketId(if *market < 20 { 2 } else { 1 }),
                     side,
                     quantity: any_units(ORDER_QUANTITIES[usize::from(*quantity) % ORDER_QUANTITIES.len()]),
                     limit_price: price(ORDER_LIMITS[usize::from(*limit) % ORDER_LIMITS.len()]),
@@ -1223,10 +1223,10 @@ impl World {
     }
 
     /// An open exchange order (picked like other ids; sometimes an unknown id) and its owner.
-    fn pick_order(&self, raw: u8) -> (u64, Option<AccountKey>) {
+    fn pick_order(&self, raw: u8) -> (OrderId, Option<AccountKey>) {
         let books = self.h.state.exchange().books();
         let open = || books.values().flat_map(|b| b.orders.values());
-        let order_id = pick_key(raw, open().map(|o| o.id));
+        let order_id = OrderId(pick_key(raw, open().map(|o| o.id.0)));
         (order_id, open().find(|o| o.id == order_id).map(|o| o.owner))
     }
 
@@ -1253,9 +1253,9 @@ impl World {
     /// A node (picked like other ids) whose farm `buyer` does not own, and its owner; `NodeId(0)` (unknown)
     /// when the pick is owned by `buyer` (see `not_owner_of`).
     fn node_not_of(&self, raw: u8, buyer: Option<AccountKey>) -> (NodeId, Option<AccountKey>) {
-        let market = self.h.state.capacity();
-        let node_id = NodeId(pick_id(raw, market.nodes().len()) as u32);
-        let owner = market.nodes().get(&node_id).map(|n| market.farms()[&n.farm_id].owner);
+        let capacity = self.h.state.capacity();
+        let node_id = NodeId(pick_id(raw, capacity.nodes().len()) as u32);
+        let owner = capacity.nodes().get(&node_id).map(|n| capacity.farms()[&n.farm_id].owner);
         match buyer {
             Some(buyer) if self.paid_by_node(node_id).contains(&buyer) => (NodeId(0), None),
             _ => (node_id, owner),
@@ -1264,9 +1264,9 @@ impl World {
 
     /// Who a charge for `node_id` pays: the farm's owner and its farming pool's owner.
     fn paid_by_node(&self, node_id: NodeId) -> Vec<AccountKey> {
-        let market = self.h.state.capacity();
-        let Some(node) = market.nodes().get(&node_id) else { return Vec::new() };
-        let mut keys = vec![market.farms()[&node.farm_id].owner];
+        let capacity = self.h.state.capacity();
+        let Some(node) = capacity.nodes().get(&node_id) else { return Vec::new() };
+        let mut keys = vec![capacity.farms()[&node.farm_id].owner];
         keys.extend(self.h.state.farming_pools().pool_of(node.farm_id).map(|p| p.owner));
         keys
     }

@@ -1,7 +1,7 @@
 //! Rejections: each refused command gives its stable code, and the harness checks that the state hash
 //! (and the command count) did not change.
 
-use tfeco_core::{Billing, Command, Event, NodeSpec, PriceFeed, Rejection, Resources};
+use tfeco_core::{Billing, Command, Event, NodeSpec, PriceFeed, Rejection, Resources, Role};
 use tfeco_money::{Amount, Asset, Cc, Tfp, Tft, Usdc};
 
 use crate::harness::{any_units, cc, price, tokens, Harness, HOUR, START};
@@ -181,7 +181,7 @@ fn invalid_price_submissions_are_refused() {
         |p: &str, observed_at| Command::SubmitPrice { feed: PriceFeed::TftUsd, price: price(p), observed_at };
     assert_eq!(h.reject(operator, submit("0", START)).code().as_str(), "price_invalid");
     assert_eq!(
-        h.reject(operator, submit("0.01", START + 1)).code(),
+        h.reject(operator, submit("0.01", START + 1)).code().as_str(),
         "price_invalid",
         "observed in the future"
     );
@@ -221,7 +221,7 @@ fn operator_only_commands_are_refused_to_others() {
     let now = h.state.now();
     assert_eq!(
         h.reject(alice, Command::Tick { now: now + 1 }),
-        Rejection::NotAuthorized { role: "operator".to_owned() }
+        Rejection::NotAuthorized { role: Role::Operator }
     );
     let submit = Command::SubmitPrice { feed: PriceFeed::TftUsd, price: price("0.02"), observed_at: now };
     assert_eq!(h.reject(alice, submit).code().as_str(), "not_authorized");

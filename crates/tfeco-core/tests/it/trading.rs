@@ -10,19 +10,20 @@
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
+use tfeco_core::rejection::Limit;
 use tfeco_core::slices::exchange::{BatchRecord, OrderRecord};
-use tfeco_core::MarketSpec;
-use tfeco_core::ParamUpdate;
-use tfeco_core::Side;
-use tfeco_core::{AccountKey, AccountRef, Command, Event, Rejection, SystemAccount};
+use tfeco_core::{
+    AccountKey, AccountRef, Command, Event, MarketId, MarketSpec, OrderId, ParamUpdate, Rejection, Side,
+    SystemAccount,
+};
 use tfeco_money::{Asset, Bps};
 
 use crate::harness::{any_units, price, tokens, Harness, START};
 
 /// The default TFT/USDC market.
-const MARKET: u32 = 1;
+const MARKET: MarketId = MarketId(1);
 
-fn place_cmd(market_id: u32, side: Side, units: i128, limit: &str, expires: Option<u32>) -> Command {
+fn place_cmd(market_id: MarketId, side: Side, units: i128, limit: &str, expires: Option<u32>) -> Command {
     Command::PlaceOrder {
         market_id,
         side,
@@ -41,7 +42,7 @@ fn place(
     units: i128,
     limit: &str,
     expires: Option<u32>,
-) -> u64 {
+) -> OrderId {
     let events = h.apply(who, place_cmd(MARKET, side, units, limit, expires));
     match events.as_slice() {
         [Event::OrderPlaced { order_id, market_id, .. }] if *market_id == MARKET => *order_id,
@@ -49,15 +50,15 @@ fn place(
     }
 }
 
-fn amend_cmd(order_id: u64, units: i128, limit: &str) -> Command {
+fn amend_cmd(order_id: OrderId, units: i128, limit: &str) -> Command {
     Command::AmendOrder { order_id, quantity: any_units(units), limit_price: price(limit) }
 }
 
-fn order(h: &Harness, id: u64) -> Option<OrderRecord> {
+fn order(h: &Harness, id: OrderId) -> Option<OrderRecord> {
     h.state.exchange().books().values().find_map(|b| b.orders.get(&id)).cloned()
 }
 
-fn last_batch(h: &Harness, market: u32) -> BatchRecord {
+fn last_batch(h: &Harness, market: MarketId) -> BatchRecord {
     h.state.exchange().books()[&market].history.back().cloned().expect("a batch was published")
 }
 
@@ -66,7 +67,7 @@ fn escrow(h: &Harness, asset: Asset) -> i128 {
 }
 
 /// Σ escrow of the open orders of `market`, per asset `(base, quote)`.
-fn resting_escrow(h: &Harness, market: u32) -> (i128, i128) {
+fn resting_escrow(h: &Harness, market: MarketId) -> (i128, i128) {
     let book = &h.state.exchange().books()[&market];
     let base = book.orders.values().filter(|o| o.side == Side::Sell).map(|o| o.escrow.units()).sum();
     let quote = book.orders.values().filter(|o| o.side == Side::Buy).map(|o| o.escrow.units()).sum();
@@ -162,12 +163,12 @@ fn a_hand_checked_batch_settles_exactly_through_the_state() {
     // Fills as published (each owner's own).
     let batch = last_batch(&h, MARKET);
     assert_eq!((batch.batch, batch.cleared_at, batch.orders), (1, START + 10, 5));
-    let fills: BTreeMap<u64, (AccountKey, i128, i128, i128)> = batch
+    let fills: BTreeMap<OrderId, (AccountKey, i128, i128, i128)> = batch
         .fills
         .iter()
         .map(|f| (f.order_id, (f.owner, f.filled.units(), f.quote.units(), f.fee.units())))
         .collect();
-    let expected: BTreeMap<u64, (AccountKey, i128, i128, i128)> = [
+    let expected: BTreeMap<OrderId, (AccountKey, i128, i128, i128)> = [
         (o_s1, (s1, tokens(100), 12_000_000 - 12_000, 12_000)),
         (o_s2, (s2, tokens(200), 24_000_000 - 24_000, 24_000)),
         (o_b1, (b1, tokens(150), 18_000_000 + 18_000, 18_000)),
@@ -265,7 +266,7 @@ fn inside_the_lock_window_only_price_improvements_are_accepted() {
     assert_eq!(h.reject(alice, amend_cmd(sell, tokens(5), "0.040")), Rejection::OrderLocked, "smaller ask");
     // Not the owner / no such order: refused for that reason, not the window.
     assert_eq!(h.reject(bob, Command::CancelOrder { order_id: buy }), Rejection::NotOwner);
-    assert_eq!(h.reject(alice, Command::CancelOrder { order_id: 999 }), Rejection::OrderNotFound);
+    assert_eq!(h.reject(alice, Command::CancelOrder { order_id: OrderId(999) }), Rejection::OrderNotFound);
 
     // Improvements: a higher bid (escrow topped up), a lower ask, a larger quantity.
     let usdc_before = h.balance(alice, Asset::Usdc);
@@ -307,10 +308,7 @@ fn the_per_batch_order_cap_holds_and_resets_with_the_next_batch() {
     let eleventh = place_cmd(MARKET, Side::Buy, tokens(1), "0.010", None);
     let rejection = h.reject(alice, eleventh.clone());
     assert_eq!(rejection.code().as_str(), "limit_exceeded");
-    assert_eq!(
-        rejection,
-        Rejection::LimitExceeded { what: "orders per account per batch".to_owned(), limit: 10 }
-    );
+    assert_eq!(rejection, Rejection::LimitExceeded { what: Limit::OrdersPerAccountPerBatch, limit: 10 });
     place(&mut h, bob, Side::Buy, tokens(1), "0.010", None);
     h.apply(alice, Command::CancelOrder { order_id: ids[0] });
     assert_eq!(h.reject(alice, eleventh.clone()).code().as_str(), "limit_exceeded");
@@ -343,11 +341,14 @@ fn orders_below_the_minimum_size_are_refused() {
         h.reject(alice, place_cmd(MARKET, Side::Buy, tokens(1), "0", None)).code().as_str(),
         "price_invalid"
     );
-    assert_eq!(h.reject(alice, place_cmd(7, Side::Buy, tokens(1), "0.01", None)), Rejection::MarketNotFound);
+    assert_eq!(
+        h.reject(alice, place_cmd(MarketId(7), Side::Buy, tokens(1), "0.01", None)),
+        Rejection::MarketNotFound
+    );
     // Exactly the minimum is fine; more than the balance is not.
     let id = place(&mut h, alice, Side::Sell, tokens(1), "0.01", None);
     assert_eq!(
-        h.reject(alice, place_cmd(MARKET, Side::Sell, tokens(10), "0.01", None)).code(),
+        h.reject(alice, place_cmd(MARKET, Side::Sell, tokens(10), "0.01", None)).code().as_str(),
         "balance_low"
     );
     assert_eq!(h.reject(alice, amend_cmd(id, tokens(1) - 1, "0.01")), Rejection::OrderTooSmall { min });
@@ -362,16 +363,17 @@ fn an_identity_gated_market_registered_by_governance_needs_verified_accounts() {
     let mut h = Harness::new();
     let alice = trader(&mut h, 10, 0, 100);
     let bob = trader(&mut h, 11, 0, 100);
-    let spec = MarketSpec { id: 2, base: Asset::Tfp, identity_required: true, ..MarketSpec::tft_usdc() };
-    let gated = |units: i128| place_cmd(2, Side::Buy, units, "0.01", None);
+    let spec =
+        MarketSpec { id: MarketId(2), base: Asset::Tfp, identity_required: true, ..MarketSpec::tft_usdc() };
+    let gated = |units: i128| place_cmd(MarketId(2), Side::Buy, units, "0.01", None);
     let operator = h.operator;
     // Invalid markets are refused when proposed.
     for bad in [
-        MarketSpec { id: 3, base: Asset::Cc, ..spec.clone() },
-        MarketSpec { id: 3, base: Asset::Usdc, ..spec.clone() },
-        MarketSpec { id: 1, ..spec.clone() },
-        MarketSpec { id: 3, base: Asset::Tft, ..spec.clone() },
-        MarketSpec { id: 3, lock_window_s: 10, ..spec.clone() },
+        MarketSpec { id: MarketId(3), base: Asset::Cc, ..spec.clone() },
+        MarketSpec { id: MarketId(3), base: Asset::Usdc, ..spec.clone() },
+        MarketSpec { id: MarketId(1), ..spec.clone() },
+        MarketSpec { id: MarketId(3), base: Asset::Tft, ..spec.clone() },
+        MarketSpec { id: MarketId(3), lock_window_s: 10, ..spec.clone() },
     ] {
         let command = Command::ProposeParamChange { update: ParamUpdate::RegisterMarket(bad.clone()) };
         assert_eq!(h.reject(operator, command).code().as_str(), "param_change_invalid", "{bad:?}");
@@ -389,7 +391,7 @@ fn an_identity_gated_market_registered_by_governance_needs_verified_accounts() {
     h.tick_to(effective_at - 1);
     assert_eq!(h.reject(alice, gated(tokens(1))), Rejection::MarketNotFound);
     h.tick_to(effective_at);
-    assert!(h.state.params().markets.iter().any(|m| m.id == 2 && m.identity_required));
+    assert!(h.state.params().markets.iter().any(|m| m.id == MarketId(2) && m.identity_required));
 
     assert_eq!(h.reject(alice, gated(tokens(1))), Rejection::IdentityRequired);
     assert_eq!(h.reject(alice, gated(tokens(1))).code().as_str(), "identity_required");
@@ -402,7 +404,7 @@ fn an_identity_gated_market_registered_by_governance_needs_verified_accounts() {
     assert_eq!(events, vec![Event::AccountVerified { account: alice, verified: true }]);
     assert!(h.state.exchange().is_verified(&alice));
     let events = h.apply(alice, gated(tokens(1)));
-    assert!(matches!(events.as_slice(), [Event::OrderPlaced { market_id: 2, .. }]), "{events:?}");
+    assert!(matches!(events.as_slice(), [Event::OrderPlaced { market_id: MarketId(2), .. }]), "{events:?}");
     assert_eq!(h.reject(bob, gated(tokens(1))), Rejection::IdentityRequired);
     // The open market 1 needs nothing.
     place(&mut h, bob, Side::Buy, tokens(1), "0.01", None);
