@@ -12,10 +12,8 @@ use xtask::source::{repo_root, workspace_crates};
 /// The module cycles that exist today, as (crate directory, sorted cycle members), in the format printed by
 /// `cargo run -p xtask -- cycles`. The restructure of issue 9 removes them: delete an entry when its cycle is
 /// gone (the test says so); never add one, break the new cycle instead.
-const KNOWN_CYCLES: &[(&str, &str)] = &[
-    ("tfeco", "trade_cmd wallet"),
-    ("tfeco-server", "api api_exit api_governance api_market api_trading"),
-];
+const KNOWN_CYCLES: &[(&str, &str)] =
+    &[("tfeco", "trade_cmd wallet"), ("tfeco-server", "api api_exit api_governance api_market api_trading")];
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repository root")
