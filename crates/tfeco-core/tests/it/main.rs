@@ -13,11 +13,11 @@ mod known_bugs;
 
 /// Capacity requests, standing bids, farming pools and capacity search (issue 4).
 mod capacity;
+/// The in-wallet exchange through the state: batch settlement, anti-bot rules, expiry (issue 6).
+mod exchange;
 /// Guardian governance (attestations, oracle quorum, parameter and guardian-set changes).
 mod governance;
 /// Minting periods, uptime violations, guardian-signed reports, the supply cap and vesting.
 mod minting_state;
 /// Pool 2 conversions, farmer settlement in TFP, exit-pool positions, bids and rounds (issue 3).
 mod pools_exit;
-/// The in-wallet exchange through the state: batch settlement, anti-bot rules, expiry (issue 6).
-mod trading;

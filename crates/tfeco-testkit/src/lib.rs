@@ -1,0 +1,311 @@
+//! The test kit of TFGrid Economy (a dev-dependency only): the repository's data compiled in, deterministic
+//! keys, the default genesis, money literals, and the [`Harness`]: a [`State`] built from the `tfgrid4-2025`
+//! parameters with a fixed operator key, the Q4 2025 catalogue and a fixed start time, plus helpers that sign
+//! every request, apply it with the next nonce of its signer, and check after every command that:
+//! - every invariant holds (`check_invariants`);
+//! - a rejected command changed nothing (same state hash, same command count).
+//!
+//! Nothing here is random or reads a clock: keys come from fixed seeds, ids from counters. Used by the
+//! core's integration tests, the server's and the binary's tests, and the fixture writer, so that no crate
+//! copies setup code.
+
+use std::collections::BTreeMap;
+
+use ed25519_dalek::{Signer, SigningKey};
+use tfeco_core::slices::capacity::Lease;
+use tfeco_core::{
+    parse_catalogue_csv, AccountKey, AccountRef, Billing, Command, Envelope, Event, FarmId, Genesis, LeaseId,
+    NodeId, NodeModel, NodeSpec, Params, PriceFeed, Receipt, Rejection, RequestBody, State, SystemAccount,
+};
+use tfeco_money::{Amount, AnyAsset, Asset, Cc, Price, Tft, Usdc};
+
+/// 2025-11-01T00:00:00Z.
+pub const START: i64 = 1_761_955_200;
+/// Base units per token.
+pub const TOKEN: i128 = 10_000_000;
+pub const HOUR: i64 = 3_600;
+/// A billing month: 720 hours.
+pub const MONTH: i64 = 720 * HOUR;
+/// Default grace of an unpaid lease: 72 hours.
+pub const GRACE: i64 = 72 * HOUR;
+
+/// The repository's copy of the Q4 2025 node catalogue (compiled in; nothing is read at run time).
+pub const CATALOGUE_CSV: &str = include_str!("../../../data/node-catalogue/tfgrid-nodes-q4-2025.csv");
+/// The repository's copy of the monthly gold price series.
+pub const GOLD_CSV: &str = include_str!("../../../data/gold-prices/monthly.csv");
+
+/// Seed of the operator's signing key.
+pub const OPERATOR_SEED: u8 = 1;
+
+pub fn catalogue() -> Vec<NodeModel> {
+    parse_catalogue_csv(CATALOGUE_CSV).expect("the repository catalogue parses")
+}
+
+pub fn model(name: &str) -> NodeModel {
+    catalogue().into_iter().find(|m| m.name == name).unwrap_or_else(|| panic!("no model {name:?}"))
+}
+
+pub fn signing_key(seed: u8) -> SigningKey {
+    SigningKey::from_bytes(&[seed; 32])
+}
+
+pub fn account_of(key: &SigningKey) -> AccountKey {
+    AccountKey(key.verifying_key().to_bytes())
+}
+
+pub fn price(text: &str) -> Price {
+    text.parse().unwrap_or_else(|e| panic!("bad price {text:?}: {e}"))
+}
+
+pub fn cc(text: &str) -> Amount<Cc> {
+    text.parse().unwrap_or_else(|e| panic!("bad CC amount {text:?}: {e}"))
+}
+
+pub fn tokens(whole: i128) -> i128 {
+    whole * TOKEN
+}
+
+pub fn any_units(units: i128) -> Amount<AnyAsset> {
+    Amount::from_units(units)
+}
+
+/// A core state with the keys of every account the test uses; see the crate docs.
+pub struct Harness {
+    pub state: State,
+    pub genesis: Genesis,
+    pub operator: AccountKey,
+    keys: BTreeMap<AccountKey, SigningKey>,
+    next_external_id: u64,
+    /// Every accepted envelope, in order (the command log).
+    pub accepted: Vec<Envelope>,
+}
+
+impl Harness {
+    /// Default parameters, the repository catalogue, start 2025-11-01.
+    pub fn new() -> Self {
+        Self::with_params(|_| {})
+    }
+
+    /// As [`Harness::new`] with parameters adjusted by `adjust`.
+    pub fn with_params(adjust: impl FnOnce(&mut Params)) -> Self {
+        let operator_key = signing_key(OPERATOR_SEED);
+        let operator = account_of(&operator_key);
+        let mut params = Params::tfgrid4_2025(operator);
+        adjust(&mut params);
+        let genesis = Genesis { params, catalogue: catalogue(), start_time: START };
+        let state = State::new(genesis.clone());
+        state.check_invariants().expect("genesis satisfies the invariants");
+        let mut keys = BTreeMap::new();
+        keys.insert(operator, operator_key);
+        Harness { state, genesis, operator, keys, next_external_id: 0, accepted: Vec::new() }
+    }
+
+    /// The key of `seed` (seed 1 is the operator); not registered.
+    pub fn key(&mut self, seed: u8) -> AccountKey {
+        let signing = signing_key(seed);
+        let account = account_of(&signing);
+        self.keys.insert(account, signing);
+        account
+    }
+
+    /// Registers the key of `seed`.
+    pub fn register(&mut self, seed: u8) -> AccountKey {
+        let account = self.key(seed);
+        self.apply(account, Command::RegisterAccount {});
+        account
+    }
+
+    /// The next nonce of `who`: one more than the last it used (1 for an unknown key).
+    pub fn next_nonce(&self, who: AccountKey) -> u64 {
+        self.state.ledger().account(&who).map_or(1, |a| a.last_nonce + 1)
+    }
+
+    /// A signed request, verified like the server does, turned into the envelope the core applies.
+    pub fn envelope(&self, signer: AccountKey, nonce: u64, command: Command) -> Envelope {
+        let body = RequestBody { signer, nonce, expiry: self.state.now() + 300, command };
+        let key = self.keys.get(&signer).expect("the harness knows every signer's key");
+        let signature = key.sign(&body.signing_bytes());
+        body.verify(&signature.to_bytes()).expect("a harness signature verifies");
+        body.into_envelope()
+    }
+
+    /// Applies an envelope and checks the harness rules (invariants; a rejection changes nothing).
+    pub fn submit(&mut self, envelope: Envelope) -> Result<Receipt, Rejection> {
+        let hash_before = self.state.state_hash();
+        let count_before = self.state.commands_applied();
+        let result = self.state.apply(&envelope);
+        if let Err(violation) = self.state.check_invariants() {
+            panic!("invariant violated after {:?}: {violation}", envelope.command);
+        }
+        match &result {
+            Ok(_) => self.accepted.push(envelope),
+            Err(rejection) => {
+                assert_eq!(
+                    self.state.state_hash(),
+                    hash_before,
+                    "rejection {rejection:?} of {:?} changed the state",
+                    envelope.command
+                );
+                assert_eq!(self.state.commands_applied(), count_before);
+            }
+        }
+        result
+    }
+
+    /// Signs and applies `command` with the next nonce of `signer`.
+    pub fn try_apply(&mut self, signer: AccountKey, command: Command) -> Result<Receipt, Rejection> {
+        let envelope = self.envelope(signer, self.next_nonce(signer), command);
+        self.submit(envelope)
+    }
+
+    /// Applies a command that must be accepted.
+    #[track_caller]
+    pub fn apply(&mut self, signer: AccountKey, command: Command) -> Receipt {
+        let shown = format!("{command:?}");
+        self.try_apply(signer, command).unwrap_or_else(|r| panic!("{shown} rejected: {r:?} ({r})"))
+    }
+
+    /// Applies a command that must be rejected; returns the rejection (the state is checked unchanged).
+    #[track_caller]
+    pub fn reject(&mut self, signer: AccountKey, command: Command) -> Rejection {
+        let shown = format!("{command:?}");
+        match self.try_apply(signer, command) {
+            Ok(events) => panic!("{shown} was accepted: {events:?}"),
+            Err(rejection) => rejection,
+        }
+    }
+
+    /// A fresh external transaction id.
+    pub fn external_id(&mut self, prefix: &str) -> String {
+        self.next_external_id += 1;
+        format!("{prefix}-{}", self.next_external_id)
+    }
+
+    /// An attested deposit by the operator, with a fresh external id.
+    pub fn deposit(&mut self, to: AccountKey, asset: Asset, units: i128) -> Receipt {
+        let external_tx_id = self.external_id("deposit");
+        let operator = self.operator;
+        self.apply(operator, Command::AttestDeposit { asset, to, amount: any_units(units), external_tx_id })
+    }
+
+    /// Submits both feeds observed now. If a submission observed now already exists (a submitter's
+    /// observations must be strictly increasing), time first advances by one second.
+    pub fn set_prices(&mut self, tft_usd: &str, gold_usd_per_oz: &str) {
+        let now = self.state.now();
+        let taken = self.state.oracle().submissions().any(|(_, s)| s.observed_at >= now);
+        if taken {
+            self.tick_to(now + 1);
+        }
+        self.submit_price(PriceFeed::TftUsd, tft_usd);
+        self.submit_price(PriceFeed::GoldUsdPerOz, gold_usd_per_oz);
+    }
+
+    pub fn submit_price(&mut self, feed: PriceFeed, value: &str) -> Receipt {
+        let observed_at = self.state.now();
+        let operator = self.operator;
+        self.apply(operator, Command::SubmitPrice { feed, price: price(value), observed_at })
+    }
+
+    pub fn tick_to(&mut self, now: i64) -> Receipt {
+        let operator = self.operator;
+        self.apply(operator, Command::Tick { now })
+    }
+
+    pub fn advance(&mut self, seconds: i64) -> Receipt {
+        let now = self.state.now() + seconds;
+        self.tick_to(now)
+    }
+
+    /// Deposits `tft_units` TFT for `user` and enters them all through Pool 1.
+    pub fn enter(&mut self, user: AccountKey, tft_units: i128) -> Receipt {
+        self.deposit(user, Asset::Tft, tft_units);
+        self.apply(user, Command::EnterWithTft { tft: Amount::<Tft>::from_units(tft_units) })
+    }
+
+    /// A fiat entry attested by the operator.
+    pub fn enter_fiat(&mut self, to: AccountKey, usd_units: i128) -> Receipt {
+        let payment_id = self.external_id("payment");
+        let operator = self.operator;
+        self.apply(
+            operator,
+            Command::EnterWithFiat { to, usd: Amount::<Usdc>::from_units(usd_units), payment_id },
+        )
+    }
+
+    /// Registers a farm for `farmer` (registered) with a fresh name.
+    pub fn farm(&mut self, farmer: AccountKey) -> FarmId {
+        let name = self.external_id("farm");
+        let events = self.apply(farmer, Command::RegisterFarm { name });
+        match events.as_slice() {
+            [Event::FarmRegistered { farm_id, .. }] => *farm_id,
+            other => panic!("unexpected events {other:?}"),
+        }
+    }
+
+    /// Registers a catalogue node in `farm_id` and lists it at `price_month` CC per slice-month.
+    pub fn node(&mut self, farmer: AccountKey, farm_id: FarmId, model: &str, price_month: &str) -> NodeId {
+        let spec = NodeSpec::Model { model: model.to_owned() };
+        let events = self.apply(farmer, Command::RegisterNode { farm_id, spec, offered_slices: None });
+        let node_id = match events.as_slice() {
+            [Event::NodeRegistered { node_id, .. }] => *node_id,
+            other => panic!("unexpected events {other:?}"),
+        };
+        self.apply(farmer, Command::SetSlicePrice { node_id, price: cc(price_month) });
+        node_id
+    }
+
+    /// Opens a lease that must be accepted; returns its id.
+    pub fn open_lease(
+        &mut self,
+        tenant: AccountKey,
+        node_id: NodeId,
+        n_slices: u32,
+        billing: Billing,
+        periods: Option<u32>,
+    ) -> LeaseId {
+        let events = self.apply(tenant, Command::OpenLease { node_id, n_slices, billing, periods });
+        events
+            .iter()
+            .find_map(|e| match e {
+                Event::LeaseOpened { lease_id, .. } => Some(*lease_id),
+                _ => None,
+            })
+            .expect("an accepted OpenLease reports LeaseOpened")
+    }
+
+    pub fn lease(&self, id: LeaseId) -> &Lease {
+        &self.state.capacity().leases()[&id]
+    }
+
+    pub fn free_slices(&self, node_id: NodeId) -> u32 {
+        self.state.capacity().nodes()[&node_id].free_slices()
+    }
+
+    /// Balance of a user in base units.
+    pub fn balance(&self, who: AccountKey, asset: Asset) -> i128 {
+        self.state.ledger().balance(AccountRef::User(who), asset)
+    }
+
+    /// Balance of a system account in base units.
+    pub fn system(&self, account: SystemAccount, asset: Asset) -> i128 {
+        self.state.ledger().balance(AccountRef::System(account), asset)
+    }
+
+    pub fn burned(&self, asset: Asset) -> i128 {
+        self.state.ledger().totals(asset).burned
+    }
+
+    /// Replays the accepted log into a fresh state from the same genesis; returns its final hash.
+    pub fn replay_hash(&self) -> String {
+        let mut fresh = State::new(self.genesis.clone());
+        for (i, envelope) in self.accepted.iter().enumerate() {
+            if let Err(r) = fresh.apply(envelope) {
+                panic!(
+                    "replay: envelope {i} ({:?}) accepted live but rejected on replay: {r:?}",
+                    envelope.command
+                );
+            }
+        }
+        fresh.state_hash()
+    }
+}
