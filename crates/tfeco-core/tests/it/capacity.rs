@@ -962,7 +962,7 @@ fn take_capacity_leases_the_cheapest_eligible_node_at_its_listed_price() {
 mod known_bugs_lead {
     use super::*;
 
-    /// BUG: `AmendExitBid` skips the farming pool's exit quota. `apply_submit_exit_bid` (src/exit.rs)
+    /// BUG: `AmendExitBid` skips the farming pool's exit quota. `ExitPool::submit_bid` (src/slices/exit_pool.rs)
     /// calls `check_exit_quota`, `apply_amend_exit_bid` does not, so a member submits a bid inside its
     /// quota and then amends it to any size its position covers.
     ///
@@ -981,7 +981,7 @@ mod known_bugs_lead {
     }
 
     /// BUG (resource limit): leases created by `FillStandingBid` (and by the close of a capacity request)
-    /// go through `State::open_lease_paid_by` (src/market.rs), which does not check
+    /// go through `CapacityMarket::open_lease_paid_by` (src/slices/capacity/leases.rs), which does not check
     /// `max_open_leases_per_account`; only `apply_open_lease` does. The buyer of a standing bid ends up with
     /// more open leases than the limit allows (up to `max_slices_per_bid` = 100,000 one-slice leases, each
     /// billed by every `Tick`).

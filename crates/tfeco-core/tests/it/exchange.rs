@@ -559,11 +559,11 @@ proptest! {
     }
 }
 
-/// Bugs found in `src/trading.rs`, kept compiled out until fixed (then move them above).
+/// Bugs found (and fixed) in the exchange slice (`src/slices/exchange.rs`, then `src/trading.rs`).
 mod known_bugs_lead {
     use super::*;
 
-    /// BUG (src/trading.rs, `State::clear_market`, the `keep` of a partly filled buy): after a partial fill,
+    /// BUG (fixed; src/slices/exchange.rs, `settle_order`, the `keep` of a partly filled buy): after a partial fill,
     /// a buy keeps `min(ceil(rest * limit) + fee, held)`, where `held = escrow − ceil(filled * p) − fee`.
     /// Because `ceil(a) − ceil(b)` can be one unit below `ceil(a − b)`, `held` can be short of what the
     /// rest can cost at the same price. When the rest later fills, the batch takes more quote than the
@@ -606,7 +606,7 @@ mod known_bugs_lead {
     }
 
     /// BUG (spec §13 "speed gives no edge inside a batch"; src/exchange.rs pro-rata remainder rule with
-    /// ids from src/trading.rs `next_order_id`): at the marginal level, the base units left after the
+    /// ids from the exchange slice's `next_order_id`): at the marginal level, the base units left after the
     /// floors go to the largest remainders, ties to the **lower order id**, and order ids follow
     /// submission order. Two equal orders at the margin: the one submitted first gets the extra unit.
     ///

@@ -29,7 +29,7 @@ fn a_farmer_leasing_its_own_node_pays_only_burn_and_treasury() {
 
 /// Regression (operator input): `Tick` accepts any later time, and the schedules add periods to
 /// it unchecked. Close to `i64::MAX`, `Tick` itself now overflows in the exit-round scheduling
-/// (src/exit.rs, `opened_at + period`), and opening a lease overflows in `State::commit_charge`
+/// (src/slices/exit_pool.rs, `opened_at + period`), and opening a lease overflows in `commit_charge`
 /// (src/billing.rs, `lease.next_charge_at += period_s`): a panic ("attempt to add with overflow") in debug
 /// builds, wrapped (negative) times in release builds, after which every `Tick` finds the lease due and
 /// bills it period after period. `apply_open_lease` already checks `ends_at` for overflow; the other
