@@ -309,3 +309,179 @@ impl Harness {
         fresh.state_hash()
     }
 }
+
+/// A scenario that applies at least one accepted command of every kind ([`tfeco_core::COMMAND_INDEX`]), with two
+/// guardians (threshold 2, oracle quorum 1), about a month of time, leases, conversions, an exit round,
+/// standing bids, a capacity request, a farming pool, the exchange, a minting report and a parameter change.
+/// The fixture journal of the format compatibility test is this scenario's accepted log.
+pub fn every_command_kind() -> Harness {
+    let mut h = Harness::with_params(|p| {
+        let second = account_of(&signing_key(GUARDIAN_SEED));
+        p.guardians = vec![p.operator, second];
+        p.guardian_threshold = Some(2);
+        p.oracle_quorum = Some(1);
+    });
+    let op = h.operator;
+    let (alice, bob, farmer, guardian) =
+        (h.register(2), h.register(3), h.register(4), h.register(GUARDIAN_SEED));
+    let node_key = h.register(6);
+    h.set_prices("0.1", "4000");
+    scenario_money(&mut h, [op, guardian, alice, bob]);
+    let node = scenario_capacity(&mut h, alice, bob, farmer, node_key);
+    scenario_pools_and_exchange(&mut h, [op, guardian, alice, bob], farmer, node);
+    // A month later: billing, the request close, exit rounds, batches and the minting period close.
+    h.advance(31 * 86_400);
+    let (period, report) = h
+        .state
+        .rewards()
+        .reports()
+        .iter()
+        .next_back()
+        .map(|(period, report)| (*period, report.hash.clone()))
+        .expect("the minting period closed");
+    for signer in [op, guardian] {
+        h.apply(signer, Command::SignMintReport { period, report_hash: report.clone() });
+    }
+    let position = *h.state.exit_pool().positions().keys().next().expect("alice's position");
+    h.apply(alice, Command::ClosePosition { position_id: position });
+    h
+}
+
+/// Seed of the second guardian of [`every_command_kind`].
+pub const GUARDIAN_SEED: u8 = 5;
+
+/// Deposits (attested by both guardians), a transfer, a withdrawal, entries, lock and unlock.
+fn scenario_money(h: &mut Harness, [op, guardian, alice, bob]: [AccountKey; 4]) {
+    let attest = |h: &mut Harness, asset, to, tokens: i128, id: &str| {
+        for signer in [op, guardian] {
+            let amount = any_units(tokens * TOKEN);
+            h.apply(signer, Command::AttestDeposit { asset, to, amount, external_tx_id: id.to_owned() });
+        }
+    };
+    attest(h, Asset::Tft, alice, 100_000, "tft-alice");
+    attest(h, Asset::Usdc, bob, 1_000, "usdc-bob");
+    h.apply(alice, Command::Transfer { asset: Asset::Tft, to: bob, amount: any_units(10 * TOKEN) });
+    let destination = "stellar:bob".to_owned();
+    h.apply(
+        bob,
+        Command::RequestWithdrawal { asset: Asset::Usdc, amount: any_units(10 * TOKEN), destination },
+    );
+    let withdrawal_id = *h.state.bridge().withdrawals().keys().next().expect("requested");
+    for signer in [op, guardian] {
+        let external_tx_id = "payout-bob".to_owned();
+        h.apply(signer, Command::AttestWithdrawal { withdrawal_id, external_tx_id });
+    }
+    h.apply(alice, Command::EnterWithTft { tft: Amount::from_units(50_000 * TOKEN) });
+    let usd = Amount::<Usdc>::from_units(100 * TOKEN);
+    h.apply(op, Command::EnterWithFiat { to: bob, usd, payment_id: "card-1".to_owned() });
+    h.apply(alice, Command::LockTft { tft: Amount::from_units(1_000 * TOKEN) });
+    h.apply(alice, Command::UnlockTfp { tfp: Amount::from_units(100 * TOKEN) });
+}
+
+/// A farm and a node, leases (one cancelled), standing bids, a capacity request and an instant take, Pool 2
+/// conversions and the settlement preference. Returns the node.
+fn scenario_capacity(
+    h: &mut Harness,
+    alice: AccountKey,
+    bob: AccountKey,
+    farmer: AccountKey,
+    node_key: AccountKey,
+) -> NodeId {
+    let farm = h.farm(farmer);
+    let node = h.node(farmer, farm, "Mini 1", "2");
+    h.open_lease(alice, node, 1, Billing::Monthly, None);
+    let hourly = h.open_lease(alice, node, 1, Billing::Hourly, None);
+    h.apply(alice, Command::CancelLease { lease_id: hourly });
+    h.advance(HOUR);
+    let revenue = Amount::<Cc>::from_units(TOKEN);
+    h.apply(farmer, Command::ConvertCcToTfp { cc: revenue, allow_partial: true });
+    h.apply(farmer, Command::SetSettlement { settle_in: tfeco_core::Settlement::Tfp });
+    h.apply(alice, Command::ConvertTfpToCc { tfp: Amount::from_units(10 * TOKEN) });
+    let bid = tfeco_core::Requirements::default();
+    let post = Command::PostStandingBid {
+        name: "tier".to_owned(),
+        requirements: bid.clone(),
+        price_month: cc("2"),
+        quantity: 2,
+        periods: Some(1),
+    };
+    h.apply(bob, post);
+    let bid_id = *h.state.capacity().standing_bids().keys().next_back().expect("posted");
+    h.apply(farmer, Command::FillStandingBid { bid_id, node_id: node, n_slices: 1 });
+    h.apply(bob, Command::CancelStandingBid { bid_id });
+    let request = Command::PostCapacityRequest {
+        requirements: bid,
+        n_slices: 1,
+        max_price_month: cc("3"),
+        periods: Some(1),
+        window_s: HOUR,
+    };
+    h.apply(bob, request);
+    let request_id = *h.state.capacity().requests().keys().next_back().expect("posted");
+    h.apply(farmer, Command::OfferCapacity { request_id, node_id: node, price_month: cc("2.5") });
+    h.apply(
+        alice,
+        Command::TakeCapacity { query: tfeco_core::SearchQuery::default(), n_slices: 1, periods: Some(2) },
+    );
+    h.apply(farmer, Command::SetNodeKey { node_id: node, node_key });
+    let at = h.state.now();
+    let reports = vec![
+        tfeco_core::UptimeSample { at: at - 3_000, uptime_s: 600 },
+        tfeco_core::UptimeSample { at, uptime_s: 3_600 },
+    ];
+    h.apply(node_key, Command::ReportUptime { node_id: node, reports });
+    node
+}
+
+/// A farming pool setting its member's price, the exit pool (funding, a position, bids), a parameter change
+/// signed by both guardians, identity verification and exchange orders.
+fn scenario_pools_and_exchange(
+    h: &mut Harness,
+    [op, guardian, alice, bob]: [AccountKey; 4],
+    farmer: AccountKey,
+    node: NodeId,
+) {
+    let rules = tfeco_core::PoolRules {
+        fee_bps: tfeco_money::Bps::new(500).expect("5 %"),
+        price_policy: tfeco_core::PricePolicy::PoolSet,
+        reward_lock_months: 0,
+        exit_quota_bps: tfeco_money::Bps::FULL,
+    };
+    h.apply(farmer, Command::CreateFarmingPool { name: "pool".to_owned(), rules });
+    let pool_id = *h.state.farming_pools().pools().keys().next().expect("created");
+    let farm_id = h.state.capacity().nodes()[&node].farm_id;
+    let join = tfeco_core::MembershipChange::Join;
+    h.apply(farmer, Command::SignPoolMembership { pool_id, farm_id, change: join });
+    h.apply(farmer, Command::SetPoolPrice { node_id: node, price: cc("2.2") });
+    h.apply(op, Command::FundExitPool { usdc: Amount::from_units(50 * TOKEN) });
+    h.apply(alice, Command::OpenPosition { tfp: Amount::from_units(500 * TOKEN) });
+    let position_id = *h.state.exit_pool().positions().keys().next().expect("opened");
+    let usdc = Amount::from_units(TOKEN);
+    h.apply(alice, Command::SubmitExitBid { position_id, usdc, min_price: price("0.05"), carry_over: false });
+    let bid_id = *h.state.exit_pool().bids().keys().next().expect("submitted");
+    h.apply(alice, Command::AmendExitBid { bid_id, usdc, min_price: price("0.04") });
+    h.apply(alice, Command::CancelExitBid { bid_id });
+    h.apply(alice, Command::SubmitExitBid { position_id, usdc, min_price: price("0.05"), carry_over: false });
+    let update = tfeco_core::ParamUpdate::MintingEnabled(true);
+    h.apply(op, Command::ProposeParamChange { update });
+    let change_id = *h.state.governance().changes().keys().next_back().expect("proposed");
+    h.apply(guardian, Command::SignParamChange { change_id });
+    h.apply(op, Command::SetVerified { account: alice, verified: true });
+    let market_id = tfeco_core::MarketId(1);
+    let order = |side, limit: &str| Command::PlaceOrder {
+        market_id,
+        side,
+        quantity: any_units(10 * TOKEN),
+        limit_price: price(limit),
+        expires_after_batches: None,
+    };
+    h.apply(alice, order(tfeco_core::Side::Sell, "0.09"));
+    let order_id = *h.state.exchange().books()[&market_id].orders.keys().next_back().expect("placed");
+    h.apply(
+        alice,
+        Command::AmendOrder { order_id, quantity: any_units(20 * TOKEN), limit_price: price("0.095") },
+    );
+    h.apply(alice, Command::CancelOrder { order_id });
+    h.apply(alice, order(tfeco_core::Side::Sell, "0.09"));
+    h.apply(bob, order(tfeco_core::Side::Buy, "0.1"));
+}

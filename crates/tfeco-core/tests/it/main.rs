@@ -21,3 +21,21 @@ mod governance;
 mod minting_state;
 /// Pool 2 conversions, farmer settlement in TFP, exit-pool positions, bids and rounds (issue 3).
 mod pools_exit;
+
+/// The scenario that writes the format fixture covers every command kind.
+mod every_command {
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn the_fixture_scenario_applies_every_command_kind_and_replays() {
+        let h = tfeco_testkit::every_command_kind();
+        let kinds: BTreeSet<u32> = h.accepted.iter().map(|e| e.command.index()).collect();
+        let missing: Vec<&str> = tfeco_core::COMMAND_INDEX
+            .iter()
+            .filter(|(_, index)| !kinds.contains(index))
+            .map(|(name, _)| *name)
+            .collect();
+        assert!(missing.is_empty(), "kinds the scenario never applied: {missing:?}");
+        assert_eq!(h.replay_hash(), h.state.state_hash());
+    }
+}
