@@ -117,11 +117,16 @@ pub struct OrderFill<B, Q> {
 impl<B, Q> OrderFill<B, Q> {
     /// The quote that moves for this order: what a buyer pays in total (`quote + fee`, taken from its
     /// escrow) or what a seller receives (`quote − fee`).
+    ///
+    /// # Panics
+    /// Never for a fill of [`clear_batch`]: a buyer's `quote + fee` is at most its escrow (an `i128`), and a
+    /// seller's `0 <= fee <= quote`. Only a hand-built fill outside those bounds can panic.
     pub fn settled_quote(&self) -> Amount<Q> {
-        match self.side {
-            Side::Buy => Amount::from_units(self.quote.units() + self.fee.units()),
-            Side::Sell => Amount::from_units(self.quote.units() - self.fee.units()),
-        }
+        let (quote, fee) = (self.quote.units(), self.fee.units());
+        Amount::from_units(match self.side {
+            Side::Buy => quote.checked_add(fee).expect("a buyer's quote + fee is at most its escrow"),
+            Side::Sell => quote.checked_sub(fee).expect("a seller's fee is between 0 and its quote"),
+        })
     }
 }
 
@@ -201,13 +206,14 @@ impl std::error::Error for ExchangeError {}
 
 /// [`mul_div`] with a fast path when `a * b` fits in `u128` (the common case); the same exact result.
 fn mul_div_fast(a: u128, b: u128, c: u128, rounding: Rounding) -> Option<u128> {
-    match a.checked_mul(b) {
-        Some(product) if c != 0 => {
-            let quotient = product / c;
-            let inexact = quotient * c != product;
-            Some(quotient + u128::from(inexact && rounding == Rounding::Up))
+    // `None` when the product overflows or `c == 0`: the general routine decides.
+    let fast = a.checked_mul(b).and_then(|product| Some((product.checked_div(c)?, product.checked_rem(c)?)));
+    match fast {
+        Some((quotient, remainder)) => {
+            // An inexact quotient has `c >= 2`, so it is at most `u128::MAX / 2`: adding 1 never fails.
+            quotient.checked_add(u128::from(remainder != 0 && rounding == Rounding::Up))
         }
-        _ => mul_div(a, b, c, rounding),
+        None => mul_div(a, b, c, rounding),
     }
 }
 
@@ -318,11 +324,18 @@ pub fn clear_batch<B, Q>(
     }
 
     // Price levels, ascending, from (price, signed quantity: buys positive, sells negative) sorted by price.
+    // Every sum below (a level, a running total) is a partial sum of one side's positive quantities, so it
+    // is at most that side's total, which fits `i128` (checked above).
+    let within_total = "a partial sum of one side is at most the side total, which fits";
     let mut by_price: Vec<(u128, i128)> = orders
         .iter()
         .map(|o| {
             let quantity = o.quantity.units();
-            (o.limit_price.atto(), if o.side == Side::Buy { quantity } else { -quantity })
+            let signed = match o.side {
+                Side::Buy => quantity,
+                Side::Sell => quantity.checked_neg().expect("quantities are positive (checked above)"),
+            };
+            (o.limit_price.atto(), signed)
         })
         .collect();
     by_price.sort_unstable_by_key(|&(price, _)| price);
@@ -333,9 +346,9 @@ pub fn clear_batch<B, Q>(
         }
         let level = levels.last_mut().expect("pushed above");
         if quantity > 0 {
-            level.buy += quantity;
+            level.buy = level.buy.checked_add(quantity).expect(within_total);
         } else {
-            level.sell -= quantity;
+            level.sell = level.sell.checked_sub(quantity).expect(within_total);
         }
     }
     drop(by_price);
@@ -346,11 +359,12 @@ pub fn clear_batch<B, Q>(
     let mut best: Option<(usize, i128, i128, i128, i128, u128)> = None;
     let (mut buys_below, mut sells_through) = (0i128, 0i128);
     for (k, level) in levels.iter().enumerate() {
-        sells_through += level.sell;
-        let demand = total_buy - buys_below;
-        buys_below += level.buy;
+        sells_through = sells_through.checked_add(level.sell).expect(within_total);
+        let demand = total_buy.checked_sub(buys_below).expect("buys below a price are part of the total");
+        buys_below = buys_below.checked_add(level.buy).expect(within_total);
         let volume = demand.min(sells_through);
-        let imbalance = (demand - sells_through).abs();
+        // Both are in 0..=i128::MAX: their difference and its absolute value fit.
+        let imbalance = demand.checked_sub(sells_through).and_then(i128::checked_abs).expect("both >= 0");
         let distance = last_price.map_or(0, |last| last.atto().abs_diff(level.price));
         let better = best.is_none_or(|(_, v, i, _, _, d)| {
             (volume, Reverse(imbalance), Reverse(distance)) > (v, Reverse(i), Reverse(d))
@@ -416,7 +430,12 @@ pub fn clear_batch<B, Q>(
                 let quote = quote_of(filled, price, Rounding::Up).ok_or(overflow)?;
                 let fee = fee_of(quote, fee);
                 paid = paid.checked_add(quote).ok_or(total_overflow)?;
-                filled_buy += filled;
+                filled_buy = filled_buy.checked_add(filled).expect("the buy fills add up to the volume");
+                // filled <= quantity and price <= limit, so quote + fee <= ceil(quantity × limit) + its fee.
+                let refund = escrow
+                    .checked_sub(quote)
+                    .and_then(|rest| rest.checked_sub(fee))
+                    .expect("a buy's quote and fee are at most its escrow");
                 OrderFill {
                     id,
                     side: Side::Buy,
@@ -424,21 +443,22 @@ pub fn clear_batch<B, Q>(
                     quote: Amount::from_units(quote),
                     fee: Amount::from_units(fee),
                     refund_base: Amount::ZERO,
-                    refund_quote: Amount::from_units(escrow - quote - fee),
+                    refund_quote: Amount::from_units(refund),
                 }
             }
             Side::Sell => {
                 let quote = quote_of(filled, price, Rounding::Down).ok_or(overflow)?;
                 let fee = fee_of(quote, fee);
                 received = received.checked_add(quote).ok_or(total_overflow)?;
-                filled_sell += filled;
+                filled_sell = filled_sell.checked_add(filled).expect("the sell fills add up to the volume");
+                let refund = quantity.checked_sub(filled).expect("0 <= filled <= quantity");
                 OrderFill {
                     id,
                     side: Side::Sell,
                     filled: Amount::from_units(filled),
                     quote: Amount::from_units(quote),
                     fee: Amount::from_units(fee),
-                    refund_base: Amount::from_units(quantity - filled),
+                    refund_base: Amount::from_units(refund),
                     refund_quote: Amount::ZERO,
                 }
             }
@@ -456,7 +476,8 @@ pub fn clear_batch<B, Q>(
         imbalance: Amount::from_units(imbalance),
         rationed,
         quote_volume: Amount::from_units(paid),
-        quote_dust: Amount::from_units(paid - received),
+        // Σ ceil(filled × p) over buys >= Σ floor(filled × p) over sells (same volume), both >= 0.
+        quote_dust: Amount::from_units(paid.checked_sub(received).expect("0 <= received <= paid")),
         fees_total: Amount::from_units(fees_total),
         fills,
     })
@@ -499,12 +520,16 @@ fn no_trade<B, Q>(
 /// The long side's rule: walks `(price, quantity)` levels from the best price and stops at the level where
 /// the cumulated quantity first reaches `volume`. The caller guarantees the side holds more than `volume`.
 fn marginal_rule(levels: impl Iterator<Item = (u128, i128)>, volume: i128) -> SideRule {
+    // `before` and `reached` are partial sums of the side's quantities, at most its total (an `i128`).
     let mut before = 0i128;
     for (price, quantity) in levels {
-        if quantity > 0 && before + quantity >= volume {
-            return SideRule { price, left: volume - before, total: quantity };
+        let reached = before.checked_add(quantity).expect("a partial sum of one side fits");
+        if quantity > 0 && reached >= volume {
+            // The previous levels stayed below the volume: 0 <= before < volume.
+            let left = volume.checked_sub(before).expect("0 <= before < volume");
+            return SideRule { price, left, total: quantity };
         }
-        before += quantity;
+        before = reached;
     }
     unreachable!("the long side holds more than the volume")
 }
@@ -527,11 +552,17 @@ fn pro_rata<B>(orders: &[Order<B>], side: Side, rule: SideRule) -> Vec<(u64, i12
             (order.id, share as i128, remainder)
         })
         .collect();
-    let shared: i128 = members.iter().map(|&(_, share, _)| share).sum();
-    let missing = usize::try_from(rule.left - shared).expect("fewer missing units than members");
+    // Σ floor(q × left / total) <= left, and each floor is at most its quantity.
+    let shared = members
+        .iter()
+        .try_fold(0i128, |sum, &(_, share, _)| sum.checked_add(share))
+        .expect("the shares add up to at most `left`");
+    let missing = rule.left.checked_sub(shared).expect("the shares add up to at most `left`");
+    let missing = usize::try_from(missing).expect("fewer missing units than members");
     members.sort_unstable_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
     for member in members.iter_mut().take(missing) {
-        member.1 += 1;
+        // A member that gets a unit had a non-zero remainder, so its floor share is below its quantity.
+        member.1 = member.1.checked_add(1).expect("a rounded-up share is at most the quantity");
     }
     members.sort_unstable_by_key(|&(id, ..)| id);
     members.into_iter().map(|(id, share, _)| (id, share)).collect()
