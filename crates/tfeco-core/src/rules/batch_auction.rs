@@ -291,6 +291,75 @@ pub fn clear_batch<B, Q>(
     last_price: Option<Price>,
     fee: Bps,
 ) -> Result<BatchOutcome<B, Q>, ExchangeError> {
+    let (by_id, total_buy) = canonical_order(orders)?;
+    let levels = price_levels(orders);
+    let Some(best) = clearing_level(&levels, total_buy, last_price) else {
+        return no_trade(orders, &by_id, fee);
+    };
+    let (buy_rule, sell_rule, rationed) = side_rules(&levels, &best);
+    let Candidate { level: k, volume, imbalance, demand, supply } = best;
+    let price = levels[k].price;
+    let marginal = match rationed {
+        Some(Side::Buy) => pro_rata(orders, Side::Buy, buy_rule),
+        Some(Side::Sell) => pro_rata(orders, Side::Sell, sell_rule),
+        None => Vec::new(),
+    };
+
+    // Fills in ascending id, with settlement amounts and totals.
+    let total_overflow = ExchangeError::Overflow { id: None };
+    let mut fills = Vec::with_capacity(orders.len());
+    let mut next_marginal = marginal.iter();
+    let (mut paid, mut received, mut fees_total) = (0i128, 0i128, 0i128);
+    let (mut filled_buy, mut filled_sell) = (0i128, 0i128);
+    for &(id, index) in &by_id {
+        let order = &orders[index];
+        let limit = order.limit_price.atto();
+        let (rule, better) = match order.side {
+            Side::Buy => (buy_rule, limit > buy_rule.price),
+            Side::Sell => (sell_rule, limit < sell_rule.price),
+        };
+        let filled = if better {
+            order.quantity.units()
+        } else if limit != rule.price {
+            0
+        } else if rule.left == rule.total {
+            order.quantity.units()
+        } else {
+            let &(marginal_id, share) = next_marginal.next().expect("every marginal order has a share");
+            debug_assert_eq!(marginal_id, id);
+            share
+        };
+        let fill = settle_fill::<B, Q>(order, filled, price, fee)?;
+        // Every fill is part of the volume, which fits.
+        let (sum, filled_total) = match order.side {
+            Side::Buy => (&mut paid, &mut filled_buy),
+            Side::Sell => (&mut received, &mut filled_sell),
+        };
+        *sum = sum.checked_add(fill.quote.units()).ok_or(total_overflow)?;
+        *filled_total = filled_total.checked_add(filled).expect("the fills of a side add up to the volume");
+        fees_total = fees_total.checked_add(fill.fee.units()).ok_or(total_overflow)?;
+        fills.push(fill);
+    }
+    debug_assert_eq!(filled_buy, volume);
+    debug_assert_eq!(filled_sell, volume);
+    Ok(BatchOutcome {
+        price: Some(Price::from_atto(price)),
+        volume: Amount::from_units(volume),
+        demand: Amount::from_units(demand),
+        supply: Amount::from_units(supply),
+        imbalance: Amount::from_units(imbalance),
+        rationed,
+        quote_volume: Amount::from_units(paid),
+        // Σ ceil(filled × p) over buys >= Σ floor(filled × p) over sells (same volume), both >= 0.
+        quote_dust: Amount::from_units(paid.checked_sub(received).expect("0 <= received <= paid")),
+        fees_total: Amount::from_units(fees_total),
+        fills,
+    })
+}
+
+/// The batch in ascending id (`(id, index in orders)`) and the total quantity of its buys, after the
+/// checks of [`ExchangeError`]'s order: duplicate ids (the lowest), shapes (the lowest id's), side totals.
+fn canonical_order<B>(orders: &[Order<B>]) -> Result<(Vec<(u64, usize)>, i128), ExchangeError> {
     // Canonical order: ascending id. Duplicates are adjacent.
     let mut by_id: Vec<(u64, usize)> = orders.iter().enumerate().map(|(i, o)| (o.id, i)).collect();
     by_id.sort_unstable();
@@ -298,7 +367,6 @@ pub fn clear_batch<B, Q>(
         return Err(ExchangeError::DuplicateId { id: pair[0].0 });
     }
     // Shapes and side totals in one sequential pass; the reported error is the lowest id's.
-    let total_overflow = ExchangeError::Overflow { id: None };
     let (mut total_buy, mut total_sell, mut overflow) = (0i128, 0i128, false);
     let mut shape_error: Option<(u64, ExchangeError)> = None;
     for order in orders {
@@ -320,20 +388,26 @@ pub fn clear_batch<B, Q>(
     }
     if overflow {
         // Positive terms: the sum overflows whatever their order.
-        return Err(total_overflow);
+        return Err(ExchangeError::Overflow { id: None });
     }
+    Ok((by_id, total_buy))
+}
 
-    // Price levels, ascending, from (price, signed quantity: buys positive, sells negative) sorted by price.
-    // Every sum below (a level, a running total) is a partial sum of one side's positive quantities, so it
-    // is at most that side's total, which fits `i128` (checked above).
-    let within_total = "a partial sum of one side is at most the side total, which fits";
+/// Why the partial sums of [`price_levels`], [`clearing_level`] and [`marginal_rule`] cannot overflow:
+/// each is a partial sum of one side's positive quantities, at most that side's total, which
+/// [`canonical_order`] checked to fit `i128`.
+const WITHIN_TOTAL: &str = "a partial sum of one side is at most the side total, which fits";
+
+/// The distinct limit prices of a checked batch, ascending, with the buy and sell quantity at each.
+fn price_levels<B>(orders: &[Order<B>]) -> Vec<Level> {
+    // (price, signed quantity: buys positive, sells negative) sorted by price.
     let mut by_price: Vec<(u128, i128)> = orders
         .iter()
         .map(|o| {
             let quantity = o.quantity.units();
             let signed = match o.side {
                 Side::Buy => quantity,
-                Side::Sell => quantity.checked_neg().expect("quantities are positive (checked above)"),
+                Side::Sell => quantity.checked_neg().expect("quantities are positive (checked)"),
             };
             (o.limit_price.atto(), signed)
         })
@@ -346,140 +420,115 @@ pub fn clear_batch<B, Q>(
         }
         let level = levels.last_mut().expect("pushed above");
         if quantity > 0 {
-            level.buy = level.buy.checked_add(quantity).expect(within_total);
+            level.buy = level.buy.checked_add(quantity).expect(WITHIN_TOTAL);
         } else {
-            level.sell = level.sell.checked_sub(quantity).expect(within_total);
+            level.sell = level.sell.checked_sub(quantity).expect(WITHIN_TOTAL);
         }
     }
-    drop(by_price);
+    levels
+}
 
-    // The clearing level: max volume, then min imbalance, then closest to the last price, then the lower
-    // price (the scan is ascending and only a strictly better candidate replaces the best).
-    // (level, volume, imbalance, demand, supply, distance to the last price)
-    let mut best: Option<(usize, i128, i128, i128, i128, u128)> = None;
+/// A candidate clearing level and its figures.
+struct Candidate {
+    level: usize,
+    volume: i128,
+    imbalance: i128,
+    demand: i128,
+    supply: i128,
+}
+
+/// The clearing level (step 2 of the rule): max volume, then min imbalance, then closest to the last price,
+/// then the lower price (the scan is ascending and only a strictly better candidate replaces the best).
+/// `None` when the best volume is 0.
+fn clearing_level(levels: &[Level], total_buy: i128, last_price: Option<Price>) -> Option<Candidate> {
+    // (candidate, distance to the last price)
+    let mut best: Option<(Candidate, u128)> = None;
     let (mut buys_below, mut sells_through) = (0i128, 0i128);
     for (k, level) in levels.iter().enumerate() {
-        sells_through = sells_through.checked_add(level.sell).expect(within_total);
+        sells_through = sells_through.checked_add(level.sell).expect(WITHIN_TOTAL);
         let demand = total_buy.checked_sub(buys_below).expect("buys below a price are part of the total");
-        buys_below = buys_below.checked_add(level.buy).expect(within_total);
+        buys_below = buys_below.checked_add(level.buy).expect(WITHIN_TOTAL);
         let volume = demand.min(sells_through);
         // Both are in 0..=i128::MAX: their difference and its absolute value fit.
         let imbalance = demand.checked_sub(sells_through).and_then(i128::checked_abs).expect("both >= 0");
         let distance = last_price.map_or(0, |last| last.atto().abs_diff(level.price));
-        let better = best.is_none_or(|(_, v, i, _, _, d)| {
-            (volume, Reverse(imbalance), Reverse(distance)) > (v, Reverse(i), Reverse(d))
+        let better = best.as_ref().is_none_or(|(b, d)| {
+            (volume, Reverse(imbalance), Reverse(distance)) > (b.volume, Reverse(b.imbalance), Reverse(*d))
         });
         if better {
-            best = Some((k, volume, imbalance, demand, sells_through, distance));
+            let candidate = Candidate { level: k, volume, imbalance, demand, supply: sells_through };
+            best = Some((candidate, distance));
         }
     }
-    let Some((k, volume, imbalance, demand, supply, _)) = best.filter(|&(_, volume, ..)| volume > 0) else {
-        return no_trade(orders, &by_id, fee);
-    };
-    let price = levels[k].price;
+    best.map(|(candidate, _)| candidate).filter(|candidate| candidate.volume > 0)
+}
 
-    // Side rules. The short (or balanced) side fills fully at `price`; the long side's marginal level is
-    // where the cumulated quantity, best price first, first reaches the volume.
-    let mut buy_rule = SideRule { price, left: levels[k].buy, total: levels[k].buy };
-    let mut sell_rule = SideRule { price, left: levels[k].sell, total: levels[k].sell };
-    let rationed = match demand.cmp(&supply) {
+/// The side rules at the clearing level `best` and the rationed side: the short (or balanced) side fills
+/// fully at the clearing price; the long side's marginal level is where the cumulated quantity, best price
+/// first, first reaches the volume.
+fn side_rules(levels: &[Level], best: &Candidate) -> (SideRule, SideRule, Option<Side>) {
+    let level = &levels[best.level];
+    let price = level.price;
+    let buy_rule = SideRule { price, left: level.buy, total: level.buy };
+    let sell_rule = SideRule { price, left: level.sell, total: level.sell };
+    match best.demand.cmp(&best.supply) {
         Ordering::Greater => {
-            buy_rule = marginal_rule(levels.iter().rev().map(|l| (l.price, l.buy)), volume);
-            Some(Side::Buy)
+            let rule = marginal_rule(levels.iter().rev().map(|l| (l.price, l.buy)), best.volume);
+            (rule, sell_rule, Some(Side::Buy))
         }
         Ordering::Less => {
-            sell_rule = marginal_rule(levels.iter().map(|l| (l.price, l.sell)), volume);
-            Some(Side::Sell)
+            let rule = marginal_rule(levels.iter().map(|l| (l.price, l.sell)), best.volume);
+            (buy_rule, rule, Some(Side::Sell))
         }
-        Ordering::Equal => None,
-    };
-    let marginal = match rationed {
-        Some(Side::Buy) => pro_rata(orders, Side::Buy, buy_rule),
-        Some(Side::Sell) => pro_rata(orders, Side::Sell, sell_rule),
-        None => Vec::new(),
-    };
-
-    // Fills in ascending id, with settlement amounts and totals.
-    let mut fills = Vec::with_capacity(orders.len());
-    let mut next_marginal = marginal.iter();
-    let (mut paid, mut received, mut fees_total) = (0i128, 0i128, 0i128);
-    let (mut filled_buy, mut filled_sell) = (0i128, 0i128);
-    for &(id, index) in &by_id {
-        let order = &orders[index];
-        let quantity = order.quantity.units();
-        let limit = order.limit_price.atto();
-        let (rule, better) = match order.side {
-            Side::Buy => (buy_rule, limit > buy_rule.price),
-            Side::Sell => (sell_rule, limit < sell_rule.price),
-        };
-        let filled = if better {
-            quantity
-        } else if limit != rule.price {
-            0
-        } else if rule.left == rule.total {
-            quantity
-        } else {
-            let &(marginal_id, share) = next_marginal.next().expect("every marginal order has a share");
-            debug_assert_eq!(marginal_id, id);
-            share
-        };
-        let overflow = ExchangeError::Overflow { id: Some(id) };
-        let fill = match order.side {
-            Side::Buy => {
-                let escrow = order_escrow::<B, Q>(order, fee)?.quote.units();
-                let quote = quote_of(filled, price, Rounding::Up).ok_or(overflow)?;
-                let fee = fee_of(quote, fee);
-                paid = paid.checked_add(quote).ok_or(total_overflow)?;
-                filled_buy = filled_buy.checked_add(filled).expect("the buy fills add up to the volume");
-                // filled <= quantity and price <= limit, so quote + fee <= ceil(quantity × limit) + its fee.
-                let refund = escrow
-                    .checked_sub(quote)
-                    .and_then(|rest| rest.checked_sub(fee))
-                    .expect("a buy's quote and fee are at most its escrow");
-                OrderFill {
-                    id,
-                    side: Side::Buy,
-                    filled: Amount::from_units(filled),
-                    quote: Amount::from_units(quote),
-                    fee: Amount::from_units(fee),
-                    refund_base: Amount::ZERO,
-                    refund_quote: Amount::from_units(refund),
-                }
-            }
-            Side::Sell => {
-                let quote = quote_of(filled, price, Rounding::Down).ok_or(overflow)?;
-                let fee = fee_of(quote, fee);
-                received = received.checked_add(quote).ok_or(total_overflow)?;
-                filled_sell = filled_sell.checked_add(filled).expect("the sell fills add up to the volume");
-                let refund = quantity.checked_sub(filled).expect("0 <= filled <= quantity");
-                OrderFill {
-                    id,
-                    side: Side::Sell,
-                    filled: Amount::from_units(filled),
-                    quote: Amount::from_units(quote),
-                    fee: Amount::from_units(fee),
-                    refund_base: Amount::from_units(refund),
-                    refund_quote: Amount::ZERO,
-                }
-            }
-        };
-        fees_total = fees_total.checked_add(fill.fee.units()).ok_or(total_overflow)?;
-        fills.push(fill);
+        Ordering::Equal => (buy_rule, sell_rule, None),
     }
-    debug_assert_eq!(filled_buy, volume);
-    debug_assert_eq!(filled_sell, volume);
-    Ok(BatchOutcome {
-        price: Some(Price::from_atto(price)),
-        volume: Amount::from_units(volume),
-        demand: Amount::from_units(demand),
-        supply: Amount::from_units(supply),
-        imbalance: Amount::from_units(imbalance),
-        rationed,
-        quote_volume: Amount::from_units(paid),
-        // Σ ceil(filled × p) over buys >= Σ floor(filled × p) over sells (same volume), both >= 0.
-        quote_dust: Amount::from_units(paid.checked_sub(received).expect("0 <= received <= paid")),
-        fees_total: Amount::from_units(fees_total),
-        fills,
+}
+
+/// The settlement of one order that fills `filled` (`0 ..= quantity`) base units at the clearing `price`
+/// (steps 4-6 of the rule). Errors: [`ExchangeError::Overflow`] with the order's id when its escrow or
+/// quote does not fit.
+fn settle_fill<B, Q>(
+    order: &Order<B>,
+    filled: i128,
+    price: u128,
+    fee: Bps,
+) -> Result<OrderFill<B, Q>, ExchangeError> {
+    let id = order.id;
+    let overflow = ExchangeError::Overflow { id: Some(id) };
+    Ok(match order.side {
+        Side::Buy => {
+            let escrow = order_escrow::<B, Q>(order, fee)?.quote.units();
+            let quote = quote_of(filled, price, Rounding::Up).ok_or(overflow)?;
+            let fee = fee_of(quote, fee);
+            // filled <= quantity and price <= limit, so quote + fee <= ceil(quantity × limit) + its fee.
+            let refund = escrow
+                .checked_sub(quote)
+                .and_then(|rest| rest.checked_sub(fee))
+                .expect("a buy's quote and fee are at most its escrow");
+            OrderFill {
+                id,
+                side: Side::Buy,
+                filled: Amount::from_units(filled),
+                quote: Amount::from_units(quote),
+                fee: Amount::from_units(fee),
+                refund_base: Amount::ZERO,
+                refund_quote: Amount::from_units(refund),
+            }
+        }
+        Side::Sell => {
+            let quote = quote_of(filled, price, Rounding::Down).ok_or(overflow)?;
+            let fee = fee_of(quote, fee);
+            let refund = order.quantity.units().checked_sub(filled).expect("0 <= filled <= quantity");
+            OrderFill {
+                id,
+                side: Side::Sell,
+                filled: Amount::from_units(filled),
+                quote: Amount::from_units(quote),
+                fee: Amount::from_units(fee),
+                refund_base: Amount::from_units(refund),
+                refund_quote: Amount::ZERO,
+            }
+        }
     })
 }
 
@@ -523,7 +572,7 @@ fn marginal_rule(levels: impl Iterator<Item = (u128, i128)>, volume: i128) -> Si
     // `before` and `reached` are partial sums of the side's quantities, at most its total (an `i128`).
     let mut before = 0i128;
     for (price, quantity) in levels {
-        let reached = before.checked_add(quantity).expect("a partial sum of one side fits");
+        let reached = before.checked_add(quantity).expect(WITHIN_TOTAL);
         if quantity > 0 && reached >= volume {
             // The previous levels stayed below the volume: 0 <= before < volume.
             let left = volume.checked_sub(before).expect("0 <= before < volume");

@@ -306,7 +306,36 @@ pub fn clear(bids: &[ExitBid], rules: &ClearingRules) -> Result<Clearing, Auctio
     drop(sorted);
     eligible.sort_unstable();
 
-    let cap_units = cap.units();
+    let (total, clearing_atto) = fill_levels(&mut fills, &eligible, cap.units(), rules.allow_partial)?;
+
+    let clearing_price = clearing_atto.map(Price::from_atto);
+    let mut total_tfp: i128 = 0;
+    if let Some(p_clear) = clearing_price {
+        for fill in fills.iter_mut().filter(|f| f.filled.is_positive()) {
+            fill.tfp_surrendered = tfp_for_usdc(fill.filled, p_clear)?;
+            total_tfp = total_tfp.checked_add(fill.tfp_surrendered.units()).ok_or(AuctionError::Overflow)?;
+        }
+    }
+    Ok(Clearing {
+        clearing_price,
+        cap,
+        total_filled: Amount::from_units(total),
+        total_tfp_surrendered: Amount::from_units(total_tfp),
+        ceiling: rules.ceiling(),
+        fills,
+    })
+}
+
+/// Step 3 of [`clear`]: fills the eligible bids (`(min price atto, position)`, sorted) level by level up to
+/// `cap_units`, sharing the first level that does not fit pro rata when `allow_partial`. Returns the USDC
+/// filled in total and the highest min price that received a fill. Errors: [`AuctionError::Overflow`] when
+/// a level's total leaves `i128`.
+fn fill_levels(
+    fills: &mut [BidFill],
+    eligible: &[(u128, usize)],
+    cap_units: i128,
+    allow_partial: bool,
+) -> Result<(i128, Option<u128>), AuctionError> {
     let mut total: i128 = 0;
     let mut clearing_atto: Option<u128> = None;
     let mut start = 0;
@@ -332,30 +361,14 @@ pub fn clear(bids: &[ExitBid], rules: &ClearingRules) -> Result<Clearing, Auctio
             start = end;
             continue;
         }
-        if rules.allow_partial {
-            fill_pro_rata(&mut fills, level, remaining, level_total);
+        if allow_partial {
+            fill_pro_rata(fills, level, remaining, level_total);
             total = cap_units;
             clearing_atto = Some(price);
         }
         break;
     }
-
-    let clearing_price = clearing_atto.map(Price::from_atto);
-    let mut total_tfp: i128 = 0;
-    if let Some(p_clear) = clearing_price {
-        for fill in fills.iter_mut().filter(|f| f.filled.is_positive()) {
-            fill.tfp_surrendered = tfp_for_usdc(fill.filled, p_clear)?;
-            total_tfp = total_tfp.checked_add(fill.tfp_surrendered.units()).ok_or(AuctionError::Overflow)?;
-        }
-    }
-    Ok(Clearing {
-        clearing_price,
-        cap,
-        total_filled: Amount::from_units(total),
-        total_tfp_surrendered: Amount::from_units(total_tfp),
-        ceiling: rules.ceiling(),
-        fills,
-    })
+    Ok((total, clearing_atto))
 }
 
 /// Shares `remaining` (`0 < remaining < level_total`) among the bids of `level` pro rata to their requested

@@ -292,6 +292,19 @@ pub struct V3Reward {
     pub zeroed: Option<ZeroReason>,
 }
 
+/// Step 2 of the module doc: `(cu·policy.cu + su·policy.su + nu·policy.nu) / 10^6 + ipv4_seconds·policy.ipv4
+/// / 3600` mUSD. Never fails: three `u64 × u32` products (each below 2^96) and a fourth one divided by
+/// 3,600 add up below 2^98.
+fn base_musd(cloud_units: &CloudUnits, ipv4_seconds: u64, policy: &FarmingPolicy) -> u128 {
+    let sum = "a few u64 × u32 products add up below 2^98";
+    let units = product(u128::from(cloud_units.cu_permill), u128::from(policy.cu_musd))
+        .checked_add(product(u128::from(cloud_units.su_permill), u128::from(policy.su_musd)))
+        .and_then(|v| v.checked_add(product(u128::from(cloud_units.nu_permill), u128::from(policy.nu_musd))))
+        .expect(sum);
+    let ip = product(u128::from(ipv4_seconds), u128::from(policy.ipv4_musd_per_hour)) / HOUR_S;
+    (units / ONE_MILL).checked_add(ip).expect(sum)
+}
+
 /// The v3 reward of one node for one period (steps 1-6 of the module doc).
 ///
 /// Errors: [`MintingError::UnknownFarmingPolicy`], [`MintingError::ZeroConnectionPrice`]. Nothing else can
@@ -320,14 +333,7 @@ pub fn v3_reward(input: &V3NodeInput, rules: &V3Rules) -> Result<V3Reward, Minti
     if input.violation {
         return Ok(zero(ZeroReason::Violation));
     }
-    // Three u64 × u32 products (each below 2^96) and a fourth one divided by 3,600: below 2^98.
-    let sum = "a few u64 × u32 products add up below 2^98";
-    let units = product(u128::from(cloud_units.cu_permill), u128::from(policy.cu_musd))
-        .checked_add(product(u128::from(cloud_units.su_permill), u128::from(policy.su_musd)))
-        .and_then(|v| v.checked_add(product(u128::from(cloud_units.nu_permill), u128::from(policy.nu_musd))))
-        .expect(sum);
-    let ip = product(u128::from(input.ipv4_seconds), u128::from(policy.ipv4_musd_per_hour)) / HOUR_S;
-    let base = (units / ONE_MILL).checked_add(ip).expect(sum);
+    let base = base_musd(&cloud_units, input.ipv4_seconds, policy);
     let bonus = input.certification == Certification::Certified
         && rules.certified_bonus_policy_ids.contains(&input.farming_policy_id);
     let full_musd = if bonus {
