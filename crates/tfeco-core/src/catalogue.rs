@@ -64,23 +64,36 @@ impl std::fmt::Display for CatalogueError {
 
 impl std::error::Error for CatalogueError {}
 
+/// The 1-based file line of the record at 0-based `index` (line 1 is the header).
+fn line_number(index: usize) -> usize {
+    index.checked_add(2).expect("a record index is bounded by the text length, far below usize::MAX")
+}
+
+/// The 1-based column number of the 0-based column `index` (below 14).
+fn column_number(index: usize) -> usize {
+    index.checked_add(1).expect("a column index is below the 14 columns")
+}
+
 /// Parses the node catalogue CSV (header `model,category,certified,capex_usd,cpu_cores,passmark,mem_gb,
 /// ssd_gb,ai_mem_gb,ai_tps,max_slices,typical_slices,slice_price_min_month,slice_price_max_month`).
 pub fn parse_catalogue_csv(text: &str) -> Result<Vec<NodeModel>, CatalogueError> {
     let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(text.as_bytes());
     let mut models = Vec::new();
     for (index, record) in reader.records().enumerate() {
-        let line = index + 2;
+        let line = line_number(index);
         let err = |message: String| CatalogueError { line, message };
         let record = record.map_err(|e| err(e.to_string()))?;
         if record.len() != 14 {
             return Err(err(format!("expected 14 columns, found {}", record.len())));
         }
         let int = |i: usize| -> Result<u32, CatalogueError> {
-            record[i].trim().parse::<u32>().map_err(|e| err(format!("column {}: {e}", i + 1)))
+            record[i].trim().parse::<u32>().map_err(|e| err(format!("column {}: {e}", column_number(i))))
         };
         let cc = |i: usize| -> Result<Amount<Cc>, CatalogueError> {
-            record[i].trim().parse::<Amount<Cc>>().map_err(|e| err(format!("column {}: {e}", i + 1)))
+            record[i]
+                .trim()
+                .parse::<Amount<Cc>>()
+                .map_err(|e| err(format!("column {}: {e}", column_number(i))))
         };
         let certified = match record[2].trim() {
             "true" => true,
@@ -129,7 +142,7 @@ pub fn parse_gold_csv(text: &str) -> Result<Vec<GoldMonth>, CatalogueError> {
     let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(text.as_bytes());
     let mut months = Vec::new();
     for (index, record) in reader.records().enumerate() {
-        let line = index + 2;
+        let line = line_number(index);
         let err = |message: String| CatalogueError { line, message };
         let record = record.map_err(|e| err(e.to_string()))?;
         if record.len() != 2 {

@@ -117,11 +117,16 @@ pub struct OrderFill<B, Q> {
 impl<B, Q> OrderFill<B, Q> {
     /// The quote that moves for this order: what a buyer pays in total (`quote + fee`, taken from its
     /// escrow) or what a seller receives (`quote − fee`).
+    ///
+    /// # Panics
+    /// Never for a fill of [`clear_batch`]: a buyer's `quote + fee` is at most its escrow (an `i128`), and a
+    /// seller's `0 <= fee <= quote`. Only a hand-built fill outside those bounds can panic.
     pub fn settled_quote(&self) -> Amount<Q> {
-        match self.side {
-            Side::Buy => Amount::from_units(self.quote.units() + self.fee.units()),
-            Side::Sell => Amount::from_units(self.quote.units() - self.fee.units()),
-        }
+        let (quote, fee) = (self.quote.units(), self.fee.units());
+        Amount::from_units(match self.side {
+            Side::Buy => quote.checked_add(fee).expect("a buyer's quote + fee is at most its escrow"),
+            Side::Sell => quote.checked_sub(fee).expect("a seller's fee is between 0 and its quote"),
+        })
     }
 }
 
@@ -201,13 +206,14 @@ impl std::error::Error for ExchangeError {}
 
 /// [`mul_div`] with a fast path when `a * b` fits in `u128` (the common case); the same exact result.
 fn mul_div_fast(a: u128, b: u128, c: u128, rounding: Rounding) -> Option<u128> {
-    match a.checked_mul(b) {
-        Some(product) if c != 0 => {
-            let quotient = product / c;
-            let inexact = quotient * c != product;
-            Some(quotient + u128::from(inexact && rounding == Rounding::Up))
+    // `None` when the product overflows or `c == 0`: the general routine decides.
+    let fast = a.checked_mul(b).and_then(|product| Some((product.checked_div(c)?, product.checked_rem(c)?)));
+    match fast {
+        Some((quotient, remainder)) => {
+            // An inexact quotient has `c >= 2`, so it is at most `u128::MAX / 2`: adding 1 never fails.
+            quotient.checked_add(u128::from(remainder != 0 && rounding == Rounding::Up))
         }
-        _ => mul_div(a, b, c, rounding),
+        None => mul_div(a, b, c, rounding),
     }
 }
 
@@ -285,6 +291,75 @@ pub fn clear_batch<B, Q>(
     last_price: Option<Price>,
     fee: Bps,
 ) -> Result<BatchOutcome<B, Q>, ExchangeError> {
+    let (by_id, total_buy) = canonical_order(orders)?;
+    let levels = price_levels(orders);
+    let Some(best) = clearing_level(&levels, total_buy, last_price) else {
+        return no_trade(orders, &by_id, fee);
+    };
+    let (buy_rule, sell_rule, rationed) = side_rules(&levels, &best);
+    let Candidate { level: k, volume, imbalance, demand, supply } = best;
+    let price = levels[k].price;
+    let marginal = match rationed {
+        Some(Side::Buy) => pro_rata(orders, Side::Buy, buy_rule),
+        Some(Side::Sell) => pro_rata(orders, Side::Sell, sell_rule),
+        None => Vec::new(),
+    };
+
+    // Fills in ascending id, with settlement amounts and totals.
+    let total_overflow = ExchangeError::Overflow { id: None };
+    let mut fills = Vec::with_capacity(orders.len());
+    let mut next_marginal = marginal.iter();
+    let (mut paid, mut received, mut fees_total) = (0i128, 0i128, 0i128);
+    let (mut filled_buy, mut filled_sell) = (0i128, 0i128);
+    for &(id, index) in &by_id {
+        let order = &orders[index];
+        let limit = order.limit_price.atto();
+        let (rule, better) = match order.side {
+            Side::Buy => (buy_rule, limit > buy_rule.price),
+            Side::Sell => (sell_rule, limit < sell_rule.price),
+        };
+        let filled = if better {
+            order.quantity.units()
+        } else if limit != rule.price {
+            0
+        } else if rule.left == rule.total {
+            order.quantity.units()
+        } else {
+            let &(marginal_id, share) = next_marginal.next().expect("every marginal order has a share");
+            debug_assert_eq!(marginal_id, id);
+            share
+        };
+        let fill = settle_fill::<B, Q>(order, filled, price, fee)?;
+        // Every fill is part of the volume, which fits.
+        let (sum, filled_total) = match order.side {
+            Side::Buy => (&mut paid, &mut filled_buy),
+            Side::Sell => (&mut received, &mut filled_sell),
+        };
+        *sum = sum.checked_add(fill.quote.units()).ok_or(total_overflow)?;
+        *filled_total = filled_total.checked_add(filled).expect("the fills of a side add up to the volume");
+        fees_total = fees_total.checked_add(fill.fee.units()).ok_or(total_overflow)?;
+        fills.push(fill);
+    }
+    debug_assert_eq!(filled_buy, volume);
+    debug_assert_eq!(filled_sell, volume);
+    Ok(BatchOutcome {
+        price: Some(Price::from_atto(price)),
+        volume: Amount::from_units(volume),
+        demand: Amount::from_units(demand),
+        supply: Amount::from_units(supply),
+        imbalance: Amount::from_units(imbalance),
+        rationed,
+        quote_volume: Amount::from_units(paid),
+        // Σ ceil(filled × p) over buys >= Σ floor(filled × p) over sells (same volume), both >= 0.
+        quote_dust: Amount::from_units(paid.checked_sub(received).expect("0 <= received <= paid")),
+        fees_total: Amount::from_units(fees_total),
+        fills,
+    })
+}
+
+/// The batch in ascending id (`(id, index in orders)`) and the total quantity of its buys, after the
+/// checks of [`ExchangeError`]'s order: duplicate ids (the lowest), shapes (the lowest id's), side totals.
+fn canonical_order<B>(orders: &[Order<B>]) -> Result<(Vec<(u64, usize)>, i128), ExchangeError> {
     // Canonical order: ascending id. Duplicates are adjacent.
     let mut by_id: Vec<(u64, usize)> = orders.iter().enumerate().map(|(i, o)| (o.id, i)).collect();
     by_id.sort_unstable();
@@ -292,7 +367,6 @@ pub fn clear_batch<B, Q>(
         return Err(ExchangeError::DuplicateId { id: pair[0].0 });
     }
     // Shapes and side totals in one sequential pass; the reported error is the lowest id's.
-    let total_overflow = ExchangeError::Overflow { id: None };
     let (mut total_buy, mut total_sell, mut overflow) = (0i128, 0i128, false);
     let mut shape_error: Option<(u64, ExchangeError)> = None;
     for order in orders {
@@ -314,15 +388,28 @@ pub fn clear_batch<B, Q>(
     }
     if overflow {
         // Positive terms: the sum overflows whatever their order.
-        return Err(total_overflow);
+        return Err(ExchangeError::Overflow { id: None });
     }
+    Ok((by_id, total_buy))
+}
 
-    // Price levels, ascending, from (price, signed quantity: buys positive, sells negative) sorted by price.
+/// Why the partial sums of [`price_levels`], [`clearing_level`] and [`marginal_rule`] cannot overflow:
+/// each is a partial sum of one side's positive quantities, at most that side's total, which
+/// [`canonical_order`] checked to fit `i128`.
+const WITHIN_TOTAL: &str = "a partial sum of one side is at most the side total, which fits";
+
+/// The distinct limit prices of a checked batch, ascending, with the buy and sell quantity at each.
+fn price_levels<B>(orders: &[Order<B>]) -> Vec<Level> {
+    // (price, signed quantity: buys positive, sells negative) sorted by price.
     let mut by_price: Vec<(u128, i128)> = orders
         .iter()
         .map(|o| {
             let quantity = o.quantity.units();
-            (o.limit_price.atto(), if o.side == Side::Buy { quantity } else { -quantity })
+            let signed = match o.side {
+                Side::Buy => quantity,
+                Side::Sell => quantity.checked_neg().expect("quantities are positive (checked)"),
+            };
+            (o.limit_price.atto(), signed)
         })
         .collect();
     by_price.sort_unstable_by_key(|&(price, _)| price);
@@ -333,132 +420,115 @@ pub fn clear_batch<B, Q>(
         }
         let level = levels.last_mut().expect("pushed above");
         if quantity > 0 {
-            level.buy += quantity;
+            level.buy = level.buy.checked_add(quantity).expect(WITHIN_TOTAL);
         } else {
-            level.sell -= quantity;
+            level.sell = level.sell.checked_sub(quantity).expect(WITHIN_TOTAL);
         }
     }
-    drop(by_price);
+    levels
+}
 
-    // The clearing level: max volume, then min imbalance, then closest to the last price, then the lower
-    // price (the scan is ascending and only a strictly better candidate replaces the best).
-    // (level, volume, imbalance, demand, supply, distance to the last price)
-    let mut best: Option<(usize, i128, i128, i128, i128, u128)> = None;
+/// A candidate clearing level and its figures.
+struct Candidate {
+    level: usize,
+    volume: i128,
+    imbalance: i128,
+    demand: i128,
+    supply: i128,
+}
+
+/// The clearing level (step 2 of the rule): max volume, then min imbalance, then closest to the last price,
+/// then the lower price (the scan is ascending and only a strictly better candidate replaces the best).
+/// `None` when the best volume is 0.
+fn clearing_level(levels: &[Level], total_buy: i128, last_price: Option<Price>) -> Option<Candidate> {
+    // (candidate, distance to the last price)
+    let mut best: Option<(Candidate, u128)> = None;
     let (mut buys_below, mut sells_through) = (0i128, 0i128);
     for (k, level) in levels.iter().enumerate() {
-        sells_through += level.sell;
-        let demand = total_buy - buys_below;
-        buys_below += level.buy;
+        sells_through = sells_through.checked_add(level.sell).expect(WITHIN_TOTAL);
+        let demand = total_buy.checked_sub(buys_below).expect("buys below a price are part of the total");
+        buys_below = buys_below.checked_add(level.buy).expect(WITHIN_TOTAL);
         let volume = demand.min(sells_through);
-        let imbalance = (demand - sells_through).abs();
+        // Both are in 0..=i128::MAX: their difference and its absolute value fit.
+        let imbalance = demand.checked_sub(sells_through).and_then(i128::checked_abs).expect("both >= 0");
         let distance = last_price.map_or(0, |last| last.atto().abs_diff(level.price));
-        let better = best.is_none_or(|(_, v, i, _, _, d)| {
-            (volume, Reverse(imbalance), Reverse(distance)) > (v, Reverse(i), Reverse(d))
+        let better = best.as_ref().is_none_or(|(b, d)| {
+            (volume, Reverse(imbalance), Reverse(distance)) > (b.volume, Reverse(b.imbalance), Reverse(*d))
         });
         if better {
-            best = Some((k, volume, imbalance, demand, sells_through, distance));
+            let candidate = Candidate { level: k, volume, imbalance, demand, supply: sells_through };
+            best = Some((candidate, distance));
         }
     }
-    let Some((k, volume, imbalance, demand, supply, _)) = best.filter(|&(_, volume, ..)| volume > 0) else {
-        return no_trade(orders, &by_id, fee);
-    };
-    let price = levels[k].price;
+    best.map(|(candidate, _)| candidate).filter(|candidate| candidate.volume > 0)
+}
 
-    // Side rules. The short (or balanced) side fills fully at `price`; the long side's marginal level is
-    // where the cumulated quantity, best price first, first reaches the volume.
-    let mut buy_rule = SideRule { price, left: levels[k].buy, total: levels[k].buy };
-    let mut sell_rule = SideRule { price, left: levels[k].sell, total: levels[k].sell };
-    let rationed = match demand.cmp(&supply) {
+/// The side rules at the clearing level `best` and the rationed side: the short (or balanced) side fills
+/// fully at the clearing price; the long side's marginal level is where the cumulated quantity, best price
+/// first, first reaches the volume.
+fn side_rules(levels: &[Level], best: &Candidate) -> (SideRule, SideRule, Option<Side>) {
+    let level = &levels[best.level];
+    let price = level.price;
+    let buy_rule = SideRule { price, left: level.buy, total: level.buy };
+    let sell_rule = SideRule { price, left: level.sell, total: level.sell };
+    match best.demand.cmp(&best.supply) {
         Ordering::Greater => {
-            buy_rule = marginal_rule(levels.iter().rev().map(|l| (l.price, l.buy)), volume);
-            Some(Side::Buy)
+            let rule = marginal_rule(levels.iter().rev().map(|l| (l.price, l.buy)), best.volume);
+            (rule, sell_rule, Some(Side::Buy))
         }
         Ordering::Less => {
-            sell_rule = marginal_rule(levels.iter().map(|l| (l.price, l.sell)), volume);
-            Some(Side::Sell)
+            let rule = marginal_rule(levels.iter().map(|l| (l.price, l.sell)), best.volume);
+            (buy_rule, rule, Some(Side::Sell))
         }
-        Ordering::Equal => None,
-    };
-    let marginal = match rationed {
-        Some(Side::Buy) => pro_rata(orders, Side::Buy, buy_rule),
-        Some(Side::Sell) => pro_rata(orders, Side::Sell, sell_rule),
-        None => Vec::new(),
-    };
-
-    // Fills in ascending id, with settlement amounts and totals.
-    let mut fills = Vec::with_capacity(orders.len());
-    let mut next_marginal = marginal.iter();
-    let (mut paid, mut received, mut fees_total) = (0i128, 0i128, 0i128);
-    let (mut filled_buy, mut filled_sell) = (0i128, 0i128);
-    for &(id, index) in &by_id {
-        let order = &orders[index];
-        let quantity = order.quantity.units();
-        let limit = order.limit_price.atto();
-        let (rule, better) = match order.side {
-            Side::Buy => (buy_rule, limit > buy_rule.price),
-            Side::Sell => (sell_rule, limit < sell_rule.price),
-        };
-        let filled = if better {
-            quantity
-        } else if limit != rule.price {
-            0
-        } else if rule.left == rule.total {
-            quantity
-        } else {
-            let &(marginal_id, share) = next_marginal.next().expect("every marginal order has a share");
-            debug_assert_eq!(marginal_id, id);
-            share
-        };
-        let overflow = ExchangeError::Overflow { id: Some(id) };
-        let fill = match order.side {
-            Side::Buy => {
-                let escrow = order_escrow::<B, Q>(order, fee)?.quote.units();
-                let quote = quote_of(filled, price, Rounding::Up).ok_or(overflow)?;
-                let fee = fee_of(quote, fee);
-                paid = paid.checked_add(quote).ok_or(total_overflow)?;
-                filled_buy += filled;
-                OrderFill {
-                    id,
-                    side: Side::Buy,
-                    filled: Amount::from_units(filled),
-                    quote: Amount::from_units(quote),
-                    fee: Amount::from_units(fee),
-                    refund_base: Amount::ZERO,
-                    refund_quote: Amount::from_units(escrow - quote - fee),
-                }
-            }
-            Side::Sell => {
-                let quote = quote_of(filled, price, Rounding::Down).ok_or(overflow)?;
-                let fee = fee_of(quote, fee);
-                received = received.checked_add(quote).ok_or(total_overflow)?;
-                filled_sell += filled;
-                OrderFill {
-                    id,
-                    side: Side::Sell,
-                    filled: Amount::from_units(filled),
-                    quote: Amount::from_units(quote),
-                    fee: Amount::from_units(fee),
-                    refund_base: Amount::from_units(quantity - filled),
-                    refund_quote: Amount::ZERO,
-                }
-            }
-        };
-        fees_total = fees_total.checked_add(fill.fee.units()).ok_or(total_overflow)?;
-        fills.push(fill);
+        Ordering::Equal => (buy_rule, sell_rule, None),
     }
-    debug_assert_eq!(filled_buy, volume);
-    debug_assert_eq!(filled_sell, volume);
-    Ok(BatchOutcome {
-        price: Some(Price::from_atto(price)),
-        volume: Amount::from_units(volume),
-        demand: Amount::from_units(demand),
-        supply: Amount::from_units(supply),
-        imbalance: Amount::from_units(imbalance),
-        rationed,
-        quote_volume: Amount::from_units(paid),
-        quote_dust: Amount::from_units(paid - received),
-        fees_total: Amount::from_units(fees_total),
-        fills,
+}
+
+/// The settlement of one order that fills `filled` (`0 ..= quantity`) base units at the clearing `price`
+/// (steps 4-6 of the rule). Errors: [`ExchangeError::Overflow`] with the order's id when its escrow or
+/// quote does not fit.
+fn settle_fill<B, Q>(
+    order: &Order<B>,
+    filled: i128,
+    price: u128,
+    fee: Bps,
+) -> Result<OrderFill<B, Q>, ExchangeError> {
+    let id = order.id;
+    let overflow = ExchangeError::Overflow { id: Some(id) };
+    Ok(match order.side {
+        Side::Buy => {
+            let escrow = order_escrow::<B, Q>(order, fee)?.quote.units();
+            let quote = quote_of(filled, price, Rounding::Up).ok_or(overflow)?;
+            let fee = fee_of(quote, fee);
+            // filled <= quantity and price <= limit, so quote + fee <= ceil(quantity × limit) + its fee.
+            let refund = escrow
+                .checked_sub(quote)
+                .and_then(|rest| rest.checked_sub(fee))
+                .expect("a buy's quote and fee are at most its escrow");
+            OrderFill {
+                id,
+                side: Side::Buy,
+                filled: Amount::from_units(filled),
+                quote: Amount::from_units(quote),
+                fee: Amount::from_units(fee),
+                refund_base: Amount::ZERO,
+                refund_quote: Amount::from_units(refund),
+            }
+        }
+        Side::Sell => {
+            let quote = quote_of(filled, price, Rounding::Down).ok_or(overflow)?;
+            let fee = fee_of(quote, fee);
+            let refund = order.quantity.units().checked_sub(filled).expect("0 <= filled <= quantity");
+            OrderFill {
+                id,
+                side: Side::Sell,
+                filled: Amount::from_units(filled),
+                quote: Amount::from_units(quote),
+                fee: Amount::from_units(fee),
+                refund_base: Amount::from_units(refund),
+                refund_quote: Amount::ZERO,
+            }
+        }
     })
 }
 
@@ -499,12 +569,16 @@ fn no_trade<B, Q>(
 /// The long side's rule: walks `(price, quantity)` levels from the best price and stops at the level where
 /// the cumulated quantity first reaches `volume`. The caller guarantees the side holds more than `volume`.
 fn marginal_rule(levels: impl Iterator<Item = (u128, i128)>, volume: i128) -> SideRule {
+    // `before` and `reached` are partial sums of the side's quantities, at most its total (an `i128`).
     let mut before = 0i128;
     for (price, quantity) in levels {
-        if quantity > 0 && before + quantity >= volume {
-            return SideRule { price, left: volume - before, total: quantity };
+        let reached = before.checked_add(quantity).expect(WITHIN_TOTAL);
+        if quantity > 0 && reached >= volume {
+            // The previous levels stayed below the volume: 0 <= before < volume.
+            let left = volume.checked_sub(before).expect("0 <= before < volume");
+            return SideRule { price, left, total: quantity };
         }
-        before += quantity;
+        before = reached;
     }
     unreachable!("the long side holds more than the volume")
 }
@@ -527,11 +601,17 @@ fn pro_rata<B>(orders: &[Order<B>], side: Side, rule: SideRule) -> Vec<(u64, i12
             (order.id, share as i128, remainder)
         })
         .collect();
-    let shared: i128 = members.iter().map(|&(_, share, _)| share).sum();
-    let missing = usize::try_from(rule.left - shared).expect("fewer missing units than members");
+    // Σ floor(q × left / total) <= left, and each floor is at most its quantity.
+    let shared = members
+        .iter()
+        .try_fold(0i128, |sum, &(_, share, _)| sum.checked_add(share))
+        .expect("the shares add up to at most `left`");
+    let missing = rule.left.checked_sub(shared).expect("the shares add up to at most `left`");
+    let missing = usize::try_from(missing).expect("fewer missing units than members");
     members.sort_unstable_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
     for member in members.iter_mut().take(missing) {
-        member.1 += 1;
+        // A member that gets a unit had a non-zero remainder, so its floor share is below its quantity.
+        member.1 = member.1.checked_add(1).expect("a rounded-up share is at most the quantity");
     }
     members.sort_unstable_by_key(|&(id, ..)| id);
     members.into_iter().map(|(id, share, _)| (id, share)).collect()

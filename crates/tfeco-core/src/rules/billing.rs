@@ -50,9 +50,10 @@ impl RevenueSplit {
 
     /// `true` when the shares sum to 10,000 bps and there is exactly one farmer entry.
     pub fn is_valid(&self) -> bool {
-        let total: u32 = self.shares.iter().map(|(_, b)| u32::from(b.get())).sum();
+        // Checked: a split long enough to overflow the sum is invalid (a wrapped sum could look like 10,000).
+        let total = self.shares.iter().try_fold(0u32, |sum, (_, b)| sum.checked_add(u32::from(b.get())));
         let farmers = self.shares.iter().filter(|(r, _)| *r == SplitRecipient::Farmer).count();
-        total == 10_000 && farmers == 1
+        total == Some(10_000) && farmers == 1
     }
 
     /// The farmer's nominal share in basis points (0 when the split has none).
@@ -245,6 +246,17 @@ mod tests {
         let split = RevenueSplit::tfgrid4_2025();
         let shares = split_charge(1_000_000_000, &split);
         assert_eq!((shares.farmer, shares.burn, shares.treasury), (800_000_000, 100_000_000, 100_000_000));
+    }
+
+    #[test]
+    fn a_split_whose_sum_overflows_is_invalid() {
+        // 429,497 × 10,000 + 7,296 = 2^32 + 10,000: a wrapping u32 sum would read exactly 10,000.
+        let full = Bps::new(10_000).unwrap();
+        let mut shares = vec![(SplitRecipient::Burn, full); 429_497];
+        shares[0].0 = SplitRecipient::Farmer;
+        shares.push((SplitRecipient::Treasury, Bps::new(7_296).unwrap()));
+        assert!(!RevenueSplit { version: 2, shares }.is_valid());
+        assert!(RevenueSplit::tfgrid4_2025().is_valid());
     }
 
     #[test]

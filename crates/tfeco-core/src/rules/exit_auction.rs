@@ -282,7 +282,7 @@ pub fn clear(bids: &[ExitBid], rules: &ClearingRules) -> Result<Clearing, Auctio
     // (min price atto, position) of every eligible bid.
     let mut eligible: Vec<(u128, usize)> = Vec::with_capacity(sorted.len());
     for (pos, bid) in sorted.iter().enumerate() {
-        if pos > 0 && sorted[pos - 1].id == bid.id {
+        if pos.checked_sub(1).is_some_and(|previous| sorted[previous].id == bid.id) {
             return Err(AuctionError::DuplicateBidId { id: bid.id });
         }
         if !bid.usdc.is_positive() {
@@ -306,38 +306,7 @@ pub fn clear(bids: &[ExitBid], rules: &ClearingRules) -> Result<Clearing, Auctio
     drop(sorted);
     eligible.sort_unstable();
 
-    let cap_units = cap.units();
-    let mut total: i128 = 0;
-    let mut clearing_atto: Option<u128> = None;
-    let mut start = 0;
-    while start < eligible.len() && total < cap_units {
-        let price = eligible[start].0;
-        let mut end = start;
-        let mut level_total: i128 = 0;
-        while end < eligible.len() && eligible[end].0 == price {
-            level_total = level_total
-                .checked_add(fills[eligible[end].1].requested.units())
-                .ok_or(AuctionError::Overflow)?;
-            end += 1;
-        }
-        let level = &eligible[start..end];
-        let remaining = cap_units - total;
-        if level_total <= remaining {
-            for &(_, pos) in level {
-                fills[pos].filled = fills[pos].requested;
-            }
-            total += level_total;
-            clearing_atto = Some(price);
-            start = end;
-            continue;
-        }
-        if rules.allow_partial {
-            fill_pro_rata(&mut fills, level, remaining, level_total);
-            total = cap_units;
-            clearing_atto = Some(price);
-        }
-        break;
-    }
+    let (total, clearing_atto) = fill_levels(&mut fills, &eligible, cap.units(), rules.allow_partial)?;
 
     let clearing_price = clearing_atto.map(Price::from_atto);
     let mut total_tfp: i128 = 0;
@@ -355,6 +324,51 @@ pub fn clear(bids: &[ExitBid], rules: &ClearingRules) -> Result<Clearing, Auctio
         ceiling: rules.ceiling(),
         fills,
     })
+}
+
+/// Step 3 of [`clear`]: fills the eligible bids (`(min price atto, position)`, sorted) level by level up to
+/// `cap_units`, sharing the first level that does not fit pro rata when `allow_partial`. Returns the USDC
+/// filled in total and the highest min price that received a fill. Errors: [`AuctionError::Overflow`] when
+/// a level's total leaves `i128`.
+fn fill_levels(
+    fills: &mut [BidFill],
+    eligible: &[(u128, usize)],
+    cap_units: i128,
+    allow_partial: bool,
+) -> Result<(i128, Option<u128>), AuctionError> {
+    let mut total: i128 = 0;
+    let mut clearing_atto: Option<u128> = None;
+    let mut start = 0;
+    while start < eligible.len() && total < cap_units {
+        let price = eligible[start].0;
+        let mut end = start;
+        let mut level_total: i128 = 0;
+        while end < eligible.len() && eligible[end].0 == price {
+            level_total = level_total
+                .checked_add(fills[eligible[end].1].requested.units())
+                .ok_or(AuctionError::Overflow)?;
+            end = end.checked_add(1).expect("end < eligible.len()");
+        }
+        let level = &eligible[start..end];
+        // The loop runs while 0 <= total < cap_units.
+        let remaining = cap_units.checked_sub(total).expect("0 <= total < cap");
+        if level_total <= remaining {
+            for &(_, pos) in level {
+                fills[pos].filled = fills[pos].requested;
+            }
+            total = total.checked_add(level_total).expect("level_total <= cap - total");
+            clearing_atto = Some(price);
+            start = end;
+            continue;
+        }
+        if allow_partial {
+            fill_pro_rata(fills, level, remaining, level_total);
+            total = cap_units;
+            clearing_atto = Some(price);
+        }
+        break;
+    }
+    Ok((total, clearing_atto))
 }
 
 /// Shares `remaining` (`0 < remaining < level_total`) among the bids of `level` pro rata to their requested
@@ -377,9 +391,10 @@ fn fill_pro_rata(fills: &mut [BidFill], level: &[(u128, usize)], remaining: i128
         let remainder = r.wrapping_mul(a).wrapping_sub(share.wrapping_mul(l));
         remainders.push((remainder, pos));
         fills[pos].filled = Amount::from_units(share as i128);
-        assigned += share;
+        // Σ floor(r × a_i / l) <= r × Σ a_i / l = r.
+        assigned = assigned.checked_add(share).expect("the floored shares add up to at most r");
     }
-    let leftover = (r - assigned) as usize;
+    let leftover = r.checked_sub(assigned).expect("the floored shares add up to at most r") as usize;
     debug_assert!(leftover < level.len(), "floors lose less than one unit per bid");
     if leftover == 0 {
         return;
@@ -388,10 +403,12 @@ fn fill_pro_rata(fills: &mut [BidFill], level: &[(u128, usize)], remaining: i128
     // selection is unique and deterministic.
     let by_largest = |x: &(u128, usize)| (Reverse(x.0), x.1);
     if leftover < remainders.len() {
-        remainders.select_nth_unstable_by_key(leftover - 1, by_largest);
+        remainders.select_nth_unstable_by_key(leftover.checked_sub(1).expect("leftover > 0"), by_largest);
     }
     for &(_, pos) in &remainders[..leftover] {
-        fills[pos].filled = Amount::from_units(fills[pos].filled.units() + 1);
+        // The floored share is at most `a_i - 1` (see above), so one more unit is at most the request.
+        let share = fills[pos].filled.units().checked_add(1).expect("a share plus one is at most its bid");
+        fills[pos].filled = Amount::from_units(share);
     }
 }
 
@@ -427,7 +444,12 @@ impl Default for WeightParams {
 pub fn position_weight(amount: Amount<Tfp>, age_s: i64, params: &WeightParams) -> u128 {
     let units = u128::try_from(amount.units()).unwrap_or(0);
     let age = u128::from(u64::try_from(age_s).unwrap_or(0).min(params.age_cap_s));
-    let factor = u128::from(params.year_s) * 10_000 + u128::from(params.k_bps) * age;
+    // year_s × 10^4 < 2^78 and k_bps × age < 2^96: the factor is below 2^97, far inside u128.
+    let factor = u128::from(params.year_s)
+        .checked_mul(10_000)
+        .zip(u128::from(params.k_bps).checked_mul(age))
+        .and_then(|(base, growth)| base.checked_add(growth))
+        .expect("u64 × 10^4 + u32 × u64 fits u128");
     units.saturating_mul(factor)
 }
 
@@ -454,10 +476,11 @@ pub fn distribute_pro_rata(
             // share <= total, so it fits in i128.
             mul_div(t, w, sum, Rounding::Down).expect("a share of at most the total fits") as i128
         };
-        distributed += share;
+        // Σ floor(total × w_i / sum) <= total.
+        distributed = distributed.checked_add(share).expect("the shares add up to at most the total");
         shares.push((id, share));
     }
-    Ok((shares, total - distributed))
+    Ok((shares, total.checked_sub(distributed).expect("0 <= distributed <= total")))
 }
 
 /// Where the TFP surrendered in a round goes (spec `decisions.md` §8 step 5). Sum check:
@@ -482,8 +505,13 @@ pub struct MarginSettlement {
 
 impl MarginSettlement {
     /// Everything the treasury receives: `treasury + dust`.
+    ///
+    /// # Panics
+    /// Never for a settlement of [`settle_margin`], where `treasury + dust <= surrendered` (an `i128`);
+    /// only a hand-built settlement whose sum leaves `i128` can panic.
     pub fn treasury_total(&self) -> Amount<Tfp> {
-        Amount::from_units(self.treasury.units() + self.dust.units())
+        let total = self.treasury.units().checked_add(self.dust.units());
+        Amount::from_units(total.expect("treasury + dust is at most the TFP surrendered"))
     }
 }
 
@@ -513,9 +541,11 @@ pub fn settle_margin(
         return Err(AuctionError::NegativeAmount { what: "paid" });
     }
     let treasury = tfp_for_usdc(paid, ref_price)?.min(surrendered);
-    let margin = Amount::from_units(surrendered.units() - treasury.units());
+    // 0 <= treasury <= surrendered (a minimum of non-negative amounts), and 0 <= dust <= margin.
+    let margin = surrendered.units().checked_sub(treasury.units()).expect("0 <= treasury <= surrendered");
+    let margin = Amount::<Tfp>::from_units(margin);
     let (shares, dust) = distribute_pro_rata(margin.units(), staying)?;
-    let credited = Amount::from_units(margin.units() - dust);
+    let credited = Amount::from_units(margin.units().checked_sub(dust).expect("0 <= dust <= margin"));
     let credits = shares.into_iter().map(|(id, units)| (id, Amount::from_units(units))).collect();
     Ok(MarginSettlement { surrendered, treasury, margin, credits, credited, dust: Amount::from_units(dust) })
 }

@@ -94,7 +94,7 @@ pub struct Fraction {
 
 fn gcd(mut a: u128, mut b: u128) -> u128 {
     while b != 0 {
-        let r = a % b;
+        let r = a.checked_rem(b).expect("the loop runs while b is not zero");
         a = b;
         b = r;
     }
@@ -105,6 +105,11 @@ fn gcd(mut a: u128, mut b: u128) -> u128 {
 fn gcd_i(a: i128, den: i128) -> i128 {
     // `den > 0`, so the gcd is between 1 and `den`: the cast back to i128 is lossless.
     gcd(a.unsigned_abs(), den.unsigned_abs()) as i128
+}
+
+/// `value / divisor` for a divisor returned by [`gcd_i`] (so at least 1, and dividing `value` exactly).
+fn exact_div(value: i128, divisor: i128) -> i128 {
+    value.checked_div(divisor).expect("a gcd with a positive denominator is at least 1")
 }
 
 impl Fraction {
@@ -118,7 +123,7 @@ impl Fraction {
         }
         let (num, den) = if den < 0 { (num.checked_neg()?, den.checked_neg()?) } else { (num, den) };
         let g = gcd_i(num, den);
-        Some(Fraction { num: num / g, den: den / g })
+        Some(Fraction { num: exact_div(num, g), den: exact_div(den, g) })
     }
 
     /// The integer `n`.
@@ -159,9 +164,9 @@ impl Fraction {
     /// Sum, or `None` on overflow.
     pub fn checked_add(self, other: Self) -> Option<Self> {
         let g = gcd_i(self.den, other.den);
-        let den = (self.den / g).checked_mul(other.den)?;
-        let left = self.num.checked_mul(other.den / g)?;
-        let right = other.num.checked_mul(self.den / g)?;
+        let den = exact_div(self.den, g).checked_mul(other.den)?;
+        let left = self.num.checked_mul(exact_div(other.den, g))?;
+        let right = other.num.checked_mul(exact_div(self.den, g))?;
         Fraction::new(left.checked_add(right)?, den)
     }
 
@@ -174,8 +179,8 @@ impl Fraction {
     pub fn checked_mul(self, other: Self) -> Option<Self> {
         let g1 = gcd_i(self.num, other.den);
         let g2 = gcd_i(other.num, self.den);
-        let num = (self.num / g1).checked_mul(other.num / g2)?;
-        let den = (self.den / g2).checked_mul(other.den / g1)?;
+        let num = exact_div(self.num, g1).checked_mul(exact_div(other.num, g2))?;
+        let den = exact_div(self.den, g2).checked_mul(exact_div(other.den, g1))?;
         Fraction::new(num, den)
     }
 
@@ -207,10 +212,15 @@ impl Fraction {
         // i.e. 2 × magnitude × scale >= (2 down + 1) × den.
         let twice_scale = scale.checked_mul(2)?;
         let threshold = down.checked_mul(2)?.checked_add(1)?;
-        let rounded =
-            if cmp_products(magnitude, twice_scale, threshold, den).is_ge() { down + 1 } else { down };
+        // `down + 1` cannot overflow: `2 × down` fitted `u128` just above.
+        let rounded = if cmp_products(magnitude, twice_scale, threshold, den).is_ge() {
+            down.checked_add(1)?
+        } else {
+            down
+        };
         let rounded = i128::try_from(rounded).ok()?;
-        Some(if self.num < 0 { -rounded } else { rounded })
+        // `rounded >= 0`, so its negation fits.
+        Some(if self.num < 0 { rounded.checked_neg()? } else { rounded })
     }
 
     /// The value rounded half up to `decimals` decimals, printed with exactly that many decimals
@@ -232,7 +242,7 @@ impl Fraction {
         if rest == 1 {
             let scaled = 10i128
                 .checked_pow(decimals)
-                .map(|s| s / self.den)
+                .and_then(|s| s.checked_div(self.den))
                 .and_then(|factor| self.num.checked_mul(factor));
             if let Some(scaled) = scaled {
                 return format_scaled(scaled, decimals, true);
@@ -255,16 +265,18 @@ impl Serialize for Fraction {
     }
 }
 
-/// Divides `value` (> 0) by `factor` as often as it goes: `(rest, times)`.
+/// Divides `value` (> 0) by `factor` (>= 2) as often as it goes: `(rest, times)`.
 fn strip_factor(mut value: u128, factor: u128) -> (u128, u32) {
-    let mut times = 0;
+    let mut times = 0u32;
     loop {
-        let (quotient, remainder) = (value / factor, value % factor);
-        if remainder != 0 {
-            return (value, times);
+        match (value.checked_div(factor), value.checked_rem(factor)) {
+            (Some(quotient), Some(0)) => {
+                value = quotient;
+                // `value > 0` and `factor >= 2`: at most 127 divisions before a remainder appears.
+                times = times.checked_add(1).expect("a u128 has fewer than 128 factors of 2 or more");
+            }
+            _ => return (value, times),
         }
-        value = quotient;
-        times += 1;
     }
 }
 
@@ -275,13 +287,16 @@ fn format_scaled(value: i128, decimals: u32, trim: bool) -> String {
     if decimals == 0 {
         return format!("{sign}{magnitude}");
     }
-    let scale = 10u128.pow(decimals);
-    let digits = format!("{:0width$}", magnitude % scale, width = decimals as usize);
+    // Every caller scaled its value by 10^decimals in i128/u128 first, so `decimals <= 38` here.
+    let scale = 10u128.checked_pow(decimals).expect("callers format at most 38 decimals");
+    let whole = magnitude.checked_div(scale).expect("a power of ten is not zero");
+    let fraction = magnitude.checked_rem(scale).expect("a power of ten is not zero");
+    let digits = format!("{fraction:0width$}", width = decimals as usize);
     let digits = if trim { digits.trim_end_matches('0') } else { digits.as_str() };
     if digits.is_empty() {
-        format!("{sign}{}", magnitude / scale)
+        format!("{sign}{whole}")
     } else {
-        format!("{sign}{}.{digits}", magnitude / scale)
+        format!("{sign}{whole}.{digits}")
     }
 }
 
@@ -414,9 +429,12 @@ impl FromStr for Utilization {
         let above = || ParseUtilizationError::AboveFull(s.to_owned());
         let mut ppm: u64 = 0;
         for b in whole.bytes().chain(fraction.bytes()) {
-            ppm = ppm.checked_mul(10).and_then(|v| v.checked_add(u64::from(b - b'0'))).ok_or_else(above)?;
+            let digit = u64::from(b.checked_sub(b'0').expect("only ASCII digits pass the check above"));
+            ppm = ppm.checked_mul(10).and_then(|v| v.checked_add(digit)).ok_or_else(above)?;
         }
-        let missing = max_decimals - fraction.len() as u32;
+        let missing = max_decimals
+            .checked_sub(fraction.len() as u32)
+            .expect("fraction.len() <= max_decimals was checked");
         ppm = ppm.checked_mul(10u64.pow(missing)).ok_or_else(above)?;
         u32::try_from(ppm).ok().and_then(Utilization::from_ppm).ok_or_else(above)
     }
@@ -533,7 +551,8 @@ impl FromStr for HwCostBasis {
 pub fn parse_factor(s: &str) -> Result<Ratio, ParsePriceError> {
     let atto = s.parse::<Price>()?.atto();
     let g = gcd(atto, Price::scale());
-    Ok(Ratio::new(atto / g, Price::scale() / g).expect("the scale divided by a divisor is not zero"))
+    let reduce = |value: u128| value.checked_div(g).expect("the gcd with the non-zero scale is at least 1");
+    Ok(Ratio::new(reduce(atto), reduce(Price::scale())).expect("the scale divided by a divisor is not zero"))
 }
 
 /// Parameters of the calculator. Every number is a named default of the `tfgrid4-2025` set

@@ -91,8 +91,9 @@ pub fn check_submission(
 
 /// The effective price of a feed at `now` (spec `decisions.md` §3): the median of the given latest
 /// submissions (one per current guardian) younger than `max_age_s`, if at least `quorum` of them; the TFT
-/// price is clamped to `[tft_usd_min, tft_usd_max]`. With an even count the lower median is used (no
-/// rounding needed). `None` when too few are fresh.
+/// price is clamped to `[tft_usd_min, tft_usd_max]` (bounds with `min > max`, which governance refuses,
+/// give `tft_usd_max`). With an even count the lower median is used (no rounding needed). `None` when too
+/// few are fresh.
 pub fn effective_price(
     feed: PriceFeed,
     latest: impl IntoIterator<Item = Submission>,
@@ -110,7 +111,8 @@ pub fn effective_price(
     fresh.sort_unstable();
     let median = *fresh.get(fresh.len().saturating_sub(1) / 2)?;
     Some(match feed {
-        PriceFeed::TftUsd => median.clamp(rules.tft_usd_min, rules.tft_usd_max),
+        // `max` then `min`: the same as `clamp` for `min <= max`, and no panic for inconsistent bounds.
+        PriceFeed::TftUsd => median.max(rules.tft_usd_min).min(rules.tft_usd_max),
         PriceFeed::GoldUsdPerOz => median,
     })
 }
@@ -185,6 +187,20 @@ mod tests {
 
     fn prices(tft: &str, gold: &str) -> Prices {
         Prices { tft_usd: tft.parse().unwrap(), cc: CcPrice::from_gold(gold.parse().unwrap()) }
+    }
+
+    #[test]
+    fn the_tft_clamp_applies_and_inconsistent_bounds_do_not_panic() {
+        let price = |s: &str| s.parse::<Price>().unwrap();
+        let latest = |p: &str| [Submission { price: price(p), observed_at: 90 }];
+        let rules =
+            OracleRules { max_age_s: 60, quorum: 1, tft_usd_min: price("0.01"), tft_usd_max: price("1") };
+        assert_eq!(effective_price(PriceFeed::TftUsd, latest("0.001"), &rules, 100), Some(price("0.01")));
+        assert_eq!(effective_price(PriceFeed::TftUsd, latest("0.5"), &rules, 100), Some(price("0.5")));
+        assert_eq!(effective_price(PriceFeed::TftUsd, latest("7"), &rules, 100), Some(price("1")));
+        // min > max used to panic in `Ord::clamp`; it now gives the upper bound.
+        let inverted = OracleRules { tft_usd_min: price("2"), tft_usd_max: price("1"), ..rules };
+        assert_eq!(effective_price(PriceFeed::TftUsd, latest("0.5"), &inverted, 100), Some(price("1")));
     }
 
     #[test]

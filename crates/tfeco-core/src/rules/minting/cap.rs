@@ -50,14 +50,17 @@ pub fn scale_to_cap<Id: Ord + Copy>(
     for (index, (id, reward)) in rewards.iter().enumerate() {
         let units = reward.units().unsigned_abs();
         let floor = mul_div(units, cap, total, Rounding::Down).ok_or(MintingError::Overflow)?;
-        given += floor;
+        // Σ floor(r × cap / total) <= cap × Σr / total = cap.
+        given = given.checked_add(floor).expect("the floors add up to at most the headroom");
         scaled.push((*id, floor));
         remainders.push((mul_mod(units, cap, total), *id, index));
     }
-    let short = usize::try_from(cap - given).map_err(|_| MintingError::Overflow)?;
+    let short = cap.checked_sub(given).expect("the floors add up to at most the headroom");
+    let short = usize::try_from(short).map_err(|_| MintingError::Overflow)?;
     remainders.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
     for &(_, _, index) in remainders.iter().take(short) {
-        scaled[index].1 += 1;
+        // cap < total, so each floor is below its reward (an i128): one unit more still fits.
+        scaled[index].1 = scaled[index].1.checked_add(1).expect("a floor below its reward, plus one, fits");
     }
     let out = scaled
         .into_iter()
@@ -68,11 +71,15 @@ pub fn scale_to_cap<Id: Ord + Copy>(
 }
 
 /// `a × b mod m` without overflow for any `m > 0`: a fast path, else double-and-add.
+///
+/// # Panics
+/// When `m == 0` (the caller passes the positive total of the rewards).
 fn mul_mod(a: u128, b: u128, m: u128) -> u128 {
+    let modulo = |value: u128| value.checked_rem(m).expect("the modulus is positive");
     if let Some(product) = a.checked_mul(b) {
-        return product % m;
+        return modulo(product);
     }
-    let a = a % m;
+    let a = modulo(a);
     let mut result: u128 = 0;
     for bit in (0..128).rev() {
         result = add_mod(result, result, m);
@@ -85,10 +92,12 @@ fn mul_mod(a: u128, b: u128, m: u128) -> u128 {
 
 /// `(x + y) mod m` for `x, y < m`, without overflow.
 fn add_mod(x: u128, y: u128, m: u128) -> u128 {
-    if x >= m - y {
-        x - (m - y)
-    } else {
-        x + y
+    let gap = m.checked_sub(y).expect("y < m");
+    match x.checked_sub(gap) {
+        // x >= m - y: the sum wraps once.
+        Some(wrapped) => wrapped,
+        // x < m - y: the sum stays below m.
+        None => x.checked_add(y).expect("x + y < m"),
     }
 }
 

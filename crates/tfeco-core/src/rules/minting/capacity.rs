@@ -41,7 +41,8 @@ pub struct CapacityRates {
 
 impl Default for CapacityRates {
     fn default() -> Self {
-        let tenths = |t: i128| Amount::from_units(t * 1_000_000);
+        // Tenths of a TFT are 10^6 base units (7 decimals).
+        let tenths = |t: i128| Amount::from_units(t.checked_mul(1_000_000).expect("a default rate fits"));
         Self {
             per_gb_memory: tenths(80),
             per_tb_ssd: tenths(315),

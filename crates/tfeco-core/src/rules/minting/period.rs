@@ -16,17 +16,21 @@ pub fn period_of(t: i64) -> Option<u32> {
     if t < FIRST_PERIOD_START {
         return None;
     }
-    u32::try_from((t - FIRST_PERIOD_START) / PERIOD_S).ok()
+    // `t >= FIRST_PERIOD_START > 0`, so the elapsed time is in `0..i64::MAX`.
+    let elapsed = t.checked_sub(FIRST_PERIOD_START)?;
+    u32::try_from(elapsed / PERIOD_S).ok()
 }
 
 /// First second of period `k` (inclusive), unix seconds.
 pub const fn period_start(k: u32) -> i64 {
-    FIRST_PERIOD_START + k as i64 * PERIOD_S
+    // k × PERIOD_S < 2^32 × 2^22 = 2^54, and the start adds about 2^31: far inside i64 (module doc).
+    let offset = (k as i64).checked_mul(PERIOD_S).expect("a u32 number of periods fits i64");
+    FIRST_PERIOD_START.checked_add(offset).expect("every period start fits i64")
 }
 
 /// End of period `k` (exclusive): the first second of period `k + 1`.
 pub const fn period_end(k: u32) -> i64 {
-    period_start(k) + PERIOD_S
+    period_start(k).checked_add(PERIOD_S).expect("every period end fits i64")
 }
 
 #[cfg(test)]

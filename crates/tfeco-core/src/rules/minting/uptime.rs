@@ -353,12 +353,14 @@ impl UptimeTracker {
 
         let evicted = if period > self.current.period { self.roll_to(period) } else { None };
         // The credit covers [timestamp - credit, timestamp); split it at the period start.
-        let since_start = timestamp - period_start(period);
+        let since_start = since_period_start(timestamp, period);
+        // 0 <= in_period <= credit (the credit is clamped to 0..=cap), so the rest is in 0..=credit.
         let in_period = step.credit.min(since_start);
-        let before = step.credit - in_period;
+        let before = step.credit.checked_sub(in_period).expect("0 <= in_period <= credit");
         self.current.credited_s = self.current.credited_s.saturating_add(to_u64(in_period));
         if before > 0 {
-            if let Some(previous) = self.previous.as_mut().filter(|p| p.period + 1 == period) {
+            let adjacent = |p: &&mut Accumulator| p.period.checked_add(1) == Some(period);
+            if let Some(previous) = self.previous.as_mut().filter(adjacent) {
                 previous.credited_s = previous.credited_s.saturating_add(to_u64(before));
             }
         }
@@ -427,9 +429,11 @@ impl UptimeTracker {
         let cap = i128::from(rules.max_credit_s());
         let grace = i128::from(rules.grace_s);
         let uptime = i128::from(report.uptime_s);
-        let clamp = |v: i128| i64::try_from(v.clamp(0, cap)).unwrap_or(0);
+        // `max(0, min(v, cap))`: the same as `v.clamp(0, cap)` for a cap >= 0, and 0 (instead of a panic)
+        // for rules whose interval + grace is negative.
+        let clamp = |v: i128| i64::try_from(v.min(cap).max(0)).unwrap_or(0);
         let Some(prev) = self.last else {
-            let since_start = i128::from(report.timestamp - period_start(period));
+            let since_start = i128::from(since_period_start(report.timestamp, period));
             return Step {
                 credit: clamp(uptime.min(since_start)),
                 violation: None,
@@ -437,17 +441,18 @@ impl UptimeTracker {
                 reboot: true,
             };
         };
-        let report_delta = i128::from(report.timestamp) - i128::from(prev.timestamp);
-        let uptime_delta = uptime - i128::from(prev.uptime_s);
-        if uptime_delta > report_delta + grace {
+        // Differences and sums of i64 and u64 values, computed in i128, cannot overflow.
+        let report_delta = wide(i128::from(report.timestamp).checked_sub(i128::from(prev.timestamp)));
+        let uptime_delta = wide(uptime.checked_sub(i128::from(prev.uptime_s)));
+        if uptime_delta > wide(report_delta.checked_add(grace)) {
             let violation = Violation::UptimeTooHigh { previous: prev, reported: report };
             return Step { credit: 0, violation: Some(violation), accept: true, reboot: false };
         }
         let mut skew = None;
-        if uptime_delta >= report_delta - grace {
+        if uptime_delta >= wide(report_delta.checked_sub(grace)) {
             if let Some(anchor) = self.boot.filter(|_| check_skew) {
                 let current_boot = implied_boot(report);
-                let drift = (i128::from(current_boot) - i128::from(anchor.boot)).abs();
+                let drift = wide(i128::from(current_boot).checked_sub(i128::from(anchor.boot))).abs();
                 if drift >= i128::from(rules.clock_skew_s) {
                     skew = Some(Violation::ClockSkew {
                         original_boot: anchor.boot,
@@ -475,8 +480,20 @@ impl UptimeTracker {
 
 /// `timestamp - uptime_s`, saturating (an uptime beyond the epoch gives a very early boot).
 fn implied_boot(report: UptimeReport) -> i64 {
-    let boot = i128::from(report.timestamp) - i128::from(report.uptime_s);
+    let boot = wide(i128::from(report.timestamp).checked_sub(i128::from(report.uptime_s)));
     i64::try_from(boot).unwrap_or(i64::MIN)
+}
+
+/// The result of a checked `i128` operation on operands widened from `i64` or `u64` (or a difference of
+/// two such values): every such sum or difference is below 2^66 in magnitude, so it never fails.
+fn wide(result: Option<i128>) -> i128 {
+    result.expect("sums and differences of i64/u64 values fit i128")
+}
+
+/// Seconds from the start of `period` to `timestamp`, for `period == period_of(timestamp)` (so
+/// `period_start(period) <= timestamp` and both are positive: the difference is in `0..i64::MAX`).
+fn since_period_start(timestamp: i64, period: u32) -> i64 {
+    timestamp.checked_sub(period_start(period)).expect("a timestamp is at or after the start of its period")
 }
 
 fn to_u64(v: i64) -> u64 {
@@ -498,6 +515,18 @@ mod tests {
     fn feed(tracker: &mut UptimeTracker, reports: &[UptimeReport]) -> Vec<Observation> {
         let rules = UptimeRules::default();
         reports.iter().map(|rep| tracker.observe(*rep, &rules).unwrap()).collect()
+    }
+
+    #[test]
+    fn rules_with_a_negative_credit_cap_credit_nothing_instead_of_panicking() {
+        // interval + grace < 0 used to reach `i128::clamp(0, cap)` with `cap < 0`, which panics.
+        let rules = UptimeRules { report_interval_s: -100, grace_s: 0, clock_skew_s: 120 };
+        let mut tracker = UptimeTracker::new(P);
+        let start = period_start(P);
+        for (t, up) in [(start + 600, 600), (start + 3_000, 3_000), (start + 4_000, 100)] {
+            assert_eq!(tracker.observe(r(t, up), &rules).unwrap().credited_s, 0);
+        }
+        assert_eq!(tracker.close_period(P).unwrap().credited_s, 0);
     }
 
     #[test]

@@ -27,6 +27,14 @@ pub const GIB: u64 = 1 << 30;
 const ONE_MILL: u128 = 1_000_000;
 /// Seconds per hour (the IPv4 reward is per hour, usage is in seconds).
 const HOUR_S: u128 = 3_600;
+/// [`GIB`] as a `u128` divisor.
+const GIB_U128: u128 = GIB as u128;
+
+/// `a × b` for the v3 intermediates, which are bounded by their types: a `u32`/`u64` input times a
+/// constant or a `u32` rate stays below 2^97 (see [`NodeResources`]), far inside `u128`.
+fn product(a: u128, b: u128) -> u128 {
+    a.checked_mul(b).expect("a u64 input times a u32 rate or a constant below 2^52 fits u128")
+}
 
 /// A node's capacity as registered: cores, and memory / SSD / HDD in bytes.
 ///
@@ -72,16 +80,21 @@ pub struct CloudUnits {
 /// Memory below 1 GiB gives `CU = 0` (the v3 code would underflow; here the subtraction saturates).
 /// Never fails: with `cru: u32` and byte counts in `u64`, every value fits (CU ≤ 2·cru·10^6 < 2^64).
 pub fn cloud_units_permill(resources: &NodeResources, nru_bytes: u64) -> CloudUnits {
-    let gib = u128::from(GIB);
+    let gib = GIB_U128;
     let cru = u128::from(resources.cru);
     let mru = u128::from(resources.mru_bytes);
     let sru = u128::from(resources.sru_bytes);
     let hru = u128::from(resources.hru_bytes);
     // MIN before the division by GiB, so no rounding happens before the MIN (as the v3 code does).
-    let cu = (cru * 2 * gib * ONE_MILL).min(mru.saturating_sub(gib) * ONE_MILL / 4).min(sru * ONE_MILL / 50);
-    let su = hru * ONE_MILL / 1_200 + sru * ONE_MILL / 250;
-    let nu = u128::from(nru_bytes) * ONE_MILL;
-    let narrow = |v: u128| u64::try_from(v / gib).unwrap_or(u64::MAX);
+    // Bounds: cru·2·GiB·10^6 < 2^83; (mru, sru, hru, nru)·10^6 < 2^84, so su < 2^85.
+    let cu = product(product(product(cru, 2), gib), ONE_MILL)
+        .min(product(mru.saturating_sub(gib), ONE_MILL) / 4)
+        .min(product(sru, ONE_MILL) / 50);
+    let su = (product(hru, ONE_MILL) / 1_200)
+        .checked_add(product(sru, ONE_MILL) / 250)
+        .expect("two terms below 2^84 add up below 2^85");
+    let nu = product(u128::from(nru_bytes), ONE_MILL);
+    let narrow = |v: u128| u64::try_from(v / GIB_U128).unwrap_or(u64::MAX);
     CloudUnits { cu_permill: narrow(cu), su_permill: narrow(su), nu_permill: narrow(nu) }
 }
 
@@ -91,7 +104,9 @@ pub fn uptime_permill(credited_s: u64, period_s: i64) -> u32 {
     if period == 0 {
         return 0;
     }
-    let permill = u128::from(credited_s) * 1_000 / u128::from(period);
+    let permill = product(u128::from(credited_s), 1_000)
+        .checked_div(u128::from(period))
+        .expect("the period is not zero (checked above)");
     u32::try_from(permill.min(1_000)).unwrap_or(1_000)
 }
 
@@ -277,6 +292,19 @@ pub struct V3Reward {
     pub zeroed: Option<ZeroReason>,
 }
 
+/// Step 2 of the module doc: `(cu·policy.cu + su·policy.su + nu·policy.nu) / 10^6 + ipv4_seconds·policy.ipv4
+/// / 3600` mUSD. Never fails: three `u64 × u32` products (each below 2^96) and a fourth one divided by
+/// 3,600 add up below 2^98.
+fn base_musd(cloud_units: &CloudUnits, ipv4_seconds: u64, policy: &FarmingPolicy) -> u128 {
+    let sum = "a few u64 × u32 products add up below 2^98";
+    let units = product(u128::from(cloud_units.cu_permill), u128::from(policy.cu_musd))
+        .checked_add(product(u128::from(cloud_units.su_permill), u128::from(policy.su_musd)))
+        .and_then(|v| v.checked_add(product(u128::from(cloud_units.nu_permill), u128::from(policy.nu_musd))))
+        .expect(sum);
+    let ip = product(u128::from(ipv4_seconds), u128::from(policy.ipv4_musd_per_hour)) / HOUR_S;
+    (units / ONE_MILL).checked_add(ip).expect(sum)
+}
+
 /// The v3 reward of one node for one period (steps 1-6 of the module doc).
 ///
 /// Errors: [`MintingError::UnknownFarmingPolicy`], [`MintingError::ZeroConnectionPrice`]. Nothing else can
@@ -305,11 +333,7 @@ pub fn v3_reward(input: &V3NodeInput, rules: &V3Rules) -> Result<V3Reward, Minti
     if input.violation {
         return Ok(zero(ZeroReason::Violation));
     }
-    let units = u128::from(cloud_units.cu_permill) * u128::from(policy.cu_musd)
-        + u128::from(cloud_units.su_permill) * u128::from(policy.su_musd)
-        + u128::from(cloud_units.nu_permill) * u128::from(policy.nu_musd);
-    let ip = u128::from(input.ipv4_seconds) * u128::from(policy.ipv4_musd_per_hour) / HOUR_S;
-    let base = units / ONE_MILL + ip;
+    let base = base_musd(&cloud_units, input.ipv4_seconds, policy);
     let bonus = input.certification == Certification::Certified
         && rules.certified_bonus_policy_ids.contains(&input.farming_policy_id);
     let full_musd = if bonus {
@@ -317,8 +341,11 @@ pub fn v3_reward(input: &V3NodeInput, rules: &V3Rules) -> Result<V3Reward, Minti
     } else {
         base
     };
-    let full_tft = full_musd.checked_mul(UNITS_PER_TOKEN.unsigned_abs()).ok_or(MintingError::Overflow)?
-        / u128::from(rules.connection_price_musd);
+    let full_tft = full_musd
+        .checked_mul(UNITS_PER_TOKEN.unsigned_abs())
+        .ok_or(MintingError::Overflow)?
+        .checked_div(u128::from(rules.connection_price_musd))
+        .expect("the connection price is not zero (checked above)");
     // Below the threshold: nothing is paid, the full figures stay visible in the receipt.
     let below = |required| V3Reward {
         cloud_units,

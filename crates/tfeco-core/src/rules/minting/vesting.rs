@@ -104,8 +104,12 @@ impl VestingRecord {
     }
 
     /// Still locked: `total - released`.
+    ///
+    /// Exact for a consistent record (`0 <= released <= total`, which [`VestingRecord::deposit`] and the
+    /// state machine's releases keep). For an inconsistent hand-built record (which [`releasable`] refuses)
+    /// the difference saturates at the `i128` bounds instead of overflowing.
     pub fn locked(&self) -> Amount<Tft> {
-        Amount::from_units(self.total.units() - self.released.units())
+        Amount::from_units(self.total.units().saturating_sub(self.released.units()))
     }
 }
 
@@ -134,32 +138,56 @@ pub fn seed_unlock(
     if rule.month_s <= 0 {
         return Err(MintingError::InvalidRule { reason: "month_s must be positive" });
     }
+    // The 1-based number of the month at `index`, saturating at u32::MAX for an absurdly long history.
+    let month_number =
+        |index: usize| u32::try_from(index).ok().and_then(|i| i.checked_add(1)).unwrap_or(u32::MAX);
     let mut run: u32 = 0;
     let mut by_utilization = None;
     for (month, &bps) in record.utilization_bps.iter().enumerate() {
         if bps > 10_000 {
             return Err(MintingError::UtilizationOutOfRange { month, bps });
         }
-        run = if bps >= rule.utilization_threshold_bps { run + 1 } else { 0 };
-        if by_utilization.is_none() && rule.consecutive_months > 0 && run >= rule.consecutive_months {
-            let last_month = u32::try_from(month + 1).unwrap_or(u32::MAX);
-            by_utilization = Some(SeedUnlock::Utilization { first_month: last_month + 1 - run, last_month });
+        // The run is only counted until it unlocks (every later entry is still range-checked).
+        if by_utilization.is_some() || rule.consecutive_months == 0 {
+            continue;
+        }
+        run = if bps >= rule.utilization_threshold_bps {
+            // No unlock yet: the run so far is below `consecutive_months`, a u32.
+            run.checked_add(1).expect("run < consecutive_months before this month")
+        } else {
+            0
+        };
+        if run >= rule.consecutive_months {
+            // The run is the `run` months ending at index `month`: 1 <= run <= month + 1.
+            let run_len = usize::try_from(run).expect("a run is at most the history length");
+            let first_index =
+                month.checked_add(1).and_then(|end| end.checked_sub(run_len)).expect("run <= month + 1");
+            by_utilization = Some(SeedUnlock::Utilization {
+                first_month: month_number(first_index),
+                last_month: month_number(month),
+            });
         }
     }
     if by_utilization.is_some() {
         return Ok(by_utilization);
     }
-    let unlock_at = i128::from(record.start) + i128::from(rule.lock_months) * i128::from(rule.month_s);
+    // i64 + u32 × i64 is below 2^96 in magnitude: it fits i128.
+    let unlock_at = i128::from(rule.lock_months)
+        .checked_mul(i128::from(rule.month_s))
+        .and_then(|lock| lock.checked_add(i128::from(record.start)))
+        .expect("i64 + u32 × i64 fits i128");
     Ok((i128::from(now) >= unlock_at).then_some(SeedUnlock::TimeElapsed))
 }
 
-/// Whole months elapsed since `start` at `now` (0 before `start`).
+/// Whole months elapsed since `start` at `now` (0 before `start`); `month_s` must be positive.
 fn months_elapsed(start: i64, now: i64, month_s: i64) -> u64 {
-    let elapsed = i128::from(now) - i128::from(start);
+    let elapsed =
+        i128::from(now).checked_sub(i128::from(start)).expect("a difference of i64 values fits i128");
     if elapsed <= 0 {
         return 0;
     }
-    u64::try_from(elapsed / i128::from(month_s)).unwrap_or(u64::MAX)
+    let months = elapsed.checked_div(i128::from(month_s)).expect("month_s > 0 (checked by the caller)");
+    u64::try_from(months).unwrap_or(u64::MAX)
 }
 
 /// The cumulative amount vested (allowed out of the lock) at `now`: `total` or 0 for the seed rule;
@@ -201,7 +229,9 @@ pub fn releasable(rule: &VestingRule, record: &VestingRecord, now: i64) -> Resul
         return Err(MintingError::ReleasedExceedsTotal);
     }
     let vested = vested(rule, record, now)?;
-    Ok(Amount::from_units((vested.units() - record.released.units()).max(0)))
+    // 0 <= vested <= total and 0 <= released <= total (checked above): the difference fits.
+    let due = vested.units().checked_sub(record.released.units()).expect("both in 0..=total");
+    Ok(Amount::from_units(due.max(0)))
 }
 
 #[cfg(test)]
