@@ -36,6 +36,8 @@ pub enum FormatError {
     UnknownVersion(u32),
     /// The bytes claim a known format but do not decode.
     Malformed(String),
+    /// The genesis decodes but a parameter is out of range.
+    InvalidParam(crate::params::InvalidParam),
 }
 
 impl std::fmt::Display for FormatError {
@@ -48,6 +50,7 @@ impl std::fmt::Display for FormatError {
                 write!(f, "genesis format {v} is not known to this build (it reads format {GENESIS_FORMAT})")
             }
             FormatError::Malformed(reason) => write!(f, "the genesis does not decode: {reason}"),
+            FormatError::InvalidParam(invalid) => write!(f, "the genesis is invalid: {invalid}"),
         }
     }
 }
@@ -77,14 +80,19 @@ impl Genesis {
             .expect("a genesis always serializes to JSON")
     }
 
-    /// Decodes [`Genesis::encode`] output of this or an earlier format.
+    /// Decodes [`Genesis::encode`] output of this or an earlier format, and checks its parameters
+    /// ([`Params::check`]).
     pub fn decode(bytes: &[u8]) -> Result<Self, FormatError> {
         let probe: VersionProbe = serde_json::from_slice(bytes).map_err(|_| FormatError::Unversioned)?;
         match probe.format {
             None => Err(FormatError::Unversioned),
-            Some(GENESIS_FORMAT) => serde_json::from_slice::<VersionedOwned>(bytes)
-                .map(|v| v.genesis)
-                .map_err(|e| FormatError::Malformed(e.to_string())),
+            Some(GENESIS_FORMAT) => {
+                let genesis = serde_json::from_slice::<VersionedOwned>(bytes)
+                    .map(|v| v.genesis)
+                    .map_err(|e| FormatError::Malformed(e.to_string()))?;
+                genesis.params.check().map_err(FormatError::InvalidParam)?;
+                Ok(genesis)
+            }
             Some(other) => Err(FormatError::UnknownVersion(other)),
         }
     }

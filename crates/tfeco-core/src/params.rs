@@ -561,3 +561,182 @@ mod tests {
         assert_eq!(escrow, ["24000", "4800"], "BID-1 and BID-2");
     }
 }
+
+/// A parameter of a genesis that is out of range: its name and the rule it breaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InvalidParam {
+    /// The parameter's field name in [`Params`].
+    pub parameter: &'static str,
+    /// The rule it breaks.
+    pub rule: &'static str,
+}
+
+impl fmt::Display for InvalidParam {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "parameter {}: {}", self.parameter, self.rule)
+    }
+}
+
+impl std::error::Error for InvalidParam {}
+
+impl Params {
+    /// Checks a whole parameter set (a genesis): every value inside the range the rules assume, so that no
+    /// rule can meet a divisor of zero, an inverted clamp or a negative duration. Governance checks each
+    /// later change ([`ParamUpdate::check`]) against the set in force.
+    pub fn check(&self) -> Result<(), InvalidParam> {
+        let fail = |parameter, rule| Err(InvalidParam { parameter, rule });
+        let mut guardians = self.guardians.clone();
+        guardians.sort();
+        guardians.dedup();
+        if self.guardians.is_empty() || guardians.len() != self.guardians.len() {
+            return fail("guardians", "a non-empty set without duplicates");
+        }
+        let n = self.guardians.len();
+        if self.guardian_threshold.is_some_and(|t| t == 0 || t as usize > n) {
+            return fail("guardian_threshold", "between 1 and the number of guardians");
+        }
+        if self.oracle_quorum.is_some_and(|q| q == 0 || q as usize > n) {
+            return fail("oracle_quorum", "between 1 and the number of guardians");
+        }
+        if !self.revenue_split.is_valid() {
+            return fail("revenue_split", "shares summing to 10,000 bps with exactly one farmer entry");
+        }
+        if self.entry_tft_per_cc.num() == 0 {
+            return fail("entry_tft_per_cc", "positive");
+        }
+        if self.tft_usd_min.is_zero() || self.tft_usd_min > self.tft_usd_max {
+            return fail("tft_usd_min", "0 < tft_usd_min <= tft_usd_max");
+        }
+        self.check_durations()?;
+        self.check_amounts()?;
+        self.check_rule_sets()?;
+        self.check_markets()
+    }
+
+    fn check_durations(&self) -> Result<(), InvalidParam> {
+        let positive: [(&'static str, i64); 9] = [
+            ("param_delay_s", self.param_delay_s),
+            ("oracle_max_age_s", self.oracle_max_age_s),
+            ("lease_grace_s", self.lease_grace_s),
+            ("hour_s", self.hour_s),
+            ("month_s", self.month_s),
+            ("exit_round_period_s", self.exit_round_period_s),
+            ("year_s", self.year_s),
+            ("max_request_window_s", self.max_request_window_s),
+            ("position_age_cap_s", self.position_age_cap_s),
+        ];
+        for (parameter, value) in positive {
+            if value <= 0 || value > MAX_DURATION_S {
+                return Err(InvalidParam { parameter, rule: "positive and at most 10 years" });
+            }
+        }
+        let non_negative: [(&'static str, i64); 3] = [
+            ("position_min_lock_s", self.position_min_lock_s),
+            ("exit_lock_window_s", self.exit_lock_window_s),
+            ("mint_close_delay_s", self.mint_close_delay_s),
+        ];
+        for (parameter, value) in non_negative {
+            if !(0..=MAX_DURATION_S).contains(&value) {
+                return Err(InvalidParam { parameter, rule: "between 0 and 10 years" });
+            }
+        }
+        if self.month_s.checked_rem(self.hour_s) != Some(0) {
+            return Err(InvalidParam { parameter: "month_s", rule: "a whole number of hours" });
+        }
+        if self.exit_lock_window_s >= self.exit_round_period_s {
+            return Err(InvalidParam { parameter: "exit_lock_window_s", rule: "shorter than the round" });
+        }
+        Ok(())
+    }
+
+    fn check_amounts(&self) -> Result<(), InvalidParam> {
+        let fail = |parameter, rule| Err(InvalidParam { parameter, rule });
+        if self.hourly_premium_at_max_bps > self.hourly_premium_at_min_bps
+            || self.hourly_premium_at_max_bps == 0
+        {
+            return fail("hourly_premium_at_max_bps", "positive and at most the premium at the minimum");
+        }
+        let (band_min, band_max) = (self.custom_band_min_cc_per_gb, self.custom_band_max_cc_per_gb);
+        if !band_min.is_positive() || band_min > band_max || self.custom_band_floor_mem_gb == 0 {
+            return fail("custom_band_min_cc_per_gb", "0 < min <= max, with a positive floor");
+        }
+        if self.tft_supply_external.units() < 0 || self.tft_supply_external > self.tft_supply_cap {
+            return fail("tft_supply_external", "between 0 and tft_supply_cap");
+        }
+        let limits: [(&'static str, u32); 8] = [
+            ("max_text_len", self.max_text_len),
+            ("max_slices_per_node", self.max_slices_per_node),
+            ("max_nodes_per_farm", self.max_nodes_per_farm),
+            ("max_open_leases_per_account", self.max_open_leases_per_account),
+            ("max_lease_periods", self.max_lease_periods),
+            ("max_exit_bids_per_round", self.max_exit_bids_per_round),
+            ("max_slices_per_bid", self.max_slices_per_bid),
+            ("max_uptime_reports_per_command", self.max_uptime_reports_per_command),
+        ];
+        if let Some((parameter, _)) = limits.iter().find(|(_, v)| *v == 0) {
+            return fail(parameter, "positive");
+        }
+        if self
+            .bid_tiers
+            .iter()
+            .any(|t| !t.price_month.is_positive() || t.quantity == 0 || t.escrow().is_none())
+        {
+            return fail("bid_tiers", "positive prices and quantities");
+        }
+        Ok(())
+    }
+
+    fn check_rule_sets(&self) -> Result<(), InvalidParam> {
+        let fail = |parameter, rule| Err(InvalidParam { parameter, rule });
+        let uptime = &self.uptime_rules;
+        if uptime.report_interval_s <= 0 || uptime.grace_s < 0 || uptime.clock_skew_s < 0 {
+            return fail("uptime_rules", "a positive interval, non-negative grace and skew");
+        }
+        if let RewardRules::V3(rules) = &self.reward_rules {
+            if rules.connection_price_musd == 0 || rules.period_s <= 0 {
+                return fail("reward_rules", "a positive connection price and period");
+            }
+        }
+        let update = ParamUpdate::VestingRule(self.vesting_rule);
+        if update.check(self).is_err() {
+            return fail("vesting_rule", "a positive month and lock");
+        }
+        Ok(())
+    }
+
+    fn check_markets(&self) -> Result<(), InvalidParam> {
+        for (i, market) in self.markets.iter().enumerate() {
+            let clash = self.markets[..i]
+                .iter()
+                .any(|m| m.id == market.id || (m.base == market.base && m.quote == market.quote));
+            if !market.is_valid() || clash {
+                return Err(InvalidParam { parameter: "markets", rule: "valid, distinct markets" });
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod check_tests {
+    use super::*;
+
+    #[test]
+    fn the_default_set_is_valid_and_broken_values_are_named() {
+        let good = Params::tfgrid4_2025(AccountKey([1; 32]));
+        assert_eq!(good.check(), Ok(()));
+        let broken = |adjust: fn(&mut Params)| {
+            let mut params = good.clone();
+            adjust(&mut params);
+            params.check().map_err(|e| e.parameter)
+        };
+        assert_eq!(broken(|p| p.tft_usd_max = Price::from_atto(1)), Err("tft_usd_min"));
+        assert_eq!(broken(|p| p.hour_s = 0), Err("hour_s"));
+        assert_eq!(broken(|p| p.uptime_rules.grace_s = -1), Err("uptime_rules"));
+        assert_eq!(broken(|p| p.guardians.clear()), Err("guardians"));
+        assert_eq!(broken(|p| p.oracle_quorum = Some(0)), Err("oracle_quorum"));
+        assert_eq!(broken(|p| p.revenue_split.shares.clear()), Err("revenue_split"));
+        assert_eq!(broken(|p| p.markets.push(MarketSpec::tft_usdc())), Err("markets"));
+        assert_eq!(broken(|p| p.max_text_len = 0), Err("max_text_len"));
+    }
+}

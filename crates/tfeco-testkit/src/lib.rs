@@ -80,6 +80,12 @@ pub struct Harness {
     pub accepted: Vec<Envelope>,
 }
 
+impl Default for Harness {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Harness {
     /// Default parameters, the repository catalogue, start 2025-11-01.
     pub fn new() -> Self {
