@@ -1,31 +1,35 @@
-//! `tfeco admin`: operator commands (attested deposits and withdrawals, fiat entries, oracle prices,
-//! ticks, the published bid tiers, identity verification for the exchange) signed with the node's
-//! `operator.key` from its data directory and sent over HTTP.
+//! `tfeco admin`: operator commands (attested deposits and withdrawals, fiat entries, oracle prices, ticks,
+//! the published bid tiers, identity verification for the exchange) signed with the node's `operator.key`
+//! from its data directory (`--data-dir`; `--keystore` is not used) and sent over HTTP to `--url`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
+use ed25519_dalek::SigningKey;
 use serde_json::{json, Value};
-use tfeco_core::capacity::Requirements;
-use tfeco_core::{AccountKey, Command, PriceFeed, WithdrawalId};
+use tfeco_core::{AccountKey, Command, WithdrawalId};
 use tfeco_money::{Amount, AnyAsset, Asset, Cc, Price, Usdc};
 use tfeco_server::datadir::OPERATOR_KEY_FILE;
-use tfeco_wallet::Client;
+use tfeco_wallet::client::account_of;
+use tfeco_wallet::{Client, ClientError};
+
+use super::paths;
+use crate::args::FeedArg;
+use crate::connect::{ConnectOpts, Session};
+use crate::policy::{bid_tiers, standing_bid_escrow, BidTier};
+use crate::render;
 
 /// Arguments of `tfeco admin`.
 #[derive(Args)]
+#[command(mut_arg("keystore", |arg| arg.hide(true)))]
 pub(crate) struct AdminArgs {
     /// The node's data directory (for `operator.key`).
     #[arg(long, default_value = "tfeco-data", global = true)]
     data_dir: PathBuf,
-    /// Node URL (`--url`; `--node` is a node id in the subcommands that take one).
-    #[arg(long = "url", env = "TFECO_NODE", default_value = "http://127.0.0.1:8080", global = true)]
-    node: String,
-    /// Print JSON.
-    #[arg(long, global = true)]
-    json: bool,
+    #[command(flatten)]
+    connect: ConnectOpts,
     #[command(subcommand)]
     command: AdminCommand,
 }
@@ -70,9 +74,9 @@ enum AdminCommand {
     },
     /// Submit an oracle price (observed now, or at --observed-at).
     Price {
-        /// tft_usd or gold_usd_per_oz.
-        #[arg(long, value_parser = ["tft_usd", "gold_usd_per_oz"])]
-        feed: String,
+        /// The feed.
+        #[arg(long, value_enum)]
+        feed: FeedArg,
         /// Price in USD.
         #[arg(long)]
         price: Price,
@@ -114,138 +118,20 @@ enum AdminCommand {
     },
 }
 
-/// A published bid tier (spec `marketplace_and_nodes.md` §5.2, issue 4).
-struct BidTier {
-    name: &'static str,
-    requirements: Requirements,
-    price_month: &'static str,
-    quantity: u32,
-}
-
-/// The published tiers: Standard Compute (BID-1: 1.2 CC x 20,000 = 24,000 CC per month) and Memory-Heavy
-/// (BID-2: 2.4 CC x 2,000 = 4,800 CC per month).
-fn bid_tiers() -> [BidTier; 2] {
-    [
-        BidTier {
-            name: "Standard Compute",
-            requirements: Requirements { min_passmark: 2_000, min_mem_gb: 4, ..Requirements::default() },
-            price_month: "1.2",
-            quantity: 20_000,
-        },
-        BidTier {
-            name: "Memory-Heavy",
-            requirements: Requirements { min_mem_gb: 8, ..Requirements::default() },
-            price_month: "2.4",
-            quantity: 2_000,
-        },
-    ]
-}
-
-impl BidTier {
-    fn price(&self) -> Amount<Cc> {
-        self.price_month.parse().expect("constant price")
-    }
-
-    /// The first month's escrow, `price x quantity`.
-    fn escrow(&self) -> Amount<Cc> {
-        Amount::from_units(self.price().units() * i128::from(self.quantity))
-    }
-}
-
-/// Posts the tiers the operator does not have open yet. The operator's CC is checked first, so that
-/// either every missing tier is posted or none (`balance_low`, exit 3, as a refusal by the node).
-async fn seed_bid_tiers(
-    client: &Client,
-    key: &ed25519_dalek::SigningKey,
-    periods: Option<u32>,
-    json_out: bool,
-) -> anyhow::Result<ExitCode> {
-    let operator = tfeco_wallet::client::account_of(key);
-    let open = match client.get(&format!("/v1/market/standing-bids?buyer={operator}&open=true")).await {
-        Ok(value) => value["standing_bids"].as_array().cloned().unwrap_or_default(),
-        Err(error) => return Ok(crate::wallet::report_error(json_out, &error)),
-    };
-    let existing = |name: &str| open.iter().find(|b| b["name"] == name).and_then(|b| b["id"].as_u64());
-    let (skipped, todo): (Vec<BidTier>, Vec<BidTier>) =
-        bid_tiers().into_iter().partition(|t| existing(t.name).is_some());
-    let needed = Amount::<Cc>::from_units(todo.iter().map(|t| t.escrow().units()).sum());
-    let account = match client.get(&format!("/v1/accounts/{operator}")).await {
-        Ok(value) => value,
-        Err(error) => return Ok(crate::wallet::report_error(json_out, &error)),
-    };
-    let available: Amount<Cc> = account["balances"]["CC"]
-        .as_str()
-        .and_then(|s| s.parse().ok())
-        .context("the node's account view has no CC balance")?;
-    if available < needed {
-        let names: Vec<String> = todo.iter().map(|t| format!("{} {} CC", t.name, t.escrow())).collect();
-        let message = format!(
-            "insufficient CC: {needed} needed, {available} available (the first month of {}); fund the \
-             operator account {operator} with CC first (e.g. tfeco admin fiat)",
-            names.join(" + ")
-        );
-        let error = tfeco_wallet::ClientError::Api { status: 422, code: "balance_low".to_owned(), message };
-        return Ok(crate::wallet::report_error(json_out, &error));
-    }
-    let mut posted = Vec::new();
-    for tier in &todo {
-        let command = Command::PostStandingBid {
-            name: tier.name.to_owned(),
-            requirements: tier.requirements.clone(),
-            price_month: tier.price(),
-            quantity: tier.quantity,
-            periods,
-        };
-        match client.submit_next(key, command).await {
-            Ok(ok) => {
-                let events = ok.events.as_array().cloned().unwrap_or_default();
-                let bid_id = events.iter().find_map(|e| e["bid_id"].as_u64());
-                posted.push(json!({
-                    "name": tier.name, "bid_id": bid_id, "seq": ok.seq, "price_month": tier.price(),
-                    "quantity": tier.quantity, "escrow": tier.escrow(),
-                }));
-            }
-            Err(error) => {
-                if !json_out {
-                    for p in &posted {
-                        eprintln!("posted {} as standing bid {}", p["name"], p["bid_id"]);
-                    }
-                }
-                return Ok(crate::wallet::report_error(json_out, &error));
-            }
-        }
-    }
-    let skipped: Vec<Value> =
-        skipped.iter().map(|t| json!({ "name": t.name, "bid_id": existing(t.name) })).collect();
-    if json_out {
-        println!("{}", json!({ "posted": posted, "skipped": skipped, "escrowed": needed }));
-    } else {
-        for p in &posted {
-            println!(
-                "posted {} as standing bid {}: {} slices at {} CC per slice-month, {} CC escrowed (entry {})",
-                p["name"],
-                p["bid_id"],
-                p["quantity"],
-                p["price_month"].as_str().unwrap_or("?"),
-                p["escrow"].as_str().unwrap_or("?"),
-                p["seq"]
-            );
-        }
-        for s in &skipped {
-            println!("skipped {}: already open as standing bid {}", s["name"], s["bid_id"]);
-        }
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-pub(crate) async fn run(args: AdminArgs) -> anyhow::Result<ExitCode> {
-    let path = args.data_dir.join(OPERATOR_KEY_FILE);
+/// The operator key of a data directory (`operator.key`, a hex seed).
+fn operator_key(data_dir: &std::path::Path) -> anyhow::Result<SigningKey> {
+    let path = data_dir.join(OPERATOR_KEY_FILE);
     let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
     let mut seed = [0u8; 32];
     hex::decode_to_slice(text.trim(), &mut seed)
         .with_context(|| format!("{} is not a hex key", path.display()))?;
-    let key = ed25519_dalek::SigningKey::from_bytes(&seed);
-    let client = Client::new(&args.node);
+    Ok(SigningKey::from_bytes(&seed))
+}
+
+/// Runs `tfeco admin`.
+pub(crate) async fn run(args: AdminArgs) -> anyhow::Result<ExitCode> {
+    let key = operator_key(&args.data_dir)?;
+    let session = Session::new(&args.connect);
     let command = match args.command {
         AdminCommand::Deposit { to, asset, amount, tx_id } => {
             Command::AttestDeposit { asset, to, amount, external_tx_id: tx_id }
@@ -257,17 +143,197 @@ pub(crate) async fn run(args: AdminArgs) -> anyhow::Result<ExitCode> {
         AdminCommand::Price { feed, price, observed_at } => {
             let observed_at = match observed_at {
                 Some(t) => t,
-                None => client.get("/v1/status").await?["now"].as_i64().context("status without time")?,
+                None => match session.node_now().await {
+                    Ok(now) => now,
+                    Err(error) => return Ok(render::client_error(session.json, &error)),
+                },
             };
-            let feed = if feed == "tft_usd" { PriceFeed::TftUsd } else { PriceFeed::GoldUsdPerOz };
-            Command::SubmitPrice { feed, price, observed_at }
+            Command::SubmitPrice { feed: feed.feed(), price, observed_at }
         }
         AdminCommand::Tick { now } => Command::Tick { now },
         AdminCommand::Verify { account, unverify } => Command::SetVerified { account, verified: !unverify },
         AdminCommand::FundExitPool { usdc } => Command::FundExitPool { usdc },
-        AdminCommand::SeedBidTiers { periods } => {
-            return seed_bid_tiers(&client, &key, periods, args.json).await;
-        }
+        AdminCommand::SeedBidTiers { periods } => return seed_bid_tiers(&session, &key, periods).await,
     };
-    Ok(crate::wallet::submit_and_print(&client, &key, command, args.json).await)
+    session.submit_as(&key, command, render::accepted).await
+}
+
+// The bid tiers' HTTP calls.
+
+async fn get_open_bids(client: &Client, buyer: &AccountKey) -> Result<Value, ClientError> {
+    client.get(&paths::open_standing_bids_of(buyer)).await
+}
+
+async fn get_account(client: &Client, account: &AccountKey) -> Result<Value, ClientError> {
+    client.get(&paths::account(account)).await
+}
+
+/// The operator's open standing bids by name: `(name, bid id)`.
+async fn open_bids(client: &Client, operator: &AccountKey) -> Result<Vec<(String, Value)>, ClientError> {
+    let open = get_open_bids(client, operator).await?;
+    Ok(render::list(&open["standing_bids"])
+        .iter()
+        .map(|b| (render::text(&b["name"]), b["id"].clone()))
+        .collect())
+}
+
+/// Refuses (`balance_low`, as the node would) unless the operator holds the first month of every tier in
+/// `todo`; returns the CC escrowed in all.
+async fn check_funds(
+    client: &Client,
+    operator: &AccountKey,
+    todo: &[BidTier],
+) -> Result<Amount<Cc>, ClientError> {
+    let overflow = || ClientError::Api {
+        status: 422,
+        code: "overflow".to_owned(),
+        message: "the bid tiers' escrow overflows".to_owned(),
+    };
+    let mut needed = Amount::<Cc>::ZERO;
+    for tier in todo {
+        let escrow = standing_bid_escrow(tier.price_month, tier.quantity).ok_or_else(overflow)?;
+        needed = needed.checked_add(escrow).ok_or_else(overflow)?;
+    }
+    let account = get_account(client, operator).await?;
+    let available: Amount<Cc> = account["balances"]["CC"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| ClientError::Decode("the node's account view has no CC balance".to_owned()))?;
+    if available < needed {
+        let names: Vec<String> = todo
+            .iter()
+            .map(|t| {
+                format!(
+                    "{} {} CC",
+                    t.name,
+                    standing_bid_escrow(t.price_month, t.quantity).unwrap_or_default()
+                )
+            })
+            .collect();
+        let message = format!(
+            "insufficient CC: {needed} needed, {available} available (the first month of {}); fund the operator \
+             account {operator} with CC first (e.g. tfeco admin fiat)",
+            names.join(" + ")
+        );
+        return Err(ClientError::Api { status: 422, code: "balance_low".to_owned(), message });
+    }
+    Ok(needed)
+}
+
+/// Posts the tiers the operator does not have open yet. The operator's CC is checked first, so that either
+/// every missing tier is posted or none (`balance_low`, exit 3, as a refusal by the node).
+async fn seed_bid_tiers(
+    session: &Session,
+    key: &SigningKey,
+    periods: Option<u32>,
+) -> anyhow::Result<ExitCode> {
+    let (client, json_out) = (&session.client, session.json);
+    let operator = account_of(key);
+    let open = match open_bids(client, &operator).await {
+        Ok(open) => open,
+        Err(error) => return Ok(render::client_error(json_out, &error)),
+    };
+    let existing = |name: &str| open.iter().find(|(n, _)| n == name).map(|(_, id)| id.clone());
+    let (skipped, todo): (Vec<BidTier>, Vec<BidTier>) =
+        bid_tiers().into_iter().partition(|t| existing(t.name).is_some());
+    let needed = match check_funds(client, &operator, &todo).await {
+        Ok(needed) => needed,
+        Err(error) => return Ok(render::client_error(json_out, &error)),
+    };
+    let mut posted = Vec::new();
+    for tier in todo {
+        let escrow = standing_bid_escrow(tier.price_month, tier.quantity).unwrap_or_default();
+        let (name, price_month, quantity) = (tier.name, tier.price_month, tier.quantity);
+        let requirements = tier.requirements;
+        let command =
+            Command::PostStandingBid { name: name.to_owned(), requirements, price_month, quantity, periods };
+        match client.submit_next(key, command).await {
+            Ok(ok) => {
+                let bid_id = render::list(&ok.events).iter().find_map(|e| e["bid_id"].as_u64());
+                posted
+                    .push(json!({ "name": name, "bid_id": bid_id, "seq": ok.seq, "price_month": price_month,
+                    "quantity": quantity, "escrow": escrow }));
+            }
+            Err(error) => {
+                if !json_out {
+                    posted
+                        .iter()
+                        .for_each(|p| eprintln!("posted {} as standing bid {}", p["name"], p["bid_id"]));
+                }
+                return Ok(render::client_error(json_out, &error));
+            }
+        }
+    }
+    let skipped: Vec<Value> =
+        skipped.iter().map(|t| json!({ "name": t.name, "bid_id": existing(t.name) })).collect();
+    let outcome = json!({ "posted": posted, "skipped": skipped, "escrowed": needed });
+    render::value(json_out, &outcome, seeded_text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The human form of `seed-bid-tiers`: one line per posted and per skipped tier.
+fn seeded_text(outcome: &Value) -> String {
+    let posted = render::list(&outcome["posted"]).iter().map(|p| {
+        format!(
+            "posted {} as standing bid {}: {} slices at {} CC per slice-month, {} CC escrowed (entry {})",
+            p["name"],
+            p["bid_id"],
+            p["quantity"],
+            render::text(&p["price_month"]),
+            render::text(&p["escrow"]),
+            p["seq"]
+        )
+    });
+    let skipped = render::list(&outcome["skipped"])
+        .iter()
+        .map(|s| format!("skipped {}: already open as standing bid {}", s["name"], s["bid_id"]));
+    posted.chain(skipped).collect::<Vec<_>>().join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Parser};
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: AdminArgs,
+    }
+
+    #[test]
+    fn admin_takes_the_url_and_the_data_dir_not_a_keystore() {
+        let cli = Cli::try_parse_from([
+            "admin",
+            "--data-dir",
+            "d",
+            "--url",
+            "http://n:1",
+            "--json",
+            "tick",
+            "--now",
+            "5",
+        ])
+        .expect("parse");
+        assert_eq!((cli.args.connect.url.as_str(), cli.args.connect.json), ("http://n:1", true));
+        let help = Cli::command().render_help().to_string();
+        assert!(
+            help.contains("--data-dir") && help.contains("--url") && !help.contains("--keystore"),
+            "{help}"
+        );
+        assert!(Cli::try_parse_from(["admin", "price", "--feed", "tft_usd", "--price", "0.01"]).is_ok());
+        assert!(Cli::try_parse_from(["admin", "price", "--feed", "btc", "--price", "1"]).is_err());
+    }
+
+    #[test]
+    fn seeded_tiers_read_well() {
+        let outcome = json!({ "posted": [{ "name": "Memory-Heavy", "bid_id": 2, "seq": 9, "price_month": "2.4",
+            "quantity": 2000, "escrow": "4800" }], "skipped": [{ "name": "Standard Compute", "bid_id": 1 }] });
+        assert_eq!(
+            seeded_text(&outcome),
+            "posted \"Memory-Heavy\" as standing bid 2: 2000 slices at 2.4 CC per slice-month, 4800 CC escrowed \
+             (entry 9)\nskipped \"Standard Compute\": already open as standing bid 1"
+        );
+    }
 }
