@@ -1,7 +1,7 @@
-//! The connection options every networked command shares ([`ConnectOpts`]: `--url`, `--keystore`,
-//! `--json`, after the group or any of its subcommands) and the [`Session`] built from them: the node's client,
-//! the keystore that signs, and the output mode. `--url` (or `TFECO_NODE`) is always the node's URL; `--node`
-//! is always a node id, in the subcommands that take one.
+//! The connection options every networked command shares ([`ConnectOpts`]: `--url`, `--keystore`, `--json`,
+//! after the group or any of its subcommands) and the [`Session`] built from them: the node's client, the
+//! keystore that signs, and the output mode. `--url` (or `TFECO_NODE`) is always the node's URL; `--node` is
+//! always a node id, in the subcommands that take one.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -78,8 +78,8 @@ impl Session {
         Ok(AccountKey(keystore.public_key()?.to_bytes()))
     }
 
-    /// Unlocks the keystore, signs `command` with the account's next nonce and submits it; prints the entry and
-    /// its events.
+    /// Unlocks the keystore, signs `command` with the account's next nonce and submits it; prints the entry
+    /// and its events.
     pub(crate) async fn submit(&self, command: Command) -> anyhow::Result<ExitCode> {
         let key = self.unlock()?;
         self.submit_as(&key, command, render::accepted).await

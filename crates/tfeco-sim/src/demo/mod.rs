@@ -1,16 +1,16 @@
 //! The demo scenario: one month of the TFGrid economy's central loop on real data, through the real HTTP API
 //! with signed requests. Farmers register nodes of catalogue models and price them inside the bands; users
 //! bring TFT (attested deposits by the guardians), enter Cloud Credits and lease capacity hourly or monthly;
-//! nodes report uptime; guardians submit prices and sign minting reports; the operator's `Tick` moves a virtual
-//! clock one day at a time, which bills the leases and splits revenue. A second run on the same node plays the
-//! next month.
+//! nodes report uptime; guardians submit prices and sign minting reports; the operator's `Tick` moves a
+//! virtual clock one day at a time, which bills the leases and splits revenue. A second run on the same node
+//! plays the next month.
 //!
 //! Assumptions (stated in the summary): TFT at 0.01 USD with a small deterministic daily drift; gold from the
 //! latest row of the embedded series; keys derived from fixed public seeds (so runs are reproducible and the
 //! operator key of a demo node is public: never use a demo directory for real value).
 //!
-//! The binary opens the node with [`START`], [`operator_key`] and [`configure`], serves it, and hands its URL to
-//! [`Demo::connect`]; then [`Demo::play`] and [`Demo::summary`].
+//! The binary opens the node with [`START`], [`operator_key`] and [`configure`], serves it, and hands its URL
+//! to [`Demo::connect`]; then [`Demo::play`] and [`Demo::summary`].
 
 mod agents;
 mod month;

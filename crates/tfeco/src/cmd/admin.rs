@@ -328,8 +328,10 @@ mod tests {
 
     #[test]
     fn seeded_tiers_read_well() {
-        let outcome = json!({ "posted": [{ "name": "Memory-Heavy", "bid_id": 2, "seq": 9, "price_month": "2.4",
-            "quantity": 2000, "escrow": "4800" }], "skipped": [{ "name": "Standard Compute", "bid_id": 1 }] });
+        let posted = json!({ "name": "Memory-Heavy", "bid_id": 2, "seq": 9, "price_month": "2.4",
+            "quantity": 2000, "escrow": "4800" });
+        let skipped = json!({ "name": "Standard Compute", "bid_id": 1 });
+        let outcome = json!({ "posted": [posted], "skipped": [skipped] });
         assert_eq!(
             seeded_text(&outcome),
             "posted \"Memory-Heavy\" as standing bid 2: 2000 slices at 2.4 CC per slice-month, 4800 CC escrowed \

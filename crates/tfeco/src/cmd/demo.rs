@@ -1,6 +1,6 @@
 //! `tfeco demo`: opens (or resumes) a demo data directory with the demo's operator key and guardians, serves
-//! it on a manual clock, and plays the month of the `tfeco_sim::demo` scenario through the real HTTP API; then
-//! replays the journal from scratch next to the live node, prints the summary, and keeps serving (unless
+//! it on a manual clock, and plays the month of the `tfeco_sim::demo` scenario through the real HTTP API;
+//! then replays the journal from scratch next to the live node, prints the summary, and keeps serving (unless
 //! `--no-serve`). Exit 2 when the invariants or the replay fail.
 
 use std::path::PathBuf;

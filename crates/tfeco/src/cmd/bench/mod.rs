@@ -1,15 +1,16 @@
 //! `tfeco bench`: the performance report. The workloads, their measurement and the reports live in
 //! `tfeco_sim::bench`; this module wires what the simulator may not depend on: the journal (durable appends
-//! and replay of the simulator's signed corpus, [`storage`]) and a real node for the HTTP load ([`node`]).
+//! and replay of the simulator's signed corpus, [`storage`]) and a real server for the HTTP load
+//! ([`server`]).
 //!
 //! `--suite foundation` (the default): core apply of transfers, journal appends in batches of 1, 100 and
-//! 1,000, replay (with a breakdown), HTTP signed requests against an in-process node, micro figures.
-//! `--suite market`: the exit auction, capacity, minting and the exchange at scale. `--suite all`: both (the
-//! JSON report then carries the market figures in an object `market`). Temporary data goes to the system
-//! temp directory (`TMPDIR` to move it: it must be a real disk for the fsync figures to mean anything).
-//! Exit 1 when a request was refused or the journal does not hold exactly the accepted requests.
+//! 1,000, replay (with a breakdown), HTTP signed requests against an in-process node, micro figures. `--suite
+//! market`: the exit auction, capacity, minting and the exchange at scale. `--suite all`: both (the JSON
+//! report then carries the market figures in an object `market`). Temporary data goes to the system temp
+//! directory (`TMPDIR` to move it: it must be a real disk for the fsync figures to mean anything). Exit 1
+//! when a request was refused or the journal does not hold exactly the accepted requests.
 
-mod node;
+mod server;
 mod storage;
 
 use std::process::ExitCode;
@@ -145,7 +146,7 @@ async fn run_foundation(args: &BenchArgs) -> anyhow::Result<Foundation> {
     }
     let load_before = measure::load_average();
     let offline = tokio::task::spawn_blocking(move || run_offline(sizes, threads)).await??;
-    let (http, http_journal) = node::bench_http(sizes, threads).await?;
+    let (http, http_journal) = server::bench_http(sizes, threads).await?;
     let run = FoundationRun {
         quick: args.quick,
         sizes,

@@ -2,10 +2,11 @@
 //! with the guardian's keystore (`--keystore`, password from `TFECO_PASSWORD` or a prompt).
 //!
 //! - `sign-report --period K [--hash H]`: signs a minting report. Without `--hash`, the guardian verifies
-//!   first ([`report`]): it fetches the report, re-computes blake3 over the canonical JSON **locally**, checks
-//!   that the total is the sum of the receipts and, for the `v3` rule set, re-computes every receipt's reward
-//!   with the default v3 rules (`--skip-reward-check` to sign a report made with other rule parameters), and
-//!   signs the hash it computed. A mismatch refuses to sign (exit 3, code `report_verification_failed`).
+//!   first ([`report`]): it fetches the report, re-computes blake3 over the canonical JSON **locally**,
+//!   checks that the total is the sum of the receipts and, for the `v3` rule set, re-computes every receipt's
+//!   reward with the default v3 rules (`--skip-reward-check` to sign a report made with other rule
+//!   parameters), and signs the hash it computed. A mismatch refuses to sign (exit 3, code
+//!   `report_verification_failed`).
 //! - `propose` ([`propose`]), `sign-change --id N`, `changes [--status pending|approved|applied]`, `show`
 //!   (the set and thresholds);
 //! - `attest-deposit`, `attest-withdrawal`, `price`: like `tfeco admin`, signed by the guardian's keystore.

@@ -1,5 +1,5 @@
-//! `tfeco wallet new|recover|show`: keys in an encrypted keystore (argon2id + XChaCha20-Poly1305; password from
-//! `TFECO_PASSWORD` or a prompt).
+//! `tfeco wallet new|recover|show`: keys in an encrypted keystore (argon2id + XChaCha20-Poly1305; password
+//! from `TFECO_PASSWORD` or a prompt).
 //!
 //! Recovery phrases: `wallet new --mnemonic` derives the key from a new 24-word BIP-39 phrase (English;
 //! SLIP-0010 ed25519 path `m/44'/1952867683'/account'/0'/0'`, see `tfeco_wallet::mnemonic`) and shows the

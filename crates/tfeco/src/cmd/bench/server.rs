@@ -1,7 +1,7 @@
 //! The HTTP figures of the foundation suite: a real node in-process (`tfeco_server::start` on 127.0.0.1:0,
-//! manual clock, fresh SQLite data directory, the simulator's HTTP operator), the simulator's load against its
-//! URL, then the node's journal checked: it must hold exactly the setup and the accepted requests, and its
-//! batch stamps count the group commits.
+//! manual clock, fresh SQLite data directory, the simulator's HTTP operator), the simulator's load against
+//! its URL, then the node's journal checked: it must hold exactly the setup and the accepted requests, and
+//! its batch stamps count the group commits.
 
 use std::path::Path;
 
