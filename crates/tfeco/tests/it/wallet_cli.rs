@@ -82,3 +82,47 @@ async fn wallet_new_show_register_balance_send_and_a_refused_cc_send() {
     assert_eq!(api.account(&operator_hex).await["balances"]["TFT"], "2.5");
     server.stop().await.expect("clean stop");
 }
+
+/// The renamed groups answer through the real binary, with the shared `--url`/`--keystore`/`--json` before or
+/// after the subcommand: `wallet exchange|exit-pool|pool2`, `capacity`, `farming-pool`, `mint`, `guardian`;
+/// a refusal exits 3 with its code, and `--node` is a node id (`mint uptime --node`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_renamed_groups_answer_through_the_binary() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let (server, _operator) = in_process_server(&temp.path().join("node")).await;
+    let url = format!("http://{}", server.addr);
+    let keystore = temp.path().join("wallet.json");
+    let keystore = keystore.to_str().expect("utf-8 temp path");
+    let pw = Some(PASSWORD);
+    wallet(keystore, &url, &["new", "--insecure-fast-kdf"], pw).await.success_json("wallet new");
+    wallet(keystore, &url, &["register"], pw).await.success_json("wallet register");
+
+    let market = wallet(keystore, &url, &["exchange", "market", "--market", "1"], None).await;
+    let market = market.success_json("wallet exchange market");
+    assert_eq!(market["market"]["id"], 1, "{market}");
+    let fills =
+        wallet(keystore, &url, &["exchange", "fills"], pw).await.success_json("wallet exchange fills");
+    assert!(fills["fills"].as_array().is_some_and(Vec::is_empty), "{fills}");
+    let round = wallet(keystore, &url, &["exit-pool", "round"], None).await.success_json("exit-pool round");
+    assert!(round.is_object(), "{round}");
+    let positions = wallet(keystore, &url, &["exit-pool", "position", "list"], None).await;
+    positions.success_json("exit-pool position list");
+    let refused = wallet(keystore, &url, &["pool2", "tfp-to-cc", "--tfp", "1"], pw).await;
+    assert_eq!(refused.code, Some(3), "{}\n{}", refused.stdout, refused.stderr);
+    assert!(refused.json()["error"]["code"].is_string(), "{}", refused.stdout);
+
+    for args in [
+        &["capacity", "search", "mem_gb>=1", "--limit", "3", "--json", "--url", &url][..],
+        &["capacity", "--url", &url, "--json", "explain", "--slices", "2"],
+        &["farming-pool", "list", "--url", &url, "--json"],
+        &["mint", "reports", "--url", &url, "--json"],
+        &["guardian", "show", "--url", &url, "--json"],
+    ] {
+        run_cli(args, &[]).await.success_json(&args[..2].join(" "));
+    }
+    let missing = run_cli(&["mint", "uptime", "--node", "999", "--url", &url, "--json"], &[]).await;
+    assert_eq!(missing.code, Some(3), "{}\n{}", missing.stdout, missing.stderr);
+    let old = run_cli(&["market", "search", "--url", &url], &[]).await;
+    assert_eq!(old.code, Some(2), "`market` is now `capacity`: {}", old.stderr);
+    server.stop().await.expect("clean stop");
+}

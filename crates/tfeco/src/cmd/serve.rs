@@ -1,5 +1,5 @@
-//! `tfeco serve` and `tfeco verify`: open a data directory (replaying its journal), serve the API, or
-//! replay from scratch and report.
+//! `tfeco serve` and `tfeco verify`: open a data directory (replaying its journal) and serve the API, or
+//! replay it from scratch and report.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -28,7 +28,22 @@ pub(crate) struct ServeArgs {
     pub tick_interval: u64,
 }
 
-/// Opens the node of `dir`, creating the operator key and genesis on first start.
+/// Arguments of `tfeco verify`.
+#[derive(clap::Args)]
+pub(crate) struct VerifyArgs {
+    /// Data directory of the node.
+    #[arg(long, default_value = "tfeco-data")]
+    pub data_dir: PathBuf,
+    /// Also verify every entry's ed25519 signature.
+    #[arg(long)]
+    pub signatures: bool,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Opens the node of `dir`, creating the operator key and genesis (the embedded data, changed by
+/// `customize`) on first start.
 pub(crate) fn open(
     dir: &Path,
     start_time: i64,
@@ -36,7 +51,7 @@ pub(crate) fn open(
     customize: impl FnOnce(&mut tfeco_core::Params),
 ) -> anyhow::Result<(Node, ReplayReport, SigningKey)> {
     let key = load_or_create_operator_key(dir, fresh_key)?;
-    let mut genesis = crate::data::genesis(AccountKey(key.verifying_key().to_bytes()), start_time)?;
+    let mut genesis = tfeco_sim::data::genesis(AccountKey(key.verifying_key().to_bytes()), start_time)?;
     customize(&mut genesis.params);
     let (mut node, report) = open_node(dir, || genesis, ReplayOptions::default())
         .with_context(|| format!("opening the node in {}", dir.display()))?;
@@ -44,6 +59,7 @@ pub(crate) fn open(
     Ok((node, report, key))
 }
 
+/// Runs `tfeco serve`: replays the journal, then serves until Ctrl-C.
 pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let now = tfeco_server::now_unix_ms() / 1000;
     let (node, report, key) =
@@ -69,9 +85,11 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Replays `dir` from scratch (a fresh state from the stored genesis) and reports. Never creates a genesis.
-pub(crate) fn verify(dir: &Path, signatures: bool, json_out: bool) -> anyhow::Result<ExitCode> {
-    let outcome = replay_dir(dir, signatures);
+/// Replays `dir` from scratch (a fresh state from the stored genesis) and reports; exit 2 when the replay
+/// or the invariants fail. Never creates a genesis.
+pub(crate) fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
+    let json_out = args.json;
+    let outcome = replay_dir(&args.data_dir, args.signatures);
     let (ok, entries, state_hash, error) = match outcome {
         Ok((entries, state_hash, invariants)) => (invariants.is_ok(), entries, state_hash, invariants.err()),
         Err(error) => (false, 0, String::new(), Some(format!("{error:#}"))),

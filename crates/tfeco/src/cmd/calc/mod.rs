@@ -7,10 +7,9 @@
 //! Formulas, units (CC incomes, USD costs, `--cc-usd` between them, default 1 as published) and rounding
 //! are documented in `tfeco_core::roi`; this file only parses arguments and prints. Bad input (unknown
 //! model, utilization outside 0..=100 %, a price outside the band, too many decimals) exits non-zero with a
-//! readable message. (`calc mint-v3`, the v3 minting calculator, lives in `mint_cmd.rs`.)
+//! readable message. (`calc mint-v3`, the v3 minting calculator, lives in `mint_v3.rs`.)
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -20,6 +19,8 @@ use tfeco_core::roi::{
     Utilization,
 };
 use tfeco_money::{Bps, Price, Ratio};
+
+mod mint_v3;
 
 /// Arguments of `tfeco calc`.
 #[derive(clap::Args)]
@@ -36,7 +37,7 @@ enum CalcCommand {
     /// The catalogue's income table: hardware cost per month, min and max income per model.
     Table(TableArgs),
     /// v3 minting reward of one node for one period (exact v3 integer arithmetic).
-    MintV3(crate::mint_cmd::MintV3Args),
+    MintV3(mint_v3::MintV3Args),
 }
 
 /// Options shared by the calculators.
@@ -120,7 +121,7 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
         CalcCommand::Node(node) => run_node(node),
         CalcCommand::Table(table) => run_table(table),
-        CalcCommand::MintV3(mint) => crate::mint_cmd::run_mint_v3(mint),
+        CalcCommand::MintV3(mint) => mint_v3::run_mint_v3(mint),
     }
 }
 
@@ -135,7 +136,7 @@ fn params(common: &CommonArgs) -> RoiParams {
 }
 
 fn run_node(args: NodeArgs) -> anyhow::Result<ExitCode> {
-    let catalogue = crate::data::catalogue()?;
+    let catalogue = tfeco_sim::data::catalogue()?;
     let model = roi::find_model(&catalogue, &args.model)?;
     let base = params(&args.common);
     let params = RoiParams {
@@ -154,7 +155,7 @@ fn run_node(args: NodeArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn run_table(args: TableArgs) -> anyhow::Result<ExitCode> {
-    let catalogue = crate::data::catalogue()?;
+    let catalogue = tfeco_sim::data::catalogue()?;
     let base = params(&args.common);
     let params = RoiParams {
         income_factor_min: args.income_factor_min.unwrap_or(base.income_factor_min),
@@ -171,13 +172,7 @@ fn run_table(args: TableArgs) -> anyhow::Result<ExitCode> {
 
 /// Writes the report to stdout; a closed pipe (`tfeco calc table | head`) is not an error.
 fn emit(text: &str) -> anyhow::Result<ExitCode> {
-    let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
-        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(error).context("writing to stdout")
-        }
-        _ => Ok(ExitCode::SUCCESS),
-    }
+    crate::render::emit(text).map(|()| ExitCode::SUCCESS)
 }
 
 /// Basis points as a percentage: 8000 → `"80%"`.
@@ -331,7 +326,7 @@ mod tests {
 
     #[test]
     fn node_report_reads_roi_1() {
-        let catalogue = crate::data::catalogue().unwrap();
+        let catalogue = tfeco_sim::data::catalogue().unwrap();
         let model = roi::find_model(&catalogue, "Mini 3").unwrap();
         let query = IncomeQuery {
             utilization: "30%".parse().unwrap(),
@@ -350,7 +345,7 @@ mod tests {
     #[test]
     fn table_report_has_every_model() {
         let params = RoiParams::tfgrid4_2025();
-        let rows = roi::income_table(&crate::data::catalogue().unwrap(), &params).unwrap();
+        let rows = roi::income_table(&tfeco_sim::data::catalogue().unwrap(), &params).unwrap();
         let text = render_table(&rows, &params);
         assert_eq!(text.lines().count(), 3 + rows.len() + 1, "{text}");
         assert!(text.contains("1.3 x typical slices"), "{text}");

@@ -290,8 +290,8 @@ mod tests {
 
     use super::*;
 
-    const DA1: &str = include_str!("../../tfeco-core/test_data/auction/da1.csv");
-    const VARIANT_B: &str = include_str!("../../tfeco-core/test_data/auction/variant_b.csv");
+    const DA1: &str = include_str!("../../../tfeco-core/test_data/auction/da1.csv");
+    const VARIANT_B: &str = include_str!("../../../tfeco-core/test_data/auction/variant_b.csv");
 
     /// The CLI surface, as `main.rs` mounts it.
     #[derive(Parser)]

@@ -1,73 +1,14 @@
-//! `tfeco mint`: minting reports, vesting and node uptime as the node sees them (spec `decisions.md` §11):
-//!
-//! - `report --period K`: one period's report: a receipts table (node, uptime ‰, violations, reward), the
-//!   total, the hash, the guardian signatures `k/n`, minted or pending, and a note when the report was
-//!   scaled down to stay under the 1,000,000,000 TFT cap;
-//! - `reports`: every report, one line each, and the next period to close;
-//! - `vesting [--owner KEY]`: the vesting records of the nodes of a key's farms (total, released, locked,
-//!   vested and releasable now);
-//! - `uptime --id N`: a node's report key and the running uptime of its open period(s).
-//!
-//! Read-only: only the node's URL is needed (`--node URL` or `TFECO_NODE`). Every command has `--json`
-//! (the node's JSON as is). A refusal exits 3 with its stable code, an unreachable node 4.
+//! Minting for people: one period's report (receipts, total, hash, signatures, the cap note), every report,
+//! vesting records and a node's uptime (from the node's JSON views).
 
 use std::fmt::Write as _;
-use std::process::ExitCode;
 
-use clap::Subcommand;
 use serde_json::Value;
-use tfeco_core::AccountKey;
-use tfeco_wallet::Client;
 
-use crate::wallet::report_error;
-
-/// Arguments of `tfeco mint`.
-#[derive(clap::Args)]
-pub(crate) struct Args {
-    /// Node URL.
-    #[arg(long, env = "TFECO_NODE", default_value = "http://127.0.0.1:8080", global = true)]
-    node: String,
-    /// Print the node's JSON.
-    #[arg(long, global = true)]
-    json: bool,
-    #[command(subcommand)]
-    command: MintCommand,
-}
-
-#[derive(Subcommand)]
-enum MintCommand {
-    /// One period's minting report: receipts, total, hash, signatures, minted or pending.
-    Report {
-        /// The v3 minting period.
-        #[arg(long)]
-        period: u32,
-    },
-    /// Every minting report, one line each.
-    Reports,
-    /// Vesting of minted rewards for the nodes of a key's farms (all nodes without --owner).
-    Vesting {
-        /// The farm owner's account key.
-        #[arg(long)]
-        owner: Option<AccountKey>,
-    },
-    /// A node's uptime in its open minting period(s).
-    Uptime {
-        /// The node id.
-        #[arg(long)]
-        id: u32,
-    },
-}
-
-fn text(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        Value::Null => "-".to_owned(),
-        other => other.to_string(),
-    }
-}
+use super::text;
 
 /// The human form of `GET /v1/mint/reports/{period}`.
-pub(crate) fn render_report(report: &Value) -> String {
+pub(crate) fn report(report: &Value) -> String {
     let mut out = String::new();
     let receipts = report["receipts"].as_array().cloned().unwrap_or_default();
     let _ = writeln!(
@@ -132,7 +73,7 @@ pub(crate) fn render_report(report: &Value) -> String {
 }
 
 /// The human form of `GET /v1/mint/reports`.
-fn render_reports(list: &Value) -> String {
+pub(crate) fn reports(list: &Value) -> String {
     let mut out = String::new();
     let reports = list["reports"].as_array().cloned().unwrap_or_default();
     if reports.is_empty() {
@@ -165,7 +106,7 @@ fn render_reports(list: &Value) -> String {
 }
 
 /// The human form of `GET /v1/vesting`.
-fn render_vesting(view: &Value) -> String {
+pub(crate) fn vesting(view: &Value) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "vesting rule {} at {}", text(&view["rule"]), text(&view["now"]));
     let _ = writeln!(
@@ -199,7 +140,7 @@ fn render_vesting(view: &Value) -> String {
 }
 
 /// The human form of `GET /v1/nodes/{id}/uptime`.
-fn render_uptime(view: &Value) -> String {
+pub(crate) fn uptime(view: &Value) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -225,34 +166,6 @@ fn render_uptime(view: &Value) -> String {
     out
 }
 
-/// Runs `tfeco mint`.
-pub(crate) async fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let client = Client::new(&args.node);
-    let (path, render): (String, fn(&Value) -> String) = match args.command {
-        MintCommand::Report { period } => (format!("/v1/mint/reports/{period}"), render_report),
-        MintCommand::Reports => ("/v1/mint/reports".to_owned(), render_reports),
-        MintCommand::Vesting { owner } => {
-            let path = match owner {
-                Some(owner) => format!("/v1/vesting?owner={owner}"),
-                None => "/v1/vesting".to_owned(),
-            };
-            (path, render_vesting)
-        }
-        MintCommand::Uptime { id } => (format!("/v1/nodes/{id}/uptime"), render_uptime),
-    };
-    Ok(match client.get(&path).await {
-        Ok(value) => {
-            if args.json {
-                println!("{value}");
-            } else {
-                println!("{}", render(&value));
-            }
-            ExitCode::SUCCESS
-        }
-        Err(error) => report_error(args.json, &error),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -261,7 +174,7 @@ mod tests {
 
     #[test]
     fn a_scaled_pending_report_renders_its_table_and_notes() {
-        let report = json!({
+        let view = json!({
             "period": 91, "period_start": 1, "period_end": 2, "rule_set": "v3", "scaled_to_cap": true,
             "receipts": [
                 { "node_id": 1, "farm_id": 1, "uptime_permill": 1000, "violations": 0, "violation": null,
@@ -272,7 +185,7 @@ mod tests {
             "total": "100", "unscaled_total": "1723.125", "hash": "ab", "signatures": 5, "threshold": 6,
             "minted_at": null,
         });
-        let text = render_report(&report);
+        let text = report(&view);
         assert!(text.contains("clock_skew (3)"), "{text}");
         assert!(text.contains("16.3944723"), "{text}");
         assert!(text.contains("total      100 TFT"), "{text}");
@@ -280,7 +193,7 @@ mod tests {
         assert!(text.contains("unscaled total 1723.125 TFT"), "{text}");
         let minted =
             json!({ "receipts": [], "total": "0", "signatures": 6, "threshold": 6, "minted_at": 77 });
-        let text = render_report(&minted);
+        let text = report(&minted);
         assert!(text.contains("signatures 6/6, minted at 77") && !text.contains("note:"), "{text}");
     }
 }

@@ -1,0 +1,272 @@
+//! The HTTP load of the foundation suite, against a node the caller started (manual clock, fresh data
+//! directory, operator [`http_operator_key`]): `clients` accounts registered and funded through the API, then
+//! one concurrent task per account posting its own pre-signed, pre-serialised transfers in nonce order over a
+//! shared keep-alive `reqwest` client. Client signing is outside the timer; the server still decodes and
+//! verifies every signature and journals every batch durably. The clients run on their own runtime (threads
+//! named [`CLIENT_THREAD`]) so that per-thread CPU splits client from server; both share the machine's cores.
+//! Latency p50/p99/max is per request, send to response.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use ed25519_dalek::SigningKey;
+use serde_json::Value;
+use tfeco_core::{AccountKey, Command};
+use tfeco_wallet::client::{account_of, sign_request};
+use tfeco_wallet::ClientError;
+
+use super::measure::{cpu_breakdown, rate, round3, thread_cpu_ns, CpuBreakdown};
+use super::workload::{bench_key, funding, Transfers};
+use crate::{Result, SimError};
+
+/// Name of the client runtime's threads.
+pub const CLIENT_THREAD: &str = "bench-client";
+
+/// The operator key the HTTP bench's node must be opened with (it funds the accounts).
+pub fn http_operator_key() -> SigningKey {
+    bench_key("http-operator", 0)
+}
+
+/// The load to run.
+pub struct HttpLoad<'a> {
+    /// The node's base URL, e.g. `http://127.0.0.1:40123`.
+    pub url: &'a str,
+    /// Concurrent clients, one account each.
+    pub clients: usize,
+    /// Transfers posted in all.
+    pub requests: usize,
+    /// Threads of the client runtime.
+    pub threads: usize,
+    /// The node's time, unix seconds (requests expire 15 minutes later).
+    pub now_s: i64,
+    /// Name of the server's writer thread (its busy fraction is reported).
+    pub writer_thread: &'a str,
+}
+
+/// What the load measured.
+#[derive(Debug)]
+pub struct HttpRun {
+    /// Accepted requests per second of the timed phase.
+    pub requests_per_s: f64,
+    /// Requests accepted.
+    pub accepted: usize,
+    /// Requests that failed.
+    pub errors: usize,
+    /// Failures by `"<status> <code>"` or `"transport: ..."`.
+    pub error_codes: BTreeMap<String, usize>,
+    /// The first five failures.
+    pub first_errors: Vec<String>,
+    /// Latency percentiles and maximum, ms.
+    pub p50_ms: f64,
+    /// 99th percentile, ms.
+    pub p99_ms: f64,
+    /// Maximum, ms.
+    pub max_ms: f64,
+    /// The timed phase, seconds.
+    pub elapsed_s: f64,
+    /// CPU by thread during the timed phase.
+    pub cpu: CpuBreakdown,
+    /// Entries the setup journaled before the timed phase (registrations and deposits).
+    pub setup_entries: u64,
+}
+
+fn transport(error: impl std::fmt::Display) -> SimError {
+    SimError::Node(ClientError::Http(error.to_string()))
+}
+
+fn task(error: impl std::fmt::Display) -> SimError {
+    SimError::Task(error.to_string())
+}
+
+/// Posts one signed body; `Err("<status> <code>")` or `Err("transport: ...")` when not accepted.
+async fn post(http: &reqwest::Client, url: &str, body: Vec<u8>) -> std::result::Result<(), String> {
+    let response = http
+        .post(url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| format!("transport: {e}"))?;
+    let status = response.status();
+    let bytes = response.bytes().await.map_err(|e| format!("transport: {e}"))?;
+    if status.is_success() {
+        return Ok(());
+    }
+    let code = serde_json::from_slice::<Value>(&bytes)
+        .ok()
+        .and_then(|v| v["code"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| "unknown".to_owned());
+    Err(format!("{} {code}", status.as_u16()))
+}
+
+fn signed_json(key: &SigningKey, nonce: u64, expiry: i64, command: Command) -> Vec<u8> {
+    // A JSON value always serialises; an empty body would be refused and counted as an error.
+    serde_json::to_vec(&sign_request(key, nonce, expiry, command)).unwrap_or_default()
+}
+
+/// Every client registers itself (concurrently), then the operator funds each (in nonce order).
+async fn setup_accounts(tx_url: &str, keys: &[SigningKey], expiry: i64) -> Result<()> {
+    let http = reqwest::Client::new();
+    let mut registrations = tokio::task::JoinSet::new();
+    for key in keys {
+        let (http, url) = (http.clone(), tx_url.to_owned());
+        let body = signed_json(key, 1, expiry, Command::RegisterAccount {});
+        registrations.spawn(async move { post(&http, &url, body).await });
+    }
+    while let Some(result) = registrations.join_next().await {
+        result.map_err(task)?.map_err(|e| SimError::Check(format!("registering a bench account: {e}")))?;
+    }
+    let operator = http_operator_key();
+    for (i, key) in keys.iter().enumerate() {
+        let command = funding(account_of(key), format!("bench-http-deposit-{i}"));
+        let body = signed_json(&operator, i as u64 + 1, expiry, command);
+        post(&http, tx_url, body)
+            .await
+            .map_err(|e| SimError::Check(format!("funding a bench account: {e}")))?;
+    }
+    Ok(())
+}
+
+/// Each client's transfers, signed and serialised, in nonce order.
+async fn presign(keys: Vec<SigningKey>, requests: usize, expiry: i64) -> Result<Vec<Vec<Vec<u8>>>> {
+    tokio::task::spawn_blocking(move || {
+        let ids: Vec<AccountKey> = keys.iter().map(account_of).collect();
+        let mut transfers = Transfers::new(&ids, 0xD1B5_4A32_D192_ED03);
+        let mut bodies: Vec<Vec<Vec<u8>>> = vec![Vec::new(); ids.len()];
+        for _ in 0..requests {
+            let (from, body) = transfers.next_body(expiry);
+            bodies[from].push(signed_json(&keys[from], body.nonce, body.expiry, body.command));
+        }
+        bodies
+    })
+    .await
+    .map_err(task)
+}
+
+/// One client's outcome: latencies in µs of accepted requests, failures.
+#[derive(Default)]
+struct ClientRun {
+    latencies_us: Vec<u32>,
+    errors: Vec<String>,
+}
+
+/// Posts one client's requests in order, timing each.
+async fn client_run(http: reqwest::Client, url: String, requests: Vec<Vec<u8>>) -> ClientRun {
+    let mut run = ClientRun { latencies_us: Vec::with_capacity(requests.len()), errors: Vec::new() };
+    for body in requests {
+        let sent = Instant::now();
+        match post(&http, &url, body).await {
+            Ok(()) => run.latencies_us.push(u32::try_from(sent.elapsed().as_micros()).unwrap_or(u32::MAX)),
+            Err(error) => run.errors.push(error),
+        }
+    }
+    run
+}
+
+/// Sets up the accounts, then runs and measures the load.
+pub async fn run_http_load(load: HttpLoad<'_>) -> Result<HttpRun> {
+    let tx_url = format!("{}/v1/tx", load.url);
+    let expiry = load.now_s + 900;
+    let keys: Vec<SigningKey> = (0..load.clients).map(|i| bench_key("http-client", i)).collect();
+    setup_accounts(&tx_url, &keys, expiry).await?;
+    let per_client = presign(keys, load.requests, expiry).await?;
+    let client_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(load.threads)
+        .thread_name(CLIENT_THREAD)
+        .enable_all()
+        .build()
+        .map_err(task)?;
+    // A runtime must not be dropped inside another: shut it down on every path.
+    let run = timed_load(&client_rt, &load, &tx_url, per_client).await;
+    client_rt.shutdown_background();
+    run
+}
+
+/// Opens the keep-alive connections (untimed), then times every client's requests.
+async fn timed_load(
+    client_rt: &tokio::runtime::Runtime,
+    load: &HttpLoad<'_>,
+    tx_url: &str,
+    per_client: Vec<Vec<Vec<u8>>>,
+) -> Result<HttpRun> {
+    let http = reqwest::Client::builder().pool_max_idle_per_host(load.clients).build().map_err(transport)?;
+    let status_url = format!("{}/v1/status", load.url);
+    let warm: Vec<_> = (0..load.clients)
+        .map(|_| {
+            let (http, status_url) = (http.clone(), status_url.clone());
+            client_rt.spawn(async move { http.get(status_url).send().await?.bytes().await })
+        })
+        .collect();
+    for connection in warm {
+        connection.await.map_err(task)?.map_err(transport)?;
+    }
+    let cpu_before = thread_cpu_ns();
+    let start = Instant::now();
+    let tasks: Vec<_> = per_client
+        .into_iter()
+        .map(|requests| client_rt.spawn(client_run(http.clone(), tx_url.to_owned(), requests)))
+        .collect();
+    let mut latencies = Vec::with_capacity(load.requests);
+    let mut errors = Vec::new();
+    for client in tasks {
+        let run = client.await.map_err(task)?;
+        latencies.extend(run.latencies_us);
+        errors.extend(run.errors);
+    }
+    let elapsed = start.elapsed();
+    let cpu_after = thread_cpu_ns();
+    let names = (CLIENT_THREAD, load.writer_thread);
+    let cpu = cpu_breakdown(&cpu_before, &cpu_after, latencies.len() + errors.len(), elapsed, names);
+    Ok(summarize(latencies, errors, elapsed, cpu, 2 * load.clients as u64))
+}
+
+fn summarize(
+    mut latencies: Vec<u32>,
+    errors: Vec<String>,
+    elapsed: std::time::Duration,
+    cpu: CpuBreakdown,
+    setup_entries: u64,
+) -> HttpRun {
+    latencies.sort_unstable();
+    let percentile = |p: usize| -> f64 {
+        if latencies.is_empty() {
+            return 0.0;
+        }
+        let i = (latencies.len() * p / 100).min(latencies.len() - 1);
+        round3(f64::from(latencies[i]) / 1_000.0)
+    };
+    let mut error_codes = BTreeMap::new();
+    for error in &errors {
+        *error_codes.entry(error.clone()).or_insert(0) += 1;
+    }
+    HttpRun {
+        requests_per_s: rate(latencies.len(), elapsed),
+        accepted: latencies.len(),
+        errors: errors.len(),
+        error_codes,
+        p50_ms: percentile(50),
+        p99_ms: percentile(99),
+        max_ms: latencies.last().map_or(0.0, |m| round3(f64::from(*m) / 1_000.0)),
+        first_errors: errors.into_iter().take(5).collect(),
+        elapsed_s: elapsed.as_secs_f64(),
+        cpu,
+        setup_entries,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latencies_summarize_into_percentiles_and_errors_by_code() {
+        let latencies: Vec<u32> = (1..=100).map(|i| i * 1_000).collect();
+        let errors =
+            vec!["422 nonce_used".to_owned(), "422 nonce_used".to_owned(), "transport: x".to_owned()];
+        let run = summarize(latencies, errors, std::time::Duration::from_secs(2), CpuBreakdown::default(), 8);
+        assert_eq!((run.accepted, run.errors, run.requests_per_s), (100, 3, 50.0));
+        assert_eq!((run.p50_ms, run.p99_ms, run.max_ms), (51.0, 100.0, 100.0));
+        assert_eq!(run.error_codes["422 nonce_used"], 2);
+        assert_eq!((run.first_errors.len(), run.setup_entries), (3, 8));
+    }
+}

@@ -1,0 +1,117 @@
+//! The demo scenario: one month of the TFGrid economy's central loop on real data, through the real HTTP API
+//! with signed requests. Farmers register nodes of catalogue models and price them inside the bands; users
+//! bring TFT (attested deposits by the guardians), enter Cloud Credits and lease capacity hourly or monthly;
+//! nodes report uptime; guardians submit prices and sign minting reports; the operator's `Tick` moves a
+//! virtual clock one day at a time, which bills the leases and splits revenue. A second run on the same node
+//! plays the next month.
+//!
+//! Assumptions (stated in the summary): TFT at 0.01 USD with a small deterministic daily drift; gold from the
+//! latest row of the embedded series; keys derived from fixed public seeds (so runs are reproducible and the
+//! operator key of a demo node is public: never use a demo directory for real value).
+//!
+//! The binary opens the node with [`START`], [`operator_key`] and [`configure`], serves it, and hands its URL
+//! to [`Demo::connect`]; then [`Demo::play`] and [`Demo::summary`].
+
+mod agents;
+mod month;
+mod summary;
+
+use ed25519_dalek::SigningKey;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use tfeco_core::{NodeModel, Params};
+use tfeco_money::Price;
+use tfeco_wallet::client::account_of;
+
+use self::agents::Agents;
+use crate::driver::HttpDriver;
+use crate::Result;
+
+pub use self::summary::{render_summary, SummaryContext};
+
+/// 2025-11-01T00:00:00Z: the demo's virtual clock starts here (unix seconds).
+pub const START: i64 = 1_761_955_200;
+/// One day, seconds.
+const DAY: i64 = 86_400;
+/// Days in a demo month.
+const MONTH_DAYS: i64 = 30;
+/// Farmers (each with one or two nodes).
+const N_FARMERS: usize = 10;
+/// Users (tenants).
+const N_USERS: usize = 50;
+/// Guardians (the bridge, the oracle and minting sign at their threshold).
+const N_GUARDIANS: usize = 9;
+/// Seed of the agents' choices; month `m` plays with `SEED + m`.
+const SEED: u64 = 0x7f6_2025;
+/// The starting TFT price, USD in 10^-18 (0.01 USD).
+const TFT_USD_ATTO: u128 = 10_000_000_000_000_000;
+/// Namespace of the demo's key seeds.
+const KEY_NAMESPACE: &str = "tfeco-demo";
+
+/// The operator's key of a demo node (from a public seed).
+pub fn operator_key() -> SigningKey {
+    crate::keys::seeded_key(KEY_NAMESPACE, "operator", 0)
+}
+
+/// The demo's changes to the genesis parameters: its nine guardians.
+pub fn configure(params: &mut Params) {
+    params.guardians = (0..N_GUARDIANS).map(|g| account_of(&agents::guardian_key(g))).collect();
+}
+
+/// A demo in progress against one node.
+pub struct Demo {
+    driver: HttpDriver,
+    agents: Agents,
+    catalogue: Vec<NodeModel>,
+    /// The month played, 0 for the first.
+    month: i64,
+    /// Signatures the guardians give for anything at their threshold.
+    quorum: usize,
+    deposits: u64,
+    rng: StdRng,
+    gold: Price,
+    gold_month: String,
+    tft_usd_atto: u128,
+}
+
+impl Demo {
+    /// Connects to the demo node at `url` (opened with [`START`], [`operator_key`] and [`configure`]) and
+    /// picks the month to play from the node's time.
+    pub async fn connect(url: &str, operator: SigningKey) -> Result<Demo> {
+        let (gold_month, gold) = crate::data::latest_gold()?;
+        let mut params = Params::tfgrid4_2025(account_of(&operator));
+        configure(&mut params);
+        let driver = HttpDriver::new(url);
+        let now = driver.now().await?;
+        let month = (now - START).max(0) / (MONTH_DAYS * DAY);
+        Ok(Demo {
+            driver,
+            agents: Agents::new(operator),
+            catalogue: crate::data::catalogue()?,
+            month,
+            quorum: params.guardian_threshold() as usize,
+            deposits: 0,
+            rng: StdRng::seed_from_u64(SEED + month as u64),
+            gold,
+            gold_month,
+            tft_usd_atto: TFT_USD_ATTO,
+        })
+    }
+
+    /// The month this run plays, 1 for the first.
+    pub fn month_number(&self) -> i64 {
+        self.month + 1
+    }
+
+    /// Sets the economy up on a fresh node (or finds the nodes of a resumed one), then plays the month.
+    /// Errors: the node unreachable, or an answer the scenario cannot read.
+    pub async fn play(&mut self) -> Result<()> {
+        let farms = self.driver.farms().await?;
+        if farms["farms"].as_array().is_none_or(|f| f.is_empty()) {
+            self.setup().await?;
+        } else {
+            self.resume().await?;
+        }
+        self.play_month().await
+    }
+}

@@ -1,0 +1,232 @@
+//! The demo's plot: the setup of a fresh economy and one month of days, each day's actions in a fixed order
+//! (tick, uptime, prices, minting signatures, a few users' deposits and leases, a weekly cancellation).
+
+use std::collections::BTreeMap;
+
+use rand::Rng;
+use tfeco_core::{Command, FarmId, LeaseId, NodeId, NodeSpec, PriceFeed};
+use tfeco_money::{Amount, Asset, Cc, Price, Tft};
+use tfeco_wallet::client::account_of;
+
+use super::agents::{self, NodeAgent};
+use super::{Demo, DAY, MONTH_DAYS, N_FARMERS, N_GUARDIANS, N_USERS, START};
+use crate::{Result, SimError};
+
+/// Uptime samples per `ReportUptime` (below the parameter's limit of 1,000).
+const SAMPLES_PER_REPORT: usize = 500;
+/// A minting period that ends during a day is closed by a tick at its end; the nodes report up to it when
+/// the day's tick comes at least this long after it (one report interval and a minute).
+const PERIOD_CLOSE_MARGIN_S: i64 = 2_460;
+
+impl Demo {
+    /// A fresh node: guardians, first prices, farms, nodes with prices and node keys, funded users.
+    pub(super) async fn setup(&mut self) -> Result<()> {
+        let now = self.driver.now().await?;
+        for g in 0..N_GUARDIANS {
+            self.driver.submit(&self.agents.guardians[g], Command::RegisterAccount {}).await?;
+        }
+        self.submit_prices(now).await?;
+        for i in 0..N_FARMERS {
+            let farmer = &self.agents.farmers[i];
+            self.driver.submit(farmer, Command::RegisterAccount {}).await?;
+            let name = format!("Demo Farm {:02}", i + 1);
+            self.driver.submit(farmer, Command::RegisterFarm { name }).await?;
+        }
+        let farm_ids = self.farm_ids().await?;
+        for i in 0..N_FARMERS {
+            let owner = account_of(&self.agents.farmers[i]).to_string();
+            let farm_id = *farm_ids.get(&owner).ok_or_else(|| check("no farm of a demo farmer"))?;
+            for k in 0..agents::nodes_of_farmer(i) {
+                self.add_node(i, k, farm_id, now).await?;
+            }
+        }
+        for j in 0..N_USERS {
+            self.driver.submit(&self.agents.users[j], Command::RegisterAccount {}).await?;
+            let (tft, enter) = agents::first_funding(j);
+            self.deposit_and_enter(j, tft, enter).await?;
+        }
+        Ok(())
+    }
+
+    /// The farms by owner key (hex).
+    async fn farm_ids(&self) -> Result<BTreeMap<String, FarmId>> {
+        let farms = self.driver.farms().await?;
+        let list = farms["farms"].as_array().ok_or_else(|| check("the farms list is not a list"))?;
+        Ok(list
+            .iter()
+            .filter_map(|f| {
+                Some((f["owner"].as_str()?.to_owned(), FarmId(u32::try_from(f["id"].as_u64()?).ok()?)))
+            })
+            .collect())
+    }
+
+    /// Farmer `i` registers its node `k` in its farm, prices it and names the node's own key.
+    async fn add_node(&mut self, i: usize, k: usize, farm_id: FarmId, now: i64) -> Result<()> {
+        let model = agents::model_of(&self.catalogue, i, k);
+        let (spec, price) = (NodeSpec::Model { model: model.name.clone() }, agents::slice_price(model, i, k));
+        let farmer = &self.agents.farmers[i];
+        let command = Command::RegisterNode { farm_id, spec, offered_slices: None };
+        let Some(events) = self.driver.submit(farmer, command).await?.events() else { return Ok(()) };
+        let node_id = events[0]["node_id"].as_u64().ok_or_else(|| check("no node id in node_registered"))?;
+        let node_id = NodeId(u32::try_from(node_id).map_err(|_| check("a node id above u32"))?);
+        self.driver.submit(farmer, Command::SetSlicePrice { node_id, price }).await?;
+        let node = NodeAgent::new(node_id.0, now, now);
+        self.driver.submit(&node.key, Command::RegisterAccount {}).await?;
+        let node_key = account_of(&node.key);
+        self.agents.nodes.insert(node_id.0, node);
+        self.driver.submit(&self.agents.farmers[i], Command::SetNodeKey { node_id, node_key }).await?;
+        Ok(())
+    }
+
+    /// A resumed node: the nodes' keys come from their ids; their last report is the node's time.
+    pub(super) async fn resume(&mut self) -> Result<()> {
+        let now = self.driver.now().await?;
+        let nodes = self.driver.nodes().await?;
+        for node in nodes["nodes"].as_array().cloned().unwrap_or_default() {
+            let id = node["id"].as_u64().ok_or_else(|| check("a node without id"))? as u32;
+            self.agents.nodes.insert(id, NodeAgent::new(id, START, now));
+        }
+        Ok(())
+    }
+
+    /// The month: leases at its start, then one day at a time.
+    pub(super) async fn play_month(&mut self) -> Result<()> {
+        let month_start = START + self.month * MONTH_DAYS * DAY;
+        let first_month = self.month == 0;
+        for user in 0..N_USERS {
+            if self.rng.gen_bool(if first_month { 0.9 } else { 0.3 }) {
+                self.open_some_lease(user).await?;
+            }
+        }
+        for day in 1..=MONTH_DAYS {
+            self.play_day(month_start + day * DAY, day).await?;
+        }
+        Ok(())
+    }
+
+    async fn play_day(&mut self, now: i64, day: i64) -> Result<()> {
+        self.tft_usd_atto = agents::next_tft_price(&mut self.rng, self.tft_usd_atto);
+        // When a minting period closed since yesterday, tick at its end first so that the nodes report the
+        // period's last hours before the close.
+        let period = tfeco_core::minting::period_of(now - DAY).unwrap_or(0);
+        let end = tfeco_core::minting::period_end(period);
+        if end > now - DAY && end + PERIOD_CLOSE_MARGIN_S <= now {
+            self.driver.submit(&self.agents.operator, Command::Tick { now: end }).await?;
+            self.report_uptime(end).await?;
+        }
+        self.driver.submit(&self.agents.operator, Command::Tick { now }).await?;
+        self.report_uptime(now).await?;
+        self.submit_prices(now).await?;
+        self.sign_mint_reports().await?;
+        for _ in 0..2 {
+            let user = self.rng.gen_range(0..N_USERS);
+            if self.rng.gen_bool(0.5) {
+                let tft = self.rng.gen_range(5..=20) * 100;
+                self.deposit_and_enter(user, tft, tft).await?;
+            } else {
+                self.open_some_lease(user).await?;
+            }
+        }
+        if day % 7 == 0 {
+            let user = self.rng.gen_range(0..N_USERS);
+            self.cancel_first_lease(user).await?;
+        }
+        Ok(())
+    }
+
+    /// The guardians' quorum submits both prices, observed `now`.
+    async fn submit_prices(&mut self, now: i64) -> Result<()> {
+        let tft = Price::from_atto(self.tft_usd_atto);
+        for g in 0..self.quorum {
+            let guardian = &self.agents.guardians[g];
+            let feed = PriceFeed::TftUsd;
+            self.driver.submit(guardian, Command::SubmitPrice { feed, price: tft, observed_at: now }).await?;
+            let (feed, price) = (PriceFeed::GoldUsdPerOz, self.gold);
+            self.driver.submit(guardian, Command::SubmitPrice { feed, price, observed_at: now }).await?;
+        }
+        Ok(())
+    }
+
+    /// Each node reports its uptime every 40 minutes from its last report up to `until`.
+    async fn report_uptime(&mut self, until: i64) -> Result<()> {
+        let ids: Vec<u32> = self.agents.nodes.keys().copied().collect();
+        for id in ids {
+            let node = &self.agents.nodes[&id];
+            let samples = node.samples_until(until);
+            for chunk in samples.chunks(SAMPLES_PER_REPORT) {
+                let command = Command::ReportUptime { node_id: NodeId(id), reports: chunk.to_vec() };
+                self.driver.submit(&node.key, command).await?;
+            }
+            if let (Some(sample), Some(node)) = (samples.last(), self.agents.nodes.get_mut(&id)) {
+                node.last_report = sample.at;
+            }
+        }
+        Ok(())
+    }
+
+    /// The guardians verify each unminted report (re-computing its hash from the canonical JSON) and sign it
+    /// up to their threshold, which mints it.
+    async fn sign_mint_reports(&mut self) -> Result<()> {
+        let reports = self.driver.mint_reports().await?;
+        for report in reports["reports"].as_array().cloned().unwrap_or_default() {
+            if !report["minted_at"].is_null() {
+                continue;
+            }
+            let period = report["period"].as_u64().ok_or_else(|| check("a report without period"))? as u32;
+            let full = self.driver.mint_report(period).await?;
+            let json = full["canonical_json"].as_str().ok_or_else(|| check("a report without JSON"))?;
+            let hash = blake3::hash(json.as_bytes()).to_hex().to_string();
+            for g in 0..self.quorum {
+                let command = Command::SignMintReport { period, report_hash: hash.clone() };
+                self.driver.submit(&self.agents.guardians[g], command).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The guardians attest a TFT deposit to `user`, who then enters `enter_whole` TFT as CC.
+    async fn deposit_and_enter(&mut self, user: usize, tft_whole: i64, enter_whole: i64) -> Result<()> {
+        self.deposits += 1;
+        let to = account_of(&self.agents.users[user]);
+        let external_tx_id = format!("demo-deposit-{}-{}", self.driver.now().await?, self.deposits);
+        let amount = Amount::from_units(Amount::<Tft>::tokens(tft_whole).units());
+        for g in 0..self.quorum {
+            let tx = external_tx_id.clone();
+            let command = Command::AttestDeposit { asset: Asset::Tft, to, amount, external_tx_id: tx };
+            self.driver.submit(&self.agents.guardians[g], command).await?;
+        }
+        let enter = Command::EnterWithTft { tft: Amount::tokens(enter_whole) };
+        self.driver.submit(&self.agents.users[user], enter).await?;
+        Ok(())
+    }
+
+    /// `user` leases on a node with free slices that it can pay for twice, if there is one.
+    async fn open_some_lease(&mut self, user: usize) -> Result<()> {
+        let nodes = self.driver.nodes().await?;
+        let account = self.driver.account(&account_of(&self.agents.users[user])).await?;
+        let cc: Amount<Cc> =
+            account["balances"]["CC"].as_str().unwrap_or("0").parse().unwrap_or(Amount::ZERO);
+        let candidates = agents::affordable_nodes(&nodes, cc);
+        if candidates.is_empty() {
+            return Ok(());
+        }
+        let command = agents::choose_lease(&mut self.rng, &candidates);
+        self.driver.submit(&self.agents.users[user], command).await?;
+        Ok(())
+    }
+
+    /// `user` cancels its first open lease, if any.
+    async fn cancel_first_lease(&mut self, user: usize) -> Result<()> {
+        let leases = self.driver.leases(Some(&account_of(&self.agents.users[user]))).await?;
+        let first = leases["leases"].as_array().and_then(|l| l.first()).and_then(|l| l["id"].as_u64());
+        if let Some(id) = first {
+            let command = Command::CancelLease { lease_id: LeaseId(id) };
+            self.driver.submit(&self.agents.users[user], command).await?;
+        }
+        Ok(())
+    }
+}
+
+fn check(what: &str) -> SimError {
+    SimError::Check(format!("demo: {what}"))
+}

@@ -1,0 +1,42 @@
+//! The one error type of the simulator: a scenario or workload that could not run as designed.
+
+use tfeco_core::Rejection;
+use tfeco_wallet::ClientError;
+
+/// Why a scenario or a workload stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    /// The embedded catalogue or gold series does not parse (a build with broken data).
+    #[error("the embedded data is invalid: {0}")]
+    Data(String),
+    /// The node could not be reached, or answered something the driver cannot read.
+    #[error("talking to the node: {0}")]
+    Node(#[from] ClientError),
+    /// The in-process core refused a command the workload built to be valid.
+    #[error("the core rejected {command}: {rejection}")]
+    Rejected {
+        /// The command's kind, e.g. `transfer`.
+        command: &'static str,
+        /// The core's refusal.
+        rejection: Rejection,
+    },
+    /// A workload or scenario did not behave as designed (a check of its own outcome failed).
+    #[error("{0}")]
+    Check(String),
+    /// A background task or thread failed.
+    #[error("a background task failed: {0}")]
+    Task(String),
+}
+
+/// The simulator's result type.
+pub type Result<T, E = SimError> = std::result::Result<T, E>;
+
+/// Fails with [`SimError::Check`] unless `$cond` holds.
+macro_rules! check {
+    ($cond:expr, $($message:tt)+) => {
+        if !$cond {
+            return Err($crate::SimError::Check(format!($($message)+)));
+        }
+    };
+}
+pub(crate) use check;

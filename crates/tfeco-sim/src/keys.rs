@@ -1,0 +1,20 @@
+//! Deterministic keys of the agents: derived from public seeds, so runs are reproducible and anyone can
+//! recompute them. Never use such a key (or a data directory made with one) for real value.
+
+use ed25519_dalek::SigningKey;
+use tfeco_core::AccountKey;
+
+/// The signing key `blake3("{namespace}/{role}/{index}")`, e.g. `seeded_key("tfeco-demo", "farmer", 3)`.
+pub fn seeded_key(namespace: &str, role: &str, index: usize) -> SigningKey {
+    let seed = blake3::hash(format!("{namespace}/{role}/{index}").as_bytes());
+    SigningKey::from_bytes(seed.as_bytes())
+}
+
+/// A synthetic account for the in-process core, which does not check signatures: byte 0 is the role,
+/// bytes 1..9 the index (little endian), the rest zero.
+pub fn synthetic_account(role: u8, index: u64) -> AccountKey {
+    let mut bytes = [0u8; 32];
+    bytes[0] = role;
+    bytes[1..9].copy_from_slice(&index.to_le_bytes());
+    AccountKey(bytes)
+}

@@ -1,0 +1,50 @@
+//! Argument types several command groups share: billing modes, basis points, oracle feeds.
+
+use clap::ValueEnum;
+use tfeco_core::{Billing, PriceFeed};
+use tfeco_money::Bps;
+
+/// Billing mode on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum BillingArg {
+    /// One-hour periods at the hourly price.
+    Hourly,
+    /// 720-hour periods at the monthly price.
+    Monthly,
+}
+
+impl BillingArg {
+    pub(crate) fn billing(self) -> Billing {
+        match self {
+            BillingArg::Hourly => Billing::Hourly,
+            BillingArg::Monthly => Billing::Monthly,
+        }
+    }
+}
+
+/// An oracle price feed on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum FeedArg {
+    /// TFT in USD.
+    #[value(name = "tft_usd")]
+    TftUsd,
+    /// Gold in USD per troy ounce.
+    #[value(name = "gold_usd_per_oz")]
+    GoldUsdPerOz,
+}
+
+impl FeedArg {
+    pub(crate) fn feed(self) -> PriceFeed {
+        match self {
+            FeedArg::TftUsd => PriceFeed::TftUsd,
+            FeedArg::GoldUsdPerOz => PriceFeed::GoldUsdPerOz,
+        }
+    }
+}
+
+/// Whole basis points from 0 to 10,000.
+pub(crate) fn parse_bps(s: &str) -> Result<Bps, String> {
+    s.trim().parse::<u16>().ok().and_then(Bps::new).ok_or_else(|| {
+        format!("invalid basis points {s:?}: expected a whole number from 0 to 10000 (1000 = 10%)")
+    })
+}

@@ -1,0 +1,103 @@
+//! The clap tree of `tfeco`: one subcommand per group, each defined (with its own arguments) in its `cmd/`
+//! module. Every group that talks to a node flattens the shared `ConnectOpts` (`--url`, `--keystore`,
+//! `--json`); `--node` is always a node id.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::cmd;
+
+/// TFGrid Economy: the ledger, pools and capacity marketplace of the ThreeFold Grid.
+#[derive(Parser)]
+#[command(name = "tfeco", version, about)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Commands,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum Commands {
+    /// Run the economy node: replay the journal, then serve the HTTP API.
+    Serve(cmd::serve::ServeArgs),
+    /// Play one month of the TFGrid economy through the real HTTP API on real data, then keep serving.
+    Demo(cmd::demo::DemoArgs),
+    /// Replay a data directory from scratch and report entries, state hash and invariants.
+    Verify(cmd::serve::VerifyArgs),
+    /// The CLI wallet: keys in an encrypted keystore, signed requests to a node; the exchange, the exit pool
+    /// and Pool 2.
+    Wallet(cmd::wallet::WalletArgs),
+    /// The capacity market: search, explain, take, standing bids, capacity requests.
+    Capacity(cmd::capacity::CapacityArgs),
+    /// Farming pools: create, join, leave, set a member node's price, show, list.
+    FarmingPool(cmd::farming_pool::FarmingPoolArgs),
+    /// Minting reports, vesting of minted rewards and node uptime (read-only).
+    Mint(cmd::mint::MintArgs),
+    /// Guardian commands signed with a keystore: sign minting reports, propose and sign parameter changes,
+    /// attest deposits and withdrawals, submit oracle prices.
+    Guardian(cmd::guardian::GuardianArgs),
+    /// Node commands: name a node's report key (farmer), report uptime (node key).
+    Node(cmd::node::NodeArgs),
+    /// Operator commands signed with the node's operator key (deposits, prices, ticks, bid tiers).
+    Admin(cmd::admin::AdminArgs),
+    /// Exit-pool Dutch auction tools (offline clearing of a bid book for analysts and auditors).
+    Auction(cmd::auction::Args),
+    /// In-wallet exchange tools (offline clearing of a batch from a CSV book).
+    Exchange(cmd::exchange_clear::Args),
+    /// Calculators: farmer income and ROI, v3 minting rewards.
+    Calc(cmd::calc::Args),
+    /// Measure core, journal, replay and HTTP throughput and print a report.
+    Bench(cmd::bench::BenchArgs),
+}
+
+impl Commands {
+    /// Runs the command; the exit code says how it went (see `render`).
+    pub(crate) async fn run(self) -> anyhow::Result<ExitCode> {
+        match self {
+            Commands::Serve(args) => cmd::serve::run(args).await,
+            Commands::Demo(args) => cmd::demo::run(args).await,
+            Commands::Verify(args) => cmd::serve::verify(args),
+            Commands::Wallet(args) => cmd::wallet::run(args).await,
+            Commands::Capacity(args) => cmd::capacity::run(args).await,
+            Commands::FarmingPool(args) => cmd::farming_pool::run(args).await,
+            Commands::Mint(args) => cmd::mint::run(args).await,
+            Commands::Guardian(args) => cmd::guardian::run(args).await,
+            Commands::Node(args) => cmd::node::run(args).await,
+            Commands::Admin(args) => cmd::admin::run(args).await,
+            Commands::Auction(args) => cmd::auction::run(args).await,
+            Commands::Exchange(args) => cmd::exchange_clear::run(args).await,
+            Commands::Calc(args) => cmd::calc::run(args).await,
+            Commands::Bench(args) => cmd::bench::run(args).await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_tree_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_networked_group_takes_url_keystore_and_json() {
+        for group in ["wallet", "capacity", "farming-pool", "mint", "guardian", "node"] {
+            let command = Cli::command();
+            let sub = command.find_subcommand(group).unwrap_or_else(|| panic!("no {group}"));
+            for option in ["url", "keystore", "json"] {
+                assert!(sub.get_arguments().any(|a| a.get_id() == option), "{group} lacks --{option}");
+            }
+        }
+        let parsed = Cli::try_parse_from(["tfeco", "guardian", "show", "--url", "http://n:1"]);
+        assert!(parsed.is_ok());
+        assert!(Cli::try_parse_from(["tfeco", "guardian", "--node", "http://n:1", "show"]).is_err());
+        assert!(
+            Cli::try_parse_from(["tfeco", "mint", "uptime", "--node", "3", "--url", "http://n:1"]).is_ok()
+        );
+        assert!(Cli::try_parse_from(["tfeco", "market", "search"]).is_err(), "capacity, not market");
+    }
+}

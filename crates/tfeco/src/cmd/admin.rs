@@ -1,0 +1,341 @@
+//! `tfeco admin`: operator commands (attested deposits and withdrawals, fiat entries, oracle prices, ticks,
+//! the published bid tiers, identity verification for the exchange) signed with the node's `operator.key`
+//! from its data directory (`--data-dir`; `--keystore` is not used) and sent over HTTP to `--url`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use ed25519_dalek::SigningKey;
+use serde_json::{json, Value};
+use tfeco_core::{AccountKey, Command, WithdrawalId};
+use tfeco_money::{Amount, AnyAsset, Asset, Cc, Price, Usdc};
+use tfeco_server::datadir::OPERATOR_KEY_FILE;
+use tfeco_wallet::client::account_of;
+use tfeco_wallet::{Client, ClientError};
+
+use super::paths;
+use crate::args::FeedArg;
+use crate::connect::{ConnectOpts, Session};
+use crate::policy::{bid_tiers, standing_bid_escrow, BidTier};
+use crate::render;
+
+/// Arguments of `tfeco admin`.
+#[derive(Args)]
+#[command(mut_arg("keystore", |arg| arg.hide(true)))]
+pub(crate) struct AdminArgs {
+    /// The node's data directory (for `operator.key`).
+    #[arg(long, default_value = "tfeco-data", global = true)]
+    data_dir: PathBuf,
+    #[command(flatten)]
+    connect: ConnectOpts,
+    #[command(subcommand)]
+    command: AdminCommand,
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Attest an external deposit of TFT or USDC.
+    Deposit {
+        /// Credited account.
+        #[arg(long)]
+        to: AccountKey,
+        /// TFT or USDC.
+        #[arg(long)]
+        asset: Asset,
+        /// Amount.
+        #[arg(long)]
+        amount: Amount<AnyAsset>,
+        /// External transaction id (unique).
+        #[arg(long)]
+        tx_id: String,
+    },
+    /// Attest that a requested withdrawal was paid out.
+    Withdrawal {
+        /// Withdrawal id.
+        #[arg(long)]
+        id: u64,
+        /// External transaction id.
+        #[arg(long)]
+        tx_id: String,
+    },
+    /// Attest a fiat payment: mints CC to the payer at the gold price.
+    Fiat {
+        /// Paying account.
+        #[arg(long)]
+        to: AccountKey,
+        /// USD paid.
+        #[arg(long)]
+        usd: Amount<Usdc>,
+        /// Payment id (unique).
+        #[arg(long)]
+        payment_id: String,
+    },
+    /// Submit an oracle price (observed now, or at --observed-at).
+    Price {
+        /// The feed.
+        #[arg(long, value_enum)]
+        feed: FeedArg,
+        /// Price in USD.
+        #[arg(long)]
+        price: Price,
+        /// Observation time, unix seconds (default: the node's current time).
+        #[arg(long)]
+        observed_at: Option<i64>,
+    },
+    /// Move USDC from the treasury into the exit pool.
+    FundExitPool {
+        /// USDC.
+        #[arg(long)]
+        usdc: Amount<Usdc>,
+    },
+    /// Mark an account verified (or not, with --unverify) for identity-gated exchange markets.
+    Verify {
+        /// The account.
+        #[arg(long)]
+        account: AccountKey,
+        /// Remove the verification instead.
+        #[arg(long)]
+        unverify: bool,
+    },
+    /// Advance the node's time (manual clock).
+    Tick {
+        /// New time, unix seconds.
+        #[arg(long)]
+        now: i64,
+    },
+    /// Post the published bid tiers (Standard Compute, Memory-Heavy) as the operator's standing bids.
+    ///
+    /// Standard Compute: passmark>=2000 mem_gb>=4 per slice, 1.2 CC per slice-month, 20,000 slices;
+    /// Memory-Heavy: mem_gb>=8, 2.4 CC, 2,000 slices. Their first month, 28,800 CC, is escrowed from the
+    /// operator account (refused with balance_low, before anything is posted, when it holds less); a tier
+    /// the operator already has open is skipped.
+    SeedBidTiers {
+        /// Lease length in months of the leases the bids create [default: until cancelled].
+        #[arg(long)]
+        periods: Option<u32>,
+    },
+}
+
+/// The operator key of a data directory (`operator.key`, a hex seed).
+fn operator_key(data_dir: &std::path::Path) -> anyhow::Result<SigningKey> {
+    let path = data_dir.join(OPERATOR_KEY_FILE);
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let mut seed = [0u8; 32];
+    hex::decode_to_slice(text.trim(), &mut seed)
+        .with_context(|| format!("{} is not a hex key", path.display()))?;
+    Ok(SigningKey::from_bytes(&seed))
+}
+
+/// Runs `tfeco admin`.
+pub(crate) async fn run(args: AdminArgs) -> anyhow::Result<ExitCode> {
+    let key = operator_key(&args.data_dir)?;
+    let session = Session::new(&args.connect);
+    let command = match args.command {
+        AdminCommand::Deposit { to, asset, amount, tx_id } => {
+            Command::AttestDeposit { asset, to, amount, external_tx_id: tx_id }
+        }
+        AdminCommand::Withdrawal { id, tx_id } => {
+            Command::AttestWithdrawal { withdrawal_id: WithdrawalId(id), external_tx_id: tx_id }
+        }
+        AdminCommand::Fiat { to, usd, payment_id } => Command::EnterWithFiat { to, usd, payment_id },
+        AdminCommand::Price { feed, price, observed_at } => {
+            let observed_at = match observed_at {
+                Some(t) => t,
+                None => match session.node_now().await {
+                    Ok(now) => now,
+                    Err(error) => return Ok(render::client_error(session.json, &error)),
+                },
+            };
+            Command::SubmitPrice { feed: feed.feed(), price, observed_at }
+        }
+        AdminCommand::Tick { now } => Command::Tick { now },
+        AdminCommand::Verify { account, unverify } => Command::SetVerified { account, verified: !unverify },
+        AdminCommand::FundExitPool { usdc } => Command::FundExitPool { usdc },
+        AdminCommand::SeedBidTiers { periods } => return seed_bid_tiers(&session, &key, periods).await,
+    };
+    session.submit_as(&key, command, render::accepted).await
+}
+
+// The bid tiers' HTTP calls.
+
+async fn get_open_bids(client: &Client, buyer: &AccountKey) -> Result<Value, ClientError> {
+    client.get(&paths::open_standing_bids_of(buyer)).await
+}
+
+async fn get_account(client: &Client, account: &AccountKey) -> Result<Value, ClientError> {
+    client.get(&paths::account(account)).await
+}
+
+/// The operator's open standing bids by name: `(name, bid id)`.
+async fn open_bids(client: &Client, operator: &AccountKey) -> Result<Vec<(String, Value)>, ClientError> {
+    let open = get_open_bids(client, operator).await?;
+    Ok(render::list(&open["standing_bids"])
+        .iter()
+        .map(|b| (render::text(&b["name"]), b["id"].clone()))
+        .collect())
+}
+
+/// Refuses (`balance_low`, as the node would) unless the operator holds the first month of every tier in
+/// `todo`; returns the CC escrowed in all.
+async fn check_funds(
+    client: &Client,
+    operator: &AccountKey,
+    todo: &[BidTier],
+) -> Result<Amount<Cc>, ClientError> {
+    let overflow = || ClientError::Api {
+        status: 422,
+        code: "overflow".to_owned(),
+        message: "the bid tiers' escrow overflows".to_owned(),
+    };
+    let mut needed = Amount::<Cc>::ZERO;
+    for tier in todo {
+        let escrow = standing_bid_escrow(tier.price_month, tier.quantity).ok_or_else(overflow)?;
+        needed = needed.checked_add(escrow).ok_or_else(overflow)?;
+    }
+    let account = get_account(client, operator).await?;
+    let available: Amount<Cc> = account["balances"]["CC"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| ClientError::Decode("the node's account view has no CC balance".to_owned()))?;
+    if available < needed {
+        let names: Vec<String> = todo
+            .iter()
+            .map(|t| {
+                format!(
+                    "{} {} CC",
+                    t.name,
+                    standing_bid_escrow(t.price_month, t.quantity).unwrap_or_default()
+                )
+            })
+            .collect();
+        let message = format!(
+            "insufficient CC: {needed} needed, {available} available (the first month of {}); fund the operator \
+             account {operator} with CC first (e.g. tfeco admin fiat)",
+            names.join(" + ")
+        );
+        return Err(ClientError::Api { status: 422, code: "balance_low".to_owned(), message });
+    }
+    Ok(needed)
+}
+
+/// Posts the tiers the operator does not have open yet. The operator's CC is checked first, so that either
+/// every missing tier is posted or none (`balance_low`, exit 3, as a refusal by the node).
+async fn seed_bid_tiers(
+    session: &Session,
+    key: &SigningKey,
+    periods: Option<u32>,
+) -> anyhow::Result<ExitCode> {
+    let (client, json_out) = (&session.client, session.json);
+    let operator = account_of(key);
+    let open = match open_bids(client, &operator).await {
+        Ok(open) => open,
+        Err(error) => return Ok(render::client_error(json_out, &error)),
+    };
+    let existing = |name: &str| open.iter().find(|(n, _)| n == name).map(|(_, id)| id.clone());
+    let (skipped, todo): (Vec<BidTier>, Vec<BidTier>) =
+        bid_tiers().into_iter().partition(|t| existing(t.name).is_some());
+    let needed = match check_funds(client, &operator, &todo).await {
+        Ok(needed) => needed,
+        Err(error) => return Ok(render::client_error(json_out, &error)),
+    };
+    let mut posted = Vec::new();
+    for tier in todo {
+        let escrow = standing_bid_escrow(tier.price_month, tier.quantity).unwrap_or_default();
+        let (name, price_month, quantity) = (tier.name, tier.price_month, tier.quantity);
+        let requirements = tier.requirements;
+        let command =
+            Command::PostStandingBid { name: name.to_owned(), requirements, price_month, quantity, periods };
+        match client.submit_next(key, command).await {
+            Ok(ok) => {
+                let bid_id = render::list(&ok.events).iter().find_map(|e| e["bid_id"].as_u64());
+                posted
+                    .push(json!({ "name": name, "bid_id": bid_id, "seq": ok.seq, "price_month": price_month,
+                    "quantity": quantity, "escrow": escrow }));
+            }
+            Err(error) => {
+                if !json_out {
+                    posted
+                        .iter()
+                        .for_each(|p| eprintln!("posted {} as standing bid {}", p["name"], p["bid_id"]));
+                }
+                return Ok(render::client_error(json_out, &error));
+            }
+        }
+    }
+    let skipped: Vec<Value> =
+        skipped.iter().map(|t| json!({ "name": t.name, "bid_id": existing(t.name) })).collect();
+    let outcome = json!({ "posted": posted, "skipped": skipped, "escrowed": needed });
+    render::value(json_out, &outcome, seeded_text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The human form of `seed-bid-tiers`: one line per posted and per skipped tier.
+fn seeded_text(outcome: &Value) -> String {
+    let posted = render::list(&outcome["posted"]).iter().map(|p| {
+        format!(
+            "posted {} as standing bid {}: {} slices at {} CC per slice-month, {} CC escrowed (entry {})",
+            p["name"],
+            p["bid_id"],
+            p["quantity"],
+            render::text(&p["price_month"]),
+            render::text(&p["escrow"]),
+            p["seq"]
+        )
+    });
+    let skipped = render::list(&outcome["skipped"])
+        .iter()
+        .map(|s| format!("skipped {}: already open as standing bid {}", s["name"], s["bid_id"]));
+    posted.chain(skipped).collect::<Vec<_>>().join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Parser};
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: AdminArgs,
+    }
+
+    #[test]
+    fn admin_takes_the_url_and_the_data_dir_not_a_keystore() {
+        let cli = Cli::try_parse_from([
+            "admin",
+            "--data-dir",
+            "d",
+            "--url",
+            "http://n:1",
+            "--json",
+            "tick",
+            "--now",
+            "5",
+        ])
+        .expect("parse");
+        assert_eq!((cli.args.connect.url.as_str(), cli.args.connect.json), ("http://n:1", true));
+        let help = Cli::command().render_help().to_string();
+        assert!(
+            help.contains("--data-dir") && help.contains("--url") && !help.contains("--keystore"),
+            "{help}"
+        );
+        assert!(Cli::try_parse_from(["admin", "price", "--feed", "tft_usd", "--price", "0.01"]).is_ok());
+        assert!(Cli::try_parse_from(["admin", "price", "--feed", "btc", "--price", "1"]).is_err());
+    }
+
+    #[test]
+    fn seeded_tiers_read_well() {
+        let posted = json!({ "name": "Memory-Heavy", "bid_id": 2, "seq": 9, "price_month": "2.4",
+            "quantity": 2000, "escrow": "4800" });
+        let skipped = json!({ "name": "Standard Compute", "bid_id": 1 });
+        let outcome = json!({ "posted": [posted], "skipped": [skipped] });
+        assert_eq!(
+            seeded_text(&outcome),
+            "posted \"Memory-Heavy\" as standing bid 2: 2000 slices at 2.4 CC per slice-month, 4800 CC escrowed \
+             (entry 9)\nskipped \"Standard Compute\": already open as standing bid 1"
+        );
+    }
+}

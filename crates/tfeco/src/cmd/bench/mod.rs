@@ -1,0 +1,165 @@
+//! `tfeco bench`: the performance report. The workloads, their measurement and the reports live in
+//! `tfeco_sim::bench`; this module wires what the simulator may not depend on: the journal (durable appends
+//! and replay of the simulator's signed corpus, [`storage`]) and a real server for the HTTP load
+//! ([`server`]).
+//!
+//! `--suite foundation` (the default): core apply of transfers, journal appends in batches of 1, 100 and
+//! 1,000, replay (with a breakdown), HTTP signed requests against an in-process node, micro figures. `--suite
+//! market`: the exit auction, capacity, minting and the exchange at scale. `--suite all`: both (the JSON
+//! report then carries the market figures in an object `market`). Temporary data goes to the system temp
+//! directory (`TMPDIR` to move it: it must be a real disk for the fsync figures to mean anything). Exit 1
+//! when a request was refused or the journal does not hold exactly the accepted requests.
+
+mod server;
+mod storage;
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use serde_json::{json, Value};
+use tfeco_sim::bench::foundation::{self, Foundation, FoundationRun, Sizes};
+use tfeco_sim::bench::workload::{build_corpus, Signers, GENESIS_TIME};
+use tfeco_sim::bench::{market, measure, report};
+
+use crate::render;
+
+/// Arguments of `tfeco bench`.
+#[derive(clap::Args)]
+pub(crate) struct BenchArgs {
+    /// Smaller workloads (seconds instead of a minute).
+    #[arg(long)]
+    quick: bool,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+    /// Which measurements: `foundation` (core, journal, replay, HTTP), `market` (exit auction, capacity,
+    /// minting, exchange) or `all`.
+    #[arg(long, value_enum, default_value_t = Suite::Foundation)]
+    suite: Suite,
+}
+
+/// The benchmark suites of `tfeco bench --suite`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Suite {
+    /// Core apply, journal, replay, HTTP, micro (the default).
+    Foundation,
+    /// Exit auction, capacity requests, minting, exchange at scale.
+    Market,
+    /// Both.
+    All,
+}
+
+const DEBUG_WARNING: &str = "warning: debug build: the core checks every invariant after each command and \
+                             workloads are shrunk; build with --release for meaningful figures";
+
+/// Runs `tfeco bench`.
+pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
+    if cfg!(debug_assertions) {
+        eprintln!("{DEBUG_WARNING}");
+    }
+    let foundation = match args.suite {
+        Suite::Foundation | Suite::All => Some(run_foundation(&args).await?),
+        Suite::Market => None,
+    };
+    let market = match args.suite {
+        Suite::Market | Suite::All => Some(run_market(&args).await?),
+        Suite::Foundation => None,
+    };
+    let ok = foundation.as_ref().is_none_or(|f| f.ok) && market.as_ref().is_none_or(|m| m["ok"] == true);
+    let text = match (foundation, market) {
+        (Some(f), None) if args.json => f.report.to_string(),
+        (Some(f), None) => report::foundation_table(&f.report, &f.figures),
+        (None, Some(m)) if args.json => m.to_string(),
+        (None, Some(m)) => report::market_report_text(&m),
+        (Some(mut f), Some(m)) => {
+            for (field, from) in
+                [("market", "market"), ("market_machine", "machine"), ("market_wall_s", "total_wall_s")]
+            {
+                f.report[field] = m[from].clone();
+            }
+            f.report["suite"] = json!("all");
+            f.report["ok"] = json!(ok);
+            if args.json {
+                f.report.to_string()
+            } else {
+                report::foundation_table(&f.report, &f.figures) + &report::market_report_text(&m)
+            }
+        }
+        (None, None) => String::new(),
+    };
+    render::emit_line(&text)?;
+    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// The market suite's report, on a blocking thread.
+async fn run_market(args: &BenchArgs) -> anyhow::Result<Value> {
+    let progress = !args.json;
+    if progress {
+        let quick = if args.quick { " --quick" } else { "" };
+        eprintln!(
+            "tfeco bench{quick} --suite market: running (exit auction, capacity, exchange, minting)..."
+        );
+    }
+    let quick = args.quick;
+    let report = tokio::task::spawn_blocking(move || {
+        let mut say = |step: &str| {
+            if progress {
+                eprintln!("  {step}: done");
+            }
+        };
+        market::market_report(quick, &mut say)
+    })
+    .await??;
+    Ok(report)
+}
+
+/// The offline part of the foundation suite: core, micro, corpus, journal and replay.
+struct Offline {
+    core: (f64, measure::Span),
+    micro: foundation::Micro,
+    corpus_build_s: f64,
+    journal: [foundation::JournalFigure; 3],
+    replay: foundation::ReplayFigure,
+}
+
+fn run_offline(sizes: Sizes, threads: usize) -> anyhow::Result<Offline> {
+    let signers = Signers::new(sizes.accounts);
+    let genesis = tfeco_sim::data::genesis(signers.operator(), GENESIS_TIME)?;
+    let micro = foundation::micro(&signers, sizes.micro_iterations)?;
+    let core = foundation::bench_core(&genesis, &signers, sizes.core_transfers)?;
+    let built = Instant::now();
+    let corpus = build_corpus(&genesis, &signers, sizes.replay_entries, threads)?;
+    let corpus_build_s = built.elapsed().as_secs_f64();
+    let (entries, expected_hash) = storage::journal_entries(corpus);
+    let journal = storage::bench_journal(&entries, sizes)?;
+    let replay = storage::bench_replay(&genesis, entries, &expected_hash)?;
+    Ok(Offline { core, micro, corpus_build_s, journal, replay })
+}
+
+async fn run_foundation(args: &BenchArgs) -> anyhow::Result<Foundation> {
+    let started = Instant::now();
+    let sizes = Sizes::new(args.quick);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if !args.json {
+        let quick = if args.quick { " --quick" } else { "" };
+        eprintln!("tfeco bench{quick}: running (core, journal, replay, http)...");
+    }
+    let load_before = measure::load_average();
+    let offline = tokio::task::spawn_blocking(move || run_offline(sizes, threads)).await??;
+    let (http, http_journal) = server::bench_http(sizes, threads).await?;
+    let run = FoundationRun {
+        quick: args.quick,
+        sizes,
+        threads,
+        load_before,
+        core: offline.core,
+        journal: offline.journal,
+        replay: offline.replay,
+        corpus_build_s: offline.corpus_build_s,
+        micro: offline.micro,
+        http: &http,
+        http_journal,
+        total_wall_s: started.elapsed().as_secs_f64(),
+    };
+    Ok(run.report())
+}

@@ -1,0 +1,178 @@
+//! `tfeco guardian`: guardian governance from the command line (spec `decisions.md` §3, §11, §12), signed
+//! with the guardian's keystore (`--keystore`, password from `TFECO_PASSWORD` or a prompt).
+//!
+//! - `sign-report --period K [--hash H]`: signs a minting report. Without `--hash`, the guardian verifies
+//!   first ([`report`]): it fetches the report, re-computes blake3 over the canonical JSON **locally**,
+//!   checks that the total is the sum of the receipts and, for the `v3` rule set, re-computes every receipt's
+//!   reward with the default v3 rules (`--skip-reward-check` to sign a report made with other rule
+//!   parameters), and signs the hash it computed. A mismatch refuses to sign (exit 3, code
+//!   `report_verification_failed`).
+//! - `propose` ([`propose`]), `sign-change --id N`, `changes [--status pending|approved|applied]`, `show`
+//!   (the set and thresholds);
+//! - `attest-deposit`, `attest-withdrawal`, `price`: like `tfeco admin`, signed by the guardian's keystore.
+
+mod propose;
+mod report;
+
+use std::process::ExitCode;
+
+use clap::Subcommand;
+use serde_json::Value;
+use tfeco_core::{AccountKey, Command, WithdrawalId};
+use tfeco_money::{Amount, AnyAsset, Asset, Price};
+use tfeco_wallet::{Client, ClientError};
+
+use super::paths;
+use crate::args::FeedArg;
+use crate::connect::{ConnectOpts, Session};
+use crate::render;
+
+/// Arguments of `tfeco guardian`.
+#[derive(clap::Args)]
+pub(crate) struct GuardianArgs {
+    #[command(flatten)]
+    connect: ConnectOpts,
+    #[command(subcommand)]
+    command: GuardianCommand,
+}
+
+#[derive(Subcommand)]
+enum GuardianCommand {
+    /// Sign a minting report's hash (verified locally first unless --hash is given).
+    SignReport {
+        /// The period.
+        #[arg(long)]
+        period: u32,
+        /// Sign this hash as is (hex), without fetching and verifying the report.
+        #[arg(long)]
+        hash: Option<String>,
+        /// Do not re-compute v3 rewards (for reports made with non-default v3 rule parameters).
+        #[arg(long)]
+        skip_reward_check: bool,
+    },
+    /// Propose a parameter change (your proposal counts as your signature).
+    Propose(Box<propose::ProposeArgs>),
+    /// Sign a pending parameter change.
+    SignChange {
+        /// The change id.
+        #[arg(long)]
+        id: u64,
+    },
+    /// Parameter changes: pending, approved (waiting for their delay) and applied.
+    Changes {
+        /// Only changes with this status.
+        #[arg(long, value_parser = ["pending", "approved", "applied"])]
+        status: Option<String>,
+    },
+    /// The guardian set, the signature threshold and the oracle quorum.
+    Show,
+    /// Attest an external deposit of TFT or USDC (executes at the guardian threshold).
+    AttestDeposit {
+        /// Credited account.
+        #[arg(long)]
+        to: AccountKey,
+        /// TFT or USDC.
+        #[arg(long)]
+        asset: Asset,
+        /// Amount.
+        #[arg(long)]
+        amount: Amount<AnyAsset>,
+        /// External transaction id (unique; the same for every guardian).
+        #[arg(long)]
+        tx_id: String,
+    },
+    /// Attest that a requested withdrawal was paid out (executes at the guardian threshold).
+    AttestWithdrawal {
+        /// Withdrawal id.
+        #[arg(long)]
+        id: u64,
+        /// External transaction id.
+        #[arg(long)]
+        tx_id: String,
+    },
+    /// Submit an oracle price (observed now, or at --observed-at).
+    Price {
+        /// The feed.
+        #[arg(long, value_enum)]
+        feed: FeedArg,
+        /// Price in USD.
+        #[arg(long)]
+        price: Price,
+        /// Observation time, unix seconds (default: the node's current time).
+        #[arg(long)]
+        observed_at: Option<i64>,
+    },
+}
+
+// Governance's HTTP calls.
+
+async fn get_guardians(client: &Client) -> Result<Value, ClientError> {
+    client.get(paths::GUARDIANS).await
+}
+
+async fn get_changes(client: &Client, status: Option<&str>) -> Result<Value, ClientError> {
+    client.get(&paths::param_changes(status)).await
+}
+
+async fn get_report(client: &Client, period: u32) -> Result<Value, ClientError> {
+    client.get(&paths::mint_report(period)).await
+}
+
+/// Runs `tfeco guardian`.
+pub(crate) async fn run(args: GuardianArgs) -> anyhow::Result<ExitCode> {
+    let session = Session::new(&args.connect);
+    let client = &session.client;
+    let command = match args.command {
+        GuardianCommand::Show => return session.answer(get_guardians(client).await, render::pretty),
+        GuardianCommand::Changes { status } => {
+            return session.answer(get_changes(client, status.as_deref()).await, render::governance::changes);
+        }
+        GuardianCommand::SignReport { period, hash: Some(hash), .. } => {
+            Command::SignMintReport { period, report_hash: hash }
+        }
+        GuardianCommand::SignReport { period, hash: None, skip_reward_check } => {
+            return sign_verified_report(&session, period, !skip_reward_check).await;
+        }
+        GuardianCommand::Propose(propose) => Command::ProposeParamChange { update: propose.into_update()? },
+        GuardianCommand::SignChange { id } => Command::SignParamChange { change_id: id },
+        GuardianCommand::AttestDeposit { to, asset, amount, tx_id } => {
+            Command::AttestDeposit { asset, to, amount, external_tx_id: tx_id }
+        }
+        GuardianCommand::AttestWithdrawal { id, tx_id } => {
+            Command::AttestWithdrawal { withdrawal_id: WithdrawalId(id), external_tx_id: tx_id }
+        }
+        GuardianCommand::Price { feed, price, observed_at } => {
+            let observed_at = match observed_at {
+                Some(t) => t,
+                None => match session.node_now().await {
+                    Ok(now) => now,
+                    Err(error) => return Ok(render::client_error(session.json, &error)),
+                },
+            };
+            Command::SubmitPrice { feed: feed.feed(), price, observed_at }
+        }
+    };
+    session.submit(command).await
+}
+
+/// Fetches the report, verifies it locally ([`report::verify_report`]) and signs the hash it computed; a
+/// mismatch refuses (exit 3, `report_verification_failed`) without signing.
+async fn sign_verified_report(
+    session: &Session,
+    period: u32,
+    check_rewards: bool,
+) -> anyhow::Result<ExitCode> {
+    let report = match get_report(&session.client, period).await {
+        Ok(report) => report,
+        Err(error) => return Ok(render::client_error(session.json, &error)),
+    };
+    match report::verify_report(&report, check_rewards) {
+        Ok(hash) => {
+            if !session.json {
+                eprintln!("verified: blake3 {hash} over {} receipt(s)", report["nodes"]);
+            }
+            session.submit(Command::SignMintReport { period, report_hash: hash }).await
+        }
+        Err(reason) => Ok(render::refuse(session.json, "report_verification_failed", &reason)),
+    }
+}

@@ -1,0 +1,22 @@
+//! One module per command group: parse its arguments, make the call (each HTTP call through a small function
+//! of its group, every path from [`paths`]), render the answer (through `crate::render`). Groups never use
+//! each other, except `wallet`, which hosts `exchange`, `exit_pool` and `pool2`, and `demo`, which opens
+//! its node like `serve`.
+
+pub(crate) mod admin;
+pub(crate) mod auction;
+pub(crate) mod bench;
+pub(crate) mod calc;
+pub(crate) mod capacity;
+pub(crate) mod demo;
+pub(crate) mod exchange;
+pub(crate) mod exchange_clear;
+pub(crate) mod exit_pool;
+pub(crate) mod farming_pool;
+pub(crate) mod guardian;
+pub(crate) mod mint;
+pub(crate) mod node;
+pub(crate) mod paths;
+pub(crate) mod pool2;
+pub(crate) mod serve;
+pub(crate) mod wallet;

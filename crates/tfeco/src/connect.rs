@@ -1,0 +1,120 @@
+//! The connection options every networked command shares ([`ConnectOpts`]: `--url`, `--keystore`, `--json`,
+//! after the group or any of its subcommands) and the [`Session`] built from them: the node's client, the
+//! keystore that signs, and the output mode. `--url` (or `TFECO_NODE`) is always the node's URL; `--node` is
+//! always a node id, in the subcommands that take one.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use ed25519_dalek::SigningKey;
+use serde_json::{json, Value};
+use tfeco_core::{AccountKey, Command};
+use tfeco_wallet::keystore::{password_from_env_or_prompt, Keystore};
+use tfeco_wallet::{Client, ClientError};
+
+use crate::render;
+
+/// Where the keystore password is read when set (else a prompt).
+const PASSWORD_ENV: &str = "TFECO_PASSWORD";
+
+/// `--url`, `--keystore`, `--json`: flattened into every command group that talks to a node.
+#[derive(clap::Args, Clone, Debug)]
+pub(crate) struct ConnectOpts {
+    /// The node's URL.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "TFECO_NODE",
+        default_value = "http://127.0.0.1:8080",
+        global = true
+    )]
+    pub(crate) url: String,
+    /// Keystore file of the signing key (commands that sign; password from TFECO_PASSWORD or a prompt).
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "TFECO_KEYSTORE",
+        default_value = "tfeco-wallet.json",
+        global = true
+    )]
+    pub(crate) keystore: PathBuf,
+    /// Print JSON (amounts as decimal strings); errors as {"error": {code, message}}.
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
+}
+
+/// A prompt on the terminal with hidden input.
+pub(crate) fn prompt(text: &str) -> std::io::Result<String> {
+    rpassword::prompt_password(text)
+}
+
+/// The node, the signing keystore and the output mode of one command.
+pub(crate) struct Session {
+    pub(crate) client: Client,
+    pub(crate) keystore: PathBuf,
+    pub(crate) json: bool,
+}
+
+impl Session {
+    pub(crate) fn new(opts: &ConnectOpts) -> Self {
+        Session { client: Client::new(&opts.url), keystore: opts.keystore.clone(), json: opts.json }
+    }
+
+    /// The keystore's signing key (password from `TFECO_PASSWORD` or a prompt).
+    pub(crate) fn unlock(&self) -> anyhow::Result<SigningKey> {
+        let path = &self.keystore;
+        let keystore =
+            Keystore::load(path).with_context(|| format!("reading keystore {}", path.display()))?;
+        let password = password_from_env_or_prompt(PASSWORD_ENV, "Keystore password: ", false, &prompt)?;
+        Ok(keystore.decrypt(&password)?)
+    }
+
+    /// The keystore's account (its public key; no password needed).
+    pub(crate) fn account(&self) -> anyhow::Result<AccountKey> {
+        let path = &self.keystore;
+        let keystore =
+            Keystore::load(path).with_context(|| format!("reading keystore {}", path.display()))?;
+        Ok(AccountKey(keystore.public_key()?.to_bytes()))
+    }
+
+    /// Unlocks the keystore, signs `command` with the account's next nonce and submits it; prints the entry
+    /// and its events.
+    pub(crate) async fn submit(&self, command: Command) -> anyhow::Result<ExitCode> {
+        let key = self.unlock()?;
+        self.submit_as(&key, command, render::accepted).await
+    }
+
+    /// Signs `command` with `key` and submits it; prints `{seq, events}` with `--json`, else
+    /// `human(seq, events)`. A refusal prints its code and exits 3.
+    pub(crate) async fn submit_as(
+        &self,
+        key: &SigningKey,
+        command: Command,
+        human: impl FnOnce(u64, &Value) -> String,
+    ) -> anyhow::Result<ExitCode> {
+        match self.client.submit_next(key, command).await {
+            Ok(ok) => {
+                let value = json!({ "seq": ok.seq, "events": ok.events });
+                render::value(self.json, &value, |_| human(ok.seq, &ok.events))?;
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(error) => Ok(render::client_error(self.json, &error)),
+        }
+    }
+
+    /// The node's time, unix seconds (the default observation time of a price).
+    pub(crate) async fn node_now(&self) -> Result<i64, ClientError> {
+        let status = self.client.get(crate::cmd::paths::STATUS).await?;
+        status["now"].as_i64().ok_or_else(|| ClientError::Decode("the node's status has no time".to_owned()))
+    }
+
+    /// Prints the answer of a read (see [`render::answer`]).
+    pub(crate) fn answer(
+        &self,
+        result: Result<Value, ClientError>,
+        human: impl FnOnce(&Value) -> String,
+    ) -> anyhow::Result<ExitCode> {
+        render::answer(self.json, result, human)
+    }
+}
