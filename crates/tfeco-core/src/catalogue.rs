@@ -4,6 +4,17 @@
 use serde::{Deserialize, Serialize};
 use tfeco_money::{Amount, Cc, Price};
 
+/// The Q4 2025 node catalogue CSV (`data/node-catalogue/tfgrid-nodes-q4-2025.csv`), compiled in.
+pub const CATALOGUE_Q4_2025_CSV: &str = include_str!("../../../data/node-catalogue/tfgrid-nodes-q4-2025.csv");
+/// The monthly gold price series CSV (`data/gold-prices/monthly.csv`, USD per troy ounce, ODC-PDDL-1.0),
+/// compiled in.
+pub const GOLD_MONTHLY_CSV: &str = include_str!("../../../data/gold-prices/monthly.csv");
+
+/// The Q4 2025 catalogue, parsed (a test proves the compiled-in file parses).
+pub fn catalogue_q4_2025() -> Vec<NodeModel> {
+    parse_catalogue_csv(CATALOGUE_Q4_2025_CSV).expect("the compiled-in catalogue parses (tested)")
+}
+
 /// Resources of a whole node (or of one slice, when divided).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -155,4 +166,16 @@ pub fn parse_gold_csv(text: &str) -> Result<Vec<GoldMonth>, CatalogueError> {
         return Err(CatalogueError { line: 0, message: "the gold series is empty".to_owned() });
     }
     Ok(months)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_compiled_in_data_parses() {
+        let catalogue = catalogue_q4_2025();
+        assert!(catalogue.iter().any(|m| m.name == "Mini 1"));
+        assert!(!parse_gold_csv(GOLD_MONTHLY_CSV).expect("the gold series parses").is_empty());
+    }
 }

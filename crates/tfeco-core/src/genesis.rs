@@ -74,6 +74,16 @@ struct VersionedOwned {
 }
 
 impl Genesis {
+    /// The default genesis: the `tfgrid4-2025` parameters with `operator`, the compiled-in Q4 2025 catalogue,
+    /// starting at `start_time` (unix seconds).
+    pub fn tfgrid4_2025(operator: crate::ids::AccountKey, start_time: i64) -> Self {
+        Genesis {
+            params: Params::tfgrid4_2025(operator),
+            catalogue: crate::catalogue::catalogue_q4_2025(),
+            start_time,
+        }
+    }
+
     /// The versioned encoding (format [`GENESIS_FORMAT`], JSON).
     pub fn encode(&self) -> Vec<u8> {
         serde_json::to_vec(&Versioned { format: GENESIS_FORMAT, genesis: self })

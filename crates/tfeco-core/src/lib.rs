@@ -32,7 +32,10 @@ pub mod slices;
 pub mod state;
 pub mod types;
 
-pub use catalogue::{parse_catalogue_csv, parse_gold_csv, NodeModel, Resources};
+pub use catalogue::{
+    catalogue_q4_2025, parse_catalogue_csv, parse_gold_csv, NodeModel, Resources, CATALOGUE_Q4_2025_CSV,
+    GOLD_MONTHLY_CSV,
+};
 pub use command::{Command, Envelope, COMMAND_INDEX};
 pub use event::Event;
 pub use genesis::{FormatError, Genesis, GENESIS_FORMAT};

@@ -8,9 +8,9 @@ use tfeco_money::Price;
 use crate::{Result, SimError};
 
 /// The node catalogue CSV.
-pub const CATALOGUE_CSV: &str = include_str!("../../../data/node-catalogue/tfgrid-nodes-q4-2025.csv");
+pub const CATALOGUE_CSV: &str = tfeco_core::CATALOGUE_Q4_2025_CSV;
 /// The monthly gold price CSV (USD per troy ounce).
-pub const GOLD_CSV: &str = include_str!("../../../data/gold-prices/monthly.csv");
+pub const GOLD_CSV: &str = tfeco_core::GOLD_MONTHLY_CSV;
 
 /// The parsed catalogue. Errors: [`SimError::Data`] when the embedded file does not parse.
 pub fn catalogue() -> Result<Vec<NodeModel>> {

@@ -32,7 +32,7 @@ pub const GRACE: i64 = 72 * HOUR;
 /// The repository's copy of the Q4 2025 node catalogue (compiled in; nothing is read at run time).
 pub const CATALOGUE_CSV: &str = include_str!("../../../data/node-catalogue/tfgrid-nodes-q4-2025.csv");
 /// The repository's copy of the monthly gold price series.
-pub const GOLD_CSV: &str = include_str!("../../../data/gold-prices/monthly.csv");
+pub const GOLD_CSV: &str = tfeco_core::GOLD_MONTHLY_CSV;
 
 /// Seed of the operator's signing key.
 pub const OPERATOR_SEED: u8 = 1;

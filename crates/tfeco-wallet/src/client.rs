@@ -3,7 +3,7 @@
 
 use ed25519_dalek::{Signer, SigningKey};
 use serde_json::{json, Value};
-use tfeco_core::command::RequestBody;
+use tfeco_core::RequestBody;
 use tfeco_core::{AccountKey, Command};
 
 /// How long a request stays valid after signing, seconds.
@@ -111,10 +111,10 @@ impl Client {
     }
 
     /// `GET path` as a signed read (own sealed bids and orders): headers carry the account, a timestamp and
-    /// an ed25519 signature over [`tfeco_core::command::read_signing_bytes`].
+    /// an ed25519 signature over [`tfeco_core::request::read_signing_bytes`].
     pub async fn get_signed(&self, path: &str, key: &SigningKey) -> Result<Value, ClientError> {
         let timestamp = unix_now();
-        let signature = key.sign(&tfeco_core::command::read_signing_bytes(path, timestamp));
+        let signature = key.sign(&tfeco_core::request::read_signing_bytes(path, timestamp));
         let response = self
             .http
             .get(format!("{}{path}", self.base))

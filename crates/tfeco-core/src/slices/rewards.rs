@@ -16,8 +16,8 @@ use crate::ledger::{Inflow, Ledger, Posting, Slot};
 use crate::params::{Params, RewardRules};
 use crate::rejection::{Limit, Rejection, UptimeReportProblem};
 use crate::rules::minting::{
-    self, capacity_reward, period_end, period_of, v3_reward, CapacityResources, Certification, NodeResources,
-    PeriodUptime, UptimeError, UptimeReport, UptimeTracker, V3NodeInput, VestingRecord, VestingRule,
+    self, capacity_reward, period_end, period_of, v3_reward, CapacityResources, PeriodUptime, UptimeError,
+    UptimeReport, UptimeTracker, VestingRecord, VestingRule,
 };
 use crate::slices::capacity::CapacityMarket;
 use crate::slices::farming_pool::FarmingPools;
@@ -120,25 +120,12 @@ fn node_reward(params: &Params, node: &Node, uptime: &PeriodUptime) -> Amount<Tf
     let r = &node.resources;
     let violation = uptime.violation.is_some();
     let result = match &params.reward_rules {
-        RewardRules::V3(rules) => NodeResources::from_gib(
-            r.cpu_cores,
-            u64::from(r.mem_gb),
-            u64::from(r.ssd_gb),
-            0,
-        )
-        .and_then(|resources| {
-            let input = V3NodeInput {
-                resources,
-                nru_bytes: 0,
-                ipv4_seconds: 0,
-                certification: if node.certified { Certification::Certified } else { Certification::Diy },
-                farming_policy_id: 1,
-                uptime_permill: minting::uptime_permill(uptime.credited_s, rules.period_s),
-                violation,
-                virtualized: false,
-            };
-            v3_reward(&input, rules).map(|reward| reward.payout_tft)
-        }),
+        RewardRules::V3(rules) => {
+            let permill = minting::uptime_permill(uptime.credited_s, rules.period_s);
+            minting::engine_input(r, node.certified, permill, violation)
+                .and_then(|input| v3_reward(&input, rules))
+                .map(|reward| reward.payout_tft)
+        }
         RewardRules::Capacity(rules) => {
             let resources = CapacityResources {
                 memory_gb: u64::from(r.mem_gb),

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use ed25519_dalek::Signer;
 use serde_json::{json, Value};
-use tfeco_core::command::RequestBody;
+use tfeco_core::RequestBody;
 use tfeco_core::{Envelope, Genesis};
 use tfeco_wallet::client::sign_request;
 
@@ -149,8 +149,8 @@ pub fn micro(signers: &Signers, iterations: usize) -> Result<Micro> {
     let mut transfers = Transfers::new(signers.user_ids(), 7);
     let (from, body) = transfers.next_body(GENESIS_TIME + 300);
     let key = signers.key(from);
-    let payload = body.encode();
-    let bytes = tfeco_core::command::signing_bytes_of_payload(&payload);
+    let payload = body.to_payload();
+    let bytes = body.signing_bytes();
     let signature = key.sign(&bytes).to_bytes();
     let request = sign_request(key, body.nonce, body.expiry, body.command.clone());
     let json_bytes = serde_json::to_vec(&request).map_err(|e| SimError::Check(e.to_string()))?;
@@ -158,7 +158,7 @@ pub fn micro(signers: &Signers, iterations: usize) -> Result<Micro> {
     let (verified, verify) = Span::measure(|| {
         (0..iterations)
             .filter(|_| {
-                tfeco_core::command::verify_payload(&body.signer, std::hint::black_box(&payload), &signature)
+                tfeco_core::request::verify_payload(&body.signer, std::hint::black_box(&payload), &signature)
                     .is_ok()
             })
             .count()

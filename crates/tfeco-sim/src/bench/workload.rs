@@ -3,7 +3,7 @@
 //! (every entry applied to a state as it is built, so all of it is valid on replay).
 
 use ed25519_dalek::{Signer, SigningKey};
-use tfeco_core::command::RequestBody;
+use tfeco_core::RequestBody;
 use tfeco_core::{AccountKey, Command, Envelope, Genesis, State};
 use tfeco_money::{Amount, Asset, Tft};
 use tfeco_wallet::client::account_of;
@@ -141,8 +141,8 @@ pub fn sign_entries(
     let sign = |part: &[(usize, RequestBody)]| -> Vec<SignedEntry> {
         part.iter()
             .map(|(signer, body)| {
-                let payload = body.encode();
-                let bytes = tfeco_core::command::signing_bytes_of_payload(&payload);
+                let payload = body.to_payload();
+                let bytes = body.signing_bytes();
                 let signature = keys[*signer].sign(&bytes).to_bytes().to_vec();
                 SignedEntry { timestamp_ms, signer: body.signer.0, payload, signature }
             })
@@ -227,8 +227,8 @@ mod tests {
         let mut state = State::new(genesis.clone());
         for entry in &corpus.entries {
             let signer = AccountKey(entry.signer);
-            tfeco_core::command::verify_payload(&signer, &entry.payload, &entry.signature).unwrap();
-            let body = RequestBody::decode(&entry.payload).unwrap();
+            tfeco_core::request::verify_payload(&signer, &entry.payload, &entry.signature).unwrap();
+            let body = RequestBody::from_payload(&entry.payload).unwrap();
             apply_body(&mut state, &body).unwrap();
         }
         assert_eq!(state.state_hash(), corpus.state_hash);

@@ -7,7 +7,7 @@ use ed25519_dalek::SigningKey;
 use rand::rngs::StdRng;
 use rand::Rng;
 use serde_json::Value;
-use tfeco_core::rewards::UptimeSample;
+use tfeco_core::UptimeSample;
 use tfeco_core::{Billing, Command, NodeId, NodeModel};
 use tfeco_money::{Amount, Cc};
 

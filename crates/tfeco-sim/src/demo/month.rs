@@ -108,8 +108,8 @@ impl Demo {
         self.tft_usd_atto = agents::next_tft_price(&mut self.rng, self.tft_usd_atto);
         // When a minting period closed since yesterday, tick at its end first so that the nodes report the
         // period's last hours before the close.
-        let period = tfeco_core::minting::period_of(now - DAY).unwrap_or(0);
-        let end = tfeco_core::minting::period_end(period);
+        let period = tfeco_core::rules::minting::period_of(now - DAY).unwrap_or(0);
+        let end = tfeco_core::rules::minting::period_end(period);
         if end > now - DAY && end + PERIOD_CLOSE_MARGIN_S <= now {
             self.driver.submit(&self.agents.operator, Command::Tick { now: end }).await?;
             self.report_uptime(end).await?;

@@ -31,8 +31,8 @@ pub use uptime::{
     ViolationKind,
 };
 pub use v3::{
-    cloud_units_permill, uptime_permill, v3_reward, Certification, CloudUnits, FarmingPolicy, NodeResources,
-    UptimeScaling, V3NodeInput, V3Reward, V3Rules, ZeroReason, GIB,
+    cloud_units_permill, engine_input, uptime_permill, v3_reward, Certification, CloudUnits, FarmingPolicy,
+    NodeResources, UptimeScaling, V3NodeInput, V3Reward, V3Rules, ZeroReason, GIB,
 };
 pub use vesting::{
     releasable, seed_unlock, vested, Release36mRule, SeedLockRule, SeedUnlock, VestingRecord, VestingRule,

@@ -388,6 +388,34 @@ pub fn v3_reward(input: &V3NodeInput, rules: &V3Rules) -> Result<V3Reward, Minti
     })
 }
 
+/// The v3 input of a node as this engine reads it (the engine has no HDD, public-traffic or IPv4 data):
+/// memory and SSD in GiB from the node's resources, no HDD, farming policy 1, no traffic, no IPv4, not
+/// virtualized; certified when the catalogue model is. The rewards slice and anyone re-computing a minting
+/// report's receipt (guardians) use this one function. Errors: [`MintingError`] for resources too large.
+pub fn engine_input(
+    resources: &crate::catalogue::Resources,
+    certified: bool,
+    uptime_permill: u32,
+    violation: bool,
+) -> Result<V3NodeInput, MintingError> {
+    let resources = NodeResources::from_gib(
+        resources.cpu_cores,
+        u64::from(resources.mem_gb),
+        u64::from(resources.ssd_gb),
+        0,
+    )?;
+    Ok(V3NodeInput {
+        resources,
+        nru_bytes: 0,
+        ipv4_seconds: 0,
+        certification: if certified { Certification::Certified } else { Certification::Diy },
+        farming_policy_id: 1,
+        uptime_permill,
+        violation,
+        virtualized: false,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

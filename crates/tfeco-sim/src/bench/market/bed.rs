@@ -3,8 +3,8 @@
 //! farms of nodes) and every read of the core's state the suite needs (so that the state accessors it depends
 //! on are all here).
 
-use tfeco_core::capacity::SearchHit;
 use tfeco_core::ids::PositionId;
+use tfeco_core::rules::search::SearchHit;
 use tfeco_core::{AccountKey, Command, Event, FarmId, Genesis, NodeId, NodeSpec, PriceFeed, Resources};
 use tfeco_money::{Amount, Asset, Cc, Price};
 
@@ -142,12 +142,12 @@ impl Bed {
 
     /// A node's price band per slice-month, `(min, max)`.
     pub(super) fn band(&self, node_id: NodeId) -> Option<(Amount<Cc>, Amount<Cc>)> {
-        self.driver.state().market().nodes().get(&node_id).map(|n| (n.band_min, n.band_max))
+        self.driver.state().capacity().nodes().get(&node_id).map(|n| (n.band_min, n.band_max))
     }
 
     /// `capacity::search` over the state.
-    pub(super) fn search(&self, query: &tfeco_core::capacity::SearchQuery) -> Vec<SearchHit> {
-        tfeco_core::capacity::search(self.driver.state(), query)
+    pub(super) fn search(&self, query: &tfeco_core::SearchQuery) -> Vec<SearchHit> {
+        self.driver.state().capacity().search(query, self.driver.state().params())
     }
 
     /// When the current exit round closes.
@@ -166,7 +166,7 @@ impl Bed {
     }
 
     /// When an exchange market's current batch clears.
-    pub(super) fn next_clear_at(&self, market_id: u32) -> Option<i64> {
+    pub(super) fn next_clear_at(&self, market_id: tfeco_core::MarketId) -> Option<i64> {
         self.driver.state().exchange().books().get(&market_id).map(|b| b.next_clear_at)
     }
 }

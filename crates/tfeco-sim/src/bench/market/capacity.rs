@@ -3,8 +3,8 @@
 //! memory filter (median of 20, limit 100); the `Tick` that closes every request (each must fill).
 
 use serde_json::{json, Value};
-use tfeco_core::capacity::{Requirements, SearchQuery};
 use tfeco_core::{Command, Event, NodeId, NodeSpec};
+use tfeco_core::{Requirements, SearchQuery};
 use tfeco_money::{Amount, Cc};
 
 use super::bed::{custom_spec, farmer_of, find_event, Bed};

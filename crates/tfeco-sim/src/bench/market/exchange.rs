@@ -2,7 +2,8 @@
 //! `Tick` that clears one TFT/USDC batch of placed orders through the state (escrow settlement included).
 
 use serde_json::{json, Value};
-use tfeco_core::exchange::{self, Order, Side, NO_FEE};
+use tfeco_core::rules::batch_auction::{self as exchange, Order, NO_FEE};
+use tfeco_core::Side;
 use tfeco_core::{Command, Event};
 use tfeco_money::{Amount, AnyAsset, Asset, Price, Tft};
 

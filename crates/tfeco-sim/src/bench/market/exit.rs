@@ -2,8 +2,8 @@
 //! over many positions.
 
 use serde_json::{json, Value};
-use tfeco_core::auction::{self, ClearingRules, ExitBid};
 use tfeco_core::ids::PositionId;
+use tfeco_core::rules::exit_auction::{self as auction, ClearingRules, ExitBid};
 use tfeco_core::{AccountKey, Command, Event};
 use tfeco_money::{Amount, Asset, Bps, Price, Tfp, Tft, Usdc};
 

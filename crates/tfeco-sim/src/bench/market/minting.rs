@@ -5,8 +5,8 @@
 //! kernel allows it.
 
 use serde_json::{json, Value};
-use tfeco_core::minting::{period_end, period_of, period_start};
-use tfeco_core::rewards::UptimeSample;
+use tfeco_core::rules::minting::{period_end, period_of, period_start};
+use tfeco_core::UptimeSample;
 use tfeco_core::{Command, Event, NodeId};
 
 use super::bed::{custom_spec, farmer_of, find_event, Bed};
