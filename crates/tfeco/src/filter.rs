@@ -9,7 +9,7 @@
 
 use std::fmt;
 
-use tfeco_core::capacity::{Requirements, SearchQuery};
+use tfeco_core::{Requirements, SearchQuery};
 use tfeco_core::FarmId;
 use tfeco_money::{Amount, Cc};
 

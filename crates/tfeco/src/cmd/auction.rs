@@ -1,6 +1,6 @@
 //! `tfeco auction clear`: offline uniform-price clearing of an exit-pool bid book for analysts and
 //! auditors (spec `decisions.md` §8 "Clearing", `tokens_and_pools.md` §4). Reads a CSV book, runs the
-//! core's pure [`tfeco_core::auction::clear`], and prints a table or one JSON object. No node, no state.
+//! core's pure [`tfeco_core::rules::exit_auction::clear`], and prints a table or one JSON object. No node, no state.
 //!
 //! The book's ids are free strings; row `i` of the file becomes bid id `i` for the core, and the output
 //! shows the original strings, in file order.
@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use serde::Serialize;
-use tfeco_core::auction::{self, Clearing, ClearingRules, ExitBid, FillStatus, DEFAULT_MIN_DISCOUNT_BPS};
+use tfeco_core::rules::exit_auction::{self as auction, Clearing, ClearingRules, ExitBid, FillStatus, DEFAULT_MIN_DISCOUNT_BPS};
 use tfeco_money::{Amount, Bps, Price, Tfp, Usdc};
 
 /// Arguments of `tfeco auction`.

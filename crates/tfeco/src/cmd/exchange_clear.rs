@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Subcommand;
 use serde::Serialize;
-use tfeco_core::exchange::{
+use tfeco_core::rules::batch_auction::{
     clear_batch, parse_book_csv, BatchOutcome, BookEntry, ExchangeError, Order, OrderFill, Side,
 };
 use tfeco_money::{AnyAsset, Bps, Price};

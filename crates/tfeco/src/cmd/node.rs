@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use clap::{ArgGroup, Subcommand};
-use tfeco_core::rewards::UptimeSample;
+use tfeco_core::UptimeSample;
 use tfeco_core::{AccountKey, Command, NodeId};
 
 use crate::connect::{ConnectOpts, Session};

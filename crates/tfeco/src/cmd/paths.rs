@@ -3,7 +3,7 @@
 //! capacity search sends the typed [`SearchQuery`] the filter parser built, encoded here into the node's
 //! query parameters.
 
-use tfeco_core::capacity::{Requirements, SearchQuery};
+use tfeco_core::{Requirements, SearchQuery};
 use tfeco_core::{AccountKey, Billing};
 use tfeco_money::{Amount, Cc};
 

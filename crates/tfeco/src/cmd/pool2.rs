@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::{Subcommand, ValueEnum};
-use tfeco_core::command::Settlement;
+use tfeco_core::Settlement;
 use tfeco_core::Command;
 use tfeco_money::{Amount, Cc, Tfp};
 

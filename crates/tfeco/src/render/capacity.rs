@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use serde_json::Value;
-use tfeco_core::capacity::Requirements;
+use tfeco_core::Requirements;
 
 use super::{list, short_key, text};
 use crate::args::BillingArg;

@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use anyhow::{ensure, Context};
-use tfeco_core::command::RequestBody;
+use tfeco_core::RequestBody;
 use tfeco_core::{Genesis, State};
 use tfeco_journal::{EntryRef, Journal, MemoryJournal, NewEntry, SqliteJournal, ZERO_HASH};
 use tfeco_server::node::{replay_into, ReplayOptions};

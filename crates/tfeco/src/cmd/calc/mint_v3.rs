@@ -1,11 +1,11 @@
 //! `tfeco calc mint-v3`: the v3 minting reward of one node for one period, as the v3 minting code computes
-//! it (spec `minting_and_governance.md` §2; `tfeco_core::minting::v3_reward`). Offline: no node needed.
+//! it (spec `minting_and_governance.md` §2; `tfeco_core::rules::minting::v3_reward`). Offline: no node needed.
 
 use std::process::ExitCode;
 
 use anyhow::Context;
 use serde::Serialize;
-use tfeco_core::minting::{
+use tfeco_core::rules::minting::{
     v3_reward, Certification, NodeResources, V3NodeInput, V3Reward, V3Rules, ZeroReason, GIB,
 };
 use tfeco_money::{Amount, Tft};

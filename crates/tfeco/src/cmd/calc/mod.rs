@@ -5,7 +5,7 @@
 //! - `calc table [--json]`: the catalogue's income table ([`roi::income_table`]).
 //!
 //! Formulas, units (CC incomes, USD costs, `--cc-usd` between them, default 1 as published) and rounding
-//! are documented in `tfeco_core::roi`; this file only parses arguments and prints. Bad input (unknown
+//! are documented in `tfeco_core::rules::income`; this file only parses arguments and prints. Bad input (unknown
 //! model, utilization outside 0..=100 %, a price outside the band, too many decimals) exits non-zero with a
 //! readable message. (`calc mint-v3`, the v3 minting calculator, lives in `mint_v3.rs`.)
 
@@ -14,7 +14,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Subcommand;
-use tfeco_core::roi::{
+use tfeco_core::rules::income::{
     self, Fraction, HwCostBasis, Income, IncomeQuery, IncomeRow, PriceBasis, PriceChoice, RoiParams,
     Utilization,
 };

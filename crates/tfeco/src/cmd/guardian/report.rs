@@ -4,7 +4,7 @@
 //! with the default v3 rules.
 
 use serde_json::Value;
-use tfeco_core::minting::{v3_reward, V3Rules};
+use tfeco_core::rules::minting::{v3_reward, V3Rules};
 use tfeco_money::{Amount, Tft};
 
 use crate::policy::v3_input_of_receipt;
