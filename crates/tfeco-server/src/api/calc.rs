@@ -117,3 +117,53 @@ pub async fn calc_table(
     let replica = app.replica.read();
     views::calc::calc_table(replica.state(), &params).map(Json).map_err(|e| roi_error(&e))
 }
+
+#[cfg(test)]
+mod tests {
+    use tfeco_money::Ratio;
+
+    use super::*;
+    use crate::api::extract::parse_query;
+
+    fn node(text: &str) -> Result<(String, IncomeQuery, RoiParams), ApiError> {
+        calc_node_query(&parse_query::<CalcNodeQuery>(text)?)
+    }
+
+    fn table(text: &str) -> Result<RoiParams, ApiError> {
+        calc_table_query(&parse_query::<CalcTableQuery>(text)?)
+    }
+
+    /// The parameter a refused query names (the message starts with `param: `).
+    fn param_of<T: std::fmt::Debug>(result: Result<T, ApiError>) -> String {
+        let error = result.expect_err("the query must be refused");
+        assert_eq!(error.code(), ErrorCode::InvalidQuery);
+        format!("{error:?}").split("message: \"").nth(1).unwrap().split(':').next().unwrap().to_owned()
+    }
+
+    #[test]
+    fn calc_queries_parse_like_the_cli() {
+        let (model, income, params) = node("model=Mini 3&utilization=0.3&price=1.5&share_bps=8000").unwrap();
+        assert_eq!(model, "Mini 3");
+        assert_eq!(income.price, PriceChoice::Value("1.5".parse().unwrap()));
+        assert_eq!(params, RoiParams::tfgrid4_2025());
+        assert_eq!(param_of(node("utilization=0.3&price=1.5")), "model");
+        assert_eq!(param_of(node("model=Mini 3&price=1.5")), "utilization");
+        for (text, param) in [
+            ("model=x&utilization=1.5&price=min", "utilization"),
+            ("model=x&utilization=0.3&price=cheap", "price"),
+            ("model=x&utilization=0.3&price=MIN", "price"),
+            ("model=x&utilization=0.3&price=min&share_bps=10001", "share_bps"),
+            ("model=x&utilization=0.3&price=min&cc_usd=0", "cc_usd"),
+            ("model=x&utilization=0.3&price=min&hw_cost=round", "hw_cost"),
+            ("model=x&utilization=0.3&price=min&amortization_months=0", "amortization_months"),
+        ] {
+            assert_eq!(param_of(node(text)), param, "{text}");
+        }
+        let (_, _, params) = node("model=x&utilization=30%&price=max&hw_cost=exact").unwrap();
+        assert_eq!(params.hw_cost_basis, HwCostBasis::Exact);
+        let params = table("income_factor_min=1.2&cc_usd=0.128").unwrap();
+        assert_eq!(params.income_factor_min, Ratio::new(6, 5).unwrap());
+        assert_eq!(param_of(table("income_factor_max=x")), "income_factor_max");
+        assert_eq!(param_of(table("model=Mini 3")), "model");
+    }
+}

@@ -96,3 +96,96 @@ pub async fn request(
     let view = views::capacity::request(app.replica.read().state(), id);
     view.map(Json).ok_or_else(|| ApiError::from_rejection(&Rejection::CapacityRequestNotFound))
 }
+
+#[cfg(test)]
+mod tests {
+    use tfeco_core::capacity::Requirements;
+    use tfeco_core::{Billing, FarmId};
+
+    use super::*;
+    use crate::api::extract::parse_query;
+
+    fn search(text: &str) -> Result<tfeco_core::capacity::SearchQuery, ApiError> {
+        search_query(&parse_query::<SearchQuery>(text)?)
+    }
+
+    fn refused<T: std::fmt::Debug>(result: Result<T, ApiError>) -> String {
+        let error = result.expect_err("the query must be refused");
+        assert_eq!(error.code(), ErrorCode::InvalidQuery);
+        let body = axum::response::IntoResponse::into_response(error);
+        assert_eq!(body.status(), axum::http::StatusCode::BAD_REQUEST);
+        let bytes = futures_body(body);
+        let json: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        json["message"].as_str().unwrap().to_owned()
+    }
+
+    fn futures_body(response: axum::response::Response) -> Vec<u8> {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        runtime.block_on(axum::body::to_bytes(response.into_body(), 1 << 20)).unwrap().to_vec()
+    }
+
+    #[test]
+    fn search_query_parses_every_parameter() {
+        let query = search(
+            "min_cores=2&min_passmark=2000&min_mem_gb=8&min_ssd_gb=100&min_ai_mem_gb=24&min_ai_tps=5\
+             &certified_only=true&farm=3&max_price=2.0&billing=hourly&min_free=2&limit=20",
+        )
+        .unwrap();
+        let expected = tfeco_core::capacity::SearchQuery {
+            requirements: Requirements {
+                min_cores: 2,
+                min_passmark: 2000,
+                min_mem_gb: 8,
+                min_ssd_gb: 100,
+                min_ai_mem_gb: 24,
+                min_ai_tps: 5,
+                certified_only: true,
+                farm_id: Some(FarmId(3)),
+            },
+            max_price_month: Some("2".parse().unwrap()),
+            billing: Some(Billing::Hourly),
+            min_free_slices: 2,
+            limit: 20,
+        };
+        assert_eq!(query, expected);
+        assert_eq!(search("").unwrap(), tfeco_core::capacity::SearchQuery::default());
+    }
+
+    #[test]
+    fn bad_search_parameters_are_named() {
+        for (text, param, needle) in [
+            ("min_mem_gb=eight", "min_mem_gb", "whole number"),
+            ("min_mem_gb=-1", "min_mem_gb", "whole number"),
+            ("min_mem_gb=4294967296", "min_mem_gb", "whole number"),
+            ("certified_only=yes", "certified_only", "true or false"),
+            ("max_price=1.123456789", "max_price", "decimals"),
+            ("max_price=-1", "max_price", "negative"),
+            ("billing=weekly", "billing", "hourly"),
+            ("limit=0", "limit", "1 to 10000"),
+            ("limit=10001", "limit", "1 to 10000"),
+            ("farm=x", "farm", "whole number"),
+            ("gpu_ram=24", "gpu_ram", "unknown parameter"),
+            ("min_mem_gb=8&min_mem_gb=16", "min_mem_gb", "more than once"),
+            ("n_slices=2", "n_slices", "unknown parameter"),
+        ] {
+            let message = refused(search(text));
+            assert!(message.starts_with(&format!("{param}: ")), "{text}: {message}");
+            assert!(message.contains(needle), "{needle} in {message}");
+        }
+        let unknown = refused(search("mem=8"));
+        assert!(unknown.contains("min_mem_gb") && unknown.contains("limit"), "{unknown}");
+    }
+
+    #[test]
+    fn explain_query_defaults_and_errors() {
+        let query = parse_query::<ExplainQuery>("min_mem_gb=64&n_slices=4&max_price=2.0").unwrap();
+        assert_eq!(query.requirements().min_mem_gb, 64);
+        assert_eq!((query.n_slices, query.max_price), (Some(4), Some("2".parse().unwrap())));
+        let query = parse_query::<ExplainQuery>("").unwrap();
+        assert_eq!((query.n_slices, query.max_price), (None, None));
+        assert!(refused(parse_query::<ExplainQuery>("limit=3")).starts_with("limit: "));
+        assert!(refused(parse_query::<ExplainQuery>("billing=hourly")).starts_with("billing: "));
+        let zero = parse_query::<ExplainQuery>("n_slices=0").unwrap();
+        assert!(refused(check_range("n_slices", zero.n_slices, 1, u32::MAX)).starts_with("n_slices: "));
+    }
+}

@@ -17,3 +17,6 @@ pub mod rewards;
 pub mod router;
 pub mod signed_read;
 pub mod tx;
+
+#[cfg(test)]
+mod tests;

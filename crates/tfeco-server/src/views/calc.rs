@@ -41,3 +41,32 @@ pub fn calc_table(state: &State, params: &RoiParams) -> Result<CalcTableView, Ro
     let rows = rows.iter().map(|row| serde_json::to_value(row).unwrap_or_default()).collect();
     Ok(CalcTableView { params: params_view(params), rows })
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use tfeco_core::roi::PriceChoice;
+
+    use super::*;
+
+    #[test]
+    fn calc_views_match_roi_1() {
+        let state = crate::views::capacity::tests::market(0, 0);
+        let income = IncomeQuery {
+            utilization: "0.3".parse().unwrap(),
+            price: PriceChoice::Value("1.5".parse().unwrap()),
+            offered_slices: None,
+        };
+        let params = RoiParams::tfgrid4_2025();
+        let body = calc_node(&state, "Mini 3", &income, &params).unwrap().0;
+        assert_eq!(
+            (&body["gross"], &body["farmer_share"], &body["net"]),
+            (&json!("11.25"), &json!("9"), &json!("-8"))
+        );
+        assert!(calc_node(&state, "Mini 9", &income, &params).is_err());
+        let table = serde_json::to_value(calc_table(&state, &params).unwrap()).unwrap();
+        assert_eq!(table["params"]["income_factor_min"], "1.3");
+        let home = table["rows"].as_array().unwrap().iter().find(|r| r["model"] == "3Node Home").unwrap();
+        assert_eq!(home["break_even_months_min_income"], "45.79");
+    }
+}

@@ -207,3 +207,83 @@ pub fn requests(state: &State, requester: Option<AccountKey>, open: Option<bool>
 pub fn request(state: &State, id: u64) -> Option<CapacityRequestView> {
     state.capacity().requests().get(&id).map(|r| request_view(r, state.now()))
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use serde_json::json;
+    use tfeco_core::command::NodeSpec;
+    use tfeco_core::{Command, Envelope, FarmId, Genesis, NodeId, Params, Resources};
+
+    use super::*;
+
+    const CATALOGUE_CSV: &str = include_str!("../../../../data/node-catalogue/tfgrid-nodes-q4-2025.csv");
+
+    fn key(n: u8) -> AccountKey {
+        AccountKey(ed25519_dalek::SigningKey::from_bytes(&[n; 32]).verifying_key().to_bytes())
+    }
+
+    /// A state with `farms` farms of `per_farm` custom nodes each (32 GB cut in 4 slices: 2 cores, 4,000
+    /// passmark, 8 GB and 400 GB SSD per slice; band 2.4..=24 CC), node `i` at `2.4 + (i mod 100) / 100` CC.
+    pub(crate) fn market(farms: u32, per_farm: u32) -> State {
+        let (operator, farmer) = (key(1), key(2));
+        let catalogue = tfeco_core::parse_catalogue_csv(CATALOGUE_CSV).unwrap();
+        let mut state =
+            State::new(Genesis { params: Params::tfgrid4_2025(operator), catalogue, start_time: 0 });
+        let mut nonce = 0;
+        let mut apply = |state: &mut State, command: Command| {
+            nonce += 1;
+            state.apply(&Envelope { signer: farmer, nonce, command }).unwrap();
+        };
+        apply(&mut state, Command::RegisterAccount {});
+        let resources =
+            Resources { cpu_cores: 8, passmark: 16_000, mem_gb: 32, ssd_gb: 1_600, ai_mem_gb: 0, ai_tps: 0 };
+        let mut node = 0u32;
+        for farm in 1..=farms {
+            apply(&mut state, Command::RegisterFarm { name: format!("farm {farm}") });
+            for _ in 0..per_farm {
+                node += 1;
+                let spec = NodeSpec::Custom { resources, slices: 4 };
+                apply(
+                    &mut state,
+                    Command::RegisterNode { farm_id: FarmId(farm), spec, offered_slices: None },
+                );
+                let price = Amount::<Cc>::from_units(24_000_000 + i128::from(node % 100) * 100_000);
+                apply(&mut state, Command::SetSlicePrice { node_id: NodeId(node), price });
+            }
+        }
+        state
+    }
+
+    fn requirements(min_mem_gb: u32) -> Requirements {
+        Requirements { min_mem_gb, ..Requirements::default() }
+    }
+
+    #[test]
+    fn search_and_explain_views() {
+        let state = market(2, 5);
+        let query = SearchQuery {
+            requirements: requirements(8),
+            max_price_month: Some("2.43".parse().unwrap()),
+            limit: 2,
+            ..SearchQuery::default()
+        };
+        let response = search(&state, &query);
+        assert_eq!(response.count, 2);
+        let ids: Vec<u32> = response.results.iter().map(|h| h.node_id.0).collect();
+        assert_eq!(ids, [1, 2]);
+        let body = serde_json::to_value(&response).unwrap();
+        assert_eq!(body["results"][1]["price_month"], "2.42");
+        assert_eq!(body["count"], 2);
+        // 8 GB per slice is all a 32 GB node cut in 4 has.
+        let none = SearchQuery { requirements: requirements(9), ..SearchQuery::default() };
+        assert_eq!(search(&state, &none).count, 0);
+        let view = explain(&state, &requirements(9), 4, None);
+        assert_eq!(view.reasons, ["no node has >= 9 GB memory per slice"]);
+        assert!(!view.satisfiable);
+        let view = explain(&state, &Requirements::default(), 1, Some("0.5".parse().unwrap()));
+        assert!(view.reasons[0].contains("all above max price 0.5"), "{view:?}");
+        let view = explain(&state, &Requirements::default(), 40, None);
+        assert!(view.satisfiable, "{view:?}");
+        assert_eq!(serde_json::to_value(&view).unwrap()["max_price"], json!(null));
+    }
+}
