@@ -49,7 +49,7 @@ pub struct AccountPath {
 #[into_params(parameter_in = Path)]
 pub struct IdPath {
     /// The id, a whole number (400 `invalid_id` otherwise).
-    #[param(minimum = 0)]
+    #[param(minimum = 0, maximum = 18446744073709551615_u64)]
     pub id: u64,
 }
 
