@@ -5,7 +5,7 @@
 //! signature. The node answers once the command is durable in its journal.
 
 use serde::{Deserialize, Serialize};
-use tfeco_core::{Event, RequestBody};
+use tfeco_core::RequestBody;
 use utoipa::ToSchema;
 
 /// `POST /v1/tx` body: `{"body": {"signer", "nonce", "expiry", "command"}, "signature": "<128 hex>"}`.
@@ -26,8 +26,9 @@ pub struct TxRequest {
 pub struct TxAccepted {
     /// Its sequence number in the journal.
     pub seq: u64,
-    /// What happened.
-    // TODO(core-openapi): Event.
+    /// What happened: each `tfeco_core::Event` as JSON, tagged by its `event` field.
+    // TODO(core-openapi): `Vec<tfeco_core::Event>` once it derives `ToSchema` and decodes from JSON: today
+    // an internally tagged event with an `i128` field does not deserialize ("i128 is not supported").
     #[schema(schema_with = crate::schema::events)]
-    pub events: Vec<Event>,
+    pub events: Vec<serde_json::Value>,
 }

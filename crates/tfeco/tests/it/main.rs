@@ -10,6 +10,7 @@ mod journal_faults;
 mod replay;
 mod schemathesis;
 mod support;
+mod typed_client;
 mod wallet_cli;
 
 /// Regression tests of bugs found in the server and the binary, and fixed.
