@@ -12,7 +12,7 @@ use tokio::process::Command;
 use crate::support::{run_cli, ServeProcess};
 
 /// Test cases Schemathesis generates per operation and phase.
-const MAX_EXAMPLES: &str = "30";
+const MAX_EXAMPLES: &str = "100";
 /// The seed of the run (reproducible failures: `st run ... --seed 1`).
 const SEED: &str = "1";
 /// The longest a pip install or a Schemathesis run may take.
