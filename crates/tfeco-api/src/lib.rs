@@ -13,6 +13,7 @@
 
 pub mod calc;
 pub mod capacity;
+mod command_schema;
 pub mod error;
 pub mod exchange;
 pub mod exit_pool;

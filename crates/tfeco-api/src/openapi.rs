@@ -416,6 +416,10 @@ fn operations_mut(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
 /// The OpenAPI document of the API.
 pub fn document() -> Document {
     let mut doc = Declared::openapi();
+    let (command, referenced) = crate::command_schema::command_schemas();
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.schemas.insert("Command".to_owned(), command);
+    components.schemas.extend(referenced);
     for item in doc.paths.paths.values_mut() {
         for operation in operations_mut(item) {
             operation.responses.responses.insert("503".to_owned(), unavailable());

@@ -103,12 +103,11 @@ pub fn signature() -> Schema {
         .into()
 }
 
-/// The command of a signed request (`tfeco_core::Command`).
-pub fn command() -> Schema {
-    object(
-        "One command, externally tagged in snake_case, e.g. {\"transfer\": {\"asset\": \"TFT\", \"to\": \
-         \"<64 hex>\", \"amount\": \"12.5\"}}. Unknown commands and fields are refused (400 unknown_field)",
-    )
+/// The command of a signed request (`tfeco_core::Command`): a reference to the `Command` component,
+/// registered by `openapi::document` from [`crate::command_schema`].
+// TODO(core-openapi): the core's `Command` schema.
+pub fn command() -> RefOr<Schema> {
+    RefOr::Ref(utoipa::openapi::Ref::from_schema_name("Command"))
 }
 
 /// The signed part of a request (`tfeco_core::RequestBody`): signer, nonce, expiry, command.

@@ -1,4 +1,5 @@
-//! The HTTP API: extractors and errors shared by every handler ([`extract`], [`error`], [`signed_read`]),
+//! The HTTP API: extractors and errors shared by every handler ([`extract`], [`error`], [`signed_read`],
+//! [`strict`]),
 //! one module of handlers per domain, and the [`router`] that mounts them (the only module that imports the
 //! handler modules). Handlers parse, read the replica under its lock, and call [`crate::views`]; no
 //! economic rule lives here.
@@ -16,6 +17,7 @@ pub mod pool2;
 pub mod rewards;
 pub mod router;
 pub mod signed_read;
+pub mod strict;
 pub mod tx;
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use tfeco_api::ErrorCode;
 use tfeco_core::AccountKey;
 
 use crate::api::error::ApiError;
+use crate::api::strict::verifies_strictly;
 
 /// The verified reader of a signed read. The signature covers the path the client requested (so a
 /// deprecated alias path is signed as itself).
@@ -47,7 +48,11 @@ fn verify(parts: &Parts, now_s: i64) -> Result<AccountKey, ApiError> {
     }
     let signature = hex::decode(header(parts, HEADER_SIGNATURE)?.trim())
         .map_err(|_| ApiError::new(ErrorCode::BadSignature, "the signature is not hex"))?;
-    tfeco_core::command::verify_read(&account, parts.uri.path(), timestamp, &signature)
-        .map_err(|_| ApiError::new(ErrorCode::BadSignature, "the read signature does not verify"))?;
+    let path = parts.uri.path();
+    let verified = tfeco_core::command::verify_read(&account, path, timestamp, &signature).is_ok()
+        && verifies_strictly(&account, &tfeco_core::command::read_signing_bytes(path, timestamp), &signature);
+    if !verified {
+        return Err(ApiError::new(ErrorCode::BadSignature, "the read signature does not verify"));
+    }
     Ok(account)
 }

@@ -17,6 +17,7 @@ use tfeco_api::ErrorCode;
 use tfeco_core::AccountKey;
 
 use crate::api::error::ApiError;
+use crate::api::strict::verifies_strictly;
 use crate::app::AppState;
 use crate::config::ServerConfig;
 use crate::replica::SignedRequest;
@@ -31,14 +32,47 @@ fn body_error(rejection: &BytesRejection) -> ApiError {
     }
 }
 
+/// Largest integer a JSON float carries exactly (2^53).
+const EXACT_FLOAT_INTEGER: f64 = 9_007_199_254_740_992.0;
+
+/// Rewrites every float with no fractional part (`5.0`) as the integer it is: JSON (and the document's
+/// `integer` type) does not distinguish them, the strict decoder does. Floats beyond 2^53 stay floats.
+fn integral_floats_as_integers(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Number(number) => {
+            if let Some(float) = number.as_f64().filter(|_| number.is_f64()) {
+                if float.fract() == 0.0 && float.abs() <= EXACT_FLOAT_INTEGER {
+                    // In range by the check above: the cast is exact.
+                    #[allow(clippy::cast_possible_truncation)]
+                    let integer = float as i64;
+                    *number = serde_json::Number::from(integer);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(integral_floats_as_integers),
+        serde_json::Value::Object(map) => map.values_mut().for_each(integral_floats_as_integers),
+        _ => {}
+    }
+}
+
+/// Decodes a request body strictly (unknown fields refused), reading `5.0` as `5`.
+fn decode(body: &[u8]) -> Result<TxRequest, ApiError> {
+    let mut value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| ApiError::from_json_error(&e))?;
+    integral_floats_as_integers(&mut value);
+    serde_json::from_value(value).map_err(|e| ApiError::from_json_error(&e))
+}
+
 /// Decodes and authenticates a request body at `now_s`.
 fn authenticate(body: &[u8], now_s: i64, max_expiry_s: i64) -> Result<SignedRequest, ApiError> {
-    let request: TxRequest = serde_json::from_slice(body).map_err(|e| ApiError::from_json_error(&e))?;
+    let request = decode(body)?;
     let signature = hex::decode(&request.signature)
         .map_err(|_| ApiError::new(ErrorCode::BadSignature, "the signature is not hex"))?;
-    request.body.verify(&signature).map_err(|_| {
-        ApiError::new(ErrorCode::BadSignature, "the signature does not verify for this signer")
-    })?;
+    let verified = request.body.verify(&signature).is_ok()
+        && verifies_strictly(&request.body.signer, &request.body.signing_bytes(), &signature);
+    if !verified {
+        return Err(ApiError::new(ErrorCode::BadSignature, "the signature does not verify for this signer"));
+    }
     if request.body.expiry < now_s {
         return Err(ApiError::new(ErrorCode::RequestExpired, "the request's expiry has passed"));
     }
@@ -121,5 +155,17 @@ impl TxRateLimit {
         let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
         response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(seconds.max(1)));
         Some(response)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integral_floats_are_read_as_integers_and_others_are_kept() {
+        let mut value = serde_json::json!({ "a": 5.0, "b": [1.5, -2.0], "c": 1e300, "d": "7.0", "e": 3 });
+        integral_floats_as_integers(&mut value);
+        assert_eq!(value, serde_json::json!({ "a": 5, "b": [1.5, -2], "c": 1e300, "d": "7.0", "e": 3 }));
     }
 }

@@ -113,6 +113,18 @@ async fn bad_requests_are_refused_with_stable_codes_and_change_nothing() {
         "bad_signature",
     )
     .await;
+    // A weak (small-order) key with a forged all-zero signature: the core's non-strict check would accept
+    // it for any message (found by Schemathesis); the server verifies strictly and refuses it.
+    let forged = json!({
+        "body": {
+            "signer": "00".repeat(32),
+            "nonce": 1,
+            "expiry": now_s() + 60,
+            "command": { "register_account": {} },
+        },
+        "signature": "00".repeat(64),
+    });
+    expect_refused(&api, &forged, StatusCode::UNAUTHORIZED, "bad_signature").await;
     // Reused nonces: the one just used, and an older one.
     expect_refused(&api, &signed(&alice, 2, transfer("1")), StatusCode::CONFLICT, "nonce_reused").await;
     expect_refused(&api, &signed(&alice, 1, transfer("1")), StatusCode::CONFLICT, "nonce_reused").await;
