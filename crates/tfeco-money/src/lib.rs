@@ -10,6 +10,8 @@
 //!   explicit [`Rounding`] direction chosen by the caller.
 
 mod amount;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 mod price;
 
 pub use amount::{Amount, AnyAsset, AssetAmount, AssetKind, Cc, ParseAmountError, Tfp, Tft, Usdc};

@@ -8,7 +8,7 @@ use ed25519_dalek::SigningKey;
 use tfeco_core::Genesis;
 use tfeco_journal::SqliteJournal;
 
-use crate::node::{Node, NodeError, ReplayOptions, ReplayReport};
+use crate::replica::{ReplayOptions, ReplayReport, Replica, ReplicaError};
 
 /// File name of the operator key inside the data directory.
 pub const OPERATOR_KEY_FILE: &str = "operator.key";
@@ -27,9 +27,9 @@ pub enum DataDirError {
     /// The key file does not hold a 32-byte hex seed.
     #[error("{0}: not a valid operator key (expected 64 hex characters)")]
     BadKey(PathBuf),
-    /// Opening or replaying the node failed.
+    /// Opening or replaying the replica failed.
     #[error(transparent)]
-    Node(#[from] NodeError),
+    Replica(#[from] ReplicaError),
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> DataDirError + '_ {
@@ -63,16 +63,26 @@ pub fn load_or_create_operator_key(
     Ok(key)
 }
 
-/// Opens (or creates) the node of a data directory: SQLite journal, genesis on first start, full replay.
+/// Opens (or creates) the replica of a data directory: SQLite journal, genesis on first start, full
+/// replay.
+pub fn open_replica(
+    dir: &Path,
+    genesis: impl FnOnce() -> Genesis,
+    options: ReplayOptions,
+) -> Result<(Replica, ReplayReport), DataDirError> {
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let (journal, report) = SqliteJournal::open(dir).map_err(ReplicaError::from)?;
+    if let Some(seq) = report.dropped_torn_entry {
+        tracing::warn!(seq, "dropped a torn last journal entry (crash during its write)");
+    }
+    Ok(Replica::open(Box::new(journal), genesis, report.dropped_torn_entry, options)?)
+}
+
+/// Former name of [`open_replica`], kept until the binary moves to the new name.
 pub fn open_node(
     dir: &Path,
     genesis: impl FnOnce() -> Genesis,
     options: ReplayOptions,
-) -> Result<(Node, ReplayReport), DataDirError> {
-    std::fs::create_dir_all(dir).map_err(io(dir))?;
-    let (journal, report) = SqliteJournal::open(dir).map_err(NodeError::from)?;
-    if let Some(seq) = report.dropped_torn_entry {
-        tracing::warn!(seq, "dropped a torn last journal entry (crash during its write)");
-    }
-    Ok(Node::open(Box::new(journal), genesis, report.dropped_torn_entry, options)?)
+) -> Result<(Replica, ReplayReport), DataDirError> {
+    open_replica(dir, genesis, options)
 }

@@ -1,18 +1,25 @@
-//! The node's shell: the HTTP API (axum), the single writer with group commit, the journal-backed node
-//! with replay, the clock that submits `Tick`, and the data directory layout.
+//! The server's shell: the HTTP API (axum, typed by `tfeco-api`), the single writer with group commit, the
+//! journal-backed [`Replica`] with replay, the clock that submits `Tick`, and the data directory layout.
 //!
-//! Dependency direction: this crate uses `tfeco-core` (rules) and `tfeco-journal` (through its trait);
-//! it holds no economic rule of its own.
+//! Modules, in dependency order (no module imports one to its right): [`config`], [`replica`],
+//! [`writer`], [`datadir`], [`app`] (the shared handler state), [`views`] (every conversion from core state
+//! to API types), [`api`] (extractors, errors, one module of handlers per domain, the router).
+//!
+//! Dependency direction: this crate uses `tfeco-core` (rules), `tfeco-api` (the contract) and
+//! `tfeco-journal` (through its trait); it holds no economic rule of its own.
 
 pub mod api;
-pub mod api_exit;
-pub mod api_governance;
-pub mod api_market;
-pub mod api_trading;
+pub mod app;
+pub mod config;
 pub mod datadir;
-pub mod node;
-pub mod openapi;
+pub mod replica;
+pub mod views;
 pub mod writer;
+
+/// Former name of the [`replica`] module, kept until the binary uses the new paths.
+pub mod node {
+    pub use crate::replica::*;
+}
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -21,8 +28,14 @@ use parking_lot::RwLock;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-pub use api::{router, supply_view, ApiError, AppState};
-pub use node::{BatchItem, Node, NodeError, ReplayOptions, ReplayReport, SignedRequest};
+pub use api::error::ApiError;
+pub use api::router::router;
+pub use app::AppState;
+pub use config::{ClockMode, ServerConfig};
+pub use replica::{BatchItem, ReplayOptions, ReplayReport, Replica, ReplicaError, SignedRequest};
+
+/// Former name of [`Replica`], kept until the binary uses the new name.
+pub type Node = Replica;
 
 /// Wall-clock milliseconds since the Unix epoch (the shell's clock; the core never reads it).
 pub fn now_unix_ms() -> i64 {
@@ -30,52 +43,6 @@ pub fn now_unix_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
         .unwrap_or(0)
-}
-
-/// Where time comes from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ClockMode {
-    /// A clock task submits `Tick { now: wall clock }` every `tick_interval_s`.
-    Wall,
-    /// No automatic ticks: the operator drives time with signed `Tick` commands (virtual clock, demo).
-    Manual,
-}
-
-/// Limits and clocks of the server.
-#[derive(Clone, Copy, Debug)]
-pub struct ServerConfig {
-    /// Largest accepted request body, bytes.
-    pub max_body_bytes: usize,
-    /// Furthest accepted request expiry, seconds ahead of now.
-    pub max_expiry_s: i64,
-    /// Most requests applied in one batch (one journal append).
-    pub max_batch: usize,
-    /// Depth of the writer's queue.
-    pub queue_depth: usize,
-    /// Clock mode.
-    pub clock: ClockMode,
-    /// Seconds between automatic ticks.
-    pub tick_interval_s: u64,
-    /// Signed requests (`POST /v1/tx`) one account may send per second, sustained; `None`: no limit. Over
-    /// it: HTTP 429 `rate_limited`. The operator and the guardians are not limited.
-    pub rate_limit_per_s: Option<u32>,
-    /// Requests one account may send at once before the per-second rate applies.
-    pub rate_limit_burst: u32,
-}
-
-impl Default for ServerConfig {
-    fn default() -> Self {
-        ServerConfig {
-            max_body_bytes: 64 * 1024,
-            max_expiry_s: 3_600,
-            max_batch: 1_024,
-            queue_depth: 16_384,
-            clock: ClockMode::Wall,
-            tick_interval_s: 60,
-            rate_limit_per_s: Some(200),
-            rate_limit_burst: 400,
-        }
-    }
 }
 
 /// A started server.
@@ -98,17 +65,17 @@ pub enum ServeError {
     /// The HTTP listener failed.
     #[error("http: {0}")]
     Http(#[from] std::io::Error),
-    /// The journal failed: the node stopped to protect durability.
-    #[error("journal failure, node stopped: {0}")]
+    /// The journal failed: the server stopped to protect durability.
+    #[error("journal failure, server stopped: {0}")]
     Journal(#[from] tfeco_journal::JournalError),
-    /// The writer thread panicked (a bug): the node stopped.
-    #[error("the writer thread panicked; the node stopped (restart replays the durable journal)")]
+    /// The writer thread panicked (a bug): the server stopped.
+    #[error("the writer thread panicked; the server stopped (restart replays the durable journal)")]
     WriterPanicked,
 }
 
 /// Starts the writer, the clock (in `Wall` mode) and the HTTP server on `listener`.
 pub async fn start(
-    node: Node,
+    replica: Replica,
     listener: TcpListener,
     config: ServerConfig,
 ) -> std::io::Result<RunningServer> {
@@ -118,10 +85,10 @@ pub async fn start(
         use tokio::signal::unix::{signal, SignalKind};
         Some((signal(SignalKind::interrupt())?, signal(SignalKind::terminate())?))
     };
-    let node = Arc::new(RwLock::new(node));
+    let replica = Arc::new(RwLock::new(replica));
     let (writer, writer_thread) =
-        writer::spawn_writer(node.clone(), config.max_batch, config.queue_depth, now_unix_ms);
-    let app = AppState { node, writer: writer.clone(), config };
+        writer::spawn_writer(replica.clone(), config.max_batch, config.queue_depth, now_unix_ms);
+    let app = AppState::new(replica, writer, config);
     let (shutdown, mut shutdown_rx) = watch::channel(false);
     if config.clock == ClockMode::Wall {
         let mut clock_shutdown = shutdown.subscribe();
@@ -135,7 +102,7 @@ pub async fn start(
                     _ = clock_shutdown.changed() => return,
                 }
                 let now = now_unix_ms() / 1000;
-                if now <= clock_app.node.read().state().now() {
+                if now <= clock_app.replica.read().state().now() {
                     continue;
                 }
                 match clock_app.writer.submit_internal(tfeco_core::Command::Tick { now }).await {
@@ -146,7 +113,7 @@ pub async fn start(
             }
         });
     }
-    let router = api::router(app.clone());
+    let router = api::router::router(app.clone());
     let http = tokio::spawn(async move {
         axum::serve(listener, router)
             .with_graceful_shutdown(async move {

@@ -9,7 +9,7 @@ use tfeco_core::Command;
 use tfeco_journal::JournalError;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::node::{BatchItem, Node, Outcome, SignedRequest};
+use crate::replica::{BatchItem, Outcome, Replica, SignedRequest};
 
 struct Job {
     item: BatchItem,
@@ -35,7 +35,7 @@ impl WriterHandle {
         self.send(BatchItem::Signed(request)).await
     }
 
-    /// Queues a node-internal command (signed with the operator key when applied).
+    /// Queues a server-internal command (signed with the operator key when applied).
     pub async fn submit_internal(&self, command: Command) -> Result<Outcome, SubmitError> {
         self.send(BatchItem::Internal(command)).await
     }
@@ -56,7 +56,7 @@ impl WriterHandle {
 /// then the in-memory state may be ahead of the durable log, so the process must stop (fail-stop) and
 /// a restart replays the durable prefix.
 pub fn spawn_writer(
-    node: Arc<RwLock<Node>>,
+    replica: Arc<RwLock<Replica>>,
     max_batch: usize,
     queue_depth: usize,
     clock_ms: fn() -> i64,
@@ -80,8 +80,8 @@ pub fn spawn_writer(
                     }
                 }
                 let outcomes = {
-                    let mut node = node.write();
-                    match node.apply_batch(&items, clock_ms()) {
+                    let mut replica = replica.write();
+                    match replica.apply_batch(&items, clock_ms()) {
                         Ok(outcomes) => outcomes,
                         Err(error) => {
                             tracing::error!(%error, "journal append failed; stopping the writer (fail-stop)");

@@ -1,15 +1,44 @@
 //! The HTTP client of the node API: builds and signs requests (ed25519 over the canonical body), submits
-//! them, and maps error responses to typed [`ClientError`]s.
+//! them, and reads the answers.
+//!
+//! The typed methods ([`Client::status`], [`Client::account`], [`Client::capacity_search`], ...,
+//! [`Client::submit_command`]) return the `tfeco-api` types of each route and fail with a [`CallError`]
+//! carrying the node's [`ErrorCode`]. The older `Value` methods ([`Client::get`], [`Client::get_signed`],
+//! [`Client::post_signed`], [`Client::submit`], [`Client::submit_next`], [`sign_request`]) with their
+//! [`ClientError`] are deprecated: they remain until every caller uses the typed ones.
 
 use ed25519_dalek::{Signer, SigningKey};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use serde_json::{json, Value};
+use tfeco_api::calc::{CalcNodeQuery, CalcNodeView, CalcTableQuery, CalcTableView};
+use tfeco_api::capacity::{
+    CapacityRequestView, CapacityRequestsQuery, CapacityRequestsView, ExplainQuery, ExplainView, FarmsView,
+    LeasesQuery, LeasesView, NodesQuery, NodesView, SearchQuery, SearchView, StandingBidsQuery,
+    StandingBidsView,
+};
+use tfeco_api::exchange::{
+    BatchesQuery, BatchesView, DepthView, ExchangeMarketsView, OwnFillsView, OwnOrdersView,
+};
+use tfeco_api::exit_pool::{
+    ExitRoundResult, ExitRoundView, ExitRoundsView, OwnExitBidsView, PositionsQuery, PositionsView,
+};
+use tfeco_api::farming_pool::{FarmingPoolDetail, FarmingPoolsView};
+use tfeco_api::governance::{GuardiansView, ParamChangesQuery, ParamChangesView};
+use tfeco_api::ledger::{AccountView, CatalogueView, PricesView, StatusView, SupplyView, SystemAccountsView};
+use tfeco_api::paths::{self, with_param};
+use tfeco_api::pool2::Pool2View;
+use tfeco_api::rewards::{MintReportDetail, MintReportsView, UptimeView, VestingQuery, VestingView};
+use tfeco_api::signed_read::{HEADER_ACCOUNT, HEADER_SIGNATURE, HEADER_TIMESTAMP};
+use tfeco_api::tx::{TxAccepted, TxRequest};
+use tfeco_api::{ErrorBody, ErrorCode};
 use tfeco_core::RequestBody;
-use tfeco_core::{AccountKey, Command};
+use tfeco_core::{AccountKey, Command, NodeId};
 
 /// How long a request stays valid after signing, seconds.
 pub const DEFAULT_EXPIRY_S: i64 = 300;
 
-/// A failed call.
+/// A failed call of the deprecated `Value` methods (the typed methods fail with [`CallError`]).
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     /// The node could not be reached or the connection failed.
@@ -49,11 +78,18 @@ pub struct TxOk {
     pub events: Value,
 }
 
-/// The signed JSON body for `POST /v1/tx`.
-pub fn sign_request(key: &SigningKey, nonce: u64, expiry: i64, command: Command) -> Value {
+/// The signed body of `POST /v1/tx`: `command` from `key`'s account with `nonce`, valid until `expiry`
+/// (unix seconds).
+pub fn sign_tx(key: &SigningKey, nonce: u64, expiry: i64, command: Command) -> TxRequest {
     let body = RequestBody { signer: AccountKey(key.verifying_key().to_bytes()), nonce, expiry, command };
     let signature = key.sign(&body.signing_bytes());
-    json!({ "body": body, "signature": hex::encode(signature.to_bytes()) })
+    TxRequest { body, signature: hex::encode(signature.to_bytes()) }
+}
+
+/// The signed JSON body for `POST /v1/tx`. Deprecated: use [`sign_tx`].
+pub fn sign_request(key: &SigningKey, nonce: u64, expiry: i64, command: Command) -> Value {
+    let request = sign_tx(key, nonce, expiry, command);
+    json!({ "body": request.body, "signature": request.signature })
 }
 
 /// The account key of a signing key.
@@ -99,7 +135,7 @@ impl Client {
         })
     }
 
-    /// `GET path` as JSON.
+    /// `GET path` as JSON. Deprecated: use the typed method of the route.
     pub async fn get(&self, path: &str) -> Result<Value, ClientError> {
         let response = self
             .http
@@ -111,23 +147,24 @@ impl Client {
     }
 
     /// `GET path` as a signed read (own sealed bids and orders): headers carry the account, a timestamp and
-    /// an ed25519 signature over [`tfeco_core::request::read_signing_bytes`].
+    /// an ed25519 signature over [`tfeco_core::request::read_signing_bytes`]. Deprecated: use
+    /// [`Client::own_exit_bids`], [`Client::own_orders`] or [`Client::own_fills`].
     pub async fn get_signed(&self, path: &str, key: &SigningKey) -> Result<Value, ClientError> {
         let timestamp = unix_now();
         let signature = key.sign(&tfeco_core::request::read_signing_bytes(path, timestamp));
         let response = self
             .http
             .get(format!("{}{path}", self.base))
-            .header("x-tfeco-account", account_of(key).to_hex())
-            .header("x-tfeco-timestamp", timestamp.to_string())
-            .header("x-tfeco-signature", hex::encode(signature.to_bytes()))
+            .header(HEADER_ACCOUNT, account_of(key).to_hex())
+            .header(HEADER_TIMESTAMP, timestamp.to_string())
+            .header(HEADER_SIGNATURE, hex::encode(signature.to_bytes()))
             .send()
             .await
             .map_err(|e| ClientError::Http(e.to_string()))?;
         Self::decode(response).await
     }
 
-    /// Posts an already signed body (see [`sign_request`]).
+    /// Posts an already signed body (see [`sign_request`]). Deprecated: use [`Client::submit_tx`].
     pub async fn post_signed(&self, body: &Value) -> Result<TxOk, ClientError> {
         let response = self
             .http
@@ -141,12 +178,14 @@ impl Client {
         Ok(TxOk { seq, events: value["events"].clone() })
     }
 
-    /// Signs `command` with `key` and `nonce` (expiry: now + 5 minutes) and submits it.
+    /// Signs `command` with `key` and `nonce` (expiry: now + 5 minutes) and submits it. Deprecated: use
+    /// [`Client::submit_command`].
     pub async fn submit(&self, key: &SigningKey, nonce: u64, command: Command) -> Result<TxOk, ClientError> {
         self.post_signed(&sign_request(key, nonce, unix_now() + DEFAULT_EXPIRY_S, command)).await
     }
 
-    /// The next nonce of an account (1 for an unregistered key).
+    /// The next nonce of an account (1 for an unregistered key). Deprecated: use
+    /// [`Client::account_next_nonce`].
     pub async fn next_nonce(&self, account: &AccountKey) -> Result<u64, ClientError> {
         match self.get(&format!("/v1/accounts/{account}")).await {
             Ok(value) => value["next_nonce"]
@@ -157,9 +196,356 @@ impl Client {
         }
     }
 
-    /// Looks up the next nonce, then signs and submits.
+    /// Looks up the next nonce, then signs and submits. Deprecated: use [`Client::submit_command_next`].
     pub async fn submit_next(&self, key: &SigningKey, command: Command) -> Result<TxOk, ClientError> {
         let nonce = self.next_nonce(&account_of(key)).await?;
         self.submit(key, nonce, command).await
+    }
+}
+
+/// A failed typed call.
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    /// The node could not be reached or the connection failed.
+    #[error("cannot reach the node: {0}")]
+    Unreachable(String),
+    /// The node refused the request: HTTP status and the error body with its stable [`ErrorCode`].
+    #[error("{}: {}", .error.code, .error.message)]
+    Refused {
+        /// HTTP status.
+        status: u16,
+        /// The error body.
+        error: ErrorBody,
+    },
+    /// The answer was not the contract's JSON (e.g. an error code this client does not know).
+    #[error("unexpected response: {0}")]
+    Decode(String),
+}
+
+impl CallError {
+    /// The stable code of a refusal, if this is one.
+    pub fn code(&self) -> Option<ErrorCode> {
+        match self {
+            CallError::Refused { error, .. } => Some(error.code),
+            _ => None,
+        }
+    }
+}
+
+impl From<CallError> for ClientError {
+    /// The deprecated error type of the `Value` methods, for callers that still report those.
+    fn from(error: CallError) -> Self {
+        match error {
+            CallError::Unreachable(text) => ClientError::Http(text),
+            CallError::Refused { status, error } => {
+                ClientError::Api { status, code: error.code.as_str().to_owned(), message: error.message }
+            }
+            CallError::Decode(text) => ClientError::Decode(text),
+        }
+    }
+}
+
+/// `path?query` (no `?` when the query has no parameter).
+fn with_query<Q: Serialize>(path: &str, query: &Q) -> Result<String, CallError> {
+    let query = serde_urlencoded::to_string(query).map_err(|e| CallError::Decode(e.to_string()))?;
+    Ok(if query.is_empty() { path.to_owned() } else { format!("{path}?{query}") })
+}
+
+impl Client {
+    /// Reads a typed answer: the body as `T` on success, the error body otherwise.
+    async fn answer<T: DeserializeOwned>(response: reqwest::Response) -> Result<T, CallError> {
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(|e| CallError::Unreachable(e.to_string()))?;
+        if status.is_success() {
+            return serde_json::from_slice(&bytes).map_err(|e| CallError::Decode(e.to_string()));
+        }
+        match serde_json::from_slice::<ErrorBody>(&bytes) {
+            Ok(error) => Err(CallError::Refused { status: status.as_u16(), error }),
+            Err(_) => Err(CallError::Decode(format!("HTTP {status}: {}", String::from_utf8_lossy(&bytes)))),
+        }
+    }
+
+    /// `GET path_and_query` as `T`.
+    async fn read<T: DeserializeOwned>(&self, path_and_query: &str) -> Result<T, CallError> {
+        let url = format!("{}{path_and_query}", self.base);
+        let response = self.http.get(url).send().await.map_err(|e| CallError::Unreachable(e.to_string()))?;
+        Self::answer(response).await
+    }
+
+    /// A signed read of `path` by `key` as `T` (headers: account, timestamp, signature over the path).
+    async fn read_signed<T: DeserializeOwned>(&self, path: &str, key: &SigningKey) -> Result<T, CallError> {
+        let timestamp = unix_now();
+        let signature = key.sign(&tfeco_core::request::read_signing_bytes(path, timestamp));
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header(HEADER_ACCOUNT, account_of(key).to_hex())
+            .header(HEADER_TIMESTAMP, timestamp.to_string())
+            .header(HEADER_SIGNATURE, hex::encode(signature.to_bytes()))
+            .send()
+            .await
+            .map_err(|e| CallError::Unreachable(e.to_string()))?;
+        Self::answer(response).await
+    }
+
+    /// `POST /v1/tx` of a signed request; the answer once the command is durable.
+    pub async fn submit_tx(&self, request: &TxRequest) -> Result<TxAccepted, CallError> {
+        let url = format!("{}{}", self.base, paths::TX);
+        let response = self
+            .http
+            .post(url)
+            .json(request)
+            .send()
+            .await
+            .map_err(|e| CallError::Unreachable(e.to_string()))?;
+        Self::answer(response).await
+    }
+
+    /// Signs `command` with `key` and `nonce` (valid for [`DEFAULT_EXPIRY_S`]) and submits it.
+    pub async fn submit_command(
+        &self,
+        key: &SigningKey,
+        nonce: u64,
+        command: Command,
+    ) -> Result<TxAccepted, CallError> {
+        self.submit_tx(&sign_tx(key, nonce, unix_now() + DEFAULT_EXPIRY_S, command)).await
+    }
+
+    /// Looks up `key`'s next nonce, then signs and submits `command`.
+    pub async fn submit_command_next(
+        &self,
+        key: &SigningKey,
+        command: Command,
+    ) -> Result<TxAccepted, CallError> {
+        let nonce = self.account_next_nonce(&account_of(key)).await?;
+        self.submit_command(key, nonce, command).await
+    }
+
+    /// The next nonce of an account (1 for an unregistered key).
+    pub async fn account_next_nonce(&self, account: &AccountKey) -> Result<u64, CallError> {
+        match self.account(account).await {
+            Ok(view) => Ok(view.next_nonce),
+            Err(error) if error.code() == Some(ErrorCode::AccountNotFound) => Ok(1),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// `GET /v1/status`.
+    pub async fn status(&self) -> Result<StatusView, CallError> {
+        self.read(paths::STATUS).await
+    }
+
+    /// `GET /v1/supply`.
+    pub async fn supply(&self) -> Result<SupplyView, CallError> {
+        self.read(paths::SUPPLY).await
+    }
+
+    /// `GET /v1/prices`.
+    pub async fn prices(&self) -> Result<PricesView, CallError> {
+        self.read(paths::PRICES).await
+    }
+
+    /// `GET /v1/catalogue`.
+    pub async fn catalogue(&self) -> Result<CatalogueView, CallError> {
+        self.read(paths::CATALOGUE).await
+    }
+
+    /// `GET /v1/accounts/{key}` (404 `account_not_found` for an unregistered key).
+    pub async fn account(&self, account: &AccountKey) -> Result<AccountView, CallError> {
+        self.read(&with_param(paths::ACCOUNT, account)).await
+    }
+
+    /// `GET /v1/system-accounts`.
+    pub async fn system_accounts(&self) -> Result<SystemAccountsView, CallError> {
+        self.read(paths::SYSTEM_ACCOUNTS).await
+    }
+
+    /// `GET /v1/farms`.
+    pub async fn farms(&self) -> Result<FarmsView, CallError> {
+        self.read(paths::FARMS).await
+    }
+
+    /// `GET /v1/nodes`.
+    pub async fn nodes(&self, query: &NodesQuery) -> Result<NodesView, CallError> {
+        self.read(&with_query(paths::NODES, query)?).await
+    }
+
+    /// `GET /v1/leases`.
+    pub async fn leases(&self, query: &LeasesQuery) -> Result<LeasesView, CallError> {
+        self.read(&with_query(paths::LEASES, query)?).await
+    }
+
+    /// `GET /v1/capacity/search`.
+    pub async fn capacity_search(&self, query: &SearchQuery) -> Result<SearchView, CallError> {
+        self.read(&with_query(paths::CAPACITY_SEARCH, query)?).await
+    }
+
+    /// `GET /v1/capacity/explain`.
+    pub async fn capacity_explain(&self, query: &ExplainQuery) -> Result<ExplainView, CallError> {
+        self.read(&with_query(paths::CAPACITY_EXPLAIN, query)?).await
+    }
+
+    /// `GET /v1/capacity/standing-bids`.
+    pub async fn standing_bids(&self, query: &StandingBidsQuery) -> Result<StandingBidsView, CallError> {
+        self.read(&with_query(paths::CAPACITY_STANDING_BIDS, query)?).await
+    }
+
+    /// `GET /v1/capacity/requests`.
+    pub async fn capacity_requests(
+        &self,
+        query: &CapacityRequestsQuery,
+    ) -> Result<CapacityRequestsView, CallError> {
+        self.read(&with_query(paths::CAPACITY_REQUESTS, query)?).await
+    }
+
+    /// `GET /v1/capacity/requests/{id}`.
+    pub async fn capacity_request(&self, id: u64) -> Result<CapacityRequestView, CallError> {
+        self.read(&with_param(paths::CAPACITY_REQUEST, id)).await
+    }
+
+    /// `GET /v1/farming-pools`.
+    pub async fn farming_pools(&self) -> Result<FarmingPoolsView, CallError> {
+        self.read(paths::FARMING_POOLS).await
+    }
+
+    /// `GET /v1/farming-pools/{id}`.
+    pub async fn farming_pool(&self, id: u64) -> Result<FarmingPoolDetail, CallError> {
+        self.read(&with_param(paths::FARMING_POOL, id)).await
+    }
+
+    /// `GET /v1/pool2`.
+    pub async fn pool2(&self) -> Result<Pool2View, CallError> {
+        self.read(paths::POOL2).await
+    }
+
+    /// `GET /v1/exit-pool/round`.
+    pub async fn exit_round(&self) -> Result<ExitRoundView, CallError> {
+        self.read(paths::EXIT_POOL_ROUND).await
+    }
+
+    /// `GET /v1/exit-pool/rounds`.
+    pub async fn exit_rounds(&self) -> Result<ExitRoundsView, CallError> {
+        self.read(paths::EXIT_POOL_ROUNDS).await
+    }
+
+    /// `GET /v1/exit-pool/rounds/{id}`.
+    pub async fn exit_round_result(&self, id: u64) -> Result<ExitRoundResult, CallError> {
+        self.read(&with_param(paths::EXIT_POOL_ROUND_RESULT, id)).await
+    }
+
+    /// `GET /v1/exit-pool/positions`.
+    pub async fn exit_positions(&self, query: &PositionsQuery) -> Result<PositionsView, CallError> {
+        self.read(&with_query(paths::EXIT_POOL_POSITIONS, query)?).await
+    }
+
+    /// `GET /v1/exit-pool/bids`: `key`'s own bids in the open round (signed read).
+    pub async fn own_exit_bids(&self, key: &SigningKey) -> Result<OwnExitBidsView, CallError> {
+        self.read_signed(paths::EXIT_POOL_BIDS, key).await
+    }
+
+    /// `GET /v1/guardians`.
+    pub async fn guardians(&self) -> Result<GuardiansView, CallError> {
+        self.read(paths::GUARDIANS).await
+    }
+
+    /// `GET /v1/param-changes`.
+    pub async fn param_changes(&self, query: &ParamChangesQuery) -> Result<ParamChangesView, CallError> {
+        self.read(&with_query(paths::PARAM_CHANGES, query)?).await
+    }
+
+    /// `GET /v1/mint/reports`.
+    pub async fn mint_reports(&self) -> Result<MintReportsView, CallError> {
+        self.read(paths::MINT_REPORTS).await
+    }
+
+    /// `GET /v1/mint/reports/{period}`.
+    pub async fn mint_report(&self, period: u32) -> Result<MintReportDetail, CallError> {
+        self.read(&with_param(paths::MINT_REPORT, period)).await
+    }
+
+    /// `GET /v1/vesting`.
+    pub async fn vesting(&self, query: &VestingQuery) -> Result<VestingView, CallError> {
+        self.read(&with_query(paths::VESTING, query)?).await
+    }
+
+    /// `GET /v1/nodes/{id}/uptime`.
+    pub async fn node_uptime(&self, node: NodeId) -> Result<UptimeView, CallError> {
+        self.read(&with_param(paths::NODE_UPTIME, node)).await
+    }
+
+    /// `GET /v1/calc/node`.
+    pub async fn calc_node(&self, query: &CalcNodeQuery) -> Result<CalcNodeView, CallError> {
+        self.read(&with_query(paths::CALC_NODE, query)?).await
+    }
+
+    /// `GET /v1/calc/table`.
+    pub async fn calc_table(&self, query: &CalcTableQuery) -> Result<CalcTableView, CallError> {
+        self.read(&with_query(paths::CALC_TABLE, query)?).await
+    }
+
+    /// `GET /v1/exchange/markets`.
+    pub async fn exchange_markets(&self) -> Result<ExchangeMarketsView, CallError> {
+        self.read(paths::EXCHANGE_MARKETS).await
+    }
+
+    /// `GET /v1/exchange/markets/{id}/batches`.
+    pub async fn exchange_batches(
+        &self,
+        market: u32,
+        query: &BatchesQuery,
+    ) -> Result<BatchesView, CallError> {
+        self.read(&with_query(&with_param(paths::EXCHANGE_BATCHES, market), query)?).await
+    }
+
+    /// `GET /v1/exchange/markets/{id}/depth`.
+    pub async fn exchange_depth(&self, market: u32) -> Result<DepthView, CallError> {
+        self.read(&with_param(paths::EXCHANGE_DEPTH, market)).await
+    }
+
+    /// `GET /v1/exchange/orders`: `key`'s own open orders (signed read).
+    pub async fn own_orders(&self, key: &SigningKey) -> Result<OwnOrdersView, CallError> {
+        self.read_signed(paths::EXCHANGE_ORDERS, key).await
+    }
+
+    /// `GET /v1/exchange/fills`: `key`'s own fills (signed read).
+    pub async fn own_fills(&self, key: &SigningKey) -> Result<OwnFillsView, CallError> {
+        self.read_signed(paths::EXCHANGE_FILLS, key).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tfeco_api::capacity::SearchQuery;
+    use tfeco_core::Billing;
+
+    use super::*;
+
+    #[test]
+    fn queries_serialize_only_the_given_parameters() {
+        assert_eq!(
+            with_query("/v1/capacity/search", &SearchQuery::default()).unwrap(),
+            "/v1/capacity/search"
+        );
+        let query = SearchQuery {
+            min_mem_gb: Some(8),
+            max_price: Some("2.5".parse().unwrap()),
+            billing: Some(Billing::Hourly),
+            ..SearchQuery::default()
+        };
+        assert_eq!(
+            with_query("/v1/capacity/search", &query).unwrap(),
+            "/v1/capacity/search?min_mem_gb=8&max_price=2.5&billing=hourly"
+        );
+        assert_eq!(with_param(paths::EXCHANGE_BATCHES, 3), "/v1/exchange/markets/3/batches");
+    }
+
+    #[test]
+    fn a_signed_tx_verifies_and_matches_the_value_form() {
+        let key = SigningKey::from_bytes(&[7; 32]);
+        let request = sign_tx(&key, 4, 1_000, Command::RegisterAccount {});
+        let signature = hex::decode(&request.signature).unwrap();
+        assert!(request.body.verify(&signature).is_ok());
+        let value = sign_request(&key, 4, 1_000, Command::RegisterAccount {});
+        assert_eq!(serde_json::to_value(&request).unwrap(), value);
     }
 }

@@ -3,4 +3,7 @@ pub mod client;
 pub mod keystore;
 pub mod mnemonic;
 
-pub use client::{sign_request, Client, ClientError, TxOk};
+/// The API contract the typed client speaks (request, response and error types of every route).
+pub use tfeco_api as api;
+
+pub use client::{sign_request, sign_tx, CallError, Client, ClientError, TxOk};

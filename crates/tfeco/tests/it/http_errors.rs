@@ -97,10 +97,12 @@ async fn bad_requests_are_refused_with_stable_codes_and_change_nothing() {
         "bad_signature",
     )
     .await;
+    // A signature that is not hex is a bad signature like any other (401; it was 400 before the typed
+    // contract gave every code one status).
     expect_refused(
         &api,
         &with(good.clone(), &["signature"], json!("zz")),
-        StatusCode::BAD_REQUEST,
+        StatusCode::UNAUTHORIZED,
         "bad_signature",
     )
     .await;
@@ -111,6 +113,18 @@ async fn bad_requests_are_refused_with_stable_codes_and_change_nothing() {
         "bad_signature",
     )
     .await;
+    // A weak (small-order) key with a forged all-zero signature: the core's non-strict check would accept
+    // it for any message (found by Schemathesis); the server verifies strictly and refuses it.
+    let forged = json!({
+        "body": {
+            "signer": "00".repeat(32),
+            "nonce": 1,
+            "expiry": now_s() + 60,
+            "command": { "register_account": {} },
+        },
+        "signature": "00".repeat(64),
+    });
+    expect_refused(&api, &forged, StatusCode::UNAUTHORIZED, "bad_signature").await;
     // Reused nonces: the one just used, and an older one.
     expect_refused(&api, &signed(&alice, 2, transfer("1")), StatusCode::CONFLICT, "nonce_reused").await;
     expect_refused(&api, &signed(&alice, 1, transfer("1")), StatusCode::CONFLICT, "nonce_reused").await;
@@ -233,8 +247,26 @@ async fn bad_requests_are_refused_with_stable_codes_and_change_nothing() {
     // A body over the 64 KiB limit: 413, whatever its content.
     let name = "x".repeat(70 * 1024);
     let huge = signed(&alice, next + 1, Command::RegisterFarm { name });
-    expect_refused_raw(&api, serde_json::to_vec(&huge).expect("JSON"), StatusCode::PAYLOAD_TOO_LARGE, None)
-        .await;
+    expect_refused_raw(
+        &api,
+        serde_json::to_vec(&huge).expect("JSON"),
+        StatusCode::PAYLOAD_TOO_LARGE,
+        Some("payload_too_large"),
+    )
+    .await;
+
+    // Unknown routes, wrong methods and bad query parameters answer JSON errors too.
+    for (path, status, code) in [
+        ("/v1/no-such-route", StatusCode::NOT_FOUND, "not_found"),
+        ("/v1/nodes?farm=x", StatusCode::BAD_REQUEST, "invalid_query"),
+        ("/v1/leases?tenant=zz", StatusCode::BAD_REQUEST, "invalid_query"),
+        ("/v1/leases?mine=true", StatusCode::BAD_REQUEST, "invalid_query"),
+        ("/v1/farming-pools/1", StatusCode::NOT_FOUND, "pool_not_found"),
+        ("/v1/tx", StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+    ] {
+        let (got, answer) = api.try_get(path).await.expect("GET");
+        assert_eq!((got, answer["code"].as_str()), (status, Some(code)), "{path}: {answer}");
+    }
 
     // The node still works after all that.
     let (status, answer) = api.try_post(&signed(&alice, next + 1, transfer("1"))).await.expect("POST");

@@ -12,8 +12,8 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use tfeco_core::{parse_catalogue_csv, AccountKey, Command, Genesis, Params};
 use tfeco_journal::Journal;
-use tfeco_server::datadir::{open_node, OPERATOR_KEY_FILE};
-use tfeco_server::{ClockMode, Node, ReplayOptions, RunningServer, ServerConfig};
+use tfeco_server::datadir::{open_replica, OPERATOR_KEY_FILE};
+use tfeco_server::{ClockMode, ReplayOptions, Replica, RunningServer, ServerConfig};
 use tfeco_wallet::client::{account_of, sign_request};
 
 /// The node catalogue the binary embeds (same file).
@@ -340,7 +340,7 @@ pub(crate) fn genesis(operator: &SigningKey) -> Genesis {
 pub(crate) async fn in_process_server(dir: &Path) -> (RunningServer, SigningKey) {
     let operator = key(&format!("operator/{}", dir.display()));
     let genesis = genesis(&operator);
-    let (node, report) = open_node(dir, || genesis, ReplayOptions::default()).expect("open node");
+    let (node, report) = open_replica(dir, || genesis, ReplayOptions::default()).expect("open replica");
     assert_eq!(report.entries, 0, "a fresh directory has no entries");
     serve_node(node, operator).await
 }
@@ -349,12 +349,13 @@ pub(crate) async fn in_process_server(dir: &Path) -> (RunningServer, SigningKey)
 pub(crate) async fn in_process_server_on(journal: Box<dyn Journal>) -> (RunningServer, SigningKey) {
     let operator = key("operator/in-memory");
     let genesis = genesis(&operator);
-    let (node, report) = Node::open(journal, || genesis, None, ReplayOptions::default()).expect("open node");
+    let (node, report) =
+        Replica::open(journal, || genesis, None, ReplayOptions::default()).expect("open replica");
     assert_eq!(report.entries, 0, "a fresh journal has no entries");
     serve_node(node, operator).await
 }
 
-async fn serve_node(mut node: Node, operator: SigningKey) -> (RunningServer, SigningKey) {
+async fn serve_node(mut node: Replica, operator: SigningKey) -> (RunningServer, SigningKey) {
     node.set_operator_key(operator.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
     let config = ServerConfig { clock: ClockMode::Manual, ..ServerConfig::default() };

@@ -1,6 +1,7 @@
-//! The economy node: the core [`State`] plus a [`Journal`]. Opening replays the log and refuses to serve on
-//! any hash, checksum, decode or invariant failure; applying a batch journals the accepted commands durably
-//! before anyone is told they succeeded (group commit).
+//! The replica: the core [`State`] plus its [`Journal`] (the server's state; a "node" is hardware that
+//! sells slices). Opening replays the log and refuses to serve on any hash, checksum, decode or invariant
+//! failure; applying a batch journals the accepted commands durably before anyone is told they succeeded
+//! (group commit).
 
 use ed25519_dalek::{Signer, SigningKey};
 use tfeco_core::command::RequestBody;
@@ -28,9 +29,9 @@ impl SignedRequest {
     }
 }
 
-/// Why the node cannot open or continue.
+/// Why the replica cannot open or continue.
 #[derive(Debug, thiserror::Error)]
-pub enum NodeError {
+pub enum ReplicaError {
     /// The journal failed (I/O or corruption).
     #[error("journal: {0}")]
     Journal(#[from] JournalError),
@@ -80,21 +81,21 @@ pub struct ReplayOptions {
     pub verify_signatures: bool,
 }
 
-/// One item of a write batch: a client's signed request, or a command the node signs itself with the
+/// One item of a write batch: a client's signed request, or a command the server signs itself with the
 /// operator key at the moment it is applied (the clock's `Tick`).
 #[derive(Clone, Debug)]
 pub enum BatchItem {
     /// A verified client request.
     Signed(SignedRequest),
-    /// A node-internal command, signed with the operator key when applied.
+    /// A server-internal command, signed with the operator key when applied.
     Internal(Command),
 }
 
 /// The result of one request in a batch.
 pub type Outcome = Result<(u64, Receipt), Rejection>;
 
-/// The state and its journal.
-pub struct Node {
+/// The state and its journal: the server's one replica of the economy.
+pub struct Replica {
     state: State,
     journal: parking_lot::Mutex<Box<dyn Journal>>,
     last_timestamp_ms: i64,
@@ -104,20 +105,20 @@ pub struct Node {
     failed: bool,
 }
 
-impl Node {
-    /// Opens a node on `journal`: writes `genesis` if the journal is new, otherwise replays it from its
+impl Replica {
+    /// Opens a replica on `journal`: writes `genesis` if the journal is new, otherwise replays it from its
     /// stored genesis (the `genesis` argument is then ignored). Fails closed on any inconsistency.
     pub fn open(
         mut journal: Box<dyn Journal>,
         genesis: impl FnOnce() -> Genesis,
         dropped_torn_entry: Option<u64>,
         options: ReplayOptions,
-    ) -> Result<(Node, ReplayReport), NodeError> {
+    ) -> Result<(Replica, ReplayReport), ReplicaError> {
         let genesis = match journal.get_meta(GENESIS_META_KEY)? {
-            Some(bytes) => Genesis::decode(&bytes).ok_or(NodeError::Genesis)?,
+            Some(bytes) => Genesis::decode(&bytes).ok_or(ReplicaError::Genesis)?,
             None => {
                 if journal.head().seq != 0 {
-                    return Err(NodeError::Genesis);
+                    return Err(ReplicaError::Genesis);
                 }
                 let genesis = genesis();
                 journal.put_meta(GENESIS_META_KEY, &genesis.encode())?;
@@ -128,7 +129,7 @@ impl Node {
         let head = journal.head();
         let report = ReplayReport { entries: head.seq, state_hash: state.state_hash(), dropped_torn_entry };
         Ok((
-            Node {
+            Replica {
                 state,
                 journal: parking_lot::Mutex::new(journal),
                 last_timestamp_ms: head.timestamp_ms,
@@ -139,17 +140,17 @@ impl Node {
         ))
     }
 
-    /// Gives the node the operator's signing key, for internal commands ([`BatchItem::Internal`]).
+    /// Gives the replica the operator's signing key, for internal commands ([`BatchItem::Internal`]).
     pub fn set_operator_key(&mut self, key: SigningKey) {
         self.operator_key = Some(key);
     }
 
-    /// Replays this node's own journal from its stored genesis into a fresh state and returns that state's
+    /// Replays this replica's own journal from its stored genesis into a fresh state and returns that state's
     /// hash (it must equal the live hash: the determinism check of the demo and tests).
-    pub fn replay_hash(&self) -> Result<String, NodeError> {
+    pub fn replay_hash(&self) -> Result<String, ReplicaError> {
         let journal = self.journal.lock();
-        let bytes = journal.get_meta(GENESIS_META_KEY)?.ok_or(NodeError::Genesis)?;
-        let genesis = Genesis::decode(&bytes).ok_or(NodeError::Genesis)?;
+        let bytes = journal.get_meta(GENESIS_META_KEY)?.ok_or(ReplicaError::Genesis)?;
+        let genesis = Genesis::decode(&bytes).ok_or(ReplicaError::Genesis)?;
         let state = replay_into(State::new(genesis), journal.as_ref(), ReplayOptions::default())?;
         Ok(state.state_hash())
     }
@@ -170,7 +171,7 @@ impl Node {
     }
 
     /// Applies a batch in order, journals the accepted ones in one durable append, and returns each
-    /// request's outcome (with its sequence number when accepted). On a journal error the node must stop:
+    /// request's outcome (with its sequence number when accepted). On a journal error the server must stop:
     /// the in-memory state is ahead of the durable log, so the caller exits and a restart replays.
     pub fn apply_batch(&mut self, batch: &[BatchItem], now_ms: i64) -> Result<Vec<Outcome>, JournalError> {
         let timestamp_ms = now_ms.max(self.last_timestamp_ms);
@@ -218,7 +219,7 @@ impl Node {
     }
 }
 
-impl Node {
+impl Replica {
     fn sign_internal(&self, command: Command, now_ms: i64) -> Option<SignedRequest> {
         let key = self.operator_key.as_ref()?;
         let operator = AccountKey(key.verifying_key().to_bytes());
@@ -233,23 +234,23 @@ pub fn replay_into(
     mut state: State,
     journal: &dyn Journal,
     options: ReplayOptions,
-) -> Result<State, NodeError> {
-    let mut failure: Option<NodeError> = None;
+) -> Result<State, ReplicaError> {
+    let mut failure: Option<ReplicaError> = None;
     let mut visit = |entry: EntryRef<'_>| -> Result<(), JournalError> {
-        let mut step = || -> Result<(), NodeError> {
+        let mut step = || -> Result<(), ReplicaError> {
             let body =
-                RequestBody::decode(entry.payload).map_err(|_| NodeError::Decode { seq: entry.seq })?;
+                RequestBody::decode(entry.payload).map_err(|_| ReplicaError::Decode { seq: entry.seq })?;
             if body.signer.0 != *entry.signer {
-                return Err(NodeError::Decode { seq: entry.seq });
+                return Err(ReplicaError::Decode { seq: entry.seq });
             }
             if options.verify_signatures {
                 tfeco_core::command::verify_payload(&body.signer, entry.payload, entry.signature)
-                    .map_err(|_| NodeError::Signature { seq: entry.seq })?;
+                    .map_err(|_| ReplicaError::Signature { seq: entry.seq })?;
             }
             state
                 .apply(&body.into_envelope())
                 .map(|_| ())
-                .map_err(|rejection| NodeError::ReplayRejected { seq: entry.seq, rejection })
+                .map_err(|rejection| ReplicaError::ReplayRejected { seq: entry.seq, rejection })
         };
         step().map_err(|e| {
             failure = Some(e);
@@ -261,6 +262,6 @@ pub fn replay_into(
         return Err(error);
     }
     result?;
-    state.check_invariants().map_err(NodeError::Invariant)?;
+    state.check_invariants().map_err(ReplicaError::Invariant)?;
     Ok(state)
 }

@@ -1,0 +1,103 @@
+//! The route paths of the API (path parameters in braces, as in the OpenAPI document).
+
+/// A small HTML page with links.
+pub const INDEX: &str = "/";
+/// This API's OpenAPI document.
+pub const OPENAPI: &str = "/openapi.json";
+/// Submit a signed command.
+pub const TX: &str = "/v1/tx";
+/// Journal head, state hash, time.
+pub const STATUS: &str = "/v1/status";
+/// Supply and flows per asset.
+pub const SUPPLY: &str = "/v1/supply";
+/// Oracle prices.
+pub const PRICES: &str = "/v1/prices";
+/// The node catalogue.
+pub const CATALOGUE: &str = "/v1/catalogue";
+/// One account (`{key}`: 64 hex).
+pub const ACCOUNT: &str = "/v1/accounts/{key}";
+/// System account balances.
+pub const SYSTEM_ACCOUNTS: &str = "/v1/system-accounts";
+/// Farms.
+pub const FARMS: &str = "/v1/farms";
+/// Nodes.
+pub const NODES: &str = "/v1/nodes";
+/// Leases.
+pub const LEASES: &str = "/v1/leases";
+/// Capacity search.
+pub const CAPACITY_SEARCH: &str = "/v1/capacity/search";
+/// Why capacity cannot be had.
+pub const CAPACITY_EXPLAIN: &str = "/v1/capacity/explain";
+/// Standing bids.
+pub const CAPACITY_STANDING_BIDS: &str = "/v1/capacity/standing-bids";
+/// Capacity requests.
+pub const CAPACITY_REQUESTS: &str = "/v1/capacity/requests";
+/// One capacity request (`{id}`).
+pub const CAPACITY_REQUEST: &str = "/v1/capacity/requests/{id}";
+/// Farming pools.
+pub const FARMING_POOLS: &str = "/v1/farming-pools";
+/// One farming pool (`{id}`).
+pub const FARMING_POOL: &str = "/v1/farming-pools/{id}";
+/// Pool 2.
+pub const POOL2: &str = "/v1/pool2";
+/// The exit pool's open round.
+pub const EXIT_POOL_ROUND: &str = "/v1/exit-pool/round";
+/// Published exit rounds.
+pub const EXIT_POOL_ROUNDS: &str = "/v1/exit-pool/rounds";
+/// One published exit round (`{id}`).
+pub const EXIT_POOL_ROUND_RESULT: &str = "/v1/exit-pool/rounds/{id}";
+/// Exit-pool positions.
+pub const EXIT_POOL_POSITIONS: &str = "/v1/exit-pool/positions";
+/// One's own exit bids (signed read).
+pub const EXIT_POOL_BIDS: &str = "/v1/exit-pool/bids";
+/// The guardian set.
+pub const GUARDIANS: &str = "/v1/guardians";
+/// Parameter changes.
+pub const PARAM_CHANGES: &str = "/v1/param-changes";
+/// Minting reports.
+pub const MINT_REPORTS: &str = "/v1/mint/reports";
+/// One minting report (`{period}`).
+pub const MINT_REPORT: &str = "/v1/mint/reports/{period}";
+/// Vesting records.
+pub const VESTING: &str = "/v1/vesting";
+/// A node's uptime (`{id}`: node id).
+pub const NODE_UPTIME: &str = "/v1/nodes/{id}/uptime";
+/// Income of one catalogue model.
+pub const CALC_NODE: &str = "/v1/calc/node";
+/// The catalogue's income table.
+pub const CALC_TABLE: &str = "/v1/calc/table";
+/// Exchange markets.
+pub const EXCHANGE_MARKETS: &str = "/v1/exchange/markets";
+/// Published batches of a market (`{id}`: market id).
+pub const EXCHANGE_BATCHES: &str = "/v1/exchange/markets/{id}/batches";
+/// Depth after the latest clear (`{id}`: market id).
+pub const EXCHANGE_DEPTH: &str = "/v1/exchange/markets/{id}/depth";
+/// One's own open orders (signed read).
+pub const EXCHANGE_ORDERS: &str = "/v1/exchange/orders";
+/// One's own fills (signed read).
+pub const EXCHANGE_FILLS: &str = "/v1/exchange/fills";
+
+/// Former paths still served (deprecated in the document) until every client uses the new ones:
+/// `(former, current)`. To be removed once the CLI has moved.
+pub const DEPRECATED_ALIASES: [(&str, &str); 10] = [
+    ("/v1/market/search", CAPACITY_SEARCH),
+    ("/v1/market/explain", CAPACITY_EXPLAIN),
+    ("/v1/market/standing-bids", CAPACITY_STANDING_BIDS),
+    ("/v1/market/requests", CAPACITY_REQUESTS),
+    ("/v1/market/requests/{id}", CAPACITY_REQUEST),
+    ("/v1/exit/round", EXIT_POOL_ROUND),
+    ("/v1/exit/rounds", EXIT_POOL_ROUNDS),
+    ("/v1/exit/rounds/{id}", EXIT_POOL_ROUND_RESULT),
+    ("/v1/exit/positions", EXIT_POOL_POSITIONS),
+    ("/v1/exit/bids", EXIT_POOL_BIDS),
+];
+
+/// `template` with its one `{...}` parameter replaced by `value` (e.g. `with_param(ACCOUNT, key)`).
+pub fn with_param(template: &str, value: impl std::fmt::Display) -> String {
+    match (template.find('{'), template.find('}')) {
+        (Some(open), Some(close)) if open < close => {
+            format!("{}{value}{}", &template[..open], &template[close + 1..])
+        }
+        _ => template.to_owned(),
+    }
+}

@@ -1,0 +1,24 @@
+//! The HTTP API: extractors and errors shared by every handler ([`extract`], [`error`], [`signed_read`],
+//! [`strict`]),
+//! one module of handlers per domain, and the [`router`] that mounts them (the only module that imports the
+//! handler modules). Handlers parse, read the replica under its lock, and call [`crate::views`]; no
+//! economic rule lives here.
+
+pub mod calc;
+pub mod capacity;
+pub mod error;
+pub mod exchange;
+pub mod exit_pool;
+pub mod extract;
+pub mod farming_pool;
+pub mod governance;
+pub mod ledger;
+pub mod pool2;
+pub mod rewards;
+pub mod router;
+pub mod signed_read;
+pub mod strict;
+pub mod tx;
+
+#[cfg(test)]
+mod tests;

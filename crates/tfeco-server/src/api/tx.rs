@@ -1,0 +1,171 @@
+//! `POST /v1/tx`: decode the signed request strictly, verify its signature, check its expiry and the
+//! signer's rate, queue it to the single writer, and answer once it is durable (or rejected).
+//!
+//! The signature is verified before the expiry is looked at: a request that does not verify is 401
+//! `bad_signature` whatever its expiry, so no unauthenticated input reaches a rule.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::State as AxumState;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use tfeco_api::tx::{TxAccepted, TxRequest};
+use tfeco_api::ErrorCode;
+use tfeco_core::AccountKey;
+
+use crate::api::error::ApiError;
+use crate::api::strict::verifies_strictly;
+use crate::app::AppState;
+use crate::config::ServerConfig;
+use crate::replica::SignedRequest;
+use crate::writer::SubmitError;
+
+/// The body of a request that could not be read: 413 when over the limit.
+fn body_error(rejection: &BytesRejection) -> ApiError {
+    if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::new(ErrorCode::PayloadTooLarge, "the request body is larger than this node accepts")
+    } else {
+        ApiError::new(ErrorCode::InvalidRequest, rejection.body_text())
+    }
+}
+
+/// Largest integer a JSON float carries exactly (2^53).
+const EXACT_FLOAT_INTEGER: f64 = 9_007_199_254_740_992.0;
+
+/// Rewrites every float with no fractional part (`5.0`) as the integer it is: JSON (and the document's
+/// `integer` type) does not distinguish them, the strict decoder does. Floats beyond 2^53 stay floats.
+fn integral_floats_as_integers(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Number(number) => {
+            if let Some(float) = number.as_f64().filter(|_| number.is_f64()) {
+                if float.fract() == 0.0 && float.abs() <= EXACT_FLOAT_INTEGER {
+                    // In range by the check above: the cast is exact.
+                    #[allow(clippy::cast_possible_truncation)]
+                    let integer = float as i64;
+                    *number = serde_json::Number::from(integer);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(integral_floats_as_integers),
+        serde_json::Value::Object(map) => map.values_mut().for_each(integral_floats_as_integers),
+        _ => {}
+    }
+}
+
+/// Decodes a request body strictly (unknown fields refused), reading `5.0` as `5`.
+fn decode(body: &[u8]) -> Result<TxRequest, ApiError> {
+    let mut value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| ApiError::from_json_error(&e))?;
+    integral_floats_as_integers(&mut value);
+    serde_json::from_value(value).map_err(|e| ApiError::from_json_error(&e))
+}
+
+/// Decodes and authenticates a request body at `now_s`.
+fn authenticate(body: &[u8], now_s: i64, max_expiry_s: i64) -> Result<SignedRequest, ApiError> {
+    let request = decode(body)?;
+    let signature = hex::decode(&request.signature)
+        .map_err(|_| ApiError::new(ErrorCode::BadSignature, "the signature is not hex"))?;
+    let verified = request.body.verify(&signature).is_ok()
+        && verifies_strictly(&request.body.signer, &request.body.signing_bytes(), &signature);
+    if !verified {
+        return Err(ApiError::new(ErrorCode::BadSignature, "the signature does not verify for this signer"));
+    }
+    if request.body.expiry < now_s {
+        return Err(ApiError::new(ErrorCode::RequestExpired, "the request's expiry has passed"));
+    }
+    if request.body.expiry > now_s.saturating_add(max_expiry_s) {
+        return Err(ApiError::new(
+            ErrorCode::ExpiryTooFar,
+            format!("expiry may be at most {max_expiry_s} s ahead"),
+        ));
+    }
+    Ok(SignedRequest { body: request.body, signature })
+}
+
+/// The handler of `POST /v1/tx`.
+pub async fn submit_tx(
+    AxumState(app): AxumState<AppState>,
+    Extension(rate_limit): Extension<TxRateLimit>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let body = body.map_err(|e| body_error(&e))?;
+    let request = authenticate(&body, crate::now_unix_ms() / 1000, app.config.max_expiry_s)?;
+    if let Some(response) = rate_limit.refusal(&app, &request.body.signer) {
+        return Ok(response);
+    }
+    match app.writer.submit(request).await {
+        Ok(Ok((seq, events))) => {
+            let events = events.iter().map(|e| serde_json::to_value(e).unwrap_or_default()).collect();
+            Ok(Json(TxAccepted { seq, events }).into_response())
+        }
+        Ok(Err(rejection)) => Err(ApiError::from_rejection(&rejection)),
+        Err(SubmitError::Unavailable) => {
+            Err(ApiError::new(ErrorCode::Unavailable, "the server is stopping; retry later"))
+        }
+    }
+}
+
+/// The per-signer limit of `POST /v1/tx`: a keyed GCRA token bucket (`governor`) of
+/// [`ServerConfig::rate_limit_per_s`] requests per second with bursts of [`ServerConfig::rate_limit_burst`],
+/// installed by the router (one per server). Counted after the signature verifies, so only a key's holder
+/// spends its budget. The operator and the guardians (the clock, attestations, prices) are not limited.
+#[derive(Clone)]
+pub struct TxRateLimit(Option<Arc<governor::DefaultKeyedRateLimiter<AccountKey>>>);
+
+/// Above this many tracked signers, the buckets that are full again are dropped.
+const RATE_LIMIT_TRACKED_MAX: usize = 100_000;
+
+impl TxRateLimit {
+    /// The limit of `config` (none when `rate_limit_per_s` is `None` or 0).
+    pub fn new(config: &ServerConfig) -> Self {
+        let quota = config.rate_limit_per_s.and_then(std::num::NonZeroU32::new).map(|per_s| {
+            let burst = std::num::NonZeroU32::new(config.rate_limit_burst).unwrap_or(per_s);
+            governor::Quota::per_second(per_s).allow_burst(burst)
+        });
+        TxRateLimit(quota.map(|quota| Arc::new(governor::RateLimiter::keyed(quota))))
+    }
+
+    /// `Some(429 rate_limited)` with `Retry-After` when `signer` is over its budget.
+    fn refusal(&self, app: &AppState, signer: &AccountKey) -> Option<Response> {
+        use governor::clock::{Clock, DefaultClock};
+        let limiter = self.0.as_ref()?;
+        if limiter.len() > RATE_LIMIT_TRACKED_MAX {
+            limiter.retain_recent();
+        }
+        let not_until = limiter.check_key(signer).err()?;
+        let exempt = {
+            let replica = app.replica.read();
+            let params = replica.state().params();
+            *signer == params.operator || params.is_guardian(signer)
+        };
+        if exempt {
+            return None;
+        }
+        let wait = not_until.wait_time_from(DefaultClock::default().now());
+        let message = format!(
+            "too many requests from this account: at most {} requests per second (bursts of {}); retry in {} ms",
+            app.config.rate_limit_per_s.unwrap_or(0),
+            app.config.rate_limit_burst,
+            wait.as_millis().max(1)
+        );
+        let mut response = ApiError::new(ErrorCode::RateLimited, message).into_response();
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(seconds.max(1)));
+        Some(response)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integral_floats_are_read_as_integers_and_others_are_kept() {
+        let mut value = serde_json::json!({ "a": 5.0, "b": [1.5, -2.0], "c": 1e300, "d": "7.0", "e": 3 });
+        integral_floats_as_integers(&mut value);
+        assert_eq!(value, serde_json::json!({ "a": 5, "b": [1.5, -2], "c": 1e300, "d": "7.0", "e": 3 }));
+    }
+}

@@ -1,0 +1,142 @@
+//! Views of the node status, supply, prices, catalogue and accounts.
+
+use tfeco_api::ledger::{
+    AccountView, AssetSupply, CatalogueModel, CatalogueView, CurrentPrices, PerAsset, PriceSubmission,
+    PricesView, StatusView, SupplyView, SystemAccountsView,
+};
+use tfeco_core::market::hourly_charge;
+use tfeco_core::{AccountKey, AccountRef, State, SystemAccount};
+use tfeco_money::{Amount, AnyAsset, Asset};
+
+use crate::replica::Replica;
+
+fn per_asset(units: [i128; 4]) -> PerAsset<Amount<AnyAsset>> {
+    PerAsset::from_array(units.map(Amount::from_units))
+}
+
+/// `GET /v1/status`.
+pub fn status(replica: &Replica) -> StatusView {
+    let state = replica.state();
+    StatusView {
+        seq: replica.head_seq(),
+        now: state.now(),
+        commands_applied: state.commands_applied(),
+        state_hash: state.state_hash(),
+        invariants_ok: state.check_invariants().is_ok(),
+        parameter_set: state.params().set_name.clone(),
+        operator: state.params().operator,
+    }
+}
+
+/// `GET /v1/supply` (also the demo's summary).
+pub fn supply(state: &State) -> SupplyView {
+    let ledger = state.ledger();
+    let assets = Asset::ALL.map(|asset| {
+        let totals = ledger.totals(asset);
+        AssetSupply {
+            supply: Amount::from_units(ledger.supply(asset)),
+            deposited: Amount::from_units(totals.deposited),
+            minted: Amount::from_units(totals.minted),
+            withdrawn: Amount::from_units(totals.withdrawn),
+            burned: Amount::from_units(totals.burned),
+        }
+    });
+    let invariants = state.check_invariants();
+    SupplyView {
+        assets: PerAsset::from_array(assets),
+        tft_global_supply: Amount::from_units(state.global_tft_supply()),
+        tft_supply_cap: state.params().tft_supply_cap,
+        vault_tft: Amount::from_units(ledger.balance(AccountRef::System(SystemAccount::Vault), Asset::Tft)),
+        tfp_supply: Amount::from_units(ledger.supply(Asset::Tfp)),
+        burn_pending_cc: state.burn_pending_cc(),
+        burn_owed_tft: state.burn_owed_tft(),
+        invariants_ok: invariants.is_ok(),
+        invariant_error: invariants.err(),
+    }
+}
+
+/// `GET /v1/prices`.
+pub fn prices(state: &State) -> PricesView {
+    let submissions = state
+        .oracle()
+        .submissions()
+        .map(|((feed, submitter), s)| PriceSubmission {
+            feed: *feed,
+            submitter: *submitter,
+            price: s.price,
+            observed_at: s.observed_at,
+        })
+        .collect();
+    let current = match state.prices() {
+        Ok(p) => CurrentPrices {
+            valid: true,
+            tft_usd: Some(p.tft_usd),
+            gold_usd_per_oz: Some(p.cc.gold()),
+            cc_usd: Some(p.cc.usd().to_string_rounded(8)),
+            reason: None,
+        },
+        Err(rejection) => CurrentPrices {
+            valid: false,
+            tft_usd: None,
+            gold_usd_per_oz: None,
+            cc_usd: None,
+            reason: Some(rejection.to_string()),
+        },
+    };
+    PricesView { now: state.now(), current, submissions }
+}
+
+/// `GET /v1/catalogue`.
+pub fn catalogue(state: &State) -> CatalogueView {
+    let params = state.params();
+    let models = state
+        .catalogue()
+        .iter()
+        .map(|m| {
+            let (lo, hi) = (m.slice_price_min_month, m.slice_price_max_month);
+            CatalogueModel {
+                model: m.name.clone(),
+                category: m.category.clone(),
+                certified: m.certified,
+                capex_usd: m.capex_usd,
+                resources: m.resources,
+                max_slices: m.max_slices,
+                typical_slices: m.typical_slices,
+                slice_price_min_month: lo,
+                slice_price_max_month: hi,
+                slice_price_min_hour: hourly_charge(lo, lo, hi, 1, params),
+                slice_price_max_hour: hourly_charge(hi, lo, hi, 1, params),
+            }
+        })
+        .collect();
+    CatalogueView { models }
+}
+
+/// `GET /v1/accounts/{key}`; `None` when the account is not registered.
+pub fn account(state: &State, key: AccountKey) -> Option<AccountView> {
+    let record = state.ledger().account(&key)?;
+    let open_leases =
+        state.market().leases().values().filter(|l| l.tenant == key && l.is_open()).map(|l| l.id).collect();
+    Some(AccountView {
+        account: key,
+        registered_at: record.registered_at,
+        last_nonce: record.last_nonce,
+        next_nonce: record.last_nonce + 1,
+        balances: per_asset(record.balances),
+        revenue_cc: Amount::from_units(record.revenue_cc),
+        open_leases,
+    })
+}
+
+/// `GET /v1/system-accounts`.
+pub fn system_accounts(state: &State) -> SystemAccountsView {
+    let ledger = state.ledger();
+    let balances = SystemAccount::ALL
+        .into_iter()
+        .map(|system| {
+            let units = Asset::ALL.map(|a| ledger.balance(AccountRef::System(system), a));
+            (system.name().to_owned(), per_asset(units))
+        })
+        .collect();
+    SystemAccountsView(balances)
+}
