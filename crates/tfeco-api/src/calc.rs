@@ -2,7 +2,7 @@
 //! numbers of `tfeco calc node` and `tfeco calc table`.
 
 use serde::{Deserialize, Serialize};
-use tfeco_core::roi::HwCostBasis;
+use tfeco_core::rules::income::HwCostBasis;
 use tfeco_money::{Bps, Price};
 use utoipa::{IntoParams, ToSchema};
 

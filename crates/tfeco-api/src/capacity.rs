@@ -3,7 +3,7 @@
 //! named `_hour`.
 
 use serde::{Deserialize, Serialize};
-use tfeco_core::capacity::Requirements;
+use tfeco_core::Requirements;
 use tfeco_core::{AccountKey, Billing, CloseReason, FarmId, LeaseId, NodeId, Resources};
 use tfeco_money::{Amount, Cc};
 use utoipa::{IntoParams, ToSchema};

@@ -228,7 +228,7 @@ impl ErrorCode {
     /// A test checks that every rejection code of the core has a variant here; a code missing from this
     /// enum would be a bug of this crate, answered as [`ErrorCode::InvalidRequest`].
     pub fn of_rejection(rejection: &tfeco_core::Rejection) -> ErrorCode {
-        rejection.code().parse().unwrap_or(ErrorCode::InvalidRequest)
+        rejection.code().as_str().parse().unwrap_or(ErrorCode::InvalidRequest)
     }
 
     /// The codes answered with `status`.

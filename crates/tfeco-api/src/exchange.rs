@@ -4,7 +4,7 @@
 //! base token.
 
 use serde::{Deserialize, Serialize};
-use tfeco_core::exchange::Side;
+use tfeco_core::Side;
 use tfeco_core::AccountKey;
 use tfeco_money::{Amount, AnyAsset, Asset, Bps, Price};
 use utoipa::{IntoParams, ToSchema};

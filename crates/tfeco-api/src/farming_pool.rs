@@ -2,7 +2,7 @@
 //! and leaves that one side signed.
 
 use serde::{Deserialize, Serialize};
-use tfeco_core::farming::PoolRules;
+use tfeco_core::PoolRules;
 use tfeco_core::{AccountKey, FarmId, NodeId};
 use utoipa::ToSchema;
 

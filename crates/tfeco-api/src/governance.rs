@@ -2,7 +2,7 @@
 //! `/v1/param-changes`).
 
 use serde::{Deserialize, Serialize};
-use tfeco_core::governance::ParamUpdate;
+use tfeco_core::ParamUpdate;
 use tfeco_core::AccountKey;
 use utoipa::{IntoParams, ToSchema};
 

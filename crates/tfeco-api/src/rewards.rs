@@ -2,7 +2,7 @@
 //! (`GET /v1/mint/reports`, `/v1/mint/reports/{period}`, `/v1/vesting`, `/v1/nodes/{id}/uptime`).
 
 use serde::{Deserialize, Serialize};
-use tfeco_core::minting::{UptimeReport, UptimeRules, VestingRule, Violation};
+use tfeco_core::rules::minting::{UptimeReport, UptimeRules, VestingRule, Violation};
 use tfeco_core::{AccountKey, FarmId, NodeId, Resources};
 use tfeco_money::{Amount, Tft};
 use utoipa::{IntoParams, ToSchema};

@@ -6,7 +6,7 @@
 //! bytes, so anyone can re-verify every journaled signature. A payload of another version is refused with
 //! [`RequestError::UnknownFormat`], never guessed at.
 
-use ed25519_dalek::{Signature, Verifier, VerifyingKey};
+use ed25519_dalek::{Signature, VerifyingKey};
 use serde::{Deserialize, Serialize};
 
 use crate::command::{Command, Envelope};
@@ -102,9 +102,7 @@ pub fn verify_read(
     timestamp: i64,
     signature: &[u8],
 ) -> Result<(), RequestError> {
-    let key = VerifyingKey::from_bytes(signer.as_bytes()).map_err(|_| RequestError::BadKey)?;
-    let signature = Signature::from_slice(signature).map_err(|_| RequestError::BadSignature)?;
-    key.verify(&read_signing_bytes(path, timestamp), &signature).map_err(|_| RequestError::BadSignature)
+    verify_strictly(signer, &read_signing_bytes(path, timestamp), signature)
 }
 
 /// The signed part of a journal payload: the bytes after a known format byte.
@@ -125,9 +123,19 @@ fn signing_bytes_of(encoded: &[u8]) -> Vec<u8> {
 }
 
 fn verify_signed(signer: &AccountKey, encoded: &[u8], signature: &[u8]) -> Result<(), RequestError> {
+    verify_strictly(signer, &signing_bytes_of(encoded), signature)
+}
+
+/// Strict ed25519 verification (spec `decisions.md` §2, RFC 8032 strict): the key must decode and not be
+/// weak (small order), the signature must be canonical and verify with `verify_strict`. A weak key such as
+/// the all-zero key with an all-zero signature would otherwise verify every message.
+pub fn verify_strictly(signer: &AccountKey, message: &[u8], signature: &[u8]) -> Result<(), RequestError> {
     let key = VerifyingKey::from_bytes(signer.as_bytes()).map_err(|_| RequestError::BadKey)?;
+    if key.is_weak() {
+        return Err(RequestError::BadKey);
+    }
     let signature = Signature::from_slice(signature).map_err(|_| RequestError::BadSignature)?;
-    key.verify(&signing_bytes_of(encoded), &signature).map_err(|_| RequestError::BadSignature)
+    key.verify_strict(message, &signature).map_err(|_| RequestError::BadSignature)
 }
 
 /// Verifies an ed25519 signature by `signer` over a journal payload ([`RequestBody::to_payload`]).
@@ -159,5 +167,18 @@ mod tests {
         assert_eq!(RequestBody::from_payload(&other), Err(RequestError::UnknownFormat(Some(2))));
         assert_eq!(RequestBody::from_payload(&[]), Err(RequestError::UnknownFormat(None)));
         assert!(RequestBody::from_payload(&payload[1..]).is_err(), "an unversioned payload is refused");
+    }
+
+    #[test]
+    fn a_weak_key_with_a_forged_signature_is_refused() {
+        let body = RequestBody { signer: AccountKey([0; 32]), nonce: 1, expiry: 9, command: Command::RegisterAccount {} };
+        assert_eq!(body.verify(&[0; 64]), Err(RequestError::BadKey), "the all-zero key verifies everything");
+        assert_eq!(verify_payload(&body.signer, &body.to_payload(), &[0; 64]), Err(RequestError::BadKey));
+        assert_eq!(verify_read(&body.signer, "/v1/exchange/orders", 9, &[0; 64]), Err(RequestError::BadKey));
+        let key = SigningKey::from_bytes(&[4; 32]);
+        let message = b"tfeco";
+        let signer = AccountKey(key.verifying_key().to_bytes());
+        assert_eq!(verify_strictly(&signer, message, &key.sign(message).to_bytes()), Ok(()));
+        assert_eq!(verify_strictly(&signer, b"other", &key.sign(message).to_bytes()), Err(RequestError::BadSignature));
     }
 }

@@ -196,12 +196,51 @@ impl<'de, A> Deserialize<'de> for Amount<A> {
 
 /// An amount whose asset is known only at run time (e.g. the asset of a transfer is a field of the
 /// command). Convert to [`Amount<A>`] with [`Amount::from_erased`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+///
+/// JSON: `{"asset": "TFT", "amount": "12.5"}` (the amount a decimal string, like every amount, so no client
+/// meets a number beyond 2^53); compact encodings (postcard): the asset then the `i128` base units.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct AssetAmount {
     /// The asset.
     pub asset: Asset,
     /// Base units (10^-7 token).
     pub units: i128,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename = "AssetAmount", deny_unknown_fields)]
+struct AssetAmountJson {
+    asset: Asset,
+    amount: Amount<AnyAsset>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename = "AssetAmount")]
+struct AssetAmountCompact {
+    asset: Asset,
+    units: i128,
+}
+
+impl Serialize for AssetAmount {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if serializer.is_human_readable() {
+            AssetAmountJson { asset: self.asset, amount: Amount::from_units(self.units) }.serialize(serializer)
+        } else {
+            AssetAmountCompact { asset: self.asset, units: self.units }.serialize(serializer)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for AssetAmount {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        if deserializer.is_human_readable() {
+            let json = AssetAmountJson::deserialize(deserializer)?;
+            Ok(AssetAmount { asset: json.asset, units: json.amount.units() })
+        } else {
+            let compact = AssetAmountCompact::deserialize(deserializer)?;
+            Ok(AssetAmount { asset: compact.asset, units: compact.units })
+        }
+    }
 }
 
 impl fmt::Display for AssetAmount {

@@ -17,7 +17,7 @@ use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
 use utoipa::openapi::RefOr;
 use utoipa::{PartialSchema, ToSchema};
 
-use crate::{Amount, AnyAsset, Asset, Bps, Cc, Price, Ratio, Tfp, Tft, Usdc};
+use crate::{Amount, AnyAsset, Asset, AssetAmount, Bps, Cc, Price, Ratio, Tfp, Tft, Usdc};
 
 /// The pattern of an [`Amount`] string.
 pub const AMOUNT_PATTERN: &str = r"^[0-9]{1,31}(\.[0-9]{1,7})?$";
@@ -130,6 +130,26 @@ impl PartialSchema for Ratio {
 impl ToSchema for Ratio {
     fn name() -> Cow<'static, str> {
         Cow::Borrowed("Ratio")
+    }
+}
+
+impl PartialSchema for AssetAmount {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .property("asset", Asset::schema())
+            .property("amount", Amount::<AnyAsset>::schema())
+            .required("asset")
+            .required("amount")
+            .additional_properties(Some(utoipa::openapi::schema::AdditionalProperties::FreeForm(false)))
+            .description(Some("An amount of a named asset"))
+            .into()
+    }
+}
+
+impl ToSchema for AssetAmount {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("AssetAmount")
     }
 }
 

@@ -4,7 +4,7 @@
 //! (group commit).
 
 use ed25519_dalek::{Signer, SigningKey};
-use tfeco_core::command::RequestBody;
+use tfeco_core::RequestBody;
 use tfeco_core::{AccountKey, Command, Genesis, Receipt, Rejection, State};
 use tfeco_journal::{EntryRef, Journal, JournalError, NewEntry};
 
@@ -244,7 +244,7 @@ pub fn replay_into(
                 return Err(ReplicaError::Decode { seq: entry.seq });
             }
             if options.verify_signatures {
-                tfeco_core::command::verify_payload(&body.signer, entry.payload, entry.signature)
+                tfeco_core::request::verify_payload(&body.signer, entry.payload, entry.signature)
                     .map_err(|_| ReplicaError::Signature { seq: entry.seq })?;
             }
             state

@@ -15,6 +15,7 @@ use crate::types::Billing;
 /// Who receives a share of a capacity payment (spec `decisions.md` §7).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum SplitRecipient {
     /// The node's farmer (credited as revenue CC). Also receives the rounding remainder.
     Farmer,
@@ -27,6 +28,7 @@ pub enum SplitRecipient {
 /// A versioned revenue split: ordered `(recipient, basis points)` summing to 10,000, with exactly one
 /// `Farmer` entry (the rounding sink). Each share is rounded down; the remainder goes to the farmer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RevenueSplit {
     /// Version number, recorded on every charge.
     pub version: u32,
@@ -187,6 +189,7 @@ pub struct MinSpec {
 /// Which minimum spec a node misses, with what it has and what is needed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "rule")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum MinSpecShortfall {
     /// Too little memory.
     Memory {

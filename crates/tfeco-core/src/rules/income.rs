@@ -510,6 +510,7 @@ impl PriceChoice {
 /// Which monthly hardware cost enters `net`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum HwCostBasis {
     /// `capex / amortization_months` rounded half up to whole USD, as the published table and the ROI
     /// vectors (Mini 3: 16.67 → 17; ROI-1 net = 9 − 17 = −8). The default ("as published").

@@ -38,6 +38,7 @@ pub struct OracleRules {
 /// Why a submission is refused (spec `decisions.md` §3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "problem")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum PriceProblem {
     /// The price is zero.
     Zero,

@@ -5,7 +5,7 @@ use axum::extract::State as AxumState;
 use axum::Json;
 use tfeco_api::calc::{CalcNodeQuery, CalcNodeView, CalcTableQuery, CalcTableView, HW_COST_CHOICES};
 use tfeco_api::ErrorCode;
-use tfeco_core::roi::{self, HwCostBasis, IncomeQuery, PriceChoice, RoiError, RoiParams, Utilization};
+use tfeco_core::rules::income::{self, HwCostBasis, IncomeQuery, PriceChoice, RoiError, RoiParams, Utilization};
 use tfeco_money::Price;
 
 use crate::api::error::ApiError;

@@ -39,9 +39,9 @@ pub async fn leases(
 ///
 /// # Errors
 /// `limit` outside 1 to 10,000.
-pub fn search_query(query: &SearchQuery) -> Result<tfeco_core::capacity::SearchQuery, ApiError> {
+pub fn search_query(query: &SearchQuery) -> Result<tfeco_core::SearchQuery, ApiError> {
     let limit = check_range("limit", query.limit, 1, MAX_SEARCH_LIMIT)?;
-    Ok(tfeco_core::capacity::SearchQuery {
+    Ok(tfeco_core::SearchQuery {
         requirements: query.requirements(),
         max_price_month: query.max_price,
         billing: query.billing,
@@ -99,13 +99,13 @@ pub async fn request(
 
 #[cfg(test)]
 mod tests {
-    use tfeco_core::capacity::Requirements;
+    use tfeco_core::Requirements;
     use tfeco_core::{Billing, FarmId};
 
     use super::*;
     use crate::api::extract::parse_query;
 
-    fn search(text: &str) -> Result<tfeco_core::capacity::SearchQuery, ApiError> {
+    fn search(text: &str) -> Result<tfeco_core::SearchQuery, ApiError> {
         search_query(&parse_query::<SearchQuery>(text)?)
     }
 
@@ -131,7 +131,7 @@ mod tests {
              &certified_only=true&farm=3&max_price=2.0&billing=hourly&min_free=2&limit=20",
         )
         .unwrap();
-        let expected = tfeco_core::capacity::SearchQuery {
+        let expected = tfeco_core::SearchQuery {
             requirements: Requirements {
                 min_cores: 2,
                 min_passmark: 2000,
@@ -148,7 +148,7 @@ mod tests {
             limit: 20,
         };
         assert_eq!(query, expected);
-        assert_eq!(search("").unwrap(), tfeco_core::capacity::SearchQuery::default());
+        assert_eq!(search("").unwrap(), tfeco_core::SearchQuery::default());
     }
 
     #[test]

@@ -49,8 +49,8 @@ fn verify(parts: &Parts, now_s: i64) -> Result<AccountKey, ApiError> {
     let signature = hex::decode(header(parts, HEADER_SIGNATURE)?.trim())
         .map_err(|_| ApiError::new(ErrorCode::BadSignature, "the signature is not hex"))?;
     let path = parts.uri.path();
-    let verified = tfeco_core::command::verify_read(&account, path, timestamp, &signature).is_ok()
-        && verifies_strictly(&account, &tfeco_core::command::read_signing_bytes(path, timestamp), &signature);
+    let verified = tfeco_core::request::verify_read(&account, path, timestamp, &signature).is_ok()
+        && verifies_strictly(&account, &tfeco_core::request::read_signing_bytes(path, timestamp), &signature);
     if !verified {
         return Err(ApiError::new(ErrorCode::BadSignature, "the read signature does not verify"));
     }

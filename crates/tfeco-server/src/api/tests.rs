@@ -3,7 +3,7 @@
 //! the OpenAPI document.
 
 use ed25519_dalek::{Signer, SigningKey};
-use tfeco_core::command::read_signing_bytes;
+use tfeco_core::request::read_signing_bytes;
 use tfeco_core::{AccountKey, Command, Genesis, Params as CoreParams};
 use tfeco_money::{Amount, Asset, Price};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use axum::Router;
 use serde_json::{json, Value};
 use tfeco_api::signed_read::{HEADER_ACCOUNT, HEADER_SIGNATURE, HEADER_TIMESTAMP};
-use tfeco_core::exchange::Side;
+use tfeco_core::Side;
 
 use crate::app::AppState;
 use crate::replica::{BatchItem, SignedRequest};

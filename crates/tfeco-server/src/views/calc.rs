@@ -1,7 +1,7 @@
 //! Views of the income calculator over the replica's catalogue.
 
 use tfeco_api::calc::{CalcNodeView, CalcParamsView, CalcTableView};
-use tfeco_core::roi::{self, Fraction, IncomeQuery, RoiError, RoiParams};
+use tfeco_core::rules::income::{self, Fraction, IncomeQuery, RoiError, RoiParams};
 use tfeco_core::State;
 use tfeco_money::Ratio;
 
@@ -45,7 +45,7 @@ pub fn calc_table(state: &State, params: &RoiParams) -> Result<CalcTableView, Ro
 #[cfg(test)]
 mod tests {
     use serde_json::json;
-    use tfeco_core::roi::PriceChoice;
+    use tfeco_core::rules::income::PriceChoice;
 
     use super::*;
 

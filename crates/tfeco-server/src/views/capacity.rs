@@ -6,15 +6,16 @@ use tfeco_api::capacity::{
     FarmView, FarmsView, LeaseClosed, LeaseStatusView, LeaseView, LeasesView, NodeView, NodesView,
     RequestOutcomeView, SearchHitView, SearchView, StandingBidView, StandingBidsView,
 };
-use tfeco_core::capacity::{self, CapacityRequest, Requirements, SearchQuery, StandingBid};
-use tfeco_core::market::{hourly_charge, Lease, LeaseStatus};
+use tfeco_core::slices::capacity::{CapacityRequest, StandingBid};
+use tfeco_core::{Requirements, SearchQuery};
+use tfeco_core::slices::capacity::{Lease, LeaseStatus};
 use tfeco_core::{AccountKey, State};
 use tfeco_money::{Amount, Cc};
 
 /// `GET /v1/farms`.
 pub fn farms(state: &State) -> FarmsView {
     let farms = state
-        .market()
+        .capacity()
         .farms()
         .values()
         .map(|f| FarmView { id: f.id, owner: f.owner, name: f.name.clone(), nodes: f.nodes.clone() })
@@ -26,7 +27,7 @@ pub fn farms(state: &State) -> FarmsView {
 pub fn nodes(state: &State, farm: Option<u32>) -> NodesView {
     let params = state.params();
     let nodes = state
-        .market()
+        .capacity()
         .nodes()
         .values()
         .filter(|n| farm.is_none_or(|f| n.farm_id.0 == f))
@@ -79,7 +80,7 @@ fn lease_view(lease: &Lease) -> LeaseView {
 /// `GET /v1/leases`, optionally of one tenant and open or closed only.
 pub fn leases(state: &State, tenant: Option<AccountKey>, open: Option<bool>) -> LeasesView {
     let leases = state
-        .market()
+        .capacity()
         .leases()
         .values()
         .filter(|l| tenant.is_none_or(|t| l.tenant == t))
@@ -211,7 +212,7 @@ pub fn request(state: &State, id: u64) -> Option<CapacityRequestView> {
 #[cfg(test)]
 pub(crate) mod tests {
     use serde_json::json;
-    use tfeco_core::command::NodeSpec;
+    use tfeco_core::NodeSpec;
     use tfeco_core::{Command, Envelope, FarmId, Genesis, NodeId, Params, Resources};
 
     use super::*;

@@ -5,8 +5,9 @@ use tfeco_api::exchange::{
     BatchView, BatchesView, DepthLevel, DepthView, ExchangeMarketView, ExchangeMarketsView, OwnFillView,
     OwnFillsView, OwnOrderView, OwnOrdersView, SideCounts,
 };
-use tfeco_core::exchange::Side;
-use tfeco_core::trading::{BatchRecord, MarketBook, MarketSpec};
+use tfeco_core::Side;
+use tfeco_core::slices::exchange::{BatchRecord, MarketBook};
+use tfeco_core::MarketSpec;
 use tfeco_core::{AccountKey, State};
 
 /// One market: its rules, current batch, schedule, last price and open order counts per side.

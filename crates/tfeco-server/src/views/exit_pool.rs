@@ -4,7 +4,7 @@ use tfeco_api::exit_pool::{
     ExitBidResult, ExitBidView, ExitRoundResult, ExitRoundSummary, ExitRoundView, ExitRoundsView,
     OwnExitBidsView, PositionView, PositionsView,
 };
-use tfeco_core::exit::RoundResult;
+use tfeco_core::slices::exit_pool::RoundResult;
 use tfeco_core::{AccountKey, State, SystemAccount};
 use tfeco_money::{Tfp, Usdc};
 

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use tfeco_api::farming_pool::{
     FarmingPoolDetail, FarmingPoolView, FarmingPoolsView, MembershipParty, PendingMembership,
 };
-use tfeco_core::farming::FarmingPool;
+use tfeco_core::slices::farming_pool::FarmingPool;
 use tfeco_core::{FarmId, State};
 
 /// Farms whose join or leave one side signed (`true`: the farmer): who signed, whose signature completes it.
@@ -37,13 +37,13 @@ fn pool_view(pool: &FarmingPool) -> FarmingPoolView {
 
 /// `GET /v1/farming-pools`.
 pub fn pools(state: &State) -> FarmingPoolsView {
-    FarmingPoolsView { pools: state.farming().pools().values().map(pool_view).collect() }
+    FarmingPoolsView { pools: state.farming_pools().pools().values().map(pool_view).collect() }
 }
 
 /// `GET /v1/farming-pools/{id}`; `None` when there is no such pool.
 pub fn pool(state: &State, id: u64) -> Option<FarmingPoolDetail> {
-    let pool = state.farming().pools().get(&id)?;
-    let farms = state.market().farms();
+    let pool = state.farming_pools().pools().get(&id)?;
+    let farms = state.capacity().farms();
     let member_nodes =
         pool.members.iter().filter_map(|f| farms.get(f)).flat_map(|f| f.nodes.iter().copied()).collect();
     Some(FarmingPoolDetail { pool: pool_view(pool), member_nodes })

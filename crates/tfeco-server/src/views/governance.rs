@@ -1,7 +1,7 @@
 //! Views of guardian governance: the guardian set and parameter changes.
 
 use tfeco_api::governance::{GuardiansView, ParamChangeStatus, ParamChangeView, ParamChangesView};
-use tfeco_core::governance::ParamChange;
+use tfeco_core::slices::governance::ParamChange;
 use tfeco_core::{Params, State};
 
 /// `GET /v1/guardians` for `params`.
@@ -85,7 +85,7 @@ mod tests {
     fn change_status_follows_the_timestamps() {
         let change = |approved_at, applied_at| ParamChange {
             id: 1,
-            update: tfeco_core::governance::ParamUpdate::ParamDelay(60),
+            update: tfeco_core::ParamUpdate::ParamDelay(60),
             proposed_by: AccountKey([1; 32]),
             proposed_at: 0,
             signers: vec![],

@@ -48,8 +48,8 @@ pub fn supply(state: &State) -> SupplyView {
         tft_supply_cap: state.params().tft_supply_cap,
         vault_tft: Amount::from_units(ledger.balance(AccountRef::System(SystemAccount::Vault), Asset::Tft)),
         tfp_supply: Amount::from_units(ledger.supply(Asset::Tfp)),
-        burn_pending_cc: state.burn_pending_cc(),
-        burn_owed_tft: state.burn_owed_tft(),
+        burn_pending_cc: state.pool2().burn_pending_cc(),
+        burn_owed_tft: state.pool2().burn_owed_tft(),
         invariants_ok: invariants.is_ok(),
         invariant_error: invariants.err(),
     }
@@ -116,7 +116,7 @@ pub fn catalogue(state: &State) -> CatalogueView {
 pub fn account(state: &State, key: AccountKey) -> Option<AccountView> {
     let record = state.ledger().account(&key)?;
     let open_leases =
-        state.market().leases().values().filter(|l| l.tenant == key && l.is_open()).map(|l| l.id).collect();
+        state.capacity().leases().values().filter(|l| l.tenant == key && l.is_open()).map(|l| l.id).collect();
     Some(AccountView {
         account: key,
         registered_at: record.registered_at,

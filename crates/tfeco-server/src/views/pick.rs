@@ -1,6 +1,6 @@
 //! A filtering serializer: the entries of one map field of a struct, matching entries only.
 //!
-//! `tfeco_core::rewards::Rewards` exposes no accessor for a node's uptime tracker or report key (they are
+//! `tfeco_core::slices::rewards::Rewards` exposes no accessor for a node's uptime tracker or report key (they are
 //! `pub(crate)` fields that only reach the outside through `Serialize`). Until the core offers one, the
 //! uptime view extracts the single entry it needs with [`pick_entries`]: only the wanted map field is
 //! walked, and only matching entries are converted to JSON, so a request does not serialize the reports or

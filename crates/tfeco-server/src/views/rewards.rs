@@ -4,11 +4,11 @@ use tfeco_api::rewards::{
     AmountOrError, MintReceiptView, MintReportDetail, MintReportSummary, MintReportsView, MintStatus,
     UptimePeriodView, UptimeView, VestingRecordBrief, VestingRecordView, VestingTotals, VestingView,
 };
-use tfeco_core::minting::{
+use tfeco_core::rules::minting::{
     period_end, period_of, period_start, releasable, vested, MintingError, PeriodUptime, UptimeTracker,
     VestingRecord, VestingRule,
 };
-use tfeco_core::rewards::MintReport;
+use tfeco_core::slices::rewards::MintReport;
 use tfeco_core::{AccountKey, NodeId, Params, State};
 use tfeco_money::{Amount, Tft};
 
@@ -115,7 +115,7 @@ fn add_to(sums: &mut [i128; 5], values: [i128; 5]) {
 pub fn vesting(state: &State, owner: Option<AccountKey>) -> VestingView {
     let rule = state.params().vesting_rule;
     let now = state.now();
-    let market = state.market();
+    let market = state.capacity();
     let mut sums = [0i128; 5];
     let records: Vec<VestingRecordView> = state
         .rewards()
@@ -208,7 +208,7 @@ fn vesting_brief(record: &VestingRecord) -> VestingRecordBrief {
 
 /// `GET /v1/nodes/{id}/uptime`; `None` when the node does not exist.
 pub fn uptime(state: &State, node_id: NodeId) -> Option<UptimeView> {
-    let node = state.market().nodes().get(&node_id)?;
+    let node = state.capacity().nodes().get(&node_id)?;
     let rewards = state.rewards();
     let params = state.params();
     let (tracker, report_key) = tracker_and_key(state, node_id);
@@ -259,7 +259,7 @@ mod tests {
     /// envelopes applied directly (no signatures are needed at this level). Returns the state before the
     /// period closes, and the same state after it closed and the operator signed it.
     fn reporting_then_minted() -> (State, State, NodeId, AccountKey) {
-        use tfeco_core::rewards::UptimeSample;
+        use tfeco_core::UptimeSample;
         use tfeco_core::{Command, Envelope, Genesis, NodeSpec};
         const CATALOGUE_CSV: &str = include_str!("../../../../data/node-catalogue/tfgrid-nodes-q4-2025.csv");
         let operator = AccountKey([1; 32]);

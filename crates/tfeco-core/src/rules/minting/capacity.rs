@@ -26,6 +26,7 @@ const GB_PER_TB: i128 = 1_000;
 
 /// Reward rates per month (reward token base units; INCA read as TFT 1:1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CapacityRates {
     /// Per GB of memory per month (default 8.0).
     pub per_gb_memory: Amount<Tft>,
@@ -70,6 +71,7 @@ pub struct CapacityResources {
 
 /// Parameters of the `capacity` rule set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CapacityRules {
     /// The rates.
     pub rates: CapacityRates,

@@ -50,6 +50,7 @@ use super::v3::uptime_permill;
 
 /// Constants of the uptime rules (spec §2.5), in seconds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UptimeRules {
     /// Nodes report every 40 minutes (2,400 s).
     pub report_interval_s: i64,
@@ -74,6 +75,7 @@ impl UptimeRules {
 
 /// One uptime report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UptimeReport {
     /// When the report was made, unix seconds (the engine's time of acceptance).
     pub timestamp: i64,
@@ -84,6 +86,7 @@ pub struct UptimeReport {
 /// The kind of a violation, with a stable code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ViolationKind {
     /// Uptime grew by more than wall-clock time plus the grace.
     UptimeTooHigh,
@@ -111,6 +114,7 @@ impl ViolationKind {
 /// reward.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Violation {
     /// Rule 1 of the module doc.
     UptimeTooHigh {
@@ -198,6 +202,7 @@ pub struct Observation {
 /// Why a report or a close was refused. Nothing changed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum UptimeError {
     /// The timestamp is before the first minting period.
     BeforeFirstPeriod {

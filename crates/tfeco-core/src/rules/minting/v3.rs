@@ -113,6 +113,7 @@ pub fn uptime_permill(credited_s: u64, period_s: i64) -> u32 {
 /// Node certification (tfchain `NodeCertification`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Certification {
     /// Do-it-yourself node: paid from 950‰ uptime.
     Diy,
@@ -123,6 +124,7 @@ pub enum Certification {
 /// How a farming policy turns uptime into payout (spec §2.4).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum UptimeScaling {
     /// Policies 1 and 2: zero below the certification's threshold ([`V3Rules::diy_min_uptime_permill`],
     /// [`V3Rules::certified_min_uptime_permill`]), otherwise `full × uptime‰ / 1000`.
@@ -134,6 +136,7 @@ pub enum UptimeScaling {
 
 /// A farming policy: rewards per unit per period, in mUSD (1 USD = 1,000). Data, not code.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FarmingPolicy {
     /// tfchain policy id (1 = DIY, 2 = Certified at genesis).
     pub id: u32,
@@ -185,6 +188,7 @@ impl FarmingPolicy {
 
 /// Parameters of the `v3` rule set. [`V3Rules::default`] is the tfchain genesis / March 2024 GEP set.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct V3Rules {
     /// Farming policies by id.
     pub policies: Vec<FarmingPolicy>,

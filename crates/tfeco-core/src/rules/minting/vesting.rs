@@ -29,6 +29,7 @@ use super::MintingError;
 
 /// The seed lock-up rule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SeedLockRule {
     /// Months after `start` when everything unlocks (24).
     pub lock_months: u32,
@@ -48,6 +49,7 @@ impl Default for SeedLockRule {
 
 /// The `release_36m` schedule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Release36mRule {
     /// Months fully locked (11).
     pub locked_months: u32,
@@ -66,6 +68,7 @@ impl Default for Release36mRule {
 /// A named vesting rule, chosen by parameter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum VestingRule {
     /// Locked 2 years from the first report or until 30 % utilization for 3 consecutive months.
     Seed(SeedLockRule),
