@@ -4,7 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 use tfeco_core::Requirements;
-use tfeco_core::{AccountKey, Billing, CloseReason, FarmId, LeaseId, NodeId, Resources};
+use tfeco_core::{
+    AccountKey, Billing, CapacityRequestId, CloseReason, FarmId, LeaseId, NodeId, Resources, Shortfall,
+    StandingBidId,
+};
 use tfeco_money::{Amount, Cc};
 use utoipa::{IntoParams, ToSchema};
 
@@ -300,7 +303,7 @@ pub struct SearchView {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ExplainView {
     /// Reasons; none means the capacity exists.
-    pub reasons: Vec<String>,
+    pub reasons: Vec<ShortfallView>,
     /// `true` when there are no reasons.
     pub satisfiable: bool,
     /// Slices wanted.
@@ -325,7 +328,7 @@ pub struct StandingBidsQuery {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct StandingBidView {
     /// Id.
-    pub id: u64,
+    pub id: StandingBidId,
     /// The buyer.
     // TODO(core-openapi): AccountKey.
     #[schema(schema_with = crate::schema::account_key)]
@@ -394,7 +397,7 @@ pub struct RequestOutcomeView {
     /// CC refunded to the requester.
     pub refunded: Amount<Cc>,
     /// Why slices were left unfilled.
-    pub reasons: Vec<String>,
+    pub reasons: Vec<ShortfallView>,
 }
 
 /// Where a capacity request stands.
@@ -413,7 +416,7 @@ pub enum CapacityRequestStatus {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct CapacityRequestView {
     /// Id.
-    pub id: u64,
+    pub id: CapacityRequestId,
     /// The requester.
     // TODO(core-openapi): AccountKey.
     #[schema(schema_with = crate::schema::account_key)]
@@ -447,4 +450,25 @@ pub struct CapacityRequestsView {
     pub now: i64,
     /// Requests, by id.
     pub requests: Vec<CapacityRequestView>,
+}
+
+/// One reason why capacity cannot be had: the typed reason (`kind` and its fields) and its sentence.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ShortfallView {
+    /// The typed reason.
+    #[serde(flatten)]
+    pub reason: Shortfall,
+    /// The reason in words, e.g. `no node has >= 9 GB memory per slice`.
+    pub message: String,
+}
+
+impl From<&Shortfall> for ShortfallView {
+    fn from(reason: &Shortfall) -> Self {
+        ShortfallView { reason: reason.clone(), message: reason.to_string() }
+    }
+}
+
+/// The views of a list of reasons.
+pub fn shortfall_views(reasons: &[Shortfall]) -> Vec<ShortfallView> {
+    reasons.iter().map(ShortfallView::from).collect()
 }

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 use tfeco_core::Side;
-use tfeco_core::AccountKey;
+use tfeco_core::{AccountKey, MarketId, OrderId};
 use tfeco_money::{Amount, AnyAsset, Asset, Bps, Price};
 use utoipa::{IntoParams, ToSchema};
 
@@ -27,7 +27,7 @@ pub struct SideCounts {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ExchangeMarketView {
     /// Id.
-    pub id: u32,
+    pub id: MarketId,
     /// The asset traded.
     pub base: Asset,
     /// The asset paid.
@@ -96,7 +96,7 @@ pub struct BatchesQuery {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct BatchView {
     /// The market.
-    pub market_id: u32,
+    pub market_id: MarketId,
     /// The batch.
     pub batch: u64,
     /// When it cleared.
@@ -119,7 +119,7 @@ pub struct BatchView {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct BatchesView {
     /// The market.
-    pub market_id: u32,
+    pub market_id: MarketId,
     /// Batches, newest first.
     pub batches: Vec<BatchView>,
 }
@@ -129,7 +129,7 @@ pub struct BatchesView {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct DepthView {
     /// The market.
-    pub market_id: u32,
+    pub market_id: MarketId,
     /// The latest batch.
     pub batch: Option<u64>,
     /// When it cleared.
@@ -144,9 +144,9 @@ pub struct DepthView {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct OwnOrderView {
     /// Id.
-    pub id: u64,
+    pub id: OrderId,
     /// The market.
-    pub market_id: u32,
+    pub market_id: MarketId,
     /// Owner (the reader).
     // TODO(core-openapi): AccountKey.
     #[schema(schema_with = crate::schema::account_key)]
@@ -188,7 +188,7 @@ pub struct OwnOrdersView {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct OwnFillView {
     /// The market.
-    pub market_id: u32,
+    pub market_id: MarketId,
     /// The batch.
     pub batch: u64,
     /// When it cleared.
@@ -196,7 +196,7 @@ pub struct OwnFillView {
     /// Clearing price.
     pub price: Option<Price>,
     /// The order.
-    pub order_id: u64,
+    pub order_id: OrderId,
     /// Side.
     // TODO(core-openapi): Side.
     #[schema(schema_with = crate::schema::side)]

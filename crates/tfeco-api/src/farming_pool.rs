@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use tfeco_core::PoolRules;
-use tfeco_core::{AccountKey, FarmId, NodeId};
+use tfeco_core::{AccountKey, FarmId, FarmingPoolId, NodeId};
 use utoipa::ToSchema;
 
 /// Who signs a membership change.
@@ -32,7 +32,7 @@ pub struct PendingMembership {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct FarmingPoolView {
     /// Id.
-    pub id: u64,
+    pub id: FarmingPoolId,
     /// The pool's owner.
     // TODO(core-openapi): AccountKey.
     #[schema(schema_with = crate::schema::account_key)]

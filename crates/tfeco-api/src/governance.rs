@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use tfeco_core::ParamUpdate;
-use tfeco_core::AccountKey;
+use tfeco_core::{AccountKey, ParamChangeId};
 use utoipa::{IntoParams, ToSchema};
 
 /// `GET /v1/guardians`: the guardian set, the signature threshold and the oracle quorum.
@@ -61,7 +61,7 @@ pub struct ParamChangesQuery {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ParamChangeView {
     /// Id.
-    pub id: u64,
+    pub id: ParamChangeId,
     /// Where it stands.
     pub status: ParamChangeStatus,
     /// The update's kind, e.g. `revenue_split`.

@@ -171,7 +171,12 @@ mod tests {
 
     #[test]
     fn a_weak_key_with_a_forged_signature_is_refused() {
-        let body = RequestBody { signer: AccountKey([0; 32]), nonce: 1, expiry: 9, command: Command::RegisterAccount {} };
+        let body = RequestBody {
+            signer: AccountKey([0; 32]),
+            nonce: 1,
+            expiry: 9,
+            command: Command::RegisterAccount {},
+        };
         assert_eq!(body.verify(&[0; 64]), Err(RequestError::BadKey), "the all-zero key verifies everything");
         assert_eq!(verify_payload(&body.signer, &body.to_payload(), &[0; 64]), Err(RequestError::BadKey));
         assert_eq!(verify_read(&body.signer, "/v1/exchange/orders", 9, &[0; 64]), Err(RequestError::BadKey));
@@ -179,6 +184,9 @@ mod tests {
         let message = b"tfeco";
         let signer = AccountKey(key.verifying_key().to_bytes());
         assert_eq!(verify_strictly(&signer, message, &key.sign(message).to_bytes()), Ok(()));
-        assert_eq!(verify_strictly(&signer, b"other", &key.sign(message).to_bytes()), Err(RequestError::BadSignature));
+        assert_eq!(
+            verify_strictly(&signer, b"other", &key.sign(message).to_bytes()),
+            Err(RequestError::BadSignature)
+        );
     }
 }

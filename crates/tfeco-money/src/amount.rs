@@ -224,7 +224,8 @@ struct AssetAmountCompact {
 impl Serialize for AssetAmount {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         if serializer.is_human_readable() {
-            AssetAmountJson { asset: self.asset, amount: Amount::from_units(self.units) }.serialize(serializer)
+            AssetAmountJson { asset: self.asset, amount: Amount::from_units(self.units) }
+                .serialize(serializer)
         } else {
             AssetAmountCompact { asset: self.asset, units: self.units }.serialize(serializer)
         }

@@ -35,14 +35,23 @@ pub enum ReplicaError {
     /// The journal failed (I/O or corruption).
     #[error("journal: {0}")]
     Journal(#[from] JournalError),
-    /// The journal has entries but no genesis, or a genesis that does not decode.
-    #[error("the journal's genesis is missing or unreadable")]
+    /// The journal has entries but no genesis.
+    #[error("the journal has entries but no genesis")]
     Genesis,
-    /// An entry's payload does not decode as a signed request.
-    #[error("entry {seq}: payload does not decode as a request")]
+    /// The stored genesis is of an unknown or missing format version, does not decode, or has a parameter
+    /// out of range.
+    #[error("the journal's genesis: {0}")]
+    GenesisFormat(#[from] tfeco_core::FormatError),
+    /// A new genesis has a parameter out of range (nothing was written).
+    #[error("the genesis is invalid: {0}")]
+    InvalidGenesis(tfeco_core::params::InvalidParam),
+    /// An entry's payload is of an unknown format version or does not decode as a signed request.
+    #[error("entry {seq}: payload does not decode as a request ({reason})")]
     Decode {
         /// Sequence number.
         seq: u64,
+        /// What is wrong.
+        reason: &'static str,
     },
     /// An entry's signature does not verify (only checked when asked).
     #[error("entry {seq}: signature does not verify")]
@@ -115,12 +124,13 @@ impl Replica {
         options: ReplayOptions,
     ) -> Result<(Replica, ReplayReport), ReplicaError> {
         let genesis = match journal.get_meta(GENESIS_META_KEY)? {
-            Some(bytes) => Genesis::decode(&bytes).ok_or(ReplicaError::Genesis)?,
+            Some(bytes) => Genesis::decode(&bytes)?,
             None => {
                 if journal.head().seq != 0 {
                     return Err(ReplicaError::Genesis);
                 }
                 let genesis = genesis();
+                genesis.params.check().map_err(ReplicaError::InvalidGenesis)?;
                 journal.put_meta(GENESIS_META_KEY, &genesis.encode())?;
                 genesis
             }
@@ -150,7 +160,7 @@ impl Replica {
     pub fn replay_hash(&self) -> Result<String, ReplicaError> {
         let journal = self.journal.lock();
         let bytes = journal.get_meta(GENESIS_META_KEY)?.ok_or(ReplicaError::Genesis)?;
-        let genesis = Genesis::decode(&bytes).ok_or(ReplicaError::Genesis)?;
+        let genesis = Genesis::decode(&bytes)?;
         let state = replay_into(State::new(genesis), journal.as_ref(), ReplayOptions::default())?;
         Ok(state.state_hash())
     }
@@ -188,7 +198,7 @@ impl Replica {
                         &signed
                     }
                     None => {
-                        outcomes.push(Err(Rejection::NotAuthorized { role: "operator".to_owned() }));
+                        outcomes.push(Err(Rejection::NotAuthorized { role: tfeco_core::Role::Operator }));
                         continue;
                     }
                 },
@@ -200,7 +210,7 @@ impl Replica {
                     entries.push(NewEntry {
                         timestamp_ms,
                         signer: request.body.signer.0,
-                        payload: request.body.encode(),
+                        payload: request.body.to_payload(),
                         signature: request.signature.clone(),
                     });
                     outcomes.push(Ok((seq, receipt)));
@@ -238,10 +248,18 @@ pub fn replay_into(
     let mut failure: Option<ReplicaError> = None;
     let mut visit = |entry: EntryRef<'_>| -> Result<(), JournalError> {
         let mut step = || -> Result<(), ReplicaError> {
-            let body =
-                RequestBody::decode(entry.payload).map_err(|_| ReplicaError::Decode { seq: entry.seq })?;
+            let body = RequestBody::from_payload(entry.payload).map_err(|error| {
+                let reason = match error {
+                    tfeco_core::request::RequestError::UnknownFormat(_) => "unknown payload format",
+                    _ => "not a signed request",
+                };
+                ReplicaError::Decode { seq: entry.seq, reason }
+            })?;
             if body.signer.0 != *entry.signer {
-                return Err(ReplicaError::Decode { seq: entry.seq });
+                return Err(ReplicaError::Decode {
+                    seq: entry.seq,
+                    reason: "the signer differs from the entry's",
+                });
             }
             if options.verify_signatures {
                 tfeco_core::request::verify_payload(&body.signer, entry.payload, entry.signature)

@@ -9,8 +9,8 @@
 
 use std::fmt;
 
-use tfeco_core::{Requirements, SearchQuery};
 use tfeco_core::FarmId;
+use tfeco_core::{Requirements, SearchQuery};
 use tfeco_money::{Amount, Cc};
 
 /// The filter language, shown under `tfeco capacity --help`.

@@ -12,8 +12,8 @@
 //!   farming policy 1, no public traffic or IPv4, any violation zeroes), which the core's rewards code builds
 //!   inline (a pure `minting` function taking a receipt's fields is missing).
 
-use tfeco_core::Requirements;
 use tfeco_core::rules::minting::{Certification, NodeResources, V3NodeInput};
+use tfeco_core::Requirements;
 use tfeco_core::{AccountKey, Params};
 use tfeco_money::{Amount, Cc};
 

@@ -5,7 +5,9 @@ use axum::extract::State as AxumState;
 use axum::Json;
 use tfeco_api::calc::{CalcNodeQuery, CalcNodeView, CalcTableQuery, CalcTableView, HW_COST_CHOICES};
 use tfeco_api::ErrorCode;
-use tfeco_core::rules::income::{self, HwCostBasis, IncomeQuery, PriceChoice, RoiError, RoiParams, Utilization};
+use tfeco_core::rules::income::{
+    self, HwCostBasis, IncomeQuery, PriceChoice, RoiError, RoiParams, Utilization,
+};
 use tfeco_money::Price;
 
 use crate::api::error::ApiError;
@@ -89,7 +91,7 @@ pub fn calc_table_query(query: &CalcTableQuery) -> Result<RoiParams, ApiError> {
     let base = base_params(query.cc_usd, query.amortization_months)?;
     let factor = |name: &str, raw: &Option<String>, default| match raw {
         None => Ok(default),
-        Some(raw) => roi::parse_factor(raw).map_err(|e| ApiError::invalid_query(name, e)),
+        Some(raw) => income::parse_factor(raw).map_err(|e| ApiError::invalid_query(name, e)),
     };
     Ok(RoiParams {
         income_factor_min: factor("income_factor_min", &query.income_factor_min, base.income_factor_min)?,

@@ -93,7 +93,7 @@ pub async fn request(
     id: PathParam,
 ) -> Result<Json<CapacityRequestView>, ApiError> {
     let id: u64 = id.id(ErrorCode::InvalidId, "capacity request")?;
-    let view = views::capacity::request(app.replica.read().state(), id);
+    let view = views::capacity::request(app.replica.read().state(), tfeco_core::CapacityRequestId(id));
     view.map(Json).ok_or_else(|| ApiError::from_rejection(&Rejection::CapacityRequestNotFound))
 }
 

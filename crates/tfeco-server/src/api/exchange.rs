@@ -22,8 +22,8 @@ pub async fn markets(AxumState(app): AxumState<AppState>) -> Json<ExchangeMarket
     Json(views::exchange::markets(app.replica.read().state()))
 }
 
-fn market_id(raw: &PathParam) -> Result<u32, ApiError> {
-    raw.id(ErrorCode::InvalidId, "market")
+fn market_id(raw: &PathParam) -> Result<tfeco_core::MarketId, ApiError> {
+    raw.id(ErrorCode::InvalidId, "market").map(tfeco_core::MarketId)
 }
 
 fn market_not_found() -> ApiError {

@@ -22,6 +22,6 @@ pub async fn pool(
     id: PathParam,
 ) -> Result<Json<FarmingPoolDetail>, ApiError> {
     let id: u64 = id.id(ErrorCode::InvalidId, "farming pool")?;
-    let view = views::farming_pool::pool(app.replica.read().state(), id);
+    let view = views::farming_pool::pool(app.replica.read().state(), tfeco_core::FarmingPoolId(id));
     view.map(Json).ok_or_else(|| ApiError::from_rejection(&Rejection::PoolNotFound))
 }

@@ -55,7 +55,7 @@ fn apply(node: &mut Replica, key: &SigningKey, command: Command) {
 
 fn place(side: Side, tokens: i128, limit: &str) -> Command {
     Command::PlaceOrder {
-        market_id: 1,
+        market_id: tfeco_core::MarketId(1),
         side,
         quantity: Amount::from_units(tokens * 10_000_000),
         limit_price: limit.parse::<Price>().unwrap(),
@@ -110,7 +110,7 @@ async fn market_views_are_sealed_and_signed_reads_show_only_ones_own() {
     apply(&mut node, &bob, place(Side::Buy, 500, "0.011"));
     apply(&mut node, &carol, place(Side::Sell, 10, "0.02"));
     let start = node.state().now();
-    let next_clear_at = node.state().exchange().books()[&1].next_clear_at;
+    let next_clear_at = node.state().exchange().books()[&tfeco_core::MarketId(1)].next_clear_at;
     let router = router(node);
 
     // Before the clear: counts only, no orders, no depth.
@@ -309,7 +309,7 @@ async fn routes_answer_json_errors_and_views() {
     assert_eq!((status, &body["code"]), (StatusCode::BAD_REQUEST, &json!("invalid_query")));
     assert!(body["message"].as_str().unwrap().starts_with("min_mem_gb: "), "{body}");
     let (_, body) = get("/v1/capacity/explain?n_slices=2").await;
-    assert_eq!(body["reasons"], json!(["no node is listed"]));
+    assert_eq!(body["reasons"], json!([{ "kind": "no_node_listed", "message": "no node is listed" }]));
     for (uri, field) in [
         ("/v1/capacity/standing-bids", "standing_bids"),
         ("/v1/capacity/requests?open=true", "requests"),

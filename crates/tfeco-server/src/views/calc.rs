@@ -15,8 +15,8 @@ pub fn calc_node(
     income: &IncomeQuery,
     params: &RoiParams,
 ) -> Result<CalcNodeView, RoiError> {
-    let model = roi::find_model(state.catalogue(), model)?;
-    let income = roi::node_income(model, income, params)?;
+    let model = income::find_model(state.catalogue(), model)?;
+    let income = income::node_income(model, income, params)?;
     Ok(CalcNodeView(serde_json::to_value(income).unwrap_or_default()))
 }
 
@@ -37,7 +37,7 @@ fn params_view(params: &RoiParams) -> CalcParamsView {
 /// # Errors
 /// The calculator's refusal (invalid parameters, overflow).
 pub fn calc_table(state: &State, params: &RoiParams) -> Result<CalcTableView, RoiError> {
-    let rows = roi::income_table(state.catalogue(), params)?;
+    let rows = income::income_table(state.catalogue(), params)?;
     let rows = rows.iter().map(|row| serde_json::to_value(row).unwrap_or_default()).collect();
     Ok(CalcTableView { params: params_view(params), rows })
 }

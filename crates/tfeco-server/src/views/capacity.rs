@@ -2,14 +2,15 @@
 //! requests.
 
 use tfeco_api::capacity::{
-    CapacityOfferView, CapacityRequestStatus, CapacityRequestView, CapacityRequestsView, ExplainView,
-    FarmView, FarmsView, LeaseClosed, LeaseStatusView, LeaseView, LeasesView, NodeView, NodesView,
-    RequestOutcomeView, SearchHitView, SearchView, StandingBidView, StandingBidsView,
+    shortfall_views, CapacityOfferView, CapacityRequestStatus, CapacityRequestView, CapacityRequestsView,
+    ExplainView, FarmView, FarmsView, LeaseClosed, LeaseStatusView, LeaseView, LeasesView, NodeView,
+    NodesView, RequestOutcomeView, SearchHitView, SearchView, StandingBidView, StandingBidsView,
 };
+use tfeco_core::rules::billing::hourly_charge;
 use tfeco_core::slices::capacity::{CapacityRequest, StandingBid};
-use tfeco_core::{Requirements, SearchQuery};
 use tfeco_core::slices::capacity::{Lease, LeaseStatus};
 use tfeco_core::{AccountKey, State};
+use tfeco_core::{Requirements, SearchQuery};
 use tfeco_money::{Amount, Cc};
 
 /// `GET /v1/farms`.
@@ -44,7 +45,9 @@ pub fn nodes(state: &State, farm: Option<u32>) -> NodesView {
             band_min: n.band_min,
             band_max: n.band_max,
             price_month: n.price,
-            price_hour: n.price.and_then(|p| hourly_charge(p, n.band_min, n.band_max, 1, params)),
+            price_hour: n
+                .price
+                .and_then(|p| hourly_charge(p, n.band_min, n.band_max, 1, &params.lease_pricing())),
         })
         .collect();
     NodesView { nodes }
@@ -92,7 +95,9 @@ pub fn leases(state: &State, tenant: Option<AccountKey>, open: Option<bool>) -> 
 
 /// `GET /v1/capacity/search` (one pass over the nodes; nothing is cloned but the hits).
 pub fn search(state: &State, query: &SearchQuery) -> SearchView {
-    let results: Vec<SearchHitView> = capacity::search(state, query)
+    let results: Vec<SearchHitView> = state
+        .capacity()
+        .search(query, state.params())
         .into_iter()
         .map(|hit| SearchHitView {
             node_id: hit.node_id,
@@ -117,8 +122,8 @@ pub fn explain(
 ) -> ExplainView {
     // "No ceiling" as the core's instant take reads it: far above any price, far below overflow.
     let ceiling = max_price.unwrap_or(Amount::from_units(i128::MAX / 4));
-    let reasons = capacity::explain_shortfall(state, requirements, n_slices, ceiling);
-    ExplainView { satisfiable: reasons.is_empty(), reasons, n_slices, max_price }
+    let reasons = state.capacity().explain(requirements, n_slices, ceiling);
+    ExplainView { satisfiable: reasons.is_empty(), reasons: shortfall_views(&reasons), n_slices, max_price }
 }
 
 fn standing_bid_view(bid: &StandingBid) -> StandingBidView {
@@ -174,7 +179,7 @@ pub fn request_view(request: &CapacityRequest, now: i64) -> CapacityRequestView 
         filled: o.filled,
         leases: o.leases.clone(),
         refunded: o.refunded,
-        reasons: o.reasons.clone(),
+        reasons: shortfall_views(&o.reasons),
     });
     CapacityRequestView {
         id: request.id,
@@ -205,7 +210,7 @@ pub fn requests(state: &State, requester: Option<AccountKey>, open: Option<bool>
 }
 
 /// `GET /v1/capacity/requests/{id}`; `None` when there is no such request.
-pub fn request(state: &State, id: u64) -> Option<CapacityRequestView> {
+pub fn request(state: &State, id: tfeco_core::CapacityRequestId) -> Option<CapacityRequestView> {
     state.capacity().requests().get(&id).map(|r| request_view(r, state.now()))
 }
 
@@ -279,10 +284,11 @@ pub(crate) mod tests {
         let none = SearchQuery { requirements: requirements(9), ..SearchQuery::default() };
         assert_eq!(search(&state, &none).count, 0);
         let view = explain(&state, &requirements(9), 4, None);
-        assert_eq!(view.reasons, ["no node has >= 9 GB memory per slice"]);
+        let texts: Vec<&str> = view.reasons.iter().map(|r| r.message.as_str()).collect();
+        assert_eq!(texts, ["no node has >= 9 GB memory per slice"]);
         assert!(!view.satisfiable);
         let view = explain(&state, &Requirements::default(), 1, Some("0.5".parse().unwrap()));
-        assert!(view.reasons[0].contains("all above max price 0.5"), "{view:?}");
+        assert!(view.reasons[0].message.contains("all above max price 0.5"), "{view:?}");
         let view = explain(&state, &Requirements::default(), 40, None);
         assert!(view.satisfiable, "{view:?}");
         assert_eq!(serde_json::to_value(&view).unwrap()["max_price"], json!(null));

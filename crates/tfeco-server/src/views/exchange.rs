@@ -5,10 +5,10 @@ use tfeco_api::exchange::{
     BatchView, BatchesView, DepthLevel, DepthView, ExchangeMarketView, ExchangeMarketsView, OwnFillView,
     OwnFillsView, OwnOrderView, OwnOrdersView, SideCounts,
 };
-use tfeco_core::Side;
 use tfeco_core::slices::exchange::{BatchRecord, MarketBook};
-use tfeco_core::MarketSpec;
+use tfeco_core::Side;
 use tfeco_core::{AccountKey, State};
+use tfeco_core::{MarketId, MarketSpec};
 
 /// One market: its rules, current batch, schedule, last price and open order counts per side.
 fn market_view(state: &State, spec: &MarketSpec) -> ExchangeMarketView {
@@ -44,7 +44,7 @@ pub fn markets(state: &State) -> ExchangeMarketsView {
 }
 
 /// Whether market `id` exists.
-pub fn market_exists(state: &State, id: u32) -> bool {
+pub fn market_exists(state: &State, id: MarketId) -> bool {
     state.params().markets.iter().any(|m| m.id == id)
 }
 
@@ -57,7 +57,7 @@ fn depth_levels(record: &BatchRecord) -> Vec<DepthLevel> {
 }
 
 /// A published batch without its fills (each owner reads its own).
-fn batch_view(market_id: u32, record: &BatchRecord) -> BatchView {
+fn batch_view(market_id: MarketId, record: &BatchRecord) -> BatchView {
     BatchView {
         market_id,
         batch: record.batch,
@@ -72,7 +72,7 @@ fn batch_view(market_id: u32, record: &BatchRecord) -> BatchView {
 }
 
 /// `GET /v1/exchange/markets/{id}/batches`: the newest `limit` batches (market `id` must exist).
-pub fn batches(state: &State, id: u32, limit: usize) -> BatchesView {
+pub fn batches(state: &State, id: MarketId, limit: usize) -> BatchesView {
     let batches = state
         .exchange()
         .books()
@@ -83,7 +83,7 @@ pub fn batches(state: &State, id: u32, limit: usize) -> BatchesView {
 }
 
 /// `GET /v1/exchange/markets/{id}/depth` (market `id` must exist).
-pub fn depth(state: &State, id: u32) -> DepthView {
+pub fn depth(state: &State, id: MarketId) -> DepthView {
     match state.exchange().books().get(&id).and_then(|b| b.history.back()) {
         Some(record) => DepthView {
             market_id: id,

@@ -41,7 +41,7 @@ pub fn pools(state: &State) -> FarmingPoolsView {
 }
 
 /// `GET /v1/farming-pools/{id}`; `None` when there is no such pool.
-pub fn pool(state: &State, id: u64) -> Option<FarmingPoolDetail> {
+pub fn pool(state: &State, id: tfeco_core::FarmingPoolId) -> Option<FarmingPoolDetail> {
     let pool = state.farming_pools().pools().get(&id)?;
     let farms = state.capacity().farms();
     let member_nodes =

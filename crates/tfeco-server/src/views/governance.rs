@@ -84,7 +84,7 @@ mod tests {
     #[test]
     fn change_status_follows_the_timestamps() {
         let change = |approved_at, applied_at| ParamChange {
-            id: 1,
+            id: tfeco_core::ParamChangeId(1),
             update: tfeco_core::ParamUpdate::ParamDelay(60),
             proposed_by: AccountKey([1; 32]),
             proposed_at: 0,

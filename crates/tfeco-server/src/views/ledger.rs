@@ -4,7 +4,7 @@ use tfeco_api::ledger::{
     AccountView, AssetSupply, CatalogueModel, CatalogueView, CurrentPrices, PerAsset, PriceSubmission,
     PricesView, StatusView, SupplyView, SystemAccountsView,
 };
-use tfeco_core::market::hourly_charge;
+use tfeco_core::rules::billing::hourly_charge;
 use tfeco_core::{AccountKey, AccountRef, State, SystemAccount};
 use tfeco_money::{Amount, AnyAsset, Asset};
 
@@ -104,8 +104,8 @@ pub fn catalogue(state: &State) -> CatalogueView {
                 typical_slices: m.typical_slices,
                 slice_price_min_month: lo,
                 slice_price_max_month: hi,
-                slice_price_min_hour: hourly_charge(lo, lo, hi, 1, params),
-                slice_price_max_hour: hourly_charge(hi, lo, hi, 1, params),
+                slice_price_min_hour: hourly_charge(lo, lo, hi, 1, &params.lease_pricing()),
+                slice_price_max_hour: hourly_charge(hi, lo, hi, 1, &params.lease_pricing()),
             }
         })
         .collect();

@@ -10,7 +10,9 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use serde::Serialize;
-use tfeco_core::rules::exit_auction::{self as auction, Clearing, ClearingRules, ExitBid, FillStatus, DEFAULT_MIN_DISCOUNT_BPS};
+use tfeco_core::rules::exit_auction::{
+    self as auction, Clearing, ClearingRules, ExitBid, FillStatus, DEFAULT_MIN_DISCOUNT_BPS,
+};
 use tfeco_money::{Amount, Bps, Price, Tfp, Usdc};
 
 /// Arguments of `tfeco auction`.

@@ -15,8 +15,8 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 use serde_json::Value;
-use tfeco_core::{Requirements, SearchQuery};
 use tfeco_core::{Command, NodeId};
+use tfeco_core::{Requirements, SearchQuery};
 use tfeco_money::{Amount, Cc};
 use tfeco_wallet::{Client, ClientError};
 

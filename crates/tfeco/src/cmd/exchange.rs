@@ -9,8 +9,8 @@ use std::process::ExitCode;
 use clap::Subcommand;
 use ed25519_dalek::SigningKey;
 use serde_json::{json, Value};
-use tfeco_core::Side;
 use tfeco_core::Command;
+use tfeco_core::Side;
 use tfeco_money::{Amount, AnyAsset, Price};
 use tfeco_wallet::{Client, ClientError};
 

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 use serde_json::Value;
-use tfeco_core::{MembershipChange, PoolRules, PricePolicy};
 use tfeco_core::{Command, FarmId, NodeId};
+use tfeco_core::{MembershipChange, PoolRules, PricePolicy};
 use tfeco_money::{Amount, Bps, Cc};
 use tfeco_wallet::{Client, ClientError};
 

@@ -3,8 +3,8 @@
 //! capacity search sends the typed [`SearchQuery`] the filter parser built, encoded here into the node's
 //! query parameters.
 
-use tfeco_core::{Requirements, SearchQuery};
 use tfeco_core::{AccountKey, Billing};
+use tfeco_core::{Requirements, SearchQuery};
 use tfeco_money::{Amount, Cc};
 
 /// `GET`: the node's time, entry count, state hash, invariants.

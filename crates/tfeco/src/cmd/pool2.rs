@@ -4,8 +4,8 @@
 use std::process::ExitCode;
 
 use clap::{Subcommand, ValueEnum};
-use tfeco_core::Settlement;
 use tfeco_core::Command;
+use tfeco_core::Settlement;
 use tfeco_money::{Amount, Cc, Tfp};
 
 use crate::connect::Session;

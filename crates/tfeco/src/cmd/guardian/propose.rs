@@ -4,8 +4,8 @@
 
 use anyhow::{bail, Context};
 use clap::{ArgGroup, ValueEnum};
-use tfeco_core::ParamUpdate;
 use tfeco_core::rules::minting::{Release36mRule, SeedLockRule, VestingRule};
+use tfeco_core::ParamUpdate;
 use tfeco_core::{AccountKey, RevenueSplit, SplitRecipient};
 use tfeco_money::Bps;
 
