@@ -15,7 +15,7 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 use serde_json::Value;
-use tfeco_core::{Command, NodeId};
+use tfeco_core::{CapacityRequestId, Command, NodeId, StandingBidId};
 use tfeco_core::{Requirements, SearchQuery};
 use tfeco_money::{Amount, Cc};
 use tfeco_wallet::{Client, ClientError};
@@ -303,9 +303,9 @@ fn bid_command(command: BidCommand) -> anyhow::Result<Command> {
             }
         }
         BidCommand::Fill { bid, node, slices } => {
-            Command::FillStandingBid { bid_id: bid, node_id: NodeId(node), n_slices: slices }
+            Command::FillStandingBid { bid_id: StandingBidId(bid), node_id: NodeId(node), n_slices: slices }
         }
-        BidCommand::Cancel { bid } => Command::CancelStandingBid { bid_id: bid },
+        BidCommand::Cancel { bid } => Command::CancelStandingBid { bid_id: StandingBidId(bid) },
     })
 }
 
@@ -327,9 +327,11 @@ async fn run_request(session: &Session, command: RequestCommand) -> anyhow::Resu
                 window_s,
             }
         }
-        RequestCommand::Offer { request, node, price } => {
-            Command::OfferCapacity { request_id: request, node_id: NodeId(node), price_month: price }
-        }
+        RequestCommand::Offer { request, node, price } => Command::OfferCapacity {
+            request_id: CapacityRequestId(request),
+            node_id: NodeId(node),
+            price_month: price,
+        },
     };
     session.submit(command).await
 }

@@ -9,8 +9,8 @@ use std::process::ExitCode;
 use clap::Subcommand;
 use ed25519_dalek::SigningKey;
 use serde_json::{json, Value};
-use tfeco_core::Command;
 use tfeco_core::Side;
+use tfeco_core::{Command, MarketId, OrderId};
 use tfeco_money::{Amount, AnyAsset, Price};
 use tfeco_wallet::{Client, ClientError};
 
@@ -149,7 +149,7 @@ async fn place(session: &Session, key: &SigningKey, side: Side, args: OrderArgs)
     let names = if session.json { Vec::new() } else { market_names(&session.client).await };
     let (base, quote) = names_of(&names, u64::from(market));
     let command = Command::PlaceOrder {
-        market_id: market,
+        market_id: MarketId(market),
         side,
         quantity,
         limit_price: limit,
@@ -171,7 +171,7 @@ async fn place(session: &Session, key: &SigningKey, side: Side, args: OrderArgs)
 }
 
 async fn cancel(session: &Session, key: &SigningKey, order: u64) -> anyhow::Result<ExitCode> {
-    let command = Command::CancelOrder { order_id: order };
+    let command = Command::CancelOrder { order_id: OrderId(order) };
     session
         .submit_as(key, command, |seq, events| match event(events, "order_cancelled") {
             Some(e) => {
@@ -189,7 +189,7 @@ async fn amend(
     quantity: Amount<AnyAsset>,
     limit: Price,
 ) -> anyhow::Result<ExitCode> {
-    let command = Command::AmendOrder { order_id: order, quantity, limit_price: limit };
+    let command = Command::AmendOrder { order_id: OrderId(order), quantity, limit_price: limit };
     session
         .submit_as(key, command, |seq, events| match event(events, "order_amended") {
             Some(e) => format!(

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 use serde_json::Value;
-use tfeco_core::{Command, FarmId, NodeId};
+use tfeco_core::{Command, FarmId, FarmingPoolId, NodeId};
 use tfeco_core::{MembershipChange, PoolRules, PricePolicy};
 use tfeco_money::{Amount, Bps, Cc};
 use tfeco_wallet::{Client, ClientError};
@@ -129,12 +129,12 @@ pub(crate) async fn run(args: FarmingPoolArgs) -> anyhow::Result<ExitCode> {
             Command::CreateFarmingPool { name, rules }
         }
         FarmingPoolCommand::Join { pool, farm } => Command::SignPoolMembership {
-            pool_id: pool,
+            pool_id: FarmingPoolId(pool),
             farm_id: FarmId(farm),
             change: MembershipChange::Join,
         },
         FarmingPoolCommand::Leave { pool, farm } => Command::SignPoolMembership {
-            pool_id: pool,
+            pool_id: FarmingPoolId(pool),
             farm_id: FarmId(farm),
             change: MembershipChange::Leave,
         },

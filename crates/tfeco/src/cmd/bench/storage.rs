@@ -95,7 +95,7 @@ fn time_pure_steps(entries: &[NewEntry]) -> anyhow::Result<(Span, Span)> {
         }
     });
     let (decoded, decode_span) = Span::measure(|| {
-        entries.iter().filter(|e| RequestBody::decode(std::hint::black_box(&e.payload)).is_ok()).count()
+        entries.iter().filter(|e| RequestBody::from_payload(std::hint::black_box(&e.payload)).is_ok()).count()
     });
     ensure!(decoded == entries.len(), "{} corpus payloads do not decode", entries.len() - decoded);
     Ok((hash_span, decode_span))

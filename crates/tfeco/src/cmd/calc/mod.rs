@@ -1,8 +1,8 @@
 //! `tfeco calc`: offline calculators over the embedded data (no node needed).
 //!
 //! - `calc node --model NAME --utilization U --price min|max|VALUE [--share-bps 8000] [--json]`: one node
-//!   model's monthly gross, farmer share, hardware cost, net and break-even ([`roi::node_income`]);
-//! - `calc table [--json]`: the catalogue's income table ([`roi::income_table`]).
+//!   model's monthly gross, farmer share, hardware cost, net and break-even ([`income::node_income`]);
+//! - `calc table [--json]`: the catalogue's income table ([`income::income_table`]).
 //!
 //! Formulas, units (CC incomes, USD costs, `--cc-usd` between them, default 1 as published) and rounding
 //! are documented in `tfeco_core::rules::income`; this file only parses arguments and prints. Bad input (unknown
@@ -113,7 +113,7 @@ fn parse_share_bps(s: &str) -> Result<Bps, String> {
 }
 
 fn parse_factor(s: &str) -> Result<Ratio, String> {
-    roi::parse_factor(s).map_err(|e| format!("invalid factor: {e}"))
+    income::parse_factor(s).map_err(|e| format!("invalid factor: {e}"))
 }
 
 /// Runs `tfeco calc`.
@@ -137,7 +137,7 @@ fn params(common: &CommonArgs) -> RoiParams {
 
 fn run_node(args: NodeArgs) -> anyhow::Result<ExitCode> {
     let catalogue = tfeco_sim::data::catalogue()?;
-    let model = roi::find_model(&catalogue, &args.model)?;
+    let model = income::find_model(&catalogue, &args.model)?;
     let base = params(&args.common);
     let params = RoiParams {
         farmer_share: args.share_bps.unwrap_or(base.farmer_share),
@@ -146,7 +146,7 @@ fn run_node(args: NodeArgs) -> anyhow::Result<ExitCode> {
     };
     let query =
         IncomeQuery { utilization: args.utilization, price: args.price, offered_slices: args.offered_slices };
-    let income = roi::node_income(model, &query, &params)?;
+    let income = income::node_income(model, &query, &params)?;
     if args.common.json {
         emit(&(serde_json::to_string_pretty(&income).context("encoding JSON")? + "\n"))
     } else {
@@ -162,7 +162,7 @@ fn run_table(args: TableArgs) -> anyhow::Result<ExitCode> {
         income_factor_max: args.income_factor_max.unwrap_or(base.income_factor_max),
         ..base
     };
-    let rows = roi::income_table(&catalogue, &params)?;
+    let rows = income::income_table(&catalogue, &params)?;
     if args.common.json {
         emit(&(serde_json::to_string_pretty(&rows).context("encoding JSON")? + "\n"))
     } else {
@@ -186,7 +186,7 @@ fn ratio(r: Ratio) -> String {
     Fraction::from_ratio(r).map_or_else(|| r.to_string(), |f| f.to_exact_string())
 }
 
-fn months(m: Option<roi::Months>) -> String {
+fn months(m: Option<income::Months>) -> String {
     m.map_or_else(|| "never (no income)".to_owned(), |m| format!("{m} months"))
 }
 
@@ -277,7 +277,7 @@ fn render_table(rows: &[IncomeRow], params: &RoiParams) -> String {
         ])
     );
     for r in rows {
-        let be = |m: Option<roi::Months>| m.map_or_else(|| "-".to_owned(), |m| m.to_string());
+        let be = |m: Option<income::Months>| m.map_or_else(|| "-".to_owned(), |m| m.to_string());
         let cells = [
             r.model.clone(),
             r.capex.to_string(),
@@ -327,13 +327,13 @@ mod tests {
     #[test]
     fn node_report_reads_roi_1() {
         let catalogue = tfeco_sim::data::catalogue().unwrap();
-        let model = roi::find_model(&catalogue, "Mini 3").unwrap();
+        let model = income::find_model(&catalogue, "Mini 3").unwrap();
         let query = IncomeQuery {
             utilization: "30%".parse().unwrap(),
             price: PriceChoice::Min,
             offered_slices: None,
         };
-        let income = roi::node_income(model, &query, &RoiParams::tfgrid4_2025()).unwrap();
+        let income = income::node_income(model, &query, &RoiParams::tfgrid4_2025()).unwrap();
         let text = render_node(&income);
         assert!(text.contains("  gross                     11.25 CC/month = 11.25 USD/month"), "{text}");
         assert!(text.contains("  farmer share (80%)        9 CC/month = 9 USD/month"), "{text}");
@@ -345,7 +345,7 @@ mod tests {
     #[test]
     fn table_report_has_every_model() {
         let params = RoiParams::tfgrid4_2025();
-        let rows = roi::income_table(&tfeco_sim::data::catalogue().unwrap(), &params).unwrap();
+        let rows = income::income_table(&tfeco_sim::data::catalogue().unwrap(), &params).unwrap();
         let text = render_table(&rows, &params);
         assert_eq!(text.lines().count(), 3 + rows.len() + 1, "{text}");
         assert!(text.contains("1.3 x typical slices"), "{text}");

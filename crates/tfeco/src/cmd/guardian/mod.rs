@@ -134,7 +134,9 @@ pub(crate) async fn run(args: GuardianArgs) -> anyhow::Result<ExitCode> {
             return sign_verified_report(&session, period, !skip_reward_check).await;
         }
         GuardianCommand::Propose(propose) => Command::ProposeParamChange { update: propose.into_update()? },
-        GuardianCommand::SignChange { id } => Command::SignParamChange { change_id: id },
+        GuardianCommand::SignChange { id } => {
+            Command::SignParamChange { change_id: tfeco_core::ParamChangeId(id) }
+        }
         GuardianCommand::AttestDeposit { to, asset, amount, tx_id } => {
             Command::AttestDeposit { asset, to, amount, external_tx_id: tx_id }
         }
