@@ -33,7 +33,7 @@ use tfeco_api::signed_read::{HEADER_ACCOUNT, HEADER_SIGNATURE, HEADER_TIMESTAMP}
 use tfeco_api::tx::{TxAccepted, TxRequest};
 use tfeco_api::{ErrorBody, ErrorCode};
 use tfeco_core::RequestBody;
-use tfeco_core::{AccountKey, Command, NodeId};
+use tfeco_core::{AccountKey, CapacityRequestId, Command, FarmingPoolId, MarketId, NodeId, RoundId};
 
 /// How long a request stays valid after signing, seconds.
 pub const DEFAULT_EXPIRY_S: i64 = 300;
@@ -399,7 +399,7 @@ impl Client {
     }
 
     /// `GET /v1/capacity/requests/{id}`.
-    pub async fn capacity_request(&self, id: u64) -> Result<CapacityRequestView, CallError> {
+    pub async fn capacity_request(&self, id: CapacityRequestId) -> Result<CapacityRequestView, CallError> {
         self.read(&with_param(paths::CAPACITY_REQUEST, id)).await
     }
 
@@ -409,7 +409,7 @@ impl Client {
     }
 
     /// `GET /v1/farming-pools/{id}`.
-    pub async fn farming_pool(&self, id: u64) -> Result<FarmingPoolDetail, CallError> {
+    pub async fn farming_pool(&self, id: FarmingPoolId) -> Result<FarmingPoolDetail, CallError> {
         self.read(&with_param(paths::FARMING_POOL, id)).await
     }
 
@@ -429,7 +429,7 @@ impl Client {
     }
 
     /// `GET /v1/exit-pool/rounds/{id}`.
-    pub async fn exit_round_result(&self, id: u64) -> Result<ExitRoundResult, CallError> {
+    pub async fn exit_round_result(&self, id: RoundId) -> Result<ExitRoundResult, CallError> {
         self.read(&with_param(paths::EXIT_POOL_ROUND_RESULT, id)).await
     }
 
@@ -491,14 +491,14 @@ impl Client {
     /// `GET /v1/exchange/markets/{id}/batches`.
     pub async fn exchange_batches(
         &self,
-        market: u32,
+        market: MarketId,
         query: &BatchesQuery,
     ) -> Result<BatchesView, CallError> {
         self.read(&with_query(&with_param(paths::EXCHANGE_BATCHES, market), query)?).await
     }
 
     /// `GET /v1/exchange/markets/{id}/depth`.
-    pub async fn exchange_depth(&self, market: u32) -> Result<DepthView, CallError> {
+    pub async fn exchange_depth(&self, market: MarketId) -> Result<DepthView, CallError> {
         self.read(&with_param(paths::EXCHANGE_DEPTH, market)).await
     }
 

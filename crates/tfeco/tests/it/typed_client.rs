@@ -88,12 +88,12 @@ async fn every_typed_method_decodes_the_servers_answer() {
 
     // Refusals carry their code.
     assert_eq!(code(client.account(&account(&key("typed/nobody"))).await), ErrorCode::AccountNotFound);
-    assert_eq!(code(client.capacity_request(9).await), ErrorCode::CapacityRequestNotFound);
-    assert_eq!(code(client.farming_pool(9).await), ErrorCode::PoolNotFound);
-    assert_eq!(code(client.exit_round_result(9).await), ErrorCode::RoundNotFound);
+    assert_eq!(code(client.capacity_request(tfeco_core::CapacityRequestId(9)).await), ErrorCode::CapacityRequestNotFound);
+    assert_eq!(code(client.farming_pool(tfeco_core::FarmingPoolId(9)).await), ErrorCode::PoolNotFound);
+    assert_eq!(code(client.exit_round_result(tfeco_core::RoundId(9)).await), ErrorCode::RoundNotFound);
     assert_eq!(code(client.mint_report(9).await), ErrorCode::ReportNotFound);
     assert_eq!(code(client.node_uptime(NodeId(99)).await), ErrorCode::NodeNotFound);
-    assert_eq!(code(client.exchange_depth(99).await), ErrorCode::MarketNotFound);
+    assert_eq!(code(client.exchange_depth(tfeco_core::MarketId(99)).await), ErrorCode::MarketNotFound);
     let limit = BatchesQuery { limit: Some(0) };
     assert_eq!(code(client.exchange_batches(markets[0].id, &limit).await), ErrorCode::InvalidQuery);
     let cc =
