@@ -1,19 +1,13 @@
 //! Tidy checks over the repository, run as an ordinary test: every Rust file opens with a `//!` doc, the
 //! core names no forbidden dependency, no unfinished-code macros, ignored or panic-expecting tests, no
 //! printing in library crates, no trailing whitespace, no production function over 80 lines outside the
-//! shrinking allow-list `crates/xtask/long-functions.txt`, no module cycle outside [`KNOWN_CYCLES`].
+//! shrinking allow-list `crates/xtask/long-functions.txt`, no module cycle in any crate.
 
 use std::path::{Path, PathBuf};
 
 use xtask::cycles::ModuleGraph;
 use xtask::long_functions::{self, ALLOW_LIST};
 use xtask::source::{repo_root, workspace_crates};
-
-/// The module cycles that exist today, as (crate directory, sorted cycle members), in the format printed by
-/// `cargo run -p xtask -- cycles`. The restructure of issue 9 removes them: delete an entry when its cycle is
-/// gone (the test says so); never add one, break the new cycle instead.
-const KNOWN_CYCLES: &[(&str, &str)] =
-    &[("tfeco", "trade_cmd wallet"), ("tfeco-server", "api api_exit api_governance api_market api_trading")];
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repository root")
@@ -139,23 +133,12 @@ fn no_production_function_is_over_the_limit_unless_allow_listed() {
 }
 
 #[test]
-fn no_crate_has_a_module_cycle_beyond_the_known_ones() {
-    let mut found = Vec::new();
+fn no_crate_has_a_module_cycle() {
+    let mut problems = Vec::new();
     for krate in workspace_crates(&repo_root()).expect("every production file parses") {
         for cycle in ModuleGraph::of(&krate.files).cycles() {
-            found.push((krate.name.clone(), cycle.join(" ")));
+            problems.push(format!("{}: module cycle: {} (break it)", krate.name, cycle.join(" ")));
         }
-    }
-    let known: Vec<(String, String)> =
-        KNOWN_CYCLES.iter().map(|(name, members)| ((*name).to_owned(), (*members).to_owned())).collect();
-    let mut problems = Vec::new();
-    for (name, cycle) in found.iter().filter(|c| !known.contains(c)) {
-        problems.push(format!("{name}: new module cycle: {cycle} (break it)"));
-    }
-    for (name, cycle) in known.iter().filter(|c| !found.contains(c)) {
-        problems.push(format!(
-            "{name}: the known cycle {cycle} is gone or changed: delete or update its KNOWN_CYCLES entry"
-        ));
     }
     assert!(
         problems.is_empty(),

@@ -88,7 +88,10 @@ async fn every_typed_method_decodes_the_servers_answer() {
 
     // Refusals carry their code.
     assert_eq!(code(client.account(&account(&key("typed/nobody"))).await), ErrorCode::AccountNotFound);
-    assert_eq!(code(client.capacity_request(tfeco_core::CapacityRequestId(9)).await), ErrorCode::CapacityRequestNotFound);
+    assert_eq!(
+        code(client.capacity_request(tfeco_core::CapacityRequestId(9)).await),
+        ErrorCode::CapacityRequestNotFound
+    );
     assert_eq!(code(client.farming_pool(tfeco_core::FarmingPoolId(9)).await), ErrorCode::PoolNotFound);
     assert_eq!(code(client.exit_round_result(tfeco_core::RoundId(9)).await), ErrorCode::RoundNotFound);
     assert_eq!(code(client.mint_report(9).await), ErrorCode::ReportNotFound);
