@@ -236,6 +236,11 @@ fn exit_pool_bids() {}
     responses((status = 200, description = "The guardian set, threshold, oracle quorum and parameter delay", body = GuardiansView)))]
 fn guardians() {}
 
+#[utoipa::path(get, path = "/v1/params", tag = "governance", operation_id = "params",
+    summary = "The parameters in force (set tfgrid4-2025 and every guardian-approved change since)",
+    responses((status = 200, description = "Every parameter with its value", body = tfeco_core::Params)))]
+fn params() {}
+
 #[utoipa::path(get, path = "/v1/param-changes", tag = "governance", operation_id = "param_changes",
     params(ParamChangesQuery),
     responses(
@@ -370,6 +375,7 @@ fn exchange_fills() {}
         exit_pool_positions,
         exit_pool_bids,
         guardians,
+        params,
         param_changes,
         mint_reports,
         mint_report,

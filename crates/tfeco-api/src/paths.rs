@@ -52,6 +52,8 @@ pub const EXIT_POOL_POSITIONS: &str = "/v1/exit-pool/positions";
 pub const EXIT_POOL_BIDS: &str = "/v1/exit-pool/bids";
 /// The guardian set.
 pub const GUARDIANS: &str = "/v1/guardians";
+/// The parameters in force.
+pub const PARAMS: &str = "/v1/params";
 /// Parameter changes.
 pub const PARAM_CHANGES: &str = "/v1/param-changes";
 /// Minting reports.

@@ -443,6 +443,11 @@ impl Client {
         self.read_signed(paths::EXIT_POOL_BIDS, key).await
     }
 
+    /// `GET /v1/params`: the parameters in force.
+    pub async fn params(&self) -> Result<tfeco_core::Params, CallError> {
+        self.read(paths::PARAMS).await
+    }
+
     /// `GET /v1/guardians`.
     pub async fn guardians(&self) -> Result<GuardiansView, CallError> {
         self.read(paths::GUARDIANS).await

@@ -8,6 +8,11 @@ use crate::api::extract::Query;
 use crate::app::AppState;
 use crate::views;
 
+/// `GET /v1/params`: the parameters in force.
+pub async fn params(AxumState(app): AxumState<AppState>) -> Json<tfeco_core::Params> {
+    Json(app.replica.read().state().params().clone())
+}
+
 /// `GET /v1/guardians`.
 pub async fn guardians(AxumState(app): AxumState<AppState>) -> Json<GuardiansView> {
     Json(views::governance::guardians(app.replica.read().state().params()))

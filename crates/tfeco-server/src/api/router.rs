@@ -60,6 +60,7 @@ pub fn routes() -> Vec<Route> {
         route(M::GET, paths::EXIT_POOL_POSITIONS, get(exit_pool::positions)),
         route(M::GET, paths::EXIT_POOL_BIDS, get(exit_pool::own_bids)),
         route(M::GET, paths::GUARDIANS, get(governance::guardians)),
+        route(M::GET, paths::PARAMS, get(governance::params)),
         route(M::GET, paths::PARAM_CHANGES, get(governance::param_changes)),
         route(M::GET, paths::MINT_REPORTS, get(rewards::mint_reports)),
         route(M::GET, paths::MINT_REPORT, get(rewards::mint_report)),

@@ -74,6 +74,9 @@ async fn every_typed_method_decodes_the_servers_answer() {
     client.exit_positions(&PositionsQuery::default()).await.expect("positions");
     assert!(client.own_exit_bids(&alice).await.expect("own exit bids").bids.is_empty());
     assert_eq!(client.guardians().await.expect("guardians").operator, account(&operator));
+    let params = client.params().await.expect("params");
+    assert_eq!(params.operator, account(&operator));
+    assert_eq!(params.bid_tiers.len(), 2, "the published tiers");
     let query = ParamChangesQuery { status: Some(ParamChangeStatus::Pending) };
     client.param_changes(&query).await.expect("param changes");
     client.mint_reports().await.expect("mint reports");
