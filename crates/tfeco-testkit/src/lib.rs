@@ -135,6 +135,29 @@ impl Harness {
         body.into_envelope()
     }
 
+    /// The accepted log as signed requests, each with the time (unix seconds) at which it was applied: the
+    /// state's time, which only `Tick` moves. Expiries are far in the future (the core does not read them).
+    pub fn signed_log(&self) -> Vec<(i64, RequestBody, Vec<u8>)> {
+        let mut now = self.genesis.start_time;
+        self.accepted
+            .iter()
+            .map(|envelope| {
+                if let Command::Tick { now: tick } = envelope.command {
+                    now = tick;
+                }
+                let body = RequestBody {
+                    signer: envelope.signer,
+                    nonce: envelope.nonce,
+                    expiry: now + 10 * 366 * 86_400,
+                    command: envelope.command.clone(),
+                };
+                let key = self.keys.get(&envelope.signer).expect("the harness knows every signer's key");
+                let signature = key.sign(&body.signing_bytes()).to_bytes().to_vec();
+                (now, body, signature)
+            })
+            .collect()
+    }
+
     /// Applies an envelope and checks the harness rules (invariants; a rejection changes nothing).
     pub fn submit(&mut self, envelope: Envelope) -> Result<Receipt, Rejection> {
         let hash_before = self.state.state_hash();

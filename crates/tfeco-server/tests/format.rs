@@ -1,0 +1,174 @@
+//! Format compatibility of the journal's payloads (issue 9, "versioned wire format", `docs/journal.md`): a small
+//! journal written by this version (`tests/fixtures/journal-v1/`, the testkit scenario that applies every command
+//! kind) must replay, signatures verified, to its recorded state hash and totals. Every later format change
+//! keeps this test green or adds a migration; the state hash may be re-recorded only together with a bump of
+//! `STATE_ENCODING_VERSION`, the totals never. Unknown payload and genesis formats are refused, not guessed.
+//!
+//! To re-record the fixture (a deliberate act, reviewed in the diff): `TFECO_WRITE_FIXTURE=1 cargo test -p
+//! tfeco-server --test format`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use tfeco_core::{
+    Command, RequestBody, COMMAND_INDEX, GENESIS_FORMAT, PAYLOAD_FORMAT, STATE_ENCODING_VERSION,
+};
+use tfeco_journal::{Journal, MemoryJournal, NewEntry, SqliteJournal};
+use tfeco_money::{Amount, AnyAsset, Asset};
+use tfeco_server::replica::{
+    BatchItem, ReplayOptions, Replica, ReplicaError, SignedRequest, GENESIS_META_KEY,
+};
+
+const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/journal-v1");
+const JOURNAL_FILE: &str = "journal.sqlite";
+
+/// What a replay of the fixture must give.
+#[derive(Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct Recorded {
+    payload_format: u8,
+    genesis_format: u32,
+    state_encoding_version: u32,
+    entries: u64,
+    state_hash: String,
+    accounts: usize,
+    /// Per asset code: deposited, minted, withdrawn, burned, supply (decimal strings).
+    totals: BTreeMap<String, [String; 5]>,
+    /// Every command kind in the journal (all of `COMMAND_INDEX`).
+    kinds: Vec<String>,
+}
+
+fn fixture() -> PathBuf {
+    PathBuf::from(FIXTURE)
+}
+
+fn amount(units: i128) -> String {
+    Amount::<AnyAsset>::from_units(units).to_string()
+}
+
+/// The recorded facts of a replayed replica and the kinds of its journal's commands.
+fn recorded(replica: &Replica, kinds: Vec<String>) -> Recorded {
+    let state = replica.state();
+    let ledger = state.ledger();
+    let totals = Asset::ALL
+        .iter()
+        .map(|asset| {
+            let t = ledger.totals(*asset);
+            let row = [t.deposited, t.minted, t.withdrawn, t.burned, ledger.supply(*asset)].map(amount);
+            (asset.code().to_owned(), row)
+        })
+        .collect();
+    Recorded {
+        payload_format: PAYLOAD_FORMAT,
+        genesis_format: GENESIS_FORMAT,
+        state_encoding_version: STATE_ENCODING_VERSION,
+        entries: replica.head_seq(),
+        state_hash: state.state_hash(),
+        accounts: ledger.accounts().len(),
+        totals,
+        kinds,
+    }
+}
+
+/// The command kinds of a journal, in `COMMAND_INDEX` order, each once.
+fn kinds_of(journal: &dyn Journal) -> Vec<String> {
+    let mut seen = std::collections::BTreeSet::new();
+    journal
+        .replay(1, &mut |entry| {
+            let body = RequestBody::from_payload(entry.payload).expect("a fixture payload decodes");
+            seen.insert(body.command.index());
+            Ok(())
+        })
+        .expect("the fixture replays");
+    COMMAND_INDEX.iter().filter(|(_, i)| seen.contains(i)).map(|(name, _)| (*name).to_owned()).collect()
+}
+
+/// Writes the fixture from the testkit scenario: a fresh SQLite journal, one durable batch per command,
+/// stamped with the scenario's time; then the recorded facts.
+fn write_fixture(dir: &Path) {
+    std::fs::create_dir_all(dir).expect("fixture directory");
+    for entry in std::fs::read_dir(dir).expect("fixture directory").flatten() {
+        std::fs::remove_file(entry.path()).expect("old fixture file");
+    }
+    let harness = tfeco_testkit::every_command_kind();
+    {
+        let (journal, _) = SqliteJournal::open(dir).expect("a new journal");
+        let genesis = harness.genesis.clone();
+        let (mut replica, _) = Replica::open(Box::new(journal), || genesis, None, ReplayOptions::default())
+            .expect("a new replica");
+        for (now, body, signature) in harness.signed_log() {
+            let kind = body.command.kind();
+            let outcome =
+                replica.apply_batch(&[BatchItem::Signed(SignedRequest { body, signature })], now * 1_000);
+            let accepted = outcome.expect("a durable append").pop().expect("one outcome");
+            assert!(accepted.is_ok(), "the scenario's {kind} is accepted again: {accepted:?}");
+        }
+        assert_eq!(replica.state().state_hash(), harness.state.state_hash(), "the journal is the scenario");
+    }
+    let (replica, kinds) = replay(dir);
+    let text = serde_json::to_string_pretty(&recorded(&replica, kinds)).expect("json");
+    std::fs::write(dir.join("recorded.json"), text + "\n").expect("recorded facts");
+}
+
+/// Replays a copy of the journal in `dir` with every signature verified.
+fn replay(dir: &Path) -> (Replica, Vec<String>) {
+    let copy = tempfile::tempdir().expect("temp dir");
+    std::fs::copy(dir.join(JOURNAL_FILE), copy.path().join(JOURNAL_FILE)).expect("the fixture journal");
+    let (journal, report) = SqliteJournal::open(copy.path()).expect("the fixture journal opens");
+    assert_eq!(report.dropped_torn_entry, None);
+    let kinds = kinds_of(&journal);
+    let options = ReplayOptions { verify_signatures: true };
+    let no_genesis = || panic!("the fixture has its genesis");
+    let (replica, _) =
+        Replica::open(Box::new(journal), no_genesis, None, options).expect("the fixture replays");
+    (replica, kinds)
+}
+
+#[test]
+fn the_v1_fixture_journal_replays_to_its_recorded_state() {
+    if std::env::var_os("TFECO_WRITE_FIXTURE").is_some() {
+        write_fixture(&fixture());
+    }
+    let text = std::fs::read_to_string(fixture().join("recorded.json")).expect("the recorded facts");
+    let expected: Recorded = serde_json::from_str(&text).expect("recorded.json");
+    let (replica, kinds) = replay(&fixture());
+    assert_eq!(kinds.len(), COMMAND_INDEX.len(), "the fixture holds every command kind");
+    assert_eq!(recorded(&replica, kinds), expected);
+}
+
+/// A journal with the genesis of the scenario and one entry whose payload is `payload`.
+fn journal_with(payload: Vec<u8>) -> MemoryJournal {
+    let harness = tfeco_testkit::Harness::new();
+    let mut journal = MemoryJournal::new();
+    journal.put_meta(GENESIS_META_KEY, &harness.genesis.encode()).expect("meta");
+    let signer = harness.operator.0;
+    journal.append(&[NewEntry { timestamp_ms: 0, signer, payload, signature: vec![0; 64] }]).expect("append");
+    journal
+}
+
+#[test]
+fn unknown_payload_and_genesis_formats_are_refused() {
+    let harness = tfeco_testkit::Harness::new();
+    let body =
+        RequestBody { signer: harness.operator, nonce: 1, expiry: 0, command: Command::Tick { now: 0 } };
+    let mut payload = body.to_payload();
+    payload[0] = PAYLOAD_FORMAT + 1;
+    let open = |journal: MemoryJournal| {
+        Replica::open(Box::new(journal), || panic!("stored genesis"), None, ReplayOptions::default())
+            .map(|_| ())
+    };
+    match open(journal_with(payload)) {
+        Err(ReplicaError::Decode { seq: 1, reason }) => assert_eq!(reason, "unknown payload format"),
+        other => panic!("an unknown payload format must be refused: {other:?}"),
+    }
+    match open(journal_with(body.to_payload()[1..].to_vec())) {
+        Err(ReplicaError::Decode { seq: 1, .. }) => {}
+        other => panic!("an unversioned payload must be refused: {other:?}"),
+    }
+    let mut journal = MemoryJournal::new();
+    journal.put_meta(GENESIS_META_KEY, br#"{"format":2,"genesis":{}}"#).expect("meta");
+    match open(journal) {
+        Err(ReplicaError::GenesisFormat(tfeco_core::FormatError::UnknownVersion(2))) => {}
+        other => panic!("an unknown genesis format must be refused: {other:?}"),
+    }
+}
