@@ -4,6 +4,8 @@
 //!   allow-list file (reasons already given are kept): redirect it to `crates/xtask/long-functions.txt` to
 //!   regenerate the list.
 //! - `cargo run -p xtask -- cycles`: the module cycles of every crate.
+//! - `cargo run -p xtask -- longest [N]`: the N (default 10) longest production functions with their lengths,
+//!   the figure the closing notes of restructures report.
 
 use std::process::ExitCode;
 
@@ -11,13 +13,14 @@ use xtask::cycles::ModuleGraph;
 use xtask::long_functions::{self, ALLOW_LIST};
 use xtask::source::{repo_root, workspace_crates, CrateSources};
 
-const USAGE: &str = "usage: cargo run -p xtask -- <long-functions | cycles>";
+const USAGE: &str = "usage: cargo run -p xtask -- <long-functions | cycles | longest [N]>";
 
 fn main() -> ExitCode {
     let command = std::env::args().nth(1);
     let result = match command.as_deref() {
         Some("long-functions") => long_functions_report(),
         Some("cycles") => cycles_report(),
+        Some("longest") => longest_report(std::env::args().nth(2)),
         _ => Err(USAGE.to_owned()),
     };
     match result {
@@ -44,6 +47,15 @@ fn long_functions_report() -> Result<String, String> {
     let text = std::fs::read_to_string(repo_root().join(ALLOW_LIST)).unwrap_or_default();
     let allowed = long_functions::parse_allow_list(&text).map_err(|e| e.to_string())?;
     Ok(long_functions::allow_list(&measured, &allowed))
+}
+
+/// The `count` longest production functions, longest first, as `lines name`.
+fn longest_report(count: Option<String>) -> Result<String, String> {
+    let count: usize = count.as_deref().unwrap_or("10").parse().map_err(|_| USAGE.to_owned())?;
+    let files: Vec<_> = crates()?.into_iter().flat_map(|c| c.files).collect();
+    let mut measured = long_functions::measure(&files);
+    measured.sort_by(|a, b| b.lines.cmp(&a.lines).then_with(|| a.name.cmp(&b.name)));
+    Ok(measured.iter().take(count).map(|f| format!("{:4} {}\n", f.lines, f.name)).collect())
 }
 
 /// One line per cycle and a summary line per crate.
