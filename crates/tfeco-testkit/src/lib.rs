@@ -30,7 +30,7 @@ pub const MONTH: i64 = 720 * HOUR;
 pub const GRACE: i64 = 72 * HOUR;
 
 /// The repository's copy of the Q4 2025 node catalogue (compiled in; nothing is read at run time).
-pub const CATALOGUE_CSV: &str = include_str!("../../../data/node-catalogue/tfgrid-nodes-q4-2025.csv");
+pub const CATALOGUE_CSV: &str = tfeco_core::CATALOGUE_Q4_2025_CSV;
 /// The repository's copy of the monthly gold price series.
 pub const GOLD_CSV: &str = tfeco_core::GOLD_MONTHLY_CSV;
 

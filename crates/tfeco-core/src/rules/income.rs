@@ -1017,7 +1017,7 @@ mod tests {
     use crate::catalogue::parse_catalogue_csv;
     use serde::Deserialize;
 
-    const CATALOGUE_CSV: &str = include_str!("../../../../data/node-catalogue/tfgrid-nodes-q4-2025.csv");
+    const CATALOGUE_CSV: &str = crate::catalogue::CATALOGUE_Q4_2025_CSV;
     const INCOME_TABLE_JSON: &str = include_str!("../../test_data/roi/income_table.json");
     const NODE_VECTORS_JSON: &str = include_str!("../../test_data/roi/node_income.json");
 
