@@ -223,9 +223,16 @@ mod tests {
                 json!({ "event": "account_registered", "account": "00".repeat(32) }),
                 json!({ "event": "standing_bid_posted", "bid_id": 2, "quantity": 2000, "price_month": "2.4",
                     "escrow": "4800" }),
+                json!({ "event": "transferred", "from": "vault", "to": "01".repeat(32),
+                    "amount": { "asset": "TFT", "amount": "2.5" } }),
                 json!({ "event": "an_event_of_a_newer_node" }),
             ],
         };
+        let moved = find_event(&answer, |event| match event {
+            Event::Transferred { from, amount, .. } => Some((from.to_string(), amount.to_string())),
+            _ => None,
+        });
+        assert_eq!(moved, Some(("vault".to_owned(), "2.5 TFT".to_owned())));
         let posted = find_event(&answer, |event| match event {
             Event::StandingBidPosted { bid_id, escrow, .. } => Some((bid_id, escrow.to_string())),
             _ => None,
