@@ -15,9 +15,6 @@ pub struct AppState {
     /// The replica, read-locked by readers; the writer holds the write lock only while applying and
     /// journaling.
     pub replica: Arc<RwLock<Replica>>,
-    /// The same replica under its former field name, kept until the binary reads `replica` (it is the
-    /// same `Arc`).
-    pub node: Arc<RwLock<Replica>>,
     /// Sends work to the single writer.
     pub writer: WriterHandle,
     /// Limits and clocks.
@@ -27,6 +24,6 @@ pub struct AppState {
 impl AppState {
     /// The shared state of a server over `replica`.
     pub fn new(replica: Arc<RwLock<Replica>>, writer: WriterHandle, config: ServerConfig) -> Self {
-        AppState { node: replica.clone(), replica, writer, config }
+        AppState { replica, writer, config }
     }
 }

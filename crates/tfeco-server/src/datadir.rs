@@ -77,12 +77,3 @@ pub fn open_replica(
     }
     Ok(Replica::open(Box::new(journal), genesis, report.dropped_torn_entry, options)?)
 }
-
-/// Former name of [`open_replica`], kept until the binary moves to the new name.
-pub fn open_node(
-    dir: &Path,
-    genesis: impl FnOnce() -> Genesis,
-    options: ReplayOptions,
-) -> Result<(Replica, ReplayReport), DataDirError> {
-    open_replica(dir, genesis, options)
-}

@@ -16,11 +16,6 @@ pub mod replica;
 pub mod views;
 pub mod writer;
 
-/// Former name of the [`replica`] module, kept until the binary uses the new paths.
-pub mod node {
-    pub use crate::replica::*;
-}
-
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -33,9 +28,6 @@ pub use api::router::router;
 pub use app::AppState;
 pub use config::{ClockMode, ServerConfig};
 pub use replica::{BatchItem, ReplayOptions, ReplayReport, Replica, ReplicaError, SignedRequest};
-
-/// Former name of [`Replica`], kept until the binary uses the new name.
-pub type Node = Replica;
 
 /// Wall-clock milliseconds since the Unix epoch (the shell's clock; the core never reads it).
 pub fn now_unix_ms() -> i64 {

@@ -1,7 +1,7 @@
 //! The one error type of the simulator: a scenario or workload that could not run as designed.
 
 use tfeco_core::Rejection;
-use tfeco_wallet::ClientError;
+use tfeco_wallet::CallError;
 
 /// Why a scenario or a workload stopped.
 #[derive(Debug, thiserror::Error)]
@@ -11,7 +11,7 @@ pub enum SimError {
     Data(String),
     /// The node could not be reached, or answered something the driver cannot read.
     #[error("talking to the node: {0}")]
-    Node(#[from] ClientError),
+    Node(#[from] CallError),
     /// The in-process core refused a command the workload built to be valid.
     #[error("the core rejected {command}: {rejection}")]
     Rejected {

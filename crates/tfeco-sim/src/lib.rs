@@ -2,9 +2,9 @@
 //!
 //! The crate is shaped as **scenario + agents + driver**, so that the economy simulator can grow from it:
 //!
-//! - a *scenario* fixes the world (the embedded catalogue and gold series of [`data`], a genesis, a seed, a
-//!   length) and the order in which agents act ([`demo`]: one month of the grid; [`bench`]: the workloads of
-//!   `tfeco bench`);
+//! - a *scenario* fixes the world (the core's catalogue and default genesis, the latest gold price of
+//!   [`data`], a seed, a length) and the order in which agents act ([`demo`]: one month of the grid;
+//!   [`bench`]: the workloads of `tfeco bench`);
 //! - *agents* (operator, guardians, farmers, nodes, users, traders) decide what to do from what they observe
 //!   and produce [`tfeco_core::Command`]s; their keys come from fixed seeds ([`keys`]) and their choices from
 //!   a seeded generator ([`rng`]), so the same seed gives the same run;

@@ -1,16 +1,13 @@
 //! The HTTP client of the node API: builds and signs requests (ed25519 over the canonical body), submits
 //! them, and reads the answers.
 //!
-//! The typed methods ([`Client::status`], [`Client::account`], [`Client::capacity_search`], ...,
-//! [`Client::submit_command`]) return the `tfeco-api` types of each route and fail with a [`CallError`]
-//! carrying the node's [`ErrorCode`]. The older `Value` methods ([`Client::get`], [`Client::get_signed`],
-//! [`Client::post_signed`], [`Client::submit`], [`Client::submit_next`], [`sign_request`]) with their
-//! [`ClientError`] are deprecated: they remain until every caller uses the typed ones.
+//! One typed method per route ([`Client::status`], [`Client::account`], [`Client::capacity_search`], ...,
+//! [`Client::submit_command`]): each returns the `tfeco-api` type of its route and fails with a
+//! [`CallError`] carrying the node's [`ErrorCode`]. Paths come from [`tfeco_api::paths`].
 
 use ed25519_dalek::{Signer, SigningKey};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use serde_json::{json, Value};
 use tfeco_api::calc::{CalcNodeQuery, CalcNodeView, CalcTableQuery, CalcTableView};
 use tfeco_api::capacity::{
     CapacityRequestView, CapacityRequestsQuery, CapacityRequestsView, ExplainQuery, ExplainView, FarmsView,
@@ -38,58 +35,12 @@ use tfeco_core::{AccountKey, CapacityRequestId, Command, FarmingPoolId, MarketId
 /// How long a request stays valid after signing, seconds.
 pub const DEFAULT_EXPIRY_S: i64 = 300;
 
-/// A failed call of the deprecated `Value` methods (the typed methods fail with [`CallError`]).
-#[derive(Debug, thiserror::Error)]
-pub enum ClientError {
-    /// The node could not be reached or the connection failed.
-    #[error("cannot reach the node: {0}")]
-    Http(String),
-    /// The node refused the request with a stable code.
-    #[error("{code}: {message}")]
-    Api {
-        /// HTTP status.
-        status: u16,
-        /// Stable error code, e.g. `balance_low`.
-        code: String,
-        /// Human-readable message.
-        message: String,
-    },
-    /// The response was not the expected JSON.
-    #[error("unexpected response: {0}")]
-    Decode(String),
-}
-
-impl ClientError {
-    /// The stable code of an API error, if this is one.
-    pub fn code(&self) -> Option<&str> {
-        match self {
-            ClientError::Api { code, .. } => Some(code),
-            _ => None,
-        }
-    }
-}
-
-/// An accepted command: its journal sequence number and events.
-#[derive(Debug, Clone)]
-pub struct TxOk {
-    /// Sequence number in the journal.
-    pub seq: u64,
-    /// Events (JSON).
-    pub events: Value,
-}
-
 /// The signed body of `POST /v1/tx`: `command` from `key`'s account with `nonce`, valid until `expiry`
 /// (unix seconds).
 pub fn sign_tx(key: &SigningKey, nonce: u64, expiry: i64, command: Command) -> TxRequest {
     let body = RequestBody { signer: AccountKey(key.verifying_key().to_bytes()), nonce, expiry, command };
     let signature = key.sign(&body.signing_bytes());
     TxRequest { body, signature: hex::encode(signature.to_bytes()) }
-}
-
-/// The signed JSON body for `POST /v1/tx`. Deprecated: use [`sign_tx`].
-pub fn sign_request(key: &SigningKey, nonce: u64, expiry: i64, command: Command) -> Value {
-    let request = sign_tx(key, nonce, expiry, command);
-    json!({ "body": request.body, "signature": request.signature })
 }
 
 /// The account key of a signing key.
@@ -114,92 +65,18 @@ pub struct Client {
 impl Client {
     /// A client of the node at `base_url` (e.g. `http://127.0.0.1:8080`).
     pub fn new(base_url: &str) -> Self {
-        Client { base: base_url.trim_end_matches('/').to_owned(), http: reqwest::Client::new() }
+        Self::with_http(base_url, reqwest::Client::new())
+    }
+
+    /// A client of the node at `base_url` over a configured `reqwest` client (e.g. a load generator's
+    /// connection pool). Clones share the pool.
+    pub fn with_http(base_url: &str, http: reqwest::Client) -> Self {
+        Client { base: base_url.trim_end_matches('/').to_owned(), http }
     }
 
     /// The base URL.
     pub fn base_url(&self) -> &str {
         &self.base
-    }
-
-    async fn decode(response: reqwest::Response) -> Result<Value, ClientError> {
-        let status = response.status();
-        let body: Value = response.json().await.map_err(|e| ClientError::Decode(e.to_string()))?;
-        if status.is_success() {
-            return Ok(body);
-        }
-        Err(ClientError::Api {
-            status: status.as_u16(),
-            code: body["code"].as_str().unwrap_or("unknown").to_owned(),
-            message: body["message"].as_str().unwrap_or("").to_owned(),
-        })
-    }
-
-    /// `GET path` as JSON. Deprecated: use the typed method of the route.
-    pub async fn get(&self, path: &str) -> Result<Value, ClientError> {
-        let response = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .map_err(|e| ClientError::Http(e.to_string()))?;
-        Self::decode(response).await
-    }
-
-    /// `GET path` as a signed read (own sealed bids and orders): headers carry the account, a timestamp and
-    /// an ed25519 signature over [`tfeco_core::request::read_signing_bytes`]. Deprecated: use
-    /// [`Client::own_exit_bids`], [`Client::own_orders`] or [`Client::own_fills`].
-    pub async fn get_signed(&self, path: &str, key: &SigningKey) -> Result<Value, ClientError> {
-        let timestamp = unix_now();
-        let signature = key.sign(&tfeco_core::request::read_signing_bytes(path, timestamp));
-        let response = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .header(HEADER_ACCOUNT, account_of(key).to_hex())
-            .header(HEADER_TIMESTAMP, timestamp.to_string())
-            .header(HEADER_SIGNATURE, hex::encode(signature.to_bytes()))
-            .send()
-            .await
-            .map_err(|e| ClientError::Http(e.to_string()))?;
-        Self::decode(response).await
-    }
-
-    /// Posts an already signed body (see [`sign_request`]). Deprecated: use [`Client::submit_tx`].
-    pub async fn post_signed(&self, body: &Value) -> Result<TxOk, ClientError> {
-        let response = self
-            .http
-            .post(format!("{}/v1/tx", self.base))
-            .json(body)
-            .send()
-            .await
-            .map_err(|e| ClientError::Http(e.to_string()))?;
-        let value = Self::decode(response).await?;
-        let seq = value["seq"].as_u64().ok_or_else(|| ClientError::Decode("missing seq".to_owned()))?;
-        Ok(TxOk { seq, events: value["events"].clone() })
-    }
-
-    /// Signs `command` with `key` and `nonce` (expiry: now + 5 minutes) and submits it. Deprecated: use
-    /// [`Client::submit_command`].
-    pub async fn submit(&self, key: &SigningKey, nonce: u64, command: Command) -> Result<TxOk, ClientError> {
-        self.post_signed(&sign_request(key, nonce, unix_now() + DEFAULT_EXPIRY_S, command)).await
-    }
-
-    /// The next nonce of an account (1 for an unregistered key). Deprecated: use
-    /// [`Client::account_next_nonce`].
-    pub async fn next_nonce(&self, account: &AccountKey) -> Result<u64, ClientError> {
-        match self.get(&format!("/v1/accounts/{account}")).await {
-            Ok(value) => value["next_nonce"]
-                .as_u64()
-                .ok_or_else(|| ClientError::Decode("missing next_nonce".to_owned())),
-            Err(ClientError::Api { code, .. }) if code == "account_not_found" => Ok(1),
-            Err(error) => Err(error),
-        }
-    }
-
-    /// Looks up the next nonce, then signs and submits. Deprecated: use [`Client::submit_command_next`].
-    pub async fn submit_next(&self, key: &SigningKey, command: Command) -> Result<TxOk, ClientError> {
-        let nonce = self.next_nonce(&account_of(key)).await?;
-        self.submit(key, nonce, command).await
     }
 }
 
@@ -228,19 +105,6 @@ impl CallError {
         match self {
             CallError::Refused { error, .. } => Some(error.code),
             _ => None,
-        }
-    }
-}
-
-impl From<CallError> for ClientError {
-    /// The deprecated error type of the `Value` methods, for callers that still report those.
-    fn from(error: CallError) -> Self {
-        match error {
-            CallError::Unreachable(text) => ClientError::Http(text),
-            CallError::Refused { status, error } => {
-                ClientError::Api { status, code: error.code.as_str().to_owned(), message: error.message }
-            }
-            CallError::Decode(text) => ClientError::Decode(text),
         }
     }
 }
@@ -295,6 +159,22 @@ impl Client {
             .http
             .post(url)
             .json(request)
+            .send()
+            .await
+            .map_err(|e| CallError::Unreachable(e.to_string()))?;
+        Self::answer(response).await
+    }
+
+    /// `POST /v1/tx` of a signed request already encoded as JSON (a [`TxRequest`], see [`sign_tx`]), for
+    /// callers that sign and encode ahead of time (the benchmark's load); the answer once the command is
+    /// durable.
+    pub async fn submit_tx_json(&self, json: Vec<u8>) -> Result<TxAccepted, CallError> {
+        let url = format!("{}{}", self.base, paths::TX);
+        let response = self
+            .http
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(json)
             .send()
             .await
             .map_err(|e| CallError::Unreachable(e.to_string()))?;
@@ -545,12 +425,17 @@ mod tests {
     }
 
     #[test]
-    fn a_signed_tx_verifies_and_matches_the_value_form() {
+    fn a_signed_tx_verifies_and_encodes_as_body_and_signature() {
         let key = SigningKey::from_bytes(&[7; 32]);
         let request = sign_tx(&key, 4, 1_000, Command::RegisterAccount {});
         let signature = hex::decode(&request.signature).unwrap();
         assert!(request.body.verify(&signature).is_ok());
-        let value = sign_request(&key, 4, 1_000, Command::RegisterAccount {});
-        assert_eq!(serde_json::to_value(&request).unwrap(), value);
+        assert_eq!(request.body.signer, account_of(&key));
+        let json = serde_json::to_value(&request).unwrap();
+        assert_eq!(json["signature"], request.signature.as_str());
+        assert_eq!((json["body"]["nonce"].as_u64(), json["body"]["expiry"].as_i64()), (Some(4), Some(1_000)));
+        assert_eq!(json["body"]["signer"], account_of(&key).to_hex().as_str());
+        let decoded: TxRequest = serde_json::from_value(json).unwrap();
+        assert_eq!(decoded, request, "the JSON form decodes to the same signed request");
     }
 }

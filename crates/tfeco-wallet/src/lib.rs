@@ -1,4 +1,4 @@
-//! Client side of TFGrid Economy: encrypted keystore, request signing, HTTP client.
+//! Client side of TFGrid Economy: encrypted keystore, request signing, the typed HTTP client.
 pub mod client;
 pub mod keystore;
 pub mod mnemonic;
@@ -6,4 +6,4 @@ pub mod mnemonic;
 /// The API contract the typed client speaks (request, response and error types of every route).
 pub use tfeco_api as api;
 
-pub use client::{sign_request, sign_tx, CallError, Client, ClientError, TxOk};
+pub use client::{sign_tx, CallError, Client};

@@ -8,10 +8,11 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use ed25519_dalek::SigningKey;
-use serde_json::{json, Value};
+use serde::Serialize;
 use tfeco_core::{AccountKey, Command};
+use tfeco_wallet::api::tx::TxAccepted;
 use tfeco_wallet::keystore::{password_from_env_or_prompt, Keystore};
-use tfeco_wallet::{Client, ClientError};
+use tfeco_wallet::{CallError, Client};
 
 use crate::render;
 
@@ -85,35 +86,28 @@ impl Session {
         self.submit_as(&key, command, render::accepted).await
     }
 
-    /// Signs `command` with `key` and submits it; prints `{seq, events}` with `--json`, else
-    /// `human(seq, events)`. A refusal prints its code and exits 3.
+    /// Signs `command` with `key` and submits it; prints `{seq, events}` with `--json`, else `human` of the
+    /// answer. A refusal prints its code and exits 3.
     pub(crate) async fn submit_as(
         &self,
         key: &SigningKey,
         command: Command,
-        human: impl FnOnce(u64, &Value) -> String,
+        human: impl FnOnce(&TxAccepted) -> String,
     ) -> anyhow::Result<ExitCode> {
-        match self.client.submit_next(key, command).await {
-            Ok(ok) => {
-                let value = json!({ "seq": ok.seq, "events": ok.events });
-                render::value(self.json, &value, |_| human(ok.seq, &ok.events))?;
-                Ok(ExitCode::SUCCESS)
-            }
-            Err(error) => Ok(render::client_error(self.json, &error)),
-        }
+        let result = self.client.submit_command_next(key, command).await;
+        render::answer(self.json, result, human)
     }
 
     /// The node's time, unix seconds (the default observation time of a price).
-    pub(crate) async fn node_now(&self) -> Result<i64, ClientError> {
-        let status = self.client.get(crate::cmd::paths::STATUS).await?;
-        status["now"].as_i64().ok_or_else(|| ClientError::Decode("the node's status has no time".to_owned()))
+    pub(crate) async fn node_now(&self) -> Result<i64, CallError> {
+        Ok(self.client.status().await?.now)
     }
 
     /// Prints the answer of a read (see [`render::answer`]).
-    pub(crate) fn answer(
+    pub(crate) fn answer<T: Serialize>(
         &self,
-        result: Result<Value, ClientError>,
-        human: impl FnOnce(&Value) -> String,
+        result: Result<T, CallError>,
+        human: impl FnOnce(&T) -> String,
     ) -> anyhow::Result<ExitCode> {
         render::answer(self.json, result, human)
     }

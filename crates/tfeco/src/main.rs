@@ -1,14 +1,13 @@
 //! The `tfeco` binary: the async runtime, logging (`TFECO_LOG`, to stderr) and exit codes around the command
-//! tree of `cli.rs`. The commands live in `cmd/` (one module per group), their human output in `render/`;
-//! the simulator (demo, benchmark workloads) is the `tfeco-sim` library. Spec policy the CLI still holds
-//! until the core exposes it is isolated in `policy.rs`.
+//! tree of `cli.rs`. The commands live in `cmd/` (one module per group; every HTTP call is a typed method
+//! of `tfeco_wallet::Client`), their human output in `render/`; the simulator (demo, benchmark workloads) is
+//! the `tfeco-sim` library. Spec policy (bid tiers, limits) comes from the node's parameters or the core.
 
 mod args;
 mod cli;
 mod cmd;
 mod connect;
 mod filter;
-mod policy;
 mod render;
 
 use std::process::ExitCode;

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 
 use ed25519_dalek::Signer;
 use serde_json::{json, Value};
-use tfeco_core::RequestBody;
 use tfeco_core::{Envelope, Genesis};
-use tfeco_wallet::client::sign_request;
+use tfeco_wallet::api::tx::TxRequest;
+use tfeco_wallet::client::sign_tx;
 
 use super::http::HttpRun;
 use super::measure::{rate, round3, round_rate, Span};
@@ -131,7 +131,7 @@ pub struct Micro {
     pub verify_us: f64,
     /// ed25519 sign.
     pub sign_us: f64,
-    /// JSON decode of one signed request (the server's DTO shape).
+    /// JSON decode of one signed request (the contract's `TxRequest`, as the server decodes it).
     pub json_decode_us: f64,
     /// The three timings together.
     pub span: Span,
@@ -139,20 +139,13 @@ pub struct Micro {
 
 /// The micro figures, `iterations` calls each.
 pub fn micro(signers: &Signers, iterations: usize) -> Result<Micro> {
-    #[derive(serde::Deserialize)]
-    #[serde(deny_unknown_fields)]
-    #[allow(dead_code)] // Decoded for the timing; mirrors the server's `SignedRequestDto`.
-    struct SignedRequestDto {
-        body: RequestBody,
-        signature: String,
-    }
     let mut transfers = Transfers::new(signers.user_ids(), 7);
     let (from, body) = transfers.next_body(GENESIS_TIME + 300);
     let key = signers.key(from);
     let payload = body.to_payload();
     let bytes = body.signing_bytes();
     let signature = key.sign(&bytes).to_bytes();
-    let request = sign_request(key, body.nonce, body.expiry, body.command.clone());
+    let request = sign_tx(key, body.nonce, body.expiry, body.command.clone());
     let json_bytes = serde_json::to_vec(&request).map_err(|e| SimError::Check(e.to_string()))?;
     let per_call = |span: Span| span.wall.as_secs_f64() * 1e6 / iterations.max(1) as f64;
     let (verified, verify) = Span::measure(|| {
@@ -171,7 +164,7 @@ pub fn micro(signers: &Signers, iterations: usize) -> Result<Micro> {
     });
     let (decoded, decode) = Span::measure(|| {
         (0..iterations)
-            .filter(|_| serde_json::from_slice::<SignedRequestDto>(std::hint::black_box(&json_bytes)).is_ok())
+            .filter(|_| serde_json::from_slice::<TxRequest>(std::hint::black_box(&json_bytes)).is_ok())
             .count()
     });
     check!(decoded == iterations, "a bench request does not decode");

@@ -1,7 +1,7 @@
 //! The HTTP load of the foundation suite, against a node the caller started (manual clock, fresh data
 //! directory, operator [`http_operator_key`]): `clients` accounts registered and funded through the API, then
-//! one concurrent task per account posting its own pre-signed, pre-serialised transfers in nonce order over a
-//! shared keep-alive `reqwest` client. Client signing is outside the timer; the server still decodes and
+//! one concurrent task per account posting its own pre-signed, pre-serialised transfers in nonce order through
+//! the typed client ([`tfeco_wallet::Client::submit_tx_json`]) over one shared keep-alive connection pool. Client signing is outside the timer; the server still decodes and
 //! verifies every signature and journals every batch durably. The clients run on their own runtime (threads
 //! named [`CLIENT_THREAD`]) so that per-thread CPU splits client from server; both share the machine's cores.
 //! Latency p50/p99/max is per request, send to response.
@@ -10,10 +10,9 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use ed25519_dalek::SigningKey;
-use serde_json::Value;
 use tfeco_core::{AccountKey, Command};
-use tfeco_wallet::client::{account_of, sign_request};
-use tfeco_wallet::ClientError;
+use tfeco_wallet::client::{account_of, sign_tx};
+use tfeco_wallet::{CallError, Client};
 
 use super::measure::{cpu_breakdown, rate, round3, thread_cpu_ns, CpuBreakdown};
 use super::workload::{bench_key, funding, Transfers};
@@ -71,47 +70,37 @@ pub struct HttpRun {
 }
 
 fn transport(error: impl std::fmt::Display) -> SimError {
-    SimError::Node(ClientError::Http(error.to_string()))
+    SimError::Node(CallError::Unreachable(error.to_string()))
 }
 
 fn task(error: impl std::fmt::Display) -> SimError {
     SimError::Task(error.to_string())
 }
 
-/// Posts one signed body; `Err("<status> <code>")` or `Err("transport: ...")` when not accepted.
-async fn post(http: &reqwest::Client, url: &str, body: Vec<u8>) -> std::result::Result<(), String> {
-    let response = http
-        .post(url)
-        .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .body(body)
-        .send()
-        .await
-        .map_err(|e| format!("transport: {e}"))?;
-    let status = response.status();
-    let bytes = response.bytes().await.map_err(|e| format!("transport: {e}"))?;
-    if status.is_success() {
-        return Ok(());
+/// Posts one signed body; `Err("<status> <code>")`, `Err("transport: ...")` or `Err("unreadable: ...")`
+/// when not accepted.
+async fn post(client: &Client, body: Vec<u8>) -> std::result::Result<(), String> {
+    match client.submit_tx_json(body).await {
+        Ok(_) => Ok(()),
+        Err(CallError::Refused { status, error }) => Err(format!("{status} {}", error.code)),
+        Err(CallError::Unreachable(error)) => Err(format!("transport: {error}")),
+        Err(CallError::Decode(error)) => Err(format!("unreadable: {error}")),
     }
-    let code = serde_json::from_slice::<Value>(&bytes)
-        .ok()
-        .and_then(|v| v["code"].as_str().map(str::to_owned))
-        .unwrap_or_else(|| "unknown".to_owned());
-    Err(format!("{} {code}", status.as_u16()))
 }
 
 fn signed_json(key: &SigningKey, nonce: u64, expiry: i64, command: Command) -> Vec<u8> {
-    // A JSON value always serialises; an empty body would be refused and counted as an error.
-    serde_json::to_vec(&sign_request(key, nonce, expiry, command)).unwrap_or_default()
+    // A signed request always serialises; an empty body would be refused and counted as an error.
+    serde_json::to_vec(&sign_tx(key, nonce, expiry, command)).unwrap_or_default()
 }
 
 /// Every client registers itself (concurrently), then the operator funds each (in nonce order).
-async fn setup_accounts(tx_url: &str, keys: &[SigningKey], expiry: i64) -> Result<()> {
-    let http = reqwest::Client::new();
+async fn setup_accounts(url: &str, keys: &[SigningKey], expiry: i64) -> Result<()> {
+    let client = Client::new(url);
     let mut registrations = tokio::task::JoinSet::new();
     for key in keys {
-        let (http, url) = (http.clone(), tx_url.to_owned());
+        let client = client.clone();
         let body = signed_json(key, 1, expiry, Command::RegisterAccount {});
-        registrations.spawn(async move { post(&http, &url, body).await });
+        registrations.spawn(async move { post(&client, body).await });
     }
     while let Some(result) = registrations.join_next().await {
         result.map_err(task)?.map_err(|e| SimError::Check(format!("registering a bench account: {e}")))?;
@@ -120,9 +109,7 @@ async fn setup_accounts(tx_url: &str, keys: &[SigningKey], expiry: i64) -> Resul
     for (i, key) in keys.iter().enumerate() {
         let command = funding(account_of(key), format!("bench-http-deposit-{i}"));
         let body = signed_json(&operator, i as u64 + 1, expiry, command);
-        post(&http, tx_url, body)
-            .await
-            .map_err(|e| SimError::Check(format!("funding a bench account: {e}")))?;
+        post(&client, body).await.map_err(|e| SimError::Check(format!("funding a bench account: {e}")))?;
     }
     Ok(())
 }
@@ -151,11 +138,11 @@ struct ClientRun {
 }
 
 /// Posts one client's requests in order, timing each.
-async fn client_run(http: reqwest::Client, url: String, requests: Vec<Vec<u8>>) -> ClientRun {
+async fn client_run(client: Client, requests: Vec<Vec<u8>>) -> ClientRun {
     let mut run = ClientRun { latencies_us: Vec::with_capacity(requests.len()), errors: Vec::new() };
     for body in requests {
         let sent = Instant::now();
-        match post(&http, &url, body).await {
+        match post(&client, body).await {
             Ok(()) => run.latencies_us.push(u32::try_from(sent.elapsed().as_micros()).unwrap_or(u32::MAX)),
             Err(error) => run.errors.push(error),
         }
@@ -165,10 +152,9 @@ async fn client_run(http: reqwest::Client, url: String, requests: Vec<Vec<u8>>) 
 
 /// Sets up the accounts, then runs and measures the load.
 pub async fn run_http_load(load: HttpLoad<'_>) -> Result<HttpRun> {
-    let tx_url = format!("{}/v1/tx", load.url);
     let expiry = load.now_s + 900;
     let keys: Vec<SigningKey> = (0..load.clients).map(|i| bench_key("http-client", i)).collect();
-    setup_accounts(&tx_url, &keys, expiry).await?;
+    setup_accounts(load.url, &keys, expiry).await?;
     let per_client = presign(keys, load.requests, expiry).await?;
     let client_rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(load.threads)
@@ -177,7 +163,7 @@ pub async fn run_http_load(load: HttpLoad<'_>) -> Result<HttpRun> {
         .build()
         .map_err(task)?;
     // A runtime must not be dropped inside another: shut it down on every path.
-    let run = timed_load(&client_rt, &load, &tx_url, per_client).await;
+    let run = timed_load(&client_rt, &load, per_client).await;
     client_rt.shutdown_background();
     run
 }
@@ -186,15 +172,14 @@ pub async fn run_http_load(load: HttpLoad<'_>) -> Result<HttpRun> {
 async fn timed_load(
     client_rt: &tokio::runtime::Runtime,
     load: &HttpLoad<'_>,
-    tx_url: &str,
     per_client: Vec<Vec<Vec<u8>>>,
 ) -> Result<HttpRun> {
     let http = reqwest::Client::builder().pool_max_idle_per_host(load.clients).build().map_err(transport)?;
-    let status_url = format!("{}/v1/status", load.url);
+    let client = Client::with_http(load.url, http);
     let warm: Vec<_> = (0..load.clients)
         .map(|_| {
-            let (http, status_url) = (http.clone(), status_url.clone());
-            client_rt.spawn(async move { http.get(status_url).send().await?.bytes().await })
+            let client = client.clone();
+            client_rt.spawn(async move { client.status().await })
         })
         .collect();
     for connection in warm {
@@ -204,7 +189,7 @@ async fn timed_load(
     let start = Instant::now();
     let tasks: Vec<_> = per_client
         .into_iter()
-        .map(|requests| client_rt.spawn(client_run(http.clone(), tx_url.to_owned(), requests)))
+        .map(|requests| client_rt.spawn(client_run(client.clone(), requests)))
         .collect();
     let mut latencies = Vec::with_capacity(load.requests);
     let mut errors = Vec::new();

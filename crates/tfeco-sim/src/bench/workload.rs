@@ -221,7 +221,7 @@ mod tests {
     #[test]
     fn the_corpus_is_signed_valid_and_rebuilds_its_state() {
         let signers = Signers::new(4);
-        let genesis = crate::data::genesis(signers.operator(), GENESIS_TIME).unwrap();
+        let genesis = Genesis::tfgrid4_2025(signers.operator(), GENESIS_TIME);
         let corpus = build_corpus(&genesis, &signers, 30, 2).unwrap();
         assert_eq!((corpus.entries.len(), corpus.setup_entries), (30, 8));
         let mut state = State::new(genesis.clone());

@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 use ed25519_dalek::SigningKey;
 use rand::rngs::StdRng;
 use rand::Rng;
-use serde_json::Value;
 use tfeco_core::UptimeSample;
 use tfeco_core::{Billing, Command, NodeId, NodeModel};
 use tfeco_money::{Amount, Cc};
+use tfeco_wallet::api::capacity::NodeView;
 
 use super::{KEY_NAMESPACE, N_FARMERS, N_GUARDIANS, N_USERS};
 
@@ -110,15 +110,11 @@ pub(super) fn next_tft_price(rng: &mut StdRng, atto: u128) -> u128 {
 }
 
 /// Nodes with a free slice whose monthly price the user can pay twice with `cc`: `(node, price)`.
-pub(super) fn affordable_nodes(nodes: &Value, cc: Amount<Cc>) -> Vec<(u32, Amount<Cc>)> {
-    let Some(nodes) = nodes["nodes"].as_array() else { return Vec::new() };
+pub(super) fn affordable_nodes(nodes: &[NodeView], cc: Amount<Cc>) -> Vec<(u32, Amount<Cc>)> {
     nodes
         .iter()
-        .filter(|n| n["free_slices"].as_u64().unwrap_or(0) > 0)
-        .filter_map(|n| {
-            let price: Amount<Cc> = n["price_month"].as_str()?.parse().ok()?;
-            Some((u32::try_from(n["id"].as_u64()?).ok()?, price))
-        })
+        .filter(|n| n.free_slices > 0)
+        .filter_map(|n| Some((n.id.0, n.price_month?)))
         .filter(|(_, price)| price.units() * 2 <= cc.units())
         .collect()
 }
@@ -142,7 +138,7 @@ mod tests {
 
     #[test]
     fn prices_stay_in_the_band_and_funding_in_reach() {
-        let catalogue = crate::data::catalogue().unwrap();
+        let catalogue = tfeco_core::catalogue_q4_2025();
         for i in 0..N_FARMERS {
             for k in 0..nodes_of_farmer(i) {
                 let model = model_of(&catalogue, i, k);
@@ -191,12 +187,23 @@ mod tests {
 
     #[test]
     fn users_lease_only_what_they_can_pay_twice() {
-        let nodes = serde_json::json!({ "nodes": [
-            { "id": 1, "free_slices": 2, "price_month": "5" },
-            { "id": 2, "free_slices": 0, "price_month": "1" },
-            { "id": 3, "free_slices": 1, "price_month": "1" },
-            { "id": 4, "free_slices": 1 } ] });
         let cc = |s: &str| s.parse::<Amount<Cc>>().unwrap();
+        let node = |id: u32, free_slices: u32, price: Option<&str>| NodeView {
+            id: NodeId(id),
+            farm_id: tfeco_core::FarmId(1),
+            model: None,
+            certified: false,
+            resources: tfeco_core::Resources::default(),
+            slices: 4,
+            offered_slices: 4,
+            leased_slices: 4 - free_slices,
+            free_slices,
+            band_min: cc("1"),
+            band_max: cc("10"),
+            price_month: price.map(cc),
+            price_hour: None,
+        };
+        let nodes = [node(1, 2, Some("5")), node(2, 0, Some("1")), node(3, 1, Some("1")), node(4, 1, None)];
         assert_eq!(affordable_nodes(&nodes, cc("10")), [(1, cc("5")), (3, cc("1"))]);
         assert_eq!(affordable_nodes(&nodes, cc("9.99")), [(3, cc("1"))]);
     }

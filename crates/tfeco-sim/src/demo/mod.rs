@@ -27,7 +27,7 @@ use self::agents::Agents;
 use crate::driver::HttpDriver;
 use crate::Result;
 
-pub use self::summary::{render_summary, SummaryContext};
+pub use self::summary::{render_summary, Assumptions, FarmerRevenue, Summary, SummaryContext};
 
 /// 2025-11-01T00:00:00Z: the demo's virtual clock starts here (unix seconds).
 pub const START: i64 = 1_761_955_200;
@@ -87,7 +87,7 @@ impl Demo {
         Ok(Demo {
             driver,
             agents: Agents::new(operator),
-            catalogue: crate::data::catalogue()?,
+            catalogue: tfeco_core::catalogue_q4_2025(),
             month,
             quorum: params.guardian_threshold() as usize,
             deposits: 0,
@@ -106,8 +106,7 @@ impl Demo {
     /// Sets the economy up on a fresh node (or finds the nodes of a resumed one), then plays the month.
     /// Errors: the node unreachable, or an answer the scenario cannot read.
     pub async fn play(&mut self) -> Result<()> {
-        let farms = self.driver.farms().await?;
-        if farms["farms"].as_array().is_none_or(|f| f.is_empty()) {
+        if self.driver.client().farms().await?.farms.is_empty() {
             self.setup().await?;
         } else {
             self.resume().await?;

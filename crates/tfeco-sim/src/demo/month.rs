@@ -4,8 +4,9 @@
 use std::collections::BTreeMap;
 
 use rand::Rng;
-use tfeco_core::{Command, FarmId, LeaseId, NodeId, NodeSpec, PriceFeed};
+use tfeco_core::{AccountKey, Command, Event, FarmId, NodeId, NodeSpec, PriceFeed};
 use tfeco_money::{Amount, Asset, Cc, Price, Tft};
+use tfeco_wallet::api::capacity::{LeasesQuery, NodesQuery};
 use tfeco_wallet::client::account_of;
 
 use super::agents::{self, NodeAgent};
@@ -34,7 +35,7 @@ impl Demo {
         }
         let farm_ids = self.farm_ids().await?;
         for i in 0..N_FARMERS {
-            let owner = account_of(&self.agents.farmers[i]).to_string();
+            let owner = account_of(&self.agents.farmers[i]);
             let farm_id = *farm_ids.get(&owner).ok_or_else(|| check("no farm of a demo farmer"))?;
             for k in 0..agents::nodes_of_farmer(i) {
                 self.add_node(i, k, farm_id, now).await?;
@@ -48,16 +49,10 @@ impl Demo {
         Ok(())
     }
 
-    /// The farms by owner key (hex).
-    async fn farm_ids(&self) -> Result<BTreeMap<String, FarmId>> {
-        let farms = self.driver.farms().await?;
-        let list = farms["farms"].as_array().ok_or_else(|| check("the farms list is not a list"))?;
-        Ok(list
-            .iter()
-            .filter_map(|f| {
-                Some((f["owner"].as_str()?.to_owned(), FarmId(u32::try_from(f["id"].as_u64()?).ok()?)))
-            })
-            .collect())
+    /// The farms by owner.
+    async fn farm_ids(&self) -> Result<BTreeMap<AccountKey, FarmId>> {
+        let farms = self.driver.client().farms().await?.farms;
+        Ok(farms.into_iter().map(|farm| (farm.owner, farm.id)).collect())
     }
 
     /// Farmer `i` registers its node `k` in its farm, prices it and names the node's own key.
@@ -66,9 +61,14 @@ impl Demo {
         let (spec, price) = (NodeSpec::Model { model: model.name.clone() }, agents::slice_price(model, i, k));
         let farmer = &self.agents.farmers[i];
         let command = Command::RegisterNode { farm_id, spec, offered_slices: None };
-        let Some(events) = self.driver.submit(farmer, command).await?.events() else { return Ok(()) };
-        let node_id = events[0]["node_id"].as_u64().ok_or_else(|| check("no node id in node_registered"))?;
-        let node_id = NodeId(u32::try_from(node_id).map_err(|_| check("a node id above u32"))?);
+        let Some(events) = self.driver.submit(farmer, command).await?.events()? else { return Ok(()) };
+        let node_id = events
+            .iter()
+            .find_map(|event| match event {
+                Event::NodeRegistered { node_id, .. } => Some(*node_id),
+                _ => None,
+            })
+            .ok_or_else(|| check("no node_registered event"))?;
         self.driver.submit(farmer, Command::SetSlicePrice { node_id, price }).await?;
         let node = NodeAgent::new(node_id.0, now, now);
         self.driver.submit(&node.key, Command::RegisterAccount {}).await?;
@@ -81,10 +81,8 @@ impl Demo {
     /// A resumed node: the nodes' keys come from their ids; their last report is the node's time.
     pub(super) async fn resume(&mut self) -> Result<()> {
         let now = self.driver.now().await?;
-        let nodes = self.driver.nodes().await?;
-        for node in nodes["nodes"].as_array().cloned().unwrap_or_default() {
-            let id = node["id"].as_u64().ok_or_else(|| check("a node without id"))? as u32;
-            self.agents.nodes.insert(id, NodeAgent::new(id, START, now));
+        for node in self.driver.client().nodes(&NodesQuery::default()).await?.nodes {
+            self.agents.nodes.insert(node.id.0, NodeAgent::new(node.id.0, START, now));
         }
         Ok(())
     }
@@ -167,15 +165,10 @@ impl Demo {
     /// The guardians verify each unminted report (re-computing its hash from the canonical JSON) and sign it
     /// up to their threshold, which mints it.
     async fn sign_mint_reports(&mut self) -> Result<()> {
-        let reports = self.driver.mint_reports().await?;
-        for report in reports["reports"].as_array().cloned().unwrap_or_default() {
-            if !report["minted_at"].is_null() {
-                continue;
-            }
-            let period = report["period"].as_u64().ok_or_else(|| check("a report without period"))? as u32;
-            let full = self.driver.mint_report(period).await?;
-            let json = full["canonical_json"].as_str().ok_or_else(|| check("a report without JSON"))?;
-            let hash = blake3::hash(json.as_bytes()).to_hex().to_string();
+        let reports = self.driver.client().mint_reports().await?.reports;
+        for period in reports.iter().filter(|r| r.minted_at.is_none()).map(|r| r.period) {
+            let full = self.driver.client().mint_report(period).await?;
+            let hash = blake3::hash(full.canonical_json.as_bytes()).to_hex().to_string();
             for g in 0..self.quorum {
                 let command = Command::SignMintReport { period, report_hash: hash.clone() };
                 self.driver.submit(&self.agents.guardians[g], command).await?;
@@ -202,10 +195,9 @@ impl Demo {
 
     /// `user` leases on a node with free slices that it can pay for twice, if there is one.
     async fn open_some_lease(&mut self, user: usize) -> Result<()> {
-        let nodes = self.driver.nodes().await?;
-        let account = self.driver.account(&account_of(&self.agents.users[user])).await?;
-        let cc: Amount<Cc> =
-            account["balances"]["CC"].as_str().unwrap_or("0").parse().unwrap_or(Amount::ZERO);
+        let nodes = self.driver.client().nodes(&NodesQuery::default()).await?.nodes;
+        let account = self.driver.client().account(&account_of(&self.agents.users[user])).await?;
+        let cc = Amount::<Cc>::from_units(account.balances.cc.units());
         let candidates = agents::affordable_nodes(&nodes, cc);
         if candidates.is_empty() {
             return Ok(());
@@ -217,10 +209,10 @@ impl Demo {
 
     /// `user` cancels its first open lease, if any.
     async fn cancel_first_lease(&mut self, user: usize) -> Result<()> {
-        let leases = self.driver.leases(Some(&account_of(&self.agents.users[user]))).await?;
-        let first = leases["leases"].as_array().and_then(|l| l.first()).and_then(|l| l["id"].as_u64());
-        if let Some(id) = first {
-            let command = Command::CancelLease { lease_id: LeaseId(id) };
+        let query = LeasesQuery { tenant: Some(account_of(&self.agents.users[user])), open: Some(true) };
+        let leases = self.driver.client().leases(&query).await?.leases;
+        if let Some(lease_id) = leases.first().map(|lease| lease.id) {
+            let command = Command::CancelLease { lease_id };
             self.driver.submit(&self.agents.users[user], command).await?;
         }
         Ok(())

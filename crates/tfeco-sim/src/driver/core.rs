@@ -47,7 +47,7 @@ mod tests {
     #[test]
     fn nonces_follow_each_signer_and_a_refusal_is_typed() {
         let operator = synthetic_account(0, 0);
-        let mut driver = CoreDriver::new(crate::data::genesis(operator, 1_761_955_200).unwrap());
+        let mut driver = CoreDriver::new(tfeco_core::Genesis::tfgrid4_2025(operator, 1_761_955_200));
         let (alice, bob) = (synthetic_account(1, 0), synthetic_account(1, 1));
         driver.apply(alice, Command::RegisterAccount {}).unwrap();
         driver.apply(bob, Command::RegisterAccount {}).unwrap();

@@ -1,33 +1,48 @@
-//! [`HttpDriver`]: signs the agents' commands and posts them to a running node through
+//! [`HttpDriver`]: signs the agents' commands and posts them to a running node through the typed
 //! [`tfeco_wallet::Client`], keeping each signer's nonce; counts what the node accepted and what it refused
-//! (by stable code). Also the reads the scenarios observe the economy with: every path they use is here.
+//! (by stable code). Scenarios observe the economy through the same client ([`HttpDriver::client`]), whose
+//! reads return the `tfeco-api` views.
 
 use std::collections::BTreeMap;
 
 use ed25519_dalek::SigningKey;
-use serde_json::Value;
-use tfeco_core::{AccountKey, Command};
+use tfeco_core::{AccountKey, Command, Event};
+use tfeco_wallet::api::tx::TxAccepted;
+use tfeco_wallet::api::ErrorCode;
 use tfeco_wallet::client::account_of;
-use tfeco_wallet::{Client, ClientError};
+use tfeco_wallet::{CallError, Client};
 
 use crate::{Result, SimError};
 
 /// The answer to one submitted command.
 pub enum Submitted {
-    /// Accepted: the events (JSON array) of its journal entry.
-    Accepted(Value),
+    /// Accepted: the journal entry and its events.
+    Accepted(TxAccepted),
     /// Refused by the node with this stable code (the state did not change).
-    Refused(String),
+    Refused(ErrorCode),
 }
 
 impl Submitted {
-    /// The events when accepted.
-    pub fn events(self) -> Option<Value> {
+    /// The events when accepted, decoded. Errors: [`SimError::Node`] when an event is not a
+    /// [`tfeco_core::Event`].
+    pub fn events(self) -> Result<Option<Vec<Event>>> {
         match self {
-            Submitted::Accepted(events) => Some(events),
-            Submitted::Refused(_) => None,
+            Submitted::Accepted(accepted) => events_of(&accepted).map(Some),
+            Submitted::Refused(_) => Ok(None),
         }
     }
+}
+
+/// The typed events of an accepted command. Errors: [`SimError::Node`] when one does not decode.
+fn events_of(accepted: &TxAccepted) -> Result<Vec<Event>> {
+    accepted
+        .events
+        .iter()
+        .map(|event| {
+            serde_json::from_value(event.clone())
+                .map_err(|e| SimError::Node(CallError::Decode(format!("an event of the node: {e}"))))
+        })
+        .collect()
 }
 
 /// A signing client of one node with the agents' nonces and the tally of outcomes.
@@ -49,6 +64,11 @@ impl HttpDriver {
         }
     }
 
+    /// The node's typed client, for the scenarios' reads.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
     /// Signs `command` with `key` and the signer's next nonce (asked of the node on first use) and submits
     /// it. A refusal is an outcome (the economy refusing things is part of every story) and keeps the nonce;
     /// errors: [`SimError::Node`] when the node cannot be reached or answers garbage.
@@ -56,18 +76,18 @@ impl HttpDriver {
         let account = account_of(key);
         let nonce = match self.next_nonce.get(&account) {
             Some(nonce) => *nonce,
-            None => self.client.next_nonce(&account).await?,
+            None => self.client.account_next_nonce(&account).await?,
         };
-        match self.client.submit(key, nonce, command).await {
-            Ok(ok) => {
+        match self.client.submit_command(key, nonce, command).await {
+            Ok(accepted) => {
                 self.next_nonce.insert(account, nonce + 1);
                 self.accepted += 1;
-                Ok(Submitted::Accepted(ok.events))
+                Ok(Submitted::Accepted(accepted))
             }
-            Err(ClientError::Api { code, .. }) => {
+            Err(CallError::Refused { error, .. }) => {
                 self.next_nonce.insert(account, nonce);
-                *self.refused.entry(code.clone()).or_default() += 1;
-                Ok(Submitted::Refused(code))
+                *self.refused.entry(error.code.as_str().to_owned()).or_default() += 1;
+                Ok(Submitted::Refused(error.code))
             }
             Err(error) => Err(SimError::Node(error)),
         }
@@ -83,66 +103,8 @@ impl HttpDriver {
         &self.refused
     }
 
-    async fn get(&self, path: &str) -> Result<Value> {
-        Ok(self.client.get(path).await?)
-    }
-
-    /// `GET /v1/status`: `{now, seq, state_hash, invariants_ok, ...}`.
-    pub async fn status(&self) -> Result<Value> {
-        self.get("/v1/status").await
-    }
-
     /// The node's time, unix seconds.
     pub async fn now(&self) -> Result<i64> {
-        let status = self.status().await?;
-        status["now"].as_i64().ok_or_else(|| SimError::Check("the node's status has no time".to_owned()))
-    }
-
-    /// `GET /v1/farms`: `{farms: [{id, owner, ...}]}`.
-    pub async fn farms(&self) -> Result<Value> {
-        self.get("/v1/farms").await
-    }
-
-    /// `GET /v1/nodes`: `{nodes: [{id, free_slices, price_month, ...}]}`.
-    pub async fn nodes(&self) -> Result<Value> {
-        self.get("/v1/nodes").await
-    }
-
-    /// `GET /v1/accounts/{account}`: balances, revenue, nonces.
-    pub async fn account(&self, account: &AccountKey) -> Result<Value> {
-        self.get(&format!("/v1/accounts/{account}")).await
-    }
-
-    /// `GET /v1/leases`, all of them, or a tenant's open ones.
-    pub async fn leases(&self, open_of_tenant: Option<&AccountKey>) -> Result<Value> {
-        match open_of_tenant {
-            Some(tenant) => self.get(&format!("/v1/leases?tenant={tenant}&open=true")).await,
-            None => self.get("/v1/leases").await,
-        }
-    }
-
-    /// `GET /v1/mint/reports`: `{reports: [{period, minted_at, ...}]}`.
-    pub async fn mint_reports(&self) -> Result<Value> {
-        self.get("/v1/mint/reports").await
-    }
-
-    /// `GET /v1/mint/reports/{period}`: one report with its `canonical_json`.
-    pub async fn mint_report(&self, period: u32) -> Result<Value> {
-        self.get(&format!("/v1/mint/reports/{period}")).await
-    }
-
-    /// `GET /v1/supply`: minted, burned, vault and global supply per asset.
-    pub async fn supply(&self) -> Result<Value> {
-        self.get("/v1/supply").await
-    }
-
-    /// `GET /v1/system-accounts`: treasury, vesting, pools.
-    pub async fn system_accounts(&self) -> Result<Value> {
-        self.get("/v1/system-accounts").await
-    }
-
-    /// `GET /v1/prices`: the oracle's current prices.
-    pub async fn prices(&self) -> Result<Value> {
-        self.get("/v1/prices").await
+        Ok(self.client.status().await?.now)
     }
 }

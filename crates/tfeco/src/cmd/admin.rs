@@ -1,6 +1,7 @@
 //! `tfeco admin`: operator commands (attested deposits and withdrawals, fiat entries, oracle prices, ticks,
-//! the published bid tiers, identity verification for the exchange) signed with the node's `operator.key`
-//! from its data directory (`--data-dir`; `--keystore` is not used) and sent over HTTP to `--url`.
+//! the node's published bid tiers, identity verification for the exchange) signed with the node's
+//! `operator.key` from its data directory (`--data-dir`; `--keystore` is not used) and sent over HTTP to
+//! `--url`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -8,17 +9,17 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use ed25519_dalek::SigningKey;
-use serde_json::{json, Value};
-use tfeco_core::{AccountKey, Command, WithdrawalId};
+use serde::Serialize;
+use tfeco_core::{AccountKey, BidTier, Command, Event, StandingBidId, WithdrawalId};
 use tfeco_money::{Amount, AnyAsset, Asset, Cc, Price, Usdc};
 use tfeco_server::datadir::OPERATOR_KEY_FILE;
+use tfeco_wallet::api::capacity::StandingBidsQuery;
+use tfeco_wallet::api::{ErrorBody, ErrorCode};
 use tfeco_wallet::client::account_of;
-use tfeco_wallet::{Client, ClientError};
+use tfeco_wallet::{CallError, Client};
 
-use super::paths;
 use crate::args::FeedArg;
 use crate::connect::{ConnectOpts, Session};
-use crate::policy::{bid_tiers, standing_bid_escrow, BidTier};
 use crate::render;
 
 /// Arguments of `tfeco admin`.
@@ -105,12 +106,13 @@ enum AdminCommand {
         #[arg(long)]
         now: i64,
     },
-    /// Post the published bid tiers (Standard Compute, Memory-Heavy) as the operator's standing bids.
+    /// Post the node's published bid tiers (its parameters' bid_tiers) as the operator's standing bids.
     ///
-    /// Standard Compute: passmark>=2000 mem_gb>=4 per slice, 1.2 CC per slice-month, 20,000 slices;
-    /// Memory-Heavy: mem_gb>=8, 2.4 CC, 2,000 slices. Their first month, 28,800 CC, is escrowed from the
-    /// operator account (refused with balance_low, before anything is posted, when it holds less); a tier
-    /// the operator already has open is skipped.
+    /// The default tiers are Standard Compute (passmark>=2000 mem_gb>=4 per slice, 1.2 CC per slice-month,
+    /// 20,000 slices) and Memory-Heavy (mem_gb>=8, 2.4 CC, 2,000 slices). The first month of each tier
+    /// (price x quantity; 28,800 CC for the default tiers) is escrowed from the operator account (refused
+    /// with balance_low, before anything is posted, when it holds less); a tier the operator already has
+    /// open is skipped.
     SeedBidTiers {
         /// Lease length in months of the leases the bids create [default: until cancelled].
         #[arg(long)]
@@ -145,7 +147,7 @@ pub(crate) async fn run(args: AdminArgs) -> anyhow::Result<ExitCode> {
                 Some(t) => t,
                 None => match session.node_now().await {
                     Ok(now) => now,
-                    Err(error) => return Ok(render::client_error(session.json, &error)),
+                    Err(error) => return Ok(render::call_error(session.json, &error)),
                 },
             };
             Command::SubmitPrice { feed: feed.feed(), price, observed_at }
@@ -158,23 +160,50 @@ pub(crate) async fn run(args: AdminArgs) -> anyhow::Result<ExitCode> {
     session.submit_as(&key, command, render::accepted).await
 }
 
-// The bid tiers' HTTP calls.
+// The bid tiers.
 
-async fn get_open_bids(client: &Client, buyer: &AccountKey) -> Result<Value, ClientError> {
-    client.get(&paths::open_standing_bids_of(buyer)).await
+/// A tier `seed-bid-tiers` posted.
+#[derive(Serialize)]
+struct PostedTier {
+    name: String,
+    bid_id: Option<StandingBidId>,
+    seq: u64,
+    price_month: Amount<Cc>,
+    quantity: u32,
+    escrow: Amount<Cc>,
 }
 
-async fn get_account(client: &Client, account: &AccountKey) -> Result<Value, ClientError> {
-    client.get(&paths::account(account)).await
+/// A tier `seed-bid-tiers` skipped: the operator has it open already.
+#[derive(Serialize)]
+struct SkippedTier {
+    name: String,
+    bid_id: StandingBidId,
+}
+
+/// What `seed-bid-tiers` did (its `--json` output).
+#[derive(Serialize)]
+struct SeededTiers {
+    posted: Vec<PostedTier>,
+    skipped: Vec<SkippedTier>,
+    escrowed: Amount<Cc>,
+}
+
+/// A refusal decided before signing, worded and coded as the node's.
+fn refused(code: ErrorCode, message: String) -> CallError {
+    CallError::Refused { status: code.http_status(), error: ErrorBody::new(code, message) }
+}
+
+/// A tier's first-month escrow, or the node's `overflow` refusal.
+fn tier_escrow(tier: &BidTier) -> Result<Amount<Cc>, CallError> {
+    tier.escrow()
+        .ok_or_else(|| refused(ErrorCode::Overflow, format!("the escrow of {} overflows", tier.name)))
 }
 
 /// The operator's open standing bids by name: `(name, bid id)`.
-async fn open_bids(client: &Client, operator: &AccountKey) -> Result<Vec<(String, Value)>, ClientError> {
-    let open = get_open_bids(client, operator).await?;
-    Ok(render::list(&open["standing_bids"])
-        .iter()
-        .map(|b| (render::text(&b["name"]), b["id"].clone()))
-        .collect())
+async fn open_bids(client: &Client, operator: AccountKey) -> Result<Vec<(String, StandingBidId)>, CallError> {
+    let query = StandingBidsQuery { buyer: Some(operator), open: Some(true) };
+    let open = client.standing_bids(&query).await?;
+    Ok(open.standing_bids.into_iter().map(|b| (b.name, b.id)).collect())
 }
 
 /// Refuses (`balance_low`, as the node would) unless the operator holds the first month of every tier in
@@ -183,110 +212,104 @@ async fn check_funds(
     client: &Client,
     operator: &AccountKey,
     todo: &[BidTier],
-) -> Result<Amount<Cc>, ClientError> {
-    let overflow = || ClientError::Api {
-        status: 422,
-        code: "overflow".to_owned(),
-        message: "the bid tiers' escrow overflows".to_owned(),
-    };
+) -> Result<Amount<Cc>, CallError> {
     let mut needed = Amount::<Cc>::ZERO;
     for tier in todo {
-        let escrow = standing_bid_escrow(tier.price_month, tier.quantity).ok_or_else(overflow)?;
-        needed = needed.checked_add(escrow).ok_or_else(overflow)?;
+        let overflow = || refused(ErrorCode::Overflow, "the bid tiers' escrow overflows".to_owned());
+        needed = needed.checked_add(tier_escrow(tier)?).ok_or_else(overflow)?;
     }
-    let account = get_account(client, operator).await?;
-    let available: Amount<Cc> = account["balances"]["CC"]
-        .as_str()
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| ClientError::Decode("the node's account view has no CC balance".to_owned()))?;
+    let balance = client.account(operator).await?.balances.cc;
+    let available = Amount::<Cc>::from_units(balance.units());
     if available < needed {
-        let names: Vec<String> = todo
-            .iter()
-            .map(|t| {
-                format!(
-                    "{} {} CC",
-                    t.name,
-                    standing_bid_escrow(t.price_month, t.quantity).unwrap_or_default()
-                )
-            })
-            .collect();
+        let names: Vec<String> =
+            todo.iter().map(|t| format!("{} {} CC", t.name, t.escrow().unwrap_or_default())).collect();
         let message = format!(
             "insufficient CC: {needed} needed, {available} available (the first month of {}); fund the operator \
              account {operator} with CC first (e.g. tfeco admin fiat)",
             names.join(" + ")
         );
-        return Err(ClientError::Api { status: 422, code: "balance_low".to_owned(), message });
+        return Err(refused(ErrorCode::BalanceLow, message));
     }
     Ok(needed)
 }
 
-/// Posts the tiers the operator does not have open yet. The operator's CC is checked first, so that either
-/// every missing tier is posted or none (`balance_low`, exit 3, as a refusal by the node).
+/// The tiers to post and the ones skipped (open already), and the CC the posted ones escrow.
+async fn plan_tiers(
+    client: &Client,
+    operator: AccountKey,
+) -> Result<(Vec<BidTier>, Vec<SkippedTier>, Amount<Cc>), CallError> {
+    let tiers = client.params().await?.bid_tiers;
+    let open = open_bids(client, operator).await?;
+    let existing = |name: &str| open.iter().find(|(n, _)| n == name).map(|(_, id)| *id);
+    let mut todo = Vec::new();
+    let mut skipped = Vec::new();
+    for tier in tiers {
+        match existing(&tier.name) {
+            Some(bid_id) => skipped.push(SkippedTier { name: tier.name, bid_id }),
+            None => todo.push(tier),
+        }
+    }
+    let needed = check_funds(client, &operator, &todo).await?;
+    Ok((todo, skipped, needed))
+}
+
+/// Posts the node's tiers the operator does not have open yet. The operator's CC is checked first, so that
+/// either every missing tier is posted or none (`balance_low`, exit 3, as a refusal by the node).
 async fn seed_bid_tiers(
     session: &Session,
     key: &SigningKey,
     periods: Option<u32>,
 ) -> anyhow::Result<ExitCode> {
     let (client, json_out) = (&session.client, session.json);
-    let operator = account_of(key);
-    let open = match open_bids(client, &operator).await {
-        Ok(open) => open,
-        Err(error) => return Ok(render::client_error(json_out, &error)),
-    };
-    let existing = |name: &str| open.iter().find(|(n, _)| n == name).map(|(_, id)| id.clone());
-    let (skipped, todo): (Vec<BidTier>, Vec<BidTier>) =
-        bid_tiers().into_iter().partition(|t| existing(t.name).is_some());
-    let needed = match check_funds(client, &operator, &todo).await {
-        Ok(needed) => needed,
-        Err(error) => return Ok(render::client_error(json_out, &error)),
+    let (todo, skipped, escrowed) = match plan_tiers(client, account_of(key)).await {
+        Ok(plan) => plan,
+        Err(error) => return Ok(render::call_error(json_out, &error)),
     };
     let mut posted = Vec::new();
     for tier in todo {
-        let escrow = standing_bid_escrow(tier.price_month, tier.quantity).unwrap_or_default();
-        let (name, price_month, quantity) = (tier.name, tier.price_month, tier.quantity);
-        let requirements = tier.requirements;
+        let escrow = tier.escrow().unwrap_or_default();
+        let BidTier { name, requirements, price_month, quantity } = tier;
         let command =
-            Command::PostStandingBid { name: name.to_owned(), requirements, price_month, quantity, periods };
-        match client.submit_next(key, command).await {
-            Ok(ok) => {
-                let bid_id = render::list(&ok.events).iter().find_map(|e| e["bid_id"].as_u64());
-                posted
-                    .push(json!({ "name": name, "bid_id": bid_id, "seq": ok.seq, "price_month": price_month,
-                    "quantity": quantity, "escrow": escrow }));
+            Command::PostStandingBid { name: name.clone(), requirements, price_month, quantity, periods };
+        match client.submit_command_next(key, command).await {
+            Ok(accepted) => {
+                let bid_id = render::find_event(&accepted, |event| match event {
+                    Event::StandingBidPosted { bid_id, .. } => Some(bid_id),
+                    _ => None,
+                });
+                posted.push(PostedTier { name, bid_id, seq: accepted.seq, price_month, quantity, escrow });
             }
             Err(error) => {
                 if !json_out {
-                    posted
-                        .iter()
-                        .for_each(|p| eprintln!("posted {} as standing bid {}", p["name"], p["bid_id"]));
+                    posted.iter().for_each(|p| {
+                        eprintln!("posted {:?} as standing bid {}", p.name, render::opt(p.bid_id));
+                    });
                 }
-                return Ok(render::client_error(json_out, &error));
+                return Ok(render::call_error(json_out, &error));
             }
         }
     }
-    let skipped: Vec<Value> =
-        skipped.iter().map(|t| json!({ "name": t.name, "bid_id": existing(t.name) })).collect();
-    let outcome = json!({ "posted": posted, "skipped": skipped, "escrowed": needed });
-    render::value(json_out, &outcome, seeded_text)?;
+    render::view(json_out, &SeededTiers { posted, skipped, escrowed }, seeded_text)?;
     Ok(ExitCode::SUCCESS)
 }
 
 /// The human form of `seed-bid-tiers`: one line per posted and per skipped tier.
-fn seeded_text(outcome: &Value) -> String {
-    let posted = render::list(&outcome["posted"]).iter().map(|p| {
+fn seeded_text(outcome: &SeededTiers) -> String {
+    let posted = outcome.posted.iter().map(|p| {
         format!(
-            "posted {} as standing bid {}: {} slices at {} CC per slice-month, {} CC escrowed (entry {})",
-            p["name"],
-            p["bid_id"],
-            p["quantity"],
-            render::text(&p["price_month"]),
-            render::text(&p["escrow"]),
-            p["seq"]
+            "posted {:?} as standing bid {}: {} slices at {} CC per slice-month, {} CC escrowed (entry {})",
+            p.name,
+            render::opt(p.bid_id),
+            p.quantity,
+            p.price_month,
+            p.escrow,
+            p.seq
         )
     });
-    let skipped = render::list(&outcome["skipped"])
+    let skipped = outcome
+        .skipped
         .iter()
-        .map(|s| format!("skipped {}: already open as standing bid {}", s["name"], s["bid_id"]));
+        .map(|s| format!("skipped {:?}: already open as standing bid {}", s.name, s.bid_id));
     posted.chain(skipped).collect::<Vec<_>>().join("\n")
 }
 
@@ -328,10 +351,17 @@ mod tests {
 
     #[test]
     fn seeded_tiers_read_well() {
-        let posted = json!({ "name": "Memory-Heavy", "bid_id": 2, "seq": 9, "price_month": "2.4",
-            "quantity": 2000, "escrow": "4800" });
-        let skipped = json!({ "name": "Standard Compute", "bid_id": 1 });
-        let outcome = json!({ "posted": [posted], "skipped": [skipped] });
+        let cc = |s: &str| s.parse().unwrap();
+        let posted = PostedTier {
+            name: "Memory-Heavy".to_owned(),
+            bid_id: Some(StandingBidId(2)),
+            seq: 9,
+            price_month: cc("2.4"),
+            quantity: 2000,
+            escrow: cc("4800"),
+        };
+        let skipped = SkippedTier { name: "Standard Compute".to_owned(), bid_id: StandingBidId(1) };
+        let outcome = SeededTiers { posted: vec![posted], skipped: vec![skipped], escrowed: cc("4800") };
         assert_eq!(
             seeded_text(&outcome),
             "posted \"Memory-Heavy\" as standing bid 2: 2000 slices at 2.4 CC per slice-month, 4800 CC escrowed \

@@ -14,13 +14,13 @@
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use serde_json::Value;
 use tfeco_core::{CapacityRequestId, Command, NodeId, StandingBidId};
 use tfeco_core::{Requirements, SearchQuery};
 use tfeco_money::{Amount, Cc};
-use tfeco_wallet::{Client, ClientError};
+use tfeco_wallet::api::capacity::{self as api, CapacityRequestsQuery, StandingBidsQuery};
+use tfeco_wallet::api::capacity::{ExplainView, SearchView};
+use tfeco_wallet::{CallError, Client};
 
-use super::paths;
 use crate::args::BillingArg;
 use crate::connect::{ConnectOpts, Session};
 use crate::filter::{parse_query, requirements_text, FilterArg, Key, FILTER_HELP};
@@ -185,10 +185,46 @@ enum RequestCommand {
     },
 }
 
-// The capacity market's HTTP calls.
+// The capacity market's queries: the filter parser's typed query as the node's query parameters.
 
-async fn search(client: &Client, query: &SearchQuery) -> Result<Value, ClientError> {
-    client.get(&paths::capacity_search(query)).await
+/// `n`, or `None` for zero (no requirement: the parameter is left out).
+fn nonzero(n: u32) -> Option<u32> {
+    (n > 0).then_some(n)
+}
+
+/// The node's search query of a parsed filter query (zero, `false` and `None` are left out).
+fn search_query(query: &SearchQuery) -> api::SearchQuery {
+    let r = &query.requirements;
+    api::SearchQuery {
+        min_cores: nonzero(r.min_cores),
+        min_passmark: nonzero(r.min_passmark),
+        min_mem_gb: nonzero(r.min_mem_gb),
+        min_ssd_gb: nonzero(r.min_ssd_gb),
+        min_ai_mem_gb: nonzero(r.min_ai_mem_gb),
+        min_ai_tps: nonzero(r.min_ai_tps),
+        certified_only: r.certified_only.then_some(true),
+        farm: r.farm_id.map(|farm| farm.0),
+        max_price: query.max_price_month,
+        billing: query.billing,
+        min_free: nonzero(query.min_free_slices),
+        limit: nonzero(query.limit),
+    }
+}
+
+/// The node's explain query: why `n_slices` meeting `r` at no more than `max_price` cannot be had.
+fn explain_query(r: &Requirements, n_slices: u32, max_price: Option<Amount<Cc>>) -> api::ExplainQuery {
+    api::ExplainQuery {
+        min_cores: nonzero(r.min_cores),
+        min_passmark: nonzero(r.min_passmark),
+        min_mem_gb: nonzero(r.min_mem_gb),
+        min_ssd_gb: nonzero(r.min_ssd_gb),
+        min_ai_mem_gb: nonzero(r.min_ai_mem_gb),
+        min_ai_tps: nonzero(r.min_ai_tps),
+        certified_only: r.certified_only.then_some(true),
+        farm: r.farm_id.map(|farm| farm.0),
+        n_slices: Some(n_slices),
+        max_price,
+    }
 }
 
 async fn explain(
@@ -196,20 +232,8 @@ async fn explain(
     requirements: &Requirements,
     n_slices: u32,
     max_price: Option<Amount<Cc>>,
-) -> Result<Value, ClientError> {
-    client.get(&paths::capacity_explain(requirements, n_slices, max_price)).await
-}
-
-async fn get_standing_bids(client: &Client) -> Result<Value, ClientError> {
-    client.get(paths::STANDING_BIDS).await
-}
-
-async fn get_requests(client: &Client) -> Result<Value, ClientError> {
-    client.get(paths::CAPACITY_REQUESTS).await
-}
-
-async fn get_request(client: &Client, id: u64) -> Result<Value, ClientError> {
-    client.get(&paths::capacity_request(id)).await
+) -> Result<ExplainView, CallError> {
+    client.capacity_explain(&explain_query(requirements, n_slices, max_price)).await
 }
 
 const NOT_A_NODE_FILTER: &str = "a lease takes --slices on one node, which must have them free";
@@ -222,10 +246,12 @@ pub(crate) async fn run(args: CapacityArgs) -> anyhow::Result<ExitCode> {
         CapacityCommand::Search(args) => return run_search(&session, args).await,
         CapacityCommand::Explain(args) => return run_explain(&session, args).await,
         CapacityCommand::Bids => {
-            return session.answer(get_standing_bids(client).await, render::capacity::standing_bids)
+            let bids = client.standing_bids(&StandingBidsQuery::default()).await;
+            return session.answer(bids, render::capacity::standing_bids);
         }
         CapacityCommand::Requests => {
-            return session.answer(get_requests(client).await, render::capacity::requests)
+            let requests = client.capacity_requests(&CapacityRequestsQuery::default()).await;
+            return session.answer(requests, render::capacity::requests);
         }
         CapacityCommand::Take(take) => {
             let mut query = parse_query(&take.filters, &[(Key::Free, NOT_A_NODE_FILTER)])?;
@@ -243,21 +269,21 @@ async fn run_search(session: &Session, args: SearchArgs) -> anyhow::Result<ExitC
     let mut query = parse_query(&args.filters, &[])?;
     query.billing = args.billing.map(BillingArg::billing);
     query.limit = args.limit.unwrap_or(0);
-    let found = match search(&session.client, &query).await {
+    let found: SearchView = match session.client.capacity_search(&search_query(&query)).await {
         Ok(found) => found,
-        Err(error) => return Ok(render::client_error(session.json, &error)),
+        Err(error) => return Ok(render::call_error(session.json, &error)),
     };
     if session.json {
-        render::emit_line(&found.to_string())?;
+        render::json(&found)?;
         return Ok(ExitCode::SUCCESS);
     }
     let billing = args.billing.unwrap_or(BillingArg::Monthly);
     let mut text = render::capacity::search(&found, billing);
-    if found["count"].as_u64() == Some(0) {
+    if found.count == 0 {
         let n_slices = query.min_free_slices.max(1);
         if let Ok(why) = explain(&session.client, &query.requirements, n_slices, query.max_price_month).await
         {
-            if billing == BillingArg::Hourly && why["satisfiable"] == Value::Bool(true) {
+            if billing == BillingArg::Hourly && why.satisfiable {
                 // The reasons compare monthly prices; hourly billing costs more.
                 text.push_str(
                     "  why not: listed monthly prices are within the ceiling, but hourly billing (the hourly \
@@ -280,11 +306,11 @@ async fn run_explain(session: &Session, args: ExplainArgs) -> anyhow::Result<Exi
     }
     let max_price = query.max_price_month.or(args.max_price);
     let why = explain(&session.client, &query.requirements, args.slices, max_price).await;
-    session.answer(why, |value| {
+    session.answer(why, |view| {
         let ceiling = max_price.map(|p| format!(" at <= {p} CC per slice-month")).unwrap_or_default();
         let asked =
             format!("{} slice(s) of {}{ceiling}:\n", args.slices, requirements_text(&query.requirements));
-        asked + &render::capacity::reasons(value)
+        asked + &render::capacity::reasons(view)
     })
 }
 
@@ -313,7 +339,8 @@ fn bid_command(command: BidCommand) -> anyhow::Result<Command> {
 async fn run_request(session: &Session, command: RequestCommand) -> anyhow::Result<ExitCode> {
     let command = match command {
         RequestCommand::Show { id } => {
-            return session.answer(get_request(&session.client, id).await, render::capacity::request);
+            let request = session.client.capacity_request(CapacityRequestId(id)).await;
+            return session.answer(request, render::capacity::request);
         }
         RequestCommand::Post { filters, slices, max_price, window_s, periods } => {
             let not_here =
@@ -357,6 +384,48 @@ mod tests {
     fn parse_line(line: &str) -> Result<CapacityArgs, clap::Error> {
         let words: Vec<String> = line.split(' ').map(|w| w.replace('_', " ")).collect();
         parse(&words.iter().map(String::as_str).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn a_typed_search_query_becomes_the_node_query() {
+        let query = SearchQuery {
+            requirements: Requirements {
+                min_cores: 2,
+                min_passmark: 2000,
+                min_mem_gb: 8,
+                min_ssd_gb: 100,
+                min_ai_mem_gb: 24,
+                min_ai_tps: 5,
+                certified_only: true,
+                farm_id: Some(tfeco_core::FarmId(3)),
+            },
+            max_price_month: Some("2".parse().unwrap()),
+            billing: Some(tfeco_core::Billing::Hourly),
+            min_free_slices: 2,
+            limit: 20,
+        };
+        assert_eq!(
+            search_query(&query),
+            api::SearchQuery {
+                min_cores: Some(2),
+                min_passmark: Some(2000),
+                min_mem_gb: Some(8),
+                min_ssd_gb: Some(100),
+                min_ai_mem_gb: Some(24),
+                min_ai_tps: Some(5),
+                certified_only: Some(true),
+                farm: Some(3),
+                max_price: Some("2".parse().unwrap()),
+                billing: Some(tfeco_core::Billing::Hourly),
+                min_free: Some(2),
+                limit: Some(20),
+            }
+        );
+        assert_eq!(search_query(&SearchQuery::default()), api::SearchQuery::default());
+        assert_eq!(
+            explain_query(&Requirements::default(), 4, None),
+            api::ExplainQuery { n_slices: Some(4), ..api::ExplainQuery::default() }
+        );
     }
 
     #[test]

@@ -31,7 +31,7 @@ pub(crate) struct DemoArgs {
 
 /// Runs `tfeco demo`.
 pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
-    let (node, report, operator) =
+    let (replica, report, operator) =
         super::serve::open(&args.data_dir, demo::START, demo::operator_key, demo::configure)?;
     let resumed = report.entries > 0;
     let default_listen = if args.no_serve { "127.0.0.1:0" } else { "127.0.0.1:8080" };
@@ -39,7 +39,7 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let listener =
         tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
     let config = ServerConfig { clock: ClockMode::Manual, ..ServerConfig::default() };
-    let server = tfeco_server::start(node, listener, config).await?;
+    let server = tfeco_server::start(replica, listener, config).await?;
     let url = format!("http://{}", server.addr);
     let mut demo = Demo::connect(&url, operator).await?;
     if !args.json {
@@ -50,14 +50,13 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     demo.play().await?;
 
     // Replay the journal from scratch next to the live node: the hashes must match.
-    let node = server.app.node.clone();
-    let replay = tokio::task::spawn_blocking(move || node.read().replay_hash()).await?;
+    let replica = server.app.replica.clone();
+    let replay = tokio::task::spawn_blocking(move || replica.read().replay_hash()).await?;
     let replay_hash = replay.map_err(|error| error.to_string());
     let context = SummaryContext { data_dir: &args.data_dir, resumed, replay_hash };
     let summary = demo.summary(context).await?;
-    render::value(args.json, &summary, demo::render_summary)?;
-    let ok =
-        summary["invariants_ok"].as_bool() == Some(true) && summary["replay_matches"].as_bool() == Some(true);
+    render::view(args.json, &summary, demo::render_summary)?;
+    let ok = summary.invariants_ok && summary.replay_matches;
     if args.no_serve {
         server.stop().await?;
     } else {

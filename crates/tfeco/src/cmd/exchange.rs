@@ -8,16 +8,16 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 use ed25519_dalek::SigningKey;
-use serde_json::{json, Value};
-use tfeco_core::Side;
-use tfeco_core::{Command, MarketId, OrderId};
+use tfeco_core::{Command, Event, MarketId, OrderId, Side};
 use tfeco_money::{Amount, AnyAsset, Price};
-use tfeco_wallet::{Client, ClientError};
+use tfeco_wallet::api::exchange::BatchesQuery;
+use tfeco_wallet::api::{ErrorBody, ErrorCode};
+use tfeco_wallet::{CallError, Client};
 
-use super::paths;
 use crate::connect::Session;
 use crate::render;
-use crate::render::exchange::{asset_names, event, names_of, AssetNames};
+use crate::render::exchange::{asset_names, names_of, AssetNames, MarketOverview};
+use crate::render::find_event;
 
 /// `tfeco wallet exchange ...`.
 #[derive(Subcommand)]
@@ -78,44 +78,21 @@ pub(crate) struct OrderArgs {
     batches: Option<u32>,
 }
 
-// The exchange's HTTP calls.
-
-async fn get_markets(client: &Client) -> Result<Value, ClientError> {
-    client.get(paths::EXCHANGE_MARKETS).await
-}
-
-async fn get_batches(client: &Client, market: u32, limit: u32) -> Result<Value, ClientError> {
-    client.get(&paths::exchange_batches(market, limit)).await
-}
-
-async fn get_depth(client: &Client, market: u32) -> Result<Value, ClientError> {
-    client.get(&paths::exchange_depth(market)).await
-}
-
-async fn get_own_orders(client: &Client, key: &SigningKey) -> Result<Value, ClientError> {
-    client.get_signed(paths::EXCHANGE_ORDERS, key).await
-}
-
-async fn get_own_fills(client: &Client, key: &SigningKey) -> Result<Value, ClientError> {
-    client.get_signed(paths::EXCHANGE_FILLS, key).await
-}
-
 /// The markets' asset codes (best effort, for display: none when the node does not answer).
 async fn market_names(client: &Client) -> AssetNames {
-    get_markets(client).await.map(|markets| asset_names(&markets)).unwrap_or_default()
+    client.exchange_markets().await.map(|markets| asset_names(&markets)).unwrap_or_default()
 }
 
 /// A market's status, last batches and depth as one view: `{now, market, batches, depth}`.
-async fn market_view(client: &Client, market: u32, batches: u32) -> Result<Value, ClientError> {
-    let markets = get_markets(client).await?;
-    let status = render::list(&markets["markets"]).iter().find(|m| m["id"] == market).cloned();
-    let Some(status) = status else {
-        let message = format!("no market {market}");
-        return Err(ClientError::Api { status: 404, code: "market_not_found".to_owned(), message });
+async fn market_view(client: &Client, market: u32, batches: u32) -> Result<MarketOverview, CallError> {
+    let markets = client.exchange_markets().await?;
+    let Some(status) = markets.markets.into_iter().find(|m| m.id == MarketId(market)) else {
+        let (code, message) = (ErrorCode::MarketNotFound, format!("no market {market}"));
+        return Err(CallError::Refused { status: code.http_status(), error: ErrorBody::new(code, message) });
     };
-    let history = get_batches(client, market, batches).await?;
-    let depth = get_depth(client, market).await?;
-    Ok(json!({ "now": markets["now"], "market": status, "batches": history["batches"], "depth": depth }))
+    let history = client.exchange_batches(status.id, &BatchesQuery { limit: Some(batches) }).await?;
+    let depth = client.exchange_depth(status.id).await?;
+    Ok(MarketOverview { now: markets.now, market: status, batches: history.batches, depth })
 }
 
 /// Runs `wallet exchange ...`; every subcommand but `market` unlocks the keystore.
@@ -132,12 +109,12 @@ pub(crate) async fn run(session: &Session, command: ExchangeCommand) -> anyhow::
             amend(session, &session.unlock()?, order, quantity, limit).await
         }
         ExchangeCommand::Orders => {
-            let orders = get_own_orders(client, &session.unlock()?).await;
+            let orders = client.own_orders(&session.unlock()?).await;
             let names = market_names(client).await;
             session.answer(orders, |v| render::exchange::orders(v, &names))
         }
         ExchangeCommand::Fills => {
-            let fills = get_own_fills(client, &session.unlock()?).await;
+            let fills = client.own_fills(&session.unlock()?).await;
             let names = market_names(client).await;
             session.answer(fills, |v| render::exchange::fills(v, &names))
         }
@@ -147,7 +124,7 @@ pub(crate) async fn run(session: &Session, command: ExchangeCommand) -> anyhow::
 async fn place(session: &Session, key: &SigningKey, side: Side, args: OrderArgs) -> anyhow::Result<ExitCode> {
     let OrderArgs { market, quantity, limit, batches } = args;
     let names = if session.json { Vec::new() } else { market_names(&session.client).await };
-    let (base, quote) = names_of(&names, u64::from(market));
+    let (base, quote) = names_of(&names, MarketId(market));
     let command = Command::PlaceOrder {
         market_id: MarketId(market),
         side,
@@ -156,15 +133,17 @@ async fn place(session: &Session, key: &SigningKey, side: Side, args: OrderArgs)
         expires_after_batches: batches,
     };
     session
-        .submit_as(key, command, |seq, events| {
-            let Some(e) = event(events, "order_placed") else { return format!("order placed (entry {seq})") };
+        .submit_as(key, command, |accepted| {
+            let seq = accepted.seq;
+            let placed = find_event(accepted, |event| match event {
+                Event::OrderPlaced { order_id, batch, escrow, .. } => Some((order_id, batch, escrow)),
+                _ => None,
+            });
+            let Some((order_id, batch, escrow)) = placed else { return format!("order placed (entry {seq})") };
             let escrow_asset = if side == Side::Sell { &base } else { &quote };
             format!(
-                "order {} placed: {side} {quantity} {base} at {limit} {quote}/{base} in batch {} of market {market}; {} \
-                 {escrow_asset} escrowed (entry {seq})",
-                e["order_id"],
-                e["batch"],
-                render::text(&e["escrow"])
+                "order {order_id} placed: {side} {quantity} {base} at {limit} {quote}/{base} in batch {batch} of market \
+                 {market}; {escrow} {escrow_asset} escrowed (entry {seq})"
             )
         })
         .await
@@ -173,11 +152,16 @@ async fn place(session: &Session, key: &SigningKey, side: Side, args: OrderArgs)
 async fn cancel(session: &Session, key: &SigningKey, order: u64) -> anyhow::Result<ExitCode> {
     let command = Command::CancelOrder { order_id: OrderId(order) };
     session
-        .submit_as(key, command, |seq, events| match event(events, "order_cancelled") {
-            Some(e) => {
-                format!("order {order} cancelled; {} refunded (entry {seq})", render::text(&e["refunded"]))
+        .submit_as(key, command, |accepted| {
+            let seq = accepted.seq;
+            let refunded = find_event(accepted, |event| match event {
+                Event::OrderCancelled { refunded, .. } => Some(refunded),
+                _ => None,
+            });
+            match refunded {
+                Some(refunded) => format!("order {order} cancelled; {refunded} refunded (entry {seq})"),
+                None => format!("order {order} cancelled (entry {seq})"),
             }
-            None => format!("order {order} cancelled (entry {seq})"),
         })
         .await
 }
@@ -191,12 +175,18 @@ async fn amend(
 ) -> anyhow::Result<ExitCode> {
     let command = Command::AmendOrder { order_id: OrderId(order), quantity, limit_price: limit };
     session
-        .submit_as(key, command, |seq, events| match event(events, "order_amended") {
-            Some(e) => format!(
-                "order {order} now {quantity} at {limit}; {} escrowed in all (entry {seq})",
-                render::text(&e["escrow"])
-            ),
-            None => format!("order {order} amended (entry {seq})"),
+        .submit_as(key, command, |accepted| {
+            let seq = accepted.seq;
+            let escrow = find_event(accepted, |event| match event {
+                Event::OrderAmended { escrow, .. } => Some(escrow),
+                _ => None,
+            });
+            match escrow {
+                Some(escrow) => {
+                    format!("order {order} now {quantity} at {limit}; {escrow} escrowed in all (entry {seq})")
+                }
+                None => format!("order {order} amended (entry {seq})"),
+            }
         })
         .await
 }

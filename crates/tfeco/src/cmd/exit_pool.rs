@@ -6,14 +6,11 @@
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use ed25519_dalek::SigningKey;
-use serde_json::Value;
 use tfeco_core::ids::{ExitBidId, PositionId};
-use tfeco_core::{AccountKey, Command};
+use tfeco_core::{Command, RoundId};
 use tfeco_money::{Amount, Price, Tfp, Usdc};
-use tfeco_wallet::{Client, ClientError};
+use tfeco_wallet::api::exit_pool::PositionsQuery;
 
-use super::paths;
 use crate::connect::Session;
 use crate::render;
 
@@ -87,41 +84,23 @@ pub(crate) enum PositionCommand {
     List,
 }
 
-// The exit pool's HTTP calls.
-
-async fn get_positions(client: &Client, owner: &AccountKey) -> Result<Value, ClientError> {
-    client.get(&paths::exit_positions(owner)).await
-}
-
-async fn get_round(client: &Client) -> Result<Value, ClientError> {
-    client.get(paths::EXIT_ROUND).await
-}
-
-async fn get_rounds(client: &Client, round: Option<u64>) -> Result<Value, ClientError> {
-    match round {
-        Some(id) => client.get(&paths::exit_round(id)).await,
-        None => client.get(paths::EXIT_ROUNDS).await,
-    }
-}
-
-async fn get_own_bids(client: &Client, key: &SigningKey) -> Result<Value, ClientError> {
-    client.get_signed(paths::EXIT_BIDS, key).await
-}
-
 /// Runs `tfeco wallet exit-pool ...`.
 pub(crate) async fn run(session: &Session, command: ExitPoolCommand) -> anyhow::Result<ExitCode> {
     let client = &session.client;
     let command = match command {
         ExitPoolCommand::Position(PositionCommand::List) => {
-            let owner = session.account()?;
-            return session.answer(get_positions(client, &owner).await, render::pretty);
+            let query = PositionsQuery { owner: Some(session.account()?) };
+            return session.answer(client.exit_positions(&query).await, render::pretty);
         }
-        ExitPoolCommand::Round => return session.answer(get_round(client).await, render::pretty),
-        ExitPoolCommand::History { round } => {
-            return session.answer(get_rounds(client, round).await, render::pretty)
+        ExitPoolCommand::Round => return session.answer(client.exit_round().await, render::pretty),
+        ExitPoolCommand::History { round: Some(id) } => {
+            return session.answer(client.exit_round_result(RoundId(id)).await, render::pretty);
+        }
+        ExitPoolCommand::History { round: None } => {
+            return session.answer(client.exit_rounds().await, render::pretty);
         }
         ExitPoolCommand::Bids => {
-            return session.answer(get_own_bids(client, &session.unlock()?).await, render::pretty);
+            return session.answer(client.own_exit_bids(&session.unlock()?).await, render::pretty);
         }
         ExitPoolCommand::Position(PositionCommand::Open { tfp }) => Command::OpenPosition { tfp },
         ExitPoolCommand::Position(PositionCommand::Close { id }) => {

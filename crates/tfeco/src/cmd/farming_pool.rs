@@ -5,13 +5,10 @@
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use serde_json::Value;
 use tfeco_core::{Command, FarmId, FarmingPoolId, NodeId};
 use tfeco_core::{MembershipChange, PoolRules, PricePolicy};
 use tfeco_money::{Amount, Bps, Cc};
-use tfeco_wallet::{Client, ClientError};
 
-use super::paths;
 use crate::args::parse_bps;
 use crate::connect::{ConnectOpts, Session};
 use crate::render;
@@ -104,25 +101,16 @@ fn parse_price_policy(s: &str) -> Result<PricePolicy, String> {
     Ok(PricePolicy::Range { min_month, max_month })
 }
 
-// The farming pools' HTTP calls.
-
-async fn get_pools(client: &Client) -> Result<Value, ClientError> {
-    client.get(paths::FARMING_POOLS).await
-}
-
-async fn get_pool(client: &Client, id: u64) -> Result<Value, ClientError> {
-    client.get(&paths::farming_pool(id)).await
-}
-
 /// Runs `tfeco farming-pool ...`.
 pub(crate) async fn run(args: FarmingPoolArgs) -> anyhow::Result<ExitCode> {
     let session = Session::new(&args.connect);
     let command = match args.command {
         FarmingPoolCommand::List => {
-            return session.answer(get_pools(&session.client).await, render::farming_pool::pools)
+            return session.answer(session.client.farming_pools().await, render::farming_pool::pools)
         }
         FarmingPoolCommand::Show { id } => {
-            return session.answer(get_pool(&session.client, id).await, render::farming_pool::pool);
+            let pool = session.client.farming_pool(FarmingPoolId(id)).await;
+            return session.answer(pool, render::farming_pool::pool);
         }
         FarmingPoolCommand::Create { name, fee_bps, price_policy, reward_lock_months, exit_quota_bps } => {
             let rules = PoolRules { fee_bps, price_policy, reward_lock_months, exit_quota_bps };

@@ -9,16 +9,14 @@
 //! - `uptime --node N`: a node's report key and the running uptime of its open period(s).
 //!
 //! Read-only: only the node's URL is needed (`--url URL` or `TFECO_NODE`). Every command has `--json`
-//! (the node's JSON as is). A refusal exits 3 with its stable code, an unreachable node 4.
+//! (the node's view). A refusal exits 3 with its stable code, an unreachable node 4.
 
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use serde_json::Value;
-use tfeco_core::AccountKey;
-use tfeco_wallet::{Client, ClientError};
+use tfeco_core::{AccountKey, NodeId};
+use tfeco_wallet::api::rewards::VestingQuery;
 
-use super::paths;
 use crate::connect::{ConnectOpts, Session};
 use crate::render;
 
@@ -55,36 +53,20 @@ enum MintCommand {
     },
 }
 
-// Minting's HTTP calls.
-
-async fn get_report(client: &Client, period: u32) -> Result<Value, ClientError> {
-    client.get(&paths::mint_report(period)).await
-}
-
-async fn get_reports(client: &Client) -> Result<Value, ClientError> {
-    client.get(paths::MINT_REPORTS).await
-}
-
-async fn get_vesting(client: &Client, owner: Option<&AccountKey>) -> Result<Value, ClientError> {
-    client.get(&paths::vesting(owner)).await
-}
-
-async fn get_uptime(client: &Client, node_id: u32) -> Result<Value, ClientError> {
-    client.get(&paths::node_uptime(node_id)).await
-}
-
 /// Runs `tfeco mint`.
 pub(crate) async fn run(args: MintArgs) -> anyhow::Result<ExitCode> {
     let session = Session::new(&args.connect);
     let client = &session.client;
     match args.command {
         MintCommand::Report { period } => {
-            session.answer(get_report(client, period).await, render::mint::report)
+            session.answer(client.mint_report(period).await, render::mint::report)
         }
-        MintCommand::Reports => session.answer(get_reports(client).await, render::mint::reports),
+        MintCommand::Reports => session.answer(client.mint_reports().await, render::mint::reports),
         MintCommand::Vesting { owner } => {
-            session.answer(get_vesting(client, owner.as_ref()).await, render::mint::vesting)
+            session.answer(client.vesting(&VestingQuery { owner }).await, render::mint::vesting)
         }
-        MintCommand::Uptime { node } => session.answer(get_uptime(client, node).await, render::mint::uptime),
+        MintCommand::Uptime { node } => {
+            session.answer(client.node_uptime(NodeId(node)).await, render::mint::uptime)
+        }
     }
 }

@@ -1,7 +1,7 @@
-//! One module per command group: parse its arguments, make the call (each HTTP call through a small function
-//! of its group, every path from [`paths`]), render the answer (through `crate::render`). Groups never use
-//! each other, except `wallet`, which hosts `exchange`, `exit_pool` and `pool2`, and `demo`, which opens
-//! its node like `serve`.
+//! One module per command group: parse its arguments, make the call (a typed method of
+//! `tfeco_wallet::Client`, which owns the routes), render the typed answer (through `crate::render`). Groups
+//! never use each other, except `wallet`, which hosts `exchange`, `exit_pool` and `pool2`, and `demo`, which
+//! opens its node like `serve`.
 
 pub(crate) mod admin;
 pub(crate) mod auction;
@@ -16,7 +16,6 @@ pub(crate) mod farming_pool;
 pub(crate) mod guardian;
 pub(crate) mod mint;
 pub(crate) mod node;
-pub(crate) mod paths;
 pub(crate) mod pool2;
 pub(crate) mod serve;
 pub(crate) mod wallet;

@@ -1,7 +1,8 @@
 //! `tfeco node`: node uptime (spec `decisions.md` §11). `set-key --node N --key HEX`: the farmer (keystore)
 //! names the key its node reports uptime with; `report-uptime --node N --at T --uptime S [--at T --uptime
 //! S ...] | --file CSV`: the node (keystore of the node key) reports samples, in batches of at most the
-//! parameter's limit per request; the CSV has `at,uptime_s` lines.
+//! node's limit per request (its parameter `max_uptime_reports_per_command`); the CSV has `at,uptime_s`
+//! lines.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -12,7 +13,7 @@ use tfeco_core::UptimeSample;
 use tfeco_core::{AccountKey, Command, NodeId};
 
 use crate::connect::{ConnectOpts, Session};
-use crate::policy;
+use crate::render;
 
 /// Arguments of `tfeco node`.
 #[derive(clap::Args)]
@@ -99,19 +100,31 @@ pub(crate) async fn run(args: NodeArgs) -> anyhow::Result<ExitCode> {
             session.submit(Command::SetNodeKey { node_id: NodeId(node), node_key: key }).await
         }
         NodeCommand::ReportUptime { node, at, uptime, file } => {
-            let samples = samples_of(at, uptime, file)?;
-            let signer = session.unlock()?;
-            let mut code = ExitCode::SUCCESS;
-            for batch in samples.chunks(policy::max_uptime_samples_per_request()) {
-                let command = Command::ReportUptime { node_id: NodeId(node), reports: batch.to_vec() };
-                code = session.submit_as(&signer, command, crate::render::accepted).await?;
-                if code != ExitCode::SUCCESS {
-                    break;
-                }
-            }
-            Ok(code)
+            report_uptime(&session, NodeId(node), samples_of(at, uptime, file)?).await
         }
     }
+}
+
+/// Reports `samples` in requests of at most the node's limit, in order; stops at the first refusal.
+async fn report_uptime(
+    session: &Session,
+    node_id: NodeId,
+    samples: Vec<UptimeSample>,
+) -> anyhow::Result<ExitCode> {
+    let signer = session.unlock()?;
+    let limit = match session.client.params().await {
+        Ok(params) => usize::try_from(params.max_uptime_reports_per_command).unwrap_or(usize::MAX).max(1),
+        Err(error) => return Ok(render::call_error(session.json, &error)),
+    };
+    let mut code = ExitCode::SUCCESS;
+    for batch in samples.chunks(limit) {
+        let command = Command::ReportUptime { node_id, reports: batch.to_vec() };
+        code = session.submit_as(&signer, command, render::accepted).await?;
+        if code != ExitCode::SUCCESS {
+            break;
+        }
+    }
+    Ok(code)
 }
 
 #[cfg(test)]

@@ -8,8 +8,8 @@ use anyhow::Context;
 use ed25519_dalek::SigningKey;
 use serde_json::json;
 use tfeco_core::AccountKey;
-use tfeco_server::datadir::{load_or_create_operator_key, open_node};
-use tfeco_server::{ClockMode, Node, ReplayOptions, ReplayReport, ServerConfig};
+use tfeco_server::datadir::{load_or_create_operator_key, open_replica};
+use tfeco_server::{ClockMode, ReplayOptions, ReplayReport, Replica, ServerConfig};
 
 /// Arguments of `tfeco serve`.
 #[derive(clap::Args)]
@@ -42,27 +42,28 @@ pub(crate) struct VerifyArgs {
     pub json: bool,
 }
 
-/// Opens the node of `dir`, creating the operator key and genesis (the embedded data, changed by
+/// Opens the replica of `dir`, creating the operator key and genesis (the embedded data, changed by
 /// `customize`) on first start.
 pub(crate) fn open(
     dir: &Path,
     start_time: i64,
     fresh_key: impl FnOnce() -> SigningKey,
     customize: impl FnOnce(&mut tfeco_core::Params),
-) -> anyhow::Result<(Node, ReplayReport, SigningKey)> {
+) -> anyhow::Result<(Replica, ReplayReport, SigningKey)> {
     let key = load_or_create_operator_key(dir, fresh_key)?;
-    let mut genesis = tfeco_sim::data::genesis(AccountKey(key.verifying_key().to_bytes()), start_time)?;
+    let mut genesis =
+        tfeco_core::Genesis::tfgrid4_2025(AccountKey(key.verifying_key().to_bytes()), start_time);
     customize(&mut genesis.params);
-    let (mut node, report) = open_node(dir, || genesis, ReplayOptions::default())
+    let (mut replica, report) = open_replica(dir, || genesis, ReplayOptions::default())
         .with_context(|| format!("opening the node in {}", dir.display()))?;
-    node.set_operator_key(key.clone());
-    Ok((node, report, key))
+    replica.set_operator_key(key.clone());
+    Ok((replica, report, key))
 }
 
 /// Runs `tfeco serve`: replays the journal, then serves until Ctrl-C.
 pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let now = tfeco_server::now_unix_ms() / 1000;
-    let (node, report, key) =
+    let (replica, report, key) =
         open(&args.data_dir, now, || SigningKey::generate(&mut rand::rngs::OsRng), |_| {})?;
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
@@ -72,7 +73,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         tick_interval_s: args.tick_interval,
         ..ServerConfig::default()
     };
-    let server = tfeco_server::start(node, listener, config).await?;
+    let server = tfeco_server::start(replica, listener, config).await?;
     eprintln!(
         "tfeco node serving on http://{} (data {}, {} entries replayed, state {}, operator {})",
         server.addr,
@@ -114,10 +115,11 @@ fn replay_dir(dir: &Path, signatures: bool) -> anyhow::Result<(u64, String, Resu
     }
     let (journal, open_report) = tfeco_journal::SqliteJournal::open(dir)?;
     let genesis_bytes =
-        journal.get_meta(tfeco_server::node::GENESIS_META_KEY)?.context("the journal has no genesis")?;
+        journal.get_meta(tfeco_server::replica::GENESIS_META_KEY)?.context("the journal has no genesis")?;
     let genesis =
         tfeco_core::Genesis::decode(&genesis_bytes).context("the journal's genesis does not decode")?;
     let options = ReplayOptions { verify_signatures: signatures };
-    let (node, report) = Node::open(Box::new(journal), || genesis, open_report.dropped_torn_entry, options)?;
-    Ok((report.entries, report.state_hash, node.state().check_invariants()))
+    let (replica, report) =
+        Replica::open(Box::new(journal), || genesis, open_report.dropped_torn_entry, options)?;
+    Ok((report.entries, report.state_hash, replica.state().check_invariants()))
 }

@@ -2,34 +2,29 @@
 
 use std::fmt::Write as _;
 
-use serde_json::Value;
+use tfeco_core::{FarmId, PricePolicy};
+use tfeco_wallet::api::farming_pool::{FarmingPoolDetail, FarmingPoolView, FarmingPoolsView};
 
-use super::{list, percent, short_key, text};
+use super::{percent, short_key, wire_name};
 
-fn policy_text(policy: &Value) -> String {
+fn policy_text(policy: &PricePolicy) -> String {
     match policy {
-        Value::String(s) if s == "pool_set" => "pool sets prices".to_owned(),
-        Value::String(s) => s.clone(),
-        Value::Object(map) => match map.get("range") {
-            Some(range) => format!("range {}-{}", text(&range["min_month"]), text(&range["max_month"])),
-            None => policy.to_string(),
-        },
-        other => other.to_string(),
+        PricePolicy::PoolSet => "pool sets prices".to_owned(),
+        PricePolicy::Range { min_month, max_month } => format!("range {min_month}-{max_month}"),
+        other => wire_name(other),
     }
 }
 
-fn members_text(pool: &Value) -> String {
-    let members: Vec<String> = list(&pool["members"]).iter().map(text).collect();
+fn members_text(members: &[FarmId]) -> String {
     if members.is_empty() {
         "none".to_owned()
     } else {
-        members.join(", ")
+        members.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
     }
 }
 
-pub(crate) fn pools(value: &Value) -> String {
-    let pools = list(&value["pools"]);
-    if pools.is_empty() {
+pub(crate) fn pools(view: &FarmingPoolsView) -> String {
+    if view.pools.is_empty() {
         return "no farming pools.\n".to_owned();
     }
     let mut out = String::new();
@@ -47,64 +42,84 @@ pub(crate) fn pools(value: &Value) -> String {
         "exit quota",
         "member farms",
     ]));
-    for p in pools {
-        let rules = &p["rules"];
+    for p in &view.pools {
+        let rules = &p.rules;
         out.push_str(&line([
-            &text(&p["id"]),
-            &text(&p["name"]),
-            &short_key(&p["owner"]),
-            &percent(&rules["fee_bps"]),
-            &policy_text(&rules["price_policy"]),
-            &format!("{} mo", text(&rules["reward_lock_months"])),
-            &percent(&rules["exit_quota_bps"]),
-            &members_text(p),
+            &p.id.to_string(),
+            &p.name,
+            &short_key(&p.owner),
+            &percent(rules.fee_bps.get()),
+            &policy_text(&rules.price_policy),
+            &format!("{} mo", rules.reward_lock_months),
+            &percent(rules.exit_quota_bps.get()),
+            &members_text(&p.members),
         ]));
     }
     out
 }
 
-pub(crate) fn pool(p: &Value) -> String {
-    let rules = &p["rules"];
-    let mut out = String::new();
-    let _ = writeln!(out, "farming pool {} \"{}\"", text(&p["id"]), text(&p["name"]));
-    let _ = writeln!(out, "  owner         {}", text(&p["owner"]));
-    let _ = writeln!(out, "  fee           {} of the members' farmer share", percent(&rules["fee_bps"]));
-    let _ = writeln!(out, "  price policy  {}", policy_text(&rules["price_policy"]));
-    let _ = writeln!(out, "  reward lock   {} month(s)", text(&rules["reward_lock_months"]));
-    let _ =
-        writeln!(out, "  exit quota    {} of a member's TFP per round", percent(&rules["exit_quota_bps"]));
-    let _ = writeln!(out, "  member farms  {}", members_text(p));
-    let nodes: Vec<String> = list(&p["member_nodes"]).iter().map(text).collect();
-    if !nodes.is_empty() {
-        let _ = writeln!(out, "  member nodes  {}", nodes.join(", "));
-    }
-    for (field, change) in [("pending_joins", "join"), ("pending_leaves", "leave")] {
-        for pending in list(&p[field]) {
+fn pending_lines(out: &mut String, pool: &FarmingPoolView) {
+    for (pending, change) in [(&pool.pending_joins, "join"), (&pool.pending_leaves, "leave")] {
+        for p in pending {
             let _ = writeln!(
                 out,
                 "  pending {change}  farm {}: signed by the {}, awaiting the {}",
-                text(&pending["farm_id"]),
-                text(&pending["signed_by"]).replace('_', " "),
-                text(&pending["awaiting"]).replace('_', " "),
+                p.farm_id,
+                wire_name(&p.signed_by).replace('_', " "),
+                wire_name(&p.awaiting).replace('_', " "),
             );
         }
     }
+}
+
+pub(crate) fn pool(detail: &FarmingPoolDetail) -> String {
+    let p = &detail.pool;
+    let rules = &p.rules;
+    let mut out = String::new();
+    let _ = writeln!(out, "farming pool {} \"{}\"", p.id, p.name);
+    let _ = writeln!(out, "  owner         {}", p.owner);
+    let _ = writeln!(out, "  fee           {} of the members' farmer share", percent(rules.fee_bps.get()));
+    let _ = writeln!(out, "  price policy  {}", policy_text(&rules.price_policy));
+    let _ = writeln!(out, "  reward lock   {} month(s)", rules.reward_lock_months);
+    let _ =
+        writeln!(out, "  exit quota    {} of a member's TFP per round", percent(rules.exit_quota_bps.get()));
+    let _ = writeln!(out, "  member farms  {}", members_text(&p.members));
+    if !detail.member_nodes.is_empty() {
+        let nodes: Vec<String> = detail.member_nodes.iter().map(ToString::to_string).collect();
+        let _ = writeln!(out, "  member nodes  {}", nodes.join(", "));
+    }
+    pending_lines(&mut out, p);
     out
 }
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use tfeco_core::{AccountKey, FarmingPoolId, PoolRules};
+    use tfeco_money::Bps;
 
     use super::*;
 
     #[test]
     fn the_pool_table_reads_well() {
-        let list = json!({ "pools": [{ "id": 1, "name": "P", "owner": "0123456789abcdef0123", "members": [2],
-            "rules": { "fee_bps": 1000, "price_policy": { "range": { "min_month": "1.5", "max_month": "3" } },
-                "reward_lock_months": 6, "exit_quota_bps": 2500 } }] });
-        let text = pools(&list);
+        let bps = |v| Bps::new(v).unwrap();
+        let price_policy =
+            PricePolicy::Range { min_month: "1.5".parse().unwrap(), max_month: "3".parse().unwrap() };
+        let pool = FarmingPoolView {
+            id: FarmingPoolId(1),
+            owner: AccountKey([0x01; 32]),
+            name: "P".to_owned(),
+            rules: PoolRules {
+                fee_bps: bps(1000),
+                price_policy,
+                reward_lock_months: 6,
+                exit_quota_bps: bps(2500),
+            },
+            members: vec![FarmId(2)],
+            pending_joins: vec![],
+            pending_leaves: vec![],
+        };
+        let text = pools(&FarmingPoolsView { pools: vec![pool] });
         assert!(text.contains("range 1.5-3") && text.contains("10%") && text.contains("25%"), "{text}");
-        assert_eq!(pools(&json!({ "pools": [] })), "no farming pools.\n");
+        assert_eq!(pools(&FarmingPoolsView { pools: vec![] }), "no farming pools.\n");
     }
 }

@@ -3,24 +3,46 @@
 
 use std::fmt::Write as _;
 
-use serde_json::Value;
+use tfeco_wallet::api::rewards::{
+    MintReceiptView, MintReportDetail, MintReportsView, UptimeView, VestingView,
+};
 
-use super::text;
+use super::{opt, wire_name};
+
+fn receipt_line(out: &mut String, r: &MintReceiptView, scaled: bool) {
+    let violations = match r.violations {
+        0 => "-".to_owned(),
+        n => format!("{} ({n})", r.violation.as_deref().unwrap_or("?")),
+    };
+    let _ = write!(
+        out,
+        "  {:>6}  {:>5}  {:>8}  {:<24}  {:>20}",
+        r.node_id.to_string(),
+        r.farm_id.to_string(),
+        r.uptime_permill.to_string(),
+        violations,
+        r.reward.to_string()
+    );
+    if scaled {
+        let _ = write!(out, "  {:>16}", r.reward_unscaled.to_string());
+    }
+    out.push('\n');
+}
 
 /// The human form of `GET /v1/mint/reports/{period}`.
-pub(crate) fn report(report: &Value) -> String {
+pub(crate) fn report(report: &MintReportDetail) -> String {
     let mut out = String::new();
-    let receipts = report["receipts"].as_array().cloned().unwrap_or_default();
+    let summary = &report.summary;
     let _ = writeln!(
         out,
         "minting report, period {} ({} .. {}), rule set {}, {} node(s)",
-        text(&report["period"]),
-        text(&report["period_start"]),
-        text(&report["period_end"]),
-        text(&report["rule_set"]),
-        receipts.len()
+        summary.period,
+        summary.period_start,
+        summary.period_end,
+        summary.rule_set,
+        report.receipts.len()
     );
-    let scaled = report["scaled_to_cap"].as_bool().unwrap_or(false);
+    let scaled = summary.scaled_to_cap;
     let _ = writeln!(
         out,
         "  {:>6}  {:>5}  {:>8}  {:<24}  {:>20}{}",
@@ -31,33 +53,17 @@ pub(crate) fn report(report: &Value) -> String {
         "reward TFT",
         if scaled { "      unscaled TFT" } else { "" }
     );
-    for r in &receipts {
-        let violations = match r["violations"].as_u64().unwrap_or(0) {
-            0 => "-".to_owned(),
-            n => format!("{} ({n})", r["violation"].as_str().unwrap_or("?")),
-        };
-        let _ = write!(
-            out,
-            "  {:>6}  {:>5}  {:>8}  {:<24}  {:>20}",
-            text(&r["node_id"]),
-            text(&r["farm_id"]),
-            text(&r["uptime_permill"]),
-            violations,
-            text(&r["reward"])
-        );
-        if scaled {
-            let _ = write!(out, "  {:>16}", text(&r["reward_unscaled"]));
-        }
-        out.push('\n');
+    for r in &report.receipts {
+        receipt_line(&mut out, r, scaled);
     }
-    let _ = writeln!(out, "total      {} TFT", text(&report["total"]));
-    let _ = writeln!(out, "hash       {} (blake3 of the canonical JSON)", text(&report["hash"]));
-    let signatures = report["signatures"].as_u64().unwrap_or(0);
-    let threshold = report["threshold"].as_u64().unwrap_or(0);
-    let status = match report["minted_at"].as_i64() {
+    let _ = writeln!(out, "total      {} TFT", summary.total);
+    let _ = writeln!(out, "hash       {} (blake3 of the canonical JSON)", summary.hash);
+    let (signatures, threshold) = (summary.signatures, summary.threshold);
+    let status = match summary.minted_at {
         Some(at) => format!("minted at {at}"),
         None => {
-            format!("pending: {} more guardian signature(s) needed", threshold.saturating_sub(signatures))
+            let missing = (threshold as usize).saturating_sub(signatures);
+            format!("pending: {missing} more guardian signature(s) needed")
         }
     };
     let _ = writeln!(out, "signatures {signatures}/{threshold}, {status}");
@@ -66,134 +72,169 @@ pub(crate) fn report(report: &Value) -> String {
             out,
             "note: scaled down pro rata so the global TFT supply stays under the 1,000,000,000 TFT cap \
              (unscaled total {} TFT)",
-            text(&report["unscaled_total"])
+            report.unscaled_total
         );
     }
     out.trim_end().to_owned()
 }
 
 /// The human form of `GET /v1/mint/reports`.
-pub(crate) fn reports(list: &Value) -> String {
+pub(crate) fn reports(list: &MintReportsView) -> String {
     let mut out = String::new();
-    let reports = list["reports"].as_array().cloned().unwrap_or_default();
-    if reports.is_empty() {
+    if list.reports.is_empty() {
         out.push_str("no minting report yet\n");
     }
-    for r in &reports {
+    for r in &list.reports {
         let _ = writeln!(
             out,
             "period {:>5}  {:>5} node(s)  total {:>20} TFT  signatures {}/{}  {}{}  hash {}",
-            text(&r["period"]),
-            text(&r["nodes"]),
-            text(&r["total"]),
-            text(&r["signatures"]),
-            text(&r["threshold"]),
-            text(&r["status"]),
-            if r["scaled_to_cap"].as_bool().unwrap_or(false) { " (scaled to cap)" } else { "" },
-            text(&r["hash"])
+            r.period.to_string(),
+            r.nodes.to_string(),
+            r.total.to_string(),
+            r.signatures,
+            r.threshold,
+            wire_name(&r.status),
+            if r.scaled_to_cap { " (scaled to cap)" } else { "" },
+            r.hash
         );
     }
     let _ = write!(
         out,
         "next period to close: {} (at {}); minting {}; global supply {} / {} TFT",
-        text(&list["next_period"]),
-        text(&list["next_close_at"]),
-        if list["minting_enabled"].as_bool().unwrap_or(false) { "on" } else { "off" },
-        text(&list["tft_global_supply"]),
-        text(&list["tft_supply_cap"])
+        opt(list.next_period),
+        opt(list.next_close_at),
+        if list.minting_enabled { "on" } else { "off" },
+        list.tft_global_supply,
+        list.tft_supply_cap
     );
     out
 }
 
 /// The human form of `GET /v1/vesting`.
-pub(crate) fn vesting(view: &Value) -> String {
+pub(crate) fn vesting(view: &VestingView) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "vesting rule {} at {}", text(&view["rule"]), text(&view["now"]));
+    let _ = writeln!(out, "vesting rule {} at {}", view.rule, view.now);
     let _ = writeln!(
         out,
         "  {:>6}  {:>18}  {:>18}  {:>18}  {:>18}  {:>12}",
         "node", "total", "released", "locked", "releasable", "start"
     );
-    for r in view["records"].as_array().cloned().unwrap_or_default() {
+    for r in &view.records {
         let _ = writeln!(
             out,
             "  {:>6}  {:>18}  {:>18}  {:>18}  {:>18}  {:>12}",
-            text(&r["node_id"]),
-            text(&r["total"]),
-            text(&r["released"]),
-            text(&r["locked"]),
-            text(&r["releasable"]),
-            text(&r["start"])
+            r.node_id.to_string(),
+            r.total.to_string(),
+            r.released.to_string(),
+            r.locked.to_string(),
+            wire_name(&r.releasable),
+            r.start.to_string()
         );
     }
-    let t = &view["totals"];
+    let t = &view.totals;
     let _ = write!(
         out,
         "total {} TFT: {} released, {} locked, {} vested, {} releasable now",
-        text(&t["total"]),
-        text(&t["released"]),
-        text(&t["locked"]),
-        text(&t["vested"]),
-        text(&t["releasable"])
+        t.total, t.released, t.locked, t.vested, t.releasable
     );
     out
 }
 
 /// The human form of `GET /v1/nodes/{id}/uptime`.
-pub(crate) fn uptime(view: &Value) -> String {
+pub(crate) fn uptime(view: &UptimeView) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
         "node {} (farm {}), report key {}, first report {}",
-        text(&view["node_id"]),
-        text(&view["farm_id"]),
-        text(&view["report_key"]),
-        text(&view["first_report_at"])
+        view.node_id,
+        view.farm_id,
+        opt(view.report_key),
+        opt(view.first_report_at)
     );
-    for p in view["periods"].as_array().cloned().unwrap_or_default() {
+    for p in &view.periods {
         let _ = writeln!(
             out,
             "  period {}: {} s credited ({} ‰ so far), {} report(s), violations {}{}",
-            text(&p["period"]),
-            text(&p["credited_s"]),
-            text(&p["uptime_permill"]),
-            text(&p["reports"]),
-            text(&p["violations"]),
-            p["violation"].as_str().map(|v| format!(" (first: {v})")).unwrap_or_default()
+            p.period,
+            p.credited_s,
+            p.uptime_permill,
+            p.reports,
+            p.violations,
+            p.violation.as_ref().map(|v| format!(" (first: {v})")).unwrap_or_default()
         );
     }
-    let _ = write!(out, "next period to close: {}", text(&view["next_period_to_close"]));
+    let _ = write!(out, "next period to close: {}", opt(view.next_period_to_close));
     out
 }
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use tfeco_core::{FarmId, NodeId, Resources};
+    use tfeco_wallet::api::rewards::{MintReportSummary, MintStatus};
 
     use super::*;
 
+    fn receipt(
+        node: u32,
+        violations: u32,
+        violation: Option<&str>,
+        reward: &str,
+        unscaled: &str,
+    ) -> MintReceiptView {
+        MintReceiptView {
+            node_id: NodeId(node),
+            farm_id: FarmId(1),
+            period: 91,
+            resources: Resources::default(),
+            certified: false,
+            credited_s: 0,
+            uptime_permill: 1000,
+            violations,
+            violation: violation.map(str::to_owned),
+            reward_unscaled: unscaled.parse().unwrap(),
+            reward: reward.parse().unwrap(),
+        }
+    }
+
+    fn detail(
+        receipts: Vec<MintReceiptView>,
+        total: &str,
+        signatures: usize,
+        minted_at: Option<i64>,
+    ) -> MintReportDetail {
+        MintReportDetail {
+            summary: MintReportSummary {
+                period: 91,
+                period_start: 1,
+                period_end: 2,
+                rule_set: "v3".to_owned(),
+                nodes: receipts.len(),
+                total: total.parse().unwrap(),
+                hash: "ab".to_owned(),
+                signatures,
+                threshold: 6,
+                signers: vec![],
+                status: if minted_at.is_some() { MintStatus::Minted } else { MintStatus::Pending },
+                minted_at,
+                scaled_to_cap: minted_at.is_none(),
+            },
+            receipts,
+            unscaled_total: "1723.125".parse().unwrap(),
+            canonical_json: "[]".to_owned(),
+        }
+    }
+
     #[test]
     fn a_scaled_pending_report_renders_its_table_and_notes() {
-        let view = json!({
-            "period": 91, "period_start": 1, "period_end": 2, "rule_set": "v3", "scaled_to_cap": true,
-            "receipts": [
-                { "node_id": 1, "farm_id": 1, "uptime_permill": 1000, "violations": 0, "violation": null,
-                  "reward": "16.3944723", "reward_unscaled": "282.5" },
-                { "node_id": 2, "farm_id": 1, "uptime_permill": 999, "violations": 3, "violation": "clock_skew",
-                  "reward": "0", "reward_unscaled": "0" },
-            ],
-            "total": "100", "unscaled_total": "1723.125", "hash": "ab", "signatures": 5, "threshold": 6,
-            "minted_at": null,
-        });
-        let text = report(&view);
+        let receipts =
+            vec![receipt(1, 0, None, "16.3944723", "282.5"), receipt(2, 3, Some("clock_skew"), "0", "0")];
+        let text = report(&detail(receipts, "100", 5, None));
         assert!(text.contains("clock_skew (3)"), "{text}");
         assert!(text.contains("16.3944723"), "{text}");
         assert!(text.contains("total      100 TFT"), "{text}");
         assert!(text.contains("signatures 5/6, pending: 1 more"), "{text}");
         assert!(text.contains("unscaled total 1723.125 TFT"), "{text}");
-        let minted =
-            json!({ "receipts": [], "total": "0", "signatures": 6, "threshold": 6, "minted_at": 77 });
-        let text = report(&minted);
+        let text = report(&detail(vec![], "0", 6, Some(77)));
         assert!(text.contains("signatures 6/6, minted at 77") && !text.contains("note:"), "{text}");
     }
 }

@@ -1,4 +1,4 @@
-//! Human and JSON output: writing to stdout (a closed pipe is not an error), the answer of a read or a
+//! Human and JSON output: writing to stdout (a closed pipe is not an error), the typed answer of a read or a
 //! submitted command, refusals and their exit codes, and the value formatting every table shares. One
 //! module per command group renders the node's views for people.
 //!
@@ -17,8 +17,10 @@ use std::io::Write as _;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use serde_json::{json, Value};
-use tfeco_wallet::ClientError;
+use serde::Serialize;
+use tfeco_wallet::api::tx::TxAccepted;
+use tfeco_wallet::api::ErrorBody;
+use tfeco_wallet::CallError;
 
 /// Exit code of a refusal.
 pub(crate) const REFUSED: u8 = 3;
@@ -45,43 +47,69 @@ pub(crate) fn emit_line(text: &str) -> anyhow::Result<()> {
     }
 }
 
-/// Prints `value` as compact JSON (`--json`) or through `human`.
-pub(crate) fn value(
+/// Prints `view` as one line of compact JSON.
+pub(crate) fn json<T: Serialize>(view: &T) -> anyhow::Result<()> {
+    emit_line(&serde_json::to_string(view).context("encoding JSON")?)
+}
+
+/// Prints `view` as compact JSON (`--json`) or through `human`.
+pub(crate) fn view<T: Serialize>(
     json_out: bool,
-    value: &Value,
-    human: impl FnOnce(&Value) -> String,
+    view: &T,
+    human: impl FnOnce(&T) -> String,
 ) -> anyhow::Result<()> {
     if json_out {
-        emit_line(&value.to_string())
+        json(view)
     } else {
-        emit_line(&human(value))
+        emit_line(&human(view))
     }
 }
 
-/// Prints the answer of a read: the value (see [`value`]) and exit 0, or the failure and its exit code.
-pub(crate) fn answer(
+/// Prints the answer of a read: the view (see [`view`]) and exit 0, or the failure and its exit code.
+pub(crate) fn answer<T: Serialize>(
     json_out: bool,
-    result: Result<Value, ClientError>,
-    human: impl FnOnce(&Value) -> String,
+    result: Result<T, CallError>,
+    human: impl FnOnce(&T) -> String,
 ) -> anyhow::Result<ExitCode> {
     match result {
-        Ok(body) => value(json_out, &body, human).map(|()| ExitCode::SUCCESS),
-        Err(error) => Ok(client_error(json_out, &error)),
+        Ok(body) => view(json_out, &body, human).map(|()| ExitCode::SUCCESS),
+        Err(error) => Ok(call_error(json_out, &error)),
     }
 }
 
 /// Pretty JSON, for views without a table of their own.
-pub(crate) fn pretty(value: &Value) -> String {
-    serde_json::to_string_pretty(value).unwrap_or_default()
+pub(crate) fn pretty<T: Serialize>(view: &T) -> String {
+    serde_json::to_string_pretty(view).unwrap_or_default()
+}
+
+/// The `--json` form of a failure: `{"error": {"status", "code", "message", "detail"}}`.
+#[derive(Serialize)]
+struct ErrorOut<'a> {
+    error: ErrorFields<'a>,
+}
+
+#[derive(Serialize)]
+struct ErrorFields<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<u16>,
+    code: &'a str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<&'a serde_json::Value>,
+}
+
+fn print_error(fields: ErrorFields<'_>) {
+    println!("{}", serde_json::to_string(&ErrorOut { error: fields }).unwrap_or_default());
 }
 
 /// Prints a failed call (as `{"error": {...}}` with `--json`, else on stderr) and picks the exit code: a
 /// refusal by the node exits 3 with its stable code, anything else 4.
-pub(crate) fn client_error(json_out: bool, error: &ClientError) -> ExitCode {
+pub(crate) fn call_error(json_out: bool, error: &CallError) -> ExitCode {
     match error {
-        ClientError::Api { status, code, message } => {
+        CallError::Refused { status, error: ErrorBody { code, message, detail } } => {
             if json_out {
-                println!("{}", json!({ "error": { "status": status, "code": code, "message": message } }));
+                let (status, code) = (Some(*status), code.as_str());
+                print_error(ErrorFields { status, code, message, detail: detail.as_ref() });
             } else {
                 eprintln!("refused ({code}): {message}");
             }
@@ -89,7 +117,13 @@ pub(crate) fn client_error(json_out: bool, error: &ClientError) -> ExitCode {
         }
         other => {
             if json_out {
-                println!("{}", json!({ "error": { "code": "unreachable", "message": other.to_string() } }));
+                let message = other.to_string();
+                print_error(ErrorFields {
+                    status: None,
+                    code: "unreachable",
+                    message: &message,
+                    detail: None,
+                });
             } else {
                 eprintln!("error: {other}");
             }
@@ -101,36 +135,45 @@ pub(crate) fn client_error(json_out: bool, error: &ClientError) -> ExitCode {
 /// A refusal decided here, before anything is signed (not by the node): printed like the node's, exit 3.
 pub(crate) fn refuse(json_out: bool, code: &str, message: &str) -> ExitCode {
     if json_out {
-        println!("{}", json!({ "error": { "code": code, "message": message } }));
+        print_error(ErrorFields { status: None, code, message, detail: None });
     } else {
         eprintln!("refused ({code}): {message}");
     }
     ExitCode::from(REFUSED)
 }
 
-/// The default human form of an accepted command: its entry and one line per event.
-pub(crate) fn accepted(seq: u64, events: &Value) -> String {
-    let lines: Vec<String> = list(events).iter().map(Value::to_string).collect();
-    format!("accepted as entry {seq}\n{}", lines.join("\n"))
+/// The default human form of an accepted command: its entry and one line per event (as JSON).
+pub(crate) fn accepted(accepted: &TxAccepted) -> String {
+    let lines: Vec<String> = accepted.events.iter().map(ToString::to_string).collect();
+    format!("accepted as entry {}\n{}", accepted.seq, lines.join("\n"))
 }
 
-/// A JSON string or number as text (`-` when absent or null).
-pub(crate) fn text(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        Value::Null => "-".to_owned(),
-        other => other.to_string(),
+/// The first event of an accepted command that `pick` selects, decoded as a [`tfeco_core::Event`] (an event
+/// this binary cannot decode is skipped: the caller falls back to a plainer line).
+pub(crate) fn find_event<T>(
+    accepted: &TxAccepted,
+    pick: impl Fn(tfeco_core::Event) -> Option<T>,
+) -> Option<T> {
+    accepted.events.iter().filter_map(|event| serde_json::from_value(event.clone()).ok()).find_map(pick)
+}
+
+/// An optional value as text (`-` when absent).
+pub(crate) fn opt<T: std::fmt::Display>(value: Option<T>) -> String {
+    value.map_or_else(|| "-".to_owned(), |v| v.to_string())
+}
+
+/// The name a value has on the wire: a unit variant's snake-case name (`pool_set`, `insufficient_funds`),
+/// or the compact JSON of anything else.
+pub(crate) fn wire_name<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(name)) => name,
+        Ok(other) => other.to_string(),
+        Err(_) => "?".to_owned(),
     }
 }
 
-/// The elements of a JSON array (none when it is not one).
-pub(crate) fn list(value: &Value) -> &[Value] {
-    value.as_array().map_or(&[], Vec::as_slice)
-}
-
 /// Basis points as a percentage: 1000 → `10%`, 1250 → `12.5%`.
-pub(crate) fn percent(bps: &Value) -> String {
-    let Some(bps) = bps.as_u64() else { return text(bps) };
+pub(crate) fn percent(bps: u16) -> String {
     let fraction = format!("{:02}", bps % 100);
     let fraction = fraction.trim_end_matches('0');
     if fraction.is_empty() {
@@ -141,8 +184,8 @@ pub(crate) fn percent(bps: &Value) -> String {
 }
 
 /// A key shortened for tables: `ab12cd34…`.
-pub(crate) fn short_key(key: &Value) -> String {
-    let key = text(key);
+pub(crate) fn short_key(key: &impl std::fmt::Display) -> String {
+    let key = key.to_string();
     if key.len() > 12 {
         format!("{}…", &key[..8])
     } else {
@@ -152,17 +195,53 @@ pub(crate) fn short_key(key: &Value) -> String {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+    use tfeco_core::{CloseReason, Event, PricePolicy, StandingBidId};
+
     use super::*;
 
     #[test]
     fn values_read_well() {
         assert_eq!(
-            (percent(&json!(1000)), percent(&json!(1250)), percent(&json!(5))),
+            (percent(1000), percent(1250), percent(5)),
             ("10%".into(), "12.5%".into(), "0.05%".into())
         );
-        assert_eq!(text(&Value::Null), "-");
-        assert_eq!(text(&json!("1.5")), "1.5");
-        assert_eq!(short_key(&json!("0123456789abcdef0123")), "01234567…");
-        assert_eq!(accepted(7, &json!([{ "event": "x" }])), "accepted as entry 7\n{\"event\":\"x\"}");
+        assert_eq!(opt(None::<u32>), "-");
+        assert_eq!(opt(Some("1.5")), "1.5");
+        assert_eq!(short_key(&"0123456789abcdef0123"), "01234567…");
+        let answer = TxAccepted { seq: 7, events: vec![json!({ "event": "x" })] };
+        assert_eq!(accepted(&answer), "accepted as entry 7\n{\"event\":\"x\"}");
+        assert_eq!(wire_name(&CloseReason::InsufficientFunds), "insufficient_funds");
+        assert_eq!(wire_name(&PricePolicy::PoolSet), "pool_set");
+    }
+
+    #[test]
+    fn events_of_an_answer_decode_as_the_cores() {
+        let answer = TxAccepted {
+            seq: 4,
+            events: vec![
+                json!({ "event": "account_registered", "account": "00".repeat(32) }),
+                json!({ "event": "standing_bid_posted", "bid_id": 2, "quantity": 2000, "price_month": "2.4",
+                    "escrow": "4800" }),
+                json!({ "event": "transferred", "from": "vault", "to": "01".repeat(32),
+                    "amount": { "asset": "TFT", "amount": "2.5" } }),
+                json!({ "event": "an_event_of_a_newer_node" }),
+            ],
+        };
+        let moved = find_event(&answer, |event| match event {
+            Event::Transferred { from, amount, .. } => Some((from.to_string(), amount.to_string())),
+            _ => None,
+        });
+        assert_eq!(moved, Some(("vault".to_owned(), "2.5 TFT".to_owned())));
+        let posted = find_event(&answer, |event| match event {
+            Event::StandingBidPosted { bid_id, escrow, .. } => Some((bid_id, escrow.to_string())),
+            _ => None,
+        });
+        assert_eq!(posted, Some((StandingBidId(2), "4800".to_owned())));
+        let cancelled = find_event(&answer, |event| match event {
+            Event::OrderCancelled { refunded, .. } => Some(refunded),
+            _ => None,
+        });
+        assert_eq!(cancelled, None);
     }
 }

@@ -1,13 +1,11 @@
 //! Bad input through the real HTTP API of an in-process node: each request is refused with its stable
 //! JSON `code` and HTTP status, and the state (hash and journal head) is unchanged.
 
+use crate::support::{account, hex_of, in_process_server, key, now_s, signed, signed_at, Api};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tfeco_core::{Command, FarmId, NodeId, NodeSpec};
 use tfeco_money::Asset;
-use tfeco_wallet::client::sign_request;
-
-use crate::support::{account, hex_of, in_process_server, key, now_s, signed, Api};
 
 /// The state hash and journal head.
 async fn snapshot(api: &Api) -> (Value, Value) {
@@ -87,7 +85,7 @@ async fn bad_requests_are_refused_with_stable_codes_and_change_nothing() {
         expect_refused(&api, &body, StatusCode::BAD_REQUEST, "unknown_field").await;
     }
     // Signatures: by another key, altered body, not hex, wrong length.
-    let mut by_bob = sign_request(&bob, 3, now_s() + 300, transfer("1"));
+    let mut by_bob = signed_at(&bob, 3, now_s() + 300, transfer("1"));
     by_bob["body"]["signer"] = json!(hex_of(&alice));
     expect_refused(&api, &by_bob, StatusCode::UNAUTHORIZED, "bad_signature").await;
     expect_refused(
@@ -129,9 +127,9 @@ async fn bad_requests_are_refused_with_stable_codes_and_change_nothing() {
     expect_refused(&api, &signed(&alice, 2, transfer("1")), StatusCode::CONFLICT, "nonce_reused").await;
     expect_refused(&api, &signed(&alice, 1, transfer("1")), StatusCode::CONFLICT, "nonce_reused").await;
     // Expired, and too far in the future.
-    let expired = sign_request(&alice, 3, now_s() - 10, transfer("1"));
+    let expired = signed_at(&alice, 3, now_s() - 10, transfer("1"));
     expect_refused(&api, &expired, StatusCode::UNAUTHORIZED, "request_expired").await;
-    let far = sign_request(&alice, 3, now_s() + 100_000, transfer("1"));
+    let far = signed_at(&alice, 3, now_s() + 100_000, transfer("1"));
     expect_refused(&api, &far, StatusCode::BAD_REQUEST, "expiry_too_far").await;
     // Amounts that do not parse.
     for (amount, code) in [

@@ -14,7 +14,7 @@ use tfeco_core::{parse_catalogue_csv, AccountKey, Command, Genesis, Params};
 use tfeco_journal::Journal;
 use tfeco_server::datadir::{open_replica, OPERATOR_KEY_FILE};
 use tfeco_server::{ClockMode, ReplayOptions, Replica, RunningServer, ServerConfig};
-use tfeco_wallet::client::{account_of, sign_request};
+use tfeco_wallet::client::{account_of, sign_tx};
 
 /// The node catalogue the binary embeds (same file).
 pub(crate) const CATALOGUE_CSV: &str =
@@ -58,9 +58,14 @@ pub(crate) fn read_operator_key(dir: &Path) -> SigningKey {
     SigningKey::from_bytes(&seed)
 }
 
+/// A signed body valid until `expiry` (unix seconds), as JSON.
+pub(crate) fn signed_at(key: &SigningKey, nonce: u64, expiry: i64, command: Command) -> Value {
+    serde_json::to_value(sign_tx(key, nonce, expiry, command)).expect("a signed request encodes as JSON")
+}
+
 /// A signed body valid for five minutes.
 pub(crate) fn signed(key: &SigningKey, nonce: u64, command: Command) -> Value {
-    sign_request(key, nonce, now_s() + 300, command)
+    signed_at(key, nonce, now_s() + 300, command)
 }
 
 /// A JSON HTTP client of one node.
@@ -88,6 +93,28 @@ impl Api {
     pub(crate) async fn get(&self, path: &str) -> Value {
         let (status, body) = self.try_get(path).await.unwrap_or_else(|e| panic!("GET {path}: {e}"));
         assert_eq!(status, StatusCode::OK, "GET {path}: {body}");
+        body
+    }
+
+    /// A signed read of `path` by `key` (headers: account, timestamp, signature over the path), which must
+    /// answer 200 with JSON.
+    pub(crate) async fn get_signed(&self, path: &str, key: &SigningKey) -> Value {
+        use ed25519_dalek::Signer;
+        use tfeco_wallet::api::signed_read::{HEADER_ACCOUNT, HEADER_SIGNATURE, HEADER_TIMESTAMP};
+        let timestamp = now_s();
+        let signature = key.sign(&tfeco_core::request::read_signing_bytes(path, timestamp));
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header(HEADER_ACCOUNT, hex_of(key))
+            .header(HEADER_TIMESTAMP, timestamp.to_string())
+            .header(HEADER_SIGNATURE, hex::encode(signature.to_bytes()))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("signed GET {path}: {e}"));
+        let status = response.status();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        assert_eq!(status, StatusCode::OK, "signed GET {path}: {body}");
         body
     }
 

@@ -14,7 +14,7 @@ use tfeco_wallet::api::rewards::VestingQuery;
 use tfeco_wallet::api::ErrorCode;
 use tfeco_wallet::{CallError, Client};
 
-use crate::support::{account, in_process_server, key};
+use crate::support::{account, in_process_server, key, Api};
 
 /// A refusal's code.
 fn code<T: std::fmt::Debug>(result: Result<T, CallError>) -> ErrorCode {
@@ -77,6 +77,16 @@ async fn every_typed_method_decodes_the_servers_answer() {
     let params = client.params().await.expect("params");
     assert_eq!(params.operator, account(&operator));
     assert_eq!(params.bid_tiers.len(), 2, "the published tiers");
+    let tiers: Vec<(String, String, u32)> =
+        params.bid_tiers.iter().map(|t| (t.name.clone(), t.price_month.to_string(), t.quantity)).collect();
+    assert_eq!(
+        tiers,
+        [
+            ("Standard Compute".to_owned(), "1.2".to_owned(), 20_000),
+            ("Memory-Heavy".to_owned(), "2.4".to_owned(), 2_000)
+        ]
+    );
+    assert_eq!(params.max_uptime_reports_per_command, 1_000, "the samples one report may carry");
     let query = ParamChangesQuery { status: Some(ParamChangeStatus::Pending) };
     client.param_changes(&query).await.expect("param changes");
     client.mint_reports().await.expect("mint reports");
@@ -109,10 +119,12 @@ async fn every_typed_method_decodes_the_servers_answer() {
         Command::Transfer { asset: Asset::Tft, to: account(&operator), amount: "1".parse().expect("amount") };
     assert_eq!(code(client.submit_command(&alice, 1, send).await), ErrorCode::NonceReused);
 
-    // The deprecated former paths still answer, signed reads included (signed over the path requested).
-    let old = client.get("/v1/market/standing-bids").await.expect("former path");
+    // The deprecated former paths still answer (the typed client no longer uses them), signed reads
+    // included (signed over the path requested).
+    let api = Api::new(client.base_url());
+    let old = api.get("/v1/market/standing-bids").await;
     assert!(old["standing_bids"].is_array(), "{old}");
-    let own = client.get_signed("/v1/exit/bids", &alice).await.expect("former signed read");
+    let own = api.get_signed("/v1/exit/bids", &alice).await;
     assert!(own["bids"].is_array(), "{own}");
     server.stop().await.expect("clean stop");
 }

@@ -50,7 +50,7 @@ impl Bed {
     /// The default genesis with the operator as the only guardian, changed by `edit`.
     pub(super) fn new(edit: impl FnOnce(&mut Genesis)) -> Result<Self> {
         let operator = synthetic_account(0, 0);
-        let mut genesis = crate::data::genesis(operator, GENESIS_TIME)?;
+        let mut genesis = Genesis::tfgrid4_2025(operator, GENESIS_TIME);
         genesis.params.guardians = vec![operator];
         genesis.params.guardian_threshold = Some(1);
         edit(&mut genesis);

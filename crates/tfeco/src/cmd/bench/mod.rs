@@ -124,7 +124,7 @@ struct Offline {
 
 fn run_offline(sizes: Sizes, threads: usize) -> anyhow::Result<Offline> {
     let signers = Signers::new(sizes.accounts);
-    let genesis = tfeco_sim::data::genesis(signers.operator(), GENESIS_TIME)?;
+    let genesis = tfeco_core::Genesis::tfgrid4_2025(signers.operator(), GENESIS_TIME);
     let micro = foundation::micro(&signers, sizes.micro_iterations)?;
     let core = foundation::bench_core(&genesis, &signers, sizes.core_transfers)?;
     let built = Instant::now();

@@ -21,12 +21,13 @@ pub(super) async fn bench_http(sizes: Sizes, threads: usize) -> anyhow::Result<(
     let dir = temp_dir("http")?;
     let operator = http_operator_key();
     let now_s = tfeco_server::now_unix_ms() / 1000;
-    let genesis = tfeco_sim::data::genesis(account_of(&operator), now_s)?;
-    let (mut node, _) = tfeco_server::datadir::open_node(dir.path(), || genesis, ReplayOptions::default())?;
-    node.set_operator_key(operator);
+    let genesis = tfeco_core::Genesis::tfgrid4_2025(account_of(&operator), now_s);
+    let (mut replica, _) =
+        tfeco_server::datadir::open_replica(dir.path(), || genesis, ReplayOptions::default())?;
+    replica.set_operator_key(operator);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let config = ServerConfig { clock: ClockMode::Manual, ..ServerConfig::default() };
-    let server = tfeco_server::start(node, listener, config).await?;
+    let server = tfeco_server::start(replica, listener, config).await?;
     let url = format!("http://{}", server.addr);
     let load = HttpLoad {
         url: &url,
@@ -37,7 +38,7 @@ pub(super) async fn bench_http(sizes: Sizes, threads: usize) -> anyhow::Result<(
         writer_thread: WRITER_THREAD,
     };
     let run = run_http_load(load).await;
-    let head = server.app.node.read().head_seq();
+    let head = server.app.replica.read().head_seq();
     server.stop().await?;
     let run = run?;
     let seq_ok = head == run.setup_entries + run.accepted as u64;

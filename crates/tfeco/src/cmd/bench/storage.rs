@@ -9,7 +9,7 @@ use anyhow::{ensure, Context};
 use tfeco_core::RequestBody;
 use tfeco_core::{Genesis, State};
 use tfeco_journal::{EntryRef, Journal, MemoryJournal, NewEntry, SqliteJournal, ZERO_HASH};
-use tfeco_server::node::{replay_into, ReplayOptions};
+use tfeco_server::replica::{replay_into, ReplayOptions};
 use tfeco_sim::bench::foundation::{JournalFigure, ReplayBreakdown, ReplayFigure, Sizes};
 use tfeco_sim::bench::measure::Span;
 use tfeco_sim::bench::workload::Corpus;

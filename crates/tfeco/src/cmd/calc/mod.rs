@@ -136,7 +136,7 @@ fn params(common: &CommonArgs) -> RoiParams {
 }
 
 fn run_node(args: NodeArgs) -> anyhow::Result<ExitCode> {
-    let catalogue = tfeco_sim::data::catalogue()?;
+    let catalogue = tfeco_core::catalogue_q4_2025();
     let model = income::find_model(&catalogue, &args.model)?;
     let base = params(&args.common);
     let params = RoiParams {
@@ -155,7 +155,7 @@ fn run_node(args: NodeArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn run_table(args: TableArgs) -> anyhow::Result<ExitCode> {
-    let catalogue = tfeco_sim::data::catalogue()?;
+    let catalogue = tfeco_core::catalogue_q4_2025();
     let base = params(&args.common);
     let params = RoiParams {
         income_factor_min: args.income_factor_min.unwrap_or(base.income_factor_min),
@@ -326,7 +326,7 @@ mod tests {
 
     #[test]
     fn node_report_reads_roi_1() {
-        let catalogue = tfeco_sim::data::catalogue().unwrap();
+        let catalogue = tfeco_core::catalogue_q4_2025();
         let model = income::find_model(&catalogue, "Mini 3").unwrap();
         let query = IncomeQuery {
             utilization: "30%".parse().unwrap(),
@@ -345,7 +345,7 @@ mod tests {
     #[test]
     fn table_report_has_every_model() {
         let params = RoiParams::tfgrid4_2025();
-        let rows = income::income_table(&tfeco_sim::data::catalogue().unwrap(), &params).unwrap();
+        let rows = income::income_table(&tfeco_core::catalogue_q4_2025(), &params).unwrap();
         let text = render_table(&rows, &params);
         assert_eq!(text.lines().count(), 3 + rows.len() + 1, "{text}");
         assert!(text.contains("1.3 x typical slices"), "{text}");

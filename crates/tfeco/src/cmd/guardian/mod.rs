@@ -16,13 +16,11 @@ mod report;
 
 use std::process::ExitCode;
 
-use clap::Subcommand;
-use serde_json::Value;
+use clap::{Subcommand, ValueEnum};
 use tfeco_core::{AccountKey, Command, WithdrawalId};
 use tfeco_money::{Amount, AnyAsset, Asset, Price};
-use tfeco_wallet::{Client, ClientError};
+use tfeco_wallet::api::governance::{ParamChangeStatus, ParamChangesQuery};
 
-use super::paths;
 use crate::args::FeedArg;
 use crate::connect::{ConnectOpts, Session};
 use crate::render;
@@ -61,8 +59,8 @@ enum GuardianCommand {
     /// Parameter changes: pending, approved (waiting for their delay) and applied.
     Changes {
         /// Only changes with this status.
-        #[arg(long, value_parser = ["pending", "approved", "applied"])]
-        status: Option<String>,
+        #[arg(long, value_enum)]
+        status: Option<StatusArg>,
     },
     /// The guardian set, the signature threshold and the oracle quorum.
     Show,
@@ -104,18 +102,25 @@ enum GuardianCommand {
     },
 }
 
-// Governance's HTTP calls.
-
-async fn get_guardians(client: &Client) -> Result<Value, ClientError> {
-    client.get(paths::GUARDIANS).await
+/// Where a parameter change stands, on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum StatusArg {
+    /// Waiting for guardian signatures.
+    Pending,
+    /// Signed; waiting for its delay.
+    Approved,
+    /// In force.
+    Applied,
 }
 
-async fn get_changes(client: &Client, status: Option<&str>) -> Result<Value, ClientError> {
-    client.get(&paths::param_changes(status)).await
-}
-
-async fn get_report(client: &Client, period: u32) -> Result<Value, ClientError> {
-    client.get(&paths::mint_report(period)).await
+impl StatusArg {
+    fn status(self) -> ParamChangeStatus {
+        match self {
+            StatusArg::Pending => ParamChangeStatus::Pending,
+            StatusArg::Approved => ParamChangeStatus::Approved,
+            StatusArg::Applied => ParamChangeStatus::Applied,
+        }
+    }
 }
 
 /// Runs `tfeco guardian`.
@@ -123,9 +128,10 @@ pub(crate) async fn run(args: GuardianArgs) -> anyhow::Result<ExitCode> {
     let session = Session::new(&args.connect);
     let client = &session.client;
     let command = match args.command {
-        GuardianCommand::Show => return session.answer(get_guardians(client).await, render::pretty),
+        GuardianCommand::Show => return session.answer(client.guardians().await, render::pretty),
         GuardianCommand::Changes { status } => {
-            return session.answer(get_changes(client, status.as_deref()).await, render::governance::changes);
+            let query = ParamChangesQuery { status: status.map(StatusArg::status) };
+            return session.answer(client.param_changes(&query).await, render::governance::changes);
         }
         GuardianCommand::SignReport { period, hash: Some(hash), .. } => {
             Command::SignMintReport { period, report_hash: hash }
@@ -148,7 +154,7 @@ pub(crate) async fn run(args: GuardianArgs) -> anyhow::Result<ExitCode> {
                 Some(t) => t,
                 None => match session.node_now().await {
                     Ok(now) => now,
-                    Err(error) => return Ok(render::client_error(session.json, &error)),
+                    Err(error) => return Ok(render::call_error(session.json, &error)),
                 },
             };
             Command::SubmitPrice { feed: feed.feed(), price, observed_at }
@@ -164,14 +170,14 @@ async fn sign_verified_report(
     period: u32,
     check_rewards: bool,
 ) -> anyhow::Result<ExitCode> {
-    let report = match get_report(&session.client, period).await {
+    let report = match session.client.mint_report(period).await {
         Ok(report) => report,
-        Err(error) => return Ok(render::client_error(session.json, &error)),
+        Err(error) => return Ok(render::call_error(session.json, &error)),
     };
     match report::verify_report(&report, check_rewards) {
         Ok(hash) => {
             if !session.json {
-                eprintln!("verified: blake3 {hash} over {} receipt(s)", report["nodes"]);
+                eprintln!("verified: blake3 {hash} over {} receipt(s)", report.summary.nodes);
             }
             session.submit(Command::SignMintReport { period, report_hash: hash }).await
         }

@@ -96,7 +96,7 @@ pub(super) fn new(session: &Session, args: NewArgs) -> anyhow::Result<ExitCode> 
     write_keystore(path, &key, args.insecure_fast_kdf, args.label)?;
     let account = account_of(&key);
     let value = json!({ "account": account, "keystore": path });
-    render::value(session.json, &value, |_| {
+    render::view(session.json, &value, |_| {
         format!(
             "new account {account}\nkeystore {} (keep the password: it cannot be recovered; no recovery phrase: \
              back up the keystore file, or create keys with --mnemonic)",
@@ -123,7 +123,7 @@ pub(super) fn recover(session: &Session, args: RecoverArgs) -> anyhow::Result<Ex
         "derivation_path": derivation_path,
         "passphrase": args.with_passphrase,
     });
-    render::value(session.json, &value, |_| {
+    render::view(session.json, &value, |_| {
         let with = if args.with_passphrase { ", with a BIP-39 passphrase" } else { "" };
         format!("recovered account {account}\nkeystore {} (path {derivation_path}{with})", path.display())
     })?;
@@ -136,7 +136,7 @@ pub(super) fn show(session: &Session) -> anyhow::Result<ExitCode> {
     let keystore = Keystore::load(path).with_context(|| format!("reading keystore {}", path.display()))?;
     let account = AccountKey(keystore.public_key()?.to_bytes());
     let value = json!({ "account": account, "label": keystore.label(), "keystore": path });
-    render::value(session.json, &value, |_| format!("account {account}"))?;
+    render::view(session.json, &value, |_| format!("account {account}"))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -352,7 +352,7 @@ fn new_from_phrase(keystore_path: &Path, json_out: bool, options: NewFromPhrase)
             "shown_on": "stderr",
         },
     });
-    render::value(json_out, &value, |_| {
+    render::view(json_out, &value, |_| {
         format!(
             "new account {account}\nkeystore {} (keep the password: it cannot be recovered; the {} words \
              above recover the key)",

@@ -4,13 +4,11 @@
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use serde_json::Value;
-use tfeco_core::{AccountKey, Command, FarmId, LeaseId, NodeId, NodeSpec};
+use tfeco_core::{Command, FarmId, LeaseId, NodeId, NodeSpec};
 use tfeco_money::{Amount, Cc};
-use tfeco_wallet::{Client, ClientError};
+use tfeco_wallet::api::capacity::LeasesQuery;
 
 use crate::args::BillingArg;
-use crate::cmd::paths;
 use crate::connect::Session;
 use crate::render;
 
@@ -74,18 +72,13 @@ pub(super) enum FarmCommand {
     },
 }
 
-/// `GET` a tenant's leases.
-async fn get_leases(client: &Client, tenant: &AccountKey) -> Result<Value, ClientError> {
-    client.get(&paths::leases_of(tenant)).await
-}
-
 /// Runs `tfeco wallet lease ...`.
 pub(super) async fn run_lease(session: &Session, command: LeaseCommand) -> anyhow::Result<ExitCode> {
     let command = match command {
         LeaseCommand::List => {
-            let tenant = session.account()?;
-            let leases = get_leases(&session.client, &tenant).await;
-            return session.answer(leases, |value| render::pretty(&value["leases"]));
+            let query = LeasesQuery { tenant: Some(session.account()?), open: None };
+            let leases = session.client.leases(&query).await;
+            return session.answer(leases, |view| render::pretty(&view.leases));
         }
         LeaseCommand::Open { node, slices, billing, periods } => Command::OpenLease {
             node_id: NodeId(node),

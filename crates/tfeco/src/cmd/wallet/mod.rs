@@ -9,12 +9,11 @@ mod leases;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use serde_json::Value;
 use tfeco_core::{AccountKey, Command};
 use tfeco_money::{Amount, AnyAsset, Asset, Tfp, Tft};
-use tfeco_wallet::{Client, ClientError};
+use tfeco_wallet::api::capacity::NodesQuery;
 
-use super::{exchange, exit_pool, paths, pool2};
+use super::{exchange, exit_pool, pool2};
 use crate::connect::{ConnectOpts, Session};
 use crate::render;
 
@@ -106,16 +105,6 @@ enum WalletCommand {
     Pool2(pool2::Pool2Command),
 }
 
-/// `GET` an account.
-async fn get_account(client: &Client, account: &AccountKey) -> Result<Value, ClientError> {
-    client.get(&paths::account(account)).await
-}
-
-/// `GET` the nodes.
-async fn get_nodes(client: &Client) -> Result<Value, ClientError> {
-    client.get(paths::NODES).await
-}
-
 /// Runs `tfeco wallet ...`.
 pub(crate) async fn run(args: WalletArgs) -> anyhow::Result<ExitCode> {
     let session = Session::new(&args.connect);
@@ -129,9 +118,11 @@ pub(crate) async fn run(args: WalletArgs) -> anyhow::Result<ExitCode> {
                 Some(account) => account,
                 None => session.account()?,
             };
-            session.answer(get_account(&session.client, &account).await, render::wallet::balance)
+            session.answer(session.client.account(&account).await, render::wallet::balance)
         }
-        WalletCommand::Nodes => session.answer(get_nodes(&session.client).await, render::wallet::nodes),
+        WalletCommand::Nodes => {
+            session.answer(session.client.nodes(&NodesQuery::default()).await, render::wallet::nodes)
+        }
         WalletCommand::Register => session.submit(Command::RegisterAccount {}).await,
         WalletCommand::Send { asset, to, amount } => {
             session.submit(Command::Transfer { asset, to, amount }).await
