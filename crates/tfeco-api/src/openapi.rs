@@ -5,7 +5,7 @@
 //! path and query parameters, request body, response schemas and every status it can answer. The node's
 //! router is checked against this document by a test of `tfeco-server` (every route documented with its
 //! methods, every documented operation routed). [`document`] then adds what is common to every operation
-//! (503 `unavailable`) and the deprecated former paths ([`crate::paths::DEPRECATED_ALIASES`]).
+//! (503 `unavailable`).
 
 // The operation stubs are never called: only their `#[utoipa::path]` attribute is used.
 #![allow(dead_code)]
@@ -431,15 +431,6 @@ pub fn document() -> Document {
             operation.responses.responses.insert("503".to_owned(), unavailable());
         }
     }
-    for (former, current) in crate::paths::DEPRECATED_ALIASES {
-        let Some(mut item) = doc.paths.paths.get(current).cloned() else { continue };
-        for operation in operations_mut(&mut item) {
-            operation.deprecated = Some(utoipa::openapi::Deprecated::True);
-            operation.operation_id = operation.operation_id.take().map(|id| format!("{id}_deprecated"));
-            operation.description = Some(format!("Deprecated former path of {current}; same answers."));
-        }
-        doc.paths.paths.insert(former.to_owned(), item);
-    }
     doc
 }
 
@@ -457,7 +448,7 @@ mod tests {
         let json: serde_json::Value = serde_json::from_str(&document_json()).unwrap();
         assert_eq!(json["openapi"], "3.1.0");
         let paths = json["paths"].as_object().unwrap();
-        assert_eq!(paths.len(), 38 + crate::paths::DEPRECATED_ALIASES.len());
+        assert_eq!(paths.len(), 39);
         if let Ok(path) = std::env::var("TFECO_DUMP_OPENAPI") {
             std::fs::write(path, serde_json::to_string_pretty(&json).unwrap()).unwrap();
         }

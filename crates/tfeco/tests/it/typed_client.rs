@@ -1,6 +1,6 @@
 //! The typed client of `tfeco-wallet` against an in-process node: every typed method decodes what the
 //! server answers (the server and the client share the `tfeco-api` types), refusals carry their
-//! `ErrorCode`, signed reads work, and the deprecated former paths still answer.
+//! `ErrorCode`, signed reads work, and the former paths of the capacity market and the exit pool are gone.
 
 use tfeco_core::{Command, NodeId, NodeSpec};
 use tfeco_money::Asset;
@@ -109,10 +109,12 @@ async fn every_typed_method_decodes_the_servers_answer() {
         Command::Transfer { asset: Asset::Tft, to: account(&operator), amount: "1".parse().expect("amount") };
     assert_eq!(code(client.submit_command(&alice, 1, send).await), ErrorCode::NonceReused);
 
-    // The deprecated former paths still answer, signed reads included (signed over the path requested).
-    let old = client.get("/v1/market/standing-bids").await.expect("former path");
-    assert!(old["standing_bids"].is_array(), "{old}");
-    let own = client.get_signed("/v1/exit/bids", &alice).await.expect("former signed read");
-    assert!(own["bids"].is_array(), "{own}");
+    // The former paths of the capacity market and the exit pool are gone: 404 `not_found`.
+    for former in ["/v1/market/standing-bids", "/v1/exit/round"] {
+        let error = client.get(former).await.expect_err("a former path");
+        assert_eq!(error.code(), Some("not_found"), "{former}: {error:?}");
+    }
+    let error = client.get_signed("/v1/exit/bids", &alice).await.expect_err("a former signed read");
+    assert_eq!(error.code(), Some("not_found"), "{error:?}");
     server.stop().await.expect("clean stop");
 }
