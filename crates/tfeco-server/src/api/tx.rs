@@ -97,10 +97,7 @@ pub async fn submit_tx(
         return Ok(response);
     }
     match app.writer.submit(request).await {
-        Ok(Ok((seq, events))) => {
-            let events = events.iter().map(|e| serde_json::to_value(e).unwrap_or_default()).collect();
-            Ok(Json(TxAccepted { seq, events }).into_response())
-        }
+        Ok(Ok((seq, events))) => Ok(Json(TxAccepted { seq, events }).into_response()),
         Ok(Err(rejection)) => Err(ApiError::from_rejection(&rejection)),
         Err(SubmitError::Unavailable) => {
             Err(ApiError::new(ErrorCode::Unavailable, "the server is stopping; retry later"))

@@ -1,8 +1,9 @@
 //! The typed client of `tfeco-wallet` against an in-process node: every typed method decodes what the
 //! server answers (the server and the client share the `tfeco-api` types), refusals carry their
-//! `ErrorCode`, signed reads work, and the former paths of the capacity market and the exit pool are gone.
+//! `ErrorCode`, signed reads work, accepted commands answer their typed events, and the former paths of
+//! the capacity market and the exit pool are gone.
 
-use tfeco_core::{Command, NodeId, NodeSpec};
+use tfeco_core::{Command, Event, NodeId, NodeSpec};
 use tfeco_money::Asset;
 use tfeco_wallet::api::capacity::{
     CapacityRequestsQuery, ExplainQuery, LeasesQuery, NodesQuery, SearchQuery, StandingBidsQuery,
@@ -32,6 +33,7 @@ async fn every_typed_method_decodes_the_servers_answer() {
     assert_eq!(client.account_next_nonce(&account(&alice)).await.expect("nonce"), 1);
     let accepted = client.submit_command_next(&alice, Command::RegisterAccount {}).await.expect("register");
     assert!(accepted.seq > 0);
+    assert_eq!(accepted.events, vec![Event::AccountRegistered { account: account(&alice) }]);
     let deposit = Command::AttestDeposit {
         asset: Asset::Tft,
         to: account(&alice),
