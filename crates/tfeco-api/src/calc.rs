@@ -2,8 +2,9 @@
 //! numbers of `tfeco calc node` and `tfeco calc table`.
 
 use serde::{Deserialize, Serialize};
-use tfeco_core::rules::income::HwCostBasis;
+use tfeco_core::rules::income::{HwCostBasis, Income, IncomeRow};
 use tfeco_money::{Bps, Price};
+use utoipa::openapi::schema::{AllOfBuilder, ObjectBuilder, Schema, Type};
 use utoipa::{IntoParams, ToSchema};
 
 /// The pattern of a utilization: a fraction `0` to `1` (6 decimals) or a percentage `0%` to `100%`
@@ -36,15 +37,30 @@ pub struct CalcNodeQuery {
     #[param(schema_with = hw_cost_choice)]
     pub hw_cost: Option<String>,
     /// USD per CC (default 1); greater than 0.
-    #[param(value_type = Option<String>, schema_with = crate::schema::positive_price)]
+    #[param(value_type = Option<String>, schema_with = positive_price)]
     pub cc_usd: Option<Price>,
     /// Months of amortization (default 60).
     #[param(minimum = 1, maximum = 4294967295_i64)]
     pub amortization_months: Option<u32>,
 }
 
-fn hw_cost_choice() -> utoipa::openapi::schema::Schema {
-    crate::schema::one_of_strings(&HW_COST_CHOICES, "Which monthly hardware cost enters net")
+fn hw_cost_choice() -> Schema {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(HW_COST_CHOICES))
+        .description(Some("Which monthly hardware cost enters net"))
+        .into()
+}
+
+/// A price greater than zero: a price string (`tfeco_money::Price`) with a non-zero digit.
+fn positive_price() -> Schema {
+    let non_zero =
+        ObjectBuilder::new().schema_type(Type::String).pattern(Some("[1-9]")).description(Some("Not zero"));
+    AllOfBuilder::new()
+        .item(<Price as utoipa::PartialSchema>::schema())
+        .item(non_zero)
+        .description(Some("A price greater than zero"))
+        .into()
 }
 
 /// The accepted values of `hw_cost`.
@@ -62,7 +78,7 @@ pub struct CalcTableQuery {
     #[param(pattern = r"^[0-9]{1,20}(\.[0-9]{1,18})?$")]
     pub income_factor_max: Option<String>,
     /// USD per CC (default 1); greater than 0.
-    #[param(value_type = Option<String>, schema_with = crate::schema::positive_price)]
+    #[param(value_type = Option<String>, schema_with = positive_price)]
     pub cc_usd: Option<Price>,
     /// Months of amortization (default 60).
     #[param(minimum = 1, maximum = 4294967295_i64)]
@@ -83,16 +99,14 @@ pub struct CalcParamsView {
     /// USD per CC.
     pub cc_usd: Price,
     /// Which monthly hardware cost enters `net`.
-    // TODO(core-openapi): HwCostBasis.
-    #[schema(schema_with = crate::schema::hw_cost_basis)]
     pub hw_cost_basis: HwCostBasis,
 }
 
-/// `GET /v1/calc/node`: one model's income and return, exactly `tfeco calc node --json`.
-// TODO(core-openapi): `tfeco_core::roi::Income`.
+/// `GET /v1/calc/node`: one model's income and return, exactly `tfeco calc node --json`: the JSON of
+/// [`Income`] (schema `Income`). Carried as JSON because the core's `Income` only serializes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(transparent)]
-#[schema(value_type = Object)]
+#[schema(value_type = Income)]
 pub struct CalcNodeView(pub serde_json::Value);
 
 /// `GET /v1/calc/table`: the catalogue's income table, the rows exactly `tfeco calc table --json`.
@@ -100,8 +114,7 @@ pub struct CalcNodeView(pub serde_json::Value);
 pub struct CalcTableView {
     /// The parameters used.
     pub params: CalcParamsView,
-    /// One row per model.
-    // TODO(core-openapi): `tfeco_core::roi::IncomeRow`.
-    #[schema(value_type = Vec<Object>)]
+    /// One row per model: the JSON of [`IncomeRow`] (schema `IncomeRow`), which only serializes.
+    #[schema(value_type = Vec<IncomeRow>)]
     pub rows: Vec<serde_json::Value>,
 }

@@ -18,16 +18,12 @@ pub const MAX_SEARCH_LIMIT: u32 = 10_000;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct FarmView {
     /// Id.
-    #[schema(value_type = u32)]
     pub id: FarmId,
     /// The farmer.
-    // TODO(core-openapi): AccountKey.
-    #[schema(schema_with = crate::schema::account_key)]
     pub owner: AccountKey,
     /// Unique name.
     pub name: String,
     /// Its nodes.
-    #[schema(value_type = Vec<u32>)]
     pub nodes: Vec<NodeId>,
 }
 
@@ -52,18 +48,14 @@ pub struct NodesQuery {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct NodeView {
     /// Id.
-    #[schema(value_type = u32)]
     pub id: NodeId,
     /// Its farm.
-    #[schema(value_type = u32)]
     pub farm_id: FarmId,
     /// Catalogue model (`null`: custom hardware).
     pub model: Option<String>,
     /// Certified hardware.
     pub certified: bool,
     /// Whole-node resources.
-    // TODO(core-openapi): Resources.
-    #[schema(schema_with = crate::schema::resources)]
     pub resources: Resources,
     /// Slices it is cut into.
     pub slices: u32,
@@ -118,8 +110,6 @@ pub enum LeaseStatusView {
     /// Closed.
     Closed {
         /// Why.
-        // TODO(core-openapi): CloseReason.
-        #[schema(schema_with = crate::schema::close_reason)]
         reason: CloseReason,
         /// When, unix seconds.
         at: i64,
@@ -130,8 +120,6 @@ pub enum LeaseStatusView {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct LeaseClosed {
     /// Why.
-    // TODO(core-openapi): CloseReason.
-    #[schema(schema_with = crate::schema::close_reason)]
     pub reason: CloseReason,
     /// When, unix seconds.
     pub at: i64,
@@ -141,20 +129,14 @@ pub struct LeaseClosed {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct LeaseView {
     /// Id.
-    #[schema(value_type = u64)]
     pub id: LeaseId,
     /// The paying user.
-    // TODO(core-openapi): AccountKey.
-    #[schema(schema_with = crate::schema::account_key)]
     pub tenant: AccountKey,
     /// The node.
-    #[schema(value_type = u32)]
     pub node_id: NodeId,
     /// Slices leased.
     pub n_slices: u32,
     /// Billing mode.
-    // TODO(core-openapi): Billing.
-    #[schema(schema_with = crate::schema::billing)]
     pub billing: Billing,
     /// Listed monthly price per slice at opening.
     pub price_month: Amount<Cc>,
@@ -244,7 +226,7 @@ requirement_query! {
         #[param(value_type = Option<String>, pattern = "^[0-9]{1,31}(\\.[0-9]{1,7})?$")]
         max_price: Option<Amount<Cc>>,
         /// Billing mode the price ceiling applies to.
-        #[param(value_type = Option<String>, schema_with = crate::schema::billing)]
+        #[param(inline)]
         billing: Option<Billing>,
         /// Free slices a node must have, at least (default 1).
         #[param(minimum = 0, maximum = 4294967295_i64)]
@@ -271,10 +253,8 @@ requirement_query! {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct SearchHitView {
     /// The node.
-    #[schema(value_type = u32)]
     pub node_id: NodeId,
     /// Its farm.
-    #[schema(value_type = u32)]
     pub farm_id: FarmId,
     /// Catalogue model (`null`: custom).
     pub model: Option<String>,
@@ -330,14 +310,10 @@ pub struct StandingBidView {
     /// Id.
     pub id: StandingBidId,
     /// The buyer.
-    // TODO(core-openapi): AccountKey.
-    #[schema(schema_with = crate::schema::account_key)]
     pub buyer: AccountKey,
     /// Name.
     pub name: String,
     /// Per-slice requirements.
-    // TODO(core-openapi): Requirements.
-    #[schema(schema_with = crate::schema::requirements)]
     pub requirements: Requirements,
     /// Price per slice-month.
     pub price_month: Amount<Cc>,
@@ -378,7 +354,6 @@ pub struct CapacityRequestsQuery {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct CapacityOfferView {
     /// The offered node.
-    #[schema(value_type = u32)]
     pub node_id: NodeId,
     /// The offered price per slice-month.
     pub price_month: Amount<Cc>,
@@ -392,7 +367,6 @@ pub struct RequestOutcomeView {
     /// Slices filled.
     pub filled: u32,
     /// Leases opened.
-    #[schema(value_type = Vec<u64>)]
     pub leases: Vec<LeaseId>,
     /// CC refunded to the requester.
     pub refunded: Amount<Cc>,
@@ -418,12 +392,8 @@ pub struct CapacityRequestView {
     /// Id.
     pub id: CapacityRequestId,
     /// The requester.
-    // TODO(core-openapi): AccountKey.
-    #[schema(schema_with = crate::schema::account_key)]
     pub requester: AccountKey,
     /// Per-slice requirements.
-    // TODO(core-openapi): Requirements.
-    #[schema(schema_with = crate::schema::requirements)]
     pub requirements: Requirements,
     /// Slices wanted.
     pub n_slices: u32,

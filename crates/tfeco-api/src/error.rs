@@ -9,6 +9,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
+use tfeco_core::Rejection;
 use utoipa::ToSchema;
 
 /// Declares [`ErrorCode`] with its stable code strings and HTTP statuses, in one table.
@@ -275,12 +276,10 @@ pub struct ErrorBody {
     pub code: ErrorCode,
     /// A human-readable explanation (wording may change; match on `code`).
     pub message: String,
-    /// For a core rejection: its typed payload, `{"code": ..., <fields>}` (e.g. `needed` and `available`
-    /// of `balance_low`). Absent otherwise.
-    // TODO(core-openapi): `tfeco_core::Rejection` once it derives `ToSchema`.
+    /// For a core rejection: the rejection itself, `{"code": ..., <fields>}` (e.g. `needed` and
+    /// `available` of `balance_low`). Absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
-    pub detail: Option<serde_json::Value>,
+    pub detail: Option<Box<Rejection>>,
 }
 
 impl ErrorBody {
@@ -311,6 +310,68 @@ mod tests {
             if code.as_str().ends_with("_not_found") || *code == ErrorCode::UnknownModel {
                 assert_eq!(code.http_status(), 404, "{code}");
             }
+        }
+    }
+
+    /// Rejections with each kind of payload (none, ids, amounts, roles, limits, nested tagged reasons, a
+    /// list of shortfalls): the error body carrying one decodes back to the same rejection, with the keys
+    /// the document gives that rejection.
+    #[test]
+    fn an_error_body_with_a_rejection_round_trips_through_json() {
+        use tfeco_core::rejection::{Limit, TextField, UptimeReportProblem};
+        use tfeco_core::rules::billing::MinSpecShortfall;
+        use tfeco_core::rules::minting::UptimeError;
+        use tfeco_core::rules::oracle::PriceProblem;
+        use tfeco_core::{AccountKey, Role, Shortfall, Unmet};
+        let amount =
+            |text: &str| -> tfeco_money::Amount<tfeco_money::Cc> { text.parse().expect("an amount") };
+        let rejections = [
+            Rejection::AccountExists,
+            Rejection::AccountNotFound { account: AccountKey([3; 32]) },
+            Rejection::NotAuthorized { role: Role::Guardian },
+            Rejection::TextInvalid { field: TextField::FarmName, max_len: 64 },
+            Rejection::LimitExceeded { what: Limit::Time, limit: u64::MAX },
+            Rejection::PriceInvalid { reason: PriceProblem::ObservedInFuture { observed_at: 9, now: 8 } },
+            Rejection::UptimeReportInvalid {
+                index: 2,
+                reason: UptimeReportProblem::Tracker(UptimeError::PeriodClosed { period: 91 }),
+            },
+            Rejection::NodeBelowMinimumSpec { shortfall: MinSpecShortfall::Memory { have: 2, min: 4 } },
+            Rejection::NoCapacity {
+                reasons: vec![
+                    Shortfall::Unmet { unmet: Unmet::Memory, required: 8 },
+                    Shortfall::AllAboveMaxPrice {
+                        eligible: 2,
+                        max_price_month: amount("1"),
+                        cheapest: amount("1.5"),
+                    },
+                ],
+            },
+            Rejection::BalanceLow {
+                asset: tfeco_money::Asset::Tft,
+                needed: "12.5".parse().expect("an amount"),
+                available: "0.0000001".parse().expect("an amount"),
+            },
+            Rejection::Overflow,
+        ];
+        let document = serde_json::to_value(crate::openapi::document()).expect("encodes");
+        let documented = document["components"]["schemas"]["Rejection"]["oneOf"].as_array().expect("a oneOf");
+        for rejection in rejections {
+            let body = ErrorBody {
+                code: ErrorCode::of_rejection(&rejection),
+                message: rejection.to_string(),
+                detail: Some(Box::new(rejection.clone())),
+            };
+            let json = serde_json::to_value(&body).expect("encodes");
+            assert_eq!(json["detail"]["code"], json["code"], "{json}");
+            let variant = documented
+                .iter()
+                .find(|v| v["properties"]["code"]["enum"][0] == json["code"])
+                .expect("a documented rejection");
+            let keys = json["detail"].as_object().expect("an object").keys();
+            let properties = variant["properties"].as_object().expect("properties");
+            assert!(keys.into_iter().all(|k| properties.contains_key(k)), "{json} against {variant}");
+            assert_eq!(serde_json::from_value::<ErrorBody>(json.clone()).expect("decodes"), body, "{json}");
         }
     }
 

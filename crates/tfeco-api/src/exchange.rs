@@ -148,12 +148,8 @@ pub struct OwnOrderView {
     /// The market.
     pub market_id: MarketId,
     /// Owner (the reader).
-    // TODO(core-openapi): AccountKey.
-    #[schema(schema_with = crate::schema::account_key)]
     pub owner: AccountKey,
     /// Side.
-    // TODO(core-openapi): Side.
-    #[schema(schema_with = crate::schema::side)]
     pub side: Side,
     /// Base tokens still wanted.
     pub quantity: Amount<AnyAsset>,
@@ -175,8 +171,6 @@ pub struct OwnOrderView {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct OwnOrdersView {
     /// The reader.
-    // TODO(core-openapi): AccountKey.
-    #[schema(schema_with = crate::schema::account_key)]
     pub account: AccountKey,
     /// The state's time.
     pub now: i64,
@@ -198,8 +192,6 @@ pub struct OwnFillView {
     /// The order.
     pub order_id: OrderId,
     /// Side.
-    // TODO(core-openapi): Side.
-    #[schema(schema_with = crate::schema::side)]
     pub side: Side,
     /// Base tokens filled.
     pub filled: Amount<AnyAsset>,
@@ -213,8 +205,6 @@ pub struct OwnFillView {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct OwnFillsView {
     /// The reader.
-    // TODO(core-openapi): AccountKey.
-    #[schema(schema_with = crate::schema::account_key)]
     pub account: AccountKey,
     /// Fills.
     pub fills: Vec<OwnFillView>,

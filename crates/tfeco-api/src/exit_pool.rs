@@ -11,7 +11,6 @@ use utoipa::{IntoParams, ToSchema};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ExitRoundView {
     /// The round.
-    #[schema(value_type = u64)]
     pub round_id: RoundId,
     /// When it opened, unix seconds.
     pub opened_at: i64,
@@ -37,7 +36,6 @@ pub struct ExitRoundView {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ExitRoundSummary {
     /// The round.
-    #[schema(value_type = u64)]
     pub round_id: RoundId,
     /// When it closed.
     pub closed_at: i64,
@@ -70,14 +68,10 @@ pub struct ExitRoundsView {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ExitBidResult {
     /// The bid.
-    #[schema(value_type = u64)]
     pub bid_id: ExitBidId,
     /// Its position.
-    #[schema(value_type = u64)]
     pub position_id: PositionId,
     /// Its owner.
-    // TODO(core-openapi): AccountKey.
-    #[schema(schema_with = crate::schema::account_key)]
     pub owner: AccountKey,
     /// USDC asked for.
     pub requested: Amount<Usdc>,
@@ -99,7 +93,6 @@ pub struct ExitBidResult {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ExitRoundResult {
     /// The round.
-    #[schema(value_type = u64)]
     pub round_id: RoundId,
     /// When it opened.
     pub opened_at: i64,
@@ -147,11 +140,8 @@ pub struct PositionsQuery {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct PositionView {
     /// Id.
-    #[schema(value_type = u64)]
     pub id: PositionId,
     /// Owner.
-    // TODO(core-openapi): AccountKey.
-    #[schema(schema_with = crate::schema::account_key)]
     pub owner: AccountKey,
     /// TFP committed.
     pub amount: Amount<Tfp>,
@@ -178,14 +168,10 @@ pub struct PositionsView {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ExitBidView {
     /// Id.
-    #[schema(value_type = u64)]
     pub id: ExitBidId,
     /// Its position.
-    #[schema(value_type = u64)]
     pub position_id: PositionId,
     /// Owner.
-    // TODO(core-openapi): AccountKey.
-    #[schema(schema_with = crate::schema::account_key)]
     pub owner: AccountKey,
     /// USDC asked for.
     pub usdc: Amount<Usdc>,
@@ -201,7 +187,6 @@ pub struct ExitBidView {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct OwnExitBidsView {
     /// The current round.
-    #[schema(value_type = u64)]
     pub round_id: RoundId,
     /// The reader's bids.
     pub bids: Vec<ExitBidView>,

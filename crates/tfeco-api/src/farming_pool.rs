@@ -20,7 +20,6 @@ pub enum MembershipParty {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct PendingMembership {
     /// The farm.
-    #[schema(value_type = u32)]
     pub farm_id: FarmId,
     /// Who signed.
     pub signed_by: MembershipParty,
@@ -34,29 +33,17 @@ pub struct FarmingPoolView {
     /// Id.
     pub id: FarmingPoolId,
     /// The pool's owner.
-    // TODO(core-openapi): AccountKey.
-    #[schema(schema_with = crate::schema::account_key)]
     pub owner: AccountKey,
     /// Name.
     pub name: String,
     /// Rules, as in `create_farming_pool`.
-    // TODO(core-openapi): PoolRules.
-    #[schema(schema_with = farming_pool_rules)]
     pub rules: PoolRules,
     /// Member farms.
-    #[schema(value_type = Vec<u32>)]
     pub members: Vec<FarmId>,
     /// Joins signed by one side.
     pub pending_joins: Vec<PendingMembership>,
     /// Leaves signed by one side.
     pub pending_leaves: Vec<PendingMembership>,
-}
-
-fn farming_pool_rules() -> utoipa::openapi::schema::Schema {
-    crate::schema::object(
-        "Pool rules: fee_bps, price_policy (\"free\", \"pool_set\" or {\"range\": {min_month, max_month}}), \
-         reward_lock_months, exit_quota_bps",
-    )
 }
 
 /// `GET /v1/farming-pools`.
@@ -73,6 +60,5 @@ pub struct FarmingPoolDetail {
     #[serde(flatten)]
     pub pool: FarmingPoolView,
     /// Nodes of the member farms.
-    #[schema(value_type = Vec<u32>)]
     pub member_nodes: Vec<NodeId>,
 }

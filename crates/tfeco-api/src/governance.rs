@@ -10,8 +10,6 @@ use utoipa::{IntoParams, ToSchema};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct GuardiansView {
     /// The guardians.
-    // TODO(core-openapi): AccountKey.
-    #[schema(schema_with = crate::schema::account_keys)]
     pub guardians: Vec<AccountKey>,
     /// Number of guardians.
     pub count: usize,
@@ -28,8 +26,6 @@ pub struct GuardiansView {
     /// Delay between a change's approval and its effect, seconds.
     pub param_delay_s: i64,
     /// The operator.
-    // TODO(core-openapi): AccountKey.
-    #[schema(schema_with = crate::schema::account_key)]
     pub operator: AccountKey,
     /// Whether the operator is a guardian.
     pub operator_is_guardian: bool,
@@ -67,18 +63,12 @@ pub struct ParamChangeView {
     /// The update's kind, e.g. `revenue_split`.
     pub kind: String,
     /// The update, as proposed.
-    // TODO(core-openapi): ParamUpdate.
-    #[schema(schema_with = param_update)]
     pub update: ParamUpdate,
     /// The proposer.
-    // TODO(core-openapi): AccountKey.
-    #[schema(schema_with = crate::schema::account_key)]
     pub proposed_by: AccountKey,
     /// When it was proposed.
     pub proposed_at: i64,
     /// Guardians who signed.
-    // TODO(core-openapi): AccountKey.
-    #[schema(schema_with = crate::schema::account_keys)]
     pub signers: Vec<AccountKey>,
     /// Signatures of current guardians.
     pub signatures: usize,
@@ -90,13 +80,6 @@ pub struct ParamChangeView {
     pub effective_at: Option<i64>,
     /// When a tick applied it.
     pub applied_at: Option<i64>,
-}
-
-fn param_update() -> utoipa::openapi::schema::Schema {
-    crate::schema::object(
-        "A parameter update, externally tagged in snake_case, e.g. {\"param_delay\": 86400} or \
-         {\"guardian_set\": {\"guardians\": [...], \"threshold\": 2}}",
-    )
 }
 
 /// `GET /v1/param-changes`.

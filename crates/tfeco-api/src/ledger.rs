@@ -50,8 +50,6 @@ pub struct StatusView {
     /// Name of the parameter set of the genesis (e.g. `tfgrid4-2025`).
     pub parameter_set: String,
     /// The operator's account.
-    // TODO(core-openapi): AccountKey.
-    #[schema(schema_with = crate::schema::account_key)]
     pub operator: AccountKey,
 }
 
@@ -116,12 +114,8 @@ pub struct CurrentPrices {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct PriceSubmission {
     /// The feed.
-    // TODO(core-openapi): PriceFeed.
-    #[schema(schema_with = crate::schema::price_feed)]
     pub feed: PriceFeed,
     /// The submitting guardian.
-    // TODO(core-openapi): AccountKey.
-    #[schema(schema_with = crate::schema::account_key)]
     pub submitter: AccountKey,
     /// The price (USD per TFT, or USD per troy ounce of gold).
     pub price: Price,
@@ -152,8 +146,6 @@ pub struct CatalogueModel {
     /// Hardware cost, USD.
     pub capex_usd: u32,
     /// Whole-node resources.
-    // TODO(core-openapi): Resources.
-    #[schema(schema_with = crate::schema::resources)]
     pub resources: Resources,
     /// Most slices the node can be cut into.
     pub max_slices: u32,
@@ -180,8 +172,6 @@ pub struct CatalogueView {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct AccountView {
     /// The account.
-    // TODO(core-openapi): AccountKey.
-    #[schema(schema_with = crate::schema::account_key)]
     pub account: AccountKey,
     /// When it registered, unix seconds.
     pub registered_at: i64,
@@ -194,7 +184,6 @@ pub struct AccountView {
     /// CC earned as revenue (convertible to TFP).
     pub revenue_cc: Amount<Cc>,
     /// Ids of its leases that are not closed.
-    #[schema(value_type = Vec<u64>)]
     pub open_leases: Vec<LeaseId>,
 }
 

@@ -13,7 +13,6 @@
 
 pub mod calc;
 pub mod capacity;
-mod command_schema;
 pub mod error;
 pub mod exchange;
 pub mod exit_pool;
@@ -24,7 +23,7 @@ pub mod openapi;
 pub mod paths;
 pub mod pool2;
 pub mod rewards;
-pub mod schema;
+mod schema;
 pub mod signed_read;
 pub mod tx;
 

@@ -5,7 +5,7 @@
 //! path and query parameters, request body, response schemas and every status it can answer. The node's
 //! router is checked against this document by a test of `tfeco-server` (every route documented with its
 //! methods, every documented operation routed). [`document`] then adds what is common to every operation
-//! (503 `unavailable`) and the deprecated former paths ([`crate::paths::DEPRECATED_ALIASES`]).
+//! (503 `unavailable`) and states what the derived schemas cannot ([`crate::schema`]).
 
 // The operation stubs are never called: only their `#[utoipa::path]` attribute is used.
 #![allow(dead_code)]
@@ -419,26 +419,22 @@ fn operations_mut(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
     .filter_map(Option::as_mut)
 }
 
-/// The OpenAPI document of the API.
+/// The OpenAPI document of the API: the declared operations, the 503 every operation may answer, the
+/// request body's objects closed, integer widths as bounds and tuple lengths ([`crate::schema`]).
 pub fn document() -> Document {
     let mut doc = Declared::openapi();
-    let (command, referenced) = crate::command_schema::command_schemas();
     let components = doc.components.get_or_insert_with(Default::default);
-    components.schemas.insert("Command".to_owned(), command);
-    components.schemas.extend(referenced);
+    crate::schema::close_objects_from(&mut components.schemas, "TxRequest");
+    for schema in components.schemas.values_mut() {
+        crate::schema::bound_integers(schema);
+        crate::schema::fix_tuple_lengths(schema);
+    }
     for item in doc.paths.paths.values_mut() {
         for operation in operations_mut(item) {
             operation.responses.responses.insert("503".to_owned(), unavailable());
+            let parameters = operation.parameters.iter_mut().flatten();
+            parameters.filter_map(|p| p.schema.as_mut()).for_each(crate::schema::bound_integers);
         }
-    }
-    for (former, current) in crate::paths::DEPRECATED_ALIASES {
-        let Some(mut item) = doc.paths.paths.get(current).cloned() else { continue };
-        for operation in operations_mut(&mut item) {
-            operation.deprecated = Some(utoipa::openapi::Deprecated::True);
-            operation.operation_id = operation.operation_id.take().map(|id| format!("{id}_deprecated"));
-            operation.description = Some(format!("Deprecated former path of {current}; same answers."));
-        }
-        doc.paths.paths.insert(former.to_owned(), item);
     }
     doc
 }
@@ -450,6 +446,8 @@ pub fn document_json() -> String {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::{json, Value};
+
     use super::*;
 
     #[test]
@@ -457,9 +455,64 @@ mod tests {
         let json: serde_json::Value = serde_json::from_str(&document_json()).unwrap();
         assert_eq!(json["openapi"], "3.1.0");
         let paths = json["paths"].as_object().unwrap();
-        assert_eq!(paths.len(), 38 + crate::paths::DEPRECATED_ALIASES.len());
+        assert_eq!(paths.len(), 39);
         if let Ok(path) = std::env::var("TFECO_DUMP_OPENAPI") {
             std::fs::write(path, serde_json::to_string_pretty(&json).unwrap()).unwrap();
         }
+    }
+
+    /// The document as JSON.
+    fn document_value() -> Value {
+        serde_json::to_value(document()).unwrap()
+    }
+
+    /// Calls `visit` on every JSON object inside `value` (itself included).
+    fn for_each_json_object(value: &Value, visit: &mut dyn FnMut(&serde_json::Map<String, Value>)) {
+        match value {
+            Value::Object(map) => {
+                visit(map);
+                map.values().for_each(|v| for_each_json_object(v, visit));
+            }
+            Value::Array(items) => items.iter().for_each(|v| for_each_json_object(v, visit)),
+            _ => {}
+        }
+    }
+
+    /// The `Command` schema is the core's: one externally tagged variant per command kind, in wire order.
+    #[test]
+    fn the_command_schema_has_one_variant_per_command_kind_in_wire_order() {
+        let document = document_value();
+        let variants = document["components"]["schemas"]["Command"]["oneOf"].as_array().unwrap();
+        let tags: Vec<&str> = variants.iter().map(|v| v["required"][0].as_str().unwrap()).collect();
+        let kinds: Vec<&str> = tfeco_core::COMMAND_INDEX.iter().map(|(name, _)| *name).collect();
+        assert_eq!(tags, kinds);
+    }
+
+    /// Every object a signed request can hold refuses other keys (as the strict decoder does), every
+    /// integer with a width has its bounds, and a tuple has its length.
+    #[test]
+    fn request_objects_are_closed_integers_bounded_and_tuples_sized() {
+        let document = document_value();
+        let schemas = &document["components"]["schemas"];
+        for name in
+            ["TxRequest", "RequestBody", "Command", "ParamUpdate", "NodeSpec", "PricePolicy", "VestingRule"]
+        {
+            for_each_json_object(&schemas[name], &mut |object| {
+                if object.get("type") == Some(&json!("object")) {
+                    assert_eq!(object.get("additionalProperties"), Some(&json!(false)), "{name}: {object:?}");
+                }
+            });
+        }
+        let mut widths = 0;
+        for_each_json_object(&document, &mut |object| {
+            let format = object.get("format").and_then(Value::as_str).unwrap_or_default();
+            if ["int32", "int64", "u-int16", "u-int32", "u-int64"].contains(&format) {
+                widths += 1;
+                assert!(object.contains_key("minimum") && object.contains_key("maximum"), "{object:?}");
+            }
+        });
+        assert!(widths > 100, "{widths} integers with a width");
+        let share = &schemas["RevenueSplit"]["properties"]["shares"]["items"];
+        assert_eq!((&share["minItems"], &share["maxItems"]), (&json!(2), &json!(2)), "{share}");
     }
 }

@@ -79,21 +79,6 @@ pub const EXCHANGE_ORDERS: &str = "/v1/exchange/orders";
 /// One's own fills (signed read).
 pub const EXCHANGE_FILLS: &str = "/v1/exchange/fills";
 
-/// Former paths still served (deprecated in the document) until every client uses the new ones:
-/// `(former, current)`. To be removed once the CLI has moved.
-pub const DEPRECATED_ALIASES: [(&str, &str); 10] = [
-    ("/v1/market/search", CAPACITY_SEARCH),
-    ("/v1/market/explain", CAPACITY_EXPLAIN),
-    ("/v1/market/standing-bids", CAPACITY_STANDING_BIDS),
-    ("/v1/market/requests", CAPACITY_REQUESTS),
-    ("/v1/market/requests/{id}", CAPACITY_REQUEST),
-    ("/v1/exit/round", EXIT_POOL_ROUND),
-    ("/v1/exit/rounds", EXIT_POOL_ROUNDS),
-    ("/v1/exit/rounds/{id}", EXIT_POOL_ROUND_RESULT),
-    ("/v1/exit/positions", EXIT_POOL_POSITIONS),
-    ("/v1/exit/bids", EXIT_POOL_BIDS),
-];
-
 /// `template` with its one `{...}` parameter replaced by `value` (e.g. `with_param(ACCOUNT, key)`).
 pub fn with_param(template: &str, value: impl std::fmt::Display) -> String {
     match (template.find('{'), template.find('}')) {

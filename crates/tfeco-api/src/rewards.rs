@@ -39,8 +39,6 @@ pub struct MintReportSummary {
     /// Signatures needed.
     pub threshold: u32,
     /// Guardians who signed.
-    // TODO(core-openapi): AccountKey.
-    #[schema(schema_with = crate::schema::account_keys)]
     pub signers: Vec<AccountKey>,
     /// Pending or minted.
     pub status: MintStatus,
@@ -77,16 +75,12 @@ pub struct MintReportsView {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct MintReceiptView {
     /// The node.
-    #[schema(value_type = u32)]
     pub node_id: NodeId,
     /// Its farm.
-    #[schema(value_type = u32)]
     pub farm_id: FarmId,
     /// The period.
     pub period: u32,
     /// Resources counted.
-    // TODO(core-openapi): Resources.
-    #[schema(schema_with = crate::schema::resources)]
     pub resources: Resources,
     /// Certified hardware.
     pub certified: bool,
@@ -145,14 +139,10 @@ pub enum AmountOrError {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct VestingRecordView {
     /// The node.
-    #[schema(value_type = u32)]
     pub node_id: NodeId,
     /// Its farm.
-    #[schema(value_type = u32)]
     pub farm_id: FarmId,
     /// The farm's owner.
-    // TODO(core-openapi): AccountKey.
-    #[schema(schema_with = crate::schema::account_key)]
     pub owner: AccountKey,
     /// TFT vesting in total.
     pub total: Amount<Tft>,
@@ -193,23 +183,15 @@ pub struct VestingView {
     /// The state's time.
     pub now: i64,
     /// The owner asked for (`null`: all).
-    // TODO(core-openapi): AccountKey.
-    #[schema(schema_with = crate::schema::account_key_or_null)]
     pub owner: Option<AccountKey>,
     /// The vesting rule in force: `seed` or `release_36m`.
     pub rule: String,
     /// Its parameters.
-    // TODO(core-openapi): VestingRule.
-    #[schema(schema_with = vesting_rule)]
     pub rule_params: VestingRule,
     /// Records, by node.
     pub records: Vec<VestingRecordView>,
     /// Sums.
     pub totals: VestingTotals,
-}
-
-fn vesting_rule() -> utoipa::openapi::schema::Schema {
-    crate::schema::object("A vesting rule: {\"seed\": {...}} or {\"release36m\": {...}}")
 }
 
 /// One minting period of a node's uptime tracker.
@@ -234,37 +216,25 @@ pub struct UptimePeriodView {
     /// The kind of the violation that zeroes the period, if any.
     pub violation: Option<String>,
     /// That violation in full.
-    // TODO(core-openapi): Violation.
-    #[schema(schema_with = object_or_null)]
     pub violation_detail: Option<Violation>,
-}
-
-fn object_or_null() -> utoipa::openapi::schema::Schema {
-    crate::schema::object_or_null("A core record (see the field's description)")
 }
 
 /// `GET /v1/nodes/{id}/uptime`: a node's report key and the running uptime of its open period(s).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct UptimeView {
     /// The node.
-    #[schema(value_type = u32)]
     pub node_id: NodeId,
     /// Its farm.
-    #[schema(value_type = u32)]
     pub farm_id: FarmId,
     /// When it registered.
     pub registered_at: i64,
     /// The key that signs its uptime reports (`null`: none set).
-    // TODO(core-openapi): AccountKey.
-    #[schema(schema_with = crate::schema::account_key_or_null)]
     pub report_key: Option<AccountKey>,
     /// Whether it reported at least once.
     pub reporting: bool,
     /// Its first report.
     pub first_report_at: Option<i64>,
     /// Its last report.
-    // TODO(core-openapi): UptimeReport.
-    #[schema(schema_with = object_or_null)]
     pub last_report: Option<UptimeReport>,
     /// The open period of its tracker.
     pub open_period: Option<u32>,
@@ -279,15 +249,9 @@ pub struct UptimeView {
     /// Delay after a period's end before it closes, seconds.
     pub close_delay_s: i64,
     /// The uptime rules in force.
-    // TODO(core-openapi): UptimeRules.
-    #[schema(schema_with = uptime_rules)]
     pub rules: UptimeRules,
     /// The node's vesting record (`null`: none).
     pub vesting: Option<VestingRecordBrief>,
-}
-
-fn uptime_rules() -> utoipa::openapi::schema::Schema {
-    crate::schema::object("Uptime rules: report_interval_s, grace_s, clock_skew_s")
 }
 
 /// A vesting record as the core keeps it.

@@ -1,154 +1,159 @@
-//! Hand-written schemas of the core's vocabulary types that appear in the contract, until the core
-//! derives `utoipa::ToSchema` behind its `openapi` feature.
+//! Three passes over the generated schemas for what the derived schemas cannot state by attributes (applied
+//! by [`crate::openapi::document`]):
 //!
-//! Each function states the JSON shape the core's serde impls produce. Every use carries a
-//! `TODO(core-openapi)` comment: once the core derives the schema, the field's `schema_with` is dropped.
+//! - [`close_objects_from`]: the objects of a signed request's body accept no other keys. `utoipa` closes a
+//!   struct with `#[serde(deny_unknown_fields)]` (`additionalProperties: false`) but cannot close an enum's
+//!   variants: the one-key object of an externally tagged variant (`{"transfer": {...}}`, which serde
+//!   refuses with a second key) and the fields of a struct variant of `Command` (covered by its
+//!   `deny_unknown_fields`). Every object reachable from the request body is closed, so a schema-valid
+//!   request is one the node's strict decoder accepts.
+//! - [`bound_integers`]: an integer's width is a `format` (`u-int32`, ...) that JSON Schema validators and
+//!   generators ignore; each width becomes its `minimum` and `maximum`, so a schema-valid number fits.
+//! - [`fix_tuple_lengths`]: a tuple (`prefixItems`) gets its exact length, which `utoipa` leaves out.
+
+use std::collections::BTreeMap;
 
 use utoipa::openapi::schema::{
-    AllOfBuilder, ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, SchemaType, Type,
+    AdditionalProperties, ArrayItems, KnownFormat, Object, SchemaFormat, SchemaType, Type,
 };
-use utoipa::openapi::RefOr;
+use utoipa::openapi::{RefOr, Schema};
 
-/// The pattern of an account key: an ed25519 public key as 64 hex characters.
-pub const ACCOUNT_KEY_PATTERN: &str = "^[0-9a-fA-F]{64}$";
-/// The pattern of an ed25519 signature: 64 bytes as 128 hex characters.
-pub const SIGNATURE_PATTERN: &str = "^[0-9a-fA-F]{128}$";
+/// The prefix of a reference to a component schema.
+const COMPONENT_REF: &str = "#/components/schemas/";
 
-fn string() -> ObjectBuilder {
-    ObjectBuilder::new().schema_type(SchemaType::new(Type::String))
+/// Calls `visit` on every schema inside `schema` (itself included; not through references), depth first.
+fn for_each_schema(schema: &mut RefOr<Schema>, visit: &mut dyn FnMut(&mut Schema)) {
+    if let RefOr::T(schema) = schema {
+        for_each_schema_in(schema, visit);
+    }
 }
 
-/// `null` or `schema`.
-fn nullable(schema: impl Into<RefOr<Schema>>) -> Schema {
-    let null = ObjectBuilder::new().schema_type(SchemaType::new(Type::Null));
-    OneOfBuilder::new().item(null).item(schema).into()
+fn for_each_schema_in(schema: &mut Schema, visit: &mut dyn FnMut(&mut Schema)) {
+    visit(schema);
+    match schema {
+        Schema::Object(object) => {
+            object.properties.values_mut().for_each(|p| for_each_schema(p, visit));
+            if let Some(AdditionalProperties::RefOr(extra)) = object.additional_properties.as_deref_mut() {
+                for_each_schema(extra, visit);
+            }
+        }
+        Schema::Array(array) => {
+            if let ArrayItems::RefOrSchema(items) = &mut array.items {
+                for_each_schema(items, visit);
+            }
+            array.prefix_items.iter_mut().for_each(|item| for_each_schema_in(item, visit));
+        }
+        Schema::OneOf(one_of) => one_of.items.iter_mut().for_each(|s| for_each_schema(s, visit)),
+        Schema::AllOf(all_of) => all_of.items.iter_mut().for_each(|s| for_each_schema(s, visit)),
+        Schema::AnyOf(any_of) => any_of.items.iter_mut().for_each(|s| for_each_schema(s, visit)),
+        _ => {}
+    }
 }
 
-/// An account key (`tfeco_core::AccountKey`).
-pub fn account_key() -> Schema {
-    string()
-        .pattern(Some(ACCOUNT_KEY_PATTERN))
-        .description(Some("An account: an ed25519 public key, 64 hex characters"))
-        .into()
+/// Calls `visit` on every object schema inside `schema` (itself included), depth first.
+fn for_each_object(schema: &mut RefOr<Schema>, visit: &mut dyn FnMut(&mut Object)) {
+    for_each_schema(schema, &mut |schema| {
+        if let Schema::Object(object) = schema {
+            visit(object);
+        }
+    });
 }
 
-/// An account key or `null`.
-pub fn account_key_or_null() -> Schema {
-    nullable(account_key())
+/// The names of the components `schema` refers to (its `$ref`s at any depth).
+fn references(schema: &RefOr<Schema>) -> Vec<String> {
+    fn collect(value: &serde_json::Value, out: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                if let Some(name) = map.get("$ref").and_then(|r| r.as_str()?.strip_prefix(COMPONENT_REF)) {
+                    out.push(name.to_owned());
+                }
+                map.values().for_each(|v| collect(v, out));
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| collect(v, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    if let Ok(value) = serde_json::to_value(schema) {
+        collect(&value, &mut out);
+    }
+    out
 }
 
-/// A list of account keys.
-pub fn account_keys() -> Schema {
-    ArrayBuilder::new().items(RefOr::T(account_key())).into()
+/// `true` when `schema_type` is (or includes) `ty`.
+fn has_type(schema_type: &SchemaType, ty: &Type) -> bool {
+    match schema_type {
+        SchemaType::Type(t) => t == ty,
+        SchemaType::Array(types) => types.contains(ty),
+        _ => false,
+    }
 }
 
-/// A string of one of `values`.
-pub fn one_of_strings(values: &[&str], description: &str) -> Schema {
-    string().enum_values(Some(values.iter().copied())).description(Some(description)).into()
+/// Closes (`additionalProperties: false`) every object schema of the component `root` and of the
+/// components it refers to, directly or not, unless the object states its additional properties.
+pub(crate) fn close_objects_from(schemas: &mut BTreeMap<String, RefOr<Schema>>, root: &str) {
+    let mut reachable = Vec::new();
+    let mut todo = vec![root.to_owned()];
+    while let Some(name) = todo.pop() {
+        if reachable.contains(&name) {
+            continue;
+        }
+        if let Some(schema) = schemas.get(&name) {
+            todo.extend(references(schema));
+        }
+        reachable.push(name);
+    }
+    for name in &reachable {
+        let Some(schema) = schemas.get_mut(name) else { continue };
+        for_each_object(schema, &mut |object| {
+            if has_type(&object.schema_type, &Type::Object) && object.additional_properties.is_none() {
+                object.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
+            }
+        });
+    }
 }
 
-/// How a lease is billed (`tfeco_core::Billing`).
-pub fn billing() -> Schema {
-    one_of_strings(&["hourly", "monthly"], "How a lease is billed")
+/// The range of an integer width: `(minimum, maximum)`.
+fn width_range(format: &KnownFormat) -> Option<(utoipa::Number, utoipa::Number)> {
+    use utoipa::Number::{Int, UInt};
+    // The widths fit `isize`/`usize` on the 64-bit targets this crate builds for.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)]
+    Some(match format {
+        KnownFormat::Int8 => (Int(i8::MIN.into()), Int(i8::MAX.into())),
+        KnownFormat::Int16 => (Int(i16::MIN.into()), Int(i16::MAX.into())),
+        KnownFormat::Int32 => (Int(i32::MIN as isize), Int(i32::MAX as isize)),
+        KnownFormat::Int64 => (Int(i64::MIN as isize), Int(i64::MAX as isize)),
+        KnownFormat::UInt8 => (UInt(0), UInt(u8::MAX.into())),
+        KnownFormat::UInt16 => (UInt(0), UInt(u16::MAX.into())),
+        KnownFormat::UInt32 => (UInt(0), UInt(u32::MAX as usize)),
+        KnownFormat::UInt64 => (UInt(0), UInt(u64::MAX as usize)),
+        _ => return None,
+    })
 }
 
-/// A side of an exchange order (`tfeco_core::exchange::Side`).
-pub fn side() -> Schema {
-    one_of_strings(&["buy", "sell"], "The side of an order")
+/// Gives every integer schema inside `schema` that has a width format the bounds of its width, where it
+/// states none (a stated bound is kept: it is at least as tight).
+pub(crate) fn bound_integers(schema: &mut RefOr<Schema>) {
+    for_each_object(schema, &mut |object| {
+        let Some(SchemaFormat::KnownFormat(format)) = &object.format else { return };
+        let Some((min, max)) = width_range(format) else { return };
+        if has_type(&object.schema_type, &Type::Integer) {
+            object.minimum.get_or_insert(min);
+            object.maximum.get_or_insert(max);
+        }
+    });
 }
 
-/// An oracle price feed (`tfeco_core::PriceFeed`).
-pub fn price_feed() -> Schema {
-    one_of_strings(&["tft_usd", "gold_usd_per_oz"], "An oracle price feed")
-}
-
-/// Why a lease closed (`tfeco_core::CloseReason`).
-pub fn close_reason() -> Schema {
-    one_of_strings(&["cancelled", "expired", "insufficient_funds"], "Why a lease closed")
-}
-
-/// Which monthly hardware cost enters the calculator's `net` (`tfeco_core::roi::HwCostBasis`).
-pub fn hw_cost_basis() -> Schema {
-    one_of_strings(&["whole_usd", "exact"], "Which monthly hardware cost enters net: whole USD or exact")
-}
-
-/// A JSON object described in words (a core type without a schema yet).
-pub fn object(description: &str) -> Schema {
-    ObjectBuilder::new().schema_type(SchemaType::new(Type::Object)).description(Some(description)).into()
-}
-
-/// `null` or a JSON object described in words.
-pub fn object_or_null(description: &str) -> Schema {
-    nullable(object(description))
-}
-
-/// Whole-node or per-slice resources (`tfeco_core::Resources`).
-pub fn resources() -> Schema {
-    object("Resources: cpu_cores, passmark, mem_gb, ssd_gb, ai_mem_gb, ai_tps (whole numbers)")
-}
-
-/// Per-slice requirements (`tfeco_core::capacity::Requirements`).
-pub fn requirements() -> Schema {
-    object(
-        "Per-slice requirements: min_cores, min_passmark, min_mem_gb, min_ssd_gb, min_ai_mem_gb, min_ai_tps, \
-         certified_only, farm_id (null: any farm)",
-    )
-}
-
-/// A hex signature.
-pub fn signature() -> Schema {
-    string()
-        .pattern(Some(SIGNATURE_PATTERN))
-        .description(Some("An ed25519 signature, 128 hex characters"))
-        .into()
-}
-
-/// The command of a signed request (`tfeco_core::Command`): a reference to the `Command` component,
-/// registered by `openapi::document` from [`crate::command_schema`].
-// TODO(core-openapi): the core's `Command` schema.
-pub fn command() -> RefOr<Schema> {
-    RefOr::Ref(utoipa::openapi::Ref::from_schema_name("Command"))
-}
-
-/// The signed part of a request (`tfeco_core::RequestBody`): signer, nonce, expiry, command.
-pub fn request_body() -> Schema {
-    let whole = |description: &str, minimum: i64| {
-        ObjectBuilder::new()
-            .schema_type(SchemaType::new(Type::Integer))
-            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Int64)))
-            .minimum(Some(minimum))
-            .description(Some(description))
-    };
-    ObjectBuilder::new()
-        .schema_type(SchemaType::new(Type::Object))
-        .property("signer", account_key())
-        .property("nonce", whole("Per-account nonce; must be greater than the account's last one", 0))
-        .property("expiry", whole("Unix seconds after which the request is refused", i64::MIN))
-        .property("command", command())
-        .required("signer")
-        .required("nonce")
-        .required("expiry")
-        .required("command")
-        .additional_properties(Some(utoipa::openapi::schema::AdditionalProperties::FreeForm(false)))
-        .description(Some(
-            "The signed body: the signature covers `tfeco/v1/request\\0` followed by its postcard encoding",
-        ))
-        .into()
-}
-
-/// An event of an accepted command (`tfeco_core::Event`).
-pub fn events() -> Schema {
-    ArrayBuilder::new()
-        .items(RefOr::T(object("An event, tagged by its `event` field (e.g. \"transferred\")")))
-        .into()
-}
-
-/// A price greater than zero: a price string with a non-zero digit.
-pub fn positive_price() -> Schema {
-    let non_zero = string().pattern(Some("[1-9]")).description(Some("Not zero"));
-    AllOfBuilder::new()
-        .item(<tfeco_money::Price as utoipa::PartialSchema>::schema())
-        .item(non_zero)
-        .description(Some("A price greater than zero"))
-        .into()
+/// Gives every tuple schema inside `schema` (`prefixItems` and no further items: a serde tuple) its exact
+/// length as `minItems` and `maxItems`: serde refuses a shorter or longer array.
+pub(crate) fn fix_tuple_lengths(schema: &mut RefOr<Schema>) {
+    for_each_schema(schema, &mut |schema| {
+        let Schema::Array(array) = schema else { return };
+        if array.prefix_items.is_empty() || !matches!(array.items, ArrayItems::False) {
+            return;
+        }
+        let length = array.prefix_items.len();
+        array.min_items.get_or_insert(length);
+        array.max_items.get_or_insert(length);
+    });
 }

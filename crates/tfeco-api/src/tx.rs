@@ -5,19 +5,17 @@
 //! signature. The node answers once the command is durable in its journal.
 
 use serde::{Deserialize, Serialize};
-use tfeco_core::RequestBody;
+use tfeco_core::{Event, RequestBody};
 use utoipa::ToSchema;
 
 /// `POST /v1/tx` body: `{"body": {"signer", "nonce", "expiry", "command"}, "signature": "<128 hex>"}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TxRequest {
-    /// The signed body.
-    // TODO(core-openapi): RequestBody (and Command inside it).
-    #[schema(schema_with = crate::schema::request_body)]
+    /// The signed body: the signature covers `tfeco/v1/request\0` followed by its postcard encoding.
     pub body: RequestBody,
-    /// The ed25519 signature of the body, hex.
-    #[schema(schema_with = crate::schema::signature)]
+    /// The ed25519 signature of the body: 64 bytes as 128 hex characters.
+    #[schema(pattern = "^[0-9a-fA-F]{128}$")]
     pub signature: String,
 }
 
@@ -26,9 +24,109 @@ pub struct TxRequest {
 pub struct TxAccepted {
     /// Its sequence number in the journal.
     pub seq: u64,
-    /// What happened: each `tfeco_core::Event` as JSON, tagged by its `event` field.
-    // TODO(core-openapi): `Vec<tfeco_core::Event>` once it derives `ToSchema` and decodes from JSON: today
-    // an internally tagged event with an `i128` field does not deserialize ("i128 is not supported").
-    #[schema(schema_with = crate::schema::events)]
-    pub events: Vec<serde_json::Value>,
+    /// What happened, in order: each event tagged by its `event` field (e.g. `"transferred"`).
+    pub events: Vec<Event>,
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use serde_json::Value;
+    use tfeco_core::{Command, State};
+
+    use super::*;
+
+    /// The variants of the tagged enum schema `name` of the document, by tag (`tag_of` reads a variant's
+    /// tag).
+    fn documented_variants(name: &str, tag_of: fn(&Value) -> Option<&str>) -> BTreeMap<String, Value> {
+        let document = serde_json::to_value(crate::openapi::document()).expect("encodes");
+        let variants = document["components"]["schemas"][name]["oneOf"].as_array().expect("a oneOf").clone();
+        variants.into_iter().map(|v| (tag_of(&v).expect("a tag").to_owned(), v)).collect()
+    }
+
+    /// Checks the keys of the JSON object `json` against the object schema `schema`: each is a documented
+    /// property, and every required property is there.
+    fn assert_keys_documented(json: &Value, schema: &Value) {
+        let keys: BTreeSet<&str> = json.as_object().expect("an object").keys().map(String::as_str).collect();
+        let properties = schema["properties"].as_object().map(|p| p.keys().map(String::as_str).collect());
+        let properties: BTreeSet<&str> = properties.unwrap_or_default();
+        let required: BTreeSet<&str> =
+            schema["required"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+        assert!(keys.is_subset(&properties), "{json} has keys the schema does not document: {schema}");
+        assert!(required.is_subset(&keys), "{json} misses required keys of {schema}");
+    }
+
+    /// The tags of the events of the test kit's scenario that applies every command kind, checking on the
+    /// way that each command and event has the documented keys, and that each event and each `TxAccepted`
+    /// decodes from the JSON the node answers.
+    fn event_kinds_of_every_command_kind() -> BTreeSet<String> {
+        let events_documented =
+            documented_variants("Event", |v| v["properties"]["event"]["enum"][0].as_str());
+        let commands_documented = documented_variants("Command", |v| v["required"][0].as_str());
+        let scenario = tfeco_testkit::every_command_kind();
+        let mut state = State::new(scenario.genesis.clone());
+        let mut kinds = BTreeSet::new();
+        for (seq, envelope) in (1..).zip(&scenario.accepted) {
+            let command = serde_json::to_value(&envelope.command).expect("encodes");
+            let kind = envelope.command.kind();
+            assert_keys_documented(&command[kind], &commands_documented[kind]["properties"][kind]);
+            assert_eq!(serde_json::from_value::<Command>(command).expect("decodes"), envelope.command);
+            let events = state.apply(envelope).expect("the scenario replays");
+            for event in &events {
+                let json = serde_json::to_value(event).expect("encodes");
+                let tag = json["event"].as_str().expect("tagged by `event`").to_owned();
+                assert_keys_documented(&json, &events_documented[&tag]);
+                let back: Event =
+                    serde_json::from_value(json.clone()).unwrap_or_else(|e| panic!("{json}: {e}"));
+                assert_eq!(&back, event);
+                kinds.insert(tag);
+            }
+            let accepted = TxAccepted { seq, events };
+            let text = serde_json::to_string(&accepted).expect("encodes");
+            assert_eq!(serde_json::from_str::<TxAccepted>(&text).expect("decodes"), accepted);
+        }
+        kinds
+    }
+
+    /// One event of each kind the scenario does not emit (repeats, grace, resumption, a pool signature
+    /// awaiting the other side, dropped changes, vesting releases).
+    fn events_the_scenario_does_not_emit() -> Vec<Event> {
+        use tfeco_core::{FarmId, FarmingPoolId, LeaseId, MembershipChange, NodeId, ParamChangeId};
+        vec![
+            Event::AlreadyApplied { id: "bridge-7".to_owned() },
+            Event::FarmingPoolMembershipSigned {
+                pool_id: FarmingPoolId(1),
+                farm_id: FarmId(2),
+                change: MembershipChange::Leave,
+                by_farmer: true,
+            },
+            Event::LeaseGraceStarted { lease_id: LeaseId(3), grace_until: 1_762_000_000 },
+            Event::LeaseResumed { lease_id: LeaseId(3) },
+            Event::ParamChangeDropped { change_id: ParamChangeId(4) },
+            Event::RewardsReleased {
+                node_id: NodeId(5),
+                owner: tfeco_core::AccountKey([7; 32]),
+                tft: "282.5".parse().expect("an amount"),
+            },
+        ]
+    }
+
+    /// Every event kind the document declares decodes from the JSON the node answers and has the
+    /// documented keys: those of the scenario that applies every command kind (whose commands have the
+    /// documented keys too), and one of each of the others.
+    #[test]
+    fn every_event_kind_round_trips_through_json_with_its_documented_keys() {
+        let documented = documented_variants("Event", |v| v["properties"]["event"]["enum"][0].as_str());
+        let mut seen = event_kinds_of_every_command_kind();
+        assert!(seen.len() >= 50, "the scenario emits {} event kinds", seen.len());
+        for event in events_the_scenario_does_not_emit() {
+            let json = serde_json::to_value(&event).expect("encodes");
+            let tag = json["event"].as_str().expect("tagged").to_owned();
+            assert_keys_documented(&json, &documented[&tag]);
+            assert_eq!(serde_json::from_value::<Event>(json.clone()).expect("decodes"), event);
+            assert!(seen.insert(tag), "emitted already: {json}");
+        }
+        assert_eq!(seen, documented.into_keys().collect());
+    }
 }

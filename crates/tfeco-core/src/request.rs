@@ -18,6 +18,7 @@ pub const PAYLOAD_FORMAT: u8 = 1;
 /// The body a client signs: signer, nonce, expiry and command. Its canonical encoding is
 /// [`SIGNING_DOMAIN`] followed by the postcard encoding of this struct ([`RequestBody::signing_bytes`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RequestBody {
     /// The signing account.

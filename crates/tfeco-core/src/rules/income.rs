@@ -75,6 +75,7 @@ use crate::rules::billing::RevenueSplit;
 /// Not an asset of the ledger (USDC is): it is the calculator's unit for capex, hardware cost, net income
 /// and CC incomes converted at [`RoiParams::cc_usd`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Usd;
 
 // ---------------------------------------------------------------------------------------------------------
@@ -454,6 +455,7 @@ pub enum PriceChoice {
 
 /// Where the price of a calculation came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PriceBasis {
     /// The band minimum.
@@ -736,6 +738,7 @@ impl Serialize for Months {
 
 /// The unit of each field of [`Income`], so a reader of the JSON never has to guess.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IncomeUnits {
     /// `"CC per slice-month"`.
     pub price: &'static str,
@@ -763,10 +766,12 @@ const INCOME_UNITS: IncomeUnits = IncomeUnits {
 /// One node-month of a model at a utilization and a price (see the module docs for the formulas and
 /// the rounding). JSON field names are stable API.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Income {
     /// Model name.
     pub model: String,
     /// Utilization (fraction, e.g. `"0.3"`).
+    #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = r"^(0(\.[0-9]{1,6})?|1)$"))]
     pub utilization: Utilization,
     /// Slice price, CC per slice-month.
     pub price: Amount<Cc>,
@@ -779,6 +784,7 @@ pub struct Income {
     /// Slices offered (the model's `typical_slices` unless fewer were asked).
     pub offered_slices: u32,
     /// `offered_slices × utilization`, exact (`"7.5"`).
+    #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = r"^-?[0-9]+(\.[0-9]+|/[0-9]+)?$"))]
     pub active_slices: Fraction,
     /// Farmer share in basis points.
     pub farmer_share_bps: u16,
@@ -803,13 +809,20 @@ pub struct Income {
     /// Which hardware cost `hw_cost` is.
     pub hw_cost_basis: HwCostBasis,
     /// `farmer_share_usd − hw_cost`, USD per month (computed exactly, rounded toward −∞).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = String, pattern = r"^-?[0-9]{1,31}(\.[0-9]{1,7})?$")
+    )]
     pub net: Amount<Usd>,
     /// `capex / farmer_share_usd`, months, 2 decimals half up; `null` without income.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, pattern = r"^-?[0-9]+(\.[0-9]+|/[0-9]+)?$"))]
     pub break_even_months: Option<Months>,
     /// The same, exact (`"1000/9"`).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, pattern = r"^-?[0-9]+(\.[0-9]+|/[0-9]+)?$"))]
     pub break_even_months_exact: Option<Fraction>,
     /// `capex / gross_usd`, months, 2 decimals half up (the node-spec page's reading); `null` without
     /// income.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, pattern = r"^-?[0-9]+(\.[0-9]+|/[0-9]+)?$"))]
     pub break_even_months_on_gross: Option<Months>,
     /// Units of the fields.
     pub units: IncomeUnits,
@@ -912,6 +925,7 @@ pub fn node_income(model: &NodeModel, query: &IncomeQuery, params: &RoiParams) -
 
 /// One row of the income table (spec §4 "Hardware Cost and Income Potential", formulas §4.1).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IncomeRow {
     /// Model name.
     pub model: String,
@@ -943,8 +957,10 @@ pub struct IncomeRow {
     pub max_income_usd: Amount<Usd>,
     /// `capex / min_income_usd`, months, 2 decimals half up: the basis of the spec's ROI-4 lines
     /// (3Node Home 45.79; Large 10.09 with the published 7.62, 10.12 with the catalogue's 7.6).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, pattern = r"^-?[0-9]+(\.[0-9]+|/[0-9]+)?$"))]
     pub break_even_months_min_income: Option<Months>,
     /// `capex / max_income_usd`, months, 2 decimals half up ("best case").
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, pattern = r"^-?[0-9]+(\.[0-9]+|/[0-9]+)?$"))]
     pub break_even_months_max_income: Option<Months>,
 }
 

@@ -157,9 +157,14 @@ impl Rewards {
     pub fn node_of_key(&self, key: &AccountKey) -> Option<NodeId> {
         self.node_keys.get(key).copied()
     }
-    /// The report key of a node.
+    /// The report key of a node (`None` until its farmer sets one with `SetNodeKey`).
     pub fn key_of_node(&self, node: NodeId) -> Option<AccountKey> {
         self.key_of_node.get(&node).copied()
+    }
+    /// The uptime tracker of a node: its open period(s), first and last report (`None` until the node's
+    /// first accepted `ReportUptime`).
+    pub fn tracker(&self, node: NodeId) -> Option<&UptimeTracker> {
+        self.trackers.get(&node)
     }
     /// TFT minted as rewards since genesis.
     pub fn tft_minted(&self) -> Amount<Tft> {

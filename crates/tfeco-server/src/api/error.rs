@@ -30,7 +30,7 @@ impl ApiError {
             body: ErrorBody {
                 code: ErrorCode::of_rejection(rejection),
                 message: rejection.to_string(),
-                detail: serde_json::to_value(rejection).ok(),
+                detail: Some(Box::new(rejection.clone())),
             },
         }
     }

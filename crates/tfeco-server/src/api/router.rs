@@ -1,4 +1,4 @@
-//! The router: every route of the API in one table ([`routes`]), the deprecated former paths, the JSON
+//! The router: every route of the API in one table ([`routes`]), the JSON
 //! answers of unknown paths (404 `not_found`) and wrong methods (405 `method_not_allowed`, with `Allow`),
 //! the body limit, the rate limit of signed requests, and the refusal to serve after a storage failure.
 
@@ -30,10 +30,10 @@ fn route(method: Method, path: &'static str, handler: MethodRouter<AppState>) ->
     Route { path, method, handler }
 }
 
-/// Every route of the API, current paths then the deprecated former ones ([`paths::DEPRECATED_ALIASES`]).
+/// Every route of the API.
 pub fn routes() -> Vec<Route> {
     use Method as M;
-    let mut routes = vec![
+    vec![
         route(M::GET, paths::INDEX, get(ledger::index_page)),
         route(M::GET, paths::OPENAPI, get(ledger::openapi)),
         route(M::POST, paths::TX, post(tx::submit_tx)),
@@ -73,16 +73,7 @@ pub fn routes() -> Vec<Route> {
         route(M::GET, paths::EXCHANGE_DEPTH, get(exchange::depth)),
         route(M::GET, paths::EXCHANGE_ORDERS, get(exchange::own_orders)),
         route(M::GET, paths::EXCHANGE_FILLS, get(exchange::own_fills)),
-    ];
-    for (former, current) in paths::DEPRECATED_ALIASES {
-        let aliases: Vec<Route> = routes
-            .iter()
-            .filter(|r| r.path == current)
-            .map(|r| route(r.method.clone(), former, r.handler.clone()))
-            .collect();
-        routes.extend(aliases);
-    }
-    routes
+    ]
 }
 
 /// The router with every route, its fallbacks and its layers.

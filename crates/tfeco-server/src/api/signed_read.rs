@@ -11,8 +11,7 @@ use tfeco_core::AccountKey;
 use crate::api::error::ApiError;
 use crate::api::strict::verifies_strictly;
 
-/// The verified reader of a signed read. The signature covers the path the client requested (so a
-/// deprecated alias path is signed as itself).
+/// The verified reader of a signed read. The signature covers the path the client requested.
 #[derive(Clone, Copy, Debug)]
 pub struct SignedReader(pub AccountKey);
 

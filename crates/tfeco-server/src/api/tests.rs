@@ -313,11 +313,17 @@ async fn routes_answer_json_errors_and_views() {
     for (uri, field) in [
         ("/v1/capacity/standing-bids", "standing_bids"),
         ("/v1/capacity/requests?open=true", "requests"),
-        ("/v1/market/requests?open=true", "requests"),
         ("/v1/farming-pools", "pools"),
     ] {
         let (status, body) = get(uri).await;
         assert_eq!((status, &body[field]), (StatusCode::OK, &json!([])), "{uri}");
+    }
+    // The former paths of the capacity market and the exit pool are gone.
+    for former in
+        ["/v1/market/requests?open=true", "/v1/market/search", "/v1/exit/round", "/v1/exit/positions"]
+    {
+        let (status, body) = get(former).await;
+        assert_eq!((status, &body["code"]), (StatusCode::NOT_FOUND, &json!("not_found")), "{former}");
     }
     let (status, body) = get("/v1/capacity/requests/7").await;
     assert_eq!((status, &body["code"]), (StatusCode::NOT_FOUND, &json!("capacity_request_not_found")));
@@ -363,7 +369,7 @@ async fn every_route_is_documented_and_every_documented_operation_is_routed() {
         .map(|route| (route.path.to_owned(), route.method.to_string()))
         .collect();
     assert_eq!(routed, documented, "routes and documented operations differ");
-    assert_eq!(routed.len(), 38 + tfeco_api::paths::DEPRECATED_ALIASES.len());
+    assert_eq!(routed.len(), 39);
 
     let router = router(node());
     let call = |method: &str, uri: &str| {

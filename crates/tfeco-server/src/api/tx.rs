@@ -97,10 +97,7 @@ pub async fn submit_tx(
         return Ok(response);
     }
     match app.writer.submit(request).await {
-        Ok(Ok((seq, events))) => {
-            let events = events.iter().map(|e| serde_json::to_value(e).unwrap_or_default()).collect();
-            Ok(Json(TxAccepted { seq, events }).into_response())
-        }
+        Ok(Ok((seq, events))) => Ok(Json(TxAccepted { seq, events }).into_response()),
         Ok(Err(rejection)) => Err(ApiError::from_rejection(&rejection)),
         Err(SubmitError::Unavailable) => {
             Err(ApiError::new(ErrorCode::Unavailable, "the server is stopping; retry later"))
@@ -167,5 +164,19 @@ mod tests {
         let mut value = serde_json::json!({ "a": 5.0, "b": [1.5, -2.0], "c": 1e300, "d": "7.0", "e": 3 });
         integral_floats_as_integers(&mut value);
         assert_eq!(value, serde_json::json!({ "a": 5, "b": [1.5, -2], "c": 1e300, "d": "7.0", "e": 3 }));
+    }
+
+    /// An integral float is read exactly (not to the nearest half of a best-effort parse): a nonce of
+    /// `3969746332132546.0` decodes as the integer it is.
+    #[test]
+    fn a_large_integral_float_decodes_as_its_integer() {
+        let body = format!(
+            r#"{{"body": {{"nonce": 3969746332132546.0, "signer": "{}", "expiry": -108127832.0,
+                "command": {{"cancel_exit_bid": {{"bid_id": 0}}}}}}, "signature": "{}"}}"#,
+            "d7".repeat(32),
+            "00".repeat(64)
+        );
+        let request = decode(body.as_bytes()).expect("decodes");
+        assert_eq!((request.body.nonce, request.body.expiry), (3_969_746_332_132_546, -108_127_832));
     }
 }

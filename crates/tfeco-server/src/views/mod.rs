@@ -10,6 +10,5 @@ pub mod exit_pool;
 pub mod farming_pool;
 pub mod governance;
 pub mod ledger;
-pub mod pick;
 pub mod pool2;
 pub mod rewards;

@@ -12,8 +12,6 @@ use tfeco_core::slices::rewards::MintReport;
 use tfeco_core::{AccountKey, NodeId, Params, State};
 use tfeco_money::{Amount, Tft};
 
-use crate::views::pick::pick_entries;
-
 fn report_summary(report: &MintReport, params: &Params) -> MintReportSummary {
     MintReportSummary {
         period: report.period,
@@ -182,21 +180,6 @@ fn period_view(summary: &PeriodUptime) -> UptimePeriodView {
     }
 }
 
-/// The node's uptime tracker and report key, read through [`pick_entries`] (the core has no accessor).
-fn tracker_and_key(state: &State, node_id: NodeId) -> (Option<UptimeTracker>, Option<AccountKey>) {
-    let rewards = state.rewards();
-    let id = serde_json::json!(node_id);
-    let tracker = pick_entries(rewards, "trackers", &|k| *k == id, &|_| true)
-        .ok()
-        .and_then(|mut entries| entries.pop())
-        .and_then(|(_, tracker)| serde_json::from_value(tracker).ok());
-    let report_key = pick_entries(rewards, "node_keys", &|_| true, &|v| *v == id)
-        .ok()
-        .and_then(|mut entries| entries.pop())
-        .and_then(|(key, _)| serde_json::from_value(key).ok());
-    (tracker, report_key)
-}
-
 fn vesting_brief(record: &VestingRecord) -> VestingRecordBrief {
     VestingRecordBrief {
         total: record.total,
@@ -211,9 +194,9 @@ pub fn uptime(state: &State, node_id: NodeId) -> Option<UptimeView> {
     let node = state.capacity().nodes().get(&node_id)?;
     let rewards = state.rewards();
     let params = state.params();
-    let (tracker, report_key) = tracker_and_key(state, node_id);
+    let tracker = rewards.tracker(node_id);
     let mut periods = Vec::new();
-    if let Some(tracker) = &tracker {
+    if let Some(tracker) = tracker {
         let open = tracker.open_period();
         if let Some(previous) = open.checked_sub(1).and_then(|p| tracker.peek(p)) {
             periods.push(period_view(&previous));
@@ -226,11 +209,11 @@ pub fn uptime(state: &State, node_id: NodeId) -> Option<UptimeView> {
         node_id,
         farm_id: node.farm_id,
         registered_at: node.registered_at,
-        report_key,
-        reporting: tracker.as_ref().is_some_and(|t| t.first_report_at().is_some()),
-        first_report_at: tracker.as_ref().and_then(UptimeTracker::first_report_at),
-        last_report: tracker.as_ref().and_then(UptimeTracker::last_report),
-        open_period: tracker.as_ref().map(UptimeTracker::open_period),
+        report_key: rewards.key_of_node(node_id),
+        reporting: tracker.is_some_and(|t| t.first_report_at().is_some()),
+        first_report_at: tracker.and_then(UptimeTracker::first_report_at),
+        last_report: tracker.and_then(UptimeTracker::last_report),
+        open_period: tracker.map(UptimeTracker::open_period),
         periods,
         now: state.now(),
         current_period: period_of(state.now()),

@@ -23,26 +23,13 @@ pub enum Submitted {
 }
 
 impl Submitted {
-    /// The events when accepted, decoded. Errors: [`SimError::Node`] when an event is not a
-    /// [`tfeco_core::Event`].
+    /// The events when accepted (the client decodes them as [`tfeco_core::Event`]s), `None` when refused.
     pub fn events(self) -> Result<Option<Vec<Event>>> {
         match self {
-            Submitted::Accepted(accepted) => events_of(&accepted).map(Some),
+            Submitted::Accepted(accepted) => Ok(Some(accepted.events)),
             Submitted::Refused(_) => Ok(None),
         }
     }
-}
-
-/// The typed events of an accepted command. Errors: [`SimError::Node`] when one does not decode.
-fn events_of(accepted: &TxAccepted) -> Result<Vec<Event>> {
-    accepted
-        .events
-        .iter()
-        .map(|event| {
-            serde_json::from_value(event.clone())
-                .map_err(|e| SimError::Node(CallError::Decode(format!("an event of the node: {e}"))))
-        })
-        .collect()
 }
 
 /// A signing client of one node with the agents' nonces and the tally of outcomes.

@@ -95,7 +95,7 @@ struct ErrorFields<'a> {
     code: &'a str,
     message: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    detail: Option<&'a serde_json::Value>,
+    detail: Option<&'a tfeco_core::Rejection>,
 }
 
 fn print_error(fields: ErrorFields<'_>) {
@@ -109,7 +109,7 @@ pub(crate) fn call_error(json_out: bool, error: &CallError) -> ExitCode {
         CallError::Refused { status, error: ErrorBody { code, message, detail } } => {
             if json_out {
                 let (status, code) = (Some(*status), code.as_str());
-                print_error(ErrorFields { status, code, message, detail: detail.as_ref() });
+                print_error(ErrorFields { status, code, message, detail: detail.as_deref() });
             } else {
                 eprintln!("refused ({code}): {message}");
             }
@@ -144,17 +144,17 @@ pub(crate) fn refuse(json_out: bool, code: &str, message: &str) -> ExitCode {
 
 /// The default human form of an accepted command: its entry and one line per event (as JSON).
 pub(crate) fn accepted(accepted: &TxAccepted) -> String {
-    let lines: Vec<String> = accepted.events.iter().map(ToString::to_string).collect();
+    let lines: Vec<String> =
+        accepted.events.iter().map(|event| serde_json::to_string(event).unwrap_or_default()).collect();
     format!("accepted as entry {}\n{}", accepted.seq, lines.join("\n"))
 }
 
-/// The first event of an accepted command that `pick` selects, decoded as a [`tfeco_core::Event`] (an event
-/// this binary cannot decode is skipped: the caller falls back to a plainer line).
+/// The first event of an accepted command that `pick` selects.
 pub(crate) fn find_event<T>(
     accepted: &TxAccepted,
     pick: impl Fn(tfeco_core::Event) -> Option<T>,
 ) -> Option<T> {
-    accepted.events.iter().filter_map(|event| serde_json::from_value(event.clone()).ok()).find_map(pick)
+    accepted.events.iter().cloned().find_map(pick)
 }
 
 /// An optional value as text (`-` when absent).
@@ -209,25 +209,23 @@ mod tests {
         assert_eq!(opt(None::<u32>), "-");
         assert_eq!(opt(Some("1.5")), "1.5");
         assert_eq!(short_key(&"0123456789abcdef0123"), "01234567…");
-        let answer = TxAccepted { seq: 7, events: vec![json!({ "event": "x" })] };
-        assert_eq!(accepted(&answer), "accepted as entry 7\n{\"event\":\"x\"}");
+        let ticked = Event::Ticked { now: 5 };
+        let answer = TxAccepted { seq: 7, events: vec![ticked] };
+        assert_eq!(accepted(&answer), "accepted as entry 7\n{\"event\":\"ticked\",\"now\":5}");
         assert_eq!(wire_name(&CloseReason::InsufficientFunds), "insufficient_funds");
         assert_eq!(wire_name(&PricePolicy::PoolSet), "pool_set");
     }
 
     #[test]
     fn events_of_an_answer_decode_as_the_cores() {
-        let answer = TxAccepted {
-            seq: 4,
-            events: vec![
-                json!({ "event": "account_registered", "account": "00".repeat(32) }),
-                json!({ "event": "standing_bid_posted", "bid_id": 2, "quantity": 2000, "price_month": "2.4",
-                    "escrow": "4800" }),
-                json!({ "event": "transferred", "from": "vault", "to": "01".repeat(32),
-                    "amount": { "asset": "TFT", "amount": "2.5" } }),
-                json!({ "event": "an_event_of_a_newer_node" }),
-            ],
-        };
+        let events = json!([
+            { "event": "account_registered", "account": "00".repeat(32) },
+            { "event": "standing_bid_posted", "bid_id": 2, "quantity": 2000, "price_month": "2.4", "escrow": "4800" },
+            { "event": "transferred", "from": "vault", "to": "01".repeat(32),
+                "amount": { "asset": "TFT", "amount": "2.5" } },
+        ]);
+        let answer =
+            TxAccepted { seq: 4, events: serde_json::from_value(events).expect("the node's events") };
         let moved = find_event(&answer, |event| match event {
             Event::Transferred { from, amount, .. } => Some((from.to_string(), amount.to_string())),
             _ => None,

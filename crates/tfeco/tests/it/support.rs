@@ -96,28 +96,6 @@ impl Api {
         body
     }
 
-    /// A signed read of `path` by `key` (headers: account, timestamp, signature over the path), which must
-    /// answer 200 with JSON.
-    pub(crate) async fn get_signed(&self, path: &str, key: &SigningKey) -> Value {
-        use ed25519_dalek::Signer;
-        use tfeco_wallet::api::signed_read::{HEADER_ACCOUNT, HEADER_SIGNATURE, HEADER_TIMESTAMP};
-        let timestamp = now_s();
-        let signature = key.sign(&tfeco_core::request::read_signing_bytes(path, timestamp));
-        let response = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .header(HEADER_ACCOUNT, hex_of(key))
-            .header(HEADER_TIMESTAMP, timestamp.to_string())
-            .header(HEADER_SIGNATURE, hex::encode(signature.to_bytes()))
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("signed GET {path}: {e}"));
-        let status = response.status();
-        let body: Value = response.json().await.unwrap_or(Value::Null);
-        assert_eq!(status, StatusCode::OK, "signed GET {path}: {body}");
-        body
-    }
-
     /// `GET /v1/status`.
     pub(crate) async fn status(&self) -> Value {
         self.get("/v1/status").await

@@ -1,8 +1,9 @@
 //! The typed client of `tfeco-wallet` against an in-process node: every typed method decodes what the
 //! server answers (the server and the client share the `tfeco-api` types), refusals carry their
-//! `ErrorCode`, signed reads work, and the deprecated former paths still answer.
+//! `ErrorCode`, signed reads work, accepted commands answer their typed events, and the former paths of
+//! the capacity market and the exit pool are gone.
 
-use tfeco_core::{Command, NodeId, NodeSpec};
+use tfeco_core::{Command, Event, NodeId, NodeSpec};
 use tfeco_money::Asset;
 use tfeco_wallet::api::capacity::{
     CapacityRequestsQuery, ExplainQuery, LeasesQuery, NodesQuery, SearchQuery, StandingBidsQuery,
@@ -32,6 +33,7 @@ async fn every_typed_method_decodes_the_servers_answer() {
     assert_eq!(client.account_next_nonce(&account(&alice)).await.expect("nonce"), 1);
     let accepted = client.submit_command_next(&alice, Command::RegisterAccount {}).await.expect("register");
     assert!(accepted.seq > 0);
+    assert_eq!(accepted.events, vec![Event::AccountRegistered { account: account(&alice) }]);
     let deposit = Command::AttestDeposit {
         asset: Asset::Tft,
         to: account(&alice),
@@ -119,12 +121,15 @@ async fn every_typed_method_decodes_the_servers_answer() {
         Command::Transfer { asset: Asset::Tft, to: account(&operator), amount: "1".parse().expect("amount") };
     assert_eq!(code(client.submit_command(&alice, 1, send).await), ErrorCode::NonceReused);
 
-    // The deprecated former paths still answer (the typed client no longer uses them), signed reads
-    // included (signed over the path requested).
+    // The former paths of the capacity market and the exit pool are gone: 404 `not_found`.
     let api = Api::new(client.base_url());
-    let old = api.get("/v1/market/standing-bids").await;
-    assert!(old["standing_bids"].is_array(), "{old}");
-    let own = api.get_signed("/v1/exit/bids", &alice).await;
-    assert!(own["bids"].is_array(), "{own}");
+    for former in ["/v1/market/standing-bids", "/v1/exit/round", "/v1/exit/bids"] {
+        let (status, body) = api.try_get(former).await.expect("the node answers");
+        assert_eq!(
+            (status.as_u16(), &body["code"]),
+            (404, &serde_json::json!("not_found")),
+            "{former}: {body}"
+        );
+    }
     server.stop().await.expect("clean stop");
 }
