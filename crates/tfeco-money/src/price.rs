@@ -190,11 +190,27 @@ impl<'de> Deserialize<'de> for Price {
     }
 }
 
-/// An exact non-negative ratio `num / den` (e.g. the entry rate of 2 TFT per CC is `Ratio::new(2, 1)`).
+/// An exact non-negative ratio `num / den` (e.g. the entry rate of 2 TFT per CC is `Ratio::new(2, 1)`). The
+/// denominator is never zero, also when deserialized (`{"num": 1, "den": 0}` is refused).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "RatioParts")]
 pub struct Ratio {
     num: u128,
     den: u128,
+}
+
+/// The serialized fields of a [`Ratio`], checked by `TryFrom` before a `Ratio` exists.
+#[derive(Deserialize)]
+struct RatioParts {
+    num: u128,
+    den: u128,
+}
+
+impl TryFrom<RatioParts> for Ratio {
+    type Error = &'static str;
+    fn try_from(parts: RatioParts) -> Result<Self, Self::Error> {
+        Ratio::new(parts.num, parts.den).ok_or("a ratio's denominator must not be zero")
+    }
 }
 
 impl Ratio {
@@ -281,6 +297,15 @@ impl Bps {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_ratio_with_a_zero_denominator_does_not_deserialize() {
+        let ratio: Ratio = serde_json::from_str(r#"{"num": 2, "den": 1}"#).expect("a ratio");
+        assert_eq!(ratio, Ratio::new(2, 1).expect("non-zero"));
+        assert!(serde_json::from_str::<Ratio>(r#"{"num": 1, "den": 0}"#).is_err());
+        let bytes = postcard::to_allocvec(&ratio).expect("postcard");
+        assert_eq!(postcard::from_bytes::<Ratio>(&bytes).expect("round trip"), ratio);
+    }
     use super::*;
 
     #[test]

@@ -19,7 +19,7 @@ use crate::app::AppState;
 use crate::replica::{BatchItem, SignedRequest};
 use crate::{ClockMode, ReplayOptions, Replica, ServerConfig};
 
-const CATALOGUE_CSV: &str = include_str!("../../../../data/node-catalogue/tfgrid-nodes-q4-2025.csv");
+const CATALOGUE_CSV: &str = tfeco_core::CATALOGUE_Q4_2025_CSV;
 
 fn signing(n: u8) -> SigningKey {
     SigningKey::from_bytes(&[n; 32])

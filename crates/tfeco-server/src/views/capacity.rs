@@ -222,7 +222,7 @@ pub(crate) mod tests {
 
     use super::*;
 
-    const CATALOGUE_CSV: &str = include_str!("../../../../data/node-catalogue/tfgrid-nodes-q4-2025.csv");
+    const CATALOGUE_CSV: &str = tfeco_core::CATALOGUE_Q4_2025_CSV;
 
     fn key(n: u8) -> AccountKey {
         AccountKey(ed25519_dalek::SigningKey::from_bytes(&[n; 32]).verifying_key().to_bytes())

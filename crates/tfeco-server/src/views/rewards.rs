@@ -244,7 +244,7 @@ mod tests {
     fn reporting_then_minted() -> (State, State, NodeId, AccountKey) {
         use tfeco_core::UptimeSample;
         use tfeco_core::{Command, Envelope, Genesis, NodeSpec};
-        const CATALOGUE_CSV: &str = include_str!("../../../../data/node-catalogue/tfgrid-nodes-q4-2025.csv");
+        const CATALOGUE_CSV: &str = tfeco_core::CATALOGUE_Q4_2025_CSV;
         let operator = AccountKey([1; 32]);
         let farmer = AccountKey([2; 32]);
         let node_key = AccountKey([3; 32]);

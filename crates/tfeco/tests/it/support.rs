@@ -17,8 +17,7 @@ use tfeco_server::{ClockMode, ReplayOptions, Replica, RunningServer, ServerConfi
 use tfeco_wallet::client::{account_of, sign_tx};
 
 /// The node catalogue the binary embeds (same file).
-pub(crate) const CATALOGUE_CSV: &str =
-    include_str!("../../../../data/node-catalogue/tfgrid-nodes-q4-2025.csv");
+pub(crate) const CATALOGUE_CSV: &str = tfeco_core::CATALOGUE_Q4_2025_CSV;
 
 /// Path of the `tfeco` binary built for these tests.
 pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_tfeco");
