@@ -1,7 +1,7 @@
 //! The acceptance test of the API contract: the independent fuzzer Schemathesis runs every check
 //! (`--checks all`) against the real binary serving a demo month, from the node's own `/openapi.json`,
 //! and must find nothing. Schemathesis is installed with pip when missing (`python3 -m pip install
-//! schemathesis`). Settings (and the few documented exceptions) are in the repository's
+//! schemathesis==4.32.5`, the pinned release). Settings (and the few documented exceptions) are in the repository's
 //! `schemathesis.toml`; the number of examples per operation is bounded so the run takes a few minutes.
 
 use std::path::Path;
@@ -31,12 +31,20 @@ async fn python(args: &[&str], cwd: &Path) -> (bool, String) {
     (output.status.success(), text)
 }
 
-/// Installs Schemathesis with pip unless it is importable already.
+/// The Schemathesis release the settings and this test are written for (its CLI and `schemathesis.toml` keys
+/// change between major versions): installed when missing or different.
+const SCHEMATHESIS_VERSION: &str = "4.32.5";
+
+/// Installs Schemathesis with pip unless the pinned version is importable already.
 async fn ensure_schemathesis(cwd: &Path) {
-    if python(&["-c", "import schemathesis.cli"], cwd).await.0 {
+    let check = format!(
+        "import importlib.metadata as m, schemathesis.cli; assert m.version('schemathesis') == '{SCHEMATHESIS_VERSION}'"
+    );
+    if python(&["-c", &check], cwd).await.0 {
         return;
     }
-    let (ok, output) = python(&["-m", "pip", "install", "--quiet", "schemathesis"], cwd).await;
+    let requirement = format!("schemathesis=={SCHEMATHESIS_VERSION}");
+    let (ok, output) = python(&["-m", "pip", "install", "--quiet", &requirement], cwd).await;
     assert!(ok, "pip install schemathesis failed:\n{output}");
     let (ok, output) = python(&["-c", "import schemathesis.cli"], cwd).await;
     assert!(ok, "schemathesis is not importable after pip install:\n{output}");
