@@ -1,8 +1,8 @@
 //! Argument types several command groups share: billing modes, basis points, oracle feeds.
 
 use clap::ValueEnum;
-use tfeco_core::{Billing, PriceFeed};
-use tfeco_money::Bps;
+use tfeco_core::{AccountKey, Billing, Command, PriceFeed, WithdrawalId};
+use tfeco_money::{Amount, AnyAsset, Asset, Bps};
 
 /// Billing mode on the command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -47,4 +47,51 @@ pub(crate) fn parse_bps(s: &str) -> Result<Bps, String> {
     s.trim().parse::<u16>().ok().and_then(Bps::new).ok_or_else(|| {
         format!("invalid basis points {s:?}: expected a whole number from 0 to 10000 (1000 = 10%)")
     })
+}
+
+/// An attestation of an external deposit (operator in `admin deposit`, guardian in `guardian attest-deposit`).
+#[derive(Clone, Debug, clap::Args)]
+pub(crate) struct DepositArgs {
+    /// Credited account.
+    #[arg(long)]
+    to: AccountKey,
+    /// TFT or USDC.
+    #[arg(long)]
+    asset: Asset,
+    /// Amount.
+    #[arg(long)]
+    amount: Amount<AnyAsset>,
+    /// External transaction id (unique; the same for every guardian that attests it).
+    #[arg(long)]
+    tx_id: String,
+}
+
+impl DepositArgs {
+    /// The `AttestDeposit` command.
+    pub(crate) fn command(self) -> Command {
+        Command::AttestDeposit {
+            asset: self.asset,
+            to: self.to,
+            amount: self.amount,
+            external_tx_id: self.tx_id,
+        }
+    }
+}
+
+/// An attestation that a requested withdrawal was paid out.
+#[derive(Clone, Debug, clap::Args)]
+pub(crate) struct WithdrawalArgs {
+    /// Withdrawal id.
+    #[arg(long)]
+    id: u64,
+    /// External transaction id.
+    #[arg(long)]
+    tx_id: String,
+}
+
+impl WithdrawalArgs {
+    /// The `AttestWithdrawal` command.
+    pub(crate) fn command(self) -> Command {
+        Command::AttestWithdrawal { withdrawal_id: WithdrawalId(self.id), external_tx_id: self.tx_id }
+    }
 }

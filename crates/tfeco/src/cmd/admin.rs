@@ -10,15 +10,15 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use ed25519_dalek::SigningKey;
 use serde::Serialize;
-use tfeco_core::{AccountKey, BidTier, Command, Event, StandingBidId, WithdrawalId};
-use tfeco_money::{Amount, AnyAsset, Asset, Cc, Price, Usdc};
+use tfeco_core::{AccountKey, BidTier, Command, Event, StandingBidId};
+use tfeco_money::{Amount, Cc, Price, Usdc};
 use tfeco_server::datadir::OPERATOR_KEY_FILE;
 use tfeco_wallet::api::capacity::StandingBidsQuery;
 use tfeco_wallet::api::{ErrorBody, ErrorCode};
 use tfeco_wallet::client::account_of;
 use tfeco_wallet::{CallError, Client};
 
-use crate::args::FeedArg;
+use crate::args::{DepositArgs, FeedArg, WithdrawalArgs};
 use crate::connect::{ConnectOpts, Session};
 use crate::render;
 
@@ -38,29 +38,9 @@ pub(crate) struct AdminArgs {
 #[derive(Subcommand)]
 enum AdminCommand {
     /// Attest an external deposit of TFT or USDC.
-    Deposit {
-        /// Credited account.
-        #[arg(long)]
-        to: AccountKey,
-        /// TFT or USDC.
-        #[arg(long)]
-        asset: Asset,
-        /// Amount.
-        #[arg(long)]
-        amount: Amount<AnyAsset>,
-        /// External transaction id (unique).
-        #[arg(long)]
-        tx_id: String,
-    },
+    Deposit(DepositArgs),
     /// Attest that a requested withdrawal was paid out.
-    Withdrawal {
-        /// Withdrawal id.
-        #[arg(long)]
-        id: u64,
-        /// External transaction id.
-        #[arg(long)]
-        tx_id: String,
-    },
+    Withdrawal(WithdrawalArgs),
     /// Attest a fiat payment: mints CC to the payer at the gold price.
     Fiat {
         /// Paying account.
@@ -135,12 +115,8 @@ pub(crate) async fn run(args: AdminArgs) -> anyhow::Result<ExitCode> {
     let key = operator_key(&args.data_dir)?;
     let session = Session::new(&args.connect);
     let command = match args.command {
-        AdminCommand::Deposit { to, asset, amount, tx_id } => {
-            Command::AttestDeposit { asset, to, amount, external_tx_id: tx_id }
-        }
-        AdminCommand::Withdrawal { id, tx_id } => {
-            Command::AttestWithdrawal { withdrawal_id: WithdrawalId(id), external_tx_id: tx_id }
-        }
+        AdminCommand::Deposit(deposit) => deposit.command(),
+        AdminCommand::Withdrawal(withdrawal) => withdrawal.command(),
         AdminCommand::Fiat { to, usd, payment_id } => Command::EnterWithFiat { to, usd, payment_id },
         AdminCommand::Price { feed, price, observed_at } => {
             let observed_at = match observed_at {

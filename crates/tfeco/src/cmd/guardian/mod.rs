@@ -17,11 +17,11 @@ mod report;
 use std::process::ExitCode;
 
 use clap::{Subcommand, ValueEnum};
-use tfeco_core::{AccountKey, Command, WithdrawalId};
-use tfeco_money::{Amount, AnyAsset, Asset, Price};
+use tfeco_core::Command;
+use tfeco_money::Price;
 use tfeco_wallet::api::governance::{ParamChangeStatus, ParamChangesQuery};
 
-use crate::args::FeedArg;
+use crate::args::{DepositArgs, FeedArg, WithdrawalArgs};
 use crate::connect::{ConnectOpts, Session};
 use crate::render;
 
@@ -65,29 +65,9 @@ enum GuardianCommand {
     /// The guardian set, the signature threshold and the oracle quorum.
     Show,
     /// Attest an external deposit of TFT or USDC (executes at the guardian threshold).
-    AttestDeposit {
-        /// Credited account.
-        #[arg(long)]
-        to: AccountKey,
-        /// TFT or USDC.
-        #[arg(long)]
-        asset: Asset,
-        /// Amount.
-        #[arg(long)]
-        amount: Amount<AnyAsset>,
-        /// External transaction id (unique; the same for every guardian).
-        #[arg(long)]
-        tx_id: String,
-    },
+    AttestDeposit(DepositArgs),
     /// Attest that a requested withdrawal was paid out (executes at the guardian threshold).
-    AttestWithdrawal {
-        /// Withdrawal id.
-        #[arg(long)]
-        id: u64,
-        /// External transaction id.
-        #[arg(long)]
-        tx_id: String,
-    },
+    AttestWithdrawal(WithdrawalArgs),
     /// Submit an oracle price (observed now, or at --observed-at).
     Price {
         /// The feed.
@@ -143,12 +123,8 @@ pub(crate) async fn run(args: GuardianArgs) -> anyhow::Result<ExitCode> {
         GuardianCommand::SignChange { id } => {
             Command::SignParamChange { change_id: tfeco_core::ParamChangeId(id) }
         }
-        GuardianCommand::AttestDeposit { to, asset, amount, tx_id } => {
-            Command::AttestDeposit { asset, to, amount, external_tx_id: tx_id }
-        }
-        GuardianCommand::AttestWithdrawal { id, tx_id } => {
-            Command::AttestWithdrawal { withdrawal_id: WithdrawalId(id), external_tx_id: tx_id }
-        }
+        GuardianCommand::AttestDeposit(deposit) => deposit.command(),
+        GuardianCommand::AttestWithdrawal(withdrawal) => withdrawal.command(),
         GuardianCommand::Price { feed, price, observed_at } => {
             let observed_at = match observed_at {
                 Some(t) => t,
