@@ -1,5 +1,4 @@
-//! The HTTP API: extractors and errors shared by every handler ([`extract`], [`error`], [`signed_read`],
-//! [`strict`]),
+//! The HTTP API: extractors and errors shared by every handler ([`extract`], [`error`], [`signed_read`]),
 //! one module of handlers per domain, and the [`router`] that mounts them (the only module that imports the
 //! handler modules). Handlers parse, read the replica under its lock, and call [`crate::views`]; no
 //! economic rule lives here.
@@ -17,7 +16,6 @@ pub mod pool2;
 pub mod rewards;
 pub mod router;
 pub mod signed_read;
-pub mod strict;
 pub mod tx;
 
 #[cfg(test)]
