@@ -321,7 +321,7 @@ impl ExitPool {
     }
 
     fn in_lock_window(&self, env: &Env<'_>) -> bool {
-        env.now >= self.round.closes_at.saturating_sub(env.params.exit_lock_window_s)
+        env.at >= self.round.closes_at.saturating_sub(env.params.exit_lock_window_s)
     }
 
     /// Exit quota (spec §10): a farming-pool member may reserve at most `exit_quota_bps` of its TFP (free TFP

@@ -31,13 +31,18 @@ use crate::rejection::{Rejection, TextField};
 use crate::types::Role;
 
 /// What every slice function may read besides its own state and its explicit borrows: the parameters (owned
-/// by the governance slice) and the current time (the last `Tick`).
+/// by the governance slice), the state's time (the last `Tick`) and the command's journaled time.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Env<'a> {
     /// The parameters in force.
     pub(crate) params: &'a Params,
-    /// The state's time, unix seconds.
+    /// The state's time, unix seconds: the last `Tick`. Time-driven work (billing, rounds, batches,
+    /// minting periods) is due relative to it.
     pub(crate) now: i64,
+    /// The command's journaled timestamp, unix seconds, `>= now` (decisions §2): the moment the node
+    /// accepted the command. Checks that depend on when a command arrives (lock windows, expiries) use it.
+    /// Equal to `now` for a `Tick` and for commands replayed from journal format 1.
+    pub(crate) at: i64,
 }
 
 impl Env<'_> {

@@ -38,6 +38,9 @@ pub use tick::MAX_TIME;
 #[derive(Clone, Debug, Serialize)]
 pub struct State {
     now: i64,
+    /// The journaled timestamp of the command being applied (transient: not state, not hashed).
+    #[serde(skip)]
+    at: i64,
     commands_applied: u64,
     ledger: Ledger,
     governance: Governance,
@@ -67,6 +70,7 @@ macro_rules! split {
     ($state:ident) => {{
         let $crate::state::State {
             now,
+            at,
             ledger,
             governance,
             oracle,
@@ -80,7 +84,7 @@ macro_rules! split {
             exchange,
             ..
         } = $state;
-        let env = $crate::slices::Env { params: governance.params(), now: *now };
+        let env = $crate::slices::Env { params: governance.params(), now: *now, at: *at };
         (env, ledger, oracle, bridge, entry, pool2, farming_pools, capacity, exit_pool, rewards, exchange)
     }};
 }
@@ -97,6 +101,7 @@ impl State {
         let exit_pool = ExitPool::new(genesis.start_time, genesis.params.exit_round_period_s);
         State {
             now: genesis.start_time,
+            at: genesis.start_time,
             commands_applied: 0,
             ledger,
             oracle: Oracle::default(),
@@ -112,11 +117,35 @@ impl State {
         }
     }
 
-    /// Applies one command: the signer must be registered (except to register), the nonce must be above the
-    /// account's last one, then the command's slice applies it. On success the nonce is consumed and the
-    /// events are returned; on rejection nothing changed. In debug builds and tests every invariant is
-    /// asserted after each command.
+    /// Applies one command at the state's own time ([`State::now`]): [`State::apply_at`] with `at = now`.
+    /// This is how commands of journal format 1 (which recorded no timestamp) are replayed.
     pub fn apply(&mut self, envelope: &Envelope) -> Result<Receipt, Rejection> {
+        self.apply_at(envelope, self.now)
+    }
+
+    /// Applies one command accepted by the node at `at` (unix seconds, its journaled timestamp, decisions
+    /// §2): the signer must be registered (except to register), the nonce must be above the account's last
+    /// one, then the command's slice applies it. On success the nonce is consumed and the events are
+    /// returned; on rejection nothing changed. In debug builds and tests every invariant is asserted after
+    /// each command.
+    ///
+    /// Errors: [`Rejection::TimeRegression`] when `at` is before the state's time (the node's clock never
+    /// decreases), [`Rejection::LimitExceeded`] past [`MAX_TIME`], then the command's own rejections.
+    pub fn apply_at(&mut self, envelope: &Envelope, at: i64) -> Result<Receipt, Rejection> {
+        if at < self.now {
+            return Err(Rejection::TimeRegression { now: self.now, got: at });
+        }
+        if at > MAX_TIME {
+            return Err(Rejection::LimitExceeded {
+                what: crate::rejection::Limit::Time,
+                limit: MAX_TIME.unsigned_abs(),
+            });
+        }
+        let at = match envelope.command {
+            Command::Tick { now } => now.max(self.now),
+            _ => at,
+        };
+        self.at = at;
         let signer = envelope.signer;
         let registered = self.ledger.account(&signer).is_some();
         match (&envelope.command, registered) {
@@ -369,6 +398,10 @@ impl State {
     /// Current time, unix seconds (the last `Tick`).
     pub fn now(&self) -> i64 {
         self.now
+    }
+    /// The journaled timestamp of the last command applied, unix seconds (never before [`State::now`]).
+    pub fn last_command_time(&self) -> i64 {
+        self.at.max(self.now)
     }
     /// Commands applied since genesis.
     pub fn commands_applied(&self) -> u64 {

@@ -34,6 +34,7 @@ impl State {
             return Err(Rejection::LimitExceeded { what: Limit::Time, limit: MAX_TIME.unsigned_abs() });
         }
         self.now = now;
+        self.at = now;
         let mut events = vec![Event::Ticked { now }];
         self.governance.apply_due(now, &mut events);
         let (env, ledger, oracle, _, _, pool2, farming, capacity, exit_pool, rewards, exchange) =
