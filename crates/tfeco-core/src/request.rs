@@ -1,10 +1,15 @@
 //! Signed requests: the body a client signs (signer, nonce, expiry, command), the signature scheme, signed
 //! reads, and the versioned journal payload that keeps the signed bytes.
 //!
-//! Journal payload format 1 ([`PAYLOAD_FORMAT`]): one version byte `1`, then the postcard encoding of the
-//! [`RequestBody`] exactly as signed. The signature covers [`SIGNING_DOMAIN`] followed by those postcard
-//! bytes, so anyone can re-verify every journaled signature. A payload of another version is refused with
-//! [`RequestError::UnknownFormat`], never guessed at.
+//! Journal payload formats: one version byte, then the postcard encoding of the [`RequestBody`] exactly as
+//! signed. The signature covers [`SIGNING_DOMAIN`] followed by those postcard bytes, so anyone can re-verify
+//! every journaled signature. A payload of another version is refused with [`RequestError::UnknownFormat`],
+//! never guessed at.
+//!
+//! - Format 1: the command was applied at the state's time (the last `Tick`); the entry's timestamp is
+//!   informational.
+//! - Format 2 ([`PAYLOAD_FORMAT`], written today): the entry's journaled timestamp is the command's time
+//!   (decisions §2): replay applies it with [`crate::State::apply_at`] at [`command_time`].
 
 use ed25519_dalek::{Signature, VerifyingKey};
 use serde::{Deserialize, Serialize};
@@ -12,8 +17,28 @@ use serde::{Deserialize, Serialize};
 use crate::command::{Command, Envelope};
 use crate::ids::AccountKey;
 
-/// The journal payload format this build writes (and the only one it reads).
-pub const PAYLOAD_FORMAT: u8 = 1;
+/// The journal payload format this build writes (it reads formats 1 and 2).
+pub const PAYLOAD_FORMAT: u8 = 2;
+
+/// The oldest payload format this build still reads.
+pub const OLDEST_PAYLOAD_FORMAT: u8 = 1;
+
+/// The format byte of a journal payload, if it is one this build reads.
+///
+/// Errors: [`RequestError::UnknownFormat`] for an empty payload or another version.
+pub fn payload_format(payload: &[u8]) -> Result<u8, RequestError> {
+    match payload.first() {
+        Some(&format) if (OLDEST_PAYLOAD_FORMAT..=PAYLOAD_FORMAT).contains(&format) => Ok(format),
+        other => Err(RequestError::UnknownFormat(other.copied())),
+    }
+}
+
+/// The time at which a command journaled at `timestamp_ms` (the entry's timestamp, unix milliseconds) is
+/// applied by a state whose time is `state_now` (unix seconds): the journaled second, never before the
+/// state's time (decisions §2: the node's clock never decreases). The writer and replay both use it.
+pub fn command_time(timestamp_ms: i64, state_now: i64) -> i64 {
+    timestamp_ms.div_euclid(1000).max(state_now)
+}
 
 /// The body a client signs: signer, nonce, expiry and command. Its canonical encoding is
 /// [`SIGNING_DOMAIN`] followed by the postcard encoding of this struct ([`RequestBody::signing_bytes`]).
@@ -108,11 +133,8 @@ pub fn verify_read(
 
 /// The signed part of a journal payload: the bytes after a known format byte.
 fn signed_part(payload: &[u8]) -> Result<&[u8], RequestError> {
-    match payload.split_first() {
-        Some((&PAYLOAD_FORMAT, rest)) => Ok(rest),
-        Some((&other, _)) => Err(RequestError::UnknownFormat(Some(other))),
-        None => Err(RequestError::UnknownFormat(None)),
-    }
+    payload_format(payload)?;
+    Ok(payload.get(1..).unwrap_or_default())
 }
 
 /// Domain prefix + the signed encoding.
@@ -164,10 +186,21 @@ mod tests {
         assert_eq!(RequestBody::from_payload(&payload), Ok(body.clone()));
         assert_eq!(verify_payload(&body.signer, &payload, &signature), Ok(()));
         let mut other = payload.clone();
-        other[0] = 2;
-        assert_eq!(RequestBody::from_payload(&other), Err(RequestError::UnknownFormat(Some(2))));
+        other[0] = 3;
+        assert_eq!(RequestBody::from_payload(&other), Err(RequestError::UnknownFormat(Some(3))));
+        other[0] = 1;
+        assert_eq!(RequestBody::from_payload(&other), Ok(body.clone()), "format 1 is still read");
+        assert_eq!(payload_format(&other), Ok(1));
+        assert_eq!(payload_format(&payload), Ok(2));
         assert_eq!(RequestBody::from_payload(&[]), Err(RequestError::UnknownFormat(None)));
         assert!(RequestBody::from_payload(&payload[1..]).is_err(), "an unversioned payload is refused");
+    }
+
+    #[test]
+    fn the_command_time_is_the_journaled_second_never_before_the_state() {
+        assert_eq!(command_time(1_700_000_000_999, 1_600_000_000), 1_700_000_000);
+        assert_eq!(command_time(1_500_000_000_000, 1_600_000_000), 1_600_000_000);
+        assert_eq!(command_time(-1, 0), 0);
     }
 
     #[test]

@@ -77,6 +77,8 @@ pub async fn start(
         use tokio::signal::unix::{signal, SignalKind};
         Some((signal(SignalKind::interrupt())?, signal(SignalKind::terminate())?))
     };
+    let mut replica = replica;
+    replica.set_clock(config.clock);
     let replica = Arc::new(RwLock::new(replica));
     let (writer, writer_thread) =
         writer::spawn_writer(replica.clone(), config.max_batch, config.queue_depth, now_unix_ms);

@@ -4,7 +4,10 @@
 //! (group commit).
 
 use ed25519_dalek::{Signer, SigningKey};
+use tfeco_core::request::{command_time, payload_format};
 use tfeco_core::RequestBody;
+
+use crate::config::ClockMode;
 use tfeco_core::{AccountKey, Command, Genesis, Receipt, Rejection, State};
 use tfeco_journal::{EntryRef, Journal, JournalError, NewEntry};
 
@@ -108,6 +111,7 @@ pub struct Replica {
     state: State,
     journal: parking_lot::Mutex<Box<dyn Journal>>,
     last_timestamp_ms: i64,
+    clock: ClockMode,
     operator_key: Option<SigningKey>,
     /// Set when a journal append failed: the in-memory state may then hold changes that are not durable,
     /// so it must not be served (the process stops and a restart replays the journal).
@@ -143,6 +147,7 @@ impl Replica {
                 state,
                 journal: parking_lot::Mutex::new(journal),
                 last_timestamp_ms: head.timestamp_ms,
+                clock: ClockMode::Wall,
                 operator_key: None,
                 failed: false,
             },
@@ -153,6 +158,14 @@ impl Replica {
     /// Gives the replica the operator's signing key, for internal commands ([`BatchItem::Internal`]).
     pub fn set_operator_key(&mut self, key: SigningKey) {
         self.operator_key = Some(key);
+    }
+
+    /// Sets where command timestamps come from (decisions §2): in [`ClockMode::Wall`] (the default) each
+    /// batch is stamped with the wall clock given to [`Replica::apply_batch`]; in [`ClockMode::Manual`] with
+    /// the state's own (virtual) time, so a node whose operator drives time judges lock windows and
+    /// expiries by that time.
+    pub fn set_clock(&mut self, clock: ClockMode) {
+        self.clock = clock;
     }
 
     /// Replays this replica's own journal from its stored genesis into a fresh state and returns that state's
@@ -183,8 +196,15 @@ impl Replica {
     /// Applies a batch in order, journals the accepted ones in one durable append, and returns each
     /// request's outcome (with its sequence number when accepted). On a journal error the server must stop:
     /// the in-memory state is ahead of the durable log, so the caller exits and a restart replays.
+    ///
+    /// Every entry of the batch is stamped with one timestamp (never decreasing); each command is applied at
+    /// [`command_time`] of it, exactly as replay will.
     pub fn apply_batch(&mut self, batch: &[BatchItem], now_ms: i64) -> Result<Vec<Outcome>, JournalError> {
-        let timestamp_ms = now_ms.max(self.last_timestamp_ms);
+        let clock_ms = match self.clock {
+            ClockMode::Wall => now_ms,
+            ClockMode::Manual => self.state.now().saturating_mul(1000),
+        };
+        let timestamp_ms = clock_ms.max(self.last_timestamp_ms);
         let mut outcomes = Vec::with_capacity(batch.len());
         let mut entries = Vec::with_capacity(batch.len());
         let first_seq = self.journal.get_mut().head().seq + 1;
@@ -204,7 +224,8 @@ impl Replica {
                 },
             };
             let envelope = request.body.clone().into_envelope();
-            match self.state.apply(&envelope) {
+            let at = command_time(timestamp_ms, self.state.now());
+            match self.state.apply_at(&envelope, at) {
                 Ok(receipt) => {
                     let seq = first_seq + entries.len() as u64;
                     entries.push(NewEntry {
@@ -265,8 +286,12 @@ pub fn replay_into(
                 tfeco_core::request::verify_payload(&body.signer, entry.payload, entry.signature)
                     .map_err(|_| ReplicaError::Signature { seq: entry.seq })?;
             }
-            state
-                .apply(&body.into_envelope())
+            let envelope = body.into_envelope();
+            let applied = match payload_format(entry.payload) {
+                Ok(1) => state.apply(&envelope),
+                _ => state.apply_at(&envelope, command_time(entry.timestamp_ms, state.now())),
+            };
+            applied
                 .map(|_| ())
                 .map_err(|rejection| ReplicaError::ReplayRejected { seq: entry.seq, rejection })
         };

@@ -20,7 +20,7 @@ use tfeco_server::replica::{
     BatchItem, ReplayOptions, Replica, ReplicaError, SignedRequest, GENESIS_META_KEY,
 };
 
-const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/journal-v1");
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
 const JOURNAL_FILE: &str = "journal.sqlite";
 
 /// What a replay of the fixture must give.
@@ -38,8 +38,9 @@ struct Recorded {
     kinds: Vec<String>,
 }
 
-fn fixture() -> PathBuf {
-    PathBuf::from(FIXTURE)
+/// The fixture journal of payload format `format` (`journal-v1` predates journaled command times).
+fn fixture(format: u8) -> PathBuf {
+    PathBuf::from(FIXTURES).join(format!("journal-v{format}"))
 }
 
 fn amount(units: i128) -> String {
@@ -47,7 +48,7 @@ fn amount(units: i128) -> String {
 }
 
 /// The recorded facts of a replayed replica and the kinds of its journal's commands.
-fn recorded(replica: &Replica, kinds: Vec<String>) -> Recorded {
+fn recorded(replica: &Replica, (kinds, payload_format): (Vec<String>, u8)) -> Recorded {
     let state = replica.state();
     let ledger = state.ledger();
     let totals = Asset::ALL
@@ -59,7 +60,7 @@ fn recorded(replica: &Replica, kinds: Vec<String>) -> Recorded {
         })
         .collect();
     Recorded {
-        payload_format: PAYLOAD_FORMAT,
+        payload_format,
         genesis_format: GENESIS_FORMAT,
         state_encoding_version: STATE_ENCODING_VERSION,
         entries: replica.head_seq(),
@@ -70,17 +71,22 @@ fn recorded(replica: &Replica, kinds: Vec<String>) -> Recorded {
     }
 }
 
-/// The command kinds of a journal, in `COMMAND_INDEX` order, each once.
-fn kinds_of(journal: &dyn Journal) -> Vec<String> {
+/// The command kinds of a journal, in `COMMAND_INDEX` order, each once, and the payload format of its
+/// entries (all the same).
+fn kinds_of(journal: &dyn Journal) -> (Vec<String>, u8) {
     let mut seen = std::collections::BTreeSet::new();
+    let mut formats = std::collections::BTreeSet::new();
     journal
         .replay(1, &mut |entry| {
             let body = RequestBody::from_payload(entry.payload).expect("a fixture payload decodes");
             seen.insert(body.command.index());
+            formats.insert(entry.payload[0]);
             Ok(())
         })
         .expect("the fixture replays");
-    COMMAND_INDEX.iter().filter(|(_, i)| seen.contains(i)).map(|(name, _)| (*name).to_owned()).collect()
+    assert_eq!(formats.len(), 1, "one payload format per fixture");
+    let kinds = COMMAND_INDEX.iter().filter(|(_, i)| seen.contains(i)).map(|(name, _)| (*name).to_owned());
+    (kinds.collect(), formats.pop_first().unwrap_or_default())
 }
 
 /// Writes the fixture from the testkit scenario: a fresh SQLite journal, one durable batch per command,
@@ -111,7 +117,7 @@ fn write_fixture(dir: &Path) {
 }
 
 /// Replays a copy of the journal in `dir` with every signature verified.
-fn replay(dir: &Path) -> (Replica, Vec<String>) {
+fn replay(dir: &Path) -> (Replica, (Vec<String>, u8)) {
     let copy = tempfile::tempdir().expect("temp dir");
     std::fs::copy(dir.join(JOURNAL_FILE), copy.path().join(JOURNAL_FILE)).expect("the fixture journal");
     let (journal, report) = SqliteJournal::open(copy.path()).expect("the fixture journal opens");
@@ -124,16 +130,31 @@ fn replay(dir: &Path) -> (Replica, Vec<String>) {
     (replica, kinds)
 }
 
+/// Replays the fixture of `format` and compares it with its recorded facts.
+fn check_fixture(format: u8) -> Recorded {
+    let dir = fixture(format);
+    let text = std::fs::read_to_string(dir.join("recorded.json")).expect("the recorded facts");
+    let expected: Recorded = serde_json::from_str(&text).expect("recorded.json");
+    let (replica, kinds) = replay(&dir);
+    let actual = recorded(&replica, kinds);
+    assert_eq!(actual, expected);
+    assert_eq!(actual.payload_format, format);
+    actual
+}
+
 #[test]
 fn the_v1_fixture_journal_replays_to_its_recorded_state() {
+    // Format 1: commands applied at the state's time. Recorded before later command kinds existed.
+    check_fixture(1);
+}
+
+#[test]
+fn the_current_fixture_journal_replays_to_its_recorded_state() {
     if std::env::var_os("TFECO_WRITE_FIXTURE").is_some() {
-        write_fixture(&fixture());
+        write_fixture(&fixture(PAYLOAD_FORMAT));
     }
-    let text = std::fs::read_to_string(fixture().join("recorded.json")).expect("the recorded facts");
-    let expected: Recorded = serde_json::from_str(&text).expect("recorded.json");
-    let (replica, kinds) = replay(&fixture());
-    assert_eq!(kinds.len(), COMMAND_INDEX.len(), "the fixture holds every command kind");
-    assert_eq!(recorded(&replica, kinds), expected);
+    let recorded = check_fixture(PAYLOAD_FORMAT);
+    assert_eq!(recorded.kinds.len(), COMMAND_INDEX.len(), "the fixture holds every command kind");
 }
 
 /// A journal with the genesis of the scenario and one entry whose payload is `payload`.

@@ -78,6 +78,10 @@ pub struct Harness {
     next_external_id: u64,
     /// Every accepted envelope, in order (the command log).
     pub accepted: Vec<Envelope>,
+    /// The journaled time of each accepted envelope (decisions §2), in the same order.
+    pub accepted_at: Vec<i64>,
+    /// The node's clock for the next commands, unix seconds (`None`: the state's time). See [`Harness::at`].
+    clock: Option<i64>,
 }
 
 impl Default for Harness {
@@ -103,7 +107,16 @@ impl Harness {
         state.check_invariants().expect("genesis satisfies the invariants");
         let mut keys = BTreeMap::new();
         keys.insert(operator, operator_key);
-        Harness { state, genesis, operator, keys, next_external_id: 0, accepted: Vec::new() }
+        Harness {
+            state,
+            genesis,
+            operator,
+            keys,
+            next_external_id: 0,
+            accepted: Vec::new(),
+            accepted_at: Vec::new(),
+            clock: None,
+        }
     }
 
     /// The key of `seed` (seed 1 is the operator); not registered.
@@ -135,16 +148,19 @@ impl Harness {
         body.into_envelope()
     }
 
-    /// The accepted log as signed requests, each with the time (unix seconds) at which it was applied: the
-    /// state's time, which only `Tick` moves. Expiries are far in the future (the core does not read them).
+    /// Sets the node's clock: the following commands are applied at `at` (their journaled time, decisions
+    /// §2), or at the state's time when that is later. `Tick`s still set the state's time.
+    pub fn at(&mut self, at: i64) {
+        self.clock = Some(at);
+    }
+
+    /// The accepted log as signed requests, each with the time (unix seconds) at which it was applied (its
+    /// journaled time). Expiries are far in the future (the core does not read them).
     pub fn signed_log(&self) -> Vec<(i64, RequestBody, Vec<u8>)> {
-        let mut now = self.genesis.start_time;
         self.accepted
             .iter()
-            .map(|envelope| {
-                if let Command::Tick { now: tick } = envelope.command {
-                    now = tick;
-                }
+            .zip(&self.accepted_at)
+            .map(|(envelope, &now)| {
                 let body = RequestBody {
                     signer: envelope.signer,
                     nonce: envelope.nonce,
@@ -162,12 +178,20 @@ impl Harness {
     pub fn submit(&mut self, envelope: Envelope) -> Result<Receipt, Rejection> {
         let hash_before = self.state.state_hash();
         let count_before = self.state.commands_applied();
-        let result = self.state.apply(&envelope);
+        let at = self.clock.unwrap_or(0).max(self.state.now());
+        let at = match envelope.command {
+            Command::Tick { now } => now.max(self.state.now()),
+            _ => at,
+        };
+        let result = self.state.apply_at(&envelope, at);
         if let Err(violation) = self.state.check_invariants() {
             panic!("invariant violated after {:?}: {violation}", envelope.command);
         }
         match &result {
-            Ok(_) => self.accepted.push(envelope),
+            Ok(_) => {
+                self.accepted.push(envelope);
+                self.accepted_at.push(at);
+            }
             Err(rejection) => {
                 assert_eq!(
                     self.state.state_hash(),
@@ -327,8 +351,8 @@ impl Harness {
     /// Replays the accepted log into a fresh state from the same genesis; returns its final hash.
     pub fn replay_hash(&self) -> String {
         let mut fresh = State::new(self.genesis.clone());
-        for (i, envelope) in self.accepted.iter().enumerate() {
-            if let Err(r) = fresh.apply(envelope) {
+        for (i, (envelope, &at)) in self.accepted.iter().zip(&self.accepted_at).enumerate() {
+            if let Err(r) = fresh.apply_at(envelope, at) {
                 panic!(
                     "replay: envelope {i} ({:?}) accepted live but rejected on replay: {r:?}",
                     envelope.command

@@ -3,6 +3,7 @@
 //! after each command and that a rejection leaves the state hash unchanged.
 
 mod billing;
+mod command_time;
 mod harness;
 mod properties;
 mod rejections;
