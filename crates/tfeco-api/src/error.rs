@@ -81,6 +81,9 @@ error_codes! {
     NotFound = "not_found" => 404,
     /// No published result for this exit round.
     RoundNotFound = "round_not_found" => 404,
+    /// This node keeps no events for this sequence number (not a command it answered with more than one
+    /// page, or an older one).
+    EventsNotFound = "events_not_found" => 404,
     /// The path exists but not with this method.
     MethodNotAllowed = "method_not_allowed" => 405,
     /// The body is larger than the node accepts.

@@ -33,7 +33,7 @@ use crate::ledger::{AccountView, CatalogueView, PricesView, StatusView, SupplyVi
 use crate::pool2::Pool2View;
 use crate::rewards::{MintReportDetail, MintReportsView, UptimeView, VestingQuery, VestingView};
 use crate::signed_read::SignedReadHeaders;
-use crate::tx::{TxAccepted, TxRequest};
+use crate::tx::{EventPage, EventPageQuery, TxAccepted, TxRequest};
 
 /// `{key}`: an account.
 #[derive(IntoParams)]
@@ -97,6 +97,26 @@ fn openapi() {}
             the operator and the guardians are not limited", body = ErrorBody),
     ))]
 fn submit_tx() {}
+
+/// `{seq}`: a journal sequence number.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct SeqPath {
+    /// The sequence number, a whole number (400 `invalid_id` otherwise).
+    #[param(minimum = 0, maximum = 18446744073709551615_u64)]
+    pub seq: u64,
+}
+
+#[utoipa::path(get, path = "/v1/tx/{seq}/events", tag = "node", operation_id = "tx_events",
+    summary = "A page of the events of a command answered by this node (the answer's `next_page`)",
+    params(SeqPath, EventPageQuery),
+    responses(
+        (status = 200, description = "One page of the command's events", body = EventPage),
+        (status = 400, description = "invalid_id, invalid_query", body = ErrorBody),
+        (status = 404, description = "events_not_found: no command at this sequence number whose events this \
+            node still keeps (it keeps those of the latest commands answered with more than one page)", body = ErrorBody),
+    ))]
+fn tx_events() {}
 
 #[utoipa::path(get, path = "/v1/status", tag = "node", operation_id = "status",
     responses((status = 200, description = "Journal head, time, state hash, invariants", body = StatusView)))]
@@ -352,6 +372,7 @@ fn exchange_fills() {}
         index,
         openapi,
         submit_tx,
+        tx_events,
         status,
         supply,
         prices,
@@ -455,7 +476,7 @@ mod tests {
         let json: serde_json::Value = serde_json::from_str(&document_json()).unwrap();
         assert_eq!(json["openapi"], "3.1.0");
         let paths = json["paths"].as_object().unwrap();
-        assert_eq!(paths.len(), 39);
+        assert_eq!(paths.len(), 40);
         if let Ok(path) = std::env::var("TFECO_DUMP_OPENAPI") {
             std::fs::write(path, serde_json::to_string_pretty(&json).unwrap()).unwrap();
         }

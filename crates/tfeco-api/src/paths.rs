@@ -6,6 +6,8 @@ pub const INDEX: &str = "/";
 pub const OPENAPI: &str = "/openapi.json";
 /// Submit a signed command.
 pub const TX: &str = "/v1/tx";
+/// `GET`: a page of the events of the command journaled at `{seq}`.
+pub const TX_EVENTS: &str = "/v1/tx/{seq}/events";
 /// Journal head, state hash, time.
 pub const STATUS: &str = "/v1/status";
 /// Supply and flows per asset.

@@ -4,9 +4,16 @@
 //! the postcard encoding of that body (`tfeco_core::RequestBody::signing_bytes`) and sends it with the hex
 //! signature. The node answers once the command is durable in its journal.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use tfeco_core::{Event, RequestBody};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
+
+/// Events in the answer of `POST /v1/tx` and, by default, in one page of `GET /v1/tx/{seq}/events`.
+pub const EVENT_PAGE_DEFAULT: u32 = 100;
+/// Largest page of `GET /v1/tx/{seq}/events`.
+pub const EVENT_PAGE_MAX: u32 = 1_000;
 
 /// `POST /v1/tx` body: `{"body": {"signer", "nonce", "expiry", "command"}, "signature": "<128 hex>"}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -19,13 +26,107 @@ pub struct TxRequest {
     pub signature: String,
 }
 
-/// `POST /v1/tx` answer: the command is applied and durable.
+/// `POST /v1/tx` answer: the command is applied and durable. A command's events can be many (a `Tick`
+/// bills every lease that fell due): the answer carries the first [`EVENT_PAGE_DEFAULT`], the total, a
+/// count per event kind (the summary), and the path of the next page when there are more.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct TxAccepted {
     /// Its sequence number in the journal.
     pub seq: u64,
-    /// What happened, in order: each event tagged by its `event` field (e.g. `"transferred"`).
+    /// What happened, in order (the first page): each event tagged by its `event` field (e.g.
+    /// `"transferred"`).
     pub events: Vec<Event>,
+    /// How many events the command produced in all.
+    #[serde(default)]
+    pub events_total: u64,
+    /// How many events of each kind (by `event` tag), over all of them.
+    #[serde(default)]
+    pub event_counts: BTreeMap<String, u64>,
+    /// Path of the next page (`/v1/tx/{seq}/events?offset=N`) when `events` is not all of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_page: Option<String>,
+}
+
+impl TxAccepted {
+    /// The answer for the command journaled at `seq` with `events`: the first `page` events, the total,
+    /// the counts per kind and the next page's path.
+    pub fn summarize(seq: u64, events: &[Event], page: usize) -> Self {
+        let mut event_counts = BTreeMap::new();
+        for event in events {
+            *event_counts.entry(event_kind(event)).or_insert(0) += 1;
+        }
+        let shown = events.len().min(page);
+        TxAccepted {
+            seq,
+            events: events[..shown].to_vec(),
+            events_total: events.len() as u64,
+            event_counts,
+            next_page: (shown < events.len()).then(|| page_path(seq, shown as u64)),
+        }
+    }
+}
+
+/// The `event` tag of an event (e.g. `"lease_charged"`).
+pub fn event_kind(event: &Event) -> String {
+    match serde_json::to_value(event) {
+        Ok(serde_json::Value::Object(map)) => {
+            map.get("event").and_then(|v| v.as_str()).unwrap_or("").to_owned()
+        }
+        _ => String::new(),
+    }
+}
+
+/// The path of the page of `seq`'s events that starts at `offset`.
+pub fn page_path(seq: u64, offset: u64) -> String {
+    format!("/v1/tx/{seq}/events?offset={offset}")
+}
+
+/// `GET /v1/tx/{seq}/events` query: a page of one command's events.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct EventPageQuery {
+    /// Index of the first event (default 0).
+    #[param(minimum = 0)]
+    pub offset: Option<u64>,
+    /// Events per page: 1 to 1,000 (default 100; more is answered as 1,000).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<u32>,
+}
+
+/// `GET /v1/tx/{seq}/events` answer: one page of the events of the command journaled at `seq`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct EventPage {
+    /// The command's sequence number.
+    pub seq: u64,
+    /// Index of the first event of this page.
+    pub offset: u64,
+    /// The events of this page, in order.
+    pub events: Vec<Event>,
+    /// How many events the command produced in all.
+    pub events_total: u64,
+    /// Path of the next page, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_page: Option<String>,
+}
+
+impl EventPage {
+    /// The page of `events` (all of `seq`'s) that `query` asks for.
+    pub fn of(seq: u64, events: &[Event], query: &EventPageQuery) -> Self {
+        let total = events.len() as u64;
+        let offset = query.offset.unwrap_or(0).min(total);
+        let limit = u64::from(query.limit.unwrap_or(EVENT_PAGE_DEFAULT).clamp(1, EVENT_PAGE_MAX));
+        let end = offset.saturating_add(limit).min(total);
+        // Both bounds are at most `events.len()`, a usize.
+        let page = &events[offset as usize..end as usize];
+        EventPage {
+            seq,
+            offset,
+            events: page.to_vec(),
+            events_total: total,
+            next_page: (end < total).then(|| page_path(seq, end)),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -82,7 +183,7 @@ mod tests {
                 assert_eq!(&back, event);
                 kinds.insert(tag);
             }
-            let accepted = TxAccepted { seq, events };
+            let accepted = TxAccepted::summarize(seq, &events, usize::MAX);
             let text = serde_json::to_string(&accepted).expect("encodes");
             assert_eq!(serde_json::from_str::<TxAccepted>(&text).expect("decodes"), accepted);
         }
@@ -128,5 +229,30 @@ mod tests {
             assert!(seen.insert(tag), "emitted already: {json}");
         }
         assert_eq!(seen, documented.into_keys().collect());
+    }
+
+    /// Issue 10 item 3: a command with many events is answered with a summary and its events in pages.
+    #[test]
+    fn many_events_are_summarized_and_paged() {
+        let events: Vec<Event> = (0..250).map(|i| Event::Ticked { now: i }).collect();
+        let accepted = TxAccepted::summarize(9, &events, 100);
+        assert_eq!((accepted.events.len(), accepted.events_total), (100, 250));
+        assert_eq!(accepted.event_counts, BTreeMap::from([("ticked".to_owned(), 250)]));
+        assert_eq!(accepted.next_page.as_deref(), Some("/v1/tx/9/events?offset=100"));
+        let mut seen = accepted.events.clone();
+        let mut query = EventPageQuery { offset: Some(100), limit: None };
+        loop {
+            let page = EventPage::of(9, &events, &query);
+            seen.extend(page.events);
+            match page.next_page {
+                Some(_) => query.offset = Some(page.offset + 100),
+                None => break,
+            }
+        }
+        assert_eq!(seen, events, "every event once, in order");
+        let past = EventPage::of(9, &events, &EventPageQuery { offset: Some(u64::MAX), limit: Some(0) });
+        assert_eq!((past.offset, past.events.len(), past.next_page), (250, 0, None));
+        let few = TxAccepted::summarize(3, &events[..2], 100);
+        assert_eq!((few.events.len(), few.next_page), (2, None));
     }
 }

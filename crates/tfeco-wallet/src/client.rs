@@ -27,7 +27,7 @@ use tfeco_api::paths::{self, with_param};
 use tfeco_api::pool2::Pool2View;
 use tfeco_api::rewards::{MintReportDetail, MintReportsView, UptimeView, VestingQuery, VestingView};
 use tfeco_api::signed_read::{HEADER_ACCOUNT, HEADER_SIGNATURE, HEADER_TIMESTAMP};
-use tfeco_api::tx::{TxAccepted, TxRequest};
+use tfeco_api::tx::{EventPage, EventPageQuery, TxAccepted, TxRequest};
 use tfeco_api::{ErrorBody, ErrorCode};
 use tfeco_core::RequestBody;
 use tfeco_core::{AccountKey, CapacityRequestId, Command, FarmingPoolId, MarketId, NodeId, RoundId};
@@ -336,6 +336,24 @@ impl Client {
     /// `GET /v1/param-changes`.
     pub async fn param_changes(&self, query: &ParamChangesQuery) -> Result<ParamChangesView, CallError> {
         self.read(&with_query(paths::PARAM_CHANGES, query)?).await
+    }
+
+    /// `GET /v1/tx/{seq}/events`: a page of the events of a command whose answer did not hold them all.
+    pub async fn tx_events(&self, seq: u64, query: &EventPageQuery) -> Result<EventPage, CallError> {
+        self.read(&with_query(&with_param(paths::TX_EVENTS, seq), query)?).await
+    }
+
+    /// Every event of an accepted command: the answer's first page, then the pages the node keeps.
+    pub async fn all_events(&self, accepted: &TxAccepted) -> Result<Vec<tfeco_core::Event>, CallError> {
+        let mut events = accepted.events.clone();
+        let mut next = accepted.next_page.is_some();
+        while next {
+            let query = EventPageQuery { offset: Some(events.len() as u64), limit: Some(1_000) };
+            let page = self.tx_events(accepted.seq, &query).await?;
+            next = page.next_page.is_some() && !page.events.is_empty();
+            events.extend(page.events);
+        }
+        Ok(events)
     }
 
     /// `GET /v1/mint/reports`.

@@ -20,3 +20,5 @@ pub mod tx;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_event_pages;

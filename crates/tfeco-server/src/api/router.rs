@@ -37,6 +37,7 @@ pub fn routes() -> Vec<Route> {
         route(M::GET, paths::INDEX, get(ledger::index_page)),
         route(M::GET, paths::OPENAPI, get(ledger::openapi)),
         route(M::POST, paths::TX, post(tx::submit_tx)),
+        route(M::GET, paths::TX_EVENTS, get(tx::tx_events)),
         route(M::GET, paths::STATUS, get(ledger::status)),
         route(M::GET, paths::SUPPLY, get(ledger::supply)),
         route(M::GET, paths::PRICES, get(ledger::prices)),

@@ -12,11 +12,12 @@ use axum::extract::State as AxumState;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use tfeco_api::tx::{TxAccepted, TxRequest};
+use tfeco_api::tx::{EventPage, EventPageQuery, TxAccepted, TxRequest, EVENT_PAGE_DEFAULT};
 use tfeco_api::ErrorCode;
 use tfeco_core::AccountKey;
 
 use crate::api::error::ApiError;
+use crate::api::extract::{PathParam, Query};
 use crate::app::AppState;
 use crate::config::ServerConfig;
 use crate::replica::SignedRequest;
@@ -95,12 +96,36 @@ pub async fn submit_tx(
         return Ok(response);
     }
     match app.writer.submit(request).await {
-        Ok(Ok((seq, events))) => Ok(Json(TxAccepted { seq, events }).into_response()),
+        Ok(Ok((seq, events))) => {
+            let page = EVENT_PAGE_DEFAULT as usize;
+            let accepted = TxAccepted::summarize(seq, &events, page);
+            if events.len() > page {
+                app.event_pages.keep(seq, events);
+            }
+            Ok(Json(accepted).into_response())
+        }
         Ok(Err(rejection)) => Err(ApiError::from_rejection(&rejection)),
         Err(SubmitError::Unavailable) => {
             Err(ApiError::new(ErrorCode::Unavailable, "the server is stopping; retry later"))
         }
     }
+}
+
+/// The handler of `GET /v1/tx/{seq}/events`: a page of the events of a command this node answered with
+/// more than one page (404 `events_not_found` for any other sequence number).
+pub async fn tx_events(
+    AxumState(app): AxumState<AppState>,
+    seq: PathParam,
+    Query(query): Query<EventPageQuery>,
+) -> Result<Json<EventPage>, ApiError> {
+    let seq: u64 = seq.id(ErrorCode::InvalidId, "sequence number")?;
+    let events = app.event_pages.get(seq).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::EventsNotFound,
+            format!("this node keeps no events for sequence number {seq}: all of its events were in its answer, or they are too old"),
+        )
+    })?;
+    Ok(Json(EventPage::of(seq, &events, &query)))
 }
 
 /// The per-signer limit of `POST /v1/tx`: a keyed GCRA token bucket (`governor`) of

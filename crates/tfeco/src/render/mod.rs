@@ -142,8 +142,21 @@ pub(crate) fn refuse(json_out: bool, code: &str, message: &str) -> ExitCode {
     ExitCode::from(REFUSED)
 }
 
-/// The default human form of an accepted command: its entry and one line per event (as JSON).
+/// The default human form of an accepted command: its entry and one line per event (as JSON); when the
+/// answer holds only the first page of many events, a count per kind and where the rest is.
 pub(crate) fn accepted(accepted: &TxAccepted) -> String {
+    let shown = accepted.events.len() as u64;
+    if accepted.events_total > shown {
+        let counts: Vec<String> =
+            accepted.event_counts.iter().map(|(kind, n)| format!("  {n:>8} {kind}")).collect();
+        let next = accepted.next_page.as_deref().unwrap_or("");
+        return format!(
+            "accepted as entry {}: {} events\n{}\n(the events themselves: GET {next}, or --json)",
+            accepted.seq,
+            accepted.events_total,
+            counts.join("\n")
+        );
+    }
     let lines: Vec<String> =
         accepted.events.iter().map(|event| serde_json::to_string(event).unwrap_or_default()).collect();
     format!("accepted as entry {}\n{}", accepted.seq, lines.join("\n"))
@@ -210,7 +223,7 @@ mod tests {
         assert_eq!(opt(Some("1.5")), "1.5");
         assert_eq!(short_key(&"0123456789abcdef0123"), "01234567…");
         let ticked = Event::Ticked { now: 5 };
-        let answer = TxAccepted { seq: 7, events: vec![ticked] };
+        let answer = TxAccepted::summarize(7, &[ticked], 100);
         assert_eq!(accepted(&answer), "accepted as entry 7\n{\"event\":\"ticked\",\"now\":5}");
         assert_eq!(wire_name(&CloseReason::InsufficientFunds), "insufficient_funds");
         assert_eq!(wire_name(&PricePolicy::PoolSet), "pool_set");
@@ -224,8 +237,8 @@ mod tests {
             { "event": "transferred", "from": "vault", "to": "01".repeat(32),
                 "amount": { "asset": "TFT", "amount": "2.5" } },
         ]);
-        let answer =
-            TxAccepted { seq: 4, events: serde_json::from_value(events).expect("the node's events") };
+        let events: Vec<Event> = serde_json::from_value(events).expect("the node's events");
+        let answer = TxAccepted::summarize(4, &events, 100);
         let moved = find_event(&answer, |event| match event {
             Event::Transferred { from, amount, .. } => Some((from.to_string(), amount.to_string())),
             _ => None,
