@@ -6,8 +6,9 @@
 //! every journaled signature. A payload of another version is refused with [`RequestError::UnknownFormat`],
 //! never guessed at.
 //!
-//! - Format 1: the command was applied at the state's time (the last `Tick`); the entry's timestamp is
-//!   informational.
+//! - Format 1 (retired): written by the first release, under rules that later changed (exit-pool funding,
+//!   time-weighted utilization, the exchange's clearing price); such a journal is refused with
+//!   [`RequestError::RetiredFormat`] rather than replayed into a state it never had.
 //! - Format 2 ([`PAYLOAD_FORMAT`], written today): the entry's journaled timestamp is the command's time
 //!   (decisions §2): replay applies it with [`crate::State::apply_at`] at [`command_time`].
 
@@ -17,18 +18,17 @@ use serde::{Deserialize, Serialize};
 use crate::command::{Command, Envelope};
 use crate::ids::AccountKey;
 
-/// The journal payload format this build writes (it reads formats 1 and 2).
+/// The journal payload format this build writes and the only one it reads.
 pub const PAYLOAD_FORMAT: u8 = 2;
-
-/// The oldest payload format this build still reads.
-pub const OLDEST_PAYLOAD_FORMAT: u8 = 1;
 
 /// The format byte of a journal payload, if it is one this build reads.
 ///
-/// Errors: [`RequestError::UnknownFormat`] for an empty payload or another version.
+/// Errors: [`RequestError::RetiredFormat`] for format 1, [`RequestError::UnknownFormat`] for an empty
+/// payload or any other version.
 pub fn payload_format(payload: &[u8]) -> Result<u8, RequestError> {
     match payload.first() {
-        Some(&format) if (OLDEST_PAYLOAD_FORMAT..=PAYLOAD_FORMAT).contains(&format) => Ok(format),
+        Some(&PAYLOAD_FORMAT) => Ok(PAYLOAD_FORMAT),
+        Some(&1) => Err(RequestError::RetiredFormat(1)),
         other => Err(RequestError::UnknownFormat(other.copied())),
     }
 }
@@ -64,6 +64,9 @@ pub const SIGNING_DOMAIN: &[u8] = b"tfeco/v1/request\0";
 pub enum RequestError {
     /// The payload's format byte is not one this build reads (or the payload is empty).
     UnknownFormat(Option<u8>),
+    /// The payload is of a format this build no longer replays (its rules changed since): replay such a
+    /// journal with the release that wrote it.
+    RetiredFormat(u8),
     /// The bytes are not a valid encoding.
     Decode,
     /// The signer is not a valid ed25519 public key.
@@ -189,8 +192,7 @@ mod tests {
         other[0] = 3;
         assert_eq!(RequestBody::from_payload(&other), Err(RequestError::UnknownFormat(Some(3))));
         other[0] = 1;
-        assert_eq!(RequestBody::from_payload(&other), Ok(body.clone()), "format 1 is still read");
-        assert_eq!(payload_format(&other), Ok(1));
+        assert_eq!(RequestBody::from_payload(&other), Err(RequestError::RetiredFormat(1)));
         assert_eq!(payload_format(&payload), Ok(2));
         assert_eq!(RequestBody::from_payload(&[]), Err(RequestError::UnknownFormat(None)));
         assert!(RequestBody::from_payload(&payload[1..]).is_err(), "an unversioned payload is refused");

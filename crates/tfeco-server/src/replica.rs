@@ -4,7 +4,7 @@
 //! (group commit).
 
 use ed25519_dalek::{Signer, SigningKey};
-use tfeco_core::request::{command_time, payload_format};
+use tfeco_core::request::command_time;
 use tfeco_core::RequestBody;
 
 use crate::config::ClockMode;
@@ -272,6 +272,10 @@ pub fn replay_into(
             let body = RequestBody::from_payload(entry.payload).map_err(|error| {
                 let reason = match error {
                     tfeco_core::request::RequestError::UnknownFormat(_) => "unknown payload format",
+                    tfeco_core::request::RequestError::RetiredFormat(_) => {
+                        "payload format 1, written by the first release under rules that changed since: \
+                         replay it with that release"
+                    }
                     _ => "not a signed request",
                 };
                 ReplicaError::Decode { seq: entry.seq, reason }
@@ -287,11 +291,8 @@ pub fn replay_into(
                     .map_err(|_| ReplicaError::Signature { seq: entry.seq })?;
             }
             let envelope = body.into_envelope();
-            let applied = match payload_format(entry.payload) {
-                Ok(1) => state.apply(&envelope),
-                _ => state.apply_at(&envelope, command_time(entry.timestamp_ms, state.now())),
-            };
-            applied
+            state
+                .apply_at(&envelope, command_time(entry.timestamp_ms, state.now()))
                 .map(|_| ())
                 .map_err(|rejection| ReplicaError::ReplayRejected { seq: entry.seq, rejection })
         };

@@ -142,10 +142,20 @@ fn check_fixture(format: u8) -> Recorded {
     actual
 }
 
+/// The first release's journal (payload format 1) is refused with a clear reason, never replayed under
+/// the changed rules into a state it never had.
 #[test]
-fn the_v1_fixture_journal_replays_to_its_recorded_state() {
-    // Format 1: commands applied at the state's time. Recorded before later command kinds existed.
-    check_fixture(1);
+fn the_v1_fixture_journal_is_refused_as_a_retired_format() {
+    let copy = tempfile::tempdir().expect("temp dir");
+    std::fs::copy(fixture(1).join(JOURNAL_FILE), copy.path().join(JOURNAL_FILE)).expect("the v1 journal");
+    let (journal, _) = SqliteJournal::open(copy.path()).expect("the v1 journal opens");
+    let no_genesis = || panic!("the fixture has its genesis");
+    let error =
+        Replica::open(Box::new(journal), no_genesis, None, ReplayOptions::default()).err().expect("refused");
+    assert!(
+        matches!(&error, ReplicaError::Decode { seq: 1, reason } if reason.contains("payload format 1")),
+        "{error}"
+    );
 }
 
 #[test]
