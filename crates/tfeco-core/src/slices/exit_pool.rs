@@ -19,7 +19,7 @@ use crate::slices::capacity::CapacityMarket;
 use crate::slices::farming_pool::FarmingPools;
 use crate::slices::oracle::Oracle;
 use crate::slices::{to_units, Env};
-use crate::types::{PriceFeed, Role};
+use crate::types::PriceFeed;
 
 /// A liquidity position: TFP locked in the exit pool (spec §8 "Positions").
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -217,25 +217,14 @@ impl ExitPool {
         self.total_usdc_paid
     }
 
-    /// `FundExitPool`: the operator moves USDC from the treasury into the exit pool.
-    pub(crate) fn fund(
-        env: &Env<'_>,
-        ledger: &mut Ledger,
-        signer: AccountKey,
-        usdc: Amount<Usdc>,
-    ) -> Result<Vec<Event>, Rejection> {
-        env.require(signer, Role::Operator)?;
-        if !usdc.is_positive() {
-            return Err(Rejection::AmountNotPositive);
+    /// `FundExitPool` is retired (spec `decisions.md` §8, §12): the operator alone no longer moves the
+    /// treasury's money. Refused for every signer with [`Rejection::CommandRetired`] naming
+    /// `approve_treasury_transfer` (guardian-approved, k-of-n, in the bridge slice).
+    pub(crate) fn fund_retired(command: &crate::command::Command) -> Rejection {
+        Rejection::CommandRetired {
+            command: command.kind().to_owned(),
+            replaced_by: command.replaced_by().unwrap_or("approve_treasury_transfer").to_owned(),
         }
-        ledger.apply(&[Posting::Transfer {
-            asset: Asset::Usdc,
-            from: Slot::System(SystemAccount::Treasury),
-            to: Slot::System(SystemAccount::ExitPoolUsdc),
-            units: usdc.units(),
-            revenue: false,
-        }])?;
-        Ok(vec![Event::ExitPoolFunded { usdc }])
     }
 
     /// `OpenPosition`: TFP locked as a position valued at the oracle TFT price (rounded down).

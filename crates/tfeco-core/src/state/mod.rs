@@ -187,7 +187,9 @@ impl State {
             }
             Command::AttestDeposit { .. }
             | Command::RequestWithdrawal { .. }
-            | Command::AttestWithdrawal { .. } => self.dispatch_bridge(signer, command),
+            | Command::AttestWithdrawal { .. }
+            | Command::AttestExitPoolDeposit { .. }
+            | Command::ApproveTreasuryTransfer { .. } => self.dispatch_bridge(signer, command),
             Command::EnterWithTft { .. }
             | Command::EnterWithFiat { .. }
             | Command::LockTft { .. }
@@ -231,6 +233,12 @@ impl State {
             }
             Command::AttestWithdrawal { withdrawal_id, external_tx_id } => {
                 bridge.attest_withdrawal(&env, ledger, signer, *withdrawal_id, external_tx_id)
+            }
+            Command::AttestExitPoolDeposit { usdc, external_tx_id } => {
+                bridge.attest_exit_pool_deposit(&env, ledger, signer, *usdc, external_tx_id)
+            }
+            Command::ApproveTreasuryTransfer { usdc, to, transfer_ref } => {
+                bridge.approve_treasury_transfer(&env, ledger, signer, (*usdc, *to), transfer_ref)
             }
             other => unreachable!("{} is not a bridge command", other.kind()),
         }
@@ -329,7 +337,7 @@ impl State {
         let (env, ledger, oracle, _, _, _, farming, capacity, exit_pool, ..) = split!(self);
         let lower = (&*farming, &*capacity);
         match command {
-            Command::FundExitPool { usdc } => ExitPool::fund(&env, ledger, signer, *usdc),
+            Command::FundExitPool { .. } => Err(ExitPool::fund_retired(command)),
             Command::OpenPosition { tfp } => exit_pool.open_position(&env, ledger, oracle, signer, *tfp),
             Command::ClosePosition { position_id } => {
                 exit_pool.close_position(&env, ledger, signer, *position_id)

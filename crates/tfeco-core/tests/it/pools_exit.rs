@@ -12,7 +12,8 @@ use std::collections::BTreeMap;
 use tfeco_core::rules::exit_auction::{self as auction, ClearingRules, ExitBid};
 use tfeco_core::slices::exit_pool::{Position, RoundResult};
 use tfeco_core::{
-    AccountKey, Billing, Command, Event, ExitBidId, PositionId, Receipt, Rejection, Settlement, SystemAccount,
+    AccountKey, Billing, Command, Event, ExitBidId, PositionId, Receipt, Rejection, Settlement,
+    SystemAccount, TreasuryDestination,
 };
 use tfeco_money::{Amount, Asset, Bps, Cc, Tfp, Tft, Usdc};
 
@@ -114,11 +115,15 @@ fn submit_bid(
     }
 }
 
-/// Credits the treasury with `usdc_units` USDC through a fiat entry, then moves it into the exit pool.
+/// Credits the treasury with `usdc_units` USDC through a fiat entry, then moves it into the exit pool by a
+/// guardian-approved treasury transfer (the operator is the default set's only guardian, threshold 1).
 fn fund_exit_pool(h: &mut Harness, usdc_units: i128) {
     let operator = h.operator;
     h.enter_fiat(operator, usdc_units);
-    h.apply(operator, Command::FundExitPool { usdc: Amount::from_units(usdc_units) });
+    let transfer_ref = h.external_id("transfer");
+    let (usdc, to) = (Amount::from_units(usdc_units), TreasuryDestination::ExitPool);
+    let events = h.apply(operator, Command::ApproveTreasuryTransfer { usdc, to, transfer_ref });
+    assert!(matches!(events.as_slice(), [Event::ExitPoolFunded { .. }]), "{events:?}");
 }
 
 fn position(h: &Harness, id: PositionId) -> Position {
@@ -665,12 +670,20 @@ fn opening_a_position_needs_a_valid_tft_price_and_the_tfp() {
     assert_eq!(r.code().as_str(), "balance_low");
     let r = h.reject(a, Command::OpenPosition { tfp: Amount::<Tfp>::ZERO });
     assert_eq!(r.code().as_str(), "amount_not_positive");
-    // Only the operator funds the exit pool.
-    let r = h.reject(a, Command::FundExitPool { usdc: usdc("1") });
-    assert_eq!(r.code().as_str(), "not_authorized");
+    // The operator alone no longer moves the treasury's money: `FundExitPool` is retired for everyone
+    // (before: the operator's was accepted, anyone else's `not_authorized`).
     let operator = h.operator;
-    let r = h.reject(operator, Command::FundExitPool { usdc: usdc("1") });
-    assert_eq!(r.code().as_str(), "balance_low", "the treasury holds no USDC yet");
+    h.enter_fiat(operator, tokens(10));
+    for signer in [a, operator] {
+        let r = h.reject(signer, Command::FundExitPool { usdc: usdc("1") });
+        assert_eq!(
+            r,
+            Rejection::CommandRetired {
+                command: "fund_exit_pool".to_owned(),
+                replaced_by: "approve_treasury_transfer".to_owned()
+            }
+        );
+    }
 }
 
 #[test]
