@@ -442,8 +442,10 @@ impl ExitPool {
         Ok(vec![Event::ExitBidCancelled { bid_id, released_tfp: bid.reserved }])
     }
 
-    /// The `Tick` phase closing every round whose end is at or before `now`; runs of empty rounds after a
-    /// long gap are skipped in one step.
+    /// Closes every round whose end is at or before `now` (the `Tick` phase; also run after a price
+    /// submission, which may be the valid price a closing round waits for). A round with bids and no valid
+    /// reference price waits, closing, for up to `exit_price_wait_s` ([`ExitPool::reference_price`]); runs
+    /// of empty rounds after a long gap are skipped in one step.
     pub(crate) fn run_rounds(
         &mut self,
         env: &Env<'_>,
@@ -453,7 +455,12 @@ impl ExitPool {
     ) {
         let period = env.params.exit_round_period_s.max(1);
         while self.round.closes_at <= env.now {
-            self.close_round(env, ledger, oracle, events);
+            let ref_price = self.reference_price(env, oracle);
+            let waited = env.now.saturating_sub(self.round.closes_at);
+            if ref_price.is_none() && !self.bids.is_empty() && waited < env.params.exit_price_wait_s {
+                return;
+            }
+            self.close_round(env, ledger, ref_price, events);
             let previous = self.round;
             self.round = Round {
                 id: RoundId(previous.id.0.saturating_add(1)),
@@ -489,11 +496,37 @@ impl ExitPool {
         (cap_a, cap_b, cap_b_effective)
     }
 
-    /// Clears the current round (spec §8 steps 1-6) and publishes its result.
-    fn close_round(&mut self, env: &Env<'_>, ledger: &mut Ledger, oracle: &Oracle, events: &mut Vec<Event>) {
+    /// `true` while the current round is due to close but waits for a valid reference price (it has bids,
+    /// the oracle has no valid TFT price, and `exit_price_wait_s` has not passed); the lock window is in
+    /// force meanwhile.
+    pub fn awaiting_price(&self, params: &crate::params::Params, oracle: &Oracle, now: i64) -> bool {
+        let env = Env { params, now, at: now };
+        self.round.closes_at <= now
+            && !self.bids.is_empty()
+            && self.reference_price(&env, oracle).is_none()
+            && now.saturating_sub(self.round.closes_at) < params.exit_price_wait_s
+    }
+
+    /// The round's reference price `p_ref` (spec §8): the oracle's effective TFT price at the scheduled
+    /// close; when it had none then, the first valid one after it (at `now`). Before issue 10 the close read
+    /// the oracle only at the `Tick`'s time, so a tick a day after the last prices closed every round with
+    /// `price_unavailable` although the guardians submitted valid prices every day.
+    fn reference_price(&self, env: &Env<'_>, oracle: &Oracle) -> Option<Price> {
+        let at_close = oracle.effective(PriceFeed::TftUsd, env.params, self.round.closes_at);
+        at_close.or_else(|_| oracle.effective(PriceFeed::TftUsd, env.params, env.now)).ok()
+    }
+
+    /// Clears the current round (spec §8 steps 1-6) at the reference price `ref_price` and publishes its
+    /// result; without one nothing clears (note `price_unavailable`) and the bids are released.
+    fn close_round(
+        &mut self,
+        env: &Env<'_>,
+        ledger: &mut Ledger,
+        ref_price: Option<Price>,
+        events: &mut Vec<Event>,
+    ) {
         let round = self.round;
         let (cap_a, cap_b, cap_b_effective) = self.caps_at_close(env, ledger);
-        let ref_price = oracle.effective(PriceFeed::TftUsd, env.params, env.now).ok();
         let mut result = RoundResult {
             round_id: round.id,
             opened_at: round.opened_at,
