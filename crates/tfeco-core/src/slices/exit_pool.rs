@@ -156,6 +156,7 @@ pub struct ExitPool {
     history: VecDeque<RoundResult>,
     total_value_contributed: Amount<Usdc>,
     total_usdc_paid: Amount<Usdc>,
+    treasury_tfp: Amount<Tfp>,
     next_position_id: u64,
     next_bid_id: u64,
 }
@@ -188,6 +189,7 @@ impl ExitPool {
             history: VecDeque::new(),
             total_value_contributed: Amount::ZERO,
             total_usdc_paid: Amount::ZERO,
+            treasury_tfp: Amount::ZERO,
             next_position_id: 1,
             next_bid_id: 1,
         }
@@ -215,6 +217,11 @@ impl ExitPool {
     /// All USDC paid by exits.
     pub fn total_usdc_paid(&self) -> Amount<Usdc> {
         self.total_usdc_paid
+    }
+    /// TFP the treasury received from exits, all time (spec §8 step 5: the USDC it paid at reference
+    /// value, plus rounding dust): the TFT it bought back.
+    pub fn treasury_tfp(&self) -> Amount<Tfp> {
+        self.treasury_tfp
     }
 
     /// `FundExitPool` is retired (spec `decisions.md` §8, §12): the operator alone no longer moves the
@@ -713,6 +720,7 @@ impl ExitPool {
         }
         ledger.apply(&plan).expect("fills fit the pool's USDC and the positions' reservations");
         self.total_usdc_paid = Amount::from_units(self.total_usdc_paid.units().saturating_add(paid));
+        self.treasury_tfp = Amount::from_units(self.treasury_tfp.units().saturating_add(to_treasury));
         result.total_paid = paid_usdc;
         result.tfp_surrendered = surrendered;
         result.treasury_tfp = settlement.treasury;

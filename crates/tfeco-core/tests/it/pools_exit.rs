@@ -921,4 +921,10 @@ fn a_funded_round_clears_with_the_prices_submitted_after_the_closing_tick_and_pa
     assert_eq!(h.system(SystemAccount::ExitPoolUsdc, Asset::Usdc), tokens(998));
     assert!(h.state.exit_pool().bids().is_empty());
     assert_eq!(h.state.exit_pool().round().opened_at, START + ROUND, "the schedule is kept");
+    // The treasury report's running total of buy-backs (issue 10 item 20).
+    assert_eq!(
+        h.state.exit_pool().treasury_tfp().units(),
+        result.treasury_tfp.units() + result.dust_tfp.units()
+    );
+    assert_eq!(h.state.exit_pool().treasury_tfp().units(), h.system(SystemAccount::Treasury, Asset::Tfp));
 }
