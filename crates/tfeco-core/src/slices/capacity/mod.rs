@@ -254,7 +254,9 @@ impl CapacityMarket {
         self.set_price(node_id, price)
     }
 
-    /// `SetPoolPrice`: the owner of the node's farming pool prices a member node inside its band.
+    /// `SetPoolPrice`: the owner of a `PoolSet` farming pool prices a member node inside its band (spec §10).
+    /// Errors: `NodeNotFound`, `PoolNotFound`, `NotOwner`, `PriceSetByMember` (the pool's policy leaves prices
+    /// to its members), `PriceOutOfBand`.
     pub(crate) fn set_pool_price(
         &mut self,
         farming: &FarmingPools,
@@ -263,7 +265,7 @@ impl CapacityMarket {
         price: Amount<Cc>,
     ) -> Result<Vec<Event>, Rejection> {
         let node = self.nodes.get(&node_id).ok_or(Rejection::NodeNotFound)?;
-        farming.check_pool_owner(signer, node.farm_id)?;
+        farming.check_pool_price_setter(signer, node.farm_id)?;
         if !node.in_band(price) {
             return Err(Rejection::PriceOutOfBand { min: node.band_min, max: node.band_max, got: price });
         }
