@@ -166,6 +166,18 @@ impl Rewards {
     pub fn tracker(&self, node: NodeId) -> Option<&UptimeTracker> {
         self.trackers.get(&node)
     }
+    /// A node's uptime score for the reverse auction's tie-break (decisions §9): its uptime in permill of the
+    /// last closed minting period (the latest report), 0 when the node is not in that report or the period
+    /// had a violation (a violation zeroes the period, §11). O(log n): receipts are sorted by node id.
+    pub fn uptime_score(&self, node: NodeId) -> u32 {
+        let Some((_, report)) = self.reports.last_key_value() else { return 0 };
+        match report.receipts.binary_search_by_key(&node, |r| r.node_id) {
+            Ok(index) => {
+                report.receipts.get(index).filter(|r| r.violations == 0).map_or(0, |r| r.uptime_permill)
+            }
+            Err(_) => 0,
+        }
+    }
     /// TFT minted as rewards since genesis.
     pub fn tft_minted(&self) -> Amount<Tft> {
         self.tft_minted

@@ -536,6 +536,70 @@ fn seed_rule_releases_early_after_three_period_closes_at_thirty_percent_utilizat
     assert_eq!(h.replay_hash(), h.state.state_hash());
 }
 
+/// A tenant holding the CC of a 1,000 USD fiat entry (gold from six guardians, observed now).
+fn fiat_tenant(h: &mut Harness, g: &[AccountKey], seed: u8) -> AccountKey {
+    submit_prices(h, &g[..6], tfeco_core::PriceFeed::GoldUsdPerOz, "4228");
+    let tenant = h.register(seed);
+    let operator = h.operator;
+    let payment_id = h.external_id("payment");
+    let usd = Amount::<Usdc>::from_units(tokens(1_000));
+    h.apply(operator, Command::EnterWithFiat { to: tenant, usd, payment_id });
+    tenant
+}
+
+/// Issue 10 item 8 (decisions §9: "ties: higher node uptime score, then lowest node id"): two equal offers
+/// in a reverse auction go to the node with the higher uptime of the last closed minting period, even when
+/// its id is higher. Before the fix the score was 0 for every node and the lower id (the half-period node)
+/// won; now the full-period node (1,000 permill against 500) wins.
+#[test]
+fn equal_offers_go_to_the_node_with_the_higher_uptime_of_the_last_closed_period() {
+    let (mut h, g) = guardian_harness(9, |_| {});
+    let tenant = fiat_tenant(&mut h, &g, 30);
+    let (farmer_a, farm_a) = farmer(&mut h, 20);
+    let (farmer_b, farm_b) = farmer(&mut h, 21);
+    let half = add_node(&mut h, farmer_a, farm_a, "3Node Home", 40);
+    let full = add_node(&mut h, farmer_b, farm_b, "3Node Home", 41);
+    assert!(half.id < full.id, "the better node has the higher id");
+    report_uptime(&mut h, full, &clean_period(P));
+    let mid = period_start(P) + PERIOD_S / 2;
+    report_uptime(&mut h, half, &clean_stream(mid - 1_000, mid, period_end(P) + INTERVAL));
+    let report = close(&mut h, P);
+    let permill: Vec<(NodeId, u32)> = report.receipts.iter().map(|r| (r.node_id, r.uptime_permill)).collect();
+    assert_eq!(permill, vec![(half.id, 500), (full.id, 1_000)]);
+    let rewards = h.state.rewards();
+    assert_eq!((rewards.uptime_score(half.id), rewards.uptime_score(full.id)), (500, 1_000));
+    assert_eq!(rewards.uptime_score(NodeId(99)), 0, "a node outside the last report scores 0");
+
+    let price = model("3Node Home").slice_price_min_month;
+    let requirements = tfeco_core::Requirements { min_passmark: 2_000, min_mem_gb: 4, ..Default::default() };
+    let post = Command::PostCapacityRequest {
+        requirements,
+        n_slices: 1,
+        max_price_month: price,
+        periods: Some(1),
+        window_s: 86_400,
+    };
+    let request_id = match h.apply(tenant, post).as_slice() {
+        [Event::CapacityRequestPosted { request_id, .. }] => *request_id,
+        other => panic!("unexpected events {other:?}"),
+    };
+    // The lower id offers first: neither order nor id beats uptime.
+    for (who, node) in [(farmer_a, half), (farmer_b, full)] {
+        h.apply(who, Command::OfferCapacity { request_id, node_id: node.id, price_month: price });
+    }
+    h.advance(86_400);
+    let leased: Vec<(NodeId, u32)> = h
+        .state
+        .capacity()
+        .leases()
+        .values()
+        .filter(|l| l.tenant == tenant)
+        .map(|l| (l.node_id, l.n_slices))
+        .collect();
+    assert_eq!(leased, vec![(full.id, 1)], "the higher uptime wins the price tie");
+    assert_eq!(h.replay_hash(), h.state.state_hash());
+}
+
 #[test]
 fn release_36m_pays_nothing_for_eleven_months_then_four_percent_a_month_totalling_exactly_the_reward() {
     // The cap leaves room for an odd total (1,234,567,891 units), so the monthly 4 % is not a whole unit.
