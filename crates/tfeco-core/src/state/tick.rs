@@ -48,6 +48,9 @@ impl State {
         exit_pool.run_rounds(&env, pay.ledger, oracle, &mut events);
         exchange.clear_due(&env, pay.ledger, &mut events);
         rewards.close_periods(&env, pay.ledger, capacity, &mut events);
+        if let Some(open) = rewards.next_period() {
+            capacity.set_utilization_floor(open);
+        }
         rewards.release_vesting(&env, pay.ledger, (&*capacity, &*farming), &mut events);
         Ok(events)
     }

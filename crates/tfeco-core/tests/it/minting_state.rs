@@ -600,6 +600,105 @@ fn equal_offers_go_to_the_node_with_the_higher_uptime_of_the_last_closed_period(
     assert_eq!(h.replay_hash(), h.state.state_hash());
 }
 
+/// Opens a lease that must be accepted; returns its id.
+fn lease(
+    h: &mut Harness,
+    tenant: AccountKey,
+    node: TestNode,
+    n_slices: u32,
+    billing: Billing,
+) -> tfeco_core::LeaseId {
+    h.open_lease(tenant, node.id, n_slices, billing, None)
+}
+
+/// Issue 10 item 1 (decisions §11: the early release needs >= 30 % **time-weighted** utilization for 3
+/// consecutive minting periods, self-leases excluded). Five Mini 1 nodes (7 slices each) of farmer `F`,
+/// whose farm is in `O`'s farming pool with `M`'s farm; all report period P and are minted:
+/// - `self_node`: `F` leases 3 of its own 7 slices (hourly) half an hour before each of three closes and
+///   cancels after (the issue's attack). Before: snapshots of 4,285 bps at each close, released ~23 months
+///   early. After: excluded, `[0, 0, 0]`, locked;
+/// - `around`: a third party does the same: time-weighted it is `[2, 11, 11]` bps, locked;
+/// - `real`: a third party leases 3 slices all the time: `[4285; 3]`, released at the third close;
+/// - `pooled`: the pool's owner leases 3 slices all the time: excluded, locked;
+/// - `member` (on `M`'s farm): `F`, a fellow member, leases 3 slices all the time; `M`'s farm leaves the
+///   pool half-way through P+1, so `F`'s lease counts from then: `[0, 2142, 4285]`, locked.
+#[test]
+fn early_release_needs_time_weighted_utilization_without_self_leases() {
+    let (mut h, g) = guardian_harness(9, |_| {});
+    let (farmer_f, farm_f) = farmer(&mut h, 20);
+    let (farmer_m, farm_m) = farmer(&mut h, 21);
+    let owner = h.register(22);
+    let tenant = h.register(30);
+    submit_prices(&mut h, &g[..6], tfeco_core::PriceFeed::GoldUsdPerOz, "4228");
+    for who in [farmer_f, farmer_m, owner, tenant] {
+        let payment_id = h.external_id("payment");
+        let usd = Amount::<Usdc>::from_units(tokens(1_000));
+        h.apply(h.operator, Command::EnterWithFiat { to: who, usd, payment_id });
+    }
+    let rules: tfeco_core::PoolRules = serde_json::from_str(
+        r#"{"fee_bps": 0, "price_policy": "free", "reward_lock_months": 0, "exit_quota_bps": 10000}"#,
+    )
+    .expect("pool rules");
+    h.apply(owner, Command::CreateFarmingPool { name: "pool".to_owned(), rules });
+    let pool_id = tfeco_core::FarmingPoolId(1);
+    let membership = |farm_id, change| Command::SignPoolMembership { pool_id, farm_id, change };
+    for (farmer_key, farm) in [(farmer_f, farm_f), (farmer_m, farm_m)] {
+        h.apply(owner, membership(farm, tfeco_core::MembershipChange::Join));
+        h.apply(farmer_key, membership(farm, tfeco_core::MembershipChange::Join));
+    }
+    let self_node = add_node(&mut h, farmer_f, farm_f, "Mini 1", 40);
+    let around = add_node(&mut h, farmer_f, farm_f, "Mini 1", 41);
+    let real = add_node(&mut h, farmer_f, farm_f, "Mini 1", 42);
+    let pooled = add_node(&mut h, farmer_f, farm_f, "Mini 1", 43);
+    let member = add_node(&mut h, farmer_m, farm_m, "Mini 1", 44);
+    let nodes = [self_node, around, real, pooled, member];
+    assert_eq!(h.state.capacity().nodes()[&self_node.id].offered_slices, 7);
+    lease(&mut h, tenant, real, 3, Billing::Monthly);
+    lease(&mut h, owner, pooled, 3, Billing::Monthly);
+    lease(&mut h, farmer_f, member, 3, Billing::Monthly);
+
+    let mut released_at_closes = Vec::new();
+    for k in [P, P + 1, P + 2] {
+        if k == P + 1 {
+            // `M`'s farm leaves the pool half-way through P+1 (both signatures).
+            h.tick_to(period_start(k) + PERIOD_S / 2);
+            h.apply(owner, membership(farm_m, tfeco_core::MembershipChange::Leave));
+            h.apply(farmer_m, membership(farm_m, tfeco_core::MembershipChange::Leave));
+        }
+        // Half an hour before the period ends: 3 of 7 slices, hourly, by the farmer and by a third party.
+        h.tick_to(period_end(k) - 1_800);
+        let attack = lease(&mut h, farmer_f, self_node, 3, Billing::Hourly);
+        let nearby = lease(&mut h, tenant, around, 3, Billing::Hourly);
+        if k == P {
+            for node in nodes {
+                report_uptime(&mut h, node, &clean_period(P));
+            }
+        }
+        let events = h.tick_to(period_end(k) + CLOSE_DELAY);
+        released_at_closes.push(released(&events));
+        for id in [attack, nearby] {
+            h.apply(h.lease(id).tenant, Command::CancelLease { lease_id: id });
+        }
+        if k == P {
+            sign(&mut h, &g[..6], P);
+        }
+    }
+    let history = |node: TestNode| h.state.rewards().vesting()[&node.id].record.utilization_bps.clone();
+    let bps = |slice_s: u64| tfeco_core::rules::minting::utilization_bps(slice_s, 7 * PERIOD_S as u64);
+    assert_eq!(history(self_node), vec![0, 0, 0], "the farmer's own lease does not count");
+    assert_eq!(history(around), vec![bps(3 * 1_800), bps(3 * 7_200), bps(3 * 7_200)]);
+    assert_eq!(history(around), vec![2, 11, 11], "three hours of three slices are not 30 %");
+    assert_eq!(history(real), vec![4_285; 3], "3 of 7 slices all the time");
+    assert_eq!(history(pooled), vec![0, 0, 0], "the pool owner's lease does not count");
+    assert_eq!(history(member), vec![0, bps(3 * (PERIOD_S as u64 / 2)), 4_285]);
+    assert_eq!(history(member)[1], 2_142);
+    let reward = h.state.rewards().vesting()[&real.id].record.total.units();
+    assert!(reward > 0);
+    assert_eq!(released_at_closes, vec![vec![], vec![], vec![(real.id, farmer_f, reward)]]);
+    assert_eq!(vesting_locked(&h), 4 * reward, "the other four nodes stay locked");
+    assert_eq!(h.replay_hash(), h.state.state_hash());
+}
+
 #[test]
 fn release_36m_pays_nothing_for_eleven_months_then_four_percent_a_month_totalling_exactly_the_reward() {
     // The cap leaves room for an odd total (1,234,567,891 units), so the monthly 4 % is not a whole unit.
