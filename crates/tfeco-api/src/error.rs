@@ -222,6 +222,8 @@ error_codes! {
     MembershipConflict = "membership_conflict" => 422,
     /// The node's farming pool sets its prices.
     PriceSetByPool = "price_set_by_pool" => 422,
+    /// The node's farming pool leaves prices to its members; its owner cannot set them.
+    PriceSetByMember = "price_set_by_member" => 422,
     /// The price is outside the farming pool's range.
     PriceOutsidePoolPolicy = "price_outside_pool_policy" => 422,
     /// The farming pool's exit quota would be exceeded this round.

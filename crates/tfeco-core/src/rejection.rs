@@ -401,6 +401,9 @@ pub enum Rejection {
     },
     /// The node's farming pool sets its prices.
     PriceSetByPool,
+    /// The node's farming pool leaves prices to its members (policy `free` or `range`, spec §10): the pool
+    /// owner cannot set them.
+    PriceSetByMember,
     /// The price is outside the farming pool's range.
     PriceOutsidePoolPolicy {
         /// Pool minimum.
@@ -551,6 +554,7 @@ rejection_codes! {
     NoCapacity "no_capacity",
     MembershipConflict "membership_conflict",
     PriceSetByPool "price_set_by_pool",
+    PriceSetByMember "price_set_by_member",
     PriceOutsidePoolPolicy "price_outside_pool_policy",
     ReportHashMismatch "report_hash_mismatch",
     ReportAlreadyMinted "report_already_minted",
@@ -681,6 +685,9 @@ impl Rejection {
             }
             Rejection::MembershipConflict { reason } => write!(f, "membership change refused: {reason}"),
             Rejection::PriceSetByPool => f.write_str("this node's farming pool sets its prices"),
+            Rejection::PriceSetByMember => f.write_str(
+                "this node's farming pool leaves prices to its members; the pool owner cannot set them",
+            ),
             Rejection::PriceOutsidePoolPolicy { min, max, got } => {
                 write!(f, "price {got} CC is outside the pool's range {min} to {max} CC")
             }

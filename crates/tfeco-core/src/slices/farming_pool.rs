@@ -147,14 +147,20 @@ impl FarmingPools {
         Ok(vec![Event::FarmingPoolMembershipChanged { pool_id, farm_id, change }])
     }
 
-    /// `Ok` when `signer` owns the pool of `farm` (the pool sets member prices), else `PoolNotFound` or
-    /// `NotOwner`.
-    pub(crate) fn check_pool_owner(&self, signer: AccountKey, farm: FarmId) -> Result<(), Rejection> {
+    /// `SetPoolPrice` authority (spec §10: "members' prices set by the pool, or free inside the band"): `Ok`
+    /// when `signer` owns the pool of `farm` **and** the pool's policy is [`PricePolicy::PoolSet`]. Errors, in
+    /// precedence order: `PoolNotFound` (the farm is in no pool), `NotOwner` (the signer is not the pool's
+    /// owner), `PriceSetByMember` (the policy is `Free` or `Range`: members price their own nodes and the
+    /// owner cannot override them).
+    pub(crate) fn check_pool_price_setter(&self, signer: AccountKey, farm: FarmId) -> Result<(), Rejection> {
         let pool = self.pool_of(farm).ok_or(Rejection::PoolNotFound)?;
         if pool.owner != signer {
             return Err(Rejection::NotOwner);
         }
-        Ok(())
+        match pool.rules.price_policy {
+            PricePolicy::PoolSet => Ok(()),
+            PricePolicy::Free | PricePolicy::Range { .. } => Err(Rejection::PriceSetByMember),
+        }
     }
 
     /// The pool's price policy for a member's own `SetSlicePrice` (spec §10).

@@ -96,7 +96,7 @@ pub struct Rewards {
     next_period: Option<u32>,
     reports: BTreeMap<u32, MintReport>,
     vesting: BTreeMap<NodeId, NodeVesting>,
-    /// Utilization (bps) of every reporting node at each period close, oldest first.
+    /// Time-weighted utilization (bps) of every reporting node for each closed period, oldest first.
     utilization: BTreeMap<NodeId, Vec<u16>>,
     /// TFT minted as rewards since genesis (part of the global supply, spec §1).
     tft_minted: Amount<Tft>,
@@ -165,6 +165,18 @@ impl Rewards {
     /// first accepted `ReportUptime`).
     pub fn tracker(&self, node: NodeId) -> Option<&UptimeTracker> {
         self.trackers.get(&node)
+    }
+    /// A node's uptime score for the reverse auction's tie-break (decisions §9): its uptime in permill of the
+    /// last closed minting period (the latest report), 0 when the node is not in that report or the period
+    /// had a violation (a violation zeroes the period, §11). O(log n): receipts are sorted by node id.
+    pub fn uptime_score(&self, node: NodeId) -> u32 {
+        let Some((_, report)) = self.reports.last_key_value() else { return 0 };
+        match report.receipts.binary_search_by_key(&node, |r| r.node_id) {
+            Ok(index) => {
+                report.receipts.get(index).filter(|r| r.violations == 0).map_or(0, |r| r.uptime_permill)
+            }
+            Err(_) => 0,
+        }
     }
     /// TFT minted as rewards since genesis.
     pub fn tft_minted(&self) -> Amount<Tft> {
@@ -307,16 +319,18 @@ impl Rewards {
         receipts
     }
 
-    /// Utilization snapshot for the vesting rule (leased / offered slices at the close, bps), kept for every
-    /// reporting node from its first period so a later vesting record sees its whole history.
-    fn record_utilization(&mut self, capacity: &CapacityMarket) {
+    /// Utilization of period `period` for the seed rule's early release (spec §11): time-weighted, counted
+    /// leased slice-seconds over offered slice-seconds ([`CapacityMarket::leased_slice_seconds`]: self-leases
+    /// and unpaid grace excluded), in bps. Kept for every reporting node from its first period so a later
+    /// vesting record sees its whole history.
+    fn record_utilization(&mut self, capacity: &CapacityMarket, period: u32) {
         for node_id in self.trackers.keys() {
-            let Some(node) = capacity.nodes().get(node_id) else { continue };
-            let bps = u64::from(node.leased_slices)
-                .saturating_mul(10_000)
-                .checked_div(u64::from(node.offered_slices.max(1)))
-                .unwrap_or(0);
-            let bps = u16::try_from(bps).unwrap_or(u16::MAX);
+            if !capacity.nodes().contains_key(node_id) {
+                continue;
+            }
+            let leased = capacity.leased_slice_seconds(*node_id, period);
+            let offered = capacity.offered_slice_seconds(*node_id, period);
+            let bps = minting::utilization_bps(leased, offered);
             self.utilization.entry(*node_id).or_default().push(bps);
             if let Some(vesting) = self.vesting.get_mut(node_id) {
                 vesting.record.utilization_bps.push(bps);
@@ -335,7 +349,7 @@ impl Rewards {
         events: &mut Vec<Event>,
     ) {
         let mut receipts = self.receipts_of(env.params, capacity, period);
-        self.record_utilization(capacity);
+        self.record_utilization(capacity, period);
         let pending: i128 =
             self.reports.values().filter(|r| r.minted_at.is_none()).map(|r| r.total.units()).sum();
         let supply = global_tft_supply(env.params, ledger, self.tft_minted);

@@ -24,6 +24,7 @@ impl State {
         self.pool2.check()?;
         self.bridge.check(&self.ledger)?;
         self.capacity.check()?;
+        self.capacity.check_meters(&self.farming_pools)?;
         let escrow = |system| self.ledger.balance(AccountRef::System(system), Asset::Cc);
         self.capacity.check_escrows(
             escrow(SystemAccount::EscrowStandingBids),

@@ -206,7 +206,12 @@ impl State {
             }
             Command::SignPoolMembership { pool_id, farm_id, change } => {
                 let farm = (*farm_id, self.capacity.farm_owner(*farm_id));
-                self.farming_pools.sign_membership(signer, *pool_id, farm, *change)
+                let events = self.farming_pools.sign_membership(signer, *pool_id, farm, *change)?;
+                if matches!(events.last(), Some(Event::FarmingPoolMembershipChanged { .. })) {
+                    // Who counts as a self-lease changed (§11): re-classify the pool's leases from now.
+                    self.capacity.reclassify_pool_leases(&self.farming_pools, (*pool_id, *farm_id), self.now);
+                }
+                Ok(events)
             }
             Command::FundExitPool { .. }
             | Command::OpenPosition { .. }

@@ -3,7 +3,8 @@
 //!
 //! 1. parameter changes due by `now` take effect (so every charge of this tick uses them);
 //! 2. billing: every open lease's due periods are charged, grace starts or ends;
-//! 3. capacity requests whose window closed are decided;
+//! 3. capacity requests whose window closed are decided (price ties to the higher uptime of the last closed
+//!    minting period, read from the rewards slice here);
 //! 4. the TFT counterpart of burned CC is settled;
 //! 5. exit-pool rounds that ended are cleared;
 //! 6. exchange batches that are due are cleared;
@@ -41,11 +42,15 @@ impl State {
             split!(self);
         let mut pay = Payments { ledger, pool2, oracle, farming };
         capacity.bill_due(&env, &mut pay, &mut events);
-        capacity.close_due_requests(&env, &mut pay, &mut events);
+        let uptime = |node| rewards.uptime_score(node);
+        capacity.close_due_requests(&env, &mut pay, &uptime, &mut events);
         pay.pool2.settle_pending_burn(&env, pay.ledger, oracle, &mut events);
         exit_pool.run_rounds(&env, pay.ledger, oracle, &mut events);
         exchange.clear_due(&env, pay.ledger, &mut events);
         rewards.close_periods(&env, pay.ledger, capacity, &mut events);
+        if let Some(open) = rewards.next_period() {
+            capacity.set_utilization_floor(open);
+        }
         rewards.release_vesting(&env, pay.ledger, (&*capacity, &*farming), &mut events);
         Ok(events)
     }

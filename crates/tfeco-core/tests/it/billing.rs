@@ -333,3 +333,39 @@ fn revenue_burn_takes_what_the_reserve_holds_and_reports_the_rest_as_owed() {
     assert_eq!(h.system(SystemAccount::Pool2Reserve, Asset::Tfp), 0);
     assert_eq!(h.state.pool2().burn_owed_tft().units(), worth - tokens(100));
 }
+
+/// Issue 10 item 1, the grace reading of the time-weighted utilization (decisions §11, see
+/// `slices/capacity/utilization.rs`): two tenants hold one slice each and both fall into grace when their
+/// second month is due. `A` tops up inside grace: its grace time counts (it kept and paid for the slice);
+/// `B` lets grace run out: its grace time never counts. Exact slice-seconds over the two minting periods.
+#[test]
+fn grace_counts_as_utilization_only_when_the_tenant_pays_for_it() {
+    use tfeco_core::rules::minting::{period_end, period_of};
+    let Setup { mut h, farmer: _, tenant: a, node } = setup("Mini AI 1", "100");
+    let b = h.register(31);
+    fund_cc(&mut h, a, tokens(100));
+    fund_cc(&mut h, b, tokens(100));
+    h.open_lease(a, node, 1, Billing::Monthly, None);
+    h.open_lease(b, node, 1, Billing::Monthly, None);
+    let k = period_of(START).expect("a minting period");
+    let (end_k, end_next) = (period_end(k), period_end(k + 1));
+    let due = START + MONTH;
+    assert!(end_k < due && due + GRACE < end_next, "the grace lies inside period k + 1");
+
+    h.tick_to(due);
+    let meter = |h: &Harness, period| h.state.capacity().leased_slice_seconds(node, period);
+    let pre_grace = (due - end_k) as u64;
+    assert_eq!(meter(&h, k), 2 * (end_k - START) as u64);
+    assert_eq!(meter(&h, k + 1), 2 * pre_grace, "nothing counts while both are in grace");
+
+    h.tick_to(due + GRACE - HOUR);
+    h.set_prices(TFT_USD, GOLD);
+    let events = h.enter(a, tokens(250));
+    assert!(events.iter().any(|e| matches!(e, Event::LeaseResumed { .. })));
+    // A's grace counts back to the unpaid period's start, and A counts until the period's end.
+    assert_eq!(meter(&h, k + 1), 2 * pre_grace + (end_next - due) as u64);
+    h.tick_to(due + GRACE);
+    assert_eq!(h.free_slices(node), 3, "B's lease closed for non-payment");
+    assert_eq!(meter(&h, k + 1), 2 * pre_grace + (end_next - due) as u64, "B's grace never counts");
+    assert_eq!(meter(&h, k), 2 * (end_k - START) as u64);
+}

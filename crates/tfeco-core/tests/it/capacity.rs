@@ -730,6 +730,51 @@ fn pool_price_policies_bind_members_and_the_owner_sets_pool_prices() {
     assert_eq!(r.code().as_str(), "membership_conflict");
 }
 
+/// Issue 10 item 7 (spec §10: "members' prices set by the pool, or free inside the band"): a pool owner can
+/// set a member's price only under `PoolSet`. Before the fix the owner's `SetPoolPrice` was accepted under
+/// `Free` and `Range` and overwrote the member's own price (this test failed at the first `reject`).
+#[test]
+fn a_pool_owner_cannot_override_members_prices_unless_the_pool_sets_them() {
+    let mut h = priced();
+    let owner = h.register(80);
+    let (free_member, free_farm) = farmer(&mut h, 81);
+    let free_node = h.node(free_member, free_farm, "Mini AI 1", "30");
+    let (ranged_member, ranged_farm) = farmer(&mut h, 82);
+    let ranged_node = h.node(ranged_member, ranged_farm, "Mini AI 1", "30");
+    let (set_member, set_farm) = farmer(&mut h, 83);
+    let set_node = h.node(set_member, set_farm, "Mini AI 1", "30");
+
+    let free = create_pool(&mut h, owner, "Free", pool_rules(0, PricePolicy::Free, 10_000));
+    join(&mut h, owner, free_member, free, free_farm);
+    let range = PricePolicy::Range { min_month: cc("20"), max_month: cc("50") };
+    let ranged = create_pool(&mut h, owner, "Ranged", pool_rules(0, range, 10_000));
+    join(&mut h, owner, ranged_member, ranged, ranged_farm);
+    let set = create_pool(&mut h, owner, "Set", pool_rules(0, PricePolicy::PoolSet, 10_000));
+    join(&mut h, owner, set_member, set, set_farm);
+
+    // Free and Range: the owner is refused, typed, and the member's price is unchanged.
+    for node in [free_node, ranged_node] {
+        let r = h.reject(owner, Command::SetPoolPrice { node_id: node, price: cc("45") });
+        assert_eq!(r, tfeco_core::Rejection::PriceSetByMember);
+        assert_eq!(r.code().as_str(), "price_set_by_member");
+        assert_eq!(h.state.capacity().nodes()[&node].price, Some(cc("30")), "the member's price stands");
+    }
+    // ... and the members keep pricing their own nodes.
+    h.apply(free_member, Command::SetSlicePrice { node_id: free_node, price: cc("12") });
+    h.apply(ranged_member, Command::SetSlicePrice { node_id: ranged_node, price: cc("25") });
+    assert_eq!(h.state.capacity().nodes()[&free_node].price, Some(cc("12")));
+    assert_eq!(h.state.capacity().nodes()[&ranged_node].price, Some(cc("25")));
+
+    // PoolSet: the member is refused and the owner prices the node.
+    let r = h.reject(set_member, Command::SetSlicePrice { node_id: set_node, price: cc("45") });
+    assert_eq!(r, tfeco_core::Rejection::PriceSetByPool);
+    h.apply(owner, Command::SetPoolPrice { node_id: set_node, price: cc("45") });
+    assert_eq!(h.state.capacity().nodes()[&set_node].price, Some(cc("45")));
+    // Authority comes before the policy: a member of a free pool is still `not_owner` for `SetPoolPrice`.
+    let r = h.reject(free_member, Command::SetPoolPrice { node_id: free_node, price: cc("45") });
+    assert_eq!(r.code().as_str(), "not_owner");
+}
+
 /// A pool member with a 10,000 TFP position in a pool whose exit quota is 10 %, and an outsider with the
 /// same position. Returns `(h, member, member's position, outsider, outsider's position)`.
 fn quota_world() -> (Harness, AccountKey, PositionId, AccountKey, PositionId) {

@@ -536,6 +536,169 @@ fn seed_rule_releases_early_after_three_period_closes_at_thirty_percent_utilizat
     assert_eq!(h.replay_hash(), h.state.state_hash());
 }
 
+/// A tenant holding the CC of a 1,000 USD fiat entry (gold from six guardians, observed now).
+fn fiat_tenant(h: &mut Harness, g: &[AccountKey], seed: u8) -> AccountKey {
+    submit_prices(h, &g[..6], tfeco_core::PriceFeed::GoldUsdPerOz, "4228");
+    let tenant = h.register(seed);
+    let operator = h.operator;
+    let payment_id = h.external_id("payment");
+    let usd = Amount::<Usdc>::from_units(tokens(1_000));
+    h.apply(operator, Command::EnterWithFiat { to: tenant, usd, payment_id });
+    tenant
+}
+
+/// Issue 10 item 8 (decisions §9: "ties: higher node uptime score, then lowest node id"): two equal offers
+/// in a reverse auction go to the node with the higher uptime of the last closed minting period, even when
+/// its id is higher. Before the fix the score was 0 for every node and the lower id (the half-period node)
+/// won; now the full-period node (1,000 permill against 500) wins.
+#[test]
+fn equal_offers_go_to_the_node_with_the_higher_uptime_of_the_last_closed_period() {
+    let (mut h, g) = guardian_harness(9, |_| {});
+    let tenant = fiat_tenant(&mut h, &g, 30);
+    let (farmer_a, farm_a) = farmer(&mut h, 20);
+    let (farmer_b, farm_b) = farmer(&mut h, 21);
+    let half = add_node(&mut h, farmer_a, farm_a, "3Node Home", 40);
+    let full = add_node(&mut h, farmer_b, farm_b, "3Node Home", 41);
+    assert!(half.id < full.id, "the better node has the higher id");
+    report_uptime(&mut h, full, &clean_period(P));
+    let mid = period_start(P) + PERIOD_S / 2;
+    report_uptime(&mut h, half, &clean_stream(mid - 1_000, mid, period_end(P) + INTERVAL));
+    let report = close(&mut h, P);
+    let permill: Vec<(NodeId, u32)> = report.receipts.iter().map(|r| (r.node_id, r.uptime_permill)).collect();
+    assert_eq!(permill, vec![(half.id, 500), (full.id, 1_000)]);
+    let rewards = h.state.rewards();
+    assert_eq!((rewards.uptime_score(half.id), rewards.uptime_score(full.id)), (500, 1_000));
+    assert_eq!(rewards.uptime_score(NodeId(99)), 0, "a node outside the last report scores 0");
+
+    let price = model("3Node Home").slice_price_min_month;
+    let requirements = tfeco_core::Requirements { min_passmark: 2_000, min_mem_gb: 4, ..Default::default() };
+    let post = Command::PostCapacityRequest {
+        requirements,
+        n_slices: 1,
+        max_price_month: price,
+        periods: Some(1),
+        window_s: 86_400,
+    };
+    let request_id = match h.apply(tenant, post).as_slice() {
+        [Event::CapacityRequestPosted { request_id, .. }] => *request_id,
+        other => panic!("unexpected events {other:?}"),
+    };
+    // The lower id offers first: neither order nor id beats uptime.
+    for (who, node) in [(farmer_a, half), (farmer_b, full)] {
+        h.apply(who, Command::OfferCapacity { request_id, node_id: node.id, price_month: price });
+    }
+    h.advance(86_400);
+    let leased: Vec<(NodeId, u32)> = h
+        .state
+        .capacity()
+        .leases()
+        .values()
+        .filter(|l| l.tenant == tenant)
+        .map(|l| (l.node_id, l.n_slices))
+        .collect();
+    assert_eq!(leased, vec![(full.id, 1)], "the higher uptime wins the price tie");
+    assert_eq!(h.replay_hash(), h.state.state_hash());
+}
+
+/// Opens a lease that must be accepted; returns its id.
+fn lease(
+    h: &mut Harness,
+    tenant: AccountKey,
+    node: TestNode,
+    n_slices: u32,
+    billing: Billing,
+) -> tfeco_core::LeaseId {
+    h.open_lease(tenant, node.id, n_slices, billing, None)
+}
+
+/// Issue 10 item 1 (decisions §11: the early release needs >= 30 % **time-weighted** utilization for 3
+/// consecutive minting periods, self-leases excluded). Five Mini 1 nodes (7 slices each) of farmer `F`,
+/// whose farm is in `O`'s farming pool with `M`'s farm; all report period P and are minted:
+/// - `self_node`: `F` leases 3 of its own 7 slices (hourly) half an hour before each of three closes and
+///   cancels after (the issue's attack). Before: snapshots of 4,285 bps at each close, released ~23 months
+///   early. After: excluded, `[0, 0, 0]`, locked;
+/// - `around`: a third party does the same: time-weighted it is `[2, 11, 11]` bps, locked;
+/// - `real`: a third party leases 3 slices all the time: `[4285; 3]`, released at the third close;
+/// - `pooled`: the pool's owner leases 3 slices all the time: excluded, locked;
+/// - `member` (on `M`'s farm): `F`, a fellow member, leases 3 slices all the time; `M`'s farm leaves the
+///   pool half-way through P+1, so `F`'s lease counts from then: `[0, 2142, 4285]`, locked.
+#[test]
+fn early_release_needs_time_weighted_utilization_without_self_leases() {
+    let (mut h, g) = guardian_harness(9, |_| {});
+    let (farmer_f, farm_f) = farmer(&mut h, 20);
+    let (farmer_m, farm_m) = farmer(&mut h, 21);
+    let owner = h.register(22);
+    let tenant = h.register(30);
+    submit_prices(&mut h, &g[..6], tfeco_core::PriceFeed::GoldUsdPerOz, "4228");
+    for who in [farmer_f, farmer_m, owner, tenant] {
+        let payment_id = h.external_id("payment");
+        let usd = Amount::<Usdc>::from_units(tokens(1_000));
+        h.apply(h.operator, Command::EnterWithFiat { to: who, usd, payment_id });
+    }
+    let rules: tfeco_core::PoolRules = serde_json::from_str(
+        r#"{"fee_bps": 0, "price_policy": "free", "reward_lock_months": 0, "exit_quota_bps": 10000}"#,
+    )
+    .expect("pool rules");
+    h.apply(owner, Command::CreateFarmingPool { name: "pool".to_owned(), rules });
+    let pool_id = tfeco_core::FarmingPoolId(1);
+    let membership = |farm_id, change| Command::SignPoolMembership { pool_id, farm_id, change };
+    for (farmer_key, farm) in [(farmer_f, farm_f), (farmer_m, farm_m)] {
+        h.apply(owner, membership(farm, tfeco_core::MembershipChange::Join));
+        h.apply(farmer_key, membership(farm, tfeco_core::MembershipChange::Join));
+    }
+    let self_node = add_node(&mut h, farmer_f, farm_f, "Mini 1", 40);
+    let around = add_node(&mut h, farmer_f, farm_f, "Mini 1", 41);
+    let real = add_node(&mut h, farmer_f, farm_f, "Mini 1", 42);
+    let pooled = add_node(&mut h, farmer_f, farm_f, "Mini 1", 43);
+    let member = add_node(&mut h, farmer_m, farm_m, "Mini 1", 44);
+    let nodes = [self_node, around, real, pooled, member];
+    assert_eq!(h.state.capacity().nodes()[&self_node.id].offered_slices, 7);
+    lease(&mut h, tenant, real, 3, Billing::Monthly);
+    lease(&mut h, owner, pooled, 3, Billing::Monthly);
+    lease(&mut h, farmer_f, member, 3, Billing::Monthly);
+
+    let mut released_at_closes = Vec::new();
+    for k in [P, P + 1, P + 2] {
+        if k == P + 1 {
+            // `M`'s farm leaves the pool half-way through P+1 (both signatures).
+            h.tick_to(period_start(k) + PERIOD_S / 2);
+            h.apply(owner, membership(farm_m, tfeco_core::MembershipChange::Leave));
+            h.apply(farmer_m, membership(farm_m, tfeco_core::MembershipChange::Leave));
+        }
+        // Half an hour before the period ends: 3 of 7 slices, hourly, by the farmer and by a third party.
+        h.tick_to(period_end(k) - 1_800);
+        let attack = lease(&mut h, farmer_f, self_node, 3, Billing::Hourly);
+        let nearby = lease(&mut h, tenant, around, 3, Billing::Hourly);
+        if k == P {
+            for node in nodes {
+                report_uptime(&mut h, node, &clean_period(P));
+            }
+        }
+        let events = h.tick_to(period_end(k) + CLOSE_DELAY);
+        released_at_closes.push(released(&events));
+        for id in [attack, nearby] {
+            h.apply(h.lease(id).tenant, Command::CancelLease { lease_id: id });
+        }
+        if k == P {
+            sign(&mut h, &g[..6], P);
+        }
+    }
+    let history = |node: TestNode| h.state.rewards().vesting()[&node.id].record.utilization_bps.clone();
+    let bps = |slice_s: u64| tfeco_core::rules::minting::utilization_bps(slice_s, 7 * PERIOD_S as u64);
+    assert_eq!(history(self_node), vec![0, 0, 0], "the farmer's own lease does not count");
+    assert_eq!(history(around), vec![bps(3 * 1_800), bps(3 * 7_200), bps(3 * 7_200)]);
+    assert_eq!(history(around), vec![2, 11, 11], "three hours of three slices are not 30 %");
+    assert_eq!(history(real), vec![4_285; 3], "3 of 7 slices all the time");
+    assert_eq!(history(pooled), vec![0, 0, 0], "the pool owner's lease does not count");
+    assert_eq!(history(member), vec![0, bps(3 * (PERIOD_S as u64 / 2)), 4_285]);
+    assert_eq!(history(member)[1], 2_142);
+    let reward = h.state.rewards().vesting()[&real.id].record.total.units();
+    assert!(reward > 0);
+    assert_eq!(released_at_closes, vec![vec![], vec![], vec![(real.id, farmer_f, reward)]]);
+    assert_eq!(vesting_locked(&h), 4 * reward, "the other four nodes stay locked");
+    assert_eq!(h.replay_hash(), h.state.state_hash());
+}
+
 #[test]
 fn release_36m_pays_nothing_for_eleven_months_then_four_percent_a_month_totalling_exactly_the_reward() {
     // The cap leaves room for an odd total (1,234,567,891 units), so the monthly 4 % is not a whole unit.

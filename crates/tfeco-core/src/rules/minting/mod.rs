@@ -35,7 +35,8 @@ pub use v3::{
     NodeResources, UptimeScaling, V3NodeInput, V3Reward, V3Rules, ZeroReason, GIB,
 };
 pub use vesting::{
-    releasable, seed_unlock, vested, Release36mRule, SeedLockRule, SeedUnlock, VestingRecord, VestingRule,
+    meets_utilization, releasable, seed_unlock, utilization_bps, vested, Release36mRule, SeedLockRule,
+    SeedUnlock, VestingRecord, VestingRule,
 };
 
 use std::fmt;

@@ -237,12 +237,54 @@ pub fn releasable(rule: &VestingRule, record: &VestingRecord, now: i64) -> Resul
     Ok(Amount::from_units(due.max(0)))
 }
 
+/// A month's time-weighted utilization (spec `decisions.md` §11) in bps: `floor(leased_s × 10,000 /
+/// offered_s)` over the month's leased and offered slice-seconds, at most 10,000; 0 when nothing was offered.
+/// The record keeps this value per month; since thresholds are whole bps, `utilization_bps(l, o) >= t`
+/// exactly when `l × 10,000 >= o × t` ([`meets_utilization`]): flooring never changes the decision.
+pub fn utilization_bps(leased_s: u64, offered_s: u64) -> u16 {
+    let scaled = u128::from(leased_s).checked_mul(10_000).expect("u64 × 10,000 fits u128");
+    let bps = scaled.checked_div(u128::from(offered_s)).unwrap_or(0).min(10_000);
+    u16::try_from(bps).expect("at most 10,000")
+}
+
+/// `true` when `leased_s / offered_s >= threshold_bps / 10,000`, in exact integers (`leased_s × 10,000 >=
+/// offered_s × threshold_bps`); `false` when nothing was offered.
+pub fn meets_utilization(leased_s: u64, offered_s: u64, threshold_bps: u16) -> bool {
+    let leased = u128::from(leased_s).checked_mul(10_000).expect("u64 × 10,000 fits u128");
+    let needed = u128::from(offered_s).checked_mul(u128::from(threshold_bps)).expect("u64 × u16 fits u128");
+    offered_s != 0 && leased >= needed
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const START: i64 = 1_700_000_000;
     const M: i64 = PERIOD_S;
+
+    #[test]
+    fn stored_bps_decide_exactly_like_the_exact_ratio() {
+        let offered = 7 * PERIOD_S as u64;
+        // 30 % exactly, one slice-second below, one above; a tiny share; nothing offered.
+        let exact = offered * 3 / 10;
+        for leased in [exact - 1, exact, exact + 1, 0, 1, offered, 3 * 3600] {
+            let bps = utilization_bps(leased, offered);
+            for threshold in [0u16, 1, 2_999, 3_000, 3_001, 10_000] {
+                assert_eq!(
+                    bps >= threshold,
+                    meets_utilization(leased, offered, threshold),
+                    "{leased} {threshold}"
+                );
+            }
+        }
+        assert_eq!(utilization_bps(exact, offered), 3_000);
+        assert_eq!(utilization_bps(exact - 1, offered), 2_999);
+        // The attack: 3 of 7 slices for about an hour of a period is 5 bps (~0.06 %).
+        assert_eq!(utilization_bps(3 * 3600, offered), 5);
+        assert_eq!(utilization_bps(5, 0), 0);
+        assert!(!meets_utilization(0, 0, 0));
+        assert_eq!(utilization_bps(u64::MAX, 1), 10_000);
+    }
 
     fn tft(s: &str) -> Amount<Tft> {
         s.parse().unwrap()

@@ -16,7 +16,7 @@ use crate::ids::{AccountKey, CapacityRequestId, LeaseId, NodeId, StandingBidId, 
 use crate::ledger::{Posting, Slot};
 use crate::rejection::{Limit, Rejection, TextField};
 use crate::slices::Env;
-use crate::types::{Billing, Node, Requirements, SearchQuery, Shortfall};
+use crate::types::{Billing, Requirements, SearchQuery, Shortfall};
 
 /// A standing bid: buy up to `quantity` slices meeting `requirements` at `price_month`, monthly.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -118,11 +118,11 @@ pub(crate) struct RequestTerms<'a> {
     pub(crate) window_s: i64,
 }
 
-/// Uptime score used to break price ties in reverse auctions (higher first). Equal for every node until the
-/// score is defined from uptime reports.
-pub fn uptime_score(_node: &Node) -> u32 {
-    0
-}
+/// The reverse auction's tie-break score of a node (decisions §9: "ties: higher node uptime score, then lowest
+/// node id"): its uptime of the last closed minting period in permill, 0 for a node absent from that period.
+/// The rewards slice, below this one, owns uptime; `Tick` passes its reading in (see
+/// `Rewards::uptime_score`), so this slice never reads a slice below it.
+pub(crate) type UptimeScore<'a> = &'a dyn Fn(NodeId) -> u32;
 
 fn cc_times(price: Amount<Cc>, n: u32) -> Result<Amount<Cc>, Rejection> {
     price.units().checked_mul(i128::from(n)).map(Amount::from_units).ok_or(Rejection::Overflow)
@@ -331,11 +331,13 @@ impl CapacityMarket {
         Ok(vec![Event::CapacityOffered { request_id, node_id, price_month }])
     }
 
-    /// The `Tick` phase closing every capacity request whose window ended.
+    /// The `Tick` phase closing every capacity request whose window ended; `uptime` scores the nodes for the
+    /// price tie-break (the last closed minting period's uptime, [`UptimeScore`]).
     pub(crate) fn close_due_requests(
         &mut self,
         env: &Env<'_>,
         pay: &mut Payments<'_>,
+        uptime: UptimeScore<'_>,
         events: &mut Vec<Event>,
     ) {
         let due: Vec<CapacityRequestId> = self
@@ -345,16 +347,17 @@ impl CapacityMarket {
             .map(|r| r.id)
             .collect();
         for request_id in due {
-            self.close_request(env, pay, request_id, events);
+            self.close_request(env, pay, (request_id, uptime), events);
         }
     }
 
     /// Offers of a request cheapest first (ties: higher uptime score, then lower node id).
-    fn ranked_offers(&self, request: &CapacityRequest) -> Vec<(Amount<Cc>, NodeId)> {
+    fn ranked_offers(&self, request: &CapacityRequest, uptime: UptimeScore<'_>) -> Vec<(Amount<Cc>, NodeId)> {
         let mut offers: Vec<(Amount<Cc>, u32, NodeId)> = request
             .offers
             .values()
-            .filter_map(|o| Some((o.price_month, uptime_score(self.nodes.get(&o.node_id)?), o.node_id)))
+            .filter(|o| self.nodes.contains_key(&o.node_id))
+            .map(|o| (o.price_month, uptime(o.node_id), o.node_id))
             .collect();
         offers.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
         offers.into_iter().map(|(price, _, node)| (price, node)).collect()
@@ -366,11 +369,11 @@ impl CapacityMarket {
         &mut self,
         env: &Env<'_>,
         pay: &mut Payments<'_>,
-        request_id: CapacityRequestId,
+        (request_id, uptime): (CapacityRequestId, UptimeScore<'_>),
         events: &mut Vec<Event>,
     ) {
         let Some(request) = self.requests.get(&request_id) else { return };
-        let offers = self.ranked_offers(request);
+        let offers = self.ranked_offers(request, uptime);
         let (requester, periods, wanted, max_price, escrow) =
             (request.requester, request.periods, request.n_slices, request.max_price_month, request.escrow);
         let requirements = request.requirements.clone();

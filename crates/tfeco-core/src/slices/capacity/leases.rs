@@ -201,6 +201,7 @@ impl CapacityMarket {
         if let Some(node) = self.nodes.get_mut(&node_id) {
             node.leased_slices = node.leased_slices.saturating_add(n_slices);
         }
+        self.meter_lease_live(pay.farming, id, env.now);
         self.commit_charge(env, pay, id, plan, &mut events);
         pay.pool2.settle_pending_burn(env, pay.ledger, pay.oracle, &mut events);
         Ok(events)
@@ -231,6 +232,7 @@ impl CapacityMarket {
 
     /// Closes an open lease and frees its slices.
     fn close_lease(&mut self, lease_id: LeaseId, reason: CloseReason, at: i64) -> Event {
+        self.meter_lease_gone(lease_id, at);
         let lease = self.leases.get_mut(&lease_id).expect("closing a known lease");
         assert!(lease.is_open(), "closing a closed lease");
         lease.status = LeaseStatus::Closed { reason, at };
@@ -409,8 +411,11 @@ impl CapacityMarket {
     }
 
     fn start_grace(&mut self, env: &Env<'_>, lease_id: LeaseId, events: &mut Vec<Event>) {
-        let Some(lease) = self.leases.get_mut(&lease_id) else { return };
+        let Some(lease) = self.leases.get(&lease_id) else { return };
         let since = lease.next_charge_at;
+        // Unpaid from `since`: not utilization unless the tenant pays (see `utilization`).
+        self.meter_lease_gone(lease_id, since);
+        let Some(lease) = self.leases.get_mut(&lease_id) else { return };
         lease.status = LeaseStatus::Grace { since };
         self.grace_leases.insert((lease.tenant, lease_id));
         events.push(Event::LeaseGraceStarted {
@@ -429,11 +434,14 @@ impl CapacityMarket {
     ) -> bool {
         let Some(lease) = self.leases.get(&lease_id) else { return false };
         let (tenant, node_id, charge) = (lease.tenant, lease.node_id, lease.period_charge);
+        let LeaseStatus::Grace { since } = lease.status else { return false };
         let Ok(from) = pay.ledger.user_slot(&tenant) else { return false };
         let Ok(plan) = self.plan_charge(env, pay, from, node_id, charge) else { return false };
         if let Some(lease) = self.leases.get_mut(&lease_id) {
             lease.status = LeaseStatus::Active;
         }
+        // The tenant kept the slices and now pays the period that fell due: the grace time counts.
+        self.meter_lease_live(pay.farming, lease_id, since);
         self.grace_leases.remove(&(tenant, lease_id));
         events.push(Event::LeaseResumed { lease_id });
         self.commit_charge(env, pay, lease_id, plan, events);

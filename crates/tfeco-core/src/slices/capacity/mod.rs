@@ -5,13 +5,16 @@
 //! - this file: the records, farms, nodes and prices, the read accessors and the slice invariant;
 //! - [`leases`]: opening, cancelling and closing leases, charging periods (the revenue split), billing on
 //!   `Tick`, grace and resumption after a top-up;
-//! - [`bids`]: standing bids, capacity requests and the instant take.
+//! - [`bids`]: standing bids, capacity requests and the instant take;
+//! - [`utilization`]: each node's time-weighted utilization meter (leased slice-seconds per minting period,
+//!   self-leases excluded) for the early release of locked rewards (§11).
 //!
 //! Payments go through a [`Payments`] context: the ledger, Pool 2 (burns and TFP settlement of revenue), the
 //! oracle and the farming pools (fees), all lower slices.
 
 pub mod bids;
 pub mod leases;
+pub mod utilization;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -34,6 +37,7 @@ use crate::types::{NodeSpec, Requirements, SearchQuery, Shortfall};
 pub use crate::types::Node;
 pub use bids::{CapacityOffer, CapacityRequest, RequestOutcome, StandingBid};
 pub use leases::{Lease, LeaseStatus};
+pub use utilization::UtilizationMeter;
 
 /// A farm.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -77,6 +81,10 @@ pub struct CapacityMarket {
     requests: BTreeMap<CapacityRequestId, CapacityRequest>,
     next_bid_id: u64,
     next_request_id: u64,
+    /// Time-weighted utilization meters by node (created at the node's first lease).
+    meters: BTreeMap<NodeId, UtilizationMeter>,
+    /// The first minting period not yet closed by the rewards slice: meters keep buckets from it on.
+    utilization_floor: u32,
 }
 
 impl CapacityMarket {
@@ -254,7 +262,9 @@ impl CapacityMarket {
         self.set_price(node_id, price)
     }
 
-    /// `SetPoolPrice`: the owner of the node's farming pool prices a member node inside its band.
+    /// `SetPoolPrice`: the owner of a `PoolSet` farming pool prices a member node inside its band (spec §10).
+    /// Errors: `NodeNotFound`, `PoolNotFound`, `NotOwner`, `PriceSetByMember` (the pool's policy leaves prices
+    /// to its members), `PriceOutOfBand`.
     pub(crate) fn set_pool_price(
         &mut self,
         farming: &FarmingPools,
@@ -263,7 +273,7 @@ impl CapacityMarket {
         price: Amount<Cc>,
     ) -> Result<Vec<Event>, Rejection> {
         let node = self.nodes.get(&node_id).ok_or(Rejection::NodeNotFound)?;
-        farming.check_pool_owner(signer, node.farm_id)?;
+        farming.check_pool_price_setter(signer, node.farm_id)?;
         if !node.in_band(price) {
             return Err(Rejection::PriceOutOfBand { min: node.band_min, max: node.band_max, got: price });
         }
