@@ -65,7 +65,7 @@ pub(crate) async fn bind(listen: &str) -> anyhow::Result<tokio::net::TcpListener
     match tokio::net::TcpListener::bind(listen).await {
         Ok(listener) => Ok(listener),
         Err(error) if error.kind() == std::io::ErrorKind::AddrInUse => Err(anyhow::anyhow!(
-            "cannot listen on {listen}: the address is in use (another node?); choose another with --listen, \
+            "listening on {listen}: the address is in use (another node?); choose another with --listen, \
              e.g. --listen 127.0.0.1:8081"
         )),
         Err(error) => Err(error).with_context(|| format!("listening on {listen}")),
