@@ -1,5 +1,7 @@
 //! The data directory: `journal.sqlite` (the log) and `operator.key` (the node's operator signing key,
-//! hex seed, mode 0600). Opening a directory replays its journal.
+//! hex seed, mode 0600); a demo node also keeps its guardians' keys in `dev-guardians.json` (a development
+//! quorum, marked as such, so that `tfeco admin` can gather the guardians' threshold alone). Opening a
+//! directory replays its journal.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -12,6 +14,25 @@ use crate::replica::{ReplayOptions, ReplayReport, Replica, ReplicaError};
 
 /// File name of the operator key inside the data directory.
 pub const OPERATOR_KEY_FILE: &str = "operator.key";
+
+/// File name of the development guardian keys inside a demo node's data directory.
+pub const DEV_GUARDIANS_FILE: &str = "dev-guardians.json";
+
+/// The marker `dev-guardians.json` must carry: its keys are public test keys, never for real value.
+pub const DEV_GUARDIANS_MARKER: &str = "development only";
+
+/// `dev-guardians.json`: the guardian keys of a development node (the demo's, derived from public seeds),
+/// kept next to its journal so the operator's `tfeco admin` can sign for the guardians' threshold alone.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DevGuardiansFile {
+    /// Always [`DEV_GUARDIANS_MARKER`]; a file without it is refused.
+    purpose: String,
+    /// What the file is, for a human who finds it.
+    warning: String,
+    /// The guardians' signing keys, 32-byte hex seeds, in the order of the genesis guardians.
+    keys: Vec<String>,
+}
 
 /// Problems with the data directory.
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +48,9 @@ pub enum DataDirError {
     /// The key file does not hold a 32-byte hex seed.
     #[error("{0}: not a valid operator key (expected 64 hex characters)")]
     BadKey(PathBuf),
+    /// `dev-guardians.json` is not a marked development quorum of hex keys.
+    #[error("{0}: not a development guardian file ({1})")]
+    BadDevGuardians(PathBuf, String),
     /// Opening or replaying the replica failed.
     #[error(transparent)]
     Replica(#[from] ReplicaError),
@@ -63,6 +87,55 @@ pub fn load_or_create_operator_key(
     Ok(key)
 }
 
+/// Writes `keys` as the development guardian quorum of `dir` (`dev-guardians.json`, mode 0600, marked
+/// [`DEV_GUARDIANS_MARKER`]); rewrites the file when it exists, so it always holds the demo's current keys.
+pub fn save_dev_guardians(dir: &Path, keys: &[SigningKey]) -> Result<(), DataDirError> {
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let path = dir.join(DEV_GUARDIANS_FILE);
+    let file = DevGuardiansFile {
+        purpose: DEV_GUARDIANS_MARKER.to_owned(),
+        warning: "The guardian keys of a demo node, derived from public seeds and kept here so that \
+                  `tfeco admin` gathers the guardians' threshold alone. Anyone can recompute them: never use \
+                  this data directory for real value."
+            .to_owned(),
+        keys: keys.iter().map(|k| hex::encode(k.to_bytes())).collect(),
+    };
+    let text = serde_json::to_string_pretty(&file)
+        .map_err(|e| DataDirError::BadDevGuardians(path.clone(), e.to_string()))?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut out = options.open(&path).map_err(io(&path))?;
+    out.write_all(text.as_bytes()).map_err(io(&path))?;
+    out.sync_all().map_err(io(&path))
+}
+
+/// The development guardian keys of `dir` (`dev-guardians.json`), or none when the file does not exist (a
+/// production node). Errors: the file unreadable, or not a marked development quorum of 32-byte hex seeds.
+pub fn load_dev_guardians(dir: &Path) -> Result<Vec<SigningKey>, DataDirError> {
+    let path = dir.join(DEV_GUARDIANS_FILE);
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    let bad = |why: String| DataDirError::BadDevGuardians(path.clone(), why);
+    let text = std::fs::read_to_string(&path).map_err(io(&path))?;
+    let file: DevGuardiansFile = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+    if file.purpose != DEV_GUARDIANS_MARKER {
+        return Err(bad(format!("its purpose must be {DEV_GUARDIANS_MARKER:?}")));
+    }
+    let key = |hex_seed: &String| {
+        let mut seed = [0u8; 32];
+        hex::decode_to_slice(hex_seed.trim(), &mut seed)
+            .map_err(|_| bad("a key is not 64 hex characters".to_owned()))?;
+        Ok(SigningKey::from_bytes(&seed))
+    };
+    file.keys.iter().map(key).collect()
+}
+
 /// Opens (or creates) the replica of a data directory: SQLite journal, genesis on first start, full
 /// replay.
 pub fn open_replica(
@@ -76,4 +149,26 @@ pub fn open_replica(
         tracing::warn!(seq, "dropped a torn last journal entry (crash during its write)");
     }
     Ok(Replica::open(Box::new(journal), genesis, report.dropped_torn_entry, options)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dev_guardians_round_trip_and_need_their_marker() {
+        let temp = tempfile::tempdir().expect("temp dir");
+        assert!(load_dev_guardians(temp.path()).expect("no file").is_empty(), "a production node has none");
+        let keys: Vec<SigningKey> = (1u8..=3).map(|i| SigningKey::from_bytes(&[i; 32])).collect();
+        save_dev_guardians(temp.path(), &keys).expect("save");
+        let loaded = load_dev_guardians(temp.path()).expect("load");
+        assert_eq!(
+            loaded.iter().map(SigningKey::to_bytes).collect::<Vec<_>>(),
+            keys.iter().map(SigningKey::to_bytes).collect::<Vec<_>>()
+        );
+        let path = temp.path().join(DEV_GUARDIANS_FILE);
+        let text = std::fs::read_to_string(&path).expect("read").replace(DEV_GUARDIANS_MARKER, "production");
+        std::fs::write(&path, text).expect("write");
+        assert!(matches!(load_dev_guardians(temp.path()), Err(DataDirError::BadDevGuardians(..))));
+    }
 }

@@ -87,6 +87,82 @@ mod tests {
         Cli::command().debug_assert();
     }
 
+    /// Every path of the tree, e.g. `["wallet", "lease", "open"]`.
+    fn paths(command: &clap::Command, prefix: &[String], out: &mut Vec<Vec<String>>) {
+        for sub in command.get_subcommands() {
+            let mut path = prefix.to_vec();
+            path.push(sub.get_name().to_owned());
+            out.push(path.clone());
+            paths(sub, &path, out);
+        }
+    }
+
+    /// Issue 10 item 15: `wallet lease open --node 3` panicked in clap ("Mismatch between definition and
+    /// access of 'node'"): a global `--node` (the URL) of the group and a local `--node` (a node id) of the
+    /// subcommand shared one id with two types. No argument may reuse the id of a global argument of an
+    /// ancestor, and every subcommand's `--help` renders.
+    #[test]
+    fn no_argument_shadows_a_global_one_and_every_help_renders() {
+        fn walk(command: &clap::Command, globals: &[(String, String)], clashes: &mut Vec<String>) {
+            let mut inherited = globals.to_vec();
+            for arg in command.get_arguments() {
+                let id = arg.get_id().to_string();
+                if let Some((_, owner)) = globals.iter().find(|(g, _)| *g == id) {
+                    if !arg.is_global_set() {
+                        clashes.push(format!("{} redefines --{id} of {owner}", command.get_name()));
+                    }
+                }
+                if arg.is_global_set() && !inherited.iter().any(|(g, _)| *g == id) {
+                    inherited.push((id, command.get_name().to_owned()));
+                }
+            }
+            for sub in command.get_subcommands() {
+                walk(sub, &inherited, clashes);
+            }
+        }
+        let mut clashes = Vec::new();
+        walk(&Cli::command(), &[], &mut clashes);
+        assert!(clashes.is_empty(), "{clashes:#?}");
+
+        let mut all = Vec::new();
+        paths(&Cli::command(), &[], &mut all);
+        assert!(all.len() > 80, "{} paths", all.len());
+        for path in all {
+            let argv =
+                std::iter::once("tfeco".to_owned()).chain(path.iter().cloned()).chain(["--help".to_owned()]);
+            match Cli::try_parse_from(argv) {
+                Err(error) => {
+                    assert_eq!(error.kind(), clap::error::ErrorKind::DisplayHelp, "{path:?}: {error}")
+                }
+                Ok(_) => panic!("{path:?} --help parsed as a command"),
+            }
+        }
+    }
+
+    /// Every option named `--node` is a node id (a number), in every subcommand that has one.
+    #[test]
+    fn every_node_option_takes_a_node_id() {
+        let mut all = Vec::new();
+        paths(&Cli::command(), &[], &mut all);
+        let root = Cli::command();
+        let mut checked = 0;
+        for path in all {
+            let mut command = &root;
+            for name in &path {
+                command = command.find_subcommand(name).expect("a path of the tree");
+            }
+            let Some(node) = command.get_arguments().find(|a| a.get_long() == Some("node")) else { continue };
+            let mut argv: Vec<String> =
+                std::iter::once("tfeco".to_owned()).chain(path.iter().cloned()).collect();
+            argv.extend(["--node".to_owned(), "not-a-number".to_owned()]);
+            let error = Cli::try_parse_from(&argv).err().unwrap_or_else(|| panic!("{argv:?} parsed"));
+            assert_ne!(error.kind(), clap::error::ErrorKind::DisplayHelp, "{argv:?}");
+            assert!(error.to_string().contains("--node"), "{argv:?}: {error} ({:?})", node.get_id());
+            checked += 1;
+        }
+        assert!(checked >= 3, "{checked} subcommands take --node");
+    }
+
     #[test]
     fn every_networked_group_takes_url_keystore_and_json() {
         for group in ["wallet", "capacity", "farming-pool", "mint", "guardian", "node"] {

@@ -62,20 +62,29 @@ impl Session {
         Session { client: Client::new(&opts.url), keystore: opts.keystore.clone(), json: opts.json }
     }
 
+    /// The keystore at `--keystore`; a missing file says how to make one.
+    fn keystore(&self) -> anyhow::Result<Keystore> {
+        let path = &self.keystore;
+        if !path.exists() {
+            anyhow::bail!(
+                "no wallet at {}: create one with `tfeco wallet new` (or `tfeco wallet recover`), or choose \
+                 another with --keystore FILE (TFECO_KEYSTORE)",
+                path.display()
+            );
+        }
+        Keystore::load(path).with_context(|| format!("reading keystore {}", path.display()))
+    }
+
     /// The keystore's signing key (password from `TFECO_PASSWORD` or a prompt).
     pub(crate) fn unlock(&self) -> anyhow::Result<SigningKey> {
-        let path = &self.keystore;
-        let keystore =
-            Keystore::load(path).with_context(|| format!("reading keystore {}", path.display()))?;
+        let keystore = self.keystore()?;
         let password = password_from_env_or_prompt(PASSWORD_ENV, "Keystore password: ", false, &prompt)?;
         Ok(keystore.decrypt(&password)?)
     }
 
     /// The keystore's account (its public key; no password needed).
     pub(crate) fn account(&self) -> anyhow::Result<AccountKey> {
-        let path = &self.keystore;
-        let keystore =
-            Keystore::load(path).with_context(|| format!("reading keystore {}", path.display()))?;
+        let keystore = self.keystore()?;
         Ok(AccountKey(keystore.public_key()?.to_bytes()))
     }
 

@@ -53,6 +53,12 @@ pub fn operator_key() -> SigningKey {
     crate::keys::seeded_key(KEY_NAMESPACE, "operator", 0)
 }
 
+/// The demo's guardian keys (from public seeds), in the order of the genesis guardians: the binary keeps
+/// them in the demo's data directory as a marked development quorum (`dev-guardians.json`).
+pub fn guardian_keys() -> Vec<SigningKey> {
+    (0..N_GUARDIANS).map(agents::guardian_key).collect()
+}
+
 /// The demo's changes to the genesis parameters: its nine guardians.
 pub fn configure(params: &mut Params) {
     params.guardians = (0..N_GUARDIANS).map(|g| account_of(&agents::guardian_key(g))).collect();

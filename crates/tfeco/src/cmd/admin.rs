@@ -1,7 +1,9 @@
 //! `tfeco admin`: operator commands (attested deposits and withdrawals, exit-pool funding, fiat entries, oracle prices, ticks,
 //! the node's published bid tiers, identity verification for the exchange) signed with the node's
 //! `operator.key` from its data directory (`--data-dir`; `--keystore` is not used) and sent over HTTP to
-//! `--url`.
+//! `--url`. Guardian commands (attestations, prices) are signed by the guardians this data directory holds,
+//! up to the number needed (`admin_quorum`): the operator on a single-key node, the development quorum of a
+//! demo node.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -18,6 +20,7 @@ use tfeco_wallet::api::{ErrorBody, ErrorCode};
 use tfeco_wallet::client::account_of;
 use tfeco_wallet::{CallError, Client};
 
+use super::admin_quorum;
 use crate::args::{DepositArgs, ExitPoolDepositArgs, FeedArg, TreasuryTransferArgs, WithdrawalArgs};
 use crate::connect::{ConnectOpts, Session};
 use crate::render;
@@ -78,11 +81,15 @@ enum AdminCommand {
         #[arg(long)]
         unverify: bool,
     },
-    /// Advance the node's time (manual clock).
+    /// Advance the node's time (manual clock): to `--now`, or by `--advance` from the node's time.
+    #[command(group(clap::ArgGroup::new("when").required(true).args(["now", "advance"])))]
     Tick {
         /// New time, unix seconds.
         #[arg(long)]
-        now: i64,
+        now: Option<i64>,
+        /// How far to advance from the node's current time, e.g. 10s, 1h, 7days (humantime syntax).
+        #[arg(long, value_parser = render::time::parse_duration)]
+        advance: Option<i64>,
     },
     /// Post the node's published bid tiers (its parameters' bid_tiers) as the operator's standing bids.
     ///
@@ -126,12 +133,38 @@ pub(crate) async fn run(args: AdminArgs) -> anyhow::Result<ExitCode> {
             };
             Command::SubmitPrice { feed: feed.feed(), price, observed_at }
         }
-        AdminCommand::Tick { now } => Command::Tick { now },
+        AdminCommand::Tick { now, advance } => {
+            let now = match (now, advance) {
+                (Some(now), _) => now,
+                (None, advance) => match session.node_now().await {
+                    Ok(node_now) => node_now.saturating_add(advance.unwrap_or_default()),
+                    Err(error) => return Ok(render::call_error(session.json, &error)),
+                },
+            };
+            Command::Tick { now }
+        }
         AdminCommand::Verify { account, unverify } => Command::SetVerified { account, verified: !unverify },
         AdminCommand::ExitDeposit(deposit) => deposit.command(),
         AdminCommand::TreasuryTransfer(transfer) => transfer.command(),
         AdminCommand::SeedBidTiers { periods } => return seed_bid_tiers(&session, &key, periods).await,
     };
+    let guardian_command = matches!(
+        command,
+        Command::AttestDeposit { .. }
+            | Command::AttestWithdrawal { .. }
+            | Command::AttestExitPoolDeposit { .. }
+            | Command::ApproveTreasuryTransfer { .. }
+            | Command::SubmitPrice { .. }
+    );
+    if guardian_command {
+        let params = match session.client.params().await {
+            Ok(params) => params,
+            Err(error) => return Ok(render::call_error(session.json, &error)),
+        };
+        if let Some(needed) = admin_quorum::needed(&params, &command) {
+            return admin_quorum::submit(&session, &args.data_dir, &key, &params, (command, needed)).await;
+        }
+    }
     session.submit_as(&key, command, render::accepted).await
 }
 
@@ -322,6 +355,12 @@ mod tests {
         );
         assert!(Cli::try_parse_from(["admin", "price", "--feed", "tft_usd", "--price", "0.01"]).is_ok());
         assert!(Cli::try_parse_from(["admin", "price", "--feed", "btc", "--price", "1"]).is_err());
+        // Issue 10 item 18: `tick --advance 1h` (a duration from the node's time) besides `--now`; one of them.
+        let cli = Cli::try_parse_from(["admin", "tick", "--advance", "1h"]).expect("parse");
+        assert!(matches!(cli.args.command, AdminCommand::Tick { now: None, advance: Some(3_600) }));
+        assert!(Cli::try_parse_from(["admin", "tick"]).is_err(), "--now or --advance");
+        assert!(Cli::try_parse_from(["admin", "tick", "--now", "5", "--advance", "1h"]).is_err());
+        assert!(Cli::try_parse_from(["admin", "tick", "--advance", "soon"]).is_err());
     }
 
     #[test]

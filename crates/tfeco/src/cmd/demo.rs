@@ -6,7 +6,6 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use tfeco_server::{ClockMode, ServerConfig};
 use tfeco_sim::demo::{self, Demo, SummaryContext};
 
@@ -33,11 +32,13 @@ pub(crate) struct DemoArgs {
 pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let (replica, report, operator) =
         super::serve::open(&args.data_dir, demo::START, demo::operator_key, demo::configure)?;
+    // The demo's guardians are a development quorum: their keys stay next to the journal, so the operator's
+    // `tfeco admin` gathers their threshold alone (deposits, prices).
+    tfeco_server::datadir::save_dev_guardians(&args.data_dir, &demo::guardian_keys())?;
     let resumed = report.entries > 0;
     let default_listen = if args.no_serve { "127.0.0.1:0" } else { "127.0.0.1:8080" };
     let listen = args.listen.as_deref().unwrap_or(default_listen);
-    let listener =
-        tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
+    let listener = super::serve::bind(listen).await?;
     let config = ServerConfig { clock: ClockMode::Manual, ..ServerConfig::default() };
     let server = tfeco_server::start(replica, listener, config).await?;
     let url = format!("http://{}", server.addr);

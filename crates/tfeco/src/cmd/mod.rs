@@ -4,6 +4,8 @@
 //! opens its node like `serve`.
 
 pub(crate) mod admin;
+/// The guardians' signatures of `admin`'s attestations and prices (a helper of `admin` only).
+pub(crate) mod admin_quorum;
 pub(crate) mod auction;
 pub(crate) mod bench;
 pub(crate) mod calc;

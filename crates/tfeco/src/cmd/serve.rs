@@ -60,14 +60,24 @@ pub(crate) fn open(
     Ok((replica, report, key))
 }
 
+/// Binds the node's listening address; an address in use says to choose another with `--listen`.
+pub(crate) async fn bind(listen: &str) -> anyhow::Result<tokio::net::TcpListener> {
+    match tokio::net::TcpListener::bind(listen).await {
+        Ok(listener) => Ok(listener),
+        Err(error) if error.kind() == std::io::ErrorKind::AddrInUse => Err(anyhow::anyhow!(
+            "listening on {listen}: the address is in use (another node?); choose another with --listen, \
+             e.g. --listen 127.0.0.1:8081"
+        )),
+        Err(error) => Err(error).with_context(|| format!("listening on {listen}")),
+    }
+}
+
 /// Runs `tfeco serve`: replays the journal, then serves until Ctrl-C.
 pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let now = tfeco_server::now_unix_ms() / 1000;
     let (replica, report, key) =
         open(&args.data_dir, now, || SigningKey::generate(&mut rand::rngs::OsRng), |_| {})?;
-    let listener = tokio::net::TcpListener::bind(&args.listen)
-        .await
-        .with_context(|| format!("listening on {}", args.listen))?;
+    let listener = bind(&args.listen).await?;
     let config = ServerConfig {
         clock: if args.clock == "wall" { ClockMode::Wall } else { ClockMode::Manual },
         tick_interval_s: args.tick_interval,

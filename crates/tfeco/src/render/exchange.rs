@@ -46,7 +46,7 @@ pub(crate) fn order_line(order: &OwnOrderView, names: &[(MarketId, String, Strin
     let (base, quote) = names_of(names, order.market_id);
     let escrow_asset = if order.side == Side::Sell { &base } else { &quote };
     format!(
-        "order {}  market {}  {:<4} {} {base} at {} {quote}/{base}  escrow {} {escrow_asset}  batches {}..={}{}",
+        "order {}  market {}  {:<4} {} {base} at {} {quote}/{base}  escrow {} {escrow_asset}  batches {} to {}{}",
         order.id,
         order.market_id,
         order.side.to_string(),
@@ -68,7 +68,7 @@ pub(crate) fn fill_line(fill: &OwnFillView, names: &[(MarketId, String, String)]
          (fee {})",
         fill.batch,
         fill.market_id,
-        fill.cleared_at,
+        super::time::iso(fill.cleared_at),
         fill.order_id,
         fill.filled,
         opt(fill.price),
@@ -98,11 +98,12 @@ fn status_lines(now: i64, status: &ExchangeMarketView, base: &str, quote: &str) 
         status.last_price.map_or_else(|| "none yet".to_owned(), |p| format!("{p} {quote}/{base}"));
     [
         format!(
-            "market {} {base}/{quote}: batch {} clears at {} (lock window from {}; node time {now}); every {} s",
+            "market {} {base}/{quote}: batch {} clears at {} (lock window from {}; node time {}); every {} s",
             status.id,
             status.batch,
-            opt(status.next_clear_at),
-            opt(status.lock_window_starts_at),
+            status.next_clear_at.map_or_else(|| "-".to_owned(), |at| super::time::iso_from(at, now)),
+            status.lock_window_starts_at.map_or_else(|| "-".to_owned(), super::time::iso),
+            super::time::iso(now),
             status.batch_interval_s
         ),
         format!(
@@ -121,7 +122,7 @@ fn batch_line(b: &BatchView, base: &str) -> String {
     format!(
         "batch {} at {}: price {}, volume {} {base}, imbalance {} {base}, {} orders ({} filled)",
         b.batch,
-        b.cleared_at,
+        super::time::iso(b.cleared_at),
         b.price.map_or_else(|| "none (nothing crossed)".to_owned(), |p| p.to_string()),
         b.volume,
         b.imbalance,
@@ -188,7 +189,7 @@ mod tests {
         };
         assert_eq!(
             fill_line(&fill, &names()),
-            "batch 4 of market 1 (cleared at 100): order 9 bought 1000 TFT at 0.012 USDC/TFT, paid 12 USDC (fee 0)"
+            "batch 4 of market 1 (cleared at 1970-01-01T00:01:40Z): order 9 bought 1000 TFT at 0.012 USDC/TFT, paid 12 USDC (fee 0)"
         );
         let order = OwnOrderView {
             id: OrderId(3),
@@ -205,7 +206,7 @@ mod tests {
         };
         let line = order_line(&order, &names());
         assert!(
-            line.contains("sell 10 TFT at 0.02 USDC/TFT  escrow 10 TFT  batches 1..=360  (locked"),
+            line.contains("sell 10 TFT at 0.02 USDC/TFT  escrow 10 TFT  batches 1 to 360  (locked"),
             "{line}"
         );
     }
@@ -252,10 +253,14 @@ mod tests {
         };
         let text = super::market(&MarketOverview { now: 5, market, batches: vec![batch], depth });
         assert!(
-            text.starts_with("market 1 TFT/USDC: batch 2 clears at 20 (lock window from 18; node time 5)")
+            text.starts_with(
+                "market 1 TFT/USDC: batch 2 clears at 1970-01-01T00:00:20Z (in 15 s) (lock window from \
+                 1970-01-01T00:00:18Z; node time 1970-01-01T00:00:05Z)"
+            ),
+            "{text}"
         );
         assert!(text.contains("last price 0.012 USDC/TFT; open orders: 1 buy, 0 sell"), "{text}");
-        assert!(text.contains("batch 1 at 10: price 0.012, volume 1000 TFT"), "{text}");
+        assert!(text.contains("batch 1 at 1970-01-01T00:00:10Z: price 0.012, volume 1000 TFT"), "{text}");
         assert!(text.contains("depth after batch 1 (USDC/TFT):\n  (empty book)"), "{text}");
     }
 }

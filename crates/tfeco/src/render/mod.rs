@@ -9,8 +9,10 @@
 pub(crate) mod capacity;
 pub(crate) mod exchange;
 pub(crate) mod farming_pool;
+pub(crate) mod generic;
 pub(crate) mod governance;
 pub(crate) mod mint;
+pub(crate) mod time;
 pub(crate) mod wallet;
 
 use std::io::Write as _;
@@ -77,9 +79,9 @@ pub(crate) fn answer<T: Serialize>(
     }
 }
 
-/// Pretty JSON, for views without a table of their own.
+/// A view without a table of its own, for people (lines and tables, never raw JSON; see [`generic`]).
 pub(crate) fn pretty<T: Serialize>(view: &T) -> String {
-    serde_json::to_string_pretty(view).unwrap_or_default()
+    generic::render(view)
 }
 
 /// The `--json` form of a failure: `{"error": {"status", "code", "message", "detail"}}`.
@@ -96,6 +98,33 @@ struct ErrorFields<'a> {
     message: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     detail: Option<&'a tfeco_core::Rejection>,
+    /// What to do next, when there is an obvious next step.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hint: Option<&'a str>,
+}
+
+/// What to do next after a failed call, when there is an obvious next step.
+pub(crate) fn hint(error: &CallError) -> Option<&'static str> {
+    use tfeco_wallet::api::ErrorCode;
+    match error {
+        CallError::Unreachable(_) => Some(
+            "is the node running? start it with `tfeco serve` (or `tfeco demo`), or point --url (TFECO_NODE) at \
+             it",
+        ),
+        CallError::Refused { error, .. } => match error.code {
+            ErrorCode::AccountNotFound => {
+                Some("an account must be registered first: `tfeco wallet register` (for your keystore's account)")
+            }
+            ErrorCode::PriceUnavailable => Some(
+                "the oracle has no fresh quorum of prices: the guardians submit them (`tfeco guardian price`; on \
+                 a development node `tfeco admin price --feed tft_usd|gold_usd_per_oz --price P`)",
+            ),
+            ErrorCode::BalanceLow => Some("see your balances with `tfeco wallet balance`"),
+            ErrorCode::NonceReused => Some("another command of this account was accepted meanwhile: try again"),
+            _ => None,
+        },
+        CallError::Decode(_) => Some("is --url (TFECO_NODE) the address of a tfeco node?"),
+    }
 }
 
 fn print_error(fields: ErrorFields<'_>) {
@@ -109,9 +138,18 @@ pub(crate) fn call_error(json_out: bool, error: &CallError) -> ExitCode {
         CallError::Refused { status, error: ErrorBody { code, message, detail } } => {
             if json_out {
                 let (status, code) = (Some(*status), code.as_str());
-                print_error(ErrorFields { status, code, message, detail: detail.as_deref() });
+                print_error(ErrorFields {
+                    status,
+                    code,
+                    message,
+                    detail: detail.as_deref(),
+                    hint: hint(error),
+                });
             } else {
                 eprintln!("refused ({code}): {message}");
+                if let Some(hint) = hint(error) {
+                    eprintln!("hint: {hint}");
+                }
             }
             ExitCode::from(REFUSED)
         }
@@ -123,9 +161,13 @@ pub(crate) fn call_error(json_out: bool, error: &CallError) -> ExitCode {
                     code: "unreachable",
                     message: &message,
                     detail: None,
+                    hint: hint(other),
                 });
             } else {
                 eprintln!("error: {other}");
+                if let Some(hint) = hint(other) {
+                    eprintln!("hint: {hint}");
+                }
             }
             ExitCode::from(UNREACHABLE)
         }
@@ -135,15 +177,16 @@ pub(crate) fn call_error(json_out: bool, error: &CallError) -> ExitCode {
 /// A refusal decided here, before anything is signed (not by the node): printed like the node's, exit 3.
 pub(crate) fn refuse(json_out: bool, code: &str, message: &str) -> ExitCode {
     if json_out {
-        print_error(ErrorFields { status: None, code, message, detail: None });
+        print_error(ErrorFields { status: None, code, message, detail: None, hint: None });
     } else {
         eprintln!("refused ({code}): {message}");
     }
     ExitCode::from(REFUSED)
 }
 
-/// The default human form of an accepted command: its entry and one line per event (as JSON); when the
-/// answer holds only the first page of many events, a count per kind and where the rest is.
+/// The default human form of an accepted command: its entry and one sentence per event (decimal amounts,
+/// ISO-8601 times, short keys; see [`event_line`]); when the answer holds only the first page of many
+/// events, a count per kind and where the rest is.
 pub(crate) fn accepted(accepted: &TxAccepted) -> String {
     let shown = accepted.events.len() as u64;
     if accepted.events_total > shown {
@@ -151,15 +194,63 @@ pub(crate) fn accepted(accepted: &TxAccepted) -> String {
             accepted.event_counts.iter().map(|(kind, n)| format!("  {n:>8} {kind}")).collect();
         let next = accepted.next_page.as_deref().unwrap_or("");
         return format!(
-            "accepted as entry {}: {} events\n{}\n(the events themselves: GET {next}, or --json)",
+            "accepted as entry {}: {} events
+{}
+(the events themselves: GET {next}, or --json)",
             accepted.seq,
             accepted.events_total,
-            counts.join("\n")
+            counts.join("
+")
         );
     }
-    let lines: Vec<String> =
-        accepted.events.iter().map(|event| serde_json::to_string(event).unwrap_or_default()).collect();
+    let lines: Vec<String> = accepted.events.iter().map(event_line).collect();
     format!("accepted as entry {}\n{}", accepted.seq, lines.join("\n"))
+}
+
+/// One event for people: its name, then its fields (`batch cleared: market 1, batch 1, price 0.012, volume
+/// 1000, imbalance 0`). Amounts stay the decimal strings of the wire, `{asset, amount}` reads `2.5 TFT`,
+/// times (`now`, `at`, `*_at`, `*_until`, `*_start`) read ISO-8601, account keys are shortened.
+pub(crate) fn event_line(event: &tfeco_core::Event) -> String {
+    let value = serde_json::to_value(event).unwrap_or_default();
+    let Some(fields) = value.as_object() else { return value.to_string() };
+    let name = fields.get("event").and_then(|v| v.as_str()).unwrap_or("event").replace('_', " ");
+    let parts: Vec<String> = fields
+        .iter()
+        .filter(|(key, _)| key.as_str() != "event")
+        .map(|(key, value)| format!("{} {}", key.replace('_', " "), field_text(key, value)))
+        .collect();
+    if parts.is_empty() {
+        format!("  {name}")
+    } else {
+        format!("  {name}: {}", parts.join(", "))
+    }
+}
+
+/// `true` for a field that holds unix seconds.
+fn is_time_field(key: &str) -> bool {
+    key == "now" || key == "at" || key.ends_with("_at") || key.ends_with("_until") || key.ends_with("_start")
+}
+
+/// One field's value for people (see [`event_line`]).
+pub(crate) fn field_text(key: &str, value: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) if is_time_field(key) => n.as_i64().map_or_else(|| n.to_string(), time::iso),
+        Value::String(s) if s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()) => short_key(s),
+        Value::String(s) => s.clone(),
+        Value::Null => "-".to_owned(),
+        Value::Object(map) => match (map.get("amount"), map.get("asset")) {
+            (Some(Value::String(amount)), Some(Value::String(asset))) if map.len() == 2 => {
+                format!("{amount} {asset}")
+            }
+            _ => value.to_string(),
+        },
+        Value::Array(items) => {
+            let items: Vec<String> = items.iter().map(|v| field_text(key, v)).collect();
+            format!("[{}]", items.join(", "))
+        }
+        other => other.to_string(),
+    }
 }
 
 /// The first event of an accepted command that `pick` selects.
@@ -224,7 +315,7 @@ mod tests {
         assert_eq!(short_key(&"0123456789abcdef0123"), "01234567…");
         let ticked = Event::Ticked { now: 5 };
         let answer = TxAccepted::summarize(7, &[ticked], 100);
-        assert_eq!(accepted(&answer), "accepted as entry 7\n{\"event\":\"ticked\",\"now\":5}");
+        assert_eq!(accepted(&answer), "accepted as entry 7\n  ticked: now 1970-01-01T00:00:05Z");
         assert_eq!(wire_name(&CloseReason::InsufficientFunds), "insufficient_funds");
         assert_eq!(wire_name(&PricePolicy::PoolSet), "pool_set");
     }

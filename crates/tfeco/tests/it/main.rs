@@ -8,6 +8,7 @@ mod crash;
 mod demo;
 mod http_errors;
 mod journal_faults;
+mod readme;
 mod replay;
 mod schemathesis;
 mod support;

@@ -4,10 +4,11 @@
 //!   model's monthly gross, farmer share, hardware cost, net and break-even ([`income::node_income`]);
 //! - `calc table [--json]`: the catalogue's income table ([`income::income_table`]).
 //!
-//! Formulas, units (CC incomes, USD costs, `--cc-usd` between them, default 1 as published) and rounding
-//! are documented in `tfeco_core::rules::income`; this file only parses arguments and prints. Bad input (unknown
+//! Formulas, units (CC incomes, USD costs, `--cc-usd` between them) and rounding are documented in `tfeco_core::rules::income`; this file only parses arguments and prints. Bad input (unknown
 //! model, utilization outside 0..=100 %, a price outside the band, too many decimals) exits non-zero with a
-//! readable message. (`calc mint-v3`, the v3 minting calculator, lives in `mint_v3.rs`.)
+//! readable message. The CC price defaults to the real one (0.001 g of gold at the latest month of the embedded
+//! gold series, `cc_usd = gold_usd_per_oz / 31.1034768 / 1000`, decisions §1); `--cc-usd 1` reproduces the
+//! published tables, which read CC incomes as USD, and the report says which one it used. (`calc mint-v3`, the v3 minting calculator, lives in `mint_v3.rs`.)
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
@@ -18,6 +19,7 @@ use tfeco_core::rules::income::{
     self, Fraction, HwCostBasis, Income, IncomeQuery, IncomeRow, PriceBasis, PriceChoice, RoiParams,
     Utilization,
 };
+use tfeco_core::rules::oracle::CcPrice;
 use tfeco_money::{Bps, Price, Ratio};
 
 mod mint_v3;
@@ -43,8 +45,9 @@ enum CalcCommand {
 /// Options shared by the calculators.
 #[derive(clap::Args)]
 struct CommonArgs {
-    /// USD per CC, to compare CC income with USD hardware cost [default: 1, as the published tables, which
-    /// read incomes as USD; the real CC price (0.001 g of gold) is about 0.13].
+    /// USD per CC, to compare CC income with USD hardware cost [default: the real CC price, 0.001 g of gold
+    /// at the latest month of the embedded gold series; 1 reproduces the published tables, which read CC
+    /// incomes as USD].
     #[arg(long, value_parser = parse_cc_usd)]
     cc_usd: Option<Price>,
     /// Months over which the hardware is amortized [default: 60].
@@ -125,20 +128,74 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// The default parameters with the shared options applied.
-fn params(common: &CommonArgs) -> RoiParams {
-    let defaults = RoiParams::tfgrid4_2025();
-    RoiParams {
-        cc_usd: common.cc_usd.unwrap_or(defaults.cc_usd),
-        amortization_months: common.amortization_months.unwrap_or(defaults.amortization_months),
-        ..defaults
+/// Where a report's CC price comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum CcUsdSource {
+    /// The real CC price: 0.001 g of gold at `gold` USD per troy ounce, the gold series' month `month`.
+    Gold { month: String, gold: Price },
+    /// Given with `--cc-usd`.
+    Given,
+}
+
+impl CcUsdSource {
+    /// One phrase for the report: where `cc_usd` comes from.
+    fn describe(&self, cc_usd: Price) -> String {
+        match self {
+            CcUsdSource::Gold { month, gold } => format!(
+                "the real CC price: 0.001 g of gold at {gold} USD/oz, gold series {month}; --cc-usd 1 \
+                 reproduces the published tables"
+            ),
+            CcUsdSource::Given if cc_usd == Price::usd(1) => {
+                "--cc-usd 1: the published tables' convention, CC incomes read as USD; the real CC price \
+                 (0.001 g of gold) is lower"
+                    .to_owned()
+            }
+            CcUsdSource::Given => "given with --cc-usd".to_owned(),
+        }
     }
 }
 
+/// The real CC price from the latest month of the compiled-in gold series (decisions §1:
+/// `cc_usd = gold_usd_per_oz / 31.1034768 / 1000`, rounded down to 18 decimals).
+fn real_cc_usd() -> anyhow::Result<(Price, CcUsdSource)> {
+    let months = tfeco_core::parse_gold_csv(tfeco_core::GOLD_MONTHLY_CSV).context("the gold series")?;
+    let (month, gold) = months.last().cloned().context("the gold series is empty")?;
+    let cc_usd = CcPrice::from_gold(gold).usd();
+    Ok((cc_usd, CcUsdSource::Gold { month, gold }))
+}
+
+/// The default parameters with the shared options applied, and where the CC price comes from.
+fn params(common: &CommonArgs) -> anyhow::Result<(RoiParams, CcUsdSource)> {
+    let defaults = RoiParams::tfgrid4_2025();
+    let (cc_usd, source) = match common.cc_usd {
+        Some(given) => (given, CcUsdSource::Given),
+        None => real_cc_usd()?,
+    };
+    let amortization_months = common.amortization_months.unwrap_or(defaults.amortization_months);
+    Ok((RoiParams { cc_usd, amortization_months, ..defaults }, source))
+}
+
+/// `calc node --json`: the income and where its CC price comes from.
+#[derive(serde::Serialize)]
+struct NodeReport<'a> {
+    #[serde(flatten)]
+    income: &'a Income,
+    /// `gold` (the real CC price from the gold series) or `given` (`--cc-usd`).
+    cc_usd_source: &'static str,
+    /// The gold series' month, when `cc_usd_source` is `gold`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gold_month: Option<&'a str>,
+}
+
 fn run_node(args: NodeArgs) -> anyhow::Result<ExitCode> {
+    emit(&node_report(args)?)
+}
+
+/// The report of `calc node`: the human text, or the JSON with `--json`.
+fn node_report(args: NodeArgs) -> anyhow::Result<String> {
     let catalogue = tfeco_core::catalogue_q4_2025();
     let model = income::find_model(&catalogue, &args.model)?;
-    let base = params(&args.common);
+    let (base, source) = params(&args.common)?;
     let params = RoiParams {
         farmer_share: args.share_bps.unwrap_or(base.farmer_share),
         hw_cost_basis: args.hw_cost.unwrap_or(base.hw_cost_basis),
@@ -147,16 +204,20 @@ fn run_node(args: NodeArgs) -> anyhow::Result<ExitCode> {
     let query =
         IncomeQuery { utilization: args.utilization, price: args.price, offered_slices: args.offered_slices };
     let income = income::node_income(model, &query, &params)?;
-    if args.common.json {
-        emit(&(serde_json::to_string_pretty(&income).context("encoding JSON")? + "\n"))
-    } else {
-        emit(&render_node(&income))
+    if !args.common.json {
+        return Ok(render_node(&income, &source));
     }
+    let (cc_usd_source, gold_month) = match &source {
+        CcUsdSource::Gold { month, .. } => ("gold", Some(month.as_str())),
+        CcUsdSource::Given => ("given", None),
+    };
+    let report = NodeReport { income: &income, cc_usd_source, gold_month };
+    Ok(serde_json::to_string_pretty(&report).context("encoding JSON")? + "\n")
 }
 
 fn run_table(args: TableArgs) -> anyhow::Result<ExitCode> {
     let catalogue = tfeco_core::catalogue_q4_2025();
-    let base = params(&args.common);
+    let (base, source) = params(&args.common)?;
     let params = RoiParams {
         income_factor_min: args.income_factor_min.unwrap_or(base.income_factor_min),
         income_factor_max: args.income_factor_max.unwrap_or(base.income_factor_max),
@@ -166,7 +227,7 @@ fn run_table(args: TableArgs) -> anyhow::Result<ExitCode> {
     if args.common.json {
         emit(&(serde_json::to_string_pretty(&rows).context("encoding JSON")? + "\n"))
     } else {
-        emit(&render_table(&rows, &params))
+        emit(&render_table(&rows, &params, &source))
     }
 }
 
@@ -191,7 +252,7 @@ fn months(m: Option<income::Months>) -> String {
 }
 
 /// The human-readable report of `calc node`.
-fn render_node(i: &Income) -> String {
+fn render_node(i: &Income, source: &CcUsdSource) -> String {
     let basis = match i.price_basis {
         PriceBasis::Min => "band minimum",
         PriceBasis::Max => "band maximum",
@@ -227,13 +288,15 @@ fn render_node(i: &Income) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{}: {} utilization, {} CC per slice-month ({basis}; band {}..={}), farmer share {share}, {} USD per CC",
+        "{}: {} utilization, {} CC per slice-month ({basis}; band {} to {}), farmer share {share}, {} USD per CC \
+         ({})",
         i.model,
         i.utilization.to_percent_string(),
         i.price,
         i.band_min,
         i.band_max,
-        i.cc_usd,
+        i.cc_usd.to_string_rounded(6),
+        source.describe(i.cc_usd),
     );
     for (label, value) in lines {
         let _ = writeln!(out, "  {label:<25} {value}");
@@ -242,7 +305,7 @@ fn render_node(i: &Income) -> String {
 }
 
 /// The human-readable income table of `calc table`.
-fn render_table(rows: &[IncomeRow], params: &RoiParams) -> String {
+fn render_table(rows: &[IncomeRow], params: &RoiParams, source: &CcUsdSource) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -254,8 +317,10 @@ fn render_table(rows: &[IncomeRow], params: &RoiParams) -> String {
     let _ = writeln!(
         out,
         "HW cost = capex / {} months (USD; rounded to whole USD as published, exact in brackets); break-even = \
-         capex / income at {} USD per CC.",
-        params.amortization_months, params.cc_usd,
+         capex / income at {} USD per CC ({}).",
+        params.amortization_months,
+        params.cc_usd.to_string_rounded(6),
+        source.describe(params.cc_usd),
     );
     let line = |cells: [&str; 8]| {
         let [model, capex, slices, band, hw, min, max, be] = cells;
@@ -334,7 +399,7 @@ mod tests {
             offered_slices: None,
         };
         let income = income::node_income(model, &query, &RoiParams::tfgrid4_2025()).unwrap();
-        let text = render_node(&income);
+        let text = render_node(&income, &CcUsdSource::Given);
         assert!(text.contains("  gross                     11.25 CC/month = 11.25 USD/month"), "{text}");
         assert!(text.contains("  farmer share (80%)        9 CC/month = 9 USD/month"), "{text}");
         assert!(text.contains("  hardware cost             17 USD/month"), "{text}");
@@ -342,11 +407,38 @@ mod tests {
         assert!(text.contains("111.11 months on the farmer share"), "{text}");
     }
 
+    /// Issue 10 item 17: `calc node` used 1 USD per CC unless told otherwise, and so overstated a farmer's
+    /// income about sevenfold (Mini 3 at 30% and the band maximum: +72.4 USD/month before; -4.847558 at the
+    /// real CC price, 4228 USD/oz gold in 2026-06, the default now). `--cc-usd 1` still reproduces the published tables, and says so.
+    #[test]
+    fn calc_node_defaults_to_the_real_cc_price() {
+        let argv = ["node", "--model", "Mini 3", "--utilization", "0.3", "--price", "max"];
+        let Ok(Args { command: CalcCommand::Node(args) }) = parse(&argv) else { panic!("parse") };
+        let text = node_report(args).unwrap();
+        let (_, CcUsdSource::Gold { month, gold }) = real_cc_usd().unwrap() else { panic!("gold") };
+        assert!(text.contains("  net                       -4.847558 USD/month"), "{text}");
+        let source = format!("0.001 g of gold at {gold} USD/oz, gold series {month}");
+        assert!(text.contains(&source) && text.contains("--cc-usd 1 reproduces"), "{text}");
+        let published = [&argv[..], &["--cc-usd", "1"]].concat();
+        let Ok(Args { command: CalcCommand::Node(args) }) = parse(&published) else { panic!("parse") };
+        let text = node_report(args).unwrap();
+        assert!(text.contains("  net                       72.4 USD/month"), "{text}");
+        assert!(text.contains("1 USD per CC (--cc-usd 1: the published tables' convention"), "{text}");
+        let json = [&argv[..], &["--json"]].concat();
+        let Ok(Args { command: CalcCommand::Node(args) }) = parse(&json) else { panic!("parse") };
+        let value: serde_json::Value = serde_json::from_str(&node_report(args).unwrap()).unwrap();
+        assert_eq!(
+            (value["cc_usd_source"].as_str(), value["gold_month"].as_str()),
+            (Some("gold"), Some(&*month))
+        );
+        assert_eq!(value["net"], "-4.847558", "{value}");
+    }
+
     #[test]
     fn table_report_has_every_model() {
         let params = RoiParams::tfgrid4_2025();
         let rows = income::income_table(&tfeco_core::catalogue_q4_2025(), &params).unwrap();
-        let text = render_table(&rows, &params);
+        let text = render_table(&rows, &params, &CcUsdSource::Given);
         assert_eq!(text.lines().count(), 3 + rows.len() + 1, "{text}");
         assert!(text.contains("1.3 x typical slices"), "{text}");
         let home = text.lines().find(|l| l.starts_with("3Node Home")).unwrap();
