@@ -90,6 +90,14 @@ pub enum KeystoreError {
     /// The password and its confirmation differ.
     #[error("passwords do not match")]
     PasswordMismatch,
+    /// A new keystore's password is too easy to guess (zxcvbn score below [`MIN_PASSWORD_SCORE`]).
+    #[error("this password is too easy to guess (strength {score} of 4, at least {MIN_PASSWORD_SCORE} needed){hint}: choose a longer one, e.g. four unrelated words")]
+    WeakPassword {
+        /// The zxcvbn score, 0 (guessable in seconds) to 4.
+        score: u8,
+        /// zxcvbn's warning, as ` (…)`, or empty.
+        hint: String,
+    },
     /// Argon2 rejected its parameters or failed.
     #[error("key derivation failed: {0}")]
     Kdf(String),
@@ -442,6 +450,31 @@ impl Keystore {
             ciphertext,
         })
     }
+}
+
+/// The least zxcvbn score (0 to 4) a new keystore's password must reach: 3, "safely unguessable: moderate
+/// protection from an offline slow-hash scenario" (the keystore is argon2id, a slow hash).
+pub const MIN_PASSWORD_SCORE: u8 = 3;
+
+/// Checks a new keystore password's strength with zxcvbn (Dropbox's estimator, the `zxcvbn` crate).
+///
+/// Errors: [`KeystoreError::EmptyPassword`]; [`KeystoreError::WeakPassword`] with the score and zxcvbn's
+/// warning when the score is below [`MIN_PASSWORD_SCORE`].
+pub fn check_password_strength(password: &str) -> Result<(), KeystoreError> {
+    if password.is_empty() {
+        return Err(KeystoreError::EmptyPassword);
+    }
+    let estimate = zxcvbn::zxcvbn(password, &[]);
+    let score = u8::from(estimate.score());
+    if score >= MIN_PASSWORD_SCORE {
+        return Ok(());
+    }
+    let hint = estimate
+        .feedback()
+        .and_then(|feedback| feedback.warning())
+        .map(|warning| format!(" ({warning})"))
+        .unwrap_or_default();
+    Err(KeystoreError::WeakPassword { score, hint })
 }
 
 /// Returns the password from the environment variable `env_var` when it is
@@ -872,5 +905,22 @@ mod tests {
         let result =
             resolve_password("TFECO_PW", None, "Password: ", false, &|_| Err(io::Error::other("no tty")));
         assert!(matches!(result, Err(KeystoreError::Io(_))));
+    }
+
+    /// Issue 10 item 18: new keystore passwords are checked for strength.
+    #[test]
+    fn weak_passwords_are_refused_with_a_reason_and_strong_ones_pass() {
+        for weak in ["password", "123456", "tfeco", "qwerty123", "letmein!"] {
+            assert!(
+                matches!(check_password_strength(weak), Err(KeystoreError::WeakPassword { .. })),
+                "{weak}"
+            );
+        }
+        assert!(matches!(check_password_strength(""), Err(KeystoreError::EmptyPassword)));
+        for strong in ["correct horse battery staple", "umber-kestrel-quarry-1987"] {
+            assert_eq!(check_password_strength(strong).ok(), Some(()), "{strong}");
+        }
+        let message = check_password_strength("password").unwrap_err().to_string();
+        assert!(message.contains("too easy to guess"), "{message}");
     }
 }

@@ -66,9 +66,14 @@ pub(super) struct RecoverArgs {
     pub(super) expect_account: Option<AccountKey>,
 }
 
-/// A new keystore password, asked twice (or `TFECO_PASSWORD`).
+/// A new keystore password, asked twice (or `TFECO_PASSWORD`), checked for strength (zxcvbn score at
+/// least 3 of 4; `TFECO_ALLOW_WEAK_PASSWORD=1` skips the check, for throw-away development wallets).
 fn new_password() -> anyhow::Result<Zeroizing<String>> {
-    Ok(password_from_env_or_prompt("TFECO_PASSWORD", "New keystore password: ", true, &prompt)?)
+    let password = password_from_env_or_prompt("TFECO_PASSWORD", "New keystore password: ", true, &prompt)?;
+    if std::env::var_os("TFECO_ALLOW_WEAK_PASSWORD").is_none_or(|v| v != "1") {
+        tfeco_wallet::keystore::check_password_strength(&password)?;
+    }
+    Ok(password)
 }
 
 /// Encrypts `key` into a new keystore at `path` (never over an existing file).
