@@ -103,6 +103,8 @@ error_codes! {
     NonceReused = "nonce_reused" => 409,
     /// The signer lacks the role the command needs.
     NotAuthorized = "not_authorized" => 403,
+    /// The command kind is retired for everyone (e.g. `fund_exit_pool`); the detail names its replacement.
+    CommandRetired = "command_retired" => 410,
     /// An amount must be strictly positive.
     AmountNotPositive = "amount_not_positive" => 422,
     /// Text is empty, too long, or has control characters.
@@ -329,6 +331,10 @@ mod tests {
             Rejection::AccountExists,
             Rejection::AccountNotFound { account: AccountKey([3; 32]) },
             Rejection::NotAuthorized { role: Role::Guardian },
+            Rejection::CommandRetired {
+                command: "fund_exit_pool".to_owned(),
+                replaced_by: "approve_treasury_transfer".to_owned(),
+            },
             Rejection::TextInvalid { field: TextField::FarmName, max_len: 64 },
             Rejection::LimitExceeded { what: Limit::Time, limit: u64::MAX },
             Rejection::PriceInvalid { reason: PriceProblem::ObservedInFuture { observed_at: 9, now: 8 } },

@@ -5,7 +5,7 @@
 //!
 //! One module per domain, named as the routes: [`ledger`] (status, supply, prices, catalogue, accounts),
 //! [`capacity`] (farms, nodes, leases, search, standing bids, capacity requests), [`farming_pool`],
-//! [`pool2`], [`exit_pool`], [`governance`], [`rewards`] (minting, vesting, uptime), [`exchange`],
+//! [`pool2`], [`treasury`], [`exit_pool`], [`governance`], [`rewards`] (minting, vesting, uptime), [`exchange`],
 //! [`calc`], [`tx`] (signed requests) and [`signed_read`]. Paths are in [`paths`].
 //!
 //! JSON conventions: amounts are decimal strings with at most 7 decimals (`"12.5"`), prices decimal
@@ -25,6 +25,7 @@ pub mod pool2;
 pub mod rewards;
 mod schema;
 pub mod signed_read;
+pub mod treasury;
 pub mod tx;
 
 pub use error::{ErrorBody, ErrorCode};

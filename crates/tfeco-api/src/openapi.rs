@@ -33,6 +33,7 @@ use crate::ledger::{AccountView, CatalogueView, PricesView, StatusView, SupplyVi
 use crate::pool2::Pool2View;
 use crate::rewards::{MintReportDetail, MintReportsView, UptimeView, VestingQuery, VestingView};
 use crate::signed_read::SignedReadHeaders;
+use crate::treasury::TreasuryView;
 use crate::tx::{TxAccepted, TxRequest};
 
 /// `{key}`: an account.
@@ -197,6 +198,11 @@ fn farming_pool() {}
 #[utoipa::path(get, path = "/v1/pool2", tag = "pool2", operation_id = "pool2",
     responses((status = 200, description = "Pool 2's TFP reserve and conversion rates", body = Pool2View)))]
 fn pool2() {}
+
+#[utoipa::path(get, path = "/v1/treasury", tag = "treasury", operation_id = "treasury",
+    responses((status = 200, description = "The treasury report: revenue CC, fiat USDC, exit buy-backs, the \
+        revenue burn, the exit pool's funding and the treasury's balances", body = TreasuryView)))]
+fn treasury() {}
 
 #[utoipa::path(get, path = "/v1/exit-pool/round", tag = "exit-pool", operation_id = "exit_pool_round",
     responses((status = 200, description = "The open round (bids are sealed: counts only)", body = ExitRoundView)))]
@@ -369,6 +375,7 @@ fn exchange_fills() {}
         farming_pools,
         farming_pool,
         pool2,
+        treasury,
         exit_pool_round,
         exit_pool_rounds,
         exit_pool_round_result,

@@ -40,6 +40,8 @@ pub const FARMING_POOLS: &str = "/v1/farming-pools";
 pub const FARMING_POOL: &str = "/v1/farming-pools/{id}";
 /// Pool 2.
 pub const POOL2: &str = "/v1/pool2";
+/// The treasury report.
+pub const TREASURY: &str = "/v1/treasury";
 /// The exit pool's open round.
 pub const EXIT_POOL_ROUND: &str = "/v1/exit-pool/round";
 /// Published exit rounds.

@@ -17,7 +17,7 @@ use crate::ids::{
 use crate::params::ParamUpdate;
 use crate::types::{
     Billing, MembershipChange, NodeSpec, PoolRules, PriceFeed, Requirements, SearchQuery, Settlement, Side,
-    UptimeSample,
+    TreasuryDestination, UptimeSample,
 };
 
 /// A state-changing command. Each is validated fully before anything changes; a rejection is a
@@ -161,7 +161,9 @@ pub enum Command {
         /// CC or TFP.
         settle_in: Settlement,
     },
-    /// Operator: moves USDC from the treasury into the exit pool (spec §8).
+    /// Retired (spec `decisions.md` §8, §12: the treasury's money moves only by a guardian-approved,
+    /// k-of-n transfer): refused for every signer with `command_retired`, naming
+    /// [`Command::ApproveTreasuryTransfer`]. It keeps its wire index so that old journals still decode.
     FundExitPool {
         /// USDC, > 0.
         usdc: Amount<Usdc>,
@@ -350,6 +352,28 @@ pub enum Command {
         /// Periods until the lease expires (`None`: until cancelled).
         periods: Option<u32>,
     },
+    /// A guardian attests external USDC whose destination is the exit pool itself (spec `decisions.md` §8):
+    /// the same k-of-n attestation as [`Command::AttestDeposit`] (every guardian signs the identical facts;
+    /// at `guardian_threshold` the USDC enters the system into `exit_pool.usdc`). Idempotent by
+    /// `external_tx_id`, which shares the namespace of every other attested deposit and withdrawal.
+    AttestExitPoolDeposit {
+        /// USDC received, > 0.
+        usdc: Amount<Usdc>,
+        /// The external (bridge) transaction id, unique.
+        external_tx_id: String,
+    },
+    /// A guardian approves moving treasury USDC (its fiat-entry proceeds) to `to` (spec `decisions.md` §8,
+    /// §12): every guardian approves the identical `(usdc, to, transfer_ref)`; at `guardian_threshold` the
+    /// USDC moves, refused with `balance_low` if the treasury lacks it at that moment. Idempotent by
+    /// `transfer_ref`. Replaces [`Command::FundExitPool`].
+    ApproveTreasuryTransfer {
+        /// USDC to move, > 0.
+        usdc: Amount<Usdc>,
+        /// The destination: the exit pool (the only one in this version).
+        to: TreasuryDestination,
+        /// The transfer's reference, unique among treasury transfers (e.g. a governance ticket).
+        transfer_ref: String,
+    },
 }
 
 /// A command with who signed it and the nonce, as the core applies it. The journal stores the signed
@@ -366,7 +390,7 @@ pub struct Envelope {
 
 /// Every command kind with its fixed wire index (its postcard variant index), in index order. The journal
 /// depends on these numbers: append only.
-pub const COMMAND_INDEX: [(&str, u32); 43] = [
+pub const COMMAND_INDEX: [(&str, u32); 45] = [
     ("register_account", 0),
     ("transfer", 1),
     ("attest_deposit", 2),
@@ -410,9 +434,21 @@ pub const COMMAND_INDEX: [(&str, u32); 43] = [
     ("amend_order", 40),
     ("set_verified", 41),
     ("take_capacity", 42),
+    ("attest_exit_pool_deposit", 43),
+    ("approve_treasury_transfer", 44),
 ];
 
+/// Command kinds that are retired: they keep their wire index (journals still decode them) but the rules
+/// refuse them for every signer with [`crate::Rejection::CommandRetired`], naming the replacement.
+pub const RETIRED_COMMANDS: [(&str, &str); 1] = [("fund_exit_pool", "approve_treasury_transfer")];
+
 impl Command {
+    /// The replacement of a retired command kind ([`RETIRED_COMMANDS`]), `None` for a live one.
+    pub fn replaced_by(&self) -> Option<&'static str> {
+        let kind = self.kind();
+        RETIRED_COMMANDS.iter().find(|(retired, _)| *retired == kind).map(|(_, replacement)| *replacement)
+    }
+
     /// The command's fixed wire index and stable snake_case name (see [`COMMAND_INDEX`]).
     pub fn tag(&self) -> (u32, &'static str) {
         match self {
@@ -459,6 +495,8 @@ impl Command {
             Command::AmendOrder { .. } => (40, "amend_order"),
             Command::SetVerified { .. } => (41, "set_verified"),
             Command::TakeCapacity { .. } => (42, "take_capacity"),
+            Command::AttestExitPoolDeposit { .. } => (43, "attest_exit_pool_deposit"),
+            Command::ApproveTreasuryTransfer { .. } => (44, "approve_treasury_transfer"),
         }
     }
 
@@ -570,6 +608,12 @@ mod tests {
             Command::AmendOrder { order_id: OrderId(1), quantity: any, limit_price: price },
             Command::SetVerified { account: key, verified: true },
             Command::TakeCapacity { query: SearchQuery::default(), n_slices: 1, periods: None },
+            Command::AttestExitPoolDeposit { usdc: Amount::from_units(1), external_tx_id: "x".into() },
+            Command::ApproveTreasuryTransfer {
+                usdc: Amount::from_units(1),
+                to: TreasuryDestination::ExitPool,
+                transfer_ref: "t".into(),
+            },
         ]
     }
 

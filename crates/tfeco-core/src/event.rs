@@ -226,10 +226,23 @@ pub enum Event {
         /// CC minted.
         cc: Amount<Cc>,
     },
-    /// USDC moved from the treasury into the exit pool.
+    /// A guardian approved a treasury transfer; the threshold is not reached yet (spec §8, §12).
+    TreasuryTransferApproved {
+        /// The transfer's reference.
+        transfer_ref: String,
+        /// USDC to move.
+        usdc: Amount<Usdc>,
+        /// Approvals so far (current guardians).
+        count: u32,
+        /// Needed.
+        threshold: u32,
+    },
+    /// USDC moved from the treasury into the exit pool by a guardian-approved transfer (spec §8).
     ExitPoolFunded {
         /// USDC.
         usdc: Amount<Usdc>,
+        /// The transfer's reference.
+        transfer_ref: String,
     },
     /// A position opened.
     PositionOpened {

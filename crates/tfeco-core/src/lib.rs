@@ -36,7 +36,7 @@ pub use catalogue::{
     catalogue_q4_2025, parse_catalogue_csv, parse_gold_csv, NodeModel, Resources, CATALOGUE_Q4_2025_CSV,
     GOLD_MONTHLY_CSV,
 };
-pub use command::{Command, Envelope, COMMAND_INDEX};
+pub use command::{Command, Envelope, COMMAND_INDEX, RETIRED_COMMANDS};
 pub use event::Event;
 pub use genesis::{FormatError, Genesis, GENESIS_FORMAT};
 pub use ids::{
@@ -49,5 +49,6 @@ pub use request::{RequestBody, PAYLOAD_FORMAT};
 pub use state::{Receipt, State, MAX_TIME, STATE_ENCODING_VERSION};
 pub use types::{
     BidTier, Billing, CloseReason, MarketSpec, MembershipChange, Node, NodeSpec, PoolRules, PriceFeed,
-    PricePolicy, Requirements, Role, SearchQuery, Settlement, Shortfall, Side, Unmet, UptimeSample,
+    PricePolicy, Requirements, Role, SearchQuery, Settlement, Shortfall, Side, TreasuryDestination, Unmet,
+    UptimeSample,
 };

@@ -97,6 +97,13 @@ pub struct Params {
     pub exit_round_period_s: i64,
     /// Exit pool: before a round closes, only price improvements are accepted in this window (default 1 h).
     pub exit_lock_window_s: i64,
+    /// Exit pool: how long a round with bids that is due to close waits for a valid TFT price (default
+    /// 86,400 s = 1 day; 0: close at once). `p_ref` is the price at the scheduled close (§8); when the
+    /// oracle has none then (prices older than `oracle_max_age_s`, e.g. a `Tick` long after the last
+    /// submission), the round stays closing (lock window in force) and clears at the first valid price, by
+    /// the next `Tick` or the `SubmitPrice` that makes it valid; past this wait it closes with
+    /// `price_unavailable` and releases the bids.
+    pub exit_price_wait_s: i64,
     /// Exit pool: minimum discount against the oracle TFT price (default 2,000 bps = 20 %).
     pub exit_min_discount_bps: Bps,
     /// Exit pool cap A: this share of all USD value ever contributed, minus USDC already paid out
@@ -226,6 +233,7 @@ impl Params {
             position_min_lock_s: 30 * 86_400,
             exit_round_period_s: 7 * 86_400,
             exit_lock_window_s: 3_600,
+            exit_price_wait_s: 86_400,
             exit_min_discount_bps: Bps::new(2_000).expect("below 10,000"),
             exit_cap_a_bps: Some(Bps::new(5_000).expect("below 10,000")),
             exit_cap_b_bps: Some(Bps::new(500).expect("below 10,000")),
@@ -630,9 +638,10 @@ impl Params {
                 return Err(InvalidParam { parameter, rule: "positive and at most 10 years" });
             }
         }
-        let non_negative: [(&'static str, i64); 3] = [
+        let non_negative: [(&'static str, i64); 4] = [
             ("position_min_lock_s", self.position_min_lock_s),
             ("exit_lock_window_s", self.exit_lock_window_s),
+            ("exit_price_wait_s", self.exit_price_wait_s),
             ("mint_close_delay_s", self.mint_close_delay_s),
         ];
         for (parameter, value) in non_negative {

@@ -3,7 +3,7 @@
 //! Variants are declared in their order of precedence; a handler checks in this order, and the first failing
 //! check decides the rejection:
 //! 1. authority: the signer is registered (`AccountNotFound`), the nonce (`NonceReused`), the role
-//!    (`NotAuthorized`);
+//!    (`NotAuthorized`), a retired command kind (`CommandRetired`);
 //! 2. the shape of the input: amounts, texts, limits and formats (`AmountNotPositive`, `TextInvalid`,
 //!    `LimitExceeded`, ...);
 //! 3. referenced objects exist and belong to the signer (`*NotFound`, `NotOwner`);
@@ -41,6 +41,8 @@ pub enum TextField {
     ExternalTxId,
     /// A fiat payment id.
     PaymentId,
+    /// A treasury transfer's reference.
+    TransferRef,
     /// A withdrawal's external destination address.
     Destination,
 }
@@ -53,6 +55,7 @@ impl fmt::Display for TextField {
             TextField::BidName => "bid name",
             TextField::ExternalTxId => "external_tx_id",
             TextField::PaymentId => "payment_id",
+            TextField::TransferRef => "transfer_ref",
             TextField::Destination => "destination",
         })
     }
@@ -199,6 +202,13 @@ pub enum Rejection {
     NotAuthorized {
         /// The role needed.
         role: Role,
+    },
+    /// The command kind is retired for every signer ([`crate::RETIRED_COMMANDS`]); use `replaced_by`.
+    CommandRetired {
+        /// The retired kind, e.g. `fund_exit_pool`.
+        command: String,
+        /// The command to use instead, e.g. `approve_treasury_transfer`.
+        replaced_by: String,
     },
 
     // 2. Shape of the input.
@@ -491,6 +501,7 @@ rejection_codes! {
     AccountExists "account_exists",
     NonceReused "nonce_reused",
     NotAuthorized "not_authorized",
+    CommandRetired "command_retired",
     AmountNotPositive "amount_not_positive",
     TextInvalid "text_invalid",
     LimitExceeded "limit_exceeded",
@@ -575,6 +586,9 @@ impl fmt::Display for Rejection {
                 write!(f, "nonce {got} already used: the next nonce must be greater than {last}")
             }
             Rejection::NotAuthorized { role } => write!(f, "only the {role} may do this"),
+            Rejection::CommandRetired { command, replaced_by } => {
+                write!(f, "{command} is retired: use {replaced_by} (guardian-approved, k-of-n)")
+            }
             Rejection::AmountNotPositive => f.write_str("the amount must be greater than zero"),
             Rejection::TextInvalid { field, max_len } => {
                 write!(f, "{field} must be 1 to {max_len} bytes of printable text")

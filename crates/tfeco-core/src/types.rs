@@ -163,6 +163,26 @@ pub enum Settlement {
     Tfp,
 }
 
+/// Where a guardian-approved treasury transfer sends the treasury's USDC (spec `decisions.md` §8, §12). The
+/// exit pool's USDC (`exit_pool.usdc`) is the only destination in this version; the field keeps the command
+/// open to others without a new payload format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum TreasuryDestination {
+    /// The exit pool's USDC, which pays exits (spec §8).
+    #[default]
+    ExitPool,
+}
+
+impl fmt::Display for TreasuryDestination {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TreasuryDestination::ExitPool => "exit_pool",
+        })
+    }
+}
+
 /// Per-slice requirements of a buyer. Zero / `false` / `None` means "no requirement".
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

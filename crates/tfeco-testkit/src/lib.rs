@@ -339,7 +339,8 @@ impl Harness {
     }
 }
 
-/// A scenario that applies at least one accepted command of every kind ([`tfeco_core::COMMAND_INDEX`]), with two
+/// A scenario that applies at least one accepted command of every live kind ([`tfeco_core::COMMAND_INDEX`]
+/// without [`tfeco_core::RETIRED_COMMANDS`], which every signer is refused), with two
 /// guardians (threshold 2, oracle quorum 1), about a month of time, leases, conversions, an exit round,
 /// standing bids, a capacity request, a farming pool, the exchange, a minting report and a parameter change.
 /// The fixture journal of the format compatibility test is this scenario's accepted log.
@@ -482,7 +483,16 @@ fn scenario_pools_and_exchange(
     let join = tfeco_core::MembershipChange::Join;
     h.apply(farmer, Command::SignPoolMembership { pool_id, farm_id, change: join });
     h.apply(farmer, Command::SetPoolPrice { node_id: node, price: cc("2.2") });
-    h.apply(op, Command::FundExitPool { usdc: Amount::from_units(50 * TOKEN) });
+    // The exit pool's USDC: a guardian-attested deposit into the pool and a guardian-approved treasury
+    // transfer (of the fiat entry's USDC), each signed by both guardians (decisions §8).
+    for signer in [op, guardian] {
+        let usdc = Amount::from_units(30 * TOKEN);
+        h.apply(signer, Command::AttestExitPoolDeposit { usdc, external_tx_id: "usdc-exit-pool".to_owned() });
+    }
+    for signer in [op, guardian] {
+        let (usdc, to) = (Amount::from_units(50 * TOKEN), tfeco_core::TreasuryDestination::ExitPool);
+        h.apply(signer, Command::ApproveTreasuryTransfer { usdc, to, transfer_ref: "fund-1".to_owned() });
+    }
     h.apply(alice, Command::OpenPosition { tfp: Amount::from_units(500 * TOKEN) });
     let position_id = *h.state.exit_pool().positions().keys().next().expect("opened");
     let usdc = Amount::from_units(TOKEN);

@@ -27,6 +27,7 @@ use tfeco_api::paths::{self, with_param};
 use tfeco_api::pool2::Pool2View;
 use tfeco_api::rewards::{MintReportDetail, MintReportsView, UptimeView, VestingQuery, VestingView};
 use tfeco_api::signed_read::{HEADER_ACCOUNT, HEADER_SIGNATURE, HEADER_TIMESTAMP};
+use tfeco_api::treasury::TreasuryView;
 use tfeco_api::tx::{TxAccepted, TxRequest};
 use tfeco_api::{ErrorBody, ErrorCode};
 use tfeco_core::RequestBody;
@@ -296,6 +297,12 @@ impl Client {
     /// `GET /v1/pool2`.
     pub async fn pool2(&self) -> Result<Pool2View, CallError> {
         self.read(paths::POOL2).await
+    }
+
+    /// `GET /v1/treasury`: the treasury report (revenue CC, fiat USDC, exit buy-backs, the burn, the exit
+    /// pool's funding, balances).
+    pub async fn treasury(&self) -> Result<TreasuryView, CallError> {
+        self.read(paths::TREASURY).await
     }
 
     /// `GET /v1/exit-pool/round`.

@@ -1,8 +1,9 @@
-//! Argument types several command groups share: billing modes, basis points, oracle feeds.
+//! Argument types several command groups share: billing modes, basis points, oracle feeds, the guardians'
+//! attestations (deposits, withdrawals, exit-pool funding).
 
 use clap::ValueEnum;
-use tfeco_core::{AccountKey, Billing, Command, PriceFeed, WithdrawalId};
-use tfeco_money::{Amount, AnyAsset, Asset, Bps};
+use tfeco_core::{AccountKey, Billing, Command, PriceFeed, TreasuryDestination, WithdrawalId};
+use tfeco_money::{Amount, AnyAsset, Asset, Bps, Usdc};
 
 /// Billing mode on the command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -93,5 +94,50 @@ impl WithdrawalArgs {
     /// The `AttestWithdrawal` command.
     pub(crate) fn command(self) -> Command {
         Command::AttestWithdrawal { withdrawal_id: WithdrawalId(self.id), external_tx_id: self.tx_id }
+    }
+}
+
+/// An attestation of external USDC whose destination is the exit pool itself (decisions §8): operator in
+/// `admin exit-deposit`, guardian in `guardian attest-exit-deposit`. Every guardian attests the identical
+/// amount and id; the USDC enters `exit_pool.usdc` at the guardian threshold.
+#[derive(Clone, Debug, clap::Args)]
+pub(crate) struct ExitPoolDepositArgs {
+    /// USDC received, e.g. 25000 or 12.5.
+    #[arg(long)]
+    usdc: Amount<Usdc>,
+    /// External transaction id (unique; the same for every guardian that attests it).
+    #[arg(long)]
+    tx_id: String,
+}
+
+impl ExitPoolDepositArgs {
+    /// The `AttestExitPoolDeposit` command.
+    pub(crate) fn command(self) -> Command {
+        Command::AttestExitPoolDeposit { usdc: self.usdc, external_tx_id: self.tx_id }
+    }
+}
+
+/// An approval of a treasury transfer into the exit pool (decisions §8, §12): operator in
+/// `admin treasury-transfer`, guardian in `guardian approve-treasury-transfer`. Every guardian approves the
+/// identical amount and reference; the USDC moves at the guardian threshold (refused with `balance_low`
+/// while the treasury lacks it).
+#[derive(Clone, Debug, clap::Args)]
+pub(crate) struct TreasuryTransferArgs {
+    /// USDC to move from the treasury to the exit pool.
+    #[arg(long)]
+    usdc: Amount<Usdc>,
+    /// The transfer's reference (unique; the same for every guardian that approves it).
+    #[arg(long = "ref")]
+    transfer_ref: String,
+}
+
+impl TreasuryTransferArgs {
+    /// The `ApproveTreasuryTransfer` command (destination: the exit pool).
+    pub(crate) fn command(self) -> Command {
+        Command::ApproveTreasuryTransfer {
+            usdc: self.usdc,
+            to: TreasuryDestination::ExitPool,
+            transfer_ref: self.transfer_ref,
+        }
     }
 }

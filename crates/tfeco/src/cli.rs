@@ -34,8 +34,11 @@ pub(crate) enum Commands {
     /// Minting reports, vesting of minted rewards and node uptime (read-only).
     Mint(cmd::mint::MintArgs),
     /// Guardian commands signed with a keystore: sign minting reports, propose and sign parameter changes,
-    /// attest deposits and withdrawals, submit oracle prices.
+    /// attest deposits and withdrawals, fund the exit pool, submit oracle prices.
     Guardian(cmd::guardian::GuardianArgs),
+    /// The treasury report: revenue CC, fiat USDC, exit buy-backs, the revenue burn, the exit pool's funding
+    /// and the treasury's balances (read-only).
+    Treasury(cmd::treasury::TreasuryArgs),
     /// Node commands: name a node's report key (farmer), report uptime (node key).
     Node(cmd::node::NodeArgs),
     /// Operator commands signed with the node's operator key (deposits, prices, ticks, bid tiers).
@@ -62,6 +65,7 @@ impl Commands {
             Commands::FarmingPool(args) => cmd::farming_pool::run(args).await,
             Commands::Mint(args) => cmd::mint::run(args).await,
             Commands::Guardian(args) => cmd::guardian::run(args).await,
+            Commands::Treasury(args) => cmd::treasury::run(args).await,
             Commands::Node(args) => cmd::node::run(args).await,
             Commands::Admin(args) => cmd::admin::run(args).await,
             Commands::Auction(args) => cmd::auction::run(args).await,

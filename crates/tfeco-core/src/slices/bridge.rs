@@ -2,18 +2,23 @@
 //! by guardians. Attestations are collected per external transaction id and execute at the guardian
 //! threshold; the same id with other facts is refused, the same facts again are idempotent. A withdrawal is
 //! two steps: the user's request escrows the funds in `escrow.withdrawals`, the attestation takes them out.
+//!
+//! The exit pool's USDC is funded here too (spec §8): guardian-attested deposits whose destination is
+//! `exit_pool.usdc` itself (same attestation, same external-id namespace), and guardian-approved transfers
+//! of the treasury's USDC, collected per `transfer_ref` in a namespace of their own. Running totals of both
+//! feed the treasury report.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use tfeco_money::{Amount, AnyAsset, Asset};
+use tfeco_money::{Amount, AnyAsset, Asset, Usdc};
 
 use crate::event::Event;
 use crate::ids::{AccountKey, AccountRef, SystemAccount, WithdrawalId};
 use crate::ledger::{Inflow, Ledger, Outflow, Posting, Slot};
 use crate::rejection::{Rejection, TextField};
 use crate::slices::Env;
-use crate::types::Role;
+use crate::types::{Role, TreasuryDestination};
 
 /// An external attestation being collected (deposit or withdrawal), keyed by external transaction id.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -43,6 +48,18 @@ pub enum AttestedFact {
         /// The request.
         withdrawal_id: WithdrawalId,
     },
+    /// External USDC arrived for the exit pool itself (spec §8).
+    ExitPoolDeposit {
+        /// USDC base units.
+        units: i128,
+    },
+    /// Treasury USDC to move to a destination (spec §8, §12); collected per `transfer_ref`.
+    TreasuryTransfer {
+        /// The destination.
+        to: TreasuryDestination,
+        /// USDC base units.
+        units: i128,
+    },
 }
 
 /// A withdrawal request.
@@ -62,11 +79,14 @@ pub struct Withdrawal {
     pub paid_by: Option<String>,
 }
 
-/// Attestations and withdrawal requests.
+/// Attestations, withdrawal requests, treasury-transfer approvals and the exit pool's funding totals.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Bridge {
     attestations: BTreeMap<String, Attestation>,
     withdrawals: BTreeMap<WithdrawalId, Withdrawal>,
+    treasury_transfers: BTreeMap<String, Attestation>,
+    exit_pool_deposited: Amount<Usdc>,
+    treasury_transferred: Amount<Usdc>,
 }
 
 /// What recording one attestation led to.
@@ -75,6 +95,60 @@ enum Recorded {
     Done(Vec<Event>),
     /// The threshold is reached with this signature: execute now.
     Execute,
+}
+
+/// Where one more signature of a subject (an attestation or an approval) stands. Computed without changing
+/// anything, so that a rejection found while executing still changes nothing.
+enum Tally {
+    /// The subject already executed: the repeat is idempotent.
+    Applied,
+    /// Recorded, below the threshold: the count with this signature.
+    Below(u32),
+    /// The threshold is reached with this signature.
+    Reached,
+}
+
+/// Counts `signer`'s signature of `fact` under `id` in `book`: the same id with other facts is a conflict, a
+/// second signature of one guardian a duplicate. Only current guardians count (a guardian removed since its
+/// signature no longer does).
+fn tally(
+    book: &BTreeMap<String, Attestation>,
+    env: &Env<'_>,
+    signer: AccountKey,
+    id: &str,
+    fact: &AttestedFact,
+) -> Result<Tally, Rejection> {
+    let counted = match book.get(id) {
+        None => 0,
+        Some(existing) => {
+            if existing.fact != *fact {
+                return Err(Rejection::AttestationConflict { id: id.to_owned() });
+            }
+            if existing.executed {
+                return Ok(Tally::Applied);
+            }
+            if existing.signers.contains(&signer) {
+                return Err(Rejection::DuplicateSignature);
+            }
+            existing.signers.iter().filter(|k| env.params.has_role(k, Role::Guardian)).count()
+        }
+    };
+    let count = u32::try_from(counted).unwrap_or(u32::MAX).saturating_add(1);
+    Ok(if count < env.params.guardian_threshold() { Tally::Below(count) } else { Tally::Reached })
+}
+
+/// Adds `signer`'s signature of `fact` under `id` to `book`, marking it executed when asked.
+fn sign(
+    book: &mut BTreeMap<String, Attestation>,
+    signer: AccountKey,
+    id: &str,
+    fact: AttestedFact,
+    executed: bool,
+) {
+    let entry =
+        book.entry(id.to_owned()).or_insert(Attestation { fact, signers: Vec::new(), executed: false });
+    entry.signers.push(signer);
+    entry.executed |= executed;
 }
 
 /// Only TFT and USDC cross the bridge.
@@ -116,10 +190,10 @@ impl Bridge {
         // Validate the postings before recording anything, so a rejection changes nothing.
         ledger.validate(&plan)?;
         let fact = AttestedFact::Deposit { to, asset, units: amount.units() };
-        if let Recorded::Done(events) = self.record(env, signer, external_tx_id, fact)? {
+        if let Recorded::Done(events) = self.record(env, signer, external_tx_id, fact.clone())? {
             return Ok(events);
         }
-        self.mark_executed(signer, external_tx_id);
+        self.mark_executed(signer, external_tx_id, fact);
         ledger.commit(&plan);
         Ok(vec![Event::Deposited {
             to: AccountRef::User(to),
@@ -178,11 +252,11 @@ impl Bridge {
         let from = Slot::System(SystemAccount::EscrowWithdrawals);
         let plan = [Posting::Burn { asset, from, units, outflow: Outflow::Withdrawal }];
         let fact = AttestedFact::Withdrawal { withdrawal_id };
-        if let Recorded::Done(events) = self.record(env, signer, external_tx_id, fact)? {
+        if let Recorded::Done(events) = self.record(env, signer, external_tx_id, fact.clone())? {
             return Ok(events);
         }
         ledger.validate(&plan).expect("the escrow holds every pending withdrawal");
-        self.mark_executed(signer, external_tx_id);
+        self.mark_executed(signer, external_tx_id, fact);
         ledger.commit(&plan);
         if let Some(withdrawal) = self.withdrawals.get_mut(&withdrawal_id) {
             withdrawal.paid_by = Some(external_tx_id.to_owned());
@@ -194,8 +268,100 @@ impl Bridge {
         }])
     }
 
-    /// Records an attestation of `fact` under `external_tx_id`. Only current guardians count (a guardian
-    /// removed since its signature no longer does).
+    /// USDC that entered the exit pool by attested deposits (spec §8), all time.
+    pub fn exit_pool_deposited(&self) -> Amount<Usdc> {
+        self.exit_pool_deposited
+    }
+
+    /// USDC moved from the treasury to the exit pool by guardian-approved transfers (spec §8), all time.
+    pub fn treasury_transferred(&self) -> Amount<Usdc> {
+        self.treasury_transferred
+    }
+
+    /// Treasury-transfer approvals by `transfer_ref` (executed ones included).
+    pub fn treasury_transfers(&self) -> &BTreeMap<String, Attestation> {
+        &self.treasury_transfers
+    }
+
+    /// `AttestExitPoolDeposit`: a guardian attests external USDC for the exit pool itself (spec §8); at the
+    /// threshold the USDC enters the system into `exit_pool.usdc`. Same rules as [`Bridge::attest_deposit`].
+    pub(crate) fn attest_exit_pool_deposit(
+        &mut self,
+        env: &Env<'_>,
+        ledger: &mut Ledger,
+        signer: AccountKey,
+        usdc: Amount<Usdc>,
+        external_tx_id: &str,
+    ) -> Result<Vec<Event>, Rejection> {
+        env.require(signer, Role::Guardian)?;
+        if !usdc.is_positive() {
+            return Err(Rejection::AmountNotPositive);
+        }
+        let to = Slot::System(SystemAccount::ExitPoolUsdc);
+        let plan = [Posting::Mint { asset: Asset::Usdc, to, units: usdc.units(), inflow: Inflow::Deposit }];
+        ledger.validate(&plan)?;
+        let total = self.exit_pool_deposited.checked_add(usdc).ok_or(Rejection::Overflow)?;
+        let fact = AttestedFact::ExitPoolDeposit { units: usdc.units() };
+        if let Recorded::Done(events) = self.record(env, signer, external_tx_id, fact.clone())? {
+            return Ok(events);
+        }
+        self.mark_executed(signer, external_tx_id, fact);
+        ledger.commit(&plan);
+        self.exit_pool_deposited = total;
+        Ok(vec![Event::Deposited {
+            to: AccountRef::System(SystemAccount::ExitPoolUsdc),
+            amount: usdc.erase(),
+            external_tx_id: external_tx_id.to_owned(),
+        }])
+    }
+
+    /// `ApproveTreasuryTransfer`: a guardian approves moving `usdc` of the treasury's USDC to `to` (spec §8,
+    /// §12). Every guardian approves the identical facts under `transfer_ref`; the approval that reaches the
+    /// threshold moves the USDC, or is refused with [`Rejection::BalanceLow`] (nothing recorded) while the
+    /// treasury lacks it. Idempotent by `transfer_ref`; other facts under a used reference are a conflict.
+    pub(crate) fn approve_treasury_transfer(
+        &mut self,
+        env: &Env<'_>,
+        ledger: &mut Ledger,
+        signer: AccountKey,
+        (usdc, to): (Amount<Usdc>, TreasuryDestination),
+        transfer_ref: &str,
+    ) -> Result<Vec<Event>, Rejection> {
+        env.require(signer, Role::Guardian)?;
+        if !usdc.is_positive() {
+            return Err(Rejection::AmountNotPositive);
+        }
+        env.check_text(transfer_ref, TextField::TransferRef)?;
+        let fact = AttestedFact::TreasuryTransfer { to, units: usdc.units() };
+        match tally(&self.treasury_transfers, env, signer, transfer_ref, &fact)? {
+            Tally::Applied => return Ok(vec![Event::AlreadyApplied { id: transfer_ref.to_owned() }]),
+            Tally::Below(count) => {
+                sign(&mut self.treasury_transfers, signer, transfer_ref, fact, false);
+                let threshold = env.params.guardian_threshold();
+                let transfer_ref = transfer_ref.to_owned();
+                return Ok(vec![Event::TreasuryTransferApproved { transfer_ref, usdc, count, threshold }]);
+            }
+            Tally::Reached => {}
+        }
+        let destination = match to {
+            TreasuryDestination::ExitPool => SystemAccount::ExitPoolUsdc,
+        };
+        let plan = [Posting::Transfer {
+            asset: Asset::Usdc,
+            from: Slot::System(SystemAccount::Treasury),
+            to: Slot::System(destination),
+            units: usdc.units(),
+            revenue: false,
+        }];
+        ledger.validate(&plan)?;
+        let total = self.treasury_transferred.checked_add(usdc).ok_or(Rejection::Overflow)?;
+        ledger.commit(&plan);
+        sign(&mut self.treasury_transfers, signer, transfer_ref, fact, true);
+        self.treasury_transferred = total;
+        Ok(vec![Event::ExitPoolFunded { usdc, transfer_ref: transfer_ref.to_owned() }])
+    }
+
+    /// Records an attestation of `fact` under `external_tx_id` (deposits and withdrawals).
     fn record(
         &mut self,
         env: &Env<'_>,
@@ -204,40 +370,25 @@ impl Bridge {
         fact: AttestedFact,
     ) -> Result<Recorded, Rejection> {
         env.check_text(external_tx_id, TextField::ExternalTxId)?;
-        let threshold = env.params.guardian_threshold();
-        if let Some(existing) = self.attestations.get(external_tx_id) {
-            if existing.fact != fact {
-                return Err(Rejection::AttestationConflict { id: external_tx_id.to_owned() });
+        match tally(&self.attestations, env, signer, external_tx_id, &fact)? {
+            Tally::Applied => {
+                Ok(Recorded::Done(vec![Event::AlreadyApplied { id: external_tx_id.to_owned() }]))
             }
-            if existing.executed {
-                return Ok(Recorded::Done(vec![Event::AlreadyApplied { id: external_tx_id.to_owned() }]));
+            Tally::Below(count) => {
+                sign(&mut self.attestations, signer, external_tx_id, fact, false);
+                Ok(Recorded::Done(vec![Event::AttestationRecorded {
+                    external_tx_id: external_tx_id.to_owned(),
+                    count,
+                    threshold: env.params.guardian_threshold(),
+                }]))
             }
-            if existing.signers.contains(&signer) {
-                return Err(Rejection::DuplicateSignature);
-            }
+            Tally::Reached => Ok(Recorded::Execute),
         }
-        let entry = self.attestations.entry(external_tx_id.to_owned()).or_insert(Attestation {
-            fact,
-            signers: Vec::new(),
-            executed: false,
-        });
-        let counted = entry.signers.iter().filter(|k| env.params.has_role(k, Role::Guardian)).count();
-        let count = u32::try_from(counted).unwrap_or(u32::MAX).saturating_add(1);
-        if count < threshold {
-            entry.signers.push(signer);
-            return Ok(Recorded::Done(vec![Event::AttestationRecorded {
-                external_tx_id: external_tx_id.to_owned(),
-                count,
-                threshold,
-            }]));
-        }
-        Ok(Recorded::Execute)
     }
 
-    fn mark_executed(&mut self, signer: AccountKey, external_tx_id: &str) {
-        let entry = self.attestations.get_mut(external_tx_id).expect("recorded before executing");
-        entry.signers.push(signer);
-        entry.executed = true;
+    /// Records the executing signature of `fact` (the one that reached the threshold).
+    fn mark_executed(&mut self, signer: AccountKey, external_tx_id: &str, fact: AttestedFact) {
+        sign(&mut self.attestations, signer, external_tx_id, fact, true);
     }
 
     /// `escrow.withdrawals` holds exactly the pending (unpaid) requests, summed over assets.

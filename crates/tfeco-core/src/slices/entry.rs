@@ -17,13 +17,19 @@ use crate::slices::oracle::Oracle;
 use crate::slices::{to_units, Env};
 use crate::types::{PriceFeed, Role};
 
-/// Fiat payments already credited, by payment id (idempotency).
+/// Fiat payments already credited, by payment id (idempotency), and their USDC total.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Entry {
     payments: BTreeMap<String, (AccountKey, Amount<Usdc>)>,
+    fiat_usdc: Amount<Usdc>,
 }
 
 impl Entry {
+    /// USDC credited to the treasury by fiat entries, all time (a running total, for the treasury report).
+    pub fn fiat_usdc(&self) -> Amount<Usdc> {
+        self.fiat_usdc
+    }
+
     /// Fiat payments credited, by payment id: the paying account and the USD.
     pub fn payments(&self) -> &BTreeMap<String, (AccountKey, Amount<Usdc>)> {
         &self.payments
@@ -110,6 +116,7 @@ impl Entry {
         if cc_units == 0 {
             return Err(Rejection::AmountNotPositive);
         }
+        let fiat_usdc = self.fiat_usdc.checked_add(usd).ok_or(Rejection::Overflow)?;
         ledger.apply(&[
             Posting::Mint { asset: Asset::Cc, to: slot, units: cc_units, inflow: Inflow::Mint },
             Posting::Mint {
@@ -120,6 +127,7 @@ impl Entry {
             },
         ])?;
         self.payments.insert(payment_id.to_owned(), (to, usd));
+        self.fiat_usdc = fiat_usdc;
         Ok(vec![Event::EnteredWithFiat {
             account: to,
             usd,

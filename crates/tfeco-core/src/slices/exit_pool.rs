@@ -19,7 +19,7 @@ use crate::slices::capacity::CapacityMarket;
 use crate::slices::farming_pool::FarmingPools;
 use crate::slices::oracle::Oracle;
 use crate::slices::{to_units, Env};
-use crate::types::{PriceFeed, Role};
+use crate::types::PriceFeed;
 
 /// A liquidity position: TFP locked in the exit pool (spec §8 "Positions").
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -156,6 +156,7 @@ pub struct ExitPool {
     history: VecDeque<RoundResult>,
     total_value_contributed: Amount<Usdc>,
     total_usdc_paid: Amount<Usdc>,
+    treasury_tfp: Amount<Tfp>,
     next_position_id: u64,
     next_bid_id: u64,
 }
@@ -188,6 +189,7 @@ impl ExitPool {
             history: VecDeque::new(),
             total_value_contributed: Amount::ZERO,
             total_usdc_paid: Amount::ZERO,
+            treasury_tfp: Amount::ZERO,
             next_position_id: 1,
             next_bid_id: 1,
         }
@@ -216,26 +218,20 @@ impl ExitPool {
     pub fn total_usdc_paid(&self) -> Amount<Usdc> {
         self.total_usdc_paid
     }
+    /// TFP the treasury received from exits, all time (spec §8 step 5: the USDC it paid at reference
+    /// value, plus rounding dust): the TFT it bought back.
+    pub fn treasury_tfp(&self) -> Amount<Tfp> {
+        self.treasury_tfp
+    }
 
-    /// `FundExitPool`: the operator moves USDC from the treasury into the exit pool.
-    pub(crate) fn fund(
-        env: &Env<'_>,
-        ledger: &mut Ledger,
-        signer: AccountKey,
-        usdc: Amount<Usdc>,
-    ) -> Result<Vec<Event>, Rejection> {
-        env.require(signer, Role::Operator)?;
-        if !usdc.is_positive() {
-            return Err(Rejection::AmountNotPositive);
+    /// `FundExitPool` is retired (spec `decisions.md` §8, §12): the operator alone no longer moves the
+    /// treasury's money. Refused for every signer with [`Rejection::CommandRetired`] naming
+    /// `approve_treasury_transfer` (guardian-approved, k-of-n, in the bridge slice).
+    pub(crate) fn fund_retired(command: &crate::command::Command) -> Rejection {
+        Rejection::CommandRetired {
+            command: command.kind().to_owned(),
+            replaced_by: command.replaced_by().unwrap_or("approve_treasury_transfer").to_owned(),
         }
-        ledger.apply(&[Posting::Transfer {
-            asset: Asset::Usdc,
-            from: Slot::System(SystemAccount::Treasury),
-            to: Slot::System(SystemAccount::ExitPoolUsdc),
-            units: usdc.units(),
-            revenue: false,
-        }])?;
-        Ok(vec![Event::ExitPoolFunded { usdc }])
     }
 
     /// `OpenPosition`: TFP locked as a position valued at the oracle TFT price (rounded down).
@@ -453,8 +449,10 @@ impl ExitPool {
         Ok(vec![Event::ExitBidCancelled { bid_id, released_tfp: bid.reserved }])
     }
 
-    /// The `Tick` phase closing every round whose end is at or before `now`; runs of empty rounds after a
-    /// long gap are skipped in one step.
+    /// Closes every round whose end is at or before `now` (the `Tick` phase; also run after a price
+    /// submission, which may be the valid price a closing round waits for). A round with bids and no valid
+    /// reference price waits, closing, for up to `exit_price_wait_s` ([`ExitPool::reference_price`]); runs
+    /// of empty rounds after a long gap are skipped in one step.
     pub(crate) fn run_rounds(
         &mut self,
         env: &Env<'_>,
@@ -464,7 +462,12 @@ impl ExitPool {
     ) {
         let period = env.params.exit_round_period_s.max(1);
         while self.round.closes_at <= env.now {
-            self.close_round(env, ledger, oracle, events);
+            let ref_price = self.reference_price(env, oracle);
+            let waited = env.now.saturating_sub(self.round.closes_at);
+            if ref_price.is_none() && !self.bids.is_empty() && waited < env.params.exit_price_wait_s {
+                return;
+            }
+            self.close_round(env, ledger, ref_price, events);
             let previous = self.round;
             self.round = Round {
                 id: RoundId(previous.id.0.saturating_add(1)),
@@ -500,11 +503,37 @@ impl ExitPool {
         (cap_a, cap_b, cap_b_effective)
     }
 
-    /// Clears the current round (spec §8 steps 1-6) and publishes its result.
-    fn close_round(&mut self, env: &Env<'_>, ledger: &mut Ledger, oracle: &Oracle, events: &mut Vec<Event>) {
+    /// `true` while the current round is due to close but waits for a valid reference price (it has bids,
+    /// the oracle has no valid TFT price, and `exit_price_wait_s` has not passed); the lock window is in
+    /// force meanwhile.
+    pub fn awaiting_price(&self, params: &crate::params::Params, oracle: &Oracle, now: i64) -> bool {
+        let env = Env { params, now, at: now };
+        self.round.closes_at <= now
+            && !self.bids.is_empty()
+            && self.reference_price(&env, oracle).is_none()
+            && now.saturating_sub(self.round.closes_at) < params.exit_price_wait_s
+    }
+
+    /// The round's reference price `p_ref` (spec §8): the oracle's effective TFT price at the scheduled
+    /// close; when it had none then, the first valid one after it (at `now`). Before issue 10 the close read
+    /// the oracle only at the `Tick`'s time, so a tick a day after the last prices closed every round with
+    /// `price_unavailable` although the guardians submitted valid prices every day.
+    fn reference_price(&self, env: &Env<'_>, oracle: &Oracle) -> Option<Price> {
+        let at_close = oracle.effective(PriceFeed::TftUsd, env.params, self.round.closes_at);
+        at_close.or_else(|_| oracle.effective(PriceFeed::TftUsd, env.params, env.now)).ok()
+    }
+
+    /// Clears the current round (spec §8 steps 1-6) at the reference price `ref_price` and publishes its
+    /// result; without one nothing clears (note `price_unavailable`) and the bids are released.
+    fn close_round(
+        &mut self,
+        env: &Env<'_>,
+        ledger: &mut Ledger,
+        ref_price: Option<Price>,
+        events: &mut Vec<Event>,
+    ) {
         let round = self.round;
         let (cap_a, cap_b, cap_b_effective) = self.caps_at_close(env, ledger);
-        let ref_price = oracle.effective(PriceFeed::TftUsd, env.params, env.now).ok();
         let mut result = RoundResult {
             round_id: round.id,
             opened_at: round.opened_at,
@@ -691,6 +720,7 @@ impl ExitPool {
         }
         ledger.apply(&plan).expect("fills fit the pool's USDC and the positions' reservations");
         self.total_usdc_paid = Amount::from_units(self.total_usdc_paid.units().saturating_add(paid));
+        self.treasury_tfp = Amount::from_units(self.treasury_tfp.units().saturating_add(to_treasury));
         result.total_paid = paid_usdc;
         result.tfp_surrendered = surrendered;
         result.treasury_tfp = settlement.treasury;

@@ -26,6 +26,10 @@ pub struct Pool2 {
     burn_pending_cc: Amount<Cc>,
     /// TFT the reserve could not cover when burning (a reported figure, spec §7).
     burn_owed_tft: Amount<Tft>,
+    /// CC burned by the revenue split whose TFT counterpart was settled, all time.
+    burned_cc: Amount<Cc>,
+    /// TFT (and the same TFP) burned as the counterpart of burned CC, all time.
+    burned_tft: Amount<Tft>,
 }
 
 /// A validated CC→TFP conversion.
@@ -106,6 +110,16 @@ impl Pool2 {
     /// TFT the reserve could not cover when burning (a reported figure, spec §7).
     pub fn burn_owed_tft(&self) -> Amount<Tft> {
         self.burn_owed_tft
+    }
+
+    /// CC burned by the revenue split whose TFT counterpart was settled (spec §7), all time.
+    pub fn burned_cc(&self) -> Amount<Cc> {
+        self.burned_cc
+    }
+
+    /// TFT burned from the vault as the counterpart of the revenue split's burned CC (spec §7), all time.
+    pub fn burned_tft(&self) -> Amount<Tft> {
+        self.burned_tft
     }
 
     /// `ConvertCcToTfp`: revenue CC burned, `floor(cc * cc_usd / tft_usd)` TFP out of the reserve.
@@ -233,6 +247,8 @@ impl Pool2 {
         }
         let short = owed.saturating_sub(burn);
         self.burn_owed_tft = Amount::from_units(self.burn_owed_tft.units().saturating_add(short));
+        self.burned_cc = Amount::from_units(self.burned_cc.units().saturating_add(cc.units()));
+        self.burned_tft = Amount::from_units(self.burned_tft.units().saturating_add(burn));
         self.burn_pending_cc = Amount::ZERO;
         events.push(Event::RevenueBurned {
             cc,

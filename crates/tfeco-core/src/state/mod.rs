@@ -2,7 +2,8 @@
 //! changed only by [`State::apply`] of an [`Envelope`]. This module (with its children [`tick`],
 //! [`invariants`] and [`hash`]) is the only place that sees every slice: it authenticates, routes each command
 //! to its slice with split borrows of exactly what that slice may touch, and applies the cross-slice rules
-//! (a CC top-up resumes leases in grace; a fresh price settles pending burns).
+//! (a CC top-up resumes leases in grace; a fresh price settles pending burns and clears an exit round that
+//! waits for it).
 //!
 //! Handlers follow one pattern: validate everything (in the precedence order of [`crate::rejection`]), plan
 //! ledger postings, validate the plan, then commit, which cannot fail. A rejection leaves the state untouched.
@@ -180,14 +181,18 @@ impl State {
             Command::ProposeParamChange { update } => self.governance.propose(signer, update, self.now),
             Command::SignParamChange { change_id } => self.governance.sign(signer, *change_id, self.now),
             Command::SubmitPrice { feed, price, observed_at } => {
-                let (env, ledger, oracle, _, _, pool2, ..) = split!(self);
+                let (env, ledger, oracle, _, _, pool2, _, _, exit_pool, ..) = split!(self);
                 let mut events = oracle.submit(&env, signer, *feed, *price, *observed_at)?;
                 pool2.settle_pending_burn(&env, ledger, oracle, &mut events);
+                // An exit round waiting for a valid reference price clears with the first one.
+                exit_pool.run_rounds(&env, ledger, oracle, &mut events);
                 Ok(events)
             }
             Command::AttestDeposit { .. }
             | Command::RequestWithdrawal { .. }
-            | Command::AttestWithdrawal { .. } => self.dispatch_bridge(signer, command),
+            | Command::AttestWithdrawal { .. }
+            | Command::AttestExitPoolDeposit { .. }
+            | Command::ApproveTreasuryTransfer { .. } => self.dispatch_bridge(signer, command),
             Command::EnterWithTft { .. }
             | Command::EnterWithFiat { .. }
             | Command::LockTft { .. }
@@ -231,6 +236,12 @@ impl State {
             }
             Command::AttestWithdrawal { withdrawal_id, external_tx_id } => {
                 bridge.attest_withdrawal(&env, ledger, signer, *withdrawal_id, external_tx_id)
+            }
+            Command::AttestExitPoolDeposit { usdc, external_tx_id } => {
+                bridge.attest_exit_pool_deposit(&env, ledger, signer, *usdc, external_tx_id)
+            }
+            Command::ApproveTreasuryTransfer { usdc, to, transfer_ref } => {
+                bridge.approve_treasury_transfer(&env, ledger, signer, (*usdc, *to), transfer_ref)
             }
             other => unreachable!("{} is not a bridge command", other.kind()),
         }
@@ -329,7 +340,7 @@ impl State {
         let (env, ledger, oracle, _, _, _, farming, capacity, exit_pool, ..) = split!(self);
         let lower = (&*farming, &*capacity);
         match command {
-            Command::FundExitPool { usdc } => ExitPool::fund(&env, ledger, signer, *usdc),
+            Command::FundExitPool { .. } => Err(ExitPool::fund_retired(command)),
             Command::OpenPosition { tfp } => exit_pool.open_position(&env, ledger, oracle, signer, *tfp),
             Command::ClosePosition { position_id } => {
                 exit_pool.close_position(&env, ledger, signer, *position_id)

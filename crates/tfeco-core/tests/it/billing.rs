@@ -283,6 +283,8 @@ fn revenue_burn_waits_for_valid_prices_and_then_uses_them() {
     assert_eq!(h.burned(Asset::Tft) - tft_burned_at_open, expected);
     assert_eq!(h.state.pool2().burn_owed_tft(), Amount::ZERO);
     assert_eq!(h.burned(Asset::Tfp), h.burned(Asset::Tft));
+    // The treasury report's running totals of the revenue burn (issue 10 item 20).
+    assert_eq!(h.state.pool2().burned_tft().units(), h.burned(Asset::Tft));
 }
 
 #[test]
@@ -315,6 +317,7 @@ fn revenue_burn_beyond_an_empty_reserve_is_reported_as_owed() {
     assert_eq!(h.burned(Asset::Tfp), 0);
     assert_eq!(h.state.pool2().burn_owed_tft(), Amount::<Tft>::from_units(owed));
     assert_eq!(h.state.pool2().burn_pending_cc(), Amount::ZERO);
+    assert_eq!((h.state.pool2().burned_cc(), h.state.pool2().burned_tft()), (cc("10"), Amount::ZERO));
 }
 
 #[test]

@@ -12,7 +12,8 @@ use std::collections::BTreeMap;
 use tfeco_core::rules::exit_auction::{self as auction, ClearingRules, ExitBid};
 use tfeco_core::slices::exit_pool::{Position, RoundResult};
 use tfeco_core::{
-    AccountKey, Billing, Command, Event, ExitBidId, PositionId, Receipt, Rejection, Settlement, SystemAccount,
+    AccountKey, Billing, Command, Event, ExitBidId, PositionId, Receipt, Rejection, Settlement,
+    SystemAccount, TreasuryDestination,
 };
 use tfeco_money::{Amount, Asset, Bps, Cc, Tfp, Tft, Usdc};
 
@@ -114,11 +115,15 @@ fn submit_bid(
     }
 }
 
-/// Credits the treasury with `usdc_units` USDC through a fiat entry, then moves it into the exit pool.
+/// Credits the treasury with `usdc_units` USDC through a fiat entry, then moves it into the exit pool by a
+/// guardian-approved treasury transfer (the operator is the default set's only guardian, threshold 1).
 fn fund_exit_pool(h: &mut Harness, usdc_units: i128) {
     let operator = h.operator;
     h.enter_fiat(operator, usdc_units);
-    h.apply(operator, Command::FundExitPool { usdc: Amount::from_units(usdc_units) });
+    let transfer_ref = h.external_id("transfer");
+    let (usdc, to) = (Amount::from_units(usdc_units), TreasuryDestination::ExitPool);
+    let events = h.apply(operator, Command::ApproveTreasuryTransfer { usdc, to, transfer_ref });
+    assert!(matches!(events.as_slice(), [Event::ExitPoolFunded { .. }]), "{events:?}");
 }
 
 fn position(h: &Harness, id: PositionId) -> Position {
@@ -665,12 +670,20 @@ fn opening_a_position_needs_a_valid_tft_price_and_the_tfp() {
     assert_eq!(r.code().as_str(), "balance_low");
     let r = h.reject(a, Command::OpenPosition { tfp: Amount::<Tfp>::ZERO });
     assert_eq!(r.code().as_str(), "amount_not_positive");
-    // Only the operator funds the exit pool.
-    let r = h.reject(a, Command::FundExitPool { usdc: usdc("1") });
-    assert_eq!(r.code().as_str(), "not_authorized");
+    // The operator alone no longer moves the treasury's money: `FundExitPool` is retired for everyone
+    // (before: the operator's was accepted, anyone else's `not_authorized`).
     let operator = h.operator;
-    let r = h.reject(operator, Command::FundExitPool { usdc: usdc("1") });
-    assert_eq!(r.code().as_str(), "balance_low", "the treasury holds no USDC yet");
+    h.enter_fiat(operator, tokens(10));
+    for signer in [a, operator] {
+        let r = h.reject(signer, Command::FundExitPool { usdc: usdc("1") });
+        assert_eq!(
+            r,
+            Rejection::CommandRetired {
+                command: "fund_exit_pool".to_owned(),
+                replaced_by: "approve_treasury_transfer".to_owned()
+            }
+        );
+    }
 }
 
 #[test]
@@ -734,14 +747,21 @@ fn carry_over_keeps_the_unfilled_remainder_for_the_next_round_and_plain_bids_are
 }
 
 #[test]
-fn without_a_valid_price_at_the_close_nothing_clears_and_plain_bids_are_released() {
+fn without_a_valid_price_within_the_wait_nothing_clears_and_plain_bids_are_released() {
     let mut h = Harness::new();
     h.set_prices("0.1", GOLD);
     let a = tfp_holder(&mut h, 40, tokens(1_000));
     let pa = open_position(&mut h, a, tokens(1_000));
     fund_exit_pool(&mut h, tokens(1_000));
     submit_bid(&mut h, a, pa, "1", "0.05", false);
-    h.tick_to(START + ROUND); // the prices are days old
+    h.tick_to(START + ROUND); // the prices are days old: the round waits for one, closing
+    assert!(h.state.exit_pool().history().is_empty());
+    let params = h.state.params().clone();
+    assert!(h.state.exit_pool().awaiting_price(&params, h.state.oracle(), h.state.now()));
+    let bid_id = *h.state.exit_pool().bids().keys().next().expect("the bid waits");
+    let r = h.reject(a, Command::CancelExitBid { bid_id });
+    assert_eq!(r.code().as_str(), "exit_bid_locked", "the lock window is in force while it waits");
+    h.tick_to(START + ROUND + params.exit_price_wait_s); // still no price: the wait is over
     let result = last_result(&h);
     assert_eq!(result.note.as_deref(), Some("price_unavailable"));
     assert!(result.total_paid.is_zero());
@@ -865,4 +885,46 @@ mod known_bugs_lead {
         let r = h.reject(farmer, Command::ConvertCcToTfp { cc: cc_amount(1), allow_partial: false });
         assert_eq!(r.code().as_str(), "amount_not_positive");
     }
+}
+
+/// Issue 10 item 2: rounds closed with `price_unavailable` although the guardians submitted valid prices
+/// every day, because the close read the oracle at the `Tick`'s time, a day after the last submission (the
+/// demo's pattern: tick, then prices). Before: the tick at the close published `note: price_unavailable`,
+/// paid 0 USDC and released the bid. Now the round waits, closing, and clears with the day's prices: the
+/// bid is paid in USDC.
+#[test]
+fn a_funded_round_clears_with_the_prices_submitted_after_the_closing_tick_and_pays_usdc() {
+    let mut h = Harness::new();
+    h.set_prices("0.1", GOLD);
+    let a = tfp_holder(&mut h, 40, tokens(1_000));
+    let pa = open_position(&mut h, a, tokens(1_000));
+    let _b = {
+        let b = tfp_holder(&mut h, 41, tokens(1_000));
+        open_position(&mut h, b, tokens(1_000))
+    };
+    fund_exit_pool(&mut h, tokens(1_000));
+    let bid = submit_bid(&mut h, a, pa, "2", "0.05", false);
+    // Daily ticks, each followed by the day's prices, up to the round's close.
+    for day in 1..=7 {
+        let events = h.tick_to(START + day * DAY);
+        assert!(!events.iter().any(|e| matches!(e, Event::ExitRoundClosed { .. })), "day {day}: {events:?}");
+        h.set_prices("0.1", GOLD);
+    }
+    let result = last_result(&h);
+    assert_eq!(result.note, None, "{result:?}");
+    assert_eq!(result.ref_price, Some(price("0.1")));
+    assert_eq!(result.clearing_price, Some(price("0.05")));
+    assert_eq!(result.total_paid, usdc("2"));
+    let row = result.bids.iter().find(|r| r.bid_id == bid).expect("the bid's outcome");
+    assert_eq!(row.filled, usdc("2"));
+    assert_eq!(h.balance(a, Asset::Usdc), tokens(2));
+    assert_eq!(h.system(SystemAccount::ExitPoolUsdc, Asset::Usdc), tokens(998));
+    assert!(h.state.exit_pool().bids().is_empty());
+    assert_eq!(h.state.exit_pool().round().opened_at, START + ROUND, "the schedule is kept");
+    // The treasury report's running total of buy-backs (issue 10 item 20).
+    assert_eq!(
+        h.state.exit_pool().treasury_tfp().units(),
+        result.treasury_tfp.units() + result.dust_tfp.units()
+    );
+    assert_eq!(h.state.exit_pool().treasury_tfp().units(), h.system(SystemAccount::Treasury, Asset::Tfp));
 }

@@ -16,6 +16,7 @@ pub mod pool2;
 pub mod rewards;
 pub mod router;
 pub mod signed_read;
+pub mod treasury;
 pub mod tx;
 
 #[cfg(test)]

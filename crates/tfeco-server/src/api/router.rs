@@ -13,7 +13,9 @@ use tfeco_api::ErrorCode;
 
 use crate::api::error::ApiError;
 use crate::api::tx::TxRateLimit;
-use crate::api::{calc, capacity, exchange, exit_pool, farming_pool, governance, ledger, pool2, rewards, tx};
+use crate::api::{
+    calc, capacity, exchange, exit_pool, farming_pool, governance, ledger, pool2, rewards, treasury, tx,
+};
 use crate::app::AppState;
 
 /// One route: its path (as in the OpenAPI document), its method and its handler.
@@ -54,6 +56,7 @@ pub fn routes() -> Vec<Route> {
         route(M::GET, paths::FARMING_POOLS, get(farming_pool::pools)),
         route(M::GET, paths::FARMING_POOL, get(farming_pool::pool)),
         route(M::GET, paths::POOL2, get(pool2::pool2)),
+        route(M::GET, paths::TREASURY, get(treasury::treasury)),
         route(M::GET, paths::EXIT_POOL_ROUND, get(exit_pool::round)),
         route(M::GET, paths::EXIT_POOL_ROUNDS, get(exit_pool::rounds)),
         route(M::GET, paths::EXIT_POOL_ROUND_RESULT, get(exit_pool::round_result)),

@@ -369,7 +369,7 @@ async fn every_route_is_documented_and_every_documented_operation_is_routed() {
         .map(|route| (route.path.to_owned(), route.method.to_string()))
         .collect();
     assert_eq!(routed, documented, "routes and documented operations differ");
-    assert_eq!(routed.len(), 39);
+    assert_eq!(routed.len(), 40); // + GET /v1/treasury (issue 10 item 20)
 
     let router = router(node());
     let call = |method: &str, uri: &str| {
@@ -415,4 +415,47 @@ async fn an_oversized_body_is_refused_as_json() {
     let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
     let body: Value = serde_json::from_slice(&bytes).unwrap();
     assert_eq!(body["code"], "payload_too_large");
+}
+
+/// Issue 10 item 20: `GET /v1/treasury` reports the fiat USDC the treasury received, the exit pool's
+/// funding by attested deposit and by guardian-approved treasury transfer, and the balances after both
+/// (before: no such route, 404 `not_found`).
+#[tokio::test]
+async fn the_treasury_report_shows_fiat_usdc_exit_pool_funding_and_balances() {
+    let mut node = node();
+    let (operator, payer) = (signing(1), signing(2));
+    let start = node.state().now();
+    apply(&mut node, &payer, Command::RegisterAccount {});
+    for (feed, price) in
+        [(tfeco_core::PriceFeed::TftUsd, "0.1"), (tfeco_core::PriceFeed::GoldUsdPerOz, "4000")]
+    {
+        let command = Command::SubmitPrice { feed, price: price.parse().unwrap(), observed_at: start };
+        apply(&mut node, &operator, command);
+    }
+    let usdc = |whole: i128| Amount::<tfeco_money::Usdc>::from_units(whole * 10_000_000);
+    let payment_id = "card-1".to_owned();
+    apply(&mut node, &operator, Command::EnterWithFiat { to: account(&payer), usd: usdc(100), payment_id });
+    let external_tx_id = "usdc-in-1".to_owned();
+    apply(&mut node, &operator, Command::AttestExitPoolDeposit { usdc: usdc(30), external_tx_id });
+    let (to, transfer_ref) = (tfeco_core::TreasuryDestination::ExitPool, "fund-1".to_owned());
+    apply(&mut node, &operator, Command::ApproveTreasuryTransfer { usdc: usdc(40), to, transfer_ref });
+    let router = router(node);
+    let (status, body) = get(&router, "/v1/treasury", None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["fiat_usdc_received"], json!("100"));
+    assert_eq!(
+        body["exit_pool_funding"],
+        json!({
+            "attested_deposits_usdc": "30",
+            "treasury_transfers_usdc": "40",
+            "total_usdc": "70",
+            "pool_usdc": "70",
+        })
+    );
+    assert_eq!(body["balances"]["usdc"], json!("60"));
+    assert_eq!(body["revenue_cc_received"], json!("0"));
+    assert_eq!(body["burn"]["burn_owed_tft"], json!("0"));
+    assert_eq!(body["buyback"]["tfp_received"], json!("0"));
+    let view: tfeco_api::treasury::TreasuryView = serde_json::from_value(body).expect("the typed view");
+    assert_eq!(view.now, start);
 }

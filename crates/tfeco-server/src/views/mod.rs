@@ -12,3 +12,4 @@ pub mod governance;
 pub mod ledger;
 pub mod pool2;
 pub mod rewards;
+pub mod treasury;

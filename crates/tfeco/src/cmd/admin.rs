@@ -1,4 +1,4 @@
-//! `tfeco admin`: operator commands (attested deposits and withdrawals, fiat entries, oracle prices, ticks,
+//! `tfeco admin`: operator commands (attested deposits and withdrawals, exit-pool funding, fiat entries, oracle prices, ticks,
 //! the node's published bid tiers, identity verification for the exchange) signed with the node's
 //! `operator.key` from its data directory (`--data-dir`; `--keystore` is not used) and sent over HTTP to
 //! `--url`.
@@ -18,7 +18,7 @@ use tfeco_wallet::api::{ErrorBody, ErrorCode};
 use tfeco_wallet::client::account_of;
 use tfeco_wallet::{CallError, Client};
 
-use crate::args::{DepositArgs, FeedArg, WithdrawalArgs};
+use crate::args::{DepositArgs, ExitPoolDepositArgs, FeedArg, TreasuryTransferArgs, WithdrawalArgs};
 use crate::connect::{ConnectOpts, Session};
 use crate::render;
 
@@ -65,12 +65,10 @@ enum AdminCommand {
         #[arg(long)]
         observed_at: Option<i64>,
     },
-    /// Move USDC from the treasury into the exit pool.
-    FundExitPool {
-        /// USDC.
-        #[arg(long)]
-        usdc: Amount<Usdc>,
-    },
+    /// Attest external USDC deposited into the exit pool itself (executes at the guardian threshold).
+    ExitDeposit(ExitPoolDepositArgs),
+    /// Approve moving treasury USDC into the exit pool (executes at the guardian threshold).
+    TreasuryTransfer(TreasuryTransferArgs),
     /// Mark an account verified (or not, with --unverify) for identity-gated exchange markets.
     Verify {
         /// The account.
@@ -130,7 +128,8 @@ pub(crate) async fn run(args: AdminArgs) -> anyhow::Result<ExitCode> {
         }
         AdminCommand::Tick { now } => Command::Tick { now },
         AdminCommand::Verify { account, unverify } => Command::SetVerified { account, verified: !unverify },
-        AdminCommand::FundExitPool { usdc } => Command::FundExitPool { usdc },
+        AdminCommand::ExitDeposit(deposit) => deposit.command(),
+        AdminCommand::TreasuryTransfer(transfer) => transfer.command(),
         AdminCommand::SeedBidTiers { periods } => return seed_bid_tiers(&session, &key, periods).await,
     };
     session.submit_as(&key, command, render::accepted).await

@@ -18,4 +18,5 @@ pub(crate) mod mint;
 pub(crate) mod node;
 pub(crate) mod pool2;
 pub(crate) mod serve;
+pub(crate) mod treasury;
 pub(crate) mod wallet;

@@ -98,7 +98,8 @@ pub(super) fn bench_exit_round(positions: usize, bids: usize) -> Result<Value> {
     // USDC into the treasury through a fiat entry, then into the exit pool (cap B = 5 % of it).
     let operator = bed.operator;
     bed.fiat(operator, 1_000_000, "bench-exit-fund".to_owned())?;
-    bed.op(Command::FundExitPool { usdc: Amount::<Usdc>::tokens(1_000_000) })?;
+    let (usdc, to) = (Amount::<Usdc>::tokens(1_000_000), tfeco_core::TreasuryDestination::ExitPool);
+    bed.op(Command::ApproveTreasuryTransfer { usdc, to, transfer_ref: "bench-exit-fund".to_owned() })?;
     place_bids(&mut bed, &opened, bids)?;
     let closes_at = bed.exit_round_closes_at();
     bed.tick(closes_at - 1_800)?; // Inside the lock window (no new bids), with prices fresh at the close.

@@ -9,7 +9,10 @@
 //!   `report_verification_failed`).
 //! - `propose` ([`propose`]), `sign-change --id N`, `changes [--status pending|approved|applied]`, `show`
 //!   (the set and thresholds);
-//! - `attest-deposit`, `attest-withdrawal`, `price`: like `tfeco admin`, signed by the guardian's keystore.
+//! - `attest-deposit`, `attest-withdrawal`, `price`: like `tfeco admin`, signed by the guardian's keystore;
+//! - `attest-exit-deposit --usdc X --tx-id ID`: external USDC deposited into the exit pool itself, and
+//!   `approve-treasury-transfer --usdc X --ref R`: treasury USDC into the exit pool (decisions §8; both
+//!   execute when `guardian_threshold` guardians signed the identical facts).
 
 mod propose;
 mod report;
@@ -21,7 +24,7 @@ use tfeco_core::Command;
 use tfeco_money::Price;
 use tfeco_wallet::api::governance::{ParamChangeStatus, ParamChangesQuery};
 
-use crate::args::{DepositArgs, FeedArg, WithdrawalArgs};
+use crate::args::{DepositArgs, ExitPoolDepositArgs, FeedArg, TreasuryTransferArgs, WithdrawalArgs};
 use crate::connect::{ConnectOpts, Session};
 use crate::render;
 
@@ -68,6 +71,10 @@ enum GuardianCommand {
     AttestDeposit(DepositArgs),
     /// Attest that a requested withdrawal was paid out (executes at the guardian threshold).
     AttestWithdrawal(WithdrawalArgs),
+    /// Attest external USDC deposited into the exit pool itself (executes at the guardian threshold).
+    AttestExitDeposit(ExitPoolDepositArgs),
+    /// Approve moving treasury USDC into the exit pool (executes at the guardian threshold).
+    ApproveTreasuryTransfer(TreasuryTransferArgs),
     /// Submit an oracle price (observed now, or at --observed-at).
     Price {
         /// The feed.
@@ -125,6 +132,8 @@ pub(crate) async fn run(args: GuardianArgs) -> anyhow::Result<ExitCode> {
         }
         GuardianCommand::AttestDeposit(deposit) => deposit.command(),
         GuardianCommand::AttestWithdrawal(withdrawal) => withdrawal.command(),
+        GuardianCommand::AttestExitDeposit(deposit) => deposit.command(),
+        GuardianCommand::ApproveTreasuryTransfer(transfer) => transfer.command(),
         GuardianCommand::Price { feed, price, observed_at } => {
             let observed_at = match observed_at {
                 Some(t) => t,
