@@ -124,8 +124,9 @@ fn exit(out: &mut String, exit: &ExitSection) {
     out.push_str("\nExit pool (weekly uniform-price exit rounds, spec §8)\n");
     let _ = writeln!(
         out,
-        "  {} USDC put into the pool this month; {} positions; the pool holds {} USDC and {} TFP",
-        exit.funded_usdc, exit.positions, exit.pool_usdc, exit.pool_tfp
+        "  funded this month: {} USDC deposited (guardian-attested) and {} USDC of treasury fiat proceeds \
+         (guardian-approved); {} positions; the pool holds {} USDC and {} TFP",
+        exit.deposited_usdc, exit.from_treasury_usdc, exit.positions, exit.pool_usdc, exit.pool_tfp
     );
     let _ = writeln!(
         out,

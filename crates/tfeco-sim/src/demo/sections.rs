@@ -27,8 +27,10 @@ pub struct Activity {
     pub pool_prices_set: u64,
     /// Exit bids submitted.
     pub exit_bids_submitted: u64,
-    /// USDC put into the exit pool.
-    pub exit_usdc_funded: Amount<Usdc>,
+    /// USDC the guardians attested into the exit pool.
+    pub exit_usdc_deposited: Amount<Usdc>,
+    /// Treasury USDC the guardians moved into the exit pool.
+    pub exit_usdc_from_treasury: Amount<Usdc>,
     /// Revenue CC farmers converted to TFP through Pool 2 (burned).
     pub converted_cc: Amount<Cc>,
     /// TFP they received from `pool2.reserve`.
@@ -144,8 +146,10 @@ pub struct ExitSection {
     pub margin_tfp: Amount<Tfp>,
     /// The month's rounds.
     pub rounds: Vec<ExitRoundSummary>,
-    /// USDC put into the pool this month.
-    pub funded_usdc: Amount<Usdc>,
+    /// USDC the guardians attested into the pool this month.
+    pub deposited_usdc: Amount<Usdc>,
+    /// Treasury USDC the guardians moved into the pool this month.
+    pub from_treasury_usdc: Amount<Usdc>,
     /// Exit bids submitted this month.
     pub bids_submitted: u64,
     /// Positions now.
