@@ -53,7 +53,6 @@ fn assert_every_mechanism_ran(first: &Value) {
     ] {
         assert!(figure(first, path) > 0.0, "{path} is zero: {first}");
     }
-    assert_eq!(first["commands_rejected"], serde_json::json!({}), "the demo's agents act validly: {first}");
     let pool = &first["farming_pools"]["pools"][0];
     assert!(pool["member_farms"].as_u64() > Some(0) && figure(pool, "owner_revenue_cc") > 0.0, "{first}");
     assert_eq!(first["month"]["cc_burned"], first["cumulative"]["cc_burned"], "the first month is all of it");
