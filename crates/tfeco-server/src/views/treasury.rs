@@ -8,12 +8,12 @@ use tfeco_money::Amount;
 /// `GET /v1/treasury`.
 pub fn treasury(state: &State) -> TreasuryView {
     let ledger = state.ledger();
-    let balance = |account| ledger.system_balance(account);
+    let treasury = SystemAccount::Treasury;
     let balances = TreasuryBalances {
-        tft: balance(SystemAccount::Treasury),
-        tfp: balance(SystemAccount::Treasury),
-        cc: balance(SystemAccount::Treasury),
-        usdc: balance(SystemAccount::Treasury),
+        tft: ledger.system_balance(treasury),
+        tfp: ledger.system_balance(treasury),
+        cc: ledger.system_balance(treasury),
+        usdc: ledger.system_balance(treasury),
     };
     let (deposits, transfers) = (state.bridge().exit_pool_deposited(), state.bridge().treasury_transferred());
     let total = Amount::from_units(deposits.units().saturating_add(transfers.units()));
@@ -36,7 +36,7 @@ pub fn treasury(state: &State) -> TreasuryView {
             attested_deposits_usdc: deposits,
             treasury_transfers_usdc: transfers,
             total_usdc: total,
-            pool_usdc: balance(SystemAccount::ExitPoolUsdc),
+            pool_usdc: ledger.system_balance(SystemAccount::ExitPoolUsdc),
         },
         balances,
     }

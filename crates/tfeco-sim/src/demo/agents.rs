@@ -8,10 +8,10 @@ use rand::rngs::StdRng;
 use rand::Rng;
 use tfeco_core::UptimeSample;
 use tfeco_core::{Billing, Command, NodeId, NodeModel};
-use tfeco_money::{Amount, Cc};
+use tfeco_money::{Amount, Cc, Price, Rounding};
 use tfeco_wallet::api::capacity::NodeView;
 
-use super::{KEY_NAMESPACE, N_FARMERS, N_GUARDIANS, N_USERS};
+use super::{KEY_NAMESPACE, N_FARMERS, N_GUARDIANS, N_LPS, N_TRADERS, N_USERS};
 
 /// Uptime report interval of the nodes (v3: 40 minutes).
 const REPORT_EVERY_S: i64 = 2_400;
@@ -26,17 +26,20 @@ fn node_key(node_id: u32) -> SigningKey {
     crate::keys::seeded_key(KEY_NAMESPACE, "node", node_id as usize)
 }
 
-/// A node with its key, its boot time and the time of its last uptime report.
+/// A node with its key, its farmer, its boot time and the time of its last uptime report.
 pub(super) struct NodeAgent {
+    pub(super) id: u32,
     pub(super) key: SigningKey,
+    /// The index of the farmer that owns it.
+    pub(super) farmer: usize,
     pub(super) boot: i64,
     pub(super) last_report: i64,
 }
 
 impl NodeAgent {
-    /// A node booted at `boot` that last reported at `last_report`.
-    pub(super) fn new(node_id: u32, boot: i64, last_report: i64) -> Self {
-        NodeAgent { key: node_key(node_id), boot, last_report }
+    /// Farmer `farmer`'s node booted at `boot` that last reported at `last_report`.
+    pub(super) fn new(node_id: u32, farmer: usize, boot: i64, last_report: i64) -> Self {
+        NodeAgent { id: node_id, key: node_key(node_id), farmer, boot, last_report }
     }
 
     /// Samples every 40 minutes after the last report up to `until` (seconds since boot as uptime).
@@ -57,6 +60,12 @@ pub(super) struct Agents {
     pub(super) guardians: Vec<SigningKey>,
     pub(super) farmers: Vec<SigningKey>,
     pub(super) users: Vec<SigningKey>,
+    /// Traders on the TFT/USDC exchange (each holds TFT and USDC).
+    pub(super) traders: Vec<SigningKey>,
+    /// Liquidity providers of the exit pool (TFP positions).
+    pub(super) lps: Vec<SigningKey>,
+    /// The owner of the demo's farming pool.
+    pub(super) pool_owner: SigningKey,
     /// The nodes by id (known once registered, or found on a resumed node).
     pub(super) nodes: BTreeMap<u32, NodeAgent>,
 }
@@ -71,6 +80,9 @@ impl Agents {
             guardians: (0..N_GUARDIANS).map(guardian_key).collect(),
             farmers: seeded("farmer", N_FARMERS),
             users: seeded("user", N_USERS),
+            traders: seeded("trader", N_TRADERS),
+            lps: seeded("lp", N_LPS),
+            pool_owner: crate::keys::seeded_key(KEY_NAMESPACE, "pool-owner", 0),
             nodes: BTreeMap::new(),
         }
     }
@@ -107,6 +119,19 @@ pub(super) fn next_tft_price(rng: &mut StdRng, atto: u128) -> u128 {
     let drift = rng.gen_range(-200i64..=200);
     let next = (atto as i128) * (10_000 + drift as i128) / 10_000;
     next.clamp(5_000_000_000_000_000, 20_000_000_000_000_000) as u128
+}
+
+/// `price * bps / 10,000`, rounded down (a limit a few percent off the oracle's price).
+pub(super) fn price_bps(price: Price, bps: u128) -> Price {
+    price.mul_ratio(bps, 10_000, Rounding::Down).unwrap_or(price)
+}
+
+/// The day's crossing pair on the exchange: `(seller, buyer, quantity in whole TFT)`, two different
+/// traders (self-trades are refused), 500 to 5,000 TFT.
+pub(super) fn choose_trade(rng: &mut StdRng) -> (usize, usize, i64) {
+    let seller = rng.gen_range(0..N_TRADERS);
+    let buyer = (seller + rng.gen_range(1..N_TRADERS)) % N_TRADERS;
+    (seller, buyer, rng.gen_range(1..=10) * 500)
 }
 
 /// Nodes with a free slice whose monthly price the user can pay twice with `cc`: `(node, price)`.
@@ -177,8 +202,20 @@ mod tests {
     }
 
     #[test]
+    fn trades_pair_two_different_traders() {
+        let mut rng = StdRng::seed_from_u64(9);
+        for _ in 0..200 {
+            let (seller, buyer, tft) = choose_trade(&mut rng);
+            assert!(seller != buyer && seller < N_TRADERS && buyer < N_TRADERS);
+            assert!((500..=5_000).contains(&tft));
+        }
+        let p = Price::from_atto(10_000_000_000_000_000);
+        assert_eq!(price_bps(p, 9_700), Price::from_atto(9_700_000_000_000_000));
+    }
+
+    #[test]
     fn nodes_report_every_forty_minutes_since_their_last_report() {
-        let node = NodeAgent::new(1, 1_000, 10_000);
+        let node = NodeAgent::new(1, 0, 1_000, 10_000);
         let samples = node.samples_until(10_000 + 3 * REPORT_EVERY_S + 5);
         assert_eq!(samples.iter().map(|s| s.at).collect::<Vec<_>>(), [12_400, 14_800, 17_200]);
         assert_eq!(samples[0].uptime_s, 11_400);

@@ -1,8 +1,13 @@
-//! The demo scenario: one month of the TFGrid economy's central loop on real data, through the real HTTP API
-//! with signed requests. Farmers register nodes of catalogue models and price them inside the bands; users
-//! bring TFT (attested deposits by the guardians), enter Cloud Credits and lease capacity hourly or monthly;
-//! nodes report uptime; guardians submit prices and sign minting reports; the operator's `Tick` moves a
-//! virtual clock one day at a time, which bills the leases and splits revenue. A second run on the same node
+//! The demo scenario: one month of the TFGrid economy on real data, through the real HTTP API with signed
+//! requests, exercising every mechanism. Farmers register nodes of catalogue models and price them inside
+//! the bands, some of them inside a farming pool whose owner sets their prices; users bring TFT (attested
+//! deposits by the guardians), enter Cloud Credits and lease capacity hourly or monthly, or post capacity
+//! requests (reverse auctions) that farmers offer on; the operator posts the seed bid tiers (standing bids)
+//! that farmers fill; traders cross TFT/USDC orders on the exchange; liquidity providers lock TFP into exit
+//! positions and bid in the weekly exit rounds of a USDC-funded exit pool; farmers convert revenue CC to TFP
+//! (Pool 2); nodes report uptime; guardians submit prices and sign minting reports; the operator's `Tick`
+//! moves a virtual clock one day at a time (never more), which bills the leases, splits and burns revenue,
+//! clears the exchange's batches, closes capacity requests and exit rounds. A second run on the same node
 //! plays the next month.
 //!
 //! Assumptions (stated in the summary): TFT at 0.01 USD with a small deterministic daily drift; gold from the
@@ -13,7 +18,11 @@
 //! to [`Demo::connect`]; then [`Demo::play`] and [`Demo::summary`].
 
 mod agents;
+mod exit;
+mod markets;
 mod month;
+mod render;
+mod sections;
 mod summary;
 
 use ed25519_dalek::SigningKey;
@@ -27,7 +36,12 @@ use self::agents::Agents;
 use crate::driver::HttpDriver;
 use crate::Result;
 
-pub use self::summary::{render_summary, Assumptions, FarmerRevenue, Summary, SummaryContext};
+pub use self::render::render_summary;
+pub use self::sections::{
+    Activity, Burns, CapacitySection, ExchangeSection, ExitSection, FarmingPoolLine, FarmingPoolsSection,
+    Flows, MintingSection, StandingBidsSection,
+};
+pub use self::summary::{Assumptions, FarmerRevenue, Summary, SummaryContext};
 
 /// 2025-11-01T00:00:00Z: the demo's virtual clock starts here (unix seconds).
 pub const START: i64 = 1_761_955_200;
@@ -41,6 +55,10 @@ const N_FARMERS: usize = 10;
 const N_USERS: usize = 50;
 /// Guardians (the bridge, the oracle and minting sign at their threshold).
 const N_GUARDIANS: usize = 9;
+/// Traders on the TFT/USDC exchange.
+const N_TRADERS: usize = 4;
+/// Liquidity providers of the exit pool.
+const N_LPS: usize = 3;
 /// Seed of the agents' choices; month `m` plays with `SEED + m`.
 const SEED: u64 = 0x7f6_2025;
 /// The starting TFT price, USD in 10^-18 (0.01 USD).
@@ -78,6 +96,10 @@ pub struct Demo {
     gold: Price,
     gold_month: String,
     tft_usd_atto: u128,
+    /// The node's figures when this run started (the month's figures are the differences).
+    baseline: Option<summary::Baseline>,
+    /// What the agents did this run.
+    activity: Activity,
 }
 
 impl Demo {
@@ -101,6 +123,8 @@ impl Demo {
             gold,
             gold_month,
             tft_usd_atto: TFT_USD_ATTO,
+            baseline: None,
+            activity: Activity::default(),
         })
     }
 
@@ -112,11 +136,18 @@ impl Demo {
     /// Sets the economy up on a fresh node (or finds the nodes of a resumed one), then plays the month.
     /// Errors: the node unreachable, or an answer the scenario cannot read.
     pub async fn play(&mut self) -> Result<()> {
+        self.baseline = Some(self.baseline().await?);
         if self.driver.client().farms().await?.farms.is_empty() {
             self.setup().await?;
         } else {
             self.resume().await?;
         }
         self.play_month().await
+    }
+
+    /// The first second of the month this run plays and the last.
+    fn month_window(&self) -> (i64, i64) {
+        let start = START + self.month * MONTH_DAYS * DAY;
+        (start, start + MONTH_DAYS * DAY)
     }
 }

@@ -1,5 +1,7 @@
 //! The demo's plot: the setup of a fresh economy and one month of days, each day's actions in a fixed order
-//! (tick, uptime, prices, minting signatures, a few users' deposits and leases, a weekly cancellation).
+//! (a tick shortly before the day with fresh prices, the day's tick, uptime, minting signatures, a few
+//! users' deposits and leases, a trade on the exchange, the weekly capacity request, bid-tier fills, pool
+//! prices, exit bids and cancellation, the month's Pool 2 conversions).
 
 use std::collections::BTreeMap;
 
@@ -18,6 +20,9 @@ const SAMPLES_PER_REPORT: usize = 500;
 /// A minting period that ends during a day is closed by a tick at its end; the nodes report up to it when
 /// the day's tick comes at least this long after it (one report interval and a minute).
 const PERIOD_CLOSE_MARGIN_S: i64 = 2_460;
+/// The guardians submit prices this long before each day's tick (after a tick to that moment), so that the
+/// day's tick burns revenue, clears batches and closes exit rounds at valid prices (oracle max age: 1 h).
+const PRICE_LEAD_S: i64 = 600;
 
 impl Demo {
     /// A fresh node: guardians, first prices, farms, nodes with prices and node keys, funded users.
@@ -46,11 +51,12 @@ impl Demo {
             let (tft, enter) = agents::first_funding(j);
             self.deposit_and_enter(j, tft, enter).await?;
         }
-        Ok(())
+        self.setup_markets().await?;
+        self.setup_exit().await
     }
 
     /// The farms by owner.
-    async fn farm_ids(&self) -> Result<BTreeMap<AccountKey, FarmId>> {
+    pub(super) async fn farm_ids(&self) -> Result<BTreeMap<AccountKey, FarmId>> {
         let farms = self.driver.client().farms().await?.farms;
         Ok(farms.into_iter().map(|farm| (farm.owner, farm.id)).collect())
     }
@@ -70,7 +76,7 @@ impl Demo {
             })
             .ok_or_else(|| check("no node_registered event"))?;
         self.driver.submit(farmer, Command::SetSlicePrice { node_id, price }).await?;
-        let node = NodeAgent::new(node_id.0, now, now);
+        let node = NodeAgent::new(node_id.0, i, now, now);
         self.driver.submit(&node.key, Command::RegisterAccount {}).await?;
         let node_key = account_of(&node.key);
         self.agents.nodes.insert(node_id.0, node);
@@ -81,8 +87,20 @@ impl Demo {
     /// A resumed node: the nodes' keys come from their ids; their last report is the node's time.
     pub(super) async fn resume(&mut self) -> Result<()> {
         let now = self.driver.now().await?;
+        let owners = self.farm_ids().await?;
+        let farm_owner: BTreeMap<FarmId, AccountKey> = owners.into_iter().map(|(o, f)| (f, o)).collect();
+        let farmer_of = |farm: FarmId| {
+            let owner = farm_owner.get(&farm)?;
+            self.agents.farmers.iter().position(|key| account_of(key) == *owner)
+        };
+        let mut found = Vec::new();
         for node in self.driver.client().nodes(&NodesQuery::default()).await?.nodes {
-            self.agents.nodes.insert(node.id.0, NodeAgent::new(node.id.0, START, now));
+            if let Some(farmer) = farmer_of(node.farm_id) {
+                found.push(NodeAgent::new(node.id.0, farmer, START, now));
+            }
+        }
+        for node in found {
+            self.agents.nodes.insert(node.id, node);
         }
         Ok(())
     }
@@ -91,6 +109,8 @@ impl Demo {
     pub(super) async fn play_month(&mut self) -> Result<()> {
         let month_start = START + self.month * MONTH_DAYS * DAY;
         let first_month = self.month == 0;
+        self.post_bid_tiers().await?;
+        self.fund_exit_pool().await?;
         for user in 0..N_USERS {
             if self.rng.gen_bool(if first_month { 0.9 } else { 0.3 }) {
                 self.open_some_lease(user).await?;
@@ -112,9 +132,10 @@ impl Demo {
             self.driver.submit(&self.agents.operator, Command::Tick { now: end }).await?;
             self.report_uptime(end).await?;
         }
+        self.driver.submit(&self.agents.operator, Command::Tick { now: now - PRICE_LEAD_S }).await?;
+        self.submit_prices(now - PRICE_LEAD_S).await?;
         self.driver.submit(&self.agents.operator, Command::Tick { now }).await?;
         self.report_uptime(now).await?;
-        self.submit_prices(now).await?;
         self.sign_mint_reports().await?;
         for _ in 0..2 {
             let user = self.rng.gen_range(0..N_USERS);
@@ -129,11 +150,12 @@ impl Demo {
             let user = self.rng.gen_range(0..N_USERS);
             self.cancel_first_lease(user).await?;
         }
-        Ok(())
+        self.play_markets(day).await?;
+        self.bid_for_exit(now).await
     }
 
     /// The guardians' quorum submits both prices, observed `now`.
-    async fn submit_prices(&mut self, now: i64) -> Result<()> {
+    pub(super) async fn submit_prices(&mut self, now: i64) -> Result<()> {
         let tft = Price::from_atto(self.tft_usd_atto);
         for g in 0..self.quorum {
             let guardian = &self.agents.guardians[g];
@@ -177,17 +199,23 @@ impl Demo {
         Ok(())
     }
 
-    /// The guardians attest a TFT deposit to `user`, who then enters `enter_whole` TFT as CC.
-    async fn deposit_and_enter(&mut self, user: usize, tft_whole: i64, enter_whole: i64) -> Result<()> {
+    /// The guardians' quorum attests a deposit of `whole` tokens of `asset` to `to` (a fresh external id).
+    pub(super) async fn attest_deposit(&mut self, asset: Asset, to: AccountKey, whole: i64) -> Result<()> {
         self.deposits += 1;
-        let to = account_of(&self.agents.users[user]);
         let external_tx_id = format!("demo-deposit-{}-{}", self.driver.now().await?, self.deposits);
-        let amount = Amount::from_units(Amount::<Tft>::tokens(tft_whole).units());
+        let amount = Amount::from_units(Amount::<Tft>::tokens(whole).units());
         for g in 0..self.quorum {
             let tx = external_tx_id.clone();
-            let command = Command::AttestDeposit { asset: Asset::Tft, to, amount, external_tx_id: tx };
+            let command = Command::AttestDeposit { asset, to, amount, external_tx_id: tx };
             self.driver.submit(&self.agents.guardians[g], command).await?;
         }
+        Ok(())
+    }
+
+    /// The guardians attest a TFT deposit to `user`, who then enters `enter_whole` TFT as CC.
+    async fn deposit_and_enter(&mut self, user: usize, tft_whole: i64, enter_whole: i64) -> Result<()> {
+        let to = account_of(&self.agents.users[user]);
+        self.attest_deposit(Asset::Tft, to, tft_whole).await?;
         let enter = Command::EnterWithTft { tft: Amount::tokens(enter_whole) };
         self.driver.submit(&self.agents.users[user], enter).await?;
         Ok(())
@@ -219,6 +247,6 @@ impl Demo {
     }
 }
 
-fn check(what: &str) -> SimError {
+pub(super) fn check(what: &str) -> SimError {
     SimError::Check(format!("demo: {what}"))
 }

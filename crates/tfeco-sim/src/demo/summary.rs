@@ -1,21 +1,31 @@
 //! The demo's summary: what one month did to the economy (entries, state hash and its replay, commands
-//! accepted and refused, CC and TFT flows, leases, prices, minting, revenue per farmer) as one typed
-//! [`Summary`] (its JSON is the `--json` output), and its human form.
+//! accepted and refused, the month's and the cumulative flows, what was burned and why, one section per
+//! mechanism, leases, prices, revenue per farmer) as one typed [`Summary`] (its JSON is the `--json`
+//! output; its human form is in `render`).
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use tfeco_core::{AccountKey, SystemAccount};
 use tfeco_money::{Amount, AnyAsset, Cc, Tft};
-use tfeco_wallet::api::capacity::{LeaseStatusView, LeaseView, LeasesQuery};
+use tfeco_wallet::api::capacity::{
+    CapacityRequestsQuery, LeaseStatusView, LeaseView, LeasesQuery, StandingBidsQuery,
+};
+use tfeco_wallet::api::exchange::BatchesQuery;
 use tfeco_wallet::api::ledger::{CurrentPrices, SystemAccountsView};
-use tfeco_wallet::api::rewards::MintReportSummary;
 use tfeco_wallet::client::account_of;
 
+use super::sections::{self, Burns, CapacitySection, ExchangeSection, ExitSection, Flows};
+use super::sections::{FarmingPoolLine, FarmingPoolsSection, MintingSection, StandingBidsSection};
 use super::Demo;
 use crate::Result;
+
+/// The node's cumulative figures when a run starts: the month's figures are the differences.
+pub(super) struct Baseline {
+    flows: Flows,
+    standing_slices_filled: u64,
+}
 
 /// What the binary knows about the run that the node does not say.
 pub struct SummaryContext<'a> {
@@ -94,12 +104,26 @@ pub struct Summary {
     pub leases: BTreeMap<String, u64>,
     /// The oracle's effective prices.
     pub prices: CurrentPrices,
-    /// The minting reports (`None` when the node would not list them).
-    pub minting_reports: Option<Vec<MintReportSummary>>,
-    /// TFT minted as rewards since genesis.
-    pub tft_rewards_minted: Amount<AnyAsset>,
-    /// TFT locked in vesting.
-    pub vesting_locked_tft: Option<Amount<AnyAsset>>,
+    /// The month's flows.
+    pub month: Flows,
+    /// The flows since genesis.
+    pub cumulative: Flows,
+    /// What was burned this month and why.
+    pub burns: Burns,
+    /// The exit pool: weekly rounds that clear and pay USDC.
+    pub exit: ExitSection,
+    /// The TFT/USDC exchange: batches with trades.
+    pub exchange: ExchangeSection,
+    /// Capacity requests: reverse auctions that fill.
+    pub capacity: CapacitySection,
+    /// Standing bids: the seed tiers, funded and filled.
+    pub standing_bids: StandingBidsSection,
+    /// Farming pools.
+    pub farming_pools: FarmingPoolsSection,
+    /// Minting.
+    pub minting: MintingSection,
+    /// What the agents did this run.
+    pub activity: sections::Activity,
     /// The assumptions played with.
     pub assumptions: Assumptions,
     /// The node's data directory.
@@ -107,6 +131,18 @@ pub struct Summary {
 }
 
 impl Demo {
+    /// The node's cumulative figures now (taken when a run starts).
+    pub(super) async fn baseline(&self) -> Result<Baseline> {
+        let client = self.driver.client();
+        let supply = client.supply().await?;
+        let leases = client.leases(&LeasesQuery::default()).await?.leases;
+        let bids = client.standing_bids(&StandingBidsQuery::default()).await?.standing_bids;
+        Ok(Baseline {
+            flows: Flows::total(&supply, sections::capacity_paid(&leases)),
+            standing_slices_filled: sections::slices_filled(&bids),
+        })
+    }
+
     /// The summary after [`Demo::play`]. `invariants_ok` holds when the node's invariants hold and the
     /// replay succeeded; `replay_matches` when the replayed hash is the live one.
     pub async fn summary(&self, context: SummaryContext<'_>) -> Result<Summary> {
@@ -124,6 +160,17 @@ impl Demo {
         let (replay_state_hash, replay_ok) = match context.replay_hash {
             Ok(hash) => (hash, true),
             Err(error) => (format!("replay failed: {error}"), false),
+        };
+        let cumulative = Flows::total(&supply, sections::capacity_paid(&leases));
+        let baseline = self.baseline.as_ref().ok_or_else(|| super::month::check("summary before play"))?;
+        let month = cumulative.since(&baseline.flows);
+        let reserve = client.pool2().await?.reserve_tfp;
+        let vesting_locked_tft = system_balance(&system, SystemAccount::VestingLocked).map(|b| b.tft);
+        let minting = MintingSection {
+            tft_minted: month.tft_rewards_minted,
+            tft_minted_total: cumulative.tft_rewards_minted,
+            vesting_locked_tft,
+            reports: client.mint_reports().await.ok().map(|view| view.reports),
         };
         Ok(Summary {
             month_played: self.month_number(),
@@ -146,12 +193,92 @@ impl Demo {
             revenue_per_farmer,
             leases: leases_by_status(&leases),
             prices: client.prices().await?.current,
-            minting_reports: client.mint_reports().await.ok().map(|view| view.reports),
-            tft_rewards_minted: supply.assets.tft.minted,
-            vesting_locked_tft: system_balance(&system, SystemAccount::VestingLocked).map(|b| b.tft),
+            burns: Burns::new(&month, &self.activity, &supply, reserve),
+            month,
+            cumulative,
+            exit: self.exit_section().await?,
+            exchange: self.exchange_section().await?,
+            capacity: self.capacity_section().await?,
+            standing_bids: self.standing_bids_section(baseline).await?,
+            farming_pools: self.farming_pools_section().await?,
+            minting,
+            activity: self.activity.clone(),
             assumptions: self.assumptions(),
             data_dir: context.data_dir.to_owned(),
         })
+    }
+
+    async fn exit_section(&self) -> Result<ExitSection> {
+        let client = self.driver.client();
+        let round = client.exit_round().await?;
+        let rounds = client.exit_rounds().await?.rounds;
+        let month = sections::exit_month(&rounds, self.month_window());
+        Ok(ExitSection {
+            rounds_closed: month.closed,
+            rounds_cleared: month.cleared,
+            usdc_paid: month.paid,
+            tfp_surrendered: month.surrendered,
+            margin_tfp: month.margin,
+            rounds: month.rounds,
+            deposited_usdc: self.activity.exit_usdc_deposited,
+            from_treasury_usdc: self.activity.exit_usdc_from_treasury,
+            bids_submitted: self.activity.exit_bids_submitted,
+            positions: round.positions,
+            pool_usdc: round.pool_usdc,
+            pool_tfp: round.pool_tfp,
+            usdc_paid_total: round.total_usdc_paid,
+            value_contributed_usd_total: round.total_value_contributed_usd,
+        })
+    }
+
+    async fn exchange_section(&self) -> Result<ExchangeSection> {
+        let client = self.driver.client();
+        let markets = client.exchange_markets().await?.markets;
+        let Some(market) = markets.first() else { return Ok(ExchangeSection::default()) };
+        let query = BatchesQuery { limit: Some(100) };
+        let batches = client.exchange_batches(market.id, &query).await?.batches;
+        let mut section = ExchangeSection::from_batches(&batches, self.month_window());
+        section.market = format!("{}/{}", market.base.code(), market.quote.code());
+        section.orders_placed = self.activity.orders_placed;
+        section.last_price = market.last_price;
+        Ok(section)
+    }
+
+    async fn capacity_section(&self) -> Result<CapacitySection> {
+        let query = CapacityRequestsQuery::default();
+        let requests = self.driver.client().capacity_requests(&query).await?.requests;
+        let mut section = CapacitySection::from_requests(&requests, self.month_window());
+        section.requests_posted = self.activity.capacity_requests_posted;
+        section.offers = self.activity.capacity_offers;
+        Ok(section)
+    }
+
+    async fn standing_bids_section(&self, baseline: &Baseline) -> Result<StandingBidsSection> {
+        let bids = self.driver.client().standing_bids(&StandingBidsQuery::default()).await?.standing_bids;
+        let total = sections::slices_filled(&bids);
+        Ok(StandingBidsSection {
+            slices_filled: total.saturating_sub(baseline.standing_slices_filled),
+            slices_filled_total: total,
+            escrow_cc: Amount::from_units(bids.iter().map(|b| b.escrow.units()).sum()),
+            bids,
+        })
+    }
+
+    async fn farming_pools_section(&self) -> Result<FarmingPoolsSection> {
+        let client = self.driver.client();
+        let mut pools = Vec::new();
+        for pool in client.farming_pools().await?.pools {
+            let detail = client.farming_pool(pool.id).await?;
+            pools.push(FarmingPoolLine {
+                name: pool.name,
+                member_farms: pool.members.len(),
+                member_nodes: detail.member_nodes.len(),
+                fee_bps: pool.rules.fee_bps.get(),
+                price_policy: policy_name(pool.rules.price_policy),
+                owner_revenue_cc: client.account(&pool.owner).await?.revenue_cc,
+            });
+        }
+        Ok(FarmingPoolsSection { prices_set: self.activity.pool_prices_set, pools })
     }
 
     fn assumptions(&self) -> Assumptions {
@@ -161,6 +288,15 @@ impl Demo {
             entry_tft_per_cc: "2".to_owned(),
             revenue_split: "farmer 80% / burn 10% / treasury 10%".to_owned(),
         }
+    }
+}
+
+/// A farming pool's price policy in words.
+fn policy_name(policy: tfeco_core::PricePolicy) -> String {
+    match policy {
+        tfeco_core::PricePolicy::Free => "free inside the band".to_owned(),
+        tfeco_core::PricePolicy::Range { min_month, max_month } => format!("{min_month}..{max_month} CC"),
+        tfeco_core::PricePolicy::PoolSet => "set by the pool".to_owned(),
     }
 }
 
@@ -198,61 +334,6 @@ fn wire_name<T: Serialize>(value: &T) -> String {
         serde_json::Value::String(name) => name,
         other => serde_json::from_value::<Tagged>(other).map_or_else(|_| "?".to_owned(), |t| t.status),
     }
-}
-
-/// A JSON rendering of a small map or view for the human summary.
-fn json_text<T: Serialize>(value: &T) -> String {
-    serde_json::to_string(value).unwrap_or_default()
-}
-
-/// An amount, or `?` when the node did not say.
-fn amount_text<A>(amount: Option<&Amount<A>>) -> String {
-    amount.map_or_else(|| "?".to_owned(), ToString::to_string)
-}
-
-/// The human form of a summary (several lines, ending with a newline).
-pub fn render_summary(summary: &Summary) -> String {
-    let mut out = String::new();
-    let resumed = if summary.resumed { " (resumed)" } else { "" };
-    let _ = writeln!(out, "TFGrid Economy demo: month {} played{resumed}", summary.month_played);
-    let _ = writeln!(out, "  journal entries      {}", summary.entries);
-    let _ = writeln!(out, "  state hash           {}", summary.state_hash);
-    let replay = if summary.replay_matches { "same hash" } else { "MISMATCH" };
-    let _ = writeln!(out, "  replay from scratch  {replay}");
-    let invariants = if summary.invariants_ok { "OK" } else { "VIOLATED" };
-    let _ = writeln!(out, "  invariants           {invariants}");
-    let rejected = json_text(&summary.commands_rejected);
-    let _ = writeln!(
-        out,
-        "  commands             {} accepted, rejected by code {rejected}",
-        summary.commands_accepted
-    );
-    let _ = writeln!(out, "  CC minted            {}", summary.cc_minted);
-    let _ = writeln!(out, "  CC burned            {}", summary.cc_burned);
-    let _ = writeln!(out, "  TFT locked (vault)   {}", summary.tft_locked_in_vault);
-    let _ = writeln!(out, "  TFT burned           {}", summary.tft_burned);
-    let _ = writeln!(out, "  treasury             {} CC", amount_text(summary.treasury_cc.as_ref()));
-    let _ = writeln!(out, "  leases               {}", json_text(&summary.leases));
-    let _ = writeln!(out, "  prices               {}", json_text(&summary.prices));
-    for report in summary.minting_reports.as_deref().unwrap_or_default() {
-        let _ = writeln!(
-            out,
-            "  minting period {}     {} nodes, {} TFT, hash {}…, signed {}, {}",
-            report.period,
-            report.nodes,
-            report.total,
-            report.hash.chars().take(16).collect::<String>(),
-            report.signatures,
-            if report.minted_at.is_none() { "pending" } else { "minted into vesting" }
-        );
-    }
-    let _ = writeln!(out, "  TFT locked (vesting) {}", amount_text(summary.vesting_locked_tft.as_ref()));
-    out.push_str("  revenue per farmer (CC):\n");
-    for farmer in &summary.revenue_per_farmer {
-        let revenue = farmer.revenue_cc.to_string();
-        let _ = writeln!(out, "    farmer {}  {revenue:>14}  {}", farmer.farmer, farmer.account);
-    }
-    out
 }
 
 #[cfg(test)]

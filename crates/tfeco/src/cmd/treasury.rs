@@ -61,9 +61,15 @@ mod tests {
     use super::*;
     use tfeco_wallet::api::treasury::{ExitPoolFunding, TreasuryBalances, TreasuryBurn, TreasuryBuyback};
 
+    fn amount<T: std::str::FromStr>(text: &str) -> T
+    where
+        T::Err: std::fmt::Debug,
+    {
+        text.parse().expect("an amount")
+    }
+
     #[test]
     fn the_report_lists_every_figure_with_its_asset() {
-        let amount = |text: &str| text.parse().expect("an amount");
         let view = TreasuryView {
             now: 1_760_000_000,
             revenue_cc_received: amount("12.5"),
