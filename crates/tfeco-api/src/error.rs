@@ -195,6 +195,8 @@ error_codes! {
     OrderNotFound = "order_not_found" => 404,
     /// Inside the lock window only price improvements are accepted.
     OrderLocked = "order_locked" => 422,
+    /// The order would cross the signer's own resting order (self-trade prevention).
+    SelfTrade = "self_trade" => 409,
     /// No such minting report.
     ReportNotFound = "report_not_found" => 404,
     /// The signed hash is not the report's hash.

@@ -89,7 +89,8 @@ fn openapi() {}
         (status = 401, description = "bad_signature (checked first), request_expired", body = ErrorBody),
         (status = 403, description = "not_authorized", body = ErrorBody),
         (status = 404, description = "Every *_not_found rejection, unknown_model", body = ErrorBody),
-        (status = 409, description = "nonce_reused, account_exists, attestation_conflict, farm_name_taken", body = ErrorBody),
+        (status = 409, description = "nonce_reused, account_exists, attestation_conflict, farm_name_taken, \
+            self_trade", body = ErrorBody),
         (status = 413, description = "payload_too_large: the body is over the limit (64 KiB by default)", body = ErrorBody),
         (status = 422, description = "Any other rejection of the rules (balance_low, price_out_of_band, ...); \
             `detail` carries its typed payload", body = ErrorBody),

@@ -7,7 +7,7 @@
 use super::State;
 
 /// Version of the state's canonical encoding covered by the hash.
-pub const STATE_ENCODING_VERSION: u32 = 1;
+pub const STATE_ENCODING_VERSION: u32 = 2;
 
 impl State {
     /// blake3 of the canonical encoding of the whole state, as 64 hex characters.
