@@ -76,6 +76,8 @@ error_codes! {
     RequestExpired = "request_expired" => 401,
     /// A signed read without its `x-tfeco-*` headers.
     SignedReadRequired = "signed_read_required" => 401,
+    /// A signed read of another account's sealed details (only the account itself may read them).
+    SignedReadNotOwner = "signed_read_not_owner" => 403,
     // --- Routing and limits ---
     /// No route has this path.
     NotFound = "not_found" => 404,

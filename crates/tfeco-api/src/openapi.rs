@@ -117,8 +117,12 @@ fn catalogue() {}
 
 #[utoipa::path(get, path = "/v1/accounts/{key}", tag = "ledger", operation_id = "account", params(AccountPath),
     responses(
-        (status = 200, description = "Balances, nonce and open leases", body = AccountView),
+        (status = 200, description = "Total balances per asset (free plus escrowed in sealed orders), nonce and \
+            open leases; with the owner's signed-read headers, also the free and escrowed split", body = AccountView),
         (status = 400, description = "invalid_account", body = ErrorBody),
+        (status = 401, description = "bad_signature, request_expired: signed-read headers that do not verify",
+            body = ErrorBody),
+        (status = 403, description = "signed_read_not_owner: a signed read by another account", body = ErrorBody),
         (status = 404, description = "account_not_found", body = ErrorBody),
     ))]
 fn account() {}

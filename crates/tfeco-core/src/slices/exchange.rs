@@ -102,9 +102,48 @@ pub struct MarketBook {
     pub history: VecDeque<BatchRecord>,
     /// Orders placed per account in the current batch.
     pub placed_this_batch: BTreeMap<AccountKey, u32>,
+    /// What others may read of the book: its open orders as of the last clear (decisions §13: placing,
+    /// amending or cancelling an order changes nothing that others can read).
+    pub public: PublicBook,
     /// Lookups derived from `orders` (not part of the state's encoding; kept in step by every change).
     #[serde(skip)]
     index: BookIndex,
+}
+
+/// A book's open orders as of its last clear, the only figures of them that others may read: the count per
+/// side and the escrow they held (base units for sells, quote units for buys). Taken after every clear;
+/// unchanged by placing, amending, cancelling or expiring orders in between.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct PublicBook {
+    /// Open buy orders after the last clear.
+    pub buy_orders: u64,
+    /// Open sell orders after the last clear.
+    pub sell_orders: u64,
+    /// Base units escrowed by the open sells after the last clear.
+    pub escrow_base: Amount<AnyAsset>,
+    /// Quote units escrowed by the open buys after the last clear.
+    pub escrow_quote: Amount<AnyAsset>,
+}
+
+impl Default for PublicBook {
+    fn default() -> Self {
+        PublicBook { buy_orders: 0, sell_orders: 0, escrow_base: Amount::ZERO, escrow_quote: Amount::ZERO }
+    }
+}
+
+impl PublicBook {
+    fn of(orders: &BTreeMap<OrderId, OrderRecord>) -> Self {
+        let mut public = PublicBook::default();
+        for order in orders.values() {
+            let (count, escrow) = match order.side {
+                Side::Buy => (&mut public.buy_orders, &mut public.escrow_quote),
+                Side::Sell => (&mut public.sell_orders, &mut public.escrow_base),
+            };
+            *count = count.saturating_add(1);
+            *escrow = Amount::from_units(escrow.units().saturating_add(order.escrow.units()));
+        }
+        public
+    }
 }
 
 /// Lookups over a book's open orders, derived from them: best prices, each owner's orders, expiries.
@@ -153,6 +192,7 @@ impl MarketBook {
             last_price: None,
             history: VecDeque::new(),
             placed_this_batch: BTreeMap::new(),
+            public: PublicBook::default(),
             index: BookIndex::default(),
         }
     }
@@ -319,6 +359,36 @@ impl Exchange {
     pub fn books(&self) -> &BTreeMap<MarketId, MarketBook> {
         &self.books
     }
+    /// Units per asset (indexed by [`Asset::index`]) that `owner`'s open orders hold in `escrow.orders`:
+    /// the part of its balance that is not free. Only the owner may read it (a signed read).
+    pub fn escrowed_by(&self, params: &crate::params::Params, owner: &AccountKey) -> [i128; 4] {
+        let mut held = [0i128; 4];
+        for (market_id, book) in &self.books {
+            let Some(spec) = params.market(*market_id) else { continue };
+            for order in book.orders_of(owner) {
+                let slot = &mut held[spec.escrow_asset(order.side).index()];
+                *slot = slot.saturating_add(order.escrow.units());
+            }
+        }
+        held
+    }
+
+    /// The public figure of `escrow.orders` per asset (indexed by [`Asset::index`]): every book's escrow as
+    /// of its last clear ([`PublicBook`]), so that no order placed, amended or cancelled since shows.
+    pub fn public_escrow(&self, params: &crate::params::Params) -> [i128; 4] {
+        let mut held = [0i128; 4];
+        for (market_id, book) in &self.books {
+            let Some(spec) = params.market(*market_id) else { continue };
+            for (asset, units) in
+                [(spec.base, book.public.escrow_base), (spec.quote, book.public.escrow_quote)]
+            {
+                let slot = &mut held[asset.index()];
+                *slot = slot.saturating_add(units.units());
+            }
+        }
+        held
+    }
+
     /// `true` when the account passed identity verification.
     pub fn is_verified(&self, account: &AccountKey) -> bool {
         self.verified.contains(account)
@@ -623,6 +693,7 @@ impl Exchange {
             imbalance: outcome.imbalance,
         });
         events.extend(expired);
+        book.public = PublicBook::of(&book.orders);
         book.history.push_back(batch_record(book, &outcome, (batch, close, n_orders), fills));
         while book.history.len() > HISTORY {
             book.history.pop_front();
