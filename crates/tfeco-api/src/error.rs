@@ -76,6 +76,8 @@ error_codes! {
     RequestExpired = "request_expired" => 401,
     /// A signed read without its `x-tfeco-*` headers.
     SignedReadRequired = "signed_read_required" => 401,
+    /// A signed read of another account's sealed details (only the account itself may read them).
+    SignedReadNotOwner = "signed_read_not_owner" => 403,
     // --- Routing and limits ---
     /// No route has this path.
     NotFound = "not_found" => 404,
@@ -200,6 +202,8 @@ error_codes! {
     OrderNotFound = "order_not_found" => 404,
     /// Inside the lock window only price improvements are accepted.
     OrderLocked = "order_locked" => 422,
+    /// The order would cross the signer's own resting order (self-trade prevention).
+    SelfTrade = "self_trade" => 409,
     /// No such minting report.
     ReportNotFound = "report_not_found" => 404,
     /// The signed hash is not the report's hash.

@@ -56,7 +56,7 @@ pub struct ExchangeMarketView {
     pub in_lock_window: bool,
     /// The last clearing price.
     pub last_price: Option<Price>,
-    /// Open orders per side.
+    /// Open orders per side as of the last clear (sealed: placing, amending or cancelling changes nothing here).
     pub open_orders: SideCounts,
     /// Batches the node keeps.
     pub batches_published: usize,

@@ -18,8 +18,6 @@ pub struct ExitRoundView {
     pub closes_at: i64,
     /// From then on only lower min prices are accepted.
     pub lock_window_starts_at: i64,
-    /// Bids in the round.
-    pub open_bids: usize,
     /// USDC in the pool.
     pub pool_usdc: Amount<Usdc>,
     /// TFP in the pool.
@@ -137,6 +135,10 @@ pub struct PositionsQuery {
 }
 
 /// A position: TFP committed to the exit pool.
+///
+/// Exit bids are sealed (decisions §8): the public view (`GET /v1/exit-pool/positions`) shows amounts and
+/// weights but not what open bids reserve; `reserved` and `free` are given only to the owner, in the signed
+/// read `GET /v1/exit-pool/bids`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct PositionView {
     /// Id.
@@ -147,14 +149,19 @@ pub struct PositionView {
     pub amount: Amount<Tfp>,
     /// TFP earned.
     pub earned: Amount<Tfp>,
-    /// TFP reserved by open bids.
-    pub reserved: Amount<Tfp>,
+    /// The position's weight now as a multiple of its amount, in basis points (decisions §8:
+    /// `10,000 + k_bps * min(age, age_cap) / year`, so 10,000 for a new position and up to 30,000).
+    pub weight_bps: u64,
+    /// TFP reserved by open bids; only in the owner's signed read, else absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reserved: Option<Amount<Tfp>>,
     /// When it opened.
     pub opened_at: i64,
     /// USD value at opening.
     pub value_usd_at_open: Amount<Usdc>,
-    /// TFP free for new bids.
-    pub free: Amount<Tfp>,
+    /// TFP free for new bids; only in the owner's signed read, else absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub free: Option<Amount<Tfp>>,
 }
 
 /// `GET /v1/exit-pool/positions`.
@@ -190,4 +197,7 @@ pub struct OwnExitBidsView {
     pub round_id: RoundId,
     /// The reader's bids.
     pub bids: Vec<ExitBidView>,
+    /// The reader's positions, with what its bids reserve and what stays free.
+    #[serde(default)]
+    pub positions: Vec<PositionView>,
 }

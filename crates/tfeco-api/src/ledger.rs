@@ -169,6 +169,10 @@ pub struct CatalogueView {
 }
 
 /// `GET /v1/accounts/{key}`: balances, nonce and open leases of a registered account.
+///
+/// Sealed orders stay sealed (decisions §13): `balances` is the account's total per asset, free plus held
+/// in its open exchange orders, so placing, amending or cancelling an order changes nothing here. The split
+/// (`free`, `escrowed`) is given only to the owner, on a signed read of this path by the account itself.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct AccountView {
     /// The account.
@@ -179,8 +183,14 @@ pub struct AccountView {
     pub last_nonce: u64,
     /// The nonce its next request must use at least.
     pub next_nonce: u64,
-    /// Balances per asset.
+    /// Total per asset: free plus escrowed in the account's open exchange orders.
     pub balances: PerAsset<Amount<AnyAsset>>,
+    /// Free (spendable) per asset; only on the owner's signed read, else absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub free: Option<PerAsset<Amount<AnyAsset>>>,
+    /// Held in the account's open exchange orders per asset; only on the owner's signed read, else absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escrowed: Option<PerAsset<Amount<AnyAsset>>>,
     /// CC earned as revenue (convertible to TFP).
     pub revenue_cc: Amount<Cc>,
     /// Ids of its leases that are not closed.
@@ -188,6 +198,7 @@ pub struct AccountView {
 }
 
 /// `GET /v1/system-accounts`: balances of each system account (vault, pool2.reserve, treasury, ...), by name.
+/// `escrow.orders` is shown as of each market's last clear (sealed orders, decisions §13).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(transparent)]
 pub struct SystemAccountsView(pub BTreeMap<String, PerAsset<Amount<AnyAsset>>>);

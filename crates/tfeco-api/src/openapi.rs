@@ -90,7 +90,8 @@ fn openapi() {}
         (status = 401, description = "bad_signature (checked first), request_expired", body = ErrorBody),
         (status = 403, description = "not_authorized", body = ErrorBody),
         (status = 404, description = "Every *_not_found rejection, unknown_model", body = ErrorBody),
-        (status = 409, description = "nonce_reused, account_exists, attestation_conflict, farm_name_taken", body = ErrorBody),
+        (status = 409, description = "nonce_reused, account_exists, attestation_conflict, farm_name_taken, \
+            self_trade", body = ErrorBody),
         (status = 413, description = "payload_too_large: the body is over the limit (64 KiB by default)", body = ErrorBody),
         (status = 422, description = "Any other rejection of the rules (balance_low, price_out_of_band, ...); \
             `detail` carries its typed payload", body = ErrorBody),
@@ -137,8 +138,12 @@ fn catalogue() {}
 
 #[utoipa::path(get, path = "/v1/accounts/{key}", tag = "ledger", operation_id = "account", params(AccountPath),
     responses(
-        (status = 200, description = "Balances, nonce and open leases", body = AccountView),
+        (status = 200, description = "Total balances per asset (free plus escrowed in sealed orders), nonce and \
+            open leases; with the owner's signed-read headers, also the free and escrowed split", body = AccountView),
         (status = 400, description = "invalid_account", body = ErrorBody),
+        (status = 401, description = "bad_signature, request_expired: signed-read headers that do not verify",
+            body = ErrorBody),
+        (status = 403, description = "signed_read_not_owner: a signed read by another account", body = ErrorBody),
         (status = 404, description = "account_not_found", body = ErrorBody),
     ))]
 fn account() {}

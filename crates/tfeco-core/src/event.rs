@@ -488,6 +488,13 @@ pub enum Event {
         /// Units refunded.
         refunded: tfeco_money::Amount<tfeco_money::AnyAsset>,
     },
+    /// An order's last batch closed with part of it unfilled: the rest of its escrow was refunded.
+    OrderExpired {
+        /// The order.
+        order_id: OrderId,
+        /// Units refunded (base for sells, quote for buys).
+        refunded: tfeco_money::Amount<tfeco_money::AnyAsset>,
+    },
     /// An order was amended.
     OrderAmended {
         /// The order.

@@ -140,6 +140,11 @@ pub struct Params {
     pub mint_close_delay_s: i64,
     /// Most uptime reports in one command.
     pub max_uptime_reports_per_command: u32,
+    /// Most seconds one `Tick` may advance the state's time (decisions §13, §14; issue 10 item 3): a larger
+    /// step is refused (`limit_exceeded`, `tick_advance`) and must be split into several ticks, so that no
+    /// single command carries an unbounded amount of time-driven work. Default 35 days (3,024,000 s): a
+    /// monthly step fits.
+    pub max_tick_advance_s: i64,
     /// Markets of the in-wallet exchange (§13): TFT/USDC by default; others registered by governance.
     pub markets: Vec<MarketSpec>,
     /// The published bid tiers the operator posts as standing bids (§9 "Seed tiers"): Standard Compute and
@@ -251,6 +256,7 @@ impl Params {
             vesting_rule: VestingRule::Seed(SeedLockRule::default()),
             mint_close_delay_s: 2_460,
             max_uptime_reports_per_command: 1_000,
+            max_tick_advance_s: 35 * 86_400,
             markets: vec![MarketSpec::tft_usdc()],
             bid_tiers: default_bid_tiers(),
         }
@@ -622,7 +628,7 @@ impl Params {
     }
 
     fn check_durations(&self) -> Result<(), InvalidParam> {
-        let positive: [(&'static str, i64); 9] = [
+        let positive: [(&'static str, i64); 10] = [
             ("param_delay_s", self.param_delay_s),
             ("oracle_max_age_s", self.oracle_max_age_s),
             ("lease_grace_s", self.lease_grace_s),
@@ -632,6 +638,7 @@ impl Params {
             ("year_s", self.year_s),
             ("max_request_window_s", self.max_request_window_s),
             ("position_age_cap_s", self.position_age_cap_s),
+            ("max_tick_advance_s", self.max_tick_advance_s),
         ];
         for (parameter, value) in positive {
             if value <= 0 || value > MAX_DURATION_S {

@@ -19,7 +19,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use tfeco_money::{Amount, AnyAsset, Asset, Cc, Tfp};
 
-use crate::ids::AccountKey;
+use crate::ids::{AccountKey, OrderId};
 use crate::params::ParamChangeProblem;
 use crate::rules::billing::MinSpecShortfall;
 use crate::rules::minting::UptimeError;
@@ -84,6 +84,8 @@ pub enum Limit {
     OrdersPerAccountPerBatch,
     /// The latest time a `Tick` may set (unix seconds).
     Time,
+    /// Seconds one `Tick` may advance time (`max_tick_advance_s`, decisions §13/§14).
+    TickAdvance,
 }
 
 impl fmt::Display for Limit {
@@ -98,6 +100,7 @@ impl fmt::Display for Limit {
             Limit::UptimeReportsPerCommand => "uptime reports per command",
             Limit::OrdersPerAccountPerBatch => "orders per account per batch",
             Limit::Time => "unix seconds (time)",
+            Limit::TickAdvance => "seconds advanced by one tick",
         })
     }
 }
@@ -424,6 +427,12 @@ pub enum Rejection {
     IdentityRequired,
     /// Inside the lock window before a batch closes only price improvements are accepted.
     OrderLocked,
+    /// The order would cross the signer's own resting order on the other side of the market (a buy whose
+    /// limit is >= one of its own resting sells, or the reverse): self-trade prevention (decisions §13).
+    SelfTrade {
+        /// The signer's resting order it would cross.
+        order_id: OrderId,
+    },
     /// Pool 2's reserve cannot cover the conversion and no partial fill was allowed (spec §5).
     InsufficientPoolLiquidity {
         /// TFP needed.
@@ -560,6 +569,7 @@ rejection_codes! {
     ReportAlreadyMinted "report_already_minted",
     IdentityRequired "identity_required",
     OrderLocked "order_locked",
+    SelfTrade "self_trade",
     InsufficientPoolLiquidity "insufficient_pool_liquidity",
     BalanceLow "balance_low",
     RevenueCcLow "revenue_cc_low",
@@ -698,6 +708,11 @@ impl Rejection {
             Rejection::IdentityRequired => f.write_str("this market trades only between verified accounts"),
             Rejection::OrderLocked => f.write_str(
                 "inside the lock window before the batch closes only price improvements are accepted",
+            ),
+            Rejection::SelfTrade { order_id } => write!(
+                f,
+                "the order would trade with your own resting order {order_id} (self-trade prevention): \
+                 cancel or amend that order first"
             ),
             Rejection::InsufficientPoolLiquidity { needed, available } => {
                 write!(f, "pool2.reserve holds {available} TFP, {needed} needed")

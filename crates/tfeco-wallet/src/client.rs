@@ -231,9 +231,15 @@ impl Client {
         self.read(paths::CATALOGUE).await
     }
 
-    /// `GET /v1/accounts/{key}` (404 `account_not_found` for an unregistered key).
+    /// `GET /v1/accounts/{key}` (404 `account_not_found` for an unregistered key): totals per asset.
     pub async fn account(&self, account: &AccountKey) -> Result<AccountView, CallError> {
         self.read(&with_param(paths::ACCOUNT, account)).await
+    }
+
+    /// `GET /v1/accounts/{key}` as a signed read by `key`'s own account: totals plus the free and escrowed
+    /// split that only the owner sees (sealed orders, decisions §13).
+    pub async fn own_account(&self, key: &SigningKey) -> Result<AccountView, CallError> {
+        self.read_signed(&with_param(paths::ACCOUNT, account_of(key)), key).await
     }
 
     /// `GET /v1/system-accounts`.

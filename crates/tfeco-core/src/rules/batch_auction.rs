@@ -22,18 +22,26 @@
 //!    `demand(p)` = Σ quantity of buys with limit >= `p`,
 //!    `supply(p)` = Σ quantity of sells with limit <= `p`,
 //!    matched `volume(p)` = min(demand, supply), `imbalance(p)` = |demand − supply|.
-//! 2. The clearing price maximizes volume; ties go to the smallest imbalance, then to the price closest to
-//!    `last_price` (when given), then to the **lower** price (a last, arbitrary but deterministic rule that
-//!    favours buyers). A batch whose best volume is 0 does not trade (`price: None`).
-//! 3. Every trade of the batch is at that one price. The *short* side (the side whose quantity at `p` equals
-//!    the volume) fills fully: every buy with limit >= `p`, or every sell with limit <= `p`. On the *long*
-//!    side, orders fill in price priority by whole price levels (buys from the highest limit, sells from the
-//!    lowest); the marginal level, where the cumulated quantity first reaches the volume, shares what is left
-//!    pro rata to quantity: each order gets `floor(q * left / level_total)`, then the base units still
-//!    missing go one by one to the largest remainders, ties to the lower id. The marginal level is the level
-//!    at `p`, except after an exact tie of step 2 where `p` has no long-side order (e.g. one buy of 10 at 5
-//!    and one sell of 5 at 3: volume 5 and imbalance 5 at both 3 and 5, so `p` = 3 and the buy at 5 is the
-//!    marginal level). Matched base is exactly equal on both sides.
+//! 2. The clearing price (the uniform-price rule of continuous-auction exchanges such as Xetra): keep the
+//!    candidates with the greatest volume, then those with the smallest imbalance. If one remains, it is the
+//!    price. If several remain, the *reference price* (the caller's: the node passes the market's last
+//!    clearing price, else the oracle's price of the base asset) is the price when it lies between the
+//!    lowest and the highest of them (inclusive), even if it is no limit price of the book; otherwise the
+//!    remaining candidate closest to it. Without a reference price, the **lowest** remaining candidate (a
+//!    deterministic rule that favours buyers). Every price from the lowest to the highest remaining
+//!    candidate matches the same greatest volume (demand only falls and supply only rises with the price),
+//!    so the reference price never loses volume. A batch whose best volume is 0 does not trade
+//!    (`price: None`). Example: buy 100 @ 0.013, sell 100 @ 0.010, reference 0.0125: both candidates match
+//!    100 with no imbalance, so the price is 0.0125.
+//! 3. Every trade of the batch is at that one price `p`. The *short* side (the side whose quantity at `p`
+//!    equals the volume) fills fully: every buy with limit >= `p`, or every sell with limit <= `p`. On the
+//!    *long* side, orders fill in price priority by whole price levels (buys from the highest limit, sells
+//!    from the lowest); the marginal level, where the cumulated quantity first reaches the volume, shares
+//!    what is left pro rata to quantity: each order gets `floor(q * left / level_total)`, then the base
+//!    units still missing go one by one to the largest remainders, ties to the lower id. The marginal
+//!    level is the level at `p` when the long side has orders there, else the first level past it (e.g. one
+//!    buy of 10 at 5 and one sell of 5 at 3: volume 5 and imbalance 5 at both 3 and 5; without a reference
+//!    `p` = 3 and the buy at 5 is the marginal level). Matched base is exactly equal on both sides.
 //! 4. Settlement at `p` (spec `decisions.md` §15: charges up, payouts down): a buyer's `quote` is
 //!    `ceil(filled * p)`, a seller's `quote` is `floor(filled * p)`. The difference over the batch, Σ buyer
 //!    quote − Σ seller quote >= 0, is `quote_dust` for a sink the state machine names (the treasury).
@@ -281,24 +289,24 @@ struct SideRule {
 /// [module documentation](self)).
 ///
 /// - `orders`: the batch, in any order (the result does not depend on it); ids must be unique.
-/// - `last_price`: the previous clearing price of the market, for the second tie-break.
+/// - `reference_price`: decides between candidates equal in volume and imbalance (step 2 of the rule): the
+///   market's last clearing price, else the oracle's price of the base asset, or `None` (the lowest).
 /// - `fee`: fee per side in basis points of the order's quote; [`NO_FEE`] for none.
 ///
 /// Returns the clearing price, volume, demand, supply and imbalance at that price, and one [`OrderFill`]
 /// per order in ascending id. Errors: [`ExchangeError`] (checked in its documented order).
 pub fn clear_batch<B, Q>(
     orders: &[Order<B>],
-    last_price: Option<Price>,
+    reference_price: Option<Price>,
     fee: Bps,
 ) -> Result<BatchOutcome<B, Q>, ExchangeError> {
     let (by_id, total_buy) = canonical_order(orders)?;
     let levels = price_levels(orders);
-    let Some(best) = clearing_level(&levels, total_buy, last_price) else {
+    let Some(best) = clearing_price(&levels, total_buy, reference_price) else {
         return no_trade(orders, &by_id, fee);
     };
     let (buy_rule, sell_rule, rationed) = side_rules(&levels, &best);
-    let Candidate { level: k, volume, imbalance, demand, supply } = best;
-    let price = levels[k].price;
+    let Candidate { price, volume, imbalance, demand, supply } = best;
     let marginal = match rationed {
         Some(Side::Buy) => pro_rata(orders, Side::Buy, buy_rule),
         Some(Side::Sell) => pro_rata(orders, Side::Sell, sell_rule),
@@ -393,8 +401,8 @@ fn canonical_order<B>(orders: &[Order<B>]) -> Result<(Vec<(u64, usize)>, i128), 
     Ok((by_id, total_buy))
 }
 
-/// Why the partial sums of [`price_levels`], [`clearing_level`] and [`marginal_rule`] cannot overflow:
-/// each is a partial sum of one side's positive quantities, at most that side's total, which
+/// Why the partial sums of [`price_levels`], [`clearing_price`], [`figures_at`] and [`marginal_rule`] cannot
+/// overflow: each is a partial sum of one side's positive quantities, at most that side's total, which
 /// [`canonical_order`] checked to fit `i128`.
 const WITHIN_TOTAL: &str = "a partial sum of one side is at most the side total, which fits";
 
@@ -428,21 +436,23 @@ fn price_levels<B>(orders: &[Order<B>]) -> Vec<Level> {
     levels
 }
 
-/// A candidate clearing level and its figures.
+/// A clearing price and its figures at that price.
 struct Candidate {
-    level: usize,
+    /// The price, quote atto per whole base token.
+    price: u128,
     volume: i128,
     imbalance: i128,
     demand: i128,
     supply: i128,
 }
 
-/// The clearing level (step 2 of the rule): max volume, then min imbalance, then closest to the last price,
-/// then the lower price (the scan is ascending and only a strictly better candidate replaces the best).
-/// `None` when the best volume is 0.
-fn clearing_level(levels: &[Level], total_buy: i128, last_price: Option<Price>) -> Option<Candidate> {
-    // (candidate, distance to the last price)
-    let mut best: Option<(Candidate, u128)> = None;
+/// The clearing price (step 2 of the rule): among the levels, the greatest volume, then the smallest
+/// imbalance; one left is the price, several leave the reference price when it lies between the lowest and
+/// the highest of them, else the one closest to it (the lowest without a reference). `None` when the best
+/// volume is 0. One pass over the levels, then one for the figures at the price.
+fn clearing_price(levels: &[Level], total_buy: i128, reference: Option<Price>) -> Option<Candidate> {
+    // (volume, imbalance, lowest and highest level index with them)
+    let mut best: Option<(i128, i128, usize, usize)> = None;
     let (mut buys_below, mut sells_through) = (0i128, 0i128);
     for (k, level) in levels.iter().enumerate() {
         sells_through = sells_through.checked_add(level.sell).expect(WITHIN_TOTAL);
@@ -451,26 +461,46 @@ fn clearing_level(levels: &[Level], total_buy: i128, last_price: Option<Price>) 
         let volume = demand.min(sells_through);
         // Both are in 0..=i128::MAX: their difference and its absolute value fit.
         let imbalance = demand.checked_sub(sells_through).and_then(i128::checked_abs).expect("both >= 0");
-        let distance = last_price.map_or(0, |last| last.atto().abs_diff(level.price));
-        let better = best.as_ref().is_none_or(|(b, d)| {
-            (volume, Reverse(imbalance), Reverse(distance)) > (b.volume, Reverse(b.imbalance), Reverse(*d))
-        });
-        if better {
-            let candidate = Candidate { level: k, volume, imbalance, demand, supply: sells_through };
-            best = Some((candidate, distance));
-        }
+        best = match best {
+            Some((v, i, low, _)) if (volume, Reverse(imbalance)) == (v, Reverse(i)) => Some((v, i, low, k)),
+            Some((v, i, ..)) if (volume, Reverse(imbalance)) < (v, Reverse(i)) => best,
+            _ => Some((volume, imbalance, k, k)),
+        };
     }
-    best.map(|(candidate, _)| candidate).filter(|candidate| candidate.volume > 0)
+    let (volume, _, low, high) = best.filter(|b| b.0 > 0)?;
+    let (lowest, highest) = (levels[low].price, levels[high].price);
+    let price = match reference.map(Price::atto) {
+        Some(reference) => reference.clamp(lowest, highest),
+        None => lowest,
+    };
+    let (demand, supply) = figures_at(levels, price);
+    // Every price between two levels of the greatest volume matches that volume (demand >= demand at the
+    // highest, supply >= supply at the lowest): the figures at `price` keep it.
+    debug_assert_eq!(demand.min(supply), volume);
+    let imbalance = demand.checked_sub(supply).and_then(i128::checked_abs).expect("both >= 0");
+    Some(Candidate { price, volume: demand.min(supply), imbalance, demand, supply })
 }
 
-/// The side rules at the clearing level `best` and the rationed side: the short (or balanced) side fills
-/// fully at the clearing price; the long side's marginal level is where the cumulated quantity, best price
-/// first, first reaches the volume.
+/// `(demand, supply)` at `price`: Σ buys with limit >= `price`, Σ sells with limit <= `price`.
+fn figures_at(levels: &[Level], price: u128) -> (i128, i128) {
+    levels.iter().fold((0i128, 0i128), |(demand, supply), level| {
+        let demand =
+            if level.price >= price { demand.checked_add(level.buy).expect(WITHIN_TOTAL) } else { demand };
+        let supply =
+            if level.price <= price { supply.checked_add(level.sell).expect(WITHIN_TOTAL) } else { supply };
+        (demand, supply)
+    })
+}
+
+/// The side rules at the clearing price and the rationed side: the short (or balanced) side fills fully at
+/// the clearing price; the long side's marginal level is where the cumulated quantity, best price first,
+/// first reaches the volume. The price need not be a level (a reference price between two levels).
 fn side_rules(levels: &[Level], best: &Candidate) -> (SideRule, SideRule, Option<Side>) {
-    let level = &levels[best.level];
-    let price = level.price;
-    let buy_rule = SideRule { price, left: level.buy, total: level.buy };
-    let sell_rule = SideRule { price, left: level.sell, total: level.sell };
+    let price = best.price;
+    let at = levels.binary_search_by_key(&price, |level| level.price).ok().map(|k| &levels[k]);
+    let (buy, sell) = at.map_or((0, 0), |level| (level.buy, level.sell));
+    let buy_rule = SideRule { price, left: buy, total: buy };
+    let sell_rule = SideRule { price, left: sell, total: sell };
     match best.demand.cmp(&best.supply) {
         Ordering::Greater => {
             let rule = marginal_rule(levels.iter().rev().map(|l| (l.price, l.buy)), best.volume);
@@ -851,7 +881,7 @@ mod tests {
     }
 
     #[test]
-    fn ties_smallest_imbalance_then_last_price_then_lower_price() {
+    fn ties_smallest_imbalance_then_the_reference_price() {
         // Imbalance: at 1, demand 15 / supply 10 (imbalance 5); at 2, 10 / 10 (imbalance 0): price 2.
         let book = vec![
             order(1, Side::Buy, "10", "2"),
@@ -861,19 +891,91 @@ mod tests {
         let outcome = clear_batch::<Tft, Usdc>(&book, None, NO_FEE).unwrap();
         assert_eq!((outcome.price, outcome.imbalance, outcome.rationed), (Some(px("2")), Amount::ZERO, None));
         assert_eq!(filled(&outcome), vec![(1, 100_000_000), (2, 0), (3, 100_000_000)]);
+        // A reference price never overrides volume or imbalance: 1.5 lies between the levels, but only 2
+        // remains after the imbalance step.
+        let outcome = clear_batch::<Tft, Usdc>(&book, Some(px("1.5")), NO_FEE).unwrap();
+        assert_eq!(outcome.price, Some(px("2")));
 
         // Buy 10 at 5, sell 5 at 3: volume 5 and imbalance 5 at both 3 and 5.
         let book = vec![order(1, Side::Buy, "10", "5"), order(2, Side::Sell, "5", "3")];
         let price = |last: Option<&str>| clear_batch::<Tft, Usdc>(&book, last.map(px), NO_FEE).unwrap().price;
-        assert_eq!(price(None), Some(px("3")), "no last price: the lower price");
-        assert_eq!(price(Some("4.5")), Some(px("5")), "closer to 4.5");
-        assert_eq!(price(Some("3.2")), Some(px("3")), "closer to 3.2");
-        assert_eq!(price(Some("4")), Some(px("3")), "equally close: the lower price");
-        assert_eq!(price(Some("100")), Some(px("5")));
+        assert_eq!(price(None), Some(px("3")), "no reference price: the lowest candidate");
+        assert_eq!(price(Some("4.5")), Some(px("4.5")), "between the candidates: the reference itself");
+        assert_eq!(price(Some("3")), Some(px("3")));
+        assert_eq!(price(Some("5")), Some(px("5")));
+        assert_eq!(price(Some("100")), Some(px("5")), "above them: the closest, the highest");
+        assert_eq!(price(Some("0.5")), Some(px("3")), "below them: the closest, the lowest");
         // At 3 the only buy (at 5) is the marginal level: it gets the whole volume, at 3.
         let outcome = clear_batch::<Tft, Usdc>(&book, None, NO_FEE).unwrap();
         assert_eq!(filled(&outcome), vec![(1, 50_000_000), (2, 50_000_000)]);
         assert_eq!(outcome.fills[0].quote, usdc("15"));
+        // At the reference 4.5: the same fills, both at 4.5; the buy is refunded 50 - 22.5.
+        let outcome = clear_batch::<Tft, Usdc>(&book, Some(px("4.5")), NO_FEE).unwrap();
+        assert_eq!(filled(&outcome), vec![(1, 50_000_000), (2, 50_000_000)]);
+        assert_eq!(
+            (outcome.volume, outcome.imbalance, outcome.rationed),
+            (tft("5"), tft("5"), Some(Side::Buy))
+        );
+        let quotes: Vec<Amount<Usdc>> = outcome.fills.iter().map(|f| f.quote).collect();
+        assert_eq!(quotes, vec![usdc("22.5"), usdc("22.5")]);
+        assert_eq!(outcome.fills[0].refund_quote, usdc("27.5"));
+    }
+
+    /// The reference-price rule of decisions §13, case by case: `(book, reference, price, volume,
+    /// imbalance)`; a book is `side quantity@limit` separated by commas.
+    #[test]
+    fn reference_price_rule_table() {
+        /// `(book, reference, price, volume, imbalance)`.
+        type Case = (&'static str, Option<&'static str>, Option<&'static str>, &'static str, &'static str);
+        let cases: &[Case] = &[
+            // decisions §13's example (issue 10 item 4: 0.013 before the fix).
+            ("buy 100@0.013, sell 100@0.010", Some("0.0125"), Some("0.0125"), "100", "0"),
+            ("buy 100@0.013, sell 100@0.010", Some("0.010"), Some("0.010"), "100", "0"),
+            ("buy 100@0.013, sell 100@0.010", Some("0.02"), Some("0.013"), "100", "0"),
+            ("buy 100@0.013, sell 100@0.010", Some("0.001"), Some("0.010"), "100", "0"),
+            ("buy 100@0.013, sell 100@0.010", None, Some("0.010"), "100", "0"),
+            // One candidate: the reference has no say.
+            ("buy 100@0.012, sell 100@0.012", Some("0.0125"), Some("0.012"), "100", "0"),
+            // 0.010 matches only 60, so 0.012 and 0.013 remain: the reference between them, or the closer.
+            ("buy 100@0.013, sell 60@0.010, sell 40@0.012", Some("0.0125"), Some("0.0125"), "100", "0"),
+            ("buy 100@0.013, sell 60@0.010, sell 40@0.012", Some("0.011"), Some("0.012"), "100", "0"),
+            // Four candidates (0.010 to 0.013), each volume 100 and imbalance 100: the reference between
+            // them is the price, though no order names it; there only the outer buy and sell trade.
+            (
+                "buy 100@0.013, sell 100@0.010, buy 100@0.011, sell 100@0.012",
+                Some("0.0115"),
+                Some("0.0115"),
+                "100",
+                "0",
+            ),
+            (
+                "buy 100@0.013, sell 100@0.010, buy 100@0.011, sell 100@0.012",
+                Some("0.0105"),
+                Some("0.0105"),
+                "100",
+                "100",
+            ),
+            // A candidate with a larger imbalance is dropped, and the reference is judged against the rest.
+            ("buy 10@0.02, buy 5@0.01, sell 10@0.01", Some("0.001"), Some("0.02"), "10", "0"),
+            // Nothing crosses: no price, whatever the reference.
+            ("buy 10@0.009, sell 7@0.010", Some("0.0095"), None, "0", "0"),
+        ];
+        for &(book, reference, price, volume, imbalance) in cases {
+            let orders: Vec<Order<Tft>> = book
+                .split(", ")
+                .enumerate()
+                .map(|(i, text)| {
+                    let (side, rest) = text.split_once(' ').unwrap();
+                    let (quantity, limit) = rest.split_once('@').unwrap();
+                    let side = if side == "buy" { Side::Buy } else { Side::Sell };
+                    order(i as u64 + 1, side, quantity, limit)
+                })
+                .collect();
+            let outcome = clear_batch::<Tft, Usdc>(&orders, reference.map(px), NO_FEE).unwrap();
+            let case = format!("{book} (reference {reference:?})");
+            assert_eq!(outcome.price, price.map(px), "{case}");
+            assert_eq!((outcome.volume, outcome.imbalance), (tft(volume), tft(imbalance)), "{case}");
+        }
     }
 
     #[test]
@@ -893,7 +995,7 @@ mod tests {
     #[test]
     fn large_order_fills_every_unit_at_the_batch_price() {
         // A buy of 3000 TFT against 300 TFT of sells (10x the rest of the book). Volume 300 at 0.12 and at
-        // 1.00 (imbalance 2700 at both); no last price, so the lower, 0.12. Each seller is paid 0.12, and the
+        // 1.00 (imbalance 2700 at both); no reference price, so the lowest, 0.12. Each seller is paid 0.12, and the
         // whale pays 0.12 for every TFT: its 300th costs the same as its first, with no slippage curve.
         let whale = order(100, Side::Buy, "3000", "1.00");
         let rest = vec![
@@ -917,7 +1019,7 @@ mod tests {
         }
 
         // The mirror: a sell of 3000 at 0.05 against 300 of buys. Volume 300 at 0.05 and 0.10 (imbalance
-        // 2700): the last price 0.10 decides. Every TFT of the whale sells at 0.10.
+        // 2700): the reference (last) price 0.10 decides. Every TFT of the whale sells at 0.10.
         let book = vec![
             order(1, Side::Buy, "100", "0.12"),
             order(2, Side::Buy, "100", "0.11"),
@@ -1058,10 +1160,10 @@ mod tests {
         Config { cases: 512, failure_persistence: None, rng_seed: RngSeed::Fixed(13), ..Config::default() }
     }
 
-    /// Brute force: (price, volume, imbalance, demand, supply) over every candidate, by the rule.
+    /// Brute force: (price, volume, imbalance, demand, supply) by the rule of decisions §13: every candidate
+    /// scored, the best kept, then the reference price clamped between the lowest and highest kept.
     fn reference(orders: &[Order<AnyAsset>], last: Option<Price>) -> Option<(u128, i128, i128, i128, i128)> {
-        let mut best: Option<(u128, i128, i128, i128, i128)> = None;
-        for candidate in orders.iter().map(|o| o.limit_price.atto()) {
+        let figures = |price: u128| -> (i128, i128) {
             let sum = |side: Side, accept: &dyn Fn(u128) -> bool| -> i128 {
                 orders
                     .iter()
@@ -1069,27 +1171,27 @@ mod tests {
                     .map(|o| o.quantity.units())
                     .sum()
             };
-            let demand = sum(Side::Buy, &|limit| limit >= candidate);
-            let supply = sum(Side::Sell, &|limit| limit <= candidate);
-            let (volume, imbalance) = (demand.min(supply), (demand - supply).abs());
-            let distance = |price: u128| last.map_or(0, |l| l.atto().abs_diff(price));
-            let replace = match best {
-                None => true,
-                Some((p, v, i, ..)) => {
-                    volume > v
-                        || (volume == v && imbalance < i)
-                        || (volume == v && imbalance == i && distance(candidate) < distance(p))
-                        || (volume == v
-                            && imbalance == i
-                            && distance(candidate) == distance(p)
-                            && candidate < p)
-                }
-            };
-            if replace {
-                best = Some((candidate, volume, imbalance, demand, supply));
-            }
-        }
-        best.filter(|b| b.1 > 0)
+            (sum(Side::Buy, &|limit| limit >= price), sum(Side::Sell, &|limit| limit <= price))
+        };
+        let scored: Vec<(u128, i128, i128)> = orders
+            .iter()
+            .map(|o| {
+                let (demand, supply) = figures(o.limit_price.atto());
+                (o.limit_price.atto(), demand.min(supply), (demand - supply).abs())
+            })
+            .collect();
+        let volume = scored.iter().map(|c| c.1).max().filter(|v| *v > 0)?;
+        let imbalance = scored.iter().filter(|c| c.1 == volume).map(|c| c.2).min().unwrap();
+        let kept: Vec<u128> =
+            scored.iter().filter(|c| (c.1, c.2) == (volume, imbalance)).map(|c| c.0).collect();
+        let (low, high) = (*kept.iter().min().unwrap(), *kept.iter().max().unwrap());
+        let price = match last {
+            Some(reference) if reference.atto() >= low && reference.atto() <= high => reference.atto(),
+            Some(reference) => *kept.iter().min_by_key(|p| p.abs_diff(reference.atto())).unwrap(),
+            None => low,
+        };
+        let (demand, supply) = figures(price);
+        Some((price, demand.min(supply), (demand - supply).abs(), demand, supply))
     }
 
     fn check(orders: &[Order<AnyAsset>], last: Option<Price>, fee: Bps) -> Result<(), TestCaseError> {

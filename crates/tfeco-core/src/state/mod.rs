@@ -475,6 +475,14 @@ impl State {
     pub fn exchange(&self) -> &Exchange {
         &self.exchange
     }
+
+    /// The scheduled close time (unix seconds) of the earliest exchange batch in which something can trade
+    /// (a book whose best bid is >= its best ask), or `None` when no book can trade (decisions §13). The node
+    /// sends a `Tick` at that time so that the batch clears on schedule; batches that cannot trade need no
+    /// `Tick` and cost nothing. See [`Exchange::next_clear_due`].
+    pub fn next_exchange_clear(&self) -> Option<i64> {
+        self.exchange.next_clear_due()
+    }
     /// Global TFT supply: `tft_supply_external + rewards minted here - TFT burned here` (spec §1).
     pub fn global_tft_supply(&self) -> i128 {
         global_tft_supply(self.params(), &self.ledger, self.rewards.tft_minted())

@@ -23,7 +23,9 @@ use crate::types::Role;
 pub const MAX_TIME: i64 = 253_402_300_799;
 
 impl State {
-    /// `Tick { now }`: the operator advances time to `now` and every phase runs, in order.
+    /// `Tick { now }`: the operator advances time to `now` and every phase runs, in order. Refused when `now`
+    /// is before the state's time (`time_regression`), after [`MAX_TIME`], or more than `max_tick_advance_s`
+    /// after the state's time (`limit_exceeded` / `tick_advance`: split a longer step into several ticks).
     pub(super) fn tick(&mut self, signer: AccountKey, now: i64) -> Result<Receipt, Rejection> {
         if !self.params().has_role(&signer, Role::Operator) {
             return Err(Rejection::NotAuthorized { role: Role::Operator });
@@ -33,6 +35,11 @@ impl State {
         }
         if now > MAX_TIME {
             return Err(Rejection::LimitExceeded { what: Limit::Time, limit: MAX_TIME.unsigned_abs() });
+        }
+        let max_advance = self.params().max_tick_advance_s;
+        if now.saturating_sub(self.now) > max_advance {
+            let limit = max_advance.unsigned_abs();
+            return Err(Rejection::LimitExceeded { what: Limit::TickAdvance, limit });
         }
         self.now = now;
         self.at = now;
@@ -46,7 +53,7 @@ impl State {
         capacity.close_due_requests(&env, &mut pay, &uptime, &mut events);
         pay.pool2.settle_pending_burn(&env, pay.ledger, oracle, &mut events);
         exit_pool.run_rounds(&env, pay.ledger, oracle, &mut events);
-        exchange.clear_due(&env, pay.ledger, &mut events);
+        exchange.clear_due(&env, pay.ledger, oracle, &mut events);
         rewards.close_periods(&env, pay.ledger, capacity, &mut events);
         if let Some(open) = rewards.next_period() {
             capacity.set_utilization_floor(open);

@@ -171,7 +171,8 @@ fn one_tick_past_the_whole_grace_closes_the_lease_at_the_end_of_grace() {
     let Setup { mut h, tenant, node, .. } = setup("Mini AI 1", "100");
     fund_cc(&mut h, tenant, tokens(100));
     let lease = h.open_lease(tenant, node, 1, Billing::Monthly, None);
-    let events = h.tick_to(START + 3 * MONTH);
+    // One tick a day past the grace (a tick may advance at most `max_tick_advance_s`, 35 days).
+    let events = h.tick_to(START + MONTH + GRACE + 24 * HOUR);
     assert!(charges(&events).is_empty());
     assert_eq!(closed(&h, lease), Some((CloseReason::InsufficientFunds, START + MONTH + GRACE)));
     assert_eq!(h.free_slices(node), 4);
@@ -239,6 +240,7 @@ fn a_lease_of_n_periods_expires_after_n_charges() {
 
     let monthly = h.open_lease(tenant, node, 1, Billing::Monthly, Some(2));
     let opened = h.state.now();
+    h.tick_to(opened + MONTH);
     h.tick_to(opened + 2 * MONTH);
     assert_eq!(closed(&h, monthly), Some((CloseReason::Expired, opened + 2 * MONTH)));
     assert_eq!(h.lease(monthly).periods_paid, 2);

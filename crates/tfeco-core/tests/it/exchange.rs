@@ -280,9 +280,11 @@ fn inside_the_lock_window_only_price_improvements_are_accepted() {
     h.tick_to(START + 9);
     assert_eq!(h.reject(alice, Command::CancelOrder { order_id: buy }), Rejection::OrderLocked);
 
-    // The batch clears (nothing crosses: 0.011 < 0.045); the next window starts at START + 18.
-    h.tick_to(START + 10);
-    assert_eq!(last_batch(&h, MARKET).price, None);
+    // The batch closes (nothing crosses: 0.011 < 0.045, so no event and no record); the next window starts
+    // at START + 18.
+    let receipt = h.tick_to(START + 10);
+    assert_eq!(receipt.len(), 1, "only the tick: {receipt:?}");
+    assert!(h.state.exchange().books()[&MARKET].history.is_empty());
     assert_eq!(h.state.exchange().books()[&MARKET].next_clear_at, START + 20);
     let events = h.apply(alice, Command::CancelOrder { order_id: buy });
     assert_eq!(events, vec![Event::OrderCancelled { order_id: buy, refunded: any_units(1_320_000) }]);
@@ -508,7 +510,12 @@ fn run_book(orders: &[Spec], sequence: &[usize]) -> (Vec<Fill>, Vec<[i128; 2]>, 
         index_of.insert(id, i);
     }
     h.tick_to(START + 10);
-    let batch = last_batch(&h, MARKET);
+    // A book that does not cross publishes nothing (decisions §13: no record of a batch that cannot trade).
+    let Some(batch) = h.state.exchange().books()[&MARKET].history.back().cloned() else {
+        let balances =
+            accounts.iter().map(|a| [h.balance(*a, Asset::Tft), h.balance(*a, Asset::Usdc)]).collect();
+        return (vec![(0, 0, 0); orders.len()], balances, (None, 0, 0));
+    };
     let mut fills = vec![(0, 0, 0); orders.len()];
     for f in &batch.fills {
         let i = index_of[&f.order_id];
@@ -619,4 +626,216 @@ mod known_bugs_lead {
         let (b, _, _) = run_book(&orders, &[0, 2, 1]);
         assert_eq!(a, b);
     }
+}
+
+/// Issue 10 item 4 (decisions §13, the Xetra rule): buy 100 @ 0.013 and sell 100 @ 0.010 both match 100
+/// with no imbalance; the reference price decides. With no last price it is the oracle's TFT price, 0.0125,
+/// which lies between the two: the batch clears at 0.0125 (before the fix: 0.010, a limit price, and 0.013
+/// with a last price of 0.0125). The next batch's reference is the last price, not the oracle.
+#[test]
+fn the_reference_price_decides_between_equal_candidates() {
+    let mut h = Harness::new();
+    h.set_prices("0.0125", "2650");
+    let seller = trader(&mut h, 10, 1_000, 0);
+    let buyer = trader(&mut h, 11, 0, 100);
+    place(&mut h, seller, Side::Sell, tokens(100), "0.010", None);
+    place(&mut h, buyer, Side::Buy, tokens(100), "0.013", None);
+    let next = h.state.exchange().books()[&MARKET].next_clear_at;
+    h.tick_to(next);
+    let batch = last_batch(&h, MARKET);
+    assert_eq!((batch.price, batch.volume), (Some(price("0.0125")), any_units(tokens(100))));
+    // Both trade at 0.0125: 1.25 USDC; the buyer's unused escrow (1.30 - 1.25) comes back.
+    assert_eq!(h.balance(seller, Asset::Usdc), 12_500_000);
+    assert_eq!(h.balance(buyer, Asset::Usdc), tokens(100) - 12_500_000);
+    assert_eq!(h.balance(buyer, Asset::Tft), tokens(100));
+
+    // The oracle moves to 0.02 (outside the candidates); the last price 0.0125 is now the reference.
+    h.set_prices("0.02", "2650");
+    place(&mut h, seller, Side::Sell, tokens(100), "0.011", None);
+    place(&mut h, buyer, Side::Buy, tokens(100), "0.014", None);
+    let next = h.state.exchange().books()[&MARKET].next_clear_at;
+    h.tick_to(next);
+    assert_eq!(last_batch(&h, MARKET).price, Some(price("0.0125")), "last price between 0.011 and 0.014");
+    assert_conserved(&h);
+}
+
+/// Without a last price and without a valid oracle price, equal candidates clear at the lowest (the
+/// documented fallback), and a reference outside the candidates picks the closest.
+#[test]
+fn without_a_reference_the_lowest_equal_candidate_clears() {
+    let mut h = Harness::new();
+    let seller = trader(&mut h, 10, 1_000, 0);
+    let buyer = trader(&mut h, 11, 0, 100);
+    place(&mut h, seller, Side::Sell, tokens(100), "0.010", None);
+    place(&mut h, buyer, Side::Buy, tokens(100), "0.013", None);
+    h.tick_to(START + 10);
+    assert_eq!(last_batch(&h, MARKET).price, Some(price("0.010")));
+    // The last price 0.010 is below the next candidates 0.020 and 0.030: the closest, 0.020.
+    place(&mut h, seller, Side::Sell, tokens(100), "0.020", None);
+    place(&mut h, buyer, Side::Buy, tokens(100), "0.030", None);
+    h.tick_to(START + 20);
+    assert_eq!(last_batch(&h, MARKET).price, Some(price("0.020")));
+}
+
+/// Issue 10 item 5 (decisions §13, self-trade prevention): an order that would cross the same account's
+/// resting opposite order is refused (`self_trade`) and changes nothing; before the fix, sell 100 @ 0.5 and
+/// buy 100 @ 0.5 from one account traded with itself and set `last_price` to 0.5 (50x the oracle). Quotes on
+/// both sides that do not cross stay allowed, an amend that would cross is refused, and another account's
+/// crossing order trades normally.
+#[test]
+fn an_order_crossing_its_owners_resting_order_is_refused() {
+    let mut h = Harness::new();
+    h.set_prices("0.01", "2650");
+    let alice = trader(&mut h, 10, 1_000, 100);
+    let bob = trader(&mut h, 11, 0, 100);
+    let sell = place(&mut h, alice, Side::Sell, tokens(100), "0.5", None);
+    let refused = h.reject(alice, place_cmd(MARKET, Side::Buy, tokens(100), "0.5", None));
+    assert_eq!(refused, Rejection::SelfTrade { order_id: sell });
+    assert_eq!(refused.code().as_str(), "self_trade");
+    assert_eq!(h.reject(alice, place_cmd(MARKET, Side::Buy, tokens(1), "0.9", None)), refused, "above");
+    let next = h.state.exchange().books()[&MARKET].next_clear_at;
+    h.tick_to(next);
+    assert_eq!(h.state.exchange().books()[&MARKET].last_price, None, "no self-trade printed a price");
+
+    // Non-crossing quotes on both sides are fine; amending the bid up to the ask is refused.
+    let buy = place(&mut h, alice, Side::Buy, tokens(100), "0.4", None);
+    assert_eq!(h.reject(alice, amend_cmd(buy, tokens(100), "0.5")), Rejection::SelfTrade { order_id: sell });
+    assert_eq!(h.reject(alice, amend_cmd(sell, tokens(100), "0.4")), Rejection::SelfTrade { order_id: buy });
+    h.apply(alice, amend_cmd(buy, tokens(100), "0.49"));
+    h.apply(alice, amend_cmd(sell, tokens(50), "0.5"));
+    // A second sell of its own may cross nothing of its own (a buy at 0.49 < 0.6).
+    place(&mut h, alice, Side::Sell, tokens(10), "0.6", None);
+    assert_eq!(
+        h.reject(alice, place_cmd(MARKET, Side::Sell, tokens(10), "0.49", None)),
+        Rejection::SelfTrade { order_id: buy }
+    );
+    // Bob crosses Alice's ask: a normal trade at the one price.
+    place(&mut h, bob, Side::Buy, tokens(50), "0.5", None);
+    let next = h.state.exchange().books()[&MARKET].next_clear_at;
+    h.tick_to(next);
+    assert_eq!(last_batch(&h, MARKET).volume, any_units(tokens(50)));
+    assert_eq!(h.balance(bob, Asset::Tft), tokens(50));
+    assert_conserved(&h);
+}
+
+/// The exchange's events of a receipt (other phases of a `Tick`, e.g. exit rounds, have their own).
+fn exchange_events(events: &[Event]) -> Vec<Event> {
+    events
+        .iter()
+        .filter(|e| matches!(e, Event::BatchCleared { .. } | Event::OrderExpired { .. }))
+        .cloned()
+        .collect()
+}
+
+/// Issue 10 item 3 (decisions §13: batches in which nothing can trade cost nothing). One resting order that
+/// cannot trade and a 7-day `Tick`: before the fix 60,480 `batch_cleared` events (one per 10 s batch); now
+/// only the order's expiry after its 360 batches. The batch number and the close time are where the
+/// anchored schedule puts them.
+#[test]
+fn a_resting_order_and_a_week_long_tick_cost_a_constant_number_of_events() {
+    let mut h = Harness::new();
+    let alice = trader(&mut h, 10, 0, 100);
+    let order_id = place(&mut h, alice, Side::Buy, tokens(10), "0.010", None);
+    let events = h.tick_to(START + 7 * 86_400);
+    assert!(events.len() <= 3, "{events:?}");
+    assert_eq!(
+        exchange_events(&events),
+        vec![Event::OrderExpired { order_id, refunded: any_units(1_000_000) }]
+    );
+    assert_eq!(h.balance(alice, Asset::Usdc), tokens(100), "refunded after its last batch");
+    let book = &h.state.exchange().books()[&MARKET];
+    // Batch 1 closed at START + 10; by START + 7 days batches 1 ..= 60,480 closed.
+    assert_eq!((book.batch, book.next_clear_at), (60_481, START + 7 * 86_400 + 10));
+    assert!(book.history.is_empty(), "no record of a batch that could not trade");
+    assert_eq!(h.replay_hash(), h.state.state_hash());
+}
+
+/// The same for ten years of ticks (35-day steps, the default bound) with two quotes that never cross and
+/// never expire: no exchange event at all and a constant number of events per tick, whatever the elapsed
+/// time. With the bound raised, one +10-year tick is O(1) too (before: 31.5 million `batch_cleared` events).
+#[test]
+fn ten_years_of_ticks_over_a_resting_book_emit_no_exchange_event() {
+    let ten_years = 10 * 365 * 86_400;
+    let mut h = Harness::with_params(|p| p.max_tick_advance_s = tfeco_core::params::MAX_DURATION_S);
+    let alice = trader(&mut h, 10, 1_000, 100);
+    place(&mut h, alice, Side::Buy, tokens(10), "0.010", Some(u32::MAX));
+    place(&mut h, alice, Side::Sell, tokens(10), "0.020", Some(u32::MAX));
+    let events = h.tick_to(START + ten_years);
+    assert!(events.len() <= 3, "{events:?}");
+    assert_eq!(exchange_events(&events), vec![]);
+    let book = &h.state.exchange().books()[&MARKET];
+    assert_eq!(book.next_clear_at, START + ten_years + 10);
+    assert_eq!(book.batch, (ten_years / 10 + 1) as u64);
+    assert_eq!(book.orders.len(), 2);
+
+    let mut h = Harness::new();
+    let alice = trader(&mut h, 10, 1_000, 100);
+    place(&mut h, alice, Side::Buy, tokens(10), "0.010", Some(u32::MAX));
+    place(&mut h, alice, Side::Sell, tokens(10), "0.020", Some(u32::MAX));
+    let step = h.state.params().max_tick_advance_s;
+    let mut ticks = 0;
+    while h.state.now() < START + ten_years {
+        let now = (h.state.now() + step).min(START + ten_years);
+        let events = h.tick_to(now);
+        assert!(events.len() <= 8 && exchange_events(&events).is_empty(), "{events:?}");
+        ticks += 1;
+    }
+    assert_eq!(ticks, 105);
+}
+
+/// Batches close on their anchored schedule whatever the time of the `Tick`: a crossing book placed in
+/// batch 1 and a tick 25 s late clears batch 1 at its scheduled close (START + 10), once; the later due
+/// batches (2 and 3) cannot trade and pass without events; the next close is START + 40.
+/// `next_clear_due` is the close of the earliest batch that can trade, `None` otherwise.
+#[test]
+fn a_late_tick_clears_the_due_batch_at_its_scheduled_time_and_keeps_the_schedule() {
+    let mut h = Harness::new();
+    let seller = trader(&mut h, 10, 1_000, 0);
+    let buyer = trader(&mut h, 11, 0, 100);
+    assert_eq!(h.state.next_exchange_clear(), None, "no book can trade");
+    place(&mut h, seller, Side::Sell, tokens(100), "0.012", None);
+    assert_eq!(h.state.next_exchange_clear(), None, "one side only");
+    place(&mut h, buyer, Side::Buy, tokens(50), "0.011", None);
+    assert_eq!(h.state.next_exchange_clear(), None, "no cross");
+    let buy = place(&mut h, buyer, Side::Buy, tokens(50), "0.010", None);
+    h.apply(buyer, amend_cmd(buy, tokens(50), "0.012"));
+    assert_eq!(h.state.next_exchange_clear(), Some(START + 10), "the amend crosses");
+
+    let events = h.tick_to(START + 35);
+    let cleared: Vec<&Event> = events.iter().filter(|e| matches!(e, Event::BatchCleared { .. })).collect();
+    assert_eq!(cleared.len(), 1, "{events:?}");
+    let batch = last_batch(&h, MARKET);
+    assert_eq!((batch.batch, batch.cleared_at, batch.volume), (1, START + 10, any_units(tokens(50))));
+    let book = &h.state.exchange().books()[&MARKET];
+    assert_eq!((book.batch, book.next_clear_at), (4, START + 40), "anchored: +10 s per batch");
+    assert_eq!(h.state.next_exchange_clear(), None, "after a clear the book cannot trade");
+    // The next crossing order joins batch 4, which clears at START + 40.
+    place(&mut h, buyer, Side::Buy, tokens(10), "0.012", None);
+    assert_eq!(h.state.next_exchange_clear(), Some(START + 40));
+    h.tick_to(START + 40);
+    assert_eq!(last_batch(&h, MARKET).batch, 4);
+    assert_conserved(&h);
+}
+
+/// Expiries are computed from the expiry index, not batch by batch: orders living 1, 5 and 1,000 batches
+/// and one 30-minute tick (180 batches) refund the first two (one event each) and keep the third.
+#[test]
+fn expiries_over_a_long_gap_are_refunded_each_with_one_event() {
+    let mut h = Harness::new();
+    let alice = trader(&mut h, 10, 1_000, 100);
+    let one = place(&mut h, alice, Side::Sell, tokens(10), "0.05", Some(1));
+    let five = place(&mut h, alice, Side::Buy, tokens(10), "0.01", Some(5));
+    let long = place(&mut h, alice, Side::Sell, tokens(10), "0.06", Some(1_000));
+    let events = h.tick_to(START + 1_800);
+    assert_eq!(
+        exchange_events(&events),
+        vec![
+            Event::OrderExpired { order_id: one, refunded: any_units(tokens(10)) },
+            Event::OrderExpired { order_id: five, refunded: any_units(1_000_000) },
+        ]
+    );
+    assert!(order(&h, long).is_some());
+    assert_eq!(resting_escrow(&h, MARKET), (tokens(10), 0));
+    assert_eq!((h.balance(alice, Asset::Tft), h.balance(alice, Asset::Usdc)), (tokens(990), tokens(100)));
+    assert_conserved(&h);
 }

@@ -447,7 +447,9 @@ fn a_report_crossing_one_billion_tft_is_scaled_exactly_to_the_cap() {
 
 #[test]
 fn seed_rule_releases_two_years_after_the_first_report_not_before() {
-    let (mut h, g) = guardian_harness(9, |_| {});
+    // One tick of two years (above the default `max_tick_advance_s`): vesting is judged by time, not by
+    // the number of ticks.
+    let (mut h, g) = guardian_harness(9, |p| p.max_tick_advance_s = tfeco_core::params::MAX_DURATION_S);
     let (farmer_key, farm) = farmer(&mut h, 20);
     let node = add_node(&mut h, farmer_key, farm, "3Node Home", 40);
     let samples = clean_period(P);
@@ -809,7 +811,7 @@ mod known_bugs_lead {
     /// Expected: still locked 24 months after the first report. Actual: released.
     #[test]
     fn a_farming_pools_reward_lock_keeps_member_rewards_locked() {
-        let (mut h, g) = guardian_harness(9, |_| {});
+        let (mut h, g) = guardian_harness(9, |p| p.max_tick_advance_s = tfeco_core::params::MAX_DURATION_S);
         let (farmer_key, farm) = farmer(&mut h, 20);
         let rules: tfeco_core::PoolRules = serde_json::from_str(
             r#"{"fee_bps": 0, "price_policy": "free", "reward_lock_months": 36, "exit_quota_bps": 10000}"#,

@@ -1,6 +1,7 @@
 //! Rejections: each refused command gives its stable code, and the harness checks that the state hash
 //! (and the command count) did not change.
 
+use tfeco_core::rejection::Limit;
 use tfeco_core::{Billing, Command, Event, NodeSpec, PriceFeed, Rejection, Resources, Role};
 use tfeco_money::{Amount, Asset, Cc, Tfp, Tft, Usdc};
 
@@ -248,6 +249,23 @@ fn time_cannot_go_backwards() {
     assert_eq!(rejection.code().as_str(), "time_regression");
     h.tick_to(START + 10); // the same time is allowed
     assert_eq!(h.state.now(), START + 10);
+}
+
+/// Issue 10 item 3: one `Tick` advances at most `max_tick_advance_s` (default 35 days); a longer step is
+/// refused (`limit_exceeded`, `tick_advance`) and changes nothing (before: a +100-year tick was accepted).
+#[test]
+fn one_tick_advances_at_most_the_parameter() {
+    let mut h = Harness::new();
+    let operator = h.operator;
+    let max = h.state.params().max_tick_advance_s;
+    assert_eq!(max, 35 * 86_400);
+    let rejection = h.reject(operator, Command::Tick { now: START + max + 1 });
+    assert_eq!(rejection, Rejection::LimitExceeded { what: Limit::TickAdvance, limit: 3_024_000 });
+    assert_eq!(rejection.code().as_str(), "limit_exceeded");
+    assert_eq!(h.state.now(), START);
+    h.tick_to(START + max); // exactly the bound is allowed
+    h.tick_to(START + 2 * max);
+    assert_eq!(h.state.now(), START + 2 * max);
 }
 
 #[test]

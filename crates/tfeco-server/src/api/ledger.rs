@@ -6,10 +6,12 @@ use axum::http::header;
 use axum::response::{Html, IntoResponse};
 use axum::Json;
 use tfeco_api::ledger::{AccountView, CatalogueView, PricesView, StatusView, SupplyView, SystemAccountsView};
+use tfeco_api::ErrorCode;
 use tfeco_core::{AccountKey, Rejection};
 
 use crate::api::error::ApiError;
 use crate::api::extract::PathParam;
+use crate::api::signed_read::OptionalSignedReader;
 use crate::app::AppState;
 use crate::views;
 
@@ -52,13 +54,19 @@ pub async fn catalogue(AxumState(app): AxumState<AppState>) -> Json<CatalogueVie
     Json(views::ledger::catalogue(app.replica.read().state()))
 }
 
-/// `GET /v1/accounts/{key}`.
+/// `GET /v1/accounts/{key}`: public (totals per asset), or a signed read by the account itself (with the
+/// split into free and escrowed). A signed read by another account is `signed_read_not_owner`.
 pub async fn account(
     AxumState(app): AxumState<AppState>,
+    OptionalSignedReader(reader): OptionalSignedReader,
     key: PathParam,
 ) -> Result<Json<AccountView>, ApiError> {
     let key: AccountKey = key.0.parse()?;
-    let view = views::ledger::account(app.replica.read().state(), key);
+    if reader.is_some_and(|reader| reader != key) {
+        let message = "only the account itself reads its free and escrowed split; read without signing";
+        return Err(ApiError::new(ErrorCode::SignedReadNotOwner, message));
+    }
+    let view = views::ledger::account(app.replica.read().state(), key, reader.is_some());
     view.map(Json).ok_or_else(|| ApiError::from_rejection(&Rejection::AccountNotFound { account: key }))
 }
 

@@ -22,6 +22,22 @@ impl<S: Send + Sync> FromRequestParts<S> for SignedReader {
     }
 }
 
+/// A read that may be signed: `Some(reader)` when the request carries the signed-read headers (checked as
+/// [`SignedReader`]: a bad signature is refused), `None` for a plain public read.
+#[derive(Clone, Copy, Debug)]
+pub struct OptionalSignedReader(pub Option<AccountKey>);
+
+impl<S: Send + Sync> FromRequestParts<S> for OptionalSignedReader {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        if !parts.headers.contains_key(HEADER_ACCOUNT) {
+            return Ok(OptionalSignedReader(None));
+        }
+        SignedReader::from_request_parts(parts, state).await.map(|SignedReader(reader)| Self(Some(reader)))
+    }
+}
+
 fn header<'a>(parts: &'a Parts, name: &str) -> Result<&'a str, ApiError> {
     parts
         .headers

@@ -88,7 +88,8 @@ async fn get(router: &Router, uri: &str, reader: Option<&SigningKey>) -> (Status
 }
 
 /// Alice sells 1,000 TFT at 0.012, Bob buys 1,000 at 0.013 and 500 more at 0.011 (rests), Carol sells
-/// 10 TFT at 0.02 (rests); the batch clears at 0.012 (the lower of the two tied prices).
+/// 10 TFT at 0.02 (rests); the batch clears at 0.012 (the lower of the two tied prices: no last price and
+/// no oracle price to refer to).
 #[tokio::test]
 async fn market_views_are_sealed_and_signed_reads_show_only_ones_own() {
     let (operator, alice, bob, carol) = (signing(1), signing(2), signing(3), signing(4));
@@ -121,7 +122,8 @@ async fn market_views_are_sealed_and_signed_reads_show_only_ones_own() {
         (&market["id"], &market["base"], &market["quote"]),
         (&json!(1), &json!("TFT"), &json!("USDC"))
     );
-    assert_eq!(market["open_orders"], json!({ "buy": 2, "sell": 2 }));
+    // Sealed: counts as of the last clear (none yet), not of the orders placed since (before: 2 and 2).
+    assert_eq!(market["open_orders"], json!({ "buy": 0, "sell": 0 }));
     assert_eq!((&market["batch"], &market["next_clear_at"]), (&json!(1), &json!(next_clear_at)));
     assert_eq!(market["lock_window_starts_at"], json!(next_clear_at - 2));
     assert_eq!((&market["last_price"], &market["min_order_base"]), (&Value::Null, &json!("1")));
@@ -457,4 +459,100 @@ async fn the_treasury_report_shows_fiat_usdc_exit_pool_funding_and_balances() {
     assert_eq!(body["buyback"]["tfp_received"], json!("0"));
     let view: tfeco_api::treasury::TreasuryView = serde_json::from_value(body).expect("the typed view");
     assert_eq!(view.now, start);
+
+/// What others read at `paths`, without the fields every accepted command moves (nonces).
+async fn public_views(router: &Router, paths: &[String]) -> Vec<(String, Value)> {
+    let mut views = Vec::new();
+    for path in paths {
+        let (status, mut body) = get(router, path, None).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+        if let Some(object) = body.as_object_mut() {
+            object.remove("last_nonce");
+            object.remove("next_nonce");
+        }
+        views.push((path.clone(), body));
+    }
+    views
+}
+
+/// Issue 10 item 11 (decisions §8, §13): placing, amending and cancelling orders and exit bids changes
+/// nothing that others can read. Before the fix Alice's public balance dropped by quantity x limit when she
+/// placed a buy, `escrow.orders` and the market's order counts moved with each order, and
+/// `/v1/exit-pool/positions` showed each position's reservation. The owner still sees the split by a signed
+/// read; another account's signed read of it is refused.
+#[tokio::test]
+async fn orders_and_exit_bids_change_no_public_view() {
+    let (operator, alice, bob) = (signing(1), signing(2), signing(3));
+    let mut node = node();
+    for key in [&alice, &bob] {
+        apply(&mut node, key, Command::RegisterAccount {});
+    }
+    let now = node.state().now();
+    for (feed, price) in
+        [(tfeco_core::PriceFeed::TftUsd, "0.01"), (tfeco_core::PriceFeed::GoldUsdPerOz, "2650")]
+    {
+        let price = price.parse::<Price>().unwrap();
+        apply(&mut node, &operator, Command::SubmitPrice { feed, price, observed_at: now });
+    }
+    for (asset, tokens, id) in [(Asset::Tft, 1_000, "a1"), (Asset::Usdc, 100, "a2")] {
+        let amount = Amount::from_units(tokens * 10_000_000);
+        apply(
+            &mut node,
+            &operator,
+            Command::AttestDeposit { asset, to: account(&alice), amount, external_tx_id: id.to_owned() },
+        );
+    }
+    apply(&mut node, &alice, Command::LockTft { tft: Amount::from_units(500 * 10_000_000) });
+    apply(&mut node, &alice, Command::OpenPosition { tfp: Amount::from_units(400 * 10_000_000) });
+    let position_id = *node.state().exit_pool().positions().keys().next().unwrap();
+    let public_paths = [
+        format!("/v1/accounts/{}", account(&alice).to_hex()),
+        "/v1/system-accounts".to_owned(),
+        "/v1/supply".to_owned(),
+        "/v1/exchange/markets".to_owned(),
+        "/v1/exchange/markets/1/depth".to_owned(),
+        "/v1/exchange/markets/1/batches".to_owned(),
+        "/v1/exit-pool/positions".to_owned(),
+        "/v1/exit-pool/round".to_owned(),
+    ];
+    let shared = std::sync::Arc::new(parking_lot::RwLock::new(node));
+    let router_of = |node: &std::sync::Arc<parking_lot::RwLock<Replica>>| {
+        let (writer, _thread) = crate::writer::spawn_writer(node.clone(), 16, 16, crate::now_unix_ms);
+        let config = ServerConfig { clock: ClockMode::Manual, ..ServerConfig::default() };
+        crate::api::router::router(AppState::new(node.clone(), writer, config))
+    };
+    let before = public_views(&router_of(&shared), &public_paths).await;
+    {
+        let mut guard = shared.write();
+        let node = &mut *guard;
+        apply(node, &alice, place(Side::Buy, 100, "0.013"));
+        apply(node, &alice, place(Side::Sell, 10, "0.5"));
+        let usdc = Amount::from_units(10_000_000);
+        let min_price = "0.005".parse::<Price>().unwrap();
+        apply(node, &alice, Command::SubmitExitBid { position_id, usdc, min_price, carry_over: false });
+    }
+    let router = router_of(&shared);
+    let after = public_views(&router, &public_paths).await;
+    for ((path, a), (_, b)) in before.iter().zip(&after) {
+        assert_eq!(a, b, "{path} moved with a sealed order or bid");
+    }
+    // The public position view has the amount and the weight, no reservation.
+    let position = &after[6].1["positions"][0];
+    assert_eq!((&position["amount"], &position["weight_bps"]), (&json!("400"), &json!(10_000)));
+    assert!(position.get("reserved").is_none() && position.get("free").is_none(), "{position}");
+    assert!(after[7].1.get("open_bids").is_none());
+
+    // The owner's signed reads: the free / escrowed split, the position's reservation.
+    let path = format!("/v1/accounts/{}", account(&alice).to_hex());
+    let (status, body) = get(&router, &path, Some(&alice)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!((&body["balances"]["USDC"], &body["free"]["USDC"]), (&json!("100"), &json!("98.7")));
+    assert_eq!((&body["escrowed"]["USDC"], &body["escrowed"]["TFT"]), (&json!("1.3"), &json!("10")));
+    assert_eq!((&body["balances"]["TFT"], &body["free"]["TFT"]), (&json!("500"), &json!("490")));
+    let (status, body) = get(&router, &path, Some(&bob)).await;
+    assert_eq!((status, &body["code"]), (StatusCode::FORBIDDEN, &json!("signed_read_not_owner")));
+    let (status, body) = get(&router, "/v1/exit-pool/bids", Some(&alice)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let own = &body["positions"][0];
+    assert_eq!((&own["reserved"], &own["free"]), (&json!("200"), &json!("200")), "{body}");
 }

@@ -10,12 +10,22 @@ use tfeco_core::Side;
 use tfeco_core::{AccountKey, State};
 use tfeco_core::{MarketId, MarketSpec};
 
-/// One market: its rules, current batch, schedule, last price and open order counts per side.
+/// One market: its rules, current batch, schedule, last price and open order counts per side as of the
+/// last clear.
 fn market_view(state: &State, spec: &MarketSpec) -> ExchangeMarketView {
     let book: Option<&MarketBook> = state.exchange().books().get(&spec.id);
-    let count = |side: Side| book.map_or(0, |b| b.orders.values().filter(|o| o.side == side).count());
-    // A market's book starts with its first order or tick after it was registered.
-    let next_clear_at = book.map(|b| b.next_clear_at);
+    // Sealed orders (decisions §13): the counts as of the last clear, never moved by placing, amending or
+    // cancelling an order.
+    let public = book.map(|b| b.public).unwrap_or_default();
+    let count = |side: Side| {
+        let count = if side == Side::Buy { public.buy_orders } else { public.sell_orders };
+        usize::try_from(count).unwrap_or(usize::MAX)
+    };
+    // A market's book starts with its first order or tick after it was registered, its first batch closing
+    // one interval after the state's time then: shown the same before, so that the first order changes
+    // nothing others can read.
+    let next_clear_at =
+        Some(book.map_or(state.now().saturating_add(spec.batch_interval_s), |b| b.next_clear_at));
     ExchangeMarketView {
         id: spec.id,
         base: spec.base,

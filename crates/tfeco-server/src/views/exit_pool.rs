@@ -4,11 +4,11 @@ use tfeco_api::exit_pool::{
     ExitBidResult, ExitBidView, ExitRoundResult, ExitRoundSummary, ExitRoundView, ExitRoundsView,
     OwnExitBidsView, PositionView, PositionsView,
 };
-use tfeco_core::slices::exit_pool::RoundResult;
+use tfeco_core::slices::exit_pool::{Position, RoundResult};
 use tfeco_core::{AccountKey, State, SystemAccount};
 use tfeco_money::{Tfp, Usdc};
 
-/// `GET /v1/exit-pool/round`: the open round, counts only.
+/// `GET /v1/exit-pool/round`: the open round; no figure of its sealed bids.
 pub fn round(state: &State) -> ExitRoundView {
     let exit = state.exit_pool();
     let round = exit.round();
@@ -17,7 +17,6 @@ pub fn round(state: &State) -> ExitRoundView {
         opened_at: round.opened_at,
         closes_at: round.closes_at,
         lock_window_starts_at: round.closes_at - state.params().exit_lock_window_s,
-        open_bids: exit.bids().len(),
         pool_usdc: state.ledger().system_balance::<Usdc>(SystemAccount::ExitPoolUsdc),
         pool_tfp: state.ledger().system_balance::<Tfp>(SystemAccount::ExitPoolTfp),
         positions: exit.positions().len(),
@@ -90,23 +89,38 @@ pub fn round_result_of(state: &State, id: u64) -> Option<ExitRoundResult> {
     state.exit_pool().history().iter().find(|r| r.round_id.0 == id).map(round_result)
 }
 
-/// `GET /v1/exit-pool/positions`.
+/// A position's weight now as a multiple of its amount, in basis points (decisions §8).
+fn weight_bps(state: &State, opened_at: i64) -> u64 {
+    let weights = state.params().weight_params();
+    let age = u64::try_from(state.now().saturating_sub(opened_at)).unwrap_or(0).min(weights.age_cap_s);
+    let growth = u128::from(weights.k_bps) * u128::from(age) / u128::from(weights.year_s.max(1));
+    10_000u64.saturating_add(u64::try_from(growth).unwrap_or(u64::MAX))
+}
+
+/// One position; `sealed` hides what open bids reserve (the public view while a round is open, decisions
+/// §8), else (the owner's signed read) `reserved` and `free` are shown.
+fn position_view(state: &State, p: &Position, sealed: bool) -> PositionView {
+    PositionView {
+        id: p.id,
+        owner: p.owner,
+        amount: p.amount,
+        earned: p.earned,
+        weight_bps: weight_bps(state, p.opened_at),
+        reserved: (!sealed).then_some(p.reserved),
+        opened_at: p.opened_at,
+        value_usd_at_open: p.value_usd_at_open,
+        free: (!sealed).then(|| p.free()),
+    }
+}
+
+/// `GET /v1/exit-pool/positions`: amounts and weights; reservations are sealed.
 pub fn positions(state: &State, owner: Option<AccountKey>) -> PositionsView {
     let positions = state
         .exit_pool()
         .positions()
         .values()
         .filter(|p| owner.is_none_or(|o| p.owner == o))
-        .map(|p| PositionView {
-            id: p.id,
-            owner: p.owner,
-            amount: p.amount,
-            earned: p.earned,
-            reserved: p.reserved,
-            opened_at: p.opened_at,
-            value_usd_at_open: p.value_usd_at_open,
-            free: p.free(),
-        })
+        .map(|p| position_view(state, p, true))
         .collect();
     PositionsView { positions }
 }
@@ -128,5 +142,11 @@ pub fn own_bids(state: &State, reader: AccountKey) -> OwnExitBidsView {
             carry_over: b.carry_over,
         })
         .collect();
-    OwnExitBidsView { round_id: exit.round().id, bids }
+    let positions = exit
+        .positions()
+        .values()
+        .filter(|p| p.owner == reader)
+        .map(|p| position_view(state, p, false))
+        .collect();
+    OwnExitBidsView { round_id: exit.round().id, bids, positions }
 }

@@ -112,29 +112,42 @@ pub fn catalogue(state: &State) -> CatalogueView {
     CatalogueView { models }
 }
 
-/// `GET /v1/accounts/{key}`; `None` when the account is not registered.
-pub fn account(state: &State, key: AccountKey) -> Option<AccountView> {
+/// `GET /v1/accounts/{key}`; `None` when the account is not registered. `balances` is the total per asset
+/// (free plus escrowed in open exchange orders: sealed, decisions §13); `owner_read` (a signed read by the
+/// account itself) adds the split.
+pub fn account(state: &State, key: AccountKey, owner_read: bool) -> Option<AccountView> {
     let record = state.ledger().account(&key)?;
     let open_leases =
         state.capacity().leases().values().filter(|l| l.tenant == key && l.is_open()).map(|l| l.id).collect();
+    let escrowed = state.exchange().escrowed_by(state.params(), &key);
+    let mut total = record.balances;
+    for (slot, held) in total.iter_mut().zip(escrowed) {
+        *slot = slot.saturating_add(held);
+    }
     Some(AccountView {
         account: key,
         registered_at: record.registered_at,
         last_nonce: record.last_nonce,
         next_nonce: record.last_nonce + 1,
-        balances: per_asset(record.balances),
+        balances: per_asset(total),
+        free: owner_read.then(|| per_asset(record.balances)),
+        escrowed: owner_read.then(|| per_asset(escrowed)),
         revenue_cc: Amount::from_units(record.revenue_cc),
         open_leases,
     })
 }
 
-/// `GET /v1/system-accounts`.
+/// `GET /v1/system-accounts`; `escrow.orders` as of each market's last clear.
 pub fn system_accounts(state: &State) -> SystemAccountsView {
     let ledger = state.ledger();
     let balances = SystemAccount::ALL
         .into_iter()
         .map(|system| {
-            let units = Asset::ALL.map(|a| ledger.balance(AccountRef::System(system), a));
+            let units = match system {
+                // Sealed orders: as of each market's last clear, never moved by an order (decisions §13).
+                SystemAccount::EscrowOrders => state.exchange().public_escrow(state.params()),
+                _ => Asset::ALL.map(|a| ledger.balance(AccountRef::System(system), a)),
+            };
             (system.name().to_owned(), per_asset(units))
         })
         .collect();

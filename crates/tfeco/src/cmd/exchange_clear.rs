@@ -37,9 +37,11 @@ struct ClearArgs {
     /// most 7 decimals), limit price in quote per base token. Ids are any unique text.
     #[arg(long)]
     book: PathBuf,
-    /// The market's previous clearing price (breaks volume and imbalance ties: the closest price wins).
-    #[arg(long)]
-    last_price: Option<Price>,
+    /// The reference price (decisions §13): the market's last clearing price, else the oracle's price of the
+    /// base asset. Among prices equal in volume and imbalance, it is the price when it lies between the
+    /// lowest and the highest of them, else the closest of them; without it, the lowest.
+    #[arg(long, visible_alias = "last-price")]
+    reference_price: Option<Price>,
     /// Fee per side in basis points of each order's quote amount, rounded up.
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=10_000))]
     fee_bps: u16,
@@ -55,14 +57,7 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 fn run_clear(args: &ClearArgs) -> anyhow::Result<ExitCode> {
-    let path = args.book.display();
-    let text = std::fs::read_to_string(&args.book).with_context(|| format!("cannot read the book {path}"))?;
-    let entries = parse_book_csv(&text).with_context(|| format!("invalid book {path}"))?;
-    let fee = Bps::new(args.fee_bps).context("--fee-bps must be at most 10000")?;
-    let orders: Vec<Order<AnyAsset>> = entries.iter().map(|entry| entry.order).collect();
-    let outcome = clear_batch::<AnyAsset, AnyAsset>(&orders, args.last_price, fee)
-        .map_err(|error| anyhow::anyhow!(describe_error(&entries, error)))
-        .with_context(|| format!("cannot clear the book {path}"))?;
+    let (entries, outcome) = clear(args)?;
     // Fills come back in ascending id; the output follows the file.
     let fill_of = |entry: &BookEntry| -> &OrderFill<AnyAsset, AnyAsset> {
         let at = outcome.fills.binary_search_by_key(&entry.order.id, |fill| fill.id);
@@ -74,6 +69,19 @@ fn run_clear(args: &ClearArgs) -> anyhow::Result<ExitCode> {
         print_human(args, &entries, &outcome, fill_of);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Reads the book and clears it with the core's rule: the entries in file order and the outcome.
+fn clear(args: &ClearArgs) -> anyhow::Result<(Vec<BookEntry>, BatchOutcome<AnyAsset, AnyAsset>)> {
+    let path = args.book.display();
+    let text = std::fs::read_to_string(&args.book).with_context(|| format!("cannot read the book {path}"))?;
+    let entries = parse_book_csv(&text).with_context(|| format!("invalid book {path}"))?;
+    let fee = Bps::new(args.fee_bps).context("--fee-bps must be at most 10000")?;
+    let orders: Vec<Order<AnyAsset>> = entries.iter().map(|entry| entry.order).collect();
+    let outcome = clear_batch::<AnyAsset, AnyAsset>(&orders, args.reference_price, fee)
+        .map_err(|error| anyhow::anyhow!(describe_error(&entries, error)))
+        .with_context(|| format!("cannot clear the book {path}"))?;
+    Ok((entries, outcome))
 }
 
 /// The core error with the order's original id and line instead of its numeric id.
@@ -108,7 +116,7 @@ struct JsonReport<'a> {
     quote_dust: String,
     fees_total: String,
     fee_bps: u16,
-    last_price: Option<String>,
+    reference_price: Option<String>,
     orders: usize,
     fills: Vec<JsonFill<'a>>,
 }
@@ -163,7 +171,7 @@ fn print_json<'a>(
         quote_dust: outcome.quote_dust.to_string(),
         fees_total: outcome.fees_total.to_string(),
         fee_bps: args.fee_bps,
-        last_price: args.last_price.map(|price| price.to_string()),
+        reference_price: args.reference_price.map(|price| price.to_string()),
         orders: entries.len(),
         fills,
     };
@@ -178,9 +186,9 @@ fn print_human<'a>(
     fill_of: impl Fn(&'a BookEntry) -> &'a OrderFill<AnyAsset, AnyAsset>,
 ) {
     let buys = entries.iter().filter(|entry| entry.order.side == Side::Buy).count();
-    let last = args.last_price.map_or_else(|| "none".to_owned(), |price| price.to_string());
+    let reference = args.reference_price.map_or_else(|| "none".to_owned(), |price| price.to_string());
     println!(
-        "book        {} ({} orders: {buys} buy, {} sell), fee {} bps, last price {last}",
+        "book        {} ({} orders: {buys} buy, {} sell), fee {} bps, reference price {reference}",
         args.book.display(),
         entries.len(),
         entries.len() - buys,
@@ -241,5 +249,38 @@ fn print_human<'a>(
     line(&header.map(str::to_owned));
     for row in &rows {
         line(row);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(subcommand)]
+        command: ExchangeCommand,
+    }
+
+    fn clear_with(extra: &[&str]) -> BatchOutcome<AnyAsset, AnyAsset> {
+        let book =
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../tfeco-core/test_data/exchange/reference_price.csv");
+        let args = [&["exchange", "clear", "--book", book][..], extra].concat();
+        let ExchangeCommand::Clear(clear_args) = Cli::try_parse_from(args).expect("parses").command;
+        clear(&clear_args).expect("clears").1
+    }
+
+    /// Issue 10 item 4: the offline clear follows the node's rule (decisions §13): buy 100 @ 0.013 and
+    /// sell 100 @ 0.010 with the reference 0.0125 clear at 0.0125 (before: 0.013 with `--last-price
+    /// 0.0125`, the closest limit price).
+    #[test]
+    fn the_offline_clear_uses_the_reference_price_rule() {
+        let price = |outcome: BatchOutcome<AnyAsset, AnyAsset>| outcome.price.map(|p| p.to_string());
+        assert_eq!(price(clear_with(&["--reference-price", "0.0125"])).as_deref(), Some("0.0125"));
+        assert_eq!(price(clear_with(&["--last-price", "0.0125"])).as_deref(), Some("0.0125"), "the old name");
+        assert_eq!(price(clear_with(&["--reference-price", "1"])).as_deref(), Some("0.013"), "the closest");
+        assert_eq!(price(clear_with(&[])).as_deref(), Some("0.01"), "no reference: the lowest");
     }
 }

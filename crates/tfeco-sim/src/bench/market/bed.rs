@@ -88,8 +88,18 @@ impl Bed {
         Ok(())
     }
 
+    /// Ticks to `now` in steps of at most `max_tick_advance_s` (the core refuses a longer one); returns the
+    /// events of every step.
     pub(super) fn tick(&mut self, now: i64) -> Result<Vec<Event>> {
-        self.op(Command::Tick { now })
+        let step = self.params().max_tick_advance_s.max(1);
+        let mut events = Vec::new();
+        loop {
+            let next = now.min(self.now().saturating_add(step));
+            events.extend(self.op(Command::Tick { now: next })?);
+            if next >= now {
+                return Ok(events);
+            }
+        }
     }
 
     /// Mints CC to `to` (and USDC to the treasury) through a fiat entry of `usd` whole USD.

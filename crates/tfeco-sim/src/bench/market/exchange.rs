@@ -61,8 +61,12 @@ pub(super) fn bench_exchange_tick(orders: usize) -> Result<Value> {
         bed.register(trader)?;
         bed.deposit(Asset::Tft, trader, 100_000, format!("bench-ex-tft-{t}"))?;
         bed.deposit(Asset::Usdc, trader, 10_000, format!("bench-ex-usdc-{t}"))?;
+        // One side per trader: an order crossing its owner's own resting order is refused (self-trade
+        // prevention, decisions §13), so a trader quotes one side only.
+        let trader_side = if t % 2 == 0 { Side::Buy } else { Side::Sell };
         for _ in 0..PER_TRADER.min(orders - t * PER_TRADER) {
-            let (side, quantity, limit_price) = random_order(&mut rng);
+            let (_, quantity, limit_price) = random_order(&mut rng);
+            let side = trader_side;
             let quantity = Amount::from_units(quantity);
             let command =
                 Command::PlaceOrder { market_id, side, quantity, limit_price, expires_after_batches: None };

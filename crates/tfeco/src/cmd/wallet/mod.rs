@@ -37,11 +37,15 @@ enum WalletCommand {
     Show,
     /// Register the account on the node.
     Register,
-    /// Show balances (of this wallet, or of `--account`).
+    /// Show balances (of this wallet, or of `--account`): the total per asset, free plus held in open
+    /// exchange orders (sealed: others see only totals).
     Balance {
         /// Another account's key.
         #[arg(long)]
         account: Option<AccountKey>,
+        /// Also show this wallet's free and escrowed split (a signed read: unlocks the keystore).
+        #[arg(long, conflicts_with = "account")]
+        detail: bool,
     },
     /// Send TFT, TFP or USDC to another account (CC is not transferable).
     Send {
@@ -113,7 +117,11 @@ pub(crate) async fn run(args: WalletArgs) -> anyhow::Result<ExitCode> {
         WalletCommand::New(new) => keys::new(session, new),
         WalletCommand::Recover(recover) => keys::recover(session, recover),
         WalletCommand::Show => keys::show(session),
-        WalletCommand::Balance { account } => {
+        WalletCommand::Balance { account, detail } => {
+            if detail {
+                let view = session.client.own_account(&session.unlock()?).await;
+                return session.answer(view, render::wallet::balance);
+            }
             let account = match account {
                 Some(account) => account,
                 None => session.account()?,
