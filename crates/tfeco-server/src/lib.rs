@@ -37,6 +37,40 @@ pub fn now_unix_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// How long the clock task sleeps: until the next exchange batch that can trade is due (decisions §13: a
+/// batch closes at its scheduled time), at most `interval_s`.
+fn clock_wait(app: &AppState, interval_s: u64) -> std::time::Duration {
+    let interval = std::time::Duration::from_secs(interval_s);
+    let due_s = app.replica.read().state().next_exchange_clear();
+    let Some(due_s) = due_s else { return interval };
+    let until_ms = due_s.saturating_mul(1000).saturating_sub(now_unix_ms()).max(0);
+    interval.min(std::time::Duration::from_millis(until_ms.unsigned_abs()))
+}
+
+/// Ticks the state up to the wall clock, in steps of at most `max_tick_advance_s` (a node that was down
+/// for longer catches up step by step). `false` once the writer has stopped.
+async fn catch_up(app: &AppState) -> bool {
+    let wall = now_unix_ms() / 1000;
+    loop {
+        let (now, max_advance) = {
+            let replica = app.replica.read();
+            (replica.state().now(), replica.state().params().max_tick_advance_s.max(1))
+        };
+        if wall <= now {
+            return true;
+        }
+        let target = wall.min(now.saturating_add(max_advance));
+        match app.writer.submit_internal(tfeco_core::Command::Tick { now: target }).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(rejection)) => {
+                tracing::warn!(%rejection, "clock tick rejected");
+                return true;
+            }
+            Err(_) => return false,
+        }
+    }
+}
+
 /// A started server.
 pub struct RunningServer {
     /// The bound address.
@@ -89,20 +123,14 @@ pub async fn start(
         let interval_s = config.tick_interval_s.max(1);
         let clock_app = app.clone();
         tokio::spawn(async move {
-            let mut interval = tokio::time::interval(std::time::Duration::from_secs(interval_s));
             loop {
+                let wait = clock_wait(&clock_app, interval_s);
                 tokio::select! {
-                    _ = interval.tick() => {}
+                    _ = tokio::time::sleep(wait) => {}
                     _ = clock_shutdown.changed() => return,
                 }
-                let now = now_unix_ms() / 1000;
-                if now <= clock_app.replica.read().state().now() {
-                    continue;
-                }
-                match clock_app.writer.submit_internal(tfeco_core::Command::Tick { now }).await {
-                    Ok(Ok(_)) => {}
-                    Ok(Err(rejection)) => tracing::warn!(%rejection, "clock tick rejected"),
-                    Err(_) => return,
+                if !catch_up(&clock_app).await {
+                    return;
                 }
             }
         });

@@ -206,8 +206,9 @@ impl Replica {
         };
         let timestamp_ms = clock_ms.max(self.last_timestamp_ms);
         let mut outcomes = Vec::with_capacity(batch.len());
-        let mut entries = Vec::with_capacity(batch.len());
+        let mut entries = Vec::with_capacity(batch.len().saturating_add(1));
         let first_seq = self.journal.get_mut().head().seq + 1;
+        self.clear_due_batches(timestamp_ms, &mut entries);
         for item in batch {
             let signed;
             let request = match item {
@@ -223,21 +224,8 @@ impl Replica {
                     }
                 },
             };
-            let envelope = request.body.clone().into_envelope();
-            let at = command_time(timestamp_ms, self.state.now());
-            match self.state.apply_at(&envelope, at) {
-                Ok(receipt) => {
-                    let seq = first_seq + entries.len() as u64;
-                    entries.push(NewEntry {
-                        timestamp_ms,
-                        signer: request.body.signer.0,
-                        payload: request.body.to_payload(),
-                        signature: request.signature.clone(),
-                    });
-                    outcomes.push(Ok((seq, receipt)));
-                }
-                Err(rejection) => outcomes.push(Err(rejection)),
-            }
+            let seq = first_seq + entries.len() as u64;
+            outcomes.push(self.apply_one(request, timestamp_ms, &mut entries).map(|receipt| (seq, receipt)));
         }
         if !entries.is_empty() {
             if let Err(error) = self.journal.get_mut().append(&entries) {
@@ -251,6 +239,48 @@ impl Replica {
 }
 
 impl Replica {
+    /// Applies one signed request at the batch's `timestamp_ms` ([`command_time`]); when accepted, adds its
+    /// journal entry to `entries`.
+    fn apply_one(
+        &mut self,
+        request: &SignedRequest,
+        timestamp_ms: i64,
+        entries: &mut Vec<NewEntry>,
+    ) -> Result<Receipt, Rejection> {
+        let envelope = request.body.clone().into_envelope();
+        let at = command_time(timestamp_ms, self.state.now());
+        let receipt = self.state.apply_at(&envelope, at)?;
+        entries.push(NewEntry {
+            timestamp_ms,
+            signer: request.body.signer.0,
+            payload: request.body.to_payload(),
+            signature: request.signature.clone(),
+        });
+        Ok(receipt)
+    }
+
+    /// With the wall clock, an exchange batch closes at its scheduled time whatever the clock task's pace
+    /// (decisions §13): when a batch that can trade is due by this batch's time, the operator's `Tick` to
+    /// that time is journaled first (in steps of at most `max_tick_advance_s`), so no command of this batch
+    /// joins, amends or cancels in a batch that has already closed. Without the operator key nothing is
+    /// injected (the core then treats the overdue batch as locked).
+    fn clear_due_batches(&mut self, timestamp_ms: i64, entries: &mut Vec<NewEntry>) {
+        if self.clock != ClockMode::Wall || self.operator_key.is_none() {
+            return;
+        }
+        let at = command_time(timestamp_ms, self.state.now());
+        while self.state.next_exchange_clear().is_some_and(|due| due <= at) {
+            let step = self.state.now().saturating_add(self.state.params().max_tick_advance_s.max(1));
+            let Some(tick) = self.sign_internal(Command::Tick { now: at.min(step) }, timestamp_ms) else {
+                return;
+            };
+            if let Err(rejection) = self.apply_one(&tick, timestamp_ms, entries) {
+                tracing::warn!(%rejection, "the tick that clears a due exchange batch was refused");
+                return;
+            }
+        }
+    }
+
     fn sign_internal(&self, command: Command, now_ms: i64) -> Option<SignedRequest> {
         let key = self.operator_key.as_ref()?;
         let operator = AccountKey(key.verifying_key().to_bytes());
@@ -309,3 +339,7 @@ pub fn replay_into(
     state.check_invariants().map_err(ReplicaError::Invariant)?;
     Ok(state)
 }
+
+#[cfg(test)]
+#[path = "replica_tests.rs"]
+mod tests;

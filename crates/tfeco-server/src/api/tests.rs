@@ -459,6 +459,7 @@ async fn the_treasury_report_shows_fiat_usdc_exit_pool_funding_and_balances() {
     assert_eq!(body["buyback"]["tfp_received"], json!("0"));
     let view: tfeco_api::treasury::TreasuryView = serde_json::from_value(body).expect("the typed view");
     assert_eq!(view.now, start);
+}
 
 /// What others read at `paths`, without the fields every accepted command moves (nonces).
 async fn public_views(router: &Router, paths: &[String]) -> Vec<(String, Value)> {

@@ -199,8 +199,10 @@ pub(crate) fn accepted(accepted: &TxAccepted) -> String {
 (the events themselves: GET {next}, or --json)",
             accepted.seq,
             accepted.events_total,
-            counts.join("
-")
+            counts.join(
+                "
+"
+            )
         );
     }
     let lines: Vec<String> = accepted.events.iter().map(event_line).collect();
