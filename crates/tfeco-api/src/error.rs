@@ -99,6 +99,8 @@ error_codes! {
     AccountNotFound = "account_not_found" => 404,
     /// The account is already registered.
     AccountExists = "account_exists" => 409,
+    /// The nonce is at or above 2^63 (nonces are below it).
+    NonceOutOfRange = "nonce_out_of_range" => 422,
     /// The nonce is not greater than the account's last one.
     NonceReused = "nonce_reused" => 409,
     /// The signer lacks the role the command needs.

@@ -2,8 +2,8 @@
 //!
 //! Variants are declared in their order of precedence; a handler checks in this order, and the first failing
 //! check decides the rejection:
-//! 1. authority: the signer is registered (`AccountNotFound`), the nonce (`NonceReused`), the role
-//!    (`NotAuthorized`);
+//! 1. authority: the signer is registered (`AccountNotFound`), the nonce (`NonceOutOfRange`,
+//!    `NonceReused`), the role (`NotAuthorized`);
 //! 2. the shape of the input: amounts, texts, limits and formats (`AmountNotPositive`, `TextInvalid`,
 //!    `LimitExceeded`, ...);
 //! 3. referenced objects exist and belong to the signer (`*NotFound`, `NotOwner`);
@@ -188,6 +188,13 @@ pub enum Rejection {
     },
     /// `RegisterAccount` for a key that is already registered.
     AccountExists,
+    /// The nonce is at or above [`crate::request::NONCE_LIMIT`] (2^63, spec `decisions.md` §2).
+    NonceOutOfRange {
+        /// The bound: nonces are below it.
+        limit: u64,
+        /// Nonce of the request.
+        got: u64,
+    },
     /// The nonce is not greater than the last one this account used.
     NonceReused {
         /// Last nonce used by the account.
@@ -489,6 +496,7 @@ macro_rules! rejection_codes {
 rejection_codes! {
     AccountNotFound "account_not_found",
     AccountExists "account_exists",
+    NonceOutOfRange "nonce_out_of_range",
     NonceReused "nonce_reused",
     NotAuthorized "not_authorized",
     AmountNotPositive "amount_not_positive",
@@ -571,6 +579,9 @@ impl fmt::Display for Rejection {
         match self {
             Rejection::AccountNotFound { account } => write!(f, "account {account} is not registered"),
             Rejection::AccountExists => f.write_str("this account is already registered"),
+            Rejection::NonceOutOfRange { limit, got } => {
+                write!(f, "nonce {got} is out of range: nonces must be below {limit} (2^63)")
+            }
             Rejection::NonceReused { last, got } => {
                 write!(f, "nonce {got} already used: the next nonce must be greater than {last}")
             }

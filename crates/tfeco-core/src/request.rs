@@ -15,6 +15,11 @@ use crate::ids::AccountKey;
 /// The journal payload format this build writes (and the only one it reads).
 pub const PAYLOAD_FORMAT: u8 = 1;
 
+/// Nonces are below this bound, 2^63 (spec `decisions.md` §2), so that a nonce (and the next nonce a view
+/// shows, `last + 1`) never wraps, and no single request can use up an account's whole nonce space.
+/// A nonce at or above it is refused with `Rejection::NonceOutOfRange`.
+pub const NONCE_LIMIT: u64 = 1 << 63;
+
 /// The body a client signs: signer, nonce, expiry and command. Its canonical encoding is
 /// [`SIGNING_DOMAIN`] followed by the postcard encoding of this struct ([`RequestBody::signing_bytes`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,7 +28,7 @@ pub const PAYLOAD_FORMAT: u8 = 1;
 pub struct RequestBody {
     /// The signing account.
     pub signer: AccountKey,
-    /// Per-account strictly increasing nonce.
+    /// Per-account strictly increasing nonce, below [`NONCE_LIMIT`] (2^63).
     pub nonce: u64,
     /// Unix seconds after which the server refuses the request.
     pub expiry: i64,

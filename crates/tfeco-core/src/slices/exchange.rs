@@ -214,9 +214,7 @@ impl Exchange {
     }
 
     fn in_lock_window(&self, env: &Env<'_>, spec: &MarketSpec) -> bool {
-        self.books
-            .get(&spec.id)
-            .is_some_and(|b| env.at >= b.next_clear_at.saturating_sub(spec.lock_window_s))
+        self.books.get(&spec.id).is_some_and(|b| env.at >= b.next_clear_at.saturating_sub(spec.lock_window_s))
     }
 
     /// `PlaceOrder`: escrows the order's funds (sells: the base; buys: `ceil(qty * limit)` plus the fee).

@@ -154,6 +154,10 @@ impl State {
             (_, false) => return Err(Rejection::AccountNotFound { account: signer }),
             (_, true) => {}
         }
+        if envelope.nonce >= crate::request::NONCE_LIMIT {
+            let limit = crate::request::NONCE_LIMIT;
+            return Err(Rejection::NonceOutOfRange { limit, got: envelope.nonce });
+        }
         let last = self.ledger.last_nonce(&signer);
         if envelope.nonce <= last {
             return Err(Rejection::NonceReused { last, got: envelope.nonce });

@@ -75,6 +75,32 @@ fn a_nonce_not_above_the_last_one_is_refused() {
     assert_eq!(h.balance(bob, Asset::Tft), 1);
 }
 
+/// Nonces are below 2^63 (decisions §2). Before this rule a nonce of `u64::MAX` was accepted and used up
+/// the account for good (every later nonce is "reused"), and the account view's `next_nonce` wrapped to 0.
+#[test]
+fn a_nonce_at_or_above_two_to_the_63_is_refused_and_bricks_nothing() {
+    let mut h = Harness::new();
+    let alice = h.register(10);
+    let bob = h.register(11);
+    h.deposit(alice, Asset::Tft, tokens(10));
+    let pay = Command::Transfer { asset: Asset::Tft, to: bob, amount: any_units(1) };
+    let limit = tfeco_core::request::NONCE_LIMIT;
+    assert_eq!(limit, 1 << 63);
+    for nonce in [u64::MAX, limit, limit + 1] {
+        let rejection = h.submit(h.envelope(alice, nonce, pay.clone())).unwrap_err();
+        assert_eq!(rejection, Rejection::NonceOutOfRange { limit, got: nonce });
+        assert_eq!(rejection.code().as_str(), "nonce_out_of_range");
+    }
+    // Registration is held to the same bound.
+    let carol = h.key(12);
+    let register = h.envelope(carol, u64::MAX, Command::RegisterAccount {});
+    assert_eq!(h.submit(register).unwrap_err().code().as_str(), "nonce_out_of_range");
+    // The largest nonce below the bound is accepted, and the account is not bricked before it.
+    h.submit(h.envelope(alice, limit - 2, pay.clone())).expect("a nonce below 2^63 is accepted");
+    h.submit(h.envelope(alice, limit - 1, pay)).expect("the last nonce below 2^63 is accepted");
+    assert_eq!(h.balance(bob, Asset::Tft), 2);
+}
+
 #[test]
 fn unknown_accounts_are_refused() {
     let mut h = Harness::new();

@@ -19,4 +19,6 @@ pub mod signed_read;
 pub mod tx;
 
 #[cfg(test)]
+mod security_tests;
+#[cfg(test)]
 mod tests;

@@ -121,7 +121,7 @@ pub fn account(state: &State, key: AccountKey) -> Option<AccountView> {
         account: key,
         registered_at: record.registered_at,
         last_nonce: record.last_nonce,
-        next_nonce: record.last_nonce + 1,
+        next_nonce: record.last_nonce.saturating_add(1),
         balances: per_asset(record.balances),
         revenue_cc: Amount::from_units(record.revenue_cc),
         open_leases,
