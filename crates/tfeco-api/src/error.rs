@@ -99,6 +99,8 @@ error_codes! {
     AccountNotFound = "account_not_found" => 404,
     /// The account is already registered.
     AccountExists = "account_exists" => 409,
+    /// The key cannot register: small order or non-canonical (decisions §2).
+    WeakKey = "weak_key" => 422,
     /// The nonce is at or above 2^63 (nonces are below it).
     NonceOutOfRange = "nonce_out_of_range" => 422,
     /// The nonce is not greater than the account's last one.

@@ -132,14 +132,32 @@ fn verify_signed(signer: &AccountKey, encoded: &[u8], signature: &[u8]) -> Resul
     verify_strictly(signer, &signing_bytes_of(encoded), signature)
 }
 
-/// Strict ed25519 verification (spec `decisions.md` §2, RFC 8032 strict): the key must decode and not be
-/// weak (small order), the signature must be canonical and verify with `verify_strict`. A weak key such as
-/// the all-zero key with an all-zero signature would otherwise verify every message.
-pub fn verify_strictly(signer: &AccountKey, message: &[u8], signature: &[u8]) -> Result<(), RequestError> {
-    let key = VerifyingKey::from_bytes(signer.as_bytes()).map_err(|_| RequestError::BadKey)?;
-    if key.is_weak() {
+/// Decodes an account key strictly (spec `decisions.md` §2, RFC 8032 strict): the 32 bytes must be the
+/// canonical encoding of a curve point (y below the field prime, no sign bit on x = 0) and the point must
+/// not be of small order. The 8 points of small order (the identity among them) are weak: a signature
+/// with R = identity and s = 0 verifies for the identity key under any message with lax verification.
+///
+/// Errors: [`RequestError::BadKey`] when the key does not decode, is not canonical, or is weak.
+pub fn strict_key(key: &AccountKey) -> Result<VerifyingKey, RequestError> {
+    let decoded = VerifyingKey::from_bytes(key.as_bytes()).map_err(|_| RequestError::BadKey)?;
+    if decoded.is_weak() || decoded.to_edwards().compress().to_bytes() != *key.as_bytes() {
         return Err(RequestError::BadKey);
     }
+    Ok(decoded)
+}
+
+/// `true` when `key` may hold an account: [`strict_key`] accepts it.
+pub fn is_strong_key(key: &AccountKey) -> bool {
+    strict_key(key).is_ok()
+}
+
+/// Strict ed25519 verification (spec `decisions.md` §2, RFC 8032 strict): the key must pass
+/// [`strict_key`] (canonical, not small order), the signature must be canonical (s below the group order,
+/// R canonical and not of small order) and verify with `verify_strict`.
+///
+/// Errors: [`RequestError::BadKey`], then [`RequestError::BadSignature`].
+pub fn verify_strictly(signer: &AccountKey, message: &[u8], signature: &[u8]) -> Result<(), RequestError> {
+    let key = strict_key(signer)?;
     let signature = Signature::from_slice(signature).map_err(|_| RequestError::BadSignature)?;
     key.verify_strict(message, &signature).map_err(|_| RequestError::BadSignature)
 }
@@ -173,6 +191,71 @@ mod tests {
         assert_eq!(RequestBody::from_payload(&other), Err(RequestError::UnknownFormat(Some(2))));
         assert_eq!(RequestBody::from_payload(&[]), Err(RequestError::UnknownFormat(None)));
         assert!(RequestBody::from_payload(&payload[1..]).is_err(), "an unversioned payload is refused");
+    }
+
+    /// The 8 points of small order (the torsion subgroup), canonically encoded.
+    pub(crate) const SMALL_ORDER_POINTS: [&str; 8] = [
+        "0100000000000000000000000000000000000000000000000000000000000000",
+        "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+        "0000000000000000000000000000000000000000000000000000000000000000",
+        "0000000000000000000000000000000000000000000000000000000000000080",
+        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
+        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
+    ];
+
+    fn key_of(hex_key: &str) -> AccountKey {
+        AccountKey(hex::decode(hex_key).unwrap().try_into().unwrap())
+    }
+
+    /// The exact attack of issue 10 item 10: signer = the identity point, signature R = identity, s = 0,
+    /// over a request, a journal payload and a signed read; then every point of small order with the same
+    /// forged signature. Each is refused as a bad key, so nothing reaches a rule.
+    #[test]
+    fn the_small_order_keys_and_the_identity_forgery_are_refused() {
+        let identity = "01".to_owned() + &"00".repeat(31);
+        let forged = hex::decode(identity.clone() + &"00".repeat(32)).unwrap();
+        let mut seen = std::collections::BTreeSet::new();
+        for point in SMALL_ORDER_POINTS {
+            let signer = key_of(point);
+            // Each is a point of order dividing 8, and they are 8 distinct points: the whole torsion group.
+            let decoded = VerifyingKey::from_bytes(signer.as_bytes()).expect("a curve point");
+            assert!(decoded.is_weak(), "{point}");
+            assert_eq!(hex::encode(decoded.to_edwards().mul_by_cofactor().compress().to_bytes()), identity);
+            assert!(seen.insert(point));
+            let body = RequestBody { signer, nonce: 1, expiry: 9, command: Command::RegisterAccount {} };
+            assert_eq!(body.verify(&forged), Err(RequestError::BadKey), "{point}");
+            assert_eq!(verify_payload(&signer, &body.to_payload(), &forged), Err(RequestError::BadKey));
+            let read = read_signing_bytes("/v1/exchange/orders", 9);
+            assert_eq!(verify_strictly(&signer, &read, &forged), Err(RequestError::BadKey));
+            assert!(!is_strong_key(&signer));
+        }
+        assert_eq!(seen.len(), 8);
+    }
+
+    /// Non-canonical encodings (y = p + v for v in 0..=18, with or without the sign bit) are refused even
+    /// where they decode to a point of large order: one point has one account key. Before: the keys that
+    /// decode to large-order points were accepted by `verify_strictly` (ed25519-dalek checks no canonicity
+    /// of the public key).
+    #[test]
+    fn non_canonical_key_encodings_are_refused() {
+        let mut large_order = 0;
+        for v in 0u8..=18 {
+            for sign in [0u8, 0x80] {
+                let mut bytes = [0xff; 32];
+                bytes[0] = 0xed + v;
+                bytes[31] = 0x7f | sign;
+                let key = AccountKey(bytes);
+                if let Ok(decoded) = VerifyingKey::from_bytes(&bytes) {
+                    large_order += usize::from(!decoded.is_weak());
+                }
+                assert_eq!(strict_key(&key).err(), Some(RequestError::BadKey), "p + {v}, sign {sign}");
+            }
+        }
+        assert!(large_order > 0, "some non-canonical encodings are of large-order points");
+        let key = SigningKey::from_bytes(&[4; 32]);
+        assert!(is_strong_key(&AccountKey(key.verifying_key().to_bytes())));
     }
 
     #[test]

@@ -150,6 +150,9 @@ impl State {
         let registered = self.ledger.account(&signer).is_some();
         match (&envelope.command, registered) {
             (Command::RegisterAccount {}, true) => return Err(Rejection::AccountExists),
+            (Command::RegisterAccount {}, false) if !crate::request::is_strong_key(&signer) => {
+                return Err(Rejection::WeakKey)
+            }
             (Command::RegisterAccount {}, false) => {}
             (_, false) => return Err(Rejection::AccountNotFound { account: signer }),
             (_, true) => {}

@@ -98,3 +98,42 @@ async fn a_nonce_of_u64_max_is_refused_and_the_account_keeps_working() {
     assert_eq!(post_tx(server.addr, &again).await.1["code"], "account_exists", "nonce 2 is still usable");
     server.stop().await.unwrap();
 }
+
+/// The 8 points of small order, canonically encoded (the identity first).
+const SMALL_ORDER_POINTS: [&str; 8] = [
+    "0100000000000000000000000000000000000000000000000000000000000000",
+    "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+    "0000000000000000000000000000000000000000000000000000000000000000",
+    "0000000000000000000000000000000000000000000000000000000000000080",
+    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
+    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
+];
+
+/// Item 10: the identity-point attack as it was reported (signer = identity, R = identity, s = 0:
+/// `RegisterAccount` then `RegisterFarm`, both answered 200 on the release), then every point of small
+/// order with the same forged signature: each is 401 `bad_signature`, and no account exists afterwards.
+#[tokio::test]
+async fn small_order_keys_with_forged_signatures_are_refused_over_http() {
+    let server = serve(ServerConfig::default()).await;
+    let forged = format!("01{}", "00".repeat(63));
+    let expiry = now_s() + 300;
+    for (index, point) in SMALL_ORDER_POINTS.iter().enumerate() {
+        let commands = [
+            json!({ "register_account": {} }),
+            json!({ "register_farm": { "name": format!("farm {index}") } }),
+        ];
+        for (nonce, command) in commands.into_iter().enumerate() {
+            let body = json!({
+                "body": { "signer": point, "nonce": nonce + 1, "expiry": expiry, "command": command },
+                "signature": forged,
+            });
+            let (status, answer) = post_json(server.addr, &body.to_string()).await;
+            assert_eq!((status, answer["code"].as_str()), (401, Some("bad_signature")), "{point}: {answer}");
+        }
+        let (status, _) = get_json(server.addr, &format!("/v1/accounts/{point}")).await;
+        assert_eq!(status, 404, "{point} has no account");
+    }
+    server.stop().await.unwrap();
+}
