@@ -76,6 +76,8 @@ error_codes! {
     RequestExpired = "request_expired" => 401,
     /// A signed read without its `x-tfeco-*` headers.
     SignedReadRequired = "signed_read_required" => 401,
+    /// A signed read whose signature the node already accepted (signed reads are one-time).
+    ReadReplayed = "read_replayed" => 401,
     // --- Routing and limits ---
     /// No route has this path.
     NotFound = "not_found" => 404,
@@ -85,7 +87,8 @@ error_codes! {
     MethodNotAllowed = "method_not_allowed" => 405,
     /// The body is larger than the node accepts.
     PayloadTooLarge = "payload_too_large" => 413,
-    /// More signed requests from this account than its rate allows (see `Retry-After`).
+    /// More signed requests from this account than its rate allows, or more signed reads at once than
+    /// the node tracks (see `Retry-After`).
     RateLimited = "rate_limited" => 429,
     /// The node is stopping, or stopped after a storage failure.
     Unavailable = "unavailable" => 503,

@@ -88,27 +88,44 @@ impl RequestBody {
     }
 }
 
-/// Domain separation prefix of signed reads (views of one's own sealed bids and orders).
-pub const READ_SIGNING_DOMAIN: &[u8] = b"tfeco/v1/read\0";
+/// Domain separation prefix of signed reads (views of one's own sealed bids and orders). Format 2 binds
+/// the method, the path, the query and a client-chosen read nonce (issue 10, item 12).
+pub const READ_SIGNING_DOMAIN: &[u8] = b"tfeco/v1/read/2\0";
 
-/// The bytes a client signs to read `path` (without query) at `timestamp` (unix seconds): the domain
-/// prefix, the path, a zero byte, and the timestamp in decimal.
-pub fn read_signing_bytes(path: &str, timestamp: i64) -> Vec<u8> {
-    let mut bytes = READ_SIGNING_DOMAIN.to_vec();
-    bytes.extend_from_slice(path.as_bytes());
-    bytes.push(0);
-    bytes.extend_from_slice(timestamp.to_string().as_bytes());
-    bytes
+/// What a signed read covers: the HTTP request it authorizes and when and how uniquely it was signed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReadRequest<'a> {
+    /// The HTTP method, upper case (`GET`).
+    pub method: &'a str,
+    /// The path, exactly as sent (no query).
+    pub path: &'a str,
+    /// The query string exactly as sent, without the `?` (empty when none).
+    pub query: &'a str,
+    /// Unix seconds at which the client signed it.
+    pub timestamp: i64,
+    /// A client-chosen value that makes each read's signature unique (e.g. 32 random hex characters).
+    pub nonce: &'a str,
 }
 
-/// Verifies a signed read.
-pub fn verify_read(
-    signer: &AccountKey,
-    path: &str,
-    timestamp: i64,
-    signature: &[u8],
-) -> Result<(), RequestError> {
-    verify_strictly(signer, &read_signing_bytes(path, timestamp), signature)
+impl ReadRequest<'_> {
+    /// The bytes a client signs: the domain prefix, then the method, path, query, decimal timestamp and
+    /// nonce, each followed by a zero byte (so no field can run into the next).
+    pub fn signing_bytes(&self) -> Vec<u8> {
+        let timestamp = self.timestamp.to_string();
+        let mut bytes = READ_SIGNING_DOMAIN.to_vec();
+        for field in [self.method, self.path, self.query, &timestamp, self.nonce] {
+            bytes.extend_from_slice(field.as_bytes());
+            bytes.push(0);
+        }
+        bytes
+    }
+
+    /// Verifies a signed read by `signer` strictly ([`verify_strictly`]).
+    ///
+    /// Errors: [`RequestError::BadKey`], [`RequestError::BadSignature`].
+    pub fn verify(&self, signer: &AccountKey, signature: &[u8]) -> Result<(), RequestError> {
+        verify_strictly(signer, &self.signing_bytes(), signature)
+    }
 }
 
 /// The signed part of a journal payload: the bytes after a known format byte.
@@ -227,8 +244,14 @@ mod tests {
             let body = RequestBody { signer, nonce: 1, expiry: 9, command: Command::RegisterAccount {} };
             assert_eq!(body.verify(&forged), Err(RequestError::BadKey), "{point}");
             assert_eq!(verify_payload(&signer, &body.to_payload(), &forged), Err(RequestError::BadKey));
-            let read = read_signing_bytes("/v1/exchange/orders", 9);
-            assert_eq!(verify_strictly(&signer, &read, &forged), Err(RequestError::BadKey));
+            let read = ReadRequest {
+                method: "GET",
+                path: "/v1/exchange/orders",
+                query: "",
+                timestamp: 9,
+                nonce: "n",
+            };
+            assert_eq!(read.verify(&signer, &forged), Err(RequestError::BadKey));
             assert!(!is_strong_key(&signer));
         }
         assert_eq!(seen.len(), 8);
@@ -258,6 +281,27 @@ mod tests {
         assert!(is_strong_key(&AccountKey(key.verifying_key().to_bytes())));
     }
 
+    /// A read's signature covers each field: changing the method, path, query, timestamp or nonce (or moving
+    /// bytes between path and query) breaks it.
+    #[test]
+    fn a_signed_read_is_bound_to_its_method_path_query_time_and_nonce() {
+        let key = SigningKey::from_bytes(&[4; 32]);
+        let signer = AccountKey(key.verifying_key().to_bytes());
+        let read = ReadRequest { method: "GET", path: "/v1/a", query: "x=1", timestamp: 9, nonce: "n1" };
+        let signature = key.sign(&read.signing_bytes()).to_bytes();
+        assert_eq!(read.verify(&signer, &signature), Ok(()));
+        for other in [
+            ReadRequest { method: "POST", ..read },
+            ReadRequest { path: "/v1/b", ..read },
+            ReadRequest { query: "x=2", ..read },
+            ReadRequest { path: "/v1/a?x=1", query: "", ..read },
+            ReadRequest { timestamp: 10, ..read },
+            ReadRequest { nonce: "n2", ..read },
+        ] {
+            assert_eq!(other.verify(&signer, &signature), Err(RequestError::BadSignature), "{other:?}");
+        }
+    }
+
     #[test]
     fn a_weak_key_with_a_forged_signature_is_refused() {
         let body = RequestBody {
@@ -268,7 +312,9 @@ mod tests {
         };
         assert_eq!(body.verify(&[0; 64]), Err(RequestError::BadKey), "the all-zero key verifies everything");
         assert_eq!(verify_payload(&body.signer, &body.to_payload(), &[0; 64]), Err(RequestError::BadKey));
-        assert_eq!(verify_read(&body.signer, "/v1/exchange/orders", 9, &[0; 64]), Err(RequestError::BadKey));
+        let read =
+            ReadRequest { method: "GET", path: "/v1/exchange/orders", query: "", timestamp: 9, nonce: "1" };
+        assert_eq!(read.verify(&body.signer, &[0; 64]), Err(RequestError::BadKey));
         let key = SigningKey::from_bytes(&[4; 32]);
         let message = b"tfeco";
         let signer = AccountKey(key.verifying_key().to_bytes());

@@ -137,3 +137,149 @@ async fn small_order_keys_with_forged_signatures_are_refused_over_http() {
     }
     server.stop().await.unwrap();
 }
+
+/// The raw headers of a signed read of `GET path?query` by `key` at `timestamp` with `nonce`.
+fn read_headers(key: &SigningKey, path: &str, query: &str, timestamp: i64, nonce: &str) -> String {
+    use ed25519_dalek::Signer as _;
+    use tfeco_api::signed_read::{HEADER_ACCOUNT, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP};
+    let read = tfeco_core::request::ReadRequest { method: "GET", path, query, timestamp, nonce };
+    let signature = hex::encode(key.sign(&read.signing_bytes()).to_bytes());
+    format!(
+        "{HEADER_ACCOUNT}: {}\r\n{HEADER_TIMESTAMP}: {timestamp}\r\n{HEADER_NONCE}: {nonce}\r\n\
+         {HEADER_SIGNATURE}: {signature}\r\n",
+        account(key).to_hex()
+    )
+}
+
+/// `GET target` with extra raw `headers`.
+async fn get_with(addr: std::net::SocketAddr, target: &str, headers: &str) -> (u16, Value) {
+    let request = format!("GET {target} HTTP/1.1\r\nHost: {addr}\r\n{headers}Connection: close\r\n\r\n");
+    raw(addr, request.as_bytes()).await
+}
+
+/// Item 12: before, a signed read covered only the path and a timestamp within ±300 s, so anyone who saw
+/// the headers could repeat the read for 5 minutes, and on any query. Now it covers the method, the path,
+/// the query and a nonce, its timestamp must be within the server's window (30 s by default), and a
+/// signature is accepted once.
+#[tokio::test]
+async fn signed_reads_are_one_time_bound_to_their_request_and_short_lived() {
+    let server = serve(ServerConfig::default()).await;
+    let alice = signing(2);
+    let expiry = now_s() + 300;
+    assert_eq!(
+        post_tx(server.addr, &SignedRequest::sign(&alice, 1, expiry, Command::RegisterAccount {})).await.0,
+        200
+    );
+    let code = |answer: &(u16, Value)| (answer.0, answer.1["code"].as_str().unwrap_or("").to_owned());
+    let now = now_s();
+
+    // Accepted once; the same headers again are refused (before: 200 again, for 300 s).
+    let headers = read_headers(&alice, "/v1/exchange/orders", "", now, "n1");
+    assert_eq!(get_with(server.addr, "/v1/exchange/orders", &headers).await.0, 200);
+    let replayed = get_with(server.addr, "/v1/exchange/orders", &headers).await;
+    assert_eq!(code(&replayed), (401, "read_replayed".to_owned()));
+    // A new nonce is a new read.
+    let headers = read_headers(&alice, "/v1/exchange/orders", "", now, "n2");
+    assert_eq!(get_with(server.addr, "/v1/exchange/orders", &headers).await.0, 200);
+
+    // Signed for another path or another query: refused (before: the query was not signed).
+    let for_fills = read_headers(&alice, "/v1/exchange/fills", "", now, "n3");
+    assert_eq!(
+        code(&get_with(server.addr, "/v1/exchange/orders", &for_fills).await),
+        (401, "bad_signature".to_owned())
+    );
+    let with_query = read_headers(&alice, "/v1/exchange/orders", "since=1", now, "n4");
+    let other_query = get_with(server.addr, "/v1/exchange/orders?since=2", &with_query).await;
+    assert_eq!(code(&other_query), (401, "bad_signature".to_owned()));
+    assert_eq!(get_with(server.addr, "/v1/exchange/orders?since=1", &with_query).await.0, 200);
+
+    // Outside the 30 s window, either side: refused (before: accepted up to 300 s).
+    for timestamp in [now - 60, now + 60] {
+        let stale = read_headers(&alice, "/v1/exchange/orders", "", timestamp, "n5");
+        assert_eq!(
+            code(&get_with(server.addr, "/v1/exchange/orders", &stale).await),
+            (401, "request_expired".to_owned())
+        );
+    }
+    // A missing nonce is a missing header.
+    let no_nonce: String = read_headers(&alice, "/v1/exchange/orders", "", now, "n6")
+        .lines()
+        .filter(|l| !l.starts_with("x-tfeco-nonce"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(
+        code(&get_with(server.addr, "/v1/exchange/orders", &no_nonce).await),
+        (401, "signed_read_required".to_owned())
+    );
+    server.stop().await.unwrap();
+}
+
+/// Reads from `stream` until the end of a response's headers or the end of the stream; the status code
+/// (0 when the server closed without answering). Waits at most `limit_s` seconds, then panics.
+async fn read_status(stream: &mut tokio::net::TcpStream, limit_s: u64) -> u16 {
+    let read = async {
+        let mut response = Vec::new();
+        let mut chunk = [0u8; 4096];
+        loop {
+            match stream.read(&mut chunk).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => response.extend_from_slice(&chunk[..n]),
+            }
+            if response.windows(4).any(|w| w == b"\r\n\r\n") {
+                break;
+            }
+        }
+        let text = String::from_utf8_lossy(&response).into_owned();
+        text.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(limit_s), read)
+        .await
+        .unwrap_or_else(|_| panic!("no answer and no close within {limit_s} s"))
+}
+
+/// Item 13: a client that sends its headers slowly is disconnected after the header timeout (1 s here).
+/// Before: no timeout, the connection stayed open (this test's 10 s limit was reached).
+#[tokio::test]
+async fn a_client_sending_headers_slowly_is_disconnected() {
+    let server = serve(ServerConfig { header_timeout_s: 1, ..ServerConfig::default() }).await;
+    let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    stream.write_all(b"GET /v1/status HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+    let started = std::time::Instant::now();
+    let status = read_status(&mut stream, 10).await;
+    assert!(status == 0 || status == 408, "closed (or 408) after the header timeout, got {status}");
+    assert!(started.elapsed() >= std::time::Duration::from_millis(900), "not before the timeout");
+    // An idle kept-alive connection that sends nothing at all is closed the same way.
+    let mut idle = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    assert_eq!(read_status(&mut idle, 10).await, 0);
+    server.stop().await.unwrap();
+}
+
+/// Item 13: a request announcing a 100 MB body is answered 413 at once, from its `Content-Length`, with
+/// no body byte sent. Before: the answer came only once body data arrived (here: never; the 5 s limit).
+#[tokio::test]
+async fn a_huge_content_length_is_refused_at_once() {
+    let server = serve(ServerConfig::default()).await;
+    let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let head = "POST /v1/tx HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000000\r\n\r\n";
+    stream.write_all(head.as_bytes()).await.unwrap();
+    assert_eq!(read_status(&mut stream, 5).await, 413);
+    server.stop().await.unwrap();
+}
+
+/// Item 13: with `max_connections = 1`, a second client is not served while the first holds its
+/// connection, and is served as soon as the first goes away. Before: no limit (the second client was
+/// answered at once).
+#[tokio::test]
+async fn the_connection_limit_is_enforced() {
+    let server = serve(ServerConfig { max_connections: 1, ..ServerConfig::default() }).await;
+    let holder = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let mut second = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    second.write_all(b"GET /v1/status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await.unwrap();
+    let mut chunk = [0u8; 64];
+    let waited = tokio::time::timeout(std::time::Duration::from_millis(500), second.read(&mut chunk)).await;
+    assert!(waited.is_err(), "the second connection must wait while the first holds the only slot");
+    drop(holder);
+    assert_eq!(read_status(&mut second, 5).await, 200);
+    server.stop().await.unwrap();
+}
