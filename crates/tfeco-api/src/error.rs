@@ -78,6 +78,8 @@ error_codes! {
     SignedReadRequired = "signed_read_required" => 401,
     /// A signed read of another account's sealed details (only the account itself may read them).
     SignedReadNotOwner = "signed_read_not_owner" => 403,
+    /// A signed read whose signature the node already accepted (signed reads are one-time).
+    ReadReplayed = "read_replayed" => 401,
     // --- Routing and limits ---
     /// No route has this path.
     NotFound = "not_found" => 404,
@@ -90,7 +92,8 @@ error_codes! {
     MethodNotAllowed = "method_not_allowed" => 405,
     /// The body is larger than the node accepts.
     PayloadTooLarge = "payload_too_large" => 413,
-    /// More signed requests from this account than its rate allows (see `Retry-After`).
+    /// More signed requests from this account than its rate allows, or more signed reads at once than
+    /// the node tracks (see `Retry-After`).
     RateLimited = "rate_limited" => 429,
     /// The node is stopping, or stopped after a storage failure.
     Unavailable = "unavailable" => 503,
@@ -104,6 +107,10 @@ error_codes! {
     AccountNotFound = "account_not_found" => 404,
     /// The account is already registered.
     AccountExists = "account_exists" => 409,
+    /// The key cannot register: small order or non-canonical (decisions §2).
+    WeakKey = "weak_key" => 422,
+    /// The nonce is at or above 2^63 (nonces are below it).
+    NonceOutOfRange = "nonce_out_of_range" => 422,
     /// The nonce is not greater than the account's last one.
     NonceReused = "nonce_reused" => 409,
     /// The signer lacks the role the command needs.

@@ -259,7 +259,7 @@ fn exit_pool_positions() {}
     responses(
         (status = 200, description = "The reader's bids", body = OwnExitBidsView),
         (status = 400, description = "invalid_account, invalid_request (malformed header)", body = ErrorBody),
-        (status = 401, description = "signed_read_required, request_expired, bad_signature", body = ErrorBody),
+        (status = 401, description = "signed_read_required, request_expired, bad_signature, read_replayed", body = ErrorBody),
     ))]
 fn exit_pool_bids() {}
 
@@ -352,7 +352,7 @@ fn exchange_depth() {}
     responses(
         (status = 200, description = "The reader's open orders", body = OwnOrdersView),
         (status = 400, description = "invalid_account, invalid_request (malformed header)", body = ErrorBody),
-        (status = 401, description = "signed_read_required, request_expired, bad_signature", body = ErrorBody),
+        (status = 401, description = "signed_read_required, request_expired, bad_signature, read_replayed", body = ErrorBody),
     ))]
 fn exchange_orders() {}
 
@@ -361,7 +361,7 @@ fn exchange_orders() {}
     responses(
         (status = 200, description = "The reader's fills, newest first", body = OwnFillsView),
         (status = 400, description = "invalid_account, invalid_request (malformed header)", body = ErrorBody),
-        (status = 401, description = "signed_read_required, request_expired, bad_signature", body = ErrorBody),
+        (status = 401, description = "signed_read_required, request_expired, bad_signature, read_replayed", body = ErrorBody),
     ))]
 fn exchange_fills() {}
 
@@ -375,7 +375,7 @@ fn exchange_fills() {}
             strings). Writes are ed25519-signed requests to POST /v1/tx: the signature covers `tfeco/v1/request\\0` \
             followed by the postcard encoding of {signer, nonce, expiry, command}; nonces are per account and \
             strictly increasing. One's own sealed data (exit bids, exchange orders and fills) is read with signed \
-            reads (x-tfeco-account, x-tfeco-timestamp, x-tfeco-signature). Every error is JSON {code, message, \
+            reads (x-tfeco-account, x-tfeco-timestamp, x-tfeco-nonce, x-tfeco-signature). Every error is JSON {code, message, \
             detail?} with a stable code (schema ErrorCode); an unknown path answers 404 not_found and a wrong \
             method 405 method_not_allowed (with Allow); a stopped node answers 503 unavailable."
     ),

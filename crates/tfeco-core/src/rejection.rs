@@ -2,8 +2,9 @@
 //!
 //! Variants are declared in their order of precedence; a handler checks in this order, and the first failing
 //! check decides the rejection:
-//! 1. authority: the signer is registered (`AccountNotFound`), the nonce (`NonceReused`), the role
-//!    (`NotAuthorized`), a retired command kind (`CommandRetired`);
+//! 1. authority: the signer is registered (`AccountNotFound`, `AccountExists`, `WeakKey`), the nonce
+//!    (`NonceOutOfRange`, `NonceReused`), the role (`NotAuthorized`), a retired command kind
+//!    (`CommandRetired`);
 //! 2. the shape of the input: amounts, texts, limits and formats (`AmountNotPositive`, `TextInvalid`,
 //!    `LimitExceeded`, ...);
 //! 3. referenced objects exist and belong to the signer (`*NotFound`, `NotOwner`);
@@ -194,6 +195,16 @@ pub enum Rejection {
     },
     /// `RegisterAccount` for a key that is already registered.
     AccountExists,
+    /// `RegisterAccount` for a weak key: a point of small order or a non-canonical encoding
+    /// (`crate::request::strict_key`, spec `decisions.md` §2). No signature can prove control of it.
+    WeakKey,
+    /// The nonce is at or above [`crate::request::NONCE_LIMIT`] (2^63, spec `decisions.md` §2).
+    NonceOutOfRange {
+        /// The bound: nonces are below it.
+        limit: u64,
+        /// Nonce of the request.
+        got: u64,
+    },
     /// The nonce is not greater than the last one this account used.
     NonceReused {
         /// Last nonce used by the account.
@@ -511,6 +522,8 @@ macro_rules! rejection_codes {
 rejection_codes! {
     AccountNotFound "account_not_found",
     AccountExists "account_exists",
+    WeakKey "weak_key",
+    NonceOutOfRange "nonce_out_of_range",
     NonceReused "nonce_reused",
     NotAuthorized "not_authorized",
     CommandRetired "command_retired",
@@ -596,6 +609,12 @@ impl fmt::Display for Rejection {
         match self {
             Rejection::AccountNotFound { account } => write!(f, "account {account} is not registered"),
             Rejection::AccountExists => f.write_str("this account is already registered"),
+            Rejection::WeakKey => f.write_str(
+                "this key cannot hold an account: it is a small-order or non-canonical ed25519 key",
+            ),
+            Rejection::NonceOutOfRange { limit, got } => {
+                write!(f, "nonce {got} is out of range: nonces must be below {limit} (2^63)")
+            }
             Rejection::NonceReused { last, got } => {
                 write!(f, "nonce {got} already used: the next nonce must be greater than {last}")
             }

@@ -40,6 +40,11 @@ pub fn command_time(timestamp_ms: i64, state_now: i64) -> i64 {
     timestamp_ms.div_euclid(1000).max(state_now)
 }
 
+/// Nonces are below this bound, 2^63 (spec `decisions.md` §2), so that a nonce (and the next nonce a view
+/// shows, `last + 1`) never wraps, and no single request can use up an account's whole nonce space.
+/// A nonce at or above it is refused with `Rejection::NonceOutOfRange`.
+pub const NONCE_LIMIT: u64 = 1 << 63;
+
 /// The body a client signs: signer, nonce, expiry and command. Its canonical encoding is
 /// [`SIGNING_DOMAIN`] followed by the postcard encoding of this struct ([`RequestBody::signing_bytes`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,7 +53,7 @@ pub fn command_time(timestamp_ms: i64, state_now: i64) -> i64 {
 pub struct RequestBody {
     /// The signing account.
     pub signer: AccountKey,
-    /// Per-account strictly increasing nonce.
+    /// Per-account strictly increasing nonce, below [`NONCE_LIMIT`] (2^63).
     pub nonce: u64,
     /// Unix seconds after which the server refuses the request.
     pub expiry: i64,
@@ -111,27 +116,44 @@ impl RequestBody {
     }
 }
 
-/// Domain separation prefix of signed reads (views of one's own sealed bids and orders).
-pub const READ_SIGNING_DOMAIN: &[u8] = b"tfeco/v1/read\0";
+/// Domain separation prefix of signed reads (views of one's own sealed bids and orders). Format 2 binds
+/// the method, the path, the query and a client-chosen read nonce (issue 10, item 12).
+pub const READ_SIGNING_DOMAIN: &[u8] = b"tfeco/v1/read/2\0";
 
-/// The bytes a client signs to read `path` (without query) at `timestamp` (unix seconds): the domain
-/// prefix, the path, a zero byte, and the timestamp in decimal.
-pub fn read_signing_bytes(path: &str, timestamp: i64) -> Vec<u8> {
-    let mut bytes = READ_SIGNING_DOMAIN.to_vec();
-    bytes.extend_from_slice(path.as_bytes());
-    bytes.push(0);
-    bytes.extend_from_slice(timestamp.to_string().as_bytes());
-    bytes
+/// What a signed read covers: the HTTP request it authorizes and when and how uniquely it was signed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReadRequest<'a> {
+    /// The HTTP method, upper case (`GET`).
+    pub method: &'a str,
+    /// The path, exactly as sent (no query).
+    pub path: &'a str,
+    /// The query string exactly as sent, without the `?` (empty when none).
+    pub query: &'a str,
+    /// Unix seconds at which the client signed it.
+    pub timestamp: i64,
+    /// A client-chosen value that makes each read's signature unique (e.g. 32 random hex characters).
+    pub nonce: &'a str,
 }
 
-/// Verifies a signed read.
-pub fn verify_read(
-    signer: &AccountKey,
-    path: &str,
-    timestamp: i64,
-    signature: &[u8],
-) -> Result<(), RequestError> {
-    verify_strictly(signer, &read_signing_bytes(path, timestamp), signature)
+impl ReadRequest<'_> {
+    /// The bytes a client signs: the domain prefix, then the method, path, query, decimal timestamp and
+    /// nonce, each followed by a zero byte (so no field can run into the next).
+    pub fn signing_bytes(&self) -> Vec<u8> {
+        let timestamp = self.timestamp.to_string();
+        let mut bytes = READ_SIGNING_DOMAIN.to_vec();
+        for field in [self.method, self.path, self.query, &timestamp, self.nonce] {
+            bytes.extend_from_slice(field.as_bytes());
+            bytes.push(0);
+        }
+        bytes
+    }
+
+    /// Verifies a signed read by `signer` strictly ([`verify_strictly`]).
+    ///
+    /// Errors: [`RequestError::BadKey`], [`RequestError::BadSignature`].
+    pub fn verify(&self, signer: &AccountKey, signature: &[u8]) -> Result<(), RequestError> {
+        verify_strictly(signer, &self.signing_bytes(), signature)
+    }
 }
 
 /// The signed part of a journal payload: the bytes after a known format byte.
@@ -152,14 +174,32 @@ fn verify_signed(signer: &AccountKey, encoded: &[u8], signature: &[u8]) -> Resul
     verify_strictly(signer, &signing_bytes_of(encoded), signature)
 }
 
-/// Strict ed25519 verification (spec `decisions.md` §2, RFC 8032 strict): the key must decode and not be
-/// weak (small order), the signature must be canonical and verify with `verify_strict`. A weak key such as
-/// the all-zero key with an all-zero signature would otherwise verify every message.
-pub fn verify_strictly(signer: &AccountKey, message: &[u8], signature: &[u8]) -> Result<(), RequestError> {
-    let key = VerifyingKey::from_bytes(signer.as_bytes()).map_err(|_| RequestError::BadKey)?;
-    if key.is_weak() {
+/// Decodes an account key strictly (spec `decisions.md` §2, RFC 8032 strict): the 32 bytes must be the
+/// canonical encoding of a curve point (y below the field prime, no sign bit on x = 0) and the point must
+/// not be of small order. The 8 points of small order (the identity among them) are weak: a signature
+/// with R = identity and s = 0 verifies for the identity key under any message with lax verification.
+///
+/// Errors: [`RequestError::BadKey`] when the key does not decode, is not canonical, or is weak.
+pub fn strict_key(key: &AccountKey) -> Result<VerifyingKey, RequestError> {
+    let decoded = VerifyingKey::from_bytes(key.as_bytes()).map_err(|_| RequestError::BadKey)?;
+    if decoded.is_weak() || decoded.to_edwards().compress().to_bytes() != *key.as_bytes() {
         return Err(RequestError::BadKey);
     }
+    Ok(decoded)
+}
+
+/// `true` when `key` may hold an account: [`strict_key`] accepts it.
+pub fn is_strong_key(key: &AccountKey) -> bool {
+    strict_key(key).is_ok()
+}
+
+/// Strict ed25519 verification (spec `decisions.md` §2, RFC 8032 strict): the key must pass
+/// [`strict_key`] (canonical, not small order), the signature must be canonical (s below the group order,
+/// R canonical and not of small order) and verify with `verify_strict`.
+///
+/// Errors: [`RequestError::BadKey`], then [`RequestError::BadSignature`].
+pub fn verify_strictly(signer: &AccountKey, message: &[u8], signature: &[u8]) -> Result<(), RequestError> {
+    let key = strict_key(signer)?;
     let signature = Signature::from_slice(signature).map_err(|_| RequestError::BadSignature)?;
     key.verify_strict(message, &signature).map_err(|_| RequestError::BadSignature)
 }
@@ -198,6 +238,98 @@ mod tests {
         assert!(RequestBody::from_payload(&payload[1..]).is_err(), "an unversioned payload is refused");
     }
 
+    /// The 8 points of small order (the torsion subgroup), canonically encoded.
+    pub(crate) const SMALL_ORDER_POINTS: [&str; 8] = [
+        "0100000000000000000000000000000000000000000000000000000000000000",
+        "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+        "0000000000000000000000000000000000000000000000000000000000000000",
+        "0000000000000000000000000000000000000000000000000000000000000080",
+        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
+        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
+    ];
+
+    fn key_of(hex_key: &str) -> AccountKey {
+        AccountKey(hex::decode(hex_key).unwrap().try_into().unwrap())
+    }
+
+    /// The exact attack of issue 10 item 10: signer = the identity point, signature R = identity, s = 0,
+    /// over a request, a journal payload and a signed read; then every point of small order with the same
+    /// forged signature. Each is refused as a bad key, so nothing reaches a rule.
+    #[test]
+    fn the_small_order_keys_and_the_identity_forgery_are_refused() {
+        let identity = "01".to_owned() + &"00".repeat(31);
+        let forged = hex::decode(identity.clone() + &"00".repeat(32)).unwrap();
+        let mut seen = std::collections::BTreeSet::new();
+        for point in SMALL_ORDER_POINTS {
+            let signer = key_of(point);
+            // Each is a point of order dividing 8, and they are 8 distinct points: the whole torsion group.
+            let decoded = VerifyingKey::from_bytes(signer.as_bytes()).expect("a curve point");
+            assert!(decoded.is_weak(), "{point}");
+            assert_eq!(hex::encode(decoded.to_edwards().mul_by_cofactor().compress().to_bytes()), identity);
+            assert!(seen.insert(point));
+            let body = RequestBody { signer, nonce: 1, expiry: 9, command: Command::RegisterAccount {} };
+            assert_eq!(body.verify(&forged), Err(RequestError::BadKey), "{point}");
+            assert_eq!(verify_payload(&signer, &body.to_payload(), &forged), Err(RequestError::BadKey));
+            let read = ReadRequest {
+                method: "GET",
+                path: "/v1/exchange/orders",
+                query: "",
+                timestamp: 9,
+                nonce: "n",
+            };
+            assert_eq!(read.verify(&signer, &forged), Err(RequestError::BadKey));
+            assert!(!is_strong_key(&signer));
+        }
+        assert_eq!(seen.len(), 8);
+    }
+
+    /// Non-canonical encodings (y = p + v for v in 0..=18, with or without the sign bit) are refused even
+    /// where they decode to a point of large order: one point has one account key. Before: the keys that
+    /// decode to large-order points were accepted by `verify_strictly` (ed25519-dalek checks no canonicity
+    /// of the public key).
+    #[test]
+    fn non_canonical_key_encodings_are_refused() {
+        let mut large_order = 0;
+        for v in 0u8..=18 {
+            for sign in [0u8, 0x80] {
+                let mut bytes = [0xff; 32];
+                bytes[0] = 0xed + v;
+                bytes[31] = 0x7f | sign;
+                let key = AccountKey(bytes);
+                if let Ok(decoded) = VerifyingKey::from_bytes(&bytes) {
+                    large_order += usize::from(!decoded.is_weak());
+                }
+                assert_eq!(strict_key(&key).err(), Some(RequestError::BadKey), "p + {v}, sign {sign}");
+            }
+        }
+        assert!(large_order > 0, "some non-canonical encodings are of large-order points");
+        let key = SigningKey::from_bytes(&[4; 32]);
+        assert!(is_strong_key(&AccountKey(key.verifying_key().to_bytes())));
+    }
+
+    /// A read's signature covers each field: changing the method, path, query, timestamp or nonce (or moving
+    /// bytes between path and query) breaks it.
+    #[test]
+    fn a_signed_read_is_bound_to_its_method_path_query_time_and_nonce() {
+        let key = SigningKey::from_bytes(&[4; 32]);
+        let signer = AccountKey(key.verifying_key().to_bytes());
+        let read = ReadRequest { method: "GET", path: "/v1/a", query: "x=1", timestamp: 9, nonce: "n1" };
+        let signature = key.sign(&read.signing_bytes()).to_bytes();
+        assert_eq!(read.verify(&signer, &signature), Ok(()));
+        for other in [
+            ReadRequest { method: "POST", ..read },
+            ReadRequest { path: "/v1/b", ..read },
+            ReadRequest { query: "x=2", ..read },
+            ReadRequest { path: "/v1/a?x=1", query: "", ..read },
+            ReadRequest { timestamp: 10, ..read },
+            ReadRequest { nonce: "n2", ..read },
+        ] {
+            assert_eq!(other.verify(&signer, &signature), Err(RequestError::BadSignature), "{other:?}");
+        }
+    }
+
     #[test]
     fn the_command_time_is_the_journaled_second_never_before_the_state() {
         assert_eq!(command_time(1_700_000_000_999, 1_600_000_000), 1_700_000_000);
@@ -215,7 +347,9 @@ mod tests {
         };
         assert_eq!(body.verify(&[0; 64]), Err(RequestError::BadKey), "the all-zero key verifies everything");
         assert_eq!(verify_payload(&body.signer, &body.to_payload(), &[0; 64]), Err(RequestError::BadKey));
-        assert_eq!(verify_read(&body.signer, "/v1/exchange/orders", 9, &[0; 64]), Err(RequestError::BadKey));
+        let read =
+            ReadRequest { method: "GET", path: "/v1/exchange/orders", query: "", timestamp: 9, nonce: "1" };
+        assert_eq!(read.verify(&body.signer, &[0; 64]), Err(RequestError::BadKey));
         let key = SigningKey::from_bytes(&[4; 32]);
         let message = b"tfeco";
         let signer = AccountKey(key.verifying_key().to_bytes());

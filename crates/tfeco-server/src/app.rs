@@ -1,7 +1,7 @@
 //! The state every handler shares ([`AppState`]): the replica behind its lock, the writer's queue, the
-//! limits, and the events of recent large answers ([`EventPages`]).
+//! limits, the [`ReplayCache`] of signed reads, and the events of recent large answers ([`EventPages`]).
 
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
@@ -21,6 +21,8 @@ pub struct AppState {
     pub writer: WriterHandle,
     /// Limits and clocks.
     pub config: ServerConfig,
+    /// The signatures of the signed reads accepted within the window (replays refused).
+    pub read_replays: Arc<ReplayCache>,
     /// Events of the latest commands answered with more than one page.
     pub event_pages: EventPages,
 }
@@ -58,6 +60,91 @@ impl EventPages {
 impl AppState {
     /// The shared state of a server over `replica`.
     pub fn new(replica: Arc<RwLock<Replica>>, writer: WriterHandle, config: ServerConfig) -> Self {
-        AppState { replica, writer, config, event_pages: EventPages::default() }
+        let read_replays = Arc::new(ReplayCache::new(config.signed_read_cache_max));
+        AppState { replica, writer, config, read_replays, event_pages: EventPages::default() }
+    }
+}
+
+/// The signatures of accepted signed reads, each until its timestamp leaves the window (after which the
+/// timestamp alone refuses it), so that a signed read is accepted once (issue 10, item 12). Bounded: at
+/// most `max` signatures; when full after dropping the expired ones, a new read is refused, never an old
+/// one forgotten.
+pub struct ReplayCache {
+    max: usize,
+    inner: Mutex<ReplayEntries>,
+}
+
+#[derive(Default)]
+struct ReplayEntries {
+    /// Signature -> the unix second after which it expires.
+    by_signature: HashMap<Vec<u8>, i64>,
+    /// (expiry, signature), oldest first.
+    by_expiry: BTreeSet<(i64, Vec<u8>)>,
+}
+
+/// Why [`ReplayCache::admit`] refused a signature.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReplayRefusal {
+    /// The signature was already accepted within its window.
+    Replayed,
+    /// The cache holds `max` unexpired signatures.
+    Full,
+}
+
+impl ReplayCache {
+    /// An empty cache of at most `max` signatures.
+    pub fn new(max: usize) -> Self {
+        ReplayCache { max, inner: Mutex::new(ReplayEntries::default()) }
+    }
+
+    /// Records `signature` as used until `expires_at` (unix seconds) after dropping every entry expired at
+    /// `now_s`. Errors: [`ReplayRefusal::Replayed`] when it is already recorded, [`ReplayRefusal::Full`].
+    pub fn admit(&self, signature: &[u8], expires_at: i64, now_s: i64) -> Result<(), ReplayRefusal> {
+        let mut entries = self.inner.lock();
+        while let Some((expiry, _)) = entries.by_expiry.first() {
+            if *expiry >= now_s {
+                break;
+            }
+            if let Some((_, old)) = entries.by_expiry.pop_first() {
+                entries.by_signature.remove(&old);
+            }
+        }
+        if entries.by_signature.contains_key(signature) {
+            return Err(ReplayRefusal::Replayed);
+        }
+        if entries.by_signature.len() >= self.max {
+            return Err(ReplayRefusal::Full);
+        }
+        entries.by_signature.insert(signature.to_vec(), expires_at);
+        entries.by_expiry.insert((expires_at, signature.to_vec()));
+        Ok(())
+    }
+
+    /// How many signatures are remembered.
+    pub fn len(&self) -> usize {
+        self.inner.lock().by_signature.len()
+    }
+
+    /// `true` when no signature is remembered.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signature_is_admitted_once_until_it_expires_and_the_cache_is_bounded() {
+        let cache = ReplayCache::new(2);
+        assert_eq!(cache.admit(b"a", 130, 100), Ok(()));
+        assert_eq!(cache.admit(b"a", 130, 101), Err(ReplayRefusal::Replayed));
+        assert_eq!(cache.admit(b"b", 140, 102), Ok(()));
+        assert_eq!(cache.admit(b"c", 140, 103), Err(ReplayRefusal::Full));
+        // At 131 the first has expired (its timestamp is outside the window): dropped, room for another.
+        assert_eq!(cache.admit(b"c", 160, 131), Ok(()));
+        assert_eq!(cache.len(), 2);
+        assert_eq!(cache.admit(b"b", 140, 132), Err(ReplayRefusal::Replayed));
     }
 }

@@ -71,6 +71,53 @@ async fn catch_up(app: &AppState) -> bool {
     }
 }
 
+/// Serves HTTP/1.1 on `listener` until `shutdown` turns true, then lets the open connections finish their
+/// requests. Connections are limited to [`ServerConfig::max_connections`] (a connection is accepted only
+/// with a free permit) and must send their headers within [`ServerConfig::header_timeout_s`] (hyper's
+/// header read timeout, also the keep-alive idle timeout).
+async fn serve_http(
+    listener: TcpListener,
+    router: axum::Router,
+    config: ServerConfig,
+    mut shutdown: watch::Receiver<bool>,
+) -> std::io::Result<()> {
+    let permits = Arc::new(tokio::sync::Semaphore::new(config.max_connections.max(1)));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(std::time::Duration::from_secs(config.header_timeout_s.max(1)));
+    loop {
+        let accepted = tokio::select! {
+            _ = shutdown.wait_for(|stop| *stop) => break,
+            accepted = async {
+                let permit = permits.clone().acquire_owned().await;
+                (permit, listener.accept().await)
+            } => accepted,
+        };
+        let (Ok(permit), accepted) = accepted else { break };
+        let stream = match accepted {
+            Ok((stream, _)) => stream,
+            Err(error) => {
+                // Out of file descriptors and the like: wait a moment rather than spin.
+                tracing::warn!(%error, "accepting a connection failed");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let service = hyper_util::service::TowerToHyperService::new(router.clone());
+        let connection = builder.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            let _ = connection.await;
+            drop(permit);
+        });
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), graceful.shutdown()).await;
+    Ok(())
+}
+
 /// A started server.
 pub struct RunningServer {
     /// The bound address.
@@ -117,7 +164,7 @@ pub async fn start(
     let (writer, writer_thread) =
         writer::spawn_writer(replica.clone(), config.max_batch, config.queue_depth, now_unix_ms);
     let app = AppState::new(replica, writer, config);
-    let (shutdown, mut shutdown_rx) = watch::channel(false);
+    let (shutdown, shutdown_rx) = watch::channel(false);
     if config.clock == ClockMode::Wall {
         let mut clock_shutdown = shutdown.subscribe();
         let interval_s = config.tick_interval_s.max(1);
@@ -136,13 +183,7 @@ pub async fn start(
         });
     }
     let router = api::router::router(app.clone());
-    let http = tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(async move {
-                let _ = shutdown_rx.wait_for(|stop| *stop).await;
-            })
-            .await
-    });
+    let http = tokio::spawn(serve_http(listener, router, config, shutdown_rx));
     Ok(RunningServer {
         addr,
         app,

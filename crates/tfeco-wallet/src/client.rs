@@ -26,7 +26,7 @@ use tfeco_api::ledger::{AccountView, CatalogueView, PricesView, StatusView, Supp
 use tfeco_api::paths::{self, with_param};
 use tfeco_api::pool2::Pool2View;
 use tfeco_api::rewards::{MintReportDetail, MintReportsView, UptimeView, VestingQuery, VestingView};
-use tfeco_api::signed_read::{HEADER_ACCOUNT, HEADER_SIGNATURE, HEADER_TIMESTAMP};
+use tfeco_api::signed_read::{HEADER_ACCOUNT, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP};
 use tfeco_api::treasury::TreasuryView;
 use tfeco_api::tx::{EventPage, EventPageQuery, TxAccepted, TxRequest};
 use tfeco_api::{ErrorBody, ErrorCode};
@@ -47,6 +47,27 @@ pub fn sign_tx(key: &SigningKey, nonce: u64, expiry: i64, command: Command) -> T
 /// The account key of a signing key.
 pub fn account_of(key: &SigningKey) -> AccountKey {
     AccountKey(key.verifying_key().to_bytes())
+}
+
+/// The four headers of a signed `GET path_and_query` by `key` at `timestamp`, with a fresh random nonce.
+pub fn signed_read_headers(
+    key: &SigningKey,
+    path_and_query: &str,
+    timestamp: i64,
+) -> [(&'static str, String); 4] {
+    use rand::RngCore as _;
+    let mut nonce = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut nonce);
+    let nonce = hex::encode(nonce);
+    let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
+    let read = tfeco_core::request::ReadRequest { method: "GET", path, query, timestamp, nonce: &nonce };
+    let signature = key.sign(&read.signing_bytes());
+    [
+        (HEADER_ACCOUNT, account_of(key).to_hex()),
+        (HEADER_TIMESTAMP, timestamp.to_string()),
+        (HEADER_NONCE, nonce),
+        (HEADER_SIGNATURE, hex::encode(signature.to_bytes())),
+    ]
 }
 
 fn unix_now() -> i64 {
@@ -137,19 +158,20 @@ impl Client {
         Self::answer(response).await
     }
 
-    /// A signed read of `path` by `key` as `T` (headers: account, timestamp, signature over the path).
-    async fn read_signed<T: DeserializeOwned>(&self, path: &str, key: &SigningKey) -> Result<T, CallError> {
-        let timestamp = unix_now();
-        let signature = key.sign(&tfeco_core::request::read_signing_bytes(path, timestamp));
-        let response = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .header(HEADER_ACCOUNT, account_of(key).to_hex())
-            .header(HEADER_TIMESTAMP, timestamp.to_string())
-            .header(HEADER_SIGNATURE, hex::encode(signature.to_bytes()))
-            .send()
-            .await
-            .map_err(|e| CallError::Unreachable(e.to_string()))?;
+    /// A signed read of `path_and_query` by `key` as `T`: headers account, timestamp, a fresh random
+    /// nonce, and the signature over the method, path, query, timestamp and nonce
+    /// (`tfeco_core::request::ReadRequest`). Each read is signed anew (the node accepts a signature once).
+    async fn read_signed<T: DeserializeOwned>(
+        &self,
+        path_and_query: &str,
+        key: &SigningKey,
+    ) -> Result<T, CallError> {
+        let (headers, url) = (signed_read_headers(key, path_and_query, unix_now()), self.base.clone());
+        let mut request = self.http.get(format!("{url}{path_and_query}"));
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        let response = request.send().await.map_err(|e| CallError::Unreachable(e.to_string()))?;
         Self::answer(response).await
     }
 

@@ -151,9 +151,16 @@ impl State {
         let registered = self.ledger.account(&signer).is_some();
         match (&envelope.command, registered) {
             (Command::RegisterAccount {}, true) => return Err(Rejection::AccountExists),
+            (Command::RegisterAccount {}, false) if !crate::request::is_strong_key(&signer) => {
+                return Err(Rejection::WeakKey)
+            }
             (Command::RegisterAccount {}, false) => {}
             (_, false) => return Err(Rejection::AccountNotFound { account: signer }),
             (_, true) => {}
+        }
+        if envelope.nonce >= crate::request::NONCE_LIMIT {
+            let limit = crate::request::NONCE_LIMIT;
+            return Err(Rejection::NonceOutOfRange { limit, got: envelope.nonce });
         }
         let last = self.ledger.last_nonce(&signer);
         if envelope.nonce <= last {

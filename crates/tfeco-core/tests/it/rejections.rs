@@ -76,6 +76,66 @@ fn a_nonce_not_above_the_last_one_is_refused() {
     assert_eq!(h.balance(bob, Asset::Tft), 1);
 }
 
+/// Nonces are below 2^63 (decisions §2). Before this rule a nonce of `u64::MAX` was accepted and used up
+/// the account for good (every later nonce is "reused"), and the account view's `next_nonce` wrapped to 0.
+#[test]
+fn a_nonce_at_or_above_two_to_the_63_is_refused_and_bricks_nothing() {
+    let mut h = Harness::new();
+    let alice = h.register(10);
+    let bob = h.register(11);
+    h.deposit(alice, Asset::Tft, tokens(10));
+    let pay = Command::Transfer { asset: Asset::Tft, to: bob, amount: any_units(1) };
+    let limit = tfeco_core::request::NONCE_LIMIT;
+    assert_eq!(limit, 1 << 63);
+    for nonce in [u64::MAX, limit, limit + 1] {
+        let rejection = h.submit(h.envelope(alice, nonce, pay.clone())).unwrap_err();
+        assert_eq!(rejection, Rejection::NonceOutOfRange { limit, got: nonce });
+        assert_eq!(rejection.code().as_str(), "nonce_out_of_range");
+    }
+    // Registration is held to the same bound.
+    let carol = h.key(12);
+    let register = h.envelope(carol, u64::MAX, Command::RegisterAccount {});
+    assert_eq!(h.submit(register).unwrap_err().code().as_str(), "nonce_out_of_range");
+    // The largest nonce below the bound is accepted, and the account is not bricked before it.
+    h.submit(h.envelope(alice, limit - 2, pay.clone())).expect("a nonce below 2^63 is accepted");
+    h.submit(h.envelope(alice, limit - 1, pay)).expect("the last nonce below 2^63 is accepted");
+    assert_eq!(h.balance(bob, Asset::Tft), 2);
+}
+
+/// Item 10 of issue 10: the 8 points of small order (and a non-canonical encoding) cannot register, even
+/// when a command reaches the core without a signature check (a replay without `--signatures`). Before:
+/// `RegisterAccount` from the identity point was accepted (`account_registered`).
+#[test]
+fn small_order_and_non_canonical_keys_cannot_register() {
+    let mut h = Harness::new();
+    let small_order = [
+        "0100000000000000000000000000000000000000000000000000000000000000",
+        "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+        "0000000000000000000000000000000000000000000000000000000000000000",
+        "0000000000000000000000000000000000000000000000000000000000000080",
+        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
+        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
+    ];
+    // y = p + 1: a non-canonical encoding of the identity.
+    let others = ["eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"];
+    for hex_key in small_order.iter().chain(&others) {
+        let signer = tfeco_core::AccountKey(hex::decode(hex_key).unwrap().try_into().unwrap());
+        let envelope = tfeco_core::Envelope { signer, nonce: 1, command: Command::RegisterAccount {} };
+        let rejection = h.submit(envelope).unwrap_err();
+        assert_eq!(
+            (rejection.clone(), rejection.code().as_str()),
+            (Rejection::WeakKey, "weak_key"),
+            "{hex_key}"
+        );
+        assert!(h.state.ledger().account(&signer).is_none());
+    }
+    // An ordinary key still registers.
+    let alice = h.register(10);
+    assert!(h.state.ledger().account(&alice).is_some());
+}
+
 #[test]
 fn unknown_accounts_are_refused() {
     let mut h = Harness::new();

@@ -20,6 +20,8 @@ pub mod treasury;
 pub mod tx;
 
 #[cfg(test)]
+mod security_tests;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_event_pages;

@@ -8,8 +8,11 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, MethodRouter};
 use axum::{Extension, Router};
+use std::time::Duration;
 use tfeco_api::paths;
 use tfeco_api::ErrorCode;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::RequestBodyTimeoutLayer;
 
 use crate::api::error::ApiError;
 use crate::api::tx::TxRateLimit;
@@ -90,6 +93,8 @@ pub fn router(state: AppState) -> Router {
     router
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), refuse_when_failed))
+        .layer(RequestBodyLimitLayer::new(limit))
+        .layer(RequestBodyTimeoutLayer::new(Duration::from_secs(state.config.body_timeout_s.max(1))))
         .layer(middleware::from_fn(json_errors))
         .layer(DefaultBodyLimit::max(limit))
         .layer(Extension(TxRateLimit::new(&state.config)))

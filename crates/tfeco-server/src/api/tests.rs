@@ -3,7 +3,7 @@
 //! the OpenAPI document.
 
 use ed25519_dalek::{Signer, SigningKey};
-use tfeco_core::request::read_signing_bytes;
+use tfeco_core::request::ReadRequest;
 use tfeco_core::{AccountKey, Command, Genesis, Params as CoreParams};
 use tfeco_money::{Amount, Asset, Price};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -12,7 +12,7 @@ use tower::ServiceExt as _;
 use axum::http::StatusCode;
 use axum::Router;
 use serde_json::{json, Value};
-use tfeco_api::signed_read::{HEADER_ACCOUNT, HEADER_SIGNATURE, HEADER_TIMESTAMP};
+use tfeco_api::signed_read::{HEADER_ACCOUNT, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP};
 use tfeco_core::Side;
 
 use crate::app::AppState;
@@ -63,6 +63,12 @@ fn place(side: Side, tokens: i128, limit: &str) -> Command {
     }
 }
 
+/// A fresh nonce for each signed read of these tests.
+fn rand_nonce() -> u64 {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
 fn router(node: Replica) -> Router {
     let node = std::sync::Arc::new(parking_lot::RwLock::new(node));
     let (writer, _thread) = crate::writer::spawn_writer(node.clone(), 16, 16, crate::now_unix_ms);
@@ -73,12 +79,15 @@ fn router(node: Replica) -> Router {
 async fn get(router: &Router, uri: &str, reader: Option<&SigningKey>) -> (StatusCode, Value) {
     let mut request = axum::http::Request::get(uri);
     if let Some(key) = reader {
-        let path = uri.split('?').next().unwrap();
+        let (path, query) = uri.split_once('?').unwrap_or((uri, ""));
         let timestamp = now_s();
-        let signature = key.sign(&read_signing_bytes(path, timestamp));
+        let nonce = format!("{timestamp}-{}", rand_nonce());
+        let read = ReadRequest { method: "GET", path, query, timestamp, nonce: &nonce };
+        let signature = key.sign(&read.signing_bytes());
         request = request
             .header(HEADER_ACCOUNT, account(key).to_hex())
             .header(HEADER_TIMESTAMP, timestamp.to_string())
+            .header(HEADER_NONCE, nonce.clone())
             .header(HEADER_SIGNATURE, hex::encode(signature.to_bytes()));
     }
     let response = router.clone().oneshot(request.body(axum::body::Body::empty()).unwrap()).await.unwrap();

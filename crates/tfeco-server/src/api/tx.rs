@@ -14,7 +14,8 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use tfeco_api::tx::{EventPage, EventPageQuery, TxAccepted, TxRequest, EVENT_PAGE_DEFAULT};
 use tfeco_api::ErrorCode;
-use tfeco_core::AccountKey;
+use tfeco_core::request::NONCE_LIMIT;
+use tfeco_core::{AccountKey, Rejection};
 
 use crate::api::error::ApiError;
 use crate::api::extract::{PathParam, Query};
@@ -71,6 +72,10 @@ fn authenticate(body: &[u8], now_s: i64, max_expiry_s: i64) -> Result<SignedRequ
     // Strict RFC 8032 verification (weak keys and forged signatures refused) is the core's.
     if request.body.verify(&signature).is_err() {
         return Err(ApiError::new(ErrorCode::BadSignature, "the signature does not verify for this signer"));
+    }
+    if request.body.nonce >= NONCE_LIMIT {
+        let got = request.body.nonce;
+        return Err(ApiError::from_rejection(&Rejection::NonceOutOfRange { limit: NONCE_LIMIT, got }));
     }
     if request.body.expiry < now_s {
         return Err(ApiError::new(ErrorCode::RequestExpired, "the request's expiry has passed"));

@@ -128,7 +128,7 @@ pub fn account(state: &State, key: AccountKey, owner_read: bool) -> Option<Accou
         account: key,
         registered_at: record.registered_at,
         last_nonce: record.last_nonce,
-        next_nonce: record.last_nonce + 1,
+        next_nonce: record.last_nonce.saturating_add(1),
         balances: per_asset(total),
         free: owner_read.then(|| per_asset(record.balances)),
         escrowed: owner_read.then(|| per_asset(escrowed)),

@@ -246,8 +246,10 @@ mod tests {
         use tfeco_core::{Command, Envelope, Genesis, NodeSpec};
         const CATALOGUE_CSV: &str = tfeco_core::CATALOGUE_Q4_2025_CSV;
         let operator = AccountKey([1; 32]);
-        let farmer = AccountKey([2; 32]);
-        let node_key = AccountKey([3; 32]);
+        // Real public keys: a key that is not a canonical, large-order point cannot register.
+        let key =
+            |n: u8| AccountKey(ed25519_dalek::SigningKey::from_bytes(&[n; 32]).verifying_key().to_bytes());
+        let (farmer, node_key) = (key(2), key(3));
         let start = period_start(91);
         let genesis = Genesis {
             params: Params::tfgrid4_2025(operator),
@@ -305,7 +307,8 @@ mod tests {
         let view = uptime_view(&minted, node).unwrap();
         assert_eq!(view["periods"].as_array().map(Vec::len), Some(1), "period 91 is closed");
         assert_eq!(view["vesting"]["total"], json!("282.5"));
-        let vesting = vesting_view(&minted, Some(AccountKey([2; 32])));
+        let farmer = AccountKey(ed25519_dalek::SigningKey::from_bytes(&[2; 32]).verifying_key().to_bytes());
+        let vesting = vesting_view(&minted, Some(farmer));
         assert_eq!(vesting["rule"], "seed");
         let record = &vesting["records"][0];
         assert_eq!((record["total"].clone(), record["locked"].clone()), (json!("282.5"), json!("282.5")));

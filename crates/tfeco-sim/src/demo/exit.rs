@@ -67,12 +67,16 @@ impl Demo {
     /// in it yet (but the last, whose position stays and earns the margin) bids 40 to 120 USDC at [`EXIT_MIN_PRICE_BPS`] of the oracle price against its position.
     pub(super) async fn bid_for_exit(&mut self, now: i64) -> Result<()> {
         let round = self.driver.client().exit_round().await?;
-        if round.closes_at > now + DAY || round.lock_window_starts_at <= now || round.open_bids > 0 {
+        if round.closes_at > now + DAY || round.lock_window_starts_at <= now {
             return Ok(());
         }
         let min_price = agents::price_bps(Price::from_atto(self.tft_usd_atto), EXIT_MIN_PRICE_BPS);
         for l in 0..N_LPS - 1 {
             let lp = self.agents.lps[l].clone();
+            // Bids are sealed: each provider sees only its own, by a signed read.
+            if !self.driver.client().own_exit_bids(&lp).await?.bids.is_empty() {
+                continue;
+            }
             let query = PositionsQuery { owner: Some(account_of(&lp)) };
             let positions = self.driver.client().exit_positions(&query).await?.positions;
             let Some(position) = positions.first() else { continue };

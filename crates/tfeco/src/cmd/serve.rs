@@ -26,6 +26,18 @@ pub(crate) struct ServeArgs {
     /// Seconds between automatic ticks (wall clock).
     #[arg(long, default_value_t = 60)]
     pub tick_interval: u64,
+    /// Seconds a signed read's timestamp may be from this node's clock (each signature is accepted once).
+    #[arg(long, default_value_t = ServerConfig::default().signed_read_window_s)]
+    pub signed_read_window: i64,
+    /// Seconds a client has to send a request's headers (also the idle timeout of a kept-alive connection).
+    #[arg(long, default_value_t = ServerConfig::default().header_timeout_s)]
+    pub header_timeout: u64,
+    /// Seconds a client has to send a request's body after its headers.
+    #[arg(long, default_value_t = ServerConfig::default().body_timeout_s)]
+    pub body_timeout: u64,
+    /// Most connections served at once (others wait until one closes).
+    #[arg(long, default_value_t = ServerConfig::default().max_connections)]
+    pub max_connections: usize,
 }
 
 /// Arguments of `tfeco verify`.
@@ -81,6 +93,10 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let config = ServerConfig {
         clock: if args.clock == "wall" { ClockMode::Wall } else { ClockMode::Manual },
         tick_interval_s: args.tick_interval,
+        signed_read_window_s: args.signed_read_window,
+        header_timeout_s: args.header_timeout,
+        body_timeout_s: args.body_timeout,
+        max_connections: args.max_connections,
         ..ServerConfig::default()
     };
     let server = tfeco_server::start(replica, listener, config).await?;
