@@ -97,6 +97,9 @@ error_codes! {
     RateLimited = "rate_limited" => 429,
     /// The node is stopping, or stopped after a storage failure.
     Unavailable = "unavailable" => 503,
+    /// The node halted after an invariant failed (fail-stop): it accepts no command until an operator
+    /// restarts it (the restart replays the journal, which never recorded the violating command).
+    Halted = "halted" => 503,
     // --- Income calculator (422) ---
     /// The offered slices are outside 1 to the model's maximum.
     OfferedSlicesOutOfRange = "offered_slices_out_of_range" => 422,

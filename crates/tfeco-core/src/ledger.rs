@@ -3,6 +3,11 @@
 //! validated as a whole plan before any is applied.
 //!
 //! Lock and release are transfers to and from system accounts (`vault`, `escrow.*`); the events name them.
+//!
+//! Conservation is checked two ways (issue 10, item 9): [`Ledger::check_conservation`] compares, per asset, a
+//! running total of all balances (kept by every credit and debit) with the flows across the boundary
+//! (`deposited + minted - withdrawn - burned`) in O(1), and the state runs it after every command in every
+//! build; [`Ledger::check`] (part of `State::check_invariants`) re-sums every balance in O(accounts).
 
 use rustc_hash::FxHashMap;
 use serde::Serialize;
@@ -46,6 +51,24 @@ impl AssetTotals {
     /// What the balances must sum to.
     pub fn expected_supply(&self) -> i128 {
         self.deposited.saturating_add(self.minted).saturating_sub(self.withdrawn).saturating_sub(self.burned)
+    }
+}
+
+/// Per-asset conservation does not hold: the balances (running total) differ from the flows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConservationError {
+    /// The asset.
+    pub asset: Asset,
+    /// Sum of all balances (the running total kept by every credit and debit), base units.
+    pub held: i128,
+    /// `deposited + minted - withdrawn - burned`, base units.
+    pub expected: i128,
+}
+
+impl std::fmt::Display for ConservationError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ConservationError { asset, held, expected } = self;
+        write!(f, "{asset}: balances hold {held} but inflows minus outflows are {expected}")
     }
 }
 
@@ -98,6 +121,10 @@ pub struct Ledger {
     index: FxHashMap<AccountKey, u32>,
     system: [[i128; 4]; SystemAccount::ALL.len()],
     totals: [AssetTotals; 4],
+    /// Sum of all balances per asset, kept by every credit and debit (derived, so not encoded: a replay
+    /// rebuilds it through the same postings).
+    #[serde(skip)]
+    held: [i128; 4],
 }
 
 impl PartialEq for Ledger {
@@ -354,12 +381,16 @@ impl Ledger {
     fn credit(&mut self, slot: Slot, asset: Asset, units: i128) {
         let balance = self.balance_mut(slot, asset);
         *balance = validated(balance.checked_add(units));
+        let held = &mut self.held[asset.index()];
+        *held = validated(held.checked_add(units));
     }
 
     fn debit(&mut self, slot: Slot, asset: Asset, units: i128) {
         let balance = self.balance_mut(slot, asset);
         *balance = validated(balance.checked_sub(units));
         assert!(*balance >= 0, "validated plan drove a balance negative");
+        let held = &mut self.held[asset.index()];
+        *held = validated(held.checked_sub(units));
         if let Slot::User(i) = slot {
             let account = &mut self.users[i as usize];
             let cc = account.balances[Asset::Cc.index()];
@@ -369,8 +400,31 @@ impl Ledger {
         }
     }
 
-    /// Conservation per asset, no negative balance, revenue CC within the CC balance, index consistent.
+    /// Test-only corruption hook: moves an asset's recorded mint total without any balance (a broken flow).
+    #[cfg(test)]
+    pub(crate) fn corrupt_flows_for_test(&mut self, asset: Asset, units: i128) {
+        let totals = &mut self.totals[asset.index()];
+        totals.minted = totals.minted.checked_add(units).expect("test amounts are small");
+    }
+
+    /// Per-asset conservation in O(1): for each asset, the running total of all balances equals `deposited
+    /// + minted - withdrawn - burned`. The state runs it after every command in every build and halts on a
+    /// violation (`Rejection::Halted`, fail-stop). Errors: the first asset that does not balance.
+    pub fn check_conservation(&self) -> Result<(), ConservationError> {
+        for asset in Asset::ALL {
+            let held = self.held[asset.index()];
+            let expected = self.totals[asset.index()].expected_supply();
+            if held != expected {
+                return Err(ConservationError { asset, held, expected });
+            }
+        }
+        Ok(())
+    }
+
+    /// Conservation per asset (balances re-summed, and equal to the running total), no negative balance,
+    /// revenue CC within the CC balance, index consistent. O(accounts).
     pub(crate) fn check(&self) -> Result<(), String> {
+        self.check_conservation().map_err(|e| e.to_string())?;
         for asset in Asset::ALL {
             let supply = self.supply(asset);
             let expected = self.totals[asset.index()].expected_supply();
@@ -378,6 +432,9 @@ impl Ledger {
                 return Err(format!(
                     "{asset}: balances sum to {supply} but inflows minus outflows are {expected}"
                 ));
+            }
+            if supply != self.held[asset.index()] {
+                return Err(format!("{asset}: balances sum to {supply} but the running total is off"));
             }
         }
         for account in &self.users {
@@ -395,5 +452,61 @@ impl Ledger {
             return Err("account index out of sync".to_owned());
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(byte: u8) -> AccountKey {
+        AccountKey([byte; 32])
+    }
+
+    /// A ledger with two users: 100 TFT deposited to the first, 40 moved to the second, 5 burned from it,
+    /// 7 CC minted to a system account.
+    fn busy_ledger() -> Ledger {
+        let mut ledger = Ledger::default();
+        ledger.register(key(1), 0);
+        ledger.register(key(2), 0);
+        let (a, b) = (ledger.user_slot(&key(1)).unwrap(), ledger.user_slot(&key(2)).unwrap());
+        let vault = Slot::System(SystemAccount::Vault);
+        ledger
+            .apply(&[
+                Posting::Mint { asset: Asset::Tft, to: a, units: 100, inflow: Inflow::Deposit },
+                Posting::Transfer { asset: Asset::Tft, from: a, to: b, units: 40, revenue: false },
+                Posting::Burn { asset: Asset::Tft, from: b, units: 5, outflow: Outflow::Burn },
+                Posting::Mint { asset: Asset::Cc, to: vault, units: 7, inflow: Inflow::Mint },
+            ])
+            .unwrap();
+        ledger
+    }
+
+    #[test]
+    fn the_running_totals_follow_every_posting() {
+        let ledger = busy_ledger();
+        assert_eq!(ledger.check_conservation(), Ok(()));
+        assert_eq!(ledger.check(), Ok(()));
+        for asset in Asset::ALL {
+            assert_eq!(ledger.held[asset.index()], ledger.supply(asset), "{asset}");
+        }
+        assert_eq!((ledger.held[Asset::Tft.index()], ledger.held[Asset::Cc.index()]), (95, 7));
+    }
+
+    /// Issue 10 item 9: the O(1) check (run after every command in every build) detects a broken total.
+    #[test]
+    fn a_broken_total_fails_the_constant_time_check() {
+        let mut ledger = busy_ledger();
+        ledger.corrupt_flows_for_test(Asset::Cc, 1);
+        let error = ledger.check_conservation().unwrap_err();
+        assert_eq!(error, ConservationError { asset: Asset::Cc, held: 7, expected: 8 });
+        assert_eq!(error.to_string(), "CC: balances hold 7 but inflows minus outflows are 8");
+        assert!(ledger.check().is_err(), "the full check agrees");
+        ledger.corrupt_flows_for_test(Asset::Cc, -1);
+        assert_eq!(ledger.check_conservation(), Ok(()));
+        // A balance changed behind the postings' back is caught by the full check's re-sum.
+        ledger.users[0].balances[Asset::Tft.index()] += 1;
+        assert_eq!(ledger.check_conservation(), Ok(()), "the running total cannot see it");
+        assert!(ledger.check().unwrap_err().contains("TFT"));
     }
 }

@@ -2,6 +2,7 @@
 //!
 //! Variants are declared in their order of precedence; a handler checks in this order, and the first failing
 //! check decides the rejection:
+//! 0. the node halted after a failed invariant (`Halted`, fail-stop);
 //! 1. authority: the signer is registered (`AccountNotFound`, `AccountExists`, `WeakKey`), the nonce
 //!    (`NonceOutOfRange`, `NonceReused`), the role (`NotAuthorized`), a retired command kind
 //!    (`CommandRetired`);
@@ -182,11 +183,20 @@ impl fmt::Display for UptimeReportProblem {
     }
 }
 
-/// A refused command. Nothing changed. Variants in order of precedence (module docs).
+/// A refused command. Nothing changed (except for [`Rejection::Halted`], see there). Variants in order of
+/// precedence (module docs).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", tag = "code")]
 pub enum Rejection {
+    // 0. The node itself.
+    /// The node halted: an invariant failed after a command (fail-stop, every build). The command that
+    /// revealed it is refused with this (its effects are not journaled) and so is every later command
+    /// until the node restarts and replays its journal.
+    Halted {
+        /// The failed invariant and the command after which it failed.
+        reason: String,
+    },
     // 1. Authority.
     /// The account (signer or receiver) is not registered.
     AccountNotFound {
@@ -520,6 +530,7 @@ macro_rules! rejection_codes {
 }
 
 rejection_codes! {
+    Halted "halted",
     AccountNotFound "account_not_found",
     AccountExists "account_exists",
     WeakKey "weak_key",
@@ -607,6 +618,9 @@ impl fmt::Display for RejectionCode {
 impl fmt::Display for Rejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Rejection::Halted { reason } => {
+                write!(f, "the node halted ({reason}); it accepts no command until it restarts and replays")
+            }
             Rejection::AccountNotFound { account } => write!(f, "account {account} is not registered"),
             Rejection::AccountExists => f.write_str("this account is already registered"),
             Rejection::WeakKey => f.write_str(

@@ -54,6 +54,10 @@ pub struct State {
     exit_pool: ExitPool,
     rewards: Rewards,
     exchange: Exchange,
+    /// Why the state stopped accepting commands after a failed invariant (fail-stop, see
+    /// `invariants.rs`); not encoded: a restart replays the journal, which never recorded that command.
+    #[serde(skip)]
+    halted: Option<String>,
 }
 
 impl PartialEq for State {
@@ -115,6 +119,7 @@ impl State {
             rewards: Rewards::default(),
             exchange: Exchange::default(),
             governance: Governance::new(genesis.params),
+            halted: None,
         }
     }
 
@@ -127,12 +132,18 @@ impl State {
     /// Applies one command accepted by the node at `at` (unix seconds, its journaled timestamp, decisions
     /// §2): the signer must be registered (except to register), the nonce must be above the account's last
     /// one, then the command's slice applies it. On success the nonce is consumed and the events are
-    /// returned; on rejection nothing changed. In debug builds and tests every invariant is asserted after
+    /// returned; on rejection nothing changed. After every command, in every build, the ledger's
+    /// conservation is checked in O(1) (and everything after a minting report closes); a violation halts
+    /// the state (fail-stop, `invariants.rs`). In debug builds and tests every invariant is asserted after
     /// each command.
     ///
-    /// Errors: [`Rejection::TimeRegression`] when `at` is before the state's time (the node's clock never
+    /// Errors: [`Rejection::Halted`] (first: the state halted after a failed invariant, or this command
+    /// revealed one), [`Rejection::TimeRegression`] when `at` is before the state's time (the node's clock never
     /// decreases), [`Rejection::LimitExceeded`] past [`MAX_TIME`], then the command's own rejections.
     pub fn apply_at(&mut self, envelope: &Envelope, at: i64) -> Result<Receipt, Rejection> {
+        if let Some(reason) = &self.halted {
+            return Err(Rejection::Halted { reason: reason.clone() });
+        }
         if at < self.now {
             return Err(Rejection::TimeRegression { now: self.now, got: at });
         }
@@ -166,9 +177,13 @@ impl State {
         if envelope.nonce <= last {
             return Err(Rejection::NonceReused { last, got: envelope.nonce });
         }
-        let events = self.dispatch(signer, &envelope.command)?;
-        self.ledger.set_nonce(&signer, envelope.nonce);
-        self.commands_applied = self.commands_applied.saturating_add(1);
+        let result = self.dispatch(signer, &envelope.command);
+        if result.is_ok() {
+            self.ledger.set_nonce(&signer, envelope.nonce);
+            self.commands_applied = self.commands_applied.saturating_add(1);
+        }
+        self.fail_stop_checks(&envelope.command, result.as_deref().ok())?;
+        let events = result?;
         #[cfg(debug_assertions)]
         if let Err(violation) = self.check_invariants() {
             panic!("invariant violated after {:?}: {violation}", envelope.command.kind());

@@ -775,8 +775,8 @@ mod known_bugs_lead {
     /// the first period close *after the first mint*, so the node's first month (the period whose report
     /// created the record) is never recorded. A node leased at 30 % from its registration through periods
     /// P, P+1 and P+2 has had 3 consecutive months at >= 30 % when P+2 closes, but is released only when
-    /// P+3 closes. (Also a design weakness: each entry is a snapshot of leased / offered slices at the
-    /// close Tick, not the month's utilization, so a lease held only around the three closes qualifies.)
+    /// P+3 closes. (The other weakness found then, each entry being a snapshot at the close Tick, is fixed
+    /// by the time-weighted utilization: `early_release_needs_time_weighted_utilization_without_self_leases`.)
     ///
     /// Expected: released at the close of P+2. Actual: at the close of P+3.
     #[test]

