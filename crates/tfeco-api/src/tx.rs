@@ -191,7 +191,7 @@ mod tests {
     }
 
     /// One event of each kind the scenario does not emit (repeats, grace, resumption, a pool signature
-    /// awaiting the other side, dropped changes, vesting releases).
+    /// awaiting the other side, dropped changes, vesting releases, order expiries).
     fn events_the_scenario_does_not_emit() -> Vec<Event> {
         use tfeco_core::{FarmId, FarmingPoolId, LeaseId, MembershipChange, NodeId, ParamChangeId};
         vec![
@@ -205,6 +205,10 @@ mod tests {
             Event::LeaseGraceStarted { lease_id: LeaseId(3), grace_until: 1_762_000_000 },
             Event::LeaseResumed { lease_id: LeaseId(3) },
             Event::ParamChangeDropped { change_id: ParamChangeId(4) },
+            Event::OrderExpired {
+                order_id: tfeco_core::OrderId(8),
+                refunded: "1.3".parse().expect("an amount"),
+            },
             Event::RewardsReleased {
                 node_id: NodeId(5),
                 owner: tfeco_core::AccountKey([7; 32]),
