@@ -747,6 +747,13 @@ impl Rejection {
                 "the order would trade with your own resting order {order_id} (self-trade prevention): \
                  cancel or amend that order first"
             ),
+            _ => self.fmt_funds(f),
+        }
+    }
+
+    /// Messages of the funds rejections (balances, liquidity, overflow).
+    fn fmt_funds(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
             Rejection::InsufficientPoolLiquidity { needed, available } => {
                 write!(f, "pool2.reserve holds {available} TFP, {needed} needed")
             }
