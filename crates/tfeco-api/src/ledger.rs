@@ -51,6 +51,10 @@ pub struct StatusView {
     pub parameter_set: String,
     /// The operator's account.
     pub operator: AccountKey,
+    /// `true` for a single-key development node (decisions §12: its genesis may have fewer guardians than
+    /// a production node needs).
+    #[serde(default)]
+    pub dev_mode: bool,
 }
 
 /// The flows of one asset since genesis.

@@ -145,6 +145,13 @@ pub struct Params {
     /// single command carries an unbounded amount of time-driven work. Default 35 days (3,024,000 s): a
     /// monthly step fits.
     pub max_tick_advance_s: i64,
+    /// Fewest distinct guardian keys a production genesis needs (decisions §12): a node whose genesis has
+    /// fewer refuses to start unless the genesis is in [`Params::dev_mode`]. Default 9.
+    pub min_guardians: u32,
+    /// Explicit single-key development mode (decisions §12), recorded in the genesis (`tfeco serve --dev`
+    /// on a new data directory): the guardian set may be smaller than [`Params::min_guardians`] (e.g. the
+    /// operator alone). `/v1/status`, the CLI and the web page show it. Default `false`.
+    pub dev_mode: bool,
     /// Markets of the in-wallet exchange (§13): TFT/USDC by default; others registered by governance.
     pub markets: Vec<MarketSpec>,
     /// The published bid tiers the operator posts as standing bids (§9 "Seed tiers"): Standard Compute and
@@ -257,6 +264,8 @@ impl Params {
             mint_close_delay_s: 2_460,
             max_uptime_reports_per_command: 1_000,
             max_tick_advance_s: 35 * 86_400,
+            min_guardians: 9,
+            dev_mode: false,
             markets: vec![MarketSpec::tft_usdc()],
             bid_tiers: default_bid_tiers(),
         }
@@ -594,6 +603,24 @@ impl fmt::Display for InvalidParam {
 impl std::error::Error for InvalidParam {}
 
 impl Params {
+    /// Whether a node may run this genesis (decisions §12): in development mode always; otherwise the
+    /// guardian set must hold at least [`Params::min_guardians`] distinct keys.
+    ///
+    /// Errors: [`InvalidParam`] on `guardians`, saying how many there are and how many are needed.
+    pub fn check_production_guardians(&self) -> Result<(), InvalidParam> {
+        let mut distinct = self.guardians.clone();
+        distinct.sort();
+        distinct.dedup();
+        if self.dev_mode || distinct.len() >= self.min_guardians as usize {
+            return Ok(());
+        }
+        Err(InvalidParam {
+            parameter: "guardians",
+            rule:
+                "at least min_guardians (default 9) distinct keys, unless the genesis is in development mode",
+        })
+    }
+
     /// Checks a whole parameter set (a genesis): every value inside the range the rules assume, so that no
     /// rule can meet a divisor of zero, an inverted clamp or a negative duration. Governance checks each
     /// later change ([`ParamUpdate::check`]) against the set in force.

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use ed25519_dalek::SigningKey;
 use tfeco_core::Genesis;
-use tfeco_journal::SqliteJournal;
+use tfeco_journal::{Journal, SqliteJournal};
 
 use crate::replica::{ReplayOptions, ReplayReport, Replica, ReplicaError};
 
@@ -51,9 +51,31 @@ pub enum DataDirError {
     /// `dev-guardians.json` is not a marked development quorum of hex keys.
     #[error("{0}: not a development guardian file ({1})")]
     BadDevGuardians(PathBuf, String),
+    /// The genesis names fewer guardians than a production node needs and is not in development mode
+    /// (decisions §12).
+    #[error(
+        "this node's genesis has {guardians} distinct guardian key(s); a production node needs at least \
+         {needed} (decisions §12). For a single-key development node, create the data directory with \
+         `tfeco serve --dev`; for production, start from a genesis with the guardian set"
+    )]
+    TooFewGuardians {
+        /// Distinct guardian keys in the genesis.
+        guardians: usize,
+        /// `min_guardians`.
+        needed: u32,
+    },
     /// Opening or replaying the replica failed.
     #[error(transparent)]
     Replica(#[from] ReplicaError),
+}
+
+/// Refuses a genesis with fewer than `min_guardians` distinct guardians unless it is in development mode.
+fn check_guardians(genesis: &Genesis) -> Result<(), DataDirError> {
+    let params = &genesis.params;
+    params.check_production_guardians().map_err(|_| {
+        let distinct: std::collections::BTreeSet<_> = params.guardians.iter().collect();
+        DataDirError::TooFewGuardians { guardians: distinct.len(), needed: params.min_guardians }
+    })
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> DataDirError + '_ {
@@ -138,6 +160,10 @@ pub fn load_dev_guardians(dir: &Path) -> Result<Vec<SigningKey>, DataDirError> {
 
 /// Opens (or creates) the replica of a data directory: SQLite journal, genesis on first start, full
 /// replay.
+///
+/// Errors: [`DataDirError::TooFewGuardians`] when the stored or new genesis has fewer than
+/// `min_guardians` distinct guardians and is not in development mode (nothing is written then); the
+/// journal's and the replay's errors.
 pub fn open_replica(
     dir: &Path,
     genesis: impl FnOnce() -> Genesis,
@@ -145,10 +171,16 @@ pub fn open_replica(
 ) -> Result<(Replica, ReplayReport), DataDirError> {
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let (journal, report) = SqliteJournal::open(dir).map_err(ReplicaError::from)?;
+    let stored = journal.get_meta(crate::replica::GENESIS_META_KEY).map_err(ReplicaError::from)?;
+    let genesis = match stored {
+        Some(bytes) => Genesis::decode(&bytes).map_err(ReplicaError::from)?,
+        None => genesis(),
+    };
+    check_guardians(&genesis)?;
     if let Some(seq) = report.dropped_torn_entry {
         tracing::warn!(seq, "dropped a torn last journal entry (crash during its write)");
     }
-    Ok(Replica::open(Box::new(journal), genesis, report.dropped_torn_entry, options)?)
+    Ok(Replica::open(Box::new(journal), || genesis, report.dropped_torn_entry, options)?)
 }
 
 #[cfg(test)]
@@ -170,5 +202,29 @@ mod tests {
         let text = std::fs::read_to_string(&path).expect("read").replace(DEV_GUARDIANS_MARKER, "production");
         std::fs::write(&path, text).expect("write");
         assert!(matches!(load_dev_guardians(temp.path()), Err(DataDirError::BadDevGuardians(..))));
+    }
+
+    /// Issue 10 item 6: a default genesis (the operator as the only guardian) does not start a production
+    /// node, and nothing is written; in development mode it does, and the mode is recorded.
+    #[test]
+    fn a_single_key_genesis_starts_only_in_development_mode() {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let operator = tfeco_core::AccountKey(SigningKey::from_bytes(&[1; 32]).verifying_key().to_bytes());
+        let genesis = || Genesis::tfgrid4_2025(operator, 1_761_955_200);
+        let refused = open_replica(temp.path(), genesis, ReplayOptions::default()).err().expect("refused");
+        assert!(matches!(refused, DataDirError::TooFewGuardians { guardians: 1, needed: 9 }), "{refused}");
+        assert!(refused.to_string().contains("tfeco serve --dev"), "{refused}");
+        let dev = || {
+            let mut genesis = genesis();
+            genesis.params.dev_mode = true;
+            genesis
+        };
+        let (replica, _) =
+            open_replica(temp.path(), dev, ReplayOptions::default()).expect("a development node");
+        assert!(replica.state().params().dev_mode);
+        drop(replica);
+        // The mode is the stored genesis's: reopening needs no flag.
+        let (replica, _) = open_replica(temp.path(), genesis, ReplayOptions::default()).expect("reopens");
+        assert!(replica.state().params().dev_mode);
     }
 }

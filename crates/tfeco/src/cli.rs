@@ -39,6 +39,9 @@ pub(crate) enum Commands {
     /// The treasury report: revenue CC, fiat USDC, exit buy-backs, the revenue burn, the exit pool's funding
     /// and the treasury's balances (read-only).
     Treasury(cmd::treasury::TreasuryArgs),
+    /// The node's status: journal head, time, state hash, invariants, and whether it is a single-key
+    /// development node (read-only).
+    Status(cmd::status::StatusArgs),
     /// Node commands: name a node's report key (farmer), report uptime (node key).
     Node(cmd::node::NodeArgs),
     /// Operator commands signed with the node's operator key (deposits, prices, ticks, bid tiers).
@@ -66,6 +69,7 @@ impl Commands {
             Commands::Mint(args) => cmd::mint::run(args).await,
             Commands::Guardian(args) => cmd::guardian::run(args).await,
             Commands::Treasury(args) => cmd::treasury::run(args).await,
+            Commands::Status(args) => cmd::status::run(args).await,
             Commands::Node(args) => cmd::node::run(args).await,
             Commands::Admin(args) => cmd::admin::run(args).await,
             Commands::Auction(args) => cmd::auction::run(args).await,

@@ -20,12 +20,20 @@ pub async fn index_page(AxumState(app): AxumState<AppState>) -> Html<String> {
     let status = views::ledger::status(&app.replica.read());
     Html(format!(
         "<!doctype html><html><head><meta charset=utf-8><title>TFGrid Economy node</title></head><body>\
-         <h1>TFGrid Economy node</h1><p>Entries: {}. State hash: <code>{}</code>. Time: {}.</p>\
+         <h1>TFGrid Economy node</h1>{}<p>Entries: {}. State hash: <code>{}</code>. Time: {}.</p>\
          <p>JSON API: <a href=/v1/status>/v1/status</a>, <a href=/v1/supply>/v1/supply</a>, \
          <a href=/v1/prices>/v1/prices</a>, <a href=/v1/catalogue>/v1/catalogue</a>, \
          <a href=/v1/nodes>/v1/nodes</a>, <a href=/v1/leases>/v1/leases</a>, \
          <a href=/openapi.json>/openapi.json</a>.</p></body></html>",
-        status.seq, status.state_hash, status.now
+        if status.dev_mode {
+            "<p role=alert data-testid=dev-mode><strong>Development mode</strong>: a single-key node \
+             (its guardian set may be the operator alone); not for real money.</p>"
+        } else {
+            ""
+        },
+        status.seq,
+        status.state_hash,
+        status.now
     ))
 }
 

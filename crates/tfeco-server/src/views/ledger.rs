@@ -29,6 +29,7 @@ pub fn status(replica: &Replica) -> StatusView {
         invariants_ok: state.halted().is_none() && state.check_invariants().is_ok(),
         parameter_set: state.params().set_name.clone(),
         operator: state.params().operator,
+        dev_mode: state.params().dev_mode,
     }
 }
 

@@ -20,5 +20,6 @@ pub(crate) mod mint;
 pub(crate) mod node;
 pub(crate) mod pool2;
 pub(crate) mod serve;
+pub(crate) mod status;
 pub(crate) mod treasury;
 pub(crate) mod wallet;

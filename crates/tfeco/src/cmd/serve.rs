@@ -38,6 +38,12 @@ pub(crate) struct ServeArgs {
     /// Most connections served at once (others wait until one closes).
     #[arg(long, default_value_t = ServerConfig::default().max_connections)]
     pub max_connections: usize,
+    /// Single-key development mode (decisions §12): a new data directory's genesis has the operator as its
+    /// only guardian and is marked as a development node (shown by `/v1/status`, the CLI and the web page).
+    /// Without it a node needs a genesis with at least 9 guardians. Recorded at creation: an existing data
+    /// directory keeps its mode.
+    #[arg(long)]
+    pub dev: bool,
 }
 
 /// Arguments of `tfeco verify`.
@@ -87,8 +93,14 @@ pub(crate) async fn bind(listen: &str) -> anyhow::Result<tokio::net::TcpListener
 /// Runs `tfeco serve`: replays the journal, then serves until Ctrl-C.
 pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let now = tfeco_server::now_unix_ms() / 1000;
-    let (replica, report, key) =
-        open(&args.data_dir, now, || SigningKey::generate(&mut rand::rngs::OsRng), |_| {})?;
+    let dev = args.dev;
+    let (replica, report, key) = open(
+        &args.data_dir,
+        now,
+        || SigningKey::generate(&mut rand::rngs::OsRng),
+        |params| params.dev_mode = dev,
+    )?;
+    let dev_mode = replica.state().params().dev_mode;
     let listener = bind(&args.listen).await?;
     let config = ServerConfig {
         clock: if args.clock == "wall" { ClockMode::Wall } else { ClockMode::Manual },
@@ -108,6 +120,11 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         report.state_hash,
         hex::encode(key.verifying_key().to_bytes()),
     );
+    if dev_mode {
+        eprintln!(
+            "DEVELOPMENT MODE: single-key genesis (the operator may be the only guardian); not for real money"
+        );
+    }
     server.run_until_stopped().await?;
     Ok(ExitCode::SUCCESS)
 }

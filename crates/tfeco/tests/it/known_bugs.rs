@@ -157,7 +157,7 @@ fn answered_before_catching_sigint(dir: &std::path::Path) -> bool {
     use std::io::{Read, Write};
     let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
     let mut child = std::process::Command::new(crate::support::BIN)
-        .args(["serve", "--clock", "manual", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
+        .args(["serve", "--dev", "--clock", "manual", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
         .arg(dir)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())

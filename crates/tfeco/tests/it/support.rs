@@ -170,6 +170,7 @@ impl ServeProcess {
             let stderr = File::create(&log).expect("create log file");
             let child = StdCommand::new(BIN)
                 .arg("serve")
+                .arg("--dev")
                 .args(clock)
                 .args(["--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
                 .arg(dir)
@@ -343,7 +344,8 @@ pub(crate) fn genesis(operator: &SigningKey) -> Genesis {
 /// on 127.0.0.1:0 with a manual clock. Returns the server and the operator key.
 pub(crate) async fn in_process_server(dir: &Path) -> (RunningServer, SigningKey) {
     let operator = key(&format!("operator/{}", dir.display()));
-    let genesis = genesis(&operator);
+    let mut genesis = genesis(&operator);
+    genesis.params.dev_mode = true; // a single-key test node (decisions §12)
     let (node, report) = open_replica(dir, || genesis, ReplayOptions::default()).expect("open replica");
     assert_eq!(report.entries, 0, "a fresh directory has no entries");
     serve_node(node, operator).await

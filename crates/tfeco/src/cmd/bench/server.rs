@@ -21,7 +21,8 @@ pub(super) async fn bench_http(sizes: Sizes, threads: usize) -> anyhow::Result<(
     let dir = temp_dir("http")?;
     let operator = http_operator_key();
     let now_s = tfeco_server::now_unix_ms() / 1000;
-    let genesis = tfeco_core::Genesis::tfgrid4_2025(account_of(&operator), now_s);
+    let mut genesis = tfeco_core::Genesis::tfgrid4_2025(account_of(&operator), now_s);
+    genesis.params.dev_mode = true; // a throw-away single-key node
     let (mut replica, _) =
         tfeco_server::datadir::open_replica(dir.path(), || genesis, ReplayOptions::default())?;
     replica.set_operator_key(operator);
