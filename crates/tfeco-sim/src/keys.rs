@@ -10,11 +10,12 @@ pub fn seeded_key(namespace: &str, role: &str, index: usize) -> SigningKey {
     SigningKey::from_bytes(seed.as_bytes())
 }
 
-/// A synthetic account for the in-process core, which does not check signatures: byte 0 is the role,
-/// bytes 1..9 the index (little endian), the rest zero.
+/// A synthetic account for the in-process core, which does not check signatures: the public key of the
+/// seed whose byte 0 is the role and bytes 1..9 the index (little endian), the rest zero. A real key
+/// (never a weak one, which cannot register: decisions §2), distinct per (role, index).
 pub fn synthetic_account(role: u8, index: u64) -> AccountKey {
-    let mut bytes = [0u8; 32];
-    bytes[0] = role;
-    bytes[1..9].copy_from_slice(&index.to_le_bytes());
-    AccountKey(bytes)
+    let mut seed = [0u8; 32];
+    seed[0] = role;
+    seed[1..9].copy_from_slice(&index.to_le_bytes());
+    AccountKey(ed25519_dalek::SigningKey::from_bytes(&seed).verifying_key().to_bytes())
 }

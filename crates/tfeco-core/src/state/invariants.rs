@@ -97,18 +97,20 @@ mod tests {
     /// the command that revealed it is refused with `halted`, and so is every later one.
     #[test]
     fn a_broken_total_halts_the_state_and_refuses_every_later_command() {
-        let operator = AccountKey([7; 32]);
+        let strong =
+            |n: u8| AccountKey(ed25519_dalek::SigningKey::from_bytes(&[n; 32]).verifying_key().to_bytes());
+        let operator = strong(7);
         let mut state = State::new(Genesis::tfgrid4_2025(operator, 1_761_955_200));
-        register(&mut state, AccountKey([1; 32])).expect("registered");
+        register(&mut state, strong(1)).expect("registered");
         assert_eq!(state.halted(), None);
         // A flow recorded with no balance behind it (the test-only corruption hook).
         state.ledger.corrupt_flows_for_test(Asset::Usdc, 3);
-        let refused = register(&mut state, AccountKey([2; 32])).unwrap_err();
+        let refused = register(&mut state, strong(2)).unwrap_err();
         let Rejection::Halted { reason } = &refused else { panic!("{refused:?}") };
         assert!(reason.contains("register_account") && reason.contains("USDC"), "{reason}");
         assert_eq!(state.halted(), Some(reason.as_str()));
-        let again = register(&mut state, AccountKey([3; 32])).unwrap_err();
+        let again = register(&mut state, strong(3)).unwrap_err();
         assert_eq!(again, refused, "halted: every later command is refused");
-        assert!(state.ledger.account(&AccountKey([3; 32])).is_none());
+        assert!(state.ledger.account(&strong(3)).is_none());
     }
 }
