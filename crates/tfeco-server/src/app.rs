@@ -31,7 +31,10 @@ pub struct AppState {
 /// in memory: at most [`EventPages::MAX_COMMANDS`] commands and [`EventPages::MAX_EVENTS`] events; the
 /// oldest go first. Replay does not refill it: it serves the pages of answers given since the start.
 #[derive(Clone, Default)]
-pub struct EventPages(Arc<Mutex<VecDeque<(u64, Arc<Vec<Event>>)>>>);
+pub struct EventPages(Arc<Mutex<VecDeque<KeptEvents>>>);
+
+/// The events of one command, by its sequence number.
+type KeptEvents = (u64, Arc<Vec<Event>>);
 
 impl EventPages {
     /// Most commands kept.

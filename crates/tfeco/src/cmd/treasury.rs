@@ -48,9 +48,9 @@ fn report(view: &TreasuryView) -> String {
         ("  USDC", format!("{}", view.balances.usdc)),
     ];
     let width = rows.iter().map(|(label, _)| label.len()).max().unwrap_or(0);
-    let mut out = format!("Treasury at {} (unix seconds)\n", view.now);
+    let mut out = format!("Treasury at {}\n", crate::render::time::iso(view.now));
     for (label, value) in rows {
-        out.push_str(&format!("{label:<width$}  {value}").trim_end().to_owned());
+        out.push_str(format!("{label:<width$}  {value}").trim_end());
         out.push('\n');
     }
     out
