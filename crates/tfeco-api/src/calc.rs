@@ -36,7 +36,8 @@ pub struct CalcNodeQuery {
     /// Which monthly hardware cost enters `net`: `whole` USD (default; also `whole_usd`) or `exact`.
     #[param(schema_with = hw_cost_choice)]
     pub hw_cost: Option<String>,
-    /// USD per CC (default 1); greater than 0.
+    /// USD per CC, greater than 0 (default: the real CC price, 0.001 g of gold at the latest month of the
+    /// gold series; `1` reproduces the published tables).
     #[param(value_type = Option<String>, schema_with = positive_price)]
     pub cc_usd: Option<Price>,
     /// Months of amortization (default 60).
@@ -77,7 +78,8 @@ pub struct CalcTableQuery {
     /// Factor on the maximum income (default 1.5).
     #[param(pattern = r"^[0-9]{1,20}(\.[0-9]{1,18})?$")]
     pub income_factor_max: Option<String>,
-    /// USD per CC (default 1); greater than 0.
+    /// USD per CC, greater than 0 (default: the real CC price, 0.001 g of gold at the latest month of the
+    /// gold series; `1` reproduces the published tables).
     #[param(value_type = Option<String>, schema_with = positive_price)]
     pub cc_usd: Option<Price>,
     /// Months of amortization (default 60).

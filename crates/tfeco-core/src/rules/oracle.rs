@@ -118,6 +118,15 @@ pub fn effective_price(
     })
 }
 
+/// The latest month of the compiled-in gold series (`data/gold-prices/monthly.csv`) and the CC price it
+/// implies (decisions §1: 0.001 g of gold): `(month "YYYY-MM", gold USD per troy ounce, USD per CC)`. The
+/// default CC price of the income calculators (issue 10 item 17); `None` only if the series were empty.
+pub fn latest_gold_cc_usd() -> Option<(String, Price, Price)> {
+    let months = crate::catalogue::parse_gold_csv(crate::catalogue::GOLD_MONTHLY_CSV).ok()?;
+    let (month, gold) = months.last().cloned()?;
+    Some((month, gold, CcPrice::from_gold(gold).usd()))
+}
+
 /// The CC price, kept exact as a ratio of the gold price: `cc_usd = gold_usd_per_oz / 31.1034768 / 1000`
 /// (spec `decisions.md` §1). In atto-USD per CC it is `gold_atto * 10^4 / 311,034,768`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

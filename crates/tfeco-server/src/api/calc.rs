@@ -36,11 +36,14 @@ fn cc_usd(value: Option<Price>) -> Result<Option<Price>, ApiError> {
     }
 }
 
-/// `cc_usd` and `amortization_months` (shared by both calculators) over the tfgrid4-2025 defaults.
+/// `cc_usd` and `amortization_months` (shared by both calculators) over the tfgrid4-2025 defaults; without
+/// `cc_usd`, the real CC price of the latest gold month (issue 10 item 17; `cc_usd=1` reproduces the
+/// published tables).
 fn base_params(cc: Option<Price>, amortization_months: Option<u32>) -> Result<RoiParams, ApiError> {
     let defaults = RoiParams::tfgrid4_2025();
+    let real = tfeco_core::rules::oracle::latest_gold_cc_usd().map(|(_, _, cc_usd)| cc_usd);
     Ok(RoiParams {
-        cc_usd: cc_usd(cc)?.unwrap_or(defaults.cc_usd),
+        cc_usd: cc_usd(cc)?.or(real).unwrap_or(defaults.cc_usd),
         amortization_months: check_range("amortization_months", amortization_months, 1, u32::MAX)?
             .unwrap_or(defaults.amortization_months),
         ..defaults
@@ -147,7 +150,12 @@ mod tests {
         let (model, income, params) = node("model=Mini 3&utilization=0.3&price=1.5&share_bps=8000").unwrap();
         assert_eq!(model, "Mini 3");
         assert_eq!(income.price, PriceChoice::Value("1.5".parse().unwrap()));
-        assert_eq!(params, RoiParams::tfgrid4_2025());
+        // Issue 10 item 17: without `cc_usd` the real CC price (gold 2026-06 at 4228 USD/oz), not 1.
+        let real = tfeco_core::rules::oracle::latest_gold_cc_usd().unwrap().2;
+        assert_eq!(real, "0.135933356492159101".parse().unwrap());
+        assert_eq!(params, RoiParams { cc_usd: real, ..RoiParams::tfgrid4_2025() });
+        let (_, _, published) = node("model=Mini 3&utilization=0.3&price=1.5&cc_usd=1").unwrap();
+        assert_eq!(published, RoiParams::tfgrid4_2025(), "cc_usd=1 reproduces the published tables");
         assert_eq!(param_of(node("utilization=0.3&price=1.5")), "model");
         assert_eq!(param_of(node("model=Mini 3&price=1.5")), "utilization");
         for (text, param) in [

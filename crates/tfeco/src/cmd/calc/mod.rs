@@ -19,7 +19,6 @@ use tfeco_core::rules::income::{
     self, Fraction, HwCostBasis, Income, IncomeQuery, IncomeRow, PriceBasis, PriceChoice, RoiParams,
     Utilization,
 };
-use tfeco_core::rules::oracle::CcPrice;
 use tfeco_money::{Bps, Price, Ratio};
 
 mod mint_v3;
@@ -158,9 +157,8 @@ impl CcUsdSource {
 /// The real CC price from the latest month of the compiled-in gold series (decisions §1:
 /// `cc_usd = gold_usd_per_oz / 31.1034768 / 1000`, rounded down to 18 decimals).
 fn real_cc_usd() -> anyhow::Result<(Price, CcUsdSource)> {
-    let months = tfeco_core::parse_gold_csv(tfeco_core::GOLD_MONTHLY_CSV).context("the gold series")?;
-    let (month, gold) = months.last().cloned().context("the gold series is empty")?;
-    let cc_usd = CcPrice::from_gold(gold).usd();
+    let (month, gold, cc_usd) =
+        tfeco_core::rules::oracle::latest_gold_cc_usd().context("the compiled-in gold series is empty")?;
     Ok((cc_usd, CcUsdSource::Gold { month, gold }))
 }
 
