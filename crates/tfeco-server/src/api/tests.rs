@@ -340,10 +340,18 @@ async fn routes_answer_json_errors_and_views() {
     assert_eq!((status, &body["code"]), (StatusCode::NOT_FOUND, &json!("capacity_request_not_found")));
     let (status, body) = get("/v1/farming-pools/x").await;
     assert_eq!((status, &body["code"]), (StatusCode::BAD_REQUEST, &json!("invalid_id")));
-    let (status, body) = get("/v1/calc/node?model=Mini%203&utilization=0.3&price=1.5&share_bps=8000").await;
+    // The published tables' convention (1 USD per CC) on request; the default is the real CC price.
+    let published = "/v1/calc/node?model=Mini%203&utilization=0.3&price=1.5&share_bps=8000&cc_usd=1";
+    let (status, body) = get(published).await;
     assert_eq!(
         (status, &body["net"], &body["break_even_months"]),
         (StatusCode::OK, &json!("-8"), &json!("111.11"))
+    );
+    let real = "/v1/calc/node?model=Mini%203&utilization=0.3&price=1.5&share_bps=8000";
+    let (status, body) = get(real).await;
+    assert_eq!(
+        (status, &body["net"], &body["cc_usd"]),
+        (StatusCode::OK, &json!("-15.7765998"), &json!("0.135933356492159101"))
     );
     let (status, body) = get("/v1/calc/node?model=Mini%209&utilization=0.3&price=1.5").await;
     assert_eq!((status, &body["code"]), (StatusCode::NOT_FOUND, &json!("unknown_model")));
