@@ -28,6 +28,10 @@ pub struct ExitRoundView {
     pub total_value_contributed_usd: Amount<Usdc>,
     /// USDC paid out so far.
     pub total_usdc_paid: Amount<Usdc>,
+    /// `true` while the round is past its scheduled close and waits (at most `exit_price_wait_s`) for a
+    /// valid TFT price to clear with; its lock window stays in force meanwhile.
+    #[serde(default)]
+    pub awaiting_price: bool,
 }
 
 /// One published round in brief.

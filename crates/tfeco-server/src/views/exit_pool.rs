@@ -22,6 +22,7 @@ pub fn round(state: &State) -> ExitRoundView {
         positions: exit.positions().len(),
         total_value_contributed_usd: exit.total_value_contributed(),
         total_usdc_paid: exit.total_usdc_paid(),
+        awaiting_price: exit.awaiting_price(state.params(), state.oracle(), state.now()),
     }
 }
 
