@@ -72,9 +72,9 @@ pub enum DataDirError {
 /// Refuses a genesis with fewer than `min_guardians` distinct guardians unless it is in development mode.
 fn check_guardians(genesis: &Genesis) -> Result<(), DataDirError> {
     let params = &genesis.params;
-    params.check_production_guardians().map_err(|_| {
-        let distinct: std::collections::BTreeSet<_> = params.guardians.iter().collect();
-        DataDirError::TooFewGuardians { guardians: distinct.len(), needed: params.min_guardians }
+    params.check_production_guardians().map_err(|_| DataDirError::TooFewGuardians {
+        guardians: params.distinct_guardians(),
+        needed: params.min_guardians,
     })
 }
 
