@@ -45,6 +45,59 @@ pub enum JournalError {
     /// An earlier append failed in storage; the journal refuses further appends (fail-stop). Reopen to recover.
     #[error("journal is poisoned by an earlier failed append; restart to reopen it")]
     Poisoned,
+    /// `set_genesis` on a journal that already has a genesis or entries.
+    #[error("the journal already has a genesis or entries")]
+    GenesisExists,
+    /// The journal disagrees with its anchor: acknowledged history is missing or different. Nothing was
+    /// changed; see `tfeco repair` and `docs/journal.md` ("Recovery").
+    #[error("the journal does not match its anchor: {0}")]
+    Anchor(AnchorMismatch),
+    /// The anchor file is missing, unreadable, or both of its copies are damaged.
+    #[error("anchor file: {0}")]
+    AnchorFile(String),
+}
+
+/// How a journal contradicts its anchor (the durable head recorded outside it after every commit).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AnchorMismatch {
+    /// The journal ends before the anchored head: acknowledged entries were lost (a deleted or truncated
+    /// WAL, a restored old copy).
+    #[error(
+        "the journal ends at entry {journal_seq} but entry {anchor_seq} was acknowledged: acknowledged \
+         history is missing (deleted or truncated journal files, or an old copy)"
+    )]
+    Shorter {
+        /// Last entry in the journal.
+        journal_seq: u64,
+        /// Last acknowledged (anchored) entry.
+        anchor_seq: u64,
+    },
+    /// Entry `seq` exists but its hash differs from the anchored one: the history was rewritten.
+    #[error("entry {seq} differs from the acknowledged one (its hash is not the anchored hash)")]
+    Diverged {
+        /// The anchored seq.
+        seq: u64,
+    },
+    /// The journal's genesis is not the anchored one (another economy, or a changed genesis).
+    #[error("the journal's genesis is not this data directory's genesis")]
+    Genesis,
+    /// The journal was created for another data directory (its id differs from the anchor's).
+    #[error("the journal belongs to another data directory (ids differ)")]
+    OtherDataDir,
+    /// The journal is more than one group commit ahead of its anchor: the anchor is stale or was replaced
+    /// by an older copy; this is not what a crash leaves.
+    #[error(
+        "the journal runs to entry {journal_seq} but its anchor stops at {anchor_seq} and its last commit \
+         starts at {commit_start}: more than one group commit is unanchored"
+    )]
+    Ahead {
+        /// Last entry in the journal.
+        journal_seq: u64,
+        /// Anchored head.
+        anchor_seq: u64,
+        /// First seq of the journal's last commit.
+        commit_start: u64,
+    },
 }
 
 /// Which verification check an entry failed.

@@ -1,6 +1,6 @@
 //! [`FaultyJournal`]: test support that injects a storage failure into another journal's appends.
 
-use crate::{EntryRef, Head, Journal, JournalError, NewEntry};
+use crate::{EntryHash, EntryRef, Head, Journal, JournalError, NewEntry};
 
 /// **Test support.** Wraps a journal and lets `fail_after` entries through; the first batch that would go
 /// beyond that fails as a whole with [`JournalError::Io`] (nothing of it reaches the inner journal) and
@@ -72,5 +72,17 @@ impl<J: Journal> Journal for FaultyJournal<J> {
 
     fn get_meta(&self, key: &str) -> Result<Option<Vec<u8>>, JournalError> {
         self.inner.get_meta(key)
+    }
+
+    fn root(&self) -> EntryHash {
+        self.inner.root()
+    }
+
+    fn set_genesis(&mut self, genesis: &[u8]) -> Result<Head, JournalError> {
+        self.inner.set_genesis(genesis)
+    }
+
+    fn last_commit_start(&self) -> u64 {
+        self.inner.last_commit_start()
     }
 }

@@ -1,20 +1,25 @@
 //! The journal: a durable, append-only, hash-chained log of signed command envelopes behind the [`Journal`] seam.
 //!
-//! Payloads and signatures are opaque bytes here; the node decides what they mean. Backends:
+//! Payloads and signatures are opaque bytes here; the node decides what they mean. The chain's root is the
+//! genesis ([`genesis_root`]): entry 1 links to it, so a changed genesis breaks the chain. Backends:
 //! [`SqliteJournal`] (default, embedded SQLite in WAL mode), [`MemoryJournal`] (tests, benchmarks) and
-//! [`FaultyJournal`] (test support: injects a storage failure). The record format, hash and checksum layout
-//! and the commit protocol are described in `docs/journal.md`.
+//! [`FaultyJournal`] (test support: injects a storage failure). [`AnchoredJournal`] wraps any backend and
+//! records its durable head in an [`anchor`] file outside it after every commit, so that a journal that lost
+//! acknowledged entries is refused ([`check_anchor`]). The record format, hash and checksum layout, the
+//! anchor and the commit protocol are described in `docs/journal.md`.
 
+pub mod anchor;
 mod error;
 mod faulty;
 mod memory;
 mod record;
 mod sqlite;
 
-pub use error::{CorruptReason, JournalError};
+pub use anchor::{check_anchor, Anchor, AnchorCheck, AnchorFile, AnchoredJournal};
+pub use error::{AnchorMismatch, CorruptReason, JournalError};
 pub use faulty::FaultyJournal;
 pub use memory::MemoryJournal;
-pub use sqlite::{SqliteJournal, FILE_NAME, FORMAT_VERSION, FORMAT_VERSION_KEY};
+pub use sqlite::{SqliteJournal, FILE_NAME, FORMAT_VERSION, FORMAT_VERSION_KEY, WAL_FILE_NAME};
 
 /// Length in bytes of an entry hash (blake3-256).
 pub const HASH_LEN: usize = 32;
@@ -22,8 +27,30 @@ pub const HASH_LEN: usize = 32;
 /// A blake3-256 entry hash; see [`EntryRef::compute_hash`] for what it covers.
 pub type EntryHash = [u8; HASH_LEN];
 
-/// The `prev_hash` of entry 1, and the hash of an empty journal's [`Head`].
+/// The root of a journal that has no genesis yet (tests and benchmarks only: the node always sets one).
 pub const ZERO_HASH: EntryHash = [0; HASH_LEN];
+
+/// Meta key holding the genesis bytes; reserved: set once with [`Journal::set_genesis`].
+pub const GENESIS_KEY: &str = "genesis";
+
+/// Meta key holding the first seq of the last committed batch (u64 LE), written in that batch's own
+/// transaction; reserved. It tells how far a crash may have left the anchor behind (one group commit).
+pub const LAST_COMMIT_KEY: &str = "last_commit_start";
+
+/// The root of the hash chain of a journal whose genesis is `genesis` (opaque encoded bytes): blake3 of
+/// `"tfeco/journal/genesis\0"` followed by the bytes. Entry 1's `prev_hash` is this root, and an empty
+/// journal's head hash; so a bit changed in the stored genesis breaks the chain at entry 1.
+pub fn genesis_root(genesis: &[u8]) -> EntryHash {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(b"tfeco/journal/genesis\0");
+    hasher.update(genesis);
+    *hasher.finalize().as_bytes()
+}
+
+/// Meta keys the journal keeps for itself; `put_meta` refuses them.
+pub(crate) fn is_reserved_key(key: &str) -> bool {
+    matches!(key, GENESIS_KEY | LAST_COMMIT_KEY) || key == FORMAT_VERSION_KEY
+}
 
 /// An entry as submitted by the writer; the journal assigns `seq`, `prev_hash` and `hash`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,29 +134,36 @@ impl Entry {
     }
 }
 
-/// The last entry of a journal: `seq` 0, [`ZERO_HASH`] and `timestamp_ms` 0 when empty.
+/// The last entry of a journal; when empty: `seq` 0, the chain's root as `hash`, and `timestamp_ms` 0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Head {
     /// Sequence number of the last entry (0 when empty).
     pub seq: u64,
-    /// Hash of the last entry ([`ZERO_HASH`] when empty).
+    /// Hash of the last entry (the root when empty).
     pub hash: EntryHash,
     /// Timestamp of the last entry in ms (0 when empty).
     pub timestamp_ms: i64,
 }
 
 impl Head {
-    /// The head of an empty journal.
+    /// The head of an empty journal without a genesis.
     pub const EMPTY: Head = Head { seq: 0, hash: ZERO_HASH, timestamp_ms: 0 };
+
+    /// The head of an empty journal whose chain starts at `root`.
+    pub fn empty(root: EntryHash) -> Head {
+        Head { seq: 0, hash: root, timestamp_ms: 0 }
+    }
 }
 
-/// What [`SqliteJournal::open`] found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What [`SqliteJournal::open`] found. Opening never changes stored entries: a bad last entry is
+/// reported, and the caller decides (an entry the anchor does not cover was never acknowledged and may be
+/// dropped with [`SqliteJournal::truncate_after`]; anything else is refused).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpenReport {
-    /// Head after open (after dropping a torn last entry, if any).
+    /// Head after open: the last stored entry (even when it is the bad one).
     pub head: Head,
-    /// `Some(seq)` if the last entry failed verification (torn write) and was deleted.
-    pub dropped_torn_entry: Option<u64>,
+    /// `Some((seq, problem))` if the last entry failed verification (checksum, hash or link).
+    pub bad_last_entry: Option<(u64, JournalError)>,
 }
 
 /// Storage seam for the journal. One writer owns a journal; reads and writes go through `&self`/`&mut self`.
@@ -148,7 +182,7 @@ pub trait Journal: Send {
 
     /// Streams entries with `seq >= from_seq` (0 is treated as 1) in order up to the head, verifying for each:
     /// checksum, seq contiguity, `prev_hash` equal to the previous entry's hash (for `from_seq > 1` the entry
-    /// `from_seq - 1` is read as the anchor), and hash recomputation. Returns the head on success, or nothing
+    /// `from_seq - 1` is read as the link; entry 1 links to [`Journal::root`]), and hash recomputation. Returns the head on success, or nothing
     /// visited if `from_seq > head.seq`.
     ///
     /// Errors: [`JournalError::Corrupt`] at the first problem (entries before it were visited); any error the
@@ -165,6 +199,42 @@ pub trait Journal: Send {
 
     /// Reads a metadata value; `None` if never set.
     fn get_meta(&self, key: &str) -> Result<Option<Vec<u8>>, JournalError>;
+
+    /// The root of the hash chain: [`genesis_root`] of the genesis, or [`ZERO_HASH`] before one is set.
+    fn root(&self) -> EntryHash;
+
+    /// Sets the genesis (opaque bytes) of an empty journal, durably; the chain then starts at its
+    /// [`genesis_root`]. Returns the (empty) head. Errors: [`JournalError::GenesisExists`] if a genesis is set
+    /// or the journal has entries; `Io` on storage failure.
+    fn set_genesis(&mut self, genesis: &[u8]) -> Result<Head, JournalError>;
+
+    /// The genesis bytes, if set.
+    fn genesis(&self) -> Result<Option<Vec<u8>>, JournalError> {
+        self.get_meta(GENESIS_KEY)
+    }
+
+    /// First seq of the last committed batch (0 when nothing was appended).
+    fn last_commit_start(&self) -> u64;
+
+    /// The verified hash of entry `seq` (checksum, hash and link to its predecessor); the root for 0;
+    /// `None` beyond the head. Errors: [`JournalError::Corrupt`] when that entry or its predecessor is bad.
+    fn entry_hash(&self, seq: u64) -> Result<Option<EntryHash>, JournalError> {
+        if seq == 0 {
+            return Ok(Some(self.root()));
+        }
+        if seq > self.head().seq {
+            return Ok(None);
+        }
+        let mut found = None;
+        let result = self.replay(seq, &mut |e| {
+            found = Some(*e.hash);
+            Err(JournalError::Stopped)
+        });
+        match result {
+            Ok(_) | Err(JournalError::Stopped) => Ok(found),
+            Err(error) => Err(error),
+        }
+    }
 }
 
 impl<J: Journal + ?Sized> Journal for Box<J> {
@@ -186,5 +256,20 @@ impl<J: Journal + ?Sized> Journal for Box<J> {
     }
     fn get_meta(&self, key: &str) -> Result<Option<Vec<u8>>, JournalError> {
         (**self).get_meta(key)
+    }
+    fn root(&self) -> EntryHash {
+        (**self).root()
+    }
+    fn set_genesis(&mut self, genesis: &[u8]) -> Result<Head, JournalError> {
+        (**self).set_genesis(genesis)
+    }
+    fn genesis(&self) -> Result<Option<Vec<u8>>, JournalError> {
+        (**self).genesis()
+    }
+    fn last_commit_start(&self) -> u64 {
+        (**self).last_commit_start()
+    }
+    fn entry_hash(&self, seq: u64) -> Result<Option<EntryHash>, JournalError> {
+        (**self).entry_hash(seq)
     }
 }

@@ -3,8 +3,9 @@
 use std::collections::BTreeMap;
 
 use crate::record::{check_timestamps, seal, unsealed, ChainCheck};
-use crate::sqlite::FORMAT_VERSION_KEY;
-use crate::{Entry, EntryRef, Head, Journal, JournalError, NewEntry};
+use crate::{
+    genesis_root, is_reserved_key, Entry, EntryHash, EntryRef, Head, Journal, JournalError, NewEntry, GENESIS_KEY,
+};
 
 /// A journal held in a `Vec`; nothing survives the process. Appends cannot fail in storage.
 #[derive(Debug, Default, Clone)]
@@ -13,6 +14,8 @@ pub struct MemoryJournal {
     entries: Vec<(Entry, u32)>,
     meta: BTreeMap<String, Vec<u8>>,
     head: Head,
+    root: EntryHash,
+    last_commit_start: u64,
 }
 
 impl MemoryJournal {
@@ -35,7 +38,11 @@ impl MemoryJournal {
 impl Journal for MemoryJournal {
     fn append(&mut self, batch: &[NewEntry]) -> Result<Head, JournalError> {
         check_timestamps(&self.head, batch)?;
+        if batch.is_empty() {
+            return Ok(self.head);
+        }
         let mut head = self.head;
+        self.last_commit_start = head.seq + 1;
         self.entries.reserve(batch.len());
         for e in batch {
             let seq = head.seq + 1;
@@ -62,7 +69,7 @@ impl Journal for MemoryJournal {
         if from > self.head.seq {
             return Ok(self.head);
         }
-        let (mut check, first) = ChainCheck::for_replay(from);
+        let (mut check, first) = ChainCheck::for_replay(from, self.root);
         // `first <= head.seq == entries.len()`, so the slice is in bounds.
         for (entry, checksum) in &self.entries[(first - 1) as usize..] {
             let e = entry.view();
@@ -76,7 +83,7 @@ impl Journal for MemoryJournal {
     }
 
     fn put_meta(&mut self, key: &str, value: &[u8]) -> Result<(), JournalError> {
-        if key == FORMAT_VERSION_KEY {
+        if is_reserved_key(key) {
             return Err(JournalError::ReservedKey(key.to_owned()));
         }
         self.meta.insert(key.to_owned(), value.to_vec());
@@ -85,6 +92,24 @@ impl Journal for MemoryJournal {
 
     fn get_meta(&self, key: &str) -> Result<Option<Vec<u8>>, JournalError> {
         Ok(self.meta.get(key).cloned())
+    }
+
+    fn root(&self) -> EntryHash {
+        self.root
+    }
+
+    fn set_genesis(&mut self, genesis: &[u8]) -> Result<Head, JournalError> {
+        if self.head.seq != 0 || self.meta.contains_key(GENESIS_KEY) {
+            return Err(JournalError::GenesisExists);
+        }
+        self.meta.insert(GENESIS_KEY.to_owned(), genesis.to_vec());
+        self.root = genesis_root(genesis);
+        self.head = Head::empty(self.root);
+        Ok(self.head)
+    }
+
+    fn last_commit_start(&self) -> u64 {
+        self.last_commit_start
     }
 }
 

@@ -108,16 +108,17 @@ pub(crate) struct ChainCheck {
 }
 
 impl ChainCheck {
-    /// Starts at entry `first`; `prev` is the hash of entry `first - 1` if known ([`ZERO_HASH`] for `first == 1`).
+    /// Starts at entry `first`; `prev` is the hash of entry `first - 1` if known (the chain's root for `first == 1`).
     pub(crate) fn new(first: u64, prev: Option<EntryHash>) -> Self {
         ChainCheck { expected: first, prev }
     }
 
-    /// Starts a check for a replay from `from_seq`: returns the checker and the first seq to read, which is
-    /// the anchor `from_seq - 1` (read and verified, not visited) when `from_seq > 1`.
-    pub(crate) fn for_replay(from_seq: u64) -> (Self, u64) {
+    /// Starts a check for a replay from `from_seq` of a chain rooted at `root`: returns the checker and the
+    /// first seq to read, which is the link `from_seq - 1` (read and verified, not visited) when
+    /// `from_seq > 1`.
+    pub(crate) fn for_replay(from_seq: u64, root: EntryHash) -> (Self, u64) {
         if from_seq <= 1 {
-            (ChainCheck::new(1, Some(ZERO_HASH)), 1)
+            (ChainCheck::new(1, Some(root)), 1)
         } else {
             (ChainCheck::new(from_seq - 1, None), from_seq - 1)
         }

@@ -1,19 +1,26 @@
 //! [`SqliteJournal`]: the default backend, one embedded SQLite file in WAL mode with synchronous=FULL.
+//! Opening never changes stored entries (a bad last entry is reported, not deleted); [`SqliteJournal::open_copy`]
+//! reads a private copy so that a data directory is not changed by a byte (`tfeco verify`).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior};
+use rusqlite::config::DbConfig;
+use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, Row, TransactionBehavior};
 
 use crate::record::{check_timestamps, seal, unsealed, ChainCheck};
 use crate::{
-    CorruptReason, Entry, EntryHash, EntryRef, Head, Journal, JournalError, NewEntry, OpenReport, ZERO_HASH,
+    genesis_root, is_reserved_key, CorruptReason, Entry, EntryHash, EntryRef, Head, Journal, JournalError,
+    NewEntry, OpenReport, GENESIS_KEY, LAST_COMMIT_KEY, ZERO_HASH,
 };
 
 /// File name of the journal inside its directory.
 pub const FILE_NAME: &str = "journal.sqlite";
-/// On-disk format version written to and checked from the `format_version` meta row.
-pub const FORMAT_VERSION: u32 = 1;
+/// File name of SQLite's write-ahead log next to the journal (holds the newest commits until checkpointed).
+pub const WAL_FILE_NAME: &str = "journal.sqlite-wal";
+/// On-disk format version written to and checked from the `format_version` meta row. Version 2: the
+/// chain is rooted at the genesis ([`genesis_root`]) and each commit records its first seq.
+pub const FORMAT_VERSION: u32 = 2;
 /// Meta key holding the format version (4 bytes, u32 little-endian); reserved, `put_meta` refuses it.
 pub const FORMAT_VERSION_KEY: &str = "format_version";
 
@@ -50,6 +57,8 @@ pub struct SqliteJournal {
     conn: Connection,
     path: PathBuf,
     head: Head,
+    root: EntryHash,
+    last_commit_start: u64,
     poisoned: bool,
 }
 
@@ -64,30 +73,99 @@ impl std::fmt::Debug for SqliteJournal {
 }
 
 impl SqliteJournal {
-    /// Opens (creating `dir` and the file if needed) the journal in `dir/journal.sqlite`.
+    /// Opens the journal in `dir/journal.sqlite`, creating `dir`, the file and its schema if needed.
     ///
     /// Checks the format version and verifies the last entry only (checksum, hash, link to its predecessor);
-    /// a bad last entry is a torn write: it is deleted, logged, and reported in
-    /// [`OpenReport::dropped_torn_entry`]. If its predecessor is bad as well nothing is deleted.
+    /// a bad last entry is reported in [`OpenReport::bad_last_entry`] and left in place.
     ///
     /// Errors: `Io` (cannot create/open, malformed schema), `Locked` (file in use), `FormatVersion`,
-    /// `Corrupt` (the tail cannot be repaired by dropping one entry).
+    /// `Corrupt` (the entry before the last one is bad, or the rows cannot be read).
     pub fn open(dir: &Path) -> Result<(SqliteJournal, OpenReport), JournalError> {
         std::fs::create_dir_all(dir)
             .map_err(|e| JournalError::Io(format!("create journal directory {}: {e}", dir.display())))?;
+        Self::open_at(dir, true)
+    }
+
+    /// Opens an existing journal in `dir` and never creates anything: no file, no schema.
+    ///
+    /// Errors: as [`SqliteJournal::open`], plus `Io` when the file does not exist or has no journal schema.
+    pub fn open_existing(dir: &Path) -> Result<(SqliteJournal, OpenReport), JournalError> {
+        if !dir.join(FILE_NAME).is_file() {
+            return Err(JournalError::Io(format!("{} has no journal file ({FILE_NAME})", dir.display())));
+        }
+        Self::open_at(dir, false)
+    }
+
+    /// Opens a private copy of the journal of `dir` (its database file and write-ahead log, copied into a
+    /// new temporary directory that the returned guard deletes on drop), so that reading it, SQLite's WAL
+    /// recovery included, cannot change a byte of `dir`. For `tfeco verify` on a stopped node.
+    ///
+    /// Errors: as [`SqliteJournal::open_existing`], plus `Io` when copying fails.
+    pub fn open_copy(dir: &Path) -> Result<(SqliteJournal, OpenReport, tempfile::TempDir), JournalError> {
+        let source = dir.join(FILE_NAME);
+        if !source.is_file() {
+            return Err(JournalError::Io(format!("{} has no journal file ({FILE_NAME})", dir.display())));
+        }
+        let copy = tempfile::Builder::new()
+            .prefix("tfeco-verify-")
+            .tempdir()
+            .map_err(|e| JournalError::Io(format!("create a temporary directory: {e}")))?;
+        for name in [FILE_NAME, WAL_FILE_NAME] {
+            let from = dir.join(name);
+            if from.is_file() {
+                std::fs::copy(&from, copy.path().join(name))
+                    .map_err(|e| JournalError::Io(format!("copy {}: {e}", from.display())))?;
+            }
+        }
+        let (journal, report) = Self::open_at(copy.path(), false)?;
+        Ok((journal, report, copy))
+    }
+
+    fn open_at(dir: &Path, create: bool) -> Result<(SqliteJournal, OpenReport), JournalError> {
         let path = dir.join(FILE_NAME);
-        let mut conn = Connection::open(&path).map_err(sql("open journal file"))?;
+        let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        if create {
+            flags |= OpenFlags::SQLITE_OPEN_CREATE;
+        }
+        let mut conn = Connection::open_with_flags(&path, flags).map_err(sql("open journal file"))?;
         configure(&conn)?;
-        init_schema(&mut conn)?;
-        // SQLite syncs the files it writes, not the directory holding them: make the entries durable.
-        #[cfg(unix)]
-        std::fs::File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| JournalError::Io(format!("sync journal directory {}: {e}", dir.display())))?;
-        let (head, dropped) = recover_tail(&mut conn)?;
+        init_schema(&mut conn, create)?;
+        if create {
+            // SQLite syncs the files it writes, not the directory holding them: make a new file durable.
+            #[cfg(unix)]
+            std::fs::File::open(dir)
+                .and_then(|d| d.sync_all())
+                .map_err(|e| JournalError::Io(format!("sync journal directory {}: {e}", dir.display())))?;
+        }
+        let genesis = read_meta(&conn, GENESIS_KEY)?;
+        let root = genesis.as_deref().map_or(ZERO_HASH, genesis_root);
+        let last_commit_start = read_meta(&conn, LAST_COMMIT_KEY)?
+            .map(|b| <[u8; 8]>::try_from(b.as_slice()).map(u64::from_le_bytes))
+            .transpose()
+            .map_err(|_| JournalError::Io(format!("{FILE_NAME}: {LAST_COMMIT_KEY} is not 8 bytes")))?
+            .unwrap_or(0);
+        let (head, bad_last_entry) = check_tail(&conn, root)?;
         tracing::debug!(path = %path.display(), seq = head.seq, "journal opened");
-        let journal = SqliteJournal { conn, path, head, poisoned: false };
-        Ok((journal, OpenReport { head, dropped_torn_entry: dropped }))
+        let journal = SqliteJournal { conn, path, head, root, last_commit_start, poisoned: false };
+        Ok((journal, OpenReport { head, bad_last_entry }))
+    }
+
+    /// Deletes every entry after `seq` (a commit that was never acknowledged, or an explicit repair) and
+    /// returns the new head, entry `seq` verified. Errors: `Corrupt` when entry `seq` is bad; `Io`.
+    pub fn truncate_after(&mut self, seq: u64) -> Result<Head, JournalError> {
+        let head = if seq == 0 {
+            Head::empty(self.root)
+        } else {
+            let link = if seq == 1 { Some(self.root) } else { None };
+            let entry = load_verified(&self.conn, seq, link)?
+                .ok_or(JournalError::corrupt(seq, CorruptReason::SeqGap))??;
+            Head { seq, hash: entry.hash, timestamp_ms: entry.timestamp_ms }
+        };
+        let tx = self.conn.transaction().map_err(sql("truncate: begin"))?;
+        tx.execute("DELETE FROM entries WHERE seq > ?1", [seq as i64]).map_err(sql("truncate: delete"))?;
+        tx.commit().map_err(sql("truncate: commit"))?;
+        self.head = head;
+        Ok(head)
     }
 
     /// Path of the database file.
@@ -125,15 +203,22 @@ impl SqliteJournal {
                     .map_err(sql("append: insert"))?;
                 head = Head { seq, hash, timestamp_ms: e.timestamp_ms };
             }
+            let start = (self.head.seq + 1).to_le_bytes();
+            let mut meta = tx.prepare_cached(UPSERT_META).map_err(sql("append: prepare"))?;
+            meta.execute(params![LAST_COMMIT_KEY, &start[..]]).map_err(sql("append: record commit"))?;
         }
         tx.commit().map_err(sql("append: commit"))?;
+        self.last_commit_start = self.head.seq + 1;
         Ok(head)
     }
 }
 
-/// Pragmas: exclusive lock, 4 KiB pages, WAL, fsync on every commit, 16 MiB page cache, fail fast if locked.
+/// Pragmas: exclusive lock, 4 KiB pages, WAL, fsync on every commit, 16 MiB page cache, fail fast if locked;
+/// and no checkpoint when the connection closes, so that a journal refused at open keeps its WAL exactly as
+/// found (evidence for `tfeco repair`; SQLite still checkpoints while appending).
 fn configure(conn: &Connection) -> Result<(), JournalError> {
     conn.busy_timeout(Duration::ZERO).map_err(sql("set busy timeout"))?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true).map_err(sql("set no checkpoint"))?;
     conn.pragma_update(None, "locking_mode", "EXCLUSIVE").map_err(sql("set locking_mode"))?;
     conn.pragma_update(None, "page_size", 4096).map_err(sql("set page_size"))?;
     let mode: String = conn
@@ -148,8 +233,8 @@ fn configure(conn: &Connection) -> Result<(), JournalError> {
     Ok(())
 }
 
-/// Creates the schema in a fresh file or checks the format version of an existing one.
-fn init_schema(conn: &mut Connection) -> Result<(), JournalError> {
+/// Creates the schema in a fresh file (when `create`) or checks the format version of an existing one.
+fn init_schema(conn: &mut Connection, create: bool) -> Result<(), JournalError> {
     // BEGIN EXCLUSIVE also takes the file lock that locking_mode=EXCLUSIVE then keeps until close.
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Exclusive)
@@ -162,6 +247,9 @@ fn init_schema(conn: &mut Connection) -> Result<(), JournalError> {
         .map_err(sql("open: read schema"))
     };
     match (table_exists("meta")?, table_exists("entries")?) {
+        (false, false) if !create => {
+            return Err(JournalError::Io(format!("{FILE_NAME} holds no journal (no tables)")));
+        }
         (false, false) => {
             tx.execute_batch(&format!("{SCHEMA_META}; {SCHEMA_ENTRIES};"))
                 .map_err(sql("open: create schema"))?;
@@ -186,6 +274,7 @@ fn init_schema(conn: &mut Connection) -> Result<(), JournalError> {
                 ))
             })?;
             if found != FORMAT_VERSION {
+                tracing::error!(found, "journal written by another release");
                 return Err(JournalError::FormatVersion { found, expected: FORMAT_VERSION });
             }
         }
@@ -232,39 +321,48 @@ fn load_verified(
     }))
 }
 
-/// Verifies the last entry (checksum, hash, link to its predecessor) and drops it if torn.
-/// Returns the head and the dropped seq. Reads at most two rows.
-fn recover_tail(conn: &mut Connection) -> Result<(Head, Option<u64>), JournalError> {
+/// Reads a meta value with a plain query.
+fn read_meta(conn: &Connection, key: &str) -> Result<Option<Vec<u8>>, JournalError> {
+    conn.prepare_cached("SELECT value FROM meta WHERE key = ?1")
+        .and_then(|mut s| s.query_row([key], |r| r.get(0)).optional())
+        .map_err(sql("read meta"))
+}
+
+/// Verifies the last entry (checksum, hash, link to its predecessor, or to `root` for entry 1) without
+/// changing anything. Returns the head (the last row, even when bad) and the problem of a bad last entry.
+/// Reads at most two rows. Errors: the predecessor is bad too (not a single bad tail entry).
+fn check_tail(conn: &Connection, root: EntryHash) -> Result<(Head, Option<(u64, JournalError)>), JournalError> {
     let last_seq: Option<i64> = conn
         .query_row("SELECT max(seq) FROM entries", [], |r| r.get(0))
         .map_err(sql("open: find last entry"))?;
-    let Some(last_seq) = last_seq else { return Ok((Head::EMPTY, None)) };
+    let Some(last_seq) = last_seq else { return Ok((Head::empty(root), None)) };
     let last_seq = match u64::try_from(last_seq) {
         Ok(s) if s > 0 => s,
         _ => return Err(JournalError::corrupt(0, CorruptReason::Decode)),
     };
-    // The predecessor must be sound on its own; if it is not, this is not a torn tail.
-    let (prev_head, link) = if last_seq == 1 {
-        (Head::EMPTY, ZERO_HASH)
+    // The predecessor must be sound on its own; if it is not, this is not a single bad tail entry.
+    let link = if last_seq == 1 {
+        root
     } else {
-        let prev = load_verified(conn, last_seq - 1, None)?
-            .ok_or(JournalError::corrupt(last_seq - 1, CorruptReason::SeqGap))??;
-        (Head { seq: prev.seq, hash: prev.hash, timestamp_ms: prev.timestamp_ms }, prev.hash)
+        load_verified(conn, last_seq - 1, None)?
+            .ok_or(JournalError::corrupt(last_seq - 1, CorruptReason::SeqGap))??
+            .hash
     };
-    let missing = || JournalError::Io(format!("open: entry {last_seq} vanished while reading"));
-    let problem = match load_verified(conn, last_seq, Some(link))?.ok_or_else(missing)? {
-        Ok(last) => {
-            let head = Head { seq: last.seq, hash: last.hash, timestamp_ms: last.timestamp_ms };
-            return Ok((head, None));
-        }
-        Err(problem) => problem,
+    let mut stmt = conn.prepare_cached(SELECT_ONE).map_err(sql("open: prepare"))?;
+    let mut rows = stmt.query([last_seq as i64]).map_err(sql("open: read entry"))?;
+    let row = rows
+        .next()
+        .map_err(sql("open: read entry"))?
+        .ok_or_else(|| JournalError::Io(format!("open: entry {last_seq} vanished while reading")))?;
+    let (head, problem) = match decode(row) {
+        Ok((entry, checksum)) => (
+            Head { seq: last_seq, hash: *entry.hash, timestamp_ms: entry.timestamp_ms },
+            ChainCheck::new(last_seq, Some(link)).check(&entry, checksum).err(),
+        ),
+        // Undecodable: its hash is unknown; the head records the seq (it is bad in any case).
+        Err(reason) => (Head { seq: last_seq, ..Head::EMPTY }, Some(JournalError::corrupt(last_seq, reason))),
     };
-    tracing::warn!(seq = last_seq, %problem, "journal: dropping torn last entry");
-    let tx = conn.transaction().map_err(sql("open: begin drop of torn entry"))?;
-    tx.execute("DELETE FROM entries WHERE seq = ?1", [last_seq as i64])
-        .map_err(sql("open: drop torn entry"))?;
-    tx.commit().map_err(sql("open: commit drop of torn entry"))?;
-    Ok((prev_head, Some(last_seq)))
+    Ok((head, problem.map(|p| (last_seq, p))))
 }
 
 impl Journal for SqliteJournal {
@@ -302,7 +400,7 @@ impl Journal for SqliteJournal {
         if from > self.head.seq {
             return Ok(self.head);
         }
-        let (mut check, first) = ChainCheck::for_replay(from);
+        let (mut check, first) = ChainCheck::for_replay(from, self.root);
         let mut stmt = self.conn.prepare_cached(SELECT_RANGE).map_err(sql("replay: prepare"))?;
         let mut rows = stmt.query([first as i64, self.head.seq as i64]).map_err(sql("replay: query"))?;
         let mut expected = first;
@@ -319,7 +417,7 @@ impl Journal for SqliteJournal {
     }
 
     fn put_meta(&mut self, key: &str, value: &[u8]) -> Result<(), JournalError> {
-        if key == FORMAT_VERSION_KEY {
+        if is_reserved_key(key) {
             return Err(JournalError::ReservedKey(key.to_owned()));
         }
         self.conn
@@ -330,10 +428,27 @@ impl Journal for SqliteJournal {
     }
 
     fn get_meta(&self, key: &str) -> Result<Option<Vec<u8>>, JournalError> {
+        read_meta(&self.conn, key)
+    }
+
+    fn root(&self) -> EntryHash {
+        self.root
+    }
+
+    fn set_genesis(&mut self, genesis: &[u8]) -> Result<Head, JournalError> {
+        if self.head.seq != 0 || read_meta(&self.conn, GENESIS_KEY)?.is_some() {
+            return Err(JournalError::GenesisExists);
+        }
         self.conn
-            .prepare_cached("SELECT value FROM meta WHERE key = ?1")
-            .and_then(|mut s| s.query_row([key], |r| r.get(0)).optional())
-            .map_err(sql("get_meta"))
+            .execute("INSERT INTO meta (key, value) VALUES (?1, ?2)", params![GENESIS_KEY, genesis])
+            .map_err(sql("set genesis"))?;
+        self.root = genesis_root(genesis);
+        self.head = Head::empty(self.root);
+        Ok(self.head)
+    }
+
+    fn last_commit_start(&self) -> u64 {
+        self.last_commit_start
     }
 }
 

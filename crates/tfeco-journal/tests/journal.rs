@@ -28,7 +28,7 @@ fn replay_all(j: &dyn Journal, from: u64) -> Result<Vec<Entry>, JournalError> {
 
 fn open(dir: &Path) -> SqliteJournal {
     let (j, report) = SqliteJournal::open(dir).expect("open journal");
-    assert_eq!(report.dropped_torn_entry, None);
+    assert_eq!(report.bad_last_entry, None);
     j
 }
 
@@ -83,14 +83,13 @@ fn exercise(j: &mut dyn Journal) {
     });
     assert_eq!((stopped, seen), (Err(JournalError::Stopped), 2));
 
-    assert_eq!(j.get_meta("genesis").unwrap(), None);
-    j.put_meta("genesis", b"params-v1").unwrap();
-    j.put_meta("genesis", b"params-v2").unwrap();
-    assert_eq!(j.get_meta("genesis").unwrap().as_deref(), Some(&b"params-v2"[..]));
-    assert_eq!(
-        j.put_meta(FORMAT_VERSION_KEY, b"x"),
-        Err(JournalError::ReservedKey(FORMAT_VERSION_KEY.into()))
-    );
+    assert_eq!(j.get_meta("params").unwrap(), None);
+    j.put_meta("params", b"params-v1").unwrap();
+    j.put_meta("params", b"params-v2").unwrap();
+    assert_eq!(j.get_meta("params").unwrap().as_deref(), Some(&b"params-v2"[..]));
+    for reserved in [FORMAT_VERSION_KEY, "genesis", "last_commit_start"] {
+        assert_eq!(j.put_meta(reserved, b"x"), Err(JournalError::ReservedKey(reserved.into())));
+    }
 }
 
 #[test]
@@ -110,8 +109,8 @@ fn sqlite_round_trip_and_durability_across_reopen() {
     let mut j = open(&path);
     assert_eq!(j.head(), head);
     assert_eq!(replay_all(&j, 1).unwrap(), entries);
-    assert_eq!(j.get_meta("genesis").unwrap().as_deref(), Some(&b"params-v2"[..]));
-    assert_eq!(j.get_meta(FORMAT_VERSION_KEY).unwrap(), Some(1u32.to_le_bytes().to_vec()));
+    assert_eq!(j.get_meta("params").unwrap().as_deref(), Some(&b"params-v2"[..]));
+    assert_eq!(j.get_meta(FORMAT_VERSION_KEY).unwrap(), Some(tfeco_journal::FORMAT_VERSION.to_le_bytes().to_vec()));
     // Appending after reopen continues the chain.
     let h = j.append(&batch(2_000, 2)).unwrap();
     assert_eq!(h.seq, 9);
@@ -133,7 +132,7 @@ fn second_open_is_refused_while_locked() {
 }
 
 #[test]
-fn torn_last_entry_is_dropped_on_open() {
+fn a_bad_last_entry_is_reported_never_dropped_on_open_and_truncate_after_drops_it() {
     let dir = tempfile::tempdir().unwrap();
     {
         let mut j = open(dir.path());
@@ -143,27 +142,34 @@ fn torn_last_entry_is_dropped_on_open() {
         c.execute("UPDATE entries SET payload = ?1 WHERE seq = 10", [&b"half-written"[..]]).unwrap();
     });
     let (j, report) = SqliteJournal::open(dir.path()).unwrap();
-    assert_eq!(report.dropped_torn_entry, Some(10));
-    assert_eq!(report.head.seq, 9);
-    assert_eq!(j.head(), report.head);
+    let bad = JournalError::Corrupt { seq: 10, reason: CorruptReason::Checksum };
+    assert_eq!(report.bad_last_entry, Some((10, bad.clone())));
+    assert_eq!(report.head.seq, 10, "the head is the last stored row: opening changes nothing");
+    assert_eq!(replay_all(&j, 1).unwrap_err(), bad);
+    drop(j);
+    let (mut j, report) = SqliteJournal::open(dir.path()).unwrap();
+    assert_eq!(report.bad_last_entry.map(|b| b.0), Some(10), "still there: open never deletes");
+    let head = j.truncate_after(9).unwrap();
+    assert_eq!(head.seq, 9);
     let all = replay_all(&j, 1).unwrap();
     assert_eq!(all.len(), 9);
     assert_eq!(all[8].hash, j.head().hash);
     drop(j);
-    // The drop is durable and not repeated.
+    // The truncation is durable.
     assert_eq!(open(dir.path()).head().seq, 9);
 }
 
 #[test]
-fn single_torn_entry_leaves_an_empty_journal() {
+fn a_single_bad_entry_is_reported_and_can_be_truncated_to_an_empty_journal() {
     let dir = tempfile::tempdir().unwrap();
     open(dir.path()).append(&batch(0, 1)).unwrap();
     raw(dir.path(), |c| {
         c.execute("UPDATE entries SET signer = x'00' WHERE seq = 1", []).unwrap();
         // wrong length: Decode
     });
-    let (j, report) = SqliteJournal::open(dir.path()).unwrap();
-    assert_eq!((report.dropped_torn_entry, j.head()), (Some(1), Head::EMPTY));
+    let (mut j, report) = SqliteJournal::open(dir.path()).unwrap();
+    assert_eq!(report.bad_last_entry, Some((1, JournalError::Corrupt { seq: 1, reason: CorruptReason::Decode })));
+    assert_eq!(j.truncate_after(0).unwrap(), Head::EMPTY);
 }
 
 #[test]
@@ -233,13 +239,13 @@ fn relink(dir: &Path, seq: i64, rehash: bool) {
 }
 
 #[test]
-fn last_entry_with_broken_link_is_dropped_on_open() {
+fn last_entry_with_broken_link_is_reported_on_open() {
     let dir = tempfile::tempdir().unwrap();
     open(dir.path()).append(&batch(0, 4)).unwrap();
     relink(dir.path(), 4, true);
     let (j, report) = SqliteJournal::open(dir.path()).unwrap();
-    assert_eq!((report.dropped_torn_entry, j.head().seq), (Some(4), 3));
-    assert_eq!(replay_all(&j, 1).unwrap().len(), 3);
+    assert_eq!(report.bad_last_entry, Some((4, JournalError::Corrupt { seq: 4, reason: CorruptReason::ChainBroken })));
+    assert_eq!(replay_all(&j, 1).unwrap_err(), JournalError::Corrupt { seq: 4, reason: CorruptReason::ChainBroken });
 }
 
 #[test]
@@ -270,12 +276,12 @@ fn other_format_version_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     drop(open(dir.path()));
     raw(dir.path(), |c| {
-        c.execute("UPDATE meta SET value = ?1 WHERE key = 'format_version'", [&2u32.to_le_bytes()[..]])
+        c.execute("UPDATE meta SET value = ?1 WHERE key = 'format_version'", [&1u32.to_le_bytes()[..]])
             .unwrap();
     });
     assert_eq!(
         SqliteJournal::open(dir.path()).unwrap_err(),
-        JournalError::FormatVersion { found: 2, expected: 1 }
+        JournalError::FormatVersion { found: 1, expected: 2 }
     );
 }
 
@@ -402,7 +408,7 @@ proptest! {
         prop_assert_eq!(replay_all(&sqlite, from).unwrap(), tail);
         drop(sqlite);
         let (reopened, report) = SqliteJournal::open(dir.path()).unwrap();
-        prop_assert_eq!(report.dropped_torn_entry, None);
+        prop_assert_eq!(report.bad_last_entry, None);
         prop_assert_eq!(replay_all(&reopened, 1).unwrap(), got);
     }
 }
