@@ -68,7 +68,9 @@ impl Anchor {
     /// Decodes one copy; `None` when its magic, version or checksum is wrong (torn or damaged).
     fn decode(bytes: &[u8]) -> Option<Anchor> {
         let bytes: &[u8; SLOT_LEN] = bytes.get(..SLOT_LEN)?.try_into().ok()?;
-        if &bytes[..16] != MAGIC || blake3::hash(&bytes[..SLOT_LEN - 32]).as_bytes() != &bytes[SLOT_LEN - 32..] {
+        if &bytes[..16] != MAGIC
+            || blake3::hash(&bytes[..SLOT_LEN - 32]).as_bytes() != &bytes[SLOT_LEN - 32..]
+        {
             return None;
         }
         let u64_at = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
@@ -97,7 +99,8 @@ fn file_error(path: &Path, what: &str, e: std::io::Error) -> JournalError {
 /// Reads both copies of `bytes` and returns the newest valid one and its slot.
 fn newest(bytes: &[u8], path: &Path) -> Result<(Anchor, usize), JournalError> {
     let copies = SLOT_OFFSETS.map(|offset| bytes.get(offset as usize..).and_then(Anchor::decode));
-    let best = copies.iter().enumerate().filter_map(|(slot, a)| a.map(|a| (a, slot))).max_by_key(|(a, _)| a.counter);
+    let best =
+        copies.iter().enumerate().filter_map(|(slot, a)| a.map(|a| (a, slot))).max_by_key(|(a, _)| a.counter);
     best.ok_or_else(|| {
         JournalError::AnchorFile(format!(
             "{}: neither copy of the anchor is valid (damaged or not an anchor file)",
@@ -124,7 +127,12 @@ impl AnchorFile {
 
     /// Creates the anchor of a new data directory (fails if one exists) with both copies recording `head`,
     /// synced together with the directory.
-    pub fn create(dir: &Path, datadir_id: [u8; 16], root: EntryHash, head: Head) -> Result<AnchorFile, JournalError> {
+    pub fn create(
+        dir: &Path,
+        datadir_id: [u8; 16],
+        root: EntryHash,
+        head: Head,
+    ) -> Result<AnchorFile, JournalError> {
         let path = dir.join(ANCHOR_FILE);
         let file = OpenOptions::new()
             .read(true)
@@ -146,7 +154,11 @@ impl AnchorFile {
     /// Errors: [`JournalError::AnchorFile`] when the file is missing or neither copy is valid.
     pub fn open(dir: &Path) -> Result<AnchorFile, JournalError> {
         let path = dir.join(ANCHOR_FILE);
-        let file = OpenOptions::new().read(true).write(true).open(&path).map_err(|e| file_error(&path, "open", e))?;
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .map_err(|e| file_error(&path, "open", e))?;
         let bytes = read_all(&file, &path)?;
         let (last, slot) = newest(&bytes, &path)?;
         Ok(AnchorFile { file, path, last, slot })
@@ -169,7 +181,9 @@ impl AnchorFile {
     pub fn write(&mut self, head: Head, commit_start: u64) -> Result<(), JournalError> {
         let next = Anchor { counter: self.last.counter + 1, head, commit_start, ..self.last };
         let slot = 1 - self.slot;
-        self.file.write_all_at(&next.encode(), SLOT_OFFSETS[slot]).map_err(|e| file_error(&self.path, "write", e))?;
+        self.file
+            .write_all_at(&next.encode(), SLOT_OFFSETS[slot])
+            .map_err(|e| file_error(&self.path, "write", e))?;
         self.file.sync_data().map_err(|e| file_error(&self.path, "sync", e))?;
         self.last = next;
         self.slot = slot;
@@ -354,14 +368,21 @@ mod tests {
     #[test]
     fn writes_alternate_and_a_damaged_newest_copy_falls_back_to_the_previous_one() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut file = AnchorFile::create(dir.path(), [7; 16], [1; 32], Head::empty([1; 32])).expect("create");
-        assert!(AnchorFile::create(dir.path(), [7; 16], [1; 32], Head::empty([1; 32])).is_err(), "create_new");
+        let mut file =
+            AnchorFile::create(dir.path(), [7; 16], [1; 32], Head::empty([1; 32])).expect("create");
+        assert!(
+            AnchorFile::create(dir.path(), [7; 16], [1; 32], Head::empty([1; 32])).is_err(),
+            "create_new"
+        );
         let head = |seq| Head { seq, hash: [seq as u8; 32], timestamp_ms: 5 };
         file.write(head(3), 1).expect("write");
         file.write(head(5), 4).expect("write");
         assert_eq!(AnchorFile::read(dir.path()).expect("read").head, head(5));
         let reopened = AnchorFile::open(dir.path()).expect("open");
-        assert_eq!((reopened.anchor().head, reopened.anchor().commit_start, reopened.anchor().counter), (head(5), 4, 4));
+        assert_eq!(
+            (reopened.anchor().head, reopened.anchor().commit_start, reopened.anchor().counter),
+            (head(5), 4, 4)
+        );
         // Damage the newest copy (slot 1, counter 4): the previous one (seq 3) is read.
         let path = dir.path().join(ANCHOR_FILE);
         let mut bytes = std::fs::read(&path).expect("read");

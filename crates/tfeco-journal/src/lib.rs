@@ -12,6 +12,7 @@ pub mod anchor;
 mod error;
 mod faulty;
 mod memory;
+mod open;
 mod record;
 mod sqlite;
 
@@ -19,6 +20,7 @@ pub use anchor::{check_anchor, Anchor, AnchorCheck, AnchorFile, AnchoredJournal}
 pub use error::{AnchorMismatch, CorruptReason, JournalError};
 pub use faulty::FaultyJournal;
 pub use memory::MemoryJournal;
+pub use open::{open_anchored, open_anchored_copy, AnchoredOpen};
 pub use sqlite::{SqliteJournal, FILE_NAME, FORMAT_VERSION, FORMAT_VERSION_KEY, WAL_FILE_NAME};
 
 /// Length in bytes of an entry hash (blake3-256).

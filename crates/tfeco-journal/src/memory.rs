@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 
 use crate::record::{check_timestamps, seal, unsealed, ChainCheck};
 use crate::{
-    genesis_root, is_reserved_key, Entry, EntryHash, EntryRef, Head, Journal, JournalError, NewEntry, GENESIS_KEY,
+    genesis_root, is_reserved_key, Entry, EntryHash, EntryRef, Head, Journal, JournalError, NewEntry,
+    GENESIS_KEY,
 };
 
 /// A journal held in a `Vec`; nothing survives the process. Appends cannot fail in storage.

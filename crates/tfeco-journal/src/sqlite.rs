@@ -331,7 +331,10 @@ fn read_meta(conn: &Connection, key: &str) -> Result<Option<Vec<u8>>, JournalErr
 /// Verifies the last entry (checksum, hash, link to its predecessor, or to `root` for entry 1) without
 /// changing anything. Returns the head (the last row, even when bad) and the problem of a bad last entry.
 /// Reads at most two rows. Errors: the predecessor is bad too (not a single bad tail entry).
-fn check_tail(conn: &Connection, root: EntryHash) -> Result<(Head, Option<(u64, JournalError)>), JournalError> {
+fn check_tail(
+    conn: &Connection,
+    root: EntryHash,
+) -> Result<(Head, Option<(u64, JournalError)>), JournalError> {
     let last_seq: Option<i64> = conn
         .query_row("SELECT max(seq) FROM entries", [], |r| r.get(0))
         .map_err(sql("open: find last entry"))?;

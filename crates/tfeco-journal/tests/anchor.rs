@@ -6,8 +6,8 @@ use std::path::Path;
 use rusqlite::Connection;
 use tfeco_journal::anchor::{ANCHOR_FILE, DATADIR_ID_KEY};
 use tfeco_journal::{
-    check_anchor, genesis_root, AnchorFile, AnchorMismatch, AnchoredJournal, CorruptReason, Journal, JournalError,
-    NewEntry, SqliteJournal, FILE_NAME, WAL_FILE_NAME,
+    check_anchor, genesis_root, AnchorFile, AnchorMismatch, AnchoredJournal, CorruptReason, Journal,
+    JournalError, NewEntry, SqliteJournal, FILE_NAME, WAL_FILE_NAME,
 };
 
 const ID: [u8; 16] = [9; 16];
@@ -125,7 +125,11 @@ fn one_unanchored_commit_is_what_a_crash_leaves_and_is_accepted_but_two_are_not(
     drop(journal);
     assert_eq!(
         check(dir.path()),
-        Err(JournalError::Anchor(AnchorMismatch::Ahead { journal_seq: 15, anchor_seq: 11, commit_start: 14 }))
+        Err(JournalError::Anchor(AnchorMismatch::Ahead {
+            journal_seq: 15,
+            anchor_seq: 11,
+            commit_start: 14
+        }))
     );
 }
 

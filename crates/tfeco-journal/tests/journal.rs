@@ -110,7 +110,10 @@ fn sqlite_round_trip_and_durability_across_reopen() {
     assert_eq!(j.head(), head);
     assert_eq!(replay_all(&j, 1).unwrap(), entries);
     assert_eq!(j.get_meta("params").unwrap().as_deref(), Some(&b"params-v2"[..]));
-    assert_eq!(j.get_meta(FORMAT_VERSION_KEY).unwrap(), Some(tfeco_journal::FORMAT_VERSION.to_le_bytes().to_vec()));
+    assert_eq!(
+        j.get_meta(FORMAT_VERSION_KEY).unwrap(),
+        Some(tfeco_journal::FORMAT_VERSION.to_le_bytes().to_vec())
+    );
     // Appending after reopen continues the chain.
     let h = j.append(&batch(2_000, 2)).unwrap();
     assert_eq!(h.seq, 9);
@@ -168,7 +171,10 @@ fn a_single_bad_entry_is_reported_and_can_be_truncated_to_an_empty_journal() {
         // wrong length: Decode
     });
     let (mut j, report) = SqliteJournal::open(dir.path()).unwrap();
-    assert_eq!(report.bad_last_entry, Some((1, JournalError::Corrupt { seq: 1, reason: CorruptReason::Decode })));
+    assert_eq!(
+        report.bad_last_entry,
+        Some((1, JournalError::Corrupt { seq: 1, reason: CorruptReason::Decode }))
+    );
     assert_eq!(j.truncate_after(0).unwrap(), Head::EMPTY);
 }
 
@@ -244,8 +250,14 @@ fn last_entry_with_broken_link_is_reported_on_open() {
     open(dir.path()).append(&batch(0, 4)).unwrap();
     relink(dir.path(), 4, true);
     let (j, report) = SqliteJournal::open(dir.path()).unwrap();
-    assert_eq!(report.bad_last_entry, Some((4, JournalError::Corrupt { seq: 4, reason: CorruptReason::ChainBroken })));
-    assert_eq!(replay_all(&j, 1).unwrap_err(), JournalError::Corrupt { seq: 4, reason: CorruptReason::ChainBroken });
+    assert_eq!(
+        report.bad_last_entry,
+        Some((4, JournalError::Corrupt { seq: 4, reason: CorruptReason::ChainBroken }))
+    );
+    assert_eq!(
+        replay_all(&j, 1).unwrap_err(),
+        JournalError::Corrupt { seq: 4, reason: CorruptReason::ChainBroken }
+    );
 }
 
 #[test]

@@ -1,14 +1,17 @@
-//! The data directory: `journal.sqlite` (the log) and `operator.key` (the node's operator signing key,
-//! hex seed, mode 0600); a demo node also keeps its guardians' keys in `dev-guardians.json` (a development
-//! quorum, marked as such, so that `tfeco admin` can gather the guardians' threshold alone). Opening a
-//! directory replays its journal.
+//! The data directory: `journal.sqlite` (the log, with SQLite's `-wal`), `anchor` (the durable head, outside
+//! the log: `tfeco_journal::anchor`), `operator.key` (the node's operator signing key, hex seed, mode 0600);
+//! a demo node also keeps its guardians' keys in `dev-guardians.json` (a development quorum, marked as such,
+//! so that `tfeco admin` can gather the guardians' threshold alone). [`open_node`] creates a directory
+//! (journal and genesis, then the anchor, then the key) or opens one against its anchor and replays it;
+//! it never starts a fresh genesis where an anchor, a journal or an operator key already exists.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use ed25519_dalek::SigningKey;
-use tfeco_core::Genesis;
-use tfeco_journal::{Journal, SqliteJournal};
+use tfeco_core::{AccountKey, Genesis};
+use tfeco_journal::anchor::ANCHOR_FILE;
+use tfeco_journal::{AnchoredJournal, Journal, JournalError, SqliteJournal};
 
 use crate::replica::{ReplayOptions, ReplayReport, Replica, ReplicaError};
 
@@ -67,6 +70,130 @@ pub enum DataDirError {
     /// Opening or replaying the replica failed.
     #[error(transparent)]
     Replica(#[from] ReplicaError),
+    /// The directory has some of a node's files but no anchor: a damaged directory, one from an earlier
+    /// release, or a creation interrupted before any command. Nothing was changed.
+    #[error(
+        "{dir}: has {found} but no `anchor`: this is not a complete data directory (damaged, from an earlier \
+         release, or its creation was interrupted). Nothing was changed and no new economy was started. \
+         Inspect it with `tfeco verify --data-dir {dir}` and `tfeco repair --data-dir {dir}`; if it never \
+         served a command, remove it and start again"
+    )]
+    NoAnchor {
+        /// The directory.
+        dir: PathBuf,
+        /// Which of the node's files it has.
+        found: String,
+    },
+    /// The operator key is missing from an anchored directory.
+    #[error(
+        "{0}: the operator key is missing; restore `operator.key` from your backup (nothing was changed)"
+    )]
+    MissingKey(PathBuf),
+    /// `operator.key` is not the key of this journal's operator.
+    #[error("{0}: `operator.key` is not the operator key of this journal's genesis (another node's key?)")]
+    KeyMismatch(PathBuf),
+}
+
+/// A new data directory's contents, made by the caller when [`open_node`] finds no node there.
+pub struct NewNode {
+    /// The operator's signing key (written to `operator.key` last).
+    pub operator_key: SigningKey,
+    /// The genesis (its operator must be `operator_key`'s).
+    pub genesis: Genesis,
+    /// A random id for the directory, recorded in the anchor and the journal.
+    pub datadir_id: [u8; 16],
+}
+
+/// The node files of `dir` that exist, by name.
+fn node_files(dir: &Path) -> Vec<&'static str> {
+    [OPERATOR_KEY_FILE, tfeco_journal::FILE_NAME, tfeco_journal::WAL_FILE_NAME, ANCHOR_FILE]
+        .into_iter()
+        .filter(|name| dir.join(name).exists())
+        .collect()
+}
+
+/// Opens the node in `dir`, or creates it with `fresh()` when `dir` holds none of a node's files.
+///
+/// Opening: reads the anchor, opens the journal in place and checks it against the anchor
+/// (`tfeco_journal::open_anchored`), checks the operator key against the genesis and the guardian set,
+/// and replays. Creating: journal with the genesis, then the anchor, then `operator.key`.
+///
+/// Errors: [`DataDirError::NoAnchor`] (node files without an anchor), [`DataDirError::MissingKey`],
+/// [`DataDirError::KeyMismatch`], [`DataDirError::TooFewGuardians`], the journal's (anchor mismatch,
+/// corruption) and the replay's; nothing is written when opening fails.
+pub fn open_node(
+    dir: &Path,
+    fresh: impl FnOnce() -> NewNode,
+    options: ReplayOptions,
+) -> Result<(Replica, ReplayReport, SigningKey), DataDirError> {
+    let journal_error = |e: JournalError| DataDirError::Replica(ReplicaError::Journal(e));
+    if !dir.join(ANCHOR_FILE).exists() {
+        let found = node_files(dir);
+        if !found.is_empty() {
+            return Err(DataDirError::NoAnchor { dir: dir.to_owned(), found: found.join(", ") });
+        }
+        return create_node(dir, fresh(), options);
+    }
+    let key_path = dir.join(OPERATOR_KEY_FILE);
+    if !key_path.exists() {
+        return Err(DataDirError::MissingKey(dir.to_owned()));
+    }
+    let key = read_operator_key(&key_path)?;
+    let (journal, open) = tfeco_journal::open_anchored(dir).map_err(journal_error)?;
+    if let Some((first, last, problem)) = &open.dropped {
+        tracing::warn!(first, last, %problem, "dropped an unacknowledged commit with a damaged last entry");
+    }
+    let bytes = journal.genesis().map_err(journal_error)?.ok_or(ReplicaError::Genesis)?;
+    let genesis = Genesis::decode(&bytes).map_err(ReplicaError::from)?;
+    if genesis.params.operator != AccountKey(key.verifying_key().to_bytes()) {
+        return Err(DataDirError::KeyMismatch(dir.to_owned()));
+    }
+    check_guardians(&genesis)?;
+    let (replica, report) = Replica::open(Box::new(journal), || genesis, options)?;
+    Ok((replica, report, key))
+}
+
+/// Creates a node in `dir`: the journal with its genesis, the anchor (the commit point of creation),
+/// then the operator key.
+fn create_node(
+    dir: &Path,
+    node: NewNode,
+    options: ReplayOptions,
+) -> Result<(Replica, ReplayReport, SigningKey), DataDirError> {
+    let journal_error = |e: JournalError| DataDirError::Replica(ReplicaError::Journal(e));
+    check_guardians(&node.genesis)?;
+    node.genesis.params.check().map_err(ReplicaError::InvalidGenesis)?;
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let (mut journal, _) = SqliteJournal::open(dir).map_err(journal_error)?;
+    journal.set_genesis(&node.genesis.encode()).map_err(journal_error)?;
+    let journal = AnchoredJournal::create(journal, dir, node.datadir_id).map_err(journal_error)?;
+    write_operator_key(dir, &node.operator_key)?;
+    let genesis = node.genesis;
+    let (replica, report) = Replica::open(Box::new(journal), || genesis, options)?;
+    Ok((replica, report, node.operator_key))
+}
+
+fn read_operator_key(path: &Path) -> Result<SigningKey, DataDirError> {
+    let text = std::fs::read_to_string(path).map_err(io(path))?;
+    let mut seed = [0u8; 32];
+    hex::decode_to_slice(text.trim(), &mut seed).map_err(|_| DataDirError::BadKey(path.to_owned()))?;
+    Ok(SigningKey::from_bytes(&seed))
+}
+
+/// Writes `operator.key` (mode 0600, must not exist) and syncs it and the directory.
+fn write_operator_key(dir: &Path, key: &SigningKey) -> Result<(), DataDirError> {
+    let path = dir.join(OPERATOR_KEY_FILE);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(&path).map_err(io(&path))?;
+    file.write_all(hex::encode(key.to_bytes()).as_bytes()).map_err(io(&path))?;
+    file.sync_all().map_err(io(&path))?;
+    std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io(dir))
 }
 
 /// Refuses a genesis with fewer than `min_guardians` distinct guardians unless it is in development mode.
@@ -82,31 +209,10 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> DataDirError + '_ {
     move |source| DataDirError::Io { path: path.to_owned(), source }
 }
 
-/// Loads `operator.key`, or creates it with `fresh` (a new random key from the caller) on first start.
-pub fn load_or_create_operator_key(
-    dir: &Path,
-    fresh: impl FnOnce() -> SigningKey,
-) -> Result<SigningKey, DataDirError> {
-    std::fs::create_dir_all(dir).map_err(io(dir))?;
-    let path = dir.join(OPERATOR_KEY_FILE);
-    if path.exists() {
-        let text = std::fs::read_to_string(&path).map_err(io(&path))?;
-        let mut seed = [0u8; 32];
-        hex::decode_to_slice(text.trim(), &mut seed).map_err(|_| DataDirError::BadKey(path.clone()))?;
-        return Ok(SigningKey::from_bytes(&seed));
-    }
-    let key = fresh();
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(&path).map_err(io(&path))?;
-    file.write_all(hex::encode(key.to_bytes()).as_bytes()).map_err(io(&path))?;
-    file.sync_all().map_err(io(&path))?;
-    Ok(key)
+/// Loads `operator.key` of `dir` (for `tfeco admin` and the wallet's operator commands).
+/// Errors: the file is missing or unreadable, or not a 32-byte hex seed.
+pub fn load_operator_key(dir: &Path) -> Result<SigningKey, DataDirError> {
+    read_operator_key(&dir.join(OPERATOR_KEY_FILE))
 }
 
 /// Writes `keys` as the development guardian quorum of `dir` (`dev-guardians.json`, mode 0600, marked
@@ -158,31 +264,6 @@ pub fn load_dev_guardians(dir: &Path) -> Result<Vec<SigningKey>, DataDirError> {
     file.keys.iter().map(key).collect()
 }
 
-/// Opens (or creates) the replica of a data directory: SQLite journal, genesis on first start, full
-/// replay.
-///
-/// Errors: [`DataDirError::TooFewGuardians`] when the stored or new genesis has fewer than
-/// `min_guardians` distinct guardians and is not in development mode (nothing is written then); the
-/// journal's and the replay's errors.
-pub fn open_replica(
-    dir: &Path,
-    genesis: impl FnOnce() -> Genesis,
-    options: ReplayOptions,
-) -> Result<(Replica, ReplayReport), DataDirError> {
-    std::fs::create_dir_all(dir).map_err(io(dir))?;
-    let (journal, report) = SqliteJournal::open(dir).map_err(ReplicaError::from)?;
-    let stored = journal.get_meta(crate::replica::GENESIS_META_KEY).map_err(ReplicaError::from)?;
-    let genesis = match stored {
-        Some(bytes) => Genesis::decode(&bytes).map_err(ReplicaError::from)?,
-        None => genesis(),
-    };
-    check_guardians(&genesis)?;
-    if let Some(seq) = report.dropped_torn_entry {
-        tracing::warn!(seq, "dropped a torn last journal entry (crash during its write)");
-    }
-    Ok(Replica::open(Box::new(journal), || genesis, report.dropped_torn_entry, options)?)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,27 +285,66 @@ mod tests {
         assert!(matches!(load_dev_guardians(temp.path()), Err(DataDirError::BadDevGuardians(..))));
     }
 
+    fn node(genesis: impl FnOnce() -> Genesis) -> impl FnOnce() -> NewNode {
+        || NewNode { operator_key: SigningKey::from_bytes(&[1; 32]), genesis: genesis(), datadir_id: [5; 16] }
+    }
+
+    fn dev_genesis() -> Genesis {
+        let operator = AccountKey(SigningKey::from_bytes(&[1; 32]).verifying_key().to_bytes());
+        let mut genesis = Genesis::tfgrid4_2025(operator, 1_761_955_200);
+        genesis.params.dev_mode = true;
+        genesis
+    }
+
+    fn unused() -> NewNode {
+        panic!("an existing node must not be created again")
+    }
+
     /// Issue 10 item 6: a default genesis (the operator as the only guardian) does not start a production
     /// node, and nothing is written; in development mode it does, and the mode is recorded.
     #[test]
     fn a_single_key_genesis_starts_only_in_development_mode() {
         let temp = tempfile::tempdir().expect("temp dir");
-        let operator = tfeco_core::AccountKey(SigningKey::from_bytes(&[1; 32]).verifying_key().to_bytes());
+        let operator = AccountKey(SigningKey::from_bytes(&[1; 32]).verifying_key().to_bytes());
         let genesis = || Genesis::tfgrid4_2025(operator, 1_761_955_200);
-        let refused = open_replica(temp.path(), genesis, ReplayOptions::default()).err().expect("refused");
+        let refused = open_node(temp.path(), node(genesis), ReplayOptions::default()).err().expect("refused");
         assert!(matches!(refused, DataDirError::TooFewGuardians { guardians: 1, needed: 9 }), "{refused}");
         assert!(refused.to_string().contains("tfeco serve --dev"), "{refused}");
-        let dev = || {
-            let mut genesis = genesis();
-            genesis.params.dev_mode = true;
-            genesis
-        };
-        let (replica, _) =
-            open_replica(temp.path(), dev, ReplayOptions::default()).expect("a development node");
+        assert_eq!(std::fs::read_dir(temp.path()).expect("list").count(), 0, "nothing written");
+        let (replica, _, _) =
+            open_node(temp.path(), node(dev_genesis), ReplayOptions::default()).expect("a development node");
         assert!(replica.state().params().dev_mode);
         drop(replica);
-        // The mode is the stored genesis's: reopening needs no flag.
-        let (replica, _) = open_replica(temp.path(), genesis, ReplayOptions::default()).expect("reopens");
+        // The mode is the stored genesis's: reopening needs no flag (and creates nothing).
+        let (replica, _, _) = open_node(temp.path(), unused, ReplayOptions::default()).expect("reopens");
         assert!(replica.state().params().dev_mode);
+    }
+
+    /// Issue 11: never a fresh genesis where a node's files exist; the key must be the genesis operator's.
+    #[test]
+    fn a_damaged_directory_is_refused_and_never_restarted_as_a_new_economy() {
+        let temp = tempfile::tempdir().expect("temp dir");
+        drop(open_node(temp.path(), node(dev_genesis), ReplayOptions::default()).expect("created"));
+        let anchor = temp.path().join(ANCHOR_FILE);
+        let saved = std::fs::read(&anchor).expect("anchor");
+        std::fs::remove_file(&anchor).expect("remove anchor");
+        let refused = open_node(temp.path(), unused, ReplayOptions::default()).err().expect("refused");
+        assert!(
+            matches!(&refused, DataDirError::NoAnchor { found, .. } if found.contains("operator.key")),
+            "{refused}"
+        );
+        std::fs::write(&anchor, saved).expect("restore anchor");
+        let key = temp.path().join(OPERATOR_KEY_FILE);
+        let saved = std::fs::read(&key).expect("key");
+        std::fs::write(&key, hex::encode([2u8; 32])).expect("another key");
+        let refused = open_node(temp.path(), unused, ReplayOptions::default()).err().expect("refused");
+        assert!(matches!(refused, DataDirError::KeyMismatch(_)), "{refused}");
+        std::fs::remove_file(&key).expect("remove key");
+        let refused = open_node(temp.path(), unused, ReplayOptions::default()).err().expect("refused");
+        assert!(matches!(refused, DataDirError::MissingKey(_)), "{refused}");
+        std::fs::write(&key, saved).expect("restore key");
+        std::fs::remove_file(temp.path().join(tfeco_journal::FILE_NAME)).expect("remove journal");
+        let refused = open_node(temp.path(), unused, ReplayOptions::default()).err().expect("refused");
+        assert!(refused.to_string().contains("no journal file"), "{refused}");
     }
 }

@@ -11,8 +11,8 @@ use crate::config::ClockMode;
 use tfeco_core::{AccountKey, Command, Genesis, Receipt, Rejection, State};
 use tfeco_journal::{EntryRef, Journal, JournalError, NewEntry};
 
-/// Journal metadata key holding the encoded [`Genesis`].
-pub const GENESIS_META_KEY: &str = "genesis";
+/// Journal metadata key holding the encoded [`Genesis`] (the journal's own genesis record).
+pub const GENESIS_META_KEY: &str = tfeco_journal::GENESIS_KEY;
 
 /// A signed request as it arrives: the body and its ed25519 signature (already verified by the caller).
 #[derive(Clone, Debug)]
@@ -82,8 +82,8 @@ pub struct ReplayReport {
     pub entries: u64,
     /// State hash after replay.
     pub state_hash: String,
-    /// A torn last entry that was dropped, if any.
-    pub dropped_torn_entry: Option<u64>,
+    /// The snapshot the replay started from (its seq), if any; `None`: replayed from the genesis.
+    pub from_snapshot: Option<u64>,
 }
 
 /// Options for replay.
@@ -124,10 +124,9 @@ impl Replica {
     pub fn open(
         mut journal: Box<dyn Journal>,
         genesis: impl FnOnce() -> Genesis,
-        dropped_torn_entry: Option<u64>,
         options: ReplayOptions,
     ) -> Result<(Replica, ReplayReport), ReplicaError> {
-        let genesis = match journal.get_meta(GENESIS_META_KEY)? {
+        let genesis = match journal.genesis()? {
             Some(bytes) => Genesis::decode(&bytes)?,
             None => {
                 if journal.head().seq != 0 {
@@ -135,14 +134,30 @@ impl Replica {
                 }
                 let genesis = genesis();
                 genesis.params.check().map_err(ReplicaError::InvalidGenesis)?;
-                journal.put_meta(GENESIS_META_KEY, &genesis.encode())?;
+                journal.set_genesis(&genesis.encode())?;
                 genesis
             }
         };
         let state = replay_into(State::new(genesis), journal.as_ref(), options)?;
+        Ok(Self::serve(journal, state, None))
+    }
+
+    /// Opens a replica on `journal` from `state`, the state after entry `seq` (a verified snapshot), and
+    /// replays only the entries after it. Errors: as [`Replica::open`].
+    pub fn resume(
+        journal: Box<dyn Journal>,
+        state: State,
+        seq: u64,
+        options: ReplayOptions,
+    ) -> Result<(Replica, ReplayReport), ReplicaError> {
+        let state = replay_from(state, journal.as_ref(), seq + 1, options)?;
+        Ok(Self::serve(journal, state, Some(seq)))
+    }
+
+    fn serve(journal: Box<dyn Journal>, state: State, from_snapshot: Option<u64>) -> (Replica, ReplayReport) {
         let head = journal.head();
-        let report = ReplayReport { entries: head.seq, state_hash: state.state_hash(), dropped_torn_entry };
-        Ok((
+        let report = ReplayReport { entries: head.seq, state_hash: state.state_hash(), from_snapshot };
+        (
             Replica {
                 state,
                 journal: parking_lot::Mutex::new(journal),
@@ -152,7 +167,7 @@ impl Replica {
                 failed: false,
             },
             report,
-        ))
+        )
     }
 
     /// Gives the replica the operator's signing key, for internal commands ([`BatchItem::Internal`]).
@@ -172,7 +187,7 @@ impl Replica {
     /// hash (it must equal the live hash: the determinism check of the demo and tests).
     pub fn replay_hash(&self) -> Result<String, ReplicaError> {
         let journal = self.journal.lock();
-        let bytes = journal.get_meta(GENESIS_META_KEY)?.ok_or(ReplicaError::Genesis)?;
+        let bytes = journal.genesis()?.ok_or(ReplicaError::Genesis)?;
         let genesis = Genesis::decode(&bytes)?;
         let state = replay_into(State::new(genesis), journal.as_ref(), ReplayOptions::default())?;
         Ok(state.state_hash())
@@ -292,8 +307,19 @@ impl Replica {
 /// Replays every entry of `journal` into `state`: decode, optionally verify the signature, apply (a
 /// rejection is corruption), then check the invariants once at the end.
 pub fn replay_into(
+    state: State,
+    journal: &dyn Journal,
+    options: ReplayOptions,
+) -> Result<State, ReplicaError> {
+    replay_from(state, journal, 1, options)
+}
+
+/// Replays the entries of `journal` from `from_seq` into `state` (the state after entry `from_seq - 1`),
+/// as [`replay_into`] does from the start.
+pub fn replay_from(
     mut state: State,
     journal: &dyn Journal,
+    from_seq: u64,
     options: ReplayOptions,
 ) -> Result<State, ReplicaError> {
     let mut failure: Option<ReplicaError> = None;
@@ -331,7 +357,7 @@ pub fn replay_into(
             JournalError::Stopped
         })
     };
-    let result = journal.replay(1, &mut visit);
+    let result = journal.replay(from_seq, &mut visit);
     if let Some(error) = failure {
         return Err(error);
     }

@@ -42,7 +42,7 @@ fn node_with_crossing_orders() -> Replica {
         start_time: START,
     };
     let journal = Box::new(tfeco_journal::MemoryJournal::new());
-    let mut node = Replica::open(journal, genesis, None, ReplayOptions::default()).unwrap().0;
+    let mut node = Replica::open(journal, genesis, ReplayOptions::default()).unwrap().0;
     node.set_operator_key(operator.clone());
     let (alice, bob) = (signing(2), signing(3));
     for (key, asset, id) in [(&alice, Asset::Tft, "a"), (&bob, Asset::Usdc, "b")] {

@@ -17,9 +17,7 @@ use tfeco_core::{
 };
 use tfeco_journal::{Journal, MemoryJournal, NewEntry, SqliteJournal};
 use tfeco_money::{Amount, AnyAsset, Asset};
-use tfeco_server::replica::{
-    BatchItem, ReplayOptions, Replica, ReplicaError, SignedRequest, GENESIS_META_KEY,
-};
+use tfeco_server::replica::{BatchItem, ReplayOptions, Replica, ReplicaError, SignedRequest};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
 const JOURNAL_FILE: &str = "journal.sqlite";
@@ -101,8 +99,8 @@ fn write_fixture(dir: &Path) {
     {
         let (journal, _) = SqliteJournal::open(dir).expect("a new journal");
         let genesis = harness.genesis.clone();
-        let (mut replica, _) = Replica::open(Box::new(journal), || genesis, None, ReplayOptions::default())
-            .expect("a new replica");
+        let (mut replica, _) =
+            Replica::open(Box::new(journal), || genesis, ReplayOptions::default()).expect("a new replica");
         for (now, body, signature) in harness.signed_log() {
             let kind = body.command.kind();
             let outcome =
@@ -111,6 +109,13 @@ fn write_fixture(dir: &Path) {
             assert!(accepted.is_ok(), "the scenario's {kind} is accepted again: {accepted:?}");
         }
         assert_eq!(replica.state().state_hash(), harness.state.state_hash(), "the journal is the scenario");
+    }
+    // Fold the write-ahead log into the one fixture file (a plain SQLite connection checkpoints on close).
+    let raw = rusqlite::Connection::open(dir.join(JOURNAL_FILE)).expect("raw open");
+    raw.pragma_update(None, "journal_mode", "DELETE").expect("leave WAL mode");
+    drop(raw);
+    for extra in ["anchor", "journal.sqlite-wal", "journal.sqlite-shm"] {
+        let _ = std::fs::remove_file(dir.join(extra));
     }
     let (replica, kinds) = replay(dir);
     let text = serde_json::to_string_pretty(&recorded(&replica, kinds)).expect("json");
@@ -122,12 +127,11 @@ fn replay(dir: &Path) -> (Replica, (Vec<String>, u8)) {
     let copy = tempfile::tempdir().expect("temp dir");
     std::fs::copy(dir.join(JOURNAL_FILE), copy.path().join(JOURNAL_FILE)).expect("the fixture journal");
     let (journal, report) = SqliteJournal::open(copy.path()).expect("the fixture journal opens");
-    assert_eq!(report.dropped_torn_entry, None);
+    assert_eq!(report.bad_last_entry, None);
     let kinds = kinds_of(&journal);
     let options = ReplayOptions { verify_signatures: true };
     let no_genesis = || panic!("the fixture has its genesis");
-    let (replica, _) =
-        Replica::open(Box::new(journal), no_genesis, None, options).expect("the fixture replays");
+    let (replica, _) = Replica::open(Box::new(journal), no_genesis, options).expect("the fixture replays");
     (replica, kinds)
 }
 
@@ -143,16 +147,28 @@ fn check_fixture(format: u8) -> Recorded {
     actual
 }
 
-/// The first release's journal (payload format 1) is refused with a clear reason, never replayed under
-/// the changed rules into a state it never had.
+/// The first release's journal (journal format 1, payload format 1) is refused with a clear reason, never
+/// replayed under the changed rules into a state it never had: its file format is refused on open, and its
+/// payloads would be refused as a retired format.
 #[test]
 fn the_v1_fixture_journal_is_refused_as_a_retired_format() {
     let copy = tempfile::tempdir().expect("temp dir");
     std::fs::copy(fixture(1).join(JOURNAL_FILE), copy.path().join(JOURNAL_FILE)).expect("the v1 journal");
-    let (journal, _) = SqliteJournal::open(copy.path()).expect("the v1 journal opens");
-    let no_genesis = || panic!("the fixture has its genesis");
-    let error =
-        Replica::open(Box::new(journal), no_genesis, None, ReplayOptions::default()).err().expect("refused");
+    let error = SqliteJournal::open(copy.path()).expect_err("refused");
+    assert_eq!(error, tfeco_journal::JournalError::FormatVersion { found: 1, expected: 2 });
+    assert!(error.to_string().contains("not supported"), "{error}");
+    // Its payload, in a journal of today's format, is refused as a retired format.
+    let mut payloads = Vec::new();
+    let raw = rusqlite::Connection::open(copy.path().join(JOURNAL_FILE)).expect("raw open");
+    let mut rows = raw.prepare("SELECT payload FROM entries WHERE seq = 1").expect("prepare");
+    for payload in rows.query_map([], |r| r.get::<_, Vec<u8>>(0)).expect("query") {
+        payloads.push(payload.expect("payload"));
+    }
+    let payload = payloads.pop().expect("entry 1");
+    let no_genesis = || panic!("the journal has its genesis");
+    let error = Replica::open(Box::new(journal_with(payload)), no_genesis, ReplayOptions::default())
+        .err()
+        .expect("refused");
     assert!(
         matches!(&error, ReplicaError::Decode { seq: 1, reason } if reason.contains("payload format 1")),
         "{error}"
@@ -174,7 +190,7 @@ fn the_current_fixture_journal_replays_to_its_recorded_state() {
 fn journal_with(payload: Vec<u8>) -> MemoryJournal {
     let harness = tfeco_testkit::Harness::new();
     let mut journal = MemoryJournal::new();
-    journal.put_meta(GENESIS_META_KEY, &harness.genesis.encode()).expect("meta");
+    journal.set_genesis(&harness.genesis.encode()).expect("genesis");
     let signer = harness.operator.0;
     journal.append(&[NewEntry { timestamp_ms: 0, signer, payload, signature: vec![0; 64] }]).expect("append");
     journal
@@ -188,8 +204,7 @@ fn unknown_payload_and_genesis_formats_are_refused() {
     let mut payload = body.to_payload();
     payload[0] = PAYLOAD_FORMAT + 1;
     let open = |journal: MemoryJournal| {
-        Replica::open(Box::new(journal), || panic!("stored genesis"), None, ReplayOptions::default())
-            .map(|_| ())
+        Replica::open(Box::new(journal), || panic!("stored genesis"), ReplayOptions::default()).map(|_| ())
     };
     match open(journal_with(payload)) {
         Err(ReplicaError::Decode { seq: 1, reason }) => assert_eq!(reason, "unknown payload format"),
@@ -200,7 +215,7 @@ fn unknown_payload_and_genesis_formats_are_refused() {
         other => panic!("an unversioned payload must be refused: {other:?}"),
     }
     let mut journal = MemoryJournal::new();
-    journal.put_meta(GENESIS_META_KEY, br#"{"format":2,"genesis":{}}"#).expect("meta");
+    journal.set_genesis(br#"{"format":2,"genesis":{}}"#).expect("genesis");
     match open(journal) {
         Err(ReplicaError::GenesisFormat(tfeco_core::FormatError::UnknownVersion(2))) => {}
         other => panic!("an unknown genesis format must be refused: {other:?}"),

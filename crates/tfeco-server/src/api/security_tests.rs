@@ -30,7 +30,7 @@ fn node() -> Replica {
         start_time: now_s(),
     };
     let journal = Box::new(tfeco_journal::MemoryJournal::new());
-    Replica::open(journal, genesis, None, ReplayOptions::default()).unwrap().0
+    Replica::open(journal, genesis, ReplayOptions::default()).unwrap().0
 }
 
 /// A started server on loopback with a manual clock and `config`'s other settings.

@@ -41,7 +41,7 @@ fn node() -> Replica {
         start_time: now_s(),
     };
     let journal = Box::new(tfeco_journal::MemoryJournal::new());
-    Replica::open(journal, genesis, None, ReplayOptions::default()).unwrap().0
+    Replica::open(journal, genesis, ReplayOptions::default()).unwrap().0
 }
 
 /// Applies `command` signed by `key` with its next nonce; it must be accepted.
@@ -300,7 +300,7 @@ async fn routes_answer_json_errors_and_views() {
         start_time: 0,
     };
     let journal = Box::new(tfeco_journal::MemoryJournal::new());
-    let (node, _) = Replica::open(journal, genesis, None, ReplayOptions::default()).unwrap();
+    let (node, _) = Replica::open(journal, genesis, ReplayOptions::default()).unwrap();
     let node = std::sync::Arc::new(parking_lot::RwLock::new(node));
     let (writer, _thread) = crate::writer::spawn_writer(node.clone(), 16, 16, crate::now_unix_ms);
     let router = crate::api::router::router(AppState::new(node, writer, ServerConfig::default()));

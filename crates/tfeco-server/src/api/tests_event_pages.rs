@@ -39,7 +39,7 @@ fn node_with_many_leases() -> Replica {
     }
     let genesis = h.genesis.clone();
     let journal = Box::new(tfeco_journal::MemoryJournal::new());
-    let mut node = Replica::open(journal, || genesis, None, ReplayOptions::default()).unwrap().0;
+    let mut node = Replica::open(journal, || genesis, ReplayOptions::default()).unwrap().0;
     for (now, body, signature) in h.signed_log() {
         let item = BatchItem::Signed(SignedRequest { body, signature });
         let outcome = node.apply_batch(&[item], now * 1_000).unwrap();

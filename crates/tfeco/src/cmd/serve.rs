@@ -8,7 +8,7 @@ use anyhow::Context;
 use ed25519_dalek::SigningKey;
 use serde_json::json;
 use tfeco_core::AccountKey;
-use tfeco_server::datadir::{load_or_create_operator_key, open_replica};
+use tfeco_server::datadir::{open_node, NewNode};
 use tfeco_server::{ClockMode, ReplayOptions, ReplayReport, Replica, ServerConfig};
 
 /// Arguments of `tfeco serve`.
@@ -60,19 +60,24 @@ pub(crate) struct VerifyArgs {
     pub json: bool,
 }
 
-/// Opens the replica of `dir`, creating the operator key and genesis (the embedded data, changed by
-/// `customize`) on first start.
+/// Opens the node in `dir`, creating it on first start (a new operator key from `fresh_key`, the embedded
+/// genesis changed by `customize`, a random data-directory id).
 pub(crate) fn open(
     dir: &Path,
     start_time: i64,
     fresh_key: impl FnOnce() -> SigningKey,
     customize: impl FnOnce(&mut tfeco_core::Params),
 ) -> anyhow::Result<(Replica, ReplayReport, SigningKey)> {
-    let key = load_or_create_operator_key(dir, fresh_key)?;
-    let mut genesis =
-        tfeco_core::Genesis::tfgrid4_2025(AccountKey(key.verifying_key().to_bytes()), start_time);
-    customize(&mut genesis.params);
-    let (mut replica, report) = open_replica(dir, || genesis, ReplayOptions::default())
+    let fresh = || {
+        let operator_key = fresh_key();
+        let mut genesis = tfeco_core::Genesis::tfgrid4_2025(
+            AccountKey(operator_key.verifying_key().to_bytes()),
+            start_time,
+        );
+        customize(&mut genesis.params);
+        NewNode { operator_key, genesis, datadir_id: rand::random() }
+    };
+    let (mut replica, report, key) = open_node(dir, fresh, ReplayOptions::default())
         .with_context(|| format!("opening the node in {}", dir.display()))?;
     replica.set_operator_key(key.clone());
     Ok((replica, report, key))
@@ -129,40 +134,71 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Replays `dir` from scratch (a fresh state from the stored genesis) and reports; exit 2 when the replay
-/// or the invariants fail. Never creates a genesis.
-pub(crate) fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
-    let json_out = args.json;
-    let outcome = replay_dir(&args.data_dir, args.signatures);
-    let (ok, entries, state_hash, error) = match outcome {
-        Ok((entries, state_hash, invariants)) => (invariants.is_ok(), entries, state_hash, invariants.err()),
-        Err(error) => (false, 0, String::new(), Some(format!("{error:#}"))),
-    };
-    if json_out {
-        println!(
-            "{}",
-            json!({ "entries": entries, "state_hash": state_hash, "invariants_ok": ok, "error": error })
-        );
-    } else if ok {
-        println!("entries: {entries}\nstate_hash: {state_hash}\ninvariants: OK");
-    } else {
-        println!("verification FAILED: {}", error.unwrap_or_default());
-    }
-    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(2) })
+/// What `tfeco verify` found.
+#[derive(serde::Serialize, Default)]
+struct VerifyReport {
+    /// Entries replayed (the journal's head).
+    entries: u64,
+    /// State hash after the replay.
+    state_hash: String,
+    /// `true` when everything checked out.
+    invariants_ok: bool,
+    /// Why verification failed.
+    error: Option<String>,
+    /// The anchored (acknowledged) head.
+    anchor_seq: u64,
+    /// Entries of one unacknowledged commit beyond the anchor (a crash before its anchor write).
+    unanchored: u64,
+    /// Entries of an unacknowledged commit with a damaged last entry that `serve` will drop.
+    would_drop: u64,
 }
 
-fn replay_dir(dir: &Path, signatures: bool) -> anyhow::Result<(u64, String, Result<(), String>)> {
+/// Replays `dir` from its genesis (on a private copy of the journal: `dir` is not changed by a byte) and
+/// reports; exit 2 when the anchor, the chain, the replay or the invariants fail. Never creates anything.
+pub(crate) fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
+    let report = match replay_dir(&args.data_dir, args.signatures) {
+        Ok(report) => report,
+        Err(error) => VerifyReport { error: Some(format!("{error:#}")), ..VerifyReport::default() },
+    };
+    if args.json {
+        println!("{}", json!(report));
+    } else if report.invariants_ok {
+        println!(
+            "entries: {}\nstate_hash: {}\nanchored: {} (unacknowledged beyond it: {})\ninvariants: OK",
+            report.entries, report.state_hash, report.anchor_seq, report.unanchored
+        );
+        if report.would_drop > 0 {
+            println!(
+                "note: the node will drop {} unacknowledged entries with a damaged tail",
+                report.would_drop
+            );
+        }
+    } else {
+        println!("verification FAILED: {}", report.error.unwrap_or_default());
+    }
+    Ok(if report.invariants_ok { ExitCode::SUCCESS } else { ExitCode::from(2) })
+}
+
+fn replay_dir(dir: &Path, signatures: bool) -> anyhow::Result<VerifyReport> {
     use tfeco_journal::Journal;
     if !dir.join(tfeco_journal::FILE_NAME).exists() {
         anyhow::bail!("{} has no journal ({})", dir.display(), tfeco_journal::FILE_NAME);
     }
-    let (journal, open_report) = tfeco_journal::SqliteJournal::open(dir)?;
-    let genesis_bytes =
-        journal.get_meta(tfeco_server::replica::GENESIS_META_KEY)?.context("the journal has no genesis")?;
+    let (journal, open, _copy) = tfeco_journal::open_anchored_copy(dir)
+        .with_context(|| format!("checking the journal of {} against its anchor", dir.display()))?;
+    let genesis_bytes = journal.genesis()?.context("the journal has no genesis")?;
     let genesis =
         tfeco_core::Genesis::decode(&genesis_bytes).context("the journal's genesis does not decode")?;
     let options = ReplayOptions { verify_signatures: signatures };
-    let (replica, report) =
-        Replica::open(Box::new(journal), || genesis, open_report.dropped_torn_entry, options)?;
-    Ok((report.entries, report.state_hash, replica.state().check_invariants()))
+    let (replica, report) = Replica::open(Box::new(journal), || genesis, options)?;
+    let invariants = replica.state().check_invariants();
+    Ok(VerifyReport {
+        entries: report.entries,
+        state_hash: report.state_hash,
+        invariants_ok: invariants.is_ok(),
+        error: invariants.err(),
+        anchor_seq: open.anchor.head.seq,
+        unanchored: open.unanchored,
+        would_drop: open.dropped.map_or(0, |(first, last, _)| last - first + 1),
+    })
 }

@@ -68,6 +68,15 @@ impl Journal for PanickingJournal {
     fn get_meta(&self, key: &str) -> Result<Option<Vec<u8>>, JournalError> {
         self.inner.get_meta(key)
     }
+    fn root(&self) -> tfeco_journal::EntryHash {
+        self.inner.root()
+    }
+    fn set_genesis(&mut self, genesis: &[u8]) -> Result<Head, JournalError> {
+        self.inner.set_genesis(genesis)
+    }
+    fn last_commit_start(&self) -> u64 {
+        self.inner.last_commit_start()
+    }
 }
 
 /// BUG (crates/tfeco-server/src/lib.rs `RunningServer::stop`): the writer thread's join result is matched

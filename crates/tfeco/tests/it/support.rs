@@ -12,7 +12,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use tfeco_core::{parse_catalogue_csv, AccountKey, Command, Genesis, Params};
 use tfeco_journal::Journal;
-use tfeco_server::datadir::{open_replica, OPERATOR_KEY_FILE};
+use tfeco_server::datadir::{open_node, NewNode, OPERATOR_KEY_FILE};
 use tfeco_server::{ClockMode, ReplayOptions, Replica, RunningServer, ServerConfig};
 use tfeco_wallet::client::{account_of, sign_tx};
 
@@ -346,7 +346,10 @@ pub(crate) async fn in_process_server(dir: &Path) -> (RunningServer, SigningKey)
     let operator = key(&format!("operator/{}", dir.display()));
     let mut genesis = genesis(&operator);
     genesis.params.dev_mode = true; // a single-key test node (decisions §12)
-    let (node, report) = open_replica(dir, || genesis, ReplayOptions::default()).expect("open replica");
+    let datadir_id: [u8; 16] =
+        blake3::hash(dir.display().to_string().as_bytes()).as_bytes()[..16].try_into().expect("16 bytes");
+    let new = || NewNode { operator_key: operator.clone(), genesis, datadir_id };
+    let (node, report, _) = open_node(dir, new, ReplayOptions::default()).expect("open replica");
     assert_eq!(report.entries, 0, "a fresh directory has no entries");
     serve_node(node, operator).await
 }
@@ -355,8 +358,7 @@ pub(crate) async fn in_process_server(dir: &Path) -> (RunningServer, SigningKey)
 pub(crate) async fn in_process_server_on(journal: Box<dyn Journal>) -> (RunningServer, SigningKey) {
     let operator = key("operator/in-memory");
     let genesis = genesis(&operator);
-    let (node, report) =
-        Replica::open(journal, || genesis, None, ReplayOptions::default()).expect("open replica");
+    let (node, report) = Replica::open(journal, || genesis, ReplayOptions::default()).expect("open replica");
     assert_eq!(report.entries, 0, "a fresh journal has no entries");
     serve_node(node, operator).await
 }

@@ -23,8 +23,12 @@ pub(super) async fn bench_http(sizes: Sizes, threads: usize) -> anyhow::Result<(
     let now_s = tfeco_server::now_unix_ms() / 1000;
     let mut genesis = tfeco_core::Genesis::tfgrid4_2025(account_of(&operator), now_s);
     genesis.params.dev_mode = true; // a throw-away single-key node
-    let (mut replica, _) =
-        tfeco_server::datadir::open_replica(dir.path(), || genesis, ReplayOptions::default())?;
+    let node = || tfeco_server::datadir::NewNode {
+        operator_key: operator.clone(),
+        genesis,
+        datadir_id: rand::random(),
+    };
+    let (mut replica, _, _) = tfeco_server::datadir::open_node(dir.path(), node, ReplayOptions::default())?;
     replica.set_operator_key(operator);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let config = ServerConfig { clock: ClockMode::Manual, ..ServerConfig::default() };
