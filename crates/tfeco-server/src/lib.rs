@@ -12,6 +12,7 @@ pub mod api;
 pub mod app;
 pub mod config;
 pub mod datadir;
+pub mod repair;
 pub mod replica;
 pub mod views;
 pub mod writer;

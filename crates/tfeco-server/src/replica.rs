@@ -35,8 +35,8 @@ impl SignedRequest {
 /// Why the replica cannot open or continue.
 #[derive(Debug, thiserror::Error)]
 pub enum ReplicaError {
-    /// The journal failed (I/O or corruption).
-    #[error("journal: {0}")]
+    /// The journal failed (I/O, corruption, or a mismatch with its anchor).
+    #[error(transparent)]
     Journal(#[from] JournalError),
     /// The journal has entries but no genesis.
     #[error("the journal has entries but no genesis")]

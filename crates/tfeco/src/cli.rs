@@ -22,8 +22,12 @@ pub(crate) enum Commands {
     Serve(cmd::serve::ServeArgs),
     /// Play one month of the TFGrid economy through the real HTTP API on real data, then keep serving.
     Demo(cmd::demo::DemoArgs),
-    /// Replay a data directory from scratch and report entries, state hash and invariants.
+    /// Replay a data directory from its genesis and check it against its anchor, snapshots and checkpoints;
+    /// reads a private copy and never changes a byte of the directory.
     Verify(cmd::serve::VerifyArgs),
+    /// Say what is wrong with a data directory the node refuses and what repairing it would change; change
+    /// it only when confirmed.
+    Repair(cmd::repair::RepairArgs),
     /// The CLI wallet: keys in an encrypted keystore, signed requests to a node; the exchange, the exit pool
     /// and Pool 2.
     Wallet(cmd::wallet::WalletArgs),
@@ -63,6 +67,7 @@ impl Commands {
             Commands::Serve(args) => cmd::serve::run(args).await,
             Commands::Demo(args) => cmd::demo::run(args).await,
             Commands::Verify(args) => cmd::serve::verify(args),
+            Commands::Repair(args) => cmd::repair::run(args),
             Commands::Wallet(args) => cmd::wallet::run(args).await,
             Commands::Capacity(args) => cmd::capacity::run(args).await,
             Commands::FarmingPool(args) => cmd::farming_pool::run(args).await,

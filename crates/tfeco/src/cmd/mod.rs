@@ -19,6 +19,7 @@ pub(crate) mod guardian;
 pub(crate) mod mint;
 pub(crate) mod node;
 pub(crate) mod pool2;
+pub(crate) mod repair;
 pub(crate) mod serve;
 pub(crate) mod status;
 pub(crate) mod treasury;

@@ -1,0 +1,191 @@
+//! `tfeco repair`: what can be done about a data directory the node refuses, and doing it only when asked.
+//!
+//! [`diagnose`] reads a private copy (like `tfeco verify`) and returns a [`RepairPlan`]: nothing to do; a
+//! safe re-anchoring (the anchor is missing, damaged or stale while the journal's whole chain and replay
+//! verify: the journal then holds at least what was acknowledged, unless the anchor was lost together with
+//! entries, which nothing on this machine can tell); dropping a damaged unacknowledged tail; or, only with
+//! `accept_loss`, truncating to the last good entry and re-anchoring there, which gives up acknowledged
+//! commands. [`apply`] carries a plan out in place.
+
+use std::path::{Path, PathBuf};
+
+use tfeco_core::{Genesis, State};
+use tfeco_journal::anchor::{AnchorFile, ANCHOR_FILE, DATADIR_ID_KEY};
+use tfeco_journal::{check_anchor, AnchorMismatch, Journal, JournalError, SqliteJournal};
+
+use crate::replica::{replay_into, ReplayOptions};
+
+/// One step of a repair.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RepairAction {
+    /// Delete the journal's entries after `seq` (`acknowledged` of them were acknowledged: lost).
+    Truncate {
+        /// Last entry kept.
+        seq: u64,
+        /// Entries dropped.
+        dropped: u64,
+        /// How many of the dropped entries had been acknowledged (per the anchor).
+        acknowledged: u64,
+    },
+    /// Write the anchor at the journal's head `seq` (a new file when it is missing or both copies are bad;
+    /// the damaged file is kept as `anchor.damaged`).
+    Reanchor {
+        /// The head seq anchored.
+        seq: u64,
+        /// The anchor's head before (None: missing or unreadable).
+        from: Option<u64>,
+    },
+}
+
+/// What [`diagnose`] found and proposes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepairPlan {
+    /// The data directory.
+    pub dir: PathBuf,
+    /// What is wrong, for a human.
+    pub findings: Vec<String>,
+    /// Steps in order; empty when nothing needs repair or nothing can be done.
+    pub actions: Vec<RepairAction>,
+    /// `false` when the directory cannot be repaired (without `accept_loss`, or at all).
+    pub repairable: bool,
+}
+
+/// Why the journal could not be read at all.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct RepairError(pub String);
+
+fn err(context: &str) -> impl Fn(JournalError) -> RepairError + '_ {
+    move |e| RepairError(format!("{context}: {e}"))
+}
+
+/// Finds how far the journal's chain and replay are sound: the last good seq (the head when all is well)
+/// and the problem after it.
+fn sound_prefix(journal: &SqliteJournal) -> (u64, Option<String>) {
+    let mut last_good = 0;
+    let result = journal.replay(1, &mut |e| {
+        last_good = e.seq;
+        Ok(())
+    });
+    if let Err(e) = result {
+        return (last_good, Some(e.to_string()));
+    }
+    let genesis = journal.genesis().ok().flatten().and_then(|b| Genesis::decode(&b).ok());
+    let Some(genesis) = genesis else { return (0, Some("the genesis does not decode".to_owned())) };
+    match replay_into(State::new(genesis), journal, ReplayOptions::default()) {
+        Ok(_) => (journal.head().seq, None),
+        Err(e) => (0, Some(format!("replay: {e}"))),
+    }
+}
+
+/// Diagnoses `dir` without changing it. `accept_loss` allows plans that give up acknowledged entries.
+/// Errors: the journal file cannot be opened at all.
+pub fn diagnose(dir: &Path, accept_loss: bool) -> Result<RepairPlan, RepairError> {
+    let (journal, report, _copy) =
+        SqliteJournal::open_copy(dir).map_err(err("opening a copy of the journal"))?;
+    let mut plan =
+        RepairPlan { dir: dir.to_owned(), findings: Vec::new(), actions: Vec::new(), repairable: true };
+    let anchor = AnchorFile::read(dir);
+    let head = report.head.seq;
+    let (good, problem) = sound_prefix(&journal);
+    if let Some(problem) = &problem {
+        plan.findings.push(format!("the journal is sound up to entry {good} of {head}: {problem}"));
+    }
+    match (&anchor, problem) {
+        (Err(e), None) => {
+            plan.findings.push(format!("{e}"));
+            plan.actions.push(RepairAction::Reanchor { seq: head, from: None });
+        }
+        (Ok(anchor), None) => match check_anchor(&journal, anchor) {
+            Ok(check) if check.unanchored == 0 => plan.findings.push("the journal agrees with its anchor".into()),
+            Ok(check) => plan.findings.push(format!(
+                "{} entries of one unacknowledged commit follow the anchor (normal after a crash; `serve` keeps them)",
+                check.unanchored
+            )),
+            Err(JournalError::Anchor(AnchorMismatch::Ahead { anchor_seq, .. })) => {
+                plan.findings.push(format!("the journal runs past its anchor ({anchor_seq}) by more than one commit"));
+                plan.actions.push(RepairAction::Reanchor { seq: head, from: Some(anchor_seq) });
+            }
+            Err(e) => loss(&mut plan, e.to_string(), head, anchor.head.seq, accept_loss),
+        },
+        (anchor, Some(_)) => {
+            let anchored = anchor.as_ref().map_or(0, |a| a.head.seq);
+            if report.bad_last_entry.is_some() && good + 1 == head && good >= anchored {
+                plan.findings.push(format!("entry {head} (not acknowledged) is damaged"));
+                plan.actions.push(RepairAction::Truncate { seq: good, dropped: 1, acknowledged: 0 });
+                plan.actions.push(RepairAction::Reanchor { seq: good, from: Some(anchored) });
+            } else {
+                loss(&mut plan, format!("entry {} is damaged", good + 1), head, anchored, accept_loss);
+                if plan.repairable && accept_loss {
+                    plan.actions.insert(0, RepairAction::Truncate {
+                        seq: good,
+                        dropped: head - good,
+                        acknowledged: anchored.saturating_sub(good),
+                    });
+                    if let Some(RepairAction::Reanchor { seq, .. }) = plan.actions.last_mut() {
+                        *seq = good;
+                    }
+                }
+            }
+        }
+    }
+    Ok(plan)
+}
+
+/// A problem that loses acknowledged history: repairable only by accepting the loss.
+fn loss(plan: &mut RepairPlan, what: String, head: u64, anchored: u64, accept_loss: bool) {
+    plan.findings.push(format!(
+        "{what}: acknowledged history (up to entry {anchored}) is missing or different. Restore the journal \
+         files (journal.sqlite and journal.sqlite-wal) from a backup or a follower; or, accepting the loss of \
+         acknowledged commands, run `tfeco repair --accept-loss`"
+    ));
+    if accept_loss {
+        plan.actions.push(RepairAction::Reanchor { seq: head, from: Some(anchored) });
+    } else {
+        plan.repairable = false;
+    }
+}
+
+/// Carries out `plan` in place. Errors: the journal or the anchor cannot be written; the journal changed
+/// since the diagnosis (a truncation target beyond its head).
+pub fn apply(plan: &RepairPlan) -> Result<(), RepairError> {
+    let dir = &plan.dir;
+    let (mut journal, _) = SqliteJournal::open_existing(dir).map_err(err("opening the journal"))?;
+    for action in &plan.actions {
+        match *action {
+            RepairAction::Truncate { seq, .. } => {
+                journal.truncate_after(seq).map_err(err("truncating the journal"))?;
+            }
+            RepairAction::Reanchor { seq, .. } => {
+                if journal.head().seq != seq {
+                    return Err(RepairError(format!("the journal's head is not {seq}; diagnose again")));
+                }
+                reanchor(dir, &mut journal)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes the anchor at the journal's head, creating it (and keeping a damaged one as `anchor.damaged`).
+fn reanchor(dir: &Path, journal: &mut SqliteJournal) -> Result<(), RepairError> {
+    let head = journal.head();
+    match AnchorFile::open(dir) {
+        Ok(mut file) => file.write(head, journal.last_commit_start()).map_err(err("writing the anchor")),
+        Err(_) => {
+            let path = dir.join(ANCHOR_FILE);
+            if path.exists() {
+                std::fs::rename(&path, dir.join("anchor.damaged"))
+                    .map_err(|e| RepairError(format!("keeping the damaged anchor: {e}")))?;
+            }
+            let id = match journal.get_meta(DATADIR_ID_KEY).map_err(err("reading the journal"))? {
+                Some(bytes) => <[u8; 16]>::try_from(bytes.as_slice())
+                    .map_err(|_| RepairError(format!("the journal's {DATADIR_ID_KEY} is not 16 bytes")))?,
+                None => return Err(RepairError("the journal has no data-directory id".into())),
+            };
+            let mut file =
+                AnchorFile::create(dir, id, journal.root(), head).map_err(err("creating the anchor"))?;
+            file.write(head, journal.last_commit_start()).map_err(err("writing the anchor"))
+        }
+    }
+}

@@ -1,0 +1,79 @@
+//! `tfeco repair`: says what is wrong with a data directory the node refuses and what it would change, and
+//! changes it only when confirmed (`--yes`, or `y` on a terminal). `tfeco verify` never changes anything.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use tfeco_server::repair::{apply, diagnose, RepairAction};
+
+/// Arguments of `tfeco repair`.
+#[derive(clap::Args)]
+pub(crate) struct RepairArgs {
+    /// Data directory of the (stopped) node.
+    #[arg(long, default_value = "tfeco-data")]
+    pub data_dir: PathBuf,
+    /// Apply without asking.
+    #[arg(long)]
+    pub yes: bool,
+    /// Also propose repairs that give up acknowledged commands (truncate to the last good entry and
+    /// re-anchor there). Without it such a directory is reported as not repairable.
+    #[arg(long)]
+    pub accept_loss: bool,
+}
+
+fn describe(action: &RepairAction) -> String {
+    match action {
+        RepairAction::Truncate { seq, dropped, acknowledged } => format!(
+            "delete the {dropped} journal entries after entry {seq} ({acknowledged} of them were acknowledged \
+             to clients and are LOST)"
+        ),
+        RepairAction::Reanchor { seq, from: Some(from) } => {
+            format!("rewrite the anchor from entry {from} to the journal's head, entry {seq}")
+        }
+        RepairAction::Reanchor { seq, from: None } => {
+            format!("write a new anchor at the journal's head, entry {seq} (a damaged one is kept as anchor.damaged)")
+        }
+    }
+}
+
+/// Runs `tfeco repair`: exit 0 when there is nothing to do or the repair was applied, 1 when not confirmed,
+/// 2 when the directory cannot be repaired.
+pub(crate) fn run(args: RepairArgs) -> anyhow::Result<ExitCode> {
+    let plan = diagnose(&args.data_dir, args.accept_loss)?;
+    println!("data directory: {}", args.data_dir.display());
+    for finding in &plan.findings {
+        println!("found: {finding}");
+    }
+    if !plan.repairable {
+        println!("not repairable here: nothing was changed");
+        return Ok(ExitCode::from(2));
+    }
+    if plan.actions.is_empty() {
+        println!("nothing to repair");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("repair would:");
+    for action in &plan.actions {
+        println!("  - {}", describe(action));
+    }
+    if !args.yes && !confirm()? {
+        println!("not confirmed: nothing was changed (run again with --yes to apply)");
+        return Ok(ExitCode::from(1));
+    }
+    apply(&plan)?;
+    println!("repaired; check with `tfeco verify --data-dir {}`", args.data_dir.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Asks on the terminal; without one (a script, CI) the answer is no.
+fn confirm() -> anyhow::Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        return Ok(false);
+    }
+    print!("apply? [y/N] ");
+    std::io::stdout().flush()?;
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(matches!(line.trim(), "y" | "Y" | "yes"))
+}
