@@ -1,14 +1,15 @@
 //! The journal and replay figures of the foundation suite, over the simulator's signed corpus: durable
-//! appends (one transaction and one fsync per batch, as the node's group commit does) into a fresh SQLite
-//! journal, and a full `replay_into` from a fresh state with its breakdown (the same replay over a
-//! `MemoryJournal`, and the pure hash, checksum and decode steps timed on the same entries).
+//! appends (one transaction and one fsync per batch, then the anchor's write and sync, as the node's group
+//! commit does) into a fresh SQLite journal, and a full `replay_into` from a fresh state with its breakdown
+//! (the same replay over a `MemoryJournal`, and the pure hash, checksum and decode steps timed on the same
+//! entries).
 
 use std::path::Path;
 
 use anyhow::{ensure, Context};
 use tfeco_core::RequestBody;
 use tfeco_core::{Genesis, State};
-use tfeco_journal::{EntryRef, Journal, MemoryJournal, NewEntry, SqliteJournal, ZERO_HASH};
+use tfeco_journal::{AnchoredJournal, EntryRef, Journal, MemoryJournal, NewEntry, SqliteJournal, ZERO_HASH};
 use tfeco_server::replica::{replay_into, ReplayOptions};
 use tfeco_sim::bench::foundation::{JournalFigure, ReplayBreakdown, ReplayFigure, Sizes};
 use tfeco_sim::bench::measure::Span;
@@ -63,10 +64,13 @@ pub(super) fn bench_journal(entries: &Entries, sizes: Sizes) -> anyhow::Result<[
     Ok(figures)
 }
 
-/// Durable appends of `entries` in batches of `batch` into a fresh journal.
+/// Durable appends of `entries` in batches of `batch` into a fresh journal, anchored as the node's is (one
+/// journal commit and one anchor write, each synced, per batch).
 fn append_all(entries: &[NewEntry], batch: usize) -> anyhow::Result<Span> {
     let dir = temp_dir("journal")?;
     let mut journal = open_journal(dir.path())?;
+    journal.set_genesis(b"bench")?;
+    let mut journal = AnchoredJournal::create(journal, dir.path(), [0; 16])?;
     let (appended, span) = Span::measure(|| -> anyhow::Result<()> {
         for chunk in entries.chunks(batch) {
             journal.append(chunk)?;
