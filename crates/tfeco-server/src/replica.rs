@@ -73,6 +73,16 @@ pub enum ReplicaError {
     /// An invariant does not hold after replay.
     #[error("invariant violated after replay: {0}")]
     Invariant(String),
+    /// A snapshot or a guardian checkpoint disagrees with the replayed history at `seq`.
+    #[error("entry {seq}: the {what} differs from the {by}'s")]
+    Witness {
+        /// The entry.
+        seq: u64,
+        /// What made the statement ("snapshot", "checkpoint").
+        by: String,
+        /// Which hash differs.
+        what: &'static str,
+    },
 }
 
 /// What opening (replaying) a journal found.
@@ -317,45 +327,101 @@ pub fn replay_into(
 /// Replays the entries of `journal` from `from_seq` into `state` (the state after entry `from_seq - 1`),
 /// as [`replay_into`] does from the start.
 pub fn replay_from(
-    mut state: State,
+    state: State,
     journal: &dyn Journal,
     from_seq: u64,
     options: ReplayOptions,
 ) -> Result<State, ReplicaError> {
+    replay_observed(state, journal, from_seq, options, &mut |_, _, _| Ok(()))
+}
+
+/// A statement about the history that a replay can check as it passes `seq`: the hash of journal entry
+/// `seq` and the state hash after it. Snapshots and guardian checkpoints are witnesses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Witness {
+    /// The entry.
+    pub seq: u64,
+    /// Its hash in the journal.
+    pub journal_hash: tfeco_journal::EntryHash,
+    /// The state hash after it (hex).
+    pub state_hash: String,
+    /// What makes the statement (for messages), e.g. "snapshot" or "checkpoint".
+    pub source: String,
+}
+
+/// Replays `journal` from its first entry into `state` (the genesis state) and checks every witness with a
+/// seq it passes (witnesses beyond the head are not checked). Returns the state and how many witnesses
+/// were checked. Errors: as [`replay_into`], and [`ReplicaError::Witness`] at the first witness that
+/// disagrees.
+pub fn replay_witnessed(
+    state: State,
+    journal: &dyn Journal,
+    options: ReplayOptions,
+    witnesses: &[Witness],
+) -> Result<(State, usize), ReplicaError> {
+    let mut checked = 0;
+    let mut observe = |seq: u64, hash: &tfeco_journal::EntryHash, state: &State| {
+        for witness in witnesses.iter().filter(|w| w.seq == seq) {
+            let what = if witness.journal_hash != *hash {
+                "journal entry hash"
+            } else if witness.state_hash != state.state_hash() {
+                "state hash"
+            } else {
+                checked += 1;
+                continue;
+            };
+            return Err(ReplicaError::Witness { seq, by: witness.source.clone(), what });
+        }
+        Ok(())
+    };
+    let state = replay_observed(state, journal, 1, options, &mut observe)?;
+    Ok((state, checked))
+}
+
+/// Decodes and applies one journal entry to `state`, exactly as the live node applied it.
+fn apply_entry(state: &mut State, entry: &EntryRef<'_>, options: ReplayOptions) -> Result<(), ReplicaError> {
+    let body = RequestBody::from_payload(entry.payload).map_err(|error| {
+        let reason = match error {
+            tfeco_core::request::RequestError::UnknownFormat(_) => "unknown payload format",
+            tfeco_core::request::RequestError::RetiredFormat(_) => {
+                "payload format 1, written by the first release under rules that changed since: \
+                 replay it with that release"
+            }
+            _ => "not a signed request",
+        };
+        ReplicaError::Decode { seq: entry.seq, reason }
+    })?;
+    if body.signer.0 != *entry.signer {
+        return Err(ReplicaError::Decode { seq: entry.seq, reason: "the signer differs from the entry's" });
+    }
+    if options.verify_signatures {
+        tfeco_core::request::verify_payload(&body.signer, entry.payload, entry.signature)
+            .map_err(|_| ReplicaError::Signature { seq: entry.seq })?;
+    }
+    let envelope = body.into_envelope();
+    state
+        .apply_at(&envelope, command_time(entry.timestamp_ms, state.now()))
+        .map(|_| ())
+        .map_err(|rejection| ReplicaError::ReplayRejected { seq: entry.seq, rejection })
+}
+
+/// Replays from `from_seq`, calling `observe(seq, entry hash, state after it)` after each entry; then
+/// checks the invariants once.
+fn replay_observed(
+    mut state: State,
+    journal: &dyn Journal,
+    from_seq: u64,
+    options: ReplayOptions,
+    observe: &mut dyn FnMut(u64, &tfeco_journal::EntryHash, &State) -> Result<(), ReplicaError>,
+) -> Result<State, ReplicaError> {
     let mut failure: Option<ReplicaError> = None;
     let mut visit = |entry: EntryRef<'_>| -> Result<(), JournalError> {
-        let mut step = || -> Result<(), ReplicaError> {
-            let body = RequestBody::from_payload(entry.payload).map_err(|error| {
-                let reason = match error {
-                    tfeco_core::request::RequestError::UnknownFormat(_) => "unknown payload format",
-                    tfeco_core::request::RequestError::RetiredFormat(_) => {
-                        "payload format 1, written by the first release under rules that changed since: \
-                         replay it with that release"
-                    }
-                    _ => "not a signed request",
-                };
-                ReplicaError::Decode { seq: entry.seq, reason }
-            })?;
-            if body.signer.0 != *entry.signer {
-                return Err(ReplicaError::Decode {
-                    seq: entry.seq,
-                    reason: "the signer differs from the entry's",
-                });
-            }
-            if options.verify_signatures {
-                tfeco_core::request::verify_payload(&body.signer, entry.payload, entry.signature)
-                    .map_err(|_| ReplicaError::Signature { seq: entry.seq })?;
-            }
-            let envelope = body.into_envelope();
-            state
-                .apply_at(&envelope, command_time(entry.timestamp_ms, state.now()))
-                .map(|_| ())
-                .map_err(|rejection| ReplicaError::ReplayRejected { seq: entry.seq, rejection })
-        };
-        step().map_err(|e| {
-            failure = Some(e);
-            JournalError::Stopped
-        })
+        apply_entry(&mut state, &entry, options)
+            .and_then(|()| observe(entry.seq, entry.hash, &state))
+            .map_err(|e| {
+                failure = Some(e);
+                JournalError::Stopped
+            })
     };
     let result = journal.replay(from_seq, &mut visit);
     if let Some(error) = failure {

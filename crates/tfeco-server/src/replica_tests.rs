@@ -96,3 +96,29 @@ fn a_manual_clock_stamps_commands_with_the_state_time() {
     let rejected = submit(&mut node, &bob, Command::Tick { now: START }, START);
     assert_eq!(rejected.unwrap_err(), Rejection::NotAuthorized { role: tfeco_core::Role::Operator });
 }
+
+/// Issue 11: a replay from the genesis checks every snapshot and checkpoint it passes.
+#[test]
+fn a_replay_checks_the_witnesses_it_passes() {
+    let node = node_with_crossing_orders();
+    let journal = node.journal.lock();
+    let head = journal.head();
+    let genesis = || Genesis::decode(&journal.genesis().unwrap().unwrap()).unwrap();
+    let at_head = Witness {
+        seq: head.seq,
+        journal_hash: head.hash,
+        state_hash: node.state().state_hash(),
+        source: "checkpoint".into(),
+    };
+    let beyond = Witness { seq: head.seq + 10, ..at_head.clone() };
+    let replay = |witnesses: &[Witness]| {
+        replay_witnessed(State::new(genesis()), journal.as_ref(), ReplayOptions::default(), witnesses)
+            .map(|(state, checked)| (state.state_hash(), checked))
+    };
+    assert_eq!(replay(&[at_head.clone(), beyond]).unwrap(), (node.state().state_hash(), 1));
+    let wrong_state =
+        Witness { seq: 2, journal_hash: journal.entry_hash(2).unwrap().unwrap(), ..at_head.clone() };
+    assert!(matches!(replay(&[wrong_state]), Err(ReplicaError::Witness { seq: 2, what: "state hash", .. })));
+    let wrong_entry = Witness { journal_hash: [7; 32], ..at_head };
+    assert!(matches!(replay(&[wrong_entry]), Err(ReplicaError::Witness { what: "journal entry hash", .. })));
+}
