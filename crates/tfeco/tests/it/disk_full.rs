@@ -161,6 +161,7 @@ async fn a_full_disk_stops_writes_and_loses_no_acknowledged_command() {
             let report: serde_json::Value = serde_json::from_str(stdout.trim()).expect("JSON report");
             assert_eq!(report["entries"].as_u64(), Some(head), "verify and the restart disagree: {report}");
             assert_eq!(report["state_hash"], status["state_hash"], "{report}");
+            eprintln!("disk_full: verify of the copy: {head} entries, the restart's state");
         }
         Some(code) if code != 101 => {
             eprintln!("disk_full: verify refused the copy (exit {code}): {stdout}{stderr}")
