@@ -9,9 +9,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::damage_kit::{
-    classify_serve, classify_verify, copy_dir, damages_for, files_of, seed_from_env, young_node, Acked,
-    Damage, Outcome, SplitMix64,
+    classify_serve, classify_verify, copy_dir, damages_for, files_of, more_transfers, seed_from_env,
+    young_node, Acked, Damage, Outcome, SplitMix64,
 };
+use crate::support::ServeProcess;
 
 /// Default seed of the campaign (override with `TFECO_DAMAGE_SEED` to explore; a failure prints it).
 const SEED: u64 = 0x7F3C_0011_DA4A_6E01;
@@ -74,7 +75,7 @@ fn run_campaign(source: &Path, work: &Path, acked: &Acked, cases: &mut [Case]) {
 
 /// Prints the table (file x damage kind x outcome counts, for verify and serve) and every non-refused,
 /// non-same case.
-fn report(cases: &[Case], seed: u64) {
+fn report(cases: &[Case], seed: u64, label: &str) {
     const COLUMNS: [&str; 4] = ["REFUSED", "SAME", "SILENT", "CRASHED"];
     let mut table: BTreeMap<(String, &str), [[usize; 4]; 2]> = BTreeMap::new();
     for case in cases {
@@ -86,7 +87,7 @@ fn report(cases: &[Case], seed: u64) {
         }
     }
     eprintln!(
-        "damage campaign: seed {seed:#x}, {} damaged copies, each run by verify and by serve",
+        "damage campaign ({label}): seed {seed:#x}, {} damaged copies, each run by verify and by serve",
         cases.len()
     );
     eprintln!(
@@ -123,14 +124,39 @@ fn report(cases: &[Case], seed: u64) {
     }
 }
 
+/// A young node, SIGKILLed: its whole history is still in SQLite's WAL (`journal.sqlite` holds only the
+/// header page).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_damaged_copy_is_refused_or_yields_the_acknowledged_state() {
-    let seed = seed_from_env(SEED);
     let temp = tempfile::tempdir().expect("temp dir");
     let dir = temp.path().join("data");
     let (node, acked) = young_node(&dir, temp.path(), TRANSFERS).await;
     let killed = node.kill();
     assert!(!killed.success(), "the node was killed, not stopped: {killed}");
+    campaign("young node", temp, acked).await;
+}
+
+/// A node stopped cleanly once (its history, genesis row included, checkpointed into `journal.sqlite`),
+/// restarted, driven further and SIGKILLed: the older history is in the main file, the tail in the WAL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_damaged_copy_of_a_checkpointed_node_is_refused_or_yields_the_acknowledged_state() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path().join("data");
+    let (node, _) = young_node(&dir, temp.path(), TRANSFERS).await;
+    let stopped = node.stop().await;
+    assert!(stopped.success(), "graceful stop: {stopped}");
+    let node = ServeProcess::start(&dir, temp.path(), "checkpointed").await;
+    let acked = more_transfers(&node.api, TRANSFERS / 4).await;
+    let killed = node.kill();
+    assert!(!killed.success(), "the node was killed, not stopped: {killed}");
+    campaign("checkpointed node", temp, acked).await;
+}
+
+/// Damages copies of `temp/data` (killed at `acked`), runs verify and serve on each, prints the table and
+/// asserts that none was SILENT or CRASHED.
+async fn campaign(label: &str, temp: tempfile::TempDir, acked: Acked) {
+    let seed = seed_from_env(SEED);
+    let dir = temp.path().join("data");
     let files = files_of(&dir);
     let sizes: Vec<String> = files
         .iter()
@@ -143,7 +169,7 @@ async fn every_damaged_copy_is_refused_or_yields_the_acknowledged_state() {
         })
         .collect();
     eprintln!(
-        "damage campaign: killed node at seq {} (state {}); files: {}",
+        "damage campaign ({label}): killed at seq {} (state {}); files: {}",
         acked.seq,
         acked.state_hash,
         sizes.join(", ")
@@ -190,7 +216,7 @@ async fn every_damaged_copy_is_refused_or_yields_the_acknowledged_state() {
     })
     .await;
     let cases = outcome.expect("campaign thread");
-    report(&cases, seed);
+    report(&cases, seed, label);
 
     let count = |side: usize, column: &str| {
         cases
@@ -205,14 +231,14 @@ async fn every_damaged_copy_is_refused_or_yields_the_acknowledged_state() {
         // keep the killed directory, so the seed and the damages listed above reproduce the failure.
         let kept = temp.keep();
         eprintln!(
-            "damage campaign: kept the killed data directory in {} and its acknowledged state in {}",
+            "damage campaign ({label}): kept the killed data directory in {} and its acknowledged state in {}",
             kept.join("data").display(),
             kept.join("acked.json").display()
         );
     }
     assert!(
         silent_verify == 0 && silent_serve == 0,
-        "seed {seed:#x}: {silent_verify} of {n} damaged copies verified and {silent_serve} of {n} served in silence \
+        "{label}, seed {seed:#x}: {silent_verify} of {n} damaged copies verified and {silent_serve} of {n} served in silence \
          with another state than the acknowledged one (seq {}, state {}); see the table above (--nocapture)",
         acked.seq,
         acked.state_hash,
@@ -220,7 +246,7 @@ async fn every_damaged_copy_is_refused_or_yields_the_acknowledged_state() {
     );
     assert!(
         crashed_verify == 0 && crashed_serve == 0,
-        "seed {seed:#x}: {crashed_verify} verify and {crashed_serve} serve runs panicked, died of a signal or hung \
+        "{label}, seed {seed:#x}: {crashed_verify} verify and {crashed_serve} serve runs panicked, died of a signal or hung \
          on a damaged copy (files are input: refuse with a clear error)"
     );
 }

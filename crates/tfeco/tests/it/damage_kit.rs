@@ -18,7 +18,7 @@ use serde_json::Value;
 use tfeco_core::{Command, PriceFeed};
 use tfeco_money::Asset;
 
-use crate::support::{account, key, read_operator_key, signed, Api, ServeProcess, BIN};
+use crate::support::{account, hex_of, key, read_operator_key, signed, Api, ServeProcess, BIN};
 
 /// Longest a `tfeco verify` or the start of a `tfeco serve` on a copy may take before it counts as hung.
 const RUN_DEADLINE: Duration = Duration::from_secs(120);
@@ -151,6 +151,33 @@ pub(crate) async fn young_node(dir: &Path, log_dir: &Path, transfers: u64) -> (S
     let acked = Acked::of(&api).await;
     assert!(acked.seq > highest_transfer, "{acked:?} after transfer seq {highest_transfer}");
     (node, acked)
+}
+
+/// `transfers` more concurrent transfers (rounded down to a multiple of the user count) between the users
+/// of [`young_node`], from each one's next nonce; every request is awaited. Returns the acknowledged state.
+pub(crate) async fn more_transfers(api: &Api, transfers: u64) -> Acked {
+    let users: Vec<SigningKey> = (0..YOUNG_USERS).map(|i| key(&format!("young/user/{i}"))).collect();
+    let per_user = transfers / YOUNG_USERS as u64;
+    let mut tasks = Vec::new();
+    for i in 0..YOUNG_USERS {
+        let (api, me, to) = (api.clone(), users[i].clone(), users[(i + 1) % YOUNG_USERS].clone());
+        tasks.push(tokio::spawn(async move {
+            let first = api.account(&hex_of(&me)).await["next_nonce"].as_u64().expect("next_nonce");
+            for nonce in first..first + per_user {
+                let amount = "0.001".parse().expect("amount");
+                api.ok(&signed(
+                    &me,
+                    nonce,
+                    Command::Transfer { asset: Asset::Tft, to: account(&to), amount },
+                ))
+                .await;
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.expect("client task");
+    }
+    Acked::of(api).await
 }
 
 /// One file or directory of a data directory, as [`fingerprint`] sees it.
