@@ -1,11 +1,16 @@
 //! End-to-end and HTTP tests of the `tfeco` binary and node: crash durability under SIGKILL, replay
 //! determinism against `tfeco verify`, refusals of bad input through the real HTTP API, journal failures,
-//! the demo, the CLI wallet and operator commands, and Schemathesis against the API contract. Process tests run the real binary
-//! (`CARGO_BIN_EXE_tfeco`) on loopback.
+//! the demo, the CLI wallet and operator commands, Schemathesis against the API contract, and the
+//! journal's resistance to damage (damaged copies, crashes at many points, a full disk, read-only verify).
+//! Process tests run the real binary (`CARGO_BIN_EXE_tfeco`) on loopback.
 
 mod admin_cli;
 mod crash;
+mod crash_points;
+mod damage;
+mod damage_kit;
 mod demo;
+mod disk_full;
 mod http_errors;
 mod journal_faults;
 mod readme;
@@ -13,6 +18,7 @@ mod replay;
 mod schemathesis;
 mod support;
 mod typed_client;
+mod verify_readonly;
 mod wallet_cli;
 
 /// Regression tests of bugs found in the server and the binary, and fixed.
