@@ -53,6 +53,7 @@ pub fn open_anchored(dir: &Path) -> Result<(AnchoredJournal<SqliteJournal>, Anch
     let anchor_file = AnchorFile::open(dir)?;
     let (mut journal, report) = SqliteJournal::open_existing(dir)?;
     let open = reconcile(&mut journal, report, anchor_file.anchor())?;
+    journal.set_checkpoint_on_close(true);
     let mut anchored = AnchoredJournal::new(journal, anchor_file);
     anchored.anchor_head()?;
     Ok((anchored, open))

@@ -60,6 +60,8 @@ pub struct SqliteJournal {
     root: EntryHash,
     last_commit_start: u64,
     poisoned: bool,
+    /// Fold the WAL into the database file when closing (a clean stop of a journal that passed its checks).
+    checkpoint_on_close: bool,
 }
 
 impl std::fmt::Debug for SqliteJournal {
@@ -146,7 +148,15 @@ impl SqliteJournal {
             .unwrap_or(0);
         let (head, bad_last_entry) = check_tail(&conn, root)?;
         tracing::debug!(path = %path.display(), seq = head.seq, "journal opened");
-        let journal = SqliteJournal { conn, path, head, root, last_commit_start, poisoned: false };
+        let journal = SqliteJournal {
+            conn,
+            path,
+            head,
+            root,
+            last_commit_start,
+            poisoned: false,
+            checkpoint_on_close: create,
+        };
         Ok((journal, OpenReport { head, bad_last_entry }))
     }
 
@@ -166,6 +176,13 @@ impl SqliteJournal {
         tx.commit().map_err(sql("truncate: commit"))?;
         self.head = head;
         Ok(head)
+    }
+
+    /// Whether closing folds the write-ahead log into the database file (a checkpoint). Off after
+    /// [`SqliteJournal::open_existing`] until the caller has checked the journal (so that a refused journal
+    /// keeps its files exactly as found); on for a journal created by [`SqliteJournal::open`].
+    pub fn set_checkpoint_on_close(&mut self, on: bool) {
+        self.checkpoint_on_close = on;
     }
 
     /// Path of the database file.
@@ -366,6 +383,16 @@ fn check_tail(
         Err(reason) => (Head { seq: last_seq, ..Head::EMPTY }, Some(JournalError::corrupt(last_seq, reason))),
     };
     Ok((head, problem.map(|p| (last_seq, p))))
+}
+
+impl Drop for SqliteJournal {
+    fn drop(&mut self) {
+        if self.checkpoint_on_close && !self.poisoned {
+            if let Err(error) = self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)") {
+                tracing::warn!(%error, "journal: checkpoint on close failed (the WAL keeps the entries)");
+            }
+        }
+    }
 }
 
 impl Journal for SqliteJournal {
