@@ -16,10 +16,15 @@ use crate::support::ServeProcess;
 
 /// Default seed of the campaign (override with `TFECO_DAMAGE_SEED` to explore; a failure prints it).
 const SEED: u64 = 0x7F3C_0011_DA4A_6E01;
-/// Random truncation points per file, besides 0 and length-1.
+/// Random truncation points per file, besides 0 and length-1 (`TFECO_DAMAGE_TRUNCATIONS` for a longer run).
 const TRUNCATIONS_PER_FILE: usize = 8;
-/// Random single-bit flips per file.
+/// Random single-bit flips per file (`TFECO_DAMAGE_FLIPS` for a longer run).
 const FLIPS_PER_FILE: usize = 24;
+
+/// `name` from the environment as a count, or `default`.
+fn count_from_env(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
 /// Concurrent transfers of the young node (plus about 40 setup commands).
 const TRANSFERS: u64 = 800;
 /// Copies checked at once (each runs `verify`, then `serve`).
@@ -206,7 +211,12 @@ async fn campaign(label: &str, temp: tempfile::TempDir, acked: Acked) {
             let mut cases = Vec::new();
             for file in &files {
                 let len = std::fs::metadata(dir.join(file)).expect("metadata").len();
-                for damage in damages_for(len, &mut rng, TRUNCATIONS_PER_FILE, FLIPS_PER_FILE) {
+                for damage in damages_for(
+                    len,
+                    &mut rng,
+                    count_from_env("TFECO_DAMAGE_TRUNCATIONS", TRUNCATIONS_PER_FILE),
+                    count_from_env("TFECO_DAMAGE_FLIPS", FLIPS_PER_FILE),
+                ) {
                     cases.push(Case { file: file.clone(), damage, verify: None, serve: None });
                 }
             }
