@@ -13,6 +13,7 @@ pub mod app;
 pub mod config;
 pub mod datadir;
 pub mod replica;
+pub mod snapshots;
 pub mod views;
 pub mod writer;
 
