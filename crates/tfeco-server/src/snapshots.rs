@@ -306,7 +306,7 @@ pub fn list(dir: &Path) -> Vec<(u64, PathBuf)> {
         .filter(|entry| entry.file_type().is_ok_and(|t| t.is_file()))
         .filter_map(|entry| Some((seq_of_name(entry.file_name().to_str()?)?, entry.path())))
         .collect();
-    found.sort_by(|a, b| b.0.cmp(&a.0));
+    found.sort_by_key(|(seq, _)| std::cmp::Reverse(*seq));
     found
 }
 
