@@ -38,8 +38,11 @@ pub use tick::MAX_TIME;
 /// The whole economic state. Deterministic: ordered maps only, integers only. Fields are private to this
 /// module: each slice is changed only through its own functions. Its canonical encoding (postcard) is what
 /// [`State::state_hash`] hashes and what a snapshot stores ([`State::snapshot_bytes`],
-/// [`State::from_snapshot_bytes`]); decode it only through the latter, which rebuilds the derived lookups.
+/// [`State::from_snapshot_bytes`], which also checks the hash and the invariants). Its `Deserialize` rebuilds
+/// the derived lookups that the encoding leaves out (`snapshot.rs`), so a decoded state behaves like the one
+/// encoded.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct State {
     now: i64,
     /// The journaled timestamp of the command being applied (transient: not state, not hashed).

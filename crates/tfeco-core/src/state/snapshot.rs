@@ -18,11 +18,16 @@
 //!    timestamps itself) and the state is not halted (a halted state never reaches the journal);
 //! 4. every invariant holds ([`State::check_invariants`]).
 //!
+//! `State`'s serde `Deserialize` (any format) decodes the fields and runs step 3, so that no decoded state
+//! is left without its lookups; it checks no hash and no invariant.
+//!
 //! Every other part of the state (open leases, grace sets, utilization meters, pool memberships, node keys)
 //! is encoded as it is, so a decoded state applies every later command exactly as the original does: the
 //! tests below and the core property test apply the same commands to both and compare every receipt.
 
 use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::State;
 
@@ -86,8 +91,11 @@ impl State {
     /// Errors: [`SnapshotError::Decode`], [`SnapshotError::TrailingBytes`], [`SnapshotError::HashMismatch`],
     /// [`SnapshotError::Derived`], [`SnapshotError::Invariant`], in the order they are checked.
     pub fn from_snapshot_bytes(bytes: &[u8], expected_state_hash: &str) -> Result<State, SnapshotError> {
-        let (mut state, rest) =
-            postcard::take_from_bytes::<State>(bytes).map_err(|e| SnapshotError::Decode(e.to_string()))?;
+        let decode_error = |e: postcard::Error| SnapshotError::Decode(e.to_string());
+        let mut decoder = postcard::Deserializer::from_bytes(bytes);
+        // The fields only (the derived serde code): the lookups are rebuilt after the hash check.
+        let mut state = State::deserialize(&mut decoder).map_err(decode_error)?;
+        let rest = decoder.finalize().map_err(decode_error)?;
         if !rest.is_empty() {
             return Err(SnapshotError::TrailingBytes { trailing: rest.len() });
         }
@@ -100,12 +108,31 @@ impl State {
         Ok(state)
     }
 
-    /// Rebuilds what the encoding leaves out (module doc, step 3).
+    /// Rebuilds what the encoding leaves out (module doc, step 3). Errors: a state no command sequence
+    /// produces (a duplicate account, a misfiled order, balances whose sum overflows).
     fn rebuild_derived(&mut self) -> Result<(), String> {
         self.at = self.now;
         self.halted = None;
         self.ledger.rebuild_derived()?;
         self.exchange.rebuild_derived()
+    }
+}
+
+impl Serialize for State {
+    /// The canonical encoding's fields in order (the derived serde code; see [`State::snapshot_bytes`]).
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        State::serialize(self, serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for State {
+    /// The fields, then the derived lookups rebuilt (module doc, step 3), so that any decoded state applies
+    /// commands exactly like the one encoded. Checks neither a hash nor the invariants: for snapshots use
+    /// [`State::from_snapshot_bytes`]. Errors: the fields do not decode, or the lookups cannot be rebuilt.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let mut state = State::deserialize(deserializer)?;
+        state.rebuild_derived().map_err(serde::de::Error::custom)?;
+        Ok(state)
     }
 }
 
@@ -216,6 +243,8 @@ mod tests {
         assert_eq!(decoded.snapshot_bytes(), bytes, "canonical: re-encoding gives the same bytes");
         assert_eq!(decoded.halted(), None);
         assert_eq!(decoded.last_command_time(), decoded.now());
+        let plain: State = postcard::from_bytes(&bytes).expect("serde decodes a state too");
+        assert_eq!(plain.check_invariants(), Ok(()), "with its lookups rebuilt");
         let (mut original, mut decoded) = (state, decoded);
         let accounts = original.ledger().accounts().len();
         for phase in 0..2 {
