@@ -10,7 +10,7 @@
 //! build; [`Ledger::check`] (part of `State::check_invariants`) re-sums every balance in O(accounts).
 
 use rustc_hash::FxHashMap;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tfeco_money::{Amount, AnyAsset, Asset};
 
 use crate::event::Event;
@@ -18,7 +18,7 @@ use crate::ids::{AccountKey, AccountRef, SystemAccount};
 use crate::rejection::Rejection;
 
 /// A user account's ledger record.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserAccount {
     /// The key.
     pub key: AccountKey,
@@ -35,7 +35,7 @@ pub struct UserAccount {
 
 /// Flows of one asset across the system boundary, in base units. Conservation: the sum of all balances
 /// equals `deposited + minted - withdrawn - burned` (spec `decisions.md` §1).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AssetTotals {
     /// Attested deposits (and fiat credited as USDC).
     pub deposited: i128,
@@ -114,7 +114,7 @@ fn validated(result: Option<i128>) -> i128 {
 }
 
 /// Accounts, balances and totals.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Ledger {
     users: Vec<UserAccount>,
     #[serde(skip)]
@@ -421,6 +421,36 @@ impl Ledger {
         Ok(())
     }
 
+    /// Rebuilds what is derived from the encoded records and so not encoded (a state snapshot, see
+    /// `state/snapshot.rs`): the account index (key to registration position) and the running total of all
+    /// balances per asset, exactly as registrations and postings built them.
+    ///
+    /// Errors (a decoded ledger no command sequence can produce): the same key registered twice, 2^32 accounts
+    /// or more, a negative balance, or balances whose sum overflows `i128`.
+    pub(crate) fn rebuild_derived(&mut self) -> Result<(), String> {
+        let mut index = FxHashMap::default();
+        index.reserve(self.users.len());
+        for (position, account) in self.users.iter().enumerate() {
+            let position = u32::try_from(position).map_err(|_| "2^32 accounts or more".to_owned())?;
+            if index.insert(account.key, position).is_some() {
+                return Err(format!("account {} is registered twice", account.key));
+            }
+        }
+        let mut held = [0i128; 4];
+        let balances = self.users.iter().map(|a| &a.balances).chain(self.system.iter());
+        for row in balances {
+            for (total, balance) in held.iter_mut().zip(row) {
+                if *balance < 0 {
+                    return Err("a balance is negative".to_owned());
+                }
+                *total = total.checked_add(*balance).ok_or("the balances of an asset overflow i128")?;
+            }
+        }
+        self.index = index;
+        self.held = held;
+        Ok(())
+    }
+
     /// Conservation per asset (balances re-summed, and equal to the running total), no negative balance,
     /// revenue CC within the CC balance, index consistent. O(accounts).
     pub(crate) fn check(&self) -> Result<(), String> {
@@ -508,5 +538,28 @@ mod tests {
         ledger.users[0].balances[Asset::Tft.index()] += 1;
         assert_eq!(ledger.check_conservation(), Ok(()), "the running total cannot see it");
         assert!(ledger.check().unwrap_err().contains("TFT"));
+    }
+
+    /// A snapshot decodes the ledger without its derived parts: rebuilding them gives exactly what the
+    /// postings built, and a decoded ledger no command sequence produces is refused.
+    #[test]
+    fn the_derived_index_and_totals_rebuild_exactly_or_are_refused() {
+        let ledger = busy_ledger();
+        let mut decoded: Ledger = postcard::from_bytes(&postcard::to_allocvec(&ledger).unwrap()).unwrap();
+        assert!(decoded.index.is_empty() && decoded.held == [0; 4], "not encoded");
+        decoded.rebuild_derived().unwrap();
+        assert_eq!((&decoded.index, decoded.held), (&ledger.index, ledger.held));
+        assert_eq!(decoded.check(), Ok(()));
+
+        let mut twice = ledger.clone();
+        twice.users[1].key = key(1);
+        assert!(twice.rebuild_derived().unwrap_err().contains("registered twice"));
+        let mut negative = ledger.clone();
+        negative.users[1].balances[Asset::Usdc.index()] = -1;
+        assert!(negative.rebuild_derived().unwrap_err().contains("negative"));
+        let mut huge = ledger;
+        huge.users[0].balances[Asset::Usdc.index()] = i128::MAX;
+        huge.users[1].balances[Asset::Usdc.index()] = 1;
+        assert!(huge.rebuild_derived().unwrap_err().contains("overflow"));
     }
 }

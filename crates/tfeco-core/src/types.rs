@@ -5,6 +5,7 @@
 
 use std::fmt;
 
+use serde::de::{Error as _, SeqAccess};
 use serde::{Deserialize, Serialize};
 use tfeco_money::{Amount, AnyAsset, Asset, Bps, Cc};
 
@@ -97,7 +98,7 @@ pub enum NodeSpec {
 
 /// A node offering slices in the capacity market (spec `decisions.md` §9). Owned by the capacity-market
 /// slice; a plain record here because the pure search rules read it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Node {
     /// Id.
@@ -274,9 +275,12 @@ impl Requirements {
 
 /// One reason why capacity cannot be had (spec `decisions.md` §9: "a request that gets nothing returns a
 /// reason per requirement"). Serialized as `{"kind": ..., ...}`; [`fmt::Display`] gives the sentence.
+///
+/// Compact encodings (postcard: the state's canonical encoding) carry the tag then the variant's fields in
+/// order; see [`deserialize_compact_tagged`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case", tag = "kind")]
+#[serde(rename_all = "snake_case", tag = "kind", remote = "Self")]
 pub enum Shortfall {
     /// No node has a listed price.
     NoNodeListed,
@@ -544,4 +548,110 @@ impl BidTier {
     pub fn escrow(&self) -> Option<Amount<Cc>> {
         self.price_month.units().checked_mul(i128::from(self.quantity)).map(Amount::from_units)
     }
+}
+
+impl Serialize for Shortfall {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        Shortfall::serialize(self, serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Shortfall {
+    /// JSON: `{"kind": ..., ...}`; compact formats: [`deserialize_compact_tagged`].
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        if deserializer.is_human_readable() {
+            Shortfall::deserialize(deserializer)
+        } else {
+            deserialize_compact_tagged(deserializer)
+        }
+    }
+}
+
+impl CompactTagged for Shortfall {
+    const NAME: &'static str = "Shortfall";
+    const VARIANTS: &'static [&'static str] = &[
+        "no_node_listed",
+        "unmet",
+        "all_above_max_price",
+        "free_slices_short",
+        "hourly_premium",
+        "too_few_offers",
+    ];
+    const MAX_FIELDS: usize = 4;
+
+    fn read_variant<'de, A: SeqAccess<'de>>(tag: &str, f: &mut CompactFields<A>) -> Result<Self, A::Error> {
+        Ok(match tag {
+            "no_node_listed" => Shortfall::NoNodeListed,
+            "unmet" => Shortfall::Unmet { unmet: f.next()?, required: f.next()? },
+            "all_above_max_price" => Shortfall::AllAboveMaxPrice {
+                eligible: f.next()?,
+                max_price_month: f.next()?,
+                cheapest: f.next()?,
+            },
+            "free_slices_short" => Shortfall::FreeSlicesShort {
+                eligible: f.next()?,
+                max_price_month: f.next()?,
+                free: f.next()?,
+                requested: f.next()?,
+            },
+            "hourly_premium" => {
+                Shortfall::HourlyPremium { hours_per_month: f.next()?, max_price_month: f.next()? }
+            }
+            "too_few_offers" => Shortfall::TooFewOffers { filled: f.next()?, wanted: f.next()? },
+            other => return Err(A::Error::unknown_variant(other, Self::VARIANTS)),
+        })
+    }
+}
+
+/// An internally tagged enum (`#[serde(tag = ...)]`) as a compact, non-self-describing format (postcard)
+/// writes it: serde's derive emits a struct whose first field is the tag (the variant's serialized name, a
+/// string) followed by the variant's fields in declaration order. serde's derived `Deserialize` of such an
+/// enum needs a self-describing format, so these types read their compact form through this trait.
+pub(crate) trait CompactTagged: Sized {
+    /// The type's name (error messages).
+    const NAME: &'static str;
+    /// The serialized variant names.
+    const VARIANTS: &'static [&'static str];
+    /// The most fields any variant has.
+    const MAX_FIELDS: usize;
+    /// Reads the fields of the variant named `tag`. Errors: an unknown tag, or a field that does not decode.
+    fn read_variant<'de, A: SeqAccess<'de>>(
+        tag: &str,
+        fields: &mut CompactFields<A>,
+    ) -> Result<Self, A::Error>;
+}
+
+/// The fields after the tag of a [`CompactTagged`] value, read in order.
+pub(crate) struct CompactFields<A> {
+    seq: A,
+    read: usize,
+}
+
+impl<'de, A: SeqAccess<'de>> CompactFields<A> {
+    /// The next field. Errors: the input ends, or the field does not decode.
+    pub(crate) fn next<T: Deserialize<'de>>(&mut self) -> Result<T, A::Error> {
+        self.read = self.read.saturating_add(1);
+        self.seq.next_element()?.ok_or_else(|| A::Error::invalid_length(self.read, &"more fields"))
+    }
+}
+
+/// Reads a [`CompactTagged`] value from a compact deserializer: the tag, then the variant's fields.
+pub(crate) fn deserialize_compact_tagged<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: CompactTagged,
+{
+    struct TaggedVisitor<T>(std::marker::PhantomData<T>);
+    impl<'de, T: CompactTagged> serde::de::Visitor<'de> for TaggedVisitor<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "a {} (tag then fields)", T::NAME)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<T, A::Error> {
+            let tag: String = seq.next_element()?.ok_or_else(|| A::Error::invalid_length(0, &self))?;
+            T::read_variant(&tag, &mut CompactFields { seq, read: 0 })
+        }
+    }
+    let len = T::MAX_FIELDS.saturating_add(1);
+    deserializer.deserialize_tuple(len, TaggedVisitor(std::marker::PhantomData))
 }

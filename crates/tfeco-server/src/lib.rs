@@ -14,6 +14,7 @@ pub mod config;
 pub mod datadir;
 pub mod repair;
 pub mod replica;
+pub mod snapshots;
 pub mod views;
 pub mod writer;
 

@@ -13,7 +13,7 @@ use crate::types::PriceFeed;
 const TROY_OZ_G_E7: u128 = 311_034_768;
 
 /// One price submission: a price observed at a time.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Submission {
     /// Submitted price.
     pub price: Price,

@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tfeco_money::{Amount, AnyAsset, Asset, Usdc};
 
 use crate::event::Event;
@@ -21,7 +21,7 @@ use crate::slices::Env;
 use crate::types::{Role, TreasuryDestination};
 
 /// An external attestation being collected (deposit or withdrawal), keyed by external transaction id.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attestation {
     /// What is attested.
     pub fact: AttestedFact,
@@ -32,7 +32,7 @@ pub struct Attestation {
 }
 
 /// The facts an attestation confirms; every attestor must agree on them exactly.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AttestedFact {
     /// External funds arrived for `to`.
     Deposit {
@@ -63,7 +63,7 @@ pub enum AttestedFact {
 }
 
 /// A withdrawal request.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Withdrawal {
     /// Id.
     pub id: WithdrawalId,
@@ -80,7 +80,7 @@ pub struct Withdrawal {
 }
 
 /// Attestations, withdrawal requests, treasury-transfer approvals and the exit pool's funding totals.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Bridge {
     attestations: BTreeMap<String, Attestation>,
     withdrawals: BTreeMap<WithdrawalId, Withdrawal>,

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tfeco_money::{Amount, Asset, Rounding, Tfp, Tft, Usdc};
 
 use crate::event::Event;
@@ -18,7 +18,7 @@ use crate::slices::{to_units, Env};
 use crate::types::{PriceFeed, Role};
 
 /// Fiat payments already credited, by payment id (idempotency), and their USDC total.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
     payments: BTreeMap<String, (AccountKey, Amount<Usdc>)>,
     fiat_usdc: Amount<Usdc>,

@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tfeco_money::{Amount, AnyAsset, Asset, Price};
 
 use crate::event::Event;
@@ -22,7 +22,7 @@ use crate::slices::Env;
 use crate::types::{MarketSpec, PriceFeed, Role, Side};
 
 /// An open order (sealed: only its owner sees it before the clear).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderRecord {
     /// Id.
     pub id: OrderId,
@@ -45,7 +45,7 @@ pub struct OrderRecord {
 }
 
 /// One order's result in a batch (published to its owner).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderFillRecord {
     /// The order.
     pub order_id: OrderId,
@@ -62,7 +62,7 @@ pub struct OrderFillRecord {
 }
 
 /// A published batch result.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BatchRecord {
     /// Batch number.
     pub batch: u64,
@@ -88,7 +88,7 @@ pub struct BatchRecord {
 /// schedule is anchored when the book is created, whatever the time of the `Tick` that clears them). A batch
 /// is cleared only when the book can trade (its best bid is >= its best ask); a run of batches in which
 /// nothing can trade is passed over in one step, with no event and no record (decisions §13).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MarketBook {
     /// Open orders by id.
     pub orders: BTreeMap<OrderId, OrderRecord>,
@@ -113,7 +113,7 @@ pub struct MarketBook {
 /// A book's open orders as of its last clear, the only figures of them that others may read: the count per
 /// side and the escrow they held (base units for sells, quote units for buys). Taken after every clear;
 /// unchanged by placing, amending, cancelling or expiring orders in between.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublicBook {
     /// Open buy orders after the last clear.
     pub buy_orders: u64,
@@ -263,7 +263,7 @@ impl MarketBook {
 }
 
 /// All markets' books and verified accounts.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Exchange {
     books: BTreeMap<MarketId, MarketBook>,
     verified: BTreeSet<AccountKey>,
@@ -698,6 +698,21 @@ impl Exchange {
         while book.history.len() > HISTORY {
             book.history.pop_front();
         }
+    }
+
+    /// Rebuilds each book's lookups (not encoded) from its orders, exactly as placing them built them (a state
+    /// snapshot, see `state/snapshot.rs`). Errors: an order filed under another id or market than its own (no
+    /// command sequence produces one; the lookups would point at the wrong order).
+    pub(crate) fn rebuild_derived(&mut self) -> Result<(), String> {
+        for (market_id, book) in &mut self.books {
+            let misfiled =
+                book.orders.iter().find(|(id, order)| order.id != **id || order.market_id != *market_id);
+            if let Some((id, _)) = misfiled {
+                return Err(format!("order {id} is filed under another id or market than its own"));
+            }
+            book.index = BookIndex::of(&book.orders);
+        }
+        Ok(())
     }
 
     /// The order escrow account holds exactly the open orders' escrows, per asset, and every book's lookups

@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tfeco_money::{Amount, Asset, Price, Rounding, Tfp, Usdc};
 
 use crate::event::Event;
@@ -22,7 +22,7 @@ use crate::slices::{to_units, Env};
 use crate::types::PriceFeed;
 
 /// A liquidity position: TFP locked in the exit pool (spec §8 "Positions").
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Position {
     /// Id.
     pub id: PositionId,
@@ -53,7 +53,7 @@ impl Position {
 }
 
 /// An open exit bid.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExitBidRecord {
     /// Id.
     pub id: ExitBidId,
@@ -72,7 +72,7 @@ pub struct ExitBidRecord {
 }
 
 /// The round being collected.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Round {
     /// Id.
     pub id: RoundId,
@@ -83,7 +83,7 @@ pub struct Round {
 }
 
 /// One bid's outcome in a published round result.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BidResult {
     /// The bid.
     pub bid_id: ExitBidId,
@@ -108,7 +108,7 @@ pub struct BidResult {
 }
 
 /// A published round result.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoundResult {
     /// Round.
     pub round_id: RoundId,
@@ -148,7 +148,7 @@ pub struct RoundResult {
 type Fill = (Amount<Usdc>, Amount<Tfp>, bool);
 
 /// The exit pool's records.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExitPool {
     positions: BTreeMap<PositionId, Position>,
     bids: BTreeMap<ExitBidId, ExitBidRecord>,

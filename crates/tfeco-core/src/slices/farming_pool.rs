@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tfeco_money::{Amount, Bps, Cc};
 
 use crate::event::Event;
@@ -18,7 +18,7 @@ use crate::slices::Env;
 use crate::types::{MembershipChange, PoolRules, PricePolicy};
 
 /// A farming pool.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FarmingPool {
     /// Id.
     pub id: FarmingPoolId,
@@ -37,7 +37,7 @@ pub struct FarmingPool {
 }
 
 /// All farming pools and the farm → pool index.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FarmingPools {
     pools: BTreeMap<FarmingPoolId, FarmingPool>,
     pool_of_farm: BTreeMap<FarmId, FarmingPoolId>,

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::event::Event;
 use crate::ids::{AccountKey, ParamChangeId};
@@ -16,7 +16,7 @@ use crate::rejection::Rejection;
 use crate::types::Role;
 
 /// A proposed parameter change and its signatures.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ParamChange {
     /// Id.
     pub id: ParamChangeId,
@@ -37,7 +37,7 @@ pub struct ParamChange {
 }
 
 /// The parameters and their changes, pending and applied.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Governance {
     params: Params,
     changes: BTreeMap<ParamChangeId, ParamChange>,

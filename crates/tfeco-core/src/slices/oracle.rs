@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tfeco_money::Price;
 
 use crate::event::Event;
@@ -15,7 +15,7 @@ use crate::slices::Env;
 use crate::types::{PriceFeed, Role};
 
 /// Latest submission per (feed, submitter).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Oracle {
     latest: BTreeMap<(PriceFeed, AccountKey), Submission>,
 }

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tfeco_money::{Amount, Asset, Cc, Rounding, Tfp, Tft};
 
 use crate::event::Event;
@@ -18,7 +18,7 @@ use crate::slices::{to_units, Env};
 use crate::types::Settlement;
 
 /// Settlement preferences and the burn counters.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pool2 {
     /// Accounts that settle in TFP (the default, CC, is not stored).
     settlement: BTreeMap<AccountKey, Settlement>,

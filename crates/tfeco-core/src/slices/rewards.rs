@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tfeco_money::{Amount, Asset, Tft};
 
 use crate::catalogue::Resources;
@@ -25,7 +25,7 @@ use crate::slices::Env;
 use crate::types::{Node, Role, UptimeSample};
 
 /// One node's line in a minting report.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MintReceipt {
     /// The node.
     pub node_id: NodeId,
@@ -52,7 +52,7 @@ pub struct MintReceipt {
 }
 
 /// A closed minting period.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MintReport {
     /// The period.
     pub period: u32,
@@ -75,7 +75,7 @@ pub struct MintReport {
 }
 
 /// Vesting of one node's minted rewards.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodeVesting {
     /// The node.
     pub node_id: NodeId,
@@ -84,7 +84,7 @@ pub struct NodeVesting {
 }
 
 /// Minting and vesting records.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rewards {
     /// The node each registered report key reports for.
     node_keys: BTreeMap<AccountKey, NodeId>,

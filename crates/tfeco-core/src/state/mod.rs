@@ -8,7 +8,7 @@
 //! Handlers follow one pattern: validate everything (in the precedence order of [`crate::rejection`]), plan
 //! ledger postings, validate the plan, then commit, which cannot fail. A rejection leaves the state untouched.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::catalogue::NodeModel;
 use crate::command::{Command, Envelope};
@@ -32,11 +32,17 @@ use crate::slices::pool2::Pool2;
 use crate::slices::rewards::{global_tft_supply, Rewards};
 
 pub use hash::STATE_ENCODING_VERSION;
+pub use snapshot::SnapshotError;
 pub use tick::MAX_TIME;
 
 /// The whole economic state. Deterministic: ordered maps only, integers only. Fields are private to this
-/// module: each slice is changed only through its own functions.
-#[derive(Clone, Debug, Serialize)]
+/// module: each slice is changed only through its own functions. Its canonical encoding (postcard) is what
+/// [`State::state_hash`] hashes and what a snapshot stores ([`State::snapshot_bytes`],
+/// [`State::from_snapshot_bytes`], which also checks the hash and the invariants). Its `Deserialize` rebuilds
+/// the derived lookups that the encoding leaves out (`snapshot.rs`), so a decoded state behaves like the one
+/// encoded.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct State {
     now: i64,
     /// The journaled timestamp of the command being applied (transient: not state, not hashed).
@@ -96,6 +102,7 @@ macro_rules! split {
 
 mod hash;
 mod invariants;
+mod snapshot;
 mod tick;
 
 impl State {

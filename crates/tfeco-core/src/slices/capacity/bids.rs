@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tfeco_money::{Amount, Asset, Cc};
 
 use super::leases::{check_periods, LeaseTerms};
@@ -19,7 +19,7 @@ use crate::slices::Env;
 use crate::types::{Billing, Requirements, SearchQuery, Shortfall};
 
 /// A standing bid: buy up to `quantity` slices meeting `requirements` at `price_month`, monthly.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StandingBid {
     /// Id.
     pub id: StandingBidId,
@@ -42,7 +42,7 @@ pub struct StandingBid {
 }
 
 /// An offer in a capacity request.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CapacityOffer {
     /// The offering node.
     pub node_id: NodeId,
@@ -51,7 +51,7 @@ pub struct CapacityOffer {
 }
 
 /// The outcome of a closed capacity request.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequestOutcome {
     /// Close time.
     pub closed_at: i64,
@@ -66,7 +66,7 @@ pub struct RequestOutcome {
 }
 
 /// A capacity request (reverse auction): farmers offer during the window, the cheapest win at close.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CapacityRequest {
     /// Id.
     pub id: CapacityRequestId,

@@ -3,7 +3,8 @@
 //! versioned revenue split (farmer, farming-pool fee, burn, treasury), billing every due period on `Tick`,
 //! grace for unpaid periods, and resumption after a top-up.
 
-use serde::Serialize;
+use serde::de::{Error as _, SeqAccess};
+use serde::{Deserialize, Serialize};
 use tfeco_money::{Amount, Asset, Bps, Cc, Rounding};
 
 use super::{CapacityMarket, Payments};
@@ -13,11 +14,12 @@ use crate::ledger::{Outflow, Posting, Slot};
 use crate::rejection::{Limit, Rejection};
 use crate::rules::billing::{period_charge, split_charge};
 use crate::slices::Env;
-use crate::types::{Billing, CloseReason};
+use crate::types::{deserialize_compact_tagged, Billing, CloseReason, CompactFields, CompactTagged};
 
-/// Where a lease is in its life.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case", tag = "status")]
+/// Where a lease is in its life. JSON: `{"status": ..., ...}`; compact encodings (the state's canonical
+/// encoding): the tag then the variant's fields (`crate::types::deserialize_compact_tagged`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "status", remote = "Self")]
 pub enum LeaseStatus {
     /// Paid up to `next_charge_at`.
     Active,
@@ -37,8 +39,40 @@ pub enum LeaseStatus {
     },
 }
 
+impl Serialize for LeaseStatus {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        LeaseStatus::serialize(self, serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for LeaseStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        if deserializer.is_human_readable() {
+            LeaseStatus::deserialize(deserializer)
+        } else {
+            deserialize_compact_tagged(deserializer)
+        }
+    }
+}
+
+impl CompactTagged for LeaseStatus {
+    const NAME: &'static str = "LeaseStatus";
+    const VARIANTS: &'static [&'static str] = &["active", "grace", "cancelling", "closed"];
+    const MAX_FIELDS: usize = 2;
+
+    fn read_variant<'de, A: SeqAccess<'de>>(tag: &str, f: &mut CompactFields<A>) -> Result<Self, A::Error> {
+        Ok(match tag {
+            "active" => LeaseStatus::Active,
+            "grace" => LeaseStatus::Grace { since: f.next()? },
+            "cancelling" => LeaseStatus::Cancelling,
+            "closed" => LeaseStatus::Closed { reason: f.next()?, at: f.next()? },
+            other => return Err(A::Error::unknown_variant(other, Self::VARIANTS)),
+        })
+    }
+}
+
 /// A lease of slices of one node.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lease {
     /// Id.
     pub id: LeaseId,

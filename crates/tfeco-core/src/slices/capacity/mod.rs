@@ -18,7 +18,7 @@ pub mod utilization;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tfeco_money::{Amount, Cc};
 
 use crate::catalogue::NodeModel;
@@ -40,7 +40,7 @@ pub use leases::{Lease, LeaseStatus};
 pub use utilization::UtilizationMeter;
 
 /// A farm.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Farm {
     /// Id.
     pub id: FarmId,
@@ -65,7 +65,7 @@ pub(crate) struct Payments<'a> {
 }
 
 /// The catalogue, farms, nodes, leases, standing bids and capacity requests.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CapacityMarket {
     catalogue: Vec<NodeModel>,
     farms: BTreeMap<FarmId, Farm>,

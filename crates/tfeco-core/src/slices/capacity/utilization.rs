@@ -29,7 +29,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::CapacityMarket;
 use crate::ids::{AccountKey, FarmId, FarmingPoolId, LeaseId, NodeId};
@@ -37,7 +37,7 @@ use crate::rules::minting::{period_end, period_of, period_start};
 use crate::slices::farming_pool::FarmingPools;
 
 /// One node's utilization meter (see the module doc).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UtilizationMeter {
     /// The node's open leases that are not in grace, each with `true` when it counts (tenant not the farm
     /// owner nor the owner or a member of the node's farming pool).
