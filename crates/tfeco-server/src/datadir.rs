@@ -89,6 +89,19 @@ pub enum DataDirError {
         "{0}: the operator key is missing; restore `operator.key` from your backup (nothing was changed)"
     )]
     MissingKey(PathBuf),
+    /// A valid snapshot exists of an entry beyond the journal's head: acknowledged entries were lost even
+    /// though the anchor agrees (both were rolled back).
+    #[error(
+        "a valid snapshot of entry {seq} exists but the journal ends at entry {head}: acknowledged history is \
+         missing (the journal and its anchor were rolled back). Nothing was changed; restore the journal \
+         files from a backup or a follower"
+    )]
+    SnapshotBeyondHead {
+        /// The snapshot's entry.
+        seq: u64,
+        /// The journal's head.
+        head: u64,
+    },
     /// `operator.key` is not the key of this journal's operator.
     #[error("{0}: `operator.key` is not the operator key of this journal's genesis (another node's key?)")]
     KeyMismatch(PathBuf),
@@ -149,8 +162,41 @@ pub fn open_node(
         return Err(DataDirError::KeyMismatch(dir.to_owned()));
     }
     check_guardians(&genesis)?;
-    let (replica, report) = Replica::open(Box::new(journal), || genesis, options)?;
+    let (replica, report) = resume_from_snapshot(dir, journal, genesis, options)?;
     Ok((replica, report, key))
+}
+
+/// The seq of a valid snapshot of `dir` beyond the journal's `head`, if any: the node wrote it after
+/// acknowledging that entry, so the journal lost acknowledged entries (with its anchor).
+pub fn valid_snapshot_beyond(dir: &Path, head: u64) -> Option<u64> {
+    crate::snapshots::list(dir)
+        .into_iter()
+        .filter(|(seq, _)| *seq > head)
+        .find_map(|(seq, path)| crate::snapshots::load(&path, None).ok().map(|_| seq))
+}
+
+/// Replays `journal` from the newest snapshot of `dir` that agrees with it (each one skipped is logged),
+/// or from the genesis when none does.
+fn resume_from_snapshot(
+    dir: &Path,
+    journal: impl Journal + 'static,
+    genesis: Genesis,
+    options: ReplayOptions,
+) -> Result<(Replica, ReplayReport), DataDirError> {
+    let head = journal.head().seq;
+    if let Some(seq) = valid_snapshot_beyond(dir, head) {
+        return Err(DataDirError::SnapshotBeyondHead { seq, head });
+    }
+    let hash_at = |seq: u64| if seq > head { None } else { journal.entry_hash(seq).ok().flatten() };
+    let (newest, warnings) = crate::snapshots::load_newest(dir, hash_at);
+    for warning in warnings {
+        tracing::warn!(%warning, "skipping a snapshot");
+    }
+    let opened = match newest {
+        Some((state, meta)) => Replica::resume(Box::new(journal), state, meta.seq, options)?,
+        None => Replica::open(Box::new(journal), || genesis, options)?,
+    };
+    Ok(opened)
 }
 
 /// Creates a node in `dir`: the journal with its genesis, the anchor (the commit point of creation),

@@ -1,8 +1,9 @@
 //! The server's shell: the HTTP API (axum, typed by `tfeco-api`), the single writer with group commit, the
 //! journal-backed [`Replica`] with replay, the clock that submits `Tick`, and the data directory layout.
 //!
-//! Modules, in dependency order (no module imports one to its right): [`config`], [`replica`],
-//! [`writer`], [`datadir`], [`app`] (the shared handler state), [`views`] (every conversion from core state
+//! Modules, in dependency order (no module imports one to its right): [`config`], [`snapshots`] (state
+//! snapshot files), [`snapshotter`] (background snapshots), [`replica`], [`writer`], [`datadir`] (opening a
+//! data directory against its anchor), [`repair`], [`app`] (the shared handler state), [`views`] (every conversion from core state
 //! to API types), [`api`] (extractors, errors, one module of handlers per domain, the router).
 //!
 //! Dependency direction: this crate uses `tfeco-core` (rules), `tfeco-api` (the contract) and
@@ -15,6 +16,7 @@ pub mod datadir;
 pub mod repair;
 pub mod replica;
 pub mod snapshots;
+pub mod snapshotter;
 pub mod views;
 pub mod writer;
 

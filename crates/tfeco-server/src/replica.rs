@@ -8,6 +8,7 @@ use tfeco_core::request::command_time;
 use tfeco_core::RequestBody;
 
 use crate::config::ClockMode;
+use crate::snapshotter::Snapshotter;
 use tfeco_core::{AccountKey, Command, Genesis, Receipt, Rejection, State};
 use tfeco_journal::{EntryRef, Journal, JournalError, NewEntry};
 
@@ -126,6 +127,16 @@ pub struct Replica {
     /// Set when a journal append failed: the in-memory state may then hold changes that are not durable,
     /// so it must not be served (the process stops and a restart replays the journal).
     failed: bool,
+    /// Writes snapshots in the background (a node on a data directory; none in tests on a memory journal).
+    snapshotter: Option<Snapshotter>,
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        if let Some(snapshotter) = &mut self.snapshotter {
+            snapshotter.wait();
+        }
+    }
 }
 
 impl Replica {
@@ -175,9 +186,16 @@ impl Replica {
                 clock: ClockMode::Wall,
                 operator_key: None,
                 failed: false,
+                snapshotter: None,
             },
             report,
         )
+    }
+
+    /// Writes snapshots of this replica's state with `snapshotter`, after each durable batch that makes one
+    /// due.
+    pub fn set_snapshotter(&mut self, snapshotter: Snapshotter) {
+        self.snapshotter = Some(snapshotter);
     }
 
     /// Gives the replica the operator's signing key, for internal commands ([`BatchItem::Internal`]).
@@ -253,11 +271,17 @@ impl Replica {
             outcomes.push(self.apply_one(request, timestamp_ms, &mut entries).map(|receipt| (seq, receipt)));
         }
         if !entries.is_empty() {
-            if let Err(error) = self.journal.get_mut().append(&entries) {
-                self.failed = true;
-                return Err(error);
-            }
+            let head = match self.journal.get_mut().append(&entries) {
+                Ok(head) => head,
+                Err(error) => {
+                    self.failed = true;
+                    return Err(error);
+                }
+            };
             self.last_timestamp_ms = timestamp_ms;
+            if let Some(snapshotter) = &mut self.snapshotter {
+                snapshotter.after_commit(&self.state, head, now_ms);
+            }
         }
         Ok(outcomes)
     }

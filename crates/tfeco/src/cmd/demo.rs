@@ -30,8 +30,13 @@ pub(crate) struct DemoArgs {
 
 /// Runs `tfeco demo`.
 pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
-    let (replica, report, operator) =
-        super::serve::open(&args.data_dir, demo::START, demo::operator_key, demo::configure)?;
+    let (replica, report, operator) = super::serve::open(
+        &args.data_dir,
+        Default::default(),
+        demo::START,
+        demo::operator_key,
+        demo::configure,
+    )?;
     // The demo's guardians are a development quorum: their keys stay next to the journal, so the operator's
     // `tfeco admin` gathers their threshold alone (deposits, prices).
     tfeco_server::datadir::save_dev_guardians(&args.data_dir, &demo::guardian_keys())?;

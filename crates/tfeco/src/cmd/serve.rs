@@ -9,6 +9,9 @@ use ed25519_dalek::SigningKey;
 use serde_json::json;
 use tfeco_core::AccountKey;
 use tfeco_server::datadir::{open_node, NewNode};
+use tfeco_server::replica::{replay_witnessed, Witness};
+use tfeco_server::snapshots::{self, SnapshotPolicy};
+use tfeco_server::snapshotter::Snapshotter;
 use tfeco_server::{ClockMode, ReplayOptions, ReplayReport, Replica, ServerConfig};
 
 /// Arguments of `tfeco serve`.
@@ -38,6 +41,15 @@ pub(crate) struct ServeArgs {
     /// Most connections served at once (others wait until one closes).
     #[arg(long, default_value_t = ServerConfig::default().max_connections)]
     pub max_connections: usize,
+    /// Write a state snapshot (in `DIR/snapshots`) every this many journal entries (0: never by count).
+    #[arg(long, default_value_t = SnapshotPolicy::default().every_entries)]
+    pub snapshot_every_entries: u64,
+    /// ... or every this many seconds while entries arrive (0: never by time).
+    #[arg(long, default_value_t = SnapshotPolicy::default().every_seconds)]
+    pub snapshot_every_seconds: u64,
+    /// Snapshots kept (the newest ones).
+    #[arg(long, default_value_t = SnapshotPolicy::default().keep)]
+    pub snapshot_keep: usize,
     /// Single-key development mode (decisions §12): a new data directory's genesis has the operator as its
     /// only guardian and is marked as a development node (shown by `/v1/status`, the CLI and the web page).
     /// Without it a node needs a genesis with at least 9 guardians. Recorded at creation: an existing data
@@ -64,6 +76,7 @@ pub(crate) struct VerifyArgs {
 /// genesis changed by `customize`, a random data-directory id).
 pub(crate) fn open(
     dir: &Path,
+    policy: SnapshotPolicy,
     start_time: i64,
     fresh_key: impl FnOnce() -> SigningKey,
     customize: impl FnOnce(&mut tfeco_core::Params),
@@ -80,6 +93,13 @@ pub(crate) fn open(
     let (mut replica, report, key) = open_node(dir, fresh, ReplayOptions::default())
         .with_context(|| format!("opening the node in {}", dir.display()))?;
     replica.set_operator_key(key.clone());
+    let last_snapshot = report.from_snapshot.unwrap_or(0);
+    replica.set_snapshotter(Snapshotter::new(
+        dir.to_owned(),
+        policy,
+        last_snapshot,
+        tfeco_server::now_unix_ms(),
+    ));
     Ok((replica, report, key))
 }
 
@@ -99,8 +119,14 @@ pub(crate) async fn bind(listen: &str) -> anyhow::Result<tokio::net::TcpListener
 pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let now = tfeco_server::now_unix_ms() / 1000;
     let dev = args.dev;
+    let policy = SnapshotPolicy {
+        every_entries: args.snapshot_every_entries,
+        every_seconds: args.snapshot_every_seconds,
+        keep: args.snapshot_keep,
+    };
     let (replica, report, key) = open(
         &args.data_dir,
+        policy,
         now,
         || SigningKey::generate(&mut rand::rngs::OsRng),
         |params| params.dev_mode = dev,
@@ -117,8 +143,11 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         ..ServerConfig::default()
     };
     let server = tfeco_server::start(replica, listener, config).await?;
+    let start = report
+        .from_snapshot
+        .map_or("from the genesis".to_owned(), |seq| format!("from the snapshot at {seq}"));
     eprintln!(
-        "tfeco node serving on http://{} (data {}, {} entries replayed, state {}, operator {})",
+        "tfeco node serving on http://{} (data {}, {} entries, replayed {start}, state {}, operator {})",
         server.addr,
         args.data_dir.display(),
         report.entries,
@@ -151,6 +180,10 @@ struct VerifyReport {
     unanchored: u64,
     /// Entries of an unacknowledged commit with a damaged last entry that `serve` will drop.
     would_drop: u64,
+    /// Snapshots whose state the replay from the genesis reproduced at their entry.
+    snapshots_checked: usize,
+    /// Snapshots that could not be used (damaged, another version, beyond the head): `serve` skips them.
+    snapshot_warnings: Vec<String>,
 }
 
 /// Replays `dir` from its genesis (on a private copy of the journal: `dir` is not changed by a byte) and
@@ -167,6 +200,10 @@ pub(crate) fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
             "entries: {}\nstate_hash: {}\nanchored: {} (unacknowledged beyond it: {})\ninvariants: OK",
             report.entries, report.state_hash, report.anchor_seq, report.unanchored
         );
+        println!("snapshots checked: {}", report.snapshots_checked);
+        for warning in &report.snapshot_warnings {
+            println!("warning: unusable snapshot: {warning}");
+        }
         if report.would_drop > 0 {
             println!(
                 "note: the node will drop {} unacknowledged entries with a damaged tail",
@@ -190,15 +227,43 @@ fn replay_dir(dir: &Path, signatures: bool) -> anyhow::Result<VerifyReport> {
     let genesis =
         tfeco_core::Genesis::decode(&genesis_bytes).context("the journal's genesis does not decode")?;
     let options = ReplayOptions { verify_signatures: signatures };
-    let (replica, report) = Replica::open(Box::new(journal), || genesis, options)?;
-    let invariants = replica.state().check_invariants();
+    if let Some(seq) = tfeco_server::datadir::valid_snapshot_beyond(dir, journal.head().seq) {
+        anyhow::bail!(
+            "a valid snapshot of entry {seq} exists but the journal ends at entry {}: acknowledged history is \
+             missing",
+            journal.head().seq
+        );
+    }
+    let (witnesses, snapshot_warnings) = snapshot_witnesses(dir);
+    let (state, snapshots_checked) =
+        replay_witnessed(tfeco_core::State::new(genesis), &journal, options, &witnesses)?;
+    let invariants = state.check_invariants();
     Ok(VerifyReport {
-        entries: report.entries,
-        state_hash: report.state_hash,
+        entries: journal.head().seq,
+        state_hash: state.state_hash(),
         invariants_ok: invariants.is_ok(),
         error: invariants.err(),
         anchor_seq: open.anchor.head.seq,
         unanchored: open.unanchored,
         would_drop: open.dropped.map_or(0, |(first, last, _)| last - first + 1),
+        snapshots_checked,
+        snapshot_warnings,
     })
+}
+
+/// Every readable snapshot of `dir` as a witness for the replay, and a warning for each unreadable one.
+fn snapshot_witnesses(dir: &Path) -> (Vec<Witness>, Vec<String>) {
+    let (mut witnesses, mut warnings) = (Vec::new(), Vec::new());
+    for (_, path) in snapshots::list(dir) {
+        match snapshots::load(&path, None) {
+            Ok((_, meta)) => witnesses.push(Witness {
+                seq: meta.seq,
+                journal_hash: meta.journal_hash,
+                state_hash: meta.state_hash,
+                source: format!("snapshot {}", path.display()),
+            }),
+            Err(error) => warnings.push(error.to_string()),
+        }
+    }
+    (witnesses, warnings)
 }

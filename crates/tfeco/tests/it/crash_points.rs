@@ -12,7 +12,7 @@ use reqwest::StatusCode;
 use tfeco_core::Command;
 use tfeco_money::{Amount, AnyAsset, Asset};
 
-use crate::damage_kit::{seed_from_env, SplitMix64};
+use crate::damage_kit::{seed_from_env, SplitMix64, SNAPSHOTTING};
 use crate::support::{account, hex_of, key, read_operator_key, signed, verify, Api, ServeProcess};
 
 /// Default seed of the random kill moments (override with `TFECO_DAMAGE_SEED`).
@@ -126,7 +126,7 @@ async fn every_restart_after_a_kill_at_any_point_holds_every_acknowledged_comman
 
     let temp = tempfile::tempdir().expect("temp dir");
     let dir = temp.path().join("data");
-    let node = ServeProcess::start(&dir, temp.path(), "cycle-setup").await;
+    let node = ServeProcess::start_with(&dir, temp.path(), "cycle-setup", SNAPSHOTTING).await;
     let operator = read_operator_key(&dir);
     let users: Vec<SigningKey> = (0..CLIENTS).map(|i| key(&format!("crash-points/user/{i}"))).collect();
     for (i, user) in users.iter().enumerate() {
@@ -184,7 +184,8 @@ async fn every_restart_after_a_kill_at_any_point_holds_every_acknowledged_comman
             "crash points: cycle {cycle} ({point:?}): {cycle_acks} acknowledged, highest seq {highest_seq}"
         );
         // The restart must start: a crash never leaves a refused data directory.
-        node = Some(ServeProcess::start(&dir, temp.path(), &format!("cycle-{cycle}")).await);
+        node =
+            Some(ServeProcess::start_with(&dir, temp.path(), &format!("cycle-{cycle}"), SNAPSHOTTING).await);
     }
     let running = node.take().expect("a running node");
     check_restart(&running.api, &users, &ledgers, highest_seq, CYCLES).await;

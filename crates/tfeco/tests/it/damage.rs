@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::damage_kit::{
     classify_serve, classify_verify, copy_dir, damages_for, files_of, more_transfers, seed_from_env,
-    young_node, Acked, Damage, Outcome, SplitMix64,
+    young_node, Acked, Damage, Outcome, SplitMix64, SNAPSHOTTING,
 };
 use crate::support::ServeProcess;
 
@@ -150,7 +150,7 @@ async fn every_damaged_copy_of_a_checkpointed_node_is_refused_or_yields_the_ackn
     let (node, _) = young_node(&dir, temp.path(), TRANSFERS).await;
     let stopped = node.stop().await;
     assert!(stopped.success(), "graceful stop: {stopped}");
-    let node = ServeProcess::start(&dir, temp.path(), "checkpointed").await;
+    let node = ServeProcess::start_with(&dir, temp.path(), "checkpointed", SNAPSHOTTING).await;
     let acked = more_transfers(&node.api, TRANSFERS / 4).await;
     let killed = node.kill();
     assert!(!killed.success(), "the node was killed, not stopped: {killed}");

@@ -103,12 +103,16 @@ async fn tick_hour(api: &Api, operator: &SigningKey) {
 /// Users of the young node's workload.
 const YOUNG_USERS: usize = 8;
 
+/// Arguments of the campaign's nodes: a manual clock and a snapshot every 300 entries, so that the data
+/// directory holds snapshots (damaged like every other file) and kills land during snapshot writes.
+pub(crate) const SNAPSHOTTING: &[&str] = &["--clock", "manual", "--snapshot-every-entries", "300"];
+
 /// Starts `tfeco serve --dev --clock manual` on `dir` and drives a mixed workload through the API: prices,
 /// registrations, deposits attested by the operator (the dev guardian), TFT->CC entries, ticks, and
 /// `transfers` concurrent transfers (rounded down to a multiple of the user count). Every request is
 /// awaited, so nothing is in flight when it returns the running node and its acknowledged state.
 pub(crate) async fn young_node(dir: &Path, log_dir: &Path, transfers: u64) -> (ServeProcess, Acked) {
-    let node = ServeProcess::start(dir, log_dir, "young").await;
+    let node = ServeProcess::start_with(dir, log_dir, "young", SNAPSHOTTING).await;
     let api = node.api.clone();
     let operator = read_operator_key(dir);
     submit_prices(&api, &operator).await;
