@@ -5,11 +5,13 @@
 //!
 //! `--suite foundation` (the default): core apply of transfers, journal appends in batches of 1, 100 and
 //! 1,000, replay (with a breakdown), HTTP signed requests against an in-process node, micro figures. `--suite
-//! market`: the exit auction, capacity, minting and the exchange at scale. `--suite all`: both (the JSON
-//! report then carries the market figures in an object `market`). Temporary data goes to the system temp
+//! market`: the exit auction, capacity, minting and the exchange at scale. `--suite restart`: a node's
+//! start on a 1,000,000-entry journal from its newest snapshot and from the genesis ([`restart`]). `--suite
+//! all`: foundation and market (the JSON report then carries the market figures in an object `market`). Temporary data goes to the system temp
 //! directory (`TMPDIR` to move it: it must be a real disk for the fsync figures to mean anything). Exit 1
 //! when a request was refused or the journal does not hold exactly the accepted requests.
 
+mod restart;
 mod server;
 mod storage;
 
@@ -45,8 +47,10 @@ enum Suite {
     Foundation,
     /// Exit auction, capacity requests, minting, exchange at scale.
     Market,
-    /// Both.
+    /// Foundation and market.
     All,
+    /// A node's restart on a 1,000,000-entry journal, from a snapshot and from the genesis.
+    Restart,
 }
 
 const DEBUG_WARNING: &str = "warning: debug build: the core checks every invariant after each command and \
@@ -57,13 +61,16 @@ pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     if cfg!(debug_assertions) {
         eprintln!("{DEBUG_WARNING}");
     }
+    if args.suite == Suite::Restart {
+        return run_restart(&args).await;
+    }
     let foundation = match args.suite {
         Suite::Foundation | Suite::All => Some(run_foundation(&args).await?),
-        Suite::Market => None,
+        Suite::Market | Suite::Restart => None,
     };
     let market = match args.suite {
         Suite::Market | Suite::All => Some(run_market(&args).await?),
-        Suite::Foundation => None,
+        Suite::Foundation | Suite::Restart => None,
     };
     let ok = foundation.as_ref().is_none_or(|f| f.ok) && market.as_ref().is_none_or(|m| m["ok"] == true);
     let text = match (foundation, market) {
@@ -86,6 +93,34 @@ pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
             }
         }
         (None, None) => String::new(),
+    };
+    render::emit_line(&text)?;
+    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// The restart suite: its JSON object, or a short table.
+async fn run_restart(args: &BenchArgs) -> anyhow::Result<ExitCode> {
+    let (quick, threads) = (args.quick, std::thread::available_parallelism().map_or(1, |n| n.get()));
+    if !args.json {
+        eprintln!("tfeco bench --suite restart: building the journal and timing restarts...");
+    }
+    let report = tokio::task::spawn_blocking(move || restart::bench_restart(quick, threads)).await??;
+    let ok = report["ok"] == true;
+    let text = if args.json {
+        report.to_string()
+    } else {
+        format!(
+            "restart on a journal of {} entries ({} accounts)\n  from the snapshot at {} ({} bytes, written in \
+             {:.0} ms) + {} tail entries: {:.0} ms (target < 1000 ms)\n  from the genesis (full replay): {:.0} ms",
+            report["entries"],
+            report["accounts"],
+            report["snapshot_seq"],
+            report["snapshot_bytes"],
+            report["snapshot_write_ms"].as_f64().unwrap_or_default(),
+            report["tail_entries"],
+            report["restart_from_snapshot_ms"].as_f64().unwrap_or_default(),
+            report["restart_full_replay_ms"].as_f64().unwrap_or_default(),
+        )
     };
     render::emit_line(&text)?;
     Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
