@@ -3,7 +3,7 @@
 //!
 //! Modules, in dependency order (no module imports one to its right): [`config`], [`snapshots`] (state
 //! snapshot files), [`snapshotter`] (background snapshots), [`replica`], [`writer`], [`datadir`] (opening a
-//! data directory against its anchor), [`repair`], [`app`] (the shared handler state), [`views`] (every conversion from core state
+//! data directory against its anchor), [`repair`], [`archive`], [`app`] (the shared handler state), [`views`] (every conversion from core state
 //! to API types), [`api`] (extractors, errors, one module of handlers per domain, the router).
 //!
 //! Dependency direction: this crate uses `tfeco-core` (rules), `tfeco-api` (the contract) and
@@ -11,6 +11,7 @@
 
 pub mod api;
 pub mod app;
+pub mod archive;
 pub mod config;
 pub mod datadir;
 pub mod repair;

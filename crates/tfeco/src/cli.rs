@@ -28,6 +28,9 @@ pub(crate) enum Commands {
     /// Say what is wrong with a data directory the node refuses and what repairing it would change; change
     /// it only when confirmed.
     Repair(cmd::repair::RepairArgs),
+    /// Export a stopped node's journal entries up to its newest snapshot, with their chain, into a standalone
+    /// journal file (`--check`: verify one against the node's journal).
+    Archive(cmd::archive::ArchiveArgs),
     /// The CLI wallet: keys in an encrypted keystore, signed requests to a node; the exchange, the exit pool
     /// and Pool 2.
     Wallet(cmd::wallet::WalletArgs),
@@ -68,6 +71,7 @@ impl Commands {
             Commands::Demo(args) => cmd::demo::run(args).await,
             Commands::Verify(args) => cmd::serve::verify(args),
             Commands::Repair(args) => cmd::repair::run(args),
+            Commands::Archive(args) => cmd::archive::run(args),
             Commands::Wallet(args) => cmd::wallet::run(args).await,
             Commands::Capacity(args) => cmd::capacity::run(args).await,
             Commands::FarmingPool(args) => cmd::farming_pool::run(args).await,

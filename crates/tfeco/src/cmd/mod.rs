@@ -6,6 +6,7 @@
 pub(crate) mod admin;
 /// The guardians' signatures of `admin`'s attestations and prices (a helper of `admin` only).
 pub(crate) mod admin_quorum;
+pub(crate) mod archive;
 pub(crate) mod auction;
 pub(crate) mod bench;
 pub(crate) mod calc;

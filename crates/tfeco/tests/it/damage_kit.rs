@@ -112,7 +112,17 @@ pub(crate) const SNAPSHOTTING: &[&str] = &["--clock", "manual", "--snapshot-ever
 /// `transfers` concurrent transfers (rounded down to a multiple of the user count). Every request is
 /// awaited, so nothing is in flight when it returns the running node and its acknowledged state.
 pub(crate) async fn young_node(dir: &Path, log_dir: &Path, transfers: u64) -> (ServeProcess, Acked) {
-    let node = ServeProcess::start_with(dir, log_dir, "young", SNAPSHOTTING).await;
+    young_node_with(dir, log_dir, transfers, SNAPSHOTTING).await
+}
+
+/// [`young_node`] with other `serve` arguments (`args` replaces [`SNAPSHOTTING`]).
+pub(crate) async fn young_node_with(
+    dir: &Path,
+    log_dir: &Path,
+    transfers: u64,
+    args: &[&str],
+) -> (ServeProcess, Acked) {
+    let node = ServeProcess::start_with(dir, log_dir, "young", args).await;
     let api = node.api.clone();
     let operator = read_operator_key(dir);
     submit_prices(&api, &operator).await;

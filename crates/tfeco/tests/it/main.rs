@@ -1,7 +1,7 @@
 //! End-to-end and HTTP tests of the `tfeco` binary and node: crash durability under SIGKILL, replay
 //! determinism against `tfeco verify`, refusals of bad input through the real HTTP API, journal failures,
 //! the demo, the CLI wallet and operator commands, Schemathesis against the API contract, and the
-//! journal's resistance to damage (damaged copies, crashes at many points, a full disk, read-only verify).
+//! journal's resistance to damage (damaged copies, crashes at many points, a full disk, read-only verify), snapshots and archives.
 //! Process tests run the real binary (`CARGO_BIN_EXE_tfeco`) on loopback.
 
 mod admin_cli;
@@ -16,6 +16,7 @@ mod journal_faults;
 mod readme;
 mod replay;
 mod schemathesis;
+mod snapshots;
 mod support;
 mod typed_client;
 mod verify_readonly;
