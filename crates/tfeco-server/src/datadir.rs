@@ -393,4 +393,18 @@ mod tests {
         let refused = open_node(temp.path(), unused, ReplayOptions::default()).err().expect("refused");
         assert!(refused.to_string().contains("no journal file"), "{refused}");
     }
+
+    /// Issue 11: a valid snapshot of an entry the journal does not have means the journal and its anchor
+    /// were rolled back together: refused.
+    #[test]
+    fn a_valid_snapshot_beyond_the_journal_head_is_refused() {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let (replica, _, _) =
+            open_node(temp.path(), node(dev_genesis), ReplayOptions::default()).expect("created");
+        let state = replica.state().clone();
+        drop(replica);
+        crate::snapshots::write(temp.path(), (3, [9; 32], 0), &state).expect("a snapshot of entry 3");
+        let refused = open_node(temp.path(), unused, ReplayOptions::default()).err().expect("refused");
+        assert!(matches!(refused, DataDirError::SnapshotBeyondHead { seq: 3, head: 0 }), "{refused}");
+    }
 }
