@@ -340,6 +340,9 @@ pub fn replay_into(
     Ok(state)
 }
 
+#[path = "replica_read.rs"]
+mod read;
+
 #[cfg(test)]
 #[path = "replica_tests.rs"]
 mod tests;
