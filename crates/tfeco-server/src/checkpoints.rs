@@ -535,6 +535,17 @@ impl CheckpointStore {
     }
 }
 
+/// Opens the checkpoints of `data_dir` ([`CheckpointStore::open`]) and checks `replica` against those final
+/// for its guardian set ([`CheckpointStore::check_replica`]): what a node does before it serves.
+///
+/// Errors: the store's (a damaged file), [`CheckpointError::Rollback`], [`CheckpointError::JournalMismatch`],
+/// [`CheckpointError::StateMismatch`].
+pub fn open_checked(data_dir: &Path, replica: &Replica) -> Result<SharedCheckpoints, CheckpointError> {
+    let store = CheckpointStore::open(data_dir)?;
+    store.check_replica(replica)?;
+    Ok(store.shared())
+}
+
 /// The raw bytes of a state hash (`State::state_hash` is 64 hex).
 pub fn state_hash_bytes(state: &State) -> [u8; 32] {
     hash32(&state.state_hash()).unwrap_or([0; 32])

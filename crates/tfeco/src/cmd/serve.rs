@@ -111,7 +111,11 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         max_connections: args.max_connections,
         ..ServerConfig::default()
     };
-    let server = tfeco_server::start(replica, listener, config).await?;
+    let checkpoints =
+        tfeco_server::checkpoints::open_checked(&args.data_dir, &replica).with_context(|| {
+            format!("checking the node in {} against its guardian checkpoints", args.data_dir.display())
+        })?;
+    let server = tfeco_server::start_with_checkpoints(replica, Some(checkpoints), listener, config).await?;
     eprintln!(
         "tfeco node serving on http://{} (data {}, {} entries replayed, state {}, operator {})",
         server.addr,
