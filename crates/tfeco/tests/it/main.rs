@@ -4,6 +4,7 @@
 //! (`CARGO_BIN_EXE_tfeco`) on loopback.
 
 mod admin_cli;
+mod checkpoints;
 mod crash;
 mod demo;
 mod http_errors;
