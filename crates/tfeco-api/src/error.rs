@@ -76,6 +76,9 @@ error_codes! {
     RequestExpired = "request_expired" => 401,
     /// A signed read without its `x-tfeco-*` headers.
     SignedReadRequired = "signed_read_required" => 401,
+    /// A signed request by an account that may not make it (e.g. a journal read by neither a guardian nor
+    /// the operator, a checkpoint proposed by another account than the operator).
+    SignedReadForbidden = "signed_read_forbidden" => 403,
     /// A signed read of another account's sealed details (only the account itself may read them).
     SignedReadNotOwner = "signed_read_not_owner" => 403,
     /// A signed read whose signature the node already accepted (signed reads are one-time).
@@ -88,6 +91,10 @@ error_codes! {
     /// This node keeps no events for this sequence number (not a command it answered with more than one
     /// page, or an older one).
     EventsNotFound = "events_not_found" => 404,
+    /// No checkpoint at this sequence number.
+    CheckpointNotFound = "checkpoint_not_found" => 404,
+    /// This node keeps no checkpoints (it runs without a data directory).
+    CheckpointsDisabled = "checkpoints_disabled" => 404,
     /// The path exists but not with this method.
     MethodNotAllowed = "method_not_allowed" => 405,
     /// The body is larger than the node accepts.
@@ -95,6 +102,8 @@ error_codes! {
     /// More signed requests from this account than its rate allows, or more signed reads at once than
     /// the node tracks (see `Retry-After`).
     RateLimited = "rate_limited" => 429,
+    /// The node could not write a file of its data directory (e.g. a checkpoint); nothing changed.
+    StorageFailed = "storage_failed" => 500,
     /// The node is stopping, or stopped after a storage failure.
     Unavailable = "unavailable" => 503,
     /// The node halted after an invariant failed (fail-stop): it accepts no command until an operator

@@ -6,13 +6,14 @@
 //! One module per domain, named as the routes: [`ledger`] (status, supply, prices, catalogue, accounts),
 //! [`capacity`] (farms, nodes, leases, search, standing bids, capacity requests), [`farming_pool`],
 //! [`pool2`], [`treasury`], [`exit_pool`], [`governance`], [`rewards`] (minting, vesting, uptime), [`exchange`],
-//! [`calc`], [`tx`] (signed requests) and [`signed_read`]. Paths are in [`paths`].
+//! [`calc`], [`checkpoints`] (guardian checkpoints, the journal read), [`tx`] (signed requests) and [`signed_read`]. Paths are in [`paths`].
 //!
 //! JSON conventions: amounts are decimal strings with at most 7 decimals (`"12.5"`), prices decimal
 //! strings (USD or quote per whole token), account keys 64 hex characters, times unix seconds.
 
 pub mod calc;
 pub mod capacity;
+pub mod checkpoints;
 pub mod error;
 pub mod exchange;
 pub mod exit_pool;

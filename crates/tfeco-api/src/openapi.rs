@@ -20,6 +20,10 @@ use crate::capacity::{
     LeasesQuery, LeasesView, NodesQuery, NodesView, SearchQuery, SearchView, StandingBidsQuery,
     StandingBidsView,
 };
+use crate::checkpoints::{
+    CheckpointSignatureRequest, CheckpointView, CheckpointsView, JournalGenesisView, JournalPage,
+    JournalQuery,
+};
 use crate::error::ErrorBody;
 use crate::exchange::{
     BatchesQuery, BatchesView, DepthView, ExchangeMarketsView, OwnFillsView, OwnOrdersView,
@@ -365,6 +369,57 @@ fn exchange_orders() {}
     ))]
 fn exchange_fills() {}
 
+#[utoipa::path(get, path = "/v1/checkpoints", tag = "checkpoints", operation_id = "checkpoints",
+    summary = "Guardian checkpoints (seq, journal hash, state hash), their signatures and whether they are final",
+    responses((status = 200, description = "Every checkpoint, oldest first", body = CheckpointsView)))]
+fn checkpoints() {}
+
+#[utoipa::path(post, path = "/v1/checkpoints", tag = "checkpoints", operation_id = "propose_checkpoint",
+    summary = "The operator proposes a checkpoint at the journal head now (a signed request: the signed-read \
+        headers over POST, the path and an empty query)",
+    params(SignedReadHeaders),
+    responses(
+        (status = 200, description = "The checkpoint at the head (the existing one when there is one already)", body = CheckpointView),
+        (status = 400, description = "invalid_account, invalid_request (malformed header; an empty journal)", body = ErrorBody),
+        (status = 401, description = "signed_read_required, request_expired, bad_signature, read_replayed", body = ErrorBody),
+        (status = 403, description = "signed_read_forbidden: not the operator", body = ErrorBody),
+        (status = 404, description = "checkpoints_disabled: a node without a data directory", body = ErrorBody),
+        (status = 500, description = "storage_failed: the checkpoint file could not be written", body = ErrorBody),
+    ))]
+fn propose_checkpoint() {}
+
+#[utoipa::path(post, path = "/v1/checkpoints/{seq}/signatures", tag = "checkpoints", operation_id = "sign_checkpoint",
+    summary = "A guardian's ed25519 signature of the node's checkpoint at seq, over `tfeco/v1/checkpoint\\0` || seq \
+        (u64 LE) || journal hash || state hash",
+    params(SeqPath), request_body = CheckpointSignatureRequest,
+    responses(
+        (status = 200, description = "The checkpoint with the signature counted", body = CheckpointView),
+        (status = 400, description = "invalid_id, malformed_json, unknown_field, invalid_request, invalid_account", body = ErrorBody),
+        (status = 401, description = "bad_signature: not hex, or does not verify over this node's checkpoint", body = ErrorBody),
+        (status = 403, description = "not_authorized: the key is not a guardian of the current set", body = ErrorBody),
+        (status = 404, description = "checkpoint_not_found, checkpoints_disabled", body = ErrorBody),
+        (status = 413, description = "payload_too_large", body = ErrorBody),
+        (status = 422, description = "duplicate_signature: this guardian already signed it", body = ErrorBody),
+        (status = 500, description = "storage_failed: the checkpoint file could not be written", body = ErrorBody),
+    ))]
+fn sign_checkpoint() {}
+
+#[utoipa::path(get, path = "/v1/journal", tag = "checkpoints", operation_id = "journal",
+    summary = "Signed read by a guardian or the operator: a page of journal entries (every hashed field, hex), for \
+        replaying the journal independently",
+    params(JournalQuery, SignedReadHeaders),
+    responses(
+        (status = 200, description = "Entries from `from`, at most `limit`", body = JournalPage),
+        (status = 400, description = "invalid_query, invalid_account, invalid_request (malformed header)", body = ErrorBody),
+        (status = 401, description = "signed_read_required, request_expired, bad_signature, read_replayed", body = ErrorBody),
+        (status = 403, description = "signed_read_forbidden: neither a guardian nor the operator", body = ErrorBody),
+    ))]
+fn journal() {}
+
+#[utoipa::path(get, path = "/v1/journal/genesis", tag = "checkpoints", operation_id = "journal_genesis",
+    responses((status = 200, description = "The stored genesis bytes and the root of the hash chain", body = JournalGenesisView)))]
+fn journal_genesis() {}
+
 /// The declared operations.
 #[derive(OpenApi)]
 #[openapi(
@@ -420,7 +475,12 @@ fn exchange_fills() {}
         exchange_batches,
         exchange_depth,
         exchange_orders,
-        exchange_fills
+        exchange_fills,
+        checkpoints,
+        propose_checkpoint,
+        sign_checkpoint,
+        journal,
+        journal_genesis
     ),
     components(schemas(ErrorBody, crate::error::ErrorCode))
 )]
@@ -488,7 +548,7 @@ mod tests {
         let json: serde_json::Value = serde_json::from_str(&document_json()).unwrap();
         assert_eq!(json["openapi"], "3.1.0");
         let paths = json["paths"].as_object().unwrap();
-        assert_eq!(paths.len(), 41);
+        assert_eq!(paths.len(), 45);
         if let Ok(path) = std::env::var("TFECO_DUMP_OPENAPI") {
             std::fs::write(path, serde_json::to_string_pretty(&json).unwrap()).unwrap();
         }

@@ -82,6 +82,14 @@ pub const EXCHANGE_DEPTH: &str = "/v1/exchange/markets/{id}/depth";
 pub const EXCHANGE_ORDERS: &str = "/v1/exchange/orders";
 /// One's own fills (signed read).
 pub const EXCHANGE_FILLS: &str = "/v1/exchange/fills";
+/// Guardian checkpoints: `GET` lists them, `POST` (the operator, a signed request) proposes one now.
+pub const CHECKPOINTS: &str = "/v1/checkpoints";
+/// `POST`: a guardian's signature of the checkpoint at `{seq}`.
+pub const CHECKPOINT_SIGNATURES: &str = "/v1/checkpoints/{seq}/signatures";
+/// A page of journal entries (a signed read by a guardian or the operator).
+pub const JOURNAL: &str = "/v1/journal";
+/// The journal's genesis and the root of its hash chain.
+pub const JOURNAL_GENESIS: &str = "/v1/journal/genesis";
 
 /// `template` with its one `{...}` parameter replaced by `value` (e.g. `with_param(ACCOUNT, key)`).
 pub fn with_param(template: &str, value: impl std::fmt::Display) -> String {

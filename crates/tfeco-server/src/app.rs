@@ -1,5 +1,6 @@
 //! The state every handler shares ([`AppState`]): the replica behind its lock, the writer's queue, the
-//! limits, the [`ReplayCache`] of signed reads, and the events of recent large answers ([`EventPages`]).
+//! limits, the [`ReplayCache`] of signed reads, the events of recent large answers ([`EventPages`]) and the
+//! guardian checkpoints.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
@@ -7,6 +8,7 @@ use std::sync::Arc;
 use parking_lot::{Mutex, RwLock};
 use tfeco_core::Event;
 
+use crate::checkpoints::SharedCheckpoints;
 use crate::config::ServerConfig;
 use crate::replica::Replica;
 use crate::writer::WriterHandle;
@@ -25,6 +27,8 @@ pub struct AppState {
     pub read_replays: Arc<ReplayCache>,
     /// Events of the latest commands answered with more than one page.
     pub event_pages: EventPages,
+    /// The guardian checkpoints of the data directory (`None`: a node without one, e.g. in-process tests).
+    pub checkpoints: Option<SharedCheckpoints>,
 }
 
 /// The events of the latest commands whose answer did not hold them all (`GET /v1/tx/{seq}/events`), kept
@@ -64,7 +68,20 @@ impl AppState {
     /// The shared state of a server over `replica`.
     pub fn new(replica: Arc<RwLock<Replica>>, writer: WriterHandle, config: ServerConfig) -> Self {
         let read_replays = Arc::new(ReplayCache::new(config.signed_read_cache_max));
-        AppState { replica, writer, config, read_replays, event_pages: EventPages::default() }
+        AppState {
+            replica,
+            writer,
+            config,
+            read_replays,
+            event_pages: EventPages::default(),
+            checkpoints: None,
+        }
+    }
+
+    /// This state with the data directory's checkpoints (the same store the writer proposes into).
+    pub fn with_checkpoints(mut self, checkpoints: Option<SharedCheckpoints>) -> Self {
+        self.checkpoints = checkpoints;
+        self
     }
 }
 

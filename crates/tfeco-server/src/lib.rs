@@ -12,6 +12,7 @@
 pub mod api;
 pub mod app;
 pub mod archive;
+pub mod checkpoints;
 pub mod config;
 pub mod datadir;
 pub mod repair;
@@ -151,9 +152,20 @@ pub enum ServeError {
     WriterPanicked,
 }
 
-/// Starts the writer, the clock (in `Wall` mode) and the HTTP server on `listener`.
+/// Starts the writer, the clock (in `Wall` mode) and the HTTP server on `listener`, without checkpoints.
 pub async fn start(
     replica: Replica,
+    listener: TcpListener,
+    config: ServerConfig,
+) -> std::io::Result<RunningServer> {
+    start_with_checkpoints(replica, None, listener, config).await
+}
+
+/// [`start`] with the data directory's guardian checkpoints: the writer proposes one after each batch that
+/// closes a minting period, and `/v1/checkpoints` serves and signs them.
+pub async fn start_with_checkpoints(
+    replica: Replica,
+    checkpoints: Option<checkpoints::SharedCheckpoints>,
     listener: TcpListener,
     config: ServerConfig,
 ) -> std::io::Result<RunningServer> {
@@ -166,9 +178,14 @@ pub async fn start(
     let mut replica = replica;
     replica.set_clock(config.clock);
     let replica = Arc::new(RwLock::new(replica));
-    let (writer, writer_thread) =
-        writer::spawn_writer(replica.clone(), config.max_batch, config.queue_depth, now_unix_ms);
-    let app = AppState::new(replica, writer, config);
+    let (writer, writer_thread) = writer::spawn_writer(
+        replica.clone(),
+        config.max_batch,
+        config.queue_depth,
+        now_unix_ms,
+        checkpoints.clone(),
+    );
+    let app = AppState::new(replica, writer, config).with_checkpoints(checkpoints);
     let (shutdown, shutdown_rx) = watch::channel(false);
     if config.clock == ClockMode::Wall {
         let mut clock_shutdown = shutdown.subscribe();

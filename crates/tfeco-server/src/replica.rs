@@ -456,6 +456,9 @@ fn replay_observed(
     Ok(state)
 }
 
+#[path = "replica_read.rs"]
+mod read;
+
 #[cfg(test)]
 #[path = "replica_tests.rs"]
 mod tests;

@@ -9,6 +9,7 @@ use tfeco_core::Command;
 use tfeco_journal::JournalError;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::checkpoints::SharedCheckpoints;
 use crate::replica::{BatchItem, Outcome, Replica, SignedRequest};
 
 struct Job {
@@ -54,12 +55,14 @@ impl WriterHandle {
 
 /// Starts the writer thread. It runs until every handle is dropped (`Ok`) or the journal fails (`Err`):
 /// then the in-memory state may be ahead of the durable log, so the process must stop (fail-stop) and
-/// a restart replays the durable prefix.
+/// a restart replays the durable prefix. With `checkpoints`, a batch that closes a minting period is
+/// checkpointed at its last seq ([`crate::checkpoints::after_batch`]).
 pub fn spawn_writer(
     replica: Arc<RwLock<Replica>>,
     max_batch: usize,
     queue_depth: usize,
     clock_ms: fn() -> i64,
+    checkpoints: Option<SharedCheckpoints>,
 ) -> (WriterHandle, JoinHandle<Result<(), JournalError>>) {
     let (tx, mut rx) = mpsc::channel::<Job>(queue_depth);
     let thread = std::thread::Builder::new()
@@ -81,13 +84,18 @@ pub fn spawn_writer(
                 }
                 let outcomes = {
                     let mut replica = replica.write();
-                    match replica.apply_batch(&items, clock_ms()) {
+                    let period_before = crate::checkpoints::last_closed_period(replica.state());
+                    let outcomes = match replica.apply_batch(&items, clock_ms()) {
                         Ok(outcomes) => outcomes,
                         Err(error) => {
                             tracing::error!(%error, "journal append failed; stopping the writer (fail-stop)");
                             return Err(error);
                         }
+                    };
+                    if let Some(store) = &checkpoints {
+                        crate::checkpoints::after_batch(store, &replica, period_before, clock_ms());
                     }
+                    outcomes
                 };
                 for (reply, outcome) in replies.drain(..).zip(outcomes) {
                     let _ = reply.send(outcome);

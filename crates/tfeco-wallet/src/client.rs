@@ -14,6 +14,10 @@ use tfeco_api::capacity::{
     LeasesQuery, LeasesView, NodesQuery, NodesView, SearchQuery, SearchView, StandingBidsQuery,
     StandingBidsView,
 };
+use tfeco_api::checkpoints::{
+    CheckpointSignatureRequest, CheckpointView, CheckpointsView, JournalGenesisView, JournalPage,
+    JournalQuery,
+};
 use tfeco_api::exchange::{
     BatchesQuery, BatchesView, DepthView, ExchangeMarketsView, OwnFillsView, OwnOrdersView,
 };
@@ -55,12 +59,23 @@ pub fn signed_read_headers(
     path_and_query: &str,
     timestamp: i64,
 ) -> [(&'static str, String); 4] {
+    signed_request_headers(key, "GET", path_and_query, timestamp)
+}
+
+/// The four headers of a signed request without a body (`method path_and_query`, e.g. the operator's
+/// `POST /v1/checkpoints`) by `key` at `timestamp`, with a fresh random nonce.
+pub fn signed_request_headers(
+    key: &SigningKey,
+    method: &str,
+    path_and_query: &str,
+    timestamp: i64,
+) -> [(&'static str, String); 4] {
     use rand::RngCore as _;
     let mut nonce = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut nonce);
     let nonce = hex::encode(nonce);
     let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
-    let read = tfeco_core::request::ReadRequest { method: "GET", path, query, timestamp, nonce: &nonce };
+    let read = tfeco_core::request::ReadRequest { method, path, query, timestamp, nonce: &nonce };
     let signature = key.sign(&read.signing_bytes());
     [
         (HEADER_ACCOUNT, account_of(key).to_hex()),
@@ -166,8 +181,18 @@ impl Client {
         path_and_query: &str,
         key: &SigningKey,
     ) -> Result<T, CallError> {
-        let (headers, url) = (signed_read_headers(key, path_and_query, unix_now()), self.base.clone());
-        let mut request = self.http.get(format!("{url}{path_and_query}"));
+        self.send_signed(reqwest::Method::GET, path_and_query, key).await
+    }
+
+    /// `method path_and_query` (no body) signed by `key` as a signed read is, as `T`.
+    async fn send_signed<T: DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path_and_query: &str,
+        key: &SigningKey,
+    ) -> Result<T, CallError> {
+        let headers = signed_request_headers(key, method.as_str(), path_and_query, unix_now());
+        let mut request = self.http.request(method, format!("{}{path_and_query}", self.base));
         for (name, value) in headers {
             request = request.header(name, value);
         }
@@ -448,6 +473,45 @@ impl Client {
     /// `GET /v1/exchange/fills`: `key`'s own fills (signed read).
     pub async fn own_fills(&self, key: &SigningKey) -> Result<OwnFillsView, CallError> {
         self.read_signed(paths::EXCHANGE_FILLS, key).await
+    }
+}
+
+impl Client {
+    /// `GET /v1/checkpoints`.
+    pub async fn checkpoints(&self) -> Result<CheckpointsView, CallError> {
+        self.read(paths::CHECKPOINTS).await
+    }
+
+    /// `POST /v1/checkpoints`: the operator (`key`) proposes a checkpoint at the journal head now.
+    pub async fn propose_checkpoint(&self, key: &SigningKey) -> Result<CheckpointView, CallError> {
+        self.send_signed(reqwest::Method::POST, paths::CHECKPOINTS, key).await
+    }
+
+    /// `POST /v1/checkpoints/{seq}/signatures`: a guardian's signature of the checkpoint at `seq`.
+    pub async fn sign_checkpoint(
+        &self,
+        seq: u64,
+        request: &CheckpointSignatureRequest,
+    ) -> Result<CheckpointView, CallError> {
+        let url = format!("{}{}", self.base, with_param(paths::CHECKPOINT_SIGNATURES, seq));
+        let response = self
+            .http
+            .post(url)
+            .json(request)
+            .send()
+            .await
+            .map_err(|e| CallError::Unreachable(e.to_string()))?;
+        Self::answer(response).await
+    }
+
+    /// `GET /v1/journal`: a page of entries, a signed read by `key` (a guardian or the operator).
+    pub async fn journal(&self, query: &JournalQuery, key: &SigningKey) -> Result<JournalPage, CallError> {
+        self.read_signed(&with_query(paths::JOURNAL, query)?, key).await
+    }
+
+    /// `GET /v1/journal/genesis`.
+    pub async fn journal_genesis(&self) -> Result<JournalGenesisView, CallError> {
+        self.read(paths::JOURNAL_GENESIS).await
     }
 }
 

@@ -49,6 +49,9 @@ pub(crate) enum Commands {
     /// The node's status: journal head, time, state hash, invariants, and whether it is a single-key
     /// development node (read-only).
     Status(cmd::status::StatusArgs),
+    /// Guardian checkpoints of the node: seq, journal and state hashes, signatures and whether each is final
+    /// (read-only; guardians sign with `tfeco guardian sign-checkpoint`).
+    Checkpoints(cmd::checkpoints::CheckpointsArgs),
     /// Node commands: name a node's report key (farmer), report uptime (node key).
     Node(cmd::node::NodeArgs),
     /// Operator commands signed with the node's operator key (deposits, prices, ticks, bid tiers).
@@ -79,6 +82,7 @@ impl Commands {
             Commands::Guardian(args) => cmd::guardian::run(args).await,
             Commands::Treasury(args) => cmd::treasury::run(args).await,
             Commands::Status(args) => cmd::status::run(args).await,
+            Commands::Checkpoints(args) => cmd::checkpoints::run(args).await,
             Commands::Node(args) => cmd::node::run(args).await,
             Commands::Admin(args) => cmd::admin::run(args).await,
             Commands::Auction(args) => cmd::auction::run(args).await,

@@ -5,6 +5,7 @@
 
 pub mod calc;
 pub mod capacity;
+pub mod checkpoints;
 pub mod error;
 pub mod exchange;
 pub mod exit_pool;

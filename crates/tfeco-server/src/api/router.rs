@@ -17,7 +17,8 @@ use tower_http::timeout::RequestBodyTimeoutLayer;
 use crate::api::error::ApiError;
 use crate::api::tx::TxRateLimit;
 use crate::api::{
-    calc, capacity, exchange, exit_pool, farming_pool, governance, ledger, pool2, rewards, treasury, tx,
+    calc, capacity, checkpoints, exchange, exit_pool, farming_pool, governance, ledger, pool2, rewards,
+    treasury, tx,
 };
 use crate::app::AppState;
 
@@ -80,6 +81,11 @@ pub fn routes() -> Vec<Route> {
         route(M::GET, paths::EXCHANGE_DEPTH, get(exchange::depth)),
         route(M::GET, paths::EXCHANGE_ORDERS, get(exchange::own_orders)),
         route(M::GET, paths::EXCHANGE_FILLS, get(exchange::own_fills)),
+        route(M::GET, paths::CHECKPOINTS, get(checkpoints::list)),
+        route(M::POST, paths::CHECKPOINTS, post(checkpoints::propose)),
+        route(M::POST, paths::CHECKPOINT_SIGNATURES, post(checkpoints::sign)),
+        route(M::GET, paths::JOURNAL, get(checkpoints::journal)),
+        route(M::GET, paths::JOURNAL_GENESIS, get(checkpoints::genesis)),
     ]
 }
 

@@ -71,7 +71,7 @@ fn rand_nonce() -> u64 {
 
 fn router(node: Replica) -> Router {
     let node = std::sync::Arc::new(parking_lot::RwLock::new(node));
-    let (writer, _thread) = crate::writer::spawn_writer(node.clone(), 16, 16, crate::now_unix_ms);
+    let (writer, _thread) = crate::writer::spawn_writer(node.clone(), 16, 16, crate::now_unix_ms, None);
     let config = ServerConfig { clock: ClockMode::Manual, ..ServerConfig::default() };
     crate::api::router::router(AppState::new(node, writer, config))
 }
@@ -302,7 +302,7 @@ async fn routes_answer_json_errors_and_views() {
     let journal = Box::new(tfeco_journal::MemoryJournal::new());
     let (node, _) = Replica::open(journal, genesis, ReplayOptions::default()).unwrap();
     let node = std::sync::Arc::new(parking_lot::RwLock::new(node));
-    let (writer, _thread) = crate::writer::spawn_writer(node.clone(), 16, 16, crate::now_unix_ms);
+    let (writer, _thread) = crate::writer::spawn_writer(node.clone(), 16, 16, crate::now_unix_ms, None);
     let router = crate::api::router::router(AppState::new(node, writer, ServerConfig::default()));
     let get = |uri: &str| {
         let request = axum::http::Request::get(uri).body(axum::body::Body::empty()).unwrap();
@@ -535,7 +535,7 @@ async fn orders_and_exit_bids_change_no_public_view() {
     ];
     let shared = std::sync::Arc::new(parking_lot::RwLock::new(node));
     let router_of = |node: &std::sync::Arc<parking_lot::RwLock<Replica>>| {
-        let (writer, _thread) = crate::writer::spawn_writer(node.clone(), 16, 16, crate::now_unix_ms);
+        let (writer, _thread) = crate::writer::spawn_writer(node.clone(), 16, 16, crate::now_unix_ms, None);
         let config = ServerConfig { clock: ClockMode::Manual, ..ServerConfig::default() };
         crate::api::router::router(AppState::new(node.clone(), writer, config))
     };

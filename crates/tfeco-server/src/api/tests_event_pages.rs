@@ -67,7 +67,7 @@ async fn a_large_answer_is_a_summary_and_its_events_are_read_in_pages() {
     let nonce = node.state().ledger().account(&account(&signing(1))).map_or(1, |a| a.last_nonce + 1);
     node.set_clock(ClockMode::Manual);
     let node = std::sync::Arc::new(parking_lot::RwLock::new(node));
-    let (writer, _thread) = crate::writer::spawn_writer(node.clone(), 16, 16, crate::now_unix_ms);
+    let (writer, _thread) = crate::writer::spawn_writer(node.clone(), 16, 16, crate::now_unix_ms, None);
     let config = ServerConfig { clock: ClockMode::Manual, ..ServerConfig::default() };
     let router = crate::api::router::router(AppState::new(node, writer, config));
 

@@ -41,7 +41,7 @@ pub use self::sections::{
     Activity, Burns, CapacitySection, ExchangeSection, ExitSection, FarmingPoolLine, FarmingPoolsSection,
     Flows, MintingSection, StandingBidsSection,
 };
-pub use self::summary::{Assumptions, FarmerRevenue, Summary, SummaryContext};
+pub use self::summary::{Assumptions, CheckpointSection, FarmerRevenue, Summary, SummaryContext};
 
 /// 2025-11-01T00:00:00Z: the demo's virtual clock starts here (unix seconds).
 pub const START: i64 = 1_761_955_200;

@@ -69,6 +69,7 @@ fn header(out: &mut String, summary: &Summary) {
     let _ = writeln!(out, "  replay from scratch  {replay}");
     let invariants = if summary.invariants_ok { "OK" } else { "VIOLATED" };
     let _ = writeln!(out, "  invariants           {invariants}");
+    checkpoint_line(out, summary);
     let rejected = json_text(&summary.commands_rejected);
     let accepted = summary.commands_accepted;
     let _ = writeln!(out, "  commands             {accepted} accepted, refused by code {rejected}");
@@ -212,6 +213,24 @@ fn markets(out: &mut String, summary: &Summary) {
             if bid.open { "" } else { " (closed)" }
         );
     }
+}
+
+/// The guardians' checkpoint: seq and signatures of the threshold.
+fn checkpoint_line(out: &mut String, summary: &Summary) {
+    let Some(checkpoint) = &summary.checkpoint else {
+        let _ = writeln!(out, "  guardian checkpoint  none");
+        return;
+    };
+    let status = if checkpoint.is_final { "final" } else { "pending" };
+    let _ = writeln!(
+        out,
+        "  guardian checkpoint  entry {}, signed {}/{} ({status}; journal {}…, state {}…)",
+        checkpoint.seq,
+        checkpoint.signatures,
+        checkpoint.threshold,
+        checkpoint.journal_hash.chars().take(16).collect::<String>(),
+        checkpoint.state_hash.chars().take(16).collect::<String>()
+    );
 }
 
 fn farming_and_minting(out: &mut String, summary: &Summary) {

@@ -1,6 +1,6 @@
 //! The demo's summary: what one month did to the economy (entries, state hash and its replay, commands
 //! accepted and refused, the month's and the cumulative flows, what was burned and why, one section per
-//! mechanism, leases, prices, revenue per farmer) as one typed [`Summary`] (its JSON is the `--json`
+//! mechanism, leases, prices, revenue per farmer, the guardians' checkpoint) as one typed [`Summary`] (its JSON is the `--json`
 //! output; its human form is in `render`).
 
 use std::collections::BTreeMap;
@@ -12,6 +12,7 @@ use tfeco_money::{Amount, AnyAsset, Cc, Tft};
 use tfeco_wallet::api::capacity::{
     CapacityRequestsQuery, LeaseStatusView, LeaseView, LeasesQuery, StandingBidsQuery,
 };
+use tfeco_wallet::api::checkpoints::CheckpointsView;
 use tfeco_wallet::api::exchange::BatchesQuery;
 use tfeco_wallet::api::ledger::{CurrentPrices, SystemAccountsView};
 use tfeco_wallet::client::account_of;
@@ -128,6 +129,39 @@ pub struct Summary {
     pub assumptions: Assumptions,
     /// The node's data directory.
     pub data_dir: PathBuf,
+    /// The newest final guardian checkpoint (else the newest one; `None` when the node has none).
+    pub checkpoint: Option<CheckpointSection>,
+}
+
+/// A guardian checkpoint of the node: the journal and state hashes the guardians replayed and signed.
+#[derive(Clone, Debug, Serialize)]
+pub struct CheckpointSection {
+    /// The journal sequence number it covers.
+    pub seq: u64,
+    /// The hash of entry `seq` (hex).
+    pub journal_hash: String,
+    /// The state hash after entry `seq` (hex).
+    pub state_hash: String,
+    /// Valid signatures of current guardians.
+    pub signatures: u32,
+    /// Signatures needed.
+    pub threshold: u32,
+    /// Whether the signatures reach the threshold.
+    #[serde(rename = "final")]
+    pub is_final: bool,
+}
+
+/// The newest final checkpoint of `view`, else its newest.
+fn checkpoint_section(view: &CheckpointsView) -> Option<CheckpointSection> {
+    let chosen = view.checkpoints.iter().rev().find(|c| c.is_final).or(view.checkpoints.last())?;
+    Some(CheckpointSection {
+        seq: chosen.seq,
+        journal_hash: chosen.journal_hash.clone(),
+        state_hash: chosen.state_hash.clone(),
+        signatures: chosen.signatures,
+        threshold: chosen.threshold,
+        is_final: chosen.is_final,
+    })
 }
 
 impl Demo {
@@ -205,6 +239,7 @@ impl Demo {
             activity: self.activity.clone(),
             assumptions: self.assumptions(),
             data_dir: context.data_dir.to_owned(),
+            checkpoint: client.checkpoints().await.ok().as_ref().and_then(checkpoint_section),
         })
     }
 

@@ -1,5 +1,5 @@
 //! `tfeco admin`: operator commands (attested deposits and withdrawals, exit-pool funding, fiat entries, oracle prices, ticks,
-//! the node's published bid tiers, identity verification for the exchange) signed with the node's
+//! the node's published bid tiers, identity verification for the exchange, a guardian checkpoint now) signed with the node's
 //! `operator.key` from its data directory (`--data-dir`; `--keystore` is not used) and sent over HTTP to
 //! `--url`. Guardian commands (attestations, prices) are signed by the guardians this data directory holds,
 //! up to the number needed (`admin_quorum`): the operator on a single-key node, the development quorum of a
@@ -91,6 +91,9 @@ enum AdminCommand {
         #[arg(long, value_parser = render::time::parse_duration)]
         advance: Option<i64>,
     },
+    /// Propose a guardian checkpoint at the journal head now (`POST /v1/checkpoints`); guardians then sign
+    /// it with `tfeco guardian sign-checkpoint`.
+    Checkpoint,
     /// Post the node's published bid tiers (its parameters' bid_tiers) as the operator's standing bids.
     ///
     /// The default tiers are Standard Compute (passmark>=2000 mem_gb>=4 per slice, 1.2 CC per slice-month,
@@ -147,6 +150,10 @@ pub(crate) async fn run(args: AdminArgs) -> anyhow::Result<ExitCode> {
         AdminCommand::ExitDeposit(deposit) => deposit.command(),
         AdminCommand::TreasuryTransfer(transfer) => transfer.command(),
         AdminCommand::SeedBidTiers { periods } => return seed_bid_tiers(&session, &key, periods).await,
+        AdminCommand::Checkpoint => {
+            let answer = session.client.propose_checkpoint(&key).await;
+            return session.answer(answer, render::checkpoints::one);
+        }
     };
     let guardian_command = matches!(
         command,

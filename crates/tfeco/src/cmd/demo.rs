@@ -1,6 +1,7 @@
 //! `tfeco demo`: opens (or resumes) a demo data directory with the demo's operator key and guardians, serves
 //! it on a manual clock, and plays the month of the `tfeco_sim::demo` scenario through the real HTTP API;
-//! then replays the journal from scratch next to the live node, prints the summary, and keeps serving (unless
+//! then its guardians sign the latest checkpoint after replaying the journal themselves, the journal is
+//! replayed from scratch next to the live node, the summary is printed, and the node keeps serving (unless
 //! `--no-serve`). Exit 2 when the invariants or the replay fail.
 
 use std::path::PathBuf;
@@ -28,6 +29,29 @@ pub(crate) struct DemoArgs {
     json: bool,
 }
 
+/// The demo's guardians sign the node's latest checkpoint (the operator proposes one at the head when there
+/// is none), each through the same download, verification, replay and comparison as `tfeco guardian
+/// sign-checkpoint`, until the threshold is reached. A guardian who signed it in an earlier run is skipped.
+async fn sign_latest_checkpoint(url: &str, operator: &ed25519_dalek::SigningKey) -> anyhow::Result<()> {
+    let client = tfeco_wallet::Client::new(url);
+    let list = client.checkpoints().await?;
+    let mut latest = match list.checkpoints.last() {
+        Some(latest) => latest.clone(),
+        None => client.propose_checkpoint(operator).await?,
+    };
+    for guardian in demo::guardian_keys() {
+        if latest.is_final {
+            break;
+        }
+        let account = tfeco_wallet::client::account_of(&guardian);
+        if latest.signers.iter().any(|s| s.guardian == account) {
+            continue;
+        }
+        latest = super::guardian::checkpoint::verify_and_sign(&client, &guardian, Some(latest.seq)).await?;
+    }
+    Ok(())
+}
+
 /// Runs `tfeco demo`.
 pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let (replica, report, operator) = super::serve::open(
@@ -45,15 +69,17 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let listen = args.listen.as_deref().unwrap_or(default_listen);
     let listener = super::serve::bind(listen).await?;
     let config = ServerConfig { clock: ClockMode::Manual, ..ServerConfig::default() };
-    let server = tfeco_server::start(replica, listener, config).await?;
+    let checkpoints = tfeco_server::checkpoints::open_checked(&args.data_dir, &replica)?;
+    let server = tfeco_server::start_with_checkpoints(replica, Some(checkpoints), listener, config).await?;
     let url = format!("http://{}", server.addr);
-    let mut demo = Demo::connect(&url, operator).await?;
+    let mut demo = Demo::connect(&url, operator.clone()).await?;
     if !args.json {
         let verb = if resumed { "resuming" } else { "starting" };
         let (dir, month) = (args.data_dir.display(), demo.month_number());
         eprintln!("{verb} the demo in {dir} (month {month}) on {url} ...");
     }
     demo.play().await?;
+    sign_latest_checkpoint(&url, &operator).await?;
 
     // Replay the journal from scratch next to the live node: the hashes must match.
     let replica = server.app.replica.clone();

@@ -11,6 +11,7 @@ pub(crate) mod auction;
 pub(crate) mod bench;
 pub(crate) mod calc;
 pub(crate) mod capacity;
+pub(crate) mod checkpoints;
 pub(crate) mod demo;
 pub(crate) mod exchange;
 pub(crate) mod exchange_clear;

@@ -8,6 +8,7 @@ use anyhow::Context;
 use ed25519_dalek::SigningKey;
 use serde_json::json;
 use tfeco_core::AccountKey;
+use tfeco_server::checkpoints::{CheckpointStore, GuardianSet};
 use tfeco_server::datadir::{open_node, NewNode};
 use tfeco_server::replica::{replay_witnessed, Witness};
 use tfeco_server::snapshots::{self, SnapshotPolicy};
@@ -142,10 +143,14 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         max_connections: args.max_connections,
         ..ServerConfig::default()
     };
-    let server = tfeco_server::start(replica, listener, config).await?;
     let start = report
         .from_snapshot
         .map_or("from the genesis".to_owned(), |seq| format!("from the snapshot at {seq}"));
+    let checkpoints =
+        tfeco_server::checkpoints::open_checked(&args.data_dir, &replica).with_context(|| {
+            format!("checking the node in {} against its guardian checkpoints", args.data_dir.display())
+        })?;
+    let server = tfeco_server::start_with_checkpoints(replica, Some(checkpoints), listener, config).await?;
     eprintln!(
         "tfeco node serving on http://{} (data {}, {} entries, replayed {start}, state {}, operator {})",
         server.addr,
@@ -184,6 +189,10 @@ struct VerifyReport {
     snapshots_checked: usize,
     /// Snapshots that could not be used (damaged, another version, beyond the head): `serve` skips them.
     snapshot_warnings: Vec<String>,
+    /// Checkpoints (`DIR/checkpoints`) whose journal and state hashes the replay reproduced.
+    checkpoints_checked: usize,
+    /// Of them, those final (signed by the guardians' threshold of the state after the replay).
+    final_checkpoints: usize,
 }
 
 /// Replays `dir` from its genesis (on a private copy of the journal: `dir` is not changed by a byte) and
@@ -201,6 +210,7 @@ pub(crate) fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
             report.entries, report.state_hash, report.anchor_seq, report.unanchored
         );
         println!("snapshots checked: {}", report.snapshots_checked);
+        println!("checkpoints checked: {} ({} final)", report.checkpoints_checked, report.final_checkpoints);
         for warning in &report.snapshot_warnings {
             println!("warning: unusable snapshot: {warning}");
         }
@@ -234,9 +244,27 @@ fn replay_dir(dir: &Path, signatures: bool) -> anyhow::Result<VerifyReport> {
             journal.head().seq
         );
     }
-    let (witnesses, snapshot_warnings) = snapshot_witnesses(dir);
-    let (state, snapshots_checked) =
-        replay_witnessed(tfeco_core::State::new(genesis), &journal, options, &witnesses)?;
+    let (mut witnesses, snapshot_warnings) = snapshot_witnesses(dir);
+    let snapshot_count = witnesses.len();
+    let store = CheckpointStore::open(dir).context("reading the guardian checkpoints")?;
+    let head = journal.head().seq;
+    for checkpoint in store.checkpoints() {
+        if checkpoint.seq > head {
+            anyhow::bail!(
+                "checkpoint of entry {} is beyond the journal's head {head}: history is missing",
+                checkpoint.seq
+            );
+        }
+        witnesses.push(Witness {
+            seq: checkpoint.seq,
+            journal_hash: checkpoint.journal_hash,
+            state_hash: hex::encode(checkpoint.state_hash),
+            source: format!("checkpoint of entry {}", checkpoint.seq),
+        });
+    }
+    let (state, checked) = replay_witnessed(tfeco_core::State::new(genesis), &journal, options, &witnesses)?;
+    let set = GuardianSet::of(state.params());
+    let final_checkpoints = store.checkpoints().filter(|c| c.is_final(&set)).count();
     let invariants = state.check_invariants();
     Ok(VerifyReport {
         entries: journal.head().seq,
@@ -246,8 +274,10 @@ fn replay_dir(dir: &Path, signatures: bool) -> anyhow::Result<VerifyReport> {
         anchor_seq: open.anchor.head.seq,
         unanchored: open.unanchored,
         would_drop: open.dropped.map_or(0, |(first, last, _)| last - first + 1),
-        snapshots_checked,
+        snapshots_checked: checked.min(snapshot_count),
         snapshot_warnings,
+        checkpoints_checked: checked.saturating_sub(snapshot_count),
+        final_checkpoints,
     })
 }
 

@@ -7,6 +7,7 @@
 //! could not be reached or answered garbage.
 
 pub(crate) mod capacity;
+pub(crate) mod checkpoints;
 pub(crate) mod exchange;
 pub(crate) mod farming_pool;
 pub(crate) mod generic;

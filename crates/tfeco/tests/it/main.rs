@@ -5,6 +5,7 @@
 //! Process tests run the real binary (`CARGO_BIN_EXE_tfeco`) on loopback.
 
 mod admin_cli;
+mod checkpoints;
 mod crash;
 mod crash_points;
 mod damage;

@@ -7,6 +7,9 @@
 //!   reward with the default v3 rules (`--skip-reward-check` to sign a report made with other rule
 //!   parameters), and signs the hash it computed. A mismatch refuses to sign (exit 3, code
 //!   `report_verification_failed`).
+//! - `sign-checkpoint [--seq N]` ([`checkpoint`]): downloads the genesis and the journal, verifies and
+//!   replays it here, and signs the node's checkpoint only when its journal and state hashes are the ones
+//!   computed here (else exit 3, `checkpoint_verification_failed`, both hashes printed, nothing signed).
 //! - `propose` ([`propose`]), `sign-change --id N`, `changes [--status pending|approved|applied]`, `show`
 //!   (the set and thresholds);
 //! - `attest-deposit`, `attest-withdrawal`, `price`: like `tfeco admin`, signed by the guardian's keystore;
@@ -14,6 +17,7 @@
 //!   `approve-treasury-transfer --usdc X --ref R`: treasury USDC into the exit pool (decisions §8; both
 //!   execute when `guardian_threshold` guardians signed the identical facts).
 
+pub(crate) mod checkpoint;
 mod propose;
 mod report;
 
@@ -50,6 +54,12 @@ enum GuardianCommand {
         /// Do not re-compute v3 rewards (for reports made with non-default v3 rule parameters).
         #[arg(long)]
         skip_reward_check: bool,
+    },
+    /// Sign a guardian checkpoint after replaying the node's journal here (default: its newest checkpoint).
+    SignCheckpoint {
+        /// The checkpoint's journal sequence number.
+        #[arg(long)]
+        seq: Option<u64>,
     },
     /// Propose a parameter change (your proposal counts as your signature).
     Propose(Box<propose::ProposeArgs>),
@@ -126,6 +136,7 @@ pub(crate) async fn run(args: GuardianArgs) -> anyhow::Result<ExitCode> {
         GuardianCommand::SignReport { period, hash: None, skip_reward_check } => {
             return sign_verified_report(&session, period, !skip_reward_check).await;
         }
+        GuardianCommand::SignCheckpoint { seq } => return checkpoint::run(&session, seq).await,
         GuardianCommand::Propose(propose) => Command::ProposeParamChange { update: propose.into_update()? },
         GuardianCommand::SignChange { id } => {
             Command::SignParamChange { change_id: tfeco_core::ParamChangeId(id) }
