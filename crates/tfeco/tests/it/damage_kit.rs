@@ -18,7 +18,9 @@ use serde_json::Value;
 use tfeco_core::{Command, PriceFeed};
 use tfeco_money::Asset;
 
-use crate::support::{account, hex_of, key, read_operator_key, signed, Api, ServeProcess, BIN};
+use tfeco_wallet::keystore::{KdfParams, Keystore};
+
+use crate::support::{account, hex_of, key, read_operator_key, run_cli, signed, Api, ServeProcess, BIN};
 
 /// Longest a `tfeco verify` or the start of a `tfeco serve` on a copy may take before it counts as hung.
 const RUN_DEADLINE: Duration = Duration::from_secs(120);
@@ -162,9 +164,28 @@ pub(crate) async fn young_node_with(
         highest_transfer = highest_transfer.max(task.await.expect("client task"));
     }
     tick_hour(&api, &operator).await;
+    sign_a_checkpoint(dir, log_dir, &api.base, &operator).await;
     let acked = Acked::of(&api).await;
     assert!(acked.seq > highest_transfer, "{acked:?} after transfer seq {highest_transfer}");
     (node, acked)
+}
+
+/// The operator proposes a checkpoint at the head (`tfeco admin checkpoint`) and the dev node's only
+/// guardian (the operator) signs it after its own replay (`tfeco guardian sign-checkpoint`): the data
+/// directory then holds a final checkpoint file, damaged like every other file.
+async fn sign_a_checkpoint(dir: &Path, log_dir: &Path, url: &str, operator: &SigningKey) {
+    const PASSWORD: &str = "damage campaign password";
+    let data_dir = dir.to_str().expect("utf-8 temp path");
+    let proposed =
+        run_cli(&["admin", "--data-dir", data_dir, "--url", url, "--json", "checkpoint"], &[]).await;
+    proposed.success_json("propose a checkpoint");
+    let path = log_dir.join(format!("guardian-{}.json", std::process::id()));
+    let store = Keystore::encrypt(operator, PASSWORD, KdfParams::fast_for_tests(), None).expect("encrypt");
+    store.save(&path).expect("save keystore");
+    let keystore = path.to_str().expect("utf-8 temp path");
+    let args = ["guardian", "--keystore", keystore, "--url", url, "--json", "sign-checkpoint"];
+    let signed = run_cli(&args, &[("TFECO_PASSWORD", PASSWORD)]).await.success_json("sign a checkpoint");
+    assert_eq!(signed["final"], true, "{signed}");
 }
 
 /// `transfers` more concurrent transfers (rounded down to a multiple of the user count) between the users
