@@ -27,6 +27,13 @@ pub enum RepairAction {
         /// How many of the dropped entries had been acknowledged (per the anchor).
         acknowledged: u64,
     },
+    /// Delete a snapshot of an entry beyond the history kept (a cache of entries given up).
+    RemoveSnapshot {
+        /// The snapshot's entry.
+        seq: u64,
+        /// Its file.
+        path: PathBuf,
+    },
     /// Write the anchor at the journal's head `seq` (a new file when it is missing or both copies are bad;
     /// the damaged file is kept as `anchor.damaged`).
     Reanchor {
@@ -78,13 +85,27 @@ fn sound_prefix(journal: &SqliteJournal) -> (u64, Option<String>) {
     }
 }
 
-/// Diagnoses `dir` without changing it. `accept_loss` allows plans that give up acknowledged entries.
-/// Errors: the journal file cannot be opened at all.
+/// Diagnoses `dir` without changing it. `accept_loss` allows plans that give up acknowledged entries. A
+/// journal that cannot be read at all (no file, no tables, another format) is reported as not repairable.
+/// Errors: copying the journal failed for another reason (e.g. locked).
 pub fn diagnose(dir: &Path, accept_loss: bool) -> Result<RepairPlan, RepairError> {
-    let (journal, report, _copy) =
-        SqliteJournal::open_copy(dir).map_err(err("opening a copy of the journal"))?;
     let mut plan =
         RepairPlan { dir: dir.to_owned(), findings: Vec::new(), actions: Vec::new(), repairable: true };
+    let (journal, report, _copy) = match SqliteJournal::open_copy(dir) {
+        Ok(opened) => opened,
+        Err(
+            error @ (JournalError::Io(_) | JournalError::Corrupt { .. } | JournalError::FormatVersion { .. }),
+        ) => {
+            plan.findings.push(format!(
+                "the journal cannot be read ({error}): its history is in files that are missing or damaged \
+                 (a deleted write-ahead log holds the newest commits). Restore journal.sqlite and \
+                 journal.sqlite-wal from a backup or a follower"
+            ));
+            plan.repairable = false;
+            return Ok(plan);
+        }
+        Err(error) => return Err(err("opening a copy of the journal")(error)),
+    };
     let anchor = AnchorFile::read(dir);
     let head = report.head.seq;
     let (good, problem) = sound_prefix(&journal);
@@ -129,7 +150,31 @@ pub fn diagnose(dir: &Path, accept_loss: bool) -> Result<RepairPlan, RepairError
             }
         }
     }
+    beyond_the_kept_history(dir, &mut plan);
     Ok(plan)
+}
+
+/// Snapshots and checkpoints of entries after the head a repair keeps: snapshots (a cache) are removed;
+/// checkpoints are the guardians' statements and stay, so a final one still refuses the start.
+fn beyond_the_kept_history(dir: &Path, plan: &mut RepairPlan) {
+    let Some(kept) = plan.actions.iter().rev().find_map(|a| match a {
+        RepairAction::Reanchor { seq, .. } => Some(*seq),
+        _ => None,
+    }) else {
+        return;
+    };
+    for (seq, path) in crate::snapshots::list(dir).into_iter().filter(|(seq, _)| *seq > kept) {
+        plan.actions.push(RepairAction::RemoveSnapshot { seq, path });
+    }
+    if let Ok(store) = crate::checkpoints::CheckpointStore::open(dir) {
+        for checkpoint in store.checkpoints().filter(|c| c.seq > kept) {
+            plan.findings.push(format!(
+                "the guardian checkpoint of entry {} is beyond the history kept: if it is final, the node \
+                 still refuses to start (a rollback past what the guardians signed)",
+                checkpoint.seq
+            ));
+        }
+    }
 }
 
 /// A problem that loses acknowledged history: repairable only by accepting the loss.
@@ -152,16 +197,18 @@ pub fn apply(plan: &RepairPlan) -> Result<(), RepairError> {
     let dir = &plan.dir;
     let (mut journal, _) = SqliteJournal::open_existing(dir).map_err(err("opening the journal"))?;
     for action in &plan.actions {
-        match *action {
-            RepairAction::Truncate { seq, .. } => {
+        match action {
+            &RepairAction::Truncate { seq, .. } => {
                 journal.truncate_after(seq).map_err(err("truncating the journal"))?;
             }
-            RepairAction::Reanchor { seq, .. } => {
+            &RepairAction::Reanchor { seq, .. } => {
                 if journal.head().seq != seq {
                     return Err(RepairError(format!("the journal's head is not {seq}; diagnose again")));
                 }
                 reanchor(dir, &mut journal)?;
             }
+            RepairAction::RemoveSnapshot { path, .. } => std::fs::remove_file(path)
+                .map_err(|e| RepairError(format!("removing {}: {e}", path.display())))?,
         }
     }
     Ok(())

@@ -31,6 +31,9 @@ fn describe(action: &RepairAction) -> String {
         RepairAction::Reanchor { seq, from: Some(from) } => {
             format!("rewrite the anchor from entry {from} to the journal's head, entry {seq}")
         }
+        RepairAction::RemoveSnapshot { seq, path } => {
+            format!("delete the snapshot of entry {seq} ({}), beyond the history kept", path.display())
+        }
         RepairAction::Reanchor { seq, from: None } => {
             format!("write a new anchor at the journal's head, entry {seq} (a damaged one is kept as anchor.damaged)")
         }

@@ -179,7 +179,9 @@ async fn sign_a_checkpoint(dir: &Path, log_dir: &Path, url: &str, operator: &Sig
     let proposed =
         run_cli(&["admin", "--data-dir", data_dir, "--url", url, "--json", "checkpoint"], &[]).await;
     proposed.success_json("propose a checkpoint");
-    let path = log_dir.join(format!("guardian-{}.json", std::process::id()));
+    let name = dir.file_name().map_or("node".into(), |n| n.to_string_lossy().into_owned());
+    let path = log_dir.join(format!("guardian-{name}.json"));
+    let _ = std::fs::remove_file(&path);
     let store = Keystore::encrypt(operator, PASSWORD, KdfParams::fast_for_tests(), None).expect("encrypt");
     store.save(&path).expect("save keystore");
     let keystore = path.to_str().expect("utf-8 temp path");

@@ -15,6 +15,7 @@ mod disk_full;
 mod http_errors;
 mod journal_faults;
 mod readme;
+mod repair;
 mod replay;
 mod schemathesis;
 mod snapshots;
