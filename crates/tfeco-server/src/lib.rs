@@ -2,9 +2,10 @@
 //! journal-backed [`Replica`] with replay, the clock that submits `Tick`, and the data directory layout.
 //!
 //! Modules, in dependency order (no module imports one to its right): [`config`], [`snapshots`] (state
-//! snapshot files), [`snapshotter`] (background snapshots), [`replica`], [`writer`], [`datadir`] (opening a
-//! data directory against its anchor), [`repair`], [`archive`], [`app`] (the shared handler state), [`views`] (every conversion from core state
-//! to API types), [`api`] (extractors, errors, one module of handlers per domain, the router).
+//! snapshot files), [`snapshotter`] (background snapshots), [`replica`], [`checkpoints`] (guardian
+//! checkpoints), [`writer`], [`datadir`] (opening a data directory against its anchor), [`repair`],
+//! [`archive`], [`app`] (the shared handler state), [`views`] (every conversion from core state to API types),
+//! [`api`] (extractors, errors, one module of handlers per domain, the router).
 //!
 //! Dependency direction: this crate uses `tfeco-core` (rules), `tfeco-api` (the contract) and
 //! `tfeco-journal` (through its trait); it holds no economic rule of its own.
