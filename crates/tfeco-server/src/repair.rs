@@ -13,7 +13,7 @@ use tfeco_core::{Genesis, State};
 use tfeco_journal::anchor::{AnchorFile, ANCHOR_FILE, DATADIR_ID_KEY};
 use tfeco_journal::{check_anchor, AnchorMismatch, Journal, JournalError, SqliteJournal};
 
-use crate::replica::{replay_into, ReplayOptions};
+use crate::replica::{replay_into, ReplayOptions, ReplicaError};
 
 /// One step of a repair.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,7 +81,16 @@ fn sound_prefix(journal: &SqliteJournal) -> (u64, Option<String>) {
     let Some(genesis) = genesis else { return (0, Some("the genesis does not decode".to_owned())) };
     match replay_into(State::new(genesis), journal, ReplayOptions::default()) {
         Ok(_) => (journal.head().seq, None),
-        Err(e) => (0, Some(format!("replay: {e}"))),
+        // Entries before the one the replay refused are sound; an invariant failing at the end names none.
+        Err(e) => {
+            let refused = match &e {
+                ReplicaError::Decode { seq, .. }
+                | ReplicaError::Signature { seq }
+                | ReplicaError::ReplayRejected { seq, .. } => Some(*seq),
+                _ => None,
+            };
+            (refused.map_or(0, |seq| seq.saturating_sub(1)), Some(format!("replay: {e}")))
+        }
     }
 }
 
@@ -127,7 +136,10 @@ pub fn diagnose(dir: &Path, accept_loss: bool) -> Result<RepairPlan, RepairError
                 plan.findings.push(format!("the journal runs past its anchor ({anchor_seq}) by more than one commit"));
                 plan.actions.push(RepairAction::Reanchor { seq: head, from: Some(anchor_seq) });
             }
-            Err(e) => loss(&mut plan, e.to_string(), head, anchor.head.seq, accept_loss),
+            Err(e) => {
+                let kept = Kept { head, anchored: anchor.head.seq, keep: head };
+                loss(&mut plan, e.to_string(), kept, accept_loss);
+            }
         },
         (anchor, Some(_)) => {
             let anchored = anchor.as_ref().map_or(0, |a| a.head.seq);
@@ -136,17 +148,8 @@ pub fn diagnose(dir: &Path, accept_loss: bool) -> Result<RepairPlan, RepairError
                 plan.actions.push(RepairAction::Truncate { seq: good, dropped: 1, acknowledged: 0 });
                 plan.actions.push(RepairAction::Reanchor { seq: good, from: Some(anchored) });
             } else {
-                loss(&mut plan, format!("entry {} is damaged", good + 1), head, anchored, accept_loss);
-                if plan.repairable && accept_loss {
-                    plan.actions.insert(0, RepairAction::Truncate {
-                        seq: good,
-                        dropped: head - good,
-                        acknowledged: anchored.saturating_sub(good),
-                    });
-                    if let Some(RepairAction::Reanchor { seq, .. }) = plan.actions.last_mut() {
-                        *seq = good;
-                    }
-                }
+                let what = format!("entry {} is damaged", good + 1);
+                loss(&mut plan, what, Kept { head, anchored, keep: good }, accept_loss);
             }
         }
     }
@@ -177,18 +180,31 @@ fn beyond_the_kept_history(dir: &Path, plan: &mut RepairPlan) {
     }
 }
 
-/// A problem that loses acknowledged history: repairable only by accepting the loss.
-fn loss(plan: &mut RepairPlan, what: String, head: u64, anchored: u64, accept_loss: bool) {
+/// The journal's head, the anchored head, and the entry a repair that accepts a loss keeps up to.
+struct Kept {
+    head: u64,
+    anchored: u64,
+    keep: u64,
+}
+
+/// A problem that loses acknowledged history: repairable only by accepting the loss, which truncates the
+/// journal after `kept.keep` (when it runs further) and anchors it there.
+fn loss(plan: &mut RepairPlan, what: String, kept: Kept, accept_loss: bool) {
+    let Kept { head, anchored, keep } = kept;
     plan.findings.push(format!(
         "{what}: acknowledged history (up to entry {anchored}) is missing or different. Restore the journal \
          files (journal.sqlite and journal.sqlite-wal) from a backup or a follower; or, accepting the loss of \
          acknowledged commands, run `tfeco repair --accept-loss`"
     ));
-    if accept_loss {
-        plan.actions.push(RepairAction::Reanchor { seq: head, from: Some(anchored) });
-    } else {
+    if !accept_loss {
         plan.repairable = false;
+        return;
     }
+    if keep < head {
+        let acknowledged = anchored.saturating_sub(keep);
+        plan.actions.push(RepairAction::Truncate { seq: keep, dropped: head - keep, acknowledged });
+    }
+    plan.actions.push(RepairAction::Reanchor { seq: keep, from: Some(anchored) });
 }
 
 /// Carries out `plan` in place. Errors: the journal or the anchor cannot be written; the journal changed

@@ -237,32 +237,29 @@ fn replay_dir(dir: &Path, signatures: bool) -> anyhow::Result<VerifyReport> {
     let genesis =
         tfeco_core::Genesis::decode(&genesis_bytes).context("the journal's genesis does not decode")?;
     let options = ReplayOptions { verify_signatures: signatures };
-    if let Some(seq) = tfeco_server::datadir::valid_snapshot_beyond(dir, journal.head().seq) {
+    let (mut witnesses, snapshot_warnings) = snapshot_witnesses(dir);
+    let snapshots_checked = witnesses.len();
+    let store = CheckpointStore::open(dir).context("reading the guardian checkpoints")?;
+    witnesses.extend(store.checkpoints().map(|checkpoint| Witness {
+        seq: checkpoint.seq,
+        journal_hash: checkpoint.journal_hash,
+        state_hash: hex::encode(checkpoint.state_hash),
+        source: format!("checkpoint of entry {}", checkpoint.seq),
+    }));
+    let head = journal.head().seq;
+    if let Some(beyond) = witnesses.iter().find(|w| w.seq > head) {
         anyhow::bail!(
-            "a valid snapshot of entry {seq} exists but the journal ends at entry {}: acknowledged history is \
-             missing",
-            journal.head().seq
+            "the {} is beyond the journal's head (entry {head}): acknowledged history is missing",
+            beyond.source
         );
     }
-    let (mut witnesses, snapshot_warnings) = snapshot_witnesses(dir);
-    let snapshot_count = witnesses.len();
-    let store = CheckpointStore::open(dir).context("reading the guardian checkpoints")?;
-    let head = journal.head().seq;
-    for checkpoint in store.checkpoints() {
-        if checkpoint.seq > head {
-            anyhow::bail!(
-                "checkpoint of entry {} is beyond the journal's head {head}: history is missing",
-                checkpoint.seq
-            );
-        }
-        witnesses.push(Witness {
-            seq: checkpoint.seq,
-            journal_hash: checkpoint.journal_hash,
-            state_hash: hex::encode(checkpoint.state_hash),
-            source: format!("checkpoint of entry {}", checkpoint.seq),
-        });
-    }
+    // Every witness is within the journal, so the replay checks each one or fails.
     let (state, checked) = replay_witnessed(tfeco_core::State::new(genesis), &journal, options, &witnesses)?;
+    anyhow::ensure!(
+        checked == witnesses.len(),
+        "the replay checked {checked} of {} witnesses",
+        witnesses.len()
+    );
     let set = GuardianSet::of(state.params());
     let final_checkpoints = store.checkpoints().filter(|c| c.is_final(&set)).count();
     let invariants = state.check_invariants();
@@ -274,9 +271,9 @@ fn replay_dir(dir: &Path, signatures: bool) -> anyhow::Result<VerifyReport> {
         anchor_seq: open.anchor.head.seq,
         unanchored: open.unanchored,
         would_drop: open.dropped.map_or(0, |(first, last, _)| last - first + 1),
-        snapshots_checked: checked.min(snapshot_count),
+        snapshots_checked,
         snapshot_warnings,
-        checkpoints_checked: checked.saturating_sub(snapshot_count),
+        checkpoints_checked: checked - snapshots_checked,
         final_checkpoints,
     })
 }
