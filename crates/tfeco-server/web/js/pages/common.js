@@ -137,19 +137,22 @@ export function field({ label, name, hint, options, ...attrs }) {
     : h("input", { type: "text", autocomplete: "off", ...common });
   if (options && attrs.value != null) input.value = attrs.value;
   const wrap = h("div", { class: "field" }, h("label", { for: id }, label), input,
-    hint ? h("small", { id: hintId, class: "hint" }, hint) : null);
+    hint ? h("p", { id: hintId, class: "help" }, hint) : null);
   return { wrap, input };
 }
 
-/// A section with a heading and content.
+let sectionCounter = 0;
+
+/// A card section labelled by its `<h2>` (the shell puts the page's `<h1>` above the page).
 export function section(title, testid, ...children) {
-  return h("section", { class: "card", testid, "aria-label": title }, h("h2", {}, title), ...children);
+  const id = `pg-sec-${++sectionCounter}`;
+  return h("section", { class: "card", testid, "aria-labelledby": id }, h("h2", { id }, title), ...children);
 }
 
 /// A table from columns `[{label, cell: row => node|text, testid?}]` and rows; `empty` text when none.
 export function table(columns, rows, { empty = "Nothing yet.", testid, caption } = {}) {
-  if (!rows.length) return h("p", { class: "empty", testid: testid ? `${testid}-empty` : null }, empty);
-  return h("div", { class: "table-wrap" },
+  if (!rows.length) return h("p", { class: "muted", testid: testid ? `${testid}-empty` : null }, empty);
+  return h("div", { class: "table-wrap", role: "region", tabindex: "0", "aria-label": caption || empty.split(":")[0] },
     h("table", { testid },
       caption ? h("caption", {}, caption) : null,
       h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col" }, c.label)))),
@@ -159,8 +162,8 @@ export function table(columns, rows, { empty = "Nothing yet.", testid, caption }
 
 /// Key/value list (`<dl>`): `[[label, value, testid?], ...]`.
 export function facts(items) {
-  return h("dl", { class: "facts" }, items.map(([label, value, testid]) =>
-    h("div", {}, h("dt", {}, label), h("dd", { testid }, value))));
+  return h("dl", { class: "stats" }, items.map(([label, value, testid]) =>
+    h("div", { class: "stat" }, h("dt", {}, label), h("dd", { testid }, value))));
 }
 
 /// The words of an error: an `ApiError` shows its code (and the core's detail), others their message.
@@ -179,14 +182,14 @@ export function statusLine(testid) {
   const node = h("p", { class: "status-line", role: "status", "aria-live": "polite", testid });
   return {
     node,
-    ok(text) { node.className = "status-line notice notice-ok"; node.setAttribute("role", "status"); node.textContent = text; },
+    ok(text) { node.className = "status-line notice notice-success"; node.setAttribute("role", "status"); node.textContent = text; },
     error(err) {
       node.className = "status-line notice notice-error";
       node.setAttribute("role", "alert");
       node.dataset.code = err?.code || "input";
       node.textContent = errorText(err);
     },
-    info(text) { node.className = "status-line notice"; node.setAttribute("role", "status"); node.textContent = text; },
+    info(text) { node.className = "status-line notice notice-info"; node.setAttribute("role", "status"); node.textContent = text; },
     clear() { node.className = "status-line"; node.textContent = ""; delete node.dataset.code; },
   };
 }
@@ -199,7 +202,7 @@ export function errorBlock(error, testid) {
 
 /// The notice shown where one's own data needs an unlocked wallet.
 export function needWallet(what) {
-  return h("p", { class: "notice", testid: "need-wallet" },
+  return h("p", { class: "notice notice-info", testid: "need-wallet" },
     `Unlock or create a wallet (`, h("a", { href: "#/wallet" }, "Wallet"), `) to see ${what}.`);
 }
 

@@ -100,7 +100,7 @@ function orderForm(ctx, state, onPlaced) {
   const quantity = field({ label: `Quantity (${m.base})`, name: "quantity", inputmode: "decimal", required: true, hint: `At least ${m.min_order_base} ${m.base}; up to 7 decimals.`, testid: "order-quantity" });
   const limit = field({ label: `Limit price (${m.quote} per ${m.base})`, name: "limit", inputmode: "decimal", required: true, hint: "A buy fills at this price or lower, a sell at this price or higher.", testid: "order-limit" });
   const expires = field({ label: "Lives for (batches, optional)", name: "expires", inputmode: "numeric", hint: `Default ${m.default_order_batches} batches.`, testid: "order-expires" });
-  const preview = h("p", { class: "hint", testid: "order-escrow", "aria-live": "polite" });
+  const preview = h("p", { class: "help", testid: "order-escrow", "aria-live": "polite" });
   const status = statusLine("order-status");
   const read = () => ({ side: side.input.value, quantity: quantity.input.value, limit: limit.input.value, expires: expires.input.value });
   const update = () => {
@@ -111,7 +111,7 @@ function orderForm(ctx, state, onPlaced) {
       preview.textContent = "";
     }
   };
-  const form = h("form", { class: "form", "aria-label": "Place an order", testid: "order-form", oninput: update },
+  const form = h("form", { class: "stack", "aria-label": "Place an order", testid: "order-form", oninput: update },
     side.wrap, quantity.wrap, limit.wrap, expires.wrap, preview,
     h("button", { type: "submit", class: "primary", testid: "order-submit" }, "Place order"), status.node);
   onSubmit(form, status, async () => {
@@ -131,7 +131,7 @@ function orderForm(ctx, state, onPlaced) {
 function amendForm(ctx, order, status, done) {
   const q = field({ label: `New quantity for order ${order.id}`, name: `q${order.id}`, value: order.quantity, inputmode: "decimal", testid: `amend-quantity-${order.id}` });
   const p = field({ label: `New limit price for order ${order.id}`, name: `p${order.id}`, value: order.limit_price, inputmode: "decimal", testid: `amend-limit-${order.id}` });
-  const form = h("form", { class: "form inline", "aria-label": `Amend order ${order.id}` }, q.wrap, p.wrap,
+  const form = h("form", { class: "inline", "aria-label": `Amend order ${order.id}` }, q.wrap, p.wrap,
     h("button", { type: "submit", testid: `amend-submit-${order.id}` }, "Save"),
     h("button", { type: "button", onclick: () => done(false) }, "Close"));
   onSubmit(form, status, async () => {
@@ -194,9 +194,9 @@ function fillsTable(ctx, state) {
 
 function depthView(ctx, state) {
   const { depth, market: m } = state;
-  if (!depth) return h("p", { class: "empty" }, "Depth unavailable.");
+  if (!depth) return h("p", { class: "muted" }, "Depth unavailable.");
   const head = depth.batch == null
-    ? h("p", { class: "empty", testid: "depth-empty" }, "No clear yet: depth appears after the first batch.")
+    ? h("p", { class: "muted", testid: "depth-empty" }, "No clear yet: depth appears after the first batch.")
     : h("p", {}, `After batch #${depth.batch} (${fmtTime(depth.cleared_at)}) at `,
       h("strong", { testid: "depth-price" }, depth.price ? fmtPrice(depth.price, `${m.quote}/${m.base}`) : "no cross"), ".");
   return h("div", {}, head, depth.batch == null ? null : table([
@@ -209,18 +209,21 @@ function depthView(ctx, state) {
 function batchesView(ctx, state) {
   const m = state.market;
   const batches = state.batches || [];
-  const chartBox = h("div", { class: "chart", testid: "price-chart", role: "img", "aria-label": `Clearing price per batch, ${m.quote} per ${m.base}` });
+  const chartBox = h("div", { class: "chart", testid: "price-chart" });
   const priced = batches.filter((b) => b.price).slice().reverse();
   if (priced.length >= 2 && ctx.ui?.chart) {
     queueMicrotask(() => {
       try {
-        ctx.ui.chart(chartBox, { x: priced.map((b) => b.cleared_at), series: [{ label: `Price (${m.quote}/${m.base})`, values: priced.map((b) => Number(b.price)) }] });
+        state.chart?.destroy();
+        state.chart = ctx.ui.chart(chartBox, { x: priced.map((b) => b.cleared_at), series: [{ label: `Price (${m.quote}/${m.base})`, values: priced.map((b) => Number(b.price)) }], title: `Clearing price per batch, ${m.quote} per ${m.base}`, yLabel: `${m.quote} per ${m.base}` });
       } catch (error) {
         fill(chartBox, errorBlock(error));
       }
     });
   } else {
-    chartBox.append(h("p", { class: "empty" }, "The price chart needs two clears with a price."));
+    state.chart?.destroy();
+    state.chart = null;
+    chartBox.append(h("p", { class: "muted" }, "The price chart needs two clears with a price."));
   }
   return h("div", {}, chartBox, table([
     { label: "Batch", cell: (b) => `#${b.batch}` },
@@ -267,7 +270,7 @@ async function loadOwn(ctx, state) {
 function balancesLine(ctx, state) {
   if (!state.free) return null;
   const m = state.market;
-  return h("p", { class: "hint", testid: "exchange-free" }, "Free: ",
+  return h("p", { class: "help", testid: "exchange-free" }, "Free: ",
     fmtAmount(ctx, state.free[m.base], m.base), " · ", fmtAmount(ctx, state.free[m.quote], m.quote));
 }
 
@@ -275,8 +278,7 @@ export async function render(root, ctx) {
   const state = { marketId: null, market: null, orders: [], fills: [], free: null };
   const picker = h("div", {});
   const body = h("div", {});
-  fill(root, h("h1", {}, "Exchange"),
-    h("p", { class: "lead" }, "Sealed limit orders, cleared together at one price every batch. Nobody sees your order before its batch clears."),
+  fill(root, h("p", { class: "muted" }, "Sealed limit orders, cleared together at one price every batch. Nobody sees your order before its batch clears."),
     picker, body);
   let clock = { tick() {} };
   const ticker = setInterval(() => clock.tick(), 1000);
@@ -290,7 +292,7 @@ export async function render(root, ctx) {
     }
     if (!view.markets.length) {
       fill(picker);
-      fill(body, h("p", { class: "empty", testid: "markets-empty" }, "This node has no exchange market."));
+      fill(body, h("p", { class: "muted", testid: "markets-empty" }, "This node has no exchange market."));
       return;
     }
     state.market = view.markets.find((m) => m.id === state.marketId) || view.markets[0];
@@ -318,5 +320,6 @@ export async function render(root, ctx) {
   return () => {
     clearInterval(ticker);
     live.stop();
+    state.chart?.destroy();
   };
 }

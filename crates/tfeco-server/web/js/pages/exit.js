@@ -49,7 +49,7 @@ function roundSection(ctx, round, now) {
     ["Pool", `${fmtAmount(ctx, round.pool_usdc, "USDC")} · ${fmtAmount(ctx, round.pool_tfp, "TFP")}`],
     ["Positions", String(round.positions)],
     ["Paid out so far", fmtAmount(ctx, round.total_usdc_paid, "USDC")],
-  ]), round.awaiting_price ? h("p", { class: "notice notice-warn", testid: "round-awaiting-price" }, "The round is past its close and waits for a valid TFT price; the lock window stays in force.") : null);
+  ]), round.awaiting_price ? h("p", { class: "notice notice-warning", testid: "round-awaiting-price" }, "The round is past its close and waits for a valid TFT price; the lock window stays in force.") : null);
 }
 
 function positionsTable(ctx, state, refresh) {
@@ -79,7 +79,7 @@ function positionsTable(ctx, state, refresh) {
 function openPositionForms(ctx, state, refresh) {
   const lockField = field({ label: "TFT to lock (gives the same TFP)", name: "lock-tft", inputmode: "decimal", hint: " ", testid: "lock-tft-amount" });
   const lockStatus = statusLine("lock-status");
-  const lockForm = h("form", { class: "form inline", "aria-label": "Lock TFT for TFP" }, lockField.wrap,
+  const lockForm = h("form", { class: "inline", "aria-label": "Lock TFT for TFP" }, lockField.wrap,
     h("button", { type: "submit", testid: "lock-tft-submit" }, "Lock TFT"), lockStatus.node);
   onSubmit(lockForm, lockStatus, async () => {
     const tft = formatUnits(parseDecimal(lockField.input.value, AMOUNT_DECIMALS, "TFT to lock"), AMOUNT_DECIMALS);
@@ -90,7 +90,7 @@ function openPositionForms(ctx, state, refresh) {
   });
   const openField = field({ label: "TFP to commit", name: "open-tfp", inputmode: "decimal", hint: " ", testid: "open-position-amount" });
   const openStatus = statusLine("open-position-status");
-  const openForm = h("form", { class: "form inline", "aria-label": "Open a position" }, openField.wrap,
+  const openForm = h("form", { class: "inline", "aria-label": "Open a position" }, openField.wrap,
     h("button", { type: "submit", class: "primary", testid: "open-position-submit" }, "Open position"), openStatus.node);
   onSubmit(openForm, openStatus, async () => {
     const tfp = parseDecimal(openField.input.value, AMOUNT_DECIMALS, "TFP to commit");
@@ -100,7 +100,7 @@ function openPositionForms(ctx, state, refresh) {
     openField.input.value = "";
     refresh();
   });
-  const hint = (f) => f.wrap.querySelector(".hint");
+  const hint = (f) => f.wrap.querySelector(".help");
   return {
     node: h("div", {}, h("h3", {}, "Open a position"), openForm, lockForm),
     update(free) {
@@ -112,17 +112,17 @@ function openPositionForms(ctx, state, refresh) {
 
 function bidForm(ctx, state, refresh) {
   const positions = state.positions;
-  if (!positions.length) return h("p", { class: "empty" }, "A sealed bid needs a position: open one first.");
+  if (!positions.length) return h("p", { class: "muted" }, "A sealed bid needs a position: open one first.");
   const pos = field({ label: "Position", name: "bid-position", options: positions.map((p) => [String(p.id), `#${p.id} — ${p.free ?? p.amount} TFP free`]), testid: "bid-position" });
   const usdc = field({ label: "USDC wanted", name: "bid-usdc", inputmode: "decimal", required: true, testid: "bid-usdc" });
   const price = field({ label: "Lowest price (USD per TFP)", name: "bid-price", inputmode: "decimal", required: true, hint: "You sell TFP only at this price or higher. The bid reserves USDC ÷ price TFP on the position.", testid: "bid-min-price" });
   const carry = h("input", { type: "checkbox", id: "bid-carry", name: "bid-carry", testid: "bid-carry" });
-  const preview = h("p", { class: "hint", "aria-live": "polite", testid: "bid-reserve" });
+  const preview = h("p", { class: "help", "aria-live": "polite", testid: "bid-reserve" });
   state.bidStatus ||= statusLine("bid-status");
   const status = state.bidStatus;
   const selected = () => positions.find((p) => String(p.id) === pos.input.value);
   const read = () => checkBid({ usdc: usdc.input.value, minPrice: price.input.value }, selected()?.free);
-  const form = h("form", { class: "form", "aria-label": "Place a sealed bid", testid: "bid-form",
+  const form = h("form", { class: "stack", "aria-label": "Place a sealed bid", testid: "bid-form",
     oninput: () => { try { preview.textContent = `Reserves ${read().reserved} TFP on the position.`; } catch { preview.textContent = ""; } } },
     pos.wrap, usdc.wrap, price.wrap,
     h("div", { class: "field checkbox" }, carry, h("label", { for: "bid-carry" }, "Carry the unfilled part over to the next round")),
@@ -143,7 +143,7 @@ function bidForm(ctx, state, refresh) {
 function amendBidForm(ctx, bid, inLock, status, done) {
   const usdc = field({ label: `USDC wanted (bid ${bid.id})`, name: `amend-usdc-${bid.id}`, value: bid.usdc, inputmode: "decimal", testid: `amend-bid-usdc-${bid.id}`, readonly: inLock });
   const price = field({ label: `Lowest price (bid ${bid.id})`, name: `amend-price-${bid.id}`, value: bid.min_price, inputmode: "decimal", testid: `amend-bid-price-${bid.id}`, hint: inLock ? "Lock window: only a lower min price is accepted." : null });
-  const form = h("form", { class: "form inline", "aria-label": `Amend bid ${bid.id}` }, usdc.wrap, price.wrap,
+  const form = h("form", { class: "inline", "aria-label": `Amend bid ${bid.id}` }, usdc.wrap, price.wrap,
     h("button", { type: "submit", testid: `amend-bid-submit-${bid.id}` }, "Save"),
     h("button", { type: "button", onclick: () => done(false) }, "Close"));
   onSubmit(form, status, async () => {
@@ -254,8 +254,7 @@ async function load(ctx, state) {
 export async function render(root, ctx) {
   const state = {};
   const body = h("div", {});
-  fill(root, h("h1", {}, "Exit pool"),
-    h("p", { class: "lead" }, "Commit TFP as a position, earn margin from every round, and sell TFP for USDC through sealed bids cleared once per round at one price."),
+  fill(root, h("p", { class: "muted" }, "Commit TFP as a position, earn margin from every round, and sell TFP for USDC through sealed bids cleared once per round at one price."),
     body);
   const live = liveRefresh(ctx, async () => {
     try {

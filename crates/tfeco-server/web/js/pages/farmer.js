@@ -37,7 +37,7 @@ function priceForm(ctx, state, node, refresh) {
   state.priceStatus ||= new Map();
   if (!state.priceStatus.has(node.id)) state.priceStatus.set(node.id, statusLine(`price-status-${node.id}`));
   const status = state.priceStatus.get(node.id);
-  const form = h("form", { class: "form inline", "aria-label": `Set the price of node ${node.id}` }, price.wrap,
+  const form = h("form", { class: "inline", "aria-label": `Set the price of node ${node.id}` }, price.wrap,
     h("button", { type: "submit", testid: `price-submit-${node.id}` }, "Set price"), status.node);
   onSubmit(form, status, async () => {
     const value = checkSlicePrice(price.input.value, node);
@@ -108,7 +108,7 @@ function incomeFacts(ctx, r) {
   ]);
 }
 
-async function drawIncomeChart(ctx, box, values) {
+async function drawIncomeChart(ctx, box, values, charts) {
   const prices = ["min", ...(values.price !== "min" && values.price !== "max" ? [values.price] : []), "max"];
   const grid = await Promise.all(prices.map((price) =>
     Promise.all(CHART_UTILIZATIONS.map((u) => ctx.api.get(calcQuery(values, u, price))))));
@@ -116,12 +116,13 @@ async function drawIncomeChart(ctx, box, values) {
     label: `Net USD/month at ${prices[i] === "min" || prices[i] === "max" ? `band ${prices[i]} (${rows[0].price} CC)` : `${prices[i]} CC`}`,
     values: rows.map((r) => Number(r.net)),
   }));
+  charts.current?.destroy();
   fill(box);
-  ctx.ui.chart(box, { x: CHART_UTILIZATIONS, series, xLabel: "Utilization (%)", yLabel: "Net USD per month" });
+  charts.current = ctx.ui.chart(box, { x: CHART_UTILIZATIONS, series, time: false, xLabel: "Utilization (%)", yLabel: "Net USD per month", title: "Net income per month over utilization at the band's minimum, your price and the band's maximum" });
   box.dataset.points = String(grid.length * CHART_UTILIZATIONS.length);
 }
 
-function calculator(ctx, models) {
+function calculator(ctx, models, charts) {
   const model = field({ label: "Model", name: "calc-model", options: models.map((m) => [m.model, `${m.model} — ${m.category}${m.certified ? ", certified" : ""}`]), testid: "calc-model" });
   const util = field({ label: "Utilization (%)", name: "calc-utilization", type: "number", min: "0", max: "100", step: "any", value: "50", required: true, testid: "calc-utilization" });
   const price = field({ label: "Slice price: min, max or CC per slice-month", name: "calc-price", value: "min", required: true, hint: "Inside the model's band.", testid: "calc-price" });
@@ -132,8 +133,8 @@ function calculator(ctx, models) {
   const months = field({ label: "Amortization months (optional)", name: "calc-months", inputmode: "numeric", hint: "Default 60.", testid: "calc-months" });
   const status = statusLine("calc-status");
   const out = h("div", { testid: "calc-result", "aria-live": "polite" });
-  const chartBox = h("div", { class: "chart", testid: "income-chart", role: "img", "aria-label": "Net income per month over utilization at the band's minimum, your price and the band's maximum" });
-  const form = h("form", { class: "form grid", "aria-label": "Income calculator", testid: "calc-form" },
+  const chartBox = h("div", { class: "chart", testid: "income-chart" });
+  const form = h("form", { class: "stack", "aria-label": "Income calculator", testid: "calc-form" },
     model.wrap, util.wrap, price.wrap, share.wrap, offered.wrap, hw.wrap, cc.wrap, months.wrap,
     h("button", { type: "submit", class: "primary", testid: "calc-submit" }, "Calculate"), status.node);
   onSubmit(form, status, async () => {
@@ -147,7 +148,7 @@ function calculator(ctx, models) {
     status.ok(`${result.model} at ${u}% utilization.`);
     fill(chartBox, h("p", {}, "Drawing the chart…"));
     try {
-      await drawIncomeChart(ctx, chartBox, values);
+      await drawIncomeChart(ctx, chartBox, values, charts);
     } catch (error) {
       fill(chartBox, errorBlock(error));
     }
@@ -233,13 +234,13 @@ async function load(ctx, state) {
 
 export async function render(root, ctx) {
   const state = {};
+  const charts = { current: null };
   const own = h("div", {});
   const calcBox = h("div", {});
-  fill(root, h("h1", {}, "Farmer"),
-    h("p", { class: "lead" }, "Your farms and nodes, their prices inside the band, uptime, minting receipts and vesting, and what a node can earn."),
+  fill(root, h("p", { class: "muted" }, "Your farms and nodes, their prices inside the band, uptime, minting receipts and vesting, and what a node can earn."),
     own, section("Income calculator", "calculator", calcBox));
   Promise.all([ctx.api.get("/v1/catalogue"), ctx.api.get("/v1/calc/table")]).then(([catalogue, calcTable]) => {
-    fill(calcBox, calculator(ctx, catalogue.models), h("h3", {}, "The catalogue's income table"), catalogueTable(ctx, calcTable));
+    fill(calcBox, calculator(ctx, catalogue.models, charts), h("h3", {}, "The catalogue's income table"), catalogueTable(ctx, calcTable));
   }).catch((error) => fill(calcBox, errorBlock(error, "calc-error")));
   const live = liveRefresh(ctx, async () => {
     if (!ctx.wallet.account) {
@@ -259,5 +260,8 @@ export async function render(root, ctx) {
       section("Minting receipts", "receipts-section", state.receipts.error ? errorBlock(state.receipts.error) : receiptsSection(ctx, state)),
       section("Vesting", "vesting-section", state.vesting.error ? errorBlock(state.vesting.error) : vestingSection(ctx, state.vesting)));
   }, { filters: () => (ctx.wallet.account ? [{ account: ctx.wallet.account }, { kind: "rewards_minted" }] : []), everyMs: 60000 });
-  return () => live.stop();
+  return () => {
+    live.stop();
+    charts.current?.destroy();
+  };
 }

@@ -131,8 +131,8 @@ function changesSection(ctx, state, refresh) {
 function checkpointForm(ctx, cp, status, refresh) {
   const journal = field({ label: `Journal hash at seq ${cp.seq} from your own replay`, name: `cp-journal-${cp.seq}`, spellcheck: "false", testid: `checkpoint-journal-${cp.seq}` });
   const stateHash = field({ label: `State hash at seq ${cp.seq} from your own replay`, name: `cp-state-${cp.seq}`, spellcheck: "false", testid: `checkpoint-state-${cp.seq}` });
-  const form = h("form", { class: "form", "aria-label": `Sign checkpoint ${cp.seq}` },
-    h("p", { class: "hint" }, "A checkpoint makes the node refuse any other history: sign only hashes you computed yourself. ",
+  const form = h("form", { class: "stack", "aria-label": `Sign checkpoint ${cp.seq}` },
+    h("p", { class: "help" }, "A checkpoint makes the node refuse any other history: sign only hashes you computed yourself. ",
       h("code", {}, `tfeco guardian sign-checkpoint --seq ${cp.seq}`), " downloads and replays the journal and signs in one step; here, paste the hashes your replay printed."),
     journal.wrap, stateHash.wrap,
     h("button", { type: "submit", class: "primary", testid: `checkpoint-submit-${cp.seq}` }, "Sign checkpoint"));
@@ -183,8 +183,7 @@ async function load(ctx, state) {
 export async function render(root, ctx) {
   const state = {};
   const body = h("div", {});
-  fill(root, h("h1", {}, "Guardian"),
-    h("p", { class: "lead" }, "Minting reports, parameter changes and checkpoints waiting for your signature. Verify before you sign: a signature is your word on the numbers."),
+  fill(root, h("p", { class: "muted" }, "Minting reports, parameter changes and checkpoints waiting for your signature. Verify before you sign: a signature is your word on the numbers."),
     body);
   const live = liveRefresh(ctx, async () => {
     try {
@@ -197,8 +196,8 @@ export async function render(root, ctx) {
     const refresh = () => live.run();
     const g = state.guardians;
     const who = !ctx.wallet.account ? needWallet("what waits for your signature")
-      : state.isGuardian ? h("p", { class: "notice notice-ok", testid: "guardian-role" }, `You are a guardian (one of ${g.count}; ${g.threshold} signatures decide).`)
-        : h("p", { class: "notice", testid: "guardian-role" }, "This account is not a guardian: it can read everything here but sign nothing.");
+      : state.isGuardian ? h("p", { class: "notice notice-success", testid: "guardian-role" }, `You are a guardian (one of ${g.count}; ${g.threshold} signatures decide).`)
+        : h("p", { class: "notice notice-info", testid: "guardian-role" }, "This account is not a guardian: it can read everything here but sign nothing.");
     fill(body, who,
       section("Guardian set", "guardian-set", facts([
         ["Guardians", String(g.count), "guardian-count"],
@@ -210,6 +209,6 @@ export async function render(root, ctx) {
       section("Minting reports", "reports", reportsSection(ctx, state, refresh)),
       section("Parameter changes", "changes", changesSection(ctx, state, refresh)),
       section("Checkpoints", "checkpoints", checkpointsSection(ctx, state, refresh)));
-  }, { filters: [{ kind: "mint_report_closed,mint_report_signed,rewards_minted,param_change_proposed,param_change_signed,param_change_approved,param_change_applied" }], everyMs: 30000 });
+  }, { filters: [{ kind: ["mint_report_closed", "mint_report_signed", "rewards_minted", "param_change_proposed", "param_change_signed", "param_change_approved", "param_change_applied"] }], everyMs: 30000 });
   return () => live.stop();
 }
