@@ -35,9 +35,11 @@ export function checkpointSigningBytes(seq, journalHashHex, stateHashHex) {
   return out;
 }
 
-/// blake3 of a text as hex, from the shell's crypto (`ctx.crypto.blake3`), or `null` when it has none.
+/// blake3 of a text as hex: `ctx.crypto.blake3` or the vendor bundle's `blake3` (`@noble/hashes`), or
+/// `null` when neither exists (then the page refuses to sign and names the CLI command).
 async function blake3Hex(ctx, text) {
-  const fn = ctx.crypto?.blake3;
+  let fn = ctx.crypto?.blake3;
+  if (typeof fn !== "function") fn = (await import("../../vendor/vendor.js").catch(() => ({}))).blake3;
   if (typeof fn !== "function") return null;
   const digest = await fn(new TextEncoder().encode(text));
   return typeof digest === "string" ? digest : bytesToHex(digest);
