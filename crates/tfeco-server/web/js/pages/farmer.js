@@ -123,7 +123,7 @@ async function drawIncomeChart(ctx, box, values, charts) {
 }
 
 function calculator(ctx, models, charts) {
-  const model = field({ label: "Model", name: "calc-model", options: models.map((m) => [m.model, `${m.model} — ${m.category}${m.certified ? ", certified" : ""}`]), testid: "calc-model" });
+  const model = field({ label: "Model", name: "calc-model", options: models.map((m) => [m.model, `${m.model} — ${m.category}${m.certified && m.category !== "certified" ? ", certified" : ""}`]), testid: "calc-model" });
   const util = field({ label: "Utilization (%)", name: "calc-utilization", type: "number", min: "0", max: "100", step: "any", value: "50", required: true, testid: "calc-utilization" });
   const price = field({ label: "Slice price: min, max or CC per slice-month", name: "calc-price", value: "min", required: true, hint: "Inside the model's band.", testid: "calc-price" });
   const share = field({ label: "Farmer share (bps, optional)", name: "calc-share", inputmode: "numeric", hint: "Default 8,000 (80%).", testid: "calc-share" });
