@@ -6,7 +6,7 @@ use tfeco_api::exit_pool::{
 };
 use tfeco_core::slices::exit_pool::{Position, RoundResult};
 use tfeco_core::{AccountKey, State, SystemAccount};
-use tfeco_money::{Amount, Rounding, Tfp, Usdc};
+use tfeco_money::{Tfp, Usdc};
 
 /// `GET /v1/exit-pool/round`: the open round; no figure of its sealed bids.
 pub fn round(state: &State) -> ExitRoundView {
@@ -14,15 +14,8 @@ pub fn round(state: &State) -> ExitRoundView {
     let round = exit.round();
     let params = state.params();
     let pool_usdc = state.ledger().system_balance::<Usdc>(SystemAccount::ExitPoolUsdc);
-    // The caps as the close computes them (core `ExitPool::caps_at_close`), from the figures of now.
-    let cap_a = params.exit_cap_a_bps.map(|bps| {
-        let share = bps.share_of(exit.total_value_contributed().units(), Rounding::Down);
-        Amount::<Usdc>::from_units(share.saturating_sub(exit.total_usdc_paid().units()).max(0))
-    });
-    let cap_b = params
-        .exit_cap_b_bps
-        .map(|bps| Amount::<Usdc>::from_units(bps.share_of(pool_usdc.units(), Rounding::Down)));
-    let cap_b_effective = cap_b.map_or(pool_usdc, |c| c.min(pool_usdc));
+    // The caps as the close computes them (core `ExitPool::caps`), from the figures of now.
+    let (cap_a, cap_b, cap_b_effective) = exit.caps(params, state.ledger());
     let cap = cap_a.map_or(cap_b_effective, |a| a.min(cap_b_effective));
     ExitRoundView {
         round_id: round.id,
