@@ -48,7 +48,7 @@ EXIT_UNREACHABLE = 4
 
 
 class ApiError(Exception):
-    """The node answered an error: HTTP `status` and the typed `{"code", "message", ...}` object."""
+    """The node answered an error: HTTP `status` and its typed body `{"code", "message", "detail"?}`."""
 
     def __init__(self, status: int, error: dict[str, Any]):
         super().__init__(f"{error.get('code')}: {error.get('message')}")
@@ -84,8 +84,10 @@ class Client:
         except urllib.error.HTTPError as error:
             text = error.read()
             try:
-                payload = json.loads(text)["error"]
-            except (ValueError, KeyError, TypeError):
+                payload = json.loads(text)  # {"code", "message", "detail"?}
+            except ValueError:
+                payload = None
+            if not isinstance(payload, dict) or "code" not in payload:
                 payload = {"code": f"http_{error.code}", "message": text.decode("utf-8", "replace")}
             raise ApiError(error.code, payload) from None
         except (urllib.error.URLError, OSError) as error:

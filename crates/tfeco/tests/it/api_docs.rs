@@ -151,9 +151,7 @@ fn the_answer_and_error_examples_decode_as_the_contract_types() {
     let accepted: TxAccepted = serde_json::from_str(&answer).unwrap_or_else(|e| panic!("{answer}: {e}"));
     assert_eq!((accepted.events.len(), accepted.events_total), (1, 1));
     let error = the_block("json title=\"error\"");
-    let value: Value = serde_json::from_str(&error).unwrap_or_else(|e| panic!("{error}: {e}"));
-    let body: ErrorBody =
-        serde_json::from_value(value["error"].clone()).unwrap_or_else(|e| panic!("{error}: {e}"));
+    let body: ErrorBody = serde_json::from_str(&error).unwrap_or_else(|e| panic!("{error}: {e}"));
     assert_eq!(body.code.as_str(), "balance_low");
     assert!(body.detail.is_some(), "the example shows a rejection's detail");
 }
