@@ -6,23 +6,39 @@ use tfeco_api::exit_pool::{
 };
 use tfeco_core::slices::exit_pool::{Position, RoundResult};
 use tfeco_core::{AccountKey, State, SystemAccount};
-use tfeco_money::{Tfp, Usdc};
+use tfeco_money::{Amount, Rounding, Tfp, Usdc};
 
 /// `GET /v1/exit-pool/round`: the open round; no figure of its sealed bids.
 pub fn round(state: &State) -> ExitRoundView {
     let exit = state.exit_pool();
     let round = exit.round();
+    let params = state.params();
+    let pool_usdc = state.ledger().system_balance::<Usdc>(SystemAccount::ExitPoolUsdc);
+    // The caps as the close computes them (core `ExitPool::caps_at_close`), from the figures of now.
+    let cap_a = params.exit_cap_a_bps.map(|bps| {
+        let share = bps.share_of(exit.total_value_contributed().units(), Rounding::Down);
+        Amount::<Usdc>::from_units(share.saturating_sub(exit.total_usdc_paid().units()).max(0))
+    });
+    let cap_b = params
+        .exit_cap_b_bps
+        .map(|bps| Amount::<Usdc>::from_units(bps.share_of(pool_usdc.units(), Rounding::Down)));
+    let cap_b_effective = cap_b.map_or(pool_usdc, |c| c.min(pool_usdc));
+    let cap = cap_a.map_or(cap_b_effective, |a| a.min(cap_b_effective));
     ExitRoundView {
         round_id: round.id,
         opened_at: round.opened_at,
         closes_at: round.closes_at,
         lock_window_starts_at: round.closes_at - state.params().exit_lock_window_s,
-        pool_usdc: state.ledger().system_balance::<Usdc>(SystemAccount::ExitPoolUsdc),
+        pool_usdc,
         pool_tfp: state.ledger().system_balance::<Tfp>(SystemAccount::ExitPoolTfp),
         positions: exit.positions().len(),
         total_value_contributed_usd: exit.total_value_contributed(),
         total_usdc_paid: exit.total_usdc_paid(),
         awaiting_price: exit.awaiting_price(state.params(), state.oracle(), state.now()),
+        cap_a,
+        cap_b,
+        cap,
+        min_discount_bps: params.exit_min_discount_bps.get(),
     }
 }
 
