@@ -64,6 +64,11 @@ pub(crate) enum Commands {
     Calc(cmd::calc::Args),
     /// Measure core, journal, replay and HTTP throughput and print a report.
     Bench(cmd::bench::BenchArgs),
+    /// Client settings in named profiles: the node's URL, the keystore, JSON output (`config set url URL`,
+    /// `config use NAME`, `--profile NAME` or TFECO_PROFILE on any command).
+    Config(cmd::config::ConfigArgs),
+    /// Print the shell completion script: bash, zsh, fish, powershell or elvish.
+    Completions(cmd::completions::CompletionsArgs),
 }
 
 impl Commands {
@@ -89,6 +94,10 @@ impl Commands {
             Commands::Exchange(args) => cmd::exchange_clear::run(args).await,
             Commands::Calc(args) => cmd::calc::run(args).await,
             Commands::Bench(args) => cmd::bench::run(args).await,
+            Commands::Config(args) => cmd::config::run(args),
+            Commands::Completions(args) => {
+                cmd::completions::run(args, <Cli as clap::CommandFactory>::command())
+            }
         }
     }
 }

@@ -14,35 +14,42 @@ use tfeco_wallet::api::tx::TxAccepted;
 use tfeco_wallet::keystore::{password_from_env_or_prompt, Keystore};
 use tfeco_wallet::{CallError, Client};
 
+use crate::cmd::config;
 use crate::render;
 
 /// Where the keystore password is read when set (else a prompt).
 const PASSWORD_ENV: &str = "TFECO_PASSWORD";
 
-/// `--url`, `--keystore`, `--json`: flattened into every command group that talks to a node.
+/// `--url`, `--keystore`, `--json`, `--profile`: flattened into every command group that talks to a node.
+/// Each setting is the flag, else its environment variable, else the active profile's (`tfeco config`),
+/// else the default (`crate::cmd::config::resolve`).
 #[derive(clap::Args, Clone, Debug)]
 pub(crate) struct ConnectOpts {
-    /// The node's URL.
-    #[arg(
-        long,
-        value_name = "URL",
-        env = "TFECO_NODE",
-        default_value = "http://127.0.0.1:8080",
-        global = true
-    )]
-    pub(crate) url: String,
-    /// Keystore file of the signing key (commands that sign; password from TFECO_PASSWORD or a prompt).
-    #[arg(
-        long,
-        value_name = "FILE",
-        env = "TFECO_KEYSTORE",
-        default_value = "tfeco-wallet.json",
-        global = true
-    )]
-    pub(crate) keystore: PathBuf,
+    /// The node's URL [default: the profile's, else http://127.0.0.1:8080].
+    #[arg(long, value_name = "URL", env = "TFECO_NODE", global = true)]
+    pub(crate) url: Option<String>,
+    /// Keystore file of the signing key (commands that sign; password from TFECO_PASSWORD or a prompt)
+    /// [default: the profile's, else tfeco-wallet.json].
+    #[arg(long, value_name = "FILE", env = "TFECO_KEYSTORE", global = true)]
+    pub(crate) keystore: Option<PathBuf>,
     /// Print JSON (amounts as decimal strings); errors as {"error": {code, message}}.
     #[arg(long, global = true)]
     pub(crate) json: bool,
+    /// The settings profile to use (`tfeco config`; default: the active one).
+    #[arg(long, value_name = "NAME", env = "TFECO_PROFILE", global = true)]
+    pub(crate) profile: Option<String>,
+}
+
+impl ConnectOpts {
+    /// The settings in effect: flag, environment, profile, default.
+    pub(crate) fn settings(&self) -> anyhow::Result<config::Settings> {
+        config::resolve(config::Given {
+            url: self.url.as_deref(),
+            keystore: self.keystore.as_deref(),
+            json: self.json,
+            profile: self.profile.as_deref(),
+        })
+    }
 }
 
 /// A prompt on the terminal with hidden input.
@@ -58,8 +65,15 @@ pub(crate) struct Session {
 }
 
 impl Session {
-    pub(crate) fn new(opts: &ConnectOpts) -> Self {
-        Session { client: Client::new(&opts.url), keystore: opts.keystore.clone(), json: opts.json }
+    /// The session of `opts` (see [`ConnectOpts::settings`]); an unreadable configuration file or an
+    /// unknown profile is an error.
+    pub(crate) fn new(opts: &ConnectOpts) -> anyhow::Result<Self> {
+        let settings = opts.settings()?;
+        Ok(Session {
+            client: Client::new(&settings.url.0),
+            keystore: settings.keystore.0,
+            json: settings.json.0,
+        })
     }
 
     /// The keystore at `--keystore`; a missing file says how to make one.

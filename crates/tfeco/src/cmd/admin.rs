@@ -121,7 +121,7 @@ fn operator_key(data_dir: &std::path::Path) -> anyhow::Result<SigningKey> {
 /// Runs `tfeco admin`.
 pub(crate) async fn run(args: AdminArgs) -> anyhow::Result<ExitCode> {
     let key = operator_key(&args.data_dir)?;
-    let session = Session::new(&args.connect);
+    let session = Session::new(&args.connect)?;
     let command = match args.command {
         AdminCommand::Deposit(deposit) => deposit.command(),
         AdminCommand::Withdrawal(withdrawal) => withdrawal.command(),
@@ -354,7 +354,7 @@ mod tests {
             "5",
         ])
         .expect("parse");
-        assert_eq!((cli.args.connect.url.as_str(), cli.args.connect.json), ("http://n:1", true));
+        assert_eq!((cli.args.connect.url.as_deref(), cli.args.connect.json), (Some("http://n:1"), true));
         let help = Cli::command().render_help().to_string();
         assert!(
             help.contains("--data-dir") && help.contains("--url") && !help.contains("--keystore"),

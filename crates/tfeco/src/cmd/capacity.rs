@@ -240,7 +240,7 @@ const NOT_A_NODE_FILTER: &str = "a lease takes --slices on one node, which must 
 
 /// Runs `tfeco capacity`.
 pub(crate) async fn run(args: CapacityArgs) -> anyhow::Result<ExitCode> {
-    let session = Session::new(&args.connect);
+    let session = Session::new(&args.connect)?;
     let client = &session.client;
     let command = match args.command {
         CapacityCommand::Search(args) => return run_search(&session, args).await,

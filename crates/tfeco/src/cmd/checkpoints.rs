@@ -15,6 +15,6 @@ pub(crate) struct CheckpointsArgs {
 
 /// Runs `tfeco checkpoints`.
 pub(crate) async fn run(args: CheckpointsArgs) -> anyhow::Result<ExitCode> {
-    let session = Session::new(&args.connect);
+    let session = Session::new(&args.connect)?;
     session.answer(session.client.checkpoints().await, render::checkpoints::list)
 }

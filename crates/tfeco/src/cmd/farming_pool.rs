@@ -103,7 +103,7 @@ fn parse_price_policy(s: &str) -> Result<PricePolicy, String> {
 
 /// Runs `tfeco farming-pool ...`.
 pub(crate) async fn run(args: FarmingPoolArgs) -> anyhow::Result<ExitCode> {
-    let session = Session::new(&args.connect);
+    let session = Session::new(&args.connect)?;
     let command = match args.command {
         FarmingPoolCommand::List => {
             return session.answer(session.client.farming_pools().await, render::farming_pool::pools)

@@ -55,7 +55,7 @@ enum MintCommand {
 
 /// Runs `tfeco mint`.
 pub(crate) async fn run(args: MintArgs) -> anyhow::Result<ExitCode> {
-    let session = Session::new(&args.connect);
+    let session = Session::new(&args.connect)?;
     let client = &session.client;
     match args.command {
         MintCommand::Report { period } => {

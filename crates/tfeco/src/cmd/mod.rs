@@ -12,6 +12,8 @@ pub(crate) mod bench;
 pub(crate) mod calc;
 pub(crate) mod capacity;
 pub(crate) mod checkpoints;
+pub(crate) mod completions;
+pub(crate) mod config;
 pub(crate) mod demo;
 pub(crate) mod exchange;
 pub(crate) mod exchange_clear;

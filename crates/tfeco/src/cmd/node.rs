@@ -94,7 +94,7 @@ fn samples_of(at: Vec<i64>, uptime: Vec<u64>, file: Option<PathBuf>) -> anyhow::
 
 /// Runs `tfeco node`.
 pub(crate) async fn run(args: NodeArgs) -> anyhow::Result<ExitCode> {
-    let session = Session::new(&args.connect);
+    let session = Session::new(&args.connect)?;
     match args.command {
         NodeCommand::SetKey { node, key } => {
             session.submit(Command::SetNodeKey { node_id: NodeId(node), node_key: key }).await

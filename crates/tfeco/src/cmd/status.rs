@@ -18,7 +18,7 @@ pub(crate) struct StatusArgs {
 
 /// Runs `tfeco status`.
 pub(crate) async fn run(args: StatusArgs) -> anyhow::Result<ExitCode> {
-    let session = Session::new(&args.connect);
+    let session = Session::new(&args.connect)?;
     session.answer(session.client.status().await, report)
 }
 

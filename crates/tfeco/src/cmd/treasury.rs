@@ -19,7 +19,7 @@ pub(crate) struct TreasuryArgs {
 
 /// Runs `tfeco treasury`.
 pub(crate) async fn run(args: TreasuryArgs) -> anyhow::Result<ExitCode> {
-    let session = Session::new(&args.connect);
+    let session = Session::new(&args.connect)?;
     session.answer(session.client.treasury().await, report)
 }
 

@@ -1,11 +1,14 @@
 //! End-to-end and HTTP tests of the `tfeco` binary and node: crash durability under SIGKILL, replay
 //! determinism against `tfeco verify`, refusals of bad input through the real HTTP API, journal failures,
-//! the demo, the CLI wallet and operator commands, Schemathesis against the API contract, and the
+//! the demo, the CLI wallet and operator commands, client profiles and completions, the API documentation's
+//! examples and the Python client, Schemathesis against the API contract, and the
 //! journal's resistance to damage (damaged copies, crashes at many points, a full disk, read-only verify), snapshots and archives.
 //! Process tests run the real binary (`CARGO_BIN_EXE_tfeco`) on loopback.
 
 mod admin_cli;
+mod api_docs;
 mod checkpoints;
+mod config;
 mod crash;
 mod crash_points;
 mod damage;
@@ -14,6 +17,7 @@ mod demo;
 mod disk_full;
 mod http_errors;
 mod journal_faults;
+mod python_client;
 mod readme;
 mod repair;
 mod replay;

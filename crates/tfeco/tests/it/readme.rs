@@ -16,6 +16,8 @@
 //! become the test node's address; `<your key>` becomes the wallet's account (`tfeco wallet show --json`).
 //! `TFECO_PASSWORD` is set for the first walkthrough (the README says the password comes from a prompt or
 //! `TFECO_PASSWORD`; a test has no terminal).
+//! `TFECO_CONFIG_DIR` is a folder of the temp dir, so the README's `tfeco config` lines never read or change
+//! the profiles of the user running the tests.
 //!
 //! Lines that do not run, with the reason: [`SKIPPED`].
 
@@ -233,6 +235,8 @@ impl Session {
             .env("TFECO_NODE", self.url())
             .env("TFECO_PASSWORD", PASSWORD)
             .env_remove("TFECO_KEYSTORE")
+            .env_remove("TFECO_PROFILE")
+            .env("TFECO_CONFIG_DIR", self.work.join("config"))
             .env("TFECO_LOG", "warn")
             .stdin(Stdio::null())
             .status()

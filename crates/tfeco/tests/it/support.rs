@@ -313,7 +313,11 @@ impl CliRun {
     }
 }
 
-/// Runs `tfeco args...` to completion with `envs` (TFECO_NODE, TFECO_KEYSTORE, TFECO_PASSWORD cleared first).
+/// A configuration directory with no `config.toml`: the CLI under test never reads the user's profiles.
+pub(crate) const NO_CONFIG_DIR: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/tfeco-no-config");
+
+/// Runs `tfeco args...` to completion with `envs` (TFECO_NODE, TFECO_KEYSTORE, TFECO_PASSWORD, TFECO_PROFILE
+/// cleared first; no configuration file, unless `envs` sets TFECO_CONFIG_DIR).
 pub(crate) async fn run_cli(args: &[&str], envs: &[(&str, &str)]) -> CliRun {
     let mut command = tokio::process::Command::new(BIN);
     command
@@ -321,6 +325,8 @@ pub(crate) async fn run_cli(args: &[&str], envs: &[(&str, &str)]) -> CliRun {
         .env_remove("TFECO_NODE")
         .env_remove("TFECO_KEYSTORE")
         .env_remove("TFECO_PASSWORD")
+        .env_remove("TFECO_PROFILE")
+        .env("TFECO_CONFIG_DIR", NO_CONFIG_DIR)
         .env("TFECO_LOG", "warn")
         .stdin(Stdio::null())
         .kill_on_drop(true);

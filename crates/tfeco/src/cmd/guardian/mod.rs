@@ -122,7 +122,7 @@ impl StatusArg {
 
 /// Runs `tfeco guardian`.
 pub(crate) async fn run(args: GuardianArgs) -> anyhow::Result<ExitCode> {
-    let session = Session::new(&args.connect);
+    let session = Session::new(&args.connect)?;
     let client = &session.client;
     let command = match args.command {
         GuardianCommand::Show => return session.answer(client.guardians().await, render::pretty),

@@ -111,7 +111,7 @@ enum WalletCommand {
 
 /// Runs `tfeco wallet ...`.
 pub(crate) async fn run(args: WalletArgs) -> anyhow::Result<ExitCode> {
-    let session = Session::new(&args.connect);
+    let session = Session::new(&args.connect)?;
     let session = &session;
     match args.command {
         WalletCommand::New(new) => keys::new(session, new),
@@ -216,13 +216,13 @@ mod tests {
     fn url_and_node_id_never_clash() {
         let args =
             parse(&["--url", "http://n:1", "lease", "open", "--node", "3", "--slices", "2"]).expect("parse");
-        assert_eq!(args.connect.url, "http://n:1");
+        assert_eq!(args.connect.url.as_deref(), Some("http://n:1"));
         assert!(matches!(
             args.command,
             WalletCommand::Lease(leases::LeaseCommand::Open { node: 3, slices: 2, .. })
         ));
         let args = parse(&["lease", "open", "--node", "4", "--url", "http://m:2", "--json"]).expect("parse");
-        assert!(args.connect.json && args.connect.url == "http://m:2");
+        assert!(args.connect.json && args.connect.url.as_deref() == Some("http://m:2"));
         assert!(parse(&["lease", "open", "--node", "http://n:1"]).is_err(), "--node is a node id");
     }
 
