@@ -2,9 +2,10 @@
 //! determinism against `tfeco verify`, refusals of bad input through the real HTTP API, journal failures,
 //! the demo, the CLI wallet and operator commands, Schemathesis against the API contract, and the
 //! journal's resistance to damage (damaged copies, crashes at many points, a full disk, read-only verify), snapshots and archives.
-//! Process tests run the real binary (`CARGO_BIN_EXE_tfeco`) on loopback.
+//! The web app runs in a real browser (`browser`). Process tests run the real binary (`CARGO_BIN_EXE_tfeco`) on loopback.
 
 mod admin_cli;
+mod browser;
 mod checkpoints;
 mod crash;
 mod crash_points;
