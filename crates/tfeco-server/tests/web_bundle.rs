@@ -17,7 +17,8 @@ fn run(program: &str, args: &[&str], cwd: &Path) -> String {
         .current_dir(cwd)
         .output()
         .unwrap_or_else(|e| panic!("{program} cannot start (Node.js with npm is required): {e}"));
-    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    let text =
+        format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     assert!(output.status.success(), "{program} {args:?} failed:\n{text}");
     text
 }
@@ -26,7 +27,8 @@ fn run(program: &str, args: &[&str], cwd: &Path) -> String {
 fn the_committed_vendor_bundle_is_what_the_lock_file_builds() {
     let temp = tempfile::tempdir().expect("temp dir");
     for file in ["package.json", "package-lock.json", "build.mjs", "vendor-entry.js"] {
-        std::fs::copy(web().join(file), temp.path().join(file)).unwrap_or_else(|e| panic!("copy {file}: {e}"));
+        std::fs::copy(web().join(file), temp.path().join(file))
+            .unwrap_or_else(|e| panic!("copy {file}: {e}"));
     }
     run("npm", &["ci", "--no-audit", "--no-fund"], temp.path());
     let out = temp.path().join("out");

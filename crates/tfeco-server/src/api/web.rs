@@ -122,7 +122,15 @@ mod tests {
 
     #[test]
     fn other_paths_are_not_served() {
-        for path in ["js/README.md", "js/../index.html", "../Cargo.toml", "js//app.js", "node_modules/x.js", "js/nope.js", "js"] {
+        for path in [
+            "js/README.md",
+            "js/../index.html",
+            "../Cargo.toml",
+            "js//app.js",
+            "node_modules/x.js",
+            "js/nope.js",
+            "js",
+        ] {
             assert_eq!(asset_bytes(path), None, "{path}");
         }
     }
@@ -134,5 +142,73 @@ mod tests {
         assert_eq!(html.matches("<script").count(), 1, "one external module script, nothing inline");
         assert!(!html.contains("style="), "no inline style attribute (the CSP refuses it)");
         assert!(html.contains(r#"data-testid="dev-mode""#));
+    }
+
+    /// The served answers through the real router: types, the policy, the ETag revalidation, JSON 404s.
+    mod http {
+        use axum::body::Body;
+        use axum::http::{header, Request, StatusCode};
+        use tfeco_core::{Genesis, Params};
+        use tower::ServiceExt as _;
+
+        use crate::app::AppState;
+        use crate::{ClockMode, ReplayOptions, Replica, ServerConfig};
+
+        fn router() -> axum::Router {
+            let operator = tfeco_core::AccountKey([7; 32]);
+            let genesis = || Genesis {
+                params: Params::tfgrid4_2025(operator),
+                catalogue: tfeco_core::parse_catalogue_csv(tfeco_core::CATALOGUE_Q4_2025_CSV).unwrap(),
+                start_time: 1_764_547_200,
+            };
+            let journal = Box::new(tfeco_journal::MemoryJournal::new());
+            let node = Replica::open(journal, genesis, ReplayOptions::default()).unwrap().0;
+            let node = std::sync::Arc::new(parking_lot::RwLock::new(node));
+            let (writer, _thread) =
+                crate::writer::spawn_writer(node.clone(), 16, 16, crate::now_unix_ms, None);
+            let config = ServerConfig { clock: ClockMode::Manual, ..ServerConfig::default() };
+            crate::api::router::router(AppState::new(node, writer, config))
+        }
+
+        async fn send(router: &axum::Router, uri: &str, etag: Option<&str>) -> axum::response::Response {
+            let mut request = Request::get(uri);
+            if let Some(etag) = etag {
+                request = request.header(header::IF_NONE_MATCH, etag);
+            }
+            router.clone().oneshot(request.body(Body::empty()).unwrap()).await.unwrap()
+        }
+
+        #[tokio::test]
+        async fn the_page_and_its_assets_are_served_with_policy_types_and_etags() {
+            let router = router();
+            let page = send(&router, "/", None).await;
+            assert_eq!(page.status(), StatusCode::OK);
+            assert_eq!(page.headers()[header::CONTENT_TYPE], "text/html; charset=utf-8");
+            assert_eq!(page.headers()[header::CONTENT_SECURITY_POLICY], super::CONTENT_SECURITY_POLICY);
+            assert_eq!(page.headers()[header::CACHE_CONTROL], "no-cache");
+            let script = send(&router, "/assets/js/app.js", None).await;
+            assert_eq!(script.status(), StatusCode::OK);
+            assert_eq!(script.headers()[header::CONTENT_TYPE], "text/javascript; charset=utf-8");
+            assert_eq!(script.headers()[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+            let etag = script.headers()[header::ETAG].to_str().unwrap().to_owned();
+            let again = send(&router, "/assets/js/app.js", Some(&etag)).await;
+            assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+            let other = send(&router, "/assets/css/app.css", Some(&etag)).await;
+            assert_eq!(other.status(), StatusCode::OK, "another file's ETag does not match");
+            let gold = send(&router, "/assets/data/gold-monthly.csv", None).await;
+            assert_eq!(gold.headers()[header::CONTENT_TYPE], "text/csv; charset=utf-8");
+        }
+
+        #[tokio::test]
+        async fn a_missing_asset_is_a_json_not_found() {
+            let router = router();
+            for uri in ["/assets/js/nope.js", "/assets/js/README.md", "/assets/../Cargo.toml", "/assets/"] {
+                let response = send(&router, uri, None).await;
+                assert_eq!(response.status(), StatusCode::NOT_FOUND, "{uri}");
+                let body = axum::body::to_bytes(response.into_body(), 1 << 16).await.unwrap();
+                let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+                assert_eq!(body["code"], "not_found", "{uri}: {body}");
+            }
+        }
     }
 }

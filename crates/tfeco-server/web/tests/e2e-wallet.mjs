@@ -4,7 +4,7 @@
 
 import { URL, DATA_DIR, PAGES, VIEWPORTS, open, go, axe, screenshot, until, main, cliOk, cliEnv, assertNoErrors } from "./lib.mjs";
 
-const PASSWORD = "correct horse battery staple 42";
+const PASSWORD = "umber-kestrel-quarry-1987";
 /** The Rust test vector (crates/tfeco-wallet/src/mnemonic.rs): 23 × "abandon" + "art", no passphrase. */
 const ABANDON_ART = `${"abandon ".repeat(23)}art`;
 const ABANDON_ART_ACCOUNT = "863e37d0a4ab945f4f8787eabe8132cd80f51303f73fde035bc5deaf9056e23a";
@@ -21,13 +21,14 @@ async function createWallet(page) {
     await input.fill(words[n - 1]);
   }
   await page.getByTestId("confirm-written").check();
-  await page.getByTestId("new-password").fill(PASSWORD);
-  await page.getByTestId("confirm-password").fill(PASSWORD);
+  const form = page.getByTestId("create-form");
+  await form.getByTestId("new-password").fill(PASSWORD);
+  await form.getByTestId("confirm-password").fill(PASSWORD);
   await page.getByTestId("create-form-submit").click();
   const account = await text(page, "account");
   if (!/^[0-9a-f]{64}$/.test(account)) throw new Error(`not an account: ${account}`);
   // The CLI derives the same account from the same words.
-  const recovered = await cliEnv({ TFECO_MNEMONIC: words.join(" "), TFECO_PASSWORD: PASSWORD }, "wallet", "--keystore", `${DATA_DIR}/../e2e-created.json`, "recover", "--insecure-fast-kdf", "--json");
+  const recovered = await cliEnv({ TFECO_MNEMONIC: words.join(" "), TFECO_PASSWORD: PASSWORD }, "wallet", "--keystore", `${DATA_DIR}/../e2e-created-${account.slice(0, 12)}.json`, "recover", "--insecure-fast-kdf", "--json");
   if (recovered.code !== 0 || !recovered.stdout.includes(account)) throw new Error(`the CLI recovered another account:\n${recovered.stdout}${recovered.stderr}`);
   console.log(`created ${account} (the CLI recovers the same account from the words)`);
   return account;
@@ -52,7 +53,10 @@ async function leaseAndWatch(page) {
   await go(page, "market");
   const row = page.locator('[data-testid^="node-"]').first();
   const nodeId = (await row.getAttribute("data-testid")).slice("node-".length);
-  await page.getByTestId(`lease-form-${nodeId}-submit`).click();
+  await page.getByTestId(`lease-node-${nodeId}`).click();
+  const cost = await text(page, "lease-cost");
+  if (!/CC per hour for 1 slice/.test(cost)) throw new Error(`no lease cost shown: ${cost}`);
+  await page.getByTestId("lease-form-submit").click();
   const lease = page.locator('[data-testid="my-leases"] tr[data-testid^="lease-"]').first();
   await lease.waitFor();
   const leaseId = (await lease.getAttribute("data-testid")).slice("lease-".length);
@@ -68,8 +72,8 @@ async function restoreKnownWords() {
   const { browser, page, errors } = await open();
   await go(page, "wallet");
   await page.getByTestId("restore-phrase").fill(`  ${ABANDON_ART.toUpperCase()} `);
-  await page.getByTestId("new-password").last().fill(PASSWORD);
-  await page.getByTestId("confirm-password").last().fill(PASSWORD);
+  await page.getByTestId("restore-form").getByTestId("new-password").fill(PASSWORD);
+  await page.getByTestId("restore-form").getByTestId("confirm-password").fill(PASSWORD);
   await page.getByTestId("restore-form-submit").click();
   const account = await text(page, "account");
   if (account !== ABANDON_ART_ACCOUNT) throw new Error(`restored ${account}, the CLI's test vector is ${ABANDON_ART_ACCOUNT}`);
@@ -83,6 +87,8 @@ async function restoreKnownWords() {
   await page.getByTestId("forget-wallet").last().click();
   await page.getByTestId("forget-confirm").click();
   await page.getByTestId("restore-phrase").fill(`${"abandon ".repeat(23)}zoo`);
+  await page.getByTestId("restore-form").getByTestId("new-password").fill(PASSWORD);
+  await page.getByTestId("restore-form").getByTestId("confirm-password").fill(PASSWORD);
   await page.getByTestId("restore-form-submit").click();
   await page.getByText("The checksum does not match").waitFor();
   assertNoErrors(errors, "in the restore flow");

@@ -22,6 +22,7 @@ export const VIEWPORTS = { desktop: { width: 1280, height: 900 }, phone: { width
 const FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
   "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"];
 
+let lastPage = null;
 const lines = createInterface({ input: process.stdin });
 const replies = [];
 const waiting = [];
@@ -51,6 +52,7 @@ export async function open(viewport = VIEWPORTS.desktop) {
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", headless: true, args: FLAGS });
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
+  lastPage = page;
   const errors = [];
   page.on("console", (message) => {
     if (message.type() !== "error") return;
@@ -109,7 +111,7 @@ export async function until(what, check, tries = 100) {
   throw new Error(`timed out waiting for ${what}`);
 }
 
-/** Runs `body`, then closes the browser and exits 0, or prints the error and exits 1. */
+/** Runs `body`, then exits 0; or prints the error, screenshots the last page (failure-NAME.png) and its text, exits 1. */
 export async function main(body) {
   try {
     await body();
@@ -117,6 +119,12 @@ export async function main(body) {
     process.exit(0);
   } catch (error) {
     console.error(error?.stack ?? String(error));
+    if (lastPage && !lastPage.isClosed()) {
+      const name = `failure-${process.argv[1].split("/").pop().replace(/\.mjs$/, "")}`;
+      await screenshot(lastPage, name).catch(() => {});
+      const body = await lastPage.locator("main").innerText().catch(() => "");
+      console.error(`the page at the failure:\n${body.slice(0, 3000)}`);
+    }
     process.exit(1);
   }
 }

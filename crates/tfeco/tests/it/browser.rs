@@ -54,7 +54,10 @@ async fn ensure_chromium(cwd: &Path) {
     }
     let (ok, uid) = run("id", &["-u"], cwd).await;
     let root = ok && uid.trim() == "0";
-    assert!(root, "{CHROMIUM} is missing: install it (`apt-get install -y chromium`) or run the tests as root");
+    assert!(
+        root,
+        "{CHROMIUM} is missing: install it (`apt-get install -y chromium`) or run the tests as root"
+    );
     if !run("apt-get", &["install", "-y", "chromium"], cwd).await.0 {
         let (ok, output) = run("apt-get", &["update"], cwd).await;
         assert!(ok, "apt-get update failed:\n{output}");
@@ -82,7 +85,9 @@ async fn cli_step(request: &Value) -> Value {
     };
     let args: Vec<String> = serde_json::from_value(args).expect("@@cli: arguments are strings");
     let env: Vec<(String, String)> = match env {
-        Value::Object(map) => map.into_iter().map(|(k, v)| (k, v.as_str().unwrap_or_default().to_owned())).collect(),
+        Value::Object(map) => {
+            map.into_iter().map(|(k, v)| (k, v.as_str().unwrap_or_default().to_owned())).collect()
+        }
         _ => Vec::new(),
     };
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -150,10 +155,18 @@ async fn the_web_app_works_in_a_real_browser() {
     let mut scripts: Vec<PathBuf> = std::fs::read_dir(&tests)
         .expect("read web/tests")
         .map(|entry| entry.expect("entry").path())
-        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("e2e-") && n.ends_with(".mjs")))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("e2e-") && n.ends_with(".mjs"))
+        })
         .collect();
     scripts.sort();
-    assert!(scripts.iter().any(|p| p.ends_with("e2e-wallet.mjs")), "no e2e-wallet.mjs in {}", tests.display());
+    assert!(
+        scripts.iter().any(|p| p.ends_with("e2e-wallet.mjs")),
+        "no e2e-wallet.mjs in {}",
+        tests.display()
+    );
 
     let dir = temp.path().join("node");
     let dir_text = dir.to_str().expect("utf-8 temp path");

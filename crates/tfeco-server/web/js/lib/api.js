@@ -25,7 +25,8 @@ async function answer(response) {
   let body = null;
   try { body = text ? JSON.parse(text) : null; } catch { body = text; }
   if (!response.ok) {
-    const error = body && body.error ? body.error : {};
+    // The node answers {"code", "message", ...} (also accepted: the same object under "error").
+    const error = body && typeof body === "object" ? (body.error ?? body) : {};
     throw new ApiError(response.status, error.code ?? `http_${response.status}`, error.message ?? (response.statusText || "request failed"), body);
   }
   return body;

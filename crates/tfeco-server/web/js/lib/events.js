@@ -22,7 +22,7 @@ export function createEvents() {
   const setStatus = (next) => {
     if (next === status) return;
     status = next;
-    statusListeners.forEach((cb) => cb(status));
+    [...statusListeners].forEach((cb) => cb(status));
   };
 
   function open(key) {

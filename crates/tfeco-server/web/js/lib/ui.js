@@ -196,10 +196,10 @@ export function notice(text, kind = "info") {
   return el("div", { class: `notice notice-${kind}`, role }, text);
 }
 
-/** stats([{label, value, testid, title}]): a definition list of key figures. */
+/** stats([{label, value, testid, title, wide}]): a definition list of key figures (`wide`: a full row). */
 export function stats(items) {
   return el("dl", { class: "stats" }, items.map((item) =>
-    el("div", { class: "stat" }, el("dt", {}, item.label),
+    el("div", { class: item.wide ? "stat wide" : "stat" }, el("dt", {}, item.label),
       el("dd", { "data-testid": item.testid ?? null, title: item.title ?? null }, item.value ?? "—"))));
 }
 

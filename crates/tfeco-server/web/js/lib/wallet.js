@@ -46,7 +46,8 @@ export function createWallet() {
   let secret = null;
   let timer = null;
   const listeners = new Set();
-  const emit = () => listeners.forEach((cb) => { try { cb(wallet.account); } catch (e) { console.warn(e); } });
+  // A copy: a listener may subscribe others (a page re-rendering), which must not run in this round.
+  const emit = () => [...listeners].forEach((cb) => { try { cb(wallet.account); } catch (e) { console.warn(e); } });
   const armAutoLock = () => { clearTimeout(timer); timer = setTimeout(() => wallet.lock(), AUTO_LOCK_MS); };
 
   async function keep(phraseSecret, account, password, label) {

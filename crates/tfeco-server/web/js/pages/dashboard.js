@@ -39,7 +39,7 @@ function nodeSection(ui, { status, supply }) {
     { label: "Commands applied", value: ui.fmt.int(status.commands_applied) },
     { label: "Invariants", value: ok ? "all hold" : `VIOLATED: ${supply?.invariant_error ?? "see /v1/status"}`, testid: "invariants" },
     { label: "Parameter set", value: status.parameter_set },
-    { label: "State hash", value: ui.el("code", { class: "mono" }, status.state_hash), testid: "state-hash" },
+    { label: "State hash", value: ui.el("code", { class: "mono" }, status.state_hash), testid: "state-hash", wide: true },
   ]);
 }
 

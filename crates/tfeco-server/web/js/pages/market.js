@@ -38,11 +38,16 @@ export function parseFilters(text) {
   return params;
 }
 
+/** What one slice holds: the node's resources divided by its slices (as the search's requirements read them). */
 function perSlice(node) {
   if (!node || !node.slices) return null;
   const r = node.resources;
-  const share = (v) => Math.floor(v / node.slices);
+  const share = (v) => Number((v / node.slices).toFixed(2));
   return { cores: share(r.cpu_cores), mem: share(r.mem_gb), ssd: share(r.ssd_gb), passmark: share(r.passmark), ai: share(r.ai_mem_gb) };
+}
+
+function sliceText(s) {
+  return s ? `${s.cores} cores (PassMark ${s.passmark}), ${s.mem} GB memory, ${s.ssd} GB SSD${s.ai ? `, ${s.ai} GB AI memory` : ""}` : "—";
 }
 
 /** Hourly premium: the hourly charge × 720 compared with the monthly price, e.g. "+75%". */
@@ -52,33 +57,44 @@ function premium(ui, hit) {
   return `+${ui.dec.round(ui.dec.mul(ui.dec.sub(ratio, "1"), "100"), 1)}%`;
 }
 
-function leaseControl(ui, ctx, hit, done) {
+/** The one-step lease panel of a chosen node: slices, billing, the charge per period, then one submit. */
+function leasePanel(ui, ctx, hit, node, done) {
+  const cost = ui.el("p", { class: "help", "aria-live": "polite", "data-testid": "lease-cost" });
   const form = ui.form([
-    { name: "slices", label: `Slices on node ${hit.node_id}`, type: "number", min: 1, max: hit.free_slices, value: 1, required: true, testid: `lease-slices-${hit.node_id}` },
-    { name: "billing", label: "Billing", type: "select", options: [{ value: "hourly", label: "Hourly" }, { value: "monthly", label: "Monthly" }], value: "hourly", testid: `lease-billing-${hit.node_id}` },
+    { name: "slices", label: `Slices (1 to ${hit.free_slices})`, type: "number", min: 1, max: hit.free_slices, value: 1, required: true, testid: "lease-slices" },
+    { name: "billing", label: "Billing", type: "select", options: [{ value: "hourly", label: "Hourly (cancel any time)" }, { value: "monthly", label: "Monthly" }], value: "hourly", testid: "lease-billing" },
   ], async (values) => {
     if (!ctx.wallet.account) throw new Error("Unlock your wallet first (Wallet page).");
     const n = Number(values.slices);
-    if (!Number.isInteger(n) || n < 1) throw new Error("Slices: a whole number of at least 1.");
+    if (!Number.isInteger(n) || n < 1 || n > hit.free_slices) throw new Error(`Slices: a whole number from 1 to ${hit.free_slices}.`);
     const accepted = await ctx.api.submit({ open_lease: { node_id: hit.node_id, n_slices: n, billing: values.billing, periods: null } });
     const opened = accepted.events.find((e) => e.event === "lease_opened");
     await done();
     return opened ? `Lease ${opened.lease_id} opened: ${ui.fmt.amount(opened.period_charge, "CC")} per period.` : `Done (entry ${accepted.seq}).`;
-  }, { submitLabel: "Lease", testid: `lease-form-${hit.node_id}`, class: "inline" });
-  return form;
+  }, { submitLabel: `Lease on node ${hit.node_id}`, testid: "lease-form" });
+  const update = () => {
+    const n = Number(form.elements.namedItem("slices").value);
+    const hourly = form.elements.namedItem("billing").value === "hourly";
+    if (!Number.isInteger(n) || n < 1) { ui.replace(cost, "Choose a number of slices."); return; }
+    const each = hourly ? hit.price_hour : hit.price_month;
+    ui.replace(cost, `${ui.fmt.amount(ui.dec.mul(each, String(n)), "CC")} per ${hourly ? "hour" : "month"} for ${n} slice(s) of ${sliceText(perSlice(node))}.`);
+  };
+  form.addEventListener("input", update);
+  update();
+  return ui.section(`Lease on node ${hit.node_id} (${hit.model ?? "custom"})`, cost, form);
 }
 
-function resultsTable(ui, ctx, hits, nodes, ccUsd, done) {
+function resultsTable(ui, hits, nodes, ccUsd, choose) {
   return ui.table([
     { label: "Node", render: (h) => `#${h.node_id} (farm ${h.farm_id})` },
     { label: "Model", render: (h) => [h.model ?? "custom", h.certified ? ui.el("span", { class: "badge" }, " certified") : null] },
-    { label: "One slice", render: (h) => { const s = perSlice(nodes.get(h.node_id)); return s ? `${s.cores} cores, ${s.mem} GB memory, ${s.ssd} GB SSD${s.ai ? `, ${s.ai} GB AI memory` : ""}` : "—"; }, testid: (h) => `slice-${h.node_id}` },
+    { label: "One slice", render: (h) => sliceText(perSlice(nodes.get(h.node_id))), testid: (h) => `slice-${h.node_id}` },
     { label: "Free slices", numeric: true, key: "free_slices" },
     { label: "CC / slice-month", numeric: true, render: (h) => ui.fmt.amount(h.price_month), testid: (h) => `price-cc-${h.node_id}` },
     { label: "USD / slice-month", numeric: true, render: (h) => (ccUsd ? ui.fmt.price(ui.dec.mul(h.price_month, ccUsd), null, 2) : "—"), testid: (h) => `price-usd-${h.node_id}` },
     { label: "CC / slice-hour", numeric: true, render: (h) => ui.fmt.amount(h.price_hour) },
     { label: "Hourly premium", numeric: true, render: (h) => premium(ui, h) },
-    { label: "Lease", render: (h) => leaseControl(ui, ctx, h, done) },
+    { label: "Lease", render: (h) => ui.el("button", { type: "button", class: "secondary", "data-testid": `lease-node-${h.node_id}`, "aria-label": `Lease slices of node ${h.node_id}`, onclick: () => choose(h) }, "Lease…") },
   ], hits, { caption: "Nodes with free slices, cheapest first", empty: "No node matches these filters.", rowTestid: (h) => `node-${h.node_id}` });
 }
 
@@ -110,6 +126,7 @@ function leasesTable(ui, ctx, leases, now, graceS, reload) {
 export async function render(root, ctx) {
   const { ui, api } = ctx;
   const resultsBox = ui.el("div", { "data-testid": "search-results" });
+  const leaseBox = ui.el("div");
   const leasesBox = ui.el("div", { "data-testid": "my-leases" });
   let lastQuery = new URLSearchParams();
   let myLeaseIds = new Set();
@@ -118,7 +135,11 @@ export async function render(root, ctx) {
     lastQuery = params;
     const [found, nodes, prices] = await Promise.all([api.get(`/v1/capacity/search?${params}`), api.get("/v1/nodes"), api.get("/v1/prices")]);
     const byId = new Map(nodes.nodes.map((n) => [n.id, n]));
-    ui.replace(resultsBox, ui.el("p", { class: "help" }, `${found.count} node(s).`), resultsTable(ui, ctx, found.results, byId, prices.current.valid ? prices.current.cc_usd : null, () => Promise.all([loadLeases(), search(lastQuery)])));
+    const choose = (hit) => {
+      ui.replace(leaseBox, leasePanel(ui, ctx, hit, byId.get(hit.node_id), () => Promise.all([loadLeases(), search(lastQuery)])));
+      leaseBox.querySelector("input")?.focus();
+    };
+    ui.replace(resultsBox, ui.el("p", { class: "help" }, `${found.count} node(s).`), resultsTable(ui, found.results, byId, prices.current.valid ? prices.current.cc_usd : null, choose));
   };
   const loadLeases = async () => {
     const account = ctx.wallet.account;
@@ -146,7 +167,7 @@ export async function render(root, ctx) {
     await search(params);
   }, { submitLabel: "Search", testid: "search-form" });
 
-  root.append(ui.section("Search capacity", filterForm, resultsBox), ui.section("My leases", leasesBox));
+  root.append(ui.section("Search capacity", filterForm, resultsBox), leaseBox, ui.section("My leases", leasesBox));
   await Promise.all([search(new URLSearchParams({ limit: "50" })), loadLeases()]);
 
   let pending = null;
