@@ -118,7 +118,7 @@ pub struct JournalEntryView {
     pub timestamp_ms: i64,
     /// The signer's ed25519 key, 64 hex.
     pub signer: String,
-    /// The payload (format byte and postcard request body), hex.
+    /// The payload, hex: the format byte (3), then the request body's JSON text exactly as signed.
     pub payload: String,
     /// The signature, hex.
     pub signature: String,

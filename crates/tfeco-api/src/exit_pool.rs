@@ -32,6 +32,20 @@ pub struct ExitRoundView {
     /// valid TFT price to clear with; its lock window stays in force meanwhile.
     #[serde(default)]
     pub awaiting_price: bool,
+    /// Cap A if the round closed now: `exit_cap_a_bps` of the USD value all positions contributed, less the
+    /// USDC paid so far (`null`: cap A is off).
+    #[serde(default)]
+    pub cap_a: Option<Amount<Usdc>>,
+    /// Cap B if the round closed now: `exit_cap_b_bps` of the pool's USDC (`null`: cap B is off).
+    #[serde(default)]
+    pub cap_b: Option<Amount<Usdc>>,
+    /// The cap the round would apply if it closed now: the least of the caps that are on, never more than
+    /// the pool's USDC (the close recomputes it from the pool as it is then).
+    #[serde(default)]
+    pub cap: Amount<Usdc>,
+    /// The smallest discount of the clearing price below the reference price, basis points.
+    #[serde(default)]
+    pub min_discount_bps: u16,
 }
 
 /// One published round in brief.

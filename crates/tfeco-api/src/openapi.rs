@@ -427,10 +427,12 @@ fn journal_genesis() {}
         title = "TFGrid Economy node API",
         version = "1",
         description = "Reads are plain GETs (amounts are decimal strings with at most 7 decimals, prices decimal \
-            strings). Writes are ed25519-signed requests to POST /v1/tx: the signature covers `tfeco/v1/request\\0` \
-            followed by the postcard encoding of {signer, nonce, expiry, command}; nonces are per account and \
-            strictly increasing. One's own sealed data (exit bids, exchange orders and fills) is read with signed \
-            reads (x-tfeco-account, x-tfeco-timestamp, x-tfeco-nonce, x-tfeco-signature). Every error is JSON {code, message, \
+            strings). Writes are ed25519-signed requests to POST /v1/tx {body, signature}: `body` is the JSON text of \
+            {signer, nonce, expiry, command} (schema RequestBody, any layout, parsed strictly) and the signature \
+            covers `tfeco/v2/request\\0` followed by that text's UTF-8 bytes exactly as sent (docs/api.md); nonces \
+            are per account and strictly increasing. One's own sealed data (exit bids, exchange orders and fills) is read with signed \
+            reads (x-tfeco-account, x-tfeco-timestamp, x-tfeco-nonce, x-tfeco-signature over `tfeco/v2/read\\0` and the \
+            method, path, query, timestamp and nonce, each followed by \\0). Every error is JSON {code, message, \
             detail?} with a stable code (schema ErrorCode); an unknown path answers 404 not_found and a wrong \
             method 405 method_not_allowed (with Allow); a stopped node answers 503 unavailable."
     ),
@@ -482,7 +484,7 @@ fn journal_genesis() {}
         journal,
         journal_genesis
     ),
-    components(schemas(ErrorBody, crate::error::ErrorCode))
+    components(schemas(ErrorBody, crate::error::ErrorCode, tfeco_core::RequestBody))
 )]
 struct Declared;
 
@@ -518,6 +520,8 @@ pub fn document() -> Document {
     let mut doc = Declared::openapi();
     let components = doc.components.get_or_insert_with(Default::default);
     crate::schema::close_objects_from(&mut components.schemas, "TxRequest");
+    // The body text's schema (TxRequest.body is a string holding a RequestBody), closed the same way.
+    crate::schema::close_objects_from(&mut components.schemas, "RequestBody");
     for schema in components.schemas.values_mut() {
         crate::schema::bound_integers(schema);
         crate::schema::fix_tuple_lengths(schema);

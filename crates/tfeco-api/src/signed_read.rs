@@ -34,7 +34,7 @@ pub struct SignedReadHeaders {
     /// A one-time value chosen by the client; a signature is accepted once.
     #[param(rename = "x-tfeco-nonce", pattern = "^[!-~]{1,64}$")]
     pub nonce: String,
-    /// ed25519 signature over `tfeco/v1/read/2\0` followed by the method, the path, the query (without
+    /// ed25519 signature over `tfeco/v2/read\0` followed by the method, the path, the query (without
     /// `?`), the decimal timestamp and the nonce, each followed by `\0`; 128 hex.
     #[param(rename = "x-tfeco-signature", pattern = "^[0-9a-fA-F]{128}$")]
     pub signature: String,

@@ -1,13 +1,15 @@
 //! Signed requests: the body of `POST /v1/tx` and its answer.
 //!
-//! A client signs `{signer, nonce, expiry, command}` with ed25519 over `tfeco/v1/request\0` followed by
-//! the postcard encoding of that body (`tfeco_core::RequestBody::signing_bytes`) and sends it with the hex
-//! signature. The node answers once the command is durable in its journal.
+//! Scheme v2 (issue 12): a client writes the JSON text of `{signer, nonce, expiry, command}` (a
+//! `tfeco_core::RequestBody`, in any layout), signs with ed25519 the bytes `tfeco/v2/request\0` followed by
+//! that text's UTF-8 bytes exactly as sent (`tfeco_core::SignedBody::signing_bytes`), and sends the text
+//! and the hex signature. The node answers once the command is durable in its journal, which keeps the
+//! text verbatim. `docs/api.md` has complete examples in Python and JavaScript.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use tfeco_core::{Event, RequestBody};
+use tfeco_core::Event;
 use utoipa::{IntoParams, ToSchema};
 
 /// Events in the answer of `POST /v1/tx` and, by default, in one page of `GET /v1/tx/{seq}/events`.
@@ -15,12 +17,16 @@ pub const EVENT_PAGE_DEFAULT: u32 = 100;
 /// Largest page of `GET /v1/tx/{seq}/events`.
 pub const EVENT_PAGE_MAX: u32 = 1_000;
 
-/// `POST /v1/tx` body: `{"body": {"signer", "nonce", "expiry", "command"}, "signature": "<128 hex>"}`.
+/// `POST /v1/tx` body: `{"body": "<JSON text of a RequestBody>", "signature": "<128 hex>"}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TxRequest {
-    /// The signed body: the signature covers `tfeco/v1/request\0` followed by its postcard encoding.
-    pub body: RequestBody,
+    /// The JSON text of a `RequestBody` (`{"signer": "<64 hex>", "nonce": N, "expiry": UNIX_S, "command":
+    /// {...}}`, schema `RequestBody`), in any layout. Parsed strictly: an unknown or duplicate field is
+    /// refused. The signature covers `tfeco/v2/request\0` followed by this text's UTF-8 bytes exactly as
+    /// sent.
+    #[schema(example = json!("{\"signer\":\"<64 hex>\",\"nonce\":1,\"expiry\":1767225600,\"command\":{\"register_account\":{}}}"))]
+    pub body: String,
     /// The ed25519 signature of the body: 64 bytes as 128 hex characters.
     #[schema(pattern = "^[0-9a-fA-F]{128}$")]
     pub signature: String,

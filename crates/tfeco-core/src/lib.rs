@@ -45,7 +45,7 @@ pub use ids::{
 };
 pub use params::{ParamUpdate, Params, RevenueSplit, SplitRecipient};
 pub use rejection::{Rejection, RejectionCode};
-pub use request::{RequestBody, PAYLOAD_FORMAT};
+pub use request::{RequestBody, SignedBody, PAYLOAD_FORMAT};
 pub use state::{Receipt, SnapshotError, State, MAX_TIME, STATE_ENCODING_VERSION};
 pub use types::{
     BidTier, Billing, CloseReason, MarketSpec, MembershipChange, Node, NodeSpec, PoolRules, PriceFeed,

@@ -1,16 +1,26 @@
 //! Signed requests: the body a client signs (signer, nonce, expiry, command), the signature scheme, signed
 //! reads, and the versioned journal payload that keeps the signed bytes.
 //!
-//! Journal payload formats: one version byte, then the postcard encoding of the [`RequestBody`] exactly as
-//! signed. The signature covers [`SIGNING_DOMAIN`] followed by those postcard bytes, so anyone can re-verify
-//! every journaled signature. A payload of another version is refused with [`RequestError::UnknownFormat`],
-//! never guessed at.
+//! # Signing (scheme v2, issue 12)
 //!
-//! - Format 1 (retired): written by the first release, under rules that later changed (exit-pool funding,
-//!   time-weighted utilization, the exchange's clearing price); such a journal is refused with
-//!   [`RequestError::RetiredFormat`] rather than replayed into a state it never had.
-//! - Format 2 ([`PAYLOAD_FORMAT`], written today): the entry's journaled timestamp is the command's time
-//!   (decisions §2): replay applies it with [`crate::State::apply_at`] at [`command_time`].
+//! A client writes the JSON text of `{"signer", "nonce", "expiry", "command"}` in any layout (key order,
+//! whitespace), signs [`SIGNING_DOMAIN`] followed by the UTF-8 bytes of that text exactly as it will send
+//! them, and sends the text itself (`POST /v1/tx {"body": "<text>", "signature": "<hex>"}`). No canonical
+//! form is needed: the node verifies the bytes it received and parses them strictly ([`SignedBody::parse`]:
+//! unknown and duplicate fields refused), and the journal keeps the same bytes, so anyone can re-verify
+//! every signature on replay.
+//!
+//! # Journal payload formats
+//!
+//! One version byte, then the signed bytes. A payload of an unknown version is refused with
+//! [`RequestError::UnknownFormat`], never guessed at.
+//!
+//! - Formats 1 and 2 (retired): the postcard-signed scheme v1 of the first releases (format 1 also under
+//!   rules that changed since). Such a journal is refused with [`RequestError::RetiredFormat`]: replay it
+//!   with the release that wrote it.
+//! - Format 3 ([`PAYLOAD_FORMAT`], written today): the JSON text of the body exactly as signed (scheme v2).
+//!   The entry's journaled timestamp is the command's time (decisions §2): replay applies it with
+//!   [`crate::State::apply_at`] at [`command_time`].
 
 use ed25519_dalek::{Signature, VerifyingKey};
 use serde::{Deserialize, Serialize};
@@ -18,17 +28,18 @@ use serde::{Deserialize, Serialize};
 use crate::command::{Command, Envelope};
 use crate::ids::AccountKey;
 
-/// The journal payload format this build writes and the only one it reads.
-pub const PAYLOAD_FORMAT: u8 = 2;
+/// The journal payload format this build writes and the only one it reads: the JSON text of the body as
+/// signed (scheme v2).
+pub const PAYLOAD_FORMAT: u8 = 3;
 
 /// The format byte of a journal payload, if it is one this build reads.
 ///
-/// Errors: [`RequestError::RetiredFormat`] for format 1, [`RequestError::UnknownFormat`] for an empty
-/// payload or any other version.
+/// Errors: [`RequestError::RetiredFormat`] for formats 1 and 2 (postcard-signed, scheme v1),
+/// [`RequestError::UnknownFormat`] for an empty payload or any other version.
 pub fn payload_format(payload: &[u8]) -> Result<u8, RequestError> {
     match payload.first() {
         Some(&PAYLOAD_FORMAT) => Ok(PAYLOAD_FORMAT),
-        Some(&1) => Err(RequestError::RetiredFormat(1)),
+        Some(&retired @ (1 | 2)) => Err(RequestError::RetiredFormat(retired)),
         other => Err(RequestError::UnknownFormat(other.copied())),
     }
 }
@@ -45,8 +56,8 @@ pub fn command_time(timestamp_ms: i64, state_now: i64) -> i64 {
 /// A nonce at or above it is refused with `Rejection::NonceOutOfRange`.
 pub const NONCE_LIMIT: u64 = 1 << 63;
 
-/// The body a client signs: signer, nonce, expiry and command. Its canonical encoding is
-/// [`SIGNING_DOMAIN`] followed by the postcard encoding of this struct ([`RequestBody::signing_bytes`]).
+/// What a client signs: signer, nonce, expiry and command, as JSON text (a [`SignedBody`]). Strict: an
+/// unknown or duplicate field is refused.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
@@ -61,8 +72,9 @@ pub struct RequestBody {
     pub command: Command,
 }
 
-/// Domain separation prefix of signed requests.
-pub const SIGNING_DOMAIN: &[u8] = b"tfeco/v1/request\0";
+/// Domain separation prefix of signed requests (scheme v2): the signature covers these 17 bytes, then the
+/// body's JSON text.
+pub const SIGNING_DOMAIN: &[u8] = b"tfeco/v2/request\0";
 
 /// Why a signed request could not be decoded or verified.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -81,44 +93,87 @@ pub enum RequestError {
 }
 
 impl RequestBody {
-    /// The postcard encoding of this body: the bytes the signature covers after the domain prefix.
-    fn signed_encoding(&self) -> Vec<u8> {
-        postcard::to_allocvec(self).expect("encoding into a Vec cannot fail")
-    }
-
-    /// The journal payload: [`PAYLOAD_FORMAT`] then the postcard encoding of this body.
-    pub fn to_payload(&self) -> Vec<u8> {
-        let encoded = self.signed_encoding();
-        let mut payload = Vec::with_capacity(encoded.len().saturating_add(1));
-        payload.push(PAYLOAD_FORMAT);
-        payload.extend_from_slice(&encoded);
-        payload
-    }
-
-    /// Decodes a journal payload written by [`RequestBody::to_payload`].
-    pub fn from_payload(payload: &[u8]) -> Result<Self, RequestError> {
-        postcard::from_bytes(signed_part(payload)?).map_err(|_| RequestError::Decode)
-    }
-
-    /// The exact bytes an ed25519 signature covers: [`SIGNING_DOMAIN`] + the postcard encoding of the body.
-    pub fn signing_bytes(&self) -> Vec<u8> {
-        signing_bytes_of(&self.signed_encoding())
-    }
-
-    /// Verifies `signature` (64 bytes) over this body with the signer's key.
-    pub fn verify(&self, signature: &[u8]) -> Result<(), RequestError> {
-        verify_signed(&self.signer, &self.signed_encoding(), signature)
-    }
-
     /// The envelope the core applies.
     pub fn into_envelope(self) -> Envelope {
         Envelope { signer: self.signer, nonce: self.nonce, command: self.command }
     }
 }
 
-/// Domain separation prefix of signed reads (views of one's own sealed bids and orders). Format 2 binds
-/// the method, the path, the query and a client-chosen read nonce (issue 10, item 12).
-pub const READ_SIGNING_DOMAIN: &[u8] = b"tfeco/v1/read/2\0";
+/// A request body exactly as its client signed it: the JSON text (kept verbatim: it is what the signature
+/// covers and what the journal stores) and the [`RequestBody`] it says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedBody {
+    text: String,
+    body: RequestBody,
+}
+
+impl SignedBody {
+    /// Parses a body's JSON text strictly: exactly the four fields of [`RequestBody`] (an unknown or a
+    /// duplicate field is refused, so no two parsers can read one text differently), a command of a known
+    /// shape, integers where integers are due.
+    ///
+    /// Errors: the JSON decoder's, with the line and column of the problem.
+    pub fn parse(text: impl Into<String>) -> Result<Self, serde_json::Error> {
+        let text = text.into();
+        let body = serde_json::from_str(&text)?;
+        Ok(SignedBody { text, body })
+    }
+
+    /// The body encoded as compact JSON text (how this project's own clients write it).
+    pub fn encode(body: RequestBody) -> Self {
+        let text = serde_json::to_string(&body).expect("a request body always encodes as JSON");
+        SignedBody { text, body }
+    }
+
+    /// The JSON text exactly as signed.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// What the text says.
+    pub fn body(&self) -> &RequestBody {
+        &self.body
+    }
+
+    /// The envelope the core applies.
+    pub fn into_envelope(self) -> Envelope {
+        self.body.into_envelope()
+    }
+
+    /// The exact bytes an ed25519 signature covers: [`SIGNING_DOMAIN`] + the text's UTF-8 bytes.
+    pub fn signing_bytes(&self) -> Vec<u8> {
+        signing_bytes_of(self.text.as_bytes())
+    }
+
+    /// Verifies `signature` (64 bytes) over this text with the signer's key ([`verify_strictly`]).
+    ///
+    /// Errors: [`RequestError::BadKey`], [`RequestError::BadSignature`].
+    pub fn verify(&self, signature: &[u8]) -> Result<(), RequestError> {
+        verify_signed(&self.body.signer, self.text.as_bytes(), signature)
+    }
+
+    /// The journal payload: [`PAYLOAD_FORMAT`] then the text's bytes.
+    pub fn to_payload(&self) -> Vec<u8> {
+        let mut payload = Vec::with_capacity(self.text.len().saturating_add(1));
+        payload.push(PAYLOAD_FORMAT);
+        payload.extend_from_slice(self.text.as_bytes());
+        payload
+    }
+
+    /// Decodes a journal payload written by [`SignedBody::to_payload`].
+    ///
+    /// Errors: [`RequestError::RetiredFormat`], [`RequestError::UnknownFormat`], [`RequestError::Decode`]
+    /// (not UTF-8, or not a body [`SignedBody::parse`] accepts).
+    pub fn from_payload(payload: &[u8]) -> Result<Self, RequestError> {
+        let text = std::str::from_utf8(signed_part(payload)?).map_err(|_| RequestError::Decode)?;
+        SignedBody::parse(text).map_err(|_| RequestError::Decode)
+    }
+}
+
+/// Domain separation prefix of signed reads (views of one's own sealed bids and orders, the journal): the
+/// signature covers it, then the method, the path, the query and a client-chosen read nonce (issue 10,
+/// item 12), each followed by a zero byte. Scheme v2, like requests: bytes exactly as sent, no encoding.
+pub const READ_SIGNING_DOMAIN: &[u8] = b"tfeco/v2/read\0";
 
 /// What a signed read covers: the HTTP request it authorizes and when and how uniquely it was signed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -204,7 +259,7 @@ pub fn verify_strictly(signer: &AccountKey, message: &[u8], signature: &[u8]) ->
     key.verify_strict(message, &signature).map_err(|_| RequestError::BadSignature)
 }
 
-/// Verifies an ed25519 signature by `signer` over a journal payload ([`RequestBody::to_payload`]).
+/// Verifies an ed25519 signature by `signer` over a journal payload ([`SignedBody::to_payload`]).
 pub fn verify_payload(signer: &AccountKey, payload: &[u8], signature: &[u8]) -> Result<(), RequestError> {
     verify_signed(signer, signed_part(payload)?, signature)
 }
@@ -223,19 +278,73 @@ mod tests {
             expiry: 99,
             command: Command::RegisterAccount {},
         };
-        let signature = key.sign(&body.signing_bytes()).to_bytes();
-        let payload = body.to_payload();
+        let signed = SignedBody::encode(body.clone());
+        let signature = key.sign(&signed.signing_bytes()).to_bytes();
+        let payload = signed.to_payload();
         assert_eq!(payload[0], PAYLOAD_FORMAT);
-        assert_eq!(RequestBody::from_payload(&payload), Ok(body.clone()));
+        assert_eq!(&payload[1..], signed.text().as_bytes(), "the journal keeps the signed text verbatim");
+        assert_eq!(SignedBody::from_payload(&payload), Ok(signed.clone()));
         assert_eq!(verify_payload(&body.signer, &payload, &signature), Ok(()));
         let mut other = payload.clone();
-        other[0] = 3;
-        assert_eq!(RequestBody::from_payload(&other), Err(RequestError::UnknownFormat(Some(3))));
-        other[0] = 1;
-        assert_eq!(RequestBody::from_payload(&other), Err(RequestError::RetiredFormat(1)));
-        assert_eq!(payload_format(&payload), Ok(2));
-        assert_eq!(RequestBody::from_payload(&[]), Err(RequestError::UnknownFormat(None)));
-        assert!(RequestBody::from_payload(&payload[1..]).is_err(), "an unversioned payload is refused");
+        other[0] = 4;
+        assert_eq!(SignedBody::from_payload(&other), Err(RequestError::UnknownFormat(Some(4))));
+        for retired in [1, 2] {
+            other[0] = retired;
+            assert_eq!(SignedBody::from_payload(&other), Err(RequestError::RetiredFormat(retired)));
+        }
+        assert_eq!(payload_format(&payload), Ok(3));
+        assert_eq!(SignedBody::from_payload(&[]), Err(RequestError::UnknownFormat(None)));
+        assert!(SignedBody::from_payload(&payload[1..]).is_err(), "an unversioned payload is refused");
+        assert_eq!(SignedBody::from_payload(&[3, 0xff, 0xfe]), Err(RequestError::Decode), "not UTF-8");
+    }
+
+    /// Scheme v2: the signature covers `tfeco/v2/request\0` and the text exactly as sent, in whatever layout
+    /// the client wrote it; one changed byte (even whitespace) breaks it.
+    #[test]
+    fn any_layout_verifies_over_its_own_bytes_and_no_other() {
+        let key = SigningKey::from_bytes(&[4; 32]);
+        let signer = hex::encode(key.verifying_key().to_bytes());
+        let text = format!(
+            "{{\n  \"command\": {{\"transfer\": {{\"to\": \"{signer}\", \"amount\": \"12.5\", \"asset\": \"TFT\"}}}},\n  \
+             \"expiry\": 99, \"nonce\": 7, \"signer\": \"{signer}\"\n}}"
+        );
+        let signed = SignedBody::parse(text.clone()).expect("a valid body in its own layout");
+        let mut message = b"tfeco/v2/request\0".to_vec();
+        message.extend_from_slice(text.as_bytes());
+        assert_eq!(signed.signing_bytes(), message);
+        let signature = key.sign(&message).to_bytes();
+        assert_eq!(signed.verify(&signature), Ok(()));
+        assert_eq!(signed.body().nonce, 7);
+        let respaced = SignedBody::parse(text.replacen("\n", " ", 1)).unwrap();
+        assert_eq!(respaced.body(), signed.body(), "the same body...");
+        assert_eq!(
+            respaced.verify(&signature),
+            Err(RequestError::BadSignature),
+            "...but not the signed bytes"
+        );
+        let canonical = SignedBody::encode(signed.body().clone());
+        assert_eq!(canonical.verify(&signature), Err(RequestError::BadSignature));
+    }
+
+    /// Strict parsing: an unknown field, a duplicate field (which two parsers could read differently), a
+    /// float nonce, a missing field or trailing text is refused.
+    #[test]
+    fn a_body_is_parsed_strictly() {
+        let signer = "d7".repeat(32);
+        let ok =
+            format!(r#"{{"signer":"{signer}","nonce":1,"expiry":9,"command":{{"register_account":{{}}}}}}"#);
+        assert!(SignedBody::parse(ok.clone()).is_ok());
+        for bad in [
+            ok.replace(r#""nonce":1"#, r#""nonce":1,"memo":"x""#),
+            ok.replace(r#""nonce":1"#, r#""nonce":1,"nonce":2"#),
+            ok.replace(r#""nonce":1"#, r#""nonce":1.5"#),
+            ok.replace(r#""nonce":1,"#, ""),
+            ok.replace(r#"{"register_account":{}}"#, r#"{"register_account":{"x":1}}"#),
+            ok.replace(r#"{"register_account":{}}"#, r#"{"no_such_command":{}}"#),
+            format!("{ok} {{}}"),
+        ] {
+            assert!(SignedBody::parse(bad.clone()).is_err(), "{bad}");
+        }
     }
 
     /// The 8 points of small order (the torsion subgroup), canonically encoded.
@@ -270,6 +379,7 @@ mod tests {
             assert_eq!(hex::encode(decoded.to_edwards().mul_by_cofactor().compress().to_bytes()), identity);
             assert!(seen.insert(point));
             let body = RequestBody { signer, nonce: 1, expiry: 9, command: Command::RegisterAccount {} };
+            let body = SignedBody::encode(body);
             assert_eq!(body.verify(&forged), Err(RequestError::BadKey), "{point}");
             assert_eq!(verify_payload(&signer, &body.to_payload(), &forged), Err(RequestError::BadKey));
             let read = ReadRequest {
@@ -339,17 +449,20 @@ mod tests {
 
     #[test]
     fn a_weak_key_with_a_forged_signature_is_refused() {
-        let body = RequestBody {
+        let body = SignedBody::encode(RequestBody {
             signer: AccountKey([0; 32]),
             nonce: 1,
             expiry: 9,
             command: Command::RegisterAccount {},
-        };
+        });
         assert_eq!(body.verify(&[0; 64]), Err(RequestError::BadKey), "the all-zero key verifies everything");
-        assert_eq!(verify_payload(&body.signer, &body.to_payload(), &[0; 64]), Err(RequestError::BadKey));
+        assert_eq!(
+            verify_payload(&body.body().signer, &body.to_payload(), &[0; 64]),
+            Err(RequestError::BadKey)
+        );
         let read =
             ReadRequest { method: "GET", path: "/v1/exchange/orders", query: "", timestamp: 9, nonce: "1" };
-        assert_eq!(read.verify(&body.signer, &[0; 64]), Err(RequestError::BadKey));
+        assert_eq!(read.verify(&body.body().signer, &[0; 64]), Err(RequestError::BadKey));
         let key = SigningKey::from_bytes(&[4; 32]);
         let message = b"tfeco";
         let signer = AccountKey(key.verifying_key().to_bytes());

@@ -5,7 +5,7 @@
 
 use ed25519_dalek::{Signer, SigningKey};
 use tfeco_core::request::command_time;
-use tfeco_core::RequestBody;
+use tfeco_core::{RequestBody, SignedBody};
 
 use crate::config::ClockMode;
 use crate::snapshotter::Snapshotter;
@@ -18,9 +18,9 @@ pub const GENESIS_META_KEY: &str = tfeco_journal::GENESIS_KEY;
 /// A signed request as it arrives: the body and its ed25519 signature (already verified by the caller).
 #[derive(Clone, Debug)]
 pub struct SignedRequest {
-    /// The body (signer, nonce, expiry, command).
-    pub body: RequestBody,
-    /// 64-byte signature over [`RequestBody::signing_bytes`].
+    /// The body as signed: its JSON text and what it says (signer, nonce, expiry, command).
+    pub body: SignedBody,
+    /// 64-byte signature over [`SignedBody::signing_bytes`].
     pub signature: Vec<u8>,
 }
 
@@ -28,6 +28,7 @@ impl SignedRequest {
     /// Signs `command` for `key` with `nonce` and `expiry` (unix seconds).
     pub fn sign(key: &SigningKey, nonce: u64, expiry: i64, command: Command) -> Self {
         let body = RequestBody { signer: AccountKey(key.verifying_key().to_bytes()), nonce, expiry, command };
+        let body = SignedBody::encode(body);
         let signature = key.sign(&body.signing_bytes()).to_bytes().to_vec();
         SignedRequest { body, signature }
     }
@@ -296,12 +297,12 @@ impl Replica {
         timestamp_ms: i64,
         entries: &mut Vec<NewEntry>,
     ) -> Result<Receipt, Rejection> {
-        let envelope = request.body.clone().into_envelope();
+        let envelope = request.body.body().clone().into_envelope();
         let at = command_time(timestamp_ms, self.state.now());
         let receipt = self.state.apply_at(&envelope, at)?;
         entries.push(NewEntry {
             timestamp_ms,
-            signer: request.body.signer.0,
+            signer: envelope.signer.0,
             payload: request.body.to_payload(),
             signature: request.signature.clone(),
         });
@@ -404,23 +405,26 @@ pub fn replay_witnessed(
 
 /// Decodes and applies one journal entry to `state`, exactly as the live node applied it.
 fn apply_entry(state: &mut State, entry: &EntryRef<'_>, options: ReplayOptions) -> Result<(), ReplicaError> {
-    let body = RequestBody::from_payload(entry.payload).map_err(|error| {
+    let body = SignedBody::from_payload(entry.payload).map_err(|error| {
         let reason = match error {
             tfeco_core::request::RequestError::UnknownFormat(_) => "unknown payload format",
-            tfeco_core::request::RequestError::RetiredFormat(_) => {
+            tfeco_core::request::RequestError::RetiredFormat(1) => {
                 "payload format 1, written by the first release under rules that changed since: \
                  replay it with that release"
+            }
+            tfeco_core::request::RequestError::RetiredFormat(_) => {
+                "payload format 2, signed under the retired postcard scheme v1: replay it with a release \
+                 before JSON signing v2"
             }
             _ => "not a signed request",
         };
         ReplicaError::Decode { seq: entry.seq, reason }
     })?;
-    if body.signer.0 != *entry.signer {
+    if body.body().signer.0 != *entry.signer {
         return Err(ReplicaError::Decode { seq: entry.seq, reason: "the signer differs from the entry's" });
     }
     if options.verify_signatures {
-        tfeco_core::request::verify_payload(&body.signer, entry.payload, entry.signature)
-            .map_err(|_| ReplicaError::Signature { seq: entry.seq })?;
+        body.verify(entry.signature).map_err(|_| ReplicaError::Signature { seq: entry.seq })?;
     }
     let envelope = body.into_envelope();
     state

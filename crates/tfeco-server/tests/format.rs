@@ -1,5 +1,5 @@
 //! Format compatibility of the journal's payloads (issue 9, "versioned wire format", `docs/journal.md`): a small
-//! journal written by this version (`tests/fixtures/journal-v1/`, the testkit scenario that applies every command
+//! journal written by this version (`tests/fixtures/journal-v3/`, the testkit scenario that applies every command
 //! kind) must replay, signatures verified, to its recorded state hash and totals. Every later format change
 //! keeps this test green or adds a migration; the state hash may be re-recorded only together with a bump of
 //! `STATE_ENCODING_VERSION`, the totals never. Unknown payload and genesis formats are refused, not guessed.
@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use tfeco_core::{
-    Command, RequestBody, COMMAND_INDEX, GENESIS_FORMAT, PAYLOAD_FORMAT, RETIRED_COMMANDS,
+    Command, RequestBody, SignedBody, COMMAND_INDEX, GENESIS_FORMAT, PAYLOAD_FORMAT, RETIRED_COMMANDS,
     STATE_ENCODING_VERSION,
 };
 use tfeco_journal::{Journal, MemoryJournal, NewEntry, SqliteJournal};
@@ -77,8 +77,8 @@ fn kinds_of(journal: &dyn Journal) -> (Vec<String>, u8) {
     let mut formats = std::collections::BTreeSet::new();
     journal
         .replay(1, &mut |entry| {
-            let body = RequestBody::from_payload(entry.payload).expect("a fixture payload decodes");
-            seen.insert(body.command.index());
+            let body = SignedBody::from_payload(entry.payload).expect("a fixture payload decodes");
+            seen.insert(body.body().command.index());
             formats.insert(entry.payload[0]);
             Ok(())
         })
@@ -102,7 +102,7 @@ fn write_fixture(dir: &Path) {
         let (mut replica, _) =
             Replica::open(Box::new(journal), || genesis, ReplayOptions::default()).expect("a new replica");
         for (now, body, signature) in harness.signed_log() {
-            let kind = body.command.kind();
+            let kind = body.body().command.kind();
             let outcome =
                 replica.apply_batch(&[BatchItem::Signed(SignedRequest { body, signature })], now * 1_000);
             let accepted = outcome.expect("a durable append").pop().expect("one outcome");
@@ -175,6 +175,30 @@ fn the_v1_fixture_journal_is_refused_as_a_retired_format() {
     );
 }
 
+/// The postcard-signed journal (payload format 2, signing scheme v1) is refused as a retired format, and the
+/// same scenario signed under scheme v2 (payload format 3: the JSON text as signed) records exactly the
+/// state it recorded: the signing scheme changed, the state did not.
+#[test]
+fn the_postcard_fixture_is_refused_and_the_json_fixture_records_the_same_state() {
+    let copy = tempfile::tempdir().expect("temp dir");
+    std::fs::copy(fixture(2).join(JOURNAL_FILE), copy.path().join(JOURNAL_FILE)).expect("the v2 journal");
+    let (journal, _) = SqliteJournal::open(copy.path()).expect("the journal file format is today's");
+    let no_genesis = || panic!("the journal has its genesis");
+    let error =
+        Replica::open(Box::new(journal), no_genesis, ReplayOptions::default()).err().expect("refused");
+    assert!(
+        matches!(&error, ReplicaError::Decode { seq: 1, reason } if reason.contains("scheme v1")),
+        "{error}"
+    );
+    let read = |format: u8| -> Recorded {
+        let text = std::fs::read_to_string(fixture(format).join("recorded.json")).expect("recorded facts");
+        serde_json::from_str(&text).expect("recorded.json")
+    };
+    let (postcard, json) = (read(2), read(3));
+    assert_eq!((postcard.payload_format, json.payload_format), (2, 3));
+    assert_eq!(Recorded { payload_format: 3, ..postcard }, json);
+}
+
 #[test]
 fn the_current_fixture_journal_replays_to_its_recorded_state() {
     if std::env::var_os("TFECO_WRITE_FIXTURE").is_some() {
@@ -199,8 +223,12 @@ fn journal_with(payload: Vec<u8>) -> MemoryJournal {
 #[test]
 fn unknown_payload_and_genesis_formats_are_refused() {
     let harness = tfeco_testkit::Harness::new();
-    let body =
-        RequestBody { signer: harness.operator, nonce: 1, expiry: 0, command: Command::Tick { now: 0 } };
+    let body = SignedBody::encode(RequestBody {
+        signer: harness.operator,
+        nonce: 1,
+        expiry: 0,
+        command: Command::Tick { now: 0 },
+    });
     let mut payload = body.to_payload();
     payload[0] = PAYLOAD_FORMAT + 1;
     let open = |journal: MemoryJournal| {
@@ -213,6 +241,13 @@ fn unknown_payload_and_genesis_formats_are_refused() {
     match open(journal_with(body.to_payload()[1..].to_vec())) {
         Err(ReplicaError::Decode { seq: 1, .. }) => {}
         other => panic!("an unversioned payload must be refused: {other:?}"),
+    }
+    // Format 2: the retired postcard scheme v1 (a version byte, then postcard bytes).
+    let mut retired = vec![2];
+    retired.extend(postcard::to_allocvec(body.body()).expect("postcard"));
+    match open(journal_with(retired)) {
+        Err(ReplicaError::Decode { seq: 1, reason }) => assert!(reason.contains("scheme v1"), "{reason}"),
+        other => panic!("a postcard-signed payload must be refused: {other:?}"),
     }
     let mut journal = MemoryJournal::new();
     journal.set_genesis(br#"{"format":2,"genesis":{}}"#).expect("genesis");

@@ -15,7 +15,8 @@ use ed25519_dalek::{Signer, SigningKey};
 use tfeco_core::slices::capacity::Lease;
 use tfeco_core::{
     parse_catalogue_csv, AccountKey, AccountRef, Billing, Command, Envelope, Event, FarmId, Genesis, LeaseId,
-    NodeId, NodeModel, NodeSpec, Params, PriceFeed, Receipt, Rejection, RequestBody, State, SystemAccount,
+    NodeId, NodeModel, NodeSpec, Params, PriceFeed, Receipt, Rejection, RequestBody, SignedBody, State,
+    SystemAccount,
 };
 use tfeco_money::{Amount, AnyAsset, Asset, Cc, Price, Tft, Usdc};
 
@@ -141,7 +142,7 @@ impl Harness {
 
     /// A signed request, verified like the server does, turned into the envelope the core applies.
     pub fn envelope(&self, signer: AccountKey, nonce: u64, command: Command) -> Envelope {
-        let body = RequestBody { signer, nonce, expiry: self.state.now() + 300, command };
+        let body = SignedBody::encode(RequestBody { signer, nonce, expiry: self.state.now() + 300, command });
         let key = self.keys.get(&signer).expect("the harness knows every signer's key");
         let signature = key.sign(&body.signing_bytes());
         body.verify(&signature.to_bytes()).expect("a harness signature verifies");
@@ -156,17 +157,17 @@ impl Harness {
 
     /// The accepted log as signed requests, each with the time (unix seconds) at which it was applied (its
     /// journaled time). Expiries are far in the future (the core does not read them).
-    pub fn signed_log(&self) -> Vec<(i64, RequestBody, Vec<u8>)> {
+    pub fn signed_log(&self) -> Vec<(i64, SignedBody, Vec<u8>)> {
         self.accepted
             .iter()
             .zip(&self.accepted_at)
             .map(|(envelope, &now)| {
-                let body = RequestBody {
+                let body = SignedBody::encode(RequestBody {
                     signer: envelope.signer,
                     nonce: envelope.nonce,
                     expiry: now + 10 * 366 * 86_400,
                     command: envelope.command.clone(),
-                };
+                });
                 let key = self.keys.get(&envelope.signer).expect("the harness knows every signer's key");
                 let signature = key.sign(&body.signing_bytes()).to_bytes().to_vec();
                 (now, body, signature)

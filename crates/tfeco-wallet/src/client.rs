@@ -34,18 +34,19 @@ use tfeco_api::signed_read::{HEADER_ACCOUNT, HEADER_NONCE, HEADER_SIGNATURE, HEA
 use tfeco_api::treasury::TreasuryView;
 use tfeco_api::tx::{EventPage, EventPageQuery, TxAccepted, TxRequest};
 use tfeco_api::{ErrorBody, ErrorCode};
-use tfeco_core::RequestBody;
 use tfeco_core::{AccountKey, CapacityRequestId, Command, FarmingPoolId, MarketId, NodeId, RoundId};
+use tfeco_core::{RequestBody, SignedBody};
 
 /// How long a request stays valid after signing, seconds.
 pub const DEFAULT_EXPIRY_S: i64 = 300;
 
 /// The signed body of `POST /v1/tx`: `command` from `key`'s account with `nonce`, valid until `expiry`
-/// (unix seconds).
+/// (unix seconds), written as compact JSON text and signed under scheme v2 (`tfeco/v2/request\0` + text).
 pub fn sign_tx(key: &SigningKey, nonce: u64, expiry: i64, command: Command) -> TxRequest {
     let body = RequestBody { signer: AccountKey(key.verifying_key().to_bytes()), nonce, expiry, command };
+    let body = SignedBody::encode(body);
     let signature = key.sign(&body.signing_bytes());
-    TxRequest { body, signature: hex::encode(signature.to_bytes()) }
+    TxRequest { body: body.text().to_owned(), signature: hex::encode(signature.to_bytes()) }
 }
 
 /// The account key of a signing key.
@@ -546,12 +547,20 @@ mod tests {
         let key = SigningKey::from_bytes(&[7; 32]);
         let request = sign_tx(&key, 4, 1_000, Command::RegisterAccount {});
         let signature = hex::decode(&request.signature).unwrap();
-        assert!(request.body.verify(&signature).is_ok());
-        assert_eq!(request.body.signer, account_of(&key));
+        let body = SignedBody::parse(request.body.clone()).unwrap();
+        assert!(body.verify(&signature).is_ok());
+        assert_eq!(body.body().signer, account_of(&key));
+        // The signature covers the domain, then the body text as sent (scheme v2).
+        let mut message = b"tfeco/v2/request\0".to_vec();
+        message.extend_from_slice(request.body.as_bytes());
+        let key_check = ed25519_dalek::VerifyingKey::from_bytes(&account_of(&key).0).unwrap();
+        let raw = ed25519_dalek::Signature::from_slice(&signature).unwrap();
+        assert!(key_check.verify_strict(&message, &raw).is_ok());
         let json = serde_json::to_value(&request).unwrap();
         assert_eq!(json["signature"], request.signature.as_str());
-        assert_eq!((json["body"]["nonce"].as_u64(), json["body"]["expiry"].as_i64()), (Some(4), Some(1_000)));
-        assert_eq!(json["body"]["signer"], account_of(&key).to_hex().as_str());
+        let inner: serde_json::Value = serde_json::from_str(json["body"].as_str().unwrap()).unwrap();
+        assert_eq!((inner["nonce"].as_u64(), inner["expiry"].as_i64()), (Some(4), Some(1_000)));
+        assert_eq!(inner["signer"], account_of(&key).to_hex().as_str());
         let decoded: TxRequest = serde_json::from_value(json).unwrap();
         assert_eq!(decoded, request, "the JSON form decodes to the same signed request");
     }

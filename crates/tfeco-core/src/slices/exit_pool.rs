@@ -490,7 +490,18 @@ impl ExitPool {
         env: &Env<'_>,
         ledger: &Ledger,
     ) -> (Option<Amount<Usdc>>, Option<Amount<Usdc>>, Amount<Usdc>) {
-        let params = env.params;
+        self.caps(env.params, ledger)
+    }
+
+    /// The caps a close would apply with the figures of now (spec §8 step 2), in USDC: cap A
+    /// (`exit_cap_a_bps` of the USD value all positions contributed, less the USDC paid so far; `None` when
+    /// off), cap B (`exit_cap_b_bps` of the pool's USDC; `None` when off), and cap B bounded by the pool's
+    /// USDC (the pool never pays more than it holds). Shares round down (the pool's favour).
+    pub fn caps(
+        &self,
+        params: &crate::params::Params,
+        ledger: &Ledger,
+    ) -> (Option<Amount<Usdc>>, Option<Amount<Usdc>>, Amount<Usdc>) {
         let pool_usdc = ledger.system_balance::<Usdc>(SystemAccount::ExitPoolUsdc);
         let cap_a = params.exit_cap_a_bps.map(|bps| {
             let share = bps.share_of(self.total_value_contributed.units(), Rounding::Down);

@@ -63,7 +63,7 @@ async fn post_json(addr: std::net::SocketAddr, body: &str) -> (u16, Value) {
 }
 
 async fn post_tx(addr: std::net::SocketAddr, request: &SignedRequest) -> (u16, Value) {
-    let body = json!({ "body": request.body, "signature": hex::encode(&request.signature) });
+    let body = json!({ "body": request.body.text(), "signature": hex::encode(&request.signature) });
     post_json(addr, &body.to_string()).await
 }
 
@@ -126,7 +126,8 @@ async fn small_order_keys_with_forged_signatures_are_refused_over_http() {
         ];
         for (nonce, command) in commands.into_iter().enumerate() {
             let body = json!({
-                "body": { "signer": point, "nonce": nonce + 1, "expiry": expiry, "command": command },
+                "body": json!({ "signer": point, "nonce": nonce + 1, "expiry": expiry, "command": command })
+                    .to_string(),
                 "signature": forged,
             });
             let (status, answer) = post_json(server.addr, &body.to_string()).await;

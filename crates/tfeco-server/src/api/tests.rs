@@ -161,7 +161,8 @@ async fn market_views_are_sealed_and_signed_reads_show_only_ones_own() {
                 axum::http::Request::post("/v1/tx")
                     .header("content-type", "application/json")
                     .body(axum::body::Body::from(
-                        json!({ "body": tick.body, "signature": hex::encode(&tick.signature) }).to_string(),
+                        json!({ "body": tick.body.text(), "signature": hex::encode(&tick.signature) })
+                            .to_string(),
                     ))
                     .unwrap(),
             )
@@ -222,7 +223,8 @@ async fn market_views_are_sealed_and_signed_reads_show_only_ones_own() {
 
 /// One raw HTTP/1.1 `POST /v1/tx` over TCP; returns the status code and the JSON body.
 async fn post_tx(addr: std::net::SocketAddr, request: &SignedRequest) -> (u16, Value) {
-    let body = json!({ "body": request.body, "signature": hex::encode(&request.signature) }).to_string();
+    let body =
+        json!({ "body": request.body.text(), "signature": hex::encode(&request.signature) }).to_string();
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     let head = format!(
         "POST /v1/tx HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\

@@ -73,7 +73,7 @@ async fn a_large_answer_is_a_summary_and_its_events_are_read_in_pages() {
 
     let expiry = crate::now_unix_ms() / 1000 + 300;
     let tick = SignedRequest::sign(&signing(1), nonce, expiry, Command::Tick { now: next_hour });
-    let body = json!({ "body": tick.body, "signature": hex::encode(&tick.signature) }).to_string();
+    let body = json!({ "body": tick.body.text(), "signature": hex::encode(&tick.signature) }).to_string();
     let post = axum::http::Request::post("/v1/tx")
         .header("content-type", "application/json")
         .body(axum::body::Body::from(body))

@@ -15,7 +15,7 @@ use axum::{Extension, Json};
 use tfeco_api::tx::{EventPage, EventPageQuery, TxAccepted, TxRequest, EVENT_PAGE_DEFAULT};
 use tfeco_api::ErrorCode;
 use tfeco_core::request::NONCE_LIMIT;
-use tfeco_core::{AccountKey, Rejection};
+use tfeco_core::{AccountKey, Rejection, SignedBody};
 
 use crate::api::error::ApiError;
 use crate::api::extract::{PathParam, Query};
@@ -33,60 +33,43 @@ fn body_error(rejection: &BytesRejection) -> ApiError {
     }
 }
 
-/// Largest integer a JSON float carries exactly (2^53).
-const EXACT_FLOAT_INTEGER: f64 = 9_007_199_254_740_992.0;
-
-/// Rewrites every float with no fractional part (`5.0`) as the integer it is: JSON (and the document's
-/// `integer` type) does not distinguish them, the strict decoder does. Floats beyond 2^53 stay floats.
-fn integral_floats_as_integers(value: &mut serde_json::Value) {
-    match value {
-        serde_json::Value::Number(number) => {
-            if let Some(float) = number.as_f64().filter(|_| number.is_f64()) {
-                if float.fract() == 0.0 && float.abs() <= EXACT_FLOAT_INTEGER {
-                    // In range by the check above: the cast is exact.
-                    #[allow(clippy::cast_possible_truncation)]
-                    let integer = float as i64;
-                    *number = serde_json::Number::from(integer);
-                }
-            }
-        }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(integral_floats_as_integers),
-        serde_json::Value::Object(map) => map.values_mut().for_each(integral_floats_as_integers),
-        _ => {}
-    }
-}
-
-/// Decodes a request body strictly (unknown fields refused), reading `5.0` as `5`.
-fn decode(body: &[u8]) -> Result<TxRequest, ApiError> {
-    let mut value: serde_json::Value =
-        serde_json::from_slice(body).map_err(|e| ApiError::from_json_error(&e))?;
-    integral_floats_as_integers(&mut value);
-    serde_json::from_value(value).map_err(|e| ApiError::from_json_error(&e))
+/// Decodes a request strictly: the envelope `{body, signature}` (unknown fields refused), then the body's
+/// JSON text ([`SignedBody::parse`]: unknown or duplicate fields refused). A problem inside the body text
+/// gets the same typed codes as one in the envelope (`unknown_field`, `amount_negative`, ...), its message
+/// prefixed with `body: `.
+fn decode(body: &[u8]) -> Result<(SignedBody, String), ApiError> {
+    let request: TxRequest = serde_json::from_slice(body).map_err(|e| ApiError::from_json_error(&e))?;
+    let signed = SignedBody::parse(request.body).map_err(|e| {
+        let error = ApiError::from_json_error(&e);
+        ApiError::new(error.code(), format!("body: {e}"))
+    })?;
+    Ok((signed, request.signature))
 }
 
 /// Decodes and authenticates a request body at `now_s`.
 fn authenticate(body: &[u8], now_s: i64, max_expiry_s: i64) -> Result<SignedRequest, ApiError> {
-    let request = decode(body)?;
-    let signature = hex::decode(&request.signature)
+    let (signed, signature) = decode(body)?;
+    let signature = hex::decode(&signature)
         .map_err(|_| ApiError::new(ErrorCode::BadSignature, "the signature is not hex"))?;
     // Strict RFC 8032 verification (weak keys and forged signatures refused) is the core's.
-    if request.body.verify(&signature).is_err() {
+    if signed.verify(&signature).is_err() {
         return Err(ApiError::new(ErrorCode::BadSignature, "the signature does not verify for this signer"));
     }
-    if request.body.nonce >= NONCE_LIMIT {
-        let got = request.body.nonce;
+    let request = signed.body();
+    if request.nonce >= NONCE_LIMIT {
+        let got = request.nonce;
         return Err(ApiError::from_rejection(&Rejection::NonceOutOfRange { limit: NONCE_LIMIT, got }));
     }
-    if request.body.expiry < now_s {
+    if request.expiry < now_s {
         return Err(ApiError::new(ErrorCode::RequestExpired, "the request's expiry has passed"));
     }
-    if request.body.expiry > now_s.saturating_add(max_expiry_s) {
+    if request.expiry > now_s.saturating_add(max_expiry_s) {
         return Err(ApiError::new(
             ErrorCode::ExpiryTooFar,
             format!("expiry may be at most {max_expiry_s} s ahead"),
         ));
     }
-    Ok(SignedRequest { body: request.body, signature })
+    Ok(SignedRequest { body: signed, signature })
 }
 
 /// The handler of `POST /v1/tx`.
@@ -97,7 +80,7 @@ pub async fn submit_tx(
 ) -> Result<Response, ApiError> {
     let body = body.map_err(|e| body_error(&e))?;
     let request = authenticate(&body, crate::now_unix_ms() / 1000, app.config.max_expiry_s)?;
-    if let Some(response) = rate_limit.refusal(&app, &request.body.signer) {
+    if let Some(response) = rate_limit.refusal(&app, &request.body.body().signer) {
         return Ok(response);
     }
     match app.writer.submit(request).await {
@@ -187,24 +170,21 @@ impl TxRateLimit {
 mod tests {
     use super::*;
 
+    /// The body is JSON text inside the envelope: an object in its place (the scheme v1 shape) is refused,
+    /// and so is a body text with an unknown field, each with a message naming the problem.
     #[test]
-    fn integral_floats_are_read_as_integers_and_others_are_kept() {
-        let mut value = serde_json::json!({ "a": 5.0, "b": [1.5, -2.0], "c": 1e300, "d": "7.0", "e": 3 });
-        integral_floats_as_integers(&mut value);
-        assert_eq!(value, serde_json::json!({ "a": 5, "b": [1.5, -2], "c": 1e300, "d": "7.0", "e": 3 }));
-    }
-
-    /// An integral float is read exactly (not to the nearest half of a best-effort parse): a nonce of
-    /// `3969746332132546.0` decodes as the integer it is.
-    #[test]
-    fn a_large_integral_float_decodes_as_its_integer() {
-        let body = format!(
-            r#"{{"body": {{"nonce": 3969746332132546.0, "signer": "{}", "expiry": -108127832.0,
-                "command": {{"cancel_exit_bid": {{"bid_id": 0}}}}}}, "signature": "{}"}}"#,
-            "d7".repeat(32),
-            "00".repeat(64)
-        );
-        let request = decode(body.as_bytes()).expect("decodes");
-        assert_eq!((request.body.nonce, request.body.expiry), (3_969_746_332_132_546, -108_127_832));
+    fn the_body_is_text_parsed_strictly() {
+        let signer = "d7".repeat(32);
+        let text =
+            format!(r#"{{"signer":"{signer}","nonce":1,"expiry":9,"command":{{"register_account":{{}}}}}}"#);
+        let envelope = serde_json::json!({ "body": text, "signature": "00".repeat(64) }).to_string();
+        let (signed, _) = decode(envelope.as_bytes()).expect("decodes");
+        assert_eq!(signed.text(), text);
+        let object = format!(r#"{{"body": {text}, "signature": "{}"}}"#, "00".repeat(64));
+        assert!(decode(object.as_bytes()).is_err(), "a v1 object body is refused");
+        let unknown = text.replace(r#""nonce":1"#, r#""nonce":1,"memo":"x""#);
+        let envelope = serde_json::json!({ "body": unknown, "signature": "00".repeat(64) }).to_string();
+        let error = decode(envelope.as_bytes()).expect_err("refused");
+        assert!(format!("{error:?}").contains("memo"), "{error:?}");
     }
 }

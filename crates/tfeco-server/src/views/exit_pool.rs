@@ -12,17 +12,26 @@ use tfeco_money::{Tfp, Usdc};
 pub fn round(state: &State) -> ExitRoundView {
     let exit = state.exit_pool();
     let round = exit.round();
+    let params = state.params();
+    let pool_usdc = state.ledger().system_balance::<Usdc>(SystemAccount::ExitPoolUsdc);
+    // The caps as the close computes them (core `ExitPool::caps`), from the figures of now.
+    let (cap_a, cap_b, cap_b_effective) = exit.caps(params, state.ledger());
+    let cap = cap_a.map_or(cap_b_effective, |a| a.min(cap_b_effective));
     ExitRoundView {
         round_id: round.id,
         opened_at: round.opened_at,
         closes_at: round.closes_at,
         lock_window_starts_at: round.closes_at - state.params().exit_lock_window_s,
-        pool_usdc: state.ledger().system_balance::<Usdc>(SystemAccount::ExitPoolUsdc),
+        pool_usdc,
         pool_tfp: state.ledger().system_balance::<Tfp>(SystemAccount::ExitPoolTfp),
         positions: exit.positions().len(),
         total_value_contributed_usd: exit.total_value_contributed(),
         total_usdc_paid: exit.total_usdc_paid(),
         awaiting_price: exit.awaiting_price(state.params(), state.oracle(), state.now()),
+        cap_a,
+        cap_b,
+        cap,
+        min_discount_bps: params.exit_min_discount_bps.get(),
     }
 }
 

@@ -3,8 +3,8 @@
 //! (every entry applied to a state as it is built, so all of it is valid on replay).
 
 use ed25519_dalek::{Signer, SigningKey};
-use tfeco_core::RequestBody;
 use tfeco_core::{AccountKey, Command, Envelope, Genesis, State};
+use tfeco_core::{RequestBody, SignedBody};
 use tfeco_money::{Amount, Asset, Tft};
 use tfeco_wallet::client::account_of;
 
@@ -124,7 +124,7 @@ pub struct SignedEntry {
     pub timestamp_ms: i64,
     /// The signer's public key.
     pub signer: [u8; 32],
-    /// `RequestBody::encode()`.
+    /// `SignedBody::to_payload()`: the format byte, then the body's JSON text as signed.
     pub payload: Vec<u8>,
     /// The 64-byte ed25519 signature of the payload's signing bytes.
     pub signature: Vec<u8>,
@@ -141,8 +141,9 @@ pub fn sign_entries(
     let sign = |part: &[(usize, RequestBody)]| -> Vec<SignedEntry> {
         part.iter()
             .map(|(signer, body)| {
-                let payload = body.to_payload();
-                let bytes = body.signing_bytes();
+                let signed = SignedBody::encode(body.clone());
+                let payload = signed.to_payload();
+                let bytes = signed.signing_bytes();
                 let signature = keys[*signer].sign(&bytes).to_bytes().to_vec();
                 SignedEntry { timestamp_ms, signer: body.signer.0, payload, signature }
             })
@@ -228,8 +229,8 @@ mod tests {
         for entry in &corpus.entries {
             let signer = AccountKey(entry.signer);
             tfeco_core::request::verify_payload(&signer, &entry.payload, &entry.signature).unwrap();
-            let body = RequestBody::from_payload(&entry.payload).unwrap();
-            apply_body(&mut state, &body).unwrap();
+            let body = SignedBody::from_payload(&entry.payload).unwrap();
+            apply_body(&mut state, body.body()).unwrap();
         }
         assert_eq!(state.state_hash(), corpus.state_hash);
         assert!(build_corpus(&genesis, &signers, 8, 1).is_err(), "no larger than its setup");

@@ -1,7 +1,7 @@
 //! Bad input through the real HTTP API of an in-process node: each request is refused with its stable
 //! JSON `code` and HTTP status, and the state (hash and journal head) is unchanged.
 
-use crate::support::{account, hex_of, in_process_server, key, now_s, signed, signed_at, Api};
+use crate::support::{account, hex_of, in_process_server, key, now_s, signed, signed_at, with, Api};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tfeco_core::{Command, FarmId, NodeId, NodeSpec};
@@ -30,16 +30,6 @@ async fn expect_refused_raw(api: &Api, body: Vec<u8>, status: StatusCode, code: 
 
 async fn expect_refused(api: &Api, body: &Value, status: StatusCode, code: &str) -> Value {
     expect_refused_raw(api, serde_json::to_vec(body).expect("JSON"), status, Some(code)).await
-}
-
-/// `body` with the JSON value at `path` (object keys) replaced by `value`.
-fn with(mut body: Value, path: &[&str], value: Value) -> Value {
-    let mut cursor = &mut body;
-    for step in &path[..path.len() - 1] {
-        cursor = &mut cursor[*step];
-    }
-    cursor[path[path.len() - 1]] = value;
-    body
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -71,7 +61,13 @@ async fn bad_requests_are_refused_with_stable_codes_and_change_nothing() {
     let amount_path = ["body", "command", "transfer", "amount"];
 
     // Malformed JSON.
-    for text in ["{\"body\": {", "not json", "{\"body\": {\"signer\": }}", ""] {
+    for text in [
+        "{\"body\": \"",
+        "not json",
+        "{\"body\": \"{}\", \"signature\": }",
+        "",
+        r#"{"body": "{\"signer\": ", "signature": ""}"#,
+    ] {
         expect_refused_raw(&api, text.as_bytes().to_vec(), StatusCode::BAD_REQUEST, Some("malformed_json"))
             .await;
     }
@@ -85,8 +81,8 @@ async fn bad_requests_are_refused_with_stable_codes_and_change_nothing() {
         expect_refused(&api, &body, StatusCode::BAD_REQUEST, "unknown_field").await;
     }
     // Signatures: by another key, altered body, not hex, wrong length.
-    let mut by_bob = signed_at(&bob, 3, now_s() + 300, transfer("1"));
-    by_bob["body"]["signer"] = json!(hex_of(&alice));
+    let by_bob =
+        with(signed_at(&bob, 3, now_s() + 300, transfer("1")), &["body", "signer"], json!(hex_of(&alice)));
     expect_refused(&api, &by_bob, StatusCode::UNAUTHORIZED, "bad_signature").await;
     expect_refused(
         &api,
@@ -114,12 +110,13 @@ async fn bad_requests_are_refused_with_stable_codes_and_change_nothing() {
     // A weak (small-order) key with a forged all-zero signature: the core's non-strict check would accept
     // it for any message (found by Schemathesis); the server verifies strictly and refuses it.
     let forged = json!({
-        "body": {
+        "body": json!({
             "signer": "00".repeat(32),
             "nonce": 1,
             "expiry": now_s() + 60,
             "command": { "register_account": {} },
-        },
+        })
+        .to_string(),
         "signature": "00".repeat(64),
     });
     expect_refused(&api, &forged, StatusCode::UNAUTHORIZED, "bad_signature").await;
@@ -147,6 +144,10 @@ async fn bad_requests_are_refused_with_stable_codes_and_change_nothing() {
     // Well-formed JSON of the wrong shape: a generic invalid_request.
     let no_signature = json!({ "body": good["body"].clone() });
     expect_refused(&api, &no_signature, StatusCode::BAD_REQUEST, "invalid_request").await;
+    // The retired scheme v1 shape: the body as an object instead of the signed JSON text.
+    let inner: Value = serde_json::from_str(good["body"].as_str().expect("text")).expect("JSON");
+    let v1_shape = json!({ "body": inner, "signature": good["signature"].clone() });
+    expect_refused(&api, &v1_shape, StatusCode::BAD_REQUEST, "invalid_request").await;
     expect_refused(
         &api,
         &with(good.clone(), &amount_path, json!("1e5")),

@@ -8,7 +8,7 @@ use tfeco_journal::{EntryRef, FaultyJournal, Head, Journal, JournalError, Memory
 use tfeco_money::Asset;
 
 use crate::support::{
-    account, hex_of, in_process_server, in_process_server_on, key, signed, Api, ServeProcess,
+    account, hex_of, in_process_server, in_process_server_on, key, signed, with, Api, ServeProcess,
 };
 
 /// BUG (crates/tfeco-server/src/node.rs `Node::apply_batch`, crates/tfeco-server/src/writer.rs): the batch
@@ -115,13 +115,9 @@ async fn decode_codes_do_not_depend_on_echoed_input() {
     let good = signed(&alice, 1, transfer);
     let mut cases = Vec::new();
     for amount in ["negative", "too large", "one too many decimals"] {
-        let mut body = good.clone();
-        body["body"]["command"]["transfer"]["amount"] = json!(amount);
-        cases.push(body);
+        cases.push(with(good.clone(), &["body", "command", "transfer", "amount"], json!(amount)));
     }
-    let mut body = good.clone();
-    body["body"]["nonce"] = json!("too many decimals");
-    cases.push(body);
+    cases.push(with(good.clone(), &["body", "nonce"], json!("too many decimals")));
     for body in cases {
         let (status, answer) = api.try_post(&body).await.expect("POST");
         assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");

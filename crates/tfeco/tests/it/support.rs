@@ -62,6 +62,23 @@ pub(crate) fn signed_at(key: &SigningKey, nonce: u64, expiry: i64, command: Comm
     serde_json::to_value(sign_tx(key, nonce, expiry, command)).expect("a signed request encodes as JSON")
 }
 
+/// `body` (a signed request as JSON, its `body` field JSON text) with the field at `path` set to `value`.
+/// A path under `"body"` edits inside the body text (then re-encoded, so the signature no longer covers it).
+pub(crate) fn with(mut body: Value, path: &[&str], value: Value) -> Value {
+    if path.first() == Some(&"body") && path.len() > 1 {
+        let text = body["body"].as_str().expect("a v2 request's body is JSON text");
+        let inner: Value = serde_json::from_str(text).expect("the body text is JSON");
+        body["body"] = Value::String(with(inner, &path[1..], value).to_string());
+        return body;
+    }
+    let mut cursor = &mut body;
+    for step in &path[..path.len() - 1] {
+        cursor = &mut cursor[*step];
+    }
+    cursor[path[path.len() - 1]] = value;
+    body
+}
+
 /// A signed body valid for five minutes.
 pub(crate) fn signed(key: &SigningKey, nonce: u64, command: Command) -> Value {
     signed_at(key, nonce, now_s() + 300, command)

@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use anyhow::{ensure, Context};
-use tfeco_core::RequestBody;
+use tfeco_core::SignedBody;
 use tfeco_core::{Genesis, State};
 use tfeco_journal::{AnchoredJournal, EntryRef, Journal, MemoryJournal, NewEntry, SqliteJournal, ZERO_HASH};
 use tfeco_server::replica::{replay_into, ReplayOptions};
@@ -99,7 +99,7 @@ fn time_pure_steps(entries: &[NewEntry]) -> anyhow::Result<(Span, Span)> {
         }
     });
     let (decoded, decode_span) = Span::measure(|| {
-        entries.iter().filter(|e| RequestBody::from_payload(std::hint::black_box(&e.payload)).is_ok()).count()
+        entries.iter().filter(|e| SignedBody::from_payload(std::hint::black_box(&e.payload)).is_ok()).count()
     });
     ensure!(decoded == entries.len(), "{} corpus payloads do not decode", entries.len() - decoded);
     Ok((hash_span, decode_span))
