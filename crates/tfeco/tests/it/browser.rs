@@ -4,7 +4,9 @@
 //! scripts' npm packages with `npm ci` from their committed lock file. A script may ask for CLI steps
 //! (operator deposits, ticks) by printing `@@cli JSON` (an array of arguments, or `{"args": [...], "env":
 //! {...}}`); the harness runs `tfeco` and answers with one JSON line `{code, stdout, stderr}` on its stdin.
-//! Screenshots go to `target/browser-artifacts/` (the scripts print their paths).
+//! Every script also gets `TFECO_URL`, `TFECO_DATA_DIR`, `TFECO_ARTIFACTS`, `CHROMIUM`, the words of two funded
+//! wallets (`TFECO_WORDS_A`: TFT, `TFECO_WORDS_B`: USDC) and `TFECO_TICK` (a shell command moving the node's
+//! clock 10 s). Screenshots go to `target/browser-artifacts/` (the scripts print their paths).
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -14,7 +16,7 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::Command;
 
-use crate::support::{run_cli, ServeProcess};
+use crate::support::{run_cli, ServeProcess, BIN};
 
 /// Where Debian installs Chromium.
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -96,8 +98,57 @@ async fn cli_step(request: &Value) -> Value {
     json!({ "code": run.code, "stdout": run.stdout, "stderr": run.stderr })
 }
 
+/// Two funded wallets for the scripts that trade (`TFECO_WORDS_A` holds TFT, `TFECO_WORDS_B` USDC): words of the
+/// BIP-39 reference vectors, recovered and registered with the CLI, funded by operator deposits.
+const FUNDED: [(&str, &str, &str, &str); 2] = [
+    (
+        "TFECO_WORDS_A",
+        "legal winner thank year wave sausage worth useful legal winner thank yellow",
+        "TFT",
+        "20000",
+    ),
+    (
+        "TFECO_WORDS_B",
+        "letter advice cage absurd amount doctor acoustic avoid letter advice cage above",
+        "USDC",
+        "500",
+    ),
+];
+const PASSWORD: &str = "umber-kestrel-quarry-1987";
+
+/// Recovers, registers and funds the [`FUNDED`] wallets on the node; returns the scripts' environment.
+async fn funded_wallets(url: &str, data_dir: &Path, temp: &Path) -> Vec<(String, String)> {
+    let dir = data_dir.to_str().expect("utf-8 temp path");
+    let mut env = Vec::new();
+    for (name, words, asset, amount) in FUNDED {
+        let keystore = temp.join(format!("{name}.json"));
+        let keystore = keystore.to_str().expect("utf-8 temp path");
+        let secrets = [("TFECO_MNEMONIC", words), ("TFECO_PASSWORD", PASSWORD)];
+        let recovered = run_cli(
+            &["wallet", "--keystore", keystore, "recover", "--insecure-fast-kdf", "--json"],
+            &secrets,
+        )
+        .await
+        .success_json("tfeco wallet recover");
+        let account = recovered["account"].as_str().expect("recovered account").to_owned();
+        run_cli(&["wallet", "--keystore", keystore, "--url", url, "register", "--json"], &secrets)
+            .await
+            .success_json("tfeco wallet register");
+        let tx_id = format!("browser-{name}");
+        let deposit =
+            ["admin", "--url", url, "--data-dir", dir, "deposit", "--to", &account, "--asset", asset];
+        run_cli(&[&deposit[..], &["--amount", amount, "--tx-id", &tx_id, "--json"]].concat(), &[])
+            .await
+            .success_json("tfeco admin deposit");
+        env.push((name.to_owned(), words.to_owned()));
+    }
+    let tick = format!("'{BIN}' admin --url {url} --data-dir '{dir}' tick --advance 10s --json");
+    env.push(("TFECO_TICK".to_owned(), tick));
+    env
+}
+
 /// Runs one script to its end, serving its CLI steps; panics with its output when it fails.
-async fn run_script(script: &Path, url: &str, data_dir: &Path, artifacts: &Path) {
+async fn run_script(script: &Path, url: &str, data_dir: &Path, artifacts: &Path, env: &[(String, String)]) {
     let mut child = Command::new("node")
         .arg(script)
         .current_dir(web_tests_dir())
@@ -105,6 +156,7 @@ async fn run_script(script: &Path, url: &str, data_dir: &Path, artifacts: &Path)
         .env("TFECO_DATA_DIR", data_dir)
         .env("TFECO_ARTIFACTS", artifacts)
         .env("CHROMIUM", CHROMIUM)
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -174,8 +226,9 @@ async fn the_web_app_works_in_a_real_browser() {
     let server = ServeProcess::start(&dir, temp.path(), "browser").await;
     let artifacts = artifacts_dir();
     std::fs::create_dir_all(&artifacts).expect("create target/browser-artifacts");
+    let env = funded_wallets(&server.api.base, &dir, temp.path()).await;
     for script in &scripts {
-        run_script(script, &server.api.base, &dir, &artifacts).await;
+        run_script(script, &server.api.base, &dir, &artifacts, &env).await;
     }
     println!("screenshots in {}", artifacts.display());
 }

@@ -43,7 +43,7 @@ function perSlice(node) {
   if (!node || !node.slices) return null;
   const r = node.resources;
   const share = (v) => Number((v / node.slices).toFixed(2));
-  return { cores: share(r.cpu_cores), mem: share(r.mem_gb), ssd: share(r.ssd_gb), passmark: share(r.passmark), ai: share(r.ai_mem_gb) };
+  return { cores: share(r.cpu_cores), mem: share(r.mem_gb), ssd: share(r.ssd_gb), passmark: Math.floor(r.passmark / node.slices), ai: share(r.ai_mem_gb) };
 }
 
 function sliceText(s) {
@@ -87,7 +87,7 @@ function leasePanel(ui, ctx, hit, node, done) {
 function resultsTable(ui, hits, nodes, ccUsd, choose) {
   return ui.table([
     { label: "Node", render: (h) => `#${h.node_id} (farm ${h.farm_id})` },
-    { label: "Model", render: (h) => [h.model ?? "custom", h.certified ? ui.el("span", { class: "badge" }, " certified") : null] },
+    { label: "Model", render: (h) => [h.model ?? "custom", h.certified ? [" ", ui.el("span", { class: "badge" }, "certified")] : null] },
     { label: "One slice", render: (h) => sliceText(perSlice(nodes.get(h.node_id))), testid: (h) => `slice-${h.node_id}` },
     { label: "Free slices", numeric: true, key: "free_slices" },
     { label: "CC / slice-month", numeric: true, render: (h) => ui.fmt.amount(h.price_month), testid: (h) => `price-cc-${h.node_id}` },
