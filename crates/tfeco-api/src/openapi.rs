@@ -77,7 +77,7 @@ pub struct PeriodPath {
 }
 
 #[utoipa::path(get, path = "/", tag = "node", operation_id = "index",
-    responses((status = 200, description = "A small HTML page with links", content_type = "text/html", body = String)))]
+    responses((status = 200, description = "The web app (an HTML page; its scripts and styles are under /assets/)", content_type = "text/html", body = String)))]
 fn index() {}
 
 #[utoipa::path(get, path = "/openapi.json", tag = "node", operation_id = "openapi",

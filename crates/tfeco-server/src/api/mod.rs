@@ -19,6 +19,7 @@ pub mod router;
 pub mod signed_read;
 pub mod treasury;
 pub mod tx;
+pub mod web;
 
 #[cfg(test)]
 mod security_tests;

@@ -18,7 +18,7 @@ use crate::api::error::ApiError;
 use crate::api::tx::TxRateLimit;
 use crate::api::{
     calc, capacity, checkpoints, exchange, exit_pool, farming_pool, governance, ledger, pool2, rewards,
-    treasury, tx,
+    treasury, tx, web,
 };
 use crate::app::AppState;
 
@@ -40,7 +40,7 @@ fn route(method: Method, path: &'static str, handler: MethodRouter<AppState>) ->
 pub fn routes() -> Vec<Route> {
     use Method as M;
     vec![
-        route(M::GET, paths::INDEX, get(ledger::index_page)),
+        route(M::GET, paths::INDEX, get(web::index)),
         route(M::GET, paths::OPENAPI, get(ledger::openapi)),
         route(M::POST, paths::TX, post(tx::submit_tx)),
         route(M::GET, paths::TX_EVENTS, get(tx::tx_events)),
@@ -96,6 +96,8 @@ pub fn router(state: AppState) -> Router {
     for route in routes() {
         router = router.route(route.path, route.handler);
     }
+    // The web app's static files: not API operations, so not in `routes()` nor the OpenAPI document.
+    router = router.route(web::ASSETS_ROUTE, get(web::asset));
     router
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), refuse_when_failed))

@@ -3,10 +3,11 @@
 //! the demo, the CLI wallet and operator commands, client profiles and completions, the API documentation's
 //! examples and the Python client, Schemathesis against the API contract, and the
 //! journal's resistance to damage (damaged copies, crashes at many points, a full disk, read-only verify), snapshots and archives.
-//! Process tests run the real binary (`CARGO_BIN_EXE_tfeco`) on loopback.
+//! The web app runs in a real browser (`browser`). Process tests run the real binary (`CARGO_BIN_EXE_tfeco`) on loopback.
 
 mod admin_cli;
 mod api_docs;
+mod browser;
 mod checkpoints;
 mod config;
 mod crash;
