@@ -15,6 +15,7 @@ pub mod calc;
 pub mod capacity;
 pub mod checkpoints;
 pub mod error;
+pub mod events;
 pub mod exchange;
 pub mod exit_pool;
 pub mod farming_pool;

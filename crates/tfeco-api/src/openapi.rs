@@ -25,6 +25,7 @@ use crate::checkpoints::{
     JournalQuery,
 };
 use crate::error::ErrorBody;
+use crate::events::{AccountEventsPage, AccountEventsQuery, EventEntry, EventsQuery};
 use crate::exchange::{
     BatchesQuery, BatchesView, DepthView, ExchangeMarketsView, OwnFillsView, OwnOrdersView,
 };
@@ -420,6 +421,37 @@ fn journal() {}
     responses((status = 200, description = "The stored genesis bytes and the root of the hash chain", body = JournalGenesisView)))]
 fn journal_genesis() {}
 
+#[utoipa::path(get, path = "/v1/events", tag = "events", operation_id = "events",
+    summary = "Live events as server-sent events (text/event-stream), filterable, resumable with Last-Event-ID",
+    description = "One SSE message per journal entry with matching events: `id: SEQ`, `event: entry`, `data: \
+        EventEntry` (JSON `{seq, ts, events}`), in journal order, without gaps or repeats; a comment line \
+        (`: keep-alive`) every 15 s when idle. Start: after `Last-Event-ID` (the last seq received), else at \
+        `from`, else at the next entry. Entries already journaled are sent first from the node's event index, \
+        then the stream follows live; with `follow=false` it closes once it reaches the journal head of the \
+        request. A client that falls behind the live stream is disconnected (it resumes with Last-Event-ID). \
+        Exit-bid and exchange-order events are sealed and never sent.",
+    params(EventsQuery,
+        ("Last-Event-ID" = Option<u64>, Header, description = "The last seq received: resume after it")),
+    responses(
+        (status = 200, description = "The stream: `text/event-stream` messages whose data is an EventEntry",
+            content_type = "text/event-stream", body = EventEntry),
+        (status = 400, description = "invalid_query (an unknown parameter, a malformed account, node, lease, \
+            kind or from, too many values), invalid_request (a malformed Last-Event-ID)", body = ErrorBody),
+        (status = 503, description = "unavailable: the node serves its maximum of concurrent streams (retry \
+            later), or is stopping", body = ErrorBody),
+    ))]
+fn events() {}
+
+#[utoipa::path(get, path = "/v1/accounts/{key}/events", tag = "events", operation_id = "account_events",
+    summary = "An account's events, newest entry first, paged (sealed bid and order events are not included)",
+    params(AccountPath, AccountEventsQuery),
+    responses(
+        (status = 200, description = "One page: entries with the account's events, and the next page's cursor",
+            body = AccountEventsPage),
+        (status = 400, description = "invalid_account, invalid_query", body = ErrorBody),
+    ))]
+fn account_events() {}
+
 /// The declared operations.
 #[derive(OpenApi)]
 #[openapi(
@@ -482,7 +514,9 @@ fn journal_genesis() {}
         propose_checkpoint,
         sign_checkpoint,
         journal,
-        journal_genesis
+        journal_genesis,
+        events,
+        account_events
     ),
     components(schemas(ErrorBody, crate::error::ErrorCode, tfeco_core::RequestBody))
 )]
@@ -552,7 +586,7 @@ mod tests {
         let json: serde_json::Value = serde_json::from_str(&document_json()).unwrap();
         assert_eq!(json["openapi"], "3.1.0");
         let paths = json["paths"].as_object().unwrap();
-        assert_eq!(paths.len(), 45);
+        assert_eq!(paths.len(), 47);
         if let Ok(path) = std::env::var("TFECO_DUMP_OPENAPI") {
             std::fs::write(path, serde_json::to_string_pretty(&json).unwrap()).unwrap();
         }

@@ -100,3 +100,7 @@ pub fn with_param(template: &str, value: impl std::fmt::Display) -> String {
         _ => template.to_owned(),
     }
 }
+/// `GET`: the live event stream (server-sent events), filterable and resumable.
+pub const EVENTS: &str = "/v1/events";
+/// `GET`: one account's events, newest first, paged (`{key}`: 64 hex).
+pub const ACCOUNT_EVENTS: &str = "/v1/accounts/{key}/events";

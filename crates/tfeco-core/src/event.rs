@@ -530,3 +530,301 @@ pub enum Event {
         settle_in: Settlement,
     },
 }
+
+/// What one event names directly: the accounts (user keys only, never system accounts), nodes and leases
+/// it is about. The server's event index adds what needs the state to know (a lease's tenant and node, a
+/// node's farm owner); this list is what the event itself says.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Touches {
+    /// User accounts named by the event.
+    pub accounts: Vec<AccountKey>,
+    /// Nodes named by the event.
+    pub nodes: Vec<NodeId>,
+    /// Leases named by the event.
+    pub leases: Vec<LeaseId>,
+}
+
+impl Touches {
+    fn account(account: AccountKey) -> Self {
+        Touches { accounts: vec![account], ..Touches::default() }
+    }
+
+    fn refs(refs: &[&AccountRef]) -> Self {
+        let accounts = refs
+            .iter()
+            .filter_map(|r| match r {
+                AccountRef::User(key) => Some(*key),
+                AccountRef::System(_) => None,
+            })
+            .collect();
+        Touches { accounts, ..Touches::default() }
+    }
+
+    fn node(node: NodeId) -> Self {
+        Touches { nodes: vec![node], ..Touches::default() }
+    }
+
+    fn lease(lease: LeaseId) -> Self {
+        Touches { leases: vec![lease], ..Touches::default() }
+    }
+}
+
+impl Event {
+    /// Every event kind: the serde `event` tag of each variant, sorted (the values the event stream's
+    /// `kind` filter accepts).
+    pub const KINDS: &'static [&'static str] = &[
+        "account_registered",
+        "account_verified",
+        "already_applied",
+        "attestation_recorded",
+        "batch_cleared",
+        "capacity_offered",
+        "capacity_request_closed",
+        "capacity_request_posted",
+        "converted_cc_to_tfp",
+        "converted_tfp_to_cc",
+        "deposited",
+        "entered_with_fiat",
+        "entered_with_tft",
+        "exit_bid_amended",
+        "exit_bid_cancelled",
+        "exit_bid_submitted",
+        "exit_pool_funded",
+        "exit_round_closed",
+        "farm_registered",
+        "farming_pool_created",
+        "farming_pool_membership_changed",
+        "farming_pool_membership_signed",
+        "lease_cancel_requested",
+        "lease_charged",
+        "lease_closed",
+        "lease_grace_started",
+        "lease_opened",
+        "lease_resumed",
+        "mint_report_closed",
+        "mint_report_signed",
+        "node_key_set",
+        "node_registered",
+        "order_amended",
+        "order_cancelled",
+        "order_expired",
+        "order_placed",
+        "param_change_applied",
+        "param_change_approved",
+        "param_change_dropped",
+        "param_change_proposed",
+        "param_change_signed",
+        "position_closed",
+        "position_opened",
+        "price_submitted",
+        "revenue_burned",
+        "rewards_minted",
+        "rewards_released",
+        "settlement_set",
+        "slice_price_set",
+        "standing_bid_cancelled",
+        "standing_bid_filled",
+        "standing_bid_posted",
+        "tfp_unlocked",
+        "tft_locked",
+        "ticked",
+        "transferred",
+        "treasury_transfer_approved",
+        "withdrawal_requested",
+        "withdrawn",
+    ];
+
+    /// The event's kind: its serde `event` tag (e.g. `"transferred"`), one of [`Event::KINDS`].
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::AccountRegistered { .. } => "account_registered",
+            Event::Transferred { .. } => "transferred",
+            Event::AttestationRecorded { .. } => "attestation_recorded",
+            Event::AlreadyApplied { .. } => "already_applied",
+            Event::Deposited { .. } => "deposited",
+            Event::WithdrawalRequested { .. } => "withdrawal_requested",
+            Event::Withdrawn { .. } => "withdrawn",
+            Event::PriceSubmitted { .. } => "price_submitted",
+            Event::EnteredWithTft { .. } => "entered_with_tft",
+            Event::EnteredWithFiat { .. } => "entered_with_fiat",
+            Event::TftLocked { .. } => "tft_locked",
+            Event::TfpUnlocked { .. } => "tfp_unlocked",
+            Event::FarmRegistered { .. } => "farm_registered",
+            Event::NodeRegistered { .. } => "node_registered",
+            Event::SlicePriceSet { .. } => "slice_price_set",
+            Event::LeaseOpened { .. } => "lease_opened",
+            Event::LeaseCharged { .. } => "lease_charged",
+            Event::LeaseGraceStarted { .. } => "lease_grace_started",
+            Event::LeaseResumed { .. } => "lease_resumed",
+            Event::LeaseCancelRequested { .. } => "lease_cancel_requested",
+            Event::LeaseClosed { .. } => "lease_closed",
+            Event::RevenueBurned { .. } => "revenue_burned",
+            Event::Ticked { .. } => "ticked",
+            Event::ConvertedCcToTfp { .. } => "converted_cc_to_tfp",
+            Event::ConvertedTfpToCc { .. } => "converted_tfp_to_cc",
+            Event::TreasuryTransferApproved { .. } => "treasury_transfer_approved",
+            Event::ExitPoolFunded { .. } => "exit_pool_funded",
+            Event::PositionOpened { .. } => "position_opened",
+            Event::PositionClosed { .. } => "position_closed",
+            Event::ExitBidSubmitted { .. } => "exit_bid_submitted",
+            Event::ExitBidAmended { .. } => "exit_bid_amended",
+            Event::ExitBidCancelled { .. } => "exit_bid_cancelled",
+            Event::ExitRoundClosed { .. } => "exit_round_closed",
+            Event::StandingBidPosted { .. } => "standing_bid_posted",
+            Event::StandingBidFilled { .. } => "standing_bid_filled",
+            Event::StandingBidCancelled { .. } => "standing_bid_cancelled",
+            Event::CapacityRequestPosted { .. } => "capacity_request_posted",
+            Event::CapacityOffered { .. } => "capacity_offered",
+            Event::CapacityRequestClosed { .. } => "capacity_request_closed",
+            Event::FarmingPoolCreated { .. } => "farming_pool_created",
+            Event::FarmingPoolMembershipSigned { .. } => "farming_pool_membership_signed",
+            Event::FarmingPoolMembershipChanged { .. } => "farming_pool_membership_changed",
+            Event::NodeKeySet { .. } => "node_key_set",
+            Event::UptimeReported { .. } => "uptime_reported",
+            Event::MintReportClosed { .. } => "mint_report_closed",
+            Event::MintReportSigned { .. } => "mint_report_signed",
+            Event::RewardsMinted { .. } => "rewards_minted",
+            Event::RewardsReleased { .. } => "rewards_released",
+            Event::ParamChangeProposed { .. } => "param_change_proposed",
+            Event::ParamChangeSigned { .. } => "param_change_signed",
+            Event::ParamChangeApproved { .. } => "param_change_approved",
+            Event::ParamChangeApplied { .. } => "param_change_applied",
+            Event::ParamChangeDropped { .. } => "param_change_dropped",
+            Event::OrderPlaced { .. } => "order_placed",
+            Event::OrderCancelled { .. } => "order_cancelled",
+            Event::OrderExpired { .. } => "order_expired",
+            Event::OrderAmended { .. } => "order_amended",
+            Event::AccountVerified { .. } => "account_verified",
+            Event::BatchCleared { .. } => "batch_cleared",
+            Event::SettlementSet { .. } => "settlement_set",
+        }
+    }
+
+    /// `true` when the event carries sealed content (decisions §8, §13): an exit bid's placement, change or
+    /// cancellation (its reserved TFP reveals the bid's size before the round's result is published) and an
+    /// exchange order's placement, change, cancellation or expiry (its escrow and refund reveal the order's
+    /// quantity and limit, which the public views never show per order). Such an event must not appear in
+    /// any public stream or history; its owner reads it through the signed reads of bids, orders and fills.
+    pub fn is_sealed(&self) -> bool {
+        matches!(
+            self,
+            Event::ExitBidSubmitted { .. }
+                | Event::ExitBidAmended { .. }
+                | Event::ExitBidCancelled { .. }
+                | Event::OrderPlaced { .. }
+                | Event::OrderAmended { .. }
+                | Event::OrderCancelled { .. }
+                | Event::OrderExpired { .. }
+        )
+    }
+
+    /// The accounts, nodes and leases the event names ([`Touches`]).
+    pub fn touches(&self) -> Touches {
+        match self {
+            Event::AccountRegistered { account }
+            | Event::EnteredWithTft { account, .. }
+            | Event::EnteredWithFiat { account, .. }
+            | Event::TftLocked { account, .. }
+            | Event::TfpUnlocked { account, .. }
+            | Event::ConvertedCcToTfp { account, .. }
+            | Event::ConvertedTfpToCc { account, .. }
+            | Event::AccountVerified { account, .. }
+            | Event::SettlementSet { account, .. } => Touches::account(*account),
+            Event::FarmRegistered { owner, .. }
+            | Event::PositionOpened { owner, .. }
+            | Event::FarmingPoolCreated { owner, .. } => Touches::account(*owner),
+            Event::Transferred { from, to, .. } => Touches::refs(&[from, to]),
+            Event::Deposited { to, .. } => Touches::refs(&[to]),
+            Event::NodeRegistered { node_id, .. }
+            | Event::SlicePriceSet { node_id, .. }
+            | Event::CapacityOffered { node_id, .. }
+            | Event::StandingBidFilled { node_id, .. }
+            | Event::UptimeReported { node_id, .. } => Touches::node(*node_id),
+            Event::NodeKeySet { node_id, key } => {
+                Touches { accounts: vec![*key], nodes: vec![*node_id], leases: Vec::new() }
+            }
+            Event::RewardsReleased { node_id, owner, .. } => {
+                Touches { accounts: vec![*owner], nodes: vec![*node_id], leases: Vec::new() }
+            }
+            Event::LeaseOpened { lease_id, node_id, .. } => {
+                Touches { accounts: Vec::new(), nodes: vec![*node_id], leases: vec![*lease_id] }
+            }
+            Event::LeaseCharged { lease_id, .. }
+            | Event::LeaseGraceStarted { lease_id, .. }
+            | Event::LeaseResumed { lease_id }
+            | Event::LeaseCancelRequested { lease_id, .. }
+            | Event::LeaseClosed { lease_id, .. } => Touches::lease(*lease_id),
+            _ => Touches::default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn samples() -> Vec<Event> {
+        let key = AccountKey([7; 32]);
+        vec![
+            Event::AccountRegistered { account: key },
+            Event::Transferred {
+                from: AccountRef::User(key),
+                to: AccountRef::System(crate::ids::SystemAccount::Vault),
+                amount: AssetAmount { asset: tfeco_money::Asset::Tft, units: 5 },
+            },
+            Event::LeaseOpened {
+                lease_id: LeaseId(3),
+                node_id: NodeId(4),
+                n_slices: 2,
+                billing: Billing::Monthly,
+                period_charge: Amount::from_units(9),
+            },
+            Event::LeaseClosed { lease_id: LeaseId(3), reason: CloseReason::Cancelled, at: 10 },
+            Event::Ticked { now: 5 },
+            Event::ExitBidSubmitted {
+                bid_id: ExitBidId(1),
+                round_id: RoundId(1),
+                reserved_tfp: Amount::from_units(1),
+            },
+            Event::OrderPlaced {
+                order_id: OrderId(1),
+                market_id: MarketId(0),
+                batch: 1,
+                escrow: Amount::from_units(1),
+            },
+            Event::NodeKeySet { node_id: NodeId(4), key },
+        ]
+    }
+
+    #[test]
+    fn kinds_are_the_serde_tags_sorted_and_unique() {
+        for event in samples() {
+            let json = serde_json::to_value(&event).expect("serializes");
+            assert_eq!(json["event"], event.kind(), "{event:?}");
+            assert!(Event::KINDS.contains(&event.kind()));
+        }
+        assert!(Event::KINDS.windows(2).all(|w| w[0] < w[1]), "sorted, unique");
+        assert_eq!(Event::KINDS.len(), 59);
+    }
+
+    #[test]
+    fn touches_name_users_nodes_and_leases_and_never_system_accounts() {
+        let events = samples();
+        let key = AccountKey([7; 32]);
+        assert_eq!(events[1].touches(), Touches { accounts: vec![key], ..Touches::default() });
+        assert_eq!(events[2].touches().nodes, vec![NodeId(4)]);
+        assert_eq!(events[2].touches().leases, vec![LeaseId(3)]);
+        assert_eq!(events[3].touches().leases, vec![LeaseId(3)]);
+        assert_eq!(events[4].touches(), Touches::default());
+        assert_eq!(
+            events[7].touches(),
+            Touches { accounts: vec![key], nodes: vec![NodeId(4)], leases: vec![] }
+        );
+    }
+
+    #[test]
+    fn exit_bids_and_orders_are_sealed_and_nothing_else_of_the_samples() {
+        let sealed: Vec<&str> = samples().iter().filter(|e| e.is_sealed()).map(Event::kind).collect();
+        assert_eq!(sealed, ["exit_bid_submitted", "order_placed"]);
+    }
+}

@@ -37,7 +37,7 @@ pub use catalogue::{
     GOLD_MONTHLY_CSV,
 };
 pub use command::{Command, Envelope, COMMAND_INDEX, RETIRED_COMMANDS};
-pub use event::Event;
+pub use event::{Event, Touches};
 pub use genesis::{FormatError, Genesis, GENESIS_FORMAT};
 pub use ids::{
     AccountKey, AccountRef, CapacityRequestId, ExitBidId, FarmId, FarmingPoolId, LeaseId, MarketId, NodeId,

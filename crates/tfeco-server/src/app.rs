@@ -29,6 +29,8 @@ pub struct AppState {
     pub event_pages: EventPages,
     /// The guardian checkpoints of the data directory (`None`: a node without one, e.g. in-process tests).
     pub checkpoints: Option<SharedCheckpoints>,
+    /// The event index and live stream (`/v1/events`, account histories).
+    pub events: crate::events::EventLog,
 }
 
 /// The events of the latest commands whose answer did not hold them all (`GET /v1/tx/{seq}/events`), kept
@@ -75,7 +77,14 @@ impl AppState {
             read_replays,
             event_pages: EventPages::default(),
             checkpoints: None,
+            events: crate::events::EventLog::detached(),
         }
+    }
+
+    /// This state with the node's event log ([`crate::events::EventLog::open`]).
+    pub fn with_events(mut self, events: crate::events::EventLog) -> Self {
+        self.events = events;
+        self
     }
 
     /// This state with the data directory's checkpoints (the same store the writer proposes into).

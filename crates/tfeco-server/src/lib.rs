@@ -2,7 +2,7 @@
 //! journal-backed [`Replica`] with replay, the clock that submits `Tick`, and the data directory layout.
 //!
 //! Modules, in dependency order (no module imports one to its right): [`config`], [`snapshots`] (state
-//! snapshot files), [`snapshotter`] (background snapshots), [`replica`], [`checkpoints`] (guardian
+//! snapshot files), [`snapshotter`] (background snapshots), [`replica`], [`events`] (the event index and live stream), [`checkpoints`] (guardian
 //! checkpoints), [`writer`], [`datadir`] (opening a data directory against its anchor), [`repair`],
 //! [`archive`], [`app`] (the shared handler state), [`views`] (every conversion from core state to API types),
 //! [`api`] (extractors, errors, one module of handlers per domain, the router).
@@ -16,6 +16,7 @@ pub mod archive;
 pub mod checkpoints;
 pub mod config;
 pub mod datadir;
+pub mod events;
 pub mod repair;
 pub mod replica;
 pub mod snapshots;
@@ -178,7 +179,11 @@ pub async fn start_with_checkpoints(
     };
     let mut replica = replica;
     replica.set_clock(config.clock);
+    let data_dir =
+        checkpoints.as_ref().and_then(|store| store.lock().dir().parent().map(|dir| dir.to_path_buf()));
+    let (events, indexer) = events::EventLog::open(data_dir.as_deref(), &mut replica);
     let replica = Arc::new(RwLock::new(replica));
+    indexer.spawn(replica.clone());
     let (writer, writer_thread) = writer::spawn_writer(
         replica.clone(),
         config.max_batch,
@@ -186,7 +191,7 @@ pub async fn start_with_checkpoints(
         now_unix_ms,
         checkpoints.clone(),
     );
-    let app = AppState::new(replica, writer, config).with_checkpoints(checkpoints);
+    let app = AppState::new(replica, writer, config).with_checkpoints(checkpoints).with_events(events);
     let (shutdown, shutdown_rx) = watch::channel(false);
     if config.clock == ClockMode::Wall {
         let mut clock_shutdown = shutdown.subscribe();

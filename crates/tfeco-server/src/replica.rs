@@ -115,6 +115,14 @@ pub enum BatchItem {
     Internal(Command),
 }
 
+/// Receives, after each durable append, the events of every entry of the batch in journal order:
+/// `(seq, timestamp_ms, signer, events)` (the event log, [`crate::events`]); called under the writer's lock,
+/// so it must only hand the batch on.
+pub type EventSink = Box<dyn FnMut(Vec<(u64, i64, AccountKey, Vec<tfeco_core::Event>)>) + Send + Sync>;
+
+/// The signer and events of each entry of the batch being applied.
+type PendingEvents = Vec<(AccountKey, Vec<tfeco_core::Event>)>;
+
 /// The result of one request in a batch.
 pub type Outcome = Result<(u64, Receipt), Rejection>;
 
@@ -130,6 +138,8 @@ pub struct Replica {
     failed: bool,
     /// Writes snapshots in the background (a node on a data directory; none in tests on a memory journal).
     snapshotter: Option<Snapshotter>,
+    /// Receives the events of each durable batch, with those of the batch being applied.
+    event_sink: Option<(EventSink, PendingEvents)>,
 }
 
 impl Drop for Replica {
@@ -188,6 +198,7 @@ impl Replica {
                 operator_key: None,
                 failed: false,
                 snapshotter: None,
+                event_sink: None,
             },
             report,
         )
@@ -197,6 +208,11 @@ impl Replica {
     /// due.
     pub fn set_snapshotter(&mut self, snapshotter: Snapshotter) {
         self.snapshotter = Some(snapshotter);
+    }
+
+    /// Hands the events of every entry to `sink` after each durable batch ([`EventSink`]).
+    pub fn set_event_sink(&mut self, sink: EventSink) {
+        self.event_sink = Some((sink, Vec::new()));
     }
 
     /// Gives the replica the operator's signing key, for internal commands ([`BatchItem::Internal`]).
@@ -280,6 +296,15 @@ impl Replica {
                 }
             };
             self.last_timestamp_ms = timestamp_ms;
+            if let Some((sink, pending)) = &mut self.event_sink {
+                let first = head.seq + 1 - pending.len() as u64;
+                let seqs = first..;
+                sink(
+                    seqs.zip(pending.drain(..))
+                        .map(|(seq, (signer, events))| (seq, timestamp_ms, signer, events))
+                        .collect(),
+                );
+            }
             if let Some(snapshotter) = &mut self.snapshotter {
                 snapshotter.after_commit(&self.state, head, now_ms);
             }
@@ -300,6 +325,9 @@ impl Replica {
         let envelope = request.body.body().clone().into_envelope();
         let at = command_time(timestamp_ms, self.state.now());
         let receipt = self.state.apply_at(&envelope, at)?;
+        if let Some((_, pending)) = &mut self.event_sink {
+            pending.push((envelope.signer, receipt.clone()));
+        }
         entries.push(NewEntry {
             timestamp_ms,
             signer: envelope.signer.0,

@@ -516,6 +516,52 @@ impl Client {
     }
 }
 
+impl Client {
+    /// `GET /v1/accounts/{key}/events`: a page of `account`'s events, newest first.
+    pub async fn account_events(
+        &self,
+        account: &AccountKey,
+        query: &tfeco_api::events::AccountEventsQuery,
+    ) -> Result<tfeco_api::events::AccountEventsPage, CallError> {
+        self.read(&with_query(&with_param(paths::ACCOUNT_EVENTS, account), query)?).await
+    }
+
+    /// `GET /v1/events?{query}` (a raw query, e.g. `node=3`), resuming after `last_event_id`: the stream's
+    /// messages as they arrive. The stream ends when the node closes it; an error item ends it too.
+    ///
+    /// Errors: the node's refusal (e.g. 400 `invalid_query`, 503 `unavailable`), or no answer.
+    pub async fn events(
+        &self,
+        query: &str,
+        last_event_id: Option<u64>,
+    ) -> Result<impl futures_util::Stream<Item = Result<tfeco_api::events::EventEntry, CallError>>, CallError>
+    {
+        use futures_util::StreamExt as _;
+        let separator = if query.is_empty() { "" } else { "?" };
+        let mut request = self.http.get(format!("{}{}{separator}{query}", self.base, paths::EVENTS));
+        if let Some(seq) = last_event_id {
+            request = request.header("last-event-id", seq.to_string());
+        }
+        let response = request.send().await.map_err(|e| CallError::Unreachable(e.to_string()))?;
+        if !response.status().is_success() {
+            return Err(Self::answer::<()>(response)
+                .await
+                .err()
+                .unwrap_or(CallError::Decode("no error".into())));
+        }
+        let messages = eventsource_stream::Eventsource::eventsource(response.bytes_stream());
+        Ok(messages.filter_map(|message| async move {
+            match message {
+                Ok(event) if event.event == tfeco_api::events::STREAM_EVENT => {
+                    Some(serde_json::from_str(&event.data).map_err(|e| CallError::Decode(e.to_string())))
+                }
+                Ok(_) => None,
+                Err(error) => Some(Err(CallError::Unreachable(error.to_string()))),
+            }
+        }))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use tfeco_api::capacity::SearchQuery;

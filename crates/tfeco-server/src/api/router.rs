@@ -17,8 +17,8 @@ use tower_http::timeout::RequestBodyTimeoutLayer;
 use crate::api::error::ApiError;
 use crate::api::tx::TxRateLimit;
 use crate::api::{
-    calc, capacity, checkpoints, exchange, exit_pool, farming_pool, governance, ledger, pool2, rewards,
-    treasury, tx, web,
+    calc, capacity, checkpoints, events, exchange, exit_pool, farming_pool, governance, ledger, pool2,
+    rewards, treasury, tx, web,
 };
 use crate::app::AppState;
 
@@ -86,6 +86,8 @@ pub fn routes() -> Vec<Route> {
         route(M::POST, paths::CHECKPOINT_SIGNATURES, post(checkpoints::sign)),
         route(M::GET, paths::JOURNAL, get(checkpoints::journal)),
         route(M::GET, paths::JOURNAL_GENESIS, get(checkpoints::genesis)),
+        route(M::GET, paths::EVENTS, get(events::stream)),
+        route(M::GET, paths::ACCOUNT_EVENTS, get(events::account_events)),
     ]
 }
 

@@ -22,6 +22,7 @@ pub(crate) mod farming_pool;
 pub(crate) mod guardian;
 pub(crate) mod mint;
 pub(crate) mod node;
+pub(crate) mod node_agent;
 pub(crate) mod pool2;
 pub(crate) mod repair;
 pub(crate) mod serve;

@@ -52,6 +52,9 @@ enum NodeCommand {
         #[arg(long, conflicts_with = "at")]
         file: Option<PathBuf>,
     },
+    /// Follow the node's events and print one JSON line per action its operator must take (provision,
+    /// stop_scheduled, stop, grace_warning, grace_cleared); reconnects with Last-Event-ID.
+    Agent(super::node_agent::AgentArgs),
 }
 
 /// Reads `at,uptime_s` lines (blank lines, `#` comments and a non-numeric header are skipped).
@@ -102,6 +105,7 @@ pub(crate) async fn run(args: NodeArgs) -> anyhow::Result<ExitCode> {
         NodeCommand::ReportUptime { node, at, uptime, file } => {
             report_uptime(&session, NodeId(node), samples_of(at, uptime, file)?).await
         }
+        NodeCommand::Agent(agent) => super::node_agent::run(&session, agent).await,
     }
 }
 

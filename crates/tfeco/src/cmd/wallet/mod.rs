@@ -3,6 +3,7 @@
 //! withdrawals, leases and farms ([`leases`]), and the wallet's markets: the exchange (`wallet exchange`),
 //! the exit pool (`wallet exit-pool`) and Pool 2 (`wallet pool2`). Every command has `--json`.
 
+mod history;
 mod keys;
 mod leases;
 
@@ -107,6 +108,9 @@ enum WalletCommand {
     /// Pool 2: conversions between revenue CC and TFP, and how farmer revenue settles.
     #[command(subcommand)]
     Pool2(pool2::Pool2Command),
+    /// The account's events, newest first, a page at a time (sealed bids and orders are not shown: see
+    /// `wallet exchange orders` and `wallet exit-pool bids`).
+    History(history::HistoryArgs),
 }
 
 /// Runs `tfeco wallet ...`.
@@ -146,6 +150,7 @@ pub(crate) async fn run(args: WalletArgs) -> anyhow::Result<ExitCode> {
         WalletCommand::Exchange(command) => exchange::run(session, command).await,
         WalletCommand::ExitPool(command) => exit_pool::run(session, command).await,
         WalletCommand::Pool2(command) => pool2::run(session, command).await,
+        WalletCommand::History(args) => history::run(session, args).await,
     }
 }
 
