@@ -3,3 +3,4 @@ export * as ed from "@noble/ed25519";
 export * as bip39 from "@scure/bip39";
 export { wordlist as english } from "@scure/bip39/wordlists/english.js";
 export { default as uPlot } from "uplot";
+export { blake3 } from "@noble/hashes/blake3.js";
