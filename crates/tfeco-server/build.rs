@@ -2,7 +2,7 @@
 //! time; `include_dir!` alone does not tell Cargo about added or removed files).
 
 fn main() {
-    for path in ["web/index.html", "web/js", "web/css", "web/vendor"] {
+    for path in ["web/index.html", "web/js", "web/css", "web/img", "web/vendor"] {
         println!("cargo:rerun-if-changed={path}");
     }
 }

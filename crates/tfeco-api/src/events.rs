@@ -7,6 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 use tfeco_core::{AccountKey, Event};
+use utoipa::openapi::schema::{Array, ArrayBuilder, ObjectBuilder, Schema, Type};
+use utoipa::openapi::RefOr;
 use utoipa::{IntoParams, ToSchema};
 
 /// The SSE event name of every message of `GET /v1/events` (`event: entry`).
@@ -32,6 +34,22 @@ pub struct EventEntry {
     pub events: Vec<Event>,
 }
 
+/// One message of `GET /v1/events` as a server-sent event, as the stream's OpenAPI response describes it
+/// (the SSE fields of each message, the convention of OpenAPI 3.2 and of Schemathesis): the `data` field
+/// is the JSON text of an [`EventEntry`]. Documentation only: the node writes the SSE text itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct StreamMessage {
+    /// The journal seq of the entry, in decimal (a client sends it back as `Last-Event-ID`).
+    #[schema(pattern = "^[0-9]+$")]
+    pub id: String,
+    /// Always `entry` ([`STREAM_EVENT`]).
+    #[schema(pattern = "^entry$")]
+    pub event: String,
+    /// The entry: the JSON text of an `EventEntry` (`{seq, ts, events}`).
+    #[schema(content_media_type = "application/json")]
+    pub data: String,
+}
+
 /// `GET /v1/events` query. Each filter takes one or more values, repeated (`node=1&node=2`) or comma
 /// separated (`node=1,2`); an event matches when it matches every filter given (any value of each). A
 /// message carries only the matching events of its entry.
@@ -40,16 +58,16 @@ pub struct EventEntry {
 pub struct EventsQuery {
     /// Accounts (64 hex): events naming the account, about its leases or its farms' nodes, or of commands
     /// it signed.
-    #[param(value_type = Option<String>)]
+    #[param(schema_with = account_list, style = Form, explode = false)]
     pub account: Option<String>,
     /// Node ids: events about the node or a lease on it.
-    #[param(value_type = Option<String>)]
+    #[param(schema_with = node_list, style = Form, explode = false)]
     pub node: Option<String>,
     /// Lease ids.
-    #[param(value_type = Option<String>)]
+    #[param(schema_with = lease_list, style = Form, explode = false)]
     pub lease: Option<String>,
     /// Event kinds (the `event` tag, e.g. `transferred`, `lease_opened`).
-    #[param(value_type = Option<String>)]
+    #[param(schema_with = kind_list, style = Form, explode = false)]
     pub kind: Option<String>,
     /// Start at this journal seq (inclusive) instead of now; `Last-Event-ID` (the last seq received) wins.
     #[param(minimum = 0)]
@@ -57,6 +75,39 @@ pub struct EventsQuery {
     /// `false`: send the entries from `from` (or after `Last-Event-ID`) up to the journal head at the
     /// request, then close (for clients that cannot stream). Default `true`: then follow live.
     pub follow: Option<bool>,
+}
+
+/// The schema of one filter parameter: a comma-separated list (`style: form`, `explode: false`) of 1 to
+/// [`MAX_FILTER_VALUES`] `items` (repeating the parameter is accepted too).
+fn filter_list(items: ObjectBuilder) -> Array {
+    ArrayBuilder::new()
+        .items(RefOr::<Schema>::from(items.build()))
+        .min_items(Some(1))
+        .max_items(Some(MAX_FILTER_VALUES))
+        .build()
+}
+
+fn account_list() -> Array {
+    filter_list(ObjectBuilder::new().schema_type(Type::String).pattern(Some("^[0-9a-fA-F]{64}$")))
+}
+
+fn id_list(maximum: f64) -> Array {
+    filter_list(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(0.0)).maximum(Some(maximum)))
+}
+
+fn node_list() -> Array {
+    id_list(f64::from(u32::MAX))
+}
+
+fn lease_list() -> Array {
+    // u64::MAX is not exact as f64; the bound documented is the largest id JSON clients read exactly.
+    id_list(9_007_199_254_740_991.0)
+}
+
+fn kind_list() -> Array {
+    filter_list(
+        ObjectBuilder::new().schema_type(Type::String).enum_values(Some(Event::KINDS.iter().copied())),
+    )
 }
 
 /// `GET /v1/accounts/{key}/events` query.

@@ -25,7 +25,7 @@ use crate::checkpoints::{
     JournalQuery,
 };
 use crate::error::ErrorBody;
-use crate::events::{AccountEventsPage, AccountEventsQuery, EventEntry, EventsQuery};
+use crate::events::{AccountEventsPage, AccountEventsQuery, EventsQuery, StreamMessage};
 use crate::exchange::{
     BatchesQuery, BatchesView, DepthView, ExchangeMarketsView, OwnFillsView, OwnOrdersView,
 };
@@ -431,10 +431,11 @@ fn journal_genesis() {}
         request. A client that falls behind the live stream is disconnected (it resumes with Last-Event-ID). \
         Exit-bid and exchange-order events are sealed and never sent.",
     params(EventsQuery,
-        ("Last-Event-ID" = Option<u64>, Header, description = "The last seq received: resume after it")),
+        ("Last-Event-ID" = Option<u64>, Header, nullable = false, minimum = 0,
+            description = "The last seq received: resume after it")),
     responses(
-        (status = 200, description = "The stream: `text/event-stream` messages whose data is an EventEntry",
-            content_type = "text/event-stream", body = EventEntry),
+        (status = 200, description = "The stream: `text/event-stream` messages (id, event, data), each data \
+            the JSON text of an EventEntry", content_type = "text/event-stream", body = StreamMessage),
         (status = 400, description = "invalid_query (an unknown parameter, a malformed account, node, lease, \
             kind or from, too many values), invalid_request (a malformed Last-Event-ID)", body = ErrorBody),
         (status = 503, description = "unavailable: the node serves its maximum of concurrent streams (retry \

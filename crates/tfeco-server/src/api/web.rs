@@ -1,5 +1,5 @@
 //! The web app, served by the node: `GET /` answers `web/index.html`, `GET /assets/{path}` the files of
-//! `web/js`, `web/css` and `web/vendor` (e.g. `/assets/js/app.js`), and the node's gold series ([`GOLD_SERIES`]). Every file is embedded in the binary at
+//! `web/js`, `web/css`, `web/img` and `web/vendor` (e.g. `/assets/js/app.js`), and the node's gold series ([`GOLD_SERIES`]). Every file is embedded in the binary at
 //! compile time (`include_dir!`; nothing is read at run time), served with its content type, a strict
 //! Content-Security-Policy (scripts, styles and connections to this node only: no inline script), and
 //! `Cache-Control: no-cache` with a strong `ETag` (blake3 of the bytes), so a browser revalidates each
@@ -31,6 +31,7 @@ static INDEX_HTML: &[u8] = include_bytes!("../../web/index.html");
 static JS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/web/js");
 static CSS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/web/css");
 static VENDOR: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/web/vendor");
+static IMG: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/web/img");
 
 /// The content type of a served file by its extension, or `None` for a file that is not served (e.g. the
 /// `README.md` next to the scripts).
@@ -60,6 +61,7 @@ pub fn asset_bytes(path: &str) -> Option<(&'static [u8], &'static str)> {
         "js" => &JS,
         "css" => &CSS,
         "vendor" => &VENDOR,
+        "img" => &IMG,
         _ => return None,
     };
     if rest.split('/').any(|segment| segment.is_empty() || segment == "." || segment == "..") {

@@ -154,7 +154,7 @@ async fn provision_details(
         .ok()
         .and_then(|view| view.nodes.into_iter().find(|n| n.id == node_id));
     let resources = node.map_or(Value::Null, |node| {
-        let mut resources = serde_json::to_value(&node.resources).unwrap_or_default();
+        let mut resources = serde_json::to_value(node.resources).unwrap_or_default();
         if let Some(fields) = resources.as_object_mut() {
             for value in fields.values_mut() {
                 if let Some(total) = value.as_u64() {

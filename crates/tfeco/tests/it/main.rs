@@ -16,6 +16,7 @@ mod damage;
 mod damage_kit;
 mod demo;
 mod disk_full;
+mod events;
 mod http_errors;
 mod journal_faults;
 mod python_client;

@@ -225,7 +225,7 @@ function roundsTable(ctx, rounds, me) {
     { label: "Margin", cell: (r) => fmtAmount(ctx, r.margin_tfp, "TFP") },
     { label: "Bids", cell: (r) => String(r.bids) },
     { label: "Note", cell: (r) => r.note || "" },
-    { label: "Result", cell: (r) => h("button", { type: "button", "aria-label": `Show round ${r.round_id}`, onclick: () => show(r.round_id) }, "Details") },
+    { label: "Result", cell: (r) => h("button", { type: "button", "aria-label": `Details of round ${r.round_id}`, onclick: () => show(r.round_id) }, "Details") },
   ], newest, { empty: "No round has closed yet.", testid: "past-rounds" }), detail);
 }
 
