@@ -58,16 +58,16 @@ pub struct StreamMessage {
 pub struct EventsQuery {
     /// Accounts (64 hex): events naming the account, about its leases or its farms' nodes, or of commands
     /// it signed.
-    #[param(schema_with = account_list, style = Form, explode = false)]
+    #[param(schema_with = account_list)]
     pub account: Option<String>,
     /// Node ids: events about the node or a lease on it.
-    #[param(schema_with = node_list, style = Form, explode = false)]
+    #[param(schema_with = node_list)]
     pub node: Option<String>,
     /// Lease ids.
-    #[param(schema_with = lease_list, style = Form, explode = false)]
+    #[param(schema_with = lease_list)]
     pub lease: Option<String>,
     /// Event kinds (the `event` tag, e.g. `transferred`, `lease_opened`).
-    #[param(schema_with = kind_list, style = Form, explode = false)]
+    #[param(schema_with = kind_list)]
     pub kind: Option<String>,
     /// Start at this journal seq (inclusive) instead of now; `Last-Event-ID` (the last seq received) wins.
     #[param(minimum = 0)]
@@ -77,10 +77,13 @@ pub struct EventsQuery {
     pub follow: Option<bool>,
 }
 
-/// The schema of one filter parameter: a comma-separated list (`style: form`, `explode: false`) of 1 to
-/// [`MAX_FILTER_VALUES`] `items` (repeating the parameter is accepted too).
-fn filter_list(items: ObjectBuilder) -> Array {
+/// The schema of one filter parameter: a list of 1 to [`MAX_FILTER_VALUES`] `items`, sent as the parameter
+/// repeated (the OpenAPI default for a query array) or comma separated, with its `description` (utoipa's
+/// `schema_with` drops a field's doc comment, so the schema carries it).
+fn filter_list(items: ObjectBuilder, description: &str) -> Array {
+    let description = format!("{description} One or more: the parameter repeated, or comma separated.");
     ArrayBuilder::new()
+        .description(Some(description))
         .items(RefOr::<Schema>::from(items.build()))
         .min_items(Some(1))
         .max_items(Some(MAX_FILTER_VALUES))
@@ -88,26 +91,30 @@ fn filter_list(items: ObjectBuilder) -> Array {
 }
 
 fn account_list() -> Array {
-    filter_list(ObjectBuilder::new().schema_type(Type::String).pattern(Some("^[0-9a-fA-F]{64}$")))
+    let key = ObjectBuilder::new().schema_type(Type::String).pattern(Some("^[0-9a-fA-F]{64}$"));
+    filter_list(
+        key,
+        "Accounts (64 hex): events naming the account, about its leases or its farms' nodes, or of commands it signed.",
+    )
 }
 
-fn id_list(maximum: f64) -> Array {
-    filter_list(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(0.0)).maximum(Some(maximum)))
+fn id_list(maximum: f64, description: &str) -> Array {
+    let id = ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(0.0)).maximum(Some(maximum));
+    filter_list(id, description)
 }
 
 fn node_list() -> Array {
-    id_list(f64::from(u32::MAX))
+    id_list(f64::from(u32::MAX), "Node ids: events about the node or a lease on it.")
 }
 
 fn lease_list() -> Array {
     // u64::MAX is not exact as f64; the bound documented is the largest id JSON clients read exactly.
-    id_list(9_007_199_254_740_991.0)
+    id_list(9_007_199_254_740_991.0, "Lease ids.")
 }
 
 fn kind_list() -> Array {
-    filter_list(
-        ObjectBuilder::new().schema_type(Type::String).enum_values(Some(Event::KINDS.iter().copied())),
-    )
+    let kind = ObjectBuilder::new().schema_type(Type::String).enum_values(Some(Event::KINDS.iter().copied()));
+    filter_list(kind, "Event kinds (the `event` tag, e.g. `transferred`, `lease_opened`).")
 }
 
 /// `GET /v1/accounts/{key}/events` query.

@@ -175,7 +175,9 @@ function withdrawCard(ui, ctx, refresh) {
 /** One event as short text: its kind and its fields. */
 function describeEvent(ui, event) {
   const fields = Object.entries(event).filter(([key]) => key !== "event").map(([key, value]) => {
-    const text = typeof value === "string" && /^[0-9a-f]{64}$/.test(value) ? ui.fmt.short(value) : typeof value === "object" ? JSON.stringify(value) : String(value);
+    const text = typeof value === "string" && /^[0-9a-f]{64}$/.test(value) ? ui.fmt.short(value)
+      : value && typeof value === "object" && typeof value.asset === "string" && typeof value.amount === "string" ? ui.fmt.amount(value.amount, value.asset)
+      : typeof value === "object" ? JSON.stringify(value) : String(value);
     return `${key.replaceAll("_", " ")} ${text}`;
   });
   return fields.length ? `${event.event.replaceAll("_", " ")}: ${fields.join(", ")}` : event.event.replaceAll("_", " ");
