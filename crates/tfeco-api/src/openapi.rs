@@ -453,6 +453,15 @@ fn events() {}
     ))]
 fn account_events() {}
 
+#[utoipa::path(get, path = "/metrics", tag = "node", operation_id = "metrics",
+    summary = "The node's metrics in the Prometheus text exposition format (version 0.0.4)",
+    description = "HTTP requests and latency by route template, group commit sizes, journal append seconds, \
+        the journal head, rejections by code, supply per asset (whole tokens as floats), open leases, accounts \
+        and event streams open; every name starts with tfeco_ (docs/operations.md lists them).",
+    responses((status = 200, description = "The metrics, one sample per line with HELP and TYPE lines",
+        content_type = "text/plain; version=0.0.4", body = String)))]
+fn metrics() {}
+
 /// The declared operations.
 #[derive(OpenApi)]
 #[openapi(
@@ -517,7 +526,8 @@ fn account_events() {}
         journal,
         journal_genesis,
         events,
-        account_events
+        account_events,
+        metrics
     ),
     components(schemas(ErrorBody, crate::error::ErrorCode, tfeco_core::RequestBody))
 )]
@@ -587,7 +597,7 @@ mod tests {
         let json: serde_json::Value = serde_json::from_str(&document_json()).unwrap();
         assert_eq!(json["openapi"], "3.1.0");
         let paths = json["paths"].as_object().unwrap();
-        assert_eq!(paths.len(), 47);
+        assert_eq!(paths.len(), 48);
         if let Ok(path) = std::env::var("TFECO_DUMP_OPENAPI") {
             std::fs::write(path, serde_json::to_string_pretty(&json).unwrap()).unwrap();
         }

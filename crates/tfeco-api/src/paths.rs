@@ -104,3 +104,5 @@ pub fn with_param(template: &str, value: impl std::fmt::Display) -> String {
 pub const EVENTS: &str = "/v1/events";
 /// `GET`: one account's events, newest first, paged (`{key}`: 64 hex).
 pub const ACCOUNT_EVENTS: &str = "/v1/accounts/{key}/events";
+/// The node's metrics in the Prometheus text exposition format.
+pub const METRICS: &str = "/metrics";

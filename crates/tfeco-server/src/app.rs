@@ -1,6 +1,6 @@
 //! The state every handler shares ([`AppState`]): the replica behind its lock, the writer's queue, the
 //! limits, the [`ReplayCache`] of signed reads, the events of recent large answers ([`EventPages`]) and the
-//! guardian checkpoints.
+//! guardian checkpoints, and the metrics registry.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
@@ -31,6 +31,8 @@ pub struct AppState {
     pub checkpoints: Option<SharedCheckpoints>,
     /// The event index and live stream (`/v1/events`, account histories).
     pub events: crate::events::EventLog,
+    /// The node's metrics registry (`GET /metrics`), shared with the replica that records its commits.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// The events of the latest commands whose answer did not hold them all (`GET /v1/tx/{seq}/events`), kept
@@ -70,6 +72,7 @@ impl AppState {
     /// The shared state of a server over `replica`.
     pub fn new(replica: Arc<RwLock<Replica>>, writer: WriterHandle, config: ServerConfig) -> Self {
         let read_replays = Arc::new(ReplayCache::new(config.signed_read_cache_max));
+        let metrics = replica.read().metrics().clone();
         AppState {
             replica,
             writer,
@@ -78,6 +81,7 @@ impl AppState {
             event_pages: EventPages::default(),
             checkpoints: None,
             events: crate::events::EventLog::detached(),
+            metrics,
         }
     }
 

@@ -1,7 +1,8 @@
 //! The server's shell: the HTTP API (axum, typed by `tfeco-api`), the single writer with group commit, the
 //! journal-backed [`Replica`] with replay, the clock that submits `Tick`, and the data directory layout.
 //!
-//! Modules, in dependency order (no module imports one to its right): [`config`], [`snapshots`] (state
+//! Modules, in dependency order (no module imports one to its right): [`config`], [`metrics`] (the
+//! Prometheus registry of `/metrics` and the HTTP layer that feeds it), [`snapshots`] (state
 //! snapshot files), [`snapshotter`] (background snapshots), [`replica`], [`events`] (the event index and live stream), [`checkpoints`] (guardian
 //! checkpoints), [`writer`], [`datadir`] (opening a data directory against its anchor), [`repair`],
 //! [`archive`], [`app`] (the shared handler state), [`views`] (every conversion from core state to API types),
@@ -17,6 +18,7 @@ pub mod checkpoints;
 pub mod config;
 pub mod datadir;
 pub mod events;
+pub mod metrics;
 pub mod repair;
 pub mod replica;
 pub mod snapshots;

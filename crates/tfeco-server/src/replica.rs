@@ -140,6 +140,8 @@ pub struct Replica {
     snapshotter: Option<Snapshotter>,
     /// Receives the events of each durable batch, with those of the batch being applied.
     event_sink: Option<(EventSink, PendingEvents)>,
+    /// Group commits, append times and rejections are recorded here ([`crate::metrics`]).
+    metrics: std::sync::Arc<crate::metrics::Metrics>,
 }
 
 impl Drop for Replica {
@@ -199,6 +201,7 @@ impl Replica {
                 failed: false,
                 snapshotter: None,
                 event_sink: None,
+                metrics: std::sync::Arc::default(),
             },
             report,
         )
@@ -236,6 +239,11 @@ impl Replica {
         let genesis = Genesis::decode(&bytes)?;
         let state = replay_into(State::new(genesis), journal.as_ref(), ReplayOptions::default())?;
         Ok(state.state_hash())
+    }
+
+    /// The node's metrics, which this replica's batches record into (the registry `/metrics` serves).
+    pub fn metrics(&self) -> &std::sync::Arc<crate::metrics::Metrics> {
+        &self.metrics
     }
 
     /// `true` after a failed journal append: the state must no longer be served.
@@ -287,8 +295,14 @@ impl Replica {
             let seq = first_seq + entries.len() as u64;
             outcomes.push(self.apply_one(request, timestamp_ms, &mut entries).map(|receipt| (seq, receipt)));
         }
+        for rejection in outcomes.iter().filter_map(|outcome| outcome.as_ref().err()) {
+            self.metrics.count_rejection(rejection.code().as_str());
+        }
         if !entries.is_empty() {
-            let head = match self.journal.get_mut().append(&entries) {
+            let started = std::time::Instant::now();
+            let appended = self.journal.get_mut().append(&entries);
+            self.metrics.observe_commit(entries.len(), started.elapsed());
+            let head = match appended {
                 Ok(head) => head,
                 Err(error) => {
                     self.failed = true;

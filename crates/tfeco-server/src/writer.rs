@@ -92,6 +92,9 @@ pub fn spawn_writer(
                             return Err(error);
                         }
                     };
+                    let accepted = outcomes.iter().filter(|outcome| outcome.is_ok()).count();
+                    let head = replica.head_seq();
+                    tracing::debug!(requests = items.len(), accepted, head, "writer batch committed");
                     if let Some(store) = &checkpoints {
                         crate::checkpoints::after_batch(store, &replica, period_before, clock_ms());
                     }

@@ -1,6 +1,7 @@
 //! The router: every route of the API in one table ([`routes`]), the JSON
 //! answers of unknown paths (404 `not_found`) and wrong methods (405 `method_not_allowed`, with `Allow`),
-//! the body limit, the rate limit of signed requests, and the refusal to serve after a storage failure.
+//! the body limit, the rate limit of signed requests, the refusal to serve after a storage failure, and the
+//! request metrics and log lines ([`crate::metrics::track_requests`]) with `GET /metrics`.
 
 use axum::extract::{DefaultBodyLimit, Request, State as AxumState};
 use axum::http::{header, Method, StatusCode};
@@ -88,6 +89,7 @@ pub fn routes() -> Vec<Route> {
         route(M::GET, paths::JOURNAL_GENESIS, get(checkpoints::genesis)),
         route(M::GET, paths::EVENTS, get(events::stream)),
         route(M::GET, paths::ACCOUNT_EVENTS, get(events::account_events)),
+        route(M::GET, paths::METRICS, get(metrics)),
     ]
 }
 
@@ -108,7 +110,20 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(json_errors))
         .layer(DefaultBodyLimit::max(limit))
         .layer(Extension(TxRateLimit::new(&state.config)))
+        .layer(middleware::from_fn_with_state(state.metrics.clone(), crate::metrics::track_requests))
         .with_state(state)
+}
+
+/// `GET /metrics`: the Prometheus text exposition format ([`crate::metrics`]); the scrape-time gauges are
+/// read under a short read lock of the replica.
+async fn metrics(AxumState(app): AxumState<AppState>) -> Result<Response, ApiError> {
+    let streams_open = crate::events::MAX_STREAMS.saturating_sub(app.events.streams.available_permits());
+    let text = {
+        let replica = app.replica.read();
+        app.metrics.render(replica.state(), replica.head_seq(), streams_open)
+    };
+    let text = text.map_err(|error| ApiError::new(ErrorCode::Unavailable, format!("metrics: {error}")))?;
+    Ok(([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], text).into_response())
 }
 
 async fn not_found(request: Request) -> ApiError {
