@@ -57,6 +57,19 @@ pub(crate) struct ServeArgs {
     /// directory keeps its mode.
     #[arg(long)]
     pub dev: bool,
+    /// How log lines are written to stderr: `text` (for people) or `json` (one JSON object a line, for log
+    /// collectors). Which lines is set by `TFECO_LOG` (e.g. `info`: one line per request).
+    #[arg(long, value_enum, env = "TFECO_LOG_FORMAT", default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// The format of the log lines on stderr (`tfeco serve --log-format`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line: `timestamp`, `level`, `target`, `fields` (with `message`).
+    Json,
 }
 
 /// Arguments of `tfeco verify`.
