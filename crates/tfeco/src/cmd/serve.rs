@@ -164,21 +164,42 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             format!("checking the node in {} against its guardian checkpoints", args.data_dir.display())
         })?;
     let server = tfeco_server::start_with_checkpoints(replica, Some(checkpoints), listener, config).await?;
-    eprintln!(
-        "tfeco node serving on http://{} (data {}, {} entries, replayed {start}, state {}, operator {})",
-        server.addr,
-        args.data_dir.display(),
-        report.entries,
-        report.state_hash,
-        hex::encode(key.verifying_key().to_bytes()),
+    announce(
+        args.log_format,
+        &format!(
+            "tfeco node serving on http://{} (data {}, {} entries, replayed {start}, state {}, operator {})",
+            server.addr,
+            args.data_dir.display(),
+            report.entries,
+            report.state_hash,
+            hex::encode(key.verifying_key().to_bytes()),
+        ),
     );
     if dev_mode {
-        eprintln!(
-            "DEVELOPMENT MODE: single-key genesis (the operator may be the only guardian); not for real money"
+        announce(
+            args.log_format,
+            "DEVELOPMENT MODE: single-key genesis (the operator may be the only guardian); not for real money",
         );
     }
     server.run_until_stopped().await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes a line the operator always sees (whatever `TFECO_LOG`) to stderr: as it is, or with `--log-format
+/// json` as a JSON log line of level `INFO` and target `tfeco::serve`, so stderr holds only JSON lines.
+fn announce(format: LogFormat, message: &str) {
+    match format {
+        LogFormat::Text => eprintln!("{message}"),
+        LogFormat::Json => eprintln!(
+            "{}",
+            json!({
+                "timestamp": humantime::format_rfc3339_micros(std::time::SystemTime::now()).to_string(),
+                "level": "INFO",
+                "fields": { "message": message },
+                "target": "tfeco::serve",
+            })
+        ),
+    }
 }
 
 /// What `tfeco verify` found.
