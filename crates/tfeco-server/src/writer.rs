@@ -92,9 +92,13 @@ pub fn spawn_writer(
                             return Err(error);
                         }
                     };
-                    let accepted = outcomes.iter().filter(|outcome| outcome.is_ok()).count();
-                    let head = replica.head_seq();
-                    tracing::debug!(requests = items.len(), accepted, head, "writer batch committed");
+                    // The fields are only computed when debug lines are on.
+                    tracing::debug!(
+                        requests = items.len(),
+                        accepted = outcomes.iter().filter(|outcome| outcome.is_ok()).count(),
+                        head = replica.head_seq(),
+                        "writer batch committed"
+                    );
                     if let Some(store) = &checkpoints {
                         crate::checkpoints::after_batch(store, &replica, period_before, clock_ms());
                     }

@@ -1,7 +1,8 @@
 //! The `tfeco` binary: the async runtime, logging (`TFECO_LOG`, to stderr, as text or JSON lines) and exit
-//! codes around the command tree of `cli.rs`. The commands live in `cmd/` (one module per group; every HTTP call is a typed method
-//! of `tfeco_wallet::Client`), their human output in `render/`; the simulator (demo, benchmark workloads) is
-//! the `tfeco-sim` library. Spec policy (bid tiers, limits) comes from the node's parameters or the core.
+//! codes around the command tree of `cli.rs`. The commands live in `cmd/` (one module per group; every HTTP
+//! call is a typed method of `tfeco_wallet::Client`), their human output in `render/`; the simulator (demo,
+//! benchmark workloads) is the `tfeco-sim` library. Spec policy (bid tiers, limits) comes from the node's
+//! parameters or the core.
 
 mod args;
 mod cli;
