@@ -146,7 +146,7 @@ async fn a_real_node_serves_prometheus_text_with_its_head_and_requests() {
 }
 
 /// Starts `tfeco serve --dev` with `args` and `env` (and `TFECO_LOG=info`), reads `/v1/status` once it
-/// answers, stops it and returns its stderr.
+/// answers, waits for its serving line, stops it and returns its stderr.
 async fn stderr_of_serve(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
     let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
     let log = dir.join(format!("serve-{port}.log"));
@@ -169,6 +169,13 @@ async fn stderr_of_serve(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Str
             break;
         }
         if child.try_wait().expect("try_wait").is_some() {
+            break;
+        }
+        tokio::time::sleep(POLL_STEP).await;
+    }
+    // The node answers HTTP slightly before it prints the line that says where it serves: wait for it too.
+    for _ in 0..600 {
+        if !ready || std::fs::read_to_string(&log).is_ok_and(|text| text.contains("tfeco node serving on")) {
             break;
         }
         tokio::time::sleep(POLL_STEP).await;
