@@ -22,7 +22,7 @@ pub use anchor::{check_anchor, Anchor, AnchorCheck, AnchorFile, AnchoredJournal}
 pub use error::{AnchorMismatch, CorruptReason, JournalError};
 pub use faulty::FaultyJournal;
 pub use memory::MemoryJournal;
-pub use open::{open_anchored, open_anchored_copy, AnchoredOpen};
+pub use open::{open_anchored, open_anchored_copy, open_anchored_postgres, AnchoredOpen};
 pub use postgres::PostgresJournal;
 pub use sqlite::{SqliteJournal, FILE_NAME, FORMAT_VERSION, FORMAT_VERSION_KEY, WAL_FILE_NAME};
 
@@ -239,6 +239,26 @@ pub trait Journal: Send {
             Ok(_) | Err(JournalError::Stopped) => Ok(found),
             Err(error) => Err(error),
         }
+    }
+}
+
+/// A backend that can drop the entries after a seq: a commit that was never acknowledged (see
+/// [`open_anchored`]), or an explicit repair. Implemented by [`SqliteJournal`] and [`PostgresJournal`].
+pub trait Truncate: Journal {
+    /// Deletes every entry after `seq` and returns the new head, entry `seq` verified.
+    /// Errors: `Corrupt` when entry `seq` is bad; storage errors.
+    fn truncate_after(&mut self, seq: u64) -> Result<Head, JournalError>;
+}
+
+impl Truncate for SqliteJournal {
+    fn truncate_after(&mut self, seq: u64) -> Result<Head, JournalError> {
+        SqliteJournal::truncate_after(self, seq)
+    }
+}
+
+impl Truncate for PostgresJournal {
+    fn truncate_after(&mut self, seq: u64) -> Result<Head, JournalError> {
+        PostgresJournal::truncate_after(self, seq)
     }
 }
 
