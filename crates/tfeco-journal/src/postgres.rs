@@ -10,8 +10,13 @@
 //! every write transaction locks the row (`SELECT ... FOR UPDATE`) and commits only while the epoch is still
 //! its own. A writer that another process has replaced (opened the same database since) gets
 //! [`JournalError::Fenced`] and is poisoned: a paused or partitioned old writer can never append again.
+//!
+//! The connection lives on its own thread ([`Conn`]): the synchronous `postgres` client runs a private
+//! async runtime, which must not be entered from a thread of the node's runtime; so every call is sent to
+//! that thread and its owned result sent back, and the journal can be used from any thread.
 
-use std::sync::{Mutex, MutexGuard};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
 
 use postgres::error::SqlState;
 use postgres::{Client, NoTls, Row, Transaction};
@@ -63,10 +68,73 @@ fn pg(context: &'static str) -> impl Fn(postgres::Error) -> JournalError {
     }
 }
 
-/// A journal in a PostgreSQL database. One connection, held for the journal's life; the writer lease
+/// A job for the connection thread.
+type Job = Box<dyn FnOnce(&mut Client) + Send>;
+
+/// One PostgreSQL connection owned by a dedicated thread; [`Conn::run`] runs a closure there and waits for
+/// its result. Dropping it closes the connection and joins the thread.
+struct Conn {
+    jobs: Option<mpsc::Sender<Job>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Conn {
+    /// Starts the thread and connects. Errors: `Io` (cannot connect, cannot start a thread).
+    fn connect(url: &str, target: &str) -> Result<Conn, JournalError> {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let (ready, connected) = mpsc::sync_channel(1);
+        let (url, target) = (url.to_owned(), target.to_owned());
+        let thread = std::thread::Builder::new()
+            .name("journal-postgres".into())
+            .spawn(move || {
+                let mut client = match Client::connect(&url, NoTls) {
+                    Ok(client) => client,
+                    Err(e) => {
+                        let message = format!("connect to PostgreSQL at {target}: {e}");
+                        let _ = ready.send(Err(JournalError::Io(message)));
+                        return;
+                    }
+                };
+                let _ = ready.send(Ok(()));
+                for job in queue {
+                    job(&mut client);
+                }
+            })
+            .map_err(|e| JournalError::Io(format!("start the journal connection thread: {e}")))?;
+        let conn = Conn { jobs: Some(jobs), thread: Some(thread) };
+        connected.recv().map_err(|_| JournalError::Io("the journal connection thread stopped".into()))??;
+        Ok(conn)
+    }
+
+    /// Runs `job` on the connection thread and returns its result.
+    /// Errors: the job's, or `Io` when the thread has stopped (it panicked).
+    fn run<T: Send + 'static>(
+        &self,
+        job: impl FnOnce(&mut Client) -> Result<T, JournalError> + Send + 'static,
+    ) -> Result<T, JournalError> {
+        let stopped = || JournalError::Io("the journal connection thread stopped".into());
+        let (reply, answer) = mpsc::sync_channel(1);
+        let job: Job = Box::new(move |client| {
+            let _ = reply.send(job(client));
+        });
+        self.jobs.as_ref().ok_or_else(stopped)?.send(job).map_err(|_| stopped())?;
+        answer.recv().map_err(|_| stopped())?
+    }
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        drop(self.jobs.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// A journal in a PostgreSQL database. One connection (on its own thread), held for the journal's life; the writer lease
 /// ([`PostgresJournal::epoch`]) makes the newest opener the only one that can write.
 pub struct PostgresJournal {
-    client: Mutex<Client>,
+    conn: Conn,
     /// The connection target without credentials (for messages).
     target: String,
     head: Head,
@@ -118,29 +186,33 @@ impl PostgresJournal {
 
     fn open_with(url: &str, create: bool) -> Result<(PostgresJournal, OpenReport), JournalError> {
         let target = redact(url);
-        let mut client = Client::connect(url, NoTls)
-            .map_err(|e| JournalError::Io(format!("connect to PostgreSQL at {target}: {e}")))?;
-        configure(&mut client)?;
-        let epoch = init_schema(&mut client, create, &target)?;
-        let genesis = read_meta(&mut client, GENESIS_KEY)?;
-        let root = genesis.as_deref().map_or(ZERO_HASH, genesis_root);
-        let last_commit_start = read_meta(&mut client, LAST_COMMIT_KEY)?
-            .map(|b| <[u8; 8]>::try_from(b.as_slice()).map(u64::from_le_bytes))
-            .transpose()
-            .map_err(|_| JournalError::Io(format!("{target}: {LAST_COMMIT_KEY} is not 8 bytes")))?
-            .unwrap_or(0);
-        let (head, bad_last_entry) = check_tail(&mut client, root)?;
-        tracing::debug!(%target, seq = head.seq, epoch, "journal opened");
+        let conn = Conn::connect(url, &target)?;
+        let at = target.clone();
+        let opened = conn.run(move |client| {
+            configure(client)?;
+            let epoch = init_schema(client, create, &at)?;
+            let genesis = read_meta(client, GENESIS_KEY)?;
+            let root = genesis.as_deref().map_or(ZERO_HASH, genesis_root);
+            let last_commit_start = read_meta(client, LAST_COMMIT_KEY)?
+                .map(|b| <[u8; 8]>::try_from(b.as_slice()).map(u64::from_le_bytes))
+                .transpose()
+                .map_err(|_| JournalError::Io(format!("{at}: {LAST_COMMIT_KEY} is not 8 bytes")))?
+                .unwrap_or(0);
+            let (head, bad_last_entry) = check_tail(client, root)?;
+            Ok((epoch, root, last_commit_start, OpenReport { head, bad_last_entry }))
+        })?;
+        let (epoch, root, last_commit_start, report) = opened;
+        tracing::debug!(%target, seq = report.head.seq, epoch, "journal opened");
         let journal = PostgresJournal {
-            client: Mutex::new(client),
+            conn,
             target,
-            head,
+            head: report.head,
             root,
             last_commit_start,
             epoch,
             poisoned: false,
         };
-        Ok((journal, OpenReport { head, bad_last_entry }))
+        Ok((journal, report))
     }
 
     /// This writer's lease epoch (taken at open); a later opener's epoch is higher and fences this one.
@@ -160,11 +232,13 @@ impl PostgresJournal {
             Head::empty(self.root)
         } else {
             let link = if seq == 1 { Some(self.root) } else { None };
-            let entry = load_verified(&mut *self.conn()?, seq, link)?
+            let entry = self
+                .conn
+                .run(move |client| load_verified(client, seq, link))?
                 .ok_or(JournalError::corrupt(seq, CorruptReason::SeqGap))??;
             Head { seq, hash: entry.hash, timestamp_ms: entry.timestamp_ms }
         };
-        self.write("truncate", |tx| {
+        self.write("truncate", move |tx| {
             tx.execute("DELETE FROM entries WHERE seq > $1", &[&(seq as i64)])
                 .map_err(pg("truncate: delete"))?;
             Ok(())
@@ -173,18 +247,15 @@ impl PostgresJournal {
         Ok(head)
     }
 
-    fn conn(&self) -> Result<MutexGuard<'_, Client>, JournalError> {
-        self.client.lock().map_err(|_| JournalError::Io("journal connection lock poisoned".into()))
-    }
-
     /// Runs `work` in one transaction that first checks the writer lease, and commits it. A lost lease is
     /// [`JournalError::Fenced`] (nothing written) and poisons the journal, as does any storage failure.
-    fn write<T>(
+    fn write<T: Send + 'static>(
         &mut self,
         what: &'static str,
-        work: impl FnOnce(&mut Transaction<'_>) -> Result<T, JournalError>,
+        work: impl FnOnce(&mut Transaction<'_>) -> Result<T, JournalError> + Send + 'static,
     ) -> Result<T, JournalError> {
-        let result = self.conn().and_then(|mut client| in_lease(&mut client, self.epoch, work));
+        let epoch = self.epoch;
+        let result = self.conn.run(move |client| in_lease(client, epoch, work));
         if let Err(error) = &result {
             self.poisoned = true;
             tracing::error!(%error, what, target = %self.target, "journal write failed; journal poisoned (fail-stop)");
@@ -383,25 +454,26 @@ impl PostgresJournal {
     fn write_batch(&mut self, batch: &[NewEntry]) -> Result<Head, JournalError> {
         let start = self.head.seq + 1;
         let sealed = seal_batch(self.head, batch);
-        let first_prev = self.head.hash;
-        let mut prevs: Vec<&[u8]> = Vec::with_capacity(batch.len());
-        prevs.push(&first_prev[..]);
-        prevs.extend(sealed.hashes[..sealed.hashes.len() - 1].iter().map(|h| &h[..]));
-        let hashes: Vec<&[u8]> = sealed.hashes.iter().map(|h| &h[..]).collect();
-        let signers: Vec<&[u8]> = batch.iter().map(|e| &e.signer[..]).collect();
-        let payloads: Vec<&[u8]> = batch.iter().map(|e| &e.payload[..]).collect();
-        let signatures: Vec<&[u8]> = batch.iter().map(|e| &e.signature[..]).collect();
-        let (seqs, stamps, checksums) = (&sealed.seqs, &sealed.stamps, &sealed.checksums);
-        let columns: [&(dyn postgres::types::ToSql + Sync); 8] =
-            [seqs, stamps, &signers, &payloads, &signatures, &prevs, &hashes, checksums];
-        self.write("append", |tx| {
+        let new_head = sealed.head;
+        // Owned columns: the statement runs on the connection thread.
+        let bytes = |f: fn(&NewEntry) -> &[u8]| batch.iter().map(|e| f(e).to_vec()).collect::<Vec<_>>();
+        let (signers, payloads, signatures) =
+            (bytes(|e| &e.signer), bytes(|e| &e.payload), bytes(|e| &e.signature));
+        let hashes: Vec<Vec<u8>> = sealed.hashes.iter().map(|h| h.to_vec()).collect();
+        let prevs: Vec<Vec<u8>> = std::iter::once(self.head.hash.to_vec())
+            .chain(hashes[..hashes.len() - 1].iter().cloned())
+            .collect();
+        let Sealed { seqs, stamps, checksums, .. } = sealed;
+        self.write("append", move |tx| {
+            let columns: [&(dyn postgres::types::ToSql + Sync); 8] =
+                [&seqs, &stamps, &signers, &payloads, &signatures, &prevs, &hashes, &checksums];
             tx.execute(INSERT_BATCH, &columns).map_err(pg("append: insert"))?;
             tx.execute(UPSERT_META, &[&LAST_COMMIT_KEY, &&start.to_le_bytes()[..]])
                 .map_err(pg("append: record commit"))?;
             Ok(())
         })?;
         self.last_commit_start = start;
-        Ok(sealed.head)
+        Ok(new_head)
     }
 }
 
@@ -454,11 +526,12 @@ impl Journal for PostgresJournal {
         let (mut check, first) = ChainCheck::for_replay(from, self.root);
         let mut next = first;
         while next <= self.head.seq {
-            // The connection is not held while visiting: the visitor may read this journal.
-            let rows = self
-                .conn()?
-                .query(SELECT_PAGE, &[&(next as i64), &(self.head.seq as i64), &PAGE])
-                .map_err(pg("replay: read"))?;
+            // Visiting happens on the caller's thread, between pages: the visitor may read this journal.
+            let last = self.head.seq as i64;
+            let first = next as i64;
+            let rows = self.conn.run(move |client| {
+                client.query(SELECT_PAGE, &[&first, &last, &PAGE]).map_err(pg("replay: read"))
+            })?;
             if rows.is_empty() {
                 break;
             }
@@ -479,13 +552,15 @@ impl Journal for PostgresJournal {
         if is_reserved_key(key) {
             return Err(JournalError::ReservedKey(key.to_owned()));
         }
-        self.write("put_meta", |tx| {
+        let (key, value) = (key.to_owned(), value.to_vec());
+        self.write("put_meta", move |tx| {
             tx.execute(UPSERT_META, &[&key, &value]).map(drop).map_err(pg("put_meta"))
         })
     }
 
     fn get_meta(&self, key: &str) -> Result<Option<Vec<u8>>, JournalError> {
-        read_meta(&mut *self.conn()?, key)
+        let key = key.to_owned();
+        self.conn.run(move |client| read_meta(client, &key))
     }
 
     fn root(&self) -> EntryHash {
@@ -493,11 +568,12 @@ impl Journal for PostgresJournal {
     }
 
     fn set_genesis(&mut self, genesis: &[u8]) -> Result<Head, JournalError> {
-        if self.head.seq != 0 || read_meta(&mut *self.conn()?, GENESIS_KEY)?.is_some() {
+        if self.head.seq != 0 || self.conn.run(|client| read_meta(client, GENESIS_KEY))?.is_some() {
             return Err(JournalError::GenesisExists);
         }
-        self.write("set genesis", |tx| {
-            tx.execute("INSERT INTO meta (key, value) VALUES ($1, $2)", &[&GENESIS_KEY, &genesis])
+        let bytes = genesis.to_vec();
+        self.write("set genesis", move |tx| {
+            tx.execute("INSERT INTO meta (key, value) VALUES ($1, $2)", &[&GENESIS_KEY, &bytes])
                 .map(drop)
                 .map_err(pg("set genesis"))
         })?;

@@ -19,6 +19,7 @@ mod disk_full;
 mod events;
 mod http_errors;
 mod journal_faults;
+mod postgres;
 mod python_client;
 mod readme;
 mod repair;
