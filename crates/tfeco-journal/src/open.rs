@@ -73,7 +73,8 @@ pub fn open_anchored_copy(
 /// Opens the PostgreSQL journal at `url` against the anchor of the data directory `dir` (which keeps the
 /// anchor, keys and snapshots; only the entries live in the database), for appending: never creates the
 /// schema. The same checks as [`open_anchored`]: a database rolled back behind the anchor, another
-/// economy's or another directory's journal is refused. Taking the writer lease fences any earlier writer.
+/// economy's or another directory's journal is refused (before the writer lease is taken, so a refused
+/// opener fences nobody). Taking the writer lease then fences any earlier writer.
 ///
 /// Errors: as [`open_anchored`].
 pub fn open_anchored_postgres(
@@ -82,6 +83,9 @@ pub fn open_anchored_postgres(
 ) -> Result<(AnchoredJournal<PostgresJournal>, AnchoredOpen), JournalError> {
     let anchor_file = AnchorFile::open(dir)?;
     let (mut journal, report) = PostgresJournal::open_existing(url)?;
+    // Checked first (read only), so that a refused opener does not fence the running writer.
+    check_anchor(&journal, &anchor_file.anchor())?;
+    journal.take_lease()?;
     let open = reconcile(&mut journal, report, anchor_file.anchor())?;
     let mut anchored = AnchoredJournal::new(journal, anchor_file);
     anchored.anchor_head()?;

@@ -6,7 +6,8 @@
 //! Durability: every append is one transaction (the group commit) committed with `synchronous_commit = on`
 //! on a server running with `fsync = on` (checked at open), so a batch is durable when `append` returns.
 //!
-//! Writer lease (fencing): [`PostgresJournal::open`] increments the `writer` epoch and keeps the new value;
+//! Writer lease (fencing): [`PostgresJournal::open`] (or [`PostgresJournal::take_lease`] after
+//! [`PostgresJournal::open_existing`]) increments the `writer` epoch and keeps the new value;
 //! every write transaction locks the row (`SELECT ... FOR UPDATE`) and commits only while the epoch is still
 //! its own. A writer that another process has replaced (opened the same database since) gets
 //! [`JournalError::Fenced`] and is poisoned: a paused or partitioned old writer can never append again.
@@ -169,19 +170,54 @@ fn redact(url: &str) -> String {
 
 impl PostgresJournal {
     /// Connects to `url` (`postgres://USER[:PASSWORD]@HOST:PORT/DB`, or key=value form; no TLS), creates the
-    /// schema when the database has none, checks the format version, takes the writer lease (increments the
-    /// epoch) and verifies the last entry (checksum, hash, link to its predecessor); a bad last entry is
-    /// reported in [`OpenReport::bad_last_entry`] and left in place.
+    /// schema when the database has none, checks the format version, verifies the last entry (checksum, hash, link to its predecessor); a bad last entry is
+    /// reported in [`OpenReport::bad_last_entry`] and left in place; and takes the writer lease
+    /// ([`PostgresJournal::take_lease`]).
     ///
-    /// Errors: `Io` (cannot connect, incomplete schema, `fsync` off on the server), `FormatVersion`,
+    /// Errors: `Locked` (another writer appended while opening); `Io` (cannot connect, incomplete schema, `fsync` off on the server), `FormatVersion`,
     /// `Corrupt` (the entry before the last one is bad, or the rows cannot be read).
     pub fn open(url: &str) -> Result<(PostgresJournal, OpenReport), JournalError> {
         Self::open_with(url, true)
     }
 
-    /// As [`PostgresJournal::open`] but never creates the schema: a database without a journal is `Io`.
+    /// As [`PostgresJournal::open`] but never creates the schema (a database without a journal is `Io`)
+    /// and does not take the writer lease: opening only reads, so a node refused after opening (another
+    /// data directory's journal, say) does not fence the running writer. Call
+    /// [`PostgresJournal::take_lease`] before writing; until then writes fail with `Fenced { ours: 0, .. }`.
     pub fn open_existing(url: &str) -> Result<(PostgresJournal, OpenReport), JournalError> {
         Self::open_with(url, false)
+    }
+
+    /// Takes the writer lease: increments the epoch (fencing every earlier writer) and checks, in the same
+    /// transaction, that the journal still ends where it did at open. Returns the new epoch.
+    ///
+    /// Errors: `Locked` when another writer appended since this journal was opened (reopen and retry);
+    /// `Io` on storage failure.
+    pub fn take_lease(&mut self) -> Result<u64, JournalError> {
+        let seq = self.head.seq;
+        let epoch = self.conn.run(move |client| {
+            let mut tx = client.transaction().map_err(pg("take writer lease: begin"))?;
+            let epoch: i64 = tx
+                .query_one("UPDATE writer SET epoch = epoch + 1 RETURNING epoch", &[])
+                .and_then(|r| r.try_get(0))
+                .map_err(pg("take writer lease"))?;
+            let last: Option<i64> = tx
+                .query_one("SELECT max(seq) FROM entries", &[])
+                .and_then(|r| r.try_get(0))
+                .map_err(pg("take writer lease: find last entry"))?;
+            if last.unwrap_or(0) != seq as i64 {
+                return Err(JournalError::Locked(format!(
+                    "another writer appended to the journal while it was being opened (it ended at entry \
+                     {seq}, now at {}); reopen it",
+                    last.unwrap_or(0)
+                )));
+            }
+            tx.commit().map_err(pg("take writer lease: commit"))?;
+            u64::try_from(epoch).map_err(|_| JournalError::Io(format!("writer epoch {epoch} is negative")))
+        })?;
+        self.epoch = epoch;
+        tracing::info!(target = %self.target, epoch, "journal writer lease taken");
+        Ok(epoch)
     }
 
     fn open_with(url: &str, create: bool) -> Result<(PostgresJournal, OpenReport), JournalError> {
@@ -190,7 +226,7 @@ impl PostgresJournal {
         let at = target.clone();
         let opened = conn.run(move |client| {
             configure(client)?;
-            let epoch = init_schema(client, create, &at)?;
+            init_schema(client, create, &at)?;
             let genesis = read_meta(client, GENESIS_KEY)?;
             let root = genesis.as_deref().map_or(ZERO_HASH, genesis_root);
             let last_commit_start = read_meta(client, LAST_COMMIT_KEY)?
@@ -199,23 +235,27 @@ impl PostgresJournal {
                 .map_err(|_| JournalError::Io(format!("{at}: {LAST_COMMIT_KEY} is not 8 bytes")))?
                 .unwrap_or(0);
             let (head, bad_last_entry) = check_tail(client, root)?;
-            Ok((epoch, root, last_commit_start, OpenReport { head, bad_last_entry }))
+            Ok((root, last_commit_start, OpenReport { head, bad_last_entry }))
         })?;
-        let (epoch, root, last_commit_start, report) = opened;
-        tracing::debug!(%target, seq = report.head.seq, epoch, "journal opened");
-        let journal = PostgresJournal {
+        let (root, last_commit_start, report) = opened;
+        tracing::debug!(%target, seq = report.head.seq, "journal opened");
+        let mut journal = PostgresJournal {
             conn,
             target,
             head: report.head,
             root,
             last_commit_start,
-            epoch,
+            epoch: 0,
             poisoned: false,
         };
+        if create {
+            journal.take_lease()?;
+        }
         Ok((journal, report))
     }
 
-    /// This writer's lease epoch (taken at open); a later opener's epoch is higher and fences this one.
+    /// This writer's lease epoch (0 before [`PostgresJournal::take_lease`]); a later writer's epoch is higher
+    /// and fences this one.
     pub fn epoch(&self) -> u64 {
         self.epoch
     }
@@ -279,8 +319,8 @@ fn configure(client: &mut Client) -> Result<(), JournalError> {
 }
 
 /// Creates the schema in an empty database (when `create`) or checks the format version of an existing one,
-/// then takes the writer lease; returns the new epoch. Serialised between openers by an advisory lock.
-fn init_schema(client: &mut Client, create: bool, target: &str) -> Result<u64, JournalError> {
+/// Serialised between openers by an advisory lock.
+fn init_schema(client: &mut Client, create: bool, target: &str) -> Result<(), JournalError> {
     let mut tx = client.transaction().map_err(pg("open: begin"))?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK]).map_err(pg("open: lock schema"))?;
     let row = tx
@@ -311,12 +351,7 @@ fn init_schema(client: &mut Client, create: bool, target: &str) -> Result<u64, J
             )))
         }
     }
-    let epoch: i64 = tx
-        .query_one("UPDATE writer SET epoch = epoch + 1 RETURNING epoch", &[])
-        .and_then(|r| r.try_get(0))
-        .map_err(pg("open: take writer lease"))?;
-    tx.commit().map_err(pg("open: commit"))?;
-    u64::try_from(epoch).map_err(|_| JournalError::Io(format!("{target}: writer epoch {epoch} is negative")))
+    tx.commit().map_err(pg("open: commit"))
 }
 
 /// Refuses a journal of another format version (the same versions as the SQLite journal's).

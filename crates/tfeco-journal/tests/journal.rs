@@ -520,6 +520,27 @@ fn postgres_a_replaced_writer_is_fenced() {
     assert_eq!(new.get_meta("k").unwrap(), None, "the fenced writer wrote nothing");
 }
 
+/// Opening an existing journal only reads: it fences nobody until it takes the lease, cannot write before,
+/// and taking the lease refuses a journal that another writer extended since it was opened.
+#[test]
+fn postgres_open_existing_fences_nobody_until_it_takes_the_lease() {
+    let store = PgStore::new();
+    let (mut writer, _) = PostgresJournal::open(&store.0).unwrap();
+    writer.append(&batch(0, 2)).unwrap();
+    let (mut reader, report) = PostgresJournal::open_existing(&store.0).unwrap();
+    assert_eq!((report.head, reader.epoch()), (writer.head(), 0));
+    assert!(matches!(reader.append(&batch(10, 1)), Err(JournalError::Fenced { ours: 0, .. })));
+    assert_eq!(writer.append(&batch(10, 1)).unwrap().seq, 3, "the writer was not fenced");
+    let (mut late, _) = PostgresJournal::open_existing(&store.0).unwrap();
+    writer.append(&batch(20, 1)).unwrap();
+    assert!(matches!(late.take_lease(), Err(JournalError::Locked(m)) if m.contains("another writer")));
+    let (mut next, _) = PostgresJournal::open_existing(&store.0).unwrap();
+    // The refused lease was rolled back: the writer is still current until now.
+    assert_eq!(next.take_lease().unwrap(), writer.epoch() + 1);
+    assert!(matches!(writer.append(&batch(30, 1)), Err(JournalError::Fenced { .. })));
+    assert_eq!(next.append(&batch(30, 1)).unwrap().seq, 5);
+}
+
 #[test]
 fn postgres_a_database_without_a_journal_is_not_created_by_open_existing() {
     let store = PgStore::new();
