@@ -221,13 +221,11 @@ impl TempPostgres {
             "while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; {stop} >/dev/null 2>&1; rm -rf '{}'",
             self.dir.path().display()
         );
-        Command::new("sh")
-            .args(["-c", &script])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start the watcher that stops the test PostgreSQL server when the tests end");
+        // Detached: the shell starts the watcher in the background and exits at once (reaped here).
+        let detached = format!("( {script} ) </dev/null >/dev/null 2>&1 &");
+        let mut watcher = Command::new("sh");
+        watcher.args(["-c", &detached]);
+        run(watcher, "start the watcher that stops the test PostgreSQL server when the tests end");
     }
 }
 
