@@ -177,7 +177,9 @@ impl PostgresJournal {
     /// Errors: `Locked` (another writer appended while opening); `Io` (cannot connect, incomplete schema, `fsync` off on the server), `FormatVersion`,
     /// `Corrupt` (the entry before the last one is bad, or the rows cannot be read).
     pub fn open(url: &str) -> Result<(PostgresJournal, OpenReport), JournalError> {
-        Self::open_with(url, true)
+        let (mut journal, report) = Self::open_with(url, true)?;
+        journal.take_lease()?;
+        Ok((journal, report))
     }
 
     /// As [`PostgresJournal::open`] but never creates the schema (a database without a journal is `Io`)
@@ -186,6 +188,18 @@ impl PostgresJournal {
     /// [`PostgresJournal::take_lease`] before writing; until then writes fail with `Fenced { ours: 0, .. }`.
     pub fn open_existing(url: &str) -> Result<(PostgresJournal, OpenReport), JournalError> {
         Self::open_with(url, false)
+    }
+
+    /// Opens a new journal for a new node: creates the schema when absent and takes the writer lease only
+    /// when the journal is empty (no genesis, no entries). Errors: `GenesisExists` when the database already
+    /// holds a journal (another node's: nothing is changed, nobody is fenced); as [`PostgresJournal::open`].
+    pub fn open_new(url: &str) -> Result<PostgresJournal, JournalError> {
+        let (mut journal, report) = Self::open_with(url, true)?;
+        if report.head.seq != 0 || journal.genesis()?.is_some() {
+            return Err(JournalError::GenesisExists);
+        }
+        journal.take_lease()?;
+        Ok(journal)
     }
 
     /// Takes the writer lease: increments the epoch (fencing every earlier writer) and checks, in the same
@@ -248,9 +262,6 @@ impl PostgresJournal {
             epoch: 0,
             poisoned: false,
         };
-        if create {
-            journal.take_lease()?;
-        }
         Ok((journal, report))
     }
 

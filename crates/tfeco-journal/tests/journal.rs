@@ -515,6 +515,8 @@ fn postgres_a_replaced_writer_is_fenced() {
     assert!(old.is_poisoned());
     assert_eq!(old.append(&batch(10, 1)), Err(JournalError::Poisoned));
     assert!(matches!(old.put_meta("k", b"v"), Err(JournalError::Fenced { .. })));
+    // A new node's opener refuses a database that holds a journal, and fences nobody.
+    assert_eq!(PostgresJournal::open_new(&store.0).err(), Some(JournalError::GenesisExists));
     assert_eq!(new.append(&batch(20, 1)).unwrap().seq, 3);
     assert_eq!(replay_all(&new, 1).unwrap().len(), 3);
     assert_eq!(new.get_meta("k").unwrap(), None, "the fenced writer wrote nothing");

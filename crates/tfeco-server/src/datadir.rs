@@ -253,7 +253,7 @@ fn create_postgres_node(
     check_guardians(&node.genesis)?;
     node.genesis.params.check().map_err(ReplicaError::InvalidGenesis)?;
     std::fs::create_dir_all(dir).map_err(io(dir))?;
-    let (mut journal, _) = PostgresJournal::open(url).map_err(journal_error)?;
+    let mut journal = PostgresJournal::open_new(url).map_err(journal_error)?;
     journal.set_genesis(&node.genesis.encode()).map_err(journal_error)?;
     let journal = AnchoredJournal::create(journal, dir, node.datadir_id).map_err(journal_error)?;
     write_operator_key(dir, &node.operator_key)?;
@@ -488,6 +488,34 @@ mod tests {
         std::fs::remove_file(temp.path().join(tfeco_journal::FILE_NAME)).expect("remove journal");
         let refused = open_node(temp.path(), unused, ReplayOptions::default()).err().expect("refused");
         assert!(refused.to_string().contains("no journal file"), "{refused}");
+    }
+
+    /// Issue 13: a node whose entries live in PostgreSQL reopens from its directory and the database;
+    /// a second directory on the same database, and a SQLite directory with `--journal`, are refused.
+    #[test]
+    fn a_postgres_journal_node_reopens_and_its_database_serves_no_other_directory() {
+        let url = tfeco_testkit::postgres::fresh_database();
+        let location = JournalLocation::Postgres(url);
+        let temp = tempfile::tempdir().expect("temp dir");
+        let (first, second) = (temp.path().join("first"), temp.path().join("second"));
+        let options = ReplayOptions::default;
+        let (replica, _, _) = open_node_at(&first, &location, node(dev_genesis), options()).expect("created");
+        let state_hash = replica.state().state_hash();
+        drop(replica);
+        assert!(!first.join(tfeco_journal::FILE_NAME).exists(), "no SQLite journal");
+        let (replica, _, _) = open_node_at(&first, &location, unused, options()).expect("reopens");
+        assert_eq!(replica.state().state_hash(), state_hash);
+        let refused = open_node_at(&second, &location, node(dev_genesis), options()).err().expect("refused");
+        assert!(refused.to_string().contains("already has a genesis"), "{refused}");
+        let sqlite = temp.path().join("sqlite");
+        drop(open_node(&sqlite, node(dev_genesis), options()).expect("a SQLite node"));
+        let refused = open_node_at(&sqlite, &location, unused, options()).err().expect("refused");
+        assert!(matches!(refused, DataDirError::JournalElsewhere(_)), "{refused}");
+        assert_eq!(
+            JournalLocation::parse("/tmp/x"),
+            Err("--journal takes a postgres://USER@HOST:PORT/DB URL, not \"/tmp/x\"".into())
+        );
+        drop(replica);
     }
 
     /// Issue 11: a valid snapshot of an entry the journal does not have means the journal and its anchor
