@@ -253,7 +253,7 @@ impl PostgresJournal {
         })?;
         let (root, last_commit_start, report) = opened;
         tracing::debug!(%target, seq = report.head.seq, "journal opened");
-        let mut journal = PostgresJournal {
+        let journal = PostgresJournal {
             conn,
             target,
             head: report.head,
