@@ -1,7 +1,8 @@
 //! The journal in PostgreSQL (issue 13): `tfeco serve --journal postgres://...` on a real server
 //! (`tfeco_testkit::postgres`) keeps every acknowledged command across a SIGKILL under concurrent traffic
 //! (same state hash after the restart as before the kill), and a database rolled back behind the data
-//! directory's anchor is refused at start, like a rolled-back SQLite file.
+//! directory's anchor is refused at start, like a rolled-back SQLite file; and a paused writer resumed after
+//! another node took over the database is fenced (its command is never acknowledged).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -146,4 +147,66 @@ async fn acknowledged_commands_in_postgres_survive_sigkill() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success(), "a rolled-back journal must be refused: {stderr}");
     assert!(stderr.contains("acknowledged history is missing"), "{stderr}");
+}
+
+/// The pid of the running `tfeco serve` whose command line names `dir` (found in `/proc`).
+fn serve_pid(dir: &std::path::Path) -> u32 {
+    let dir = dir.to_str().expect("utf-8 path");
+    std::fs::read_dir("/proc")
+        .expect("/proc")
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .find(|pid| {
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
+            args.contains(&&b"serve"[..]) && args.contains(&dir.as_bytes())
+        })
+        .expect("the node's process")
+}
+
+fn signal(pid: u32, name: &str) {
+    let sent = std::process::Command::new("kill").args([name, &pid.to_string()]).status().expect("run kill");
+    assert!(sent.success(), "kill {name} {pid}");
+}
+
+/// Issue 13 item 3 (fencing): a writer paused (SIGSTOP) while a second node takes over the same database
+/// (with a copy of its data directory) can never append once resumed: its request is refused, never
+/// acknowledged; the new writer continues at the next seq with every acknowledged command.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_resumed_old_writer_cannot_append_after_another_took_over() {
+    let url = tfeco_testkit::postgres::fresh_database();
+    let temp = tempfile::tempdir().expect("temp dir");
+    let (dir_a, dir_b) = (temp.path().join("a"), temp.path().join("b"));
+    let old = serve(&dir_a, temp.path(), "old", &url).await;
+    let operator = crate::support::read_operator_key(&dir_a);
+    let (user, other) = (key("pg/fence/user"), key("pg/fence/other"));
+    old.api.ok(&signed(&user, 1, Command::RegisterAccount {})).await;
+    old.api.ok(&signed(&other, 1, Command::RegisterAccount {})).await;
+    let deposit = Command::AttestDeposit {
+        asset: Asset::Tft,
+        to: account(&user),
+        amount: "10".parse().expect("amount"),
+        external_tx_id: "pg-fence".into(),
+    };
+    old.api.submit(&operator, deposit).await;
+    let transfer = |nonce| {
+        let amount = "1".parse().expect("amount");
+        signed(&user, nonce, Command::Transfer { asset: Asset::Tft, to: account(&other), amount })
+    };
+    old.api.ok(&transfer(2)).await;
+    let before = state(&old.api).await;
+
+    let pid = serve_pid(&dir_a);
+    signal(pid, "-STOP");
+    let copied = std::process::Command::new("cp").arg("-a").arg(&dir_a).arg(&dir_b).status().expect("cp");
+    assert!(copied.success());
+    let new = serve(&dir_b, temp.path(), "new", &url).await;
+    assert_eq!(state(&new.api).await, before, "the new writer has every acknowledged command");
+    signal(pid, "-CONT");
+
+    let (status, answer) = old.api.try_post(&transfer(3)).await.expect("the old writer answers");
+    assert_ne!(status, StatusCode::OK, "a fenced writer acknowledged a command: {answer}");
+    let answer = new.api.ok(&transfer(3)).await;
+    assert_eq!(answer["seq"].as_u64(), Some(before.0 + 1), "the new writer continues at the next seq");
+    assert_eq!(new.api.account(&hex_of(&other)).await["balances"]["TFT"], "2");
 }
