@@ -210,3 +210,21 @@ async fn a_resumed_old_writer_cannot_append_after_another_took_over() {
     assert_eq!(answer["seq"].as_u64(), Some(before.0 + 1), "the new writer continues at the next seq");
     assert_eq!(new.api.account(&hex_of(&other)).await["balances"]["TFT"], "2");
 }
+
+/// Issue 13 item 1: `tfeco demo --journal postgres://...` plays a month on PostgreSQL (invariants hold, a
+/// replay from scratch matches), and resumes for a second month from the same database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_runs_on_a_postgres_journal() {
+    let url = tfeco_testkit::postgres::fresh_database();
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path().join("demo");
+    let dir = dir.to_str().expect("utf-8 path");
+    let args = ["demo", "--data-dir", dir, "--no-serve", "--json", "--journal", &url];
+    let first = crate::support::run_cli(&args, &[]).await.success_json("tfeco demo --journal");
+    assert_eq!((&first["invariants_ok"], &first["replay_matches"]), (&true.into(), &true.into()), "{first}");
+    assert!(!std::path::Path::new(dir).join("journal.sqlite").exists(), "the entries live in PostgreSQL");
+    let second = crate::support::run_cli(&args, &[]).await.success_json("tfeco demo --journal (resumed)");
+    assert!(first["entries"].as_u64().is_some_and(|n| n > 0), "{first}");
+    assert_eq!((&second["resumed"], &second["month_played"]), (&true.into(), &2.into()), "{second}");
+    assert_eq!(second["invariants_ok"], true, "{second}");
+}
