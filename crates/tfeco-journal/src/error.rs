@@ -48,6 +48,15 @@ pub enum JournalError {
     /// `set_genesis` on a journal that already has a genesis or entries.
     #[error("the journal already has a genesis or entries")]
     GenesisExists,
+    /// Another writer has opened the journal since this one did (its lease epoch is newer): this writer was
+    /// fenced off and wrote nothing; it is poisoned (PostgreSQL journal's writer lease).
+    #[error("journal writer fenced: this writer holds lease epoch {ours} but epoch {current} is current (another node took over)")]
+    Fenced {
+        /// The epoch this writer took at open.
+        ours: u64,
+        /// The epoch stored in the database now.
+        current: u64,
+    },
     /// The journal disagrees with its anchor: acknowledged history is missing or different. Nothing was
     /// changed; see `tfeco repair` and `docs/journal.md` ("Recovery").
     #[error("the journal does not match its anchor: {0}")]

@@ -2,7 +2,8 @@
 //!
 //! Payloads and signatures are opaque bytes here; the node decides what they mean. The chain's root is the
 //! genesis ([`genesis_root`]): entry 1 links to it, so a changed genesis breaks the chain. Backends:
-//! [`SqliteJournal`] (default, embedded SQLite in WAL mode), [`MemoryJournal`] (tests, benchmarks) and
+//! [`SqliteJournal`] (default, embedded SQLite in WAL mode), [`PostgresJournal`] (a PostgreSQL database,
+//! with a writer lease that fences a replaced writer), [`MemoryJournal`] (tests, benchmarks) and
 //! [`FaultyJournal`] (test support: injects a storage failure). [`AnchoredJournal`] wraps any backend and
 //! records its durable head in an [`anchor`] file outside it after every commit, so that a journal that lost
 //! acknowledged entries is refused ([`check_anchor`]). The record format, hash and checksum layout, the
@@ -13,6 +14,7 @@ mod error;
 mod faulty;
 mod memory;
 mod open;
+mod postgres;
 mod record;
 mod sqlite;
 
@@ -20,7 +22,8 @@ pub use anchor::{check_anchor, Anchor, AnchorCheck, AnchorFile, AnchoredJournal}
 pub use error::{AnchorMismatch, CorruptReason, JournalError};
 pub use faulty::FaultyJournal;
 pub use memory::MemoryJournal;
-pub use open::{open_anchored, open_anchored_copy, AnchoredOpen};
+pub use open::{open_anchored, open_anchored_copy, open_anchored_postgres, AnchoredOpen};
+pub use postgres::PostgresJournal;
 pub use sqlite::{SqliteJournal, FILE_NAME, FORMAT_VERSION, FORMAT_VERSION_KEY, WAL_FILE_NAME};
 
 /// Length in bytes of an entry hash (blake3-256).
@@ -236,6 +239,26 @@ pub trait Journal: Send {
             Ok(_) | Err(JournalError::Stopped) => Ok(found),
             Err(error) => Err(error),
         }
+    }
+}
+
+/// A backend that can drop the entries after a seq: a commit that was never acknowledged (see
+/// [`open_anchored`]), or an explicit repair. Implemented by [`SqliteJournal`] and [`PostgresJournal`].
+pub trait Truncate: Journal {
+    /// Deletes every entry after `seq` and returns the new head, entry `seq` verified.
+    /// Errors: `Corrupt` when entry `seq` is bad; storage errors.
+    fn truncate_after(&mut self, seq: u64) -> Result<Head, JournalError>;
+}
+
+impl Truncate for SqliteJournal {
+    fn truncate_after(&mut self, seq: u64) -> Result<Head, JournalError> {
+        SqliteJournal::truncate_after(self, seq)
+    }
+}
+
+impl Truncate for PostgresJournal {
+    fn truncate_after(&mut self, seq: u64) -> Result<Head, JournalError> {
+        PostgresJournal::truncate_after(self, seq)
     }
 }
 

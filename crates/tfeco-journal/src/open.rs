@@ -1,12 +1,12 @@
-//! Opening a data directory's SQLite journal against its anchor: [`open_anchored`] for the node (in place,
-//! ready to append) and [`open_anchored_copy`] for `tfeco verify` (a private copy: the directory is not
+//! Opening a data directory's journal against its anchor: [`open_anchored`] for the node (in place,
+//! ready to append; [`open_anchored_postgres`] when the entries live in PostgreSQL) and [`open_anchored_copy`] for `tfeco verify` (a private copy: the directory is not
 //! changed by a byte). Both refuse what the anchor contradicts ([`check_anchor`]) and drop only a damaged
 //! commit the anchor does not cover, which was never acknowledged.
 
 use std::path::Path;
 
 use crate::anchor::{check_anchor, Anchor, AnchorFile, AnchoredJournal};
-use crate::{Journal, JournalError, OpenReport, SqliteJournal};
+use crate::{JournalError, OpenReport, PostgresJournal, SqliteJournal, Truncate};
 
 /// What opening found besides the journal.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,7 +22,7 @@ pub struct AnchoredOpen {
 
 /// Checks `journal` against `anchor` and drops a damaged unacknowledged last commit.
 fn reconcile(
-    journal: &mut SqliteJournal,
+    journal: &mut impl Truncate,
     report: OpenReport,
     anchor: Anchor,
 ) -> Result<AnchoredOpen, JournalError> {
@@ -68,4 +68,26 @@ pub fn open_anchored_copy(
     let (mut journal, report, copy) = SqliteJournal::open_copy(dir)?;
     let open = reconcile(&mut journal, report, anchor)?;
     Ok((journal, open, copy))
+}
+
+/// Opens the PostgreSQL journal at `url` against the anchor of the data directory `dir` (which keeps the
+/// anchor, keys and snapshots; only the entries live in the database), for appending: never creates the
+/// schema. The same checks as [`open_anchored`]: a database rolled back behind the anchor, another
+/// economy's or another directory's journal is refused (before the writer lease is taken, so a refused
+/// opener fences nobody). Taking the writer lease then fences any earlier writer.
+///
+/// Errors: as [`open_anchored`].
+pub fn open_anchored_postgres(
+    dir: &Path,
+    url: &str,
+) -> Result<(AnchoredJournal<PostgresJournal>, AnchoredOpen), JournalError> {
+    let anchor_file = AnchorFile::open(dir)?;
+    let (mut journal, report) = PostgresJournal::open_existing(url)?;
+    // Checked first (read only), so that a refused opener does not fence the running writer.
+    check_anchor(&journal, &anchor_file.anchor())?;
+    journal.take_lease()?;
+    let open = reconcile(&mut journal, report, anchor_file.anchor())?;
+    let mut anchored = AnchoredJournal::new(journal, anchor_file);
+    anchored.anchor_head()?;
+    Ok((anchored, open))
 }

@@ -4,6 +4,7 @@
 //! so that `tfeco admin` can gather the guardians' threshold alone). [`open_node`] creates a directory
 //! (journal and genesis, then the anchor, then the key) or opens one against its anchor and replays it;
 //! it never starts a fresh genesis where an anchor, a journal or an operator key already exists.
+//! [`open_node_at`] does the same with the entries in a PostgreSQL database ([`JournalLocation`]).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -11,7 +12,7 @@ use std::path::{Path, PathBuf};
 use ed25519_dalek::SigningKey;
 use tfeco_core::{AccountKey, Genesis};
 use tfeco_journal::anchor::ANCHOR_FILE;
-use tfeco_journal::{AnchoredJournal, Journal, JournalError, SqliteJournal};
+use tfeco_journal::{AnchoredJournal, Journal, JournalError, PostgresJournal, SqliteJournal};
 
 use crate::replica::{ReplayOptions, ReplayReport, Replica, ReplicaError};
 
@@ -102,6 +103,12 @@ pub enum DataDirError {
         /// The journal's head.
         head: u64,
     },
+    /// `--journal` names a PostgreSQL database but the directory keeps its journal in `journal.sqlite`.
+    #[error(
+        "{0}: this data directory keeps its journal in `journal.sqlite`; it cannot be served from a \
+         PostgreSQL journal (omit --journal, or start a new data directory)"
+    )]
+    JournalElsewhere(PathBuf),
     /// `operator.key` is not the key of this journal's operator.
     #[error("{0}: `operator.key` is not the operator key of this journal's genesis (another node's key?)")]
     KeyMismatch(PathBuf),
@@ -164,6 +171,95 @@ pub fn open_node(
     check_guardians(&genesis)?;
     let (replica, report) = resume_from_snapshot(dir, journal, genesis, options)?;
     Ok((replica, report, key))
+}
+
+/// Where a node's journal entries live: `journal.sqlite` in its data directory (the default), or a
+/// PostgreSQL database (`--journal postgres://USER@HOST:PORT/DB`; the directory still keeps the anchor, the
+/// keys, snapshots and checkpoints).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum JournalLocation {
+    /// `journal.sqlite` in the data directory.
+    #[default]
+    DataDir,
+    /// A PostgreSQL database, by connection URL.
+    Postgres(String),
+}
+
+impl JournalLocation {
+    /// Parses `--journal`: a `postgres://` or `postgresql://` URL. Errors: anything else (a message).
+    pub fn parse(text: &str) -> Result<JournalLocation, String> {
+        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+            Ok(JournalLocation::Postgres(text.to_owned()))
+        } else {
+            Err(format!("--journal takes a postgres://USER@HOST:PORT/DB URL, not {text:?}"))
+        }
+    }
+}
+
+/// Opens the node in `dir` with its journal at `location`, or creates it with `fresh()`: as [`open_node`]
+/// for [`JournalLocation::DataDir`]. For PostgreSQL the same anchor checks apply (the database must hold
+/// exactly the anchored history: a rolled-back database is refused like a rolled-back SQLite file), the
+/// new node's journal is created in an empty database (a database that already holds a journal is refused),
+/// and opening takes the journal's writer lease (fencing any earlier writer).
+///
+/// Errors: as [`open_node`]; [`DataDirError::JournalElsewhere`] when `dir` keeps its journal in
+/// `journal.sqlite`.
+pub fn open_node_at(
+    dir: &Path,
+    location: &JournalLocation,
+    fresh: impl FnOnce() -> NewNode,
+    options: ReplayOptions,
+) -> Result<(Replica, ReplayReport, SigningKey), DataDirError> {
+    let JournalLocation::Postgres(url) = location else { return open_node(dir, fresh, options) };
+    let journal_error = |e: JournalError| DataDirError::Replica(ReplicaError::Journal(e));
+    if dir.join(tfeco_journal::FILE_NAME).exists() {
+        return Err(DataDirError::JournalElsewhere(dir.to_owned()));
+    }
+    if !dir.join(ANCHOR_FILE).exists() {
+        let found = node_files(dir);
+        if !found.is_empty() {
+            return Err(DataDirError::NoAnchor { dir: dir.to_owned(), found: found.join(", ") });
+        }
+        return create_postgres_node(dir, url, fresh(), options);
+    }
+    let key_path = dir.join(OPERATOR_KEY_FILE);
+    if !key_path.exists() {
+        return Err(DataDirError::MissingKey(dir.to_owned()));
+    }
+    let key = read_operator_key(&key_path)?;
+    let (journal, open) = tfeco_journal::open_anchored_postgres(dir, url).map_err(journal_error)?;
+    if let Some((first, last, problem)) = &open.dropped {
+        tracing::warn!(first, last, %problem, "dropped an unacknowledged commit with a damaged last entry");
+    }
+    let bytes = journal.genesis().map_err(journal_error)?.ok_or(ReplicaError::Genesis)?;
+    let genesis = Genesis::decode(&bytes).map_err(ReplicaError::from)?;
+    if genesis.params.operator != AccountKey(key.verifying_key().to_bytes()) {
+        return Err(DataDirError::KeyMismatch(dir.to_owned()));
+    }
+    check_guardians(&genesis)?;
+    let (replica, report) = resume_from_snapshot(dir, journal, genesis, options)?;
+    Ok((replica, report, key))
+}
+
+/// Creates a node in `dir` whose journal is a new one in the (empty) PostgreSQL database at `url`: the
+/// journal with its genesis, the anchor, then the operator key, as [`create_node`] does.
+fn create_postgres_node(
+    dir: &Path,
+    url: &str,
+    node: NewNode,
+    options: ReplayOptions,
+) -> Result<(Replica, ReplayReport, SigningKey), DataDirError> {
+    let journal_error = |e: JournalError| DataDirError::Replica(ReplicaError::Journal(e));
+    check_guardians(&node.genesis)?;
+    node.genesis.params.check().map_err(ReplicaError::InvalidGenesis)?;
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let mut journal = PostgresJournal::open_new(url).map_err(journal_error)?;
+    journal.set_genesis(&node.genesis.encode()).map_err(journal_error)?;
+    let journal = AnchoredJournal::create(journal, dir, node.datadir_id).map_err(journal_error)?;
+    write_operator_key(dir, &node.operator_key)?;
+    let genesis = node.genesis;
+    let (replica, report) = Replica::open(Box::new(journal), || genesis, options)?;
+    Ok((replica, report, node.operator_key))
 }
 
 /// The seq of a valid snapshot of `dir` beyond the journal's `head`, if any: the node wrote it after
@@ -392,6 +488,34 @@ mod tests {
         std::fs::remove_file(temp.path().join(tfeco_journal::FILE_NAME)).expect("remove journal");
         let refused = open_node(temp.path(), unused, ReplayOptions::default()).err().expect("refused");
         assert!(refused.to_string().contains("no journal file"), "{refused}");
+    }
+
+    /// Issue 13: a node whose entries live in PostgreSQL reopens from its directory and the database;
+    /// a second directory on the same database, and a SQLite directory with `--journal`, are refused.
+    #[test]
+    fn a_postgres_journal_node_reopens_and_its_database_serves_no_other_directory() {
+        let url = tfeco_testkit::postgres::fresh_database();
+        let location = JournalLocation::Postgres(url);
+        let temp = tempfile::tempdir().expect("temp dir");
+        let (first, second) = (temp.path().join("first"), temp.path().join("second"));
+        let options = ReplayOptions::default;
+        let (replica, _, _) = open_node_at(&first, &location, node(dev_genesis), options()).expect("created");
+        let state_hash = replica.state().state_hash();
+        drop(replica);
+        assert!(!first.join(tfeco_journal::FILE_NAME).exists(), "no SQLite journal");
+        let (replica, _, _) = open_node_at(&first, &location, unused, options()).expect("reopens");
+        assert_eq!(replica.state().state_hash(), state_hash);
+        let refused = open_node_at(&second, &location, node(dev_genesis), options()).err().expect("refused");
+        assert!(refused.to_string().contains("already has a genesis"), "{refused}");
+        let sqlite = temp.path().join("sqlite");
+        drop(open_node(&sqlite, node(dev_genesis), options()).expect("a SQLite node"));
+        let refused = open_node_at(&sqlite, &location, unused, options()).err().expect("refused");
+        assert!(matches!(refused, DataDirError::JournalElsewhere(_)), "{refused}");
+        assert_eq!(
+            JournalLocation::parse("/tmp/x"),
+            Err("--journal takes a postgres://USER@HOST:PORT/DB URL, not \"/tmp/x\"".into())
+        );
+        drop(replica);
     }
 
     /// Issue 11: a valid snapshot of an entry the journal does not have means the journal and its anchor

@@ -9,6 +9,8 @@
 //! core's integration tests, the server's and the binary's tests, and the fixture writer, so that no crate
 //! copies setup code.
 
+pub mod postgres;
+
 use std::collections::BTreeMap;
 
 use ed25519_dalek::{Signer, SigningKey};

@@ -27,6 +27,10 @@ pub(crate) struct DemoArgs {
     /// Print the summary as one JSON object.
     #[arg(long)]
     json: bool,
+    /// Keep the journal's entries in a PostgreSQL database (`postgres://USER@HOST:PORT/DB`) instead of
+    /// `journal.sqlite` in the data directory (see `tfeco serve --journal`).
+    #[arg(long, value_parser = tfeco_server::datadir::JournalLocation::parse)]
+    journal: Option<tfeco_server::datadir::JournalLocation>,
 }
 
 /// The demo's guardians sign the node's latest checkpoint (the operator proposes one at the head when there
@@ -56,6 +60,7 @@ async fn sign_latest_checkpoint(url: &str, operator: &ed25519_dalek::SigningKey)
 pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let (replica, report, operator) = super::serve::open(
         &args.data_dir,
+        &args.journal.clone().unwrap_or_default(),
         Default::default(),
         demo::START,
         demo::operator_key,

@@ -9,7 +9,7 @@ use ed25519_dalek::SigningKey;
 use serde_json::json;
 use tfeco_core::AccountKey;
 use tfeco_server::checkpoints::{CheckpointStore, GuardianSet};
-use tfeco_server::datadir::{open_node, NewNode};
+use tfeco_server::datadir::{open_node_at, JournalLocation, NewNode};
 use tfeco_server::replica::{replay_witnessed, Witness};
 use tfeco_server::snapshots::{self, SnapshotPolicy};
 use tfeco_server::snapshotter::Snapshotter;
@@ -61,6 +61,11 @@ pub(crate) struct ServeArgs {
     /// collectors). Which lines is set by `TFECO_LOG` (e.g. `info`: one line per request).
     #[arg(long, value_enum, env = "TFECO_LOG_FORMAT", default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// Keep the journal's entries in a PostgreSQL database (`postgres://USER@HOST:PORT/DB`, no TLS) instead
+    /// of `journal.sqlite`; the data directory still keeps the anchor, keys, snapshots and checkpoints.
+    /// A new node needs an empty database; opening takes the journal's writer lease (fencing older writers).
+    #[arg(long, value_parser = JournalLocation::parse)]
+    pub journal: Option<JournalLocation>,
 }
 
 /// The format of the log lines on stderr (`tfeco serve --log-format`).
@@ -86,10 +91,11 @@ pub(crate) struct VerifyArgs {
     pub json: bool,
 }
 
-/// Opens the node in `dir`, creating it on first start (a new operator key from `fresh_key`, the embedded
+/// Opens the node in `dir` (its journal at `journal`), creating it on first start (a new operator key from `fresh_key`, the embedded
 /// genesis changed by `customize`, a random data-directory id).
 pub(crate) fn open(
     dir: &Path,
+    journal: &JournalLocation,
     policy: SnapshotPolicy,
     start_time: i64,
     fresh_key: impl FnOnce() -> SigningKey,
@@ -104,7 +110,7 @@ pub(crate) fn open(
         customize(&mut genesis.params);
         NewNode { operator_key, genesis, datadir_id: rand::random() }
     };
-    let (mut replica, report, key) = open_node(dir, fresh, ReplayOptions::default())
+    let (mut replica, report, key) = open_node_at(dir, journal, fresh, ReplayOptions::default())
         .with_context(|| format!("opening the node in {}", dir.display()))?;
     replica.set_operator_key(key.clone());
     let last_snapshot = report.from_snapshot.unwrap_or(0);
@@ -140,6 +146,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     let (replica, report, key) = open(
         &args.data_dir,
+        &args.journal.clone().unwrap_or_default(),
         policy,
         now,
         || SigningKey::generate(&mut rand::rngs::OsRng),

@@ -20,6 +20,7 @@ mod events;
 mod http_errors;
 mod journal_faults;
 mod metrics;
+mod postgres;
 mod python_client;
 mod readme;
 mod repair;
