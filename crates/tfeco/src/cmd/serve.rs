@@ -170,12 +170,14 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         tfeco_server::checkpoints::open_checked(&args.data_dir, &replica).with_context(|| {
             format!("checking the node in {} against its guardian checkpoints", args.data_dir.display())
         })?;
-    let server = tfeco_server::start_with_checkpoints(replica, Some(checkpoints), listener, config).await?;
+    // Announced before the server starts: the listener is bound, so a client that reads this line and
+    // connects at once waits in the accept queue, and a line-reading supervisor never sees answers first.
+    let addr = listener.local_addr()?;
     announce(
         args.log_format,
         &format!(
             "tfeco node serving on http://{} (data {}, {} entries, replayed {start}, state {}, operator {})",
-            server.addr,
+            addr,
             args.data_dir.display(),
             report.entries,
             report.state_hash,
@@ -188,6 +190,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             "DEVELOPMENT MODE: single-key genesis (the operator may be the only guardian); not for real money",
         );
     }
+    let server = tfeco_server::start_with_checkpoints(replica, Some(checkpoints), listener, config).await?;
     server.run_until_stopped().await?;
     Ok(ExitCode::SUCCESS)
 }
