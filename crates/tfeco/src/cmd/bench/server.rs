@@ -5,9 +5,10 @@
 //! count the group commits.
 
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use tfeco_journal::{Journal, PostgresJournal};
+use tfeco_journal::{Journal, JournalError, PostgresJournal, SqliteJournal};
 use tfeco_server::datadir::JournalLocation;
 use tfeco_server::{ClockMode, ReplayOptions, ServerConfig};
 use tfeco_sim::bench::foundation::{HttpJournal, Sizes};
@@ -70,10 +71,25 @@ pub(super) async fn run_node_load(
     Ok(NodeRun { http, journal_head, dir })
 }
 
-/// The head seq of the stopped node's journal, reopened from its storage.
+/// How long to wait for a stopped node's last handles (e.g. a connection task) to release its SQLite
+/// journal before giving up.
+const RELEASE_WAIT: Duration = Duration::from_secs(30);
+
+/// The head seq of the stopped node's journal, reopened from its storage (waiting while the stopped node's
+/// last handles still hold the SQLite journal's lock).
 fn journal_head(dir: &Path, location: &JournalLocation) -> anyhow::Result<u64> {
     Ok(match location {
-        JournalLocation::DataDir => open_journal(dir)?.head().seq,
+        JournalLocation::DataDir => {
+            let started = Instant::now();
+            loop {
+                match SqliteJournal::open(dir) {
+                    Err(JournalError::Locked(_)) if started.elapsed() < RELEASE_WAIT => {
+                        std::thread::sleep(Duration::from_millis(20))
+                    }
+                    opened => break opened.context("reopening the node's SQLite journal")?.0.head().seq,
+                }
+            }
+        }
         JournalLocation::Postgres(url) => {
             PostgresJournal::open_existing(url)
                 .context("reopening the node's PostgreSQL journal")?
