@@ -7,7 +7,8 @@
 //! [`FaultyJournal`] (test support: injects a storage failure). [`AnchoredJournal`] wraps any backend and
 //! records its durable head in an [`anchor`] file outside it after every commit, so that a journal that lost
 //! acknowledged entries is refused ([`check_anchor`]). The record format, hash and checksum layout, the
-//! anchor and the commit protocol are described in `docs/journal.md`.
+//! anchor and the commit protocol are described in `docs/journal.md`. With the cargo feature `temp-postgres`,
+//! the module `temp_postgres` starts a throw-away PostgreSQL server (benchmarks and tests).
 
 pub mod anchor;
 mod error;
@@ -17,6 +18,8 @@ mod open;
 mod postgres;
 mod record;
 mod sqlite;
+#[cfg(feature = "temp-postgres")]
+pub mod temp_postgres;
 
 pub use anchor::{check_anchor, Anchor, AnchorCheck, AnchorFile, AnchoredJournal};
 pub use error::{AnchorMismatch, CorruptReason, JournalError};

@@ -14,7 +14,7 @@ use tfeco_core::{AccountKey, Command};
 use tfeco_wallet::client::{account_of, sign_tx};
 use tfeco_wallet::{CallError, Client};
 
-use super::measure::{cpu_breakdown, rate, round3, thread_cpu_ns, CpuBreakdown};
+use super::measure::{cpu_breakdown, rate, thread_cpu_ns, CpuBreakdown, Latency};
 use super::workload::{bench_key, funding, Transfers};
 use crate::{Result, SimError};
 
@@ -212,14 +212,7 @@ fn summarize(
     cpu: CpuBreakdown,
     setup_entries: u64,
 ) -> HttpRun {
-    latencies.sort_unstable();
-    let percentile = |p: usize| -> f64 {
-        if latencies.is_empty() {
-            return 0.0;
-        }
-        let i = (latencies.len() * p / 100).min(latencies.len() - 1);
-        round3(f64::from(latencies[i]) / 1_000.0)
-    };
+    let latency = Latency::of_us(&mut latencies);
     let mut error_codes = BTreeMap::new();
     for error in &errors {
         *error_codes.entry(error.clone()).or_insert(0) += 1;
@@ -229,9 +222,9 @@ fn summarize(
         accepted: latencies.len(),
         errors: errors.len(),
         error_codes,
-        p50_ms: percentile(50),
-        p99_ms: percentile(99),
-        max_ms: latencies.last().map_or(0.0, |m| round3(f64::from(*m) / 1_000.0)),
+        p50_ms: latency.p50_ms,
+        p99_ms: latency.p99_ms,
+        max_ms: latency.max_ms,
         first_errors: errors.into_iter().take(5).collect(),
         elapsed_s: elapsed.as_secs_f64(),
         cpu,

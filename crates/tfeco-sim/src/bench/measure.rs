@@ -85,6 +85,34 @@ pub fn round_rate(rate: f64) -> u64 {
     rate.round() as u64
 }
 
+/// Latency percentiles (nearest rank) and maximum of a run, ms.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Latency {
+    /// Median, ms.
+    pub p50_ms: f64,
+    /// 99th percentile, ms.
+    pub p99_ms: f64,
+    /// Maximum, ms.
+    pub max_ms: f64,
+}
+
+impl Latency {
+    /// The percentiles of `latencies_us` (µs, sorted here); all zero when empty.
+    pub fn of_us(latencies_us: &mut [u32]) -> Latency {
+        latencies_us.sort_unstable();
+        let ms = |us: u32| round3(f64::from(us) / 1_000.0);
+        let percentile = |p: usize| -> f64 {
+            let i = (latencies_us.len() * p / 100).min(latencies_us.len().saturating_sub(1));
+            latencies_us.get(i).map_or(0.0, |us| ms(*us))
+        };
+        Latency {
+            p50_ms: percentile(50),
+            p99_ms: percentile(99),
+            max_ms: latencies_us.last().map_or(0.0, |us| ms(*us)),
+        }
+    }
+}
+
 /// Three decimals.
 pub fn round3(value: f64) -> f64 {
     (value * 1_000.0).round() / 1_000.0

@@ -7,10 +7,14 @@
 //! 1,000, replay (with a breakdown), HTTP signed requests against an in-process node, micro figures. `--suite
 //! market`: the exit auction, capacity, minting and the exchange at scale. `--suite restart`: a node's
 //! start on a 1,000,000-entry journal from its newest snapshot and from the genesis ([`restart`]). `--suite
+//! compare`: the same transfer load on the node with SQLite, the node with PostgreSQL and PostgreSQL as a
+//! plain ledger ([`compare`]; `--postgres URL`, else a temporary server). `--suite
 //! all`: foundation and market (the JSON report then carries the market figures in an object `market`). Temporary data goes to the system temp
 //! directory (`TMPDIR` to move it: it must be a real disk for the fsync figures to mean anything). Exit 1
 //! when a request was refused or the journal does not hold exactly the accepted requests.
 
+mod compare;
+mod pg;
 mod restart;
 mod server;
 mod storage;
@@ -38,6 +42,10 @@ pub(crate) struct BenchArgs {
     /// minting, exchange) or `all`.
     #[arg(long, value_enum, default_value_t = Suite::Foundation)]
     suite: Suite,
+    /// `--suite compare`: an empty PostgreSQL database the bench may use (`postgres://USER@HOST:PORT/DB`; it
+    /// gets the node's journal and the plain ledger's tables). Without it a temporary server is started.
+    #[arg(long, value_name = "URL")]
+    postgres: Option<String>,
 }
 
 /// The benchmark suites of `tfeco bench --suite`.
@@ -51,6 +59,9 @@ enum Suite {
     All,
     /// A node's restart on a 1,000,000-entry journal, from a snapshot and from the genesis.
     Restart,
+    /// The same transfer load against the node on SQLite, the node on PostgreSQL and PostgreSQL as a plain
+    /// ledger, side by side.
+    Compare,
 }
 
 const DEBUG_WARNING: &str = "warning: debug build: the core checks every invariant after each command and \
@@ -64,13 +75,16 @@ pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     if args.suite == Suite::Restart {
         return run_restart(&args).await;
     }
+    if args.suite == Suite::Compare {
+        return run_compare(args).await;
+    }
     let foundation = match args.suite {
         Suite::Foundation | Suite::All => Some(run_foundation(&args).await?),
-        Suite::Market | Suite::Restart => None,
+        Suite::Market | Suite::Restart | Suite::Compare => None,
     };
     let market = match args.suite {
         Suite::Market | Suite::All => Some(run_market(&args).await?),
-        Suite::Foundation | Suite::Restart => None,
+        Suite::Foundation | Suite::Restart | Suite::Compare => None,
     };
     let ok = foundation.as_ref().is_none_or(|f| f.ok) && market.as_ref().is_none_or(|m| m["ok"] == true);
     let text = match (foundation, market) {
@@ -123,6 +137,19 @@ async fn run_restart(args: &BenchArgs) -> anyhow::Result<ExitCode> {
         )
     };
     render::emit_line(&text)?;
+    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// The compare suite: its JSON object, or a short table.
+async fn run_compare(args: BenchArgs) -> anyhow::Result<ExitCode> {
+    if !args.json {
+        eprintln!(
+            "tfeco bench --suite compare: node on SQLite, node on PostgreSQL, PostgreSQL as a plain ledger"
+        );
+    }
+    let report = compare::bench_compare(args.quick, args.postgres, !args.json).await?;
+    let ok = report["ok"] == true;
+    render::emit_line(&if args.json { report.to_string() } else { compare::text(&report) })?;
     Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 

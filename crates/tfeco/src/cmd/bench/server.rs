@@ -1,11 +1,15 @@
-//! The HTTP figures of the foundation suite: a real node in-process (`tfeco_server::start` on 127.0.0.1:0,
-//! manual clock, fresh SQLite data directory, the simulator's HTTP operator), the simulator's load against
-//! its URL, then the node's journal checked: it must hold exactly the setup and the accepted requests, and
-//! its batch stamps count the group commits.
+//! The HTTP figures of the foundation and compare suites: a real node in-process (`tfeco_server::start` on
+//! 127.0.0.1:0, manual clock, fresh data directory with its journal in SQLite or in a PostgreSQL database,
+//! the simulator's HTTP operator), the simulator's load against its URL, then the node's journal reopened
+//! after the stop: it must hold exactly the setup and the accepted requests, and (SQLite) its batch stamps
+//! count the group commits.
 
 use std::path::Path;
+use std::time::{Duration, Instant};
 
-use tfeco_journal::Journal;
+use anyhow::Context;
+use tfeco_journal::{Journal, JournalError, PostgresJournal, SqliteJournal};
+use tfeco_server::datadir::JournalLocation;
 use tfeco_server::{ClockMode, ReplayOptions, ServerConfig};
 use tfeco_sim::bench::foundation::{HttpJournal, Sizes};
 use tfeco_sim::bench::http::{http_operator_key, run_http_load, HttpLoad, HttpRun};
@@ -16,39 +20,93 @@ use super::storage::{open_journal, temp_dir};
 /// The name of the server's writer thread (its busy fraction is reported).
 const WRITER_THREAD: &str = "tfeco-writer";
 
-/// Starts a node, runs the load, stops the node and reads its journal.
-pub(super) async fn bench_http(sizes: Sizes, threads: usize) -> anyhow::Result<(HttpRun, HttpJournal)> {
+/// One HTTP load against a fresh node: the load's figures, and the node's journal after the stop.
+pub(super) struct NodeRun {
+    /// What the load measured.
+    pub(super) http: HttpRun,
+    /// The journal's head seq, read from the journal reopened after the node stopped.
+    pub(super) journal_head: u64,
+    /// The node's data directory (deleted on drop).
+    pub(super) dir: tempfile::TempDir,
+}
+
+impl NodeRun {
+    /// Whether the journal holds exactly the setup and the accepted requests.
+    pub(super) fn journal_ok(&self) -> bool {
+        self.journal_head == self.http.setup_entries + self.http.accepted as u64
+    }
+}
+
+/// Starts a fresh node with its journal at `location` (an empty database for PostgreSQL), runs `clients`
+/// clients posting `requests` transfers in all, stops the node and reads its journal's head.
+pub(super) async fn run_node_load(
+    location: &JournalLocation,
+    clients: usize,
+    requests: usize,
+    threads: usize,
+) -> anyhow::Result<NodeRun> {
     let dir = temp_dir("http")?;
     let operator = http_operator_key();
     let now_s = tfeco_server::now_unix_ms() / 1000;
     let mut genesis = tfeco_core::Genesis::tfgrid4_2025(account_of(&operator), now_s);
     genesis.params.dev_mode = true; // a throw-away single-key node
-    let node = || tfeco_server::datadir::NewNode {
-        operator_key: operator.clone(),
-        genesis,
-        datadir_id: rand::random(),
-    };
-    let (mut replica, _, _) = tfeco_server::datadir::open_node(dir.path(), node, ReplayOptions::default())?;
+    let operator_key = operator.clone();
+    let node = move || tfeco_server::datadir::NewNode { operator_key, genesis, datadir_id: rand::random() };
+    let (opened_dir, opened_location) = (dir.path().to_owned(), location.clone());
+    let (mut replica, _, _) = tokio::task::spawn_blocking(move || {
+        tfeco_server::datadir::open_node_at(&opened_dir, &opened_location, node, ReplayOptions::default())
+    })
+    .await??;
     replica.set_operator_key(operator);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let config = ServerConfig { clock: ClockMode::Manual, ..ServerConfig::default() };
     let server = tfeco_server::start(replica, listener, config).await?;
     let url = format!("http://{}", server.addr);
-    let load = HttpLoad {
-        url: &url,
-        clients: sizes.http_clients,
-        requests: sizes.http_requests,
-        threads,
-        now_s,
-        writer_thread: WRITER_THREAD,
-    };
+    let load = HttpLoad { url: &url, clients, requests, threads, now_s, writer_thread: WRITER_THREAD };
     let run = run_http_load(load).await;
-    let head = server.app.replica.read().head_seq();
     server.stop().await?;
-    let run = run?;
-    let seq_ok = head == run.setup_entries + run.accepted as u64;
-    let commits = count_commits(dir.path(), run.setup_entries)?;
-    Ok((run, HttpJournal { seq_ok, commits }))
+    let http = run?;
+    let (head_dir, head_location) = (dir.path().to_owned(), location.clone());
+    let journal_head = tokio::task::spawn_blocking(move || journal_head(&head_dir, &head_location)).await??;
+    Ok(NodeRun { http, journal_head, dir })
+}
+
+/// How long to wait for a stopped node's last handles (e.g. a connection task) to release its SQLite
+/// journal before giving up.
+const RELEASE_WAIT: Duration = Duration::from_secs(30);
+
+/// The head seq of the stopped node's journal, reopened from its storage (waiting while the stopped node's
+/// last handles still hold the SQLite journal's lock).
+fn journal_head(dir: &Path, location: &JournalLocation) -> anyhow::Result<u64> {
+    Ok(match location {
+        JournalLocation::DataDir => {
+            let started = Instant::now();
+            loop {
+                match SqliteJournal::open(dir) {
+                    Err(JournalError::Locked(_)) if started.elapsed() < RELEASE_WAIT => {
+                        std::thread::sleep(Duration::from_millis(20))
+                    }
+                    opened => break opened.context("reopening the node's SQLite journal")?.0.head().seq,
+                }
+            }
+        }
+        JournalLocation::Postgres(url) => {
+            PostgresJournal::open_existing(url)
+                .context("reopening the node's PostgreSQL journal")?
+                .0
+                .head()
+                .seq
+        }
+    })
+}
+
+/// Starts a node on SQLite, runs the load, stops the node and reads its journal.
+pub(super) async fn bench_http(sizes: Sizes, threads: usize) -> anyhow::Result<(HttpRun, HttpJournal)> {
+    let run =
+        run_node_load(&JournalLocation::DataDir, sizes.http_clients, sizes.http_requests, threads).await?;
+    let seq_ok = run.journal_ok();
+    let commits = count_commits(run.dir.path(), run.http.setup_entries)?;
+    Ok((run.http, HttpJournal { seq_ok, commits }))
 }
 
 /// Group commits after entry `after_seq` of the stopped server's journal: each batch is stamped with one
