@@ -7,6 +7,7 @@
 
 mod admin_cli;
 mod api_docs;
+mod bench_scale;
 mod browser;
 mod checkpoints;
 mod config;

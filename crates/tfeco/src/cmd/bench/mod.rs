@@ -7,11 +7,14 @@
 //! 1,000, replay (with a breakdown), HTTP signed requests against an in-process node, micro figures. `--suite
 //! market`: the exit auction, capacity, minting and the exchange at scale. `--suite restart`: a node's
 //! start on a 1,000,000-entry journal from its newest snapshot and from the genesis ([`restart`]). `--suite
+//! scale`: one billing `Tick` over 1,000,000 open leases, memory per account and per lease, the snapshot
+//! and the restart from it ([`scale`]). `--suite
 //! all`: foundation and market (the JSON report then carries the market figures in an object `market`). Temporary data goes to the system temp
 //! directory (`TMPDIR` to move it: it must be a real disk for the fsync figures to mean anything). Exit 1
 //! when a request was refused or the journal does not hold exactly the accepted requests.
 
 mod restart;
+mod scale;
 mod server;
 mod storage;
 
@@ -35,7 +38,7 @@ pub(crate) struct BenchArgs {
     #[arg(long)]
     json: bool,
     /// Which measurements: `foundation` (core, journal, replay, HTTP), `market` (exit auction, capacity,
-    /// minting, exchange) or `all`.
+    /// minting, exchange), `all`, `restart` or `scale` (1,000,000 accounts and leases: tick, memory, snapshot).
     #[arg(long, value_enum, default_value_t = Suite::Foundation)]
     suite: Suite,
 }
@@ -51,6 +54,9 @@ enum Suite {
     All,
     /// A node's restart on a 1,000,000-entry journal, from a snapshot and from the genesis.
     Restart,
+    /// 1,000,000 accounts and open hourly leases: one billing `Tick`, memory per account and per lease,
+    /// the snapshot and the restart from it.
+    Scale,
 }
 
 const DEBUG_WARNING: &str = "warning: debug build: the core checks every invariant after each command and \
@@ -64,13 +70,16 @@ pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     if args.suite == Suite::Restart {
         return run_restart(&args).await;
     }
+    if args.suite == Suite::Scale {
+        return run_scale(&args).await;
+    }
     let foundation = match args.suite {
         Suite::Foundation | Suite::All => Some(run_foundation(&args).await?),
-        Suite::Market | Suite::Restart => None,
+        Suite::Market | Suite::Restart | Suite::Scale => None,
     };
     let market = match args.suite {
         Suite::Market | Suite::All => Some(run_market(&args).await?),
-        Suite::Foundation | Suite::Restart => None,
+        Suite::Foundation | Suite::Restart | Suite::Scale => None,
     };
     let ok = foundation.as_ref().is_none_or(|f| f.ok) && market.as_ref().is_none_or(|m| m["ok"] == true);
     let text = match (foundation, market) {
@@ -124,6 +133,27 @@ async fn run_restart(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     };
     render::emit_line(&text)?;
     Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// The scale suite: its JSON object, or a short table.
+async fn run_scale(args: &BenchArgs) -> anyhow::Result<ExitCode> {
+    let (quick, progress) = (args.quick, !args.json);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if progress {
+        eprintln!("tfeco bench --suite scale: building the accounts and leases, timing the tick and the snapshot...");
+    }
+    let report = tokio::task::spawn_blocking(move || {
+        let mut say = |step: &str| {
+            if progress {
+                eprintln!("  {step}: done");
+            }
+        };
+        scale::bench_scale(quick, threads, &mut say)
+    })
+    .await??;
+    let text = if args.json { report.to_string() } else { scale::scale_text(&report) };
+    render::emit_line(&text)?;
+    Ok(if report["ok"] == true { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 /// The market suite's report, on a blocking thread.
