@@ -18,4 +18,5 @@ pub mod http;
 pub mod market;
 pub mod measure;
 pub mod report;
+pub mod scale;
 pub mod workload;

@@ -8,6 +8,7 @@
 mod admin_cli;
 mod api_docs;
 mod bench_compare;
+mod bench_scale;
 mod browser;
 mod checkpoints;
 mod config;

@@ -9,6 +9,8 @@
 //! start on a 1,000,000-entry journal from its newest snapshot and from the genesis ([`restart`]). `--suite
 //! compare`: the same transfer load on the node with SQLite, the node with PostgreSQL and PostgreSQL as a
 //! plain ledger ([`compare`]; `--postgres URL`, else a temporary server). `--suite
+//! scale`: one billing `Tick` over 1,000,000 open leases, memory per account and per lease, the snapshot
+//! and the restart from it ([`scale`]). `--suite
 //! all`: foundation and market (the JSON report then carries the market figures in an object `market`). Temporary data goes to the system temp
 //! directory (`TMPDIR` to move it: it must be a real disk for the fsync figures to mean anything). Exit 1
 //! when a request was refused or the journal does not hold exactly the accepted requests.
@@ -16,6 +18,7 @@
 mod compare;
 mod pg;
 mod restart;
+mod scale;
 mod server;
 mod storage;
 
@@ -39,7 +42,8 @@ pub(crate) struct BenchArgs {
     #[arg(long)]
     json: bool,
     /// Which measurements: `foundation` (core, journal, replay, HTTP), `market` (exit auction, capacity,
-    /// minting, exchange) or `all`.
+    /// minting, exchange), `all`, `restart`, `compare` (node on SQLite and PostgreSQL against a plain PostgreSQL
+    /// ledger) or `scale` (1,000,000 accounts and leases: tick, memory, snapshot).
     #[arg(long, value_enum, default_value_t = Suite::Foundation)]
     suite: Suite,
     /// `--suite compare`: an empty PostgreSQL database the bench may use (`postgres://USER@HOST:PORT/DB`; it
@@ -62,6 +66,9 @@ enum Suite {
     /// The same transfer load against the node on SQLite, the node on PostgreSQL and PostgreSQL as a plain
     /// ledger, side by side.
     Compare,
+    /// 1,000,000 accounts and open hourly leases: one billing `Tick`, memory per account and per lease,
+    /// the snapshot and the restart from it.
+    Scale,
 }
 
 const DEBUG_WARNING: &str = "warning: debug build: the core checks every invariant after each command and \
@@ -78,13 +85,16 @@ pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     if args.suite == Suite::Compare {
         return run_compare(args).await;
     }
+    if args.suite == Suite::Scale {
+        return run_scale(&args).await;
+    }
     let foundation = match args.suite {
         Suite::Foundation | Suite::All => Some(run_foundation(&args).await?),
-        Suite::Market | Suite::Restart | Suite::Compare => None,
+        Suite::Market | Suite::Restart | Suite::Compare | Suite::Scale => None,
     };
     let market = match args.suite {
         Suite::Market | Suite::All => Some(run_market(&args).await?),
-        Suite::Foundation | Suite::Restart | Suite::Compare => None,
+        Suite::Foundation | Suite::Restart | Suite::Compare | Suite::Scale => None,
     };
     let ok = foundation.as_ref().is_none_or(|f| f.ok) && market.as_ref().is_none_or(|m| m["ok"] == true);
     let text = match (foundation, market) {
@@ -151,6 +161,27 @@ async fn run_compare(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let ok = report["ok"] == true;
     render::emit_line(&if args.json { report.to_string() } else { compare::text(&report) })?;
     Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// The scale suite: its JSON object, or a short table.
+async fn run_scale(args: &BenchArgs) -> anyhow::Result<ExitCode> {
+    let (quick, progress) = (args.quick, !args.json);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if progress {
+        eprintln!("tfeco bench --suite scale: building the accounts and leases, timing the tick and the snapshot...");
+    }
+    let report = tokio::task::spawn_blocking(move || {
+        let mut say = |step: &str| {
+            if progress {
+                eprintln!("  {step}: done");
+            }
+        };
+        scale::bench_scale(quick, threads, &mut say)
+    })
+    .await??;
+    let text = if args.json { report.to_string() } else { scale::scale_text(&report) };
+    render::emit_line(&text)?;
+    Ok(if report["ok"] == true { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 /// The market suite's report, on a blocking thread.
