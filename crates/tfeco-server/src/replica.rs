@@ -445,8 +445,12 @@ pub fn replay_witnessed(
     Ok((state, checked))
 }
 
-/// Decodes and applies one journal entry to `state`, exactly as the live node applied it.
-fn apply_entry(state: &mut State, entry: &EntryRef<'_>, options: ReplayOptions) -> Result<(), ReplicaError> {
+/// Decodes and applies one journal entry to `state`, exactly as the live node applied it; returns its events.
+fn apply_entry(
+    state: &mut State,
+    entry: &EntryRef<'_>,
+    options: ReplayOptions,
+) -> Result<Receipt, ReplicaError> {
     let body = SignedBody::from_payload(entry.payload).map_err(|error| {
         let reason = match error {
             tfeco_core::request::RequestError::UnknownFormat(_) => "unknown payload format",
@@ -471,7 +475,6 @@ fn apply_entry(state: &mut State, entry: &EntryRef<'_>, options: ReplayOptions) 
     let envelope = body.into_envelope();
     state
         .apply_at(&envelope, command_time(entry.timestamp_ms, state.now()))
-        .map(|_| ())
         .map_err(|rejection| ReplicaError::ReplayRejected { seq: entry.seq, rejection })
 }
 
@@ -486,12 +489,12 @@ fn replay_observed(
 ) -> Result<State, ReplicaError> {
     let mut failure: Option<ReplicaError> = None;
     let mut visit = |entry: EntryRef<'_>| -> Result<(), JournalError> {
-        apply_entry(&mut state, &entry, options)
-            .and_then(|()| observe(entry.seq, entry.hash, &state))
-            .map_err(|e| {
+        apply_entry(&mut state, &entry, options).and_then(|_| observe(entry.seq, entry.hash, &state)).map_err(
+            |e| {
                 failure = Some(e);
                 JournalError::Stopped
-            })
+            },
+        )
     };
     let result = journal.replay(from_seq, &mut visit);
     if let Some(error) = failure {
@@ -504,6 +507,9 @@ fn replay_observed(
 
 #[path = "replica_read.rs"]
 mod read;
+
+#[path = "replica_follow.rs"]
+mod follow;
 
 #[cfg(test)]
 #[path = "replica_tests.rs"]

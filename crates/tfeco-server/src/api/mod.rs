@@ -13,6 +13,7 @@ pub mod exit_pool;
 pub mod extract;
 pub mod farming_pool;
 pub mod governance;
+pub mod journal_stream;
 pub mod ledger;
 pub mod pool2;
 pub mod rewards;

@@ -1,0 +1,269 @@
+//! `tfeco follow --primary URL --data-dir DIR --listen ADDR --key FILE`: a read-only follower of a primary
+//! (docs/operations.md "Followers"). It fetches the primary's genesis (`GET /v1/journal/genesis`), opens or
+//! creates its own data directory with it ([`tfeco_server::follower::open_dir`]), serves every read and
+//! `/v1/events` from its own state with writes redirected to the primary ([`tfeco_server::follower::serve`]),
+//! and streams the journal (`GET /v1/journal/stream`, a signed read by `--key`: a guardian's or the
+//! operator's) from its own head: every batch of entries is checked (chain, hashes, signatures) and applied
+//! by [`tfeco_server::follower::Follower::apply`]; the primary's checkpoints (`GET /v1/checkpoints`, polled
+//! every second) are compared with its own hashes. A broken stream is reopened from the follower's head.
+//!
+//! Exit: 0 when interrupted (or caught up, with `--until-caught-up`); 3 when the follower stopped because the
+//! primary's history failed a check (the message names the entry, and both hashes at a checkpoint).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use ed25519_dalek::SigningKey;
+use futures_util::StreamExt as _;
+use tfeco_server::checkpoints::audit::decode_entry;
+use tfeco_server::follower::{self, Follower, PrimaryCheckpoint};
+use tfeco_server::snapshots::SnapshotPolicy;
+use tfeco_server::snapshotter::Snapshotter;
+use tfeco_server::ServerConfig;
+use tfeco_wallet::api::checkpoints::{JournalStreamItem, JournalStreamQuery};
+use tfeco_wallet::keystore::{password_from_env_or_prompt, Keystore};
+use tfeco_wallet::{CallError, Client};
+
+/// Arguments of `tfeco follow`.
+#[derive(clap::Args)]
+pub(crate) struct FollowArgs {
+    /// The primary's base URL, e.g. `http://10.0.0.1:8080`.
+    #[arg(long)]
+    pub primary: String,
+    /// The follower's own data directory (its journal, anchor, snapshots and event index); created on first
+    /// start with the primary's genesis. Never a primary's directory.
+    #[arg(long, default_value = "tfeco-follower")]
+    pub data_dir: PathBuf,
+    /// Address to serve the follower's reads on.
+    #[arg(long, default_value = "127.0.0.1:8081")]
+    pub listen: String,
+    /// The key that signs the journal reads: a guardian's or the operator's, as a file of 64 hex characters
+    /// (like `operator.key`) or a wallet keystore (password from TFECO_PASSWORD or a prompt).
+    #[arg(long)]
+    pub key: PathBuf,
+    /// Exit (0) once caught up with the primary's head, after checking the primary's checkpoints (scripts,
+    /// one-off audits); without it the follower keeps following until interrupted.
+    #[arg(long)]
+    pub until_caught_up: bool,
+}
+
+/// Exit code of a follower stopped by a failed check.
+const EXIT_STOPPED: u8 = 3;
+/// Wait before reopening a broken stream.
+const RECONNECT: Duration = Duration::from_millis(500);
+/// Between two reads of the primary's checkpoints.
+const CHECKPOINT_POLL: Duration = Duration::from_secs(1);
+/// Entries applied in one batch at most (one durable append of the follower's journal).
+const APPLY_BATCH: usize = 2_048;
+
+/// Why following ended.
+enum Ended {
+    /// Caught up (`--until-caught-up`).
+    CaughtUp,
+    /// A check failed: the follower stopped.
+    Stopped(String),
+}
+
+/// Reads `--key`: a 32-byte hex seed, else a keystore.
+fn load_key(path: &Path) -> anyhow::Result<SigningKey> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading the key {}", path.display()))?;
+    let mut seed = [0u8; 32];
+    if hex::decode_to_slice(text.trim(), &mut seed).is_ok() {
+        return Ok(SigningKey::from_bytes(&seed));
+    }
+    let keystore = Keystore::load(path).with_context(|| {
+        format!("{}: neither 64 hex characters (a key seed) nor a wallet keystore", path.display())
+    })?;
+    let password =
+        password_from_env_or_prompt("TFECO_PASSWORD", "Keystore password: ", false, &crate::connect::prompt)?;
+    Ok(keystore.decrypt(&password)?)
+}
+
+/// Runs `tfeco follow`.
+pub(crate) async fn run(args: FollowArgs) -> anyhow::Result<ExitCode> {
+    let key = load_key(&args.key)?;
+    let primary = args.primary.trim_end_matches('/').to_owned();
+    let client = Client::new(&primary);
+    let view = client.journal_genesis().await.with_context(|| format!("reading the genesis of {primary}"))?;
+    let genesis = hex::decode(&view.genesis).context("the primary's genesis is not hex")?;
+    let root = hex::encode(tfeco_server::checkpoints::chain_root(&genesis));
+    anyhow::ensure!(
+        root == view.root_hash,
+        "the primary states chain root {} for a genesis whose root is {root}",
+        view.root_hash
+    );
+    let dir = &args.data_dir;
+    let (mut replica, report) = follower::open_dir(dir, &genesis, rand::random())
+        .with_context(|| format!("opening the follower's data directory {}", dir.display()))?;
+    let start = report.from_snapshot.unwrap_or(0);
+    replica.set_snapshotter(Snapshotter::new(
+        dir.clone(),
+        SnapshotPolicy::default(),
+        start,
+        tfeco_server::now_unix_ms(),
+    ));
+    let listener = crate::cmd::serve::bind(&args.listen).await?;
+    let running = follower::serve(replica, dir, &primary, listener, ServerConfig::default()).await?;
+    eprintln!(
+        "tfeco follower serving on http://{} (primary {primary}, data {}, from entry {}, state {})",
+        running.addr,
+        dir.display(),
+        report.entries,
+        report.state_hash
+    );
+    let follower = running.follower.clone();
+    let ended = tokio::select! {
+        ended = follow(&client, &key, &follower, args.until_caught_up) => Some(ended),
+        ended = watch_checkpoints(&client, &follower) => Some(ended),
+        () = interrupted() => None,
+    };
+    let head = follower.head();
+    let state_hash = running.app.replica.read().state().state_hash();
+    running.stop().await?;
+    match ended {
+        Some(Ended::Stopped(reason)) => {
+            eprintln!("the follower STOPPED at entry {}: {reason}", head.seq);
+            Ok(ExitCode::from(EXIT_STOPPED))
+        }
+        Some(Ended::CaughtUp) => {
+            println!(
+                "caught up with the primary at entry {} (state hash {state_hash}); guardian checkpoints checked: {}",
+                head.seq,
+                follower.checkpoints_checked()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        None => Ok(ExitCode::SUCCESS),
+    }
+}
+
+/// Waits for Ctrl-C or SIGTERM.
+async fn interrupted() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut terminate) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = terminate.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Streams the journal from the follower's head and applies it, reopening a broken stream; returns when
+/// the follower stopped, or when caught up with `until_caught_up`.
+async fn follow(client: &Client, key: &SigningKey, follower: &Arc<Follower>, until_caught_up: bool) -> Ended {
+    loop {
+        let query = JournalStreamQuery { from: Some(follower.head().seq + 1), follow: Some(true) };
+        let stream = match client.journal_stream(&query, key).await {
+            Ok(stream) => stream,
+            Err(CallError::Refused { status, error }) if status == 403 || status == 401 => {
+                return Ended::Stopped(format!(
+                    "the primary refuses the journal read ({}): {}",
+                    status, error.message
+                ));
+            }
+            Err(error) => {
+                tracing::warn!(%error, "the primary's journal stream is unavailable; retrying");
+                tokio::time::sleep(RECONNECT).await;
+                continue;
+            }
+        };
+        let mut chunks = Box::pin(stream.ready_chunks(APPLY_BATCH));
+        while let Some(items) = chunks.next().await {
+            match apply_items(follower, items).await {
+                Ok(Some(lag)) if until_caught_up && lag == 0 => {
+                    return match check_checkpoints(client, follower).await {
+                        Err(reason) => Ended::Stopped(reason),
+                        Ok(()) => Ended::CaughtUp,
+                    };
+                }
+                Ok(_) => {}
+                Err(Some(reason)) => return Ended::Stopped(reason),
+                Err(None) => break,
+            }
+        }
+        tokio::time::sleep(RECONNECT).await;
+    }
+}
+
+/// Applies the entries of `items` and records the primary's head; the lag after a `head` line.
+/// Errors: `Some(reason)` when the follower stopped, `None` when the stream broke (reopen it).
+async fn apply_items(
+    follower: &Arc<Follower>,
+    items: Vec<Result<JournalStreamItem, CallError>>,
+) -> Result<Option<u64>, Option<String>> {
+    let mut entries = Vec::with_capacity(items.len());
+    let (mut head, mut broken) = (None, false);
+    for item in items {
+        match item {
+            Ok(JournalStreamItem::Entry(view)) => match decode_entry(&view) {
+                Ok(entry) => entries.push(entry),
+                Err(error) => return Err(Some(format!("the primary sent a malformed entry: {error}"))),
+            },
+            Ok(JournalStreamItem::Head { head_seq, timestamp_ms }) => head = Some((head_seq, timestamp_ms)),
+            Err(error) => {
+                tracing::warn!(%error, "the primary's journal stream broke; reopening it");
+                broken = true;
+                break;
+            }
+        }
+    }
+    if !entries.is_empty() {
+        let applier = follower.clone();
+        let applied = tokio::task::spawn_blocking(move || applier.apply(&entries)).await;
+        match applied {
+            Ok(Ok(_)) => {}
+            Ok(Err(error)) => return Err(Some(error.to_string())),
+            Err(panic) => return Err(Some(format!("applying entries panicked: {panic}"))),
+        }
+    }
+    if broken {
+        return Err(None);
+    }
+    Ok(head.map(|(seq, timestamp_ms)| follower.observe_primary(seq, timestamp_ms).entries))
+}
+
+/// Reads the primary's checkpoints and checks the new ones. Errors: why the follower stopped.
+async fn check_checkpoints(client: &Client, follower: &Arc<Follower>) -> Result<(), String> {
+    let view = match client.checkpoints().await {
+        Ok(view) => view,
+        Err(error) => {
+            tracing::warn!(%error, "reading the primary's checkpoints failed; retrying");
+            return Ok(());
+        }
+    };
+    let checkpoints: Vec<PrimaryCheckpoint> = view
+        .checkpoints
+        .into_iter()
+        .map(|c| PrimaryCheckpoint {
+            seq: c.seq,
+            journal_hash: c.journal_hash,
+            state_hash: c.state_hash,
+            is_final: c.is_final,
+        })
+        .collect();
+    let checker = follower.clone();
+    match tokio::task::spawn_blocking(move || checker.add_checkpoints(&checkpoints)).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(error)) => Err(error.to_string()),
+        Err(panic) => Err(format!("checking checkpoints panicked: {panic}")),
+    }
+}
+
+/// Checks the primary's checkpoints every [`CHECKPOINT_POLL`]; returns when the follower stopped.
+async fn watch_checkpoints(client: &Client, follower: &Arc<Follower>) -> Ended {
+    loop {
+        if let Err(reason) = check_checkpoints(client, follower).await {
+            return Ended::Stopped(reason);
+        }
+        tokio::time::sleep(CHECKPOINT_POLL).await;
+    }
+}
