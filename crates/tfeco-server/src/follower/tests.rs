@@ -160,7 +160,7 @@ fn a_checkpoint_behind_the_head_is_checked_by_replaying_the_followers_journal() 
     let follower = follower(temp.path(), &genesis);
     follower.apply(&entries).expect("apply");
     let good = checkpoint(4, entries[3].hash, primary.state().state_hash());
-    assert_eq!(follower.add_checkpoints(&[good.clone()]).expect("matches"), 1);
+    assert_eq!(follower.add_checkpoints(std::slice::from_ref(&good)).expect("matches"), 1);
     assert_eq!(follower.add_checkpoints(&[good]).expect("known"), 0, "each checkpoint checked once");
     let wrong = checkpoint(2, [9; 32], "cd".repeat(32));
     let error = follower.add_checkpoints(&[wrong]).expect_err("the journal hash at 2 differs");
