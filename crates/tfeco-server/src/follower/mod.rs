@@ -19,7 +19,8 @@
 //! - [`serve`]: the server's router over the follower's replica with a detached writer, its own event log
 //!   (`/v1/events`), `/v1/status` showing `role: follower`, the primary and the lag ([`status`]), and every
 //!   write (any method but `GET`, `HEAD`, `OPTIONS`) answered `307 Temporary Redirect` to the same path on
-//!   the primary.
+//!   the primary; so are the reads of the primary's own records (its checkpoints, the event pages of its
+//!   answers).
 
 pub mod status;
 
@@ -402,10 +403,18 @@ impl Follower {
     }
 }
 
-/// Answers every write with `307 Temporary Redirect` to the same path and query on the primary (`primary`:
-/// its base URL), so that a client re-sends it there with the same method and body.
+/// `true` for a read of the primary's own records rather than of the state: its guardian checkpoints (kept
+/// in its data directory) and the event pages of the answers it gave (`/v1/tx/{seq}/events`).
+fn reads_primary_records(path: &str) -> bool {
+    path == tfeco_api::paths::CHECKPOINTS || (path.starts_with("/v1/tx/") && path.ends_with("/events"))
+}
+
+/// Answers every write, and every read of the primary's own records ([`reads_primary_records`]), with
+/// `307 Temporary Redirect` to the same path and query on the primary (`primary`: its base URL), so that a
+/// client re-sends it there with the same method and body.
 async fn redirect_writes(AxumState(primary): AxumState<Arc<str>>, request: Request, next: Next) -> Response {
-    if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+    let read = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if read && !reads_primary_records(request.uri().path()) {
         return next.run(request).await;
     }
     let path = request.uri().path_and_query().map_or("/", |p| p.as_str());

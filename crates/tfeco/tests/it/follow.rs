@@ -186,6 +186,9 @@ async fn write_is_redirected(follower: &Api, primary: &str, operator: &SigningKe
     assert_eq!(response.status(), StatusCode::TEMPORARY_REDIRECT);
     let location = response.headers()[reqwest::header::LOCATION].to_str().expect("location").to_owned();
     assert_eq!(location, format!("{primary}/v1/tx"));
+    let response = http.get(format!("{}/v1/checkpoints", follower.base)).send().await.expect("GET");
+    assert_eq!(response.status(), StatusCode::TEMPORARY_REDIRECT, "the primary's checkpoints are read there");
+    assert_eq!(response.headers()[reqwest::header::LOCATION], format!("{primary}/v1/checkpoints").as_str());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
