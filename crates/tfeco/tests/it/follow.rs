@@ -289,3 +289,44 @@ async fn a_follower_beside_a_loaded_primary_reaches_its_state_and_follows_it() {
     assert!(stdout.contains(&format!("caught up with the primary at entry {}", status["seq"])), "{stdout}");
     assert!(stdout.contains("guardian checkpoints checked: 1"), "{stdout}");
 }
+
+/// The primary's operator publishes a checkpoint whose state hash its journal contradicts (a proposed,
+/// unsigned checkpoint file changed while the node was stopped: the node starts, since only final
+/// checkpoints refuse a start, and serves it): the follower stops with exit 3 and names the seq and both
+/// hashes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follower_stops_at_a_checkpoint_its_replay_contradicts() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let primary_dir = temp.path().join("primary");
+    let server = ServeProcess::start(&primary_dir, temp.path(), "follow-forged").await;
+    let operator = read_operator_key(&primary_dir);
+    let users: Vec<SigningKey> = (0..2).map(|n| key(&format!("follow-forged/{n}"))).collect();
+    fund(&server.api, &operator, &users).await;
+    let proposed = Client::new(&server.api.base).propose_checkpoint(&operator).await.expect("propose");
+    let true_state = server.api.status().await["state_hash"].as_str().expect("hash").to_owned();
+    assert_eq!(proposed.state_hash, true_state);
+    assert!(server.stop().await.success());
+    let file = primary_dir.join("checkpoints").join(format!("checkpoint-{:020}.json", proposed.seq));
+    let forged_state = "ab".repeat(32);
+    let text = std::fs::read_to_string(&file).expect("the checkpoint file");
+    std::fs::write(&file, text.replace(&true_state, &forged_state)).expect("forge the checkpoint");
+
+    let server = ServeProcess::start(&primary_dir, temp.path(), "follow-forged-2").await;
+    let served = server.api.get("/v1/checkpoints").await;
+    assert_eq!(served["checkpoints"][0]["state_hash"], forged_state.as_str(), "{served}");
+    let run = tokio::process::Command::new(BIN)
+        .args(["follow", "--primary", &server.api.base, "--listen", "127.0.0.1:0", "--until-caught-up"])
+        .arg("--data-dir")
+        .arg(temp.path().join("follower"))
+        .arg("--key")
+        .arg(primary_dir.join("operator.key"))
+        .env("TFECO_LOG", "off")
+        .output()
+        .await
+        .expect("run tfeco follow");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(3), "a follower stopped by a check exits 3:\n{stderr}");
+    assert!(stderr.contains(&format!("checkpoint at seq {}", proposed.seq)), "{stderr}");
+    assert!(stderr.contains(&forged_state) && stderr.contains(&true_state), "both hashes named:\n{stderr}");
+    eprintln!("follow: a forged checkpoint stops the follower: {}", stderr.trim());
+}
