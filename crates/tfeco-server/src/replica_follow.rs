@@ -1,13 +1,11 @@
 //! A follower's side of the [`Replica`] (declared from `replica.rs` as its child module `follow`): applying
 //! entries received from a primary exactly as replay applies them (the same decoder, the same strict
-//! signature check, the same core), journaling them in this replica's own journal, and recomputing the
-//! hashes of its history at given entries (the follower's check of guardian checkpoints it has passed).
+//! signature check, the same core), journaling them in this replica's own journal, and replaying its own
+//! entries onto a state (the follower's check of guardian checkpoints it has passed).
 //! The chain of the received entries is checked by the caller ([`crate::follower`]) before they come here.
 
-use std::collections::{BTreeMap, BTreeSet};
-
-use tfeco_core::{AccountKey, Genesis, State};
-use tfeco_journal::{Entry, EntryHash, Head, JournalError, NewEntry};
+use tfeco_core::{AccountKey, State};
+use tfeco_journal::{Entry, Head, NewEntry};
 
 use super::{apply_entry, ReplayOptions, Replica, ReplicaError};
 
@@ -88,41 +86,15 @@ impl Replica {
         self.failed = true;
     }
 
-    /// The hash of each entry of `seqs` and the state hash (hex) after it, recomputed by replaying this
-    /// replica's own journal from its genesis (signatures were verified when the entries came in); seqs
-    /// beyond the head are left out.
+    /// Applies `entries` (in order, the next ones after `state`'s) to `state` as replay does, without the
+    /// signature check (for entries of this follower's own journal, verified when they came in): the
+    /// follower's recomputation of its history at a checkpoint ([`crate::follower`]).
     ///
-    /// Errors: the journal's (corruption, I/O) and the replay's.
-    pub fn hashes_at(
-        &self,
-        seqs: &BTreeSet<u64>,
-    ) -> Result<BTreeMap<u64, (EntryHash, String)>, ReplicaError> {
-        let mut found = BTreeMap::new();
-        let Some(&last) = seqs.range(..=self.head().seq).next_back() else { return Ok(found) };
-        let journal = self.journal.lock();
-        let genesis = Genesis::decode(&journal.genesis()?.ok_or(ReplicaError::Genesis)?)?;
-        let mut state = State::new(genesis);
-        let mut failure = None;
-        let mut visit = |entry: tfeco_journal::EntryRef<'_>| -> Result<(), JournalError> {
-            if let Err(error) = apply_entry(&mut state, &entry, ReplayOptions::default()) {
-                failure = Some(error);
-                return Err(JournalError::Stopped);
-            }
-            if seqs.contains(&entry.seq) {
-                found.insert(entry.seq, (*entry.hash, state.state_hash()));
-            }
-            if entry.seq >= last {
-                return Err(JournalError::Stopped);
-            }
-            Ok(())
-        };
-        let result = journal.replay(1, &mut visit);
-        if let Some(error) = failure {
-            return Err(error);
+    /// Errors: as replay ([`ReplicaError::Decode`], [`ReplicaError::ReplayRejected`]).
+    pub fn replay_onto(state: &mut State, entries: &[Entry]) -> Result<(), ReplicaError> {
+        for entry in entries {
+            apply_entry(state, &entry.view(), ReplayOptions::default())?;
         }
-        match result {
-            Ok(_) | Err(JournalError::Stopped) => Ok(found),
-            Err(error) => Err(error.into()),
-        }
+        Ok(())
     }
 }

@@ -22,6 +22,7 @@
 //!   the primary; so are the reads of the primary's own records (its checkpoints, the event pages of its
 //!   answers).
 
+pub mod replay;
 pub mod status;
 
 #[cfg(test)]
@@ -263,6 +264,8 @@ pub struct Follower {
     replica: Arc<RwLock<Replica>>,
     status: Arc<FollowerStatus>,
     inner: Mutex<Checks>,
+    /// The data directory whose snapshots shorten the recomputation at a passed checkpoint.
+    snapshots: Option<PathBuf>,
 }
 
 /// What the follower has checked, and whether it stopped.
@@ -281,7 +284,14 @@ struct Checks {
 impl Follower {
     /// A follower applying to `replica`, reporting its lag to `status`.
     pub fn new(replica: Arc<RwLock<Replica>>, status: Arc<FollowerStatus>) -> Self {
-        Follower { replica, status, inner: Mutex::new(Checks::default()) }
+        Follower { replica, status, inner: Mutex::new(Checks::default()), snapshots: None }
+    }
+
+    /// This follower, recomputing its history at a passed checkpoint from the snapshots of `dir` when one
+    /// is at or before it ([`replay::hashes_at`]).
+    pub fn with_snapshots(mut self, dir: &Path) -> Self {
+        self.snapshots = Some(dir.to_owned());
+        self
     }
 
     /// The follower's journal head.
@@ -352,46 +362,59 @@ impl Follower {
         Ok(head)
     }
 
-    /// Takes the primary's checkpoints: each new one at or behind this follower's head is checked at once
-    /// (by replaying the follower's own journal), each beyond it when the head reaches it. Returns how
-    /// many were checked now. Errors: the [`FollowError`] that stopped the follower.
+    /// Takes the primary's checkpoints: each new one beyond this follower's head is checked when the head
+    /// reaches it; each at or behind the head at once, by recomputing the follower's own history there
+    /// ([`replay::hashes_at`], while new entries go on being applied). Returns how many were checked now.
+    /// Errors: the [`FollowError`] that stopped the follower.
     pub fn add_checkpoints(&self, checkpoints: &[PrimaryCheckpoint]) -> Result<usize, FollowError> {
+        let passed = {
+            let mut checks = self.inner.lock();
+            if let Some(reason) = &checks.stopped {
+                return Err(FollowError::Stopped(reason.clone()));
+            }
+            let head = self.head().seq;
+            let mut passed = Vec::new();
+            for checkpoint in checkpoints {
+                if !checks.known.insert(checkpoint.seq) {
+                    continue;
+                }
+                if checkpoint.seq <= head {
+                    passed.push(checkpoint.clone());
+                } else {
+                    checks.pending.insert(checkpoint.seq, checkpoint.clone());
+                }
+            }
+            passed
+        };
+        let result = self.check_passed(&passed);
         let mut checks = self.inner.lock();
-        if let Some(reason) = &checks.stopped {
-            return Err(FollowError::Stopped(reason.clone()));
-        }
-        match self.check_new(&mut checks, checkpoints) {
-            Ok(count) => Ok(count),
+        match result {
+            Ok(count) => {
+                checks.checked += count;
+                Ok(count)
+            }
             Err(error) => Err(self.stop(&mut checks, error)),
         }
     }
 
-    fn check_new(
-        &self,
-        checks: &mut Checks,
-        checkpoints: &[PrimaryCheckpoint],
-    ) -> Result<usize, FollowError> {
-        let head = self.head().seq;
-        let fresh: Vec<&PrimaryCheckpoint> =
-            checkpoints.iter().filter(|c| !checks.known.contains(&c.seq)).collect();
-        let passed: BTreeSet<u64> = fresh.iter().map(|c| c.seq).filter(|seq| *seq <= head).collect();
-        let hashes =
-            if passed.is_empty() { BTreeMap::new() } else { self.replica.read().hashes_at(&passed)? };
-        let mut count = 0;
-        for checkpoint in fresh {
-            match hashes.get(&checkpoint.seq) {
-                Some((journal_hash, state_hash)) => {
-                    checkpoint.check(journal_hash, state_hash)?;
-                    count += 1;
-                }
-                None => {
-                    checks.pending.insert(checkpoint.seq, checkpoint.clone());
-                }
-            }
-            checks.known.insert(checkpoint.seq);
+    /// Compares checkpoints at or behind the head with the follower's recomputed hashes.
+    fn check_passed(&self, passed: &[PrimaryCheckpoint]) -> Result<usize, FollowError> {
+        if passed.is_empty() {
+            return Ok(0);
         }
-        checks.checked += count;
-        Ok(count)
+        let seqs: BTreeSet<u64> = passed.iter().map(|c| c.seq).collect();
+        let hashes = replay::hashes_at(&self.replica, self.snapshots.as_deref(), &seqs)?;
+        for checkpoint in passed {
+            let (journal_hash, state_hash) =
+                hashes.get(&checkpoint.seq).ok_or_else(|| ReplicaError::Witness {
+                    seq: checkpoint.seq,
+                    by: "checkpoint".to_owned(),
+                    what: "journal entry (missing from this follower's journal)",
+                })?;
+            checkpoint.check(journal_hash, state_hash)?;
+            tracing::info!(seq = checkpoint.seq, "the primary's checkpoint matches this follower's history");
+        }
+        Ok(passed.len())
     }
 
     /// Stops the follower for `error`: halts the replica (nothing served from then on) and remembers why.
@@ -453,7 +476,7 @@ pub async fn serve(
     let app = AppState::new(replica.clone(), WriterHandle::detached(), config).with_events(events);
     let status = Arc::new(FollowerStatus::new(primary, &app.metrics));
     let app = app.with_follower(status.clone());
-    let follower = Arc::new(Follower::new(replica, status));
+    let follower = Arc::new(Follower::new(replica, status).with_snapshots(dir));
     let primary: Arc<str> = Arc::from(primary.trim_end_matches('/'));
     let router = crate::api::router::router(app.clone())
         .layer(middleware::from_fn_with_state(primary, redirect_writes));

@@ -167,3 +167,26 @@ fn a_checkpoint_behind_the_head_is_checked_by_replaying_the_followers_journal() 
     assert!(matches!(error, FollowError::CheckpointMismatch { seq: 2, what: "journal hash", .. }), "{error}");
     assert!(matches!(follower.apply(&[]), Err(FollowError::Stopped(_))));
 }
+
+#[test]
+fn a_passed_checkpoint_is_recomputed_from_the_newest_snapshot_at_or_before_it() {
+    let (primary, entries, genesis) = primary_node(2);
+    let (at_two, _, _) = primary_node(1);
+    let good = checkpoint(4, entries[3].hash, primary.state().state_hash());
+    let snapshot_of = |dir: &Path, index: usize| {
+        let at = (entries[index].seq, entries[index].hash, entries[index].timestamp_ms);
+        crate::snapshots::write(dir, at, at_two.state()).expect("write a snapshot");
+    };
+    let temp = tempfile::tempdir().expect("temp dir");
+    let follower = follower(temp.path(), &genesis).with_snapshots(temp.path());
+    follower.apply(&entries).expect("apply");
+    snapshot_of(temp.path(), 1);
+    assert_eq!(follower.add_checkpoints(std::slice::from_ref(&good)).expect("matches from the snapshot"), 1);
+    // The state after entry 2 filed as the snapshot of entry 3: the recomputation starts from it (and so
+    // cannot reproduce the primary's state at 4), which shows the snapshot is used.
+    let other = tempfile::tempdir().expect("temp dir");
+    let follower = super::tests::follower(other.path(), &genesis).with_snapshots(other.path());
+    follower.apply(&entries).expect("apply");
+    snapshot_of(other.path(), 2);
+    assert!(follower.add_checkpoints(&[good]).is_err(), "recomputed from the (wrong) snapshot at 3");
+}
