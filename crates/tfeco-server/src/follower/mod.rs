@@ -73,6 +73,9 @@ pub enum FollowError {
         /// The root of the primary's genesis (hex).
         primary: String,
     },
+    /// A new follower directory needs the primary's genesis, and the primary cannot be reached.
+    #[error("{0}: a new follower needs the primary's genesis, and the primary cannot be reached")]
+    NoGenesis(PathBuf),
     /// Opening or creating the data directory failed.
     #[error(transparent)]
     DataDir(#[from] DataDirError),
@@ -189,12 +192,14 @@ impl PrimaryCheckpoint {
 
 /// Opens the follower's data directory `dir`, or creates it with the primary's `genesis` (its stored
 /// bytes) and the directory id `datadir_id` when `dir` holds none of a node's files: its own SQLite journal
-/// and anchor; a restart replays from its newest valid snapshot. Errors: [`FollowError::PrimaryDataDir`],
-/// [`FollowError::Genesis`], [`FollowError::DataDir`] (no anchor beside node files, an anchor mismatch,
+/// and anchor; a restart replays from its newest valid snapshot. `genesis` is `None` when the primary cannot
+/// be reached: an existing directory then opens with its own genesis (a primary of another one fails the
+/// chain check at its first entry). Errors: [`FollowError::PrimaryDataDir`], [`FollowError::Genesis`],
+/// [`FollowError::NoGenesis`], [`FollowError::DataDir`] (no anchor beside node files, an anchor mismatch,
 /// corruption, a replay failure).
 pub fn open_dir(
     dir: &Path,
-    genesis: &[u8],
+    genesis: Option<&[u8]>,
     datadir_id: [u8; 16],
 ) -> Result<(Replica, ReplayReport), FollowError> {
     let journal_error = |e: JournalError| DataDirError::Replica(ReplicaError::Journal(e));
@@ -206,6 +211,7 @@ pub fn open_dir(
         if !found.is_empty() {
             return Err(DataDirError::NoAnchor { dir: dir.to_owned(), found: found.join(", ") }.into());
         }
+        let genesis = genesis.ok_or_else(|| FollowError::NoGenesis(dir.to_owned()))?;
         return create_dir(dir, genesis, datadir_id);
     }
     let (journal, open) = tfeco_journal::open_anchored(dir).map_err(journal_error)?;
@@ -214,7 +220,7 @@ pub fn open_dir(
     }
     let ours =
         journal.genesis().map_err(journal_error)?.ok_or(ReplicaError::Genesis).map_err(DataDirError::from)?;
-    if ours != genesis {
+    if let Some(genesis) = genesis.filter(|genesis| *genesis != ours.as_slice()) {
         let root = |bytes: &[u8]| hex::encode(tfeco_journal::genesis_root(bytes));
         return Err(FollowError::Genesis { dir: dir.to_owned(), ours: root(&ours), primary: root(genesis) });
     }

@@ -51,7 +51,7 @@ fn primary_node(users: u8) -> (Replica, Vec<Entry>, Vec<u8>) {
 
 /// A follower in `dir` of the primary's `genesis`.
 fn follower(dir: &Path, genesis: &[u8]) -> Follower {
-    let (replica, _) = open_dir(dir, genesis, [7; 16]).expect("open the follower's directory");
+    let (replica, _) = open_dir(dir, Some(genesis), [7; 16]).expect("open the follower's directory");
     let metrics = replica.metrics().clone();
     let status = Arc::new(FollowerStatus::new("http://primary.invalid", &metrics));
     Follower::new(Arc::new(RwLock::new(replica)), status)
@@ -90,7 +90,7 @@ fn a_follower_reaches_the_primarys_state_and_resumes_from_its_own_journal() {
     drop(reopened);
     let mut changed = genesis.clone();
     changed.push(b' ');
-    let refused = open_dir(temp.path(), &changed, [7; 16]).map(|_| ()).expect_err("another genesis");
+    let refused = open_dir(temp.path(), Some(&changed), [7; 16]).map(|_| ()).expect_err("another genesis");
     assert!(matches!(refused, FollowError::Genesis { .. }), "{refused}");
 }
 

@@ -83,12 +83,19 @@ fn load_key(path: &Path) -> anyhow::Result<SigningKey> {
     Ok(keystore.decrypt(&password)?)
 }
 
-/// Runs `tfeco follow`.
-pub(crate) async fn run(args: FollowArgs) -> anyhow::Result<ExitCode> {
-    let key = load_key(&args.key)?;
-    let primary = args.primary.trim_end_matches('/').to_owned();
-    let client = Client::new(&primary);
-    let view = client.journal_genesis().await.with_context(|| format!("reading the genesis of {primary}"))?;
+/// The primary's genesis (its chain root checked), or `None` when the primary cannot be reached and `dir`
+/// already holds a follower (it then serves its own state and keeps trying to reach the primary).
+async fn primary_genesis(client: &Client, dir: &Path) -> anyhow::Result<Option<Vec<u8>>> {
+    let view = match client.journal_genesis().await {
+        Ok(view) => view,
+        Err(CallError::Unreachable(error)) if dir.join(tfeco_journal::anchor::ANCHOR_FILE).exists() => {
+            tracing::warn!(%error, "the primary cannot be reached; serving this follower's own state meanwhile");
+            return Ok(None);
+        }
+        Err(error) => {
+            return Err(error).with_context(|| format!("reading the genesis of {}", client.base_url()));
+        }
+    };
     let genesis = hex::decode(&view.genesis).context("the primary's genesis is not hex")?;
     let root = hex::encode(tfeco_server::checkpoints::chain_root(&genesis));
     anyhow::ensure!(
@@ -96,8 +103,17 @@ pub(crate) async fn run(args: FollowArgs) -> anyhow::Result<ExitCode> {
         "the primary states chain root {} for a genesis whose root is {root}",
         view.root_hash
     );
+    Ok(Some(genesis))
+}
+
+/// Runs `tfeco follow`.
+pub(crate) async fn run(args: FollowArgs) -> anyhow::Result<ExitCode> {
+    let key = load_key(&args.key)?;
+    let primary = args.primary.trim_end_matches('/').to_owned();
+    let client = Client::new(&primary);
     let dir = &args.data_dir;
-    let (mut replica, report) = follower::open_dir(dir, &genesis, rand::random())
+    let genesis = primary_genesis(&client, dir).await?;
+    let (mut replica, report) = follower::open_dir(dir, genesis.as_deref(), rand::random())
         .with_context(|| format!("opening the follower's data directory {}", dir.display()))?;
     let start = report.from_snapshot.unwrap_or(0);
     replica.set_snapshotter(Snapshotter::new(

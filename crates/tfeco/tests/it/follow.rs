@@ -288,6 +288,18 @@ async fn a_follower_beside_a_loaded_primary_reaches_its_state_and_follows_it() {
     assert!(run.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&run.stderr));
     assert!(stdout.contains(&format!("caught up with the primary at entry {}", status["seq"])), "{stdout}");
     assert!(stdout.contains("guardian checkpoints checked: 1"), "{stdout}");
+
+    // With the primary down, a restarted follower serves its own state (and keeps trying to reach it).
+    assert!(server.stop().await.success());
+    let alone =
+        FollowProcess::start(&base, &follower_dir, &primary_dir, &temp.path().join("follower-3.log")).await;
+    let own = alone.api.status().await;
+    assert_eq!(
+        (own["seq"].clone(), own["state_hash"].clone()),
+        (status["seq"].clone(), status["state_hash"].clone())
+    );
+    assert_eq!(own["role"], "follower");
+    assert!(alone.stop().await.success());
 }
 
 /// The primary's operator publishes a checkpoint whose state hash its journal contradicts (a proposed,
