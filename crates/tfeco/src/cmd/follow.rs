@@ -7,6 +7,9 @@
 //! by [`tfeco_server::follower::Follower::apply`]; the primary's checkpoints (`GET /v1/checkpoints`, polled
 //! every second) are compared with its own hashes. A broken stream is reopened from the follower's head.
 //!
+//! With `--journal postgres://...` the entries are read straight from the primary's PostgreSQL journal (a
+//! streaming replica of its database) instead, with the same checks.
+//!
 //! Exit: 0 when interrupted (or caught up, with `--until-caught-up`); 3 when the follower stopped because the
 //! primary's history failed a check (the message names the entry, and both hashes at a checkpoint).
 
@@ -18,7 +21,9 @@ use std::time::Duration;
 use anyhow::Context;
 use ed25519_dalek::SigningKey;
 use futures_util::StreamExt as _;
+use tfeco_journal::{Entry, Head, Journal, JournalError, PostgresJournal};
 use tfeco_server::checkpoints::audit::decode_entry;
+use tfeco_server::datadir::JournalLocation;
 use tfeco_server::follower::{self, Follower, PrimaryCheckpoint};
 use tfeco_server::snapshots::SnapshotPolicy;
 use tfeco_server::snapshotter::Snapshotter;
@@ -41,9 +46,15 @@ pub(crate) struct FollowArgs {
     #[arg(long, default_value = "127.0.0.1:8081")]
     pub listen: String,
     /// The key that signs the journal reads: a guardian's or the operator's, as a file of 64 hex characters
-    /// (like `operator.key`) or a wallet keystore (password from TFECO_PASSWORD or a prompt).
-    #[arg(long)]
-    pub key: PathBuf,
+    /// (like `operator.key`) or a wallet keystore (password from TFECO_PASSWORD or a prompt). Not needed
+    /// with --journal.
+    #[arg(long, required_unless_present = "journal")]
+    pub key: Option<PathBuf>,
+    /// Read the entries straight from the primary's PostgreSQL journal (`postgres://USER@HOST:PORT/DB`,
+    /// typically a streaming replica of its database; read only) instead of `GET /v1/journal/stream`. The
+    /// checks are the same; --primary is still where checkpoints are read and writes are redirected.
+    #[arg(long, value_parser = JournalLocation::parse)]
+    pub journal: Option<JournalLocation>,
     /// Exit (0) once caught up with the primary's head, after checking the primary's checkpoints (scripts,
     /// one-off audits); without it the follower keeps following until interrupted.
     #[arg(long)]
@@ -58,6 +69,8 @@ const RECONNECT: Duration = Duration::from_millis(500);
 const CHECKPOINT_POLL: Duration = Duration::from_secs(1);
 /// Entries applied in one batch at most (one durable append of the follower's journal).
 const APPLY_BATCH: usize = 2_048;
+/// How often a caught-up follower reading a database looks for new commits.
+const DATABASE_POLL: Duration = Duration::from_millis(100);
 
 /// Why following ended.
 enum Ended {
@@ -108,11 +121,16 @@ async fn primary_genesis(client: &Client, dir: &Path) -> anyhow::Result<Option<V
 
 /// Runs `tfeco follow`.
 pub(crate) async fn run(args: FollowArgs) -> anyhow::Result<ExitCode> {
-    let key = load_key(&args.key)?;
     let primary = args.primary.trim_end_matches('/').to_owned();
     let client = Client::new(&primary);
     let dir = &args.data_dir;
-    let genesis = primary_genesis(&client, dir).await?;
+    let (source, genesis) = match (&args.journal, &args.key) {
+        (Some(JournalLocation::Postgres(url)), _) => {
+            (Source::Database(url.clone()), Some(database_genesis(url, &client, dir).await?))
+        }
+        (_, Some(key)) => (Source::Stream(load_key(key)?), primary_genesis(&client, dir).await?),
+        (_, None) => anyhow::bail!("--key FILE signs the reads of the primary's journal (or give --journal)"),
+    };
     let (mut replica, report) = follower::open_dir(dir, genesis.as_deref(), rand::random())
         .with_context(|| format!("opening the follower's data directory {}", dir.display()))?;
     let start = report.from_snapshot.unwrap_or(0);
@@ -133,7 +151,7 @@ pub(crate) async fn run(args: FollowArgs) -> anyhow::Result<ExitCode> {
     );
     let follower = running.follower.clone();
     let ended = tokio::select! {
-        ended = follow(&client, &key, &follower, args.until_caught_up) => Some(ended),
+        ended = source.follow(&client, &follower, args.until_caught_up) => Some(ended),
         ended = watch_checkpoints(&client, &follower) => Some(ended),
         () = interrupted() => None,
     };
@@ -154,6 +172,113 @@ pub(crate) async fn run(args: FollowArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         None => Ok(ExitCode::SUCCESS),
+    }
+}
+
+/// Where the entries come from.
+enum Source {
+    /// `GET /v1/journal/stream` of the primary, signed by this key.
+    Stream(SigningKey),
+    /// The primary's PostgreSQL journal (a replica of its database), by URL.
+    Database(String),
+}
+
+impl Source {
+    /// Follows the source until the follower stops (or is caught up, with `until_caught_up`).
+    async fn follow(&self, client: &Client, follower: &Arc<Follower>, until_caught_up: bool) -> Ended {
+        match self {
+            Source::Stream(key) => follow(client, key, follower, until_caught_up).await,
+            Source::Database(url) => follow_database(client, url, follower, until_caught_up).await,
+        }
+    }
+}
+
+/// The genesis of the journal in the database at `url`; when the primary answers, its genesis must be the
+/// same. Errors: the database holds no journal or another one than the primary's.
+async fn database_genesis(url: &str, client: &Client, dir: &Path) -> anyhow::Result<Vec<u8>> {
+    let target = url.to_owned();
+    let read =
+        tokio::task::spawn_blocking(move || PostgresJournal::open_existing(&target)?.0.genesis()).await?;
+    let genesis = read
+        .context("reading the genesis of the journal in the database")?
+        .ok_or_else(|| anyhow::anyhow!("the database holds no journal (no genesis)"))?;
+    if let Some(primary) = primary_genesis(client, dir).await? {
+        anyhow::ensure!(
+            primary == genesis,
+            "the database holds another journal than the primary's (another genesis)"
+        );
+    }
+    Ok(genesis)
+}
+
+/// Up to [`APPLY_BATCH`] entries of the database's journal from `from` (each verified by the journal's
+/// replay: checksum, link, hash), with its head; `journal` is kept open while its cached head is ahead of
+/// `from`, else reopened (to see new commits).
+fn read_database(
+    journal: Option<PostgresJournal>,
+    url: &str,
+    from: u64,
+) -> Result<(Vec<Entry>, Head, PostgresJournal), JournalError> {
+    let journal = match journal {
+        Some(journal) if journal.head().seq >= from => journal,
+        _ => PostgresJournal::open_existing(url)?.0,
+    };
+    let mut entries = Vec::new();
+    let result = journal.replay(from, &mut |entry| {
+        entries.push(entry.to_entry());
+        if entries.len() >= APPLY_BATCH {
+            Err(JournalError::Stopped)
+        } else {
+            Ok(())
+        }
+    });
+    match result {
+        Ok(_) | Err(JournalError::Stopped) => Ok((entries, journal.head(), journal)),
+        Err(error) => Err(error),
+    }
+}
+
+/// Follows the journal in the database at `url` (polling every [`DATABASE_POLL`] once caught up).
+async fn follow_database(
+    client: &Client,
+    url: &str,
+    follower: &Arc<Follower>,
+    until_caught_up: bool,
+) -> Ended {
+    let mut journal = None;
+    loop {
+        let (target, from) = (url.to_owned(), follower.head().seq + 1);
+        let read = tokio::task::spawn_blocking(move || read_database(journal, &target, from)).await;
+        let (entries, head, open) = match read {
+            Ok(Ok(read)) => read,
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "reading the journal in the database failed; retrying");
+                journal = None;
+                tokio::time::sleep(RECONNECT).await;
+                continue;
+            }
+            Err(panic) => return Ended::Stopped(format!("reading the database panicked: {panic}")),
+        };
+        journal = Some(open);
+        let idle = entries.is_empty();
+        if !idle {
+            let applier = follower.clone();
+            match tokio::task::spawn_blocking(move || applier.apply(&entries)).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(error)) => return Ended::Stopped(error.to_string()),
+                Err(panic) => return Ended::Stopped(format!("applying entries panicked: {panic}")),
+            }
+        }
+        let lag = follower.observe_primary(head.seq, head.timestamp_ms).entries;
+        if until_caught_up && lag == 0 {
+            return match check_checkpoints(client, follower).await {
+                Err(reason) => Ended::Stopped(reason),
+                Ok(()) => Ended::CaughtUp,
+            };
+        }
+        if idle {
+            tokio::time::sleep(DATABASE_POLL).await;
+        }
     }
 }
 

@@ -342,3 +342,36 @@ async fn a_follower_stops_at_a_checkpoint_its_replay_contradicts() {
     assert!(stderr.contains(&forged_state) && stderr.contains(&true_state), "both hashes named:\n{stderr}");
     eprintln!("follow: a forged checkpoint stops the follower: {}", stderr.trim());
 }
+
+/// `tfeco follow --journal postgres://...`: the entries read straight from the primary's PostgreSQL journal
+/// (here its database itself, as a streaming replica would hold it), without a journal-read key; the follower
+/// reaches the primary's seq and state hash.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follower_reads_the_journal_straight_from_postgresql() {
+    let url = tfeco_testkit::postgres::fresh_database();
+    let temp = tempfile::tempdir().expect("temp dir");
+    let primary_dir = temp.path().join("primary");
+    let args = ["--clock", "manual", "--journal", url.as_str()];
+    let server = ServeProcess::start_with(&primary_dir, temp.path(), "follow-postgres", &args).await;
+    let operator = read_operator_key(&primary_dir);
+    let users: Vec<SigningKey> = (0..4).map(|n| key(&format!("follow-postgres/{n}"))).collect();
+    fund(&server.api, &operator, &users).await;
+    load(&server.api, &users).await;
+    let status = server.api.status().await;
+    let run = tokio::process::Command::new(BIN)
+        .args(["follow", "--primary", &server.api.base, "--listen", "127.0.0.1:0", "--until-caught-up"])
+        .args(["--journal", &url, "--data-dir"])
+        .arg(temp.path().join("follower"))
+        .env("TFECO_LOG", "warn")
+        .output()
+        .await
+        .expect("run tfeco follow --journal");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&run.stderr));
+    let expected = format!(
+        "caught up with the primary at entry {} (state hash {})",
+        status["seq"],
+        status["state_hash"].as_str().expect("state hash")
+    );
+    assert!(stdout.contains(&expected), "{stdout}");
+}
