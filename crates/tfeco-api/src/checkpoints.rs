@@ -147,7 +147,8 @@ pub struct JournalStreamQuery {
     /// First sequence number sent (default 1).
     #[param(minimum = 1)]
     pub from: Option<u64>,
-    /// `false`: send the entries up to the journal head at the request, then a `head` line, then close.
+    /// `false`: send the entries up to the journal head at the request (the last line a `head` line), then
+    /// close.
     /// Default `true`: then keep following new entries as they are committed.
     pub follow: Option<bool>,
 }

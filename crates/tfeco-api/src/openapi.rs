@@ -423,8 +423,8 @@ fn journal() {}
     description = "One JSON object per line (`application/x-ndjson`), each a JournalStreamItem: `{\"type\": \
         \"entry\", ...JournalEntryView}` for every entry from `from`, in order, without gaps or repeats, and \
         `{\"type\": \"head\", head_seq, timestamp_ms}` after each run of entries and every second while idle. \
-        With `follow=false` the stream ends after the entries up to the journal head at the request and one \
-        `head` line. The node reads the journal at the client's pace, so a slow reader holds no buffer; a \
+        With `follow=false` the stream ends after the entries up to the journal head at the request (the last \
+        line is a `head` line). The node reads the journal at the client's pace, so a slow reader holds no buffer; a \
         client that disconnects resumes with `from` = its last seq + 1.",
     params(JournalStreamQuery, SignedReadHeaders),
     responses(

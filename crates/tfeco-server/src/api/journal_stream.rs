@@ -131,7 +131,10 @@ impl Cursor {
                 continue;
             }
             if self.stop_at.is_some() {
-                self.queue_head(head);
+                // The last page already said where the head is; a stream with no entry says it once.
+                if self.sent_head.is_none() {
+                    self.queue_head(head);
+                }
                 self.done = true;
                 continue;
             }

@@ -29,3 +29,5 @@ mod security_tests;
 mod tests;
 #[cfg(test)]
 mod tests_event_pages;
+#[cfg(test)]
+mod tests_journal_stream;
