@@ -11,7 +11,8 @@
 //! streaming replica of its database) instead, with the same checks.
 //!
 //! Exit: 0 when interrupted (or caught up, with `--until-caught-up`); 3 when the follower stopped because the
-//! primary's history failed a check (the message names the entry, and both hashes at a checkpoint).
+//! primary's history failed a check (the message names the entry, and both hashes at a checkpoint); an
+//! error (non-zero) when the primary refuses the key.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -78,6 +79,9 @@ enum Ended {
     CaughtUp,
     /// A check failed: the follower stopped.
     Stopped(String),
+    /// The primary refuses this follower's journal reads (not a guardian's or the operator's key, a clock
+    /// too far from the primary's): a configuration error, not a finding about the primary.
+    Refused(String),
 }
 
 /// Reads `--key`: a 32-byte hex seed, else a keystore.
@@ -163,6 +167,7 @@ pub(crate) async fn run(args: FollowArgs) -> anyhow::Result<ExitCode> {
             eprintln!("the follower STOPPED at entry {}: {reason}", head.seq);
             Ok(ExitCode::from(EXIT_STOPPED))
         }
+        Some(Ended::Refused(reason)) => Err(anyhow::anyhow!(reason)),
         Some(Ended::CaughtUp) => {
             println!(
                 "caught up with the primary at entry {} (state hash {state_hash}); guardian checkpoints checked: {}",
@@ -306,9 +311,12 @@ async fn follow(client: &Client, key: &SigningKey, follower: &Arc<Follower>, unt
         let stream = match client.journal_stream(&query, key).await {
             Ok(stream) => stream,
             Err(CallError::Refused { status, error }) if status == 403 || status == 401 => {
-                return Ended::Stopped(format!(
-                    "the primary refuses the journal read ({}): {}",
-                    status, error.message
+                return Ended::Refused(format!(
+                    "the primary refuses this follower's journal read ({status} {}): {} (--key must be a \
+                     guardian's or the operator's, and this machine's clock within the primary's signed-read \
+                     window)",
+                    error.code.as_str(),
+                    error.message
                 ));
             }
             Err(error) => {

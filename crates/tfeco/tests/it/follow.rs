@@ -324,6 +324,24 @@ async fn a_follower_stops_at_a_checkpoint_its_replay_contradicts() {
     std::fs::write(&file, text.replace(&true_state, &forged_state)).expect("forge the checkpoint");
 
     let server = ServeProcess::start(&primary_dir, temp.path(), "follow-forged-2").await;
+    let stranger = temp.path().join("stranger.key");
+    std::fs::write(&stranger, hex::encode(key("follow-forged/stranger").to_bytes())).expect("key file");
+    let refused = tokio::process::Command::new(BIN)
+        .args(["follow", "--primary", &server.api.base, "--listen", "127.0.0.1:0", "--until-caught-up"])
+        .arg("--data-dir")
+        .arg(temp.path().join("stranger"))
+        .arg("--key")
+        .arg(&stranger)
+        .env("TFECO_LOG", "off")
+        .output()
+        .await
+        .expect("run tfeco follow");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success() && refused.status.code() != Some(3), "{:?}: {stderr}", refused.status);
+    assert!(
+        stderr.contains("signed_read_forbidden"),
+        "a key that may not read the journal is an error:\n{stderr}"
+    );
     let served = server.api.get("/v1/checkpoints").await;
     assert_eq!(served["checkpoints"][0]["state_hash"], forged_state.as_str(), "{served}");
     let run = tokio::process::Command::new(BIN)
