@@ -274,7 +274,7 @@ async fn a_follower_beside_a_loaded_primary_reaches_its_state_and_follows_it() {
         "a restarted follower resumes from its own journal:\n{log}"
     );
     restarted.stop().await;
-    // The follower's own journal is a verifiable copy of the primary's history (a backup to restore from).
+    // The follower's own journal is a verifiable copy of the primary's history.
     let follower_path = follower_dir.to_str().expect("UTF-8 path");
     let verified = crate::support::run_cli(&["verify", "--data-dir", follower_path, "--json"], &[]).await;
     let verified = verified.success_json("tfeco verify of the follower's directory");
