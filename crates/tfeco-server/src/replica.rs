@@ -445,8 +445,13 @@ pub fn replay_witnessed(
     Ok((state, checked))
 }
 
-/// Decodes and applies one journal entry to `state`, exactly as the live node applied it; returns its events.
-fn apply_entry(
+/// Decodes and applies one journal entry to `state`, exactly as the live node applied it.
+fn apply_entry(state: &mut State, entry: &EntryRef<'_>, options: ReplayOptions) -> Result<(), ReplicaError> {
+    apply_entry_events(state, entry, options).map(|_| ())
+}
+
+/// [`apply_entry`], returning the entry's events (a follower hands them to its event log).
+fn apply_entry_events(
     state: &mut State,
     entry: &EntryRef<'_>,
     options: ReplayOptions,
@@ -489,12 +494,12 @@ fn replay_observed(
 ) -> Result<State, ReplicaError> {
     let mut failure: Option<ReplicaError> = None;
     let mut visit = |entry: EntryRef<'_>| -> Result<(), JournalError> {
-        apply_entry(&mut state, &entry, options).and_then(|_| observe(entry.seq, entry.hash, &state)).map_err(
-            |e| {
+        apply_entry(&mut state, &entry, options)
+            .and_then(|()| observe(entry.seq, entry.hash, &state))
+            .map_err(|e| {
                 failure = Some(e);
                 JournalError::Stopped
-            },
-        )
+            })
     };
     let result = journal.replay(from_seq, &mut visit);
     if let Some(error) = failure {

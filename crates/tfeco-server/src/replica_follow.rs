@@ -7,7 +7,7 @@
 use tfeco_core::{AccountKey, State};
 use tfeco_journal::{Entry, Head, NewEntry};
 
-use super::{apply_entry, ReplayOptions, Replica, ReplicaError};
+use super::{apply_entry, apply_entry_events, ReplayOptions, Replica, ReplicaError};
 
 impl Replica {
     /// Applies `entries` (the next ones after this replica's head, in order) as replay does, with every
@@ -25,7 +25,7 @@ impl Replica {
         let mut applied = Vec::with_capacity(entries.len());
         let mut failure = None;
         for entry in entries {
-            match apply_entry(&mut self.state, &entry.view(), options) {
+            match apply_entry_events(&mut self.state, &entry.view(), options) {
                 Ok(events) => {
                     if let Some((_, pending)) = &mut self.event_sink {
                         pending.push((AccountKey(entry.signer), events));
