@@ -139,6 +139,39 @@ pub struct JournalPage {
     pub next_from: Option<u64>,
 }
 
+/// Query of `GET /v1/journal/stream`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct JournalStreamQuery {
+    /// First sequence number sent (default 1).
+    #[param(minimum = 1)]
+    pub from: Option<u64>,
+    /// `false`: send the entries up to the journal head at the request (the last line a `head` line), then
+    /// close.
+    /// Default `true`: then keep following new entries as they are committed.
+    pub follow: Option<bool>,
+}
+
+/// Seconds between `head` lines of an idle `GET /v1/journal/stream`.
+pub const JOURNAL_STREAM_HEARTBEAT_S: u64 = 1;
+
+/// One line of `GET /v1/journal/stream` (`application/x-ndjson`: one JSON object per line).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum JournalStreamItem {
+    /// The next journal entry, in order from `from`, without gaps or repeats.
+    Entry(JournalEntryView),
+    /// The primary's journal head when last read: after each run of entries and every
+    /// [`JOURNAL_STREAM_HEARTBEAT_S`] while idle (a follower's lag is measured against it).
+    Head {
+        /// The head's sequence number.
+        head_seq: u64,
+        /// The head entry's timestamp, ms since the Unix epoch (0 for an empty journal).
+        timestamp_ms: i64,
+    },
+}
+
 /// `GET /v1/journal/genesis`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct JournalGenesisView {

@@ -35,7 +35,7 @@ impl<T> PerAsset<T> {
 }
 
 /// `GET /v1/status`: the journal head, time and state hash.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct StatusView {
     /// Sequence number of the last journaled entry.
     pub seq: u64,
@@ -55,6 +55,32 @@ pub struct StatusView {
     /// a production node needs).
     #[serde(default)]
     pub dev_mode: bool,
+    /// `primary`: this node writes the journal; `follower`: it replays a primary's journal (`tfeco follow`)
+    /// and serves reads from its own copy.
+    #[serde(default)]
+    pub role: NodeRole,
+    /// A follower's primary (its base URL); absent on a primary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary: Option<String>,
+    /// A follower's lag: journal entries the primary has that this follower has not applied yet (as of the
+    /// primary's last word on the stream); absent on a primary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lag_entries: Option<u64>,
+    /// A follower's lag in seconds: 0 when caught up, else the commit time of the primary's head minus that
+    /// of this follower's head (millisecond precision); absent on a primary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lag_seconds: Option<f64>,
+}
+
+/// The role of a node in `GET /v1/status`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NodeRole {
+    /// The node that writes the journal (`tfeco serve`).
+    #[default]
+    Primary,
+    /// A read-only node that follows a primary's journal (`tfeco follow`); writes are redirected.
+    Follower,
 }
 
 /// The flows of one asset since genesis.

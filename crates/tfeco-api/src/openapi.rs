@@ -22,7 +22,7 @@ use crate::capacity::{
 };
 use crate::checkpoints::{
     CheckpointSignatureRequest, CheckpointView, CheckpointsView, JournalGenesisView, JournalPage,
-    JournalQuery,
+    JournalQuery, JournalStreamItem, JournalStreamQuery,
 };
 use crate::error::ErrorBody;
 use crate::events::{AccountEventsPage, AccountEventsQuery, EventsQuery, StreamMessage};
@@ -417,6 +417,26 @@ fn sign_checkpoint() {}
     ))]
 fn journal() {}
 
+#[utoipa::path(get, path = "/v1/journal/stream", tag = "checkpoints", operation_id = "journal_stream",
+    summary = "Signed read by a guardian or the operator: the journal as a stream of entries (NDJSON), following \
+        new entries as they are committed (what a follower reads)",
+    description = "One JSON object per line (`application/x-ndjson`), each a JournalStreamItem: `{\"type\": \
+        \"entry\", ...JournalEntryView}` for every entry from `from`, in order, without gaps or repeats, and \
+        `{\"type\": \"head\", head_seq, timestamp_ms}` after each run of entries and every second while idle. \
+        With `follow=false` the stream ends after the entries up to the journal head at the request (the last \
+        line is a `head` line). The node reads the journal at the client's pace, so a slow reader holds no buffer; a \
+        client that disconnects resumes with `from` = its last seq + 1.",
+    params(JournalStreamQuery, SignedReadHeaders),
+    responses(
+        (status = 200, description = "The stream: one JournalStreamItem per line",
+            content_type = "application/x-ndjson", body = JournalStreamItem),
+        (status = 400, description = "invalid_query, invalid_account, invalid_request (malformed header)", body = ErrorBody),
+        (status = 401, description = "signed_read_required, request_expired, bad_signature, read_replayed", body = ErrorBody),
+        (status = 403, description = "signed_read_forbidden: neither a guardian nor the operator", body = ErrorBody),
+        (status = 429, description = "rate_limited: too many signed reads at once", body = ErrorBody),
+    ))]
+fn journal_stream() {}
+
 #[utoipa::path(get, path = "/v1/journal/genesis", tag = "checkpoints", operation_id = "journal_genesis",
     responses((status = 200, description = "The stored genesis bytes and the root of the hash chain", body = JournalGenesisView)))]
 fn journal_genesis() {}
@@ -524,6 +544,7 @@ fn metrics() {}
         propose_checkpoint,
         sign_checkpoint,
         journal,
+        journal_stream,
         journal_genesis,
         events,
         account_events,
@@ -597,7 +618,7 @@ mod tests {
         let json: serde_json::Value = serde_json::from_str(&document_json()).unwrap();
         assert_eq!(json["openapi"], "3.1.0");
         let paths = json["paths"].as_object().unwrap();
-        assert_eq!(paths.len(), 48);
+        assert_eq!(paths.len(), 49);
         if let Ok(path) = std::env::var("TFECO_DUMP_OPENAPI") {
             std::fs::write(path, serde_json::to_string_pretty(&json).unwrap()).unwrap();
         }

@@ -90,6 +90,9 @@ pub const CHECKPOINT_SIGNATURES: &str = "/v1/checkpoints/{seq}/signatures";
 pub const JOURNAL: &str = "/v1/journal";
 /// The journal's genesis and the root of its hash chain.
 pub const JOURNAL_GENESIS: &str = "/v1/journal/genesis";
+/// The journal as a stream of entries from `from` (a signed read by a guardian or the operator): NDJSON,
+/// following new entries as they are committed unless `follow=false` (what `tfeco follow` reads).
+pub const JOURNAL_STREAM: &str = "/v1/journal/stream";
 
 /// `template` with its one `{...}` parameter replaced by `value` (e.g. `with_param(ACCOUNT, key)`).
 pub fn with_param(template: &str, value: impl std::fmt::Display) -> String {

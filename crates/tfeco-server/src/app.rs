@@ -33,6 +33,8 @@ pub struct AppState {
     pub events: crate::events::EventLog,
     /// The node's metrics registry (`GET /metrics`), shared with the replica that records its commits.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// On a follower (`tfeco follow`): its primary and lag, shown by `/v1/status`; `None` on a primary.
+    pub follower: Option<Arc<crate::follower::status::FollowerStatus>>,
 }
 
 /// The events of the latest commands whose answer did not hold them all (`GET /v1/tx/{seq}/events`), kept
@@ -82,7 +84,14 @@ impl AppState {
             checkpoints: None,
             events: crate::events::EventLog::detached(),
             metrics,
+            follower: None,
         }
+    }
+
+    /// This state as a follower's ([`crate::follower`]): `/v1/status` shows `status`.
+    pub fn with_follower(mut self, status: Arc<crate::follower::status::FollowerStatus>) -> Self {
+        self.follower = Some(status);
+        self
     }
 
     /// This state with the node's event log ([`crate::events::EventLog::open`]).

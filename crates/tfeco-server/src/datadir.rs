@@ -125,7 +125,7 @@ pub struct NewNode {
 }
 
 /// The node files of `dir` that exist, by name.
-fn node_files(dir: &Path) -> Vec<&'static str> {
+pub(crate) fn node_files(dir: &Path) -> Vec<&'static str> {
     [OPERATOR_KEY_FILE, tfeco_journal::FILE_NAME, tfeco_journal::WAL_FILE_NAME, ANCHOR_FILE]
         .into_iter()
         .filter(|name| dir.join(name).exists())
@@ -273,7 +273,7 @@ pub fn valid_snapshot_beyond(dir: &Path, head: u64) -> Option<u64> {
 
 /// Replays `journal` from the newest snapshot of `dir` that agrees with it (each one skipped is logged),
 /// or from the genesis when none does.
-fn resume_from_snapshot(
+pub(crate) fn resume_from_snapshot(
     dir: &Path,
     journal: impl Journal + 'static,
     genesis: Genesis,

@@ -6,7 +6,8 @@
 //! snapshot files), [`snapshotter`] (background snapshots), [`replica`], [`events`] (the event index and live stream), [`checkpoints`] (guardian
 //! checkpoints), [`writer`], [`datadir`] (opening a data directory against its anchor), [`repair`],
 //! [`archive`], [`app`] (the shared handler state), [`views`] (every conversion from core state to API types),
-//! [`api`] (extractors, errors, one module of handlers per domain, the router).
+//! [`api`] (extractors, errors, one module of handlers per domain, the router), [`follower`] (a read-only
+//! node that replays a primary's journal, `tfeco follow`).
 //!
 //! Dependency direction: this crate uses `tfeco-core` (rules), `tfeco-api` (the contract) and
 //! `tfeco-journal` (through its trait); it holds no economic rule of its own.
@@ -18,6 +19,7 @@ pub mod checkpoints;
 pub mod config;
 pub mod datadir;
 pub mod events;
+pub mod follower;
 pub mod metrics;
 pub mod repair;
 pub mod replica;
@@ -85,7 +87,7 @@ async fn catch_up(app: &AppState) -> bool {
 /// requests. Connections are limited to [`ServerConfig::max_connections`] (a connection is accepted only
 /// with a free permit) and must send their headers within [`ServerConfig::header_timeout_s`] (hyper's
 /// header read timeout, also the keep-alive idle timeout).
-async fn serve_http(
+pub(crate) async fn serve_http(
     listener: TcpListener,
     router: axum::Router,
     config: ServerConfig,

@@ -14,9 +14,9 @@
 //! - Scrape-time gauges ([`Metrics::render`], under the replica's read lock): the journal head, supply per
 //!   asset, open leases, accounts, and the event streams open.
 //!
-//! Replication will add the follower lag (`tfeco_follower_lag_entries`: entries between the leader's head
-//! and the follower's, issue 13 item 2) to [`Metrics`] next to the journal head; nothing is exported for it
-//! until a follower exists.
+//! A follower (`tfeco follow`, [`crate::follower`]) registers two more gauges with [`Metrics::register`]:
+//! `tfeco_follower_lag_entries` (entries between the primary's head and the follower's) and
+//! `tfeco_follower_lag_seconds`; a primary does not export them.
 
 use std::time::{Duration, Instant};
 
@@ -140,6 +140,11 @@ impl Metrics {
         for collector in collectors {
             self.registry.register(collector).expect("each metric name registered once");
         }
+    }
+
+    /// Registers one more collector (a follower's lag gauges). Errors: a name already registered.
+    pub fn register(&self, collector: Box<dyn prometheus::core::Collector>) -> Result<(), prometheus::Error> {
+        self.registry.register(collector)
     }
 
     /// Records one answered request: `route` is the matched path template (or [`UNMATCHED_ROUTE`]).

@@ -447,6 +447,15 @@ pub fn replay_witnessed(
 
 /// Decodes and applies one journal entry to `state`, exactly as the live node applied it.
 fn apply_entry(state: &mut State, entry: &EntryRef<'_>, options: ReplayOptions) -> Result<(), ReplicaError> {
+    apply_entry_events(state, entry, options).map(|_| ())
+}
+
+/// [`apply_entry`], returning the entry's events (a follower hands them to its event log).
+fn apply_entry_events(
+    state: &mut State,
+    entry: &EntryRef<'_>,
+    options: ReplayOptions,
+) -> Result<Receipt, ReplicaError> {
     let body = SignedBody::from_payload(entry.payload).map_err(|error| {
         let reason = match error {
             tfeco_core::request::RequestError::UnknownFormat(_) => "unknown payload format",
@@ -471,7 +480,6 @@ fn apply_entry(state: &mut State, entry: &EntryRef<'_>, options: ReplayOptions) 
     let envelope = body.into_envelope();
     state
         .apply_at(&envelope, command_time(entry.timestamp_ms, state.now()))
-        .map(|_| ())
         .map_err(|rejection| ReplicaError::ReplayRejected { seq: entry.seq, rejection })
 }
 
@@ -504,6 +512,9 @@ fn replay_observed(
 
 #[path = "replica_read.rs"]
 mod read;
+
+#[path = "replica_follow.rs"]
+mod follow;
 
 #[cfg(test)]
 #[path = "replica_tests.rs"]

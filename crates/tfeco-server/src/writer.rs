@@ -114,3 +114,12 @@ pub fn spawn_writer(
         .expect("spawning the writer thread");
     (WriterHandle { tx }, thread)
 }
+
+impl WriterHandle {
+    /// A handle to no writer: every submission answers [`SubmitError::Unavailable`]. A follower's handlers
+    /// hold it (a follower never writes: its writes are redirected to the primary).
+    pub fn detached() -> Self {
+        let (tx, _) = mpsc::channel::<Job>(1);
+        WriterHandle { tx }
+    }
+}

@@ -16,7 +16,7 @@ use tfeco_api::capacity::{
 };
 use tfeco_api::checkpoints::{
     CheckpointSignatureRequest, CheckpointView, CheckpointsView, JournalGenesisView, JournalPage,
-    JournalQuery,
+    JournalQuery, JournalStreamItem,
 };
 use tfeco_api::exchange::{
     BatchesQuery, BatchesView, DepthView, ExchangeMarketsView, OwnFillsView, OwnOrdersView,
@@ -514,6 +514,72 @@ impl Client {
     pub async fn journal_genesis(&self) -> Result<JournalGenesisView, CallError> {
         self.read(paths::JOURNAL_GENESIS).await
     }
+
+    /// `GET /v1/journal/stream`, a signed read by `key` (a guardian or the operator): the lines of the
+    /// stream as they arrive (entries from `query.from`, and the node's head). The stream ends when the node
+    /// closes it; an error item (the connection broke, a line that does not decode) ends it too.
+    ///
+    /// Errors: the node's refusal (e.g. 403 `signed_read_forbidden`, 503 `unavailable`), or no answer.
+    pub async fn journal_stream(
+        &self,
+        query: &tfeco_api::checkpoints::JournalStreamQuery,
+        key: &SigningKey,
+    ) -> Result<impl futures_util::Stream<Item = Result<JournalStreamItem, CallError>>, CallError> {
+        use futures_util::StreamExt as _;
+        let path_and_query = with_query(paths::JOURNAL_STREAM, query)?;
+        let headers = signed_read_headers(key, &path_and_query, unix_now());
+        let mut request = self.http.get(format!("{}{path_and_query}", self.base));
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        let response = request.send().await.map_err(|e| CallError::Unreachable(e.to_string()))?;
+        if !response.status().is_success() {
+            return Err(Self::answer::<()>(response)
+                .await
+                .err()
+                .unwrap_or(CallError::Decode("no error".into())));
+        }
+        let lines = ndjson_lines(response.bytes_stream().boxed());
+        Ok(lines.map(|line| {
+            line.and_then(|line| serde_json::from_slice(&line).map_err(|e| CallError::Decode(e.to_string())))
+        }))
+    }
+}
+
+/// The lines of a byte stream (each without its `\n`; empty lines skipped); a read error is the last item.
+fn ndjson_lines<S, B>(bytes: S) -> impl futures_util::Stream<Item = Result<Vec<u8>, CallError>>
+where
+    S: futures_util::Stream<Item = reqwest::Result<B>> + Unpin,
+    B: AsRef<[u8]>,
+{
+    use futures_util::StreamExt as _;
+    let state = (bytes, Vec::<u8>::new(), false);
+    futures_util::stream::unfold(state, |(mut bytes, mut buffer, mut ended)| async move {
+        loop {
+            if let Some(end) = buffer.iter().position(|b| *b == b'\n') {
+                let line: Vec<u8> = buffer.drain(..=end).take(end).collect();
+                if line.iter().all(u8::is_ascii_whitespace) {
+                    continue;
+                }
+                return Some((Ok(line), (bytes, buffer, ended)));
+            }
+            if ended {
+                return None;
+            }
+            match bytes.next().await {
+                Some(Ok(chunk)) => buffer.extend_from_slice(chunk.as_ref()),
+                Some(Err(error)) => {
+                    ended = true;
+                    buffer.clear();
+                    return Some((Err(CallError::Unreachable(error.to_string())), (bytes, buffer, ended)));
+                }
+                None => {
+                    ended = true;
+                    buffer.push(b'\n');
+                }
+            }
+        }
+    })
 }
 
 impl Client {

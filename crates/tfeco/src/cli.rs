@@ -20,6 +20,9 @@ pub(crate) struct Cli {
 pub(crate) enum Commands {
     /// Run the economy node: replay the journal, then serve the HTTP API.
     Serve(cmd::serve::ServeArgs),
+    /// Follow a primary: stream its journal, check every hash, signature and guardian checkpoint, apply it
+    /// to an own journal and state, and serve every read from it (writes are redirected to the primary).
+    Follow(cmd::follow::FollowArgs),
     /// Play one month of the TFGrid economy through the real HTTP API on real data, then keep serving.
     Demo(cmd::demo::DemoArgs),
     /// Replay a data directory from its genesis and check it against its anchor, snapshots and checkpoints;
@@ -76,6 +79,7 @@ impl Commands {
     pub(crate) async fn run(self) -> anyhow::Result<ExitCode> {
         match self {
             Commands::Serve(args) => cmd::serve::run(args).await,
+            Commands::Follow(args) => cmd::follow::run(args).await,
             Commands::Demo(args) => cmd::demo::run(args).await,
             Commands::Verify(args) => cmd::serve::verify(args),
             Commands::Repair(args) => cmd::repair::run(args),

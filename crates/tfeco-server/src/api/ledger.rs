@@ -22,7 +22,12 @@ pub async fn openapi() -> impl IntoResponse {
 
 /// `GET /v1/status`.
 pub async fn status(AxumState(app): AxumState<AppState>) -> Json<StatusView> {
-    Json(views::ledger::status(&app.replica.read()))
+    let replica = app.replica.read();
+    let mut view = views::ledger::status(&replica);
+    if let Some(follower) = &app.follower {
+        follower.describe(&mut view, replica.head());
+    }
+    Json(view)
 }
 
 /// `GET /v1/supply`.

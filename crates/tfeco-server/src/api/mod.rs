@@ -13,6 +13,7 @@ pub mod exit_pool;
 pub mod extract;
 pub mod farming_pool;
 pub mod governance;
+pub mod journal_stream;
 pub mod ledger;
 pub mod pool2;
 pub mod rewards;
@@ -28,3 +29,5 @@ mod security_tests;
 mod tests;
 #[cfg(test)]
 mod tests_event_pages;
+#[cfg(test)]
+mod tests_journal_stream;

@@ -87,6 +87,7 @@ pub fn routes() -> Vec<Route> {
         route(M::POST, paths::CHECKPOINT_SIGNATURES, post(checkpoints::sign)),
         route(M::GET, paths::JOURNAL, get(checkpoints::journal)),
         route(M::GET, paths::JOURNAL_GENESIS, get(checkpoints::genesis)),
+        route(M::GET, paths::JOURNAL_STREAM, get(crate::api::journal_stream::stream)),
         route(M::GET, paths::EVENTS, get(events::stream)),
         route(M::GET, paths::ACCOUNT_EVENTS, get(events::account_events)),
         route(M::GET, paths::METRICS, get(metrics)),

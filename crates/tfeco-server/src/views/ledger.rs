@@ -30,6 +30,10 @@ pub fn status(replica: &Replica) -> StatusView {
         parameter_set: state.params().set_name.clone(),
         operator: state.params().operator,
         dev_mode: state.params().dev_mode,
+        role: tfeco_api::ledger::NodeRole::Primary,
+        primary: None,
+        lag_entries: None,
+        lag_seconds: None,
     }
 }
 

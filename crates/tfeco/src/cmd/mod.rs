@@ -19,6 +19,7 @@ pub(crate) mod exchange;
 pub(crate) mod exchange_clear;
 pub(crate) mod exit_pool;
 pub(crate) mod farming_pool;
+pub(crate) mod follow;
 pub(crate) mod guardian;
 pub(crate) mod mint;
 pub(crate) mod node;

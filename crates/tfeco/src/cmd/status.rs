@@ -34,6 +34,13 @@ fn report(view: &StatusView) -> String {
     out.push_str(&format!("invariants        {}\n", if view.invariants_ok { "ok" } else { "VIOLATED" }));
     out.push_str(&format!("parameter set     {}\n", view.parameter_set));
     out.push_str(&format!("operator          {}\n", view.operator));
+    if let Some(primary) = &view.primary {
+        let lag_entries = view.lag_entries.unwrap_or(0);
+        let lag_seconds = view.lag_seconds.unwrap_or(0.0);
+        out.push_str(&format!(
+            "follower of       {primary} (lag {lag_entries} entries, {lag_seconds:.3} s)\n"
+        ));
+    }
     out
 }
 
@@ -52,6 +59,10 @@ mod tests {
             parameter_set: "tfgrid4-2025".into(),
             operator: tfeco_core::AccountKey([7; 32]),
             dev_mode: false,
+            role: Default::default(),
+            primary: None,
+            lag_entries: None,
+            lag_seconds: None,
         };
         let production = report(&view);
         assert!(production.starts_with("journal head      entry 3\ntime              2025-11-01T00:00:00Z"));
