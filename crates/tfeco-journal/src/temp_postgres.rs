@@ -3,7 +3,7 @@
 //! user [`USER`]), and stops it (and deletes the directory) on drop. Used by `tfeco bench --suite compare`
 //! when no server is given, and by the test kit (`tfeco_testkit::postgres`), which adds installing the tools
 //! and one shared server per test process. For failover tests it also runs streaming replication: a
-//! primary ([`TempPostgres::start_primary`], synchronous or not), hot standbys made with `pg_basebackup -R`,
+//! primary ([`TempPostgres::start_primary`]), hot standbys (synchronous or not) made with `pg_basebackup -R`,
 //! a crash (`pg_ctl stop -m immediate`), promotion, and rejoining a failed primary with `pg_rewind`.
 //!
 //! The tools are found on `PATH`, then in `/usr/lib/postgresql/*/bin` ([`find_bin`]). PostgreSQL refuses to
@@ -270,17 +270,12 @@ synchronous_commit = on
 /// promotion, an immediate stop (a crash), and rejoining a failed primary as a standby with `pg_rewind`.
 impl TempPostgres {
     /// Initialises and starts a primary for streaming replication ([`PRIMARY_SETTINGS`], a
-    /// [`REPLICATION_USER`] role and its `pg_hba.conf` line). With `synchronous_standby = Some(name)`,
-    /// `synchronous_standby_names = 'FIRST 1 (name)'` and `synchronous_commit = on`: a commit returns only
-    /// once standby `name` has flushed it, so every commit a client saw is on the standby. Errors: as
-    /// [`TempPostgres::start_with`].
-    pub fn start_primary(
-        bin: PathBuf,
-        synchronous_standby: Option<&str>,
-    ) -> Result<TempPostgres, TempPostgresError> {
+    /// [`REPLICATION_USER`] role and its `pg_hba.conf` line). Replication is asynchronous until
+    /// [`TempPostgres::start_standby`] names a synchronous standby (a primary waiting for a standby that does
+    /// not exist yet would block every commit). Errors: as [`TempPostgres::start_with`].
+    pub fn start_primary(bin: PathBuf) -> Result<TempPostgres, TempPostgresError> {
         let server = Self::initialised(bin)?;
-        let names = synchronous_standby.map_or(String::new(), |name| format!("FIRST 1 ({name})"));
-        server.append_conf(&format!("{PRIMARY_SETTINGS}synchronous_standby_names = '{names}'\n"))?;
+        server.append_conf(PRIMARY_SETTINGS)?;
         let hba = server.data_dir().join("pg_hba.conf");
         let rules = std::fs::read_to_string(&hba)
             .map_err(|e| TempPostgresError(format!("read {}: {e}", hba.display())))?;
@@ -325,8 +320,8 @@ impl TempPostgres {
 
     /// A base backup of this (running) primary for a standby named `name`, not started:
     /// `pg_basebackup -R -X stream` as [`REPLICATION_USER`] with `application_name=name` (the name
-    /// `synchronous_standby_names` refers to). Its own `synchronous_standby_names` is emptied: once promoted
-    /// it has no standby to wait for. Start it with [`TempPostgres::started`]. Errors: `pg_basebackup` failed.
+    /// `synchronous_standby_names` refers to). Its own `synchronous_standby_names` is emptied in
+    /// `postgresql.conf` (once promoted it has no standby to wait for). Start it with [`TempPostgres::started`]. Errors: `pg_basebackup` failed.
     pub fn base_backup(&self, name: &str) -> Result<TempPostgres, TempPostgresError> {
         let standby = Self::empty(self.bin.clone())?;
         let source =
@@ -338,14 +333,28 @@ impl TempPostgres {
         Ok(standby)
     }
 
-    /// A running hot standby of this primary, named `name` ([`TempPostgres::base_backup`], then started).
-    pub fn start_standby(&self, name: &str) -> Result<TempPostgres, TempPostgresError> {
-        self.base_backup(name)?.started()
+    /// A running hot standby of this primary, named `name` ([`TempPostgres::base_backup`], then started),
+    /// streaming. With `synchronous`, the primary then makes it its synchronous standby
+    /// (`ALTER SYSTEM SET synchronous_standby_names = 'FIRST 1 (name)'`, reloaded; `synchronous_commit` is
+    /// `on`): from then on a commit returns only once the standby has flushed it. Errors: a step failed, or
+    /// the standby did not reach the state within 60 s.
+    pub fn start_standby(&self, name: &str, synchronous: bool) -> Result<TempPostgres, TempPostgresError> {
+        let standby = self.base_backup(name)?.started()?;
+        self.wait_for_standby(name, "async")?;
+        if synchronous {
+            self.query(
+                "postgres",
+                &format!("ALTER SYSTEM SET synchronous_standby_names = 'FIRST 1 ({name})'"),
+            )?;
+            self.query("postgres", "SELECT pg_reload_conf()")?;
+            self.wait_for_standby(name, "sync")?;
+        }
+        Ok(standby)
     }
 
     /// Waits (up to 60 s) until standby `name` streams from this primary in state `sync` (when it is the
     /// synchronous standby) or `async`. Errors: it did not, with `pg_stat_replication`'s rows.
-    pub fn wait_for_standby(&self, name: &str, sync_state: &str) -> Result<(), TempPostgresError> {
+    fn wait_for_standby(&self, name: &str, sync_state: &str) -> Result<(), TempPostgresError> {
         let sql = "SELECT application_name || ':' || state || ':' || sync_state FROM pg_stat_replication";
         let wanted = format!("{name}:streaming:{sync_state}");
         let mut rows = String::new();
@@ -380,11 +389,14 @@ impl TempPostgres {
         run(promote, "pg_ctl promote").map(drop)
     }
 
-    /// Rejoins this stopped, failed primary as a standby of `primary` (the promoted standby):
+    /// Rejoins this stopped, failed primary as a standby of `primary` (the promoted standby): a `CHECKPOINT`
+    /// on `primary` first (`pg_rewind` reads the source's timeline from its control file, which the first
+    /// checkpoint after promotion updates; before it, pg_rewind sees one timeline and rewinds nothing), then
     /// `pg_rewind -R --source-server=...` rewinds its files to where the timelines diverged (discarding
     /// what only it had) and writes `standby.signal` and `primary_conninfo`; then starts it. Errors:
     /// `pg_rewind` or the start failed.
     pub fn rejoin_as_standby_of(&self, primary: &TempPostgres) -> Result<(), TempPostgresError> {
+        primary.query("postgres", "CHECKPOINT")?;
         let source = format!("host=127.0.0.1 port={} user={USER} dbname=postgres", primary.port);
         let mut rewind = self.tool("pg_rewind");
         rewind.arg("-D").arg(self.data_dir()).arg(format!("--source-server={source}")).arg("-R");

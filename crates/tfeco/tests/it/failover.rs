@@ -145,18 +145,18 @@ fn wait_for(server: &TempPostgres, db: &str, sql: &str, expected: &str) {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    panic!("{sql} gave {last:?}, not {expected:?}, after 60 s");
+    let log = std::fs::read_to_string(server.path().join("server.log")).unwrap_or_default();
+    panic!("{sql} gave {last:?}, not {expected:?}, after 60 s; server log:\n{log}");
 }
 
 /// The whole failover: synchronous standby, writer and primary crash under load, promotion, a new writer
 /// with an older data directory, read-only verify, and the old primary rejoined with `pg_rewind`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn failover_to_a_promoted_synchronous_standby_loses_no_acknowledged_command() {
-    let primary = pg(TempPostgres::start_primary(bin_dir(), Some("standby")));
+    let primary = pg(TempPostgres::start_primary(bin_dir()));
     let url = pg(primary.create_database());
     let db = db_name(&url).to_owned();
-    let standby = pg(primary.start_standby("standby"));
-    pg(primary.wait_for_standby("standby", "sync"));
+    let standby = pg(primary.start_standby("standby", true));
     let temp = tempfile::tempdir().expect("temp dir");
     let (dir_a, dir_b) = (temp.path().join("a"), temp.path().join("b"));
 
@@ -218,7 +218,7 @@ async fn failover_to_a_promoted_synchronous_standby_loses_no_acknowledged_comman
 /// anchor cannot see the loss, which is why the procedure brings the newest one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_promoted_standby_missing_acknowledged_commands_is_refused() {
-    let primary = pg(TempPostgres::start_primary(bin_dir(), None));
+    let primary = pg(TempPostgres::start_primary(bin_dir()));
     let url = pg(primary.create_database());
     let db = db_name(&url).to_owned();
     let temp = tempfile::tempdir().expect("temp dir");
