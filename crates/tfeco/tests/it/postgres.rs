@@ -264,6 +264,7 @@ async fn verify_and_repair_take_a_postgres_journal() {
     let operator = crate::support::read_operator_key(&dir);
     let (user, other) = (key("pg/repair/user"), key("pg/repair/other"));
     node.api.ok(&signed(&user, 1, Command::RegisterAccount {})).await;
+    node.api.ok(&signed(&other, 1, Command::RegisterAccount {})).await;
     let deposit = Command::AttestDeposit {
         asset: Asset::Tft,
         to: account(&user),
