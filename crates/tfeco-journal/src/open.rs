@@ -112,7 +112,7 @@ fn reconcile_shared(
 
 /// Opens the PostgreSQL journal at `url` against the anchor of the data directory `dir` (which keeps the
 /// anchor, keys and snapshots; only the entries live in the database), for appending: never creates the
-/// schema. The anchor checks of [`reconcile_shared`]: a database rolled back behind the anchor (a standby
+/// schema. The anchor checks of a shared journal: a database rolled back behind the anchor (a standby
 /// that missed acknowledged commits), another economy's or another directory's journal is refused, a
 /// journal longer than the anchor (a later writer's entries) is verified and accepted; all before the
 /// writer lease is taken, so a refused opener fences nobody. Taking the writer lease then fences any

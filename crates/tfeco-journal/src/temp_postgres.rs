@@ -269,8 +269,8 @@ synchronous_commit = on
 /// made with `pg_basebackup -R` ([`TempPostgres::base_backup`], [`TempPostgres::start_standby`]),
 /// promotion, an immediate stop (a crash), and rejoining a failed primary as a standby with `pg_rewind`.
 impl TempPostgres {
-    /// Initialises and starts a primary for streaming replication ([`PRIMARY_SETTINGS`], a
-    /// [`REPLICATION_USER`] role and its `pg_hba.conf` line). Replication is asynchronous until
+    /// Initialises and starts a primary for streaming replication (`wal_level = replica`, `wal_log_hints`,
+    /// WAL senders; a [`REPLICATION_USER`] role and its `pg_hba.conf` line). Replication is asynchronous until
     /// [`TempPostgres::start_standby`] names a synchronous standby (a primary waiting for a standby that does
     /// not exist yet would block every commit). Errors: as [`TempPostgres::start_with`].
     pub fn start_primary(bin: PathBuf) -> Result<TempPostgres, TempPostgresError> {
