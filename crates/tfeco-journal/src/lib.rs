@@ -25,7 +25,9 @@ pub use anchor::{check_anchor, Anchor, AnchorCheck, AnchorFile, AnchoredJournal}
 pub use error::{AnchorMismatch, CorruptReason, JournalError};
 pub use faulty::FaultyJournal;
 pub use memory::MemoryJournal;
-pub use open::{open_anchored, open_anchored_copy, open_anchored_postgres, AnchoredOpen};
+pub use open::{
+    open_anchored, open_anchored_copy, open_anchored_postgres, open_anchored_postgres_read_only, AnchoredOpen,
+};
 pub use postgres::PostgresJournal;
 pub use sqlite::{SqliteJournal, FILE_NAME, FORMAT_VERSION, FORMAT_VERSION_KEY, WAL_FILE_NAME};
 

@@ -56,7 +56,8 @@ const SCHEMA_LOCK: i64 = 0x7466_6563_6f6a_6e6c; // "tfecojnl"
 const PAGE: i64 = 512;
 
 /// Maps a PostgreSQL error to a [`JournalError`] whose message names what was being done. A lock that
-/// cannot be taken is [`JournalError::Locked`]; everything else is `Io`.
+/// cannot be taken is [`JournalError::Locked`]; everything else is `Io` (a write refused by a read-only
+/// server says so: a standby, or a session opened read-only).
 fn pg(context: &'static str) -> impl Fn(postgres::Error) -> JournalError {
     move |e| {
         let detail = e.as_db_error().map_or_else(|| e.to_string(), |db| db.to_string());
@@ -64,6 +65,10 @@ fn pg(context: &'static str) -> impl Fn(postgres::Error) -> JournalError {
             Some(code) if *code == SqlState::LOCK_NOT_AVAILABLE => {
                 JournalError::Locked(format!("{context}: {detail}"))
             }
+            Some(code) if *code == SqlState::READ_ONLY_SQL_TRANSACTION => JournalError::Io(format!(
+                "{context}: the PostgreSQL server refuses writes ({detail}): it is a standby in recovery or \
+                 the session is read-only; a writer needs the primary"
+            )),
             _ => JournalError::Io(format!("{context}: {detail}")),
         }
     }
@@ -177,7 +182,7 @@ impl PostgresJournal {
     /// Errors: `Locked` (another writer appended while opening); `Io` (cannot connect, incomplete schema, `fsync` off on the server), `FormatVersion`,
     /// `Corrupt` (the entry before the last one is bad, or the rows cannot be read).
     pub fn open(url: &str) -> Result<(PostgresJournal, OpenReport), JournalError> {
-        let (mut journal, report) = Self::open_with(url, true)?;
+        let (mut journal, report) = Self::open_with(url, Mode::Create)?;
         journal.take_lease()?;
         Ok((journal, report))
     }
@@ -187,14 +192,22 @@ impl PostgresJournal {
     /// data directory's journal, say) does not fence the running writer. Call
     /// [`PostgresJournal::take_lease`] before writing; until then writes fail with `Fenced { ours: 0, .. }`.
     pub fn open_existing(url: &str) -> Result<(PostgresJournal, OpenReport), JournalError> {
-        Self::open_with(url, false)
+        Self::open_with(url, Mode::Existing)
+    }
+
+    /// As [`PostgresJournal::open_existing`] for readers that must change nothing (`tfeco verify`): the
+    /// session is read-only (`default_transaction_read_only = on`), so the server itself refuses any write
+    /// and the writer lease is never taken: verifying a running writer's journal does not fence it. Works on
+    /// a hot standby too. Errors: as [`PostgresJournal::open_existing`].
+    pub fn open_read_only(url: &str) -> Result<(PostgresJournal, OpenReport), JournalError> {
+        Self::open_with(url, Mode::ReadOnly)
     }
 
     /// Opens a new journal for a new node: creates the schema when absent and takes the writer lease only
     /// when the journal is empty (no genesis, no entries). Errors: `GenesisExists` when the database already
     /// holds a journal (another node's: nothing is changed, nobody is fenced); as [`PostgresJournal::open`].
     pub fn open_new(url: &str) -> Result<PostgresJournal, JournalError> {
-        let (mut journal, report) = Self::open_with(url, true)?;
+        let (mut journal, report) = Self::open_with(url, Mode::Create)?;
         if report.head.seq != 0 || journal.genesis()?.is_some() {
             return Err(JournalError::GenesisExists);
         }
@@ -206,10 +219,13 @@ impl PostgresJournal {
     /// transaction, that the journal still ends where it did at open. Returns the new epoch.
     ///
     /// Errors: `Locked` when another writer appended since this journal was opened (reopen and retry);
-    /// `Io` on storage failure.
+    /// `Io` when the server is a standby (in recovery: read-only, a writer needs the primary) and on
+    /// storage failure.
     pub fn take_lease(&mut self) -> Result<u64, JournalError> {
         let seq = self.head.seq;
+        let target = self.target.clone();
         let epoch = self.conn.run(move |client| {
+            refuse_standby(client, &target)?;
             let mut tx = client.transaction().map_err(pg("take writer lease: begin"))?;
             let epoch: i64 = tx
                 .query_one("UPDATE writer SET epoch = epoch + 1 RETURNING epoch", &[])
@@ -234,13 +250,18 @@ impl PostgresJournal {
         Ok(epoch)
     }
 
-    fn open_with(url: &str, create: bool) -> Result<(PostgresJournal, OpenReport), JournalError> {
+    fn open_with(url: &str, mode: Mode) -> Result<(PostgresJournal, OpenReport), JournalError> {
         let target = redact(url);
         let conn = Conn::connect(url, &target)?;
         let at = target.clone();
         let opened = conn.run(move |client| {
             configure(client)?;
-            init_schema(client, create, &at)?;
+            if mode == Mode::ReadOnly {
+                client
+                    .batch_execute("SET default_transaction_read_only TO on")
+                    .map_err(pg("open read-only: set default_transaction_read_only"))?;
+            }
+            init_schema(client, mode == Mode::Create, &at)?;
             let genesis = read_meta(client, GENESIS_KEY)?;
             let root = genesis.as_deref().map_or(ZERO_HASH, genesis_root);
             let last_commit_start = read_meta(client, LAST_COMMIT_KEY)?
@@ -313,6 +334,32 @@ impl PostgresJournal {
         }
         result
     }
+}
+
+/// How [`PostgresJournal::open_with`] opens: creating the schema when absent, only an existing journal, or
+/// an existing journal in a read-only session.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Create,
+    Existing,
+    ReadOnly,
+}
+
+/// Refuses a server in recovery (a hot standby): it cannot take writes, and promoting it is the
+/// operator's decision once the old primary is fenced (docs/operations.md, "Failover").
+fn refuse_standby(client: &mut Client, target: &str) -> Result<(), JournalError> {
+    let in_recovery: bool = client
+        .query_one("SELECT pg_is_in_recovery()", &[])
+        .and_then(|r| r.try_get(0))
+        .map_err(pg("take writer lease: ask whether the server is a standby"))?;
+    if in_recovery {
+        return Err(JournalError::Io(format!(
+            "{target} is a standby server (in recovery, read-only): a writer needs the primary. If the primary \
+             is lost, fence it (make sure it cannot come back as a primary), promote this standby \
+             (`pg_ctl promote`) and start the writer again (docs/operations.md, \"Failover\")"
+        )));
+    }
+    Ok(())
 }
 
 /// Session settings: every commit waits for its WAL flush (`synchronous_commit = on`); refuses a server

@@ -2,7 +2,9 @@
 //! temporary directory and starts the server with `pg_ctl` on a free loopback port (trust authentication,
 //! user [`USER`]), and stops it (and deletes the directory) on drop. Used by `tfeco bench --suite compare`
 //! when no server is given, and by the test kit (`tfeco_testkit::postgres`), which adds installing the tools
-//! and one shared server per test process.
+//! and one shared server per test process. For failover tests it also runs streaming replication: a
+//! primary ([`TempPostgres::start_primary`]), hot standbys (synchronous or not) made with `pg_basebackup -R`,
+//! a crash (`pg_ctl stop -m immediate`), promotion, and rejoining a failed primary with `pg_rewind`.
 //!
 //! The tools are found on `PATH`, then in `/usr/lib/postgresql/*/bin` ([`find_bin`]). PostgreSQL refuses to
 //! run as root: as root, `initdb` and `pg_ctl` run as the `postgres` OS user, which owns the directory.
@@ -116,6 +118,22 @@ impl TempPostgres {
 
     /// As [`TempPostgres::start`] with the tools in `bin`.
     pub fn start_with(bin: PathBuf) -> Result<TempPostgres, TempPostgresError> {
+        let server = Self::initialised(bin)?;
+        server.started()
+    }
+
+    /// A new directory with a freshly `initdb`-ed cluster in `data/`, not started.
+    fn initialised(bin: PathBuf) -> Result<TempPostgres, TempPostgresError> {
+        let server = Self::empty(bin)?;
+        let data = server.data_dir();
+        let mut initdb = server.tool("initdb");
+        initdb.arg("-D").arg(&data).args(["-U", USER, "--auth=trust", "-E", "UTF8", "--locale=C"]);
+        run(initdb, "initdb")?;
+        Ok(server)
+    }
+
+    /// A new empty temporary directory (owned by `postgres` when we are root) for a server.
+    fn empty(bin: PathBuf) -> Result<TempPostgres, TempPostgresError> {
         let run_as_postgres = is_root();
         let dir = tempfile::Builder::new()
             .prefix("tfeco-pg-")
@@ -126,24 +144,24 @@ impl TempPostgres {
             chown.arg("-R").arg("postgres:").arg(dir.path());
             run(chown, "chown the PostgreSQL directory to the postgres user")?;
         }
-        let mut server = TempPostgres {
+        Ok(TempPostgres {
             dir,
             bin,
             port: 0,
             run_as_postgres,
             databases: AtomicU32::new(0),
             create_lock: Mutex::new(()),
-        };
-        let data = server.data_dir();
-        let mut initdb = server.tool("initdb");
-        initdb.arg("-D").arg(&data).args(["-U", USER, "--auth=trust", "-E", "UTF8", "--locale=C"]);
-        run(initdb, "initdb")?;
-        // A port can be taken between probing and binding: try a few.
+        })
+    }
+
+    /// Starts the server on a free port (a port can be taken between probing and binding: tries a few): a
+    /// new one, or a standby made by [`TempPostgres::base_backup`]. Errors: `pg_ctl start` failed.
+    pub fn started(mut self) -> Result<TempPostgres, TempPostgresError> {
         let mut last = String::new();
         for _ in 0..5 {
-            server.port = free_port()?;
-            match server.pg_ctl_start() {
-                Ok(()) => return Ok(server),
+            self.port = free_port()?;
+            match self.pg_ctl_start() {
+                Ok(()) => return Ok(self),
                 Err(why) => last = why,
             }
         }
@@ -230,6 +248,161 @@ impl TempPostgres {
         watcher.args(["-c", &detached]);
         run(watcher, "start the watcher that stops the temporary PostgreSQL server when the process ends")?;
         Ok(())
+    }
+}
+
+/// The role standbys replicate as (`REPLICATION LOGIN`), allowed on loopback by its own `pg_hba.conf` line.
+pub const REPLICATION_USER: &str = "replicator";
+
+/// Settings of a primary that streams its WAL to standbys (appended to its `postgresql.conf`);
+/// `wal_log_hints` lets `pg_rewind` turn a failed primary into a standby of the promoted one.
+const PRIMARY_SETTINGS: &str = "
+wal_level = replica
+max_wal_senders = 10
+wal_keep_size = '256MB'
+wal_log_hints = on
+hot_standby = on
+synchronous_commit = on
+";
+
+/// Streaming replication (issue 13, failover): a primary with [`TempPostgres::start_primary`], hot standbys
+/// made with `pg_basebackup -R` ([`TempPostgres::base_backup`], [`TempPostgres::start_standby`]),
+/// promotion, an immediate stop (a crash), and rejoining a failed primary as a standby with `pg_rewind`.
+impl TempPostgres {
+    /// Initialises and starts a primary for streaming replication (`wal_level = replica`, `wal_log_hints`,
+    /// WAL senders; a [`REPLICATION_USER`] role and its `pg_hba.conf` line). Replication is asynchronous until
+    /// [`TempPostgres::start_standby`] names a synchronous standby (a primary waiting for a standby that does
+    /// not exist yet would block every commit). Errors: as [`TempPostgres::start_with`].
+    pub fn start_primary(bin: PathBuf) -> Result<TempPostgres, TempPostgresError> {
+        let server = Self::initialised(bin)?;
+        server.append_conf(PRIMARY_SETTINGS)?;
+        let hba = server.data_dir().join("pg_hba.conf");
+        let rules = std::fs::read_to_string(&hba)
+            .map_err(|e| TempPostgresError(format!("read {}: {e}", hba.display())))?;
+        let line = format!("host replication {REPLICATION_USER} 127.0.0.1/32 trust\n");
+        std::fs::write(&hba, line + &rules)
+            .map_err(|e| TempPostgresError(format!("write {}: {e}", hba.display())))?;
+        let server = server.started()?;
+        server.query("postgres", &format!("CREATE ROLE {REPLICATION_USER} WITH REPLICATION LOGIN"))?;
+        Ok(server)
+    }
+
+    /// Appends `text` to the server's `postgresql.conf` (read at its next start).
+    fn append_conf(&self, text: &str) -> Result<(), TempPostgresError> {
+        use std::io::Write;
+        let path = self.data_dir().join("postgresql.conf");
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .and_then(|mut f| f.write_all(text.as_bytes()))
+            .map_err(|e| TempPostgresError(format!("append to {}: {e}", path.display())))
+    }
+
+    /// Runs `sql` in database `db` with `psql` (as [`USER`]) and returns its unaligned output, trimmed.
+    /// Errors: `psql` failed (with its output).
+    pub fn query(&self, db: &str, sql: &str) -> Result<String, TempPostgresError> {
+        let mut psql = Command::new(self.bin.join("psql"));
+        psql.args([
+            "-X",
+            "-A",
+            "-t",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &self.port.to_string(),
+        ]);
+        psql.args(["-U", USER, "-d", db, "-c", sql]);
+        let output = run(psql, "psql")?;
+        Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+    }
+
+    /// A base backup of this (running) primary for a standby named `name`, not started:
+    /// `pg_basebackup -R -X stream` as [`REPLICATION_USER`] with `application_name=name` (the name
+    /// `synchronous_standby_names` refers to). Its own `synchronous_standby_names` is emptied in
+    /// `postgresql.conf` (once promoted it has no standby to wait for). Start it with [`TempPostgres::started`]. Errors: `pg_basebackup` failed.
+    pub fn base_backup(&self, name: &str) -> Result<TempPostgres, TempPostgresError> {
+        let standby = Self::empty(self.bin.clone())?;
+        let source =
+            format!("host=127.0.0.1 port={} user={REPLICATION_USER} application_name={name}", self.port);
+        let mut backup = standby.tool("pg_basebackup");
+        backup.arg("-D").arg(standby.data_dir()).args(["-R", "-X", "stream", "-c", "fast", "-d", &source]);
+        run(backup, "pg_basebackup")?;
+        standby.append_conf("synchronous_standby_names = ''\n")?;
+        Ok(standby)
+    }
+
+    /// A running hot standby of this primary, named `name` ([`TempPostgres::base_backup`], then started),
+    /// streaming. With `synchronous`, the primary then makes it its synchronous standby
+    /// (`ALTER SYSTEM SET synchronous_standby_names = 'FIRST 1 (name)'`, reloaded; `synchronous_commit` is
+    /// `on`): from then on a commit returns only once the standby has flushed it. Errors: a step failed, or
+    /// the standby did not reach the state within 60 s.
+    pub fn start_standby(&self, name: &str, synchronous: bool) -> Result<TempPostgres, TempPostgresError> {
+        let standby = self.base_backup(name)?.started()?;
+        self.wait_for_standby(name, "async")?;
+        if synchronous {
+            self.query(
+                "postgres",
+                &format!("ALTER SYSTEM SET synchronous_standby_names = 'FIRST 1 ({name})'"),
+            )?;
+            self.query("postgres", "SELECT pg_reload_conf()")?;
+            self.wait_for_standby(name, "sync")?;
+        }
+        Ok(standby)
+    }
+
+    /// Waits (up to 60 s) until standby `name` streams from this primary in state `sync` (when it is the
+    /// synchronous standby) or `async`. Errors: it did not, with `pg_stat_replication`'s rows.
+    fn wait_for_standby(&self, name: &str, sync_state: &str) -> Result<(), TempPostgresError> {
+        let sql = "SELECT application_name || ':' || state || ':' || sync_state FROM pg_stat_replication";
+        let wanted = format!("{name}:streaming:{sync_state}");
+        let mut rows = String::new();
+        for _ in 0..600 {
+            rows = self.query("postgres", sql)?;
+            if rows.lines().any(|row| row == wanted) {
+                return Ok(());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        Err(TempPostgresError(format!("standby {name} is not {sync_state} after 60 s: {rows:?}")))
+    }
+
+    /// `pg_ctl stop -m immediate`: the server stops at once without a checkpoint, as in a crash (its files
+    /// stay; [`TempPostgres::restart`] starts it again). Errors: `pg_ctl` failed.
+    pub fn stop_immediate(&self) -> Result<(), TempPostgresError> {
+        let mut stop = self.tool("pg_ctl");
+        stop.arg("-D").arg(self.data_dir()).args(["stop", "-m", "immediate", "-w"]);
+        run(stop, "pg_ctl stop -m immediate").map(drop)
+    }
+
+    /// Starts a stopped server again on its port. Errors: `pg_ctl start` failed (with the server's log).
+    pub fn restart(&self) -> Result<(), TempPostgresError> {
+        self.pg_ctl_start().map_err(|why| TempPostgresError(format!("pg_ctl start failed: {why}")))
+    }
+
+    /// `pg_ctl promote -w`: a standby ends recovery and becomes a primary on a new timeline.
+    /// Errors: `pg_ctl` failed (not a standby, not running).
+    pub fn promote(&self) -> Result<(), TempPostgresError> {
+        let mut promote = self.tool("pg_ctl");
+        promote.arg("-D").arg(self.data_dir()).args(["promote", "-w", "-t", "60"]);
+        run(promote, "pg_ctl promote").map(drop)
+    }
+
+    /// Rejoins this stopped, failed primary as a standby of `primary` (the promoted standby): a `CHECKPOINT`
+    /// on `primary` first (`pg_rewind` reads the source's timeline from its control file, which the first
+    /// checkpoint after promotion updates; before it, pg_rewind sees one timeline and rewinds nothing), then
+    /// `pg_rewind -R --source-server=...` rewinds its files to where the timelines diverged (discarding
+    /// what only it had) and writes `standby.signal` and `primary_conninfo`; then starts it. Errors:
+    /// `pg_rewind` or the start failed.
+    pub fn rejoin_as_standby_of(&self, primary: &TempPostgres) -> Result<(), TempPostgresError> {
+        primary.query("postgres", "CHECKPOINT")?;
+        let source = format!("host=127.0.0.1 port={} user={USER} dbname=postgres", primary.port);
+        let mut rewind = self.tool("pg_rewind");
+        rewind.arg("-D").arg(self.data_dir()).arg(format!("--source-server={source}")).arg("-R");
+        run(rewind, "pg_rewind")?;
+        self.append_conf("synchronous_standby_names = ''\n")?;
+        self.restart()
     }
 }
 

@@ -1,5 +1,6 @@
 //! The anchor against the damage the issue measured: lost WAL (shorter journal), rewritten history,
-//! another data directory's journal, a changed genesis, and what a crash may leave (one unanchored commit).
+//! another data directory's journal, a changed genesis, and what a crash may leave (one unanchored commit);
+//! and a shared PostgreSQL journal longer than an older copy of the anchor (failover).
 
 use std::path::Path;
 
@@ -155,4 +156,49 @@ fn open_existing_never_creates_and_open_copy_changes_nothing() {
     drop(journal);
     assert_eq!(listing(dir.path()), before);
     assert!(dir.path().join(ANCHOR_FILE).exists());
+}
+
+/// Issue 13 (failover): a PostgreSQL journal is shared by successive writers, so a data directory whose
+/// anchor is older (the new writer's copy) accepts a journal that runs any number of commits past it
+/// (verified, then anchored by a writer), never one that ends before it; a read-only open (verify) takes
+/// no writer lease, so the running writer is not fenced.
+#[test]
+fn a_shared_postgres_journal_may_run_past_an_older_anchor_but_never_end_before_it() {
+    use tfeco_journal::{open_anchored_postgres, open_anchored_postgres_read_only, PostgresJournal};
+    let url = tfeco_testkit::postgres::fresh_database();
+    let temp = tempfile::tempdir().unwrap();
+    let (a, b) = (temp.path().join("a"), temp.path().join("b"));
+    std::fs::create_dir_all(&a).unwrap();
+    std::fs::create_dir_all(&b).unwrap();
+    let mut journal = PostgresJournal::open_new(&url).unwrap();
+    journal.set_genesis(b"genesis").unwrap();
+    let mut writer_a = AnchoredJournal::create(journal, &a, ID).unwrap();
+    writer_a.append(&entries(0, 3)).unwrap();
+    std::fs::copy(a.join(ANCHOR_FILE), b.join(ANCHOR_FILE)).unwrap();
+    writer_a.append(&entries(10, 3)).unwrap();
+    writer_a.append(&entries(20, 3)).unwrap();
+
+    let (reader, open) = open_anchored_postgres_read_only(&b, &url).unwrap();
+    assert_eq!((open.caught_up, open.unanchored, reader.epoch()), (6, 0, 0));
+    writer_a.append(&entries(30, 1)).unwrap();
+    let (mut writer_b, open) = open_anchored_postgres(&b, &url).unwrap();
+    assert_eq!((open.caught_up, writer_b.anchor().head.seq), (7, 10), "verified and anchored at the head");
+    let fenced = writer_a.append(&entries(40, 1)).unwrap_err();
+    assert!(matches!(fenced, JournalError::Fenced { .. }), "{fenced}");
+    writer_b.append(&entries(40, 1)).unwrap();
+    // One commit past an anchor (a's at 10, b appended 11) looks like a crash's unanchored commit: accepted too.
+    let (_, open) = open_anchored_postgres_read_only(&a, &url).unwrap();
+    assert_eq!((open.unanchored, open.caught_up), (1, 0));
+    writer_b.append(&entries(50, 1)).unwrap();
+    drop((writer_a, writer_b));
+
+    // The database loses its last two commits (a standby that missed them): b's anchor refuses it.
+    let (mut journal, _) = PostgresJournal::open(&url).unwrap();
+    journal.truncate_after(7).unwrap();
+    drop(journal);
+    let shorter = AnchorMismatch::Shorter { journal_seq: 7, anchor_seq: 12 };
+    let refused = open_anchored_postgres(&b, &url).unwrap_err();
+    assert_eq!(refused, JournalError::Anchor(shorter.clone()));
+    let refused = open_anchored_postgres_read_only(&b, &url).unwrap_err();
+    assert_eq!(refused, JournalError::Anchor(shorter));
 }

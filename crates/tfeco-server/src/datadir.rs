@@ -198,8 +198,10 @@ impl JournalLocation {
 
 /// Opens the node in `dir` with its journal at `location`, or creates it with `fresh()`: as [`open_node`]
 /// for [`JournalLocation::DataDir`]. For PostgreSQL the same anchor checks apply (the database must hold
-/// exactly the anchored history: a rolled-back database is refused like a rolled-back SQLite file), the
-/// new node's journal is created in an empty database (a database that already holds a journal is refused),
+/// the anchored history: a rolled-back database, e.g. a standby that missed acknowledged commits, is refused
+/// like a rolled-back SQLite file), except that the shared database may run past the directory's anchor (a
+/// later writer's entries, e.g. when the new writer after a failover has an older copy of the directory):
+/// those are chain-verified and anchored. The new node's journal is created in an empty database (a database that already holds a journal is refused),
 /// and opening takes the journal's writer lease (fencing any earlier writer).
 ///
 /// Errors: as [`open_node`]; [`DataDirError::JournalElsewhere`] when `dir` keeps its journal in
@@ -228,8 +230,13 @@ pub fn open_node_at(
     }
     let key = read_operator_key(&key_path)?;
     let (journal, open) = tfeco_journal::open_anchored_postgres(dir, url).map_err(journal_error)?;
-    if let Some((first, last, problem)) = &open.dropped {
-        tracing::warn!(first, last, %problem, "dropped an unacknowledged commit with a damaged last entry");
+    if open.caught_up > 0 {
+        tracing::warn!(
+            anchor_seq = open.anchor.head.seq,
+            entries = open.caught_up,
+            "this data directory's anchor was behind the journal (a later writer appended, e.g. before a \
+             failover): the entries were verified and the anchor moved to the journal's head"
+        );
     }
     let bytes = journal.genesis().map_err(journal_error)?.ok_or(ReplicaError::Genesis)?;
     let genesis = Genesis::decode(&bytes).map_err(ReplicaError::from)?;

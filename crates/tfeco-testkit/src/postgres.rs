@@ -15,8 +15,9 @@ use std::sync::OnceLock;
 use tfeco_journal::temp_postgres::{find_bin, is_root};
 pub use tfeco_journal::temp_postgres::{TempPostgres, USER};
 
-/// Finds the PostgreSQL tools, installing Debian's `postgresql` when they are missing and we are root.
-fn bin_dir() -> PathBuf {
+/// Finds the PostgreSQL tools' directory, installing Debian's `postgresql` when they are missing and we are
+/// root (for tests that start servers of their own, e.g. a primary and its standby).
+pub fn bin_dir() -> PathBuf {
     if let Some(bin) = find_bin() {
         return bin;
     }

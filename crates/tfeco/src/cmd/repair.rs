@@ -1,11 +1,14 @@
 //! `tfeco repair`: says what is wrong with a data directory the node refuses and what it would change, and
 //! changes it only when confirmed (`--yes`, or `y` on a terminal). `tfeco verify` never changes anything.
+//! With `--journal postgres://...` the database is diagnosed read-only; deleting rows there needs
+//! `--accept-loss` and the same confirmation.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use tfeco_server::repair::{apply, diagnose, RepairAction};
+use tfeco_server::datadir::JournalLocation;
+use tfeco_server::repair::{apply, diagnose_at, RepairAction};
 
 /// Arguments of `tfeco repair`.
 #[derive(clap::Args)]
@@ -20,6 +23,11 @@ pub(crate) struct RepairArgs {
     /// re-anchor there). Without it such a directory is reported as not repairable.
     #[arg(long)]
     pub accept_loss: bool,
+    /// The node's journal is in this PostgreSQL database (`postgres://USER@HOST:PORT/DB`), as given to
+    /// `tfeco serve --journal`. Diagnosed in a read-only session; a truncation (only with --accept-loss)
+    /// takes the writer lease, so stop every writer first.
+    #[arg(long, value_parser = JournalLocation::parse)]
+    pub journal: Option<JournalLocation>,
 }
 
 fn describe(action: &RepairAction) -> String {
@@ -43,7 +51,8 @@ fn describe(action: &RepairAction) -> String {
 /// Runs `tfeco repair`: exit 0 when there is nothing to do or the repair was applied, 1 when not confirmed,
 /// 2 when the directory cannot be repaired.
 pub(crate) fn run(args: RepairArgs) -> anyhow::Result<ExitCode> {
-    let plan = diagnose(&args.data_dir, args.accept_loss)?;
+    let location = args.journal.clone().unwrap_or_default();
+    let plan = diagnose_at(&args.data_dir, &location, args.accept_loss)?;
     println!("data directory: {}", args.data_dir.display());
     for finding in &plan.findings {
         println!("found: {finding}");
@@ -65,7 +74,11 @@ pub(crate) fn run(args: RepairArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     apply(&plan)?;
-    println!("repaired; check with `tfeco verify --data-dir {}`", args.data_dir.display());
+    let journal = match &location {
+        JournalLocation::DataDir => String::new(),
+        JournalLocation::Postgres(_) => " --journal URL".to_owned(),
+    };
+    println!("repaired; check with `tfeco verify --data-dir {}{journal}`", args.data_dir.display());
     Ok(ExitCode::SUCCESS)
 }
 

@@ -89,6 +89,11 @@ pub(crate) struct VerifyArgs {
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
+    /// The node's journal is in this PostgreSQL database (`postgres://USER@HOST:PORT/DB`), as given to
+    /// `tfeco serve --journal`. It is read in a read-only session, without the writer lease (a running
+    /// writer is not fenced); a hot standby can be verified too.
+    #[arg(long, value_parser = JournalLocation::parse)]
+    pub journal: Option<JournalLocation>,
 }
 
 /// Opens the node in `dir` (its journal at `journal`), creating it on first start (a new operator key from `fresh_key`, the embedded
@@ -229,6 +234,9 @@ struct VerifyReport {
     unanchored: u64,
     /// Entries of an unacknowledged commit with a damaged last entry that `serve` will drop.
     would_drop: u64,
+    /// PostgreSQL journal: entries after this directory's anchor appended by a later writer (this directory
+    /// is an older copy, e.g. after a failover), verified; `serve` anchors them.
+    caught_up: u64,
     /// Snapshots whose state the replay from the genesis reproduced at their entry.
     snapshots_checked: usize,
     /// Snapshots that could not be used (damaged, another version, beyond the head): `serve` skips them.
@@ -242,7 +250,8 @@ struct VerifyReport {
 /// Replays `dir` from its genesis (on a private copy of the journal: `dir` is not changed by a byte) and
 /// reports; exit 2 when the anchor, the chain, the replay or the invariants fail. Never creates anything.
 pub(crate) fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
-    let report = match replay_dir(&args.data_dir, args.signatures) {
+    let location = args.journal.clone().unwrap_or_default();
+    let report = match replay_dir(&args.data_dir, &location, args.signatures) {
         Ok(report) => report,
         Err(error) => VerifyReport { error: Some(format!("{error:#}")), ..VerifyReport::default() },
     };
@@ -258,6 +267,12 @@ pub(crate) fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         for warning in &report.snapshot_warnings {
             println!("warning: unusable snapshot: {warning}");
         }
+        if report.caught_up > 0 {
+            println!(
+                "note: the journal runs {} entries past this directory's anchor (a later writer's, verified)",
+                report.caught_up
+            );
+        }
         if report.would_drop > 0 {
             println!(
                 "note: the node will drop {} unacknowledged entries with a damaged tail",
@@ -270,13 +285,32 @@ pub(crate) fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     Ok(if report.invariants_ok { ExitCode::SUCCESS } else { ExitCode::from(2) })
 }
 
-fn replay_dir(dir: &Path, signatures: bool) -> anyhow::Result<VerifyReport> {
-    use tfeco_journal::Journal;
-    if !dir.join(tfeco_journal::FILE_NAME).exists() {
-        anyhow::bail!("{} has no journal ({})", dir.display(), tfeco_journal::FILE_NAME);
+/// The journal of `dir` opened for verification against its anchor, changing nothing: a private copy of
+/// `journal.sqlite` (the guard deletes it), or the PostgreSQL journal in a read-only session.
+type VerifyJournal =
+    (Box<dyn tfeco_journal::Journal>, tfeco_journal::AnchoredOpen, Option<tempfile::TempDir>);
+
+fn open_for_verify(dir: &Path, location: &JournalLocation) -> anyhow::Result<VerifyJournal> {
+    let context = || format!("checking the journal of {} against its anchor", dir.display());
+    match location {
+        JournalLocation::DataDir => {
+            if !dir.join(tfeco_journal::FILE_NAME).exists() {
+                anyhow::bail!("{} has no journal ({})", dir.display(), tfeco_journal::FILE_NAME);
+            }
+            let (journal, open, copy) = tfeco_journal::open_anchored_copy(dir).with_context(context)?;
+            Ok((Box::new(journal), open, Some(copy)))
+        }
+        JournalLocation::Postgres(url) => {
+            let (journal, open) =
+                tfeco_journal::open_anchored_postgres_read_only(dir, url).with_context(context)?;
+            Ok((Box::new(journal), open, None))
+        }
     }
-    let (journal, open, _copy) = tfeco_journal::open_anchored_copy(dir)
-        .with_context(|| format!("checking the journal of {} against its anchor", dir.display()))?;
+}
+
+fn replay_dir(dir: &Path, location: &JournalLocation, signatures: bool) -> anyhow::Result<VerifyReport> {
+    use tfeco_journal::Journal;
+    let (journal, open, _copy) = open_for_verify(dir, location)?;
     let genesis_bytes = journal.genesis()?.context("the journal has no genesis")?;
     let genesis =
         tfeco_core::Genesis::decode(&genesis_bytes).context("the journal's genesis does not decode")?;
@@ -298,7 +332,7 @@ fn replay_dir(dir: &Path, signatures: bool) -> anyhow::Result<VerifyReport> {
         );
     }
     // Every witness is within the journal, so the replay checks each one or fails.
-    let (state, checked) = replay_witnessed(tfeco_core::State::new(genesis), &journal, options, &witnesses)?;
+    let (state, checked) = replay_witnessed(tfeco_core::State::new(genesis), &*journal, options, &witnesses)?;
     anyhow::ensure!(
         checked == witnesses.len(),
         "the replay checked {checked} of {} witnesses",
@@ -315,6 +349,7 @@ fn replay_dir(dir: &Path, signatures: bool) -> anyhow::Result<VerifyReport> {
         anchor_seq: open.anchor.head.seq,
         unanchored: open.unanchored,
         would_drop: open.dropped.map_or(0, |(first, last, _)| last - first + 1),
+        caught_up: open.caught_up,
         snapshots_checked,
         snapshot_warnings,
         checkpoints_checked: checked - snapshots_checked,

@@ -19,6 +19,7 @@ mod damage_kit;
 mod demo;
 mod disk_full;
 mod events;
+mod failover;
 mod follow;
 mod http_errors;
 mod journal_faults;

@@ -15,13 +15,13 @@ use tfeco_money::{Amount, AnyAsset, Asset};
 
 use crate::support::{account, hex_of, key, signed, Api, ServeProcess, BIN};
 
-const CLIENTS: usize = 4;
+pub(crate) const CLIENTS: usize = 4;
 /// Acknowledged transfers (all clients) after which the node is killed mid-traffic.
-const KILL_AFTER_ACKS: usize = 120;
+pub(crate) const KILL_AFTER_ACKS: usize = 120;
 
 /// Sends transfers from `me` to `to` with nonces from `first_nonce` until the node stops answering;
 /// returns the acknowledged nonces and the highest nonce sent.
-async fn transfers(
+pub(crate) async fn transfers(
     api: Api,
     me: SigningKey,
     to: SigningKey,
@@ -45,11 +45,16 @@ async fn transfers(
 }
 
 /// `tfeco serve --dev --clock manual --journal URL --data-dir DIR`.
-async fn serve(dir: &std::path::Path, logs: &std::path::Path, name: &str, url: &str) -> ServeProcess {
+pub(crate) async fn serve(
+    dir: &std::path::Path,
+    logs: &std::path::Path,
+    name: &str,
+    url: &str,
+) -> ServeProcess {
     ServeProcess::start_with(dir, logs, name, &["--clock", "manual", "--journal", url]).await
 }
 
-async fn state(api: &Api) -> (u64, String) {
+pub(crate) async fn state(api: &Api) -> (u64, String) {
     let status = api.status().await;
     assert_eq!(status["invariants_ok"], true, "{status}");
     (status["seq"].as_u64().expect("seq"), status["state_hash"].as_str().expect("state_hash").to_owned())
@@ -227,4 +232,97 @@ async fn the_demo_runs_on_a_postgres_journal() {
     assert!(first["entries"].as_u64().is_some_and(|n| n > 0), "{first}");
     assert_eq!((&second["resumed"], &second["month_played"]), (&true.into(), &2.into()), "{second}");
     assert_eq!(second["invariants_ok"], true, "{second}");
+}
+
+/// Runs one SQL statement on `url` (off the test's runtime threads) and returns the rows it changed, or the
+/// first column of its one row as text when it is a query.
+async fn sql(url: &str, statement: &str) -> String {
+    let (url, statement) = (url.to_owned(), statement.to_owned());
+    tokio::task::spawn_blocking(move || {
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+        if statement.starts_with("SELECT") {
+            let row = client.query_one(statement.as_str(), &[]).expect("query");
+            row.try_get::<_, i64>(0).map(|n| n.to_string()).unwrap_or_else(|_| row.get::<_, String>(0))
+        } else {
+            client.execute(statement.as_str(), &[]).expect("statement").to_string()
+        }
+    })
+    .await
+    .expect("sql task")
+}
+
+/// Issue 13: `tfeco verify --journal` checks a PostgreSQL journal read-only against the data directory
+/// (a running writer keeps its lease); `tfeco repair --journal` on a damaged acknowledged entry refuses
+/// without `--accept-loss` (pointing to the PostgreSQL procedure), changes nothing unconfirmed, and with
+/// `--accept-loss --yes` deletes exactly the damaged row, after which the node starts and verify passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn verify_and_repair_take_a_postgres_journal() {
+    let url = tfeco_testkit::postgres::fresh_database();
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = temp.path().join("data");
+    let node = serve(&dir, temp.path(), "first", &url).await;
+    let operator = crate::support::read_operator_key(&dir);
+    let (user, other) = (key("pg/repair/user"), key("pg/repair/other"));
+    node.api.ok(&signed(&user, 1, Command::RegisterAccount {})).await;
+    node.api.ok(&signed(&other, 1, Command::RegisterAccount {})).await;
+    let deposit = Command::AttestDeposit {
+        asset: Asset::Tft,
+        to: account(&user),
+        amount: "10".parse().expect("amount"),
+        external_tx_id: "pg-repair".into(),
+    };
+    node.api.submit(&operator, deposit).await;
+    let amount = "1".parse().expect("amount");
+    node.api
+        .ok(&signed(&user, 2, Command::Transfer { asset: Asset::Tft, to: account(&other), amount }))
+        .await;
+    let (head, state_hash) = state(&node.api).await;
+    let dir_arg = dir.to_str().expect("utf-8 path");
+    let verify = ["verify", "--data-dir", dir_arg, "--journal", &url, "--json"];
+
+    // Verify while the writer runs: same head and state, the lease untouched, the writer still appends.
+    let epoch = sql(&url, "SELECT epoch FROM writer").await;
+    let report = crate::support::run_cli(&verify, &[]).await.success_json("tfeco verify --journal");
+    assert_eq!((report["entries"].as_u64(), report["state_hash"].as_str()), (Some(head), Some(&*state_hash)));
+    assert_eq!(sql(&url, "SELECT epoch FROM writer").await, epoch, "verify took no writer lease");
+    node.api
+        .ok(&signed(&user, 3, Command::Transfer { asset: Asset::Tft, to: account(&other), amount }))
+        .await;
+    let head = head + 1;
+    assert!(node.stop().await.success());
+
+    // Damage the last, acknowledged entry: serve and verify refuse; repair needs the loss accepted.
+    let damage = format!("UPDATE entries SET payload = payload || '\\x00'::bytea WHERE seq = {head}");
+    assert_eq!(sql(&url, &damage).await, "1");
+    let output = tokio::process::Command::new(BIN)
+        .args(["serve", "--dev", "--listen", "127.0.0.1:0", "--journal", &url, "--data-dir", dir_arg])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await
+        .expect("run tfeco serve");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success() && stderr.contains(&format!("corrupt at seq {head}")), "{stderr}");
+    let failed = crate::support::run_cli(&verify, &[]).await;
+    assert_eq!(failed.code, Some(2), "{}", failed.stdout);
+    let repair = |extra: &'static [&'static str]| {
+        let mut args = vec!["repair", "--data-dir", dir_arg, "--journal", url.as_str()];
+        args.extend_from_slice(extra);
+        async move { crate::support::run_cli(&args, &[]).await }
+    };
+    let refused = repair(&[]).await;
+    assert_eq!(refused.code, Some(2), "{}", refused.stdout);
+    assert!(refused.stdout.contains("a standby that has the history"), "{}", refused.stdout);
+    let unconfirmed = repair(&["--accept-loss"]).await;
+    assert_eq!(unconfirmed.code, Some(1), "{}", unconfirmed.stdout);
+    assert!(unconfirmed.stdout.contains("1 of them were acknowledged"), "{}", unconfirmed.stdout);
+    assert_eq!(sql(&url, "SELECT max(seq) FROM entries").await, head.to_string(), "nothing changed");
+    let repaired = repair(&["--accept-loss", "--yes"]).await;
+    assert_eq!(repaired.code, Some(0), "{}", repaired.stdout);
+    assert_eq!(sql(&url, "SELECT max(seq) FROM entries").await, (head - 1).to_string());
+
+    let report = crate::support::run_cli(&verify, &[]).await.success_json("tfeco verify after repair");
+    assert_eq!(report["entries"].as_u64(), Some(head - 1), "{report}");
+    let node = serve(&dir, temp.path(), "repaired", &url).await;
+    assert_eq!(state(&node.api).await, (head - 1, state_hash), "the state before the lost transfer");
+    assert!(repair(&[]).await.stdout.contains("nothing to repair"));
 }
