@@ -20,6 +20,9 @@ type Batch = Vec<(u64, i64, AccountKey, Vec<Event>)>;
 /// Journal entries read per step of a rebuild.
 const REBUILD_PAGE: usize = 512;
 
+/// Entries indexed in one transaction at most when durable batches queue up behind the indexer.
+const COALESCE_MAX: usize = 4_096;
+
 /// What the state tells about the events' objects, plus what the state forgets: the owners of closed
 /// exit-pool positions.
 #[derive(Default)]
@@ -131,7 +134,15 @@ impl Indexer {
         }
         let mut resolver = Resolver::seeded(replica.read().state());
         drop(replica);
-        while let Ok(batch) = self.batches.recv() {
+        while let Ok(mut batch) = self.batches.recv() {
+            // Batches that queued while the last ones were indexed go in together: one index transaction
+            // for all of them (the index is derived data; under load it lags by the batches it coalesces).
+            while batch.len() < COALESCE_MAX {
+                match self.batches.try_recv() {
+                    Ok(more) => batch.extend(more),
+                    Err(_) => break,
+                }
+            }
             let Some(&(last, ..)) = batch.last() else { continue };
             let Some(replica) = weak.upgrade() else { return Ok(()) };
             let (entries, hash) = {
