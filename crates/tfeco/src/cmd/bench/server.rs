@@ -68,7 +68,9 @@ pub(super) async fn run_node_load(
         url: &url,
         clients,
         requests,
-        threads,
+        // The lean client needs a fraction of a core; more threads than half the machine's only add
+        // context switches on the cores it shares with the node.
+        threads: (threads / 2).max(1),
         now_s,
         writer_thread: WRITER_THREAD,
         group_commits: Some(&group_commits),
