@@ -206,6 +206,35 @@ impl TxRateLimit {
 mod tests {
     use super::*;
 
+    /// A signer's key is decoded once and kept; a weak or non-canonical key is refused every time and
+    /// never kept; a signature still verifies only over its own body with its signer's key.
+    #[test]
+    fn keys_are_decoded_once_and_weak_keys_are_never_kept() {
+        use ed25519_dalek::{Signer, SigningKey};
+        let keys = KeyCache::default();
+        let key = SigningKey::from_bytes(&[7; 32]);
+        let signer = AccountKey(key.verifying_key().to_bytes());
+        assert_eq!(keys.key(&signer).expect("a strong key"), key.verifying_key());
+        assert_eq!(keys.0.read().len(), 1);
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        assert!(keys.key(&AccountKey(identity)).is_err(), "the identity point is of small order");
+        assert_eq!(keys.0.read().len(), 1, "a refused key is not kept");
+        let text = format!(
+            r#"{{"signer":"{}","nonce":1,"expiry":9,"command":{{"register_account":{{}}}}}}"#,
+            hex::encode(signer.0)
+        );
+        let body = SignedBody::parse(text).expect("parses");
+        let signature = key.sign(&body.signing_bytes()).to_bytes();
+        let cached = keys.key(&signer).expect("kept");
+        assert!(body.verify_with_key(&cached, &signature).is_ok());
+        let mut forged = signature;
+        forged[0] ^= 1;
+        assert!(body.verify_with_key(&cached, &forged).is_err());
+        let other = SigningKey::from_bytes(&[8; 32]).verifying_key();
+        assert!(body.verify_with_key(&other, &signature).is_err(), "another signer's key");
+    }
+
     /// The body is JSON text inside the envelope: an object in its place (the scheme v1 shape) is refused,
     /// and so is a body text with an unknown field, each with a message naming the problem.
     #[test]
