@@ -152,6 +152,17 @@ impl SignedBody {
         verify_signed(&self.body.signer, self.text.as_bytes(), signature)
     }
 
+    /// [`SignedBody::verify`] with the signer's key as [`strict_key`] returned it for this body's signer
+    /// (the caller keeps decoded keys; a key of another signer fails with [`RequestError::BadKey`]).
+    ///
+    /// Errors: [`RequestError::BadKey`], [`RequestError::BadSignature`].
+    pub fn verify_with_key(&self, key: &VerifyingKey, signature: &[u8]) -> Result<(), RequestError> {
+        if key.as_bytes() != self.body.signer.as_bytes() {
+            return Err(RequestError::BadKey);
+        }
+        verify_with_strict_key(key, &signing_bytes_of(self.text.as_bytes()), signature)
+    }
+
     /// The journal payload: [`PAYLOAD_FORMAT`] then the text's bytes.
     pub fn to_payload(&self) -> Vec<u8> {
         let mut payload = Vec::with_capacity(self.text.len().saturating_add(1));
@@ -254,7 +265,20 @@ pub fn is_strong_key(key: &AccountKey) -> bool {
 ///
 /// Errors: [`RequestError::BadKey`], then [`RequestError::BadSignature`].
 pub fn verify_strictly(signer: &AccountKey, message: &[u8], signature: &[u8]) -> Result<(), RequestError> {
-    let key = strict_key(signer)?;
+    verify_with_strict_key(&strict_key(signer)?, message, signature)
+}
+
+/// [`verify_strictly`] with a key that [`strict_key`] already returned (a caller that sees one signer
+/// often keeps its decoded key, so the key's decompression and checks are not repeated per signature):
+/// the signature must be canonical (s below the group order, R canonical and not of small order) and
+/// verify with `verify_strict`.
+///
+/// Errors: [`RequestError::BadSignature`].
+pub fn verify_with_strict_key(
+    key: &VerifyingKey,
+    message: &[u8],
+    signature: &[u8],
+) -> Result<(), RequestError> {
     let signature = Signature::from_slice(signature).map_err(|_| RequestError::BadSignature)?;
     key.verify_strict(message, &signature).map_err(|_| RequestError::BadSignature)
 }

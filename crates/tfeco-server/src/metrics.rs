@@ -150,7 +150,15 @@ impl Metrics {
     /// Records one answered request: `route` is the matched path template (or [`UNMATCHED_ROUTE`]).
     pub fn observe_request(&self, route: &str, method: &Method, status: u16, elapsed: Duration) {
         let method = method_label(method);
-        self.http_requests.with_label_values(&[route, method, &status.to_string()]).inc();
+        let formatted;
+        let status = match status_label(status) {
+            Some(label) => label,
+            None => {
+                formatted = status.to_string();
+                &formatted
+            }
+        };
+        self.http_requests.with_label_values(&[route, method, status]).inc();
         self.http_duration.with_label_values(&[route, method]).observe(elapsed.as_secs_f64());
     }
 
@@ -158,6 +166,11 @@ impl Metrics {
     pub fn observe_commit(&self, entries: usize, append: Duration) {
         self.commit_entries.observe(entries as f64);
         self.append_duration.observe(append.as_secs_f64());
+    }
+
+    /// Durable group commits recorded so far (the sample count of `tfeco_journal_commit_entries`).
+    pub fn group_commits(&self) -> u64 {
+        self.commit_entries.get_sample_count()
     }
 
     /// Counts one command rejected by the rules with `code` (a `RejectionCode`'s text).
@@ -215,6 +228,22 @@ fn histogram(name: &str, help: &str, buckets: &[f64]) -> HistogramOpts {
     HistogramOpts::new(name, help).buckets(buckets.to_vec())
 }
 
+/// The label of a status this node answers often, without formatting it per request (`None`: another).
+fn status_label(status: u16) -> Option<&'static str> {
+    Some(match status {
+        200 => "200",
+        400 => "400",
+        401 => "401",
+        404 => "404",
+        409 => "409",
+        413 => "413",
+        422 => "422",
+        429 => "429",
+        503 => "503",
+        _ => return None,
+    })
+}
+
 /// The method as a label: a standard method's name, `other` for any extension method (bounded).
 fn method_label(method: &Method) -> &'static str {
     const KNOWN: [Method; 9] = [
@@ -240,14 +269,15 @@ pub async fn track_requests(
     request: Request,
     next: Next,
 ) -> Response {
-    let route = request.extensions().get::<MatchedPath>().map(|path| path.as_str().to_owned());
-    let route = route.unwrap_or_else(|| UNMATCHED_ROUTE.to_owned());
+    // The matched path is shared (`Arc<str>`): cloning it copies no text.
+    let matched = request.extensions().get::<MatchedPath>().cloned();
     let method = request.method().clone();
     let started = Instant::now();
     let response = next.run(request).await;
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
-    metrics.observe_request(&route, &method, status, elapsed);
+    let route = matched.as_ref().map_or(UNMATCHED_ROUTE, MatchedPath::as_str);
+    metrics.observe_request(route, &method, status, elapsed);
     tracing::info!(
         target: "tfeco::http",
         route = %route,

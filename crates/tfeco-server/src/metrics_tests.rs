@@ -213,3 +213,19 @@ fn every_metric_has_help_and_type_and_every_sample_parses() {
         assert!(value(&samples, "tfeco_supply_tokens", &[("asset", asset.code())]).is_some(), "{text}");
     }
 }
+
+/// The pre-formatted status labels are exactly the status codes' decimal text, and the group commits
+/// counted are the commits observed.
+#[test]
+fn status_labels_are_the_codes_text_and_commits_are_counted() {
+    for status in 100..600u16 {
+        if let Some(label) = super::status_label(status) {
+            assert_eq!(label, status.to_string());
+        }
+    }
+    let metrics = super::Metrics::new();
+    assert_eq!(metrics.group_commits(), 0);
+    metrics.observe_commit(3, std::time::Duration::from_micros(200));
+    metrics.observe_commit(1, std::time::Duration::from_micros(100));
+    assert_eq!(metrics.group_commits(), 2);
+}

@@ -134,8 +134,9 @@ pub struct Replica {
     clock: ClockMode,
     operator_key: Option<SigningKey>,
     /// Set when a journal append failed: the in-memory state may then hold changes that are not durable,
-    /// so it must not be served (the process stops and a restart replays the journal).
-    failed: bool,
+    /// so it must not be served (the process stops and a restart replays the journal). Shared, so that
+    /// request handlers can check it without taking the replica's lock ([`Replica::failure_flag`]).
+    failed: std::sync::Arc<std::sync::atomic::AtomicBool>,
     /// Writes snapshots in the background (a node on a data directory; none in tests on a memory journal).
     snapshotter: Option<Snapshotter>,
     /// Receives the events of each durable batch, with those of the batch being applied.
@@ -198,7 +199,7 @@ impl Replica {
                 last_timestamp_ms: head.timestamp_ms,
                 clock: ClockMode::Wall,
                 operator_key: None,
-                failed: false,
+                failed: std::sync::Arc::default(),
                 snapshotter: None,
                 event_sink: None,
                 metrics: std::sync::Arc::default(),
@@ -248,7 +249,13 @@ impl Replica {
 
     /// `true` after a failed journal append: the state must no longer be served.
     pub fn has_failed(&self) -> bool {
-        self.failed
+        self.failed.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// The flag behind [`Replica::has_failed`], readable without the replica's lock (the writer holds that
+    /// lock while it applies and makes a batch durable, and a request must not wait for it to be refused).
+    pub fn failure_flag(&self) -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+        self.failed.clone()
     }
 
     /// The current state (durable: every change in it is journaled).
@@ -305,7 +312,7 @@ impl Replica {
             let head = match appended {
                 Ok(head) => head,
                 Err(error) => {
-                    self.failed = true;
+                    self.failed.store(true, std::sync::atomic::Ordering::Release);
                     return Err(error);
                 }
             };

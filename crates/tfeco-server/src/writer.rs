@@ -28,6 +28,8 @@ pub enum SubmitError {
 #[derive(Clone)]
 pub struct WriterHandle {
     tx: mpsc::Sender<Job>,
+    /// The replica's failure flag ([`Replica::failure_flag`]).
+    failed: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl WriterHandle {
@@ -44,6 +46,11 @@ impl WriterHandle {
     /// `true` once the writer thread has stopped.
     pub fn is_closed(&self) -> bool {
         self.tx.is_closed()
+    }
+
+    /// `true` after a journal append failed ([`Replica::has_failed`]), read without the replica's lock.
+    pub fn storage_failed(&self) -> bool {
+        self.failed.load(std::sync::atomic::Ordering::Acquire)
     }
 
     async fn send(&self, item: BatchItem) -> Result<Outcome, SubmitError> {
@@ -65,6 +72,7 @@ pub fn spawn_writer(
     checkpoints: Option<SharedCheckpoints>,
 ) -> (WriterHandle, JoinHandle<Result<(), JournalError>>) {
     let (tx, mut rx) = mpsc::channel::<Job>(queue_depth);
+    let failed = replica.read().failure_flag();
     let thread = std::thread::Builder::new()
         .name("tfeco-writer".to_owned())
         .spawn(move || -> Result<(), JournalError> {
@@ -112,7 +120,7 @@ pub fn spawn_writer(
             Ok(())
         })
         .expect("spawning the writer thread");
-    (WriterHandle { tx }, thread)
+    (WriterHandle { tx, failed }, thread)
 }
 
 impl WriterHandle {

@@ -111,6 +111,7 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(json_errors))
         .layer(DefaultBodyLimit::max(limit))
         .layer(Extension(TxRateLimit::new(&state.config)))
+        .layer(Extension(crate::api::tx::KeyCache::default()))
         .layer(middleware::from_fn_with_state(state.metrics.clone(), crate::metrics::track_requests))
         .with_state(state)
 }
@@ -134,7 +135,7 @@ async fn not_found(request: Request) -> ApiError {
 /// After a failed journal append the in-memory state may hold changes that are not durable: nothing is served
 /// from it (503) until the process stops and a restart replays the journal.
 async fn refuse_when_failed(AxumState(app): AxumState<AppState>, request: Request, next: Next) -> Response {
-    if app.replica.read().has_failed() {
+    if app.writer.storage_failed() {
         return ApiError::new(ErrorCode::Unavailable, "the server stopped after a storage failure")
             .into_response();
     }

@@ -4,6 +4,7 @@
 //! The signature is verified before the expiry is looked at: a request that does not verify is 401
 //! `bad_signature` whatever its expiry, so no unauthenticated input reaches a rule.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -12,6 +13,7 @@ use axum::extract::State as AxumState;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
+use ed25519_dalek::VerifyingKey;
 use tfeco_api::tx::{EventPage, EventPageQuery, TxAccepted, TxRequest, EVENT_PAGE_DEFAULT};
 use tfeco_api::ErrorCode;
 use tfeco_core::request::NONCE_LIMIT;
@@ -46,13 +48,46 @@ fn decode(body: &[u8]) -> Result<(SignedBody, String), ApiError> {
     Ok((signed, request.signature))
 }
 
+/// The signers' keys as [`tfeco_core::request::strict_key`] decoded and checked them (canonical, not of
+/// small order), so that a signer's key is decompressed and checked once, not on every request: a pure
+/// function of the key's bytes, kept for at most [`KeyCache::MAX`] signers (emptied when full). Installed by
+/// the router, one per server.
+#[derive(Clone, Default)]
+pub struct KeyCache(Arc<parking_lot::RwLock<HashMap<AccountKey, VerifyingKey>>>);
+
+impl KeyCache {
+    /// Signers kept at most.
+    pub const MAX: usize = 100_000;
+
+    /// The strictly decoded key of `signer` ([`tfeco_core::request::strict_key`]); a key that fails the
+    /// check is not kept.
+    fn key(&self, signer: &AccountKey) -> Result<VerifyingKey, tfeco_core::request::RequestError> {
+        if let Some(key) = self.0.read().get(signer) {
+            return Ok(*key);
+        }
+        let key = tfeco_core::request::strict_key(signer)?;
+        let mut keys = self.0.write();
+        if keys.len() >= Self::MAX {
+            keys.clear();
+        }
+        keys.insert(*signer, key);
+        Ok(key)
+    }
+}
+
 /// Decodes and authenticates a request body at `now_s`.
-fn authenticate(body: &[u8], now_s: i64, max_expiry_s: i64) -> Result<SignedRequest, ApiError> {
+fn authenticate(
+    body: &[u8],
+    now_s: i64,
+    max_expiry_s: i64,
+    keys: &KeyCache,
+) -> Result<SignedRequest, ApiError> {
     let (signed, signature) = decode(body)?;
     let signature = hex::decode(&signature)
         .map_err(|_| ApiError::new(ErrorCode::BadSignature, "the signature is not hex"))?;
     // Strict RFC 8032 verification (weak keys and forged signatures refused) is the core's.
-    if signed.verify(&signature).is_err() {
+    let verified = keys.key(&signed.body().signer).and_then(|key| signed.verify_with_key(&key, &signature));
+    if verified.is_err() {
         return Err(ApiError::new(ErrorCode::BadSignature, "the signature does not verify for this signer"));
     }
     let request = signed.body();
@@ -76,10 +111,11 @@ fn authenticate(body: &[u8], now_s: i64, max_expiry_s: i64) -> Result<SignedRequ
 pub async fn submit_tx(
     AxumState(app): AxumState<AppState>,
     Extension(rate_limit): Extension<TxRateLimit>,
+    Extension(keys): Extension<KeyCache>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let body = body.map_err(|e| body_error(&e))?;
-    let request = authenticate(&body, crate::now_unix_ms() / 1000, app.config.max_expiry_s)?;
+    let request = authenticate(&body, crate::now_unix_ms() / 1000, app.config.max_expiry_s, &keys)?;
     if let Some(response) = rate_limit.refusal(&app, &request.body.body().signer) {
         return Ok(response);
     }
@@ -169,6 +205,35 @@ impl TxRateLimit {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A signer's key is decoded once and kept; a weak or non-canonical key is refused every time and
+    /// never kept; a signature still verifies only over its own body with its signer's key.
+    #[test]
+    fn keys_are_decoded_once_and_weak_keys_are_never_kept() {
+        use ed25519_dalek::{Signer, SigningKey};
+        let keys = KeyCache::default();
+        let key = SigningKey::from_bytes(&[7; 32]);
+        let signer = AccountKey(key.verifying_key().to_bytes());
+        assert_eq!(keys.key(&signer).expect("a strong key"), key.verifying_key());
+        assert_eq!(keys.0.read().len(), 1);
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        assert!(keys.key(&AccountKey(identity)).is_err(), "the identity point is of small order");
+        assert_eq!(keys.0.read().len(), 1, "a refused key is not kept");
+        let text = format!(
+            r#"{{"signer":"{}","nonce":1,"expiry":9,"command":{{"register_account":{{}}}}}}"#,
+            hex::encode(signer.0)
+        );
+        let body = SignedBody::parse(text).expect("parses");
+        let signature = key.sign(&body.signing_bytes()).to_bytes();
+        let cached = keys.key(&signer).expect("kept");
+        assert!(body.verify_with_key(&cached, &signature).is_ok());
+        let mut forged = signature;
+        forged[0] ^= 1;
+        assert!(body.verify_with_key(&cached, &forged).is_err());
+        let other = SigningKey::from_bytes(&[8; 32]).verifying_key();
+        assert!(body.verify_with_key(&other, &signature).is_err(), "another signer's key");
+    }
 
     /// The body is JSON text inside the envelope: an object in its place (the scheme v1 shape) is refused,
     /// and so is a body text with an unknown field, each with a message naming the problem.

@@ -20,6 +20,12 @@ type Batch = Vec<(u64, i64, AccountKey, Vec<Event>)>;
 /// Journal entries read per step of a rebuild.
 const REBUILD_PAGE: usize = 512;
 
+/// Entries indexed in one transaction at most when durable batches queue up behind the indexer.
+const COALESCE_MAX: usize = 4_096;
+
+/// How long the indexer waits for more durable batches before it indexes what it has.
+const COALESCE_WAIT: std::time::Duration = std::time::Duration::from_millis(10);
+
 /// What the state tells about the events' objects, plus what the state forgets: the owners of closed
 /// exit-pool positions.
 #[derive(Default)]
@@ -132,6 +138,7 @@ impl Indexer {
         let mut resolver = Resolver::seeded(replica.read().state());
         drop(replica);
         while let Ok(batch) = self.batches.recv() {
+            let batch = self.coalesce(batch);
             let Some(&(last, ..)) = batch.last() else { continue };
             let Some(replica) = weak.upgrade() else { return Ok(()) };
             let (entries, hash) = {
@@ -148,6 +155,21 @@ impl Indexer {
             self.log.publish(&entries);
         }
         Ok(())
+    }
+
+    /// `first` and the batches that follow it within [`COALESCE_WAIT`] (at most about [`COALESCE_MAX`]
+    /// entries), in journal order: one index transaction for all of them. The index is derived data: under
+    /// load it lags the journal by at most that wait, and it commits far fewer transactions.
+    fn coalesce(&self, mut batch: Batch) -> Batch {
+        let deadline = std::time::Instant::now() + COALESCE_WAIT;
+        while batch.len() < COALESCE_MAX {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.batches.recv_timeout(left) {
+                Ok(more) => batch.extend(more),
+                Err(_) => break,
+            }
+        }
+        batch
     }
 
     /// The first seq the index lacks, after emptying an index of another journal, of a rewritten tail or

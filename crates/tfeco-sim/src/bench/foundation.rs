@@ -21,7 +21,7 @@ const TARGETS: [(&str, u64); 4] = [
     ("core_transfers_per_s", 1_000_000),
     ("journal_cmds_per_s_batch_1000", 100_000),
     ("replay_entries_per_s", 500_000),
-    ("http_signed_requests_per_s", 10_000),
+    ("http_signed_requests_per_s", 20_000), // issue 13 item 5: twice the first measurement
 ];
 
 /// Core apply envelopes are built (untimed) and applied (timed) in chunks of this many.
@@ -256,7 +256,7 @@ pub struct ReplayFigure {
 pub struct HttpJournal {
     /// The journal holds exactly the setup and the accepted requests.
     pub seq_ok: bool,
-    /// Group commits during the timed phase (distinct batch timestamps: a lower bound).
+    /// Durable group commits (journal appends) during the timed phase, as the node's writer counted them.
     pub commits: u64,
 }
 
@@ -360,9 +360,9 @@ impl FoundationRun<'_> {
             "http_first_errors": http.first_errors,
             "http_all_accepted": http.errors == 0,
             "http_journal_seq_ok": self.http_journal.seq_ok,
-            "http_group_commits_min": self.http_journal.commits,
-            "http_requests_per_commit_max": round3(http.accepted as f64 / commits),
-            "http_commit_cycle_ms_max": round3(http.elapsed_s * 1_000.0 / commits),
+            "http_group_commits": self.http_journal.commits,
+            "http_requests_per_commit": round3(http.accepted as f64 / commits),
+            "http_commit_cycle_ms": round3(http.elapsed_s * 1_000.0 / commits),
             "http_elapsed_s": round3(http.elapsed_s),
             "http_cpu_us_per_request": http.cpu.us_per_request,
             "http_cpu_cores_used": http.cpu.cores_used,

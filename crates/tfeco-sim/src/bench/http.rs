@@ -1,8 +1,10 @@
 //! The HTTP load of the foundation suite, against a node the caller started (manual clock, fresh data
 //! directory, operator [`http_operator_key`]): `clients` accounts registered and funded through the API, then
-//! one concurrent task per account posting its own pre-signed, pre-serialised transfers in nonce order through
-//! the typed client ([`tfeco_wallet::Client::submit_tx_json`]) over one shared keep-alive connection pool. Client signing is outside the timer; the server still decodes and
-//! verifies every signature and journals every batch durably. The clients run on their own runtime (threads
+//! one concurrent task per account posting its own pre-signed, pre-serialised transfers in nonce order, one at
+//! a time (no pipelining), over its own keep-alive HTTP/1.1 connection (hyper's client: the client's share of
+//! the machine's cores stays small). Client signing and connecting are outside the timer; the server still
+//! decodes and verifies every signature (each request is a distinct command signed by its account) and journals
+//! every batch durably before it answers. The clients run on their own runtime (threads
 //! named [`CLIENT_THREAD`]) so that per-thread CPU splits client from server; both share the machine's cores.
 //! Latency p50/p99/max is per request, send to response.
 
@@ -40,6 +42,9 @@ pub struct HttpLoad<'a> {
     pub now_s: i64,
     /// Name of the server's writer thread (its busy fraction is reported).
     pub writer_thread: &'a str,
+    /// The server's count of durable group commits so far (its `tfeco_journal_commit_entries` histogram's
+    /// sample count), read before and after the timed phase; `None` when the caller cannot see it.
+    pub group_commits: Option<&'a (dyn Fn() -> u64 + Send + Sync)>,
 }
 
 /// What the load measured.
@@ -67,6 +72,9 @@ pub struct HttpRun {
     pub cpu: CpuBreakdown,
     /// Entries the setup journaled before the timed phase (registrations and deposits).
     pub setup_entries: u64,
+    /// Durable group commits (journal appends) the server made during the timed phase, when
+    /// [`HttpLoad::group_commits`] was given.
+    pub group_commits: Option<u64>,
 }
 
 fn transport(error: impl std::fmt::Display) -> SimError {
@@ -137,12 +145,55 @@ struct ClientRun {
     errors: Vec<String>,
 }
 
-/// Posts one client's requests in order, timing each.
-async fn client_run(client: Client, requests: Vec<Vec<u8>>) -> ClientRun {
+/// One client's keep-alive HTTP/1.1 connection of the timed phase (hyper's client, one request at a time:
+/// no pipelining), opened before the clock starts.
+struct Connection {
+    sender: hyper::client::conn::http1::SendRequest<http_body_util::Full<bytes::Bytes>>,
+    host: http::HeaderValue,
+}
+
+impl Connection {
+    /// Connects to `addr` (`host:port`).
+    async fn open(addr: &str) -> std::result::Result<Self, String> {
+        let stream = tokio::net::TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
+        stream.set_nodelay(true).map_err(|e| e.to_string())?;
+        let io = hyper_util::rt::TokioIo::new(stream);
+        let (sender, connection) =
+            hyper::client::conn::http1::handshake(io).await.map_err(|e| e.to_string())?;
+        tokio::spawn(connection);
+        let host = http::HeaderValue::from_str(addr).map_err(|e| e.to_string())?;
+        Ok(Connection { sender, host })
+    }
+
+    /// Posts one signed body to `POST /v1/tx`: `Ok` when accepted (200), else `Err("<status> <code>")`,
+    /// `Err("transport: ...")` or `Err("unreadable: ...")`.
+    async fn post(&mut self, body: Vec<u8>) -> std::result::Result<(), String> {
+        use http_body_util::BodyExt;
+        let request = http::Request::post(tfeco_wallet::api::paths::TX)
+            .header(http::header::HOST, self.host.clone())
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .body(http_body_util::Full::new(bytes::Bytes::from(body)))
+            .map_err(|e| format!("transport: {e}"))?;
+        self.sender.ready().await.map_err(|e| format!("transport: {e}"))?;
+        let response = self.sender.send_request(request).await.map_err(|e| format!("transport: {e}"))?;
+        let status = response.status();
+        let body = response.into_body().collect().await.map_err(|e| format!("transport: {e}"))?.to_bytes();
+        if status == http::StatusCode::OK {
+            return Ok(());
+        }
+        match serde_json::from_slice::<serde_json::Value>(&body) {
+            Ok(error) => Err(format!("{} {}", status.as_u16(), error["code"].as_str().unwrap_or("?"))),
+            Err(e) => Err(format!("unreadable: HTTP {status}: {e}")),
+        }
+    }
+}
+
+/// Posts one client's requests in order on its connection, timing each.
+async fn client_run(mut connection: Connection, requests: Vec<Vec<u8>>) -> ClientRun {
     let mut run = ClientRun { latencies_us: Vec::with_capacity(requests.len()), errors: Vec::new() };
     for body in requests {
         let sent = Instant::now();
-        match post(&client, body).await {
+        match connection.post(body).await {
             Ok(()) => run.latencies_us.push(u32::try_from(sent.elapsed().as_micros()).unwrap_or(u32::MAX)),
             Err(error) => run.errors.push(error),
         }
@@ -168,28 +219,30 @@ pub async fn run_http_load(load: HttpLoad<'_>) -> Result<HttpRun> {
     run
 }
 
-/// Opens the keep-alive connections (untimed), then times every client's requests.
+/// Opens one keep-alive connection per client (untimed), then times every client's requests.
 async fn timed_load(
     client_rt: &tokio::runtime::Runtime,
     load: &HttpLoad<'_>,
     per_client: Vec<Vec<Vec<u8>>>,
 ) -> Result<HttpRun> {
-    let http = reqwest::Client::builder().pool_max_idle_per_host(load.clients).build().map_err(transport)?;
-    let client = Client::with_http(load.url, http);
-    let warm: Vec<_> = (0..load.clients)
+    let addr = load.url.trim_start_matches("http://").trim_end_matches('/').to_owned();
+    let opening: Vec<_> = (0..load.clients)
         .map(|_| {
-            let client = client.clone();
-            client_rt.spawn(async move { client.status().await })
+            let addr = addr.clone();
+            client_rt.spawn(async move { Connection::open(&addr).await })
         })
         .collect();
-    for connection in warm {
-        connection.await.map_err(task)?.map_err(transport)?;
+    let mut connections = Vec::with_capacity(load.clients);
+    for connection in opening {
+        connections.push(connection.await.map_err(task)?.map_err(transport)?);
     }
+    let commits_before = load.group_commits.map(|count| count());
     let cpu_before = thread_cpu_ns();
     let start = Instant::now();
     let tasks: Vec<_> = per_client
         .into_iter()
-        .map(|requests| client_rt.spawn(client_run(client.clone(), requests)))
+        .zip(connections)
+        .map(|(requests, connection)| client_rt.spawn(client_run(connection, requests)))
         .collect();
     let mut latencies = Vec::with_capacity(load.requests);
     let mut errors = Vec::new();
@@ -200,9 +253,12 @@ async fn timed_load(
     }
     let elapsed = start.elapsed();
     let cpu_after = thread_cpu_ns();
+    let group_commits = load.group_commits.zip(commits_before).map(|(count, before)| count() - before);
     let names = (CLIENT_THREAD, load.writer_thread);
     let cpu = cpu_breakdown(&cpu_before, &cpu_after, latencies.len() + errors.len(), elapsed, names);
-    Ok(summarize(latencies, errors, elapsed, cpu, 2 * load.clients as u64))
+    let mut run = summarize(latencies, errors, elapsed, cpu, 2 * load.clients as u64);
+    run.group_commits = group_commits;
+    Ok(run)
 }
 
 fn summarize(
@@ -229,6 +285,7 @@ fn summarize(
         elapsed_s: elapsed.as_secs_f64(),
         cpu,
         setup_entries,
+        group_commits: None,
     }
 }
 

@@ -91,10 +91,8 @@ fn http_lines(out: &mut String, report: &Value) {
     );
     let _ = writeln!(
         out,
-        "  http group commits >= {} (<= {} requests per commit, one every <= {} ms)",
-        report["http_group_commits_min"],
-        report["http_requests_per_commit_max"],
-        report["http_commit_cycle_ms_max"]
+        "  http group commits {} ({} requests per commit, one every {} ms)",
+        report["http_group_commits"], report["http_requests_per_commit"], report["http_commit_cycle_ms"]
     );
 }
 
