@@ -114,6 +114,7 @@ impl State {
         self.at = self.now;
         self.halted = None;
         self.ledger.rebuild_derived()?;
+        self.capacity.rebuild_derived(&self.ledger);
         self.exchange.rebuild_derived()
     }
 }

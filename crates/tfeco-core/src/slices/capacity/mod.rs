@@ -85,12 +85,30 @@ pub struct CapacityMarket {
     meters: BTreeMap<NodeId, UtilizationMeter>,
     /// The first minting period not yet closed by the rewards slice: meters keep buckets from it on.
     utilization_floor: u32,
+    /// The ledger slot of each lease's tenant by lease id (`tenant_slots[id - 1]`: lease ids count from 1
+    /// without gaps; `u32::MAX` when unknown), so that billing reaches a tenant's balance without a hash
+    /// lookup per lease. Derived, so not encoded ([`CapacityMarket::rebuild_derived`]); a slot is used only
+    /// after checking that it holds the tenant (`Ledger::user_slot_hinted`).
+    #[serde(skip)]
+    tenant_slots: Vec<u32>,
 }
 
 impl CapacityMarket {
     /// An empty market over the genesis catalogue.
     pub(crate) fn new(catalogue: Vec<NodeModel>) -> Self {
         CapacityMarket { catalogue, ..CapacityMarket::default() }
+    }
+
+    /// Rebuilds what is derived from the encoded leases and so not encoded (a state snapshot): the tenants'
+    /// ledger slots, exactly as opening the leases recorded them.
+    pub(crate) fn rebuild_derived(&mut self, ledger: &Ledger) {
+        self.tenant_slots.clear();
+        for (id, lease) in &self.leases {
+            if id.0 != self.tenant_slots.len() as u64 + 1 {
+                break;
+            }
+            self.tenant_slots.push(leases::slot_hint(ledger, &lease.tenant));
+        }
     }
 
     /// Node models of the catalogue.
