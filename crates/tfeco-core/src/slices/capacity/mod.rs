@@ -111,6 +111,12 @@ impl CapacityMarket {
         }
     }
 
+    /// The remembered tenant slots (test-only view of a derived lookup).
+    #[cfg(test)]
+    pub(crate) fn tenant_slots_for_test(&self) -> &[u32] {
+        &self.tenant_slots
+    }
+
     /// Node models of the catalogue.
     pub fn catalogue(&self) -> &[NodeModel] {
         &self.catalogue
