@@ -247,7 +247,11 @@ mod tests {
         let slots = state.capacity.tenant_slots_for_test();
         assert_eq!(slots.len(), state.capacity().leases().len(), "one remembered tenant slot per lease");
         assert!(!slots.is_empty() && !slots.contains(&u32::MAX));
-        assert_eq!(decoded.capacity.tenant_slots_for_test(), slots, "rebuilt as opening the leases built them");
+        assert_eq!(
+            decoded.capacity.tenant_slots_for_test(),
+            slots,
+            "rebuilt as opening the leases built them"
+        );
         let plain: State = postcard::from_bytes(&bytes).expect("serde decodes a state too");
         assert_eq!(plain.check_invariants(), Ok(()), "with its lookups rebuilt");
         let (mut original, mut decoded) = (state, decoded);

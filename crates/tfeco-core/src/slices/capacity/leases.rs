@@ -302,7 +302,7 @@ impl CapacityMarket {
             node.leased_slices = node.leased_slices.saturating_add(n_slices);
         }
         self.meter_lease_live(pay.farming, id, env.now);
-        self.commit_charge(env, pay, (id, plan), &mut events, &mut cache);
+        let _next_charge_at = self.commit_charge(env, pay, (id, plan), &mut events, &mut cache);
         let prices = cache.prices(env, pay.oracle);
         pay.pool2.settle_pending_burn_at(pay.ledger, prices.as_ref(), &mut events);
         Ok(events)
@@ -457,7 +457,8 @@ impl CapacityMarket {
     }
 
     /// Commits a planned charge for the period starting at the lease's `next_charge_at`; the burn's TFP
-    /// leaves the reserve before a TFP-settling farmer's conversion draws on it.
+    /// leaves the reserve before a TFP-settling farmer's conversion draws on it. Returns the lease's new
+    /// `next_charge_at`.
     fn commit_charge(
         &mut self,
         env: &Env<'_>,
@@ -465,7 +466,7 @@ impl CapacityMarket {
         (lease_id, plan): (LeaseId, ChargePlan),
         events: &mut Vec<Event>,
         cache: &mut ChargeCache,
-    ) {
+    ) -> i64 {
         pay.ledger.commit(plan.postings.as_slice());
         pay.pool2.add_burned_cc(plan.burned);
         let lease = self.leases.get_mut(&lease_id).expect("charging a known lease");
@@ -473,6 +474,7 @@ impl CapacityMarket {
         lease.next_charge_at = period_start.saturating_add(env.params.period_s(lease.billing));
         lease.periods_paid = lease.periods_paid.saturating_add(1);
         lease.total_paid = Amount::from_units(lease.total_paid.units().saturating_add(plan.charge.units()));
+        let next_charge_at = lease.next_charge_at;
         events.push(Event::LeaseCharged {
             lease_id,
             period_start,
@@ -489,6 +491,7 @@ impl CapacityMarket {
         if let Some(pool) = plan.pool {
             pay.pool2.settle_revenue_at(pay.ledger, prices.as_ref(), pool, events);
         }
+        next_charge_at
     }
 
     /// The `Tick` phase of billing: runs every open lease's schedule up to `now`, in lease id order.
@@ -539,7 +542,13 @@ impl CapacityMarket {
                     let charge = lease.period_charge;
                     let plan = from.and_then(|from| self.plan_charge(env, pay, from, node_id, charge, cache));
                     match plan {
-                        Ok(plan) => self.commit_charge(env, pay, (lease_id, plan), events, cache),
+                        Ok(plan) => {
+                            // Still active: nothing more is due before `next` (saves a lookup per lease).
+                            let next = self.commit_charge(env, pay, (lease_id, plan), events, cache);
+                            if next > env.now {
+                                return;
+                            }
+                        }
                         Err(_) => self.start_grace(env, lease_id, events),
                     }
                 }
@@ -582,7 +591,7 @@ impl CapacityMarket {
         self.meter_lease_live(pay.farming, lease_id, since);
         self.grace_leases.remove(&(tenant, lease_id));
         events.push(Event::LeaseResumed { lease_id });
-        self.commit_charge(env, pay, (lease_id, plan), events, cache);
+        let _next_charge_at = self.commit_charge(env, pay, (lease_id, plan), events, cache);
         true
     }
 
