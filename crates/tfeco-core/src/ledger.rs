@@ -283,7 +283,7 @@ impl Ledger {
                 Ok(entry.2)
             } else {
                 deltas[used] = (slot, asset, delta);
-                used += 1;
+                used = used.saturating_add(1);
                 Ok(delta)
             }
         };

@@ -159,7 +159,7 @@ impl ChargePostings {
     /// Appends a posting; a charge plans at most four, by construction.
     fn push(&mut self, posting: Posting) {
         self.items[self.len] = posting;
-        self.len += 1;
+        self.len = self.len.saturating_add(1);
     }
 
     fn as_slice(&self) -> &[Posting] {
@@ -292,7 +292,7 @@ impl CapacityMarket {
             total_paid: Amount::ZERO,
         };
         self.leases.insert(id, lease);
-        if self.tenant_slots.len() as u64 + 1 == id.0 {
+        if id.0.checked_sub(1) == Some(self.tenant_slots.len() as u64) {
             self.tenant_slots.push(slot_hint(pay.ledger, &tenant));
         }
         self.open_leases.insert(id);

@@ -104,7 +104,7 @@ impl CapacityMarket {
     pub(crate) fn rebuild_derived(&mut self, ledger: &Ledger) {
         self.tenant_slots.clear();
         for (id, lease) in &self.leases {
-            if id.0 != self.tenant_slots.len() as u64 + 1 {
+            if id.0.checked_sub(1) != Some(self.tenant_slots.len() as u64) {
                 break;
             }
             self.tenant_slots.push(leases::slot_hint(ledger, &lease.tenant));
