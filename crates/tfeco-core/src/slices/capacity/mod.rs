@@ -313,7 +313,9 @@ impl CapacityMarket {
     /// Slice accounting: each node's leased slices equal the sum over its open leases and never exceed its
     /// offered slices; the open-lease indexes name open leases only.
     pub(crate) fn check(&self) -> Result<(), String> {
-        let mut leased: BTreeMap<NodeId, u64> = BTreeMap::new();
+        // Counted in a hash map (one entry per node, order irrelevant): O(1) per open lease.
+        let mut leased: rustc_hash::FxHashMap<NodeId, u64> = rustc_hash::FxHashMap::default();
+        leased.reserve(self.nodes.len());
         for id in &self.open_leases {
             let lease = self.leases.get(id).ok_or("open lease index names a missing lease")?;
             if !lease.is_open() {
