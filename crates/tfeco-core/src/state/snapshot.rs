@@ -252,6 +252,12 @@ mod tests {
             slots,
             "rebuilt as opening the leases built them"
         );
+        for (meter, error) in [(true, "classified wrongly"), (false, "slice accounting is off")] {
+            let mut corrupt = decoded.clone();
+            corrupt.capacity.corrupt_for_test(meter);
+            let found = corrupt.check_invariants().expect_err("the capacity checks see it");
+            assert!(found.contains(error), "{found}");
+        }
         let plain: State = postcard::from_bytes(&bytes).expect("serde decodes a state too");
         assert_eq!(plain.check_invariants(), Ok(()), "with its lookups rebuilt");
         let (mut original, mut decoded) = (state, decoded);

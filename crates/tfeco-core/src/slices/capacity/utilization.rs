@@ -134,6 +134,20 @@ impl CapacityMarket {
         pool.owner == tenant || pool.members.iter().any(|farm| self.farm_owner(*farm) == Some(tenant))
     }
 
+    /// Test-only corruption hooks: flips the utilization classification of the first live lease of the first
+    /// meter (`meter`), or counts one more leased slice on the first node with a lease (otherwise).
+    #[cfg(test)]
+    pub(crate) fn corrupt_for_test(&mut self, meter: bool) {
+        if meter {
+            let live =
+                self.meters.values_mut().find_map(|m| m.live.values_mut().next()).expect("a live lease");
+            *live = !*live;
+        } else {
+            let node = self.nodes.values_mut().find(|n| n.leased_slices > 0).expect("a leased node");
+            node.leased_slices = node.leased_slices.saturating_add(1);
+        }
+    }
+
     /// The tenants for whom a lease of `node_id` is a self-lease ([`CapacityMarket::is_self_lease`] is
     /// `self_lessees(node).contains(tenant)`): the farm's owner, its pool's owner and the owners of the pool's
     /// member farms. Lets a check over many leases of one node classify each without lookups.
