@@ -144,6 +144,16 @@ impl Ledger {
         self.slot_of(key).ok_or(Rejection::AccountNotFound { account: *key })
     }
 
+    /// [`Ledger::user_slot`] trying `hint` (a slot remembered for `key`, e.g. a lease's tenant) first: the
+    /// hint is used only if that slot holds `key`, so a stale or wrong hint costs one hash lookup, never a
+    /// wrong account. A user's slot never changes (accounts are only added).
+    pub(crate) fn user_slot_hinted(&self, hint: u32, key: &AccountKey) -> Result<Slot, Rejection> {
+        match self.users.get(hint as usize) {
+            Some(account) if account.key == *key => Ok(Slot::User(hint)),
+            _ => self.user_slot(key),
+        }
+    }
+
     /// Validates then commits a plan: either every posting applies or none does.
     pub(crate) fn apply(&mut self, plan: &[Posting]) -> Result<(), Rejection> {
         self.validate(plan)?;
@@ -251,15 +261,29 @@ impl Ledger {
     /// Checks that the whole plan can be applied: every amount > 0, no balance goes negative after the
     /// plan's net effect, and nothing overflows. Changes nothing.
     pub(crate) fn validate(&self, plan: &[Posting]) -> Result<(), Rejection> {
+        // Running delta per (slot, asset): at most two per posting. Plans are short (a lease charge has at
+        // most four postings), so their deltas live on the stack; longer plans use the heap.
+        const INLINE_POSTINGS: usize = 4;
+        let unused = (Slot::System(SystemAccount::Vault), Asset::Cc, 0);
+        if plan.len() <= INLINE_POSTINGS {
+            self.validate_with(plan, &mut [unused; 2 * INLINE_POSTINGS])
+        } else {
+            self.validate_with(plan, &mut vec![unused; plan.len().saturating_mul(2)])
+        }
+    }
+
+    /// [`Ledger::validate`] keeping the running deltas in `deltas` (room for two per posting).
+    fn validate_with(&self, plan: &[Posting], deltas: &mut [(Slot, Asset, i128)]) -> Result<(), Rejection> {
         // Running delta per (slot, asset), checked after every debit in plan order — exactly the order in
         // which `commit` applies and asserts. Plans are short, so a linear scan beats a map.
-        let mut deltas: Vec<(Slot, Asset, i128)> = Vec::with_capacity(plan.len().saturating_mul(2));
+        let mut used = 0usize;
         let mut add = |slot: Slot, asset: Asset, delta: i128| -> Result<i128, Rejection> {
-            if let Some(entry) = deltas.iter_mut().find(|(s, a, _)| *s == slot && *a == asset) {
+            if let Some(entry) = deltas[..used].iter_mut().find(|(s, a, _)| *s == slot && *a == asset) {
                 entry.2 = entry.2.checked_add(delta).ok_or(Rejection::Overflow)?;
                 Ok(entry.2)
             } else {
-                deltas.push((slot, asset, delta));
+                deltas[used] = (slot, asset, delta);
+                used = used.saturating_add(1);
                 Ok(delta)
             }
         };

@@ -18,11 +18,26 @@ pub enum Rounding {
 }
 
 /// `a * b / c` computed exactly in 256 bits, rounded as asked. `None` when `c == 0` or the result does not
-/// fit in `u128`.
+/// fit in `u128`. When `a * b` fits in `u128` (the usual case: amounts times prices) the same exact result
+/// comes from one native division.
 pub fn mul_div(a: u128, b: u128, c: u128, rounding: Rounding) -> Option<u128> {
     if c == 0 {
         return None;
     }
+    if let Some(product) = a.checked_mul(b) {
+        let quotient = product / c;
+        let exact = quotient * c == product;
+        return match rounding {
+            // `quotient < u128::MAX` when inexact (then `c > 1`), so the increment cannot overflow.
+            Rounding::Up if !exact => quotient.checked_add(1),
+            _ => Some(quotient),
+        };
+    }
+    mul_div_wide(a, b, c, rounding)
+}
+
+/// [`mul_div`] through a 256-bit product (`c != 0`).
+fn mul_div_wide(a: u128, b: u128, c: u128, rounding: Rounding) -> Option<u128> {
     let product = U256::from(a) * U256::from(b);
     let divisor = U256::from(c);
     let quotient = product / divisor;
@@ -316,6 +331,20 @@ mod tests {
         assert_eq!(mul_div(u128::MAX, 2, 2, Rounding::Down), Some(u128::MAX));
         assert_eq!(mul_div(u128::MAX, 3, 2, Rounding::Down), None);
         assert_eq!(mul_div(1, 1, 0, Rounding::Down), None);
+    }
+
+    proptest::proptest! {
+        /// The native path (product within `u128`) gives exactly the 256-bit result, both roundings.
+        #[test]
+        fn mul_div_native_path_equals_the_wide_one(
+            a in proptest::prop_oneof![0..u128::from(u64::MAX), proptest::num::u128::ANY],
+            b in proptest::prop_oneof![0..u128::from(u64::MAX), proptest::num::u128::ANY],
+            c in proptest::prop_oneof![1..1_000u128, 1..u128::from(u64::MAX), 1..u128::MAX],
+        ) {
+            for rounding in [Rounding::Down, Rounding::Up] {
+                proptest::prop_assert_eq!(mul_div(a, b, c, rounding), mul_div_wide(a, b, c, rounding));
+            }
+        }
     }
 
     #[test]

@@ -182,20 +182,21 @@ impl Pool2 {
     }
 
     /// After `credited` revenue CC reached a farmer who settles in TFP: converts it through the reserve as far
-    /// as it allows (spec §6). Without valid prices, or with an empty reserve, it stays revenue CC.
-    pub(crate) fn settle_revenue(
+    /// as it allows (spec §6), at `prices`, the command's valid prices read once by the caller (so that
+    /// billing many leases in one `Tick` reads the oracle once). Without valid prices (`None`), or with an
+    /// empty reserve, it stays revenue CC.
+    pub(crate) fn settle_revenue_at(
         &self,
-        env: &Env<'_>,
         ledger: &mut Ledger,
-        oracle: &Oracle,
+        prices: Option<&Prices>,
         (farmer, credited): (AccountKey, Amount<Cc>),
         events: &mut Vec<Event>,
     ) {
         if self.settlement_of(&farmer) != Settlement::Tfp || !credited.is_positive() {
             return;
         }
-        let Ok(prices) = oracle.prices_in(env) else { return };
-        if let Ok(conversion) = plan_cc_to_tfp(ledger, farmer, credited, true, &prices) {
+        let Some(prices) = prices else { return };
+        if let Ok(conversion) = plan_cc_to_tfp(ledger, farmer, credited, true, prices) {
             ledger.commit(&conversion.plan);
             events.push(Event::ConvertedCcToTfp { account: farmer, cc: conversion.cc, tfp: conversion.tfp });
         }
@@ -221,7 +222,22 @@ impl Pool2 {
         if !self.burn_pending_cc.is_positive() {
             return;
         }
-        let Ok(prices) = oracle.prices_in(env) else { return };
+        let prices = oracle.prices_in(env).ok();
+        self.settle_pending_burn_at(ledger, prices.as_ref(), events);
+    }
+
+    /// [`Pool2::settle_pending_burn`] with the prices of the command already read (`None`: no valid prices,
+    /// the CC stays pending), so that billing many leases in one `Tick` reads the oracle once.
+    pub(crate) fn settle_pending_burn_at(
+        &mut self,
+        ledger: &mut Ledger,
+        prices: Option<&Prices>,
+        events: &mut Vec<Event>,
+    ) {
+        if !self.burn_pending_cc.is_positive() {
+            return;
+        }
+        let Some(prices) = prices else { return };
         let cc = self.burn_pending_cc;
         let Some(owed_units) = prices.tft_for_cc(cc.units().unsigned_abs(), Rounding::Down) else { return };
         let owed = i128::try_from(owed_units).unwrap_or(i128::MAX);

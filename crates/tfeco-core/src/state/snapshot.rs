@@ -114,6 +114,7 @@ impl State {
         self.at = self.now;
         self.halted = None;
         self.ledger.rebuild_derived()?;
+        self.capacity.rebuild_derived(&self.ledger);
         self.exchange.rebuild_derived()
     }
 }
@@ -243,6 +244,20 @@ mod tests {
         assert_eq!(decoded.snapshot_bytes(), bytes, "canonical: re-encoding gives the same bytes");
         assert_eq!(decoded.halted(), None);
         assert_eq!(decoded.last_command_time(), decoded.now());
+        let slots = state.capacity.tenant_slots_for_test();
+        assert_eq!(slots.len(), state.capacity().leases().len(), "one remembered tenant slot per lease");
+        assert!(!slots.is_empty() && !slots.contains(&u32::MAX));
+        assert_eq!(
+            decoded.capacity.tenant_slots_for_test(),
+            slots,
+            "rebuilt as opening the leases built them"
+        );
+        for (meter, error) in [(true, "classified wrongly"), (false, "slice accounting is off")] {
+            let mut corrupt = decoded.clone();
+            corrupt.capacity.corrupt_for_test(meter);
+            let found = corrupt.check_invariants().expect_err("the capacity checks see it");
+            assert!(found.contains(error), "{found}");
+        }
         let plain: State = postcard::from_bytes(&bytes).expect("serde decodes a state too");
         assert_eq!(plain.check_invariants(), Ok(()), "with its lookups rebuilt");
         let (mut original, mut decoded) = (state, decoded);

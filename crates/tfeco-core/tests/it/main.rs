@@ -3,6 +3,8 @@
 //! after each command and that a rejection leaves the state hash unchanged.
 
 mod billing;
+/// One tick over a mixed book of leases, pinned to its recorded events and state hash (issue 13 item 6).
+mod billing_golden;
 mod command_time;
 mod harness;
 mod properties;

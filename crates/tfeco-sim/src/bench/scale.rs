@@ -292,6 +292,7 @@ pub fn build_and_tick(sizes: ScaleSizes, threads: usize, progress: &mut dyn FnMu
     let (events, tick) = b.tick(due)?;
     let tick_events = events.len();
     let charged = events.iter().filter(|e| matches!(e, Event::LeaseCharged { .. })).count();
+    let events_hash = events_digest(&events)?;
     drop(events);
     progress("tick");
     check!(charged == sizes.leases, "the bench Tick charged {charged} of {} leases", sizes.leases);
@@ -310,6 +311,7 @@ pub fn build_and_tick(sizes: ScaleSizes, threads: usize, progress: &mut dyn FnMu
         "tick_cpu_share": tick.cpu_share(),
         "tick_events": tick_events,
         "tick_leases_charged": charged,
+        "tick_events_blake3": events_hash,
         "tick_target_s": 1.0,
         "invariants_s": round6(invariants_span.wall.as_secs_f64()),
         "invariants_ok": true,
@@ -327,6 +329,17 @@ pub fn build_and_tick(sizes: ScaleSizes, threads: usize, progress: &mut dyn FnMu
     });
     let Value::Object(figures) = figures else { unreachable!("a JSON object") };
     Ok(ScaleRun { state: b.state, figures })
+}
+
+/// blake3 of the events' JSON encodings, one after the other, as 64 hex characters: pins what a tick emitted
+/// (the same economy must always give the same events, in the same order).
+fn events_digest(events: &[Event]) -> Result<String> {
+    let mut hasher = blake3::Hasher::new();
+    for event in events {
+        serde_json::to_writer(&mut hasher, event)
+            .map_err(|e| SimError::Check(format!("encoding an event: {e}")))?;
+    }
+    Ok(hasher.finalize().to_hex().to_string())
 }
 
 /// Seconds to 6 decimals (µs resolution).

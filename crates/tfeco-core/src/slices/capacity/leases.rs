@@ -10,9 +10,11 @@ use tfeco_money::{Amount, Asset, Bps, Cc, Rounding};
 use super::{CapacityMarket, Payments};
 use crate::event::Event;
 use crate::ids::{AccountKey, LeaseId, NodeId, SystemAccount};
-use crate::ledger::{Outflow, Posting, Slot};
+use crate::ledger::{Ledger, Outflow, Posting, Slot};
 use crate::rejection::{Limit, Rejection};
 use crate::rules::billing::{period_charge, split_charge};
+use crate::rules::oracle::Prices;
+use crate::slices::oracle::Oracle;
 use crate::slices::Env;
 use crate::types::{deserialize_compact_tagged, Billing, CloseReason, CompactFields, CompactTagged};
 
@@ -131,13 +133,73 @@ pub(crate) struct LeaseTerms {
 
 /// A validated charge: the postings and the split, ready to commit.
 pub(crate) struct ChargePlan {
-    postings: Vec<Posting>,
+    postings: ChargePostings,
     farmer_key: AccountKey,
     pool: Option<(AccountKey, Amount<Cc>)>,
     charge: Amount<Cc>,
     farmer: Amount<Cc>,
     burned: Amount<Cc>,
     treasury: Amount<Cc>,
+}
+
+/// The postings of one charge, kept inline (no allocation per charge): at most four (the pool's fee, the
+/// farmer's share, the burn, the treasury's share).
+#[derive(Clone, Copy)]
+struct ChargePostings {
+    items: [Posting; 4],
+    len: usize,
+}
+
+impl ChargePostings {
+    fn new() -> Self {
+        let unused = Posting::ConsumeRevenue { from: Slot::System(SystemAccount::Treasury), units: 0 };
+        ChargePostings { items: [unused; 4], len: 0 }
+    }
+
+    /// Appends a posting; a charge plans at most four, by construction.
+    fn push(&mut self, posting: Posting) {
+        self.items[self.len] = posting;
+        self.len = self.len.saturating_add(1);
+    }
+
+    fn as_slice(&self) -> &[Posting] {
+        &self.items[..self.len]
+    }
+}
+
+/// Who receives the revenue of a node's leases: the farmer (key and ledger slot) and, for a farming-pool
+/// member, the pool's owner, its fee and the owner's slot (`None`: not registered).
+#[derive(Clone, Copy)]
+struct Recipients {
+    node_id: NodeId,
+    farmer: AccountKey,
+    farmer_slot: Slot,
+    pool: Option<(AccountKey, Bps, Option<Slot>)>,
+}
+
+/// What stays the same while one command charges leases, looked up once instead of per lease: the prices
+/// (the oracle, the parameters and the time do not change inside a command) and the revenue recipients of
+/// the last node charged (consecutive leases are often on one node; farms, pools and ledger slots do not
+/// change while leases are charged). Create one per command and drop it with the command.
+#[derive(Default)]
+pub(crate) struct ChargeCache {
+    prices: Option<Option<Prices>>,
+    recipients: Option<Recipients>,
+}
+
+impl ChargeCache {
+    /// The valid prices of the command (`None`: none), read from the oracle the first time.
+    fn prices(&mut self, env: &Env<'_>, oracle: &Oracle) -> Option<Prices> {
+        *self.prices.get_or_insert_with(|| oracle.prices_in(env).ok())
+    }
+}
+
+/// The ledger slot of `tenant` as an index (`u32::MAX` when not registered), remembered per lease.
+pub(super) fn slot_hint(ledger: &Ledger, tenant: &AccountKey) -> u32 {
+    match ledger.slot_of(tenant) {
+        Some(Slot::User(index)) => index,
+        _ => u32::MAX,
+    }
 }
 
 /// Checks an optional number of lease periods against `max_lease_periods`.
@@ -210,7 +272,8 @@ impl CapacityMarket {
         let next = u64::try_from(self.leases.len()).map_err(|_| Rejection::Overflow)?;
         let id = LeaseId(next.checked_add(1).ok_or(Rejection::Overflow)?);
         // Validate and plan the first charge before creating anything.
-        let plan = self.plan_charge(env, pay, payer, node_id, charge)?;
+        let mut cache = ChargeCache::default();
+        let plan = self.plan_charge(env, pay, payer, node_id, charge, &mut cache)?;
         let mut events =
             vec![Event::LeaseOpened { lease_id: id, node_id, n_slices, billing, period_charge: charge }];
         let lease = Lease {
@@ -229,6 +292,9 @@ impl CapacityMarket {
             total_paid: Amount::ZERO,
         };
         self.leases.insert(id, lease);
+        if id.0.checked_sub(1) == Some(self.tenant_slots.len() as u64) {
+            self.tenant_slots.push(slot_hint(pay.ledger, &tenant));
+        }
         self.open_leases.insert(id);
         let count = self.open_by_tenant.entry(tenant).or_default();
         *count = count.saturating_add(1);
@@ -236,8 +302,9 @@ impl CapacityMarket {
             node.leased_slices = node.leased_slices.saturating_add(n_slices);
         }
         self.meter_lease_live(pay.farming, id, env.now);
-        self.commit_charge(env, pay, id, plan, &mut events);
-        pay.pool2.settle_pending_burn(env, pay.ledger, pay.oracle, &mut events);
+        let _next_charge_at = self.commit_charge(env, pay, (id, plan), &mut events, &mut cache);
+        let prices = cache.prices(env, pay.oracle);
+        pay.pool2.settle_pending_burn_at(pay.ledger, prices.as_ref(), &mut events);
         Ok(events)
     }
 
@@ -286,6 +353,38 @@ impl CapacityMarket {
         Event::LeaseClosed { lease_id, reason, at }
     }
 
+    /// [`CapacityMarket::revenue_recipients`] of `node_id` with the ledger slots, from `cache` when it holds
+    /// that node's. Errors as [`CapacityMarket::plan_charge`]: an unknown node or farm, an unregistered farmer.
+    fn recipients(
+        &self,
+        pay: &Payments<'_>,
+        node_id: NodeId,
+        cache: &mut ChargeCache,
+    ) -> Result<Recipients, Rejection> {
+        if let Some(known) = cache.recipients.filter(|r| r.node_id == node_id) {
+            return Ok(known);
+        }
+        let (farmer, pool) = self.revenue_recipients(pay, node_id)?;
+        let farmer_slot = pay.ledger.user_slot(&farmer)?;
+        let pool = pool.map(|(owner, fee_bps)| (owner, fee_bps, pay.ledger.slot_of(&owner)));
+        let recipients = Recipients { node_id, farmer, farmer_slot, pool };
+        cache.recipients = Some(recipients);
+        Ok(recipients)
+    }
+
+    /// The ledger slot of a lease's tenant: the remembered one ([`CapacityMarket::rebuild_derived`]) when it
+    /// holds the tenant, else looked up by key; [`Rejection::AccountNotFound`] if not registered.
+    fn tenant_slot(
+        &self,
+        ledger: &Ledger,
+        lease_id: LeaseId,
+        tenant: &AccountKey,
+    ) -> Result<Slot, Rejection> {
+        let index = usize::try_from(lease_id.0).ok().and_then(|id| id.checked_sub(1));
+        let hint = index.and_then(|i| self.tenant_slots.get(i)).copied().unwrap_or(u32::MAX);
+        ledger.user_slot_hinted(hint, tenant)
+    }
+
     /// Who receives a node's farmer share: `(farmer, Some((pool owner, fee_bps)))` for farming-pool members.
     fn revenue_recipients(
         &self,
@@ -307,18 +406,19 @@ impl CapacityMarket {
         from: Slot,
         node_id: NodeId,
         charge: Amount<Cc>,
+        cache: &mut ChargeCache,
     ) -> Result<ChargePlan, Rejection> {
-        let (farmer, pool) = self.revenue_recipients(pay, node_id)?;
-        let to = pay.ledger.user_slot(&farmer)?;
+        let Recipients { farmer, farmer_slot: to, pool, .. } = self.recipients(pay, node_id, cache)?;
         let shares = split_charge(charge.units(), &env.params.revenue_split);
-        let mut postings = Vec::with_capacity(4);
+        let mut postings = ChargePostings::new();
         // A farming pool takes its fee (rounded down) from the farmer share (spec §10).
-        let pool_fee = pool.map(|(owner, fee_bps)| (owner, fee_bps.share_of(shares.farmer, Rounding::Down)));
-        let member_units = shares.farmer.saturating_sub(pool_fee.map_or(0, |(_, fee)| fee));
+        let pool_fee =
+            pool.map(|(owner, fee_bps, slot)| (owner, slot, fee_bps.share_of(shares.farmer, Rounding::Down)));
+        let member_units = shares.farmer.saturating_sub(pool_fee.map_or(0, |(_, _, fee)| fee));
         let revenue =
             |to: Slot, units: i128| Posting::Transfer { asset: Asset::Cc, from, to, units, revenue: true };
-        if let Some((owner, fee)) = pool_fee.filter(|(_, fee)| *fee > 0) {
-            let pool_slot = pay.ledger.user_slot(&owner)?;
+        if let Some((owner, slot, fee)) = pool_fee.filter(|(_, _, fee)| *fee > 0) {
+            let pool_slot = slot.ok_or(Rejection::AccountNotFound { account: owner })?;
             if pool_slot != from {
                 postings.push(revenue(pool_slot, fee));
             }
@@ -344,11 +444,11 @@ impl CapacityMarket {
                 revenue: false,
             });
         }
-        pay.ledger.validate(&postings)?;
+        pay.ledger.validate(postings.as_slice())?;
         Ok(ChargePlan {
             postings,
             farmer_key: farmer,
-            pool: pool_fee.map(|(owner, fee)| (owner, Amount::from_units(fee))),
+            pool: pool_fee.map(|(owner, _, fee)| (owner, Amount::from_units(fee))),
             charge,
             farmer: Amount::from_units(member_units),
             burned: Amount::from_units(shares.burn),
@@ -357,22 +457,24 @@ impl CapacityMarket {
     }
 
     /// Commits a planned charge for the period starting at the lease's `next_charge_at`; the burn's TFP
-    /// leaves the reserve before a TFP-settling farmer's conversion draws on it.
+    /// leaves the reserve before a TFP-settling farmer's conversion draws on it. Returns the lease's new
+    /// `next_charge_at`.
     fn commit_charge(
         &mut self,
         env: &Env<'_>,
         pay: &mut Payments<'_>,
-        lease_id: LeaseId,
-        plan: ChargePlan,
+        (lease_id, plan): (LeaseId, ChargePlan),
         events: &mut Vec<Event>,
-    ) {
-        pay.ledger.commit(&plan.postings);
+        cache: &mut ChargeCache,
+    ) -> i64 {
+        pay.ledger.commit(plan.postings.as_slice());
         pay.pool2.add_burned_cc(plan.burned);
         let lease = self.leases.get_mut(&lease_id).expect("charging a known lease");
         let period_start = lease.next_charge_at;
         lease.next_charge_at = period_start.saturating_add(env.params.period_s(lease.billing));
         lease.periods_paid = lease.periods_paid.saturating_add(1);
         lease.total_paid = Amount::from_units(lease.total_paid.units().saturating_add(plan.charge.units()));
+        let next_charge_at = lease.next_charge_at;
         events.push(Event::LeaseCharged {
             lease_id,
             period_start,
@@ -383,18 +485,21 @@ impl CapacityMarket {
             treasury: plan.treasury,
             split_version: env.params.revenue_split.version,
         });
-        pay.pool2.settle_pending_burn(env, pay.ledger, pay.oracle, events);
-        pay.pool2.settle_revenue(env, pay.ledger, pay.oracle, (plan.farmer_key, plan.farmer), events);
+        let prices = cache.prices(env, pay.oracle);
+        pay.pool2.settle_pending_burn_at(pay.ledger, prices.as_ref(), events);
+        pay.pool2.settle_revenue_at(pay.ledger, prices.as_ref(), (plan.farmer_key, plan.farmer), events);
         if let Some(pool) = plan.pool {
-            pay.pool2.settle_revenue(env, pay.ledger, pay.oracle, pool, events);
+            pay.pool2.settle_revenue_at(pay.ledger, prices.as_ref(), pool, events);
         }
+        next_charge_at
     }
 
     /// The `Tick` phase of billing: runs every open lease's schedule up to `now`, in lease id order.
     pub(crate) fn bill_due(&mut self, env: &Env<'_>, pay: &mut Payments<'_>, events: &mut Vec<Event>) {
         let open: Vec<LeaseId> = self.open_leases.iter().copied().collect();
+        let mut cache = ChargeCache::default();
         for lease_id in open {
-            self.bill_lease(env, pay, lease_id, events);
+            self.bill_lease(env, pay, lease_id, events, &mut cache);
         }
     }
 
@@ -406,6 +511,7 @@ impl CapacityMarket {
         pay: &mut Payments<'_>,
         lease_id: LeaseId,
         events: &mut Vec<Event>,
+        cache: &mut ChargeCache,
     ) {
         let grace_s = env.params.lease_grace_s;
         while let Some(lease) = self.leases.get(&lease_id) {
@@ -418,7 +524,7 @@ impl CapacityMarket {
                         events.push(self.close_lease(lease_id, CloseReason::InsufficientFunds, grace_end));
                         return;
                     }
-                    if !self.try_resume(env, pay, lease_id, events) {
+                    if !self.try_resume(env, pay, lease_id, events, cache) {
                         return;
                     }
                 }
@@ -432,11 +538,17 @@ impl CapacityMarket {
                         events.push(self.close_lease(lease_id, CloseReason::Expired, end));
                         return;
                     }
-                    let from = pay.ledger.user_slot(&tenant);
-                    let plan =
-                        from.and_then(|from| self.plan_charge(env, pay, from, node_id, lease.period_charge));
+                    let from = self.tenant_slot(pay.ledger, lease_id, &tenant);
+                    let charge = lease.period_charge;
+                    let plan = from.and_then(|from| self.plan_charge(env, pay, from, node_id, charge, cache));
                     match plan {
-                        Ok(plan) => self.commit_charge(env, pay, lease_id, plan, events),
+                        Ok(plan) => {
+                            // Still active: nothing more is due before `next` (saves a lookup per lease).
+                            let next = self.commit_charge(env, pay, (lease_id, plan), events, cache);
+                            if next > env.now {
+                                return;
+                            }
+                        }
                         Err(_) => self.start_grace(env, lease_id, events),
                     }
                 }
@@ -465,12 +577,13 @@ impl CapacityMarket {
         pay: &mut Payments<'_>,
         lease_id: LeaseId,
         events: &mut Vec<Event>,
+        cache: &mut ChargeCache,
     ) -> bool {
         let Some(lease) = self.leases.get(&lease_id) else { return false };
         let (tenant, node_id, charge) = (lease.tenant, lease.node_id, lease.period_charge);
         let LeaseStatus::Grace { since } = lease.status else { return false };
-        let Ok(from) = pay.ledger.user_slot(&tenant) else { return false };
-        let Ok(plan) = self.plan_charge(env, pay, from, node_id, charge) else { return false };
+        let Ok(from) = self.tenant_slot(pay.ledger, lease_id, &tenant) else { return false };
+        let Ok(plan) = self.plan_charge(env, pay, from, node_id, charge, cache) else { return false };
         if let Some(lease) = self.leases.get_mut(&lease_id) {
             lease.status = LeaseStatus::Active;
         }
@@ -478,7 +591,7 @@ impl CapacityMarket {
         self.meter_lease_live(pay.farming, lease_id, since);
         self.grace_leases.remove(&(tenant, lease_id));
         events.push(Event::LeaseResumed { lease_id });
-        self.commit_charge(env, pay, lease_id, plan, events);
+        let _next_charge_at = self.commit_charge(env, pay, (lease_id, plan), events, cache);
         true
     }
 
@@ -497,11 +610,12 @@ impl CapacityMarket {
             .range((tenant, LeaseId(0))..=(tenant, LeaseId(u64::MAX)))
             .map(|(_, id)| *id)
             .collect();
+        let mut cache = ChargeCache::default();
         for lease_id in in_grace {
             let Some(lease) = self.leases.get(&lease_id) else { continue };
             if let LeaseStatus::Grace { since } = lease.status {
                 if env.now < since.saturating_add(env.params.lease_grace_s) {
-                    self.try_resume(env, pay, lease_id, events);
+                    self.try_resume(env, pay, lease_id, events, &mut cache);
                 }
             }
         }

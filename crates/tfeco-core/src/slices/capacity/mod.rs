@@ -85,12 +85,36 @@ pub struct CapacityMarket {
     meters: BTreeMap<NodeId, UtilizationMeter>,
     /// The first minting period not yet closed by the rewards slice: meters keep buckets from it on.
     utilization_floor: u32,
+    /// The ledger slot of each lease's tenant by lease id (`tenant_slots[id - 1]`: lease ids count from 1
+    /// without gaps; `u32::MAX` when unknown), so that billing reaches a tenant's balance without a hash
+    /// lookup per lease. Derived, so not encoded ([`CapacityMarket::rebuild_derived`]); a slot is used only
+    /// after checking that it holds the tenant (`Ledger::user_slot_hinted`).
+    #[serde(skip)]
+    tenant_slots: Vec<u32>,
 }
 
 impl CapacityMarket {
     /// An empty market over the genesis catalogue.
     pub(crate) fn new(catalogue: Vec<NodeModel>) -> Self {
         CapacityMarket { catalogue, ..CapacityMarket::default() }
+    }
+
+    /// Rebuilds what is derived from the encoded leases and so not encoded (a state snapshot): the tenants'
+    /// ledger slots, exactly as opening the leases recorded them.
+    pub(crate) fn rebuild_derived(&mut self, ledger: &Ledger) {
+        self.tenant_slots.clear();
+        for (id, lease) in &self.leases {
+            if id.0.checked_sub(1) != Some(self.tenant_slots.len() as u64) {
+                break;
+            }
+            self.tenant_slots.push(leases::slot_hint(ledger, &lease.tenant));
+        }
+    }
+
+    /// The remembered tenant slots (test-only view of a derived lookup).
+    #[cfg(test)]
+    pub(crate) fn tenant_slots_for_test(&self) -> &[u32] {
+        &self.tenant_slots
     }
 
     /// Node models of the catalogue.
@@ -289,7 +313,9 @@ impl CapacityMarket {
     /// Slice accounting: each node's leased slices equal the sum over its open leases and never exceed its
     /// offered slices; the open-lease indexes name open leases only.
     pub(crate) fn check(&self) -> Result<(), String> {
-        let mut leased: BTreeMap<NodeId, u64> = BTreeMap::new();
+        // Counted in a hash map (one entry per node, order irrelevant): O(1) per open lease.
+        let mut leased: rustc_hash::FxHashMap<NodeId, u64> = rustc_hash::FxHashMap::default();
+        leased.reserve(self.nodes.len());
         for id in &self.open_leases {
             let lease = self.leases.get(id).ok_or("open lease index names a missing lease")?;
             if !lease.is_open() {

@@ -134,6 +134,33 @@ impl CapacityMarket {
         pool.owner == tenant || pool.members.iter().any(|farm| self.farm_owner(*farm) == Some(tenant))
     }
 
+    /// Test-only corruption hooks: flips the utilization classification of the first live lease of the first
+    /// meter (`meter`), or counts one more leased slice on the first node with a lease (otherwise).
+    #[cfg(test)]
+    pub(crate) fn corrupt_for_test(&mut self, meter: bool) {
+        if meter {
+            let live =
+                self.meters.values_mut().find_map(|m| m.live.values_mut().next()).expect("a live lease");
+            *live = !*live;
+        } else {
+            let node = self.nodes.values_mut().find(|n| n.leased_slices > 0).expect("a leased node");
+            node.leased_slices = node.leased_slices.saturating_add(1);
+        }
+    }
+
+    /// The tenants for whom a lease of `node_id` is a self-lease ([`CapacityMarket::is_self_lease`] is
+    /// `self_lessees(node).contains(tenant)`): the farm's owner, its pool's owner and the owners of the pool's
+    /// member farms. Lets a check over many leases of one node classify each without lookups.
+    fn self_lessees(&self, farming: &FarmingPools, node_id: NodeId) -> Vec<AccountKey> {
+        let Some(node) = self.nodes.get(&node_id) else { return Vec::new() };
+        let mut owners: Vec<AccountKey> = self.farm_owner(node.farm_id).into_iter().collect();
+        if let Some(pool) = farming.pool_of(node.farm_id) {
+            owners.push(pool.owner);
+            owners.extend(pool.members.iter().filter_map(|farm| self.farm_owner(*farm)));
+        }
+        owners
+    }
+
     /// A lease becomes live (opened, or resumed from grace) from time `at`: it joins its node's meter,
     /// counted unless it is a self-lease.
     pub(crate) fn meter_lease_live(&mut self, farming: &FarmingPools, lease_id: LeaseId, at: i64) {
@@ -213,6 +240,7 @@ impl CapacityMarket {
         let mut live = 0usize;
         for (node_id, meter) in &self.meters {
             let mut rate = 0u64;
+            let self_lessees = self.self_lessees(farming, *node_id);
             for (lease_id, counted) in &meter.live {
                 let lease = self.leases.get(lease_id).ok_or("a meter names a missing lease")?;
                 let in_grace = matches!(lease.status, super::LeaseStatus::Grace { .. });
@@ -221,7 +249,7 @@ impl CapacityMarket {
                         "lease {lease_id} is live in node {node_id}'s meter but should not be"
                     ));
                 }
-                if *counted == self.is_self_lease(farming, lease.tenant, *node_id) {
+                if *counted == self_lessees.contains(&lease.tenant) {
                     return Err(format!("lease {lease_id} is classified wrongly for utilization"));
                 }
                 if *counted {

@@ -57,6 +57,7 @@ pub(super) fn bench_scale(
     scale.insert("snapshot_bytes".into(), json!(snapshot_bytes));
     scale.insert("restart_s".into(), json!(round6(restart_s)));
     scale.insert("restart_state_hash_ok".into(), json!(true));
+    scale.insert("state_hash".into(), json!(expected_hash));
     let met = |field: &str, target: f64| scale.get(field).and_then(Value::as_f64).map(|v| v <= target);
     let targets = json!({
         "tick_s": { "target": TICK_TARGET_S, "met": met("tick_s", TICK_TARGET_S) },
