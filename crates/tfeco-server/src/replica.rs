@@ -247,6 +247,12 @@ impl Replica {
         &self.metrics
     }
 
+    /// Marks the state as no longer servable (a failed append, or a halted follower): every request is then
+    /// answered 503 ([`Replica::has_failed`]).
+    pub(crate) fn mark_failed(&mut self) {
+        self.failed.store(true, std::sync::atomic::Ordering::Release);
+    }
+
     /// `true` after a failed journal append: the state must no longer be served.
     pub fn has_failed(&self) -> bool {
         self.failed.load(std::sync::atomic::Ordering::Acquire)
@@ -312,7 +318,7 @@ impl Replica {
             let head = match appended {
                 Ok(head) => head,
                 Err(error) => {
-                    self.failed.store(true, std::sync::atomic::Ordering::Release);
+                    self.mark_failed();
                     return Err(error);
                 }
             };

@@ -60,7 +60,7 @@ impl Replica {
         let started = std::time::Instant::now();
         let appended = self.journal.get_mut().append(&batch);
         self.metrics.observe_commit(batch.len(), started.elapsed());
-        let head = appended.inspect_err(|_| self.failed = true)?;
+        let head = appended.inspect_err(|_| self.mark_failed())?;
         self.last_timestamp_ms = head.timestamp_ms;
         if let Some((sink, pending)) = &mut self.event_sink {
             let events = applied.iter().zip(pending.drain(..));
@@ -70,7 +70,7 @@ impl Replica {
             snapshotter.after_commit(&self.state, head, crate::now_unix_ms());
         }
         if head.seq != last.seq || head.hash != last.hash {
-            self.failed = true;
+            self.mark_failed();
             return Err(ReplicaError::Witness {
                 seq: last.seq,
                 by: "primary".to_owned(),
@@ -83,7 +83,7 @@ impl Replica {
     /// Stops serving this replica's state (every request is then answered 503): a follower that found the
     /// primary's history wrong ([`crate::follower`]).
     pub fn halt(&mut self) {
-        self.failed = true;
+        self.mark_failed();
     }
 
     /// Applies `entries` (in order, the next ones after `state`'s) to `state` as replay does, without the

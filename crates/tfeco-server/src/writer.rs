@@ -125,9 +125,10 @@ pub fn spawn_writer(
 
 impl WriterHandle {
     /// A handle to no writer: every submission answers [`SubmitError::Unavailable`]. A follower's handlers
-    /// hold it (a follower never writes: its writes are redirected to the primary).
-    pub fn detached() -> Self {
+    /// hold it (a follower never writes: its writes are redirected to the primary); `failed` is its
+    /// replica's [`Replica::failure_flag`], so a halted follower answers 503 like a failed writer.
+    pub fn detached(failed: Arc<std::sync::atomic::AtomicBool>) -> Self {
         let (tx, _) = mpsc::channel::<Job>(1);
-        WriterHandle { tx }
+        WriterHandle { tx, failed }
     }
 }

@@ -50,7 +50,11 @@ fn register(node: &mut Replica, seed: u8) {
 }
 
 fn router(node: &Arc<RwLock<Replica>>) -> axum::Router {
-    let app = AppState::new(node.clone(), crate::writer::WriterHandle::detached(), ServerConfig::default());
+    let app = AppState::new(
+        node.clone(),
+        crate::writer::WriterHandle::detached(node.read().failure_flag()),
+        ServerConfig::default(),
+    );
     crate::api::router::router(app)
 }
 

@@ -477,9 +477,10 @@ pub async fn serve(
     let addr = listener.local_addr()?;
     let mut replica = replica;
     let (events, indexer) = crate::events::EventLog::open(Some(dir), &mut replica);
+    let failed = replica.failure_flag();
     let replica = Arc::new(RwLock::new(replica));
     indexer.spawn(replica.clone());
-    let app = AppState::new(replica.clone(), WriterHandle::detached(), config).with_events(events);
+    let app = AppState::new(replica.clone(), WriterHandle::detached(failed), config).with_events(events);
     let status = Arc::new(FollowerStatus::new(primary, &app.metrics));
     let app = app.with_follower(status.clone());
     let follower = Arc::new(Follower::new(replica, status).with_snapshots(dir));
