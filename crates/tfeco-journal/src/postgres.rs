@@ -22,7 +22,7 @@ use std::thread::JoinHandle;
 use postgres::error::SqlState;
 use postgres::{Client, NoTls, Row, Transaction};
 
-use crate::record::{check_timestamps, seal, unsealed, ChainCheck};
+use crate::record::{check_timestamps, seal, unsealed, ChainCheck, TailCheck};
 use crate::{
     genesis_root, is_reserved_key, CorruptReason, Entry, EntryHash, EntryRef, Head, Journal, JournalError,
     NewEntry, OpenReport, FORMAT_VERSION, FORMAT_VERSION_KEY, GENESIS_KEY, LAST_COMMIT_KEY, ZERO_HASH,
@@ -481,36 +481,17 @@ fn check_tail(
     client: &mut Client,
     root: EntryHash,
 ) -> Result<(Head, Option<(u64, JournalError)>), JournalError> {
-    let last_seq: Option<i64> = client
+    let max_seq: Option<i64> = client
         .query_one("SELECT max(seq) FROM entries", &[])
         .and_then(|r| r.try_get(0))
         .map_err(pg("open: find last entry"))?;
-    let Some(last_seq) = last_seq else { return Ok((Head::empty(root), None)) };
-    let last_seq = match u64::try_from(last_seq) {
-        Ok(s) if s > 0 => s,
-        _ => return Err(JournalError::corrupt(0, CorruptReason::Decode)),
-    };
-    // The predecessor must be sound on its own; if it is not, this is not a single bad tail entry.
-    let link = if last_seq == 1 {
-        root
-    } else {
-        load_verified(client, last_seq - 1, None)?
-            .ok_or(JournalError::corrupt(last_seq - 1, CorruptReason::SeqGap))??
-            .hash
-    };
+    let tail = TailCheck::start(max_seq, root, &mut |seq| load_verified(client, seq, None))?;
+    let Some(tail) = tail else { return Ok((Head::empty(root), None)) };
     let row = client
-        .query_opt(SELECT_ONE, &[&(last_seq as i64)])
+        .query_opt(SELECT_ONE, &[&(tail.last_seq as i64)])
         .map_err(pg("open: read entry"))?
-        .ok_or_else(|| JournalError::Io(format!("open: entry {last_seq} vanished while reading")))?;
-    let (head, problem) = match decode(&row) {
-        Ok((entry, checksum)) => (
-            Head { seq: last_seq, hash: *entry.hash, timestamp_ms: entry.timestamp_ms },
-            ChainCheck::new(last_seq, Some(link)).check(&entry, checksum).err(),
-        ),
-        // Undecodable: its hash is unknown; the head records the seq (it is bad in any case).
-        Err(reason) => (Head { seq: last_seq, ..Head::EMPTY }, Some(JournalError::corrupt(last_seq, reason))),
-    };
-    Ok((head, problem.map(|p| (last_seq, p))))
+        .ok_or_else(|| tail.vanished())?;
+    Ok(tail.judge(decode(&row)))
 }
 
 /// The column arrays of a sealed batch, in [`INSERT_BATCH`]'s order.

@@ -157,6 +157,68 @@ impl ChainCheck {
     }
 }
 
+/// A journal's last entry judged on open, shared by the backends ([`crate::SqliteJournal`],
+/// [`crate::PostgresJournal`]): the rule that at most one bad entry, the last, may be a torn write.
+pub(crate) struct TailCheck {
+    /// The last stored seq (> 0).
+    pub(crate) last_seq: u64,
+    /// The hash the last entry must link to: the predecessor's, or the chain's root for entry 1.
+    link: EntryHash,
+}
+
+/// The type of a backend's loader of one verified entry (`Ok(None)`: no such row).
+pub(crate) type LoadVerified<'a> =
+    &'a mut dyn FnMut(u64) -> Result<Option<Result<crate::Entry, JournalError>>, JournalError>;
+
+impl TailCheck {
+    /// Starts from `max(seq)` of the store: `Ok(None)` for an empty store. The predecessor of the last
+    /// entry is loaded with `load_verified` and must be sound on its own. Errors: a max seq that is not
+    /// positive, or a bad predecessor (not a single bad tail entry).
+    pub(crate) fn start(
+        max_seq: Option<i64>,
+        root: EntryHash,
+        load_verified: LoadVerified<'_>,
+    ) -> Result<Option<Self>, JournalError> {
+        let Some(last_seq) = max_seq else { return Ok(None) };
+        let last_seq = match u64::try_from(last_seq) {
+            Ok(s) if s > 0 => s,
+            _ => return Err(JournalError::corrupt(0, CorruptReason::Decode)),
+        };
+        let link = if last_seq == 1 {
+            root
+        } else {
+            load_verified(last_seq - 1)?
+                .ok_or(JournalError::corrupt(last_seq - 1, CorruptReason::SeqGap))??
+                .hash
+        };
+        Ok(Some(TailCheck { last_seq, link }))
+    }
+
+    /// Judges the decoded last entry: the head (the last row, even when bad: an undecodable one keeps only
+    /// its seq) and the problem of a bad last entry.
+    pub(crate) fn judge(
+        &self,
+        decoded: Result<(EntryRef<'_>, u32), CorruptReason>,
+    ) -> (Head, Option<(u64, JournalError)>) {
+        let last_seq = self.last_seq;
+        let (head, problem) = match decoded {
+            Ok((entry, checksum)) => (
+                Head { seq: last_seq, hash: *entry.hash, timestamp_ms: entry.timestamp_ms },
+                ChainCheck::new(last_seq, Some(self.link)).check(&entry, checksum).err(),
+            ),
+            Err(reason) => {
+                (Head { seq: last_seq, ..Head::EMPTY }, Some(JournalError::corrupt(last_seq, reason)))
+            }
+        };
+        (head, problem.map(|p| (last_seq, p)))
+    }
+
+    /// The error of a last row that vanished between the two reads.
+    pub(crate) fn vanished(&self) -> JournalError {
+        JournalError::Io(format!("open: entry {} vanished while reading", self.last_seq))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use rusqlite::config::DbConfig;
 use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, Row, TransactionBehavior};
 
-use crate::record::{check_timestamps, seal, unsealed, ChainCheck};
+use crate::record::{check_timestamps, seal, unsealed, ChainCheck, TailCheck};
 use crate::{
     genesis_root, is_reserved_key, CorruptReason, Entry, EntryHash, EntryRef, Head, Journal, JournalError,
     NewEntry, OpenReport, GENESIS_KEY, LAST_COMMIT_KEY, ZERO_HASH,
@@ -352,37 +352,15 @@ fn check_tail(
     conn: &Connection,
     root: EntryHash,
 ) -> Result<(Head, Option<(u64, JournalError)>), JournalError> {
-    let last_seq: Option<i64> = conn
+    let max_seq: Option<i64> = conn
         .query_row("SELECT max(seq) FROM entries", [], |r| r.get(0))
         .map_err(sql("open: find last entry"))?;
-    let Some(last_seq) = last_seq else { return Ok((Head::empty(root), None)) };
-    let last_seq = match u64::try_from(last_seq) {
-        Ok(s) if s > 0 => s,
-        _ => return Err(JournalError::corrupt(0, CorruptReason::Decode)),
-    };
-    // The predecessor must be sound on its own; if it is not, this is not a single bad tail entry.
-    let link = if last_seq == 1 {
-        root
-    } else {
-        load_verified(conn, last_seq - 1, None)?
-            .ok_or(JournalError::corrupt(last_seq - 1, CorruptReason::SeqGap))??
-            .hash
-    };
+    let tail = TailCheck::start(max_seq, root, &mut |seq| load_verified(conn, seq, None))?;
+    let Some(tail) = tail else { return Ok((Head::empty(root), None)) };
     let mut stmt = conn.prepare_cached(SELECT_ONE).map_err(sql("open: prepare"))?;
-    let mut rows = stmt.query([last_seq as i64]).map_err(sql("open: read entry"))?;
-    let row = rows
-        .next()
-        .map_err(sql("open: read entry"))?
-        .ok_or_else(|| JournalError::Io(format!("open: entry {last_seq} vanished while reading")))?;
-    let (head, problem) = match decode(row) {
-        Ok((entry, checksum)) => (
-            Head { seq: last_seq, hash: *entry.hash, timestamp_ms: entry.timestamp_ms },
-            ChainCheck::new(last_seq, Some(link)).check(&entry, checksum).err(),
-        ),
-        // Undecodable: its hash is unknown; the head records the seq (it is bad in any case).
-        Err(reason) => (Head { seq: last_seq, ..Head::EMPTY }, Some(JournalError::corrupt(last_seq, reason))),
-    };
-    Ok((head, problem.map(|p| (last_seq, p))))
+    let mut rows = stmt.query([tail.last_seq as i64]).map_err(sql("open: read entry"))?;
+    let row = rows.next().map_err(sql("open: read entry"))?.ok_or_else(|| tail.vanished())?;
+    Ok(tail.judge(decode(row)))
 }
 
 impl Drop for SqliteJournal {
