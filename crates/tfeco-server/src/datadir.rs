@@ -163,14 +163,7 @@ pub fn open_node(
     if let Some((first, last, problem)) = &open.dropped {
         tracing::warn!(first, last, %problem, "dropped an unacknowledged commit with a damaged last entry");
     }
-    let bytes = journal.genesis().map_err(journal_error)?.ok_or(ReplicaError::Genesis)?;
-    let genesis = Genesis::decode(&bytes).map_err(ReplicaError::from)?;
-    if genesis.params.operator != AccountKey(key.verifying_key().to_bytes()) {
-        return Err(DataDirError::KeyMismatch(dir.to_owned()));
-    }
-    check_guardians(&genesis)?;
-    let (replica, report) = resume_from_snapshot(dir, journal, genesis, options)?;
-    Ok((replica, report, key))
+    resume_node(dir, journal, key, options)
 }
 
 /// Where a node's journal entries live: `journal.sqlite` in its data directory (the default), or a
@@ -238,14 +231,7 @@ pub fn open_node_at(
              failover): the entries were verified and the anchor moved to the journal's head"
         );
     }
-    let bytes = journal.genesis().map_err(journal_error)?.ok_or(ReplicaError::Genesis)?;
-    let genesis = Genesis::decode(&bytes).map_err(ReplicaError::from)?;
-    if genesis.params.operator != AccountKey(key.verifying_key().to_bytes()) {
-        return Err(DataDirError::KeyMismatch(dir.to_owned()));
-    }
-    check_guardians(&genesis)?;
-    let (replica, report) = resume_from_snapshot(dir, journal, genesis, options)?;
-    Ok((replica, report, key))
+    resume_node(dir, journal, key, options)
 }
 
 /// Creates a node in `dir` whose journal is a new one in the (empty) PostgreSQL database at `url`: the
@@ -276,6 +262,26 @@ pub fn valid_snapshot_beyond(dir: &Path, head: u64) -> Option<u64> {
         .into_iter()
         .filter(|(seq, _)| *seq > head)
         .find_map(|(seq, path)| crate::snapshots::load(&path, None).ok().map(|_| seq))
+}
+
+/// The common end of opening an existing node on either backend: the journal's genesis, decoded, must name
+/// `key` as its operator and have enough guardians; then the state resumes from the newest snapshot.
+/// Errors: [`DataDirError::KeyMismatch`], [`DataDirError::TooFewGuardians`], the journal's and the replay's.
+fn resume_node(
+    dir: &Path,
+    journal: impl Journal + 'static,
+    key: SigningKey,
+    options: ReplayOptions,
+) -> Result<(Replica, ReplayReport, SigningKey), DataDirError> {
+    let journal_error = |e: JournalError| DataDirError::Replica(ReplicaError::Journal(e));
+    let bytes = journal.genesis().map_err(journal_error)?.ok_or(ReplicaError::Genesis)?;
+    let genesis = Genesis::decode(&bytes).map_err(ReplicaError::from)?;
+    if genesis.params.operator != AccountKey(key.verifying_key().to_bytes()) {
+        return Err(DataDirError::KeyMismatch(dir.to_owned()));
+    }
+    check_guardians(&genesis)?;
+    let (replica, report) = resume_from_snapshot(dir, journal, genesis, options)?;
+    Ok((replica, report, key))
 }
 
 /// Replays `journal` from the newest snapshot of `dir` that agrees with it (each one skipped is logged),
