@@ -9,17 +9,17 @@
 //! from an older base backup) is refused by a writer whose data directory has the newest anchor.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 use ed25519_dalek::SigningKey;
 use tfeco_core::Command;
-use tfeco_money::{Amount, AnyAsset, Asset};
+use tfeco_money::Asset;
 use tfeco_testkit::postgres::{bin_dir, TempPostgres};
 
-use crate::postgres::{serve, state, transfers, CLIENTS, KILL_AFTER_ACKS};
-use crate::support::{account, hex_of, key, run_cli, signed, Api, ServeProcess, BIN};
+use crate::postgres::{
+    every_acknowledged_command_is_there, load_then_crash, serve, state, users_with_deposits,
+};
+use crate::support::{account, run_cli, signed, BIN};
 
 /// Unwraps a [`TempPostgres`] step, panicking with the tools' output.
 fn pg<T, E: std::fmt::Display>(result: Result<T, E>) -> T {
@@ -35,77 +35,6 @@ fn db_name(url: &str) -> &str {
 fn copy_dir(from: &Path, to: &Path) {
     let copied = std::process::Command::new("cp").arg("-a").arg(from).arg(to).status().expect("run cp");
     assert!(copied.success(), "cp -a {} {}", from.display(), to.display());
-}
-
-/// Registers `CLIENTS` users and gives each 1000 TFT (operator deposits); returns their keys.
-async fn users_with_deposits(api: &Api, dir: &Path, label: &str) -> Vec<SigningKey> {
-    let operator = crate::support::read_operator_key(dir);
-    let users: Vec<SigningKey> = (0..CLIENTS).map(|i| key(&format!("failover/{label}/{i}"))).collect();
-    for (i, user) in users.iter().enumerate() {
-        api.ok(&signed(user, 1, Command::RegisterAccount {})).await;
-        let deposit = Command::AttestDeposit {
-            asset: Asset::Tft,
-            to: account(user),
-            amount: "1000".parse().expect("amount"),
-            external_tx_id: format!("failover-{label}-{i}"),
-        };
-        api.submit(&operator, deposit).await;
-    }
-    users
-}
-
-/// Each client's acknowledged nonces and the highest nonce it sent.
-type Reports = Vec<(Vec<u64>, u64)>;
-
-/// Concurrent transfers (each user to the next) until `KILL_AFTER_ACKS` are acknowledged, then SIGKILL the
-/// node and run `crash` (stop its database) at once; returns what each client saw.
-async fn load_then_crash(node: ServeProcess, users: &[SigningKey], crash: impl FnOnce()) -> Reports {
-    let acked = Arc::new(AtomicUsize::new(0));
-    let tasks: Vec<_> = (0..CLIENTS)
-        .map(|i| {
-            let to = users[(i + 1) % CLIENTS].clone();
-            tokio::spawn(transfers(node.api.clone(), users[i].clone(), to, 2, acked.clone()))
-        })
-        .collect();
-    for _ in 0..3_000 {
-        if acked.load(Ordering::SeqCst) >= KILL_AFTER_ACKS {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    let log = node.log_text();
-    assert!(acked.load(Ordering::SeqCst) >= KILL_AFTER_ACKS, "too few acknowledged; log:\n{log}");
-    assert!(!node.kill().success());
-    crash();
-    let mut reports = Vec::new();
-    for task in tasks {
-        reports.push(
-            tokio::time::timeout(Duration::from_secs(60), task).await.expect("clients stop").expect("task"),
-        );
-    }
-    reports
-}
-
-/// Every acknowledged transfer is in the node behind `api` and nothing more than was sent: each client's
-/// highest acknowledged nonce <= its `last_nonce` <= its highest sent nonce; the TFT total is conserved.
-/// Returns the users' `last_nonce`s.
-async fn every_acknowledged_command_is_there(api: &Api, users: &[SigningKey], reports: &Reports) -> Vec<u64> {
-    let mut total: Amount<AnyAsset> = Amount::ZERO;
-    let mut nonces = Vec::new();
-    for (user, (acks, highest_sent)) in users.iter().zip(reports) {
-        let record = api.account(&hex_of(user)).await;
-        let last_nonce = record["last_nonce"].as_u64().expect("last_nonce");
-        let highest_ack = acks.iter().copied().max().unwrap_or(1);
-        assert!(last_nonce >= highest_ack, "acknowledged nonce {highest_ack} lost (last {last_nonce})");
-        assert!(last_nonce <= *highest_sent, "nonce {last_nonce} was never sent");
-        let balance: Amount<AnyAsset> =
-            record["balances"]["TFT"].as_str().expect("TFT").parse().expect("amount");
-        total = total.checked_add(balance).expect("no overflow");
-        nonces.push(last_nonce);
-    }
-    let expected: Amount<AnyAsset> = (1000 * CLIENTS).to_string().parse().expect("amount");
-    assert_eq!(total, expected, "transfers conserve TFT");
-    nonces
 }
 
 /// `tfeco serve --journal URL --data-dir DIR`, which must refuse to start; returns its stderr.
@@ -161,7 +90,7 @@ async fn failover_to_a_promoted_synchronous_standby_loses_no_acknowledged_comman
     let (dir_a, dir_b) = (temp.path().join("a"), temp.path().join("b"));
 
     let writer_a = serve(&dir_a, temp.path(), "writer-a", &url).await;
-    let users = users_with_deposits(&writer_a.api, &dir_a, "sync").await;
+    let users = users_with_deposits(&writer_a.api, &dir_a, "failover/sync").await;
     let before_load = state(&writer_a.api).await;
     let epoch_a: u64 = pg(primary.query(&db, "SELECT epoch FROM writer")).parse().expect("epoch");
     // B's data directory: the keys, and an anchor that will be behind the journal.
@@ -225,7 +154,7 @@ async fn a_promoted_standby_missing_acknowledged_commands_is_refused() {
     let (dir_a, dir_old, dir_b) = (temp.path().join("a"), temp.path().join("old"), temp.path().join("b"));
 
     let writer_a = serve(&dir_a, temp.path(), "writer-a", &url).await;
-    let users = users_with_deposits(&writer_a.api, &dir_a, "async").await;
+    let users = users_with_deposits(&writer_a.api, &dir_a, "failover/async").await;
     let before_load = state(&writer_a.api).await;
     let stale = pg(primary.base_backup("stale"));
     copy_dir(&dir_a, &dir_old);

@@ -44,6 +44,85 @@ pub(crate) async fn transfers(
     panic!("the node was never killed")
 }
 
+/// Registers `CLIENTS` users and gives each 1000 TFT (operator deposits); returns their keys.
+pub(crate) async fn users_with_deposits(api: &Api, dir: &std::path::Path, label: &str) -> Vec<SigningKey> {
+    let operator = crate::support::read_operator_key(dir);
+    let users: Vec<SigningKey> = (0..CLIENTS).map(|i| key(&format!("{label}/{i}"))).collect();
+    for (i, user) in users.iter().enumerate() {
+        api.ok(&signed(user, 1, Command::RegisterAccount {})).await;
+        let deposit = Command::AttestDeposit {
+            asset: Asset::Tft,
+            to: account(user),
+            amount: "1000".parse().expect("amount"),
+            external_tx_id: format!("{label}/deposit/{i}"),
+        };
+        api.submit(&operator, deposit).await;
+    }
+    users
+}
+
+/// Each client's acknowledged nonces and the highest nonce it sent.
+pub(crate) type Reports = Vec<(Vec<u64>, u64)>;
+
+/// Concurrent transfers (each user to the next) until `KILL_AFTER_ACKS` are acknowledged, then SIGKILL the
+/// node and run `crash` (stop its database) at once; returns what each client saw.
+pub(crate) async fn load_then_crash(
+    node: ServeProcess,
+    users: &[SigningKey],
+    crash: impl FnOnce(),
+) -> Reports {
+    let acked = Arc::new(AtomicUsize::new(0));
+    let tasks: Vec<_> = (0..CLIENTS)
+        .map(|i| {
+            let to = users[(i + 1) % CLIENTS].clone();
+            tokio::spawn(transfers(node.api.clone(), users[i].clone(), to, 2, acked.clone()))
+        })
+        .collect();
+    for _ in 0..3_000 {
+        if acked.load(Ordering::SeqCst) >= KILL_AFTER_ACKS {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let log = node.log_text();
+    assert!(acked.load(Ordering::SeqCst) >= KILL_AFTER_ACKS, "too few acknowledged; log:\n{log}");
+    assert!(!node.kill().success());
+    crash();
+    let mut reports = Vec::new();
+    for task in tasks {
+        reports.push(
+            tokio::time::timeout(Duration::from_secs(60), task).await.expect("clients stop").expect("task"),
+        );
+    }
+    reports
+}
+
+/// Every acknowledged transfer is in the node behind `api` and nothing more than was sent: each client's
+/// highest acknowledged nonce <= its `last_nonce` <= its highest sent nonce; the TFT total is conserved.
+/// Returns the users' `last_nonce`s.
+pub(crate) async fn every_acknowledged_command_is_there(
+    api: &Api,
+    users: &[SigningKey],
+    reports: &Reports,
+) -> Vec<u64> {
+    let mut total: Amount<AnyAsset> = Amount::ZERO;
+    let mut nonces = Vec::new();
+    for (user, (acks, highest_sent)) in users.iter().zip(reports) {
+        let record = api.account(&hex_of(user)).await;
+        let last_nonce = record["last_nonce"].as_u64().expect("last_nonce");
+        let highest_ack = acks.iter().copied().max().unwrap_or(1);
+        assert!(last_nonce >= highest_ack, "acknowledged nonce {highest_ack} lost (last {last_nonce})");
+        assert!(last_nonce <= *highest_sent, "nonce {last_nonce} was never sent");
+        let balance: Amount<AnyAsset> =
+            record["balances"]["TFT"].as_str().expect("TFT").parse().expect("amount");
+        total = total.checked_add(balance).expect("no overflow");
+        nonces.push(last_nonce);
+    }
+    let expected: Amount<AnyAsset> = (1000 * CLIENTS).to_string().parse().expect("amount");
+    assert_eq!(total, expected, "transfers conserve TFT");
+    nonces
+}
+
 /// `tfeco serve --dev --clock manual --journal URL --data-dir DIR`.
 pub(crate) async fn serve(
     dir: &std::path::Path,
@@ -68,18 +147,7 @@ async fn acknowledged_commands_in_postgres_survive_sigkill() {
     let node = serve(&dir, temp.path(), "first", &url).await;
     let api = node.api.clone();
     assert!(!dir.join("journal.sqlite").exists(), "the entries live in PostgreSQL");
-    let operator = crate::support::read_operator_key(&dir);
-    let users: Vec<SigningKey> = (0..CLIENTS).map(|i| key(&format!("pg/user/{i}"))).collect();
-    for (i, user) in users.iter().enumerate() {
-        api.ok(&signed(user, 1, Command::RegisterAccount {})).await;
-        let deposit = Command::AttestDeposit {
-            asset: Asset::Tft,
-            to: account(user),
-            amount: "1000".parse().expect("amount"),
-            external_tx_id: format!("pg-deposit-{i}"),
-        };
-        api.submit(&operator, deposit).await;
-    }
+    let users = users_with_deposits(&api, &dir, "pg/user").await;
 
     // A quiet node: SIGKILL, restart, the same state.
     let before = state(&api).await;
@@ -88,42 +156,10 @@ async fn acknowledged_commands_in_postgres_survive_sigkill() {
     assert_eq!(state(&node.api).await, before, "same head and state hash after SIGKILL");
 
     // Concurrent transfers, SIGKILL mid-traffic: every acknowledged one is there after the restart.
-    let acked = Arc::new(AtomicUsize::new(0));
-    let tasks: Vec<_> = (0..CLIENTS)
-        .map(|i| {
-            let to = users[(i + 1) % CLIENTS].clone();
-            tokio::spawn(transfers(node.api.clone(), users[i].clone(), to, 2, acked.clone()))
-        })
-        .collect();
-    for _ in 0..3_000 {
-        if acked.load(Ordering::SeqCst) >= KILL_AFTER_ACKS {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    let log = node.log_text();
-    assert!(acked.load(Ordering::SeqCst) >= KILL_AFTER_ACKS, "too few acknowledged; log:\n{log}");
-    assert!(!node.kill().success());
-    let mut reports = Vec::new();
-    for task in tasks {
-        reports.push(
-            tokio::time::timeout(Duration::from_secs(60), task).await.expect("clients stop").expect("task"),
-        );
-    }
+    let reports = load_then_crash(node, &users, || {}).await;
     let node = serve(&dir, temp.path(), "third", &url).await;
     let after_kill = state(&node.api).await;
-    let mut total: Amount<AnyAsset> = Amount::ZERO;
-    for (user, (acks, highest_sent)) in users.iter().zip(&reports) {
-        let record = node.api.account(&hex_of(user)).await;
-        let last_nonce = record["last_nonce"].as_u64().expect("last_nonce");
-        let highest_ack = acks.iter().copied().max().unwrap_or(1);
-        assert!(last_nonce >= highest_ack, "acknowledged nonce {highest_ack} lost (last {last_nonce})");
-        assert!(last_nonce <= *highest_sent, "nonce {last_nonce} was never sent");
-        let balance: Amount<AnyAsset> =
-            record["balances"]["TFT"].as_str().expect("TFT").parse().expect("amount");
-        total = total.checked_add(balance).expect("no overflow");
-    }
-    assert_eq!(total, "4000".parse().expect("amount"), "transfers conserve TFT");
+    every_acknowledged_command_is_there(&node.api, &users, &reports).await;
 
     // And once more, quiet: the restarted node's state survives another SIGKILL.
     assert!(!node.kill().success());
