@@ -251,6 +251,17 @@ async function load(ctx, state) {
   }
 }
 
+/// Copies what was typed in a form being rebuilt into its replacement (by field name; a choice only if it still
+/// exists), so a live update that changes the choices does not wipe a half-typed bid.
+export function carryTyped(from, to) {
+  for (const old of from.querySelectorAll("input[name], select[name]")) {
+    const now = to.querySelector(`[name="${old.name}"]`);
+    if (!now) continue;
+    if (old.type === "checkbox") now.checked = old.checked;
+    else if (now.tagName !== "SELECT" || [...now.options].some((o) => o.value === old.value)) now.value = old.value;
+  }
+}
+
 export async function render(root, ctx) {
   const state = {};
   const body = h("div", {});
@@ -269,7 +280,9 @@ export async function render(root, ctx) {
     const bidKey = state.positions.map((p) => `${p.id}:${p.free}`).join(",");
     if (state.bidKey !== bidKey || !state.bidForm) {
       state.bidKey = bidKey;
+      const typed = state.bidForm;
       state.bidForm = bidForm(ctx, state, refresh);
+      if (typed?.tagName === "FORM") carryTyped(typed, state.bidForm);
     }
     state.openForms ||= openPositionForms(ctx, state, refresh);
     state.openForms.update(state.free);
