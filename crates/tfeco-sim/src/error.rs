@@ -23,6 +23,17 @@ pub enum SimError {
     /// A workload or scenario did not behave as designed (a check of its own outcome failed).
     #[error("{0}")]
     Check(String),
+    /// A scenario (built in, a file, or an override) is invalid: the message names the field.
+    #[error("scenario: {0}")]
+    Scenario(String),
+    /// Writing the simulator's outputs failed.
+    #[error("writing {path}: {message}")]
+    Output {
+        /// The file or directory.
+        path: String,
+        /// What failed.
+        message: String,
+    },
     /// A background task or thread failed.
     #[error("a background task failed: {0}")]
     Task(String),

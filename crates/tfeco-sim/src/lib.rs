@@ -23,6 +23,7 @@ pub mod bench;
 pub mod data;
 pub mod demo;
 pub mod driver;
+pub mod economy;
 mod error;
 pub mod keys;
 pub mod rng;
