@@ -14,7 +14,9 @@
 pub mod metrics;
 pub mod runner;
 pub mod scenario;
+pub mod study;
 
 pub use self::metrics::{Chart, Column, MonthValues, Series, Unit};
 pub use self::runner::{run, Progress, RunOutput};
 pub use self::scenario::Scenario;
+pub use self::study::{run_seed, Arm, Bands, Study};
