@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use tfeco_core::{AccountKey, Command, Envelope, Event, Genesis, State};
+use tfeco_core::{AccountKey, Command, Envelope, Event, Genesis, Rejection, State};
 
 use crate::{Result, SimError};
 
@@ -29,6 +29,16 @@ impl CoreDriver {
         self.state
             .apply(&envelope)
             .map_err(|rejection| SimError::Rejected { command: envelope.command.kind(), rejection })
+    }
+
+    /// Applies `command` signed by `signer` with its next nonce, returning the core's refusal as a value
+    /// (the economy simulator counts refusals; the nonce is consumed either way, which the core accepts:
+    /// nonces need only increase).
+    pub fn try_apply(&mut self, signer: AccountKey, command: Command) -> Result<Vec<Event>, Rejection> {
+        let nonce = self.nonces.entry(signer).or_insert(0);
+        *nonce += 1;
+        let envelope = Envelope { signer, nonce: *nonce, command };
+        self.state.apply(&envelope)
     }
 
     /// The state, to read.

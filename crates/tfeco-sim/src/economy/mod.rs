@@ -11,7 +11,10 @@
 //! - [`metrics`]: the monthly series a run produces (exact integers with declared decimals);
 //! - Monte Carlo, bands and sweeps; outputs (CSV, `summary.json`, PNG/SVG charts, `report.html`).
 
+mod agents;
+mod collect;
 pub mod metrics;
+pub mod prices;
 pub mod runner;
 pub mod scenario;
 pub mod study;
