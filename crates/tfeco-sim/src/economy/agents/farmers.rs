@@ -116,34 +116,59 @@ impl World<'_> {
         Amount::from_units(next.max(self.models[model].slice_price_min_month.units()))
     }
 
+    /// The two cheapest listed `(price, node)` of each model (one pass over the nodes).
+    fn cheapest_two(&self) -> Vec<[Option<(Amount<Cc>, NodeId)>; 2]> {
+        let mut cheapest = vec![[None, None]; self.models.len()];
+        let nodes = self.state().capacity().nodes();
+        for n in &self.nodes {
+            let Some(price) = nodes.get(&n.id).and_then(|node| node.price) else { continue };
+            let slot: &mut [Option<(Amount<Cc>, NodeId)>; 2] = &mut cheapest[n.model];
+            let entry = Some((price, n.id));
+            if slot[0].is_none_or(|first| (price, n.id) < first) {
+                slot[1] = slot[0];
+                slot[0] = entry;
+            } else if slot[1].is_none_or(|second| (price, n.id) < second) {
+                slot[1] = entry;
+            }
+        }
+        cheapest
+    }
+
+    /// Node `n`'s next price under the strategy, from its utilization and the cheapest prices of its model.
+    fn next_price(
+        &self,
+        n: &NodeAgent,
+        node: &tfeco_core::Node,
+        cheapest: &[Option<(Amount<Cc>, NodeId)>; 2],
+    ) -> Option<i128> {
+        let f = &self.scenario.farmers;
+        let (step, high, low) = (i128::from(f.step_bps), f.high_utilization_bps, f.low_utilization_bps);
+        let price = node.price?.units();
+        let utilization = node.leased_slices * 10_000 / node.offered_slices.max(1);
+        let other = cheapest.iter().flatten().find(|(_, id)| *id != n.id).map(|(p, _)| *p);
+        let next = match f.price_strategy {
+            PriceStrategy::FollowDemand if utilization >= high => price * (10_000 + step) / 10_000,
+            PriceStrategy::FollowDemand if utilization <= low => price * (10_000 - step) / 10_000,
+            PriceStrategy::Undercut if utilization < high => match other {
+                Some(cheapest) if cheapest.units() <= price => self.undercut(n.model, cheapest).units(),
+                _ => price,
+            },
+            _ => price,
+        };
+        Some(next.clamp(node.band_min.units(), node.band_max.units()))
+    }
+
     /// Every node re-prices by the strategy (`undercut` and `follow_demand` move; `min` and `max` stay).
     pub(crate) fn reprice_nodes(&mut self) {
-        let f = &self.scenario.farmers;
-        let (strategy, step, high, low) =
-            (f.price_strategy, i128::from(f.step_bps), f.high_utilization_bps, f.low_utilization_bps);
-        if matches!(strategy, PriceStrategy::Min | PriceStrategy::Max) {
+        if matches!(self.scenario.farmers.price_strategy, PriceStrategy::Min | PriceStrategy::Max) {
             return;
         }
+        let cheapest = self.cheapest_two();
         let mut changes = Vec::new();
         for n in &self.nodes {
             let Some(node) = self.state().capacity().nodes().get(&n.id) else { continue };
-            let Some(price) = node.price else { continue };
-            let utilization = node.leased_slices * 10_000 / node.offered_slices.max(1);
-            let next = match strategy {
-                PriceStrategy::FollowDemand if utilization >= high => {
-                    price.units() * (10_000 + step) / 10_000
-                }
-                PriceStrategy::FollowDemand if utilization <= low => price.units() * (10_000 - step) / 10_000,
-                PriceStrategy::Undercut if utilization < high => {
-                    match self.cheapest_of_model(n.model, Some(n.id)) {
-                        Some(cheapest) if cheapest <= price => self.undercut(n.model, cheapest).units(),
-                        _ => price.units(),
-                    }
-                }
-                _ => price.units(),
-            };
-            let next = next.clamp(node.band_min.units(), node.band_max.units());
-            if next != price.units() {
+            let Some(next) = self.next_price(n, node, &cheapest[n.model]) else { continue };
+            if Some(next) != node.price.map(|p| p.units()) {
                 changes.push((self.farmers[n.farmer].key, n.id, Amount::from_units(next)));
             }
         }
@@ -183,7 +208,7 @@ impl World<'_> {
     }
 
     /// Each farmer converts `convert_revenue_bps` of its revenue CC to TFP (partial fills allowed), then opens
-    /// `exit.farmer_position_bps` of its TFP as an exit position (one per farmer, topped up by new ones).
+    /// `exit.farmer_position_bps` of its TFP as a new exit position.
     pub(crate) fn farmers_convert_and_hold(&mut self) {
         let convert_bps = i128::from(self.scenario.farmers.convert_revenue_bps);
         let position_bps = i128::from(self.scenario.exit.farmer_position_bps);
@@ -191,7 +216,10 @@ impl World<'_> {
             let key = self.farmers[f].key;
             let revenue = self.state().ledger().account(&key).map_or(0, |a| a.revenue_cc);
             let cc = revenue * convert_bps / 10_000;
-            if cc > 0 {
+            let reserve =
+                self.state().ledger().system_balance::<Tfp>(tfeco_core::SystemAccount::Pool2Reserve);
+            // An empty reserve converts nothing: the farmer waits for the next month.
+            if cc > 0 && reserve.is_positive() {
                 self.submit(key, Command::ConvertCcToTfp { cc: Amount::from_units(cc), allow_partial: true });
             }
             let tfp = self.state().ledger().account(&key).map_or(0, |a| a.balances[Asset::Tfp.index()]);
@@ -209,7 +237,6 @@ impl World<'_> {
                 _ => None,
             });
             if let Some(position) = opened {
-                self.farmer_position.insert(f, self.holders.len());
                 self.holders.push(PositionHolder { key, position });
             }
         }

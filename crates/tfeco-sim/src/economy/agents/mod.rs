@@ -124,8 +124,6 @@ pub(super) struct World<'s> {
     pub(crate) node_index: BTreeMap<NodeId, usize>,
     pub(crate) users: Vec<UserAgent>,
     pub(crate) holders: Vec<PositionHolder>,
-    /// Farmers that hold an exit position (index in `farmers` -> index in `holders`).
-    pub(crate) farmer_position: BTreeMap<usize, usize>,
     pub(crate) flows: MonthFlows,
     pub(crate) tally: Tally,
     /// Counter of external ids (deposits, payments).
@@ -175,7 +173,6 @@ impl<'s> World<'s> {
             node_index: BTreeMap::new(),
             users: Vec::new(),
             holders: Vec::new(),
-            farmer_position: BTreeMap::new(),
             flows: MonthFlows {
                 farmer_cc: vec![0; n_models],
                 reward_tft: vec![0; n_models],

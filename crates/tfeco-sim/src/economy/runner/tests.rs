@@ -1,6 +1,9 @@
 //! Tests of the runner: determinism, invariants every month, a hand-computed income, every built-in.
 
+use std::collections::BTreeMap;
+
 use super::*;
+use crate::economy::agents::MONTH;
 
 /// A small scenario for debug-build tests.
 fn small(months: u32) -> Scenario {
@@ -25,10 +28,168 @@ fn the_same_seed_gives_the_same_run_and_another_seed_another() {
 #[test]
 #[ignore = "prints a run's series and refusals; for inspection"]
 fn print_a_demo_run() {
-    let out = run(&small(3), 1, &mut |_| {}).unwrap();
+    let scenario = match std::env::var("TFECO_SIM_SCENARIO") {
+        Ok(name) => {
+            let mut scenario = Scenario::builtin(&name).unwrap();
+            scenario.months = std::env::var("TFECO_SIM_MONTHS").map_or(3, |m| m.parse().unwrap());
+            scenario
+        }
+        Err(_) => small(3),
+    };
+    let out = run(&scenario, 1, &mut |_| {}).unwrap();
     for (i, c) in out.series.columns.iter().enumerate() {
         let values: Vec<String> = out.series.months.iter().map(|m| m.values[i].to_string()).collect();
         println!("{:40} {}", c.key, values.join(" "));
     }
     println!("commands {} rejections {:?}", out.commands, out.rejections);
+}
+
+/// Times one run of a benchmark scenario (`TFECO_SIM_BENCH=bench-large|bench-mc`, `TFECO_SIM_MONTHS` to
+/// shorten it). Run in release: `cargo test -p tfeco-sim --release --lib time_a_benchmark_run -- --ignored
+/// --nocapture`.
+#[test]
+#[ignore = "a timing aid in release builds, not a test"]
+fn time_a_benchmark_run() {
+    let name = std::env::var("TFECO_SIM_BENCH").unwrap_or_else(|_| "bench-mc".to_owned());
+    let mut scenario = Scenario::builtin(&name).unwrap();
+    if let Some(months) = std::env::var("TFECO_SIM_MONTHS").ok().and_then(|m| m.parse().ok()) {
+        scenario.months = months;
+    }
+    let started = std::time::Instant::now();
+    let out = run(&scenario, 1, &mut |p| {
+        eprintln!("month {} of {}: {:.1} s", p.month, p.months, started.elapsed().as_secs_f64())
+    })
+    .unwrap();
+    println!(
+        "{name}: {} months, {} commands in {:.2} s; refusals {:?}",
+        scenario.months,
+        out.commands,
+        started.elapsed().as_secs_f64(),
+        out.rejections
+    );
+}
+
+/// One Mini 3 node priced at its band minimum (1.5 CC per slice-month), one fiat user with a budget of 3 CC
+/// a month: two one-slice monthly leases, 3 CC charged each month, split 80 / 10 / 10.
+const ONE_NODE_ONE_USER: &str = r#"
+name = "one-node-one-user"
+months = 4
+guardians = 1
+[gold]
+kind = "constant"
+usd_per_oz = "4000"
+[tft_price]
+kind = "constant"
+usd = "0.01"
+[users]
+initial = 1
+arrivals_per_month = 0
+churn_bps = 0
+fiat_share_bps = 10000
+budget_cc_per_month = "3"
+budget_spread_bps = 0
+[farmers]
+initial_nodes = 1
+nodes_per_month = 0
+nodes_per_farmer = 1
+price_strategy = "min"
+models = [{ name = "Mini 3", weight = 1 }]
+convert_revenue_bps = 0
+[demand]
+max_utilization_bps = 10000
+choice_width = 1
+[exit]
+holders = 0
+usdc_per_month = "0"
+"#;
+
+#[test]
+fn one_node_one_user_earns_the_hand_computed_income_every_month() {
+    let scenario = Scenario::from_toml_str(ONE_NODE_ONE_USER).unwrap();
+    let out = run(&scenario, 3, &mut |_| {}).unwrap();
+    let column = |key: &str| out.series.values_of(key).unwrap_or_else(|| panic!("no column {key}"));
+    // 2 slices x 1.5 CC = 3 CC a month; the farmer's 80 % is 2.4 CC = 24,000,000 base units.
+    assert_eq!(column("farmer_net_cc.Mini 3"), [24_000_000; 4]);
+    assert_eq!(column("farmer_net_cc_per_node.Mini 3"), [24_000_000; 4]);
+    // 10 % burned and 10 % to the treasury: 0.3 CC each, cumulative.
+    assert_eq!(column("cc_burned_by_split"), [3_000_000, 6_000_000, 9_000_000, 12_000_000]);
+    assert_eq!(column("treasury_cc"), [3_000_000, 6_000_000, 9_000_000, 12_000_000]);
+    assert_eq!(column("leases_open"), [2; 4]);
+    // 2 of Mini 3's 25 typical slices leased: 800 bps.
+    assert_eq!(column("utilization_bps"), [800; 4]);
+    assert_eq!(column("nodes.Mini 3"), [1; 4]);
+    assert_eq!(column("tft_usd"), [10_000_000_000_000_000; 4]);
+    assert_eq!(out.rejections, BTreeMap::new(), "nothing the agents built was refused");
+}
+
+#[test]
+fn every_month_ends_with_the_invariants_and_cumulative_columns_checked() {
+    let mut scenario = Scenario::builtin("base").unwrap();
+    scenario.months = 3;
+    let mut seen = Vec::new();
+    let out = run(&scenario, 11, &mut |p| seen.push(p.month)).unwrap();
+    assert_eq!(seen, [1, 2, 3]);
+    let months: Vec<u32> = out.series.months.iter().map(|m| m.month).collect();
+    assert_eq!(months, [1, 2, 3]);
+    for key in ["tft_total", "cc_outstanding", "nodes", "users_active"] {
+        assert!(out.series.values_of(key).unwrap().iter().all(|v| *v > 0), "{key}");
+    }
+    let total = out.series.values_of("tft_total").unwrap();
+    let parts = ["tft_outside", "tft_circulating", "tft_vault", "tft_vesting"]
+        .map(|k| out.series.values_of(k).unwrap());
+    for m in 0..3 {
+        assert_eq!(
+            parts.iter().map(|p| p[m]).sum::<i128>(),
+            total[m],
+            "month {}: the split sums to the total",
+            m + 1
+        );
+    }
+    let at: Vec<i64> = out.series.months.iter().map(|m| m.at).collect();
+    assert_eq!(at[0], scenario.start + MONTH - 1);
+    assert_eq!(at[2] - at[1], MONTH);
+}
+
+#[test]
+fn a_swept_burn_share_changes_the_burn_and_not_the_prices() {
+    let burn = |bps: i64| {
+        let mut value = toml::Value::try_from(small(2)).unwrap();
+        let params = value.get_mut("params").unwrap().as_table_mut().unwrap();
+        let mut split = toml::Table::new();
+        split.insert("burn_bps".into(), toml::Value::Integer(bps));
+        params.insert("revenue_split".into(), toml::Value::Table(split));
+        let scenario: Scenario = value.try_into().unwrap();
+        run(&scenario, 5, &mut |_| {}).unwrap()
+    };
+    let (low, high) = (burn(1_000), burn(2_000));
+    let burned = |out: &RunOutput| out.series.values_of("cc_burned_by_split").unwrap();
+    assert!(burned(&high)[1] > burned(&low)[1], "{:?} vs {:?}", burned(&high), burned(&low));
+    for key in ["tft_usd", "gold_usd_per_oz", "nodes", "users_active"] {
+        assert_eq!(high.series.values_of(key), low.series.values_of(key), "{key}");
+    }
+}
+
+#[test]
+fn every_builtin_runs_its_first_months_at_a_small_size() {
+    for name in Scenario::builtin_names() {
+        let mut scenario = Scenario::builtin(name).unwrap();
+        // Debug builds check every invariant after every command: the same scenario, smaller.
+        scenario.months = scenario.months.min(2);
+        scenario.users.initial = scenario.users.initial.min(30);
+        scenario.users.arrivals_per_month = scenario.users.arrivals_per_month.min(5);
+        scenario.farmers.initial_nodes = scenario.farmers.initial_nodes.min(12);
+        scenario.farmers.nodes_per_month = scenario.farmers.nodes_per_month.min(2);
+        scenario.exit.holders = scenario.exit.holders.min(5);
+        let out = run(&scenario, 1, &mut |_| {}).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(out.series.months.len(), scenario.months as usize, "{name}");
+        assert!(out.series.values_of("leases_open").unwrap().iter().any(|v| *v > 0), "{name}: leases");
+    }
+}
+
+#[test]
+fn an_unresolved_csv_path_is_refused_before_the_run() {
+    let text = "months = 1\n[tft_price]\nkind = \"csv\"\npath = \"prices.csv\"\n";
+    let scenario = Scenario::from_toml_str(text).unwrap();
+    let error = run(&scenario, 1, &mut |_| {}).unwrap_err().to_string();
+    assert!(error.contains("from_file"), "{error}");
 }
