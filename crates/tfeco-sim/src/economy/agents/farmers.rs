@@ -12,6 +12,9 @@ use super::{role, FarmerAgent, NodeAgent, PositionHolder, World};
 use crate::economy::scenario::PriceStrategy;
 use crate::keys::synthetic_account;
 
+/// The two cheapest listed `(price, node)` of one model, cheapest first.
+type Cheapest = [Option<(Amount<Cc>, NodeId)>; 2];
+
 impl World<'_> {
     /// Seconds between a node's uptime samples: the report interval plus the grace (full credit).
     pub(crate) fn report_every_s(&self) -> i64 {
@@ -117,12 +120,12 @@ impl World<'_> {
     }
 
     /// The two cheapest listed `(price, node)` of each model (one pass over the nodes).
-    fn cheapest_two(&self) -> Vec<[Option<(Amount<Cc>, NodeId)>; 2]> {
+    fn cheapest_two(&self) -> Vec<Cheapest> {
         let mut cheapest = vec![[None, None]; self.models.len()];
         let nodes = self.state().capacity().nodes();
         for n in &self.nodes {
             let Some(price) = nodes.get(&n.id).and_then(|node| node.price) else { continue };
-            let slot: &mut [Option<(Amount<Cc>, NodeId)>; 2] = &mut cheapest[n.model];
+            let slot: &mut Cheapest = &mut cheapest[n.model];
             let entry = Some((price, n.id));
             if slot[0].is_none_or(|first| (price, n.id) < first) {
                 slot[1] = slot[0];
