@@ -4,17 +4,21 @@
 //!
 //! 1. **Setup** at the start time: guardians register and submit the first prices; the initial nodes
 //!    (farms, models drawn by weight, prices, report keys), users and exit holders arrive.
-//! 2. **Every month** (30 days from `t0`): the boundary step at `t0` (the `Tick` that bills the leases due at
-//!    the month's start belongs to the month), then the month's decisions: new nodes, re-pricing, Pool 2
-//!    conversions and farmers' exit positions, churn, arrivals, top-ups and leases, the exit pool's
-//!    funding; then days 1 to 29 and a last step one second before the next month.
-//! 3. **Every day step** to `now`: any minting period whose close time (`period_end + mint_close_delay_s`)
-//!    falls in the step is closed first (a `Tick` one second before it, the nodes' uptime reports up to
-//!    then, the closing `Tick`, the guardians' signatures); then a `Tick` 10 minutes before `now`, fresh
-//!    prices, the `Tick` to `now` (billing, burns, exit rounds, vesting run there), weekly uptime reports,
-//!    and exit bids on the day before a round closes.
+//! 2. **Every month** (30 days from `t0`): the boundary step at `t0` (its `Tick` bills the leases due at the
+//!    month's start, so that charge belongs to the month), then the month's decisions (new nodes,
+//!    re-pricing, Pool 2 conversions and farmers' exit positions, churn, arrivals, top-ups and leases, the
+//!    exit pool's funding), then the month's steps (below), the last one second before the next month.
+//! 3. **Steps** are the times something is due, at most a week apart: every exit round's close, every
+//!    minting period's close (`period_end + mint_close_delay_s`, with a step one second before it, so the
+//!    nodes report the period's last hours first) and the month's end. At each step: the operator's `Tick`
+//!    (billing, burns, exit rounds, minting closes and vesting run there), the guardians' fresh prices
+//!    (observed then: an exit round due at that tick clears at that price), the nodes' uptime reports since
+//!    their last (every 2,460 s), the guardians' signatures on closed minting reports, and each holder's
+//!    bid in the round now open (once per round). The core bills every open lease at every tick, so
+//!    stepping only when something is due is what keeps long runs fast; leases are monthly and opened at a
+//!    month's start, so they fall due exactly at the boundary steps.
 //! 4. **Every month's end**: the metrics row ([`super::collect`]), the core's invariants and the simulator's
-//!    conservation checks ([`SimError::Check`] naming the month).
+//!    conservation checks ([`crate::SimError::Check`] naming the month).
 //!
 //! Randomness: one `StdRng` seeded from the seed draws the price walk first, then every agent's choice in
 //! the order above; collections are `Vec`s and `BTreeMap`s.
@@ -25,15 +29,12 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 
-use super::agents::{World, DAY, MONTH};
+use super::agents::{World, MONTH};
 use super::collect::Collector;
 use super::metrics::Series;
 use super::prices;
 use super::scenario::Scenario;
 use crate::Result;
-
-/// The guardians' prices are observed this long before each day's tick (the oracle's max age is 1 h).
-const PRICE_LEAD_S: i64 = 600;
 
 /// Where a run is, for a progress bar.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,13 +78,12 @@ pub fn run(scenario: &Scenario, seed: u64, progress: &mut dyn FnMut(Progress)) -
         world.month = month;
         world.flows.reset();
         if month > 1 {
-            day_step(&mut world, t0);
+            step(&mut world, t0);
         }
         month_decisions(&mut world, month);
-        for day in 1..30 {
-            day_step(&mut world, t0 + i64::from(day) * DAY);
+        for now in month_steps(&world, t0) {
+            step(&mut world, now);
         }
-        day_step(&mut world, t0 + MONTH - 1);
         collector.record(&world, month, t0)?;
         progress(Progress { month, months: scenario.months });
     }
@@ -119,40 +119,46 @@ fn month_decisions(world: &mut World<'_>, month: u32) {
     world.fund_exit_pool();
 }
 
-/// One step of the clock to `now` (see the module doc).
-fn day_step(world: &mut World<'_>, now: i64) {
-    close_minting_periods(world, now);
-    world.tick(now - PRICE_LEAD_S);
-    world.submit_prices();
-    world.tick(now);
-    let day = (now - world.scenario.start).div_euclid(DAY);
-    if day % 7 == 0 {
-        world.report_uptime(now);
+/// The month's steps after `t0`, in order: exit round closes, minting period closes (and one second
+/// before each), and the month's last second.
+fn month_steps(world: &World<'_>, t0: i64) -> Vec<i64> {
+    use tfeco_core::rules::minting::{period_end, period_of};
+    let end = t0 + MONTH - 1;
+    let mut steps = vec![end];
+    let state = world.state();
+    let every = state.params().exit_round_period_s.max(1);
+    let mut close = state.exit_pool().round().closes_at;
+    while close <= end {
+        if close > t0 {
+            steps.push(close);
+        }
+        close += every;
     }
-    world.sign_mint_reports();
-    world.bid_for_exit();
+    let delay = state.params().mint_close_delay_s;
+    let first = state.rewards().next_period().or_else(|| period_of(t0));
+    let mut period = first.unwrap_or(u32::MAX);
+    while period < u32::MAX {
+        let close = period_end(period).saturating_add(delay);
+        if close > end {
+            break;
+        }
+        if close - 1 > t0 {
+            steps.extend([close - 1, close]);
+        }
+        period += 1;
+    }
+    steps.sort_unstable();
+    steps.dedup();
+    steps
 }
 
-/// Closes every minting period whose close time falls in `(state's time, now]`: the nodes report up to one
-/// second before it, then the closing `Tick`, then the guardians sign.
-fn close_minting_periods(world: &mut World<'_>, now: i64) {
-    use tfeco_core::rules::minting::{period_end, period_of};
-    let delay = world.state().params().mint_close_delay_s;
-    loop {
-        let Some(next) = world.state().rewards().next_period() else { return };
-        let close = period_end(next).saturating_add(delay);
-        if close > now || close <= world.now() || period_of(close).is_none() {
-            return;
-        }
-        world.tick(close - 1);
-        world.report_uptime(close - 1);
-        world.tick(close);
-        world.submit_prices();
-        world.sign_mint_reports();
-        if world.state().rewards().next_period() == Some(next) {
-            return;
-        }
-    }
+/// One step of the clock to `now` (see the module doc).
+fn step(world: &mut World<'_>, now: i64) {
+    world.tick(now);
+    world.submit_prices();
+    world.report_uptime(now);
+    world.sign_mint_reports();
+    world.bid_for_exit();
 }
 
 impl super::agents::MonthFlows {

@@ -1,21 +1,20 @@
 //! The exit pool's side: holders bring TFT (attested deposits), lock it into TFP and open one position each;
-//! the day before each weekly round closes (before its lock window), `bid_share_bps` of the position holders
-//! (holders and farmers with positions) submit a sealed bid for the USDC value of `bid_size_bps` of their
+//! once in each weekly round (at the first step it is open, before its lock window), `bid_share_bps` of the
+//! position holders (holders and farmers with positions) submit a sealed bid for the USDC value of `bid_size_bps` of their
 //! position's free TFP at a minimum price `discount_bps` below the oracle's TFT price.
 
 use rand::Rng;
 use tfeco_core::{Command, Event};
 use tfeco_money::{mul_div, Amount, Asset, Price, Rounding, Tfp, Tft};
 
-use super::{role, PositionHolder, World, DAY};
-use crate::keys::synthetic_account;
+use super::{role, PositionHolder, World};
 
 impl World<'_> {
     /// The scenario's holders register, receive their TFT, lock it and open a position each.
     pub(crate) fn add_holders(&mut self) {
         let tft = self.scenario.exit.holder_tft.0;
         for h in 0..self.scenario.exit.holders {
-            let key = synthetic_account(role::HOLDER, u64::from(h));
+            let key = super::key(role::HOLDER, u64::from(h));
             if self.submit(key, Command::RegisterAccount {}).is_none() || tft <= 0 {
                 continue;
             }
@@ -36,15 +35,15 @@ impl World<'_> {
         }
     }
 
-    /// When the current round closes within a day (and its lock window has not started), a share of the
-    /// position holders bid.
+    /// Once per round, before its lock window, a share of the position holders bid.
     pub(crate) fn bid_for_exit(&mut self) {
         let now = self.now();
         let round = self.state().exit_pool().round();
         let lock = self.state().params().exit_lock_window_s;
-        if round.closes_at > now + DAY || round.closes_at - lock <= now {
+        if self.last_bid_round == Some(round.id) || round.closes_at - lock <= now {
             return;
         }
+        self.last_bid_round = Some(round.id);
         let Ok(prices) = self.state().prices() else { return };
         let discount = u128::from(self.scenario.exit.discount_bps);
         let Some(min_price) = prices.tft_usd.mul_ratio(10_000 - discount, 10_000, Rounding::Down) else {

@@ -10,7 +10,6 @@ use tfeco_money::{Amount, Asset, Cc, Tfp};
 
 use super::{role, FarmerAgent, NodeAgent, PositionHolder, World};
 use crate::economy::scenario::PriceStrategy;
-use crate::keys::synthetic_account;
 
 /// The two cheapest listed `(price, node)` of one model, cheapest first.
 type Cheapest = [Option<(Amount<Cc>, NodeId)>; 2];
@@ -45,7 +44,7 @@ impl World<'_> {
             return Some(self.farmers.len() - 1);
         }
         let index = self.farmers.len();
-        let key = synthetic_account(role::FARMER, index as u64);
+        let key = super::key(role::FARMER, index as u64);
         self.submit(key, Command::RegisterAccount {})?;
         let events = self.submit(key, Command::RegisterFarm { name: format!("sim-farm-{index}") })?;
         let farm = World::find(&events, |e| match e {
@@ -73,7 +72,7 @@ impl World<'_> {
         };
         let price = self.initial_price(model);
         self.submit(owner, Command::SetSlicePrice { node_id, price });
-        let key = synthetic_account(role::NODE, u64::from(node_id.0));
+        let key = super::key(role::NODE, u64::from(node_id.0));
         self.submit(key, Command::RegisterAccount {});
         self.submit(owner, Command::SetNodeKey { node_id, node_key: key });
         let now = self.now();

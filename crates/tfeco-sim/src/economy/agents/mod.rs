@@ -42,6 +42,27 @@ pub(super) mod role {
     pub(crate) const HOLDER: u8 = 5;
 }
 
+/// The synthetic key of agent `index` of `role`. Deriving one is an ed25519 scalar multiplication (tens of
+/// microseconds), and every run of a process (Monte Carlo runs, sweep arms) uses the same keys, so they are
+/// derived once per process and shared (a lock-protected table per role, extended on demand).
+pub(super) fn key(role: u8, index: u64) -> AccountKey {
+    use std::sync::{OnceLock, RwLock};
+    static TABLES: OnceLock<Vec<RwLock<Vec<AccountKey>>>> = OnceLock::new();
+    let tables = TABLES.get_or_init(|| (0..=role::HOLDER).map(|_| RwLock::new(Vec::new())).collect());
+    let (Some(table), Ok(i)) = (tables.get(usize::from(role)), usize::try_from(index)) else {
+        return synthetic_account(role, index);
+    };
+    if let Some(key) = table.read().ok().and_then(|keys| keys.get(i).copied()) {
+        return key;
+    }
+    let Ok(mut keys) = table.write() else { return synthetic_account(role, index) };
+    while keys.len() <= i {
+        let next = keys.len() as u64;
+        keys.push(synthetic_account(role, next));
+    }
+    keys[i]
+}
+
 /// One day, seconds.
 pub(super) const DAY: i64 = 86_400;
 /// A simulated month: 30 days (the billing month, 720 h).
@@ -126,6 +147,8 @@ pub(super) struct World<'s> {
     pub(crate) holders: Vec<PositionHolder>,
     pub(crate) flows: MonthFlows,
     pub(crate) tally: Tally,
+    /// The exit round the holders last bid in.
+    pub(crate) last_bid_round: Option<tfeco_core::RoundId>,
     /// Counter of external ids (deposits, payments).
     pub(crate) next_external_id: u64,
 }
@@ -138,9 +161,9 @@ impl<'s> World<'s> {
         gold: Vec<Price>,
         tft: Vec<Price>,
     ) -> Result<Self> {
-        let operator = synthetic_account(role::OPERATOR, 0);
+        let operator = key(role::OPERATOR, 0);
         let guardians: Vec<AccountKey> =
-            (0..scenario.guardians).map(|g| synthetic_account(role::GUARDIAN, u64::from(g))).collect();
+            (0..scenario.guardians).map(|g| key(role::GUARDIAN, u64::from(g))).collect();
         let params = scenario.params(operator, &guardians)?;
         let quorum = params.guardian_threshold().max(params.oracle_quorum()) as usize;
         let mut genesis = Genesis::tfgrid4_2025(operator, scenario.start);
@@ -179,6 +202,7 @@ impl<'s> World<'s> {
                 ..MonthFlows::default()
             },
             tally: Tally::default(),
+            last_bid_round: None,
             next_external_id: 0,
         })
     }

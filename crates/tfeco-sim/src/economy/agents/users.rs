@@ -12,7 +12,6 @@ use tfeco_core::{Billing, Command, Event, LeaseId, NodeId};
 use tfeco_money::{mul_div, Amount, Asset, Rounding, Usdc};
 
 use super::{role, UserAgent, World};
-use crate::keys::synthetic_account;
 
 /// Nodes with free slices, cheapest first: `(price units, node)`, with the grid's slice counts.
 pub(in crate::economy) struct Market {
@@ -41,7 +40,7 @@ impl World<'_> {
         let u = &self.scenario.users;
         let (average, spread) = (u.budget_cc_per_month.0, i128::from(u.budget_spread_bps));
         for _ in 0..count {
-            let key = synthetic_account(role::USER, self.users.len() as u64);
+            let key = super::key(role::USER, self.users.len() as u64);
             let fiat = self.rng.gen_range(0..10_000) < self.scenario.users.fiat_share_bps;
             let deviation = if spread > 0 { self.rng.gen_range(-spread..=spread) } else { 0 };
             let budget = average * (10_000 + deviation) / 10_000;
