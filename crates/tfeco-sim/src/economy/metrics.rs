@@ -73,7 +73,7 @@ pub struct Column {
 pub struct MonthValues {
     /// 1-based month of the run (month 1 ends one month after the start).
     pub month: u32,
-    /// The core's time at the month's end (unix seconds).
+    /// The core's time when the month's row was read: its last step (unix seconds).
     pub at: i64,
     /// One value per column, in base units.
     pub values: Vec<i128>,

@@ -7,10 +7,10 @@
 //! 2. **Every month** (30 days from `t0`): the boundary step at `t0` (its `Tick` bills the leases due at the
 //!    month's start, so that charge belongs to the month), then the month's decisions (new nodes,
 //!    re-pricing, Pool 2 conversions and farmers' exit positions, churn, arrivals, top-ups and leases, the
-//!    exit pool's funding), then the month's steps (below), the last one second before the next month.
+//!    exit pool's funding), then the month's steps (below). The month's row is read after its last step.
 //! 3. **Steps** are the times something is due, at most a week apart: every exit round's close, every
 //!    minting period's close (`period_end + mint_close_delay_s`, with a step one second before it, so the
-//!    nodes report the period's last hours first) and the month's end. At each step: the operator's `Tick`
+//!    nodes report the period's last hours first). At each step: the operator's `Tick`
 //!    (billing, burns, exit rounds, minting closes and vesting run there), the guardians' fresh prices
 //!    (observed then: an exit round due at that tick clears at that price), the nodes' uptime reports since
 //!    their last (every 2,460 s), the guardians' signatures on closed minting reports, and each holder's
@@ -119,12 +119,12 @@ fn month_decisions(world: &mut World<'_>, month: u32) {
     world.fund_exit_pool();
 }
 
-/// The month's steps after `t0`, in order: exit round closes, minting period closes (and one second
-/// before each), and the month's last second.
+/// The month's steps after `t0`, in order: exit round closes and minting period closes (and one second
+/// before each) before the next month.
 fn month_steps(world: &World<'_>, t0: i64) -> Vec<i64> {
     use tfeco_core::rules::minting::{period_end, period_of};
     let end = t0 + MONTH - 1;
-    let mut steps = vec![end];
+    let mut steps = Vec::new();
     let state = world.state();
     let every = state.params().exit_round_period_s.max(1);
     let mut close = state.exit_pool().round().closes_at;

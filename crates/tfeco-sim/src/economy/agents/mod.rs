@@ -42,14 +42,44 @@ pub(super) mod role {
     pub(crate) const HOLDER: u8 = 5;
 }
 
+/// The per-role tables of [`key`].
+fn key_tables() -> &'static [std::sync::RwLock<Vec<AccountKey>>] {
+    use std::sync::{OnceLock, RwLock};
+    static TABLES: OnceLock<Vec<RwLock<Vec<AccountKey>>>> = OnceLock::new();
+    TABLES.get_or_init(|| (0..=role::HOLDER).map(|_| RwLock::new(Vec::new())).collect())
+}
+
+/// Derives the keys of agents `0..count` of `role` not derived yet, on every core (a large population at
+/// the start of a run).
+pub(super) fn prewarm_keys(role: u8, count: u64) {
+    let Some(table) = key_tables().get(usize::from(role)) else { return };
+    let have = table.read().map_or(0, |keys| keys.len() as u64);
+    if have >= count {
+        return;
+    }
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
+    let chunk = (count - have).div_ceil(threads).max(1);
+    let parts: Vec<Vec<AccountKey>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let (from, to) = ((have + t * chunk).min(count), (have + (t + 1) * chunk).min(count));
+                scope.spawn(move || (from..to).map(|i| synthetic_account(role, i)).collect::<Vec<_>>())
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+    });
+    if let Ok(mut keys) = table.write() {
+        if keys.len() as u64 == have {
+            keys.extend(parts.into_iter().flatten());
+        }
+    }
+}
+
 /// The synthetic key of agent `index` of `role`. Deriving one is an ed25519 scalar multiplication (tens of
 /// microseconds), and every run of a process (Monte Carlo runs, sweep arms) uses the same keys, so they are
 /// derived once per process and shared (a lock-protected table per role, extended on demand).
 pub(super) fn key(role: u8, index: u64) -> AccountKey {
-    use std::sync::{OnceLock, RwLock};
-    static TABLES: OnceLock<Vec<RwLock<Vec<AccountKey>>>> = OnceLock::new();
-    let tables = TABLES.get_or_init(|| (0..=role::HOLDER).map(|_| RwLock::new(Vec::new())).collect());
-    let (Some(table), Ok(i)) = (tables.get(usize::from(role)), usize::try_from(index)) else {
+    let (Some(table), Ok(i)) = (key_tables().get(usize::from(role)), usize::try_from(index)) else {
         return synthetic_account(role, index);
     };
     if let Some(key) = table.read().ok().and_then(|keys| keys.get(i).copied()) {

@@ -39,6 +39,7 @@ impl World<'_> {
     pub(crate) fn add_users(&mut self, count: u32) {
         let u = &self.scenario.users;
         let (average, spread) = (u.budget_cc_per_month.0, i128::from(u.budget_spread_bps));
+        super::prewarm_keys(role::USER, (self.users.len() + count as usize) as u64);
         for _ in 0..count {
             let key = super::key(role::USER, self.users.len() as u64);
             let fiat = self.rng.gen_range(0..10_000) < self.scenario.users.fiat_share_bps;
