@@ -12,6 +12,7 @@
 //! - Monte Carlo, bands and sweeps; outputs (CSV, `summary.json`, PNG/SVG charts, `report.html`).
 
 pub mod metrics;
+pub mod output;
 pub mod runner;
 pub mod scenario;
 pub mod study;

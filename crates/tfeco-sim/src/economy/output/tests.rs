@@ -1,0 +1,219 @@
+//! Tests of the outputs with hand-built studies (no runner): files exist and parse, values are exact, the
+//! same study gives byte-identical files, text from scenario files is escaped.
+
+use std::path::Path;
+
+use super::super::metrics::{Chart, Column, MonthValues, Series, Unit};
+use super::super::runner::RunOutput;
+use super::super::scenario::Scenario;
+use super::super::study::{Arm, Bands, Study};
+use super::csv::{bands_csv, parse_decimal, run_csv};
+use super::*;
+
+/// 1e30 base units: far beyond any real supply, still exact.
+const HUGE: i128 = 1_000_000_000_000_000_000_000_000_000_000;
+
+/// The scenario of the fixtures (the one place that knows the scenario's fields).
+fn scenario(description: &str) -> Scenario {
+    Scenario { name: "hand-built".to_owned(), description: description.to_owned(), months: 3 }
+}
+
+/// A column of the fixtures.
+fn column(key: &str, unit: Unit, decimals: u32, chart: Chart) -> Column {
+    Column { key: key.to_owned(), label: key.replace('_', " "), unit, decimals, chart }
+}
+
+/// The fixtures' columns: cumulative TFT minted and burned, the exit pool's USDC, a price, a farmer's
+/// cumulative net income and capex, and a count that is not drawn.
+fn columns() -> Vec<Column> {
+    vec![
+        column("tft_minted", Unit::Tft, 7, Chart::TftSupply),
+        column("tft_burned", Unit::Tft, 7, Chart::TftSupply),
+        column("exit_pool_usdc", Unit::Usdc, 7, Chart::ExitPool),
+        column("exit_clearing_price", Unit::Price, 18, Chart::ExitPool),
+        column("farmer_net_cumulative.3Node Home", Unit::Usd, 7, Chart::FarmerIncome),
+        column("farmer_capex.3Node Home", Unit::Usd, 7, Chart::FarmerIncome),
+        column("users", Unit::Count, 0, Chart::None),
+    ]
+}
+
+/// Month `m` of run `r`: burn overtakes minting in month 3, the farmer breaks even in month 2 (run 0) or 3.
+fn row(m: u32, r: i128) -> Vec<i128> {
+    let m128 = i128::from(m);
+    vec![
+        100_000_000 * m128 + r,
+        [10_000_000, 90_000_000, 400_000_000][m as usize - 1] + r,
+        50_000_000_000 - 20_000_000_000 * m128 - r,
+        1_500_000_000_000_000 + r,
+        [-900_0000000, 100_0000000 - 600_0000000 * r, 800_0000000][m as usize - 1],
+        500_0000000,
+        10 * m128 + r,
+    ]
+}
+
+/// One run of the fixtures, `r` shifting its values a little.
+fn run(seed: u64, r: i128) -> RunOutput {
+    let months = (1..=3u32)
+        .map(|m| MonthValues { month: m, at: 1_700_000_000 + i64::from(m) * 2_592_000, values: row(m, r) })
+        .collect();
+    RunOutput {
+        seed,
+        series: Series { columns: columns(), months },
+        state_hash: format!("{seed:064x}"),
+        commands: 1_000 + seed,
+    }
+}
+
+/// Nearest-rank bands of two runs, built by hand: p5 the smaller, p50 and p95 the larger.
+fn bands(runs: &[RunOutput]) -> Bands {
+    let pick = |m: usize, f: fn(i128, i128) -> i128| -> Vec<i128> {
+        let (a, b) = (&runs[0].series.months[m].values, &runs[1].series.months[m].values);
+        a.iter().zip(b).map(|(x, y)| f(*x, *y)).collect()
+    };
+    Bands {
+        columns: columns(),
+        months: vec![1, 2, 3],
+        p5: (0..3).map(|m| pick(m, i128::min)).collect(),
+        p50: (0..3).map(|m| pick(m, i128::max)).collect(),
+        p95: (0..3).map(|m| pick(m, i128::max)).collect(),
+    }
+}
+
+/// An arm labelled `label` with runs seeded 7 and 8, `shift` added to the second run.
+fn arm(label: &str, overrides: Vec<(String, String)>, shift: i128) -> Arm {
+    let runs = vec![run(7, 0), run(8, 1 + shift)];
+    Arm { label: label.to_owned(), overrides, bands: bands(&runs), runs }
+}
+
+/// A one-arm study whose scenario has `description`.
+fn study(description: &str) -> Study {
+    Study { scenario: scenario(description), seed: 7, runs_per_arm: 2, arms: vec![arm("base", vec![], 0)] }
+}
+
+/// A two-arm sweep.
+fn sweep() -> Study {
+    let mut study = study("A sweep.");
+    let over = vec![("params.revenue_split.burn_bps".to_owned(), "2000".to_owned())];
+    study.arms.push(arm("params.revenue_split.burn_bps=2000", over, 5));
+    study
+}
+
+/// Writes `study` into a fresh directory.
+fn write(study: &Study) -> (tempfile::TempDir, Written) {
+    let dir = tempfile::tempdir().unwrap();
+    let written = write_study(study, dir.path(), &mut |_| {}).unwrap();
+    (dir, written)
+}
+
+/// Reads a written file.
+fn read(dir: &Path, relative: &str) -> Vec<u8> {
+    std::fs::read(dir.join(relative)).unwrap_or_else(|e| panic!("{relative}: {e}"))
+}
+
+#[test]
+fn decimals_are_exact_for_negative_large_and_extreme_values() {
+    assert_eq!(decimal(0, 7), "0.0000000");
+    assert_eq!(decimal(-15, 1), "-1.5");
+    assert_eq!(decimal(5, 3), "0.005");
+    assert_eq!(decimal(-5, 3), "-0.005");
+    assert_eq!(decimal(42, 0), "42");
+    assert_eq!(decimal(HUGE, 7), "100000000000000000000000.0000000");
+    assert_eq!(decimal(-HUGE - 1, 18), "-1000000000000.000000000000000001");
+    assert_eq!(decimal(i128::MIN, 0), "-170141183460469231731687303715884105728");
+    for (value, decimals) in [(0, 7), (-1, 7), (HUGE + 3, 7), (-HUGE, 18), (i128::MAX, 5), (i128::MIN, 38)] {
+        assert_eq!(parse_decimal(&decimal(value, decimals), decimals), Some(value), "{value} at {decimals}");
+    }
+    assert_eq!(parse_decimal("1.5", 7), Some(15_000_000));
+    for bad in
+        ["", "-", "1.2.3", "1e5", "+1", ".5", "1.12345678", "999999999999999999999999999999999999999999"]
+    {
+        assert_eq!(parse_decimal(bad, 7), None, "{bad:?}");
+    }
+}
+
+#[test]
+fn slugs_are_safe_file_names_and_unique() {
+    let mut study = study("x");
+    study.arms[0].label = "Params.Revenue_Split.burn_bps=2000".to_owned();
+    study.arms.push(arm("../../etc", vec![], 0));
+    study.arms.push(arm("params.revenue_split.burn_bps 2000", vec![], 0));
+    study.arms.push(arm("", vec![], 0));
+    let slugs = arm_slugs(&study);
+    assert_eq!(
+        slugs,
+        ["params.revenue_split.burn_bps-2000", "etc", "params.revenue_split.burn_bps-2000-2", "arm"]
+    );
+}
+
+#[test]
+fn run_csv_round_trips_exact_values() {
+    let mut run = run(7, 0);
+    run.series.months[0].values[0] = HUGE;
+    run.series.months[1].values[2] = -HUGE - 7;
+    let bytes = run_csv(&run.series).unwrap();
+    let mut reader = ::csv::Reader::from_reader(bytes.as_slice());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
+    assert_eq!(header[..3], ["month", "at", "tft_minted"]);
+    assert_eq!(header[6], "farmer_net_cumulative.3Node Home");
+    let rows: Vec<::csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 3);
+    for (row, month) in rows.iter().zip(&run.series.months) {
+        assert_eq!(row[0].parse::<u32>().unwrap(), month.month);
+        assert_eq!(row[1].parse::<i64>().unwrap(), month.at);
+        for (c, column) in run.series.columns.iter().enumerate() {
+            assert_eq!(parse_decimal(&row[c + 2], column.decimals), Some(month.values[c]), "{}", column.key);
+        }
+    }
+    assert_eq!(&rows[1][4], "-100000000000000000000000.0000007");
+}
+
+#[test]
+fn ragged_series_are_refused() {
+    let mut run = run(7, 0);
+    run.series.months[1].values.pop();
+    let error = run_csv(&run.series).unwrap_err().to_string();
+    assert!(error.contains("month 2 has 6 values for 7 columns"), "{error}");
+    let mut bands = study("x").arms[0].bands.clone();
+    bands.p95.pop();
+    assert!(bands_csv(&bands).is_err());
+}
+
+#[test]
+fn bands_csv_has_three_columns_per_key() {
+    let study = study("x");
+    let bytes = bands_csv(&study.arms[0].bands).unwrap();
+    let mut reader = ::csv::Reader::from_reader(bytes.as_slice());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
+    assert_eq!(header[..4], ["month", "tft_minted.p5", "tft_minted.p50", "tft_minted.p95"]);
+    assert_eq!(header.len(), 1 + 3 * columns().len());
+    let rows: Vec<::csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(&rows[2][0], "3");
+    assert_eq!(&rows[2][1], "30.0000000");
+    assert_eq!(&rows[2][2], "30.0000001");
+}
+
+#[test]
+fn study_writes_csv_files_per_run_and_arm() {
+    let (dir, written) = write(&sweep());
+    for file in [
+        "runs/base/run-7.csv",
+        "runs/base/run-8.csv",
+        "bands-base.csv",
+        "runs/params.revenue_split.burn_bps-2000/run-8.csv",
+        "bands-params.revenue_split.burn_bps-2000.csv",
+    ] {
+        assert!(written.files.iter().any(|f| f == file), "{file} not in {:?}", written.files);
+        assert!(!read(dir.path(), file).is_empty());
+    }
+}
+
+#[test]
+fn the_same_study_gives_byte_identical_files() {
+    let study = sweep();
+    let (a, written_a) = write(&study);
+    let (b, written_b) = write(&study);
+    assert_eq!(written_a, written_b);
+    for file in &written_a.files {
+        assert_eq!(read(a.path(), file), read(b.path(), file), "{file} differs");
+    }
+}
