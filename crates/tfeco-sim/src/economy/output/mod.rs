@@ -17,6 +17,7 @@
 //! integers until a chart is drawn: floats exist only in [`charts`]' drawing code.
 
 pub mod csv;
+pub mod summary;
 
 use std::fs;
 use std::path::Path;
@@ -25,6 +26,8 @@ use serde::{Deserialize, Serialize};
 
 use super::study::Study;
 use crate::{Result, SimError};
+
+pub use self::summary::{summary, Summary};
 
 /// The files [`write_study`] wrote.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,7 +50,17 @@ pub fn write_study(study: &Study, dir: &Path, progress: &mut dyn FnMut(&str)) ->
         }
         out.write(&format!("bands-{slug}.csv"), &csv::bands_csv(&arm.bands)?)?;
     }
+    progress("writing summary.json");
+    let summary = summary(study);
+    out.write("summary.json", &summary_json(&summary)?)?;
     Ok(out.written)
+}
+
+/// `summary` as pretty JSON with a final newline (the bytes of `summary.json`).
+pub fn summary_json(summary: &Summary) -> Result<Vec<u8>> {
+    let mut bytes = serde_json::to_vec_pretty(summary).map_err(|e| output_error("summary.json", e))?;
+    bytes.push(b'\n');
+    Ok(bytes)
 }
 
 /// Where outputs go, and what was written so far.

@@ -8,6 +8,7 @@ use super::super::runner::RunOutput;
 use super::super::scenario::Scenario;
 use super::super::study::{Arm, Bands, Study};
 use super::csv::{bands_csv, parse_decimal, run_csv};
+use super::summary::FindingKind;
 use super::*;
 
 /// 1e30 base units: far beyond any real supply, still exact.
@@ -45,7 +46,7 @@ fn row(m: u32, r: i128) -> Vec<i128> {
         [10_000_000, 90_000_000, 400_000_000][m as usize - 1] + r,
         50_000_000_000 - 20_000_000_000 * m128 - r,
         1_500_000_000_000_000 + r,
-        [-900_0000000, 100_0000000 - 600_0000000 * r, 800_0000000][m as usize - 1],
+        [-900_0000000, 600_0000000 - 600_0000000 * r, 800_0000000][m as usize - 1],
         500_0000000,
         10 * m128 + r,
     ]
@@ -216,4 +217,80 @@ fn the_same_study_gives_byte_identical_files() {
     for file in &written_a.files {
         assert_eq!(read(a.path(), file), read(b.path(), file), "{file} differs");
     }
+}
+
+#[test]
+fn summary_json_parses_back_and_holds_the_finals() {
+    let study = sweep();
+    let (dir, written) = write(&study);
+    assert!(written.files.iter().any(|f| f == "summary.json"));
+    let parsed: Summary = serde_json::from_slice(&read(dir.path(), "summary.json")).unwrap();
+    assert_eq!(parsed, summary(&study));
+    assert_eq!(parsed.scenario.name, "hand-built");
+    assert_eq!((parsed.seed, parsed.runs_per_arm, parsed.arms.len()), (7, 2, 2));
+    let base = &parsed.arms[0];
+    assert_eq!(base.final_month, Some(3));
+    let minted = &base.columns[0];
+    assert_eq!((minted.key.as_str(), minted.unit), ("tft_minted", Unit::Tft));
+    assert_eq!((minted.p5.as_str(), minted.p50.as_str()), ("30.0000000", "30.0000001"));
+    assert_eq!(base.runs[1].csv, "runs/base/run-8.csv");
+    assert_eq!(base.runs[1].state_hash, format!("{:064x}", 8));
+    assert!(base.against_first.is_empty());
+    let swept = &parsed.arms[1];
+    assert_eq!(swept.overrides[0].path, "params.revenue_split.burn_bps");
+    assert_eq!(swept.overrides[0].value, "2000");
+    let minted = &swept.against_first[0];
+    assert_eq!((minted.first.as_str(), minted.arm.as_str()), ("30.0000001", "30.0000006"));
+    assert_eq!(minted.difference, "0.0000005");
+    let users = swept.against_first.iter().find(|d| d.key == "users").unwrap();
+    assert_eq!(users.difference, "5");
+}
+
+#[test]
+fn findings_come_from_the_columns_that_exist() {
+    let summary = summary(&study("x"));
+    let findings = &summary.arms[0].findings;
+    let kinds: Vec<FindingKind> = findings.iter().map(|f| f.kind).collect();
+    assert_eq!(kinds, [FindingKind::BurnOutrunsMint, FindingKind::BreakEven, FindingKind::Lowest]);
+    let burn = &findings[0];
+    assert_eq!((burn.month, burn.value.as_deref()), (Some(3), Some("10.0000000")));
+    assert_eq!(burn.columns, ["tft_burned", "tft_minted"]);
+    let even = &findings[1];
+    assert_eq!(even.month, Some(2), "{}", even.text);
+    assert!(even.text.contains("3Node Home") && even.text.contains("2 of 2 runs"), "{}", even.text);
+    let pool = &findings[2];
+    assert_eq!((pool.month, pool.value.as_deref()), (Some(3), Some("-1000.0000001")));
+    assert!(pool.text.contains("pool is empty"), "{}", pool.text);
+    let mut bare = study("x");
+    for arm in &mut bare.arms {
+        arm.bands.columns.retain(|c| c.key == "users");
+        for rows in [&mut arm.bands.p5, &mut arm.bands.p50, &mut arm.bands.p95] {
+            rows.iter_mut().for_each(|row| row.drain(..6).for_each(drop));
+        }
+    }
+    let bare = super::summary(&bare);
+    assert!(bare.arms[0].findings.is_empty());
+    assert_eq!(bare.arms[0].columns.len(), 1);
+}
+
+#[test]
+fn break_even_sums_monthly_net_income_and_may_never_happen() {
+    let mut study = study("x");
+    let arm = &mut study.arms[0];
+    arm.bands.columns[4].key = "farmer_net.3Node Home".to_owned();
+    for run in &mut arm.runs {
+        run.series.columns[4].key = "farmer_net.3Node Home".to_owned();
+        for month in &mut run.series.months {
+            month.values[4] = 200_0000000;
+        }
+    }
+    let finding = summary(&study).arms[0].findings.iter().find(|f| f.kind == FindingKind::BreakEven).cloned();
+    assert_eq!(finding.unwrap().month, Some(3), "200 + 200 + 200 reaches 500 in month 3");
+    for run in &mut study.arms[0].runs {
+        run.series.months.iter_mut().for_each(|m| m.values[4] = 1);
+    }
+    let finding = summary(&study).arms[0].findings.iter().find(|f| f.kind == FindingKind::BreakEven).cloned();
+    let finding = finding.unwrap();
+    assert_eq!(finding.month, None);
+    assert!(finding.text.contains("0 of 2 runs"), "{}", finding.text);
 }
