@@ -16,6 +16,7 @@
 //! timestamps, no host names, stable order), so the same study gives byte-identical files. Values are exact
 //! integers until a chart is drawn: floats exist only in [`charts`]' drawing code.
 
+mod charts;
 pub mod csv;
 pub mod summary;
 
@@ -53,6 +54,7 @@ pub fn write_study(study: &Study, dir: &Path, progress: &mut dyn FnMut(&str)) ->
     progress("writing summary.json");
     let summary = summary(study);
     out.write("summary.json", &summary_json(&summary)?)?;
+    let _drawn = charts::write_charts(study, &mut out, progress)?;
     Ok(out.written)
 }
 

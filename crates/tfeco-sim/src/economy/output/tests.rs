@@ -294,3 +294,37 @@ fn break_even_sums_monthly_net_income_and_may_never_happen() {
     assert_eq!(finding.month, None);
     assert!(finding.text.contains("0 of 2 runs"), "{}", finding.text);
 }
+
+#[test]
+fn charts_are_png_and_svg_per_group_with_columns() {
+    let (dir, written) = write(&study("x"));
+    for name in ["tft_supply", "exit_pool", "farmer_income"] {
+        let png = read(dir.path(), &format!("charts/{name}.png"));
+        assert_eq!(png[..8], [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A], "{name}.png");
+        let svg = String::from_utf8(read(dir.path(), &format!("charts/{name}.svg"))).unwrap();
+        assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"), "{name}.svg");
+        assert_eq!(svg.matches("<svg").count(), 1);
+    }
+    let svg = String::from_utf8(read(dir.path(), "charts/tft_supply.svg")).unwrap();
+    assert!(svg.contains("\nTFT supply\n") && svg.contains("\ntft minted\n"), "{svg}");
+    assert!(!svg.contains("supply cap"), "the cap is far above 40 TFT: no cap line");
+    let svg = String::from_utf8(read(dir.path(), "charts/exit_pool.svg")).unwrap();
+    assert!(svg.contains("\nExit pool\n") && svg.contains("\nUSDC\n") && svg.contains("\nUSD per unit\n"));
+    assert!(!written
+        .files
+        .iter()
+        .any(|f| f.starts_with("charts/population") || f.starts_with("charts/none")));
+}
+
+#[test]
+fn the_supply_chart_draws_the_cap_near_the_supply() {
+    let mut study = study("x");
+    for run in &mut study.arms[0].runs {
+        run.series.months.iter_mut().for_each(|m| m.values[0] = 800_000_000 * 10_000_000);
+    }
+    study.arms[0].bands = bands(&study.arms[0].runs);
+    let (dir, _) = write(&study);
+    let svg = String::from_utf8(read(dir.path(), "charts/tft_supply.svg")).unwrap();
+    assert!(svg.contains("supply cap (1B TFT)"), "{svg}");
+    assert_eq!(svg.matches("<svg").count(), 1, "one panel grid, one document");
+}
