@@ -18,6 +18,7 @@
 
 mod charts;
 pub mod csv;
+mod html;
 pub mod summary;
 
 use std::fs;
@@ -54,7 +55,9 @@ pub fn write_study(study: &Study, dir: &Path, progress: &mut dyn FnMut(&str)) ->
     progress("writing summary.json");
     let summary = summary(study);
     out.write("summary.json", &summary_json(&summary)?)?;
-    let _drawn = charts::write_charts(study, &mut out, progress)?;
+    let drawn = charts::write_charts(study, &mut out, progress)?;
+    progress("writing report.html");
+    out.write("report.html", html::report(study, &summary, &drawn).as_bytes())?;
     Ok(out.written)
 }
 

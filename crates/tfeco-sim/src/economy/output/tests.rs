@@ -328,3 +328,44 @@ fn the_supply_chart_draws_the_cap_near_the_supply() {
     assert!(svg.contains("supply cap (1B TFT)"), "{svg}");
     assert_eq!(svg.matches("<svg").count(), 1, "one panel grid, one document");
 }
+
+#[test]
+fn the_report_shows_the_study_and_escapes_its_text() {
+    let mut study = sweep();
+    study.scenario.name = "x<script>alert(1)</script>".to_owned();
+    study.arms[1].label = "<b onmouseover=\"alert(2)\">".to_owned();
+    study.arms[1].overrides[0].1 = "'a' & <i>".to_owned();
+    study.scenario.description = "Does <script>alert(3)</script> & 'this' \"escape\"?".to_owned();
+    let (dir, written) = write(&study);
+    assert_eq!(written.files.last().map(String::as_str), Some("report.html"));
+    let page = String::from_utf8(read(dir.path(), "report.html")).unwrap();
+    assert!(!page.contains("<script") && !page.contains("<b onmouseover") && !page.contains("<i>"), "{page}");
+    assert!(
+        page.contains("Does &lt;script&gt;alert(3)&lt;/script&gt; &amp; &#39;this&#39; &quot;escape&quot;?")
+    );
+    assert!(page.contains("&lt;b onmouseover=&quot;alert(2)&quot;&gt;"));
+    for chart in ["tft_supply", "exit_pool", "farmer_income"] {
+        assert!(page.contains(&format!("<img src=\"charts/{chart}.svg\"")), "{chart}");
+        assert!(written.files.contains(&format!("charts/{chart}.svg")));
+    }
+    assert!(page.contains("Lines are the median (p50) over 2 runs per arm"));
+    assert!(page.contains("<li>3 months</li>"), "the assumptions");
+    assert!(page.contains("name = &quot;x&lt;script&gt;"), "the TOML, escaped");
+    assert!(page.contains("The median tft burned first exceeds the median tft minted in month 3."));
+    assert!(page.contains("<td class=\"n\">30.0000006</td>"), "final-month table");
+    assert!(page.contains("<td><code>tft_minted</code></td>"), "sweep differences");
+    let command = "tfeco sim --scenario x-script-alert-1-script.toml --months 3 --seed 7 --runs 2 \
+                   --sweep &#39;params.revenue_split.burn_bps=&#39;\\&#39;&#39;a&#39;\\&#39;&#39; &amp; &lt;i&gt;&#39; --out DIR";
+    assert!(page.contains(command), "{page}");
+}
+
+#[test]
+fn the_reproduce_command_names_the_sweep() {
+    let study = sweep();
+    assert_eq!(
+        super::html::reproduce(&study),
+        "tfeco sim --scenario hand-built.toml --months 3 --seed 7 --runs 2 \
+         --sweep params.revenue_split.burn_bps=2000 --out DIR"
+    );
+    assert_eq!(super::html::escape("<a href='x'>&</a>"), "&lt;a href=&#39;x&#39;&gt;&amp;&lt;/a&gt;");
+}
