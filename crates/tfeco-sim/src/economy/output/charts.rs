@@ -6,8 +6,8 @@
 //! - A sweep: one panel per column, one colour per arm, so the arms of each column sit side by side.
 //!
 //! Every line is the median (p50) over the arm's runs and the shaded area around it spans p5 to p95. The TFT
-//! supply chart draws the supply cap (the core's default `tft_supply_cap`, 1 billion TFT) as a dashed line in
-//! the TFT panel whose values come within 1/50 of it. Text uses the embedded DejaVu Sans (registered once as
+//! supply chart draws the supply cap (the `tft_cap` column if the runs have one, else the core's default
+//! `tft_supply_cap`, 1 billion TFT) as a dashed line in the TFT panels whose values come within 1/50 of it. Text uses the embedded DejaVu Sans (registered once as
 //! `sans-serif`), never a system font. Values become floats here, for drawing only.
 
 use std::sync::OnceLock;
@@ -209,7 +209,7 @@ fn unit_label(unit: Unit) -> &'static str {
 fn plan(study: &Study, chart: Chart, title: &'static str) -> Option<Plan> {
     let first = &study.arms.first()?.bands;
     let columns: Vec<(usize, &Column)> =
-        first.columns.iter().enumerate().filter(|(_, c)| c.chart == chart).collect();
+        first.columns.iter().enumerate().filter(|(_, c)| c.chart == chart && c.key != CAP_KEY).collect();
     if columns.is_empty() || first.months.is_empty() {
         return None;
     }
@@ -218,7 +218,7 @@ fn plan(study: &Study, chart: Chart, title: &'static str) -> Option<Plan> {
         if study.arms.len() > 1 { sweep_panels(study, &columns) } else { arm_panels(first, &columns) };
     let mut panels: Vec<Panel> = panels.into_iter().filter(|p| !p.lines.is_empty()).collect();
     if chart == Chart::TftSupply {
-        add_cap(&mut panels);
+        add_cap(&mut panels, cap(first));
     }
     Some(Plan { title, months, panels })
 }
@@ -281,10 +281,23 @@ fn sweep_panels(study: &Study, columns: &[(usize, &Column)]) -> Vec<Panel> {
     panels
 }
 
-/// Adds the supply cap to the TFT panels whose values come within 1/50 of it.
-fn add_cap(panels: &mut [Panel]) {
-    let units = tfeco_core::Params::default().tft_supply_cap.units();
-    let cap = units as f64 / 1e7;
+/// The key of the column that holds the TFT supply cap, drawn as the cap line rather than as a series.
+const CAP_KEY: &str = "tft_cap";
+
+/// The supply cap in TFT: the largest median of the `tft_cap` column if the runs have it (a scenario may
+/// override the cap), else the core's default `tft_supply_cap`.
+fn cap(bands: &Bands) -> f64 {
+    let column = bands.columns.iter().position(|c| c.key == CAP_KEY && c.unit == Unit::Tft);
+    let from_column = column.and_then(|c| {
+        let decimals = i32::try_from(bands.columns[c].decimals).ok()?;
+        let largest = bands.p50.iter().filter_map(|row| row.get(c)).max()?;
+        Some(*largest as f64 / 10f64.powi(decimals))
+    });
+    from_column.unwrap_or_else(|| tfeco_core::Params::default().tft_supply_cap.units() as f64 / 1e7)
+}
+
+/// Adds the supply cap (`cap` TFT) to the TFT panels whose values come within 1/50 of it.
+fn add_cap(panels: &mut [Panel], cap: f64) {
     for panel in panels.iter_mut().filter(|p| p.unit == Unit::Tft) {
         let scale = panel.lines.iter().fold(0.0, |m: f64, l| m.max(l.scale()));
         if scale * 50.0 >= cap {

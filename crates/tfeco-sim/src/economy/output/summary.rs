@@ -9,16 +9,24 @@
 //! - **burn outruns mint**: for every pair `<x>_burned` / `<x>_minted` of the same unit (e.g. `tft_burned`,
 //!   `tft_minted`), the first month the median burned exceeds the median minted (its value: burned minus minted
 //!   that month, or at the final month when burned never exceeds minted);
-//! - **break-even**: for every `farmer_capex.<model>`, a `farmer_net_cumulative….<model>` column (cumulative) or
-//!   else a `farmer_net….<model>` column (monthly, summed here) of the same unit: each run's first month its
-//!   cumulative net income reaches the capex, and the median of those months over the runs;
+//! - **break-even**: for every `farmer_capex<S>.<model>` (e.g. `farmer_capex_cc_per_node.3Node Home`), the
+//!   column `farmer_net_cumulative<S>.<model>` (cumulative) or else `farmer_net<S>.<model>` (monthly, summed
+//!   here) of the same unit: each run's first month its cumulative net income reaches the capex, and the median
+//!   of those months over the runs (nearest rank, a run that never breaks even counting as later than all).
+//!   For a model of the core's catalogue with no capex column, `farmer_net_cc_per_node.<model>` (CC per node
+//!   per month) is turned into USD at each month's CC price (0.001 g of gold: `gold_usd_per_oz`) and summed
+//!   against the catalogue's `capex_usd` (one node earning the model's average net income from month 1);
 //! - **lowest**: for every column whose key starts with `exit_pool_usdc` or `pool2_reserve`, the lowest p5 and
 //!   p50 over the months (can the pool stay solvent);
 //! - **highest**: for every column whose key ends with `burn_owed_tft`, the highest p95 and p50 over the months.
 
 use serde::{Deserialize, Serialize};
 
-use super::super::metrics::{Column, Unit};
+use tfeco_core::rules::income::cc_to_usd;
+use tfeco_core::rules::oracle::CcPrice;
+use tfeco_money::{Amount, Cc, Price};
+
+use super::super::metrics::{Column, Series, Unit};
 use super::super::study::{Arm, Bands, Study};
 use super::{arm_slugs, decimal, trimmed};
 
@@ -285,24 +293,25 @@ fn burn_outruns_mint(bands: &Bands) -> Vec<Finding> {
     found
 }
 
-/// The break-even findings (see the module doc), from each run's own series.
+/// The break-even findings (see the module doc), from each run's own series: the capex columns first, then
+/// the catalogue's capex for the models no capex column covers.
 fn break_even(arm: &Arm) -> Vec<Finding> {
     let columns = &arm.bands.columns;
     let mut found = Vec::new();
+    let mut covered: Vec<&str> = Vec::new();
     for capex in columns {
-        let Some(model) = capex.key.strip_prefix("farmer_capex.") else { continue };
-        let net_of = |cumulative: bool| {
-            columns.iter().find(|c| {
-                let (base, m) = c.key.split_once('.').unwrap_or((&c.key, ""));
-                m == model
-                    && base.starts_with("farmer_net")
-                    && base.contains("cumulative") == cumulative
-                    && c.unit == capex.unit
-                    && c.decimals == capex.decimals
-            })
+        let Some((suffix, model)) = capex.key.strip_prefix("farmer_capex").and_then(|k| k.split_once('.'))
+        else {
+            continue;
         };
-        let Some((net, cumulative)) =
-            net_of(true).map(|c| (c, true)).or_else(|| net_of(false).map(|c| (c, false)))
+        let net_of = |base: String| {
+            let key = format!("{base}.{model}");
+            columns.iter().find(|c| c.key == key && c.unit == capex.unit && c.decimals == capex.decimals)
+        };
+        let cumulative = net_of(format!("farmer_net_cumulative{suffix}"));
+        let Some((net, cumulative)) = cumulative
+            .map(|c| (c, true))
+            .or_else(|| net_of(format!("farmer_net{suffix}")).map(|c| (c, false)))
         else {
             continue;
         };
@@ -311,23 +320,60 @@ fn break_even(arm: &Arm) -> Vec<Finding> {
             .iter()
             .map(|run| run_break_even(&run.series, &net.key, &capex.key, cumulative))
             .collect();
-        found.push(break_even_finding(model, net, capex, &months));
+        let basis = format!("cumulative {} against {}", net.label, capex.label);
+        let columns = vec![net.key.clone(), capex.key.clone()];
+        found.push(break_even_finding(model, &basis, columns, capex.unit, None, &months));
+        covered.push(model);
+    }
+    found.extend(catalogue_break_even(arm, &covered));
+    found
+}
+
+/// The per-node monthly net income column whose models the catalogue break-even reads.
+const NET_PER_NODE: &str = "farmer_net_cc_per_node";
+
+/// The gold price column (USD per troy ounce, 18 decimals) that sets each month's CC price.
+const GOLD: &str = "gold_usd_per_oz";
+
+/// Break-even of one node of each catalogue model not in `covered`: its monthly net income per node
+/// (`farmer_net_cc_per_node.<model>`, CC) turned into USD at each month's CC price (0.001 g of gold, from
+/// `gold_usd_per_oz`), summed, against the model's `capex_usd` in the core's catalogue.
+fn catalogue_break_even(arm: &Arm, covered: &[&str]) -> Vec<Finding> {
+    let columns = &arm.bands.columns;
+    let has_gold = columns.iter().any(|c| c.key == GOLD && c.unit == Unit::Price && c.decimals == 18);
+    if !has_gold {
+        return Vec::new();
+    }
+    let catalogue = tfeco_core::catalogue::catalogue_q4_2025();
+    let mut found = Vec::new();
+    for net in columns {
+        let Some(model) = net.key.strip_prefix(NET_PER_NODE).and_then(|k| k.strip_prefix('.')) else {
+            continue;
+        };
+        let Some(node) = catalogue.iter().find(|n| n.name == model) else { continue };
+        if covered.contains(&model) || net.unit != Unit::Cc || net.decimals != 7 {
+            continue;
+        }
+        let capex = i128::from(node.capex_usd) * 10_000_000;
+        let months: Vec<Option<u32>> =
+            arm.runs.iter().map(|run| run_break_even_usd(&run.series, &net.key, capex)).collect();
+        let basis = format!(
+            "one node's net income ({NET_PER_NODE}, in USD at each month's CC price) against its catalogue capex of {} USD",
+            node.capex_usd
+        );
+        let columns = vec![net.key.clone(), GOLD.to_owned()];
+        found.push(break_even_finding(model, &basis, columns, Unit::Usd, Some(decimal(capex, 7)), &months));
     }
     found
 }
 
 /// The first month a run's cumulative net income (`net`, summed when not `cumulative`) reaches its capex.
-fn run_break_even(
-    series: &super::super::metrics::Series,
-    net: &str,
-    capex: &str,
-    cumulative: bool,
-) -> Option<u32> {
+fn run_break_even(series: &Series, net: &str, capex: &str, cumulative: bool) -> Option<u32> {
     let (n, k) = (series.column(net)?, series.column(capex)?);
     let mut total: i128 = 0;
     for month in &series.months {
         let value = *month.values.get(n)?;
-        total = if cumulative { value } else { total.saturating_add(value) };
+        total = if cumulative { value } else { total.checked_add(value)? };
         if total >= *month.values.get(k)? {
             return Some(month.month);
         }
@@ -335,8 +381,33 @@ fn run_break_even(
     None
 }
 
-/// The finding of one farmer model from each run's break-even month (`None`: not within the horizon).
-fn break_even_finding(model: &str, net: &Column, capex: &Column, months: &[Option<u32>]) -> Finding {
+/// The first month a run's summed per-node net income `net` (CC), in USD at each month's CC price, reaches
+/// `capex` (USD, 7 decimals). `None` when it does not, or on a value the conversion cannot hold.
+fn run_break_even_usd(series: &Series, net: &str, capex: i128) -> Option<u32> {
+    let (n, g) = (series.column(net)?, series.column(GOLD)?);
+    let mut total: i128 = 0;
+    for month in &series.months {
+        let gold = Price::from_atto(u128::try_from(*month.values.get(g)?).ok()?);
+        let cc_usd = CcPrice::from_gold(gold).usd();
+        let usd = cc_to_usd(Amount::<Cc>::from_units(*month.values.get(n)?), cc_usd)?;
+        total = total.checked_add(usd.units())?;
+        if total >= capex {
+            return Some(month.month);
+        }
+    }
+    None
+}
+
+/// The finding of one farmer model from each run's break-even month (`None`: not within the horizon); `value`
+/// is the capex when the finding knows it.
+fn break_even_finding(
+    model: &str,
+    basis: &str,
+    columns: Vec<String>,
+    unit: Unit,
+    value: Option<String>,
+    months: &[Option<u32>],
+) -> Finding {
     let mut sorted: Vec<u32> = months.iter().map(|m| m.unwrap_or(u32::MAX)).collect();
     sorted.sort_unstable();
     let rank = sorted.len().div_ceil(2);
@@ -344,17 +415,16 @@ fn break_even_finding(model: &str, net: &Column, capex: &Column, months: &[Optio
     let reached = months.iter().filter(|m| m.is_some()).count();
     let runs = months.len();
     let text = match median {
-        Some(month) => format!("{model}: the median run breaks even in month {month} ({reached} of {runs} runs break even within the horizon)."),
-        None => format!("{model}: the median run does not break even within the horizon ({reached} of {runs} runs do)."),
+        Some(month) => format!(
+            "{model}: the median run breaks even in month {month} ({reached} of {runs} runs break even within \
+             the horizon; {basis})."
+        ),
+        None => format!(
+            "{model}: the median run does not break even within the horizon ({reached} of {runs} runs do; \
+             {basis})."
+        ),
     };
-    Finding {
-        kind: FindingKind::BreakEven,
-        columns: vec![net.key.clone(), capex.key.clone()],
-        month: median,
-        value: None,
-        unit: capex.unit,
-        text,
-    }
+    Finding { kind: FindingKind::BreakEven, columns, month: median, value, unit, text }
 }
 
 /// The lowest and highest findings (see the module doc).

@@ -8,7 +8,7 @@ use super::super::runner::RunOutput;
 use super::super::scenario::Scenario;
 use super::super::study::{Arm, Bands, Study};
 use super::csv::{bands_csv, parse_decimal, run_csv};
-use super::summary::FindingKind;
+use super::summary::{Finding, FindingKind};
 use super::*;
 
 /// 1e30 base units: far beyond any real supply, still exact.
@@ -327,6 +327,20 @@ fn the_supply_chart_draws_the_cap_near_the_supply() {
     let svg = String::from_utf8(read(dir.path(), "charts/tft_supply.svg")).unwrap();
     assert!(svg.contains("supply cap (1B TFT)"), "{svg}");
     assert_eq!(svg.matches("<svg").count(), 1, "one panel grid, one document");
+    // A `tft_cap` column is the cap line, not a series.
+    let mut capped = study.clone();
+    let cap = column("tft_cap", Unit::Tft, 7, Chart::TftSupply);
+    for arm in &mut capped.arms {
+        for run in &mut arm.runs {
+            run.series.columns.push(cap.clone());
+            run.series.months.iter_mut().for_each(|m| m.values.push(900_000_000 * 10_000_000));
+        }
+        arm.bands = bands(&arm.runs);
+        arm.bands.columns.push(cap.clone());
+    }
+    let (dir, _) = write(&capped);
+    let svg = String::from_utf8(read(dir.path(), "charts/tft_supply.svg")).unwrap();
+    assert!(svg.contains("supply cap (900M TFT)") && !svg.contains("\ntft cap\n"), "{svg}");
 }
 
 #[test]
@@ -368,4 +382,46 @@ fn the_reproduce_command_names_the_sweep() {
          --sweep params.revenue_split.burn_bps=2000 --out DIR"
     );
     assert_eq!(super::html::escape("<a href='x'>&</a>"), "&lt;a href=&#39;x&#39;&gt;&amp;&lt;/a&gt;");
+}
+
+#[test]
+fn break_even_of_a_catalogue_model_uses_its_capex_and_the_gold_backed_cc_price() {
+    // Gold at 3,110.34768 USD per ounce makes 1 CC (0.001 g) worth exactly 0.1 USD.
+    let gold = 3_110_347_680_000_000_000_000i128;
+    let per_node = |cc: i128| cc * 10_000_000;
+    let mut study = study("x");
+    let arm = &mut study.arms[0];
+    let extra = [
+        column("farmer_net_cc_per_node.3Node Home", Unit::Cc, 7, Chart::FarmerIncome),
+        column("farmer_net_cc_per_node.Mini 1", Unit::Cc, 7, Chart::FarmerIncome),
+        column("farmer_net_cc_per_node.Not In The Catalogue", Unit::Cc, 7, Chart::FarmerIncome),
+        column("gold_usd_per_oz", Unit::Price, 18, Chart::Prices),
+    ];
+    for run in &mut arm.runs {
+        run.series.columns.extend(extra.iter().cloned());
+        for month in &mut run.series.months {
+            month.values.extend([per_node(2_000), per_node(1_000), per_node(1_000_000), gold]);
+        }
+    }
+    arm.bands = bands(&arm.runs);
+    arm.bands.columns.extend(extra.iter().cloned());
+    let findings = summary(&study).arms[0].findings.clone();
+    let even: Vec<&Finding> = findings.iter().filter(|f| f.kind == FindingKind::BreakEven).collect();
+    assert_eq!(even.len(), 2, "3Node Home from its capex column, Mini 1 from the catalogue: {even:?}");
+    assert!(even[0].text.starts_with("3Node Home:"), "the capex column wins over the catalogue");
+    let mini = even[1];
+    // 1,000 CC a month at 0.1 USD = 100 USD a month against 350 USD: month 4, past the 3-month horizon.
+    assert_eq!(mini.month, None, "{}", mini.text);
+    assert_eq!((mini.value.as_deref(), mini.unit), (Some("350.0000000"), Unit::Usd));
+    assert!(
+        mini.text.contains("catalogue capex of 350 USD") && mini.text.contains("0 of 2 runs"),
+        "{}",
+        mini.text
+    );
+    for run in &mut study.arms[0].runs {
+        run.series.months.iter_mut().for_each(|m| m.values[8] = per_node(1_200));
+    }
+    let findings = summary(&study).arms[0].findings.clone();
+    let mini = findings.iter().filter(|f| f.kind == FindingKind::BreakEven).nth(1).unwrap();
+    assert_eq!(mini.month, Some(3), "120 USD a month reaches 350 USD in month 3: {}", mini.text);
 }
