@@ -1,13 +1,13 @@
 //! The charts (`plotters`): one PNG and one SVG per [`Chart`] group that has columns, each a grid of panels.
 //!
 //! - One arm: the group's columns are split into panels by unit, then by order of magnitude (a column whose
-//!   largest value is under 1/100 of the panel's largest gets a panel of its own, so a small flow is not
+//!   largest value is under 1/20 of the panel's largest gets a panel of its own, so a small flow is not
 //!   flattened against a large stock); one colour per column.
 //! - A sweep: one panel per column, one colour per arm, so the arms of each column sit side by side.
 //!
 //! Every line is the median (p50) over the arm's runs and the shaded area around it spans p5 to p95. The TFT
 //! supply chart draws the supply cap (the `tft_cap` column if the runs have one, else the core's default
-//! `tft_supply_cap`, 1 billion TFT) as a dashed line in the TFT panels whose values come within 1/50 of it. Text uses the embedded DejaVu Sans (registered once as
+//! `tft_supply_cap`, 1 billion TFT) as a dashed line in the TFT panels whose values reach 1/5 of it. Text uses the embedded DejaVu Sans (registered once as
 //! `sans-serif`), never a system font. Values become floats here, for drawing only.
 
 use std::sync::OnceLock;
@@ -30,6 +30,12 @@ const FAMILY: &str = "sans-serif";
 
 /// Width and height of one panel, in pixels.
 const PANEL: (u32, u32) = (900, 380);
+
+/// A column whose largest value is under 1/`SPLIT` of its panel's largest gets a panel of its own.
+const SPLIT: f64 = 20.0;
+
+/// The cap is drawn in a TFT panel whose largest value is at least 1/`CAP_NEAR` of it.
+const CAP_NEAR: f64 = 5.0;
 
 /// Height of the chart's title band, in pixels.
 const TITLE_HEIGHT: u32 = 44;
@@ -247,7 +253,7 @@ fn arm_panels(bands: &Bands, columns: &[(usize, &Column)]) -> Vec<Panel> {
     let mut groups: Vec<(Unit, f64, Vec<usize>)> = Vec::new();
     for i in order {
         let (unit, scale) = (lines[i].0, lines[i].1.scale());
-        match groups.iter_mut().find(|(u, top, _)| *u == unit && (scale == 0.0 || scale * 100.0 >= *top)) {
+        match groups.iter_mut().find(|(u, top, _)| *u == unit && (scale == 0.0 || scale * SPLIT >= *top)) {
             Some(group) => group.2.push(i),
             None => groups.push((unit, scale, vec![i])),
         }
@@ -296,11 +302,11 @@ fn cap(bands: &Bands) -> f64 {
     from_column.unwrap_or_else(|| tfeco_core::Params::default().tft_supply_cap.units() as f64 / 1e7)
 }
 
-/// Adds the supply cap (`cap` TFT) to the TFT panels whose values come within 1/50 of it.
+/// Adds the supply cap (`cap` TFT) to the TFT panels whose values reach 1/[`CAP_NEAR`] of it.
 fn add_cap(panels: &mut [Panel], cap: f64) {
     for panel in panels.iter_mut().filter(|p| p.unit == Unit::Tft) {
         let scale = panel.lines.iter().fold(0.0, |m: f64, l| m.max(l.scale()));
-        if scale * 50.0 >= cap {
+        if scale * CAP_NEAR >= cap {
             panel.cap = Some(cap);
         }
     }
