@@ -315,14 +315,16 @@ fn break_even(arm: &Arm) -> Vec<Finding> {
         else {
             continue;
         };
-        let months: Vec<Option<u32>> = arm
+        let runs: Option<Vec<RunEven>> = arm
             .runs
             .iter()
             .map(|run| run_break_even(&run.series, &net.key, &capex.key, cumulative))
             .collect();
+        let Some(runs) = runs else { continue };
         let basis = format!("cumulative {} against {}", net.label, capex.label);
         let columns = vec![net.key.clone(), capex.key.clone()];
-        found.push(break_even_finding(model, &basis, columns, capex.unit, None, &months));
+        let finding = break_even_finding(model, &basis, columns, (capex.unit, capex.decimals), None, &runs);
+        found.push(finding);
         covered.push(model);
     }
     found.extend(catalogue_break_even(arm, &covered));
@@ -355,73 +357,89 @@ fn catalogue_break_even(arm: &Arm, covered: &[&str]) -> Vec<Finding> {
             continue;
         }
         let capex = i128::from(node.capex_usd) * 10_000_000;
-        let months: Vec<Option<u32>> =
+        let runs: Option<Vec<RunEven>> =
             arm.runs.iter().map(|run| run_break_even_usd(&run.series, &net.key, capex)).collect();
+        let Some(runs) = runs else { continue };
         let basis = format!(
             "one node's net income ({NET_PER_NODE}, in USD at each month's CC price) against its catalogue capex of {} USD",
             node.capex_usd
         );
         let columns = vec![net.key.clone(), GOLD.to_owned()];
-        found.push(break_even_finding(model, &basis, columns, Unit::Usd, Some(decimal(capex, 7)), &months));
+        let capex = Some(decimal(capex, 7));
+        found.push(break_even_finding(model, &basis, columns, (Unit::Usd, 7), capex, &runs));
     }
     found
 }
 
-/// The first month a run's cumulative net income (`net`, summed when not `cumulative`) reaches its capex.
-fn run_break_even(series: &Series, net: &str, capex: &str, cumulative: bool) -> Option<u32> {
+/// A run's break-even: the first month its cumulative net income reaches the capex (`None`: not within the
+/// horizon), and its cumulative net income at the last month.
+type RunEven = (Option<u32>, i128);
+
+/// The break-even of one run from its cumulative net income (`net`, summed when not `cumulative`) against its
+/// capex column. `None` when a column is missing or a sum overflows.
+fn run_break_even(series: &Series, net: &str, capex: &str, cumulative: bool) -> Option<RunEven> {
     let (n, k) = (series.column(net)?, series.column(capex)?);
-    let mut total: i128 = 0;
+    let (mut total, mut first): (i128, Option<u32>) = (0, None);
     for month in &series.months {
         let value = *month.values.get(n)?;
         total = if cumulative { value } else { total.checked_add(value)? };
-        if total >= *month.values.get(k)? {
-            return Some(month.month);
+        if first.is_none() && total >= *month.values.get(k)? {
+            first = Some(month.month);
         }
     }
-    None
+    Some((first, total))
 }
 
-/// The first month a run's summed per-node net income `net` (CC), in USD at each month's CC price, reaches
-/// `capex` (USD, 7 decimals). `None` when it does not, or on a value the conversion cannot hold.
-fn run_break_even_usd(series: &Series, net: &str, capex: i128) -> Option<u32> {
+/// The break-even of one run from its summed per-node net income `net` (CC), in USD (7 decimals) at each
+/// month's CC price, against `capex` (USD, 7 decimals). `None` on a value the conversion cannot hold.
+fn run_break_even_usd(series: &Series, net: &str, capex: i128) -> Option<RunEven> {
     let (n, g) = (series.column(net)?, series.column(GOLD)?);
-    let mut total: i128 = 0;
+    let (mut total, mut first): (i128, Option<u32>) = (0, None);
     for month in &series.months {
         let gold = Price::from_atto(u128::try_from(*month.values.get(g)?).ok()?);
         let cc_usd = CcPrice::from_gold(gold).usd();
         let usd = cc_to_usd(Amount::<Cc>::from_units(*month.values.get(n)?), cc_usd)?;
         total = total.checked_add(usd.units())?;
-        if total >= capex {
-            return Some(month.month);
+        if first.is_none() && total >= capex {
+            first = Some(month.month);
         }
     }
-    None
+    Some((first, total))
 }
 
-/// The finding of one farmer model from each run's break-even month (`None`: not within the horizon); `value`
+/// The finding of one farmer model from each run's break-even (`unit` and decimals of the net income); `value`
 /// is the capex when the finding knows it.
 fn break_even_finding(
     model: &str,
     basis: &str,
     columns: Vec<String>,
-    unit: Unit,
+    (unit, decimals): (Unit, u32),
     value: Option<String>,
-    months: &[Option<u32>],
+    runs: &[RunEven],
 ) -> Finding {
-    let mut sorted: Vec<u32> = months.iter().map(|m| m.unwrap_or(u32::MAX)).collect();
-    sorted.sort_unstable();
-    let rank = sorted.len().div_ceil(2);
-    let median = rank.checked_sub(1).and_then(|i| sorted.get(i)).copied().filter(|m| *m != u32::MAX);
-    let reached = months.iter().filter(|m| m.is_some()).count();
-    let runs = months.len();
+    let mut months: Vec<u32> = runs.iter().map(|(m, _)| m.unwrap_or(u32::MAX)).collect();
+    let mut totals: Vec<i128> = runs.iter().map(|(_, total)| *total).collect();
+    months.sort_unstable();
+    totals.sort_unstable();
+    let index = runs.len().div_ceil(2).saturating_sub(1);
+    let median = months.get(index).copied().filter(|m| *m != u32::MAX);
+    let total = totals.get(index).map_or_else(String::new, |t| {
+        format!(
+            "; the median cumulative net income at the horizon is {} {}",
+            trimmed(*t, decimals),
+            unit_name(unit)
+        )
+    });
+    let reached = runs.iter().filter(|(m, _)| m.is_some()).count();
+    let count = runs.len();
     let text = match median {
         Some(month) => format!(
-            "{model}: the median run breaks even in month {month} ({reached} of {runs} runs break even within \
-             the horizon; {basis})."
+            "{model}: the median run breaks even in month {month} ({reached} of {count} runs break even within \
+             the horizon; {basis}{total})."
         ),
         None => format!(
-            "{model}: the median run does not break even within the horizon ({reached} of {runs} runs do; \
-             {basis})."
+            "{model}: the median run does not break even within the horizon ({reached} of {count} runs do; \
+             {basis}{total})."
         ),
     };
     Finding { kind: FindingKind::BreakEven, columns, month: median, value, unit, text }
