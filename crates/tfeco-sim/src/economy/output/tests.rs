@@ -79,12 +79,13 @@ fn bands(runs: &[RunOutput]) -> Bands {
         let (a, b) = (&runs[0].series.months[m].values, &runs[1].series.months[m].values);
         a.iter().zip(b).map(|(x, y)| f(*x, *y)).collect()
     };
+    let months = runs[0].series.months.len();
     Bands {
         columns: columns(),
-        months: vec![1, 2, 3],
-        p5: (0..3).map(|m| pick(m, i128::min)).collect(),
-        p50: (0..3).map(|m| pick(m, i128::max)).collect(),
-        p95: (0..3).map(|m| pick(m, i128::max)).collect(),
+        months: runs[0].series.months.iter().map(|m| m.month).collect(),
+        p5: (0..months).map(|m| pick(m, i128::min)).collect(),
+        p50: (0..months).map(|m| pick(m, i128::max)).collect(),
+        p95: (0..months).map(|m| pick(m, i128::max)).collect(),
     }
 }
 
@@ -434,4 +435,27 @@ fn break_even_of_a_catalogue_model_uses_its_capex_and_the_gold_backed_cc_price()
     let findings = summary(&study).arms[0].findings.clone();
     let mini = findings.iter().filter(|f| f.kind == FindingKind::BreakEven).nth(1).unwrap();
     assert_eq!(mini.month, Some(3), "120 USD a month reaches 350 USD in month 3: {}", mini.text);
+}
+
+#[test]
+fn empty_and_one_month_studies_are_written_without_panicking() {
+    let mut empty = study("Nothing ran.");
+    empty.arms.clear();
+    let (dir, written) = write(&empty);
+    assert_eq!(written.files, ["summary.json", "report.html"]);
+    let page = String::from_utf8(read(dir.path(), "report.html")).unwrap();
+    assert!(page.contains("No chart"));
+    let mut one = study("One month.");
+    for arm in &mut one.arms {
+        arm.runs.iter_mut().for_each(|run| run.series.months.truncate(1));
+        arm.bands = bands(&arm.runs);
+        // An all-zero column draws as a flat line.
+        for rows in [&mut arm.bands.p5, &mut arm.bands.p50, &mut arm.bands.p95] {
+            rows[0][2] = 0;
+        }
+    }
+    let (dir, written) = write(&one);
+    assert!(written.files.iter().any(|f| f == "charts/exit_pool.png"));
+    let parsed: Summary = serde_json::from_slice(&read(dir.path(), "summary.json")).unwrap();
+    assert_eq!(parsed.arms[0].final_month, Some(1));
 }
