@@ -72,10 +72,11 @@ pub(crate) fn report(study: &Study, summary: &Summary, charts: &[DrawnChart]) ->
     differences_section(&mut page, summary);
     let _ = write!(page, "<h2>Scenario</h2>\n<pre>{}</pre>\n", escape(&scenario.toml));
     let _ = write!(page, "<h2>Reproduce</h2>\n<pre>{}</pre>\n", escape(&reproduce(study)));
-    if !Scenario::builtin_names().contains(&study.scenario.name.as_str()) {
+    if !is_builtin(&study.scenario) {
         let _ = writeln!(
             page,
-            "<p>The scenario is not built in: save the TOML above as <code>{}</code> first.</p>",
+            "<p>The scenario is not a built-in one as shipped (or was changed with <code>--set</code>): save the \
+             TOML above as <code>{}</code> first.</p>",
             escape(&scenario_file(&study.scenario.name))
         );
     }
@@ -249,11 +250,20 @@ fn scenario_file(name: &str) -> String {
     format!("{}.toml", if stem.is_empty() { "scenario" } else { stem })
 }
 
-/// The command line that reproduces `study` (shell-quoted).
+/// Whether `scenario` is the built-in scenario of its name as shipped, up to its horizon (which `--months`
+/// sets): otherwise (a file, or `--set` overrides) the report's TOML is what reproduces it.
+pub(crate) fn is_builtin(scenario: &Scenario) -> bool {
+    Scenario::builtin(&scenario.name).is_ok_and(|mut builtin| {
+        builtin.months = scenario.months;
+        builtin == *scenario
+    })
+}
+
+/// The command line that reproduces `study` (shell-quoted): `--scenario NAME` for a built-in scenario as
+/// shipped, else `--scenario NAME.toml` (the report's TOML saved under that name).
 pub(crate) fn reproduce(study: &Study) -> String {
     let name = &study.scenario.name;
-    let scenario =
-        if Scenario::builtin_names().contains(&name.as_str()) { name.clone() } else { scenario_file(name) };
+    let scenario = if is_builtin(&study.scenario) { name.clone() } else { scenario_file(name) };
     let mut args = vec![
         "tfeco".to_owned(),
         "sim".to_owned(),

@@ -459,3 +459,17 @@ fn empty_and_one_month_studies_are_written_without_panicking() {
     let parsed: Summary = serde_json::from_slice(&read(dir.path(), "summary.json")).unwrap();
     assert_eq!(parsed.arms[0].final_month, Some(1));
 }
+
+#[test]
+fn a_builtin_scenario_reproduces_by_name_unless_it_was_changed() {
+    for name in Scenario::builtin_names() {
+        let mut study = study("x");
+        study.scenario = Scenario::builtin(name).unwrap();
+        study.scenario.months = 2;
+        let command = super::html::reproduce(&study);
+        assert!(command.starts_with(&format!("tfeco sim --scenario {name} --months 2 ")), "{command}");
+        study.scenario.description.push_str(" (changed)");
+        let command = super::html::reproduce(&study);
+        assert!(command.contains(&format!("--scenario {name}.toml ")), "{command}");
+    }
+}
