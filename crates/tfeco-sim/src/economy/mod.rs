@@ -15,6 +15,7 @@ mod agents;
 mod collect;
 pub mod metrics;
 pub mod prices;
+pub mod output;
 pub mod runner;
 pub mod scenario;
 pub mod study;
