@@ -11,12 +11,16 @@
 //! - [`metrics`]: the monthly series a run produces (exact integers with declared decimals);
 //! - Monte Carlo, bands and sweeps; outputs (CSV, `summary.json`, PNG/SVG charts, `report.html`).
 
+pub mod bands;
 pub mod metrics;
+pub mod overrides;
 pub mod runner;
 pub mod scenario;
 pub mod study;
 
+pub use self::bands::BandsError;
 pub use self::metrics::{Chart, Column, MonthValues, Series, Unit};
+pub use self::overrides::Override;
 pub use self::runner::{run, Progress, RunOutput};
 pub use self::scenario::Scenario;
 pub use self::study::{run_seed, Arm, Bands, Study};
