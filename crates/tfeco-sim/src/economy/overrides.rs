@@ -56,7 +56,7 @@ impl Override {
 }
 
 /// Splits `PATH=VALUE` at the first `=` outside quotes (a quoted key may hold `=`).
-fn split_assignment(text: &str) -> Option<(&str, &str)> {
+pub(crate) fn split_assignment(text: &str) -> Option<(&str, &str)> {
     let mut quote = None;
     for (i, c) in text.char_indices() {
         match (quote, c) {
