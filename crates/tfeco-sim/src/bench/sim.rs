@@ -5,16 +5,16 @@
 //! machine): (a) under 60 s, (b) under 120 s.
 //!
 //! `--quick` and debug builds (where the core checks every invariant after each command) shrink the horizons
-//! and the number of runs ([`SimBenchSizes`]); the report names the sizes played, and the targets are only
-//! judged at full size.
+//! and the number of runs, and debug builds the population too ([`SimBenchSizes`], [`SMALL_POPULATION`]); the
+//! report names the sizes played, and the targets are only judged at full size.
 
 use std::time::Instant;
 
 use serde_json::{json, Map, Value};
 
 use super::measure::{build_kind, load_average, machine, round3};
-use crate::economy::monte_carlo;
-use crate::economy::{run, RunOutput, Scenario, Series};
+use crate::economy::overrides::{self, Override};
+use crate::economy::{monte_carlo, run, RunOutput, Scenario, Series};
 use crate::Result;
 
 /// The built-in scenario of the single large run.
@@ -29,6 +29,15 @@ const LARGE_TARGET_S: f64 = 60.0;
 const MONTE_CARLO_TARGET_S: f64 = 120.0;
 /// Monte Carlo runs at full size.
 const FULL_RUNS: u32 = 100;
+/// The population of both scenarios in a debug build (overrides of the scenario), where every command
+/// re-checks every invariant of the state: a few dozen users and nodes instead of 100,000 and 10,000.
+pub const SMALL_POPULATION: &[&str] = &[
+    "users.initial=30",
+    "users.arrivals_per_month=3",
+    "farmers.initial_nodes=12",
+    "farmers.nodes_per_month=0",
+    "exit.holders=2",
+];
 
 /// What the sim suite plays: `None` months keep the scenario's own horizon.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,30 +48,45 @@ pub struct SimBenchSizes {
     pub monte_carlo_runs: u32,
     /// Months of each Monte Carlo run.
     pub monte_carlo_months: Option<u32>,
+    /// Whether [`SMALL_POPULATION`] replaces the scenarios' population (debug builds).
+    pub small_population: bool,
 }
 
 impl SimBenchSizes {
-    /// Full size in a release build (the scenarios' horizons, 100 runs); `quick`: 3 and 2 months, 4 runs (1
-    /// month each, 2 runs, in a debug build); a debug build without `quick`: 6 and 3 months, 10 runs.
+    /// Full size in a release build (the scenarios' horizons, 100 runs); `quick`: 3 and 2 months, 4 runs.
+    /// Debug builds play [`SMALL_POPULATION`]: 6 and 3 months, 10 runs; with `quick` 1 month, 2 runs.
     pub fn new(quick: bool) -> SimBenchSizes {
-        let (large, runs, months) = match (quick, cfg!(debug_assertions)) {
+        let debug = cfg!(debug_assertions);
+        let (large, runs, months) = match (quick, debug) {
             (false, false) => (None, FULL_RUNS, None),
             (true, false) => (Some(3), 4, Some(2)),
             (false, true) => (Some(6), 10, Some(3)),
             (true, true) => (Some(1), 2, Some(1)),
         };
-        SimBenchSizes { large_months: large, monte_carlo_runs: runs, monte_carlo_months: months }
+        SimBenchSizes {
+            large_months: large,
+            monte_carlo_runs: runs,
+            monte_carlo_months: months,
+            small_population: debug,
+        }
     }
 
     /// Whether these are the full sizes (the targets are judged only then).
     pub fn full(self) -> bool {
-        self.large_months.is_none() && self.monte_carlo_months.is_none() && self.monte_carlo_runs == FULL_RUNS
+        self.large_months.is_none()
+            && self.monte_carlo_months.is_none()
+            && self.monte_carlo_runs == FULL_RUNS
+            && !self.small_population
     }
 }
 
-/// The built-in scenario `name`, its horizon set to `months` when given.
-fn scenario(name: &str, months: Option<u32>) -> Result<Scenario> {
+/// The built-in scenario `name`, its horizon set to `months` when given, its population shrunk when `small`.
+fn scenario(name: &str, months: Option<u32>, small: bool) -> Result<Scenario> {
     let mut scenario = Scenario::builtin(name)?;
+    if small {
+        let shrink = SMALL_POPULATION.iter().map(|o| Override::parse(o)).collect::<Result<Vec<_>>>()?;
+        scenario = overrides::apply(&scenario, &shrink)?;
+    }
     if let Some(months) = months {
         scenario.months = months;
     }
@@ -95,7 +119,7 @@ pub fn bench_sim(quick: bool, threads: usize, progress: &mut dyn FnMut(&str)) ->
     let load_before = load_average();
     let sizes = SimBenchSizes::new(quick);
     let mut sim = Map::new();
-    let large = scenario(LARGE_SCENARIO, sizes.large_months)?;
+    let large = scenario(LARGE_SCENARIO, sizes.large_months, sizes.small_population)?;
     let timer = Instant::now();
     let output = run(&large, SEED, &mut |_| {})?;
     let large_s = timer.elapsed().as_secs_f64();
@@ -108,7 +132,7 @@ pub fn bench_sim(quick: bool, threads: usize, progress: &mut dyn FnMut(&str)) ->
     sim.insert("large_commands_per_s".into(), json!(per_s(output.commands, large_s)));
     sim.insert("large_state_hash".into(), json!(output.state_hash));
     drop(output);
-    let mc = scenario(MONTE_CARLO_SCENARIO, sizes.monte_carlo_months)?;
+    let mc = scenario(MONTE_CARLO_SCENARIO, sizes.monte_carlo_months, sizes.small_population)?;
     let runs = sizes.monte_carlo_runs;
     let timer = Instant::now();
     let study = monte_carlo::study(&mc, runs, SEED, None, Some(threads), &|_| {})?;
@@ -136,6 +160,7 @@ pub fn bench_sim(quick: bool, threads: usize, progress: &mut dyn FnMut(&str)) ->
         "suite": "sim",
         "ok": true,
         "full_size": sizes.full(),
+        "small_population": sizes.small_population,
         "sim": Value::Object(sim),
         "targets": targets,
         "machine": machine(load_before),
@@ -147,7 +172,11 @@ pub fn bench_sim(quick: bool, threads: usize, progress: &mut dyn FnMut(&str)) ->
 pub fn sim_text(report: &Value) -> String {
     let s = &report["sim"];
     let f = |field: &str| s[field].as_f64().unwrap_or(f64::NAN);
-    let size = if report["full_size"] == true { "full size" } else { "shrunk: --quick or a debug build" };
+    let size = match (report["full_size"] == true, report["small_population"] == true) {
+        (true, _) => "full size",
+        (false, true) => "shrunk: a debug build plays a few dozen users and nodes",
+        (false, false) => "shrunk: --quick",
+    };
     format!(
         "sim ({} build, {size})\n  \
          one run of {}: {} months, {} nodes, {} users: {:.3} s (target < 60 s at 60 months); \
