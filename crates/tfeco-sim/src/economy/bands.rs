@@ -123,7 +123,7 @@ fn check_run(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use proptest::prelude::*;
 
     use super::*;
@@ -142,7 +142,21 @@ mod tests {
             .map(|(i, values)| MonthValues { month: i as u32 + 1, at: i as i64, values: values.clone() })
             .collect();
         let series = Series { columns: vec![column("a"), column("b")], months };
-        RunOutput { seed, series, state_hash: String::new(), commands: 0 }
+        run_output(seed, series, String::new(), 0)
+    }
+
+    /// A run output built through serde (the series set after), so fields the runner adds with a default
+    /// do not break the fixture.
+    pub(crate) fn run_output(seed: u64, series: Series, state_hash: String, commands: u64) -> RunOutput {
+        let value = serde_json::json!({
+            "seed": seed,
+            "series": Series::default(),
+            "state_hash": state_hash,
+            "commands": commands,
+        });
+        let mut output: RunOutput = serde_json::from_value(value).expect("a run output");
+        output.series = series;
+        output
     }
 
     #[test]

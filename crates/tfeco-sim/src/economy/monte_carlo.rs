@@ -262,6 +262,7 @@ mod tests {
     use std::sync::Mutex;
 
     use super::*;
+    use crate::economy::bands::tests::run_output;
     use crate::economy::metrics::{Chart, Column, MonthValues, Series, Unit};
 
     fn scenario(months: u32) -> Scenario {
@@ -285,7 +286,7 @@ mod tests {
             progress(Progress { month, months: scenario.months });
         }
         let series = Series { columns: vec![column("seed"), column("mixed")], months };
-        Ok(RunOutput { seed, series, state_hash: format!("{seed:x}"), commands: u64::from(scenario.months) })
+        Ok(run_output(seed, series, format!("{seed:x}"), u64::from(scenario.months)))
     }
 
     fn quiet(_: StudyProgress) {}
