@@ -133,8 +133,19 @@ fn apply_to<T: serde::Serialize + Clone>(
             SimError::Scenario(message) => message,
             other => other.to_string(),
         };
-        SimError::Scenario(format!("{}: {}", labels.join(" "), message.trim_end()))
+        SimError::Scenario(format!("{}: {}", labels.join(" "), parser_reason(&message)))
     })
+}
+
+/// The reason of a TOML parser's message without its excerpt of the document (a document the overrides
+/// rebuilt, which the user never wrote): its last line, e.g. ``unknown field `monthz`, expected ...``.
+fn parser_reason(message: &str) -> &str {
+    let message = message.trim_end();
+    if message.starts_with("TOML parse error") {
+        message.lines().last().unwrap_or(message).trim()
+    } else {
+        message
+    }
 }
 
 /// Sets `value` at `keys` under `node`, creating missing tables.
@@ -264,6 +275,7 @@ mod tests {
             let error = set_all(&[text]).unwrap_err().to_string();
             assert!(error.contains(expected), "{text}: {error}");
             assert!(error.contains(text), "the override is named: {error}");
+            assert!(!error.contains("parse error") && !error.contains('\n'), "the reason alone: {error}");
         }
         let error = set_all(&["months.x=1"]).unwrap_err().to_string();
         assert!(error.contains("not a table") && error.contains("months.x=1"), "{error}");

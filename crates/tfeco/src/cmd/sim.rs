@@ -246,7 +246,8 @@ fn list(json_out: bool) -> anyhow::Result<ExitCode> {
         let mut text = String::new();
         for row in &rows {
             let (name, description) = (row["name"].as_str().unwrap_or(""), row["description"].as_str());
-            text += &format!("{name:width$}  {:>3} months  {}\n", row["months"], description.unwrap_or(""));
+            let months = row["months"].as_u64().unwrap_or_default();
+            text += &format!("{name:width$}  {months:>3} months  {}\n", description.unwrap_or(""));
         }
         render::emit(&text)?;
     }
