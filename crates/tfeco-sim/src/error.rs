@@ -37,6 +37,21 @@ pub enum SimError {
     /// A background task or thread failed.
     #[error("a background task failed: {0}")]
     Task(String),
+    /// The runs of an arm cannot be summarized in bands (see `economy::bands`).
+    #[error("bands: {0}")]
+    Bands(#[from] crate::economy::bands::BandsError),
+    /// A run of a study failed: its arm and seed are named, with the run's own error.
+    #[error("arm {arm}, run {run} (seed {seed}): {error}")]
+    Run {
+        /// The arm's label (`base`, or the sweep's `PATH=VALUE`).
+        arm: String,
+        /// The run's index in the arm.
+        run: u32,
+        /// The run's seed.
+        seed: u64,
+        /// Why it failed.
+        error: Box<SimError>,
+    },
 }
 
 /// The simulator's result type.

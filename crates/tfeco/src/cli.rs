@@ -67,6 +67,9 @@ pub(crate) enum Commands {
     Calc(cmd::calc::Args),
     /// Measure core, journal, replay and HTTP throughput and print a report.
     Bench(cmd::bench::BenchArgs),
+    /// The economy simulator: years of the real state machine under a scenario, Monte Carlo bands, parameter
+    /// sweeps; CSV, charts and an HTML report.
+    Sim(cmd::sim::SimArgs),
     /// Client settings in named profiles: the node's URL, the keystore, JSON output (`config set url URL`,
     /// `config use NAME`, `--profile NAME` or TFECO_PROFILE on any command).
     Config(cmd::config::ConfigArgs),
@@ -98,6 +101,7 @@ impl Commands {
             Commands::Exchange(args) => cmd::exchange_clear::run(args).await,
             Commands::Calc(args) => cmd::calc::run(args).await,
             Commands::Bench(args) => cmd::bench::run(args).await,
+            Commands::Sim(args) => cmd::sim::run(args).await,
             Commands::Config(args) => cmd::config::run(args),
             Commands::Completions(args) => {
                 cmd::completions::run(args, <Cli as clap::CommandFactory>::command())

@@ -9,6 +9,7 @@
 //!   [`foundation::FoundationRun::report`].
 //! - **market** ([`market`]): the exit auction, capacity requests, minting and the exchange at scale, on
 //!   in-process states.
+//! - **sim** ([`sim`]): the economy simulator: one large run and 100 Monte Carlo runs, timed.
 //!
 //! Figures from a debug build are not meaningful (the core then checks every invariant after each command):
 //! the reports say `"build": "debug"` and the workloads are shrunk.
@@ -19,4 +20,5 @@ pub mod market;
 pub mod measure;
 pub mod report;
 pub mod scale;
+pub mod sim;
 pub mod workload;

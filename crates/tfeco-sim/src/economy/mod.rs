@@ -16,11 +16,18 @@ mod collect;
 pub mod metrics;
 pub mod prices;
 pub mod output;
+pub mod bands;
+pub mod metrics;
+pub mod monte_carlo;
+pub mod overrides;
 pub mod runner;
 pub mod scenario;
 pub mod study;
 
+pub use self::bands::BandsError;
 pub use self::metrics::{Chart, Column, MonthValues, Series, Unit};
+pub use self::monte_carlo::{study, StudyProgress, Sweep};
+pub use self::overrides::Override;
 pub use self::runner::{run, Progress, RunOutput};
 pub use self::scenario::Scenario;
 pub use self::study::{run_seed, Arm, Bands, Study};

@@ -27,6 +27,7 @@ pub(crate) mod node_agent;
 pub(crate) mod pool2;
 pub(crate) mod repair;
 pub(crate) mod serve;
+pub(crate) mod sim;
 pub(crate) mod status;
 pub(crate) mod treasury;
 pub(crate) mod wallet;

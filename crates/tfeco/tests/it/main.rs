@@ -30,6 +30,7 @@ mod readme;
 mod repair;
 mod replay;
 mod schemathesis;
+mod sim;
 mod snapshots;
 mod support;
 mod typed_client;

@@ -10,7 +10,8 @@
 //! compare`: the same transfer load on the node with SQLite, the node with PostgreSQL and PostgreSQL as a
 //! plain ledger ([`compare`]; `--postgres URL`, else a temporary server). `--suite
 //! scale`: one billing `Tick` over 1,000,000 open leases, memory per account and per lease, the snapshot
-//! and the restart from it ([`scale`]). `--suite
+//! and the restart from it ([`scale`]). `--suite sim`: the economy simulator, one large run and 100 Monte
+//! Carlo runs (`tfeco_sim::bench::sim`). `--suite
 //! all`: foundation and market (the JSON report then carries the market figures in an object `market`). Temporary data goes to the system temp
 //! directory (`TMPDIR` to move it: it must be a real disk for the fsync figures to mean anything). Exit 1
 //! when a request was refused or the journal does not hold exactly the accepted requests.
@@ -43,7 +44,8 @@ pub(crate) struct BenchArgs {
     json: bool,
     /// Which measurements: `foundation` (core, journal, replay, HTTP), `market` (exit auction, capacity,
     /// minting, exchange), `all`, `restart`, `compare` (node on SQLite and PostgreSQL against a plain PostgreSQL
-    /// ledger) or `scale` (1,000,000 accounts and leases: tick, memory, snapshot).
+    /// ledger), `scale` (1,000,000 accounts and leases: tick, memory, snapshot) or `sim` (the economy
+    /// simulator: one large run, 100 Monte Carlo runs).
     #[arg(long, value_enum, default_value_t = Suite::Foundation)]
     suite: Suite,
     /// `--suite compare`: an empty PostgreSQL database the bench may use (`postgres://USER@HOST:PORT/DB`; it
@@ -69,6 +71,9 @@ enum Suite {
     /// 1,000,000 accounts and open hourly leases: one billing `Tick`, memory per account and per lease,
     /// the snapshot and the restart from it.
     Scale,
+    /// The economy simulator: one run of `bench-large` (60 months, 10,000 nodes, 100,000 users) and 100
+    /// Monte Carlo runs of `bench-mc` (1,000 nodes) on all cores.
+    Sim,
 }
 
 const DEBUG_WARNING: &str = "warning: debug build: the core checks every invariant after each command and \
@@ -88,13 +93,16 @@ pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     if args.suite == Suite::Scale {
         return run_scale(&args).await;
     }
+    if args.suite == Suite::Sim {
+        return run_sim(&args).await;
+    }
     let foundation = match args.suite {
         Suite::Foundation | Suite::All => Some(run_foundation(&args).await?),
-        Suite::Market | Suite::Restart | Suite::Compare | Suite::Scale => None,
+        Suite::Market | Suite::Restart | Suite::Compare | Suite::Scale | Suite::Sim => None,
     };
     let market = match args.suite {
         Suite::Market | Suite::All => Some(run_market(&args).await?),
-        Suite::Foundation | Suite::Restart | Suite::Compare | Suite::Scale => None,
+        Suite::Foundation | Suite::Restart | Suite::Compare | Suite::Scale | Suite::Sim => None,
     };
     let ok = foundation.as_ref().is_none_or(|f| f.ok) && market.as_ref().is_none_or(|m| m["ok"] == true);
     let text = match (foundation, market) {
@@ -180,6 +188,29 @@ async fn run_scale(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     })
     .await??;
     let text = if args.json { report.to_string() } else { scale::scale_text(&report) };
+    render::emit_line(&text)?;
+    Ok(if report["ok"] == true { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// The sim suite: its JSON object, or a short table.
+async fn run_sim(args: &BenchArgs) -> anyhow::Result<ExitCode> {
+    let (quick, progress) = (args.quick, !args.json);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if progress {
+        eprintln!(
+            "tfeco bench --suite sim: one large run, then the Monte Carlo runs on {threads} threads..."
+        );
+    }
+    let report = tokio::task::spawn_blocking(move || {
+        let mut say = |step: &str| {
+            if progress {
+                eprintln!("  {step}: done");
+            }
+        };
+        tfeco_sim::bench::sim::bench_sim(quick, threads, &mut say)
+    })
+    .await??;
+    let text = if args.json { report.to_string() } else { tfeco_sim::bench::sim::sim_text(&report) };
     render::emit_line(&text)?;
     Ok(if report["ok"] == true { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
