@@ -18,6 +18,7 @@ pub mod prices;
 pub mod runner;
 pub mod scenario;
 pub mod study;
+pub mod through_node;
 
 pub use self::metrics::{Chart, Column, MonthValues, Series, Unit};
 pub use self::runner::{run, Progress, RunOutput};
