@@ -65,7 +65,8 @@ pub(crate) async fn run(args: DemoArgs, name: &str) -> anyhow::Result<ExitCode> 
     let default_listen = if args.no_serve { "127.0.0.1:0" } else { "127.0.0.1:8080" };
     let listener = super::serve::bind(args.listen.as_deref().unwrap_or(default_listen)).await?;
     let config = ServerConfig { clock: ClockMode::Manual, ..ServerConfig::default() };
-    let server = tfeco_server::start(replica, listener, config).await?;
+    let checkpoints = tfeco_server::checkpoints::open_checked(&args.data_dir, &replica)?;
+    let server = tfeco_server::start_with_checkpoints(replica, Some(checkpoints), listener, config).await?;
     let url = format!("http://{}", server.addr);
     if !args.json {
         eprintln!("playing scenario {} (seed {}) through the node on {url} ...", scenario.name, args.seed);
