@@ -14,8 +14,14 @@ pub fn seeded_key(namespace: &str, role: &str, index: usize) -> SigningKey {
 /// seed whose byte 0 is the role and bytes 1..9 the index (little endian), the rest zero. A real key
 /// (never a weak one, which cannot register: decisions §2), distinct per (role, index).
 pub fn synthetic_account(role: u8, index: u64) -> AccountKey {
+    AccountKey(synthetic_signing_key(role, index).verifying_key().to_bytes())
+}
+
+/// The signing key behind [`synthetic_account`]`(role, index)`: what signs an in-process run's commands
+/// when they are played through a real node (never a key for real value: its seed is public).
+pub fn synthetic_signing_key(role: u8, index: u64) -> SigningKey {
     let mut seed = [0u8; 32];
     seed[0] = role;
     seed[1..9].copy_from_slice(&index.to_le_bytes());
-    AccountKey(ed25519_dalek::SigningKey::from_bytes(&seed).verifying_key().to_bytes())
+    SigningKey::from_bytes(&seed)
 }

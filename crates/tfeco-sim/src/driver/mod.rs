@@ -5,5 +5,5 @@
 mod core;
 mod http;
 
-pub use self::core::CoreDriver;
+pub use self::core::{CoreDriver, Recorded};
 pub use self::http::{HttpDriver, Submitted};

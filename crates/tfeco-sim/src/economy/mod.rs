@@ -23,6 +23,7 @@ pub mod overrides;
 pub mod runner;
 pub mod scenario;
 pub mod study;
+pub mod through_node;
 
 pub use self::bands::BandsError;
 pub use self::metrics::{Chart, Column, MonthValues, Series, Unit};

@@ -34,6 +34,7 @@ use super::collect::Collector;
 use super::metrics::Series;
 use super::prices;
 use super::scenario::Scenario;
+use crate::driver::Recorded;
 use crate::Result;
 
 /// Where a run is, for a progress bar.
@@ -65,11 +66,33 @@ pub struct RunOutput {
 /// Plays `scenario` with `seed`; `progress` is called after each month. Errors: [`SimError::Scenario`] for
 /// a scenario the core refuses, [`SimError::Check`] when an invariant fails.
 pub fn run(scenario: &Scenario, seed: u64, progress: &mut dyn FnMut(Progress)) -> Result<RunOutput> {
+    Ok(run_with(scenario, seed, false, progress)?.0)
+}
+
+/// [`run`], keeping every command applied and its outcome, to play them through a node
+/// ([`super::through_node`]). Errors: as [`run`].
+pub fn run_recorded(
+    scenario: &Scenario,
+    seed: u64,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(RunOutput, Vec<Recorded>)> {
+    run_with(scenario, seed, true, progress)
+}
+
+fn run_with(
+    scenario: &Scenario,
+    seed: u64,
+    record: bool,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(RunOutput, Vec<Recorded>)> {
     scenario.validate()?;
     let mut rng = StdRng::seed_from_u64(seed);
     let gold = prices::gold_path(&scenario.gold, scenario.start, scenario.months)?;
     let tft = prices::tft_path(&scenario.tft_price, scenario.months, &mut rng)?;
     let mut world = World::new(scenario, rng, gold, tft)?;
+    if record {
+        world.driver.start_recording();
+    }
     let names: Vec<String> = world.models.iter().map(|m| m.name.clone()).collect();
     let mut collector = Collector::new(&names);
     setup(&mut world);
@@ -87,14 +110,15 @@ pub fn run(scenario: &Scenario, seed: u64, progress: &mut dyn FnMut(Progress)) -
         collector.record(&world, month, t0)?;
         progress(Progress { month, months: scenario.months });
     }
-    let state = world.state();
-    Ok(RunOutput {
+    let log = world.driver.take_log();
+    let output = RunOutput {
         seed,
         series: collector.into_series(),
-        state_hash: state.state_hash(),
+        state_hash: world.state().state_hash(),
         commands: world.tally.applied,
         rejections: world.tally.rejected,
-    })
+    };
+    Ok((output, log))
 }
 
 /// The economy at the start: guardians and prices, nodes, users, holders.

@@ -17,20 +17,30 @@ use crate::render;
 pub(crate) struct DemoArgs {
     /// Data directory (created fresh, or resumed).
     #[arg(long, default_value = "tfeco-demo")]
-    data_dir: PathBuf,
+    pub(crate) data_dir: PathBuf,
     /// Address to serve on (default 127.0.0.1:8080; an ephemeral port with --no-serve).
     #[arg(long)]
-    listen: Option<String>,
+    pub(crate) listen: Option<String>,
     /// Exit after the summary instead of serving.
     #[arg(long)]
-    no_serve: bool,
+    pub(crate) no_serve: bool,
     /// Print the summary as one JSON object.
     #[arg(long)]
-    json: bool,
+    pub(crate) json: bool,
     /// Keep the journal's entries in a PostgreSQL database (`postgres://USER@HOST:PORT/DB`) instead of
     /// `journal.sqlite` in the data directory (see `tfeco serve --journal`).
     #[arg(long, value_parser = tfeco_server::datadir::JournalLocation::parse)]
-    journal: Option<tfeco_server::datadir::JournalLocation>,
+    pub(crate) journal: Option<tfeco_server::datadir::JournalLocation>,
+    /// Play this scenario of the economy simulator through the node instead of the demo's month: a built-in
+    /// name (`tfeco sim --list`, e.g. `demo`) or a TOML file; the data directory must be new.
+    #[arg(long)]
+    pub(crate) scenario: Option<String>,
+    /// The scenario's seed (with --scenario).
+    #[arg(long, default_value_t = 1, requires = "scenario")]
+    pub(crate) seed: u64,
+    /// With --scenario: open and serve the scenario's node without playing it (for `tfeco sim --through-node`).
+    #[arg(long, requires = "scenario")]
+    pub(crate) no_play: bool,
 }
 
 /// The demo's guardians sign the node's latest checkpoint (the operator proposes one at the head when there
@@ -58,6 +68,9 @@ async fn sign_latest_checkpoint(url: &str, operator: &ed25519_dalek::SigningKey)
 
 /// Runs `tfeco demo`.
 pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
+    if let Some(name) = args.scenario.clone() {
+        return super::demo_scenario::run(args, &name).await;
+    }
     let (replica, report, operator) = super::serve::open(
         &args.data_dir,
         &args.journal.clone().unwrap_or_default(),

@@ -15,6 +15,7 @@ pub(crate) mod checkpoints;
 pub(crate) mod completions;
 pub(crate) mod config;
 pub(crate) mod demo;
+mod demo_scenario;
 pub(crate) mod exchange;
 pub(crate) mod exchange_clear;
 pub(crate) mod exit_pool;

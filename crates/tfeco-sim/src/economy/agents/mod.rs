@@ -153,6 +153,18 @@ pub(super) struct Tally {
     pub(crate) rejected: BTreeMap<String, u64>,
 }
 
+/// The genesis of a scenario's economy: the default genesis at the scenario's start, its operator and
+/// guardians (synthetic keys), and its parameters with the scenario's overrides. Errors: an override the
+/// parameters refuse ([`SimError::Scenario`]).
+pub(crate) fn genesis_of(scenario: &Scenario) -> Result<Genesis> {
+    let operator = synthetic_account(role::OPERATOR, 0);
+    let guardians: Vec<AccountKey> =
+        (0..scenario.guardians).map(|g| synthetic_account(role::GUARDIAN, u64::from(g))).collect();
+    let mut genesis = Genesis::tfgrid4_2025(operator, scenario.start);
+    genesis.params = scenario.params(operator, &guardians)?;
+    Ok(genesis)
+}
+
 /// The world of one run.
 pub(super) struct World<'s> {
     pub(crate) scenario: &'s Scenario,
@@ -195,9 +207,10 @@ impl<'s> World<'s> {
         let guardians: Vec<AccountKey> =
             (0..scenario.guardians).map(|g| key(role::GUARDIAN, u64::from(g))).collect();
         let params = scenario.params(operator, &guardians)?;
+            (0..scenario.guardians).map(|g| synthetic_account(role::GUARDIAN, u64::from(g))).collect();
+        let genesis = genesis_of(scenario)?;
+        let params = &genesis.params;
         let quorum = params.guardian_threshold().max(params.oracle_quorum()) as usize;
-        let mut genesis = Genesis::tfgrid4_2025(operator, scenario.start);
-        genesis.params = params;
         let catalogue = genesis.catalogue.clone();
         let models = scenario
             .farmers
