@@ -13,11 +13,10 @@
 
 mod agents;
 mod collect;
-pub mod metrics;
-pub mod prices;
-pub mod output;
 pub mod bands;
 pub mod metrics;
+pub mod output;
+pub mod prices;
 pub mod monte_carlo;
 pub mod overrides;
 pub mod runner;

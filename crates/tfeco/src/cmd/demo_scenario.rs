@@ -4,10 +4,8 @@
 //! command it applied is signed and submitted to the node, whose answers and final state hash must be the
 //! core's ([`tfeco_sim::economy::through_node`]). Exit 2 when they differ.
 
-use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use serde::Serialize;
 use tfeco_server::{ClockMode, ServerConfig};
 use tfeco_sim::economy::{through_node, Scenario};
@@ -22,7 +20,6 @@ struct ScenarioDemo {
     seed: u64,
     months: u32,
     url: String,
-    data_dir: String,
     commands_accepted: u64,
     commands_refused: u64,
     state_hash: String,
@@ -31,23 +28,9 @@ struct ScenarioDemo {
     last_month: Vec<(String, String)>,
 }
 
-/// A built-in scenario by name, else a TOML file at that path. Errors: neither.
-pub(crate) fn load_scenario(name: &str) -> anyhow::Result<Scenario> {
-    if Scenario::builtin_names().contains(&name) {
-        return Ok(Scenario::builtin(name)?);
-    }
-    let path = Path::new(name);
-    if !path.is_file() {
-        let known = Scenario::builtin_names().join(", ");
-        anyhow::bail!("no built-in scenario or file {name:?} (built in: {known})");
-    }
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    Ok(Scenario::from_toml_str(&text).with_context(|| format!("scenario {}", path.display()))?)
-}
-
 /// Runs `tfeco demo --scenario NAME`.
 pub(crate) async fn run(args: DemoArgs, name: &str) -> anyhow::Result<ExitCode> {
-    let scenario = load_scenario(name)?;
+    let scenario = super::sim::load_scenario(name)?;
     let genesis = through_node::node_genesis(&scenario)?;
     let (replica, report, _) = super::serve::open(
         &args.data_dir,
@@ -71,9 +54,9 @@ pub(crate) async fn run(args: DemoArgs, name: &str) -> anyhow::Result<ExitCode> 
     if !args.json {
         eprintln!("playing scenario {} (seed {}) through the node on {url} ...", scenario.name, args.seed);
     }
-    let outcome = if args.no_play { None } else { Some(play(&url, &scenario, &args).await) };
+    let outcome = if args.no_play { None } else { Some(play(&url, &scenario, args.seed, args.json).await) };
     if let Some(Err(error)) = &outcome {
-        eprintln!("error: {error}");
+        eprintln!("error: {error:#}");
     }
     if args.no_serve {
         server.stop().await?;
@@ -87,15 +70,16 @@ pub(crate) async fn run(args: DemoArgs, name: &str) -> anyhow::Result<ExitCode> 
     })
 }
 
-/// Plays the scenario through the node and prints what happened.
-async fn play(url: &str, scenario: &Scenario, args: &DemoArgs) -> anyhow::Result<()> {
-    let quiet = args.json;
+/// Plays `scenario` with `seed` through the node at `url` (fresh, at the scenario's genesis) and prints what
+/// happened (one JSON object with `json`). Errors: the node unreachable or answering differently from the core.
+pub(crate) async fn play(url: &str, scenario: &Scenario, seed: u64, json: bool) -> anyhow::Result<()> {
+    let quiet = json;
     let mut progress = |p: tfeco_sim::economy::Progress| {
         if !quiet {
             eprintln!("  month {}/{} simulated", p.month, p.months);
         }
     };
-    let run = through_node::play(url, scenario, args.seed, &mut progress).await?;
+    let run = through_node::play(url, scenario, seed, &mut progress).await?;
     let series = &run.output.series;
     let last_month = match series.months.last() {
         Some(last) => series
@@ -108,22 +92,21 @@ async fn play(url: &str, scenario: &Scenario, args: &DemoArgs) -> anyhow::Result
     };
     let view = ScenarioDemo {
         scenario: scenario.name.clone(),
-        seed: args.seed,
+        seed,
         months: scenario.months,
         url: url.to_owned(),
-        data_dir: args.data_dir.display().to_string(),
         commands_accepted: run.accepted,
         commands_refused: run.refused,
         state_hash: run.output.state_hash.clone(),
         node_state_hash: run.node_state_hash.clone(),
         last_month,
     };
-    render::view(args.json, &view, human)
+    render::view(json, &view, human)
 }
 
 /// `value / 10^decimals` as an exact decimal.
 fn decimal(value: i128, decimals: u32) -> String {
-    tfeco_sim::economy::output::format_units(value, decimals)
+    tfeco_sim::economy::output::decimal(value, decimals)
 }
 
 fn human(view: &ScenarioDemo) -> String {

@@ -16,7 +16,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{json, Value};
 use tfeco_sim::economy::monte_carlo::{self, StudyProgress, Sweep};
 use tfeco_sim::economy::overrides::{self, Override};
-use tfeco_sim::economy::{Scenario, Study};
+use tfeco_sim::economy::{output, Scenario, Study};
 use tfeco_sim::SimError;
 
 use crate::render;
@@ -55,7 +55,9 @@ pub(crate) struct SimArgs {
     /// Print the summary (`summary.json`) as one JSON object instead of the text; no progress bar.
     #[arg(long)]
     json: bool,
-    /// Drive a running node through its HTTP API instead of an in-process core (one run, for a demo).
+    /// Play one run through a running node as well (its HTTP API, signed commands): the node must be fresh
+    /// and opened with the scenario's genesis (`tfeco demo --scenario NAME --no-play`); every answer and the
+    /// final state hash are compared with the in-process core's (exit 2 when they differ).
     #[arg(long, value_name = "URL", conflicts_with = "sweep")]
     through_node: Option<String>,
     /// List the built-in scenarios with their descriptions and exit.
@@ -68,13 +70,17 @@ pub(crate) async fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
     if args.list {
         return list(args.json);
     }
-    if let Some(url) = &args.through_node {
-        anyhow::bail!(
-            "--through-node {url}: driving a node from the simulator is not built yet; run without it \
-             (in process), or see `tfeco demo` for a month played through a node"
-        );
-    }
     let (scenario, sweep) = prepare(&args)?;
+    if let Some(url) = &args.through_node {
+        let played = super::demo_scenario::play(url, &scenario, args.seed, args.json).await;
+        return Ok(match played {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                ExitCode::from(CHECK_FAILED)
+            }
+        });
+    }
     let out = args.out.clone().unwrap_or_else(|| Path::new("sim-out").join(dir_name(&scenario.name)));
     let bar = progress_bar(args.json);
     let (runs, seed, threads) = (args.runs, args.seed, args.threads.map(|t| t as usize));
@@ -82,7 +88,7 @@ pub(crate) async fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
     let result = tokio::task::spawn_blocking(move || {
         let study = play(&scenario, runs, seed, sweep.as_ref(), threads, &task_bar)?;
         task_bar.set_message("writing the outputs");
-        let files = outputs::write_study(&study, &out, &mut |step| task_bar.set_message(step.to_owned()))?;
+        let files = output::write_study(&study, &out, &mut |step| task_bar.set_message(step.to_owned()))?.files;
         Ok::<_, SimError>((study, out, files))
     })
     .await
@@ -92,7 +98,7 @@ pub(crate) async fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
         Ok(done) => done,
         Err(error) => return failed(args.json, &error),
     };
-    let summary = outputs::summary(&study)?;
+    let summary = serde_json::to_value(output::summary(&study))?;
     if args.json {
         render::json(&summary)?;
     } else {
@@ -120,13 +126,11 @@ fn prepare(args: &SimArgs) -> anyhow::Result<(Scenario, Option<Sweep>)> {
 }
 
 /// A built-in scenario by name, or a TOML file when `name` is an existing path or looks like one.
-fn load_scenario(name: &str) -> anyhow::Result<Scenario> {
+pub(crate) fn load_scenario(name: &str) -> anyhow::Result<Scenario> {
     let path = Path::new(name);
     let looks_like_a_file = name.contains(['/', '\\']) || name.ends_with(".toml");
     if path.is_file() || looks_like_a_file {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("cannot read the scenario file {name}"))?;
-        return Scenario::from_toml_str(&text).with_context(|| format!("the scenario file {name}"));
+        return Ok(Scenario::from_file(path)?);
     }
     if !Scenario::builtin_names().contains(&name) {
         anyhow::bail!(
@@ -252,59 +256,6 @@ fn list(json_out: bool) -> anyhow::Result<ExitCode> {
         render::emit(&text)?;
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// The simulator's outputs. SEAM until `tfeco_sim::economy::output` is merged: at merge, `write_study`
-/// becomes `output::write_study(study, dir, progress).map(|w| w.files)` and `summary` becomes
-/// `serde_json::to_value(output::summary(study))`; until then `summary.json` alone is written, with the
-/// fields the text above reads.
-mod outputs {
-    use std::path::Path;
-
-    use serde_json::{json, Value};
-    use tfeco_sim::economy::Study;
-    use tfeco_sim::SimError;
-
-    /// Writes the outputs of `study` under `dir`: the paths written, relative to `dir`.
-    pub(super) fn write_study(
-        study: &Study,
-        dir: &Path,
-        progress: &mut dyn FnMut(&str),
-    ) -> Result<Vec<String>, SimError> {
-        let failed = |e: &dyn std::fmt::Display| SimError::Output {
-            path: dir.display().to_string(),
-            message: e.to_string(),
-        };
-        progress("writing summary.json");
-        std::fs::create_dir_all(dir).map_err(|e| failed(&e))?;
-        let summary = summary(study).map_err(|e| failed(&e))?;
-        let bytes = serde_json::to_vec_pretty(&summary).map_err(|e| failed(&e))?;
-        std::fs::write(dir.join("summary.json"), bytes).map_err(|e| failed(&e))?;
-        Ok(vec!["summary.json".to_owned()])
-    }
-
-    /// The summary of `study` (what `summary.json` holds and `--json` prints).
-    pub(super) fn summary(study: &Study) -> serde_json::Result<Value> {
-        let arms: Vec<Value> = study
-            .arms
-            .iter()
-            .map(|arm| {
-                let runs: Vec<Value> = arm
-                    .runs
-                    .iter()
-                    .map(|r| json!({ "seed": r.seed, "state_hash": r.state_hash, "commands": r.commands }))
-                    .collect();
-                json!({ "label": arm.label, "overrides": arm.overrides, "runs": runs, "findings": [] })
-            })
-            .collect();
-        let s = &study.scenario;
-        Ok(json!({
-            "scenario": { "name": s.name, "description": s.description, "months": s.months },
-            "seed": study.seed,
-            "runs_per_arm": study.runs_per_arm,
-            "arms": arms,
-        }))
-    }
 }
 
 #[cfg(test)]

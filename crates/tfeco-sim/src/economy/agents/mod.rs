@@ -157,9 +157,8 @@ pub(super) struct Tally {
 /// guardians (synthetic keys), and its parameters with the scenario's overrides. Errors: an override the
 /// parameters refuse ([`SimError::Scenario`]).
 pub(crate) fn genesis_of(scenario: &Scenario) -> Result<Genesis> {
-    let operator = synthetic_account(role::OPERATOR, 0);
-    let guardians: Vec<AccountKey> =
-        (0..scenario.guardians).map(|g| synthetic_account(role::GUARDIAN, u64::from(g))).collect();
+    let operator = key(role::OPERATOR, 0);
+    let guardians: Vec<AccountKey> = (0..scenario.guardians).map(|g| key(role::GUARDIAN, u64::from(g))).collect();
     let mut genesis = Genesis::tfgrid4_2025(operator, scenario.start);
     genesis.params = scenario.params(operator, &guardians)?;
     Ok(genesis)
@@ -206,8 +205,6 @@ impl<'s> World<'s> {
         let operator = key(role::OPERATOR, 0);
         let guardians: Vec<AccountKey> =
             (0..scenario.guardians).map(|g| key(role::GUARDIAN, u64::from(g))).collect();
-        let params = scenario.params(operator, &guardians)?;
-            (0..scenario.guardians).map(|g| synthetic_account(role::GUARDIAN, u64::from(g))).collect();
         let genesis = genesis_of(scenario)?;
         let params = &genesis.params;
         let quorum = params.guardian_threshold().max(params.oracle_quorum()) as usize;
