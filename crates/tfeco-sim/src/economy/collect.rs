@@ -19,7 +19,8 @@
 //!   `farmer_reward_tft.<model>` (TFT minted to those nodes this month), `nodes.<model>`;
 //! - `utilization_bps` (leased / offered slices at the month's end);
 //! - treasury: `treasury_cc`, `treasury_usdc`, `treasury_tfp`;
-//! - prices played: `tft_usd`, `gold_usd_per_oz`;
+//! - prices played: `tft_usd`, `gold_usd_per_oz`, and `cc_usd` (the oracle's CC price at the month's last
+//!   step, 0 when no price is valid then: it converts CC incomes to USD for break-even);
 //! - population: `nodes`, `farms`, `users_active`, `leases_open`, `slices_offered`, `slices_leased`,
 //!   `leases_opened` (this month), `demand_unmet_slices` (this month).
 
@@ -81,6 +82,7 @@ fn fixed_columns() -> Vec<Column> {
         column("treasury_tfp", "Treasury TFP", U::Tfp, C::Treasury),
         column("tft_usd", "TFT price (USD)", U::Price, C::Prices),
         column("gold_usd_per_oz", "Gold price (USD per troy ounce)", U::Price, C::Prices),
+        column("cc_usd", "CC price (USD, the oracle's, from gold)", U::Price, C::None),
         column("nodes", "Nodes", U::Count, C::Population),
         column("farms", "Farms", U::Count, C::None),
         column("users_active", "Active users", U::Count, C::Population),
@@ -229,6 +231,7 @@ impl Collector {
             system(SystemAccount::Treasury, Asset::Tfp),
             tft.atto() as i128,
             gold.atto() as i128,
+            state.prices().map_or(0, |p| p.cc.usd().atto() as i128),
             state.capacity().nodes().len() as i128,
             state.capacity().farms().len() as i128,
             active as i128,

@@ -59,6 +59,7 @@ use tfeco_core::rules::minting::{
 use tfeco_core::{AccountKey, Params, RevenueSplit, SplitRecipient};
 use tfeco_money::{Amount, AnyAsset, Bps, Price};
 
+use super::agents::{key, role};
 use crate::{Result, SimError};
 
 /// 2025-11-01T00:00:00Z, the default start (unix seconds).
@@ -596,8 +597,9 @@ impl Scenario {
         }
         self.validate_prices()?;
         self.validate_agents()?;
-        let params =
-            self.params(crate::keys::synthetic_account(0, 0), &[crate::keys::synthetic_account(1, 0)])?;
+        let guardians: Vec<AccountKey> =
+            (0..self.guardians).map(|g| key(role::GUARDIAN, u64::from(g))).collect();
+        let params = self.params(key(role::OPERATOR, 0), &guardians)?;
         if u32::from(params.exit_min_discount_bps.get()) > self.exit.discount_bps {
             return fail(
                 "exit.discount_bps",
