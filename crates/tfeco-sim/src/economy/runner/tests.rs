@@ -31,7 +31,9 @@ fn print_a_demo_run() {
     let scenario = match std::env::var("TFECO_SIM_SCENARIO") {
         Ok(name) => {
             let mut scenario = Scenario::builtin(&name).unwrap();
-            scenario.months = std::env::var("TFECO_SIM_MONTHS").map_or(3, |m| m.parse().unwrap());
+            if let Ok(months) = std::env::var("TFECO_SIM_MONTHS") {
+                scenario.months = months.parse().unwrap();
+            }
             scenario
         }
         Err(_) => small(3),
