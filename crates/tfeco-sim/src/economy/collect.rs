@@ -205,7 +205,7 @@ impl Collector {
         let paid = paid_total - self.paid_total;
         self.paid_total = paid_total;
         let rounds: Vec<_> =
-            exit.history().iter().filter(|r| r.closed_at > from && r.clearing_price.is_some()).collect();
+            exit.history().iter().filter(|r| r.closed_at >= from && r.clearing_price.is_some()).collect();
         let clearing = rounds.last().and_then(|r| r.clearing_price).map_or(0, |p| p.atto() as i128);
         let (mut offered, mut leased) = (0i128, 0i128);
         for node in state.capacity().nodes().values() {
