@@ -356,6 +356,28 @@ pub struct Scenario {
     pub params: toml::Table,
 }
 
+impl Default for Scenario {
+    /// Every section's default, 12 months, no name: what `months = 12` alone parses to (for code that builds
+    /// a scenario with `Scenario { months: 2, ..Scenario::default() }`).
+    fn default() -> Self {
+        Scenario {
+            name: String::new(),
+            description: String::new(),
+            months: 12,
+            start: DEFAULT_START,
+            guardians: default_guardians(),
+            gold: GoldPrice::default(),
+            tft_price: TftPrice::default(),
+            users: Users::default(),
+            farmers: Farmers::default(),
+            demand: Demand::default(),
+            exit: Exit::default(),
+            minting: Minting::default(),
+            params: toml::Table::new(),
+        }
+    }
+}
+
 fn default_start() -> i64 {
     DEFAULT_START
 }

@@ -19,6 +19,7 @@ fn every_builtin_parses_validates_and_round_trips() {
 #[test]
 fn a_minimal_scenario_takes_every_default() {
     let scenario = Scenario::from_toml_str("months = 3").unwrap();
+    assert_eq!(scenario, Scenario { months: 3, ..Scenario::default() });
     assert_eq!(scenario.start, DEFAULT_START);
     assert_eq!(scenario.gold, GoldPrice::Series);
     assert_eq!(scenario.users, Users::default());
