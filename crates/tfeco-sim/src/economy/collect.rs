@@ -278,3 +278,48 @@ impl Collector {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_are_unique_snake_case_keys_with_their_decimals() {
+        let collector = Collector::new(&["Mini 3".to_owned(), "3Node Home".to_owned()]);
+        let columns = &collector.series.columns;
+        let mut keys: Vec<&str> = columns.iter().map(|c| c.key.as_str()).collect();
+        assert!(
+            keys.contains(&"farmer_net_cc.Mini 3") && keys.contains(&"farmer_net_cc_per_node.3Node Home")
+        );
+        let before = keys.len();
+        keys.sort_unstable();
+        keys.dedup();
+        assert_eq!(keys.len(), before, "keys are unique");
+        for c in columns {
+            let stem = c.key.split('.').next().unwrap();
+            assert!(
+                stem.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_'),
+                "{}",
+                c.key
+            );
+            let expected = match c.unit {
+                Unit::Price => 18,
+                Unit::Bps | Unit::Count => 0,
+                _ => 7,
+            };
+            assert_eq!(c.decimals, expected, "{}", c.key);
+        }
+    }
+
+    #[test]
+    fn a_cumulative_column_that_goes_down_fails_the_check() {
+        let mut collector = Collector::new(&[]);
+        let width = collector.series.columns.len();
+        collector.series.months.push(MonthValues { month: 1, at: 0, values: vec![5; width] });
+        assert!(collector.check_monotonic(&vec![5; width]).is_ok());
+        let mut lower = vec![5; width];
+        lower[collector.series.column("tft_burned").unwrap()] = 4;
+        let error = collector.check_monotonic(&lower).unwrap_err();
+        assert!(error.contains("tft_burned"), "{error}");
+    }
+}
