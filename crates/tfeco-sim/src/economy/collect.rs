@@ -19,7 +19,8 @@
 //!   `farmer_reward_tft.<model>` (TFT minted to those nodes this month), `nodes.<model>`;
 //! - `utilization_bps` (leased / offered slices at the month's end);
 //! - treasury: `treasury_cc`, `treasury_usdc`, `treasury_tfp`;
-//! - prices played: `tft_usd`, `gold_usd_per_oz`;
+//! - prices played: `tft_usd`, `gold_usd_per_oz`, and `cc_usd` (the oracle's CC price at the month's last
+//!   step, 0 when no price is valid then: it converts CC incomes to USD for break-even);
 //! - population: `nodes`, `farms`, `users_active`, `leases_open`, `slices_offered`, `slices_leased`,
 //!   `leases_opened` (this month), `demand_unmet_slices` (this month).
 
@@ -81,6 +82,7 @@ fn fixed_columns() -> Vec<Column> {
         column("treasury_tfp", "Treasury TFP", U::Tfp, C::Treasury),
         column("tft_usd", "TFT price (USD)", U::Price, C::Prices),
         column("gold_usd_per_oz", "Gold price (USD per troy ounce)", U::Price, C::Prices),
+        column("cc_usd", "CC price (USD, the oracle's, from gold)", U::Price, C::None),
         column("nodes", "Nodes", U::Count, C::Population),
         column("farms", "Farms", U::Count, C::None),
         column("users_active", "Active users", U::Count, C::Population),
@@ -203,7 +205,7 @@ impl Collector {
         let paid = paid_total - self.paid_total;
         self.paid_total = paid_total;
         let rounds: Vec<_> =
-            exit.history().iter().filter(|r| r.closed_at > from && r.clearing_price.is_some()).collect();
+            exit.history().iter().filter(|r| r.closed_at >= from && r.clearing_price.is_some()).collect();
         let clearing = rounds.last().and_then(|r| r.clearing_price).map_or(0, |p| p.atto() as i128);
         let (mut offered, mut leased) = (0i128, 0i128);
         for node in state.capacity().nodes().values() {
@@ -229,6 +231,7 @@ impl Collector {
             system(SystemAccount::Treasury, Asset::Tfp),
             tft.atto() as i128,
             gold.atto() as i128,
+            state.prices().map_or(0, |p| p.cc.usd().atto() as i128),
             state.capacity().nodes().len() as i128,
             state.capacity().farms().len() as i128,
             active as i128,
@@ -273,5 +276,50 @@ impl Collector {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_are_unique_snake_case_keys_with_their_decimals() {
+        let collector = Collector::new(&["Mini 3".to_owned(), "3Node Home".to_owned()]);
+        let columns = &collector.series.columns;
+        let mut keys: Vec<&str> = columns.iter().map(|c| c.key.as_str()).collect();
+        assert!(
+            keys.contains(&"farmer_net_cc.Mini 3") && keys.contains(&"farmer_net_cc_per_node.3Node Home")
+        );
+        let before = keys.len();
+        keys.sort_unstable();
+        keys.dedup();
+        assert_eq!(keys.len(), before, "keys are unique");
+        for c in columns {
+            let stem = c.key.split('.').next().unwrap();
+            assert!(
+                stem.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_'),
+                "{}",
+                c.key
+            );
+            let expected = match c.unit {
+                Unit::Price => 18,
+                Unit::Bps | Unit::Count => 0,
+                _ => 7,
+            };
+            assert_eq!(c.decimals, expected, "{}", c.key);
+        }
+    }
+
+    #[test]
+    fn a_cumulative_column_that_goes_down_fails_the_check() {
+        let mut collector = Collector::new(&[]);
+        let width = collector.series.columns.len();
+        collector.series.months.push(MonthValues { month: 1, at: 0, values: vec![5; width] });
+        assert!(collector.check_monotonic(&vec![5; width]).is_ok());
+        let mut lower = vec![5; width];
+        lower[collector.series.column("tft_burned").unwrap()] = 4;
+        let error = collector.check_monotonic(&lower).unwrap_err();
+        assert!(error.contains("tft_burned"), "{error}");
     }
 }

@@ -8,6 +8,10 @@
 //! - [`runner`]: one seeded run, agents acting through the core's own commands on an in-process
 //!   [`tfeco_core::State`] (or mirrored to a real node), the metrics of every month, the invariants checked at
 //!   every month's end;
+//! - [`prices`]: the gold and TFT price paths a run plays (the real series, constants, drifts, seeded walks,
+//!   CSVs);
+//! - `agents` (private): guardians, farmers and nodes, users, exit holders, acting through commands;
+//! - `collect` (private): the monthly metrics read from the state, and the conservation checks;
 //! - [`metrics`]: the monthly series a run produces (exact integers with declared decimals);
 //! - Monte Carlo, bands and sweeps; outputs (CSV, `summary.json`, PNG/SVG charts, `report.html`).
 

@@ -17,7 +17,7 @@
 //!    bid in the round now open (once per round). The core bills every open lease at every tick, so
 //!    stepping only when something is due is what keeps long runs fast; leases are monthly and opened at a
 //!    month's start, so they fall due exactly at the boundary steps.
-//! 4. **Every month's end**: the metrics row ([`super::collect`]), the core's invariants and the simulator's
+//! 4. **Every month's end**: the metrics row (`collect.rs`), the core's invariants and the simulator's
 //!    conservation checks ([`crate::SimError::Check`] naming the month).
 //!
 //! Randomness: one `StdRng` seeded from the seed draws the price walk first, then every agent's choice in

@@ -57,8 +57,10 @@ use tfeco_core::rules::minting::{
     CapacityRules, Release36mRule, SeedLockRule, V3Rules, VestingRule, FIRST_PERIOD_START,
 };
 use tfeco_core::{AccountKey, Params, RevenueSplit, SplitRecipient};
-use tfeco_money::{Amount, AnyAsset, Bps, Price};
+use tfeco_money::{Amount, AnyAsset, Bps};
 
+use super::prices::{describe_gold, describe_tft, DecimalText};
+pub use super::prices::{GoldPrice, PriceValue, TftPrice};
 use crate::{Result, SimError};
 
 /// 2025-11-01T00:00:00Z, the default start (unix seconds).
@@ -78,11 +80,6 @@ const BUILTIN: [(&str, &str); 8] = [
     ("bench-mc", include_str!("../../scenarios/bench-mc.toml")),
 ];
 
-/// A USD price with 18 decimals, written in TOML as a decimal string (`"0.01"`), an integer or a float
-/// (a float is read through its shortest decimal text).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct PriceValue(pub Price);
-
 /// An amount of tokens (CC, TFT or USDC) with 7 decimals, written like [`PriceValue`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct TokenValue(pub i128);
@@ -91,38 +88,6 @@ impl TokenValue {
     /// Whole tokens.
     pub const fn tokens(whole: i64) -> Self {
         TokenValue(Amount::<tfeco_money::Cc>::tokens(whole).units())
-    }
-}
-
-/// A decimal number in TOML: a string, an integer or a float.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum DecimalText {
-    Text(String),
-    Integer(i64),
-    Float(f64),
-}
-
-impl DecimalText {
-    fn text(self) -> String {
-        match self {
-            DecimalText::Text(s) => s,
-            DecimalText::Integer(i) => i.to_string(),
-            DecimalText::Float(f) => f.to_string(),
-        }
-    }
-}
-
-impl Serialize for PriceValue {
-    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0.to_string())
-    }
-}
-
-impl<'de> Deserialize<'de> for PriceValue {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
-        let text = DecimalText::deserialize(deserializer)?.text();
-        text.parse::<Price>().map(PriceValue).map_err(|e| serde::de::Error::custom(format!("{text:?}: {e}")))
     }
 }
 
@@ -139,83 +104,6 @@ impl<'de> Deserialize<'de> for TokenValue {
             .map(|a| TokenValue(a.units()))
             .map_err(|e| serde::de::Error::custom(format!("{text:?}: {e}")))
     }
-}
-
-/// The gold price path (USD per troy ounce), one price per simulated month (`kind = ...`).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum GoldPrice {
-    /// The real monthly series (`data/gold-prices`, embedded) from the start's month, then constant at its
-    /// last month.
-    #[default]
-    Series,
-    /// One price throughout: `usd_per_oz`.
-    Constant {
-        /// USD per troy ounce.
-        usd_per_oz: PriceValue,
-    },
-    /// From `usd_per_oz` (default: the series' last month), moved by `bps_per_month` every month.
-    Drift {
-        /// The first month's price; default the series' last month.
-        #[serde(default)]
-        usd_per_oz: Option<PriceValue>,
-        /// Change per month in basis points (negative: falling), at least -10,000.
-        bps_per_month: i32,
-    },
-    /// History replayed from month `from` (`YYYY-MM`): month 1 plays that month's price, month 2 the next,
-    /// then constant after the series' last month.
-    Replay {
-        /// The first month replayed, `YYYY-MM`.
-        from: String,
-    },
-}
-
-/// The TFT price path (USD), one price per simulated month (`kind = ...`). The oracle clamps it to
-/// `params.tft_usd_min..=tft_usd_max` (0.001 to 1 USD by default).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum TftPrice {
-    /// One price throughout.
-    Constant {
-        /// USD per TFT.
-        usd: PriceValue,
-    },
-    /// A seeded random walk from `usd`: each month moves by `drift_bps + volatility_bps * z` (z of standard
-    /// deviation 1, uniform), never below `floor_usd`.
-    RandomWalk {
-        /// The first month's price.
-        usd: PriceValue,
-        /// Monthly volatility in basis points (standard deviation of the monthly move).
-        volatility_bps: u32,
-        /// Monthly drift in basis points (negative: falling).
-        #[serde(default)]
-        drift_bps: i32,
-        /// The lowest price the walk reaches (default 0.001 USD, the oracle's lower clamp).
-        #[serde(default = "default_floor")]
-        floor_usd: PriceValue,
-    },
-    /// Prices from a CSV: one row per month (USD in the last column; an optional month column and header),
-    /// constant after its last row. Either inline (`data`) or a `path` relative to the scenario file, read
-    /// when the scenario is loaded ([`Scenario::from_file`], which keeps the file's text in `data` next to
-    /// the `path`), never during a run.
-    Csv {
-        /// The CSV text.
-        #[serde(default)]
-        data: Option<String>,
-        /// A file relative to the scenario file.
-        #[serde(default)]
-        path: Option<String>,
-    },
-}
-
-impl Default for TftPrice {
-    fn default() -> Self {
-        TftPrice::Constant { usd: PriceValue(Price::from_atto(10_000_000_000_000_000)) }
-    }
-}
-
-fn default_floor() -> PriceValue {
-    PriceValue(Price::from_atto(1_000_000_000_000_000))
 }
 
 /// The users (tenants): how many, how they enter and what they spend.
@@ -468,6 +356,28 @@ pub struct Scenario {
     pub params: toml::Table,
 }
 
+impl Default for Scenario {
+    /// Every section's default, 12 months, no name: what `months = 12` alone parses to (for code that builds
+    /// a scenario with `Scenario { months: 2, ..Scenario::default() }`).
+    fn default() -> Self {
+        Scenario {
+            name: String::new(),
+            description: String::new(),
+            months: 12,
+            start: DEFAULT_START,
+            guardians: default_guardians(),
+            gold: GoldPrice::default(),
+            tft_price: TftPrice::default(),
+            users: Users::default(),
+            farmers: Farmers::default(),
+            demand: Demand::default(),
+            exit: Exit::default(),
+            minting: Minting::default(),
+            params: toml::Table::new(),
+        }
+    }
+}
+
 fn default_start() -> i64 {
     DEFAULT_START
 }
@@ -596,8 +506,10 @@ impl Scenario {
         }
         self.validate_prices()?;
         self.validate_agents()?;
-        let params =
-            self.params(crate::keys::synthetic_account(0, 0), &[crate::keys::synthetic_account(1, 0)])?;
+        // The runner's keys: the operator is role 0, the guardians role 1 (`agents::role`).
+        let key = crate::keys::synthetic_account;
+        let guardians: Vec<AccountKey> = (0..self.guardians).map(|g| key(1, u64::from(g))).collect();
+        let params = self.params(key(0, 0), &guardians)?;
         if u32::from(params.exit_min_discount_bps.get()) > self.exit.discount_bps {
             return fail(
                 "exit.discount_bps",
@@ -814,31 +726,6 @@ fn merge(base: &mut serde_json::Value, over: serde_json::Value, path: &str) -> R
             *slot = value;
             Ok(())
         }
-    }
-}
-
-fn describe_gold(gold: &GoldPrice) -> String {
-    match gold {
-        GoldPrice::Series => "the real monthly series from the start month, then constant".to_owned(),
-        GoldPrice::Constant { usd_per_oz } => format!("constant {} USD/oz", usd_per_oz.0),
-        GoldPrice::Drift { usd_per_oz, bps_per_month } => match usd_per_oz {
-            Some(p) => format!("{} USD/oz, {bps_per_month} bps per month", p.0),
-            None => format!("the latest month, {bps_per_month} bps per month"),
-        },
-        GoldPrice::Replay { from } => format!("history replayed from {from}"),
-    }
-}
-
-fn describe_tft(tft: &TftPrice) -> String {
-    match tft {
-        TftPrice::Constant { usd } => format!("constant {} USD", usd.0),
-        TftPrice::RandomWalk { usd, volatility_bps, drift_bps, floor_usd } => format!(
-            "seeded random walk from {} USD, {volatility_bps} bps monthly volatility, {drift_bps} bps drift, \
-             floor {} USD",
-            usd.0, floor_usd.0
-        ),
-        TftPrice::Csv { path: Some(path), .. } => format!("from the CSV {path}"),
-        TftPrice::Csv { .. } => "from an inline CSV".to_owned(),
     }
 }
 

@@ -220,8 +220,8 @@ impl World<'_> {
             let cc = revenue * convert_bps / 10_000;
             let reserve =
                 self.state().ledger().system_balance::<Tfp>(tfeco_core::SystemAccount::Pool2Reserve);
-            // An empty reserve converts nothing: the farmer waits for the next month.
-            if cc > 0 && reserve.is_positive() {
+            // A reserve under one TFP converts nothing: the farmer waits for the next month.
+            if cc > 0 && reserve.units() >= Amount::<Tfp>::tokens(1).units() {
                 self.submit(key, Command::ConvertCcToTfp { cc: Amount::from_units(cc), allow_partial: true });
             }
             let tfp = self.state().ledger().account(&key).map_or(0, |a| a.balances[Asset::Tfp.index()]);

@@ -25,50 +25,6 @@ fn the_same_seed_gives_the_same_run_and_another_seed_another() {
     assert!(a.commands > 100, "{}", a.commands);
 }
 
-#[test]
-#[ignore = "prints a run's series and refusals; for inspection"]
-fn print_a_demo_run() {
-    let scenario = match std::env::var("TFECO_SIM_SCENARIO") {
-        Ok(name) => {
-            let mut scenario = Scenario::builtin(&name).unwrap();
-            scenario.months = std::env::var("TFECO_SIM_MONTHS").map_or(3, |m| m.parse().unwrap());
-            scenario
-        }
-        Err(_) => small(3),
-    };
-    let out = run(&scenario, 1, &mut |_| {}).unwrap();
-    for (i, c) in out.series.columns.iter().enumerate() {
-        let values: Vec<String> = out.series.months.iter().map(|m| m.values[i].to_string()).collect();
-        println!("{:40} {}", c.key, values.join(" "));
-    }
-    println!("commands {} rejections {:?}", out.commands, out.rejections);
-}
-
-/// Times one run of a benchmark scenario (`TFECO_SIM_BENCH=bench-large|bench-mc`, `TFECO_SIM_MONTHS` to
-/// shorten it). Run in release: `cargo test -p tfeco-sim --release --lib time_a_benchmark_run -- --ignored
-/// --nocapture`.
-#[test]
-#[ignore = "a timing aid in release builds, not a test"]
-fn time_a_benchmark_run() {
-    let name = std::env::var("TFECO_SIM_BENCH").unwrap_or_else(|_| "bench-mc".to_owned());
-    let mut scenario = Scenario::builtin(&name).unwrap();
-    if let Some(months) = std::env::var("TFECO_SIM_MONTHS").ok().and_then(|m| m.parse().ok()) {
-        scenario.months = months;
-    }
-    let started = std::time::Instant::now();
-    let out = run(&scenario, 1, &mut |p| {
-        eprintln!("month {} of {}: {:.1} s", p.month, p.months, started.elapsed().as_secs_f64())
-    })
-    .unwrap();
-    println!(
-        "{name}: {} months, {} commands in {:.2} s; refusals {:?}",
-        scenario.months,
-        out.commands,
-        started.elapsed().as_secs_f64(),
-        out.rejections
-    );
-}
-
 /// One Mini 3 node priced at its band minimum (1.5 CC per slice-month), one fiat user with a budget of 3 CC
 /// a month: two one-slice monthly leases, 3 CC charged each month, split 80 / 10 / 10.
 const ONE_NODE_ONE_USER: &str = r#"

@@ -19,6 +19,7 @@ fn every_builtin_parses_validates_and_round_trips() {
 #[test]
 fn a_minimal_scenario_takes_every_default() {
     let scenario = Scenario::from_toml_str("months = 3").unwrap();
+    assert_eq!(scenario, Scenario { months: 3, ..Scenario::default() });
     assert_eq!(scenario.start, DEFAULT_START);
     assert_eq!(scenario.gold, GoldPrice::Series);
     assert_eq!(scenario.users, Users::default());
@@ -107,4 +108,16 @@ fn a_csv_path_is_read_relative_to_the_scenario_file() {
     let unresolved = Scenario::from_toml_str("months = 2\n[tft_price]\nkind = \"csv\"\npath = \"tft.csv\"\n");
     assert!(unresolved.is_ok(), "a path is resolved by from_file; a run refuses it unresolved");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn params_are_checked_against_the_scenario_s_own_guardians() {
+    let with = |guardians: u32, threshold: u32| {
+        Scenario::from_toml_str(&format!(
+            "months = 1\nguardians = {guardians}\n[params]\nguardian_threshold = {threshold}"
+        ))
+    };
+    assert!(with(3, 3).is_ok());
+    assert!(with(3, 4).unwrap_err().to_string().contains("guardian_threshold"));
+    assert!(with(9, 4).is_ok());
 }
