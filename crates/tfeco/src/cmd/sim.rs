@@ -163,6 +163,8 @@ fn progress_bar(json: bool) -> ProgressBar {
     )
     .unwrap_or_else(|_| ProgressStyle::default_bar());
     bar.set_style(style);
+    bar.set_message("starting");
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
     bar
 }
 
