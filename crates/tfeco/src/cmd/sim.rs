@@ -125,7 +125,9 @@ fn prepare(args: &SimArgs) -> anyhow::Result<(Scenario, Option<Sweep>)> {
     Ok((scenario, sweep))
 }
 
-/// A built-in scenario by name, or a TOML file when `name` is an existing path or looks like one.
+/// A built-in scenario by name, or a TOML file when `name` is an existing path or looks like one. SEAM until
+/// the scenario schema is merged: a file is then read by `Scenario::from_file(path)` (its name defaults to the
+/// file's stem and a `tft_price.path` CSV is read next to it).
 fn load_scenario(name: &str) -> anyhow::Result<Scenario> {
     let path = Path::new(name);
     let looks_like_a_file = name.contains(['/', '\\']) || name.ends_with(".toml");
