@@ -9,51 +9,8 @@
 use super::metrics::Series;
 use super::runner::RunOutput;
 use super::study::Bands;
+pub use crate::error::BandsError;
 use crate::Result;
-
-/// Why runs cannot be summarized together.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum BandsError {
-    /// No run was given.
-    #[error("no runs to summarize")]
-    NoRuns,
-    /// A run's columns differ from the first run's (key, unit, decimals or order).
-    #[error("run {run} (seed {seed}) has other columns than run 0: {detail}")]
-    ColumnsDiffer {
-        /// The index of the run in the slice.
-        run: usize,
-        /// Its seed.
-        seed: u64,
-        /// The first difference.
-        detail: String,
-    },
-    /// A run's months differ from the first run's (count or numbering).
-    #[error("run {run} (seed {seed}) has months {months:?}, run 0 has {expected:?}")]
-    MonthsDiffer {
-        /// The index of the run in the slice.
-        run: usize,
-        /// Its seed.
-        seed: u64,
-        /// Its month numbers.
-        months: Vec<u32>,
-        /// The first run's month numbers.
-        expected: Vec<u32>,
-    },
-    /// A month row does not hold one value per column.
-    #[error("run {run} (seed {seed}), month {month}: {values} values for {columns} columns")]
-    RowWidth {
-        /// The index of the run in the slice.
-        run: usize,
-        /// Its seed.
-        seed: u64,
-        /// The month (1-based).
-        month: u32,
-        /// Values in the row.
-        values: usize,
-        /// Columns of the series.
-        columns: usize,
-    },
-}
 
 /// The nearest-rank `percent`-th percentile of `sorted` (ascending, non-empty): the value of rank
 /// `max(1, ceil(percent * n / 100))`.

@@ -49,7 +49,8 @@ pub(crate) struct SimArgs {
     /// Threads of the simulation (default: all cores).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1024))]
     threads: Option<u64>,
-    /// Where the outputs go (default `sim-out/<scenario>`); files already there are overwritten.
+    /// Where the outputs go (default `sim-out/<scenario>`): a new or empty directory, or the output of an
+    /// earlier study, which is replaced.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Print the summary (`summary.json`) as one JSON object instead of the text; no progress bar.
@@ -82,6 +83,7 @@ pub(crate) async fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
         });
     }
     let out = args.out.clone().unwrap_or_else(|| Path::new("sim-out").join(dir_name(&scenario.name)));
+    check_out_dir(&out)?;
     let bar = progress_bar(args.json);
     let (runs, seed, threads) = (args.runs, args.seed, args.threads.map(|t| t as usize));
     let task_bar = bar.clone();
@@ -89,6 +91,11 @@ pub(crate) async fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
         let study = play(&scenario, runs, seed, sweep.as_ref(), threads, &task_bar)?;
         task_bar.set_message("writing the outputs");
         let files = output::write_study(&study, &out, &mut |step| task_bar.set_message(step.to_owned()))?.files;
+        clear_earlier_study(&out).map_err(|e| SimError::Output {
+            path: out.display().to_string(),
+            message: format!("removing the earlier study's outputs: {e}"),
+        })?;
+        let files = outputs::write_study(&study, &out, &mut |step| task_bar.set_message(step.to_owned()))?;
         Ok::<_, SimError>((study, out, files))
     })
     .await
@@ -127,6 +134,11 @@ fn prepare(args: &SimArgs) -> anyhow::Result<(Scenario, Option<Sweep>)> {
 
 /// A built-in scenario by name, or a TOML file when `name` is an existing path or looks like one.
 pub(crate) fn load_scenario(name: &str) -> anyhow::Result<Scenario> {
+
+/// A built-in scenario by name, or a TOML file when `name` is an existing path or looks like one. SEAM until
+/// the scenario schema is merged: a file is then read by `Scenario::from_file(path)` (its name defaults to the
+/// file's stem and a `tft_price.path` CSV is read next to it).
+fn load_scenario(name: &str) -> anyhow::Result<Scenario> {
     let path = Path::new(name);
     let looks_like_a_file = name.contains(['/', '\\']) || name.ends_with(".toml");
     if path.is_file() || looks_like_a_file {
@@ -140,6 +152,46 @@ pub(crate) fn load_scenario(name: &str) -> anyhow::Result<Scenario> {
         );
     }
     Ok(Scenario::builtin(name)?)
+}
+
+/// The files and folders a study writes at the top of its output directory (`tfeco_sim::economy::output`).
+fn is_study_output(name: &str) -> bool {
+    matches!(name, "runs" | "charts" | "summary.json" | "report.html")
+        || (name.starts_with("bands-") && name.ends_with(".csv"))
+}
+
+/// Refuses an output directory that is neither new, empty, nor the output of an earlier study (it holds a
+/// `summary.json`), so that `--out` never mixes a study's files into an unrelated folder.
+fn check_out_dir(dir: &Path) -> anyhow::Result<()> {
+    let Ok(mut entries) = std::fs::read_dir(dir) else { return Ok(()) };
+    if entries.next().is_none() || dir.join("summary.json").is_file() {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "--out {}: the directory is not empty and holds no earlier study (summary.json); choose a new or \
+         empty directory",
+        dir.display()
+    )
+}
+
+/// Removes an earlier study's outputs from `dir` (its run CSVs, bands, charts, summary and report), so no
+/// stale file of a study with more runs or other arms remains; other files are kept.
+fn clear_earlier_study(dir: &Path) -> std::io::Result<()> {
+    if !dir.join("summary.json").is_file() {
+        return Ok(());
+    }
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        if !is_study_output(&entry.file_name().to_string_lossy()) {
+            continue;
+        }
+        if entry.file_type()?.is_dir() {
+            std::fs::remove_dir_all(entry.path())?;
+        } else {
+            std::fs::remove_file(entry.path())?;
+        }
+    }
+    Ok(())
 }
 
 /// A directory name for `name`: ASCII letters, digits, `-`, `_` and `.` kept, anything else `-`, no leading
@@ -167,6 +219,8 @@ fn progress_bar(json: bool) -> ProgressBar {
     )
     .unwrap_or_else(|_| ProgressStyle::default_bar());
     bar.set_style(style);
+    bar.set_message("starting");
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
     bar
 }
 
@@ -261,6 +315,25 @@ fn list(json_out: bool) -> anyhow::Result<ExitCode> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_earlier_study_is_replaced_and_other_folders_are_refused() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let dir = tmp.path().join("out");
+        check_out_dir(&dir).expect("a new directory");
+        std::fs::create_dir_all(dir.join("runs/base")).unwrap();
+        check_out_dir(&dir).expect_err("not empty, no summary.json");
+        for file in ["summary.json", "report.html", "bands-base.csv", "runs/base/run-9.csv", "notes.txt"] {
+            std::fs::write(dir.join(file), "x").unwrap();
+        }
+        check_out_dir(&dir).expect("an earlier study");
+        clear_earlier_study(&dir).unwrap();
+        let left: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into())
+            .collect();
+        assert_eq!(left, ["notes.txt"], "only the study's outputs are removed");
+    }
 
     #[test]
     fn directory_names_stay_inside_the_output_folder() {

@@ -90,6 +90,13 @@ fn a_short_study_writes_its_outputs_and_prints_the_summary() {
         files == files_under(&tmp.path().join("two")),
         "the outputs differ between runs of the same study"
     );
+    // A smaller study into the same directory replaces the earlier one: no stale run file remains.
+    let smaller =
+        tfeco(tmp.path(), &["sim", "--scenario", "base", "--months", "2", "--runs", "1", "--out", "one"]);
+    assert!(smaller.status.success(), "{}", String::from_utf8_lossy(&smaller.stderr));
+    let left = files_under(&out);
+    let runs: Vec<&String> = left.keys().filter(|f| f.starts_with("runs/")).collect();
+    assert_eq!(runs.len(), 1, "{runs:?}");
 }
 
 #[test]
@@ -117,6 +124,13 @@ fn bad_sweeps_overrides_and_scenarios_are_refused_and_write_nothing() {
         assert!(!stderr.contains("panicked"), "{stderr}");
         assert!(!tmp.path().join("out").exists(), "{args:?} wrote outputs");
     }
+    std::fs::create_dir_all(tmp.path().join("notes")).expect("dir");
+    std::fs::write(tmp.path().join("notes/todo.txt"), "mine").expect("write");
+    let output = tfeco(tmp.path(), &["sim", "--months", "1", "--runs", "1", "--out", "notes"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("not empty"), "{stderr}");
+    assert_eq!(std::fs::read_dir(tmp.path().join("notes")).expect("notes").count(), 1, "nothing written");
 }
 
 #[test]
