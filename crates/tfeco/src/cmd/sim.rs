@@ -90,12 +90,11 @@ pub(crate) async fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
     let result = tokio::task::spawn_blocking(move || {
         let study = play(&scenario, runs, seed, sweep.as_ref(), threads, &task_bar)?;
         task_bar.set_message("writing the outputs");
-        let files = output::write_study(&study, &out, &mut |step| task_bar.set_message(step.to_owned()))?.files;
         clear_earlier_study(&out).map_err(|e| SimError::Output {
             path: out.display().to_string(),
             message: format!("removing the earlier study's outputs: {e}"),
         })?;
-        let files = outputs::write_study(&study, &out, &mut |step| task_bar.set_message(step.to_owned()))?;
+        let files = output::write_study(&study, &out, &mut |step| task_bar.set_message(step.to_owned()))?.files;
         Ok::<_, SimError>((study, out, files))
     })
     .await
@@ -132,13 +131,9 @@ fn prepare(args: &SimArgs) -> anyhow::Result<(Scenario, Option<Sweep>)> {
     Ok((scenario, sweep))
 }
 
-/// A built-in scenario by name, or a TOML file when `name` is an existing path or looks like one.
+/// A built-in scenario by name, or a TOML file when `name` is an existing path or looks like one (read by
+/// `Scenario::from_file`: its name defaults to the file's stem, a `tft_price.path` CSV is read next to it).
 pub(crate) fn load_scenario(name: &str) -> anyhow::Result<Scenario> {
-
-/// A built-in scenario by name, or a TOML file when `name` is an existing path or looks like one. SEAM until
-/// the scenario schema is merged: a file is then read by `Scenario::from_file(path)` (its name defaults to the
-/// file's stem and a `tft_price.path` CSV is read next to it).
-fn load_scenario(name: &str) -> anyhow::Result<Scenario> {
     let path = Path::new(name);
     let looks_like_a_file = name.contains(['/', '\\']) || name.ends_with(".toml");
     if path.is_file() || looks_like_a_file {
