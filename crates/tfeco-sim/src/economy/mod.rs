@@ -16,13 +16,13 @@
 //! - Monte Carlo, bands and sweeps; outputs (CSV, `summary.json`, PNG/SVG charts, `report.html`).
 
 mod agents;
-mod collect;
 pub mod bands;
+mod collect;
 pub mod metrics;
-pub mod output;
-pub mod prices;
 pub mod monte_carlo;
+pub mod output;
 pub mod overrides;
+pub mod prices;
 pub mod runner;
 pub mod scenario;
 pub mod study;

@@ -99,17 +99,24 @@ async fn submit_and_compare(
     let envelope = &recorded.envelope;
     let kind = envelope.command.kind();
     let key = keys.get(&envelope.signer).ok_or_else(|| {
-        SimError::Check(format!("command {index} ({kind}): its signer is not a synthetic key of the scenario"))
+        SimError::Check(format!(
+            "command {index} ({kind}): its signer is not a synthetic key of the scenario"
+        ))
     })?;
     let answer = client.submit_command(key, envelope.nonce, envelope.command.clone()).await;
     let differs = |got: String| {
-        SimError::Check(format!("command {index} ({kind}): the node answered {got}, the core {:?}", recorded.outcome))
+        SimError::Check(format!(
+            "command {index} ({kind}): the node answered {got}, the core {:?}",
+            recorded.outcome
+        ))
     };
     match (answer, &recorded.outcome) {
         (Ok(accepted), Ok(events)) if accepted.events == *events => Ok(true),
         (Ok(accepted), _) => Err(differs(format!("accepted with {:?}", accepted.events))),
         (Err(CallError::Refused { error, .. }), Err(code)) if error.code.as_str() == code => Ok(false),
-        (Err(CallError::Refused { error, .. }), _) => Err(differs(format!("refused {}", error.code.as_str()))),
+        (Err(CallError::Refused { error, .. }), _) => {
+            Err(differs(format!("refused {}", error.code.as_str())))
+        }
         (Err(error), _) => Err(SimError::Node(error)),
     }
 }

@@ -94,7 +94,8 @@ pub(crate) async fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
             path: out.display().to_string(),
             message: format!("removing the earlier study's outputs: {e}"),
         })?;
-        let files = output::write_study(&study, &out, &mut |step| task_bar.set_message(step.to_owned()))?.files;
+        let files =
+            output::write_study(&study, &out, &mut |step| task_bar.set_message(step.to_owned()))?.files;
         Ok::<_, SimError>((study, out, files))
     })
     .await

@@ -31,6 +31,7 @@ mod repair;
 mod replay;
 mod schemathesis;
 mod sim;
+mod sim_node;
 mod snapshots;
 mod support;
 mod typed_client;

@@ -154,13 +154,17 @@ pub(super) struct Tally {
 }
 
 /// The genesis of a scenario's economy: the default genesis at the scenario's start, its operator and
-/// guardians (synthetic keys), and its parameters with the scenario's overrides. Errors: an override the
+/// guardians (synthetic keys), and its parameters with the scenario's overrides, in development mode. Errors: an override the
 /// parameters refuse ([`SimError::Scenario`]).
 pub(crate) fn genesis_of(scenario: &Scenario) -> Result<Genesis> {
     let operator = key(role::OPERATOR, 0);
-    let guardians: Vec<AccountKey> = (0..scenario.guardians).map(|g| key(role::GUARDIAN, u64::from(g))).collect();
+    let guardians: Vec<AccountKey> =
+        (0..scenario.guardians).map(|g| key(role::GUARDIAN, u64::from(g))).collect();
     let mut genesis = Genesis::tfgrid4_2025(operator, scenario.start);
     genesis.params = scenario.params(operator, &guardians)?;
+    // The agents' keys have public seeds: a simulated economy is a development one (decisions §12), which
+    // also lets a node open it with fewer than `min_guardians` guardians (`tfeco demo --scenario`).
+    genesis.params.dev_mode = true;
     Ok(genesis)
 }
 
