@@ -116,6 +116,9 @@ pub struct RunSummary {
     pub commands: u64,
     /// Its monthly CSV, relative to the output directory.
     pub csv: String,
+    /// Commands the core refused, by `command_kind/rejection_code` (the agents build every command to be
+    /// valid, so a refusal is something to look at).
+    pub rejections: std::collections::BTreeMap<String, u64>,
 }
 
 /// What kind of answer a [`Finding`] gives.
@@ -198,6 +201,7 @@ fn arm_summary(arm: &Arm, slug: &str, first: Option<&Arm>) -> ArmSummary {
             state_hash: run.state_hash.clone(),
             commands: run.commands,
             csv: format!("runs/{slug}/run-{}.csv", run.seed),
+            rejections: run.rejections.clone(),
         })
         .collect();
     let mut findings = burn_outruns_mint(bands);
