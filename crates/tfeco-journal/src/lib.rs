@@ -16,17 +16,18 @@ mod faulty;
 mod memory;
 mod open;
 mod postgres;
-mod record;
+pub mod record;
 mod sqlite;
 #[cfg(feature = "temp-postgres")]
 pub mod temp_postgres;
 
-pub use anchor::{check_anchor, Anchor, AnchorCheck, AnchorFile, AnchoredJournal};
+pub use anchor::{check_anchor, Anchor, AnchorCheck, AnchorFile, AnchorStore, AnchoredJournal};
 pub use error::{AnchorMismatch, CorruptReason, JournalError};
 pub use faulty::FaultyJournal;
 pub use memory::MemoryJournal;
 pub use open::{
-    open_anchored, open_anchored_copy, open_anchored_postgres, open_anchored_postgres_read_only, AnchoredOpen,
+    open_anchored, open_anchored_copy, open_anchored_postgres, open_anchored_postgres_read_only,
+    open_anchored_with, AnchoredOpen,
 };
 pub use postgres::PostgresJournal;
 pub use sqlite::{SqliteJournal, FILE_NAME, FORMAT_VERSION, FORMAT_VERSION_KEY, WAL_FILE_NAME};

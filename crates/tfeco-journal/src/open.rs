@@ -63,6 +63,23 @@ pub fn open_anchored(dir: &Path) -> Result<(AnchoredJournal<SqliteJournal>, Anch
     Ok((anchored, open))
 }
 
+/// Opens `journal` (just opened by its backend, which reported `report`) in place against the anchor in
+/// `anchor_file`, for appending: the checks and the one repair of [`open_anchored`] (a damaged
+/// unacknowledged last commit is dropped), then a kept unanchored commit is anchored. For backends other
+/// than SQLite, e.g. the simulated storage of `tfeco-vopr`.
+///
+/// Errors: as [`open_anchored`].
+pub fn open_anchored_with<J: Truncate>(
+    mut journal: J,
+    report: OpenReport,
+    anchor_file: AnchorFile,
+) -> Result<(AnchoredJournal<J>, AnchoredOpen), JournalError> {
+    let open = reconcile(&mut journal, report, anchor_file.anchor())?;
+    let mut anchored = AnchoredJournal::new(journal, anchor_file);
+    anchored.anchor_head()?;
+    Ok((anchored, open))
+}
+
 /// Opens a private copy of the journal of `dir` against its anchor (read only: nothing in `dir` changes).
 /// The guard deletes the copy on drop. Errors: as [`open_anchored`].
 pub fn open_anchored_copy(

@@ -1,0 +1,303 @@
+//! The reference model: a deliberately simple second implementation of accounts, nonces, balances per
+//! account and asset, and supplies, written from the spec's rules for each command, sharing no code with
+//! the core beyond the money types and the command's wire shape. Its data structures differ on purpose: one
+//! `HashMap` keyed by `(account, asset)` for every balance (users and system accounts alike), a `HashMap`
+//! of nonces, and its own running supply per asset.
+//!
+//! **Modelled** commands (the model predicts acceptance and the exact balance changes): `RegisterAccount`,
+//! `Transfer`, `AttestDeposit` (the operator is the only guardian, threshold 1; a re-sent attestation with
+//! the same facts is an accepted no-op, with other facts a conflict), `RequestWithdrawal`, `LockTft`, and,
+//! for every command, authentication: an unregistered signer, a weak key, a nonce not above the last one or
+//! at or above 2^63 is refused. The runner compares the model's prediction with the node's outcome for every
+//! command and the balances and supplies after every batch.
+//!
+//! **Not modelled** (prices, leases and billing, entry, farms and nodes, ticks, unlocks, attested
+//! withdrawals): the model only predicts the authentication refusals; for an accepted one it follows the
+//! node and then re-synchronises exactly the balances the command may touch ([`Touch`]): the signer's and
+//! the named account's (all accounts for ticks and leases, which bill every lessee and pay every farmer),
+//! and the system accounts. Every re-sync is counted by command kind in the report, never silent.
+
+use std::collections::{HashMap, HashSet};
+
+use tfeco_core::request::NONCE_LIMIT;
+use tfeco_core::{AccountKey, AccountRef, Command, Envelope, State, SystemAccount};
+use tfeco_money::Asset;
+
+/// An account as the model names it: a user key, or a system account by its spec name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Holder {
+    /// A user account.
+    User([u8; 32]),
+    /// A system account, by name (`vault`, `escrow.withdrawals`, ...).
+    System(&'static str),
+}
+
+/// What the model predicts for one command.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Prediction {
+    /// Accepted, with these balance changes `(holder, asset, delta)`.
+    Accept(Vec<(Holder, Asset, i128)>),
+    /// Refused (the model does not predict which rejection, only that there is one).
+    Refuse,
+    /// Not modelled: the node's outcome is followed, and then these accounts are re-synchronised.
+    Follow(Touch),
+}
+
+/// Which balances an unmodelled command may change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Touch {
+    /// These users, and the system accounts.
+    Users(Vec<[u8; 32]>),
+    /// Every account (ticks, leases).
+    All,
+}
+
+/// The reference model's state.
+#[derive(Clone, Debug, Default)]
+pub struct Model {
+    operator: [u8; 32],
+    nonces: HashMap<[u8; 32], u64>,
+    weak: HashSet<[u8; 32]>,
+    balances: HashMap<(Holder, Asset), i128>,
+    supply: HashMap<Asset, i128>,
+    /// Executed deposit attestations by external id: `(to, asset, units)`.
+    deposits: HashMap<String, ([u8; 32], Asset, i128)>,
+    /// Test hook: a deliberately wrong model (a transfer's credit off by one unit), to show the checks fail.
+    pub mutated: bool,
+}
+
+/// The spec names of the system accounts (the model's own table, not the core's).
+const SYSTEM: [(SystemAccount, &str); 10] = [
+    (SystemAccount::Vault, "vault"),
+    (SystemAccount::Pool2Reserve, "pool2.reserve"),
+    (SystemAccount::ExitPoolUsdc, "exit_pool.usdc"),
+    (SystemAccount::ExitPoolTfp, "exit_pool.tfp"),
+    (SystemAccount::Treasury, "treasury"),
+    (SystemAccount::EscrowWithdrawals, "escrow.withdrawals"),
+    (SystemAccount::EscrowStandingBids, "escrow.standing_bids"),
+    (SystemAccount::EscrowCapacityRequests, "escrow.capacity_requests"),
+    (SystemAccount::VestingLocked, "vesting.locked"),
+    (SystemAccount::EscrowOrders, "escrow.orders"),
+];
+
+impl Model {
+    /// The model at genesis: the operator registered, nothing held. `weak` keys are refused as signers of
+    /// a registration.
+    pub fn new(operator: [u8; 32], weak: &[[u8; 32]]) -> Self {
+        let mut model = Model { operator, weak: weak.iter().copied().collect(), ..Model::default() };
+        model.nonces.insert(operator, 0);
+        model
+    }
+
+    /// The last nonce of `key`, or `None` when it is not registered.
+    pub fn nonce(&self, key: &[u8; 32]) -> Option<u64> {
+        self.nonces.get(key).copied()
+    }
+
+    /// The balance of `holder` in `asset`.
+    pub fn balance(&self, holder: Holder, asset: Asset) -> i128 {
+        self.balances.get(&(holder, asset)).copied().unwrap_or(0)
+    }
+
+    /// Predicts the outcome of `envelope`.
+    pub fn predict(&self, envelope: &Envelope) -> Prediction {
+        let signer = envelope.signer.0;
+        let registered = self.nonces.contains_key(&signer);
+        if let Command::RegisterAccount {} = envelope.command {
+            let fresh = !registered && !self.weak.contains(&signer) && envelope.nonce < NONCE_LIMIT;
+            return if fresh && envelope.nonce > 0 {
+                Prediction::Accept(Vec::new())
+            } else {
+                Prediction::Refuse
+            };
+        }
+        let last = self.nonces.get(&signer).copied();
+        if last.is_none_or(|last| envelope.nonce <= last) || envelope.nonce >= NONCE_LIMIT {
+            return Prediction::Refuse;
+        }
+        self.predict_command(signer, &envelope.command)
+    }
+
+    fn predict_command(&self, signer: [u8; 32], command: &Command) -> Prediction {
+        let user = Holder::User(signer);
+        let enough = |asset: Asset, units: i128| units > 0 && self.balance(user, asset) >= units;
+        match command {
+            Command::Transfer { asset, to, amount } => {
+                let units = amount.units();
+                let ok = *asset != Asset::Cc
+                    && units > 0
+                    && to.0 != signer
+                    && self.nonces.contains_key(&to.0)
+                    && enough(*asset, units);
+                let credit = if self.mutated { units + 1 } else { units };
+                accept_if(ok, vec![(user, *asset, -units), (Holder::User(to.0), *asset, credit)])
+            }
+            Command::AttestDeposit { asset, to, amount, external_tx_id } => {
+                self.predict_deposit(signer, (*asset, to.0, amount.units()), external_tx_id)
+            }
+            Command::RequestWithdrawal { asset, amount, destination } => {
+                let units = amount.units();
+                let ok = matches!(asset, Asset::Tft | Asset::Usdc)
+                    && enough(*asset, units)
+                    && !destination.is_empty()
+                    && destination.len() <= 256;
+                accept_if(
+                    ok,
+                    vec![(user, *asset, -units), (Holder::System("escrow.withdrawals"), *asset, units)],
+                )
+            }
+            Command::LockTft { tft } => {
+                let units = tft.units();
+                accept_if(
+                    enough(Asset::Tft, units),
+                    vec![
+                        (user, Asset::Tft, -units),
+                        (Holder::System("vault"), Asset::Tft, units),
+                        (user, Asset::Tfp, units),
+                    ],
+                )
+            }
+            Command::Tick { .. } | Command::OpenLease { .. } | Command::CancelLease { .. } => {
+                Prediction::Follow(Touch::All)
+            }
+            Command::EnterWithFiat { to, .. } => Prediction::Follow(Touch::Users(vec![signer, to.0])),
+            _ => Prediction::Follow(Touch::Users(vec![signer])),
+        }
+    }
+
+    fn predict_deposit(
+        &self,
+        signer: [u8; 32],
+        (asset, to, units): (Asset, [u8; 32], i128),
+        id: &str,
+    ) -> Prediction {
+        let ok = signer == self.operator
+            && matches!(asset, Asset::Tft | Asset::Usdc)
+            && units > 0
+            && self.nonces.contains_key(&to)
+            && !id.is_empty()
+            && id.len() <= 256;
+        match self.deposits.get(id) {
+            _ if !ok => Prediction::Refuse,
+            Some(done) if *done == (to, asset, units) => Prediction::Accept(Vec::new()),
+            Some(_) => Prediction::Refuse,
+            None => Prediction::Accept(vec![(Holder::User(to), asset, units)]),
+        }
+    }
+
+    /// Applies an accepted command: its nonce, and the predicted changes (or, for an unmodelled one, a
+    /// re-sync from `state` of what it touches). Returns the command kind when it was re-synchronised.
+    pub fn apply(
+        &mut self,
+        envelope: &Envelope,
+        prediction: &Prediction,
+        state: &State,
+    ) -> Option<&'static str> {
+        let signer = envelope.signer.0;
+        self.nonces.insert(signer, envelope.nonce);
+        match (&envelope.command, prediction) {
+            (Command::AttestDeposit { asset, to, amount, external_tx_id }, Prediction::Accept(_)) => {
+                self.deposits.entry(external_tx_id.clone()).or_insert((to.0, *asset, amount.units()));
+            }
+            _ => {}
+        }
+        match prediction {
+            Prediction::Accept(changes) => {
+                // A transfer's two changes cancel out in the supply; a mint's one does not.
+                for (holder, asset, delta) in changes {
+                    *self.balances.entry((*holder, *asset)).or_insert(0) += delta;
+                    *self.supply.entry(*asset).or_insert(0) += delta;
+                }
+                None
+            }
+            Prediction::Refuse => None,
+            Prediction::Follow(touch) => {
+                self.resync(touch, state);
+                Some(envelope.command.kind())
+            }
+        }
+    }
+
+    /// The operator's tick signed by the node itself (its nonce: the next one), accepted: every account
+    /// is re-synchronised.
+    pub fn internal_tick(&mut self, state: &State) {
+        *self.nonces.entry(self.operator).or_insert(0) += 1;
+        self.resync(&Touch::All, state);
+    }
+
+    /// Copies the touched balances and the supplies from the node (after an unmodelled command).
+    fn resync(&mut self, touch: &Touch, state: &State) {
+        let ledger = state.ledger();
+        let users: Vec<[u8; 32]> = match touch {
+            Touch::Users(users) => users.clone(),
+            Touch::All => self.nonces.keys().copied().collect(),
+        };
+        for asset in Asset::ALL {
+            for user in &users {
+                self.balances.insert(
+                    (Holder::User(*user), asset),
+                    ledger.balance(AccountRef::User(AccountKey(*user)), asset),
+                );
+            }
+            for (system, name) in SYSTEM {
+                self.balances
+                    .insert((Holder::System(name), asset), ledger.balance(AccountRef::System(system), asset));
+            }
+            self.supply.insert(asset, ledger.supply(asset));
+        }
+    }
+
+    /// Compares every balance and supply with the node's state; returns the differences.
+    pub fn compare(&self, state: &State) -> Vec<String> {
+        let ledger = state.ledger();
+        let mut differences = Vec::new();
+        for asset in Asset::ALL {
+            let mut sum = 0i128;
+            for user in self.nonces.keys() {
+                let ours = self.balance(Holder::User(*user), asset);
+                sum += ours;
+                let theirs = ledger.balance(AccountRef::User(AccountKey(*user)), asset);
+                if ours != theirs {
+                    differences
+                        .push(format!("{asset:?} balance of {}: model {ours}, node {theirs}", short(user)));
+                }
+            }
+            for (system, name) in SYSTEM {
+                let ours = self.balance(Holder::System(name), asset);
+                sum += ours;
+                let theirs = ledger.balance(AccountRef::System(system), asset);
+                if ours != theirs {
+                    differences.push(format!("{asset:?} balance of {name}: model {ours}, node {theirs}"));
+                }
+            }
+            let supply = self.supply.get(&asset).copied().unwrap_or(0);
+            if sum != supply || supply != ledger.supply(asset) {
+                differences.push(format!(
+                    "{asset:?} supply: model {supply} (its balances sum to {sum}), node {}",
+                    ledger.supply(asset)
+                ));
+            }
+        }
+        if ledger.accounts().len() != self.nonces.len() {
+            differences.push(format!(
+                "accounts: model {}, node {}",
+                self.nonces.len(),
+                ledger.accounts().len()
+            ));
+        }
+        differences
+    }
+}
+
+fn accept_if(ok: bool, changes: Vec<(Holder, Asset, i128)>) -> Prediction {
+    if ok {
+        Prediction::Accept(changes)
+    } else {
+        Prediction::Refuse
+    }
+}
+
+/// The first bytes of a key in hex, for messages.
+pub fn short(key: &[u8; 32]) -> String {
+    key[..4].iter().map(|b| format!("{b:02x}")).collect()
+}
