@@ -11,7 +11,7 @@ use ed25519_dalek::SigningKey;
 use tfeco_core::request::{strict_key, NONCE_LIMIT};
 use tfeco_core::{
     AccountKey, Billing, Command, FarmId, LeaseId, NodeId, NodeSpec, PriceFeed, RequestBody, SignedBody,
-    WithdrawalId,
+    State, WithdrawalId,
 };
 use tfeco_money::{Amount, Asset, Price};
 use tfeco_server::replica::{BatchItem, SignedRequest};
@@ -142,7 +142,7 @@ impl Clients {
     }
 
     /// Generates the next request at simulated time `now_s`.
-    pub fn next(&mut self, model: &Model, now_s: i64) -> Generated {
+    pub fn next(&mut self, model: &Model, state: &State, now_s: i64) -> Generated {
         self.counter += 1;
         let actor = match self.rng.below(100) {
             0..=2 => 0,
@@ -150,8 +150,17 @@ impl Clients {
             4 => USERS + 2,
             _ => 1 + self.rng.index(USERS),
         };
-        let signer = self.cast.accounts[actor];
-        let command = self.command(signer, model, now_s);
+        let mut signer = self.cast.accounts[actor];
+        let command = if model.nonce(&signer).is_none() && self.rng.below(10) < 6 {
+            Command::RegisterAccount {}
+        } else {
+            self.command(signer, model, state, now_s)
+        };
+        let mut actor = actor;
+        if operator_only(&command) && self.rng.below(10) != 0 {
+            actor = 0;
+            signer = self.cast.accounts[0];
+        }
         if matches!(command, Command::Tick { .. }) && self.rng.below(4) == 0 {
             return Generated { item: BatchItem::Internal(command), path: Path::Internal };
         }
@@ -201,12 +210,32 @@ impl Clients {
         Generated { item: BatchItem::Signed(request), path: Path::Attack(kind) }
     }
 
+    /// Mostly an id of `ids` (what the client sees in the API), sometimes any small number.
+    fn id_of(&mut self, ids: &[u64], n: u32) -> u64 {
+        if ids.is_empty() || self.rng.below(5) == 0 {
+            1 + u64::from(n)
+        } else {
+            *self.rng.pick(ids)
+        }
+    }
+
     /// A command for `signer`: every kind the model covers, and the others it re-syncs after.
-    fn command(&mut self, signer: [u8; 32], model: &Model, now_s: i64) -> Command {
+    fn command(&mut self, signer: [u8; 32], model: &Model, state: &State, now_s: i64) -> Command {
         let user = Holder::User(signer);
         let other = AccountKey(*self.rng.pick(&self.cast.accounts));
-        let asset = *self.rng.pick(&Asset::ALL);
+        let asset = *self.rng.pick(&[Asset::Tft, Asset::Tft, Asset::Usdc, Asset::Tfp, Asset::Cc]);
         let n = self.rng.below(12) as u32;
+        let capacity = state.capacity();
+        let owner = AccountKey(signer);
+        let farms: Vec<u64> = capacity.farms_of(owner).map(|f| u64::from(f.id.0)).collect();
+        let nodes: Vec<u64> = capacity.nodes().keys().map(|id| u64::from(id.0)).collect();
+        let own_nodes: Vec<u64> = nodes
+            .iter()
+            .copied()
+            .filter(|id| capacity.node_owner(NodeId(*id as u32)) == Some(owner))
+            .collect();
+        let leases: Vec<u64> =
+            capacity.leases().values().filter(|l| l.tenant == owner).map(|l| l.id.0).collect();
         match self.rng.below(100) {
             0..=4 => Command::RegisterAccount {},
             5..=34 => {
@@ -256,28 +285,41 @@ impl Clients {
             },
             74..=76 => Command::RegisterFarm { name: format!("farm-{n}") },
             77..=80 => Command::RegisterNode {
-                farm_id: FarmId(1 + n % 4),
+                farm_id: FarmId(self.id_of(&farms, n) as u32),
                 spec: NodeSpec::Model { model: (*self.rng.pick(&["Mini 1", "Mini 3", "Nope"])).to_owned() },
                 offered_slices: None,
             },
             81..=82 => Command::SetSlicePrice {
-                node_id: NodeId(1 + n % 6),
+                node_id: NodeId(self.id_of(&own_nodes, n) as u32),
                 price: Amount::from_units(self.amount(50_000_000)),
             },
             83..=88 => Command::OpenLease {
-                node_id: NodeId(1 + n % 6),
+                node_id: NodeId(self.id_of(&nodes, n) as u32),
                 n_slices: 1 + self.rng.below(3) as u32,
                 billing: if self.rng.below(2) == 0 { Billing::Hourly } else { Billing::Monthly },
                 periods: if self.rng.below(2) == 0 { None } else { Some(1 + n % 4) },
             },
-            89..=90 => Command::CancelLease { lease_id: LeaseId(1 + u64::from(n)) },
+            89..=90 => Command::CancelLease { lease_id: LeaseId(self.id_of(&leases, n)) },
             91..=92 => Command::AttestWithdrawal {
                 withdrawal_id: WithdrawalId(1 + u64::from(n)),
                 external_tx_id: format!("wd-{n}"),
             },
-            _ => Command::Tick { now: now_s + self.rng.below(7_200) as i64 - 60 },
+            _ if self.rng.below(10) == 0 => Command::Tick { now: now_s - 1 - self.rng.below(7_200) as i64 },
+            _ => Command::Tick { now: now_s + self.rng.below(30) as i64 },
         }
     }
+}
+
+/// Commands only the operator (the one guardian and payment key) may sign; sent by others now and then.
+fn operator_only(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::AttestDeposit { .. }
+            | Command::AttestWithdrawal { .. }
+            | Command::SubmitPrice { .. }
+            | Command::EnterWithFiat { .. }
+            | Command::Tick { .. }
+    )
 }
 
 /// The front door of `POST /v1/tx` for a signed request at `now_s`: the signer's key decodes strictly

@@ -66,7 +66,7 @@ impl FaultRates {
             crash_in_anchor: rate(3_000),
             power_loss: rate(700_000),
             torn: rate(700_000),
-            bit_flip: rate(400),
+            bit_flip: rate(5_000),
         }
     }
 }

@@ -56,6 +56,8 @@ pub struct Report {
     pub faults: BTreeMap<String, u64>,
     /// Attacks the front door refused, by kind.
     pub attacks_refused: BTreeMap<String, u64>,
+    /// The node's rejections, by code.
+    pub rejections: BTreeMap<String, u64>,
     /// Commands the reference model does not model, after which it re-synchronised, by command kind.
     pub model_resyncs: BTreeMap<String, u64>,
     /// Everything that went wrong; empty for a passing run.
@@ -197,7 +199,7 @@ impl Sim {
         let state = self.replica.as_ref().expect("a running node").state();
         while (items.len() as u64) < size && self.report.commands < self.config.commands {
             self.report.commands += 1;
-            let generated = self.clients.next(&scratch, now_s);
+            let generated = self.clients.next(&scratch, state, now_s);
             if let BatchItem::Signed(request) = &generated.item {
                 if generated.path != Path::Trusted {
                     match (front_door(request, now_s, MAX_EXPIRY_S), generated.path) {
@@ -270,10 +272,12 @@ impl Sim {
                 }
                 BatchItem::Internal(_) => {}
             }
-            if accepted {
-                self.report.acknowledged += 1;
-            } else {
-                self.report.rejected += 1;
+            match outcome {
+                Ok(_) => self.report.acknowledged += 1,
+                Err(rejection) => {
+                    self.report.rejected += 1;
+                    *self.report.rejections.entry(rejection.code().as_str().to_owned()).or_insert(0) += 1;
+                }
             }
         }
         self.report.batches += 1;
