@@ -42,8 +42,10 @@ fn reconcile(
         open.unanchored = 0;
     }
     if open.unanchored > 0 {
-        // Verify the kept commit's chain before anchoring it.
+        // Verify the kept commit's chain before anchoring it, and make it durable: after a process crash
+        // it may be only in the OS cache (found by tfeco-vopr, seed 132).
         journal.replay(anchor.head.seq + 1, &mut |_| Ok(()))?;
+        journal.make_durable()?;
     }
     Ok(open)
 }

@@ -123,6 +123,8 @@ pub struct Disk {
     /// Damage events (bit flips, garbage) since the last restore: two can hide a lost commit from the
     /// anchor (a flipped newest anchor copy and a flipped last commit), which no single check can see.
     pub damage_events: u32,
+    /// Injected I/O errors so far (crashes and failures): an opening that failed on one is retried.
+    pub io_errors: u64,
     /// The journal's head after its last successful append (what the node acknowledges).
     pub journal_head: tfeco_journal::Head,
 }
@@ -146,8 +148,15 @@ impl Disk {
             faults: BTreeMap::new(),
             damaged: false,
             damage_events: 0,
+            io_errors: 0,
             journal_head: tfeco_journal::Head::EMPTY,
         }))
+    }
+
+    /// An injected I/O error (counted in [`Disk::io_errors`]).
+    fn fail(&mut self, what: &str) -> io::Error {
+        self.io_errors += 1;
+        injected(what)
     }
 
     fn count(&mut self, kind: &'static str) {
@@ -162,7 +171,7 @@ impl Disk {
     /// prefix is written).
     pub fn log_append(&mut self, bytes: &[u8]) -> io::Result<()> {
         if self.crashed {
-            return Err(injected("I/O after a crash"));
+            return Err(self.fail("I/O after a crash"));
         }
         let fail = self.roll(self.rates.write_fail);
         let crash = !fail && self.roll(self.rates.crash_in_write);
@@ -172,7 +181,7 @@ impl Disk {
             self.log.clean.extend_from_slice(&bytes[..prefix]);
             self.count(if fail { "write_fail" } else { "crash_in_write" });
             self.crashed |= crash;
-            return Err(injected(if fail { "write failure" } else { "crash in a write" }));
+            return Err(self.fail(if fail { "write failure" } else { "crash in a write" }));
         }
         self.log.data.extend_from_slice(bytes);
         self.log.clean.extend_from_slice(bytes);
@@ -182,7 +191,7 @@ impl Disk {
     /// Cuts the log to `len` bytes (dropping a torn tail or an unacknowledged commit); durable at once.
     pub fn log_truncate(&mut self, len: usize) -> io::Result<()> {
         if self.crashed {
-            return Err(injected("I/O after a crash"));
+            return Err(self.fail("I/O after a crash"));
         }
         self.log.data.truncate(len);
         self.log.clean.truncate(len);
@@ -194,12 +203,12 @@ impl Disk {
     /// have dropped the unsynced pages.
     pub fn log_sync(&mut self) -> io::Result<()> {
         if self.crashed {
-            return Err(injected("I/O after a crash"));
+            return Err(self.fail("I/O after a crash"));
         }
         if self.roll(self.rates.crash_before_sync) {
             self.count("crash_before_sync");
             self.crashed = true;
-            return Err(injected("crash before a sync"));
+            return Err(self.fail("crash before a sync"));
         }
         if self.roll(self.rates.sync_fail) {
             self.count("sync_fail");
@@ -208,7 +217,7 @@ impl Disk {
                 self.log.data.truncate(synced);
                 self.log.clean.truncate(synced);
             }
-            return Err(injected("sync failure"));
+            return Err(self.fail("sync failure"));
         }
         self.log.synced = self.log.data.len();
         Ok(())
@@ -218,7 +227,7 @@ impl Disk {
     /// but unanchored) or inside it (a torn slot), a failed write.
     pub fn anchor_write(&mut self, bytes: &[u8], offset: usize) -> io::Result<()> {
         if self.crashed {
-            return Err(injected("I/O after a crash"));
+            return Err(self.fail("I/O after a crash"));
         }
         if self.roll(self.rates.crash_in_anchor) {
             self.count("crash_in_anchor");
@@ -229,11 +238,11 @@ impl Disk {
                 write_into(&mut self.anchor.clean, offset, &bytes[..prefix]);
                 self.anchor.pending = Some((offset, bytes[..prefix].to_vec()));
             }
-            return Err(injected("crash at the anchor write"));
+            return Err(self.fail("crash at the anchor write"));
         }
         if self.roll(self.rates.write_fail) {
             self.count("anchor_write_fail");
-            return Err(injected("anchor write failure"));
+            return Err(self.fail("anchor write failure"));
         }
         write_into(&mut self.anchor.current, offset, bytes);
         write_into(&mut self.anchor.clean, offset, bytes);
@@ -244,11 +253,11 @@ impl Disk {
     /// Makes the anchor durable. Faults: a failed sync.
     pub fn anchor_sync(&mut self) -> io::Result<()> {
         if self.crashed {
-            return Err(injected("I/O after a crash"));
+            return Err(self.fail("I/O after a crash"));
         }
         if self.roll(self.rates.sync_fail) {
             self.count("anchor_sync_fail");
-            return Err(injected("anchor sync failure"));
+            return Err(self.fail("anchor sync failure"));
         }
         self.anchor.durable.clone_from(&self.anchor.current);
         self.anchor.pending = None;
@@ -346,9 +355,9 @@ impl tfeco_journal::AnchorStore for SimAnchorStore {
         self.0.lock().anchor_sync()
     }
     fn read_all(&mut self) -> io::Result<Vec<u8>> {
-        let disk = self.0.lock();
+        let mut disk = self.0.lock();
         if disk.crashed {
-            return Err(injected("I/O after a crash"));
+            return Err(disk.fail("I/O after a crash"));
         }
         Ok(disk.anchor.current.clone())
     }

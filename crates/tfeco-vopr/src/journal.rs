@@ -374,6 +374,10 @@ impl Truncate for SimJournal {
         self.head = head;
         Ok(head)
     }
+
+    fn make_durable(&mut self) -> Result<(), JournalError> {
+        self.disk.lock().log_sync().map_err(|e| io_error("sync", e))
+    }
 }
 
 #[cfg(test)]

@@ -298,6 +298,7 @@ impl Sim {
         for _ in 0..100 {
             self.disk.lock().restart(power_loss);
             power_loss = false;
+            let errors_before = self.disk.lock().io_errors;
             match self.boot() {
                 Ok((replica, extra)) => {
                     self.replica = Some(replica);
@@ -313,6 +314,10 @@ impl Sim {
                     if disk.crashed {
                         self.report.crashes += 1;
                         power_loss = self.sched.chance(self.rates.power_loss);
+                        continue;
+                    }
+                    if disk.io_errors != errors_before {
+                        // A storage failure while opening: the operator retries.
                         continue;
                     }
                     let damaged = disk.damaged;

@@ -48,3 +48,45 @@ fn a_healthy_disk_never_refuses_or_restarts() {
     assert!(report.faults.is_empty());
     assert_eq!(report.head_seq, report.acknowledged);
 }
+
+/// Found by the simulator (seed 132 before the fix): a commit that a process crash left written but not
+/// synced was kept and anchored at the next open while its bytes were still only in the OS cache; a power
+/// loss then left the journal shorter than its anchor, and the node refused to start (`Anchor(Shorter)`).
+/// Opening now makes a kept commit durable before anchoring it (`Truncate::make_durable`).
+#[test]
+fn a_kept_unsynced_commit_is_made_durable_before_it_is_anchored() {
+    use tfeco_journal::anchor::DATADIR_ID_KEY;
+    use tfeco_journal::{open_anchored_with, AnchorFile, AnchoredJournal, Journal, NewEntry};
+    use tfeco_vopr::disk::{Disk, SimAnchorStore};
+    use tfeco_vopr::journal::SimJournal;
+    use tfeco_vopr::rng::Rng;
+
+    let entry = |ts| NewEntry { timestamp_ms: ts, signer: [1; 32], payload: vec![3; 40], signature: vec![] };
+    let disk = Disk::new(FaultRates::NONE, Rng::new(5));
+    let store = || Box::new(SimAnchorStore(disk.clone()));
+    let (mut journal, _) = SimJournal::open(disk.clone()).expect("open");
+    journal.set_genesis(b"genesis").expect("genesis");
+    journal.put_meta(DATADIR_ID_KEY, &[9; 16]).expect("id");
+    let anchor = AnchorFile::create_in(store(), "sim".into(), [9; 16], journal.root(), journal.head())
+        .expect("anchor");
+    let mut anchored = AnchoredJournal::new(journal, anchor);
+    anchored.append(&[entry(1)]).expect("acknowledged commit");
+    // The next commit is written, and the process dies before its sync.
+    disk.lock().rates = FaultRates { crash_before_sync: 1_000_000, ..FaultRates::NONE };
+    assert!(anchored.append(&[entry(2), entry(3)]).is_err());
+    drop(anchored);
+    disk.lock().rates = FaultRates::NONE;
+    disk.lock().restart(false);
+    let (journal, report) = SimJournal::open(disk.clone()).expect("reopen");
+    let anchor = AnchorFile::open_in(store(), "sim".into()).expect("anchor");
+    let (anchored, open) = open_anchored_with(journal, report, anchor).expect("open after a process crash");
+    assert_eq!((open.unanchored, anchored.head().seq), (2, 3));
+    drop(anchored);
+    // Now the machine loses power: the anchored commit must have been made durable.
+    disk.lock().restart(true);
+    let (journal, report) = SimJournal::open(disk.clone()).expect("reopen");
+    let anchor = AnchorFile::open_in(store(), "sim".into()).expect("anchor");
+    let (anchored, _) =
+        open_anchored_with(journal, report, anchor).expect("not refused after the power loss");
+    assert_eq!(anchored.head().seq, 3);
+}
