@@ -292,6 +292,14 @@ impl Sim {
     /// Restarts the node (after a crash, with or without power loss, or a storage failure) and checks what
     /// it recovered. `in_flight`: the batch that was being committed (never acknowledged).
     fn restart(&mut self, power_loss: bool, in_flight: &[BatchItem]) {
+        if tracing() {
+            let faults = &self.disk.lock().faults;
+            eprintln!(
+                "restart: power loss {power_loss}, {} in flight, acked {}, faults {faults:?}",
+                in_flight.len(),
+                self.acked.seq
+            );
+        }
         self.replica = None;
         self.report.restarts += 1;
         let mut power_loss = power_loss;
@@ -299,7 +307,16 @@ impl Sim {
             self.disk.lock().restart(power_loss);
             power_loss = false;
             let errors_before = self.disk.lock().io_errors;
-            match self.boot() {
+            let booted = self.boot();
+            if tracing() {
+                match &booted {
+                    Ok((_, extra)) => {
+                        eprintln!("  booted, {} entries kept after the acknowledged head", extra.len())
+                    }
+                    Err(Boot::Refused(e) | Boot::Violation(e)) => eprintln!("  boot failed: {e}"),
+                }
+            }
+            match booted {
                 Ok((replica, extra)) => {
                     self.replica = Some(replica);
                     self.recovered(&extra, in_flight);
@@ -333,6 +350,11 @@ impl Sim {
         }
         self.violation("the node did not come back after 100 attempts".into());
     }
+}
+
+/// `true` when the environment variable `VOPR_TRACE` is set: restarts and boots are written to stderr.
+fn tracing() -> bool {
+    std::env::var_os("VOPR_TRACE").is_some()
 }
 
 /// Records a broken guarantee in `report`.
@@ -399,10 +421,18 @@ impl Sim {
                 BatchItem::Internal(_) => matches!(body.body().command, Command::Tick { .. }),
             });
             if !from_batch {
-                violation(
-                    &mut self.report,
-                    format!("entry {} after the acknowledged head was never submitted", entry.seq),
+                let what = format!(
+                    "entry {} after the acknowledged head {} was never submitted (a {} by {}, nonce {}; {} in \
+                     flight, {} kept)",
+                    entry.seq,
+                    self.acked.seq,
+                    body.body().command.kind(),
+                    crate::model::short(&body.body().signer.0),
+                    body.body().nonce,
+                    in_flight.len(),
+                    extra.len()
                 );
+                violation(&mut self.report, what);
                 return;
             }
             let envelope = body.into_envelope();
@@ -425,6 +455,8 @@ impl Sim {
         if let Some(last) = extra.last() {
             self.acked = Head { seq: last.seq, hash: last.hash, timestamp_ms: last.timestamp_ms };
         }
+        // The next batch that appends nothing must not move the acknowledged head back.
+        self.disk.lock().journal_head = self.acked;
         self.acked_state = state.state_hash();
         for problem in check_state(&self.model, state) {
             violation(&mut self.report, problem);
