@@ -225,17 +225,6 @@ impl Clients {
         let other = AccountKey(*self.rng.pick(&self.cast.accounts));
         let asset = *self.rng.pick(&[Asset::Tft, Asset::Tft, Asset::Usdc, Asset::Tfp, Asset::Cc]);
         let n = self.rng.below(12) as u32;
-        let capacity = state.capacity();
-        let owner = AccountKey(signer);
-        let farms: Vec<u64> = capacity.farms_of(owner).map(|f| u64::from(f.id.0)).collect();
-        let nodes: Vec<u64> = capacity.nodes().keys().map(|id| u64::from(id.0)).collect();
-        let own_nodes: Vec<u64> = nodes
-            .iter()
-            .copied()
-            .filter(|id| capacity.node_owner(NodeId(*id as u32)) == Some(owner))
-            .collect();
-        let leases: Vec<u64> =
-            capacity.leases().values().filter(|l| l.tenant == owner).map(|l| l.id.0).collect();
         match self.rng.below(100) {
             0..=4 => Command::RegisterAccount {},
             5..=34 => {
@@ -283,6 +272,24 @@ impl Clients {
                 usd: Amount::from_units(self.amount(1_000_000_000)),
                 payment_id: format!("pay-{}", self.rng.below(self.counter.max(1))),
             },
+            roll => self.market_command(roll, AccountKey(signer), state, n, now_s),
+        }
+    }
+
+    /// Farms, nodes, prices, leases, attested withdrawals and ticks (`roll` in 74..100), on ids the
+    /// signer can see.
+    fn market_command(&mut self, roll: u64, owner: AccountKey, state: &State, n: u32, now_s: i64) -> Command {
+        let capacity = state.capacity();
+        let farms: Vec<u64> = capacity.farms_of(owner).map(|f| u64::from(f.id.0)).collect();
+        let nodes: Vec<u64> = capacity.nodes().keys().map(|id| u64::from(id.0)).collect();
+        let own_nodes: Vec<u64> = nodes
+            .iter()
+            .copied()
+            .filter(|id| capacity.node_owner(NodeId(*id as u32)) == Some(owner))
+            .collect();
+        let leases: Vec<u64> =
+            capacity.leases().values().filter(|l| l.tenant == owner).map(|l| l.id.0).collect();
+        match roll {
             74..=76 => Command::RegisterFarm { name: format!("farm-{n}") },
             77..=80 => Command::RegisterNode {
                 farm_id: FarmId(self.id_of(&farms, n) as u32),

@@ -407,7 +407,12 @@ mod tests {
         assert_eq!(again.last_commit_start(), 3);
         assert_eq!(again.genesis().expect("meta"), Some(b"genesis".to_vec()));
         let mut seen = Vec::new();
-        again.replay(1, &mut |e| Ok(seen.push(e.seq))).expect("replay");
+        again
+            .replay(1, &mut |e| {
+                seen.push(e.seq);
+                Ok(())
+            })
+            .expect("replay");
         assert_eq!(seen, [1, 2, 3]);
     }
 

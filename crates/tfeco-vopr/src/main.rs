@@ -56,20 +56,27 @@ struct Summary {
     failing_seeds: Vec<u64>,
 }
 
+/// Writes a line to stdout (a closed pipe is not an error worth a panic).
+fn out(line: String) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout(), "{line}");
+}
+
 fn config(args: &Args, seed: u64) -> Config {
     Config {
         seed,
         commands: args.commands,
         rates: args.no_faults.then_some(FaultRates::NONE),
         mutate_model: false,
+        trace: std::env::var_os("VOPR_TRACE").is_some(),
     }
 }
 
 fn print_report(report: &Report, json: bool) {
     if json {
-        println!("{}", serde_json::to_string_pretty(report).expect("a report encodes"));
+        out(serde_json::to_string_pretty(report).expect("a report encodes"));
     } else {
-        println!(
+        out(format!(
             "seed {}: {} commands, {} acknowledged, {} crashes, {} restarts, {} refusals, faults {:?}, {} violations, state {}",
             report.seed,
             report.commands,
@@ -80,24 +87,28 @@ fn print_report(report: &Report, json: bool) {
             report.faults,
             report.violations.len(),
             report.state_hash
-        );
+        ));
         for violation in &report.violations {
-            println!("  violation: {violation}");
+            out(format!("  violation: {violation}"));
         }
+    }
+    for line in &report.trace {
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "{line}");
     }
 }
 
 /// Prints the shortest reproduction of a failing seed.
 fn print_shrunk(config: &Config) {
     if let Some((small, report)) = shrink(config) {
-        println!(
+        out(format!(
             "shortest reproduction: --seed {} --commands {} with fault rates {}",
             small.seed,
             small.commands,
             serde_json::to_string(&small.rates).expect("rates encode")
-        );
+        ));
         for violation in &report.violations {
-            println!("  violation: {violation}");
+            out(format!("  violation: {violation}"));
         }
     }
 }
@@ -122,7 +133,7 @@ fn main() -> ExitCode {
                 summary.failing_seeds.push(report.seed);
             }
         }
-        println!("{}", serde_json::to_string_pretty(&summary).expect("a summary encodes"));
+        out(serde_json::to_string_pretty(&summary).expect("a summary encodes"));
         for report in reports.iter().filter(|r| !r.violations.is_empty()) {
             print_report(report, false);
             print_shrunk(&config(&args, report.seed));

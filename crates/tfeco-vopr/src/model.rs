@@ -195,11 +195,10 @@ impl Model {
     ) -> Option<&'static str> {
         let signer = envelope.signer.0;
         self.nonces.insert(signer, envelope.nonce);
-        match (&envelope.command, prediction) {
-            (Command::AttestDeposit { asset, to, amount, external_tx_id }, Prediction::Accept(_)) => {
-                self.deposits.entry(external_tx_id.clone()).or_insert((to.0, *asset, amount.units()));
-            }
-            _ => {}
+        if let (Command::AttestDeposit { asset, to, amount, external_tx_id }, Prediction::Accept(_)) =
+            (&envelope.command, prediction)
+        {
+            self.deposits.entry(external_tx_id.clone()).or_insert((to.0, *asset, amount.units()));
         }
         match prediction {
             Prediction::Accept(changes) => {

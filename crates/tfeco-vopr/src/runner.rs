@@ -31,6 +31,8 @@ pub struct Config {
     pub rates: Option<FaultRates>,
     /// Test hook: run against a deliberately wrong reference model.
     pub mutate_model: bool,
+    /// Record restarts and boots in [`Report::trace`] (`VOPR_TRACE=1` in the CLI).
+    pub trace: bool,
 }
 
 /// What a run did and found; printed as JSON by the CLI.
@@ -66,6 +68,9 @@ pub struct Report {
     pub state_hash: String,
     /// The journal's head seq at the end.
     pub head_seq: u64,
+    /// Restarts and boots, when [`Config::trace`] is on.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub trace: Vec<String>,
 }
 
 /// The node and what the simulator knows about it.
@@ -292,13 +297,13 @@ impl Sim {
     /// Restarts the node (after a crash, with or without power loss, or a storage failure) and checks what
     /// it recovered. `in_flight`: the batch that was being committed (never acknowledged).
     fn restart(&mut self, power_loss: bool, in_flight: &[BatchItem]) {
-        if tracing() {
-            let faults = &self.disk.lock().faults;
-            eprintln!(
+        if self.config.trace {
+            let faults = self.disk.lock().faults.clone();
+            self.report.trace.push(format!(
                 "restart: power loss {power_loss}, {} in flight, acked {}, faults {faults:?}",
                 in_flight.len(),
                 self.acked.seq
-            );
+            ));
         }
         self.replica = None;
         self.report.restarts += 1;
@@ -308,13 +313,13 @@ impl Sim {
             power_loss = false;
             let errors_before = self.disk.lock().io_errors;
             let booted = self.boot();
-            if tracing() {
-                match &booted {
+            if self.config.trace {
+                self.report.trace.push(match &booted {
                     Ok((_, extra)) => {
-                        eprintln!("  booted, {} entries kept after the acknowledged head", extra.len())
+                        format!("  booted, {} entries kept after the acknowledged head", extra.len())
                     }
-                    Err(Boot::Refused(e) | Boot::Violation(e)) => eprintln!("  boot failed: {e}"),
-                }
+                    Err(Boot::Refused(e) | Boot::Violation(e)) => format!("  boot failed: {e}"),
+                });
             }
             match booted {
                 Ok((replica, extra)) => {
@@ -350,11 +355,6 @@ impl Sim {
         }
         self.violation("the node did not come back after 100 attempts".into());
     }
-}
-
-/// `true` when the environment variable `VOPR_TRACE` is set: restarts and boots are written to stderr.
-fn tracing() -> bool {
-    std::env::var_os("VOPR_TRACE").is_some()
 }
 
 /// Records a broken guarantee in `report`.
@@ -396,7 +396,10 @@ impl Sim {
         }
         let mut extra = Vec::new();
         anchored
-            .replay(self.acked.seq + 1, &mut |e| Ok(extra.push(e.to_entry())))
+            .replay(self.acked.seq + 1, &mut |e| {
+                extra.push(e.to_entry());
+                Ok(())
+            })
             .map_err(|e| refused(&e))?;
         let (mut replica, _) =
             Replica::open(Box::new(anchored), || self.genesis.clone(), ReplayOptions::default())

@@ -5,7 +5,7 @@ use tfeco_vopr::disk::FaultRates;
 use tfeco_vopr::{run, Config};
 
 fn config(seed: u64, commands: u64) -> Config {
-    Config { seed, commands, rates: None, mutate_model: false }
+    Config { seed, commands, rates: None, mutate_model: false, trace: false }
 }
 
 #[test]
