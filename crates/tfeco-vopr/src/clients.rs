@@ -3,9 +3,9 @@
 //! passes before the writer, as `POST /v1/tx` does (strict key decoding, signature, nonce bound, expiry).
 //!
 //! Signatures are expensive next to the rest of the path, so most requests skip them: they carry a dummy
-//! signature and enter as already verified (the replica never re-checks one). About one request in forty
-//! takes the signed path through the front door, half of them attacks: a forged signature, a weak signer
-//! key, an expired or a replayed request (an earlier signed request sent again).
+//! signature and enter as already verified (the replica never re-checks one). About three requests in a
+//! hundred take the signed path through the front door: a valid one, a replayed one (an earlier signed
+//! request sent again) and an attack (a forged signature, a weak signer key, or an expired request).
 
 use ed25519_dalek::SigningKey;
 use tfeco_core::request::{strict_key, NONCE_LIMIT};
@@ -166,7 +166,7 @@ impl Clients {
         }
         let nonce = self.nonce(signer, model);
         let body = RequestBody { signer: AccountKey(signer), nonce, expiry: now_s + 60, command };
-        match (self.rng.below(40), actor) {
+        match (self.rng.below(100), actor) {
             (0, _) if !self.sent.is_empty() => {
                 let replayed = self.sent[self.rng.index(self.sent.len())].clone();
                 Generated { item: BatchItem::Signed(replayed), path: Path::Signed }
@@ -237,7 +237,8 @@ impl Clients {
                 } else {
                     1 + self.rng.below(100_000_000_000) as i128
                 };
-                let id = format!("dep-{}", self.rng.below(self.counter.max(1)));
+                // A bounded pool of ids: re-sent and conflicting attestations, and a state that stays small.
+                let id = format!("dep-{}", self.rng.below(self.counter.clamp(1, 256)));
                 Command::AttestDeposit {
                     asset,
                     to: other,
@@ -270,7 +271,7 @@ impl Clients {
             72..=73 => Command::EnterWithFiat {
                 to: other,
                 usd: Amount::from_units(self.amount(1_000_000_000)),
-                payment_id: format!("pay-{}", self.rng.below(self.counter.max(1))),
+                payment_id: format!("pay-{}", self.rng.below(self.counter.clamp(1, 256))),
             },
             roll => self.market_command(roll, AccountKey(signer), state, n, now_s),
         }
@@ -280,33 +281,34 @@ impl Clients {
     /// signer can see.
     fn market_command(&mut self, roll: u64, owner: AccountKey, state: &State, n: u32, now_s: i64) -> Command {
         let capacity = state.capacity();
-        let farms: Vec<u64> = capacity.farms_of(owner).map(|f| u64::from(f.id.0)).collect();
-        let nodes: Vec<u64> = capacity.nodes().keys().map(|id| u64::from(id.0)).collect();
-        let own_nodes: Vec<u64> = nodes
-            .iter()
-            .copied()
-            .filter(|id| capacity.node_owner(NodeId(*id as u32)) == Some(owner))
-            .collect();
-        let leases: Vec<u64> =
-            capacity.leases().values().filter(|l| l.tenant == owner).map(|l| l.id.0).collect();
+        let farms = || capacity.farms_of(owner).map(|f| u64::from(f.id.0)).collect::<Vec<_>>();
+        let nodes = || capacity.nodes().keys().map(|id| u64::from(id.0)).collect::<Vec<_>>();
+        let own_nodes = || {
+            capacity
+                .farms_of(owner)
+                .flat_map(|f| f.nodes.iter().map(|id| u64::from(id.0)))
+                .collect::<Vec<_>>()
+        };
+        let leases =
+            || capacity.leases().values().filter(|l| l.tenant == owner).map(|l| l.id.0).collect::<Vec<_>>();
         match roll {
             74..=76 => Command::RegisterFarm { name: format!("farm-{n}") },
             77..=80 => Command::RegisterNode {
-                farm_id: FarmId(self.id_of(&farms, n) as u32),
+                farm_id: FarmId(self.id_of(&farms(), n) as u32),
                 spec: NodeSpec::Model { model: (*self.rng.pick(&["Mini 1", "Mini 3", "Nope"])).to_owned() },
                 offered_slices: None,
             },
             81..=82 => Command::SetSlicePrice {
-                node_id: NodeId(self.id_of(&own_nodes, n) as u32),
+                node_id: NodeId(self.id_of(&own_nodes(), n) as u32),
                 price: Amount::from_units(self.amount(50_000_000)),
             },
             83..=88 => Command::OpenLease {
-                node_id: NodeId(self.id_of(&nodes, n) as u32),
+                node_id: NodeId(self.id_of(&nodes(), n) as u32),
                 n_slices: 1 + self.rng.below(3) as u32,
                 billing: if self.rng.below(2) == 0 { Billing::Hourly } else { Billing::Monthly },
                 periods: if self.rng.below(2) == 0 { None } else { Some(1 + n % 4) },
             },
-            89..=90 => Command::CancelLease { lease_id: LeaseId(self.id_of(&leases, n)) },
+            89..=90 => Command::CancelLease { lease_id: LeaseId(self.id_of(&leases(), n)) },
             91..=92 => Command::AttestWithdrawal {
                 withdrawal_id: WithdrawalId(1 + u64::from(n)),
                 external_tx_id: format!("wd-{n}"),
