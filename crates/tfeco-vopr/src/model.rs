@@ -11,11 +11,18 @@
 //! at or above 2^63 is refused. The runner compares the model's prediction with the node's outcome for every
 //! command and the balances and supplies after every batch.
 //!
-//! **Not modelled** (prices, leases and billing, entry, farms and nodes, ticks, unlocks, attested
-//! withdrawals): the model only predicts the authentication refusals; for an accepted one it follows the
-//! node and then re-synchronises exactly the balances the command may touch ([`Touch`]): the signer's and
-//! the named account's (all accounts for ticks and leases, which bill every lessee and pay every farmer),
-//! and the system accounts. Every re-sync is counted by command kind in the report, never silent.
+//! **Partly modelled** (the acceptance is the node's, the changes the model's): `EnterWithTft` (TFT to the
+//! vault, the same TFP minted into `pool2.reserve`; only the CC minted, which depends on the oracle's
+//! prices, is re-synchronised), `EnterWithFiat` (the USD credited to the treasury as USDC, once per payment
+//! id; the CC minted is re-synchronised) and `UnlockTfp` (TFP burned, the same TFT out of the vault; open
+//! only at or above parity).
+//!
+//! **Not modelled** (prices, leases and billing, farms and nodes, ticks, attested withdrawals): the model
+//! only predicts the authentication refusals; for an accepted one it follows the node and then
+//! re-synchronises exactly the balances the command may touch ([`Touch`]): the signer's and the named
+//! account's (all accounts for ticks and leases, which bill every lessee and pay every farmer), and the
+//! system accounts. Every followed outcome and re-sync is counted by command kind in the report, never
+//! silent.
 
 use std::collections::{HashMap, HashSet};
 
@@ -50,6 +57,15 @@ pub enum Touch {
     Users(Vec<[u8; 32]>),
     /// Every account (ticks, leases).
     All,
+    /// A command modelled except for a price-dependent CC amount (entry with TFT or fiat) or except its
+    /// acceptance (an unlock, open only at or above parity): when the node accepts it, these exact changes,
+    /// then only the CC balance of `cc_of` (and the CC supply) is re-synchronised.
+    Partial {
+        /// The exact changes `(holder, asset, delta)`.
+        changes: Vec<(Holder, Asset, i128)>,
+        /// The account whose minted CC depends on the oracle's prices.
+        cc_of: Option<[u8; 32]>,
+    },
 }
 
 /// The reference model's state.
@@ -62,6 +78,8 @@ pub struct Model {
     supply: HashMap<Asset, i128>,
     /// Executed deposit attestations by external id ([`id_key`]): `(to, asset, units)`.
     deposits: HashMap<u64, ([u8; 32], Asset, i128)>,
+    /// Fiat payments credited, by payment id ([`id_key`]).
+    payments: HashSet<u64>,
     /// Test hook: a deliberately wrong model (a transfer's credit off by one unit), to show the checks fail.
     pub mutated: bool,
 }
@@ -160,7 +178,28 @@ impl Model {
             Command::Tick { .. } | Command::OpenLease { .. } | Command::CancelLease { .. } => {
                 Prediction::Follow(Touch::All)
             }
-            Command::EnterWithFiat { to, .. } => Prediction::Follow(Touch::Users(vec![signer, to.0])),
+            Command::EnterWithTft { tft } => Prediction::Follow(Touch::Partial {
+                changes: vec![
+                    (user, Asset::Tft, -tft.units()),
+                    (Holder::System("vault"), Asset::Tft, tft.units()),
+                    (Holder::System("pool2.reserve"), Asset::Tfp, tft.units()),
+                ],
+                cc_of: Some(signer),
+            }),
+            Command::UnlockTfp { tfp } => Prediction::Follow(Touch::Partial {
+                changes: vec![
+                    (user, Asset::Tfp, -tfp.units()),
+                    (Holder::System("vault"), Asset::Tft, -tfp.units()),
+                    (user, Asset::Tft, tfp.units()),
+                ],
+                cc_of: None,
+            }),
+            Command::EnterWithFiat { to, usd, payment_id } => {
+                let fresh = !self.payments.contains(&id_key(payment_id));
+                let changes =
+                    if fresh { vec![(Holder::System("treasury"), Asset::Usdc, usd.units())] } else { vec![] };
+                Prediction::Follow(Touch::Partial { changes, cc_of: Some(to.0) })
+            }
             _ => Prediction::Follow(Touch::Users(vec![signer])),
         }
     }
@@ -200,16 +239,24 @@ impl Model {
         {
             self.deposits.entry(id_key(external_tx_id)).or_insert((to.0, *asset, amount.units()));
         }
+        if let Command::EnterWithFiat { payment_id, .. } = &envelope.command {
+            self.payments.insert(id_key(payment_id));
+        }
         match prediction {
             Prediction::Accept(changes) => {
-                // A transfer's two changes cancel out in the supply; a mint's one does not.
-                for (holder, asset, delta) in changes {
-                    *self.balances.entry((*holder, *asset)).or_insert(0) += delta;
-                    *self.supply.entry(*asset).or_insert(0) += delta;
-                }
+                self.change(changes);
                 None
             }
             Prediction::Refuse => None,
+            Prediction::Follow(Touch::Partial { changes, cc_of }) => {
+                self.change(changes);
+                if let Some(user) = cc_of {
+                    let units = state.ledger().balance(AccountRef::User(AccountKey(*user)), Asset::Cc);
+                    self.balances.insert((Holder::User(*user), Asset::Cc), units);
+                    self.supply.insert(Asset::Cc, state.ledger().supply(Asset::Cc));
+                }
+                Some(envelope.command.kind())
+            }
             Prediction::Follow(touch) => {
                 self.resync(touch, state);
                 Some(envelope.command.kind())
@@ -224,12 +271,21 @@ impl Model {
         self.resync(&Touch::All, state);
     }
 
+    /// Applies balance changes; a transfer's two changes cancel out in the supply, a mint's one does not.
+    fn change(&mut self, changes: &[(Holder, Asset, i128)]) {
+        for (holder, asset, delta) in changes {
+            *self.balances.entry((*holder, *asset)).or_insert(0) += delta;
+            *self.supply.entry(*asset).or_insert(0) += delta;
+        }
+    }
+
     /// Copies the touched balances and the supplies from the node (after an unmodelled command).
     fn resync(&mut self, touch: &Touch, state: &State) {
         let ledger = state.ledger();
         let users: Vec<[u8; 32]> = match touch {
             Touch::Users(users) => users.clone(),
             Touch::All => self.nonces.keys().copied().collect(),
+            Touch::Partial { .. } => return,
         };
         for asset in Asset::ALL {
             for user in &users {

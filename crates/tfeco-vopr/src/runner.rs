@@ -60,7 +60,7 @@ pub struct Report {
     pub attacks_refused: BTreeMap<String, u64>,
     /// The node's rejections, by code.
     pub rejections: BTreeMap<String, u64>,
-    /// Commands the reference model does not model, after which it re-synchronised, by command kind.
+    /// Accepted commands whose outcome the reference model followed (partly or not modelled), by kind.
     pub model_resyncs: BTreeMap<String, u64>,
     /// Everything that went wrong; empty for a passing run.
     pub violations: Vec<String>,
