@@ -87,8 +87,23 @@ struct Sim {
     /// The last acknowledged head, and the state hash after it when it was computed.
     acked: Head,
     acked_state: Option<(u64, String)>,
+    /// The newest snapshot of the state at an acknowledged head (kept by the simulator, not on its disk).
+    snapshot: Option<Snapshot>,
     report: Report,
 }
+
+/// A state snapshot the simulated node resumes from, as `tfeco serve` does from its snapshot files.
+struct Snapshot {
+    /// The head it was taken at.
+    head: Head,
+    /// The state's hash there.
+    state_hash: String,
+    /// `State::snapshot_bytes`.
+    bytes: Vec<u8>,
+}
+
+/// Entries between snapshots.
+const SNAPSHOT_EVERY: u64 = 1_000;
 
 /// Runs one seed and returns its report.
 pub fn run(config: &Config) -> Report {
@@ -111,6 +126,7 @@ pub fn run(config: &Config) -> Report {
         now_ms: START * 1000,
         acked: Head::EMPTY,
         acked_state: None,
+        snapshot: None,
         report: Report { seed: config.seed, ..Report::default() },
     };
     if let Err(error) = sim.create() {
@@ -138,6 +154,7 @@ impl Sim {
         let anchor = AnchorFile::create_in(store, "sim/anchor".into(), id, journal.root(), journal.head())
             .map_err(|e| e.to_string())?;
         self.acked = journal.head();
+        self.disk.lock().journal_head = journal.head();
         let anchored = AnchoredJournal::new(journal, anchor);
         let (mut replica, report) =
             Replica::open(Box::new(anchored), || self.genesis.clone(), ReplayOptions::default())
@@ -291,6 +308,11 @@ impl Sim {
         // after every restart. The model is compared after every batch.
         let full = self.sched.below(32) == 0;
         self.acked_state = if full { Some((self.acked.seq, state.state_hash())) } else { None };
+        let due = self.snapshot.as_ref().map_or(0, |s| s.head.seq) + SNAPSHOT_EVERY <= self.acked.seq;
+        if let (Some((_, state_hash)), true) = (&self.acked_state, due) {
+            let bytes = state.snapshot_bytes();
+            self.snapshot = Some(Snapshot { head: self.acked, state_hash: state_hash.clone(), bytes });
+        }
         problems.extend(check_state(&self.model, state, full));
         for problem in problems {
             self.violation(problem);
@@ -404,11 +426,31 @@ impl Sim {
                 Ok(())
             })
             .map_err(|e| refused(&e))?;
-        let (mut replica, _) =
-            Replica::open(Box::new(anchored), || self.genesis.clone(), ReplayOptions::default())
-                .map_err(|e| refused(&e))?;
+        let (mut replica, _) = self.replay(anchored).map_err(|e| refused(&e))?;
         replica.set_operator_key(self.clients.cast().operator().clone());
         Ok((replica, extra))
+    }
+
+    /// Replays the opened journal: from the newest snapshot seven times in eight (`Replica::resume`, after
+    /// checking that the journal still has the snapshot's entry), else from the genesis (`Replica::open`).
+    fn replay(
+        &mut self,
+        journal: AnchoredJournal<SimJournal>,
+    ) -> Result<(Replica, tfeco_server::ReplayReport), tfeco_server::ReplicaError> {
+        let from_snapshot = self.sched.below(8) != 0;
+        if let Some(snapshot) = self.snapshot.as_ref().filter(|_| from_snapshot) {
+            if journal.entry_hash(snapshot.head.seq)? == Some(snapshot.head.hash) {
+                let state = State::from_snapshot_bytes(&snapshot.bytes, &snapshot.state_hash)
+                    .map_err(|e| tfeco_server::ReplicaError::Invariant(e.to_string()))?;
+                return Replica::resume(
+                    Box::new(journal),
+                    state,
+                    snapshot.head.seq,
+                    ReplayOptions::default(),
+                );
+            }
+        }
+        Replica::open(Box::new(journal), || self.genesis.clone(), ReplayOptions::default())
     }
 
     /// After a successful boot: the entries beyond the acknowledged head must come from the batch in
