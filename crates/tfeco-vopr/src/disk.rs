@@ -21,7 +21,7 @@ use std::sync::Arc;
 use crate::rng::Rng;
 
 /// How often each fault happens, in parts per million per opportunity. A zero rate disables a fault.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FaultRates {
     /// A journal write fails (nothing or a prefix of it written); the node continues until it restarts.
     pub write_fail: u32,

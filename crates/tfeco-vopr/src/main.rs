@@ -28,8 +28,16 @@ struct Args {
     #[arg(long)]
     json: bool,
     /// Run without any fault (a healthy disk).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "rates")]
     no_faults: bool,
+    /// Fault rates as JSON (parts per million, the fields of `FaultRates`), instead of the seed's own:
+    /// what a shrunk reproduction prints.
+    #[arg(long, value_parser = parse_rates)]
+    rates: Option<FaultRates>,
+}
+
+fn parse_rates(text: &str) -> Result<FaultRates, String> {
+    serde_json::from_str(text).map_err(|e| e.to_string())
 }
 
 fn parse_range(text: &str) -> Result<(u64, u64), String> {
@@ -66,7 +74,7 @@ fn config(args: &Args, seed: u64) -> Config {
     Config {
         seed,
         commands: args.commands,
-        rates: args.no_faults.then_some(FaultRates::NONE),
+        rates: if args.no_faults { Some(FaultRates::NONE) } else { args.rates },
         mutate_model: false,
         trace: std::env::var_os("VOPR_TRACE").is_some(),
     }
@@ -100,13 +108,17 @@ fn print_report(report: &Report, json: bool) {
 
 /// Prints the shortest reproduction of a failing seed.
 fn print_shrunk(config: &Config) {
-    if let Some((small, report)) = shrink(config) {
+    if let Some((small, _)) = shrink(config) {
+        let rates = serde_json::to_string(&small.rates).expect("rates encode");
         out(format!(
-            "shortest reproduction: --seed {} --commands {} with fault rates {}",
-            small.seed,
-            small.commands,
-            serde_json::to_string(&small.rates).expect("rates encode")
+            "shortest reproduction: tfeco-vopr --seed {} --commands {} --rates '{rates}'",
+            small.seed, small.commands
         ));
+        let report = run(&Config { trace: true, ..small });
+        out("its history (batches, outcomes, storage failures, restarts):".to_owned());
+        for line in &report.trace {
+            out(format!("  {line}"));
+        }
         for violation in &report.violations {
             out(format!("  violation: {violation}"));
         }

@@ -191,18 +191,27 @@ impl Sim {
             Ok(outcomes) if self.sched.chance(self.rates.crash_in_anchor) => {
                 // The batch is durable but the process dies before answering anyone.
                 drop(outcomes);
+                self.trace(|| format!("batch of {}: durable, the node dies before answering", items.len()));
                 self.count_fault("crash_after_commit");
                 self.report.crashes += 1;
                 let power = self.sched.chance(self.rates.power_loss);
                 self.restart(power, &items);
             }
             Ok(outcomes) => self.acknowledge(&items, &predictions, outcomes),
-            Err(_) => {
+            Err(error) => {
+                self.trace(|| format!("batch of {}: storage failure ({error})", items.len()));
                 let crashed = self.disk.lock().crashed;
                 let power = crashed && self.sched.chance(self.rates.power_loss);
                 self.report.crashes += u64::from(crashed);
                 self.restart(power, &items);
             }
+        }
+    }
+
+    /// Adds a line to the history when tracing ([`Config::trace`]).
+    fn trace(&mut self, line: impl FnOnce() -> String) {
+        if self.config.trace {
+            self.report.trace.push(line());
         }
     }
 
@@ -293,6 +302,25 @@ impl Sim {
                     *self.report.model_resyncs.entry(command.kind().to_owned()).or_insert(0) += 1;
                 }
                 BatchItem::Internal(_) => {}
+            }
+            if self.config.trace {
+                let what = match item {
+                    BatchItem::Signed(r) => {
+                        let body = r.body.body();
+                        format!(
+                            "{} by {} nonce {}",
+                            body.command.kind(),
+                            crate::model::short(&body.signer.0),
+                            body.nonce
+                        )
+                    }
+                    BatchItem::Internal(command) => format!("internal {}", command.kind()),
+                };
+                let result = outcome
+                    .as_ref()
+                    .map(|(seq, _)| format!("seq {seq}"))
+                    .unwrap_or_else(|r| r.code().as_str().to_owned());
+                self.report.trace.push(format!("  {what}: {result}"));
             }
             match outcome {
                 Ok(_) => self.report.acknowledged += 1,
