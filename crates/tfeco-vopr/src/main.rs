@@ -60,6 +60,7 @@ struct Summary {
     restarts: u64,
     refusals: u64,
     faults: BTreeMap<String, u64>,
+    recoveries: BTreeMap<String, u64>,
     violations: u64,
     failing_seeds: Vec<u64>,
 }
@@ -139,6 +140,9 @@ fn main() -> ExitCode {
             summary.refusals += report.refusals;
             for (kind, n) in &report.faults {
                 *summary.faults.entry(kind.clone()).or_insert(0) += n;
+            }
+            for (kind, n) in &report.recoveries {
+                *summary.recoveries.entry(kind.clone()).or_insert(0) += n;
             }
             summary.violations += report.violations.len() as u64;
             if !report.violations.is_empty() {

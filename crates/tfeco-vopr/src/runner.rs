@@ -56,6 +56,9 @@ pub struct Report {
     pub refusals: u64,
     /// Faults injected, by kind.
     pub faults: BTreeMap<String, u64>,
+    /// What the boots did: commits kept or dropped beyond the anchor, resumed from a snapshot or replayed
+    /// from the genesis.
+    pub recoveries: BTreeMap<String, u64>,
     /// Attacks the front door refused, by kind.
     pub attacks_refused: BTreeMap<String, u64>,
     /// The node's rejections, by code.
@@ -213,6 +216,10 @@ impl Sim {
         if self.config.trace {
             self.report.trace.push(line());
         }
+    }
+
+    fn count_recovery(&mut self, kind: &str) {
+        *self.report.recoveries.entry(kind.to_owned()).or_insert(0) += 1;
     }
 
     fn count_fault(&mut self, kind: &str) {
@@ -432,7 +439,13 @@ impl Sim {
         let store = Box::new(SimAnchorStore(self.disk.clone()));
         let anchor = AnchorFile::open_in(store, "sim/anchor".into()).map_err(|e| refused(&e))?;
         let (journal, report) = SimJournal::open(self.disk.clone()).map_err(|e| refused(&e))?;
-        let (anchored, _) = open_anchored_with(journal, report, anchor).map_err(|e| refused(&e))?;
+        let (anchored, open) = open_anchored_with(journal, report, anchor).map_err(|e| refused(&e))?;
+        if open.unanchored > 0 {
+            self.count_recovery("kept_unanchored_commit");
+        }
+        if open.dropped.is_some() {
+            self.count_recovery("dropped_damaged_unacknowledged_commit");
+        }
         let head = anchored.head();
         let double_fault = self.disk.lock().damage_events >= 2;
         if head.seq < self.acked.seq {
@@ -470,6 +483,7 @@ impl Sim {
             if journal.entry_hash(snapshot.head.seq)? == Some(snapshot.head.hash) {
                 let state = State::from_snapshot_bytes(&snapshot.bytes, &snapshot.state_hash)
                     .map_err(|e| tfeco_server::ReplicaError::Invariant(e.to_string()))?;
+                *self.report.recoveries.entry("resumed_from_snapshot".to_owned()).or_insert(0) += 1;
                 return Replica::resume(
                     Box::new(journal),
                     state,
@@ -478,6 +492,7 @@ impl Sim {
                 );
             }
         }
+        self.count_recovery("replayed_from_genesis");
         Replica::open(Box::new(journal), || self.genesis.clone(), ReplayOptions::default())
     }
 
