@@ -172,6 +172,15 @@ fn scan(data: &[u8]) -> Scan {
         at = next;
     }
     found.end = at;
+    // A commit record whose entries never reached the disk (a write torn right after it) is no commit:
+    // SQLite writes `last_commit_start` in the same transaction as the entries (found by seed 1317).
+    while let Some(&(offset, first)) = found.commits.last() {
+        if first <= found.entries.len() as u64 {
+            break;
+        }
+        found.commits.pop();
+        found.end = offset;
+    }
     found
 }
 
@@ -436,5 +445,21 @@ mod tests {
         assert_eq!(j.head().seq, 3);
         let result = j.replay(1, &mut |_| Ok(()));
         assert!(result.is_ok(), "{result:?}");
+    }
+
+    /// Seed 1317: a write torn right after its commit record must not leave that commit's start behind
+    /// (the anchor check would then see more than one unanchored commit and refuse a healthy journal).
+    #[test]
+    fn a_commit_record_without_its_entries_is_no_commit() {
+        let (disk, j) = filled();
+        assert_eq!(j.last_commit_start(), 3);
+        let mut torn = Vec::new();
+        record(&mut torn, COMMIT, &with_crc(COMMIT, &4u64.to_le_bytes()));
+        disk.lock().log.data.extend_from_slice(&torn);
+        let (mut j, report) = SimJournal::open(disk.clone()).expect("reopen");
+        assert_eq!((report.head.seq, j.last_commit_start()), (3, 3));
+        j.append(&[entry(5)]).expect("append over the torn commit record");
+        let (j, _) = SimJournal::open(disk).expect("reopen");
+        assert_eq!((j.head().seq, j.last_commit_start()), (4, 4));
     }
 }
