@@ -109,10 +109,40 @@ fn newest(bytes: &[u8], path: &Path) -> Result<(Anchor, usize), JournalError> {
     })
 }
 
-/// The open anchor file of a data directory; [`AnchorFile::write`] records a new durable head.
+/// Where an anchor's bytes live: the data directory's `anchor` file ([`File`]), or a simulated store
+/// (`tfeco-vopr`'s deterministic simulator, which injects torn writes, failed syncs and bit flips).
+/// Writes are positional; a write is durable only once [`AnchorStore::sync`] returned.
+pub trait AnchorStore: Send + std::fmt::Debug {
+    /// Writes `bytes` at `offset` (not yet durable).
+    fn write_at(&mut self, bytes: &[u8], offset: u64) -> std::io::Result<()>;
+    /// Makes every earlier write durable (`fdatasync` for a file).
+    fn sync(&mut self) -> std::io::Result<()>;
+    /// Reads the whole store (at most 64 KiB: an anchor is two slots in 4.2 KB).
+    fn read_all(&mut self) -> std::io::Result<Vec<u8>>;
+}
+
+impl AnchorStore for File {
+    fn write_at(&mut self, bytes: &[u8], offset: u64) -> std::io::Result<()> {
+        self.write_all_at(bytes, offset)
+    }
+    fn sync(&mut self) -> std::io::Result<()> {
+        self.sync_data()
+    }
+    fn read_all(&mut self) -> std::io::Result<Vec<u8>> {
+        use std::io::{Read, Seek};
+        let mut bytes = Vec::new();
+        self.rewind()?;
+        // Refuse to read a file grown far beyond two slots.
+        Read::by_ref(self).take(64 * 1024).read_to_end(&mut bytes)?;
+        Ok(bytes)
+    }
+}
+
+/// The open anchor of a data directory; [`AnchorFile::write`] records a new durable head.
 #[derive(Debug)]
 pub struct AnchorFile {
-    file: File,
+    file: Box<dyn AnchorStore>,
+    /// What the store is called in error messages (the file's path).
     path: PathBuf,
     last: Anchor,
     /// Slot holding `last`; the next write goes to the other one.
@@ -140,14 +170,35 @@ impl AnchorFile {
             .create_new(true)
             .open(&path)
             .map_err(|e| file_error(&path, "create", e))?;
+        let anchor = Self::create_in(Box::new(file), path, datadir_id, root, head)?;
+        File::open(dir).and_then(|d| d.sync_all()).map_err(|e| file_error(dir, "sync directory", e))?;
+        Ok(anchor)
+    }
+
+    /// Writes a new anchor recording `head` into both slots of the empty `store` (named `path` in
+    /// errors) and syncs it. Errors: `AnchorFile` on an I/O failure.
+    pub fn create_in(
+        mut store: Box<dyn AnchorStore>,
+        path: PathBuf,
+        datadir_id: [u8; 16],
+        root: EntryHash,
+        head: Head,
+    ) -> Result<AnchorFile, JournalError> {
         let first = Anchor { counter: 1, datadir_id, root, head, commit_start: 0 };
         let second = Anchor { counter: 2, ..first };
         for (anchor, offset) in [first, second].iter().zip(SLOT_OFFSETS) {
-            file.write_all_at(&anchor.encode(), offset).map_err(|e| file_error(&path, "write", e))?;
+            store.write_at(&anchor.encode(), offset).map_err(|e| file_error(&path, "write", e))?;
         }
-        file.sync_all().map_err(|e| file_error(&path, "sync", e))?;
-        File::open(dir).and_then(|d| d.sync_all()).map_err(|e| file_error(dir, "sync directory", e))?;
-        Ok(AnchorFile { file, path, last: second, slot: 1 })
+        store.sync().map_err(|e| file_error(&path, "sync", e))?;
+        Ok(AnchorFile { file: store, path, last: second, slot: 1 })
+    }
+
+    /// Opens the anchor held by `store` (named `path` in errors) and reads its newest valid copy.
+    /// Errors: [`JournalError::AnchorFile`] when it cannot be read or neither copy is valid.
+    pub fn open_in(mut store: Box<dyn AnchorStore>, path: PathBuf) -> Result<AnchorFile, JournalError> {
+        let bytes = store.read_all().map_err(|e| file_error(&path, "read", e))?;
+        let (last, slot) = newest(&bytes, &path)?;
+        Ok(AnchorFile { file: store, path, last, slot })
     }
 
     /// Opens the anchor of `dir` for writing and returns it with its newest valid copy.
@@ -159,16 +210,15 @@ impl AnchorFile {
             .write(true)
             .open(&path)
             .map_err(|e| file_error(&path, "open", e))?;
-        let bytes = read_all(&file, &path)?;
-        let (last, slot) = newest(&bytes, &path)?;
-        Ok(AnchorFile { file, path, last, slot })
+        Self::open_in(Box::new(file), path)
     }
 
     /// Reads the newest valid copy of `dir`'s anchor without opening it for writing (`tfeco verify`).
     pub fn read(dir: &Path) -> Result<Anchor, JournalError> {
         let path = dir.join(ANCHOR_FILE);
-        let file = File::open(&path).map_err(|e| file_error(&path, "open", e))?;
-        Ok(newest(&read_all(&file, &path)?, &path)?.0)
+        let mut file = File::open(&path).map_err(|e| file_error(&path, "open", e))?;
+        let bytes = file.read_all().map_err(|e| file_error(&path, "read", e))?;
+        Ok(newest(&bytes, &path)?.0)
     }
 
     /// The newest anchor (as read at open or last written).
@@ -182,21 +232,13 @@ impl AnchorFile {
         let next = Anchor { counter: self.last.counter + 1, head, commit_start, ..self.last };
         let slot = 1 - self.slot;
         self.file
-            .write_all_at(&next.encode(), SLOT_OFFSETS[slot])
+            .write_at(&next.encode(), SLOT_OFFSETS[slot])
             .map_err(|e| file_error(&self.path, "write", e))?;
-        self.file.sync_data().map_err(|e| file_error(&self.path, "sync", e))?;
+        self.file.sync().map_err(|e| file_error(&self.path, "sync", e))?;
         self.last = next;
         self.slot = slot;
         Ok(())
     }
-}
-
-fn read_all(file: &File, path: &Path) -> Result<Vec<u8>, JournalError> {
-    use std::io::Read;
-    let mut bytes = Vec::new();
-    // An anchor is two slots in 4.2 KB: refuse to read a file grown far beyond that.
-    file.take(64 * 1024).read_to_end(&mut bytes).map_err(|e| file_error(path, "read", e))?;
-    Ok(bytes)
 }
 
 /// What [`check_anchor`] found in a journal that agrees with its anchor.
@@ -394,5 +436,43 @@ mod tests {
         assert!(matches!(AnchorFile::read(dir.path()), Err(JournalError::AnchorFile(_))));
         std::fs::remove_file(&path).expect("remove");
         assert!(matches!(AnchorFile::read(dir.path()), Err(JournalError::AnchorFile(_))));
+    }
+
+    /// A store in memory: the anchor code runs unchanged on it (the simulator's seam).
+    #[derive(Debug, Default, Clone)]
+    struct MemStore(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl AnchorStore for MemStore {
+        fn write_at(&mut self, bytes: &[u8], offset: u64) -> std::io::Result<()> {
+            let mut data = self.0.lock().expect("lock");
+            let end = offset as usize + bytes.len();
+            if data.len() < end {
+                data.resize(end, 0);
+            }
+            data[offset as usize..end].copy_from_slice(bytes);
+            Ok(())
+        }
+        fn sync(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn read_all(&mut self) -> std::io::Result<Vec<u8>> {
+            Ok(self.0.lock().expect("lock").clone())
+        }
+    }
+
+    #[test]
+    fn an_anchor_on_another_store_alternates_slots_and_reads_back() {
+        let store = MemStore::default();
+        let head = |seq| Head { seq, hash: [seq as u8; 32], timestamp_ms: 9 };
+        let mut anchor =
+            AnchorFile::create_in(Box::new(store.clone()), "mem".into(), [7; 16], [1; 32], head(0))
+                .expect("create");
+        anchor.write(head(2), 1).expect("write");
+        let reopened = AnchorFile::open_in(Box::new(store.clone()), "mem".into()).expect("open");
+        assert_eq!((reopened.anchor().head, reopened.anchor().counter), (head(2), 3));
+        // A torn newest copy falls back to the one before.
+        store.0.lock().expect("lock")[10] ^= 1;
+        let fallback = AnchorFile::open_in(Box::new(store), "mem".into()).expect("open");
+        assert_eq!(fallback.anchor().head, head(0));
     }
 }

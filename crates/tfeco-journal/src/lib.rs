@@ -16,17 +16,18 @@ mod faulty;
 mod memory;
 mod open;
 mod postgres;
-mod record;
+pub mod record;
 mod sqlite;
 #[cfg(feature = "temp-postgres")]
 pub mod temp_postgres;
 
-pub use anchor::{check_anchor, Anchor, AnchorCheck, AnchorFile, AnchoredJournal};
+pub use anchor::{check_anchor, Anchor, AnchorCheck, AnchorFile, AnchorStore, AnchoredJournal};
 pub use error::{AnchorMismatch, CorruptReason, JournalError};
 pub use faulty::FaultyJournal;
 pub use memory::MemoryJournal;
 pub use open::{
-    open_anchored, open_anchored_copy, open_anchored_postgres, open_anchored_postgres_read_only, AnchoredOpen,
+    open_anchored, open_anchored_copy, open_anchored_postgres, open_anchored_postgres_read_only,
+    open_anchored_with, AnchoredOpen,
 };
 pub use postgres::PostgresJournal;
 pub use sqlite::{SqliteJournal, FILE_NAME, FORMAT_VERSION, FORMAT_VERSION_KEY, WAL_FILE_NAME};
@@ -253,11 +254,23 @@ pub trait Truncate: Journal {
     /// Deletes every entry after `seq` and returns the new head, entry `seq` verified.
     /// Errors: `Corrupt` when entry `seq` is bad; storage errors.
     fn truncate_after(&mut self, seq: u64) -> Result<Head, JournalError>;
+
+    /// Makes every stored entry durable. Opening keeps a commit that a crash left unanchored; after a
+    /// process crash (not a power loss) its bytes may still be only in the OS cache, so they are made
+    /// durable before the anchor records them (else a later power loss leaves the journal shorter than its
+    /// anchor, and the node refuses to start). The default does nothing: for backends whose commits are
+    /// durable when they are visible (PostgreSQL). Errors: storage errors.
+    fn make_durable(&mut self) -> Result<(), JournalError> {
+        Ok(())
+    }
 }
 
 impl Truncate for SqliteJournal {
     fn truncate_after(&mut self, seq: u64) -> Result<Head, JournalError> {
         SqliteJournal::truncate_after(self, seq)
+    }
+    fn make_durable(&mut self) -> Result<(), JournalError> {
+        SqliteJournal::make_durable(self)
     }
 }
 

@@ -42,8 +42,10 @@ fn reconcile(
         open.unanchored = 0;
     }
     if open.unanchored > 0 {
-        // Verify the kept commit's chain before anchoring it.
+        // Verify the kept commit's chain before anchoring it, and make it durable: after a process crash
+        // it may be only in the OS cache (found by tfeco-vopr, seed 132).
         journal.replay(anchor.head.seq + 1, &mut |_| Ok(()))?;
+        journal.make_durable()?;
     }
     Ok(open)
 }
@@ -58,6 +60,23 @@ pub fn open_anchored(dir: &Path) -> Result<(AnchoredJournal<SqliteJournal>, Anch
     let (mut journal, report) = SqliteJournal::open_existing(dir)?;
     let open = reconcile(&mut journal, report, anchor_file.anchor())?;
     journal.set_checkpoint_on_close(true);
+    let mut anchored = AnchoredJournal::new(journal, anchor_file);
+    anchored.anchor_head()?;
+    Ok((anchored, open))
+}
+
+/// Opens `journal` (just opened by its backend, which reported `report`) in place against the anchor in
+/// `anchor_file`, for appending: the checks and the one repair of [`open_anchored`] (a damaged
+/// unacknowledged last commit is dropped), then a kept unanchored commit is anchored. For backends other
+/// than SQLite, e.g. the simulated storage of `tfeco-vopr`.
+///
+/// Errors: as [`open_anchored`].
+pub fn open_anchored_with<J: Truncate>(
+    mut journal: J,
+    report: OpenReport,
+    anchor_file: AnchorFile,
+) -> Result<(AnchoredJournal<J>, AnchoredOpen), JournalError> {
+    let open = reconcile(&mut journal, report, anchor_file.anchor())?;
     let mut anchored = AnchoredJournal::new(journal, anchor_file);
     anchored.anchor_head()?;
     Ok((anchored, open))

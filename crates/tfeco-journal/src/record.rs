@@ -4,6 +4,10 @@
 //! `"tfeco/journal/v1" (16 bytes) | seq u64 | timestamp_ms i64 | signer [32] | payload_len u64 | payload |
 //! signature_len u64 | signature | prev_hash [32]`. Hash = blake3-256(encoding);
 //! checksum = crc32(encoding | hash). The encoding is streamed into the hashers, never materialised.
+//!
+//! The sealing ([`seal`], [`unsealed`], [`check_timestamps`]) and verification ([`ChainCheck`], [`TailCheck`])
+//! are public so that a backend outside this crate (the simulated disk of `tfeco-vopr`) runs exactly the
+//! checks of the SQLite and PostgreSQL backends.
 
 use crate::{CorruptReason, EntryHash, EntryRef, Head, JournalError, NewEntry, ZERO_HASH};
 
@@ -68,15 +72,15 @@ impl EntryRef<'_> {
     }
 }
 
-/// Hash and checksum for a new entry whose fields (except `hash`, which is ignored) are in `e`.
-pub(crate) fn seal(e: &EntryRef<'_>) -> (EntryHash, u32) {
+/// Hash and checksum for a new entry whose fields (except `hash`, which is ignored) are in `e`, in one pass.
+pub fn seal(e: &EntryRef<'_>) -> (EntryHash, u32) {
     let (hash, mut crc) = digest(e);
     crc.update(&hash);
     (hash, crc.finalize())
 }
 
 /// Builds the `EntryRef` for a new entry at `seq` linked to `prev_hash`, with a placeholder hash.
-pub(crate) fn unsealed<'a>(e: &'a NewEntry, seq: u64, prev_hash: &'a EntryHash) -> EntryRef<'a> {
+pub fn unsealed<'a>(e: &'a NewEntry, seq: u64, prev_hash: &'a EntryHash) -> EntryRef<'a> {
     EntryRef {
         seq,
         timestamp_ms: e.timestamp_ms,
@@ -89,7 +93,7 @@ pub(crate) fn unsealed<'a>(e: &'a NewEntry, seq: u64, prev_hash: &'a EntryHash) 
 }
 
 /// Refuses a batch whose stamps go backwards (relative to `head` and within the batch).
-pub(crate) fn check_timestamps(head: &Head, batch: &[NewEntry]) -> Result<(), JournalError> {
+pub fn check_timestamps(head: &Head, batch: &[NewEntry]) -> Result<(), JournalError> {
     let mut last = if head.seq == 0 { i64::MIN } else { head.timestamp_ms };
     for e in batch {
         if e.timestamp_ms < last {
@@ -101,7 +105,7 @@ pub(crate) fn check_timestamps(head: &Head, batch: &[NewEntry]) -> Result<(), Jo
 }
 
 /// Verifies a run of consecutive entries: seq contiguity, checksum, chain link and hash, in that order.
-pub(crate) struct ChainCheck {
+pub struct ChainCheck {
     expected: u64,
     /// Hash the next entry's `prev_hash` must equal; `None` = unknown (the first entry is an unlinked anchor).
     prev: Option<EntryHash>,
@@ -109,14 +113,14 @@ pub(crate) struct ChainCheck {
 
 impl ChainCheck {
     /// Starts at entry `first`; `prev` is the hash of entry `first - 1` if known (the chain's root for `first == 1`).
-    pub(crate) fn new(first: u64, prev: Option<EntryHash>) -> Self {
+    pub fn new(first: u64, prev: Option<EntryHash>) -> Self {
         ChainCheck { expected: first, prev }
     }
 
     /// Starts a check for a replay from `from_seq` of a chain rooted at `root`: returns the checker and the
     /// first seq to read, which is the link `from_seq - 1` (read and verified, not visited) when
     /// `from_seq > 1`.
-    pub(crate) fn for_replay(from_seq: u64, root: EntryHash) -> (Self, u64) {
+    pub fn for_replay(from_seq: u64, root: EntryHash) -> (Self, u64) {
         if from_seq <= 1 {
             (ChainCheck::new(1, Some(root)), 1)
         } else {
@@ -125,7 +129,7 @@ impl ChainCheck {
     }
 
     /// Checks the next entry against its stored checksum.
-    pub(crate) fn check(&mut self, e: &EntryRef<'_>, checksum: u32) -> Result<(), JournalError> {
+    pub fn check(&mut self, e: &EntryRef<'_>, checksum: u32) -> Result<(), JournalError> {
         if e.seq != self.expected {
             return Err(JournalError::corrupt(self.expected, CorruptReason::SeqGap));
         }
@@ -146,7 +150,7 @@ impl ChainCheck {
     }
 
     /// After the last entry: the run must have reached `head` and ended on its hash.
-    pub(crate) fn finish(self, head: &Head) -> Result<(), JournalError> {
+    pub fn finish(self, head: &Head) -> Result<(), JournalError> {
         if self.expected != head.seq + 1 {
             return Err(JournalError::corrupt(self.expected, CorruptReason::SeqGap));
         }
@@ -159,22 +163,22 @@ impl ChainCheck {
 
 /// A journal's last entry judged on open, shared by the backends ([`crate::SqliteJournal`],
 /// [`crate::PostgresJournal`]): the rule that at most one bad entry, the last, may be a torn write.
-pub(crate) struct TailCheck {
+pub struct TailCheck {
     /// The last stored seq (> 0).
-    pub(crate) last_seq: u64,
+    pub last_seq: u64,
     /// The hash the last entry must link to: the predecessor's, or the chain's root for entry 1.
     link: EntryHash,
 }
 
 /// The type of a backend's loader of one verified entry (`Ok(None)`: no such row).
-pub(crate) type LoadVerified<'a> =
+pub type LoadVerified<'a> =
     &'a mut dyn FnMut(u64) -> Result<Option<Result<crate::Entry, JournalError>>, JournalError>;
 
 impl TailCheck {
     /// Starts from `max(seq)` of the store: `Ok(None)` for an empty store. The predecessor of the last
     /// entry is loaded with `load_verified` and must be sound on its own. Errors: a max seq that is not
     /// positive, or a bad predecessor (not a single bad tail entry).
-    pub(crate) fn start(
+    pub fn start(
         max_seq: Option<i64>,
         root: EntryHash,
         load_verified: LoadVerified<'_>,
@@ -196,7 +200,7 @@ impl TailCheck {
 
     /// Judges the decoded last entry: the head (the last row, even when bad: an undecodable one keeps only
     /// its seq) and the problem of a bad last entry.
-    pub(crate) fn judge(
+    pub fn judge(
         &self,
         decoded: Result<(EntryRef<'_>, u32), CorruptReason>,
     ) -> (Head, Option<(u64, JournalError)>) {
