@@ -66,7 +66,7 @@ run_target() {
     artifact=$(sed -n 's/.*Test unit written to \(\S*\).*/\1/p' "$log" | tail -1)
     printf 'fuzz: %-16s %5s s %10s execs %6s inputs  CRASH (exit %s)\n' "$target" "$seconds" "${execs:-?}" \
         "$corpus" "$status"
-    grep -m 20 -E 'panicked at|^thread|SUMMARY|ERROR: libFuzzer' "$log" | sed 's/^/fuzz:     /' || true
+    grep -a -m 10 -A 1 -E 'panicked at|SUMMARY|ERROR: libFuzzer' "$log" | cut -c 1-300 | sed 's/^/fuzz:     /' || true
     echo "fuzz:     log: fuzz/$log"
     if [ -n "$artifact" ]; then
         case "$artifact" in
