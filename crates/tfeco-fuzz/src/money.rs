@@ -52,12 +52,17 @@ fn raw_units_round_trip(data: &[u8]) -> bool {
     data.len() >= 32
 }
 
-/// [`Price::to_string_rounded`] parses and differs from the price by at most half of its last digit.
+/// [`Price::to_string_rounded`] parses and differs from the price by at most half of its last digit;
+/// only a price within half a digit of the largest one may round up past it (then the text is too large
+/// to parse as a price, which is right: the display is for reading).
 fn rounded_display(price: Price, decimals: u32) {
     let shown = price.to_string_rounded(decimals);
-    let parsed: Price =
-        shown.parse().unwrap_or_else(|e| panic!("{shown:?} (rounded {price}) does not parse: {e}"));
     let half = 10u128.pow(18 - decimals) / 2;
+    let parsed: Price = match shown.parse() {
+        Ok(parsed) => parsed,
+        Err(tfeco_money::ParsePriceError::Overflow(_)) if price.atto() >= u128::MAX - half => return,
+        Err(e) => panic!("{shown:?} (rounded {price}) does not parse: {e}"),
+    };
     let distance = parsed.atto().abs_diff(price.atto());
     assert!(distance <= half, "{price} rounded to {decimals} decimals is {shown}");
 }
