@@ -227,9 +227,17 @@ impl AnchorFile {
     }
 
     /// Records `head` (whose commit started at `commit_start`) in the older slot and syncs it.
-    /// Errors: `AnchorFile` on an I/O failure (the caller must stop: the commit is not acknowledged).
+    /// Errors: `AnchorFile` on an I/O failure, or when the newest copy's counter is `u64::MAX` (no real
+    /// anchor gets there: the file was damaged or crafted, and a wrapped counter would make the next read
+    /// return the older copy); the caller must stop: the commit is not acknowledged.
     pub fn write(&mut self, head: Head, commit_start: u64) -> Result<(), JournalError> {
-        let next = Anchor { counter: self.last.counter + 1, head, commit_start, ..self.last };
+        let counter = self.last.counter.checked_add(1).ok_or_else(|| {
+            JournalError::AnchorFile(format!(
+                "{}: the anchor's write counter is at its maximum (a damaged or crafted anchor)",
+                self.path.display()
+            ))
+        })?;
+        let next = Anchor { counter, head, commit_start, ..self.last };
         let slot = 1 - self.slot;
         self.file
             .write_at(&next.encode(), SLOT_OFFSETS[slot])
@@ -474,5 +482,20 @@ mod tests {
         store.0.lock().expect("lock")[10] ^= 1;
         let fallback = AnchorFile::open_in(Box::new(store), "mem".into()).expect("open");
         assert_eq!(fallback.anchor().head, head(0));
+    /// Found by the fuzzer (`fuzz/regressions/anchor_file/`): a copy with the counter `u64::MAX` made the
+    /// next write overflow (a panic in debug builds; in release a copy with counter 0, so the next read
+    /// returned the older copy and the anchor went backwards).
+    #[test]
+    fn a_counter_at_its_maximum_refuses_the_next_write_and_keeps_the_anchor() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        AnchorFile::create(dir.path(), [7; 16], [1; 32], Head::empty([1; 32])).expect("create");
+        let path = dir.path().join(ANCHOR_FILE);
+        let mut bytes = std::fs::read(&path).expect("read");
+        bytes[..SLOT_LEN].copy_from_slice(&sample(u64::MAX).encode());
+        std::fs::write(&path, &bytes).expect("write");
+        let mut file = AnchorFile::open(dir.path()).expect("open");
+        assert_eq!(file.anchor(), sample(u64::MAX));
+        assert!(matches!(file.write(Head::empty([1; 32]), 0), Err(JournalError::AnchorFile(_))));
+        assert_eq!(AnchorFile::read(dir.path()).expect("read"), sample(u64::MAX));
     }
 }

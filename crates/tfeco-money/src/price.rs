@@ -103,7 +103,9 @@ impl Price {
     pub fn to_string_rounded(self, decimals: u32) -> String {
         let drop = PRICE_DECIMALS.saturating_sub(decimals);
         let factor = 10u128.pow(drop);
-        let rounded = (self.atto + factor / 2) / factor;
+        // Half up without `atto + factor / 2`, which overflows for prices near `u128::MAX` atto.
+        let round_up = self.atto % factor >= factor - factor / 2;
+        let rounded = self.atto / factor + u128::from(round_up && factor > 1);
         format_fixed(rounded, decimals)
     }
 }
@@ -358,6 +360,22 @@ mod tests {
         assert!(matches!("0.1234567890123456789".parse::<Price>(), Err(ParsePriceError::TooManyDecimals(_))));
         assert!(matches!("abc".parse::<Price>(), Err(ParsePriceError::Invalid(_))));
         assert_eq!(Price::from_atto(130_478_090_000_000_000).to_string_rounded(5), "0.13048");
+        assert_eq!(Price::from_atto(5).to_string_rounded(17), "0.00000000000000001");
+        assert_eq!(Price::from_atto(4).to_string_rounded(17), "0");
+        assert_eq!(Price::from_atto(7).to_string_rounded(18), "0.000000000000000007");
+    }
+
+    /// Found by the fuzzer (`fuzz/regressions/amounts/`): rounding added half a unit before dividing, which
+    /// overflowed for prices near `u128::MAX` atto (a panic in debug builds, a tiny price in release).
+    #[test]
+    fn the_largest_prices_round_without_overflow() {
+        let max = Price::from_atto(u128::MAX);
+        assert_eq!(max.to_string_rounded(0), "340282366920938463463");
+        assert_eq!(max.to_string_rounded(2), "340282366920938463463.37");
+        assert_eq!(
+            Price::from_atto(u128::MAX - 1_000).to_string_rounded(17),
+            "340282366920938463463.37460743176821046"
+        );
     }
 
     #[test]

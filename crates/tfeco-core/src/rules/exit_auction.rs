@@ -584,8 +584,8 @@ impl std::error::Error for BookError {}
 /// Parses a bid book: header `id,usdc_amount,min_price`, then one bid per row, e.g. `G,500000,0.105`. The
 /// id is any non-empty string, unique in the file; `usdc_amount` a positive decimal with at most 7
 /// decimals; `min_price` a positive decimal USD per TFP with at most 18 decimals. Fields are trimmed
-/// and may be quoted (on one line); blank lines and lines starting with `#` are skipped. An empty book
-/// (header only) is valid.
+/// and may be quoted (on one line: a quoted field running over lines is refused); blank lines and lines
+/// starting with `#` are skipped. An empty book (header only) is valid.
 ///
 /// Errors carry the 1-based line number in `text`: wrong header, wrong column count, empty or duplicate
 /// id, bad, zero or negative amount or price; line 0 for a file without a header.
@@ -623,6 +623,9 @@ pub fn parse_bid_book_csv(text: &str) -> Result<BidBook, BookError> {
         }
         let line = record.position().map_or(0, csv::Position::line);
         let err = |message: String| BookError { line, message };
+        if record.iter().any(|field| field.contains(['\n', '\r'])) {
+            return Err(err("a quoted field must end on the line it starts on".to_owned()));
+        }
         if !header_seen {
             header_seen = true;
             if !record.iter().map(str::to_ascii_lowercase).eq(["id", "usdc_amount", "min_price"]) {
@@ -979,6 +982,23 @@ mod tests {
         let book = parse_bid_book_csv(include_str!("../../test_data/auction/variant_b.csv")).unwrap();
         assert_eq!(book.labels, ["X", "Y", "Z"]);
         assert_eq!(book.bids[2].min_price, price("0.085"));
+    }
+
+    /// Found by the fuzzer (`fuzz/regressions/bid_book_csv/`): a quote left open ran on over the next
+    /// lines, whose blank and comment lines the parser had already rewritten, so the id was mangled text and
+    /// the book, written back, did not parse.
+    #[test]
+    fn a_quoted_field_over_several_lines_is_refused() {
+        let text = "id,usdc_amount,min_price\nG,1,0.1\n\"H\n# not a comment\n\",2,0.2\n";
+        let error = parse_bid_book_csv(text).unwrap_err();
+        assert_eq!(
+            (error.line, error.message.as_str()),
+            (3, "a quoted field must end on the line it starts on")
+        );
+        assert_eq!(
+            parse_bid_book_csv("id,usdc_amount,min_price\n\"H, quoted\",2,0.2\n").unwrap().labels,
+            ["H, quoted"]
+        );
     }
 
     #[test]

@@ -5,8 +5,10 @@
 //! [`State::from_snapshot_bytes`] decodes them and checks, in this order:
 //!
 //! 1. the bytes decode as a state (postcard reads from the slice: a length prefix larger than what is left
-//!    fails, and serde caps every up-front allocation, so no input allocates more than its own size allows)
-//!    and nothing follows the encoding;
+//!    fails, and serde caps every up-front allocation, so no input allocates more than its own size allows),
+//!    nothing follows the encoding, and they are the canonical encoding of the state they decode to
+//!    (postcard also reads overlong integers, e.g. `80 00` for 0, so other bytes can decode to the same
+//!    state under another hash: found by the fuzzer, `fuzz/regressions/snapshot_state/`);
 //! 2. the bytes hash to the state hash the caller expects (the snapshot file's header, a checkpoint):
 //!    [`State::hash_of_snapshot_bytes`], without re-encoding. Sound because the hash is collision
 //!    resistant: bytes with the hash of a real state's canonical encoding are that encoding, so they decode
@@ -98,6 +100,12 @@ impl State {
         let rest = decoder.finalize().map_err(decode_error)?;
         if !rest.is_empty() {
             return Err(SnapshotError::TrailingBytes { trailing: rest.len() });
+        }
+        if state.snapshot_bytes() != bytes {
+            return Err(SnapshotError::Decode(
+                "the bytes are not the canonical encoding of the state they decode to (an overlong integer)"
+                    .to_owned(),
+            ));
         }
         let actual = State::hash_of_snapshot_bytes(bytes);
         if actual != expected_state_hash {
@@ -318,6 +326,24 @@ mod tests {
     /// flip leaves the state unchanged) give the same state; never a panic. Each mutation is also offered
     /// with the mutated state's own hash (as a forged header would), which must not panic either: it reaches
     /// the rebuild and the invariant checks with arbitrary values.
+    /// Found by the fuzzer: an integer written in more bytes than needed (`80 00` for 0) decoded to the
+    /// same state as the canonical bytes, so bytes whose hash is not the state's hash were accepted.
+    #[test]
+    fn an_overlong_integer_is_refused() {
+        let state = State::new(every_command_kind_log().0);
+        let bytes = state.snapshot_bytes();
+        let overlong = (0..bytes.len())
+            .filter(|&at| bytes[at] == 0)
+            .map(|at| [&bytes[..at], &[0x80, 0x00], &bytes[at + 1..]].concat())
+            .find(|candidate| {
+                postcard::from_bytes::<State>(candidate).is_ok_and(|s| s.snapshot_bytes() == bytes)
+            })
+            .expect("a zero varint in the encoding");
+        let refused = State::from_snapshot_bytes(&overlong, &State::hash_of_snapshot_bytes(&overlong));
+        assert!(matches!(refused, Err(SnapshotError::Decode(_))), "{refused:?}");
+        assert!(State::from_snapshot_bytes(&bytes, &state.state_hash()).is_ok());
+    }
+
     #[test]
     fn flipped_bytes_are_refused_or_give_the_same_state_and_never_panic() {
         let (genesis, log) = every_command_kind_log();
