@@ -482,6 +482,8 @@ mod tests {
         store.0.lock().expect("lock")[10] ^= 1;
         let fallback = AnchorFile::open_in(Box::new(store), "mem".into()).expect("open");
         assert_eq!(fallback.anchor().head, head(0));
+    }
+
     /// Found by the fuzzer (`fuzz/regressions/anchor_file/`): a copy with the counter `u64::MAX` made the
     /// next write overflow (a panic in debug builds; in release a copy with counter 0, so the next read
     /// returned the older copy and the anchor went backwards).
