@@ -23,7 +23,7 @@ fn free_port() -> u16 {
 fn scenario_node(dir: &Path) -> (Child, String) {
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}");
-    let child = StdCommand::new(BIN)
+    let mut child = StdCommand::new(BIN)
         .args([
             "demo",
             "--scenario",
@@ -46,6 +46,8 @@ fn scenario_node(dir: &Path) -> (Child, String) {
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("the scenario node never answered on {url}");
 }
 
