@@ -59,7 +59,7 @@ pub fn genesis_root(genesis: &[u8]) -> EntryHash {
 }
 
 /// Meta keys the journal keeps for itself; `put_meta` refuses them.
-pub(crate) fn is_reserved_key(key: &str) -> bool {
+pub fn is_reserved_key(key: &str) -> bool {
     matches!(key, GENESIS_KEY | LAST_COMMIT_KEY) || key == FORMAT_VERSION_KEY
 }
 

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::record::{check_timestamps, seal, unsealed, ChainCheck};
+use crate::record::{check_timestamps, seal, unsealed};
 use crate::{
     genesis_root, is_reserved_key, Entry, EntryHash, EntryRef, Head, Journal, JournalError, NewEntry,
     GENESIS_KEY,
@@ -66,21 +66,7 @@ impl Journal for MemoryJournal {
         from_seq: u64,
         visit: &mut dyn FnMut(EntryRef<'_>) -> Result<(), JournalError>,
     ) -> Result<Head, JournalError> {
-        let from = from_seq.max(1);
-        if from > self.head.seq {
-            return Ok(self.head);
-        }
-        let (mut check, first) = ChainCheck::for_replay(from, self.root);
-        // `first <= head.seq == entries.len()`, so the slice is in bounds.
-        for (entry, checksum) in &self.entries[(first - 1) as usize..] {
-            let e = entry.view();
-            check.check(&e, *checksum)?;
-            if e.seq >= from {
-                visit(e)?;
-            }
-        }
-        check.finish(&self.head)?;
-        Ok(self.head)
+        crate::record::replay_in_memory(&self.entries, self.root, &self.head, from_seq, visit)
     }
 
     fn put_meta(&mut self, key: &str, value: &[u8]) -> Result<(), JournalError> {

@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 use tfeco_journal::record::{check_timestamps, seal, unsealed, ChainCheck, TailCheck};
 use tfeco_journal::{
     genesis_root, Entry, EntryHash, EntryRef, Head, Journal, JournalError, NewEntry, OpenReport, Truncate,
-    GENESIS_KEY, LAST_COMMIT_KEY, ZERO_HASH,
+    GENESIS_KEY, ZERO_HASH,
 };
 
 use crate::disk::SharedDisk;
@@ -299,25 +299,11 @@ impl Journal for SimJournal {
         from_seq: u64,
         visit: &mut dyn FnMut(EntryRef<'_>) -> Result<(), JournalError>,
     ) -> Result<Head, JournalError> {
-        let from = from_seq.max(1);
-        if from > self.head.seq {
-            return Ok(self.head);
-        }
-        let (mut check, first) = ChainCheck::for_replay(from, self.root);
-        for (entry, checksum) in &self.entries[(first - 1) as usize..] {
-            let e = entry.view();
-            // The record's place is its seq (like SQLite's rowid); the stored seq is checked by the chain.
-            check.check(&e, *checksum)?;
-            if e.seq >= from {
-                visit(e)?;
-            }
-        }
-        check.finish(&self.head)?;
-        Ok(self.head)
+        tfeco_journal::record::replay_in_memory(&self.entries, self.root, &self.head, from_seq, visit)
     }
 
     fn put_meta(&mut self, key: &str, value: &[u8]) -> Result<(), JournalError> {
-        if key == GENESIS_KEY || key == LAST_COMMIT_KEY {
+        if tfeco_journal::is_reserved_key(key) {
             return Err(JournalError::ReservedKey(key.to_owned()));
         }
         self.write_meta(key, value)
