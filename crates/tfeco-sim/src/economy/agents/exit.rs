@@ -4,7 +4,7 @@
 //! position's free TFP at a minimum price `discount_bps` below the oracle's TFT price.
 
 use rand::Rng;
-use tfeco_core::{Command, Event};
+use tfeco_core::{AccountKey, Command, Event};
 use tfeco_money::{mul_div, Amount, Asset, Price, Rounding, Tfp, Tft};
 
 use super::{role, PositionHolder, World};
@@ -20,18 +20,22 @@ impl World<'_> {
             }
             self.attest_deposit(Asset::Tft, key, tft);
             self.submit(key, Command::LockTft { tft: Amount::<Tft>::from_units(tft) });
-            let Some(events) =
-                self.submit(key, Command::OpenPosition { tfp: Amount::<Tfp>::from_units(tft) })
-            else {
-                continue;
-            };
-            let opened = World::find(&events, |e| match e {
-                Event::PositionOpened { position_id, .. } => Some(*position_id),
-                _ => None,
-            });
-            if let Some(position) = opened {
-                self.holders.push(PositionHolder { key, position });
-            }
+            self.open_position(key, tft);
+        }
+    }
+
+    /// `key` opens an exit position of `tfp` units; an opened one joins the holders (a refusal is counted).
+    pub(crate) fn open_position(&mut self, key: AccountKey, tfp: i128) {
+        let Some(events) = self.submit(key, Command::OpenPosition { tfp: Amount::<Tfp>::from_units(tfp) })
+        else {
+            return;
+        };
+        let opened = World::find(&events, |e| match e {
+            Event::PositionOpened { position_id, .. } => Some(*position_id),
+            _ => None,
+        });
+        if let Some(position) = opened {
+            self.holders.push(PositionHolder { key, position });
         }
     }
 

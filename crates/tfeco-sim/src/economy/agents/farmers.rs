@@ -8,7 +8,7 @@ use rand::Rng;
 use tfeco_core::{Command, Event, NodeId, NodeSpec, UptimeSample};
 use tfeco_money::{Amount, Asset, Cc, Tfp};
 
-use super::{role, FarmerAgent, NodeAgent, PositionHolder, World};
+use super::{role, FarmerAgent, NodeAgent, World};
 use crate::economy::scenario::PriceStrategy;
 
 /// The two cheapest listed `(price, node)` of one model, cheapest first.
@@ -229,18 +229,7 @@ impl World<'_> {
             if open <= 0 {
                 continue;
             }
-            let Some(events) =
-                self.submit(key, Command::OpenPosition { tfp: Amount::<Tfp>::from_units(open) })
-            else {
-                continue;
-            };
-            let opened = World::find(&events, |e| match e {
-                Event::PositionOpened { position_id, .. } => Some(*position_id),
-                _ => None,
-            });
-            if let Some(position) = opened {
-                self.holders.push(PositionHolder { key, position });
-            }
+            self.open_position(key, open);
         }
     }
 }
