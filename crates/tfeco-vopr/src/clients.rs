@@ -22,6 +22,9 @@ use crate::rng::Rng;
 /// Users besides the operator.
 pub const USERS: usize = 8;
 
+/// The most TFT units a lean user enters with at once (10 TFT: about 5 CC at the simulated prices).
+const LEAN_ENTRY: i128 = 10 * 10i128.pow(tfeco_money::DECIMALS);
+
 /// The cast of one run: the operator (index 0), the users, a stranger (never registers on purpose, but
 /// may try) and a weak key (the small-order identity point, which must never register).
 pub struct Cast {
@@ -117,7 +120,8 @@ impl Clients {
 
     /// A nonce for `key`: usually the next one, sometimes reused, skipped ahead or out of range.
     fn nonce(&mut self, key: [u8; 32], model: &Model) -> u64 {
-        let last = self.pending.get(&key).copied().or(model.nonce(&key)).unwrap_or(0);
+        // The model's nonce may be past a handed-out one: the operator's internal tick takes the next.
+        let last = self.pending.get(&key).copied().max(model.nonce(&key)).unwrap_or(0);
         let nonce = match self.rng.below(100) {
             0..=2 => last.saturating_sub(self.rng.below(3)),
             3 => last + 2 + self.rng.below(5),
@@ -210,6 +214,12 @@ impl Clients {
         Generated { item: BatchItem::Signed(request), path: Path::Attack(kind) }
     }
 
+    /// A lean user (the last half of the users) enters with little at a time, so its leases run out of
+    /// CC, go into grace, resume after a top-up or close.
+    fn lean(&self, key: &[u8; 32]) -> bool {
+        self.cast.accounts[USERS / 2 + 1..=USERS].contains(key)
+    }
+
     /// Mostly an id of `ids` (what the client sees in the API), sometimes any small number.
     fn id_of(&mut self, ids: &[u64], n: u32) -> u64 {
         if ids.is_empty() || self.rng.below(5) == 0 {
@@ -225,7 +235,11 @@ impl Clients {
         let other = AccountKey(*self.rng.pick(&self.cast.accounts));
         let asset = *self.rng.pick(&[Asset::Tft, Asset::Tft, Asset::Usdc, Asset::Tfp, Asset::Cc]);
         let n = self.rng.below(12) as u32;
-        match self.rng.below(100) {
+        let mut roll = self.rng.below(100);
+        if (68..=73).contains(&roll) && self.lean(&signer) && self.rng.below(5) != 0 {
+            roll = 83; // a lean user enters seldom and opens leases instead
+        }
+        match roll {
             0..=4 => Command::RegisterAccount {},
             5..=34 => {
                 let amount = Amount::from_units(self.amount(model.balance(user, asset)));
@@ -265,12 +279,22 @@ impl Clients {
                 let price: Price = price.parse().expect("a valid price");
                 Command::SubmitPrice { feed, price, observed_at: now_s - self.rng.below(120) as i64 }
             }
-            68..=71 => Command::EnterWithTft {
-                tft: Amount::from_units(self.amount(model.balance(user, Asset::Tft))),
-            },
+            68..=71 => {
+                let balance = model.balance(user, Asset::Tft);
+                let tft = if self.lean(&signer) {
+                    self.amount(balance.min(LEAN_ENTRY))
+                } else {
+                    self.amount(balance)
+                };
+                Command::EnterWithTft { tft: Amount::from_units(tft) }
+            }
             72..=73 => Command::EnterWithFiat {
                 to: other,
-                usd: Amount::from_units(self.amount(1_000_000_000)),
+                usd: Amount::from_units(self.amount(if self.lean(&other.0) {
+                    LEAN_ENTRY / 20
+                } else {
+                    1_000_000_000
+                })),
                 payment_id: format!("pay-{}", self.rng.below(self.counter.clamp(1, 256))),
             },
             roll => self.market_command(roll, AccountKey(signer), state, n, now_s),
@@ -313,9 +337,22 @@ impl Clients {
                 withdrawal_id: WithdrawalId(1 + u64::from(n)),
                 external_tx_id: format!("wd-{n}"),
             },
-            _ if self.rng.below(10) == 0 => Command::Tick { now: now_s - 1 - self.rng.below(7_200) as i64 },
-            _ => Command::Tick { now: now_s + self.rng.below(30) as i64 },
+            _ => self.tick(state, now_s),
         }
+    }
+}
+
+impl Clients {
+    /// A `Tick`: mostly to the clock's time, in steps the node accepts (the operator splits a long quiet
+    /// stretch); sometimes back in time or one second past the largest step (both refused).
+    fn tick(&mut self, state: &State, now_s: i64) -> Command {
+        let last_step = state.now().saturating_add(state.params().max_tick_advance_s);
+        let now = match self.rng.below(20) {
+            0 | 1 => now_s - 1 - self.rng.below(7_200) as i64,
+            2 => last_step + 1,
+            _ => (now_s + self.rng.below(30) as i64).min(last_step),
+        };
+        Command::Tick { now }
     }
 }
 

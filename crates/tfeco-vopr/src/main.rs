@@ -34,6 +34,10 @@ struct Args {
     /// what a shrunk reproduction prints.
     #[arg(long, value_parser = parse_rates)]
     rates: Option<FaultRates>,
+    /// Measure speed: run the seeds one after another on one thread and add the wall time and the
+    /// commands simulated per second per core to the summary (the only output that differs between runs).
+    #[arg(long, requires = "seeds")]
+    bench: bool,
 }
 
 fn parse_rates(text: &str) -> Result<FaultRates, String> {
@@ -61,8 +65,35 @@ struct Summary {
     refusals: u64,
     faults: BTreeMap<String, u64>,
     recoveries: BTreeMap<String, u64>,
+    model_resyncs: BTreeMap<String, u64>,
+    leases: BTreeMap<String, u64>,
     violations: u64,
     failing_seeds: Vec<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bench: Option<Bench>,
+}
+
+/// Speed of a `--bench` run: one thread, seeds one after another.
+#[derive(serde::Serialize)]
+struct Bench {
+    threads: u32,
+    wall_s: f64,
+    commands_per_s_per_core: u64,
+}
+
+/// Runs the seeds `a..b`: in parallel, or (`bench`) on one thread, timed.
+fn run_seeds(args: &Args, (a, b): (u64, u64)) -> (Vec<Report>, Option<Bench>) {
+    let seeds = || (a..b).into_par_iter().map(|seed| run(&config(args, seed))).collect::<Vec<_>>();
+    if !args.bench {
+        return (seeds(), None);
+    }
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().expect("a one-thread pool");
+    let start = std::time::Instant::now();
+    let reports = pool.install(seeds);
+    let wall_s = start.elapsed().as_secs_f64();
+    let commands: u64 = reports.iter().map(|r| r.commands).sum();
+    let rate = (commands as f64 / wall_s.max(1e-9)) as u64;
+    (reports, Some(Bench { threads: 1, wall_s, commands_per_s_per_core: rate }))
 }
 
 /// Writes a line to stdout (a closed pipe is not an error worth a panic).
@@ -76,7 +107,7 @@ fn config(args: &Args, seed: u64) -> Config {
         seed,
         commands: args.commands,
         rates: if args.no_faults { Some(FaultRates::NONE) } else { args.rates },
-        mutate_model: false,
+        mutate_model: None,
         trace: std::env::var_os("VOPR_TRACE").is_some(),
     }
 }
@@ -129,8 +160,8 @@ fn print_shrunk(config: &Config) {
 fn main() -> ExitCode {
     let args = Args::parse();
     if let Some((a, b)) = args.seeds {
-        let reports: Vec<Report> = (a..b).into_par_iter().map(|seed| run(&config(&args, seed))).collect();
-        let mut summary = Summary::default();
+        let (reports, bench) = run_seeds(&args, (a, b));
+        let mut summary = Summary { bench, ..Summary::default() };
         for report in &reports {
             summary.seeds += 1;
             summary.commands += report.commands;
@@ -138,11 +169,15 @@ fn main() -> ExitCode {
             summary.crashes += report.crashes;
             summary.restarts += report.restarts;
             summary.refusals += report.refusals;
-            for (kind, n) in &report.faults {
-                *summary.faults.entry(kind.clone()).or_insert(0) += n;
-            }
-            for (kind, n) in &report.recoveries {
-                *summary.recoveries.entry(kind.clone()).or_insert(0) += n;
+            for (totals, counts) in [
+                (&mut summary.faults, &report.faults),
+                (&mut summary.recoveries, &report.recoveries),
+                (&mut summary.model_resyncs, &report.model_resyncs),
+                (&mut summary.leases, &report.leases),
+            ] {
+                for (kind, n) in counts {
+                    *totals.entry(kind.clone()).or_insert(0) += n;
+                }
             }
             summary.violations += report.violations.len() as u64;
             if !report.violations.is_empty() {

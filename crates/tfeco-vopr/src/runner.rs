@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use tfeco_core::{Command, Genesis, SignedBody, State};
+use tfeco_core::{AccountKey, Command, Envelope, Genesis, SignedBody, State};
 use tfeco_journal::anchor::DATADIR_ID_KEY;
 use tfeco_journal::{open_anchored_with, AnchorFile, AnchoredJournal, Entry, Head, Journal};
 use tfeco_server::replica::{BatchItem, Outcome, ReplayOptions, Replica};
@@ -12,7 +12,7 @@ use tfeco_server::replica::{BatchItem, Outcome, ReplayOptions, Replica};
 use crate::clients::{front_door, Clients, Path, WEAK_KEY};
 use crate::disk::{Disk, FaultRates, SharedDisk, SimAnchorStore};
 use crate::journal::SimJournal;
-use crate::model::{Model, Prediction};
+use crate::model::{Model, Mutation, Prediction};
 use crate::rng::Rng;
 
 /// The simulated start time (unix seconds): 2025-11-01.
@@ -30,7 +30,7 @@ pub struct Config {
     /// Fault rates; `None`: drawn from the seed.
     pub rates: Option<FaultRates>,
     /// Test hook: run against a deliberately wrong reference model.
-    pub mutate_model: bool,
+    pub mutate_model: Option<Mutation>,
     /// Record restarts and boots in [`Report::trace`] (`VOPR_TRACE=1` in the CLI).
     pub trace: bool,
 }
@@ -65,6 +65,9 @@ pub struct Report {
     pub rejections: BTreeMap<String, u64>,
     /// Accepted commands whose outcome the reference model followed (partly or not modelled), by kind.
     pub model_resyncs: BTreeMap<String, u64>,
+    /// The lease billing the reference model did and the node matched (acknowledged commands): leases
+    /// `opened`, periods `charges`, `graces` started, leases `resumes`d, leases `closed`.
+    pub leases: BTreeMap<String, u64>,
     /// Everything that went wrong; empty for a passing run.
     pub violations: Vec<String>,
     /// The node's state hash at the end.
@@ -114,9 +117,9 @@ pub fn run(config: &Config) -> Report {
     let rates = config.rates.unwrap_or_else(|| FaultRates::for_seed(&mut rates_rng));
     let clients = Clients::new(config.seed);
     let operator = clients.cast().accounts[0];
-    let genesis = Genesis::tfgrid4_2025(tfeco_core::AccountKey(operator), START);
-    let mut model = Model::new(operator, &[WEAK_KEY]);
-    model.mutated = config.mutate_model;
+    let genesis = Genesis::tfgrid4_2025(AccountKey(operator), START);
+    let mut model = Model::new(&genesis, &[WEAK_KEY]);
+    model.set_mutation(config.mutate_model);
     let mut sim = Sim {
         config: config.clone(),
         disk: Disk::new(FaultRates::NONE, Rng::derive(config.seed, 1)),
@@ -172,9 +175,16 @@ impl Sim {
         violation(&mut self.report, what);
     }
 
-    /// One scheduler step: time passes, maybe a bit flips or the node crashes idle, then one batch.
+    /// One scheduler step: time passes (0 to 3 s; now and then a quiet stretch of hours or days, so that
+    /// leases see many periods, grace and expiry), maybe a bit flips or the node crashes idle, then one
+    /// batch.
     fn step(&mut self) {
         self.now_ms += self.sched.below(3_000) as i64;
+        if self.sched.chance(25_000) {
+            self.now_ms += (1 + self.sched.below(6 * 3_600)) as i64 * 1_000;
+        } else if self.sched.chance(3_000) {
+            self.now_ms += (1 + self.sched.below(20 * 86_400)) as i64 * 1_000;
+        }
         if self.rates.bit_flip > 0 && self.sched.chance(self.rates.bit_flip) {
             self.disk.lock().flip_bit();
         }
@@ -185,7 +195,7 @@ impl Sim {
             self.restart(power, &[]);
             return;
         }
-        let (items, predictions) = self.build_batch();
+        let (items, predictions, model) = self.build_batch();
         if items.is_empty() {
             return;
         }
@@ -200,7 +210,10 @@ impl Sim {
                 let power = self.sched.chance(self.rates.power_loss);
                 self.restart(power, &items);
             }
-            Ok(outcomes) => self.acknowledge(&items, &predictions, outcomes),
+            Ok(outcomes) => {
+                self.model = model;
+                self.acknowledge(&items, &predictions, outcomes);
+            }
             Err(error) => {
                 self.trace(|| format!("batch of {}: storage failure ({error})", items.len()));
                 let crashed = self.disk.lock().crashed;
@@ -226,9 +239,10 @@ impl Sim {
         *self.report.faults.entry(kind.to_owned()).or_insert(0) += 1;
     }
 
-    /// Builds a batch of 1 to 32 requests (the front door filters the signed ones), predicting each with
-    /// a scratch copy of the model; the batch ends after a command the model does not model.
-    fn build_batch(&mut self) -> (Vec<BatchItem>, Vec<Prediction>) {
+    /// Builds a batch of 1 to 32 requests (the front door filters the signed ones), executing each on a
+    /// copy of the model, which becomes the model once the batch is acknowledged; the batch ends after a
+    /// command whose acceptance the model follows.
+    fn build_batch(&mut self) -> (Vec<BatchItem>, Vec<Prediction>, Model) {
         let size = if self.sched.chance(300_000) { 1 } else { 1 + self.sched.below(32) };
         let now_s = self.now_ms.div_euclid(1000);
         let mut scratch = self.model.clone();
@@ -260,13 +274,7 @@ impl Sim {
                     }
                 }
             }
-            let prediction = match &generated.item {
-                BatchItem::Signed(request) => scratch.predict(&request.body.body().clone().into_envelope()),
-                BatchItem::Internal(_) => Prediction::Follow(crate::model::Touch::All),
-            };
-            if let (BatchItem::Signed(request), Prediction::Accept(_)) = (&generated.item, &prediction) {
-                scratch.apply(&request.body.body().clone().into_envelope(), &prediction, state);
-            }
+            let prediction = scratch.execute(&envelope_of(&generated.item, &scratch, self.operator()));
             let last = matches!(prediction, Prediction::Follow(_));
             items.push(generated.item);
             predictions.push(prediction);
@@ -274,41 +282,37 @@ impl Sim {
                 break;
             }
         }
-        (items, predictions)
+        (items, predictions, scratch)
     }
 
-    /// The batch is durable: compare each outcome with the model's prediction, update the model, check the
-    /// invariants and compare the state.
+    fn operator(&self) -> [u8; 32] {
+        self.clients.cast().accounts[0]
+    }
+
+    /// The batch is durable: compare each outcome with the model's prediction (the model, already the
+    /// copy that executed the batch, takes a followed command's outcome), check the invariants and compare
+    /// the state.
     fn acknowledge(&mut self, items: &[BatchItem], predictions: &[Prediction], outcomes: Vec<Outcome>) {
         let replica = self.replica.as_ref().expect("a running node");
         let state = replica.state();
         let mut problems = Vec::new();
+        let operator = self.operator();
         for ((item, prediction), outcome) in items.iter().zip(predictions).zip(&outcomes) {
-            let accepted = outcome.is_ok();
-            match item {
-                BatchItem::Signed(request) => {
-                    let envelope = request.body.body().clone().into_envelope();
-                    let predicted_ok = matches!(prediction, Prediction::Accept(_));
-                    if !matches!(prediction, Prediction::Follow(_)) && predicted_ok != accepted {
-                        problems.push(format!(
-                            "model predicted {} for {:?} (nonce {}), node said {:?}",
-                            if predicted_ok { "accept" } else { "refuse" },
-                            envelope.command,
-                            envelope.nonce,
-                            outcome.as_ref().map(|_| ()).map_err(|r| r.code())
-                        ));
-                    }
-                    if accepted {
-                        if let Some(kind) = self.model.apply(&envelope, prediction, state) {
-                            *self.report.model_resyncs.entry(kind.to_owned()).or_insert(0) += 1;
-                        }
-                    }
+            let envelope = envelope_of(item, &self.model, operator);
+            match (prediction, outcome) {
+                (Prediction::Follow(follow), Ok((_, receipt))) => {
+                    let kind = self.model.finish(&envelope, follow, Some(receipt), state);
+                    *self.report.model_resyncs.entry(kind.to_owned()).or_insert(0) += 1;
                 }
-                BatchItem::Internal(command) if accepted => {
-                    self.model.internal_tick(state);
-                    *self.report.model_resyncs.entry(command.kind().to_owned()).or_insert(0) += 1;
-                }
-                BatchItem::Internal(_) => {}
+                (Prediction::Follow(_), Err(_)) => {}
+                (Prediction::Accept, Ok(_)) | (Prediction::Refuse, Err(_)) => {}
+                (_, _) => problems.push(format!(
+                    "model predicted {:?} for {:?} (nonce {}), node said {:?}",
+                    prediction,
+                    envelope.command,
+                    envelope.nonce,
+                    outcome.as_ref().map(|_| ()).map_err(|r| r.code())
+                )),
             }
             if self.config.trace {
                 let what = match item {
@@ -338,6 +342,9 @@ impl Sim {
             }
         }
         self.report.batches += 1;
+        if self.model.settle_burn(state) {
+            *self.report.model_resyncs.entry("burn_settlement".to_owned()).or_insert(0) += 1;
+        }
         self.acked = self.disk.lock().journal_head;
         // Hashing and the full invariant check cost O(state): one batch in 32 (chosen by the seed), and
         // after every restart. The model is compared after every batch.
@@ -527,18 +534,23 @@ impl Sim {
                 return;
             }
             let envelope = body.into_envelope();
-            let prediction = self.model.predict(&envelope);
-            if prediction == Prediction::Refuse {
-                violation(
-                    &mut self.report,
-                    format!("kept entry {} is one the model refuses: {:?}", entry.seq, envelope.command),
-                );
-                return;
-            }
-            if let Some(kind) = self.model.apply(&envelope, &prediction, state) {
-                *self.report.model_resyncs.entry(kind.to_owned()).or_insert(0) += 1;
+            match self.model.execute(&envelope) {
+                Prediction::Accept => {}
+                Prediction::Refuse => {
+                    let what =
+                        format!("kept entry {} is one the model refuses: {:?}", entry.seq, envelope.command);
+                    violation(&mut self.report, what);
+                    return;
+                }
+                Prediction::Follow(follow) => {
+                    let kind = self.model.finish(&envelope, &follow, None, state);
+                    *self.report.model_resyncs.entry(kind.to_owned()).or_insert(0) += 1;
+                }
             }
             self.report.acknowledged += 1;
+        }
+        if self.model.settle_burn(state) {
+            *self.report.model_resyncs.entry("burn_settlement".to_owned()).or_insert(0) += 1;
         }
         let hash = state.state_hash();
         if let Some((seq, acked_hash)) = &self.acked_state {
@@ -563,6 +575,7 @@ impl Sim {
             *self.report.faults.entry((*kind).to_owned()).or_insert(0) += n;
         }
         drop(disk);
+        self.report.leases = self.model.lease_counts().iter().map(|(k, n)| ((*k).to_owned(), *n)).collect();
         if let Some(replica) = &self.replica {
             self.report.state_hash = replica.state().state_hash();
             if let Err(e) = replica.state().check_invariants() {
@@ -582,6 +595,19 @@ fn check_state(model: &Model, state: &State, full: bool) -> Vec<String> {
     if full {
         problems.extend(state.check_invariants().err().map(|e| format!("invariant: {e}")));
     }
-    problems.extend(model.compare(state).into_iter().map(|d| format!("model differs: {d}")));
+    problems.extend(model.compare(state, full).into_iter().map(|d| format!("model differs: {d}")));
     problems
+}
+
+/// The envelope of a batch item: a signed request's own, or the operator's internal `Tick` with the nonce
+/// the replica gives it when applying it (the operator's last nonce in `model`, plus one).
+fn envelope_of(item: &BatchItem, model: &Model, operator: [u8; 32]) -> Envelope {
+    match item {
+        BatchItem::Signed(request) => request.body.body().clone().into_envelope(),
+        BatchItem::Internal(command) => Envelope {
+            signer: AccountKey(operator),
+            nonce: model.nonce(&operator).unwrap_or(0) + 1,
+            command: command.clone(),
+        },
+    }
 }

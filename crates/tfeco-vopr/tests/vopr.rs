@@ -2,10 +2,11 @@
 //! bounded set of seeds with faults passes, and a healthy disk never refuses or restarts.
 
 use tfeco_vopr::disk::FaultRates;
+use tfeco_vopr::model::Mutation;
 use tfeco_vopr::{run, Config};
 
 fn config(seed: u64, commands: u64) -> Config {
-    Config { seed, commands, rates: None, mutate_model: false, trace: false }
+    Config { seed, commands, rates: None, mutate_model: None, trace: false }
 }
 
 #[test]
@@ -19,11 +20,26 @@ fn the_same_seed_gives_the_same_report_byte_for_byte() {
 
 #[test]
 fn a_wrong_reference_model_is_caught() {
-    let report = run(&Config { mutate_model: true, rates: Some(FaultRates::NONE), ..config(3, 2_000) });
-    assert!(
-        report.violations.iter().any(|v| v.contains("model differs")),
-        "the mutated model went unnoticed: {report:?}"
-    );
+    for (mutation, seed) in [(Mutation::TransferCredit, 3), (Mutation::LeaseSplit, 3)] {
+        let report = run(&Config {
+            mutate_model: Some(mutation),
+            rates: Some(FaultRates::NONE),
+            ..config(seed, 10_000)
+        });
+        assert!(
+            report.violations.iter().any(|v| v.contains("model differs")),
+            "the mutated model ({mutation:?}) went unnoticed: {report:?}"
+        );
+    }
+}
+
+#[test]
+fn the_model_bills_leases_the_node_bills() {
+    let report = run(&Config { rates: Some(FaultRates::NONE), ..config(5, 10_000) });
+    assert!(report.violations.is_empty(), "{:?}", report.violations);
+    for kind in ["opened", "charges", "graces", "resumes", "closed"] {
+        assert!(report.leases[kind] > 0, "no lease {kind} in 10,000 commands: {:?}", report.leases);
+    }
 }
 
 #[test]
