@@ -15,6 +15,7 @@ use tfeco_journal::anchor::ANCHOR_FILE;
 use tfeco_journal::{AnchoredJournal, Journal, JournalError, PostgresJournal, SqliteJournal};
 
 use crate::replica::{ReplayOptions, ReplayReport, Replica, ReplicaError};
+use crate::snapshots::{FsSnapshots, SnapshotStore};
 
 /// File name of the operator key inside the data directory.
 pub const OPERATOR_KEY_FILE: &str = "operator.key";
@@ -258,10 +259,7 @@ fn create_postgres_node(
 /// The seq of a valid snapshot of `dir` beyond the journal's `head`, if any: the node wrote it after
 /// acknowledging that entry, so the journal lost acknowledged entries (with its anchor).
 pub fn valid_snapshot_beyond(dir: &Path, head: u64) -> Option<u64> {
-    crate::snapshots::list(dir)
-        .into_iter()
-        .filter(|(seq, _)| *seq > head)
-        .find_map(|(seq, path)| crate::snapshots::load(&path, None).ok().map(|_| seq))
+    crate::snapshots::valid_beyond_in(&mut FsSnapshots::new(dir), head)
 }
 
 /// The common end of opening an existing node on either backend: the journal's genesis, decoded, must name
@@ -292,12 +290,24 @@ pub(crate) fn resume_from_snapshot(
     genesis: Genesis,
     options: ReplayOptions,
 ) -> Result<(Replica, ReplayReport), DataDirError> {
+    resume_from_snapshots(&mut FsSnapshots::new(dir), journal, genesis, options)
+}
+
+/// [`resume_from_snapshot`] with the snapshots of `store` (the deterministic simulator runs it on its
+/// disk). Errors: [`DataDirError::SnapshotBeyondHead`] when a valid snapshot is newer than the journal's
+/// head (the journal lost acknowledged entries), and the replay's.
+pub fn resume_from_snapshots(
+    store: &mut dyn SnapshotStore,
+    journal: impl Journal + 'static,
+    genesis: Genesis,
+    options: ReplayOptions,
+) -> Result<(Replica, ReplayReport), DataDirError> {
     let head = journal.head().seq;
-    if let Some(seq) = valid_snapshot_beyond(dir, head) {
+    if let Some(seq) = crate::snapshots::valid_beyond_in(store, head) {
         return Err(DataDirError::SnapshotBeyondHead { seq, head });
     }
     let hash_at = |seq: u64| if seq > head { None } else { journal.entry_hash(seq).ok().flatten() };
-    let (newest, warnings) = crate::snapshots::load_newest(dir, hash_at);
+    let (newest, warnings) = crate::snapshots::load_newest_in(store, hash_at);
     for warning in warnings {
         tracing::warn!(%warning, "skipping a snapshot");
     }

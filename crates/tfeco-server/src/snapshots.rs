@@ -39,6 +39,12 @@
 //! never read, and [`prune`] removes it). When to write is the [`SnapshotPolicy`]; [`prune`] keeps the newest
 //! few. [`load_newest`] picks the newest snapshot that passes every check, with a warning for each one it
 //! skips.
+//!
+//! # Storage
+//!
+//! Every function works on a [`SnapshotStore`]: the data directory's folder ([`FsSnapshots`], what the
+//! plain functions use) or the deterministic simulator's disk (`tfeco-vopr`), which runs this same code
+//! under crashes, failed I/O, power loss and bit flips.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
@@ -216,7 +222,88 @@ pub fn snapshot_dir(dir: &Path) -> PathBuf {
 
 /// The file of the snapshot at `seq` in data directory `dir`.
 pub fn snapshot_path(dir: &Path, seq: u64) -> PathBuf {
-    snapshot_dir(dir).join(format!("{PREFIX}{seq:020}{SUFFIX}"))
+    snapshot_dir(dir).join(file_name(seq))
+}
+
+/// The file name of the snapshot at `seq`.
+fn file_name(seq: u64) -> String {
+    format!("{PREFIX}{seq:020}{SUFFIX}")
+}
+
+/// Where the snapshot files of a data directory live ([`FsSnapshots`], or a simulated disk). Names are
+/// bare file names inside the snapshot folder.
+pub trait SnapshotStore {
+    /// How file `name` shows in errors and in [`SnapshotMeta::path`].
+    fn path(&self, name: &str) -> PathBuf;
+    /// The names of the regular files present; a missing or unreadable folder has none.
+    fn names(&mut self) -> Vec<String>;
+    /// The bytes of file `name`.
+    fn read(&mut self, name: &str) -> std::io::Result<Vec<u8>>;
+    /// Creates or truncates file `name`, writes `bytes` and syncs the file (creating the folder, durably,
+    /// when it is missing).
+    fn write_synced(&mut self, name: &str, bytes: &[u8]) -> std::io::Result<()>;
+    /// Renames file `from` to `to` (replacing it) and syncs the folder, so that the rename is durable.
+    fn rename_synced(&mut self, from: &str, to: &str) -> std::io::Result<()>;
+    /// Removes file `name`.
+    fn remove(&mut self, name: &str) -> std::io::Result<()>;
+    /// Syncs the folder, so that removals are durable.
+    fn sync_dir(&mut self) -> std::io::Result<()>;
+}
+
+/// The snapshot folder `DIR/snapshots/` of a data directory on the file system.
+#[derive(Clone, Debug)]
+pub struct FsSnapshots {
+    data_dir: PathBuf,
+}
+
+impl FsSnapshots {
+    /// The snapshot folder of data directory `data_dir` (created on the first write).
+    pub fn new(data_dir: &Path) -> Self {
+        FsSnapshots { data_dir: data_dir.to_owned() }
+    }
+}
+
+impl SnapshotStore for FsSnapshots {
+    fn path(&self, name: &str) -> PathBuf {
+        snapshot_dir(&self.data_dir).join(name)
+    }
+
+    fn names(&mut self) -> Vec<String> {
+        let Ok(entries) = fs::read_dir(snapshot_dir(&self.data_dir)) else { return Vec::new() };
+        entries
+            .filter_map(Result::ok)
+            .filter(|entry| entry.file_type().is_ok_and(|t| t.is_file()))
+            .filter_map(|entry| entry.file_name().into_string().ok())
+            .collect()
+    }
+
+    fn read(&mut self, name: &str) -> std::io::Result<Vec<u8>> {
+        fs::read(self.path(name))
+    }
+
+    fn write_synced(&mut self, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+        let folder = snapshot_dir(&self.data_dir);
+        if !folder.is_dir() {
+            fs::create_dir_all(&folder)?;
+            File::open(&self.data_dir)?.sync_all()?;
+        }
+        let mut file = OpenOptions::new().write(true).create(true).truncate(true).open(self.path(name))?;
+        file.write_all(bytes)?;
+        file.sync_all()
+    }
+
+    fn rename_synced(&mut self, from: &str, to: &str) -> std::io::Result<()> {
+        fs::rename(self.path(from), self.path(to))?;
+        self.sync_dir()
+    }
+
+    fn remove(&mut self, name: &str) -> std::io::Result<()> {
+        fs::remove_file(self.path(name))
+    }
+
+    fn sync_dir(&mut self) -> std::io::Result<()> {
+        File::open(snapshot_dir(&self.data_dir))?.sync_all()
+    }
 }
 
 /// The seq a snapshot file name carries, or `None` for any other name.
@@ -232,9 +319,12 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SnapshotError + '_ {
     move |source| SnapshotError::Io { path: path.to_owned(), source }
 }
 
-/// fsyncs a directory, so that a rename or a new entry in it is durable.
-fn sync_dir(path: &Path) -> Result<(), SnapshotError> {
-    File::open(path).and_then(|d| d.sync_all()).map_err(io(path))
+/// An I/O error on file `name` of `store`.
+fn store_io<'a>(
+    store: &'a dyn SnapshotStore,
+    name: &'a str,
+) -> impl FnOnce(std::io::Error) -> SnapshotError + 'a {
+    move |source| SnapshotError::Io { path: store.path(name), source }
 }
 
 /// Header and body of a snapshot, then the checksum.
@@ -265,47 +355,43 @@ fn encode(
 /// directory if needed. An existing snapshot of the same seq is replaced (atomically).
 ///
 /// Errors: [`SnapshotError::Io`] (nothing is left under the final name then).
-pub fn write(
-    dir: &Path,
+pub fn write(dir: &Path, head: (u64, [u8; 32], i64), state: &State) -> Result<SnapshotMeta, SnapshotError> {
+    write_in(&mut FsSnapshots::new(dir), head, state)
+}
+
+/// [`write`] to `store`: the temporary file written and synced, then renamed and the folder synced.
+pub fn write_in(
+    store: &mut dyn SnapshotStore,
     (seq, journal_hash, timestamp_ms): (u64, [u8; 32], i64),
     state: &State,
 ) -> Result<SnapshotMeta, SnapshotError> {
-    let snapshots = snapshot_dir(dir);
-    if !snapshots.is_dir() {
-        fs::create_dir_all(&snapshots).map_err(io(&snapshots))?;
-        sync_dir(dir)?;
-    }
     let body = state.snapshot_bytes();
     let state_hash = State::hash_of_snapshot_bytes(&body);
     let mut raw_hash = [0u8; 32];
     hex::decode_to_slice(&state_hash, &mut raw_hash).expect("a state hash is 64 hex characters");
     let bytes = encode(seq, &journal_hash, &raw_hash, timestamp_ms, &body);
-    let path = snapshot_path(dir, seq);
-    let temp = path.with_extension(format!("bin{TEMP_SUFFIX}"));
-    let written = (|| {
-        let mut file = OpenOptions::new().write(true).create(true).truncate(true).open(&temp)?;
-        file.write_all(&bytes)?;
-        file.sync_all()
-    })();
-    if let Err(source) = written {
-        let _ = fs::remove_file(&temp);
-        return Err(SnapshotError::Io { path: temp, source });
+    let name = file_name(seq);
+    let temp = format!("{name}{TEMP_SUFFIX}");
+    if let Err(source) = store.write_synced(&temp, &bytes) {
+        let _ = store.remove(&temp);
+        return Err(SnapshotError::Io { path: store.path(&temp), source });
     }
-    fs::rename(&temp, &path).map_err(io(&path))?;
-    sync_dir(&snapshots)?;
-    Ok(SnapshotMeta { seq, journal_hash, state_hash, timestamp_ms, path })
+    store.rename_synced(&temp, &name).map_err(store_io(store, &name))?;
+    Ok(SnapshotMeta { seq, journal_hash, state_hash, timestamp_ms, path: store.path(&name) })
 }
 
 /// The snapshot files of data directory `dir`, `(seq, path)`, newest (highest seq) first. Only names of the
 /// form `snapshot-<20 digits>.bin` count; other files (temporary files, copies) are ignored, and so is a
 /// missing or unreadable directory (no snapshot: the node replays from genesis).
 pub fn list(dir: &Path) -> Vec<(u64, PathBuf)> {
-    let Ok(entries) = fs::read_dir(snapshot_dir(dir)) else { return Vec::new() };
-    let mut found: Vec<(u64, PathBuf)> = entries
-        .filter_map(Result::ok)
-        .filter(|entry| entry.file_type().is_ok_and(|t| t.is_file()))
-        .filter_map(|entry| Some((seq_of_name(entry.file_name().to_str()?)?, entry.path())))
-        .collect();
+    let store = FsSnapshots::new(dir);
+    list_in(&mut store.clone()).into_iter().map(|(seq, name)| (seq, store.path(&name))).collect()
+}
+
+/// [`list`] of `store`: `(seq, name)`, newest first.
+pub fn list_in(store: &mut dyn SnapshotStore) -> Vec<(u64, String)> {
+    let mut found: Vec<(u64, String)> =
+        store.names().into_iter().filter_map(|name| Some((seq_of_name(&name)?, name))).collect();
     found.sort_by_key(|(seq, _)| std::cmp::Reverse(*seq));
     found
 }
@@ -318,6 +404,16 @@ pub fn list(dir: &Path) -> Vec<(u64, PathBuf)> {
 pub fn load(path: &Path, expected: Option<(u64, [u8; 32])>) -> Result<(State, SnapshotMeta), SnapshotError> {
     let bytes = fs::read(path).map_err(io(path))?;
     decode_file(path, &bytes, expected)
+}
+
+/// [`load`] of file `name` of `store`.
+pub fn load_in(
+    store: &mut dyn SnapshotStore,
+    name: &str,
+    expected: Option<(u64, [u8; 32])>,
+) -> Result<(State, SnapshotMeta), SnapshotError> {
+    let bytes = store.read(name).map_err(store_io(store, name))?;
+    decode_file(&store.path(name), &bytes, expected)
 }
 
 /// [`load`] of the file's bytes (`path` names it in errors and must carry its seq).
@@ -403,11 +499,19 @@ pub fn load_newest(
     dir: &Path,
     journal_hash_at: impl Fn(u64) -> Option<[u8; 32]>,
 ) -> (Option<(State, SnapshotMeta)>, Vec<String>) {
+    load_newest_in(&mut FsSnapshots::new(dir), journal_hash_at)
+}
+
+/// [`load_newest`] of `store`.
+pub fn load_newest_in(
+    store: &mut dyn SnapshotStore,
+    journal_hash_at: impl Fn(u64) -> Option<[u8; 32]>,
+) -> (Option<(State, SnapshotMeta)>, Vec<String>) {
     let mut warnings = Vec::new();
-    for (seq, path) in list(dir) {
+    for (seq, name) in list_in(store) {
         let result = match journal_hash_at(seq) {
-            None => Err(SnapshotError::BeyondHead { path: path.clone(), seq }),
-            Some(hash) => load(&path, Some((seq, hash))),
+            None => Err(SnapshotError::BeyondHead { path: store.path(&name), seq }),
+            Some(hash) => load_in(store, &name, Some((seq, hash))),
         };
         match result {
             Ok(loaded) => return (Some(loaded), warnings),
@@ -417,6 +521,16 @@ pub fn load_newest(
     (None, warnings)
 }
 
+/// The seq of a snapshot of `store` that passes every check but the journal's, beyond the journal's
+/// `head`, if any: the node wrote it after acknowledging that entry, so the journal lost acknowledged
+/// entries (with its anchor).
+pub fn valid_beyond_in(store: &mut dyn SnapshotStore, head: u64) -> Option<u64> {
+    list_in(store)
+        .into_iter()
+        .filter(|(seq, _)| *seq > head)
+        .find_map(|(seq, name)| load_in(store, &name, None).ok().map(|_| seq))
+}
+
 /// Deletes all but the newest `keep` snapshots of data directory `dir`, and the temporary files that a
 /// crashed [`write`] left (those of a seq at or below the newest snapshot's; a write in progress is always
 /// of a newer seq). Returns the files removed.
@@ -424,29 +538,26 @@ pub fn load_newest(
 /// Errors: [`SnapshotError::Io`] for the first file that cannot be removed (the newest `keep` are never
 /// touched).
 pub fn prune(dir: &Path, keep: usize) -> Result<Vec<PathBuf>, SnapshotError> {
-    let snapshots = list(dir);
+    prune_in(&mut FsSnapshots::new(dir), keep)
+}
+
+/// [`prune`] of `store`.
+pub fn prune_in(store: &mut dyn SnapshotStore, keep: usize) -> Result<Vec<PathBuf>, SnapshotError> {
+    let snapshots = list_in(store);
     let newest = snapshots.first().map(|(seq, _)| *seq);
-    let mut removed = Vec::new();
-    for (_, path) in snapshots.into_iter().skip(keep) {
-        fs::remove_file(&path).map_err(io(&path))?;
-        removed.push(path);
-    }
-    let snapshot_dir = snapshot_dir(dir);
     let stale_temp = |name: &str| {
         let seq = name.strip_suffix(TEMP_SUFFIX).and_then(seq_of_name);
         seq.zip(newest).is_some_and(|(seq, newest)| seq <= newest)
     };
-    if let Ok(entries) = fs::read_dir(&snapshot_dir) {
-        for entry in entries.filter_map(Result::ok) {
-            if entry.file_name().to_str().is_some_and(stale_temp) {
-                let path = entry.path();
-                fs::remove_file(&path).map_err(io(&path))?;
-                removed.push(path);
-            }
-        }
+    let mut doomed: Vec<String> = snapshots.into_iter().skip(keep).map(|(_, name)| name).collect();
+    doomed.extend(store.names().into_iter().filter(|name| stale_temp(name)));
+    let mut removed = Vec::new();
+    for name in doomed {
+        store.remove(&name).map_err(store_io(store, &name))?;
+        removed.push(store.path(&name));
     }
     if !removed.is_empty() {
-        sync_dir(&snapshot_dir)?;
+        store.sync_dir().map_err(store_io(store, ""))?;
     }
     Ok(removed)
 }

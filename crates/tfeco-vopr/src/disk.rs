@@ -1,6 +1,6 @@
-//! The simulated disk: the journal's log file and the anchor file as bytes in memory, with the difference
-//! between what was written (the page cache) and what is durable (synced), and every storage fault the
-//! simulator injects, chosen by the seed's random stream:
+//! The simulated disk: the journal's log file, the anchor file and the snapshot folder as bytes in memory,
+//! with the difference between what was written (the page cache) and what is durable (synced), and every
+//! storage fault the simulator injects, chosen by the seed's random stream:
 //!
 //! - a **crash** at any I/O point (inside a write: a prefix of it reached the page cache; before a sync;
 //!   between the journal's sync and the anchor's write; inside the anchor write): every later I/O fails and
@@ -9,7 +9,11 @@
 //!   whose last bytes may be stale garbage (sectors written out of order);
 //! - **failed writes** (nothing or a prefix written) and **failed syncs** (after which the unsynced bytes
 //!   may be dropped by the kernel, as Linux does): the journal must stop (fail-stop);
-//! - **bit flips** in stored bytes, anywhere: old records, the tail, either anchor slot.
+//! - **bit flips** in stored bytes, anywhere: old records, the tail, either anchor slot, a snapshot file;
+//! - in the **snapshot folder** (the real `tfeco_server::snapshots` code runs on it): failed and crashed
+//!   writes of the temporary file, a failed file sync, a crash before or after the rename, a failed folder
+//!   sync; at a power loss the folder is what its last syncs made durable (a rename or a removal not yet
+//!   synced is undone).
 //!
 //! Next to the real bytes the disk keeps a *clean mirror* that receives every write but no flip and no
 //! garbage: the copy a standby would hold, used to restore the node after its journal was (rightly) refused.
@@ -95,11 +99,26 @@ pub struct SlotFile {
     pub clean: Vec<u8>,
 }
 
+/// A fault rate for snapshot I/O: fifty times the journal's (capped at one in five), because a node
+/// writes a snapshot for hundreds of journal writes.
+fn for_snapshot(per_million: u32) -> u32 {
+    per_million.saturating_mul(50).min(200_000)
+}
+
 fn write_into(target: &mut Vec<u8>, offset: usize, bytes: &[u8]) {
     if target.len() < offset + bytes.len() {
         target.resize(offset + bytes.len(), 0);
     }
     target[offset..offset + bytes.len()].copy_from_slice(bytes);
+}
+
+/// The snapshot folder: its files as a reader sees them and as they survive a power loss.
+#[derive(Clone, Debug, Default)]
+pub struct Folder {
+    /// What a reader sees.
+    pub current: BTreeMap<String, Vec<u8>>,
+    /// What survives a power loss.
+    pub durable: BTreeMap<String, Vec<u8>>,
 }
 
 /// The whole simulated disk of one node, shared (behind [`SharedDisk`]) by the journal, the anchor store
@@ -110,6 +129,8 @@ pub struct Disk {
     pub log: LogFile,
     /// The anchor file.
     pub anchor: SlotFile,
+    /// The snapshot folder.
+    pub snapshots: Folder,
     /// The fault rates of this run.
     pub rates: FaultRates,
     rng: Rng,
@@ -142,6 +163,7 @@ impl Disk {
         Arc::new(parking_lot::Mutex::new(Disk {
             log: LogFile::default(),
             anchor: SlotFile::default(),
+            snapshots: Folder::default(),
             rates,
             rng,
             crashed: false,
@@ -264,9 +286,14 @@ impl Disk {
         Ok(())
     }
 
-    /// Flips one random bit of the stored bytes: of the log (three times in four) or of the anchor.
-    /// Returns whether a bit flipped (an empty file has none).
+    /// Flips one random bit of the stored bytes: of a snapshot file (one time in eight, when there is
+    /// one), of the log (three times in four of the rest) or of the anchor. A snapshot's flip does not
+    /// count as damage: the node must skip that snapshot, never refuse to open. Returns whether a bit
+    /// flipped (an empty file has none).
     pub fn flip_bit(&mut self) -> bool {
+        if self.rng.below(8) == 0 && !self.snapshots.current.is_empty() {
+            return self.flip_snapshot_bit();
+        }
         let in_log = self.rng.below(4) != 0 && !self.log.data.is_empty();
         let target = if in_log { &mut self.log.data } else { &mut self.anchor.current };
         if target.is_empty() {
@@ -284,15 +311,115 @@ impl Disk {
         true
     }
 
+    fn flip_snapshot_bit(&mut self) -> bool {
+        let names: Vec<String> = self.snapshots.current.keys().cloned().collect();
+        let name = &names[self.rng.index(names.len())];
+        let Some(file) = self.snapshots.current.get_mut(name).filter(|f| !f.is_empty()) else { return false };
+        let (at, bit) = (self.rng.index(file.len()), 1u8 << self.rng.below(8));
+        file[at] ^= bit;
+        if let Some(durable) = self.snapshots.durable.get_mut(name).filter(|d| at < d.len()) {
+            durable[at] ^= bit;
+        }
+        self.count("bit_flip_snapshot");
+        true
+    }
+
+    /// Reads snapshot file `name`.
+    pub fn snapshot_read(&mut self, name: &str) -> io::Result<Vec<u8>> {
+        if self.crashed {
+            return Err(self.fail("I/O after a crash"));
+        }
+        let file = self.snapshots.current.get(name).cloned();
+        file.ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("no snapshot file {name}")))
+    }
+
+    /// Writes and syncs snapshot file `name`. Faults: a failed write or a crash inside it (a prefix
+    /// written, not durable), a failed sync (written, not durable).
+    pub fn snapshot_write(&mut self, name: &str, bytes: &[u8]) -> io::Result<()> {
+        if self.crashed {
+            return Err(self.fail("I/O after a crash"));
+        }
+        let fail = self.roll(for_snapshot(self.rates.write_fail));
+        let crash = !fail && self.roll(for_snapshot(self.rates.crash_in_write));
+        if fail || crash {
+            let prefix = self.rng.index(bytes.len() + 1);
+            self.snapshots.current.insert(name.to_owned(), bytes[..prefix].to_vec());
+            self.count(if fail { "snapshot_write_fail" } else { "crash_in_snapshot" });
+            self.crashed |= crash;
+            return Err(self.fail("snapshot write failure"));
+        }
+        self.snapshots.current.insert(name.to_owned(), bytes.to_vec());
+        if self.roll(for_snapshot(self.rates.sync_fail)) {
+            self.count("snapshot_sync_fail");
+            return Err(self.fail("snapshot sync failure"));
+        }
+        self.snapshots.durable.insert(name.to_owned(), bytes.to_vec());
+        Ok(())
+    }
+
+    /// Renames snapshot file `from` to `to` and syncs the folder. Faults: a crash before the rename, or
+    /// after it before the folder's sync (the rename is then lost at a power loss), a failed folder sync.
+    pub fn snapshot_rename(&mut self, from: &str, to: &str) -> io::Result<()> {
+        if self.crashed {
+            return Err(self.fail("I/O after a crash"));
+        }
+        let crash_at =
+            if self.roll(for_snapshot(self.rates.crash_before_sync)) { 1 + self.rng.below(2) } else { 0 };
+        if crash_at == 1 {
+            self.count("crash_at_snapshot_rename");
+            self.crashed = true;
+            return Err(self.fail("crash before a rename"));
+        }
+        let Some(file) = self.snapshots.current.remove(from) else {
+            return Err(io::Error::new(io::ErrorKind::NotFound, format!("no snapshot file {from}")));
+        };
+        self.snapshots.current.insert(to.to_owned(), file);
+        if crash_at == 2 {
+            self.count("crash_at_snapshot_rename");
+            self.crashed = true;
+            return Err(self.fail("crash before a folder sync"));
+        }
+        self.snapshot_sync_dir()
+    }
+
+    /// Removes snapshot file `name` (durable at the next folder sync).
+    pub fn snapshot_remove(&mut self, name: &str) -> io::Result<()> {
+        if self.crashed {
+            return Err(self.fail("I/O after a crash"));
+        }
+        self.snapshots.current.remove(name);
+        Ok(())
+    }
+
+    /// Syncs the snapshot folder: its names (renames, removals) become durable. Faults: a failed sync.
+    pub fn snapshot_sync_dir(&mut self) -> io::Result<()> {
+        if self.crashed {
+            return Err(self.fail("I/O after a crash"));
+        }
+        if self.roll(for_snapshot(self.rates.sync_fail)) {
+            self.count("snapshot_sync_fail");
+            return Err(self.fail("snapshot folder sync failure"));
+        }
+        let Folder { current, durable } = &mut self.snapshots;
+        durable.retain(|name, _| current.contains_key(name));
+        for (name, bytes) in current.iter() {
+            if !durable.contains_key(name) {
+                durable.insert(name.clone(), bytes.clone());
+            }
+        }
+        Ok(())
+    }
+
     /// The process restarts after a crash or a storage failure. With `power_loss` the machine also lost
     /// power: unsynced bytes are gone, except (a torn write) a random prefix of them, whose end may be
-    /// stale garbage.
+    /// stale garbage; the snapshot folder is what its syncs made durable.
     pub fn restart(&mut self, power_loss: bool) {
         self.crashed = false;
         if !power_loss {
             return;
         }
         self.count("power_loss");
+        self.snapshots.current.clone_from(&self.snapshots.durable);
         let unsynced = self.log.data.len() - self.log.synced;
         let mut keep = self.log.synced;
         if unsynced > 0 && self.roll(self.rates.torn) {
@@ -344,6 +471,44 @@ impl Disk {
     }
 }
 
+/// The snapshot folder on the simulated disk: the real `tfeco_server::snapshots` code runs on it. When
+/// `hidden`, the folder lists no file (a boot that must replay from the genesis).
+#[derive(Debug, Clone)]
+pub struct SimSnapshotStore {
+    /// The disk.
+    pub disk: SharedDisk,
+    /// List no file.
+    pub hidden: bool,
+}
+
+impl tfeco_server::snapshots::SnapshotStore for SimSnapshotStore {
+    fn path(&self, name: &str) -> std::path::PathBuf {
+        std::path::Path::new("sim/snapshots").join(name)
+    }
+    fn names(&mut self) -> Vec<String> {
+        let disk = self.disk.lock();
+        if self.hidden || disk.crashed {
+            return Vec::new();
+        }
+        disk.snapshots.current.keys().cloned().collect()
+    }
+    fn read(&mut self, name: &str) -> io::Result<Vec<u8>> {
+        self.disk.lock().snapshot_read(name)
+    }
+    fn write_synced(&mut self, name: &str, bytes: &[u8]) -> io::Result<()> {
+        self.disk.lock().snapshot_write(name, bytes)
+    }
+    fn rename_synced(&mut self, from: &str, to: &str) -> io::Result<()> {
+        self.disk.lock().snapshot_rename(from, to)
+    }
+    fn remove(&mut self, name: &str) -> io::Result<()> {
+        self.disk.lock().snapshot_remove(name)
+    }
+    fn sync_dir(&mut self) -> io::Result<()> {
+        self.disk.lock().snapshot_sync_dir()
+    }
+}
+
 /// The anchor file on the simulated disk: the real [`tfeco_journal::AnchorFile`] runs on it.
 #[derive(Debug, Clone)]
 pub struct SimAnchorStore(pub SharedDisk);
@@ -382,6 +547,26 @@ mod tests {
         d.anchor_write(b"SL", 0).expect("write");
         d.restart(true);
         assert_eq!(d.anchor.current, b"slot");
+    }
+
+    #[test]
+    fn the_snapshot_folder_keeps_at_a_power_loss_only_what_its_syncs_made_durable() {
+        let disk = Disk::new(FaultRates::NONE, Rng::new(3));
+        let mut d = disk.lock();
+        d.snapshot_write("a.tmp", b"first").expect("write");
+        d.snapshot_rename("a.tmp", "a").expect("rename");
+        d.snapshot_write("b.tmp", b"second").expect("write");
+        d.snapshot_remove("a").expect("remove");
+        d.restart(true);
+        // The removal was never synced; the temporary file's content was.
+        assert_eq!(d.snapshot_read("a").expect("a survives"), b"first");
+        assert_eq!(d.snapshot_read("b.tmp").expect("synced"), b"second");
+        d.snapshot_remove("a").expect("remove");
+        d.snapshot_sync_dir().expect("sync");
+        d.restart(true);
+        assert!(d.snapshot_read("a").is_err());
+        assert!(d.flip_snapshot_bit());
+        assert_ne!(d.snapshot_read("b.tmp").expect("still there"), b"second");
     }
 
     #[test]

@@ -7,10 +7,12 @@ use std::collections::BTreeMap;
 use tfeco_core::{AccountKey, Command, Envelope, Genesis, SignedBody, State};
 use tfeco_journal::anchor::DATADIR_ID_KEY;
 use tfeco_journal::{open_anchored_with, AnchorFile, AnchoredJournal, Entry, Head, Journal};
+use tfeco_server::datadir::resume_from_snapshots;
 use tfeco_server::replica::{BatchItem, Outcome, ReplayOptions, Replica};
+use tfeco_server::snapshots;
 
 use crate::clients::{front_door, Clients, Path, WEAK_KEY};
-use crate::disk::{Disk, FaultRates, SharedDisk, SimAnchorStore};
+use crate::disk::{Disk, FaultRates, SharedDisk, SimAnchorStore, SimSnapshotStore};
 use crate::journal::SimJournal;
 use crate::model::{Model, Mutation, Prediction};
 use crate::rng::Rng;
@@ -93,23 +95,16 @@ struct Sim {
     /// The last acknowledged head, and the state hash after it when it was computed.
     acked: Head,
     acked_state: Option<(u64, String)>,
-    /// The newest snapshot of the state at an acknowledged head (kept by the simulator, not on its disk).
-    snapshot: Option<Snapshot>,
+    /// The acknowledged seq of the last snapshot written.
+    last_snapshot: u64,
     report: Report,
 }
 
-/// A state snapshot the simulated node resumes from, as `tfeco serve` does from its snapshot files.
-struct Snapshot {
-    /// The head it was taken at.
-    head: Head,
-    /// The state's hash there.
-    state_hash: String,
-    /// `State::snapshot_bytes`.
-    bytes: Vec<u8>,
-}
+/// Acknowledged entries between snapshots.
+const SNAPSHOT_EVERY: u64 = 250;
 
-/// Entries between snapshots.
-const SNAPSHOT_EVERY: u64 = 1_000;
+/// Snapshots kept (the node's `prune`).
+const SNAPSHOTS_KEPT: usize = 2;
 
 /// Runs one seed and returns its report.
 pub fn run(config: &Config) -> Report {
@@ -132,7 +127,7 @@ pub fn run(config: &Config) -> Report {
         now_ms: START * 1000,
         acked: Head::EMPTY,
         acked_state: None,
-        snapshot: None,
+        last_snapshot: 0,
         report: Report { seed: config.seed, ..Report::default() },
     };
     if let Err(error) = sim.create() {
@@ -213,6 +208,7 @@ impl Sim {
             Ok(outcomes) => {
                 self.model = model;
                 self.acknowledge(&items, &predictions, outcomes);
+                self.snapshot();
             }
             Err(error) => {
                 self.trace(|| format!("batch of {}: storage failure ({error})", items.len()));
@@ -350,11 +346,6 @@ impl Sim {
         // after every restart. The model is compared after every batch.
         let full = self.sched.below(32) == 0;
         self.acked_state = if full { Some((self.acked.seq, state.state_hash())) } else { None };
-        let due = self.snapshot.as_ref().map_or(0, |s| s.head.seq) + SNAPSHOT_EVERY <= self.acked.seq;
-        if let (Some((_, state_hash)), true) = (&self.acked_state, due) {
-            let bytes = state.snapshot_bytes();
-            self.snapshot = Some(Snapshot { head: self.acked, state_hash: state_hash.clone(), bytes });
-        }
         problems.extend(check_state(&self.model, state, full));
         for problem in problems {
             self.violation(problem);
@@ -479,28 +470,48 @@ impl Sim {
         Ok((replica, extra))
     }
 
-    /// Replays the opened journal: from the newest snapshot seven times in eight (`Replica::resume`, after
-    /// checking that the journal still has the snapshot's entry), else from the genesis (`Replica::open`).
+    /// Replays the opened journal as `tfeco serve` does (`resume_from_snapshots`: refused when a valid
+    /// snapshot is beyond the journal's head, else from the newest snapshot that agrees with the journal,
+    /// else from the genesis) on the simulated snapshot folder; one boot in eight sees no snapshot, so
+    /// that whole replays from the genesis run too.
     fn replay(
         &mut self,
         journal: AnchoredJournal<SimJournal>,
-    ) -> Result<(Replica, tfeco_server::ReplayReport), tfeco_server::ReplicaError> {
-        let from_snapshot = self.sched.below(8) != 0;
-        if let Some(snapshot) = self.snapshot.as_ref().filter(|_| from_snapshot) {
-            if journal.entry_hash(snapshot.head.seq)? == Some(snapshot.head.hash) {
-                let state = State::from_snapshot_bytes(&snapshot.bytes, &snapshot.state_hash)
-                    .map_err(|e| tfeco_server::ReplicaError::Invariant(e.to_string()))?;
-                *self.report.recoveries.entry("resumed_from_snapshot".to_owned()).or_insert(0) += 1;
-                return Replica::resume(
-                    Box::new(journal),
-                    state,
-                    snapshot.head.seq,
-                    ReplayOptions::default(),
-                );
-            }
+    ) -> Result<(Replica, tfeco_server::ReplayReport), tfeco_server::datadir::DataDirError> {
+        let hidden = self.sched.below(8) == 0;
+        let mut store = SimSnapshotStore { disk: self.disk.clone(), hidden };
+        let genesis = self.genesis.clone();
+        let newest = snapshots::list_in(&mut store).first().map(|(seq, _)| *seq);
+        let opened = resume_from_snapshots(&mut store, journal, genesis, ReplayOptions::default())?;
+        let from = opened.1.from_snapshot;
+        self.count_recovery(if from.is_some() { "resumed_from_snapshot" } else { "replayed_from_genesis" });
+        if newest.is_some() && from != newest {
+            self.count_recovery("skipped_newest_snapshot");
         }
-        self.count_recovery("replayed_from_genesis");
-        Replica::open(Box::new(journal), || self.genesis.clone(), ReplayOptions::default())
+        Ok(opened)
+    }
+
+    /// Writes a snapshot of the acknowledged state every [`SNAPSHOT_EVERY`] entries and prunes the
+    /// older ones, as the node's snapshotter does, with the real code on the simulated folder. A failed
+    /// write is skipped (the node logs it and goes on); a crash restarts the node.
+    fn snapshot(&mut self) {
+        if self.last_snapshot + SNAPSHOT_EVERY > self.acked.seq || !self.report.violations.is_empty() {
+            return;
+        }
+        let mut store = SimSnapshotStore { disk: self.disk.clone(), hidden: false };
+        let state = self.replica.as_ref().expect("a running node").state();
+        let head = (self.acked.seq, self.acked.hash, self.acked.timestamp_ms);
+        let written = snapshots::write_in(&mut store, head, state)
+            .and_then(|_| snapshots::prune_in(&mut store, SNAPSHOTS_KEPT));
+        match written {
+            Ok(_) => self.last_snapshot = self.acked.seq,
+            Err(_) if self.disk.lock().crashed => {
+                self.report.crashes += 1;
+                let power = self.sched.chance(self.rates.power_loss);
+                self.restart(power, &[]);
+            }
+            Err(_) => {}
+        }
     }
 
     /// After a successful boot: the entries beyond the acknowledged head must come from the batch in
