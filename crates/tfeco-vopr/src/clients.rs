@@ -239,6 +239,11 @@ impl Clients {
         if (68..=73).contains(&roll) && self.lean(&signer) && self.rng.below(5) != 0 {
             roll = 83; // a lean user enters seldom and opens leases instead
         }
+        if in_grace(state, signer) && self.rng.below(3) == 0 {
+            roll = 68; // a tenant told its lease is in grace tops up
+        } else if self.rng.below(4) == 0 && has_unlisted_node(state, signer) {
+            roll = 81; // a farmer lists a new node
+        }
         match roll {
             0..=4 => Command::RegisterAccount {},
             5..=34 => {
@@ -277,7 +282,9 @@ impl Clients {
                     (PriceFeed::GoldUsdPerOz, "3110.34768")
                 };
                 let price: Price = price.parse().expect("a valid price");
-                Command::SubmitPrice { feed, price, observed_at: now_s - self.rng.below(120) as i64 }
+                // Observed at the node's time mostly; sometimes at the clock's, which may be ahead of it.
+                let at = if self.rng.below(10) == 0 { now_s } else { now_s.min(state.now()) };
+                Command::SubmitPrice { feed, price, observed_at: at - self.rng.below(120) as i64 }
             }
             68..=71 => {
                 let balance = model.balance(user, Asset::Tft);
@@ -323,8 +330,12 @@ impl Clients {
                 offered_slices: None,
             },
             81..=82 => Command::SetSlicePrice {
-                node_id: NodeId(self.id_of(&own_nodes(), n) as u32),
-                price: Amount::from_units(self.amount(50_000_000)),
+                node_id: NodeId(self.id_of(&unlisted_first(state, &own_nodes()), n) as u32),
+                price: Amount::from_units(if self.rng.below(10) == 0 {
+                    self.amount(50_000_000)
+                } else {
+                    12_000_000 + self.rng.below(120_000_000) as i128
+                }),
             },
             83..=88 => Command::OpenLease {
                 node_id: NodeId(self.id_of(&nodes(), n) as u32),
@@ -354,6 +365,38 @@ impl Clients {
         };
         Command::Tick { now }
     }
+}
+
+/// `ids` of nodes, those without a price (if any) only.
+fn unlisted_first(state: &State, ids: &[u64]) -> Vec<u64> {
+    let nodes = state.capacity().nodes();
+    let unlisted: Vec<u64> = ids
+        .iter()
+        .copied()
+        .filter(|id| nodes.get(&NodeId(*id as u32)).is_some_and(|n| n.price.is_none()))
+        .collect();
+    if unlisted.is_empty() {
+        ids.to_vec()
+    } else {
+        unlisted
+    }
+}
+
+/// `true` when `owner` has a node without a price.
+fn has_unlisted_node(state: &State, owner: [u8; 32]) -> bool {
+    let capacity = state.capacity();
+    capacity
+        .farms_of(AccountKey(owner))
+        .flat_map(|f| &f.nodes)
+        .any(|id| capacity.nodes().get(id).is_some_and(|node| node.price.is_none()))
+}
+
+/// `true` when `tenant` has a lease in grace.
+fn in_grace(state: &State, tenant: [u8; 32]) -> bool {
+    let leases = state.capacity().leases();
+    leases.values().rev().take(64).any(|l| {
+        l.tenant.0 == tenant && matches!(l.status, tfeco_core::slices::capacity::LeaseStatus::Grace { .. })
+    })
 }
 
 /// Commands only the operator (the one guardian and payment key) may sign; sent by others now and then.

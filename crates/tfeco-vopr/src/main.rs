@@ -65,7 +65,6 @@ struct Summary {
     refusals: u64,
     faults: BTreeMap<String, u64>,
     recoveries: BTreeMap<String, u64>,
-    model_resyncs: BTreeMap<String, u64>,
     leases: BTreeMap<String, u64>,
     violations: u64,
     failing_seeds: Vec<u64>,
@@ -172,7 +171,6 @@ fn main() -> ExitCode {
             for (totals, counts) in [
                 (&mut summary.faults, &report.faults),
                 (&mut summary.recoveries, &report.recoveries),
-                (&mut summary.model_resyncs, &report.model_resyncs),
                 (&mut summary.leases, &report.leases),
             ] {
                 for (kind, n) in counts {

@@ -65,8 +65,6 @@ pub struct Report {
     pub attacks_refused: BTreeMap<String, u64>,
     /// The node's rejections, by code.
     pub rejections: BTreeMap<String, u64>,
-    /// Accepted commands whose outcome the reference model followed (partly or not modelled), by kind.
-    pub model_resyncs: BTreeMap<String, u64>,
     /// The lease billing the reference model did and the node matched (acknowledged commands): leases
     /// `opened`, periods `charges`, `graces` started, leases `resumes`d, leases `closed`.
     pub leases: BTreeMap<String, u64>,
@@ -236,8 +234,7 @@ impl Sim {
     }
 
     /// Builds a batch of 1 to 32 requests (the front door filters the signed ones), executing each on a
-    /// copy of the model, which becomes the model once the batch is acknowledged; the batch ends after a
-    /// command whose acceptance the model follows.
+    /// copy of the model, which becomes the model once the batch is acknowledged.
     fn build_batch(&mut self) -> (Vec<BatchItem>, Vec<Prediction>, Model) {
         let size = if self.sched.chance(300_000) { 1 } else { 1 + self.sched.below(32) };
         let now_s = self.now_ms.div_euclid(1000);
@@ -271,12 +268,8 @@ impl Sim {
                 }
             }
             let prediction = scratch.execute(&envelope_of(&generated.item, &scratch, self.operator()));
-            let last = matches!(prediction, Prediction::Follow(_));
             items.push(generated.item);
             predictions.push(prediction);
-            if last {
-                break;
-            }
         }
         (items, predictions, scratch)
     }
@@ -285,9 +278,8 @@ impl Sim {
         self.clients.cast().accounts[0]
     }
 
-    /// The batch is durable: compare each outcome with the model's prediction (the model, already the
-    /// copy that executed the batch, takes a followed command's outcome), check the invariants and compare
-    /// the state.
+    /// The batch is durable: compare each outcome with the model's prediction (the model is already the
+    /// copy that executed the batch), check the invariants and compare the state.
     fn acknowledge(&mut self, items: &[BatchItem], predictions: &[Prediction], outcomes: Vec<Outcome>) {
         let replica = self.replica.as_ref().expect("a running node");
         let state = replica.state();
@@ -296,11 +288,6 @@ impl Sim {
         for ((item, prediction), outcome) in items.iter().zip(predictions).zip(&outcomes) {
             let envelope = envelope_of(item, &self.model, operator);
             match (prediction, outcome) {
-                (Prediction::Follow(follow), Ok((_, receipt))) => {
-                    let kind = self.model.finish(&envelope, follow, Some(receipt), state);
-                    *self.report.model_resyncs.entry(kind.to_owned()).or_insert(0) += 1;
-                }
-                (Prediction::Follow(_), Err(_)) => {}
                 (Prediction::Accept, Ok(_)) | (Prediction::Refuse, Err(_)) => {}
                 (_, _) => problems.push(format!(
                     "model predicted {:?} for {:?} (nonce {}), node said {:?}",
@@ -338,9 +325,6 @@ impl Sim {
             }
         }
         self.report.batches += 1;
-        if self.model.settle_burn(state) {
-            *self.report.model_resyncs.entry("burn_settlement".to_owned()).or_insert(0) += 1;
-        }
         self.acked = self.disk.lock().journal_head;
         // Hashing and the full invariant check cost O(state): one batch in 32 (chosen by the seed), and
         // after every restart. The model is compared after every batch.
@@ -545,23 +529,13 @@ impl Sim {
                 return;
             }
             let envelope = body.into_envelope();
-            match self.model.execute(&envelope) {
-                Prediction::Accept => {}
-                Prediction::Refuse => {
-                    let what =
-                        format!("kept entry {} is one the model refuses: {:?}", entry.seq, envelope.command);
-                    violation(&mut self.report, what);
-                    return;
-                }
-                Prediction::Follow(follow) => {
-                    let kind = self.model.finish(&envelope, &follow, None, state);
-                    *self.report.model_resyncs.entry(kind.to_owned()).or_insert(0) += 1;
-                }
+            if self.model.execute(&envelope) == Prediction::Refuse {
+                let what =
+                    format!("kept entry {} is one the model refuses: {:?}", entry.seq, envelope.command);
+                violation(&mut self.report, what);
+                return;
             }
             self.report.acknowledged += 1;
-        }
-        if self.model.settle_burn(state) {
-            *self.report.model_resyncs.entry("burn_settlement".to_owned()).or_insert(0) += 1;
         }
         let hash = state.state_hash();
         if let Some((seq, acked_hash)) = &self.acked_state {

@@ -7,8 +7,10 @@
 //! What a lease charge does to balances (the model's [`Books`]): the tenant pays the period's charge in CC;
 //! the farmer is credited the charge less the burn and treasury shares (each rounded down), the treasury
 //! its share, and the burn share leaves the CC supply. A farmer leasing its own node pays only the burn
-//! and treasury shares. The TFT counterpart of burned CC depends on the oracle's prices: the model records
-//! that CC was burned ([`Market::burned`]) and the runner re-synchronises that counterpart.
+//! and treasury shares. The burned CC's TFT counterpart (spec §7) is burned right after each charge when
+//! the oracle has valid prices: `cc × cc_usd / tft_usd` TFT units (rounded down), at most what
+//! `pool2.reserve` holds, as TFP from the reserve and TFT from the vault; without valid prices the CC waits
+//! for a later charge or `Tick` that has them.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -18,6 +20,7 @@ use tfeco_core::slices::capacity::LeaseStatus;
 use tfeco_core::{Billing, Genesis, NodeSpec, SplitRecipient, State};
 use tfeco_money::Asset;
 
+use super::oracle::{Oracle, Prices};
 use super::{id_key, Books, Holder};
 
 /// The latest time a `Tick` may set: 9999-12-31T23:59:59Z.
@@ -142,8 +145,10 @@ pub(super) struct Market {
     leases: Vec<Lease>,
     open: BTreeSet<usize>,
     open_per_tenant: HashMap<[u8; 32], u32>,
-    /// CC was burned by a charge and its TFT counterpart may not be settled yet.
-    pub(super) burned: bool,
+    /// CC units burned by charges whose TFT counterpart is not burned yet (no valid prices then).
+    pending_burn: u128,
+    /// The prices of the command being executed (read once per command, as the node does).
+    prices: Option<Prices>,
     /// Test hook: one unit of the farmer's share goes to the treasury.
     pub(super) mutate_split: bool,
     /// Leases opened, periods charged, graces started, leases resumed, leases closed.
@@ -161,10 +166,16 @@ impl Market {
             leases: Vec::new(),
             open: BTreeSet::new(),
             open_per_tenant: HashMap::default(),
-            burned: false,
+            pending_burn: 0,
+            prices: None,
             mutate_split: false,
             counts: [0; 5],
         }
+    }
+
+    /// The state's time (the last accepted `Tick`'s).
+    pub(super) fn now(&self) -> i64 {
+        self.now
     }
 
     /// `RegisterFarm`: a valid name (not blank, not too long, no control characters) not taken.
@@ -225,6 +236,7 @@ impl Market {
     pub(super) fn open_lease(
         &mut self,
         books: &mut Books,
+        oracle: &Oracle,
         tenant: [u8; 32],
         (node_id, slices, billing): (u32, u32, Billing),
         periods: Option<u32>,
@@ -255,6 +267,7 @@ impl Market {
         };
         self.leases.push(lease);
         let id = self.leases.len() - 1;
+        self.prices = oracle.prices(self.now);
         if !self.charge(books, id) {
             self.leases.pop();
             return false;
@@ -288,7 +301,7 @@ impl Market {
 
     /// `Tick { now }` by the operator: time moves forward (at most the largest advance, never past the last
     /// time), then every open lease is billed up to `now`, in lease id order.
-    pub(super) fn tick(&mut self, books: &mut Books, by_operator: bool, now: i64) -> bool {
+    pub(super) fn tick(&mut self, books: &mut Books, oracle: &Oracle, by_operator: bool, now: i64) -> bool {
         let advance = now.checked_sub(self.now);
         if !by_operator
             || now > LAST_TIME
@@ -297,10 +310,12 @@ impl Market {
             return false;
         }
         self.now = now;
+        self.prices = oracle.prices(now);
         let open: Vec<usize> = self.open.iter().copied().collect();
         for id in open {
             self.bill(books, id);
         }
+        self.settle_burn(books);
         true
     }
 
@@ -329,7 +344,8 @@ impl Market {
 
     /// After CC reached `tenant` (an entry): its leases in grace, oldest first, each pay their unpaid
     /// period while the CC lasts and grace has not run out (later periods wait for the next `Tick`).
-    pub(super) fn resume_after_top_up(&mut self, books: &mut Books, tenant: [u8; 32]) {
+    pub(super) fn resume_after_top_up(&mut self, books: &mut Books, oracle: &Oracle, tenant: [u8; 32]) {
+        self.prices = oracle.prices(self.now);
         let in_grace: Vec<usize> =
             self.open.iter().copied().filter(|id| self.in_grace(*id, tenant)).collect();
         for id in in_grace {
@@ -372,7 +388,8 @@ impl Market {
             (Holder::User(farmer), Asset::Cc, farmer_share),
             (Holder::System("treasury"), Asset::Cc, treasury),
         ]);
-        self.burned |= burn > 0;
+        self.pending_burn += burn as u128;
+        self.settle_burn(books);
         self.counts[1] += 1;
         self.leases[id].due += period_s;
         true
@@ -396,22 +413,25 @@ impl Market {
         std::array::from_fn(|i| (names[i], self.counts[i]))
     }
 
-    /// `true` when `tenant` has a lease in grace that a top-up could resume.
-    pub(super) fn may_resume(&self, tenant: [u8; 32]) -> bool {
-        self.open.iter().any(|id| self.in_grace(*id, tenant))
+    /// After a price submission: the pending burned CC's counterpart is burned if the prices are now valid.
+    pub(super) fn price_submitted(&mut self, books: &mut Books, oracle: &Oracle) {
+        self.prices = oracle.prices(self.now);
+        self.settle_burn(books);
     }
 
-    /// Takes from the node which of `tenant`'s leases in grace resumed and when they are next due (after a
-    /// top-up whose CC the model could not read: a commit kept at a restart, without its receipt).
-    pub(super) fn adopt_resumed(&mut self, tenant: [u8; 32], state: &State) {
-        let leases = state.capacity().leases();
-        for id in self.open.iter().copied().filter(|id| self.in_grace(*id, tenant)).collect::<Vec<_>>() {
-            let Some(theirs) = leases.get(&tfeco_core::LeaseId(id as u64 + 1)) else { continue };
-            if theirs.status == LeaseStatus::Active {
-                self.leases[id].phase = Phase::Active;
-                self.leases[id].due = theirs.next_charge_at;
-            }
+    /// Burns the TFT counterpart of the pending burned CC at the command's prices (none: it waits).
+    fn settle_burn(&mut self, books: &mut Books) {
+        let Some(prices) = self.prices.filter(|_| self.pending_burn > 0) else { return };
+        let Some(owed) = prices.tft_for_cc(self.pending_burn) else { return };
+        let reserve = books.balance(Holder::System("pool2.reserve"), Asset::Tfp);
+        let burn = i128::try_from(owed).unwrap_or(i128::MAX).min(reserve);
+        if burn > 0 {
+            books.change(&[
+                (Holder::System("pool2.reserve"), Asset::Tfp, -burn),
+                (Holder::System("vault"), Asset::Tft, -burn),
+            ]);
         }
+        self.pending_burn = 0;
     }
 
     /// Compares the leases with the node's: how many, and each open one's (every one's when `full`)

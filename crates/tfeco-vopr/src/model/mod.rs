@@ -5,35 +5,30 @@
 //! balance (users and system accounts alike), a `HashMap` of nonces, its own running supply per asset, and
 //! vectors indexed by id for farms, nodes and leases.
 //!
-//! The model executes every command itself ([`Model::execute`]): it decides acceptance and applies the
-//! changes. **Modelled**: `RegisterAccount`, `Transfer`, `AttestDeposit` and `AttestWithdrawal` (the operator
-//! is the only guardian, threshold 1; a re-sent attestation with the same facts is an accepted no-op, with
-//! other facts a conflict), `RequestWithdrawal`, `LockTft`, `RegisterFarm`, `RegisterNode`, `SetSlicePrice`,
-//! `OpenLease`, `CancelLease`, `Tick` (billing every lease: charges, revenue split, grace, resumption,
-//! expiry, cancellation), and for every command authentication: an unregistered signer, a weak key, a
-//! nonce not above the last one or at or above 2^63 is refused.
-//!
-//! **Price-dependent, followed** ([`Prediction::Follow`]): whether the node accepts `EnterWithTft`,
-//! `EnterWithFiat`, `UnlockTfp` and `SubmitPrice` depends on the oracle's prices, and so does the CC an
-//! entry mints. The model follows the node's acceptance, applies its own changes (TFT into the vault and
-//! TFP into `pool2.reserve`; USDC to the treasury once per payment id; TFP burned and TFT out of the vault),
-//! takes the CC minted from the node's receipt and then resumes the recipient's leases in grace itself
-//! ([`Model::finish`]). The TFT counterpart of CC burned by lease charges is price-dependent too: the
-//! runner re-synchronises exactly the vault's TFT, the reserve's TFP and those two supplies after a batch
-//! that burned CC ([`Model::settle_burn`]). Every followed outcome and re-sync is counted by kind in the
-//! report, never silent.
+//! The model executes every command the simulated clients send ([`Model::execute`]): it decides
+//! acceptance and applies the changes. `RegisterAccount`, `Transfer`, `AttestDeposit` and
+//! `AttestWithdrawal` (the operator is the only guardian, threshold 1; a re-sent attestation with the same
+//! facts is an accepted no-op, with other facts a conflict), `RequestWithdrawal`, `LockTft`, `UnlockTfp`
+//! (open at or above the entry parity), `EnterWithTft` and `EnterWithFiat` (the CC minted at the oracle's
+//! prices, then the recipient's leases in grace resume), `SubmitPrice` ([`oracle`]), `RegisterFarm`,
+//! `RegisterNode`, `SetSlicePrice`, `OpenLease`, `CancelLease` and `Tick` (billing every lease: charges,
+//! revenue split, the burn's TFT counterpart, grace, resumption, expiry, cancellation; [`market`]), and for
+//! every command authentication: an unregistered signer, a weak key, a nonce not above the last one or at
+//! or above 2^63 is refused. Nothing is copied from the node: a difference is a finding.
 
 mod market;
+mod oracle;
 
 use std::sync::Arc;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use tfeco_core::request::NONCE_LIMIT;
-use tfeco_core::{AccountKey, AccountRef, Command, Envelope, Event, Genesis, Receipt, State, SystemAccount};
+use tfeco_core::{AccountKey, AccountRef, Command, Envelope, Genesis, State, SystemAccount};
 use tfeco_money::Asset;
 
 use market::Market;
+use oracle::Oracle;
 
 /// An account as the model names it: a user key, or a system account by its spec name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -44,27 +39,13 @@ pub enum Holder {
     System(&'static str),
 }
 
-/// What the model says of one command. `Accept` and `Refuse` are final, and an accepted command is
-/// already applied to the model.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// What the model says of one command; an accepted command is already applied to the model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Prediction {
     /// Accepted (and applied).
     Accept,
     /// Refused (the model does not predict which rejection, only that there is one).
     Refuse,
-    /// The node decides (the oracle's prices); [`Model::finish`] applies it when accepted.
-    Follow(FollowUp),
-}
-
-/// What a followed command does when the node accepts it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct FollowUp {
-    /// The exact balance changes `(holder, asset, delta)`.
-    changes: Vec<(Holder, Asset, i128)>,
-    /// The account credited the CC of an entry (read from the receipt), whose leases in grace then resume.
-    minted_to: Option<[u8; 32]>,
-    /// A fiat payment id now used.
-    payment: Option<u64>,
 }
 
 /// Balances and supplies.
@@ -85,15 +66,6 @@ impl Books {
             *self.balances.entry((*holder, *asset)).or_insert(0) += delta;
             *self.supply.entry(*asset).or_insert(0) += delta;
         }
-    }
-
-    /// Sets a balance from the node (a re-sync), leaving the supply to [`Books::set_supply`].
-    fn set(&mut self, holder: Holder, asset: Asset, units: i128) {
-        self.balances.insert((holder, asset), units);
-    }
-
-    fn set_supply(&mut self, asset: Asset, units: i128) {
-        self.supply.insert(asset, units);
     }
 }
 
@@ -123,8 +95,12 @@ pub struct Model {
     attestations: Arc<HashMap<u64, Fact>>,
     /// Withdrawal requests; withdrawal `k` is entry `k - 1`.
     withdrawals: Vec<Withdrawal>,
-    /// Fiat payments credited, by payment id ([`id_key`]); shared like the attestations.
-    payments: Arc<HashSet<u64>>,
+    /// Fiat payments credited, by payment id ([`id_key`]): recipient and USD units; shared like the
+    /// attestations.
+    payments: Arc<HashMap<u64, ([u8; 32], i128)>>,
+    /// Keys that may attest fiat payments.
+    payment_keys: Vec<[u8; 32]>,
+    oracle: Oracle,
     market: Market,
     /// Longest text field (external ids, destinations), bytes.
     max_text_len: usize,
@@ -160,6 +136,10 @@ impl Model {
     /// of a registration.
     pub fn new(genesis: &Genesis, weak: &[[u8; 32]]) -> Self {
         let operator = genesis.params.operator.0;
+        assert!(
+            genesis.params.guardians == [AccountKey(operator)],
+            "the model covers the operator as guardian"
+        );
         let mut model = Model {
             operator,
             nonces: HashMap::from_iter([(operator, 0)]),
@@ -168,6 +148,8 @@ impl Model {
             attestations: Arc::default(),
             withdrawals: Vec::new(),
             payments: Arc::default(),
+            payment_keys: genesis.params.fiat_payment_keys.iter().map(|k| k.0).collect(),
+            oracle: Oracle::new(genesis),
             market: Market::new(genesis),
             max_text_len: genesis.params.max_text_len as usize,
             mutation: None,
@@ -198,8 +180,7 @@ impl Model {
         self.books.balance(holder, asset)
     }
 
-    /// Executes `envelope`: decides acceptance and, when accepted, applies it (its nonce and changes);
-    /// a price-dependent command is left to [`Model::finish`].
+    /// Executes `envelope`: decides acceptance and, when accepted, applies it (its nonce and changes).
     pub fn execute(&mut self, envelope: &Envelope) -> Prediction {
         let signer = envelope.signer.0;
         let registered = self.nonces.contains_key(&signer);
@@ -256,10 +237,19 @@ impl Model {
                         (user, Asset::Tfp, units),
                     ])
             }
-            Command::EnterWithTft { .. }
-            | Command::EnterWithFiat { .. }
-            | Command::UnlockTfp { .. }
-            | Command::SubmitPrice { .. } => return Prediction::Follow(self.follow_up(signer, command)),
+            Command::SubmitPrice { feed, price, observed_at } => {
+                let now = self.market.now();
+                let ok = signer == self.operator && self.oracle.submit(*feed, *price, *observed_at, now);
+                if ok {
+                    self.market.price_submitted(&mut self.books, &self.oracle);
+                }
+                ok
+            }
+            Command::EnterWithTft { tft } => self.enter_with_tft(signer, tft.units()),
+            Command::EnterWithFiat { to, usd, payment_id } => {
+                self.enter_with_fiat(signer, (to.0, usd.units()), payment_id)
+            }
+            Command::UnlockTfp { tfp } => self.unlock_tfp(signer, tfp.units()),
             market => self.market_command(signer, market),
         };
         if ok {
@@ -282,115 +272,74 @@ impl Model {
                 market.set_slice_price(signer, node_id.0, price.units())
             }
             Command::OpenLease { node_id, n_slices, billing, periods } => {
-                market.open_lease(&mut self.books, signer, (node_id.0, *n_slices, *billing), *periods)
+                let terms = (node_id.0, *n_slices, *billing);
+                market.open_lease(&mut self.books, &self.oracle, signer, terms, *periods)
             }
             Command::CancelLease { lease_id } => market.cancel_lease(signer, lease_id.0),
-            Command::Tick { now } => market.tick(&mut self.books, signer == self.operator, *now),
+            Command::Tick { now } => {
+                market.tick(&mut self.books, &self.oracle, signer == self.operator, *now)
+            }
             _ => false,
         }
     }
 
-    /// The changes of a price-dependent command, applied by [`Model::finish`] if the node accepts it.
-    fn follow_up(&self, signer: [u8; 32], command: &Command) -> FollowUp {
+    /// `EnterWithTft`: TFT into the vault and the same TFP minted into `pool2.reserve`; CC minted to the
+    /// user at the entry rate or the market (needs both prices, and at least one CC unit); then the user's
+    /// leases in grace resume.
+    fn enter_with_tft(&mut self, signer: [u8; 32], units: i128) -> bool {
         let user = Holder::User(signer);
-        match command {
-            Command::EnterWithTft { tft } => FollowUp {
-                changes: vec![
-                    (user, Asset::Tft, -tft.units()),
-                    (Holder::System("vault"), Asset::Tft, tft.units()),
-                    (Holder::System("pool2.reserve"), Asset::Tfp, tft.units()),
-                ],
-                minted_to: Some(signer),
-                payment: None,
-            },
-            Command::UnlockTfp { tfp } => FollowUp {
-                changes: vec![
-                    (user, Asset::Tfp, -tfp.units()),
-                    (Holder::System("vault"), Asset::Tft, -tfp.units()),
-                    (user, Asset::Tft, tfp.units()),
-                ],
-                ..FollowUp::default()
-            },
-            Command::EnterWithFiat { to, usd, payment_id }
-                if !self.payments.contains(&id_key(payment_id)) =>
-            {
-                FollowUp {
-                    changes: vec![(Holder::System("treasury"), Asset::Usdc, usd.units())],
-                    minted_to: Some(to.0),
-                    payment: Some(id_key(payment_id)),
-                }
-            }
-            _ => FollowUp::default(),
-        }
-    }
-
-    /// Applies a followed command the node accepted: its nonce, its changes, the CC minted by an entry
-    /// (from the node's `receipt`; a commit kept at a restart has none, see [`Model::top_up_unread`]), and
-    /// the resumption of the recipient's leases in grace. Returns the command kind for the report, or
-    /// `kept_top_up_resync` when the leases that resumed were taken from the node.
-    pub fn finish(
-        &mut self,
-        envelope: &Envelope,
-        follow: &FollowUp,
-        receipt: Option<&Receipt>,
-        state: &State,
-    ) -> &'static str {
-        self.nonces.insert(envelope.signer.0, envelope.nonce);
-        self.books.change(&follow.changes);
-        if let Some(payment) = follow.payment {
-            Arc::make_mut(&mut self.payments).insert(payment);
-        }
-        if let Some(to) = follow.minted_to {
-            match receipt.and_then(minted_cc) {
-                Some(cc) => {
-                    self.books.change(&[(Holder::User(to), Asset::Cc, cc)]);
-                    self.market.resume_after_top_up(&mut self.books, to);
-                }
-                None if self.top_up_unread(to, state) => return "kept_top_up_resync",
-                None => {}
-            }
-        }
-        envelope.command.kind()
-    }
-
-    /// An entry's CC without its receipt: the recipient's CC difference with the node, when no lease
-    /// could resume; otherwise the resumed leases and every CC balance are taken from the node (returns
-    /// `true`).
-    fn top_up_unread(&mut self, to: [u8; 32], state: &State) -> bool {
-        let ledger = state.ledger();
-        if !self.market.may_resume(to) {
-            let theirs = ledger.balance(AccountRef::User(AccountKey(to)), Asset::Cc);
-            let minted = theirs - self.books.balance(Holder::User(to), Asset::Cc);
-            self.books.change(&[(Holder::User(to), Asset::Cc, minted)]);
+        let prices = self.oracle.prices(self.market.now());
+        let cc = prices
+            .and_then(|p| self.oracle.entry_cc(p, units.unsigned_abs()))
+            .and_then(|c| i128::try_from(c).ok());
+        let Some(cc) = cc.filter(|cc| *cc > 0 && units > 0 && self.books.balance(user, Asset::Tft) >= units)
+        else {
             return false;
-        }
-        self.market.adopt_resumed(to, state);
-        self.market.burned = true;
-        for user in self.nonces.keys() {
-            let units = ledger.balance(AccountRef::User(AccountKey(*user)), Asset::Cc);
-            self.books.set(Holder::User(*user), Asset::Cc, units);
-        }
-        let treasury = ledger.balance(AccountRef::System(SystemAccount::Treasury), Asset::Cc);
-        self.books.set(Holder::System("treasury"), Asset::Cc, treasury);
-        self.books.set_supply(Asset::Cc, ledger.supply(Asset::Cc));
+        };
+        self.apply(&[
+            (user, Asset::Tft, -units),
+            (Holder::System("vault"), Asset::Tft, units),
+            (Holder::System("pool2.reserve"), Asset::Tfp, units),
+            (user, Asset::Cc, cc),
+        ]);
+        self.market.resume_after_top_up(&mut self.books, &self.oracle, signer);
         true
     }
 
-    /// After a batch: when lease charges burned CC, takes its price-dependent TFT counterpart from the node
-    /// (the vault's TFT, the reserve's TFP and those supplies). Returns `true` when it re-synchronised.
-    pub fn settle_burn(&mut self, state: &State) -> bool {
-        if !self.market.burned {
-            return false;
+    /// `EnterWithFiat` by a payment key: `usd` paid by `to` mints `usd / cc_usd` CC to `to` (rounded down;
+    /// needs only the gold price) and credits the USD to the treasury as USDC, once per payment id (the same
+    /// id again with the same facts is an accepted no-op, with others a conflict); then `to`'s leases in
+    /// grace resume.
+    fn enter_with_fiat(&mut self, signer: [u8; 32], (to, usd): ([u8; 32], i128), payment_id: &str) -> bool {
+        let key = id_key(payment_id);
+        let valid = self.payment_keys.contains(&signer)
+            && text_ok(payment_id, self.max_text_len)
+            && usd > 0
+            && self.nonces.contains_key(&to);
+        if let (true, Some(done)) = (valid, self.payments.get(&key)) {
+            return *done == (to, usd);
         }
-        let ledger = state.ledger();
-        let vault = ledger.balance(AccountRef::System(SystemAccount::Vault), Asset::Tft);
-        let reserve = ledger.balance(AccountRef::System(SystemAccount::Pool2Reserve), Asset::Tfp);
-        self.books.set(Holder::System("vault"), Asset::Tft, vault);
-        self.books.set(Holder::System("pool2.reserve"), Asset::Tfp, reserve);
-        self.books.set_supply(Asset::Tft, ledger.supply(Asset::Tft));
-        self.books.set_supply(Asset::Tfp, ledger.supply(Asset::Tfp));
-        self.market.burned = state.pool2().burn_pending_cc().is_positive();
+        let per_usd =
+            self.oracle.cc_usd(self.market.now()).and_then(|cc_usd| oracle::Frac::one().over(cc_usd));
+        let cc = per_usd.and_then(|f| f.of_units(usd.unsigned_abs())).and_then(|c| i128::try_from(c).ok());
+        let Some(cc) = cc.filter(|cc| valid && *cc > 0) else { return false };
+        Arc::make_mut(&mut self.payments).insert(key, (to, usd));
+        self.apply(&[(Holder::User(to), Asset::Cc, cc), (Holder::System("treasury"), Asset::Usdc, usd)]);
+        self.market.resume_after_top_up(&mut self.books, &self.oracle, to);
         true
+    }
+
+    /// `UnlockTfp`: TFP burned and the same TFT out of the vault, open only at or above the entry parity.
+    fn unlock_tfp(&mut self, signer: [u8; 32], units: i128) -> bool {
+        let user = Holder::User(signer);
+        let open = self.oracle.prices(self.market.now()).is_some_and(|p| !self.oracle.below_parity(p));
+        open && units > 0
+            && self.books.balance(user, Asset::Tfp) >= units
+            && self.apply(&[
+                (user, Asset::Tfp, -units),
+                (Holder::System("vault"), Asset::Tft, -units),
+                (user, Asset::Tft, units),
+            ])
     }
 
     fn apply(&mut self, changes: &[(Holder, Asset, i128)]) -> bool {
@@ -485,16 +434,6 @@ impl Model {
         differences.extend(self.market.compare(state, full));
         differences
     }
-}
-
-/// The CC an entry minted, from its receipt.
-fn minted_cc(receipt: &Receipt) -> Option<i128> {
-    receipt.iter().find_map(|event| match event {
-        Event::EnteredWithTft { cc_minted, .. } | Event::EnteredWithFiat { cc_minted, .. } => {
-            Some(cc_minted.units())
-        }
-        _ => None,
-    })
 }
 
 /// A text field the node accepts: not blank, at most `max_len` bytes, no control characters.
