@@ -69,23 +69,48 @@ fn a_healthy_disk_never_refuses_or_restarts() {
 /// synced was kept and anchored at the next open while its bytes were still only in the OS cache; a power
 /// loss then left the journal shorter than its anchor, and the node refused to start (`Anchor(Shorter)`).
 /// Opening now makes a kept commit durable before anchoring it (`Truncate::make_durable`).
+/// A node's files on a simulated disk, as `tfeco init` makes them, for the tests that build a bug's
+/// scenario step by step.
+mod sim_node {
+    use tfeco_journal::anchor::DATADIR_ID_KEY;
+    use tfeco_journal::{
+        open_anchored_with, AnchorFile, AnchoredJournal, AnchoredOpen, Journal, JournalError, NewEntry,
+    };
+    use tfeco_vopr::disk::{SharedDisk, SimAnchorStore};
+    use tfeco_vopr::journal::SimJournal;
+
+    /// An entry stamped `timestamp_ms`.
+    pub fn entry(timestamp_ms: i64) -> NewEntry {
+        NewEntry { timestamp_ms, signer: [1; 32], payload: vec![3; 40], signature: vec![] }
+    }
+
+    /// The journal (genesis, data-directory id) and its anchor, created on `disk`.
+    pub fn create(disk: &SharedDisk) -> AnchoredJournal<SimJournal> {
+        let (mut journal, _) = SimJournal::open(disk.clone()).expect("open");
+        journal.set_genesis(b"genesis").expect("genesis");
+        journal.put_meta(DATADIR_ID_KEY, &[9; 16]).expect("id");
+        let store = Box::new(SimAnchorStore(disk.clone()));
+        let anchor = AnchorFile::create_in(store, "sim".into(), [9; 16], journal.root(), journal.head())
+            .expect("anchor");
+        AnchoredJournal::new(journal, anchor)
+    }
+
+    /// Opens the node's journal against its anchor, as a restarted node does.
+    pub fn reopen(disk: &SharedDisk) -> Result<(AnchoredJournal<SimJournal>, AnchoredOpen), JournalError> {
+        let (journal, report) = SimJournal::open(disk.clone()).expect("reopen");
+        let anchor =
+            AnchorFile::open_in(Box::new(SimAnchorStore(disk.clone())), "sim".into()).expect("anchor");
+        open_anchored_with(journal, report, anchor)
+    }
+}
+
 #[test]
 fn a_kept_unsynced_commit_is_made_durable_before_it_is_anchored() {
-    use tfeco_journal::anchor::DATADIR_ID_KEY;
-    use tfeco_journal::{open_anchored_with, AnchorFile, AnchoredJournal, Journal, NewEntry};
-    use tfeco_vopr::disk::{Disk, SimAnchorStore};
-    use tfeco_vopr::journal::SimJournal;
-    use tfeco_vopr::rng::Rng;
+    use sim_node::entry;
+    use tfeco_journal::Journal;
 
-    let entry = |ts| NewEntry { timestamp_ms: ts, signer: [1; 32], payload: vec![3; 40], signature: vec![] };
-    let disk = Disk::new(FaultRates::NONE, Rng::new(5));
-    let store = || Box::new(SimAnchorStore(disk.clone()));
-    let (mut journal, _) = SimJournal::open(disk.clone()).expect("open");
-    journal.set_genesis(b"genesis").expect("genesis");
-    journal.put_meta(DATADIR_ID_KEY, &[9; 16]).expect("id");
-    let anchor = AnchorFile::create_in(store(), "sim".into(), [9; 16], journal.root(), journal.head())
-        .expect("anchor");
-    let mut anchored = AnchoredJournal::new(journal, anchor);
+    let disk = tfeco_vopr::disk::Disk::new(FaultRates::NONE, tfeco_vopr::rng::Rng::new(5));
+    let mut anchored = sim_node::create(&disk);
     anchored.append(&[entry(1)]).expect("acknowledged commit");
     // The next commit is written, and the process dies before its sync.
     disk.lock().rates = FaultRates { crash_before_sync: 1_000_000, ..FaultRates::NONE };
@@ -93,54 +118,22 @@ fn a_kept_unsynced_commit_is_made_durable_before_it_is_anchored() {
     drop(anchored);
     disk.lock().rates = FaultRates::NONE;
     disk.lock().restart(false);
-    let (journal, report) = SimJournal::open(disk.clone()).expect("reopen");
-    let anchor = AnchorFile::open_in(store(), "sim".into()).expect("anchor");
-    let (anchored, open) = open_anchored_with(journal, report, anchor).expect("open after a process crash");
+    let (anchored, open) = sim_node::reopen(&disk).expect("open after a process crash");
     assert_eq!((open.unanchored, anchored.head().seq), (2, 3));
     drop(anchored);
     // Now the machine loses power: the anchored commit must have been made durable.
     disk.lock().restart(true);
-    let (journal, report) = SimJournal::open(disk.clone()).expect("reopen");
-    let anchor = AnchorFile::open_in(store(), "sim".into()).expect("anchor");
-    let (anchored, _) =
-        open_anchored_with(journal, report, anchor).expect("not refused after the power loss");
+    let (anchored, _) = sim_node::reopen(&disk).expect("not refused after the power loss");
     assert_eq!(anchored.head().seq, 3);
-}
-
-/// Seeds that once failed (seed 132: the node's open anchored an unsynced commit; seed 237: the simulator
-/// moved its acknowledged head back after a batch that appended nothing; seeds 489 and 676: the same
-/// before the first append, to an all-zero hash instead of the genesis root; seed 1317: the simulated log
-/// kept a commit record whose entries were torn away, which SQLite cannot do) pass.
-#[test]
-fn seeds_that_once_failed_pass() {
-    for (seed, commands) in [(132, 1_300), (158, 7_429), (237, 1_823), (489, 50), (676, 50), (1317, 6_516)] {
-        let report = run(&config(seed, commands));
-        assert!(report.violations.is_empty(), "seed {seed}: {:?}", report.violations);
-    }
 }
 
 #[test]
 fn an_anchor_whose_sync_failed_is_made_durable_at_the_next_open() {
-    use tfeco_journal::anchor::DATADIR_ID_KEY;
-    use tfeco_journal::{open_anchored_with, AnchorFile, AnchoredJournal, Journal, NewEntry};
-    use tfeco_vopr::disk::{Disk, SimAnchorStore};
-    use tfeco_vopr::journal::SimJournal;
-    use tfeco_vopr::rng::Rng;
+    use sim_node::entry;
+    use tfeco_journal::Journal;
 
-    let entry = |ts| NewEntry { timestamp_ms: ts, signer: [1; 32], payload: vec![3; 40], signature: vec![] };
-    let disk = Disk::new(FaultRates::NONE, Rng::new(6));
-    let store = || Box::new(SimAnchorStore(disk.clone()));
-    let reopen = || {
-        let (journal, report) = SimJournal::open(disk.clone()).expect("reopen");
-        let anchor = AnchorFile::open_in(store(), "sim".into()).expect("anchor");
-        open_anchored_with(journal, report, anchor)
-    };
-    let (mut journal, _) = SimJournal::open(disk.clone()).expect("open");
-    journal.set_genesis(b"genesis").expect("genesis");
-    journal.put_meta(DATADIR_ID_KEY, &[9; 16]).expect("id");
-    let anchor = AnchorFile::create_in(store(), "sim".into(), [9; 16], journal.root(), journal.head())
-        .expect("anchor");
-    let mut anchored = AnchoredJournal::new(journal, anchor);
+    let disk = tfeco_vopr::disk::Disk::new(FaultRates::NONE, tfeco_vopr::rng::Rng::new(6));
+    let mut anchored = sim_node::create(&disk);
     anchored.append(&[entry(1)]).expect("acknowledged commit");
     // The next commit is durable and its anchor written, but the anchor's sync fails (not acknowledged):
     // the anchor's new bytes are only in the OS cache.
@@ -154,9 +147,8 @@ fn an_anchor_whose_sync_failed_is_made_durable_at_the_next_open() {
     }
     // The process restarts (no power loss): the anchor read back is the OS cache's, naming entry 2.
     drop(anchored);
-    disk.lock().rates = FaultRates::NONE;
     disk.lock().restart(false);
-    let (mut anchored, _) = reopen().expect("open after a process crash");
+    let (mut anchored, _) = sim_node::reopen(&disk).expect("open after a process crash");
     assert_eq!(anchored.head().seq, 2);
     // One more commit, then its anchor write dies with the machine.
     disk.lock().rates = FaultRates { crash_in_anchor: 1_000_000, ..FaultRates::NONE };
@@ -164,6 +156,14 @@ fn an_anchor_whose_sync_failed_is_made_durable_at_the_next_open() {
     drop(anchored);
     disk.lock().rates = FaultRates::NONE;
     disk.lock().restart(true);
-    let (anchored, open) = reopen().expect("not refused after the power loss");
+    let (anchored, open) = sim_node::reopen(&disk).expect("not refused after the power loss");
     assert_eq!((anchored.head().seq, open.unanchored), (3, 1));
+}
+
+#[test]
+fn seeds_that_once_failed_pass() {
+    for (seed, commands) in [(132, 1_300), (158, 7_429), (237, 1_823), (489, 50), (676, 50), (1317, 6_516)] {
+        let report = run(&config(seed, commands));
+        assert!(report.violations.is_empty(), "seed {seed}: {:?}", report.violations);
+    }
 }
