@@ -80,12 +80,12 @@ mod sim_node {
     use tfeco_vopr::journal::SimJournal;
 
     /// An entry stamped `timestamp_ms`.
-    pub fn entry(timestamp_ms: i64) -> NewEntry {
+    pub(crate) fn entry(timestamp_ms: i64) -> NewEntry {
         NewEntry { timestamp_ms, signer: [1; 32], payload: vec![3; 40], signature: vec![] }
     }
 
     /// The journal (genesis, data-directory id) and its anchor, created on `disk`.
-    pub fn create(disk: &SharedDisk) -> AnchoredJournal<SimJournal> {
+    pub(crate) fn create(disk: &SharedDisk) -> AnchoredJournal<SimJournal> {
         let (mut journal, _) = SimJournal::open(disk.clone()).expect("open");
         journal.set_genesis(b"genesis").expect("genesis");
         journal.put_meta(DATADIR_ID_KEY, &[9; 16]).expect("id");
@@ -96,7 +96,9 @@ mod sim_node {
     }
 
     /// Opens the node's journal against its anchor, as a restarted node does.
-    pub fn reopen(disk: &SharedDisk) -> Result<(AnchoredJournal<SimJournal>, AnchoredOpen), JournalError> {
+    pub(crate) fn reopen(
+        disk: &SharedDisk,
+    ) -> Result<(AnchoredJournal<SimJournal>, AnchoredOpen), JournalError> {
         let (journal, report) = SimJournal::open(disk.clone()).expect("reopen");
         let anchor =
             AnchorFile::open_in(Box::new(SimAnchorStore(disk.clone())), "sim".into()).expect("anchor");
