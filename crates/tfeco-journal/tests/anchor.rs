@@ -202,3 +202,21 @@ fn a_shared_postgres_journal_may_run_past_an_older_anchor_but_never_end_before_i
     let refused = open_anchored_postgres_read_only(&b, &url).unwrap_err();
     assert_eq!(refused, JournalError::Anchor(shorter));
 }
+
+#[test]
+fn every_opening_rewrites_the_anchor_durably_even_when_it_already_names_the_head() {
+    // After a failed sync of the anchor and a restart, the anchor read back may be only in the OS cache
+    // (tfeco-vopr seed 158; tfeco-vopr's test `an_anchor_whose_sync_failed_is_made_durable_at_the_next_open`
+    // plays it with a power loss): the opening writes it again, to the other slot with a higher counter,
+    // and syncs it.
+    let dir = tempfile::tempdir().unwrap();
+    node(dir.path(), 2);
+    let before = AnchorFile::read(dir.path()).unwrap();
+    let (anchored, open) = tfeco_journal::open_anchored(dir.path()).unwrap();
+    assert_eq!((open.unanchored, anchored.head()), (0, before.head));
+    drop(anchored);
+    let after = AnchorFile::read(dir.path()).unwrap();
+    assert_eq!(after.head, before.head);
+    assert_eq!(after.counter, before.counter + 1);
+    assert_eq!(check(dir.path()), Ok(0));
+}
