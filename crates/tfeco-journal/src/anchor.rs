@@ -226,6 +226,18 @@ impl AnchorFile {
         self.last
     }
 
+    /// Makes the newest copy durable: writes its bytes again, in place, and syncs. After a failed sync and
+    /// a process restart, the newest copy read back may exist only in the OS cache (and the kernel may
+    /// have given up writing it, so a bare sync is not enough); until it is durable, the older slot holds
+    /// the only durable anchor and must not be overwritten. A crash during this write can only tear the
+    /// newest slot, leaving the older, durable one. Errors: `AnchorFile` on an I/O failure.
+    pub fn make_durable(&mut self) -> Result<(), JournalError> {
+        self.file
+            .write_at(&self.last.encode(), SLOT_OFFSETS[self.slot])
+            .map_err(|e| file_error(&self.path, "write", e))?;
+        self.file.sync().map_err(|e| file_error(&self.path, "sync", e))
+    }
+
     /// Records `head` (whose commit started at `commit_start`) in the older slot and syncs it.
     /// Errors: `AnchorFile` on an I/O failure, or when the newest copy's counter is `u64::MAX` (no real
     /// anchor gets there: the file was damaged or crafted, and a wrapped counter would make the next read
@@ -317,13 +329,19 @@ impl<J: Journal> AnchoredJournal<J> {
     }
 
     /// Records the journal's current head in the anchor, durably (after open, once entries beyond the
-    /// anchor, one unacknowledged commit, have been replayed and kept). It writes even when the anchor read
-    /// at open already names that head: after a failed sync of the anchor and a process restart, the
-    /// anchor read back may exist only in the OS cache, and a power loss would then take it back behind
-    /// the journal by more than one commit (found by tfeco-vopr, seed 158). The write goes to the other
-    /// slot with a higher counter and is synced before the node serves anything.
+    /// anchor, one unacknowledged commit, have been replayed and kept). First the newest copy read at open
+    /// is made durable in place ([`AnchorFile::make_durable`]): after a failed sync of the anchor and a
+    /// process restart it may exist only in the OS cache, and a power loss would then take the anchor back
+    /// behind the journal by more than one commit (found by tfeco-vopr, seed 158; rewriting the other slot
+    /// instead could tear the only durable copy, seed 775). Then, if the journal runs past it, the head is
+    /// written to the other slot.
     pub fn anchor_head(&mut self) -> Result<(), JournalError> {
-        self.anchor.write(self.inner.head(), self.inner.last_commit_start())
+        self.anchor.make_durable()?;
+        let head = self.inner.head();
+        if head != self.anchor.anchor().head {
+            self.anchor.write(head, self.inner.last_commit_start())?;
+        }
+        Ok(())
     }
 
     /// The newest anchor.

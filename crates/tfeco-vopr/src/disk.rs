@@ -58,6 +58,21 @@ impl FaultRates {
         bit_flip: 0,
     };
 
+    /// These rates with every per-opportunity fault `factor` times as frequent (at most one in five);
+    /// the chances at a crash (power loss, torn write) are kept.
+    pub fn scaled(self, factor: u32) -> FaultRates {
+        let scale = |rate: u32| rate.saturating_mul(factor).min(200_000);
+        FaultRates {
+            write_fail: scale(self.write_fail),
+            sync_fail: scale(self.sync_fail),
+            crash_in_write: scale(self.crash_in_write),
+            crash_before_sync: scale(self.crash_before_sync),
+            crash_in_anchor: scale(self.crash_in_anchor),
+            bit_flip: scale(self.bit_flip),
+            ..self
+        }
+    }
+
     /// Rates drawn for one seed: each fault is off for some seeds and frequent for others, so that runs
     /// cover both long healthy stretches and storms of faults.
     pub fn for_seed(rng: &mut Rng) -> FaultRates {

@@ -12,6 +12,7 @@ pub mod journal;
 pub mod model;
 pub mod rng;
 pub mod runner;
+pub mod script;
 pub mod shrink;
 
 pub use runner::{run, Config, Report};

@@ -10,12 +10,14 @@ use tfeco_journal::{open_anchored_with, AnchorFile, AnchoredJournal, Entry, Head
 use tfeco_server::datadir::resume_from_snapshots;
 use tfeco_server::replica::{BatchItem, Outcome, ReplayOptions, Replica};
 use tfeco_server::snapshots;
+use tfeco_server::ClockMode;
 
 use crate::clients::{front_door, Clients, Path, WEAK_KEY};
 use crate::disk::{Disk, FaultRates, SharedDisk, SimAnchorStore, SimSnapshotStore};
 use crate::journal::SimJournal;
 use crate::model::{Model, Mutation, Prediction};
 use crate::rng::Rng;
+use crate::script::{is_scenario_seed, Script};
 
 /// The simulated start time (unix seconds): 2025-11-01.
 const START: i64 = 1_761_955_200;
@@ -65,6 +67,12 @@ pub struct Report {
     pub attacks_refused: BTreeMap<String, u64>,
     /// The node's rejections, by code.
     pub rejections: BTreeMap<String, u64>,
+    /// Scenario seeds: the scenario's commands acknowledged by the last node (`None`: a model seed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scenario: Option<usize>,
+    /// Scenario seeds: times the whole scenario was played, each on a new node.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub rounds: u32,
     /// The lease billing the reference model did and the node matched (acknowledged commands): leases
     /// `opened`, periods `charges`, `graces` started, leases `resumes`d, leases `closed`.
     pub leases: BTreeMap<String, u64>,
@@ -85,7 +93,10 @@ struct Sim {
     disk: SharedDisk,
     genesis: Genesis,
     clients: Clients,
-    model: Model,
+    /// The reference model (model seeds), or `None` (scenario seeds).
+    model: Option<Model>,
+    /// The scripted scenario of every command kind (scenario seeds, [`crate::script`]).
+    script: Option<Script>,
     sched: Rng,
     rates: FaultRates,
     replica: Option<Replica>,
@@ -104,21 +115,45 @@ const SNAPSHOT_EVERY: u64 = 250;
 /// Snapshots kept (the node's `prune`).
 const SNAPSHOTS_KEPT: usize = 2;
 
+/// `true` when `config` plays the scenario of every command kind ([`crate::script`]) rather than the
+/// simulated clients against the reference model.
+fn plays_scenario(config: &Config) -> bool {
+    is_scenario_seed(config.seed) && config.mutate_model.is_none()
+}
+
+/// The fault rates a run draws from its seed (what `rates: None` runs with); a scenario is short, so its
+/// seeds see ten times the faults.
+pub fn drawn_rates(config: &Config) -> FaultRates {
+    let rates = FaultRates::for_seed(&mut Rng::derive(config.seed, 4));
+    if plays_scenario(config) {
+        rates.scaled(10)
+    } else {
+        rates
+    }
+}
+
 /// Runs one seed and returns its report.
 pub fn run(config: &Config) -> Report {
-    let mut rates_rng = Rng::derive(config.seed, 4);
-    let rates = config.rates.unwrap_or_else(|| FaultRates::for_seed(&mut rates_rng));
+    let rates = config.rates.unwrap_or_else(|| drawn_rates(config));
     let clients = Clients::new(config.seed);
     let operator = clients.cast().accounts[0];
-    let genesis = Genesis::tfgrid4_2025(AccountKey(operator), START);
-    let mut model = Model::new(&genesis, &[WEAK_KEY]);
-    model.set_mutation(config.mutate_model);
+    let script = plays_scenario(config).then(Script::every_command_kind);
+    let genesis = match &script {
+        Some(script) => script.genesis.clone(),
+        None => Genesis::tfgrid4_2025(AccountKey(operator), START),
+    };
+    let model = script.is_none().then(|| {
+        let mut model = Model::new(&genesis, &[WEAK_KEY]);
+        model.set_mutation(config.mutate_model);
+        model
+    });
     let mut sim = Sim {
         config: config.clone(),
         disk: Disk::new(FaultRates::NONE, Rng::derive(config.seed, 1)),
         genesis,
         clients,
         model,
+        script,
         sched: Rng::derive(config.seed, 3),
         rates,
         replica: None,
@@ -134,6 +169,13 @@ pub fn run(config: &Config) -> Report {
     }
     sim.disk.lock().rates = rates;
     while sim.report.commands < config.commands && sim.report.violations.is_empty() {
+        if sim.script.as_ref().is_some_and(Script::done) {
+            // A scenario seed plays the scenario again on a new node until its commands are used.
+            if let Err(error) = sim.new_node() {
+                sim.report.violations.push(format!("creating the node failed: {error}"));
+            }
+            continue;
+        }
         sim.step();
     }
     sim.finish()
@@ -158,10 +200,20 @@ impl Sim {
         let (mut replica, report) =
             Replica::open(Box::new(anchored), || self.genesis.clone(), ReplayOptions::default())
                 .map_err(|e| e.to_string())?;
-        replica.set_operator_key(self.clients.cast().operator().clone());
+        self.configure(&mut replica);
         self.acked_state = Some((0, report.state_hash));
         self.replica = Some(replica);
         Ok(())
+    }
+
+    /// What `tfeco serve` sets on a new replica: the operator's key (for its internal ticks); the
+    /// scenario, played as the in-memory core played it, runs with a manual clock (no automatic ticks).
+    fn configure(&self, replica: &mut Replica) {
+        if self.script.is_some() {
+            replica.set_clock(ClockMode::Manual);
+        } else {
+            replica.set_operator_key(self.clients.cast().operator().clone());
+        }
     }
 
     fn violation(&mut self, what: String) {
@@ -204,7 +256,12 @@ impl Sim {
                 self.restart(power, &items);
             }
             Ok(outcomes) => {
-                self.model = model;
+                if model.is_some() {
+                    self.model = model;
+                }
+                if let Some(script) = &mut self.script {
+                    script.acknowledged(predictions.iter().filter(|p| **p == Prediction::Accept).count());
+                }
                 self.acknowledge(&items, &predictions, outcomes);
                 self.snapshot();
             }
@@ -235,10 +292,22 @@ impl Sim {
 
     /// Builds a batch of 1 to 32 requests (the front door filters the signed ones), executing each on a
     /// copy of the model, which becomes the model once the batch is acknowledged.
-    fn build_batch(&mut self) -> (Vec<BatchItem>, Vec<Prediction>, Model) {
+    fn build_batch(&mut self) -> (Vec<BatchItem>, Vec<Prediction>, Option<Model>) {
         let size = if self.sched.chance(300_000) { 1 } else { 1 + self.sched.below(32) };
+        if let Some(script) = &self.script {
+            // The scenario's next commands, at their own time.
+            let stranger = self.clients.cast().accounts[crate::clients::USERS + 1];
+            let left = (self.config.commands - self.report.commands) as usize;
+            let size = (1 + size as usize % 4).min(left);
+            let (mut items, mut predictions, at_ms) = script.batch(&mut self.sched, size, stranger);
+            items.truncate(size);
+            predictions.truncate(size);
+            self.now_ms = at_ms;
+            self.report.commands += items.len() as u64;
+            return (items, predictions, None);
+        }
         let now_s = self.now_ms.div_euclid(1000);
-        let mut scratch = self.model.clone();
+        let mut scratch = self.model.clone().expect("a model seed");
         let (mut items, mut predictions) = (Vec::new(), Vec::new());
         self.clients.new_batch();
         let state = self.replica.as_ref().expect("a running node").state();
@@ -267,11 +336,11 @@ impl Sim {
                     }
                 }
             }
-            let prediction = scratch.execute(&envelope_of(&generated.item, &scratch, self.operator()));
+            let prediction = scratch.execute(&envelope_of(&generated.item, Some(&scratch), self.operator()));
             items.push(generated.item);
             predictions.push(prediction);
         }
-        (items, predictions, scratch)
+        (items, predictions, Some(scratch))
     }
 
     fn operator(&self) -> [u8; 32] {
@@ -286,7 +355,7 @@ impl Sim {
         let mut problems = Vec::new();
         let operator = self.operator();
         for ((item, prediction), outcome) in items.iter().zip(predictions).zip(&outcomes) {
-            let envelope = envelope_of(item, &self.model, operator);
+            let envelope = envelope_of(item, self.model.as_ref(), operator);
             match (prediction, outcome) {
                 (Prediction::Accept, Ok(_)) | (Prediction::Refuse, Err(_)) => {}
                 (_, _) => problems.push(format!(
@@ -330,7 +399,7 @@ impl Sim {
         // after every restart. The model is compared after every batch.
         let full = self.sched.below(32) == 0;
         self.acked_state = if full { Some((self.acked.seq, state.state_hash())) } else { None };
-        problems.extend(check_state(&self.model, state, full));
+        problems.extend(check_state(self.model.as_ref(), self.script.as_ref(), state, full));
         for problem in problems {
             self.violation(problem);
         }
@@ -399,6 +468,10 @@ impl Sim {
     }
 }
 
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
 /// Records a broken guarantee in `report`.
 fn violation(report: &mut Report, what: String) {
     report.violations.push(format!("after {} commands: {what}", report.commands));
@@ -450,7 +523,7 @@ impl Sim {
             })
             .map_err(|e| refused(&e))?;
         let (mut replica, _) = self.replay(anchored).map_err(|e| refused(&e))?;
-        replica.set_operator_key(self.clients.cast().operator().clone());
+        self.configure(&mut replica);
         Ok((replica, extra))
     }
 
@@ -529,7 +602,14 @@ impl Sim {
                 return;
             }
             let envelope = body.into_envelope();
-            if self.model.execute(&envelope) == Prediction::Refuse {
+            let refused = match &mut self.model {
+                Some(model) => model.execute(&envelope) == Prediction::Refuse,
+                None => false,
+            };
+            if let Some(script) = &mut self.script {
+                script.acknowledged(1);
+            }
+            if refused {
                 let what =
                     format!("kept entry {} is one the model refuses: {:?}", entry.seq, envelope.command);
                 violation(&mut self.report, what);
@@ -549,18 +629,43 @@ impl Sim {
         // The next batch that appends nothing must not move the acknowledged head back.
         self.disk.lock().journal_head = self.acked;
         self.acked_state = Some((self.acked.seq, hash));
-        for problem in check_state(&self.model, state, true) {
+        for problem in check_state(self.model.as_ref(), self.script.as_ref(), state, true) {
             violation(&mut self.report, problem);
         }
     }
 
-    fn finish(mut self) -> Report {
+    /// Scenario seeds: a new node on a new disk (the old one's faults are counted), the scenario from its
+    /// start. The seed's random streams go on.
+    fn new_node(&mut self) -> Result<(), String> {
+        self.count_disk_faults();
+        self.report.rounds += 1;
+        let stream = 100 + u64::from(self.report.rounds);
+        self.disk = Disk::new(FaultRates::NONE, Rng::derive(self.config.seed, stream));
+        self.replica = None;
+        self.acked = Head::EMPTY;
+        self.acked_state = None;
+        self.last_snapshot = 0;
+        if let Some(script) = &mut self.script {
+            script.restart();
+        }
+        self.create()?;
+        self.disk.lock().rates = self.rates;
+        Ok(())
+    }
+
+    fn count_disk_faults(&mut self) {
         let disk = self.disk.lock();
         for (kind, n) in &disk.faults {
             *self.report.faults.entry((*kind).to_owned()).or_insert(0) += n;
         }
-        drop(disk);
-        self.report.leases = self.model.lease_counts().iter().map(|(k, n)| ((*k).to_owned(), *n)).collect();
+    }
+
+    fn finish(mut self) -> Report {
+        self.count_disk_faults();
+        if let Some(model) = &self.model {
+            self.report.leases = model.lease_counts().iter().map(|(k, n)| ((*k).to_owned(), *n)).collect();
+        }
+        self.report.scenario = self.script.as_ref().map(Script::position);
         if let Some(replica) = &self.replica {
             self.report.state_hash = replica.state().state_hash();
             if let Err(e) = replica.state().check_invariants() {
@@ -575,23 +680,37 @@ impl Sim {
 /// The checks after every batch and restart: the model against the state, and (when `full`) every
 /// invariant; the core itself checks conservation after every command, and every invariant after every
 /// command in debug builds.
-fn check_state(model: &Model, state: &State, full: bool) -> Vec<String> {
+/// In a scenario seed, the state hash is compared with the fault-free core's at the script's position
+/// after every batch and restart.
+fn check_state(model: Option<&Model>, script: Option<&Script>, state: &State, full: bool) -> Vec<String> {
     let mut problems = Vec::new();
     if full {
         problems.extend(state.check_invariants().err().map(|e| format!("invariant: {e}")));
     }
-    problems.extend(model.compare(state, full).into_iter().map(|d| format!("model differs: {d}")));
+    if let Some(model) = model {
+        problems.extend(model.compare(state, full).into_iter().map(|d| format!("model differs: {d}")));
+    }
+    if let Some(script) = script {
+        let hash = state.state_hash();
+        if hash != script.expected_hash() {
+            problems.push(format!(
+                "after {} scenario commands the state hash is {hash}, the fault-free core's {}",
+                script.position(),
+                script.expected_hash()
+            ));
+        }
+    }
     problems
 }
 
 /// The envelope of a batch item: a signed request's own, or the operator's internal `Tick` with the nonce
 /// the replica gives it when applying it (the operator's last nonce in `model`, plus one).
-fn envelope_of(item: &BatchItem, model: &Model, operator: [u8; 32]) -> Envelope {
+fn envelope_of(item: &BatchItem, model: Option<&Model>, operator: [u8; 32]) -> Envelope {
     match item {
         BatchItem::Signed(request) => request.body.body().clone().into_envelope(),
         BatchItem::Internal(command) => Envelope {
             signer: AccountKey(operator),
-            nonce: model.nonce(&operator).unwrap_or(0) + 1,
+            nonce: model.and_then(|m| m.nonce(&operator)).unwrap_or(0) + 1,
             command: command.clone(),
         },
     }

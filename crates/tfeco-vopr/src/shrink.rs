@@ -3,7 +3,7 @@
 //! zero while the run still fails). Deterministic: the same failing seed always shrinks to the same run.
 
 use crate::disk::FaultRates;
-use crate::runner::{run, Config, Report};
+use crate::runner::{drawn_rates, run, Config, Report};
 
 /// The shortest failing configuration found for a failing `config`, with its report; `None` when the
 /// run does not fail.
@@ -14,7 +14,7 @@ pub fn shrink(config: &Config) -> Option<(Config, Report)> {
     };
     let mut best = fails(config)?;
     let mut current = config.clone();
-    current.rates = Some(current.rates.unwrap_or(rates_of(config)));
+    current.rates = Some(current.rates.unwrap_or(drawn_rates(config)));
     let (mut low, mut high) = (0u64, current.commands);
     while low + 1 < high {
         let mid = low + (high - low) / 2;
@@ -37,11 +37,6 @@ pub fn shrink(config: &Config) -> Option<(Config, Report)> {
         }
     }
     Some((current, best))
-}
-
-/// The rates a seed draws (what `rates: None` runs with).
-fn rates_of(config: &Config) -> FaultRates {
-    FaultRates::for_seed(&mut crate::rng::Rng::derive(config.seed, 4))
 }
 
 type Zero = fn(&mut FaultRates);

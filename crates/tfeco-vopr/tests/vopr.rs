@@ -169,3 +169,35 @@ fn seeds_that_once_failed_pass() {
         assert!(report.violations.is_empty(), "seed {seed}: {:?}", report.violations);
     }
 }
+
+#[test]
+fn a_crash_while_the_opening_rewrites_the_anchor_keeps_a_durable_copy() {
+    use sim_node::entry;
+    use tfeco_journal::Journal;
+
+    // Seed 775: after a failed anchor sync, the opening's anchor write died with the machine, torn. It
+    // must not have torn the only durable copy (the older slot): every disk seed opens afterwards.
+    for disk_seed in 0..32 {
+        let disk = tfeco_vopr::disk::Disk::new(FaultRates::NONE, tfeco_vopr::rng::Rng::new(disk_seed));
+        let mut anchored = sim_node::create(&disk);
+        anchored.append(&[entry(1)]).expect("acknowledged commit");
+        let durable = disk.lock().anchor.durable.clone();
+        anchored.append(&[entry(2)]).expect("a commit");
+        {
+            // Its anchor's sync failed: the new copy is only in the OS cache.
+            let mut d = disk.lock();
+            let cached = d.anchor.current.clone();
+            d.anchor.durable = durable;
+            d.anchor.pending = Some((0, cached));
+        }
+        drop(anchored);
+        disk.lock().restart(false);
+        disk.lock().rates = FaultRates { crash_in_anchor: 1_000_000, ..FaultRates::NONE };
+        assert!(sim_node::reopen(&disk).is_err(), "the opening's anchor write crashes");
+        disk.lock().rates = FaultRates { torn: 1_000_000, ..FaultRates::NONE };
+        disk.lock().restart(true);
+        disk.lock().rates = FaultRates::NONE;
+        let (anchored, _) = sim_node::reopen(&disk).expect("not refused after the power loss");
+        assert_eq!(anchored.head().seq, 2, "disk seed {disk_seed}");
+    }
+}
