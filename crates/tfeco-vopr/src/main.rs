@@ -66,6 +66,9 @@ struct Summary {
     faults: BTreeMap<String, u64>,
     recoveries: BTreeMap<String, u64>,
     leases: BTreeMap<String, u64>,
+    /// Seeds that played the scenario of every command kind, and how many times they played it whole.
+    scenario_seeds: u64,
+    scenario_rounds: u64,
     violations: u64,
     failing_seeds: Vec<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -176,6 +179,10 @@ fn main() -> ExitCode {
                 for (kind, n) in counts {
                     *totals.entry(kind.clone()).or_insert(0) += n;
                 }
+            }
+            if report.scenario.is_some() {
+                summary.scenario_seeds += 1;
+                summary.scenario_rounds += u64::from(report.rounds);
             }
             summary.violations += report.violations.len() as u64;
             if !report.violations.is_empty() {

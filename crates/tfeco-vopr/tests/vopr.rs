@@ -201,3 +201,12 @@ fn a_crash_while_the_opening_rewrites_the_anchor_keeps_a_durable_copy() {
         assert_eq!(anchored.head().seq, 2, "disk seed {disk_seed}");
     }
 }
+
+#[test]
+fn a_scenario_seed_plays_every_command_kind_to_the_fault_free_state_under_faults() {
+    let report = run(&config(7, 3_000));
+    assert!(report.violations.is_empty(), "{:?}", report.violations);
+    assert!(report.rounds >= 10, "the scenario was played whole {} times", report.rounds);
+    assert!(report.crashes > 0 && report.restarts > 0, "{report:?}");
+    assert!(report.rejected > 0, "the noise was refused");
+}
