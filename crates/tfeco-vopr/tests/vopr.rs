@@ -95,6 +95,22 @@ mod sim_node {
         AnchoredJournal::new(journal, anchor)
     }
 
+    /// A node on `disk` whose second commit (entry 2) is durable and its anchor written, but whose anchor
+    /// sync failed (not acknowledged): the anchor's new bytes are only in the OS cache. The process has
+    /// restarted (no power loss).
+    pub(crate) fn with_failed_anchor_sync(disk: &SharedDisk) {
+        let mut anchored = create(disk);
+        anchored.append(&[entry(1)]).expect("acknowledged commit");
+        let durable = disk.lock().anchor.durable.clone();
+        anchored.append(&[entry(2)]).expect("a commit");
+        drop(anchored);
+        let mut d = disk.lock();
+        let cached = d.anchor.current.clone();
+        d.anchor.durable = durable;
+        d.anchor.pending = Some((0, cached));
+        d.restart(false);
+    }
+
     /// Opens the node's journal against its anchor, as a restarted node does.
     pub(crate) fn reopen(
         disk: &SharedDisk,
@@ -135,21 +151,8 @@ fn an_anchor_whose_sync_failed_is_made_durable_at_the_next_open() {
     use tfeco_journal::Journal;
 
     let disk = tfeco_vopr::disk::Disk::new(FaultRates::NONE, tfeco_vopr::rng::Rng::new(6));
-    let mut anchored = sim_node::create(&disk);
-    anchored.append(&[entry(1)]).expect("acknowledged commit");
-    // The next commit is durable and its anchor written, but the anchor's sync fails (not acknowledged):
-    // the anchor's new bytes are only in the OS cache.
-    let durable = disk.lock().anchor.durable.clone();
-    anchored.append(&[entry(2)]).expect("a commit");
-    {
-        let mut d = disk.lock();
-        let cached = d.anchor.current.clone();
-        d.anchor.durable = durable;
-        d.anchor.pending = Some((0, cached));
-    }
-    // The process restarts (no power loss): the anchor read back is the OS cache's, naming entry 2.
-    drop(anchored);
-    disk.lock().restart(false);
+    sim_node::with_failed_anchor_sync(&disk);
+    // The anchor read back is the OS cache's, naming entry 2.
     let (mut anchored, _) = sim_node::reopen(&disk).expect("open after a process crash");
     assert_eq!(anchored.head().seq, 2);
     // One more commit, then its anchor write dies with the machine.
@@ -172,26 +175,13 @@ fn seeds_that_once_failed_pass() {
 
 #[test]
 fn a_crash_while_the_opening_rewrites_the_anchor_keeps_a_durable_copy() {
-    use sim_node::entry;
     use tfeco_journal::Journal;
 
     // Seed 775: after a failed anchor sync, the opening's anchor write died with the machine, torn. It
     // must not have torn the only durable copy (the older slot): every disk seed opens afterwards.
     for disk_seed in 0..32 {
         let disk = tfeco_vopr::disk::Disk::new(FaultRates::NONE, tfeco_vopr::rng::Rng::new(disk_seed));
-        let mut anchored = sim_node::create(&disk);
-        anchored.append(&[entry(1)]).expect("acknowledged commit");
-        let durable = disk.lock().anchor.durable.clone();
-        anchored.append(&[entry(2)]).expect("a commit");
-        {
-            // Its anchor's sync failed: the new copy is only in the OS cache.
-            let mut d = disk.lock();
-            let cached = d.anchor.current.clone();
-            d.anchor.durable = durable;
-            d.anchor.pending = Some((0, cached));
-        }
-        drop(anchored);
-        disk.lock().restart(false);
+        sim_node::with_failed_anchor_sync(&disk);
         disk.lock().rates = FaultRates { crash_in_anchor: 1_000_000, ..FaultRates::NONE };
         assert!(sim_node::reopen(&disk).is_err(), "the opening's anchor write crashes");
         disk.lock().rates = FaultRates { torn: 1_000_000, ..FaultRates::NONE };
