@@ -109,6 +109,7 @@ pub fn router(state: AppState) -> Router {
         .layer(RequestBodyLimitLayer::new(limit))
         .layer(RequestBodyTimeoutLayer::new(Duration::from_secs(state.config.body_timeout_s.max(1))))
         .layer(middleware::from_fn(json_errors))
+        .layer(middleware::from_fn(close_after_unread_body))
         .layer(DefaultBodyLimit::max(limit))
         .layer(Extension(TxRateLimit::new(&state.config)))
         .layer(Extension(crate::api::tx::KeyCache::default()))
@@ -140,6 +141,18 @@ async fn refuse_when_failed(AxumState(app): AxumState<AppState>, request: Reques
             .into_response();
     }
     next.run(request).await
+}
+
+/// A request refused before its body was read to the end (413 too large, 408 too slow) leaves unread bytes
+/// on its connection, which can then carry no other request: the answer says `Connection: close`, so that
+/// the client opens a new connection rather than sending its next request on one the server closes (found
+/// as a flaky "error sending request" right after a 413 in the HTTP error test).
+async fn close_after_unread_body(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    if matches!(response.status(), StatusCode::PAYLOAD_TOO_LARGE | StatusCode::REQUEST_TIMEOUT) {
+        response.headers_mut().insert(header::CONNECTION, header::HeaderValue::from_static("close"));
+    }
+    response
 }
 
 /// Error answers made by the framework (a wrong method, a body it could not read) get the JSON error body;

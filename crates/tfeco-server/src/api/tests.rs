@@ -424,7 +424,8 @@ async fn every_route_is_documented_and_every_documented_operation_is_routed() {
     assert_eq!((status, body["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
 }
 
-/// Over the limit, a body is refused with JSON 413 `payload_too_large`.
+/// Over the limit, a body is refused with JSON 413 `payload_too_large`, and the connection, which still
+/// holds the unread body, is closed (`Connection: close`) rather than offered for the next request.
 #[tokio::test]
 async fn an_oversized_body_is_refused_as_json() {
     let router = router(node());
@@ -435,6 +436,7 @@ async fn an_oversized_body_is_refused_as_json() {
         .unwrap();
     let response = router.oneshot(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(response.headers().get("connection").and_then(|v| v.to_str().ok()), Some("close"));
     let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
     let body: Value = serde_json::from_slice(&bytes).unwrap();
     assert_eq!(body["code"], "payload_too_large");
