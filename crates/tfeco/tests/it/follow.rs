@@ -75,6 +75,12 @@ impl FollowProcess {
 
     /// SIGINT, then the exit status.
     async fn stop(mut self) -> std::process::ExitStatus {
+        // Like `tfeco serve`, the follower answers HTTP slightly before it catches SIGINT (a flaky stop).
+        assert!(
+            crate::support::await_sigint_handler(&mut self.child).await,
+            "tfeco follow never installed a SIGINT handler:\n{}",
+            self.log_text()
+        );
         let pid = self.child.id().to_string();
         assert!(StdCommand::new("kill").args(["-INT", &pid]).status().expect("kill").success());
         for _ in 0..POLLS {

@@ -242,28 +242,11 @@ impl ServeProcess {
         self.child.wait().expect("reap the node")
     }
 
-    /// `true` once the child catches SIGINT (Linux: bit 1 of `SigCgt` in `/proc/<pid>/status`).
-    pub(crate) fn catches_sigint(&self) -> bool {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix("SigCgt:"))
-            .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
-            .is_some_and(|mask| mask & (1 << (2 - 1)) != 0)
-    }
-
     /// SIGINT (the node's graceful stop), then waits a bounded time for the exit status. The node answers
     /// HTTP slightly before it installs its SIGINT handler (see `known_bugs`), so wait for the handler first.
     pub(crate) async fn stop(mut self) -> ExitStatus {
-        let procfs = Path::new("/proc/self/status").exists();
-        for _ in 0..READY_ATTEMPTS {
-            if !procfs || self.catches_sigint() || self.child.try_wait().expect("try_wait").is_some() {
-                break;
-            }
-            tokio::time::sleep(POLL_STEP).await;
-        }
         assert!(
-            !procfs || self.catches_sigint(),
+            await_sigint_handler(&mut self.child).await,
             "tfeco serve never installed a SIGINT handler:\n{}",
             self.log_text()
         );
@@ -392,4 +375,28 @@ async fn serve_node(mut node: Replica, operator: SigningKey) -> (RunningServer, 
     let config = ServerConfig { clock: ClockMode::Manual, ..ServerConfig::default() };
     let server = tfeco_server::start(node, listener, config).await.expect("start server");
     (server, operator)
+}
+
+/// `true` once process `pid` catches SIGINT (Linux: bit 1 of `SigCgt` in `/proc/<pid>/status`).
+fn catches_sigint(pid: u32) -> bool {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("SigCgt:"))
+        .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+        .is_some_and(|mask| mask & (1 << (2 - 1)) != 0)
+}
+
+/// Waits a bounded time until `child` catches SIGINT (or has exited): a `tfeco serve` or `tfeco follow`
+/// answers HTTP slightly before it installs its SIGINT handler (see `known_bugs`), and a SIGINT before
+/// that kills it. `true` when it catches SIGINT (always `true` without procfs, where this cannot be seen).
+pub(crate) async fn await_sigint_handler(child: &mut Child) -> bool {
+    let procfs = Path::new("/proc/self/status").exists();
+    for _ in 0..READY_ATTEMPTS {
+        if !procfs || catches_sigint(child.id()) || child.try_wait().expect("try_wait").is_some() {
+            break;
+        }
+        tokio::time::sleep(POLL_STEP).await;
+    }
+    !procfs || catches_sigint(child.id())
 }
