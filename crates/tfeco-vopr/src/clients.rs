@@ -369,12 +369,7 @@ impl Clients {
 
 /// `ids` of nodes, those without a price (if any) only.
 fn unlisted_first(state: &State, ids: &[u64]) -> Vec<u64> {
-    let nodes = state.capacity().nodes();
-    let unlisted: Vec<u64> = ids
-        .iter()
-        .copied()
-        .filter(|id| nodes.get(&NodeId(*id as u32)).is_some_and(|n| n.price.is_none()))
-        .collect();
+    let unlisted: Vec<u64> = ids.iter().copied().filter(|id| unlisted(state, NodeId(*id as u32))).collect();
     if unlisted.is_empty() {
         ids.to_vec()
     } else {
@@ -384,11 +379,12 @@ fn unlisted_first(state: &State, ids: &[u64]) -> Vec<u64> {
 
 /// `true` when `owner` has a node without a price.
 fn has_unlisted_node(state: &State, owner: [u8; 32]) -> bool {
-    let capacity = state.capacity();
-    capacity
-        .farms_of(AccountKey(owner))
-        .flat_map(|f| &f.nodes)
-        .any(|id| capacity.nodes().get(id).is_some_and(|node| node.price.is_none()))
+    state.capacity().farms_of(AccountKey(owner)).flat_map(|f| &f.nodes).any(|id| unlisted(state, *id))
+}
+
+/// `true` when node `id` exists and has no price yet.
+fn unlisted(state: &State, id: NodeId) -> bool {
+    state.capacity().nodes().get(&id).is_some_and(|node| node.price.is_none())
 }
 
 /// `true` when `tenant` has a lease in grace.
